@@ -1,0 +1,50 @@
+import fastifyStatic from '@fastify/static';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { UserStore } from '../auth/user-store.js';
+import type { SiteRuntime } from '../site/site-runtime.js';
+import { fromRoot } from '../util/paths.js';
+import { registerAuthRoutes } from './auth-routes.js';
+import { buildOpenApi } from './openapi.js';
+import { HttpError, RouteRegistry } from './route.js';
+import { registerSiteRoutes } from './site-routes.js';
+import { registerStream } from './stream-route.js';
+
+export interface ApiDeps {
+  readonly site: SiteRuntime;
+  readonly users: UserStore;
+  readonly version: string;
+  /** Set when served over HTTPS (behind a TLS proxy): the session cookie gets the Secure flag. */
+  readonly secureCookie?: boolean;
+  /** More routes (history, commissioning, ...) registered by their own modules. */
+  readonly extraRoutes?: ReadonlyArray<(routes: RouteRegistry) => void>;
+}
+
+const CSP = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+
+export async function createApiServer(deps: ApiDeps): Promise<FastifyInstance> {
+  const app = Fastify({ logger: false, bodyLimit: 1_000_000 });
+  app.addHook('onSend', async (_req, reply) => {
+    void reply.header('content-security-policy', CSP);
+    void reply.header('x-content-type-options', 'nosniff');
+    void reply.header('referrer-policy', 'no-referrer');
+  });
+  app.setErrorHandler((err: Error & { statusCode?: number }, _req, reply) => {
+    if (err instanceof HttpError) return reply.code(err.status).send({ error: err.message });
+    const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
+    return reply.code(status).send({ error: status === 500 ? 'internal error' : err.message });
+  });
+  app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: `no route ${req.method} ${req.url.split('?')[0]}` }));
+
+  const routes = new RouteRegistry(app, deps.users);
+  registerAuthRoutes(routes, deps.users, deps.secureCookie ?? false);
+  registerSiteRoutes(routes, deps.site, deps.version);
+  for (const register of deps.extraRoutes ?? []) register(routes);
+  registerStream(app, deps.site, deps.users);
+  const openapi = buildOpenApi(routes.documented, deps.version);
+  app.get('/api/openapi.json', () => openapi);
+
+  await app.register(fastifyStatic, { root: fromRoot('web', 'public'), prefix: '/', index: ['index.html'] });
+  await app.register(fastifyStatic, { root: fromRoot('dist', 'web', 'js'), prefix: '/js/', decorateReply: false });
+  await app.register(fastifyStatic, { root: fromRoot('node_modules', 'uplot', 'dist'), prefix: '/vendor/uplot/', decorateReply: false });
+  return app;
+}

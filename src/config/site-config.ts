@@ -1,0 +1,157 @@
+import { z } from 'zod';
+import { WORD_ORDERS } from '../drivers/profile-schema.js';
+
+/**
+ * The site configuration file. The `meters` list keeps the shape of the field team's
+ * config.prod.yaml (id, name, type, enabled) so existing files carry over; the rest has defaults.
+ */
+const name = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9_]*$/, 'use lowercase letters, digits and underscores, e.g. floor1_reception');
+
+const BAUD_RATES: readonly number[] = [1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200];
+
+const serialBus = z
+  .object({
+    id: name,
+    transport: z.literal('rtu'),
+    /** Serial device, e.g. /dev/ttyUSB0 */
+    path: z.string().min(1),
+    baudRate: z
+      .number()
+      .refine((b) => BAUD_RATES.includes(b), { message: `not a standard baud rate; allowed: ${BAUD_RATES.join(', ')}` })
+      .default(9600),
+    parity: z.enum(['none', 'even', 'odd']).default('none'),
+    stopBits: z.union([z.literal(1), z.literal(2)]).default(2),
+    dataBits: z.literal(8).default(8),
+    timeoutMs: z.number().int().min(50).max(10000).default(1000),
+    retries: z.number().int().min(0).max(5).default(1),
+  })
+  .strict();
+
+const networkBus = z
+  .object({
+    id: name,
+    /** rtu-over-tcp: an RS-485-to-Ethernet gateway in transparent mode; tcp: Modbus TCP (MBAP). */
+    transport: z.enum(['rtu-over-tcp', 'tcp']),
+    host: z.string().min(1),
+    port: z.number().int().min(1).max(65535),
+    /** Used to estimate wire time and utilisation for an RS-485 line behind a gateway. */
+    baudRate: z.number().int().positive().default(9600),
+    stopBits: z.union([z.literal(1), z.literal(2)]).default(2),
+    parity: z.enum(['none', 'even', 'odd']).default('none'),
+    timeoutMs: z.number().int().min(50).max(10000).default(1000),
+    retries: z.number().int().min(0).max(5).default(1),
+  })
+  .strict();
+
+export const busSchema = z.discriminatedUnion('transport', [serialBus, networkBus]);
+
+/** The seed's meter types; `1phase`/`3phase` name the CHINT models the field teams use. */
+export const METER_TYPE_ALIASES: Record<string, string> = { '1phase': 'DDSU666', '3phase': 'DTSU666' };
+
+const meterFields = {
+    /** Modbus address on its bus (2-247; address 1 is the factory default and never assigned). */
+    id: z.number().int().min(1).max(247),
+    name,
+    /** 1phase, 3phase or a profile model name (DDSU666, DTSU666, ...). */
+    type: z.string().min(1) as z.ZodType<string>,
+    enabled: z.boolean().default(true),
+    bus: name.optional(),
+    /** main = the meter at the grid connection point; customer = a sub-meter. */
+    role: z.enum(['main', 'customer']).default('customer'),
+    ctRatio: z.number().positive().default(1),
+    ptRatio: z.number().positive().default(1),
+    invert: z.boolean().default(false),
+    functionCode: z.union([z.literal(3), z.literal(4)]).optional(),
+    wordOrder: z.enum(WORD_ORDERS).optional(),
+};
+
+/** A meter entry; `knownTypes` (profile models and aliases) makes an unknown type a config error. */
+export const meterSchemaFor = (knownTypes?: readonly string[]) =>
+  z
+    .object({
+      ...meterFields,
+      type: knownTypes
+        ? z.string().refine((t) => knownTypes.includes(METER_TYPE_ALIASES[t] ?? t.toUpperCase()) || knownTypes.includes(t), {
+            message: `unknown meter type; allowed: ${[...Object.keys(METER_TYPE_ALIASES), ...knownTypes].join(', ')}`,
+          })
+        : meterFields.type,
+    })
+    .strict();
+
+export const meterSchema = meterSchemaFor();
+
+export const simSchema = z
+  .object({
+    enabled: z.boolean().default(false),
+    seed: z.number().int().default(1),
+    /** Customer meters to simulate when `meters` is empty (demo mode). */
+    customers: z.number().int().min(0).max(246).default(24),
+    /** Emulate RS-485 wire time at this baud rate (0 = answer at once). */
+    lineSpeedBaud: z.number().int().min(0).default(0),
+    turnaroundMs: z.number().min(0).default(5),
+    host: z.string().default('127.0.0.1'),
+    port: z.number().int().min(0).max(65535).default(5020),
+  })
+  .strict();
+
+export const siteConfigSchemaFor = (knownTypes?: readonly string[]) => z
+  .object({
+    site: z
+      .object({ id: name, name: z.string().min(1), timezone: z.string().default('UTC') })
+      .strict(),
+    poll: z
+      .object({ intervalMs: z.number().int().min(1000).max(3_600_000).default(10_000) })
+      .strict()
+      .default({ intervalMs: 10_000 }),
+    storage: z
+      .object({
+        path: z.string().default('data/mgos.db'),
+        rawRetentionDays: z.number().int().min(1).default(90),
+        /** Readings are written in batches to spare the SD card; at most this much is lost on a power cut. */
+        flushIntervalMs: z.number().int().min(0).max(600_000).default(30_000),
+      })
+      .strict()
+      .default({ path: 'data/mgos.db', rawRetentionDays: 90, flushIntervalMs: 30_000 }),
+    http: z
+      .object({ host: z.string().default('127.0.0.1'), port: z.number().int().min(0).max(65535).default(8080) })
+      .strict()
+      .default({ host: '127.0.0.1', port: 8080 }),
+    profiles: z.array(z.string()).default([]),
+    buses: z.array(busSchema).default([]),
+    meters: z.array(meterSchemaFor(knownTypes)).default([]),
+    sim: simSchema.optional(),
+  })
+  .strict()
+  .superRefine((cfg, ctx) => {
+    const busIds = new Set(cfg.buses.map((b) => b.id));
+    const seenName = new Map<string, number>();
+    const seenAddress = new Map<string, number>();
+    cfg.meters.forEach((m, i) => {
+      const bus = m.bus ?? cfg.buses[0]?.id;
+      if (m.bus !== undefined && !busIds.has(m.bus)) {
+        ctx.addIssue({ code: 'custom', path: ['meters', i, 'bus'], message: `no bus "${m.bus}" is defined; allowed: ${[...busIds].join(', ') || '(define one under buses:)'}` });
+      }
+      const prevName = seenName.get(m.name);
+      if (prevName !== undefined) {
+        ctx.addIssue({ code: 'custom', path: ['meters', i, 'name'], message: `name "${m.name}" is already used by meters[${prevName}]; names must be unique` });
+      }
+      seenName.set(m.name, i);
+      const key = `${bus}:${m.id}`;
+      const prevAddr = seenAddress.get(key);
+      if (prevAddr !== undefined) {
+        ctx.addIssue({ code: 'custom', path: ['meters', i, 'id'], message: `address ${m.id} is already used on bus ${bus} by meters[${prevAddr}]; each meter on a bus needs its own address` });
+      }
+      seenAddress.set(key, i);
+    });
+    if (cfg.meters.length > 0 && cfg.buses.length === 0 && !cfg.sim?.enabled) {
+      ctx.addIssue({ code: 'custom', path: ['buses'], message: 'meters are configured but no bus is; add a bus under buses:' });
+    }
+  });
+
+export const siteConfigSchema = siteConfigSchemaFor();
+
+export type SiteConfig = z.output<typeof siteConfigSchema>;
+export type BusConfig = z.output<typeof busSchema>;
+export type MeterConfig = z.output<typeof meterSchema>;

@@ -1,0 +1,63 @@
+import { decodeRegisters, encodeRegisters } from './registers.js';
+import { registerWidth, type PointSpec, type WordOrder } from './profile-schema.js';
+import type { ReadBlock } from './block-plan.js';
+
+/** Per-installation settings that change how a profile's raw values become engineering values. */
+export interface ScalingOptions {
+  readonly ctRatio: number;
+  readonly ptRatio: number;
+  /** The meter is wired backwards: negate powers and swap import/export counters. */
+  readonly invert: boolean;
+  readonly wordOrder: WordOrder;
+}
+
+export const DEFAULT_SCALING: ScalingOptions = { ctRatio: 1, ptRatio: 1, invert: false, wordOrder: 'ABCD' };
+
+function ratioOf(p: PointSpec, o: ScalingOptions): number {
+  switch (p.ratio) {
+    case 'ct':
+      return o.ctRatio;
+    case 'pt':
+      return o.ptRatio;
+    case 'ctpt':
+      return o.ctRatio * o.ptRatio;
+    case 'none':
+      return 1;
+  }
+}
+
+function channelAfterInvert(p: PointSpec, o: ScalingOptions): { channel: string; factor: number } {
+  if (!o.invert || !p.onInvert) return { channel: p.channel, factor: 1 };
+  if (p.onInvert === 'negate') return { channel: p.channel, factor: -1 };
+  return { channel: p.onInvert.swapWith, factor: 1 };
+}
+
+/** Raw register words of one point -> engineering value on its (possibly swapped) channel. */
+export function decodePoint(p: PointSpec, words: readonly number[], o: ScalingOptions): { channel: string; value: number } {
+  const raw = decodeRegisters(words, p.type, p.wordOrder ?? o.wordOrder);
+  const { channel, factor } = channelAfterInvert(p, o);
+  return { channel, value: raw * p.scale * p.sign * ratioOf(p, o) * factor };
+}
+
+/** The inverse of decodePoint without invert: what a real meter holds for an engineering value. */
+export function encodePoint(p: PointSpec, value: number, o: ScalingOptions): number[] {
+  const raw = value / (p.scale * p.sign * ratioOf(p, o));
+  return encodeRegisters(raw, p.type, p.wordOrder ?? o.wordOrder);
+}
+
+/**
+ * Decodes the words read for a block. A value that is not a finite number (a NaN float from a
+ * meter with a damaged register) is dropped rather than stored.
+ */
+export function decodeBlock(block: ReadBlock, words: readonly number[], o: ScalingOptions): Record<string, number> {
+  if (words.length < block.count) {
+    throw new Error(`block at 0x${block.start.toString(16)} needs ${block.count} registers, got ${words.length}`);
+  }
+  const out: Record<string, number> = {};
+  for (const p of block.points) {
+    const offset = p.register - block.start;
+    const { channel, value } = decodePoint(p, words.slice(offset, offset + registerWidth(p.type)), o);
+    if (Number.isFinite(value)) out[channel] = value;
+  }
+  return out;
+}

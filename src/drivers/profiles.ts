@@ -1,0 +1,20 @@
+import { readdirSync } from 'node:fs';
+import path from 'node:path';
+import { fromRoot } from '../util/paths.js';
+import { loadYamlFile } from '../config/yaml-file.js';
+import { profileSchema, type DeviceProfile } from './profile-schema.js';
+
+/** The profiles shipped with mgos. */
+export const BUILTIN_PROFILE_DIR = fromRoot('profiles');
+
+/** Loads every *.yaml profile in the given folders; later folders may override a model. */
+export function loadProfiles(dirs: readonly string[] = [BUILTIN_PROFILE_DIR]): Map<string, DeviceProfile> {
+  const profiles = new Map<string, DeviceProfile>();
+  for (const dir of dirs) {
+    for (const name of readdirSync(dir).filter((f) => f.endsWith('.yaml') || f.endsWith('.yml')).sort()) {
+      const profile = loadYamlFile(path.join(dir, name), profileSchema);
+      profiles.set(profile.model.toUpperCase(), profile);
+    }
+  }
+  return profiles;
+}

@@ -1,0 +1,216 @@
+import { mulberry32 } from './prng.js';
+import type { LoadSample } from './load-profile.js';
+import { DEFAULT_ELECTRICAL, evaluateSite, mainVoltage, type Electrical, type Inputs, type SiteState } from './site-physics.js';
+import { MAIN_METER_ID, PHASES, planCustomers, sizeCustomers, type CustomerSpec, type Phase } from './site-plan.js';
+
+export type Clock = () => number;
+
+export interface SiteModelOptions {
+  readonly seed?: number;
+  /** Single-phase customer meters at addresses 2..N+1 (default 24). */
+  readonly customers?: number;
+  /** Where "now" comes from; tests pass a frozen or stepped clock. Default Date.now. */
+  readonly clock?: Clock;
+  /** Start of simulated time; default clock(). */
+  readonly startMs?: number;
+  /** Shifts the daily load shapes to local time (e.g. 3 for East Africa). */
+  readonly utcOffsetHours?: number;
+  /** Longest integration step: a long advance is cut into steps this size so counters stay right. */
+  readonly maxStepMs?: number;
+  readonly electrical?: Partial<Electrical>;
+}
+
+export interface SiteMeterInfo {
+  readonly id: number;
+  readonly name: string;
+  readonly role: 'main' | 'customer';
+  readonly phases: 1 | 3;
+  /** The phase a single-phase customer is connected to. */
+  readonly phase?: Phase;
+}
+
+export type MeterValues = Readonly<Record<string, number>>;
+
+interface Counters {
+  importKwh: number;
+  exportKwh: number;
+}
+
+const WMS_PER_KWH = 3.6e9; // 1 kWh = 1000 W x 3 600 000 ms
+
+/**
+ * A mini-grid: one three-phase main meter at the connection point and N single-phase customer
+ * meters. Instantaneous values are a pure function of (seed, time, relays, overrides, unmetered
+ * loads); energy counters integrate active power with the value at the start of each step, so the
+ * same seed and sequence of times always give the same counters.
+ */
+export class SiteModel {
+  readonly seed: number;
+  readonly mainId = MAIN_METER_ID;
+  readonly customers: readonly CustomerSpec[];
+  private readonly clock: Clock;
+  private readonly maxStepMs: number;
+  private readonly disconnected = new Set<number>();
+  private readonly overrides = new Map<number, LoadSample>();
+  private readonly unmeteredW: Record<Phase, number> = { L1: 0, L2: 0, L3: 0 };
+  private readonly inputs: Inputs;
+  private readonly counters = new Map<number, Counters>();
+  private state: SiteState;
+
+  constructor(options: SiteModelOptions = {}) {
+    this.seed = options.seed ?? 1;
+    this.clock = options.clock ?? Date.now;
+    this.maxStepMs = options.maxStepMs ?? 10_000;
+    this.customers = sizeCustomers(planCustomers(options.customers ?? 24), this.seed);
+    this.inputs = {
+      seed: this.seed,
+      utcOffsetHours: options.utcOffsetHours ?? 0,
+      electrical: { ...DEFAULT_ELECTRICAL, ...options.electrical },
+      customers: this.customers,
+      disconnected: this.disconnected,
+      overrides: this.overrides,
+      unmeteredW: this.unmeteredW,
+    };
+    // Meters arrive with some history on their counters.
+    const rng = mulberry32(this.seed ^ 0x5eed);
+    for (const c of this.customers) this.counters.set(c.id, { importKwh: 200 + 2800 * rng(), exportKwh: c.hasPv ? 20 + 200 * rng() : 0 });
+    this.counters.set(this.mainId, { importKwh: 30_000 + 50_000 * rng(), exportKwh: 0 });
+    this.state = evaluateSite(this.inputs, options.startMs ?? this.clock());
+  }
+
+  /** Simulated time of the current values (ms). */
+  get timeMs(): number {
+    return this.state.tMs;
+  }
+
+  /** Advances to the clock's now. */
+  update(): void {
+    this.advanceTo(this.clock());
+  }
+
+  /** Moves simulated time forward, integrating energy; an earlier time is ignored (time never runs back). */
+  advanceTo(tMs: number): void {
+    while (this.state.tMs < tMs) {
+      const dt = Math.min(this.maxStepMs, tMs - this.state.tMs);
+      this.integrate(dt);
+      this.state = evaluateSite(this.inputs, this.state.tMs + dt);
+    }
+  }
+
+  meters(): SiteMeterInfo[] {
+    return [
+      { id: this.mainId, name: 'main', role: 'main', phases: 3 },
+      ...this.customers.map((c) => ({ id: c.id, name: c.name, role: 'customer' as const, phases: 1 as const, phase: c.phase })),
+    ];
+  }
+
+  /** A relay at the customer's meter opens (false) or closes (true): an open relay gives 0 W. */
+  setLoadConnected(id: number, connected: boolean): void {
+    this.customer(id);
+    if (connected) this.disconnected.delete(id);
+    else this.disconnected.add(id);
+    this.reevaluate();
+  }
+
+  isLoadConnected(id: number): boolean {
+    this.customer(id);
+    return !this.disconnected.has(id);
+  }
+
+  /** Replaces a customer's load profile by a fixed load (PV stays); undefined restores the profile. */
+  setLoadOverride(id: number, load: LoadSample | undefined): void {
+    this.customer(id);
+    if (load) this.overrides.set(id, load);
+    else this.overrides.delete(id);
+    this.reevaluate();
+  }
+
+  /** Adds load that only the main meter sees (theft, a bypassed meter); negative watts remove it. Returns the phase total. */
+  addUnmeteredLoad(phase: Phase, watts: number): number {
+    this.unmeteredW[phase] = Math.max(0, this.unmeteredW[phase] + watts);
+    this.reevaluate();
+    return this.unmeteredW[phase];
+  }
+
+  /** Per-phase power balance at the current time: what the main meter sees and where it goes. */
+  phaseFlows(): Readonly<Record<Phase, { readonly mainW: number; readonly customersW: number; readonly unmeteredW: number; readonly lossW: number }>> {
+    const out = {} as Record<Phase, { mainW: number; customersW: number; unmeteredW: number; lossW: number }>;
+    for (const ph of PHASES) {
+      const s = this.state.phases[ph];
+      out[ph] = { mainW: s.p, customersW: s.customersW, unmeteredW: s.unmeteredW, lossW: s.lossW };
+    }
+    return out;
+  }
+
+  /** Engineering values of one meter, keyed by catalogue channel names; undefined for an unknown id. */
+  meterValues(id: number): MeterValues | undefined {
+    if (id === this.mainId) return this.mainValues();
+    const c = this.state.customers.get(id);
+    const n = this.counters.get(id);
+    if (!c || !n) return undefined;
+    const s = Math.hypot(c.p, c.q);
+    return {
+      Voltage_L1: c.voltage,
+      Current_L1: c.current,
+      ActivePower: c.p,
+      ReactivePower: c.q,
+      ApparentPower: s,
+      PowerFactor: s > 0 ? c.p / s : 1,
+      Frequency: this.state.frequency,
+      EnergyImport: n.importKwh,
+      EnergyExport: n.exportKwh,
+    };
+  }
+
+  private mainValues(): MeterValues {
+    const st = this.state;
+    const out: Record<string, number> = {};
+    const v = {} as Record<Phase, number>;
+    let p = 0;
+    let q = 0;
+    let s = 0;
+    for (const ph of PHASES) {
+      const x = st.phases[ph];
+      const sp = Math.hypot(x.p, x.q);
+      v[ph] = mainVoltage(this.inputs, this.mainId, st, ph);
+      out[`Voltage_${ph}`] = v[ph];
+      out[`Current_${ph}`] = x.current;
+      out[`ActivePower_${ph}`] = x.p;
+      out[`ReactivePower_${ph}`] = x.q;
+      out[`PowerFactor_${ph}`] = sp > 0 ? x.p / sp : 1;
+      p += x.p;
+      q += x.q;
+      s += sp;
+    }
+    // Phases 120 degrees apart: |Va - Vb| = sqrt(Va^2 + Vb^2 + Va Vb).
+    const ll = (a: number, b: number): number => Math.sqrt(a * a + b * b + a * b);
+    out.Voltage_L12 = ll(v.L1, v.L2);
+    out.Voltage_L23 = ll(v.L2, v.L3);
+    out.Voltage_L31 = ll(v.L3, v.L1);
+    const n = this.counters.get(this.mainId) ?? { importKwh: 0, exportKwh: 0 };
+    Object.assign(out, { ActivePower: p, ReactivePower: q, ApparentPower: s, PowerFactor: s > 0 ? p / s : 1, Frequency: st.frequency, EnergyImport: n.importKwh, EnergyExport: n.exportKwh });
+    return out;
+  }
+
+  /** Adds dt of energy at the current (left-end) power to every counter. */
+  private integrate(dtMs: number): void {
+    const add = (id: number, watts: number): void => {
+      const n = this.counters.get(id);
+      if (!n) return;
+      if (watts >= 0) n.importKwh += (watts * dtMs) / WMS_PER_KWH;
+      else n.exportKwh += (-watts * dtMs) / WMS_PER_KWH;
+    };
+    for (const [id, c] of this.state.customers) add(id, c.p);
+    add(this.mainId, PHASES.reduce((sum, ph) => sum + this.state.phases[ph].p, 0));
+  }
+
+  private reevaluate(): void {
+    this.state = evaluateSite(this.inputs, this.state.tMs);
+  }
+
+  private customer(id: number): CustomerSpec {
+    const c = this.customers.find((x) => x.id === id);
+    if (!c) throw new RangeError(`no simulated customer meter with id ${id}; ids are ${this.customers[0]?.id ?? '-'}..${this.customers.at(-1)?.id ?? '-'}`);
+    return c;
+  }
+}

@@ -1,0 +1,104 @@
+import { loadAt, pvAt, type LoadSample } from './load-profile.js';
+import { gaussianAt, smoothNoise, streamId } from './prng.js';
+import { PHASES, type CustomerSpec, type Phase } from './site-plan.js';
+
+/**
+ * The electrical state of the site at one instant, computed in one pass (no iteration): the feeder
+ * is a lumped R + jX per phase between the main meter and the customers, and voltage drops use the
+ * usual approximation dV = (R P + X Q) / V.
+ */
+export interface Electrical {
+  readonly nominalVoltage: number;
+  /** Transformer and service cable upstream of the main meter, per phase. */
+  readonly sourceR: number;
+  readonly sourceX: number;
+  /** Distribution feeder between the main meter and the customers, per phase (losses happen here). */
+  readonly feederR: number;
+  readonly feederX: number;
+}
+
+export const DEFAULT_ELECTRICAL: Electrical = { nominalVoltage: 230, sourceR: 0.05, sourceX: 0.03, feederR: 0.5, feederX: 0.15 };
+
+export interface Inputs {
+  readonly seed: number;
+  readonly utcOffsetHours: number;
+  readonly electrical: Electrical;
+  readonly customers: readonly CustomerSpec[];
+  readonly disconnected: ReadonlySet<number>;
+  readonly overrides: ReadonlyMap<number, LoadSample>;
+  readonly unmeteredW: Readonly<Record<Phase, number>>;
+}
+
+export interface CustomerState {
+  readonly voltage: number;
+  readonly current: number;
+  readonly p: number;
+  readonly q: number;
+}
+
+export interface PhaseState {
+  readonly voltage: number;
+  readonly current: number;
+  /** What the main meter sees on this phase: customers + unmetered loads + feeder losses. */
+  readonly p: number;
+  readonly q: number;
+  readonly customersW: number;
+  readonly unmeteredW: number;
+  readonly lossW: number;
+}
+
+export interface SiteState {
+  readonly tMs: number;
+  readonly frequency: number;
+  readonly customers: ReadonlyMap<number, CustomerState>;
+  readonly phases: Readonly<Record<Phase, PhaseState>>;
+}
+
+const FREQ = streamId('frequency');
+const SOURCE_V: Record<Phase, number> = { L1: streamId('vsrc.L1'), L2: streamId('vsrc.L2'), L3: streamId('vsrc.L3') };
+const V_MEASURE = streamId('vmeasure');
+
+/** A meter's own reading noise on voltage: 0.1 V, new every second. */
+const measuredVoltage = (inp: Inputs, meterId: number, tMs: number, v: number): number =>
+  v + 0.1 * gaussianAt(inp.seed, V_MEASURE + meterId, Math.floor(tMs / 1000));
+
+function customerPower(inp: Inputs, c: CustomerSpec, tMs: number): { p: number; q: number } {
+  if (inp.disconnected.has(c.id)) return { p: 0, q: 0 }; // the relay cuts load and PV alike
+  const load = inp.overrides.get(c.id) ?? loadAt(c.kind, inp.seed + c.id, tMs, c.peakW, inp.utcOffsetHours);
+  const q = load.watts * Math.tan(Math.acos(load.powerFactor));
+  return { p: load.watts - pvAt(inp.seed + c.id, tMs, c.pvPeakW, inp.utcOffsetHours), q };
+}
+
+export function evaluateSite(inp: Inputs, tMs: number): SiteState {
+  const e = inp.electrical;
+  const powers = new Map(inp.customers.map((c) => [c.id, customerPower(inp, c, tMs)]));
+  const customers = new Map<number, CustomerState>();
+  const phases = {} as Record<Phase, PhaseState>;
+  for (const phase of PHASES) {
+    const onPhase = inp.customers.filter((c) => c.phase === phase);
+    const unmeteredW = inp.unmeteredW[phase];
+    const customersW = onPhase.reduce((s, c) => s + (powers.get(c.id)?.p ?? 0), 0);
+    const customersQ = onPhase.reduce((s, c) => s + (powers.get(c.id)?.q ?? 0), 0);
+    const loadP = customersW + unmeteredW;
+    const sourceV = e.nominalVoltage * 1.01 + 1.5 * smoothNoise(inp.seed, SOURCE_V[phase], tMs, 300_000);
+    const feederI = Math.hypot(loadP, customersQ) / sourceV;
+    const lossW = e.feederR * feederI * feederI;
+    const p = loadP + lossW;
+    const q = customersQ + e.feederX * feederI * feederI;
+    const mainV = sourceV - (e.sourceR * p + e.sourceX * q) / sourceV;
+    const feederDrop = (e.feederR * loadP + e.feederX * customersQ) / mainV;
+    for (const c of onPhase) {
+      const pw = powers.get(c.id) ?? { p: 0, q: 0 };
+      const v = mainV - c.feederPosition * feederDrop;
+      customers.set(c.id, { voltage: measuredVoltage(inp, c.id, tMs, v), current: Math.hypot(pw.p, pw.q) / v, p: pw.p, q: pw.q });
+    }
+    phases[phase] = { voltage: mainV, current: Math.hypot(p, q) / mainV, p, q, customersW, unmeteredW, lossW };
+  }
+  const frequency = 50 + 0.04 * smoothNoise(inp.seed, FREQ, tMs, 20_000);
+  return { tMs, frequency, customers, phases };
+}
+
+/** Main-meter voltage reading of a phase, with the meter's own noise. */
+export function mainVoltage(inp: Inputs, mainId: number, s: SiteState, phase: Phase): number {
+  return measuredVoltage(inp, mainId * 10 + PHASES.indexOf(phase), s.tMs, s.phases[phase].voltage);
+}

@@ -1,0 +1,159 @@
+import type { BusConfig, MeterConfig, SiteConfig } from '../config/site-config.js';
+import { ProcessImage } from '../channels/process-image.js';
+import type { DeviceProfile } from '../drivers/profile-schema.js';
+import { ModbusBus, type BusStats } from '../modbus/bus.js';
+import { BusPoller, type CycleReport, type DeviceReading } from '../modbus/poller.js';
+import type { ModbusError } from '../modbus/modbus-error.js';
+import { meterKey, resolveProfile, toPolledDevice } from './devices.js';
+import { LiveFeed } from './live-feed.js';
+
+export interface MeterInfo {
+  readonly key: string;
+  readonly id: number;
+  readonly name: string;
+  readonly model: string;
+  readonly phases: 1 | 3;
+  readonly bus: string;
+  readonly role: 'main' | 'customer';
+  readonly enabled: boolean;
+}
+
+export interface BusView extends BusStats {
+  readonly lastCycleMs: number | null;
+  readonly lastCycleRequests: number | null;
+  /** Share of the poll interval the line was busy in the last cycle. */
+  readonly utilisation: number | null;
+  readonly overruns: number;
+}
+
+interface BusState {
+  last: CycleReport | null;
+  overruns: number;
+  changed: Set<string>;
+}
+
+export interface ReadingSink {
+  add(r: DeviceReading): void;
+}
+
+/**
+ * The running site: its buses, one poller per bus, the process image, and the meter list.
+ * Meters can be added and removed while it runs.
+ */
+export class SiteRuntime {
+  readonly image: ProcessImage;
+  readonly live = new LiveFeed();
+  private readonly buses = new Map<string, { bus: ModbusBus; poller: BusPoller; state: BusState }>();
+  private readonly meters = new Map<string, MeterInfo>();
+  private readonly lastError = new Map<string, string>();
+
+  constructor(
+    readonly config: SiteConfig,
+    private readonly profiles: ReadonlyMap<string, DeviceProfile>,
+    private readonly sink: ReadingSink,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.image = new ProcessImage(now);
+    for (const b of config.buses) this.addBus(b);
+    for (const m of config.meters) this.addMeter(m);
+  }
+
+  get intervalMs(): number {
+    return this.config.poll.intervalMs;
+  }
+
+  addBus(cfg: BusConfig): void {
+    const bus = new ModbusBus(cfg);
+    const state: BusState = { last: null, overruns: 0, changed: new Set<string>() };
+    const poller = new BusPoller(
+      bus,
+      this.intervalMs,
+      {
+        reading: (r) => this.onReading(r, state.changed),
+        failure: (key, ts, err) => this.onFailure(key, ts, err, state.changed),
+        cycle: (report) => {
+          state.last = report;
+          if (report.overrun) state.overruns++;
+          this.live.publish({ report, changed: [...state.changed] });
+          state.changed.clear();
+        },
+      },
+      this.now,
+    );
+    this.buses.set(cfg.id, { bus, poller, state });
+  }
+
+  addMeter(m: MeterConfig): MeterInfo {
+    const busId = m.bus ?? this.config.buses[0]?.id;
+    const bus = busId ? this.buses.get(busId) : undefined;
+    if (!bus) throw new Error(`bus: no bus "${busId ?? ''}" to put meter ${m.id} on`);
+    const profile = resolveProfile(m.type, this.profiles);
+    const info: MeterInfo = { key: meterKey(m), id: m.id, name: m.name, model: profile.model, phases: profile.phases, bus: bus.bus.id, role: m.role, enabled: m.enabled };
+    this.meters.set(info.key, info);
+    if (m.enabled) bus.poller.addDevice(toPolledDevice(m, this.profiles));
+    return info;
+  }
+
+  removeMeter(key: string): void {
+    const info = this.meters.get(key);
+    if (!info) return;
+    this.buses.get(info.bus)?.poller.removeDevice(key);
+    this.meters.delete(key);
+    this.image.remove(key);
+  }
+
+  meterList(): MeterInfo[] {
+    return [...this.meters.values()].sort((a, b) => (a.role === b.role ? a.id - b.id : a.role === 'main' ? -1 : 1));
+  }
+
+  meter(key: string): MeterInfo | undefined {
+    return this.meters.get(key);
+  }
+
+  /** The meter at the grid connection point, if one is configured. */
+  mainMeter(): MeterInfo | undefined {
+    return this.meterList().find((m) => m.role === 'main' && m.enabled);
+  }
+
+  lastErrorOf(key: string): string | null {
+    return this.lastError.get(key) ?? null;
+  }
+
+  busViews(): BusView[] {
+    return [...this.buses.values()].map(({ bus, state: { last, overruns } }) => ({
+      ...bus.stats(),
+      lastCycleMs: last ? Math.round(last.durationMs) : null,
+      lastCycleRequests: last ? last.requests : null,
+      utilisation: last ? Math.min(1, last.durationMs / this.intervalMs) : null,
+      overruns,
+    }));
+  }
+
+  pollers(): BusPoller[] {
+    return [...this.buses.values()].map((b) => b.poller);
+  }
+
+  start(): void {
+    for (const b of this.buses.values()) b.poller.start();
+  }
+
+  async stop(): Promise<void> {
+    for (const b of this.buses.values()) await b.poller.stop();
+    for (const b of this.buses.values()) await b.bus.close();
+  }
+
+  private onReading(r: DeviceReading, changed: Set<string>): void {
+    for (const [channel, value] of Object.entries(r.values)) {
+      this.image.update(r.key, { [channel]: value }, r.ts, r.periodMs[channel] ?? this.intervalMs);
+    }
+    this.lastError.delete(r.key);
+    changed.add(r.key);
+    this.sink.add(r);
+  }
+
+  private onFailure(key: string, ts: number, err: ModbusError, changed: Set<string>): void {
+    this.image.markFailed(key, ts);
+    this.lastError.set(key, err.message);
+    changed.add(key);
+  }
+}

@@ -1,0 +1,52 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { MIGRATIONS } from './schema.js';
+
+declare const migrated: unique symbol;
+
+/** A better-sqlite3 connection whose schema is known to be current; only openDatabase makes one. */
+export type StoreDb = Database.Database & { readonly [migrated]: true };
+
+export interface OpenOptions {
+  /** Migrations to apply (tests pass a prefix to simulate an old file). */
+  readonly migrations?: readonly string[];
+}
+
+/**
+ * Opens (creating if needed) the store file. WAL lets the web API read while the recorder writes;
+ * synchronous=NORMAL skips the fsync per commit (SD card wear): a power cut can lose the last
+ * commits but never corrupts the file.
+ */
+export function openDatabase(file: string, opts: OpenOptions = {}): StoreDb {
+  mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  const db = new Database(file);
+  try {
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.pragma('busy_timeout = 5000');
+    migrate(db, opts.migrations ?? MIGRATIONS);
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+  return db as StoreDb;
+}
+
+export function schemaVersion(db: Database.Database): number {
+  return db.pragma('user_version', { simple: true }) as number;
+}
+
+/** Brings the file to the latest version, one transaction per migration so a crash leaves a valid version. */
+function migrate(db: Database.Database, migrations: readonly string[]): void {
+  const current = schemaVersion(db);
+  if (current > migrations.length) {
+    throw new Error(`${db.name} has schema version ${current}, newer than this mgos (${migrations.length}); upgrade mgos`);
+  }
+  migrations.slice(current).forEach((sql, i) => {
+    db.transaction(() => {
+      db.exec(sql);
+      db.pragma(`user_version = ${current + i + 1}`);
+    })();
+  });
+}

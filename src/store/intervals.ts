@@ -1,0 +1,97 @@
+import type { StoreDb } from './database.js';
+import type { CounterOptions } from './counter.js';
+import { readChannel, type Layout } from './codec.js';
+import { layoutLookup, type LayoutLookup, type ReadingRow } from './registry.js';
+import { alignInterval, computeIntervals, DEFAULT_NEAR_MS, INTERVAL_MS, type IntervalSample } from './interval-calc.js';
+import { insertIntervals, lastIntervalStartMs } from './interval-table.js';
+
+export interface BuildOptions {
+  /** See IntervalCalcOptions.nearMs; an interval is built only once this long has passed after its end. */
+  readonly nearMs?: number;
+  /** Counter behaviour per meter (e.g. its rollover maximum). */
+  readonly counterFor?: (meter: string) => CounterOptions;
+}
+
+/** A day per transaction bounds memory and lock time when a long backlog is built after an upgrade. */
+const CHUNK_MS = 96 * INTERVAL_MS;
+/** How far back (in rows) to look for the last counter reading before a gap. */
+const LOOKBACK_ROWS = 360;
+const VOLTAGES = ['Voltage_L1', 'Voltage_L2', 'Voltage_L3'] as const;
+
+function toSample(row: ReadingRow, layout: Layout): IntervalSample {
+  return {
+    ts: row.ts * 1000,
+    activePowerW: readChannel(layout, row.vals, 'ActivePower'),
+    voltagesV: VOLTAGES.map((c) => readChannel(layout, row.vals, c)),
+    energyImportKWh: readChannel(layout, row.vals, 'EnergyImport'),
+    energyExportKWh: readChannel(layout, row.vals, 'EnergyExport'),
+  };
+}
+
+/**
+ * Builds every 15-minute interval that is final and not yet stored, for every meter. Driven only by
+ * the file (the newest stored interval per meter), so it can be called after each flush and after
+ * a restart. untilMs: a time up to which all readings are on disk (now, if nothing is buffered).
+ * Intervals are built up to the meter's newest reading; a meter that went quiet gets its gap filled
+ * (samples = 0) when it comes back. Returns the number of intervals written.
+ */
+export function buildIntervals(db: StoreDb, untilMs: number, opts: BuildOptions = {}): number {
+  const lookup = layoutLookup(db);
+  const meters = db.prepare<[], { id: number; key: string }>('SELECT id, key FROM meters ORDER BY id').all();
+  let built = 0;
+  for (const m of meters) built += buildMeter(db, m, untilMs, opts, lookup);
+  return built;
+}
+
+function buildMeter(db: StoreDb, m: { id: number; key: string }, untilMs: number, opts: BuildOptions, lookup: LayoutLookup): number {
+  const nearMs = opts.nearMs ?? DEFAULT_NEAR_MS;
+  const span = readingSpan(db, m.id);
+  if (!span) return 0;
+  const last = lastIntervalStartMs(db, m.id);
+  const from = last !== undefined ? last + INTERVAL_MS : alignInterval(span.firstMs);
+  const to = Math.min(alignInterval(span.lastMs), alignInterval(untilMs - nearMs - INTERVAL_MS)) + INTERVAL_MS;
+  const calc = { nearMs, counter: opts.counterFor?.(m.key) ?? {} };
+  let built = 0;
+  for (let chunk = from; chunk < to; chunk += CHUNK_MS) {
+    const chunkEnd = Math.min(chunk + CHUNK_MS, to);
+    const rows = computeIntervals(loadSamples(db, m.id, chunk, chunkEnd, nearMs, lookup), chunk, chunkEnd, calc);
+    insertIntervals(db, m.id, rows);
+    built += rows.length;
+  }
+  return built;
+}
+
+function readingSpan(db: StoreDb, meterId: number): { firstMs: number; lastMs: number } | undefined {
+  // Two queries: SQLite answers a lone min() or max() from the primary key without a scan.
+  const first = db.prepare<[number], { v: number | null }>('SELECT min(ts) AS v FROM readings WHERE meter_id = ?').get(meterId);
+  const last = db.prepare<[number], { v: number | null }>('SELECT max(ts) AS v FROM readings WHERE meter_id = ?').get(meterId);
+  if (first?.v == null || last?.v == null) return undefined;
+  return { firstMs: first.v * 1000, lastMs: last.v * 1000 };
+}
+
+/** Samples for intervals in [fromMs, toMs): those within nearMs around it plus the last counter readings before it. */
+function loadSamples(db: StoreDb, meterId: number, fromMs: number, toMs: number, nearMs: number, lookup: LayoutLookup): IntervalSample[] {
+  const startS = Math.ceil((fromMs - nearMs) / 1000);
+  const rows = db
+    .prepare<[number, number, number], ReadingRow>('SELECT ts, layout_id, vals FROM readings WHERE meter_id = ? AND ts >= ? AND ts <= ? ORDER BY ts')
+    .all(meterId, startS, Math.floor((toMs + nearMs) / 1000));
+  const samples = rows.map((r) => toSample(r, lookup(r.layout_id)));
+  const hasBefore = (pick: (s: IntervalSample) => number): boolean => samples.some((s) => s.ts <= fromMs && Number.isFinite(pick(s)));
+  let needImp = !hasBefore((s) => s.energyImportKWh);
+  let needExp = !hasBefore((s) => s.energyExportKWh);
+  if (!needImp && !needExp) return samples;
+  const earlier: IntervalSample[] = [];
+  const older = db.prepare<[number, number, number], ReadingRow>(
+    'SELECT ts, layout_id, vals FROM readings WHERE meter_id = ? AND ts < ? ORDER BY ts DESC LIMIT ?',
+  );
+  for (const r of older.all(meterId, startS, LOOKBACK_ROWS)) {
+    const s = toSample(r, lookup(r.layout_id));
+    const useful = (needImp && Number.isFinite(s.energyImportKWh)) || (needExp && Number.isFinite(s.energyExportKWh));
+    if (!useful) continue;
+    earlier.unshift(s);
+    if (Number.isFinite(s.energyImportKWh)) needImp = false;
+    if (Number.isFinite(s.energyExportKWh)) needExp = false;
+    if (!needImp && !needExp) break;
+  }
+  return [...earlier, ...samples];
+}

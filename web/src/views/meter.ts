@@ -1,0 +1,76 @@
+import { api } from '../api.js';
+import { append, h } from '../dom.js';
+import { phasesOf } from '../readings.js';
+import { href, replaceRoute } from '../router.js';
+import { addDays, isDay, today } from '../tz.js';
+import type { ValuesEvent } from '../types.js';
+import { MeterCharts } from './meter-charts.js';
+import { MeterLive } from './meter-live.js';
+import { errorBox, loading } from './notice.js';
+import type { Ctx, View } from './view.js';
+
+/** One meter: live values on top, then a chosen day's charts and its CSV. */
+export function meterView(ctx: Ctx, key: string, day?: string): View {
+  const tz = ctx.site.timezone;
+  const body = h('div', {}, loading());
+  const el = h('div', { class: 'page', 'data-testid': 'meter-page', 'data-key': key },
+    h('p', {}, h('a', { href: href({ page: 'meters' }), 'data-testid': 'back-to-meters' }, '← All meters')),
+    body,
+  );
+  let live: MeterLive | null = null;
+  let charts: MeterCharts | null = null;
+  let destroyed = false;
+
+  api
+    .meter(key)
+    .then((meter) => {
+      if (destroyed) return;
+      live = new MeterLive(meter, tz);
+      charts = new MeterCharts(key, phasesOf(meter.values, meter.phases), ctx.site, (d) => d === today(tz));
+      const chosen = day && isDay(day) ? day : today(tz);
+      const picker = h('input', { id: 'day', type: 'date', value: chosen, max: today(tz), required: true, 'data-testid': 'day-picker' });
+      const csv = h('a', { class: 'button', download: '', 'data-testid': 'csv-link' }, 'Download CSV');
+      const choose = (d: string): void => {
+        if (!isDay(d) || d > today(tz)) return;
+        picker.value = d;
+        csv.setAttribute('href', api.csvUrl(key, d));
+        csv.setAttribute('aria-label', `Download CSV of readings on ${d}`);
+        replaceRoute({ page: 'meter', key, day: d });
+        void charts?.show(d);
+      };
+      picker.addEventListener('change', () => choose(picker.value));
+      const step = (n: number, label: string, text: string): HTMLButtonElement =>
+        h('button', { type: 'button', class: 'step', 'aria-label': label, onclick: () => choose(addDays(picker.value || chosen, n)) }, text);
+      body.replaceChildren();
+      append(body,
+        h('h1', { 'data-testid': 'meter-name' }, meter.name),
+        h('p', { class: 'hint' }, `Address ${meter.id} · ${meter.model} · bus ${meter.bus} · ${meter.role === 'main' ? 'main (grid) meter' : 'customer meter'}${meter.enabled ? '' : ' · disabled'}`),
+        meter.lastError ? h('p', { class: 'notice notice-error', 'data-testid': 'meter-last-error' }, `Last read failed: ${meter.lastError}`) : null,
+        live.el,
+        h('div', { class: 'day-bar' },
+          h('label', { for: 'day' }, 'Day'),
+          step(-1, 'Previous day', '◀'),
+          picker,
+          step(1, 'Next day', '▶'),
+          csv,
+        ),
+        charts.el,
+      );
+      choose(chosen);
+    })
+    .catch((err: unknown) => !destroyed && body.replaceChildren(errorBox(err)));
+
+  return {
+    el,
+    onValues(e: ValuesEvent) {
+      const u = e.meters.find((m) => m.key === key);
+      if (!u) return;
+      live?.update(u);
+      charts?.live(u);
+    },
+    destroy() {
+      destroyed = true;
+      charts?.destroy();
+    },
+  };
+}

@@ -1,0 +1,120 @@
+import { api } from '../api.js';
+import { h, setText } from '../dom.js';
+import { kW, num } from '../format.js';
+import { href } from '../router.js';
+import type { MeterCounts, Overview } from '../types.js';
+import { busCards } from './buses.js';
+import { errorBox, loading } from './notice.js';
+import { PhaseBars } from './phase-bars.js';
+import type { Ctx, View } from './view.js';
+
+/** Bus counters are not in the stream; refresh them with the overview, but not on every poll. */
+const BUS_REFRESH_MS = 15_000;
+
+export function overviewView(_ctx: Ctx): View {
+  const direction = h('span', { class: 'direction', 'data-testid': 'grid-direction' }, '—');
+  const big = h('span', { class: 'big-number', 'data-testid': 'grid-power' }, '—');
+  const signed = h('span', { 'data-testid': 'grid-power-signed' }, '');
+  const gridMeter = h('p', { class: 'hint' });
+  const phases = new PhaseBars();
+  const freq = h('span', { class: 'tile-value', 'data-testid': 'frequency' }, '—');
+  const eImp = h('span', { class: 'tile-value', 'data-testid': 'energy-import' }, '—');
+  const eExp = h('span', { class: 'tile-value', 'data-testid': 'energy-export' }, '—');
+  const counts = h('div', { class: 'counts', 'data-testid': 'meter-counts' });
+  const buses = h('div', { 'data-testid': 'buses' }, loading());
+  const status = h('div', {}, loading());
+
+  const el = h(
+    'div',
+    { class: 'page overview', 'data-testid': 'overview' },
+    h('h1', { class: 'visually-hidden' }, 'Site overview'),
+    status,
+    h('section', { class: 'card hero', 'aria-labelledby': 'grid-title' },
+      h('h2', { id: 'grid-title' }, 'Grid connection'),
+      h('p', { class: 'hero-line' }, direction, big, h('span', { class: 'unit' }, 'kW')),
+      h('p', { class: 'hint' }, signed, ' · sign: + import from grid, − export to grid'),
+      gridMeter,
+    ),
+    h('section', { class: 'card', 'aria-labelledby': 'phase-title' },
+      h('h2', { id: 'phase-title' }, 'Per phase'),
+      h('p', { class: 'legend' }, h('span', { class: 'key export' }, '◀ export'), h('span', { class: 'key import' }, 'import ▶')),
+      phases.el,
+    ),
+    h('section', { class: 'tiles', 'aria-label': 'Grid figures' },
+      tile('Frequency', freq, 'Hz'),
+      tile('Energy imported', eImp, 'kWh'),
+      tile('Energy exported', eExp, 'kWh'),
+    ),
+    h('section', { class: 'card', 'aria-labelledby': 'counts-title' },
+      h('h2', { id: 'counts-title' }, 'Meters ', h('a', { href: href({ page: 'meters' }), class: 'small-link' }, 'see all')),
+      counts,
+    ),
+    h('section', { 'aria-labelledby': 'bus-title' }, h('h2', { id: 'bus-title' }, 'Communication buses'), buses),
+  );
+
+  let lastBusFetch = 0;
+  let destroyed = false;
+
+  function refreshBuses(): void {
+    lastBusFetch = Date.now();
+    api
+      .buses()
+      .then((r) => !destroyed && buses.replaceChildren(busCards(r.buses)))
+      .catch((err: unknown) => !destroyed && buses.replaceChildren(errorBox(err)));
+  }
+
+  function update(o: Overview): void {
+    status.replaceChildren();
+    const v = o.grid.values;
+    const p = v['ActivePower']?.value ?? null;
+    setText(direction, p === null ? 'No reading' : p >= 0 ? 'Importing' : 'Exporting');
+    direction.dataset['dir'] = p === null ? 'none' : p >= 0 ? 'import' : 'export';
+    setText(big, kW(p === null ? null : Math.abs(p)));
+    setText(signed, p === null ? '' : `${p >= 0 ? '+' : '−'}${kW(Math.abs(p))} kW`);
+    setText(gridMeter, o.grid.meter ? `Measured by the main meter ${o.grid.meter}.` : 'No main meter is configured.');
+    phases.update(v);
+    setText(freq, num(v['Frequency']?.value, 2));
+    setText(eImp, num(v['EnergyImport']?.value, 1));
+    setText(eExp, num(v['EnergyExport']?.value, 1));
+    renderCounts(counts, o.meters);
+    if (Date.now() - lastBusFetch > BUS_REFRESH_MS) refreshBuses();
+  }
+
+  api
+    .overview()
+    .then((o) => !destroyed && update(o))
+    .catch((err: unknown) => !destroyed && status.replaceChildren(errorBox(err)));
+
+  return {
+    el,
+    onOverview: update,
+    destroy: () => {
+      destroyed = true;
+    },
+  };
+}
+
+function tile(label: string, value: HTMLElement, unit: string): HTMLElement {
+  return h('div', { class: 'card tile' }, h('span', { class: 'tile-label' }, label), h('span', {}, value, ' ', h('span', { class: 'unit' }, unit)));
+}
+
+function renderCounts(el: HTMLElement, c: MeterCounts): void {
+  const items: Array<[string, number, string]> = [
+    ['Online', c.online, 'good'],
+    ['Stale', c.stale, 'stale'],
+    ['Error', c.error, 'error'],
+    ['Disabled', c.disabled, 'off'],
+  ];
+  // Meters not read yet since start only matter in the first seconds: show them only then.
+  if (c.waiting) items.push(['Waiting', c.waiting, 'off']);
+  items.push(['Total', c.total, 'total']);
+  const keys = items.map(([label]) => label).join();
+  if (el.dataset['keys'] !== keys) {
+    el.dataset['keys'] = keys;
+    el.replaceChildren(...items.map(([label, , kind]) => h('div', { class: `count count-${kind}`, 'data-testid': `count-${label.toLowerCase()}` }, h('span', { class: 'count-value' }), h('span', { class: 'count-label' }, label))));
+  }
+  items.forEach(([, n], i) => {
+    const value = el.children[i]?.firstElementChild;
+    if (value) setText(value, String(n));
+  });
+}
