@@ -34,9 +34,11 @@ function channelAfterInvert(p: PointSpec, o: ScalingOptions): { channel: string;
 
 /** Raw register words of one point -> engineering value on its (possibly swapped) channel. */
 export function decodePoint(p: PointSpec, words: readonly number[], o: ScalingOptions): { channel: string; value: number } {
-  const raw = decodeRegisters(words, p.type, p.wordOrder ?? o.wordOrder);
+  let raw = decodeRegisters(words, p.type, p.wordOrder ?? o.wordOrder);
+  // A float32 holds 7 significant digits; dropping the binary tail keeps 230.2 from becoming 230.199997.
+  if (p.type === 'float32') raw = Number(raw.toPrecision(7));
   const { channel, factor } = channelAfterInvert(p, o);
-  return { channel, value: raw * p.scale * p.sign * ratioOf(p, o) * factor };
+  return { channel, value: Number((raw * p.scale * p.sign * ratioOf(p, o) * factor).toPrecision(12)) };
 }
 
 /** The inverse of decodePoint without invert: what a real meter holds for an engineering value. */

@@ -23,18 +23,28 @@ export interface ChartSpec {
 
 const AXIS = { stroke: '#374151', grid: { stroke: '#e5e7eb', width: 1 }, ticks: { stroke: '#d1d5db', width: 1 } };
 
+const DAY_MS = 86_400_000;
+
+/** 24-hour clock and day-month labels: what operators in East Africa read, not uPlot's US defaults. */
+function timeAxis(U: typeof uPlot, tzDate: (ts: number) => Date): uPlot.Axis {
+  const hm = U.fmtDate('{HH}:{mm}');
+  const dm = U.fmtDate('{D} {MMM}');
+  return { ...AXIS, values: (_u, splits, _i, _space, incr) => splits.map((ts) => (incr >= DAY_MS ? dm : hm)(tzDate(ts))) };
+}
+
 function options(U: typeof uPlot, spec: ChartSpec, width: number): uPlot.Options {
   const bars = spec.kind === 'bars' ? U.paths.bars?.({ size: [0.8, 24, 1], align: 1 }) : undefined;
+  const tzDate = (ts: number): Date => U.tzDate(new Date(ts), spec.tz);
   return {
     width,
     height: spec.height ?? 200,
     ms: 1,
-    tzDate: (ts) => U.tzDate(new Date(ts), spec.tz),
+    tzDate,
     scales: { x: { time: true, auto: false, range: () => spec.range } },
     cursor: { drag: { x: false, y: false } },
     legend: { live: true },
     series: [
-      { label: 'Time' },
+      { label: 'Time', value: spec.kind === 'bars' && spec.range[1] - spec.range[0] > 2 * DAY_MS ? '{D} {MMM}' : '{HH}:{mm}:{ss}' },
       ...spec.series.map<uPlot.Series>((s) => ({
         label: s.label,
         stroke: s.color,
@@ -44,7 +54,7 @@ function options(U: typeof uPlot, spec: ChartSpec, width: number): uPlot.Options
         value: (_u: uPlot, v: number | null) => (v === null || v === undefined ? '—' : `${(s.abs ? Math.abs(v) : v).toFixed(s.digits)} ${s.unit}`),
       })),
     ],
-    axes: [{ ...AXIS }, { ...AXIS, label: spec.yLabel, size: 56, labelSize: 18 }],
+    axes: [timeAxis(U, tzDate), { ...AXIS, label: spec.yLabel, size: 56, labelSize: 18 }],
   };
 }
 

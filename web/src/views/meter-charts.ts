@@ -51,9 +51,9 @@ class Panel {
 /** The meter page's four charts for one chosen day, kept live while that day is today. */
 export class MeterCharts {
   readonly el: HTMLElement;
-  private readonly power = new Panel('Power', 'chart-power');
-  private readonly voltage = new Panel('Voltage', 'chart-voltage');
-  private readonly quarters = new Panel('Energy per 15 minutes', 'chart-intervals');
+  private readonly power = new Panel('Power (kW): + import, − export', 'chart-power');
+  private readonly voltage = new Panel('Voltage (V)', 'chart-voltage');
+  private readonly quarters = new Panel('Energy per 15 minutes (kWh): import up, export down', 'chart-intervals');
   private readonly daily = new Panel('Energy per day', 'chart-daily');
   private gen = 0;
   private day = '';
@@ -122,7 +122,7 @@ export class MeterCharts {
   private drawPower(U: typeof uPlot): void {
     const data = alignSeries([this.powerPts], this.maxGap(this.powerPts), (w) => w / 1000);
     this.power.say(this.powerPts.length ? '' : 'No readings on this day.');
-    this.power.draw(U, { kind: 'line', tz: this.site.timezone, range: this.range(), yLabel: 'kW (+ import, − export)', series: [{ label: 'Power', color: IMPORT, digits: 2, unit: 'kW' }] }, data);
+    this.power.draw(U, { kind: 'line', tz: this.site.timezone, range: this.range(), yLabel: 'kW', series: [{ label: 'Power', color: IMPORT, digits: 2, unit: 'kW' }] }, data);
   }
 
   private drawVoltage(U: typeof uPlot): void {
@@ -157,7 +157,7 @@ export class MeterCharts {
     const tz = this.site.timezone;
     const [from, to] = monthRange(day, tz);
     const label = new Intl.DateTimeFormat('en-GB', { month: 'long', year: 'numeric', timeZone: 'UTC' }).format(new Date(`${day.slice(0, 7)}-01T00:00:00Z`));
-    this.daily.title(`Energy per day, ${label}`);
+    this.daily.title(`Energy per day, ${label} (kWh)`);
     return this.guard(this.daily, current, async () => {
       const { days } = await api.daily(this.key, from, to);
       if (!current()) return;
@@ -196,7 +196,7 @@ export class MeterCharts {
 
 function energySpec(tz: string, range: [number, number]): ChartSpec {
   return {
-    kind: 'bars', tz, range, yLabel: 'kWh (export below 0)',
+    kind: 'bars', tz, range, yLabel: 'kWh',
     series: [
       { label: 'Import', color: IMPORT, digits: 3, unit: 'kWh' },
       { label: 'Export', color: EXPORT, digits: 3, unit: 'kWh', abs: true },

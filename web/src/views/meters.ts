@@ -96,7 +96,7 @@ export function metersView(_ctx: Ctx): View {
 function makeRow(m: Meter): Row {
   const link = h('a', { href: href({ page: 'meter', key: m.key }), 'data-testid': 'meter-link' }, m.name);
   const b = badge(badgeKind(m.quality, m.enabled));
-  const cells = { v: numCell('Voltage (V)'), a: numCell('Current (A)'), kw: numCell('Power (kW)'), kwh: numCell('Import (kWh)') };
+  const cells = { v: numCell('Voltage V'), a: numCell('Current A'), kw: numCell('Power kW'), kwh: numCell('Import kWh') };
   const tr = h(
     'tr',
     { 'data-testid': 'meter-row', 'data-key': m.key },

@@ -21,6 +21,7 @@ export function overviewView(_ctx: Ctx): View {
   const eImp = h('span', { class: 'tile-value', 'data-testid': 'energy-import' }, '—');
   const eExp = h('span', { class: 'tile-value', 'data-testid': 'energy-export' }, '—');
   const counts = h('div', { class: 'counts', 'data-testid': 'meter-counts' });
+  const total = h('span', { class: 'count-total', 'data-testid': 'count-total' });
   const buses = h('div', { 'data-testid': 'buses' }, loading());
   const status = h('div', {}, loading());
 
@@ -32,7 +33,8 @@ export function overviewView(_ctx: Ctx): View {
     h('section', { class: 'card hero', 'aria-labelledby': 'grid-title' },
       h('h2', { id: 'grid-title' }, 'Grid connection'),
       h('p', { class: 'hero-line' }, direction, big, h('span', { class: 'unit' }, 'kW')),
-      h('p', { class: 'hint' }, signed, ' · sign: + import from grid, − export to grid'),
+      h('p', { class: 'hint' }, 'Signed value ', signed),
+      h('p', { class: 'hint' }, 'Sign convention: + import from the grid, − export to the grid.'),
       gridMeter,
     ),
     h('section', { class: 'card', 'aria-labelledby': 'phase-title' },
@@ -46,7 +48,7 @@ export function overviewView(_ctx: Ctx): View {
       tile('Energy exported', eExp, 'kWh'),
     ),
     h('section', { class: 'card', 'aria-labelledby': 'counts-title' },
-      h('h2', { id: 'counts-title' }, 'Meters ', h('a', { href: href({ page: 'meters' }), class: 'small-link' }, 'see all')),
+      h('h2', { id: 'counts-title' }, 'Meters ', total, h('a', { href: href({ page: 'meters' }), class: 'small-link' }, 'see all')),
       counts,
     ),
     h('section', { 'aria-labelledby': 'bus-title' }, h('h2', { id: 'bus-title' }, 'Communication buses'), buses),
@@ -71,12 +73,13 @@ export function overviewView(_ctx: Ctx): View {
     direction.dataset['dir'] = p === null ? 'none' : p >= 0 ? 'import' : 'export';
     setText(big, kW(p === null ? null : Math.abs(p)));
     setText(signed, p === null ? '' : `${p >= 0 ? '+' : '−'}${kW(Math.abs(p))} kW`);
-    setText(gridMeter, o.grid.meter ? `Measured by the main meter ${o.grid.meter}.` : 'No main meter is configured.');
+    showGridMeter(gridMeter, o.grid.meter);
     phases.update(v);
     setText(freq, num(v['Frequency']?.value, 2));
     setText(eImp, num(v['EnergyImport']?.value, 1));
     setText(eExp, num(v['EnergyExport']?.value, 1));
     renderCounts(counts, o.meters);
+    setText(total, `(${o.meters.total})`);
     if (Date.now() - lastBusFetch > BUS_REFRESH_MS) refreshBuses();
   }
 
@@ -94,6 +97,12 @@ export function overviewView(_ctx: Ctx): View {
   };
 }
 
+function showGridMeter(el: HTMLElement, key: string | null): void {
+  if (el.dataset['key'] === (key ?? '')) return;
+  el.dataset['key'] = key ?? '';
+  el.replaceChildren(...(key ? ['Measured by the main meter ', h('a', { href: href({ page: 'meter', key }) }, key), '.'] : ['No main meter is configured.']));
+}
+
 function tile(label: string, value: HTMLElement, unit: string): HTMLElement {
   return h('div', { class: 'card tile' }, h('span', { class: 'tile-label' }, label), h('span', {}, value, ' ', h('span', { class: 'unit' }, unit)));
 }
@@ -107,7 +116,6 @@ function renderCounts(el: HTMLElement, c: MeterCounts): void {
   ];
   // Meters not read yet since start only matter in the first seconds: show them only then.
   if (c.waiting) items.push(['Waiting', c.waiting, 'off']);
-  items.push(['Total', c.total, 'total']);
   const keys = items.map(([label]) => label).join();
   if (el.dataset['keys'] !== keys) {
     el.dataset['keys'] = keys;

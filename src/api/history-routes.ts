@@ -1,0 +1,98 @@
+import { Readable } from 'node:stream';
+import { z } from 'zod';
+import { channelDef, CHANNEL_NAMES } from '../channels/catalogue.js';
+import type { SiteRuntime } from '../site/site-runtime.js';
+import { intervalsCsv, readingsCsv } from '../store/csv-export.js';
+import type { StoreDb } from '../store/database.js';
+import { dailyEnergy, intervals, rawSeries } from '../store/history.js';
+import { HttpError, type RouteRegistry } from './route.js';
+import { meterParams } from './site-routes.js';
+
+const DAY_MS = 86_400_000;
+const MAX_RAW_RANGE_MS = 7 * DAY_MS;
+const MAX_RANGE_MS = 400 * DAY_MS;
+
+const range = (maxMs: number) =>
+  z
+    .object({
+      from: z.coerce.number().int().nonnegative().describe('unix ms, inclusive'),
+      to: z.coerce.number().int().positive().describe('unix ms, exclusive'),
+    })
+    .refine((r) => r.to > r.from, { message: 'to must be after from', path: ['to'] })
+    .refine((r) => r.to - r.from <= maxMs, { message: `the range may span at most ${maxMs / DAY_MS} days; ask for intervals or daily values for longer spans`, path: ['to'] });
+
+export function registerHistoryRoutes(routes: RouteRegistry, site: SiteRuntime, db: StoreDb): void {
+  const known = (key: string): void => {
+    if (!site.meter(key)) throw new HttpError(404, `no meter ${key}`);
+  };
+  routes.add({
+    method: 'GET',
+    url: '/api/meters/:key/history',
+    summary: 'Raw readings of one channel (resolution: every poll), at most 7 days',
+    role: 'viewer',
+    params: meterParams,
+    query: z.intersection(range(MAX_RAW_RANGE_MS), z.object({ channel: z.enum(CHANNEL_NAMES as [string, ...string[]]) })),
+    handler: ({ params, query }) => {
+      known(params.key);
+      return { channel: query.channel, unit: channelDef(query.channel)?.unit ?? '', points: rawSeries(db, params.key, query.channel, query.from, query.to) };
+    },
+  });
+  routes.add({
+    method: 'GET',
+    url: '/api/meters/:key/intervals',
+    summary: '15-minute intervals: energy imported/exported, average/min/max power, min/max voltage',
+    role: 'viewer',
+    params: meterParams,
+    query: range(MAX_RANGE_MS),
+    handler: ({ params, query }) => {
+      known(params.key);
+      return {
+        intervals: intervals(db, params.key, query.from, query.to).map((r) => ({
+          start: r.startMs,
+          importKWh: r.energyImportKWh,
+          exportKWh: r.energyExportKWh,
+          pAvgW: r.powerAvgW,
+          pMinW: r.powerMinW,
+          pMaxW: r.powerMaxW,
+          vMinV: r.voltageMinV,
+          vMaxV: r.voltageMaxV,
+          samples: r.samples,
+        })),
+      };
+    },
+  });
+  routes.add({
+    method: 'GET',
+    url: '/api/meters/:key/daily',
+    summary: 'Energy per local day (site time zone)',
+    role: 'viewer',
+    params: meterParams,
+    query: range(MAX_RANGE_MS),
+    handler: ({ params, query }) => {
+      known(params.key);
+      return { days: dailyEnergy(db, params.key, query.from, query.to, site.config.site.timezone) };
+    },
+  });
+  routes.add({
+    method: 'GET',
+    url: '/api/meters/:key/csv',
+    summary: "One local day as CSV in the field logger's columns (kind=readings, every poll) or 15-minute intervals",
+    role: 'viewer',
+    params: meterParams,
+    produces: 'text/csv',
+    query: z.object({
+      date: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'use YYYY-MM-DD'),
+      kind: z.enum(['readings', 'intervals']).default('readings'),
+    }),
+    handler: ({ params, query, reply }) => {
+      known(params.key);
+      const meter = site.meter(params.key);
+      const id = String(meter?.id ?? 0).padStart(3, '0');
+      const lines = (query.kind === 'readings' ? readingsCsv : intervalsCsv)(db, params.key, query.date, site.config.site.timezone, { meterLabel: meter?.id });
+      const suffix = query.kind === 'intervals' ? '_15min' : '';
+      void reply.header('content-type', 'text/csv; charset=utf-8');
+      void reply.header('content-disposition', `attachment; filename="meter_${id}_${query.date}${suffix}.csv"`);
+      return reply.send(Readable.from(lines));
+    },
+  });
+}

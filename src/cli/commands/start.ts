@@ -1,0 +1,46 @@
+import { parseArgs } from 'node:util';
+import { startSystem } from '../../system.js';
+import { UsageError } from '../usage-error.js';
+
+export const START_HELP = `mgos start: run Microgrid OS
+
+  mgos start --demo                 a simulated mini-grid (1 DTSU666 + 24 DDSU666 on one 9600-baud bus),
+                                    SQLite in ./data, web UI on http://127.0.0.1:8080
+  mgos start --config site.yaml     a real site from its configuration file
+
+  --data DIR        where the demo keeps its database (default ./data)
+  --port P          HTTP port (default: the config's, 8080)
+  --host H          HTTP listen address (default 127.0.0.1; 0.0.0.0 to serve the LAN)
+
+On the very first start the admin password is generated and shown once. Set MGOS_ADMIN_PASSWORD
+to choose it instead.`;
+
+export async function startCommand(argv: string[]): Promise<number> {
+  const { values: v } = parseArgs({
+    args: argv,
+    options: { demo: { type: 'boolean' }, config: { type: 'string' }, data: { type: 'string' }, port: { type: 'string' }, host: { type: 'string' } },
+  });
+  if (!v.demo && !v.config) throw new UsageError('give --demo or --config FILE');
+  if (v.demo && v.config) throw new UsageError('give either --demo or --config FILE, not both');
+  const port = v.port === undefined ? undefined : Number(v.port);
+  if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) throw new UsageError(`--port: expected 0-65535, got "${v.port}"`);
+  const system = await startSystem({ configPath: v.config, dataDir: v.data ?? 'data', httpPort: port, httpHost: v.host, adminPassword: process.env.MGOS_ADMIN_PASSWORD });
+  const lines = [`Microgrid OS is running: ${system.url}  (${system.site.meterList().length} meters, database ${system.config.storage.path})`];
+  if (system.adminPassword && !process.env.MGOS_ADMIN_PASSWORD) {
+    lines.push(
+      '',
+      'First start: an administrator account was created. This password is shown ONCE; write it down:',
+      `    username: admin`,
+      `    password: ${system.adminPassword}`,
+      'Change it under your account, or later with: mgos user passwd admin --config <file>',
+    );
+  }
+  process.stdout.write(`${lines.join('\n')}\n`);
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  process.stdout.write('stopping: writing buffered readings...\n');
+  await system.close();
+  return 0;
+}

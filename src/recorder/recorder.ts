@@ -1,0 +1,69 @@
+import type { StoreDb } from '../store/database.js';
+import { buildIntervals } from '../store/intervals.js';
+import { ReadingWriter } from '../store/reading-writer.js';
+import { pruneRawReadings, retentionCutoffMs } from '../store/retention.js';
+import type { DeviceReading } from '../modbus/poller.js';
+
+export interface RecorderOptions {
+  /** Readings are written in batches to spare the SD card; a power cut loses at most this much. */
+  readonly flushIntervalMs: number;
+  readonly rawRetentionDays: number;
+  readonly now?: () => number;
+  readonly onError?: (what: string, err: unknown) => void;
+}
+
+const RETENTION_EVERY_MS = 6 * 3600 * 1000;
+
+/**
+ * Stores every reading (batched), builds 15-minute intervals after each batch lands, and prunes raw
+ * readings past their retention. Intervals are kept forever: they are small and billing needs them.
+ */
+export class Recorder {
+  readonly writer: ReadingWriter;
+  private flushTimer: NodeJS.Timeout | null = null;
+  private retentionTimer: NodeJS.Timeout | null = null;
+  private readonly now: () => number;
+
+  constructor(
+    private readonly db: StoreDb,
+    private readonly opts: RecorderOptions,
+  ) {
+    this.writer = new ReadingWriter(db);
+    this.now = opts.now ?? Date.now;
+  }
+
+  add(r: DeviceReading): void {
+    this.writer.add({ meter: r.key, ts: r.ts, values: r.values });
+  }
+
+  start(): void {
+    if (this.opts.flushIntervalMs > 0) this.flushTimer = setInterval(() => this.flushAndBuild(), this.opts.flushIntervalMs);
+    this.retentionTimer = setInterval(() => void this.prune(), RETENTION_EVERY_MS);
+    void this.prune();
+  }
+
+  /** Writes buffered readings and builds every interval that has closed. Safe to call any time. */
+  flushAndBuild(): void {
+    try {
+      this.writer.flush();
+      buildIntervals(this.db, this.writer.oldestPendingMs() ?? this.now());
+    } catch (e) {
+      this.opts.onError?.('flush', e);
+    }
+  }
+
+  async prune(): Promise<number> {
+    try {
+      return await pruneRawReadings(this.db, retentionCutoffMs(this.now(), this.opts.rawRetentionDays));
+    } catch (e) {
+      this.opts.onError?.('retention', e);
+      return 0;
+    }
+  }
+
+  stop(): void {
+    if (this.flushTimer) clearInterval(this.flushTimer);
+    if (this.retentionTimer) clearInterval(this.retentionTimer);
+    this.flushAndBuild();
+  }
+}

@@ -1,0 +1,73 @@
+import type { StoreDb } from './database.js';
+import { decodeValues, readChannel } from './codec.js';
+import { layoutLookup, meterIdOf, type ReadingRow } from './registry.js';
+import type { IntervalRow } from './interval-calc.js';
+import { selectIntervals } from './interval-table.js';
+import { ZonedClock } from './zoned-clock.js';
+
+/** Read queries for charts and the API. Times are unix ms, ranges half-open [fromMs, toMs). */
+
+/** One channel of the raw readings; polls that did not deliver it are left out. */
+export function rawSeries(db: StoreDb, meter: string, channel: string, fromMs: number, toMs: number): [number, number][] {
+  const meterId = meterIdOf(db, meter);
+  if (meterId === undefined) return [];
+  const lookup = layoutLookup(db);
+  const out: [number, number][] = [];
+  const rows = db
+    .prepare<[number, number, number], ReadingRow>('SELECT ts, layout_id, vals FROM readings WHERE meter_id = ? AND ts >= ? AND ts < ? ORDER BY ts')
+    .all(meterId, Math.ceil(fromMs / 1000), Math.ceil(toMs / 1000));
+  for (const r of rows) {
+    const v = readChannel(lookup(r.layout_id), r.vals, channel);
+    if (!Number.isNaN(v)) out.push([r.ts * 1000, v]);
+  }
+  return out;
+}
+
+export function intervals(db: StoreDb, meter: string, fromMs: number, toMs: number): IntervalRow[] {
+  const meterId = meterIdOf(db, meter);
+  return meterId === undefined ? [] : selectIntervals(db, meterId, fromMs, toMs);
+}
+
+export interface DailyEnergy {
+  readonly day: string;
+  readonly importKWh: number;
+  readonly exportKWh: number;
+}
+
+/**
+ * Energy per local calendar day in timeZone, summed from the intervals starting in [fromMs, toMs).
+ * Days without any interval are left out; intervals without a counter add nothing.
+ */
+export function dailyEnergy(db: StoreDb, meter: string, fromMs: number, toMs: number, timeZone: string): DailyEnergy[] {
+  const clock = new ZonedClock(timeZone);
+  const out: { day: string; importKWh: number; exportKWh: number }[] = [];
+  let dayEnd = -Infinity;
+  for (const r of intervals(db, meter, fromMs, toMs)) {
+    // Intervals come in time order, so the zone is consulted once per day, not once per row.
+    if (r.startMs >= dayEnd) {
+      const day = clock.day(r.startMs);
+      dayEnd = clock.dayRange(day)[1];
+      out.push({ day, importKWh: 0, exportKWh: 0 });
+    }
+    const cur = out[out.length - 1] as { importKWh: number; exportKWh: number };
+    cur.importKWh += r.energyImportKWh ?? 0;
+    cur.exportKWh += r.energyExportKWh ?? 0;
+  }
+  const tidy = (x: number): number => Math.round(x * 1e6) / 1e6;
+  return out.map((d) => ({ day: d.day, importKWh: tidy(d.importKWh), exportKWh: tidy(d.exportKWh) }));
+}
+
+export interface LatestReading {
+  readonly ts: number;
+  readonly values: Record<string, number>;
+}
+
+/** The newest stored reading of a meter (what is still buffered in the writer is not included). */
+export function latestReading(db: StoreDb, meter: string): LatestReading | undefined {
+  const meterId = meterIdOf(db, meter);
+  if (meterId === undefined) return undefined;
+  const row = db
+    .prepare<[number], ReadingRow>('SELECT ts, layout_id, vals FROM readings WHERE meter_id = ? ORDER BY ts DESC LIMIT 1')
+    .get(meterId);
+  return row ? { ts: row.ts * 1000, values: decodeValues(layoutLookup(db)(row.layout_id), row.vals) } : undefined;
+}

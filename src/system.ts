@@ -1,0 +1,119 @@
+import { readFileSync } from 'node:fs';
+import type { FastifyInstance } from 'fastify';
+import { pino, type Logger } from 'pino';
+import { createApiServer } from './api/server.js';
+import { registerHistoryRoutes } from './api/history-routes.js';
+import { UserStore } from './auth/user-store.js';
+import { loadSiteConfigFile } from './config/load-site-config.js';
+import { siteConfigSchemaFor, type SiteConfig } from './config/site-config.js';
+import { loadProfiles } from './drivers/profiles.js';
+import type { DeviceProfile } from './drivers/profile-schema.js';
+import { Recorder } from './recorder/recorder.js';
+import { demoConfig } from './site/demo-config.js';
+import { SiteRuntime } from './site/site-runtime.js';
+import { simulatedMeterConfigs, startSimulator, type SimulatorHandle } from './sim/simulator.js';
+import { openDatabase, type StoreDb } from './store/database.js';
+import { fromRoot } from './util/paths.js';
+
+export interface SystemOptions {
+  /** A site YAML file. Without it (and without `config`) the embedded demo runs. */
+  readonly configPath?: string;
+  /** A configuration object instead of a file (tests); validated like a file. */
+  readonly config?: unknown;
+  /** Where the demo keeps its database. */
+  readonly dataDir?: string;
+  readonly httpPort?: number;
+  readonly httpHost?: string;
+  /** The first admin's password; generated (and returned once) when not given. */
+  readonly adminPassword?: string;
+  readonly logger?: Logger;
+}
+
+export interface RunningSystem {
+  readonly url: string;
+  /** Only on the very first start: the generated admin password, to show once. Null afterwards. */
+  readonly adminPassword: string | null;
+  readonly config: SiteConfig;
+  readonly site: SiteRuntime;
+  readonly recorder: Recorder;
+  readonly db: StoreDb;
+  readonly sim: SimulatorHandle | null;
+  readonly http: FastifyInstance;
+  close(): Promise<void>;
+}
+
+export const VERSION = (JSON.parse(readFileSync(fromRoot('package.json'), 'utf8')) as { version: string }).version;
+
+function resolveConfig(o: SystemOptions): { config: SiteConfig; profiles: Map<string, DeviceProfile> } {
+  if (o.configPath) return loadSiteConfigFile(o.configPath);
+  const profiles = loadProfiles();
+  if (o.config !== undefined) return { config: siteConfigSchemaFor([...profiles.keys()]).parse(o.config), profiles };
+  return { config: demoConfig(o.dataDir ?? 'data', { httpPort: o.httpPort, httpHost: o.httpHost }), profiles };
+}
+
+/** When the simulator runs in-process, its bus and (if none are listed) its meters join the site. */
+function attachSimulator(config: SiteConfig, sim: SimulatorHandle): SiteConfig {
+  const hasBus = config.buses.length > 0;
+  const buses = hasBus
+    ? config.buses
+    : [{ id: 'sim', transport: 'rtu-over-tcp' as const, host: sim.host, port: sim.rtuTcpPort, baudRate: config.sim?.lineSpeedBaud || 9600, stopBits: 2 as const, parity: 'none' as const, timeoutMs: 1000, retries: 1 }];
+  const meters = config.meters.length > 0 ? config.meters : simulatedMeterConfigs(config.sim?.customers).map((m) => ({ ...m, enabled: true, ctRatio: 1, ptRatio: 1, invert: false }));
+  return { ...config, buses, meters };
+}
+
+/** Starts everything: simulator (if configured), database, pollers, recorder, HTTP API and UI. */
+export async function startSystem(o: SystemOptions = {}): Promise<RunningSystem> {
+  const log = o.logger ?? pino({ level: process.env.MGOS_LOG_LEVEL ?? 'info' });
+  const resolved = resolveConfig(o);
+  let config = resolved.config;
+  const cleanups: Array<() => Promise<void> | void> = [];
+  const close = async (): Promise<void> => {
+    for (const c of cleanups.reverse()) await c();
+  };
+  try {
+    let sim: SimulatorHandle | null = null;
+    if (config.sim?.enabled) {
+      const s = config.sim;
+      sim = await startSimulator({
+        seed: s.seed,
+        customers: s.customers,
+        host: s.host,
+        port: s.port,
+        utcOffsetHours: 3,
+        lineSpeed: s.lineSpeedBaud > 0 ? { baudRate: s.lineSpeedBaud, parity: 'none', stopBits: 2, turnaroundMs: s.turnaroundMs } : false,
+      });
+      const handle = sim;
+      cleanups.push(() => handle.close());
+      config = attachSimulator(config, sim);
+      log.info({ port: sim.rtuTcpPort, meters: sim.meters.size }, 'simulated mini-grid serving RTU over TCP');
+    }
+    const db = openDatabase(config.storage.path);
+    cleanups.push(() => {
+      db.close();
+    });
+    const users = new UserStore(db);
+    const adminPassword = await users.ensureAdmin(o.adminPassword);
+    const recorder = new Recorder(db, {
+      flushIntervalMs: config.storage.flushIntervalMs,
+      rawRetentionDays: config.storage.rawRetentionDays,
+      onError: (what, err) => log.error({ err }, `recorder ${what} failed; readings kept for the next try`),
+    });
+    const site = new SiteRuntime(config, resolved.profiles, recorder);
+    const http = await createApiServer({ site, users, version: VERSION, extraRoutes: [(routes) => registerHistoryRoutes(routes, site, db)] });
+    cleanups.push(() => http.close());
+    cleanups.push(() => recorder.stop());
+    cleanups.push(() => site.stop());
+    const host = o.httpHost ?? config.http.host;
+    await http.listen({ host, port: o.httpPort ?? config.http.port });
+    const address = http.server.address();
+    const port = typeof address === 'object' && address ? address.port : config.http.port;
+    recorder.start();
+    site.start();
+    const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
+    log.info({ url, meters: site.meterList().length, buses: config.buses.length, db: config.storage.path }, 'mgos running');
+    return { url, adminPassword, config, site, recorder, db, sim, http, close };
+  } catch (e) {
+    await close();
+    throw e;
+  }
+}

@@ -1,0 +1,158 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { pino } from 'pino';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { READINGS_CSV_HEADER } from '../src/store/csv-export.js';
+import { startSystem, type RunningSystem } from '../src/system.js';
+import { browserSkipReason, horizontalOverflow, launchChromium, outputPath, until, watchPage } from './helpers/browser.js';
+
+/**
+ * The operator's path through the web UI against the real system (simulated site, 1 s polls):
+ * sign in, live overview, meters table, a meter's charts and CSV, and the phone layout.
+ */
+const TZ = 'Africa/Kampala';
+const PASSWORD = 'browser-test-pass-1';
+const CUSTOMERS = 6;
+
+const siteToday = (): string => new Intl.DateTimeFormat('en-CA', { timeZone: TZ }).format(new Date());
+
+describe('web UI in Chromium', { skip: browserSkipReason(), timeout: 180_000 }, () => {
+  let dataDir: string;
+  let system: RunningSystem;
+  let browser: Browser;
+  let desktop: BrowserContext;
+  let page: Page;
+  let watch: { problems: string[] };
+
+  before(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'mgos-browser-'));
+    system = await startSystem({
+      config: {
+        site: { id: 'browser_test', name: 'Browser test mini-grid', timezone: TZ },
+        poll: { intervalMs: 1000 },
+        storage: { path: join(dataDir, 'mgos.db'), flushIntervalMs: 1000 },
+        http: { host: '127.0.0.1', port: 0 },
+        sim: { enabled: true, seed: 7, customers: CUSTOMERS, lineSpeedBaud: 0, port: 0 },
+      },
+      dataDir,
+      httpPort: 0,
+      adminPassword: PASSWORD,
+      logger: pino({ level: 'silent' }),
+    });
+    browser = await launchChromium();
+    desktop = await browser.newContext({ viewport: { width: 1280, height: 860 }, acceptDownloads: true });
+    page = await desktop.newPage();
+    page.setDefaultTimeout(20_000);
+    watch = watchPage(page);
+  });
+
+  after(async () => {
+    await browser?.close();
+    await system?.close();
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  });
+
+  test('asks to sign in, then shows the overview with live values', async () => {
+    await page.goto(`${system.url}/#/overview`);
+    await page.getByTestId('login-form').waitFor();
+    await page.getByLabel('Username').fill('admin');
+    await page.getByLabel('Password').fill('not-the-password');
+    await page.getByTestId('login-submit').click();
+    await page.getByTestId('login-error').waitFor();
+    await page.screenshot({ path: outputPath('login-error-desktop.png') });
+
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByTestId('login-submit').click();
+    await page.getByTestId('overview').waitFor();
+    await page.locator('[data-testid=conn-state][data-state=live]').waitFor();
+
+    // Two different stream updates after the first: the page is live, not a snapshot.
+    const lastUpdate = page.getByTestId('last-update');
+    const nextStamp = (prev: string | null): Promise<string> =>
+      until('a stream update', async () => {
+        const ts = await lastUpdate.getAttribute('data-ts');
+        return ts && ts !== prev ? ts : undefined;
+      });
+    const seen = [await nextStamp(null)];
+    for (let i = 0; i < 2; i++) seen.push(await nextStamp(seen[seen.length - 1] ?? null));
+    assert.equal(new Set(seen).size, 3, `three distinct update times: ${seen.join(', ')}`);
+    assert.match(await page.getByTestId('last-update').innerText(), /^Last update \d\d:\d\d:\d\d$/);
+
+    await until('a grid power reading', async () => (/^\d+\.\d\d$/.test(await page.getByTestId('grid-power').innerText()) ? true : undefined));
+    assert.match(await page.getByTestId('grid-direction').innerText(), /^(Importing|Exporting)$/);
+    assert.match(await page.getByTestId('phase-voltage-L1').innerText(), /^\d{3}\.\d V$/);
+    assert.match(await page.getByTestId('frequency').innerText(), /^\d\d\.\d\d$/);
+    await page.locator('[data-testid=buses] [data-testid^=bus-]').first().waitFor();
+    assert.equal(await page.locator('[data-testid=count-total]').innerText(), `(${CUSTOMERS + 1})`);
+    await page.screenshot({ path: outputPath('overview-desktop.png'), fullPage: true });
+  });
+
+  test('lists the meters with live values and quality badges', async () => {
+    await page.getByTestId('nav-meters').click();
+    await page.waitForURL(/#\/meters$/);
+    const rows = page.getByTestId('meter-row');
+    await rows.nth(CUSTOMERS).waitFor();
+    assert.equal(await rows.count(), CUSTOMERS + 1);
+    await page.locator('[data-testid=meter-row] [data-quality=GOOD]').first().waitFor();
+    for (const text of await page.locator('[data-testid=meter-row] [data-testid=quality]').allInnerTexts()) {
+      assert.match(text.trim(), /(GOOD|STALE|ERROR|DISABLED|NO DATA)$/, 'a badge says its state in words, not colour alone');
+    }
+    await page.screenshot({ path: outputPath('meters-desktop.png'), fullPage: true });
+  });
+
+  test('opens a meter with its history chart and downloads the day as CSV', async () => {
+    const history = page.waitForResponse((r) => r.url().includes('/history?') && r.url().includes('channel=ActivePower'));
+    await page.getByTestId('meter-link').first().click();
+    await page.waitForURL(/#\/meters\/meter\d+/);
+    const body = (await (await history).json()) as { points: unknown[] };
+    assert.ok(body.points.length > 0, 'the recorder has stored readings for today');
+    await page.locator('[data-testid=chart-power] canvas').first().waitFor();
+    await page.locator('[data-testid=chart-power-note]').waitFor({ state: 'hidden' });
+    await page.locator('[data-testid=chart-voltage] canvas').first().waitFor();
+    await page.locator('[data-testid=chart-intervals] canvas').first().waitFor();
+    await page.locator('[data-testid=chart-daily] canvas').first().waitFor();
+    assert.equal(await page.getByTestId('day-picker').inputValue(), siteToday());
+    assert.match(await page.getByTestId('live-power').innerText(), /^-?\d+\.\d\d kW$/);
+    await page.screenshot({ path: outputPath('meter-desktop.png'), fullPage: true });
+
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('csv-link').click()]);
+    assert.match(download.suggestedFilename(), new RegExp(`^meter_\\d{3}_${siteToday()}\\.csv$`));
+    const csv = await readFile(await download.path(), 'utf8');
+    const lines = csv.trimEnd().split('\n');
+    assert.equal(lines[0], READINGS_CSV_HEADER);
+    assert.ok(lines[0]?.startsWith('timestamp,meter_id,V_L1_V,'));
+    assert.ok(lines.length >= 2, `the CSV has readings rows (got ${lines.length - 1})`);
+    assert.equal(lines[1]?.split(',').length, lines[0]?.split(',').length);
+  });
+
+  test('fits a 375 px phone screen without sideways scrolling', async () => {
+    const phone = await browser.newContext({ viewport: { width: 375, height: 740 }, isMobile: true, hasTouch: true, storageState: await desktop.storageState() });
+    try {
+      const p = await phone.newPage();
+      p.setDefaultTimeout(20_000);
+      const phoneWatch = watchPage(p);
+      const key = /#\/meters\/(meter\d+)/.exec(page.url())?.[1];
+      assert.ok(key);
+      const screens: Array<[string, string, string]> = [
+        ['overview', '#/overview', '[data-testid=buses] [data-testid^=bus-]'],
+        ['meters', '#/meters', '[data-testid=meter-row] [data-quality=GOOD]'],
+        ['meter', `#/meters/${key}`, '[data-testid=chart-power] canvas'],
+      ];
+      for (const [name, hash, ready] of screens) {
+        await p.goto(`${system.url}/${hash}`);
+        await p.locator(ready).first().waitFor();
+        await p.waitForTimeout(300);
+        await p.screenshot({ path: outputPath(`${name}-phone.png`) });
+        assert.equal(await horizontalOverflow(p), 0, `${name}: no horizontal page scroll at 375 px`);
+      }
+      await p.screenshot({ path: outputPath('meter-phone-full.png'), fullPage: true });
+      assert.deepEqual(phoneWatch.problems, []);
+    } finally {
+      await phone.close();
+    }
+    assert.deepEqual(watch.problems, []);
+  });
+});
