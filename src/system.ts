@@ -27,6 +27,8 @@ export interface SystemOptions {
   /** The first admin's password; generated (and returned once) when not given. */
   readonly adminPassword?: string;
   readonly logger?: Logger;
+  /** The simulator's clock (tests freeze it so the simulated values hold still). */
+  readonly simClock?: () => number;
 }
 
 export interface RunningSystem {
@@ -80,6 +82,8 @@ export async function startSystem(o: SystemOptions = {}): Promise<RunningSystem>
         host: s.host,
         port: s.port,
         utcOffsetHours: 3,
+        clock: o.simClock,
+        serialPaths: s.serialPaths,
         lineSpeed: s.lineSpeedBaud > 0 ? { baudRate: s.lineSpeedBaud, parity: 'none', stopBits: 2, turnaroundMs: s.turnaroundMs } : false,
       });
       const handle = sim;

@@ -7,6 +7,7 @@ import { pino } from 'pino';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { READINGS_CSV_HEADER } from '../src/store/csv-export.js';
 import { startSystem, type RunningSystem } from '../src/system.js';
+import { fromRoot } from '../src/util/paths.js';
 import { browserSkipReason, horizontalOverflow, launchChromium, outputPath, until, watchPage } from './helpers/browser.js';
 
 /**
@@ -26,6 +27,7 @@ describe('web UI in Chromium', { skip: browserSkipReason(), timeout: 180_000 }, 
   let desktop: BrowserContext;
   let page: Page;
   let watch: { problems: string[] };
+  const modules = new Set<string>();
 
   before(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'mgos-browser-'));
@@ -47,6 +49,10 @@ describe('web UI in Chromium', { skip: browserSkipReason(), timeout: 180_000 }, 
     page = await desktop.newPage();
     page.setDefaultTimeout(20_000);
     watch = watchPage(page);
+    page.on('request', (r) => {
+      const path = new URL(r.url()).pathname;
+      if (path.startsWith('/js/')) modules.add(path);
+    });
   });
 
   after(async () => {
@@ -154,5 +160,49 @@ describe('web UI in Chromium', { skip: browserSkipReason(), timeout: 180_000 }, 
       await phone.close();
     }
     assert.deepEqual(watch.problems, []);
+  });
+
+  test('preloads every module the pages use, so a slow link pays one round trip', async () => {
+    const html = await readFile(fromRoot('web', 'public', 'index.html'), 'utf8');
+    const missing = [...modules].filter((m) => !html.includes(`<link rel="modulepreload" href="${m}">`));
+    assert.ok(modules.size > 5, `modules seen: ${[...modules].join(', ')}`);
+    assert.deepEqual(missing, [], 'add these to the modulepreload list in web/public/index.html');
+  });
+
+  test('splits days in the site time zone, DST included, whatever the phone is set to', async () => {
+    // The browser modules run where they live; evaluated as a string since the test has no DOM types.
+    const got = await page.evaluate(`import('/js/tz.js').then((tz) => ({
+      kampala: tz.midnight('2026-04-04', 'Africa/Kampala'),
+      berlinShortDay: tz.dayRange('2026-03-29', 'Europe/Berlin'),
+      leap: tz.addDays('2028-02-28', 1),
+      december: tz.monthRange('2026-12-15', 'UTC'),
+      dayOf: tz.dayOf(Date.UTC(2026, 3, 3, 21, 30), 'Africa/Kampala'),
+    }))`);
+    assert.deepEqual(got, {
+      kampala: Date.UTC(2026, 3, 3, 21),
+      berlinShortDay: [Date.UTC(2026, 2, 28, 23), Date.UTC(2026, 2, 29, 22)],
+      leap: '2028-02-29',
+      december: [Date.UTC(2026, 11, 1), Date.UTC(2027, 0, 1)],
+      dayOf: '2026-04-04',
+    });
+  });
+
+  test('breaks a chart line at an outage instead of drawing across it', async () => {
+    const got = await page.evaluate(`import('/js/charts/align.js').then((a) => a.alignSeries(
+      [[[0, 1], [1000, 2], [60000, 3]], [[0, 10], [60000, 30]]], 5000))`);
+    // null = a break in the line; undefined = "this channel has no sample here", drawn across.
+    assert.deepEqual(got, [
+      [0, 1, 1000, 1001, 60000],
+      [1, undefined, 2, null, 3],
+      [10, null, undefined, undefined, 30],
+    ]);
+  });
+
+  test('logs out back to the sign-in form', async () => {
+    await page.getByTestId('logout').click();
+    await page.getByTestId('login-form').waitFor();
+    assert.equal(await page.getByTestId('nav').isVisible(), false);
+    const me = await page.request.get(`${system.url}/api/me`);
+    assert.equal(me.status(), 401);
   });
 });

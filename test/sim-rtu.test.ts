@@ -36,6 +36,7 @@ const near = (actual: number, expected: number, what: string): void =>
   assert.ok(Math.abs(actual - expected) <= 1e-6 * Math.max(1, Math.abs(expected)), `${what}: read ${actual}, model ${expected}`);
 
 test('meter configs for a demo site list the main meter and every customer', () => {
+  assert.ok(sim.rtuTcpPort > 0 && (sim.mbapPort ?? 0) > 0, 'port 0 binds a free port and reports it');
   const configs = simulatedMeterConfigs(12);
   assert.equal(configs.length, 13);
   assert.deepEqual(configs[0], { id: 100, name: 'main', type: '3phase', role: 'main' });
@@ -126,6 +127,19 @@ test('writing the address register moves a meter to its new address (commissioni
   await client.writeRegisters(0x0006, [6]); // FC16 back
   client.setID(6);
   assert.deepEqual((await client.readHoldingRegisters(0x0006, 1)).data, [6]);
+});
+
+test('two meters on one address collide: the master gets a broken frame', async () => {
+  const seven = sim.meters.get(7) ?? assert.fail();
+  assert.equal(seven.writeRegisters(0x0006, [8]), undefined); // a meter shipped with a duplicate address
+  try {
+    client.setID(8);
+    await assert.rejects(client.readHoldingRegisters(0x2000, 2), /CRC/);
+    assert.ok(sim.slave.counters().collisions >= 1);
+  } finally {
+    seven.writeRegisters(0x0006, [7]);
+  }
+  assert.equal((await client.readHoldingRegisters(0x2000, 2)).data.length, 2);
 });
 
 test('Modbus TCP (MBAP) serves the same bus', async () => {

@@ -51,8 +51,10 @@ export const busSchema = z.discriminatedUnion('transport', [serialBus, networkBu
 export const METER_TYPE_ALIASES: Record<string, string> = { '1phase': 'DDSU666', '3phase': 'DTSU666' };
 
 const meterFields = {
-    /** Modbus address on its bus (2-247; address 1 is the factory default and never assigned). */
+    /** The meter's id in the site, and its Modbus address unless `address` says otherwise. */
     id: z.number().int().min(1).max(247),
+    /** Modbus address on its bus, when it differs from the id (sites with several buses). */
+    address: z.number().int().min(1).max(247).optional(),
     name,
     /** 1phase, 3phase or a profile model name (DDSU666, DTSU666, ...). */
     type: z.string().min(1) as z.ZodType<string>,
@@ -86,13 +88,15 @@ export const simSchema = z
   .object({
     enabled: z.boolean().default(false),
     seed: z.number().int().default(1),
-    /** Customer meters to simulate when `meters` is empty (demo mode). */
-    customers: z.number().int().min(0).max(246).default(24),
+    /** Customer meters to simulate when `meters` is empty (demo mode); single-phase addresses are 2-99. */
+    customers: z.number().int().min(0).max(98).default(24),
     /** Emulate RS-485 wire time at this baud rate (0 = answer at once). */
     lineSpeedBaud: z.number().int().min(0).default(0),
     turnaroundMs: z.number().min(0).default(5),
     host: z.string().default('127.0.0.1'),
     port: z.number().int().min(0).max(65535).default(5020),
+    /** Also serve the simulated bus on these serial devices (e.g. one end of a socat pty pair). */
+    serialPaths: z.array(z.string()).default([]),
   })
   .strict();
 
@@ -127,6 +131,7 @@ export const siteConfigSchemaFor = (knownTypes?: readonly string[]) => z
   .superRefine((cfg, ctx) => {
     const busIds = new Set(cfg.buses.map((b) => b.id));
     const seenName = new Map<string, number>();
+    const seenId = new Map<number, number>();
     const seenAddress = new Map<string, number>();
     cfg.meters.forEach((m, i) => {
       const bus = m.bus ?? cfg.buses[0]?.id;
@@ -138,10 +143,16 @@ export const siteConfigSchemaFor = (knownTypes?: readonly string[]) => z
         ctx.addIssue({ code: 'custom', path: ['meters', i, 'name'], message: `name "${m.name}" is already used by meters[${prevName}]; names must be unique` });
       }
       seenName.set(m.name, i);
-      const key = `${bus}:${m.id}`;
+      const prevId = seenId.get(m.id);
+      if (prevId !== undefined && (cfg.meters[prevId]?.bus ?? cfg.buses[0]?.id) !== bus) {
+        ctx.addIssue({ code: 'custom', path: ['meters', i, 'id'], message: `id ${m.id} is already used by meters[${prevId}] on another bus; ids are unique in a site (set address: to reuse a Modbus address on another bus)` });
+      }
+      seenId.set(m.id, i);
+      const address = m.address ?? m.id;
+      const key = `${bus}:${address}`;
       const prevAddr = seenAddress.get(key);
       if (prevAddr !== undefined) {
-        ctx.addIssue({ code: 'custom', path: ['meters', i, 'id'], message: `address ${m.id} is already used on bus ${bus} by meters[${prevAddr}]; each meter on a bus needs its own address` });
+        ctx.addIssue({ code: 'custom', path: ['meters', i, m.address === undefined ? 'id' : 'address'], message: `address ${address} is already used on bus ${bus} by meters[${prevAddr}]; each meter on a bus needs its own address` });
       }
       seenAddress.set(key, i);
     });

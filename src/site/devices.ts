@@ -20,7 +20,7 @@ export function toPolledDevice(m: MeterConfig, profiles: ReadonlyMap<string, Dev
   const profile = resolveProfile(m.type, profiles);
   return {
     key: meterKey(m),
-    address: m.id,
+    address: m.address ?? m.id,
     profile,
     functionCode: m.functionCode ?? profile.functionCode,
     scaling: { ctRatio: m.ctRatio, ptRatio: m.ptRatio, invert: m.invert, wordOrder: m.wordOrder ?? profile.wordOrder },

@@ -2,7 +2,7 @@ import type { StoreDb } from './database.js';
 import { decodeValues, readChannel } from './codec.js';
 import { layoutLookup, meterIdOf, type ReadingRow } from './registry.js';
 import type { IntervalRow } from './interval-calc.js';
-import { selectIntervals } from './interval-table.js';
+import { selectEnergies, selectIntervals } from './interval-table.js';
 import { ZonedClock } from './zoned-clock.js';
 
 /** Read queries for charts and the API. Times are unix ms, ranges half-open [fromMs, toMs). */
@@ -41,17 +41,19 @@ export interface DailyEnergy {
 export function dailyEnergy(db: StoreDb, meter: string, fromMs: number, toMs: number, timeZone: string): DailyEnergy[] {
   const clock = new ZonedClock(timeZone);
   const out: { day: string; importKWh: number; exportKWh: number }[] = [];
+  const meterId = meterIdOf(db, meter);
+  if (meterId === undefined) return [];
   let dayEnd = -Infinity;
-  for (const r of intervals(db, meter, fromMs, toMs)) {
+  for (const [startMs, imp, exp] of selectEnergies(db, meterId, fromMs, toMs)) {
     // Intervals come in time order, so the zone is consulted once per day, not once per row.
-    if (r.startMs >= dayEnd) {
-      const day = clock.day(r.startMs);
+    if (startMs >= dayEnd) {
+      const day = clock.day(startMs);
       dayEnd = clock.dayRange(day)[1];
       out.push({ day, importKWh: 0, exportKWh: 0 });
     }
     const cur = out[out.length - 1] as { importKWh: number; exportKWh: number };
-    cur.importKWh += r.energyImportKWh ?? 0;
-    cur.exportKWh += r.energyExportKWh ?? 0;
+    cur.importKWh += imp ?? 0;
+    cur.exportKWh += exp ?? 0;
   }
   const tidy = (x: number): number => Math.round(x * 1e6) / 1e6;
   return out.map((d) => ({ day: d.day, importKWh: tidy(d.importKWh), exportKWh: tidy(d.exportKWh) }));

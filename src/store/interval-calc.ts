@@ -115,7 +115,8 @@ function statsOf(samples: readonly IntervalSample[]): Stats {
   return s;
 }
 
-const orNull = (x: number): number | null => (Number.isFinite(x) ? x : null);
+/** Stored to the mW / mV (finer than any meter): interval-table.ts reads them back as exact integers. */
+const milli = (x: number): number | null => (Number.isFinite(x) ? round(x, 1e3) : null);
 
 /**
  * Intervals starting in [fromMs, toMs) from time-ordered samples. The samples must include the
@@ -142,11 +143,11 @@ export function computeIntervals(
       startMs: start,
       energyImportKWh: energyIn(imp, start, end, nearMs),
       energyExportKWh: energyIn(exp, start, end, nearMs),
-      powerAvgW: s.pN > 0 ? round(s.pSum / s.pN, 1e3) : null,
-      powerMinW: orNull(s.pMin),
-      powerMaxW: orNull(s.pMax),
-      voltageMinV: orNull(s.vMin),
-      voltageMaxV: orNull(s.vMax),
+      powerAvgW: s.pN > 0 ? milli(s.pSum / s.pN) : null,
+      powerMinW: milli(s.pMin),
+      powerMaxW: milli(s.pMax),
+      voltageMinV: milli(s.vMin),
+      voltageMaxV: milli(s.vMax),
       samples: s.n,
     });
   }

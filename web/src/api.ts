@@ -61,5 +61,7 @@ export const api = {
     request<{ intervals: Interval[] }>('GET', `${m(key)}/intervals?${q({ from, to })}`),
   daily: (key: string, from: number, to: number) => request<{ days: Day[] }>('GET', `${m(key)}/daily?${q({ from, to })}`),
   buses: () => request<{ buses: Bus[] }>('GET', '/api/buses'),
-  csvUrl: (key: string, date: string) => `${m(key)}/csv?${q({ date })}`,
+  /** readings = every poll, in the field logger's columns; intervals = the day's 15-minute figures. */
+  csvUrl: (key: string, date: string, kind: 'readings' | 'intervals' = 'readings') =>
+    `${m(key)}/csv?${q(kind === 'readings' ? { date } : { date, kind })}`,
 };

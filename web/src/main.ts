@@ -57,7 +57,7 @@ function showLogin(): void {
   stream = null;
   ctx = null;
   nav.hidden = true;
-  status.setState('offline');
+  status.show(false);
   mount(loginView(() => void start()), 'Sign in');
 }
 
@@ -78,6 +78,7 @@ async function start(): Promise<void> {
   setText(siteName, site.name);
   status.setTimezone(site.timezone);
   nav.hidden = false;
+  status.show(true);
   startStream(site);
   render(parseHash(location.hash));
 }

@@ -17,6 +17,11 @@ export class StatusBar {
     this.last = last;
   }
 
+  /** Hidden while signed out: there is no stream to report on. */
+  show(visible: boolean): void {
+    if (this.state.parentElement) this.state.parentElement.hidden = !visible;
+  }
+
   setTimezone(tz: string): void {
     this.tz = tz;
   }

@@ -8,6 +8,8 @@ export type Points = ReadonlyArray<readonly [number, number | null]>;
  * explicit `null` so an outage shows as a break in the line instead of a straight ramp.
  */
 export function alignSeries(lists: Points[], maxGapMs: number, scale: (v: number) => number = (v) => v): uPlot.AlignedData {
+  const only = lists.length === 1 ? lists[0] : undefined;
+  if (only) return single(only, maxGapMs, scale);
   const withBreaks = lists.map((pts) => {
     const out: Array<readonly [number, number | null]> = [];
     let prev: number | null = null;
@@ -35,4 +37,21 @@ export function alignSeries(lists: Points[], maxGapMs: number, scale: (v: number
 export function slotted(slots: number[], values: Map<number, Array<number | null>>, seriesCount: number): uPlot.AlignedData {
   const ys = Array.from({ length: seriesCount }, (_, s) => slots.map((x) => values.get(x)?.[s] ?? null));
   return [slots, ...ys];
+}
+
+/** One channel needs no joining: a straight pass, cheap enough to redo on every live update. */
+function single(pts: Points, maxGapMs: number, scale: (v: number) => number): uPlot.AlignedData {
+  const xs: number[] = [];
+  const ys: Array<number | null> = [];
+  let prev: number | null = null;
+  for (const [t, v] of pts) {
+    if (prev !== null && t - prev > maxGapMs) {
+      xs.push(prev + 1);
+      ys.push(null);
+    }
+    xs.push(t);
+    ys.push(v === null ? null : scale(v));
+    prev = t;
+  }
+  return [xs, ys];
 }

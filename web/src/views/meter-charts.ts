@@ -1,9 +1,10 @@
 import type uPlot from 'uplot';
 import { api } from '../api.js';
 import { alignSeries, slotted, type Points } from '../charts/align.js';
-import { Chart, type ChartSpec, type SeriesSpec } from '../charts/chart.js';
+import type { ChartSpec, SeriesSpec } from '../charts/chart.js';
+import { Panel } from '../charts/panel.js';
 import { loadUPlot } from '../charts/uplot-loader.js';
-import { h, setText } from '../dom.js';
+import { h } from '../dom.js';
 import { addDays, dayRange, midnight, monthRange } from '../tz.js';
 import type { Day, Interval, MeterUpdate, Site } from '../types.js';
 import { errorText } from './notice.js';
@@ -17,36 +18,8 @@ const PHASE_STYLE: Record<string, Pick<SeriesSpec, 'color' | 'dash'>> = {
 };
 const QUARTER_MS = 15 * 60_000;
 const INTERVAL_REFRESH_MS = 5 * 60_000;
-
-/** One titled card that holds a chart, with a line of text for loading, empty and error states. */
-class Panel {
-  readonly el: HTMLElement;
-  readonly host: HTMLElement;
-  private readonly note: HTMLElement;
-  private readonly heading: HTMLElement;
-  chart: Chart | null = null;
-
-  constructor(title: string, readonly id: string) {
-    this.heading = h('h2', { id: `${id}-title` }, title);
-    this.note = h('p', { class: 'chart-note', 'data-testid': `${id}-note`, 'aria-live': 'polite' }, 'Loading…');
-    this.host = h('div', { class: 'chart-host', 'data-testid': id });
-    this.el = h('section', { class: 'card chart', 'aria-labelledby': `${id}-title` }, this.heading, this.note, this.host);
-  }
-
-  title(t: string): void {
-    setText(this.heading, t);
-  }
-
-  say(text: string): void {
-    setText(this.note, text);
-    this.note.hidden = text === '';
-  }
-
-  draw(U: typeof uPlot, spec: ChartSpec, data: uPlot.AlignedData): void {
-    if (this.chart) this.chart.setData(data, spec.range);
-    else this.chart = new Chart(U, this.host, spec, data);
-  }
-}
+/** Redrawing a day of points every second costs a cheap phone's battery; a few seconds' lag costs nothing. */
+const LIVE_REDRAW_MS = 5_000;
 
 /** The meter page's four charts for one chosen day, kept live while that day is today. */
 export class MeterCharts {
@@ -61,6 +34,8 @@ export class MeterCharts {
   private powerPts: Array<[number, number | null]> = [];
   private voltPts: Array<Array<[number, number | null]>> = [];
   private intervalsAt = 0;
+  private drawnAt = 0;
+  private pending = { power: false, volts: false };
 
   constructor(private readonly key: string, private readonly phases: string[], private readonly site: Site, private readonly isToday: (day: string) => boolean) {
     this.el = h('div', { class: 'charts' }, this.power.el, this.voltage.el, this.quarters.el, this.daily.el);
@@ -179,8 +154,14 @@ export class MeterCharts {
       list.push([cv.ts, cv.value]);
       return true;
     };
-    if (this.power.chart && add(this.powerPts, 'ActivePower')) this.drawPower(U);
-    if (this.voltage.chart && this.phases.map((p, i) => add((this.voltPts[i] ??= []), `Voltage_${p}`)).some(Boolean)) this.drawVoltage(U);
+    if (this.power.chart && add(this.powerPts, 'ActivePower')) this.pending.power = true;
+    if (this.voltage.chart && this.phases.map((p, i) => add((this.voltPts[i] ??= []), `Voltage_${p}`)).some(Boolean)) this.pending.volts = true;
+    if (Date.now() - this.drawnAt >= LIVE_REDRAW_MS && (this.pending.power || this.pending.volts)) {
+      if (this.pending.power) this.drawPower(U);
+      if (this.pending.volts) this.drawVoltage(U);
+      this.pending = { power: false, volts: false };
+      this.drawnAt = Date.now();
+    }
     if (this.quarters.chart && Date.now() - this.intervalsAt > INTERVAL_REFRESH_MS) {
       const [from, to] = this.range();
       const gen = this.gen;

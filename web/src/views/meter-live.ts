@@ -64,6 +64,6 @@ export class MeterLive {
     for (const [el, get] of this.fields) setText(el, get(u.values));
     let ts = 0;
     for (const cv of Object.values(u.values)) if (cv && cv.value !== null && cv.ts > ts) ts = cv.ts;
-    setText(this.when, ts ? `reading of ${clock(ts, this.tz)}` : 'no reading yet');
+    setText(this.when, ts ? `reading of ${clock(ts, this.tz)}` : u.quality === 'ERROR' ? 'no valid reading' : 'no reading yet');
   }
 }

@@ -30,11 +30,14 @@ export function meterView(ctx: Ctx, key: string, day?: string): View {
       const chosen = day && isDay(day) ? day : today(tz);
       const picker = h('input', { id: 'day', type: 'date', value: chosen, max: today(tz), required: true, 'data-testid': 'day-picker' });
       const csv = h('a', { class: 'button', download: '', 'data-testid': 'csv-link' }, 'Download CSV');
+      const csv15 = h('a', { class: 'button secondary', download: '', 'data-testid': 'csv-intervals-link' }, '15-min CSV');
       const choose = (d: string): void => {
         if (!isDay(d) || d > today(tz)) return;
         picker.value = d;
         csv.setAttribute('href', api.csvUrl(key, d));
         csv.setAttribute('aria-label', `Download CSV of readings on ${d}`);
+        csv15.setAttribute('href', api.csvUrl(key, d, 'intervals'));
+        csv15.setAttribute('aria-label', `Download CSV of 15-minute intervals on ${d}`);
         replaceRoute({ page: 'meter', key, day: d });
         void charts?.show(d);
       };
@@ -52,7 +55,7 @@ export function meterView(ctx: Ctx, key: string, day?: string): View {
           step(-1, 'Previous day', '◀'),
           picker,
           step(1, 'Next day', '▶'),
-          csv,
+          h('span', { class: 'downloads' }, csv, csv15),
         ),
         charts.el,
       );

@@ -23,7 +23,7 @@ export function overviewView(_ctx: Ctx): View {
   const counts = h('div', { class: 'counts', 'data-testid': 'meter-counts' });
   const total = h('span', { class: 'count-total', 'data-testid': 'count-total' });
   const buses = h('div', { 'data-testid': 'buses' }, loading());
-  const status = h('div', {}, loading());
+  const status = h('div', { class: 'wide' }, loading());
 
   const el = h(
     'div',
@@ -34,7 +34,7 @@ export function overviewView(_ctx: Ctx): View {
       h('h2', { id: 'grid-title' }, 'Grid connection'),
       h('p', { class: 'hero-line' }, direction, big, h('span', { class: 'unit' }, 'kW')),
       h('p', { class: 'hint' }, 'Signed value ', signed),
-      h('p', { class: 'hint' }, 'Sign convention: + import from the grid, − export to the grid.'),
+      h('p', { class: 'hint' }, 'Sign convention: +\u00a0import from the grid, −\u00a0export to the grid.'),
       gridMeter,
     ),
     h('section', { class: 'card', 'aria-labelledby': 'phase-title' },
@@ -42,16 +42,16 @@ export function overviewView(_ctx: Ctx): View {
       h('p', { class: 'legend' }, h('span', { class: 'key export' }, '◀ export'), h('span', { class: 'key import' }, 'import ▶')),
       phases.el,
     ),
-    h('section', { class: 'tiles', 'aria-label': 'Grid figures' },
+    h('section', { class: 'tiles wide', 'aria-label': 'Grid figures' },
       tile('Frequency', freq, 'Hz'),
       tile('Energy imported', eImp, 'kWh'),
       tile('Energy exported', eExp, 'kWh'),
     ),
-    h('section', { class: 'card', 'aria-labelledby': 'counts-title' },
+    h('section', { class: 'card wide', 'aria-labelledby': 'counts-title' },
       h('h2', { id: 'counts-title' }, 'Meters ', total, h('a', { href: href({ page: 'meters' }), class: 'small-link' }, 'see all')),
       counts,
     ),
-    h('section', { 'aria-labelledby': 'bus-title' }, h('h2', { id: 'bus-title' }, 'Communication buses'), buses),
+    h('section', { class: 'wide', 'aria-labelledby': 'bus-title' }, h('h2', { id: 'bus-title' }, 'Communication buses'), buses),
   );
 
   let lastBusFetch = 0;
@@ -67,6 +67,7 @@ export function overviewView(_ctx: Ctx): View {
 
   function update(o: Overview): void {
     status.replaceChildren();
+    status.hidden = true;
     const v = o.grid.values;
     const p = v['ActivePower']?.value ?? null;
     setText(direction, p === null ? 'No reading' : p >= 0 ? 'Importing' : 'Exporting');

@@ -1,0 +1,19 @@
+/** `npm run bench`: runs every benchmark and prints its figures (nothing is asserted). */
+import { run as busEfficiency } from './bus-efficiency.js';
+import { run as history } from './history.js';
+import { run as ingest } from './ingest.js';
+import { run as memory } from './memory.js';
+
+const benches: Array<[string, () => Promise<Record<string, number | string>>]> = [
+  ['Bus efficiency: 90 DDSU666 + 1 DTSU666, one 9600 8N2 bus, wire time emulated', () => busEfficiency()],
+  ['Ingest: channel values stored per second into SQLite', () => ingest()],
+  ['History: a year of 15-minute intervals for one meter', () => history()],
+  ['Memory: 100 simulated meters, whole system (set BENCH_MEMORY_MINUTES, default 10)', () => memory()],
+];
+
+const only = process.argv[2];
+for (const [title, run] of benches) {
+  if (only && !title.toLowerCase().startsWith(only.toLowerCase())) continue;
+  console.log(`\n## ${title}`);
+  console.table(await run());
+}
