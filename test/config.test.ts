@@ -71,3 +71,11 @@ test('YAML syntax errors and unknown keys are refused', () => {
 test('a meter on a bus that does not exist is refused', () => {
   assert.match(refusal(good.replace('type: "3phase"', 'type: "3phase"\n    bus: bus9')).message, /meters\.0\.bus: no bus "bus9" is defined; allowed: bus1/);
 });
+
+test('the example site file in examples/ is valid', async () => {
+  const { loadSiteConfigFile } = await import('../src/config/load-site-config.js');
+  const { fromRoot } = await import('../src/util/paths.js');
+  const { config } = loadSiteConfigFile(fromRoot('examples', 'site.yaml'));
+  assert.equal(config.meters.length, 3);
+  assert.equal(config.meters[0]?.role, 'main');
+});

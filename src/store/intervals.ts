@@ -1,7 +1,7 @@
 import type { StoreDb } from './database.js';
 import type { CounterOptions } from './counter.js';
 import { readChannel, type Layout } from './codec.js';
-import { layoutLookup, type LayoutLookup, type ReadingRow } from './registry.js';
+import { layoutLookup, type ReadingRow } from './registry.js';
 import { alignInterval, computeIntervals, DEFAULT_NEAR_MS, INTERVAL_MS, type IntervalSample } from './interval-calc.js';
 import { insertIntervals, lastIntervalStartMs } from './interval-table.js';
 
@@ -36,17 +36,32 @@ function toSample(row: ReadingRow, layout: Layout): IntervalSample {
  * (samples = 0) when it comes back. Returns the number of intervals written.
  */
 export function buildIntervals(db: StoreDb, untilMs: number, opts: BuildOptions = {}): number {
-  const lookup = layoutLookup(db);
+  const q = prepareQueries(db);
   const meters = db.prepare<[], { id: number; key: string }>('SELECT id, key FROM meters ORDER BY id').all();
   let built = 0;
-  for (const m of meters) built += buildMeter(db, m, untilMs, opts, lookup);
+  for (const m of meters) built += buildMeter(db, q, m, untilMs, opts);
   return built;
 }
 
-function buildMeter(db: StoreDb, m: { id: number; key: string }, untilMs: number, opts: BuildOptions, lookup: LayoutLookup): number {
+function prepareQueries(db: StoreDb) {
+  const rows = 'SELECT ts, layout_id, vals FROM readings WHERE meter_id = ?';
+  return {
+    lookup: layoutLookup(db),
+    // Two queries: SQLite answers a lone min() or max() from the primary key without a scan.
+    first: db.prepare<[number], number | null>('SELECT min(ts) FROM readings WHERE meter_id = ?').pluck(),
+    last: db.prepare<[number], number | null>('SELECT max(ts) FROM readings WHERE meter_id = ?').pluck(),
+    between: db.prepare<[number, number, number], ReadingRow>(`${rows} AND ts >= ? AND ts <= ? ORDER BY ts`),
+    before: db.prepare<[number, number, number], ReadingRow>(`${rows} AND ts < ? ORDER BY ts DESC LIMIT ?`),
+  };
+}
+type Queries = ReturnType<typeof prepareQueries>;
+
+function buildMeter(db: StoreDb, q: Queries, m: { id: number; key: string }, untilMs: number, opts: BuildOptions): number {
   const nearMs = opts.nearMs ?? DEFAULT_NEAR_MS;
-  const span = readingSpan(db, m.id);
-  if (!span) return 0;
+  const firstS = q.first.get(m.id);
+  const lastS = q.last.get(m.id);
+  if (firstS == null || lastS == null) return 0;
+  const span = { firstMs: firstS * 1000, lastMs: lastS * 1000 };
   const last = lastIntervalStartMs(db, m.id);
   const from = last !== undefined ? last + INTERVAL_MS : alignInterval(span.firstMs);
   const to = Math.min(alignInterval(span.lastMs), alignInterval(untilMs - nearMs - INTERVAL_MS)) + INTERVAL_MS;
@@ -54,38 +69,25 @@ function buildMeter(db: StoreDb, m: { id: number; key: string }, untilMs: number
   let built = 0;
   for (let chunk = from; chunk < to; chunk += CHUNK_MS) {
     const chunkEnd = Math.min(chunk + CHUNK_MS, to);
-    const rows = computeIntervals(loadSamples(db, m.id, chunk, chunkEnd, nearMs, lookup), chunk, chunkEnd, calc);
+    const rows = computeIntervals(loadSamples(q, m.id, chunk, chunkEnd, nearMs), chunk, chunkEnd, calc);
     insertIntervals(db, m.id, rows);
     built += rows.length;
   }
   return built;
 }
 
-function readingSpan(db: StoreDb, meterId: number): { firstMs: number; lastMs: number } | undefined {
-  // Two queries: SQLite answers a lone min() or max() from the primary key without a scan.
-  const first = db.prepare<[number], { v: number | null }>('SELECT min(ts) AS v FROM readings WHERE meter_id = ?').get(meterId);
-  const last = db.prepare<[number], { v: number | null }>('SELECT max(ts) AS v FROM readings WHERE meter_id = ?').get(meterId);
-  if (first?.v == null || last?.v == null) return undefined;
-  return { firstMs: first.v * 1000, lastMs: last.v * 1000 };
-}
-
 /** Samples for intervals in [fromMs, toMs): those within nearMs around it plus the last counter readings before it. */
-function loadSamples(db: StoreDb, meterId: number, fromMs: number, toMs: number, nearMs: number, lookup: LayoutLookup): IntervalSample[] {
+function loadSamples(q: Queries, meterId: number, fromMs: number, toMs: number, nearMs: number): IntervalSample[] {
   const startS = Math.ceil((fromMs - nearMs) / 1000);
-  const rows = db
-    .prepare<[number, number, number], ReadingRow>('SELECT ts, layout_id, vals FROM readings WHERE meter_id = ? AND ts >= ? AND ts <= ? ORDER BY ts')
-    .all(meterId, startS, Math.floor((toMs + nearMs) / 1000));
-  const samples = rows.map((r) => toSample(r, lookup(r.layout_id)));
+  const rows = q.between.all(meterId, startS, Math.floor((toMs + nearMs) / 1000));
+  const samples = rows.map((r) => toSample(r, q.lookup(r.layout_id)));
   const hasBefore = (pick: (s: IntervalSample) => number): boolean => samples.some((s) => s.ts <= fromMs && Number.isFinite(pick(s)));
   let needImp = !hasBefore((s) => s.energyImportKWh);
   let needExp = !hasBefore((s) => s.energyExportKWh);
   if (!needImp && !needExp) return samples;
   const earlier: IntervalSample[] = [];
-  const older = db.prepare<[number, number, number], ReadingRow>(
-    'SELECT ts, layout_id, vals FROM readings WHERE meter_id = ? AND ts < ? ORDER BY ts DESC LIMIT ?',
-  );
-  for (const r of older.all(meterId, startS, LOOKBACK_ROWS)) {
-    const s = toSample(r, lookup(r.layout_id));
+  for (const r of q.before.all(meterId, startS, LOOKBACK_ROWS)) {
+    const s = toSample(r, q.lookup(r.layout_id));
     const useful = (needImp && Number.isFinite(s.energyImportKWh)) || (needExp && Number.isFinite(s.energyExportKWh));
     if (!useful) continue;
     earlier.unshift(s);
