@@ -1,8 +1,10 @@
 import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
+import type { RouteRegistry } from './api/route.js';
 import { createApiServer } from './api/server.js';
 import { registerHistoryRoutes } from './api/history-routes.js';
+import { registerSimRoutes } from './api/sim-routes.js';
 import { UserStore } from './auth/user-store.js';
 import { loadSiteConfigFile } from './config/load-site-config.js';
 import { siteConfigSchemaFor, type SiteConfig } from './config/site-config.js';
@@ -103,7 +105,13 @@ export async function startSystem(o: SystemOptions = {}): Promise<RunningSystem>
       onError: (what, err) => log.error({ err }, `recorder ${what} failed; readings kept for the next try`),
     });
     const site = new SiteRuntime(config, resolved.profiles, recorder);
-    const http = await createApiServer({ site, users, version: VERSION, extraRoutes: [(routes) => registerHistoryRoutes(routes, site, db)] });
+    const simHandle = sim;
+    const http = await createApiServer({
+      site,
+      users,
+      version: VERSION,
+      extraRoutes: [(routes) => registerHistoryRoutes(routes, site, db), ...(simHandle ? [(routes: RouteRegistry) => registerSimRoutes(routes, simHandle)] : [])],
+    });
     cleanups.push(() => http.close());
     cleanups.push(() => recorder.stop());
     cleanups.push(() => site.stop());

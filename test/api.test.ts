@@ -132,3 +132,22 @@ test('the live stream sends values after each poll cycle', async () => {
   controller.abort();
   assert.match(text, /event: values\ndata: \{"ts":\d+,"meters":\[\{"key":"meter/);
 });
+
+test('the simulator can be told to silence a meter over the API (installer role); the meter turns ERROR', async () => {
+  const operator = await call('POST', '/api/users', { token: adminToken, body: { username: 'op1', password: 'operator password', role: 'operator' } });
+  assert.equal(operator.status, 200);
+  const opToken = await login('op1', 'operator password');
+  assert.equal((await call('POST', '/api/sim/meters/3/fault', { token: opToken, body: { fault: 'silent' } })).status, 403);
+  assert.equal((await call('POST', '/api/sim/meters/3/fault', { token: adminToken, body: { fault: 'silent' } })).status, 200);
+  try {
+    const deadline = Date.now() + 8000;
+    let quality = '';
+    while (Date.now() < deadline && quality !== 'ERROR') {
+      await new Promise((r) => setTimeout(r, 300));
+      quality = (await call('GET', '/api/meters/meter3', { token: adminToken })).json.quality as string;
+    }
+    assert.equal(quality, 'ERROR');
+  } finally {
+    await call('POST', '/api/sim/meters/3/fault', { token: adminToken, body: { fault: 'none' } });
+  }
+});

@@ -160,3 +160,12 @@ test('buildIntervals: counter options per meter', (t) => {
   buildIntervals(db, T0 + 60 * MIN, { counterFor: (m) => (m === 'a' ? { rollover: 999999.99 } : {}) });
   assert.ok(Math.abs((intervals(db, 'a', T0, T0 + 15 * MIN)[0]?.energyImportKWh ?? NaN) - 0.39) < 1e-6);
 });
+
+test('buildIntervals: a backlog is built over several calls when it exceeds maxIntervals', (t) => {
+  const { db } = tempDb(t);
+  store(db, [...readings, ...readings.map((r) => ({ ...r, meter: 'm2' }))]);
+  assert.equal(buildIntervals(db, T0 + 120 * MIN, { maxIntervals: 1 }), 6, 'one meter-day at least');
+  assert.equal(buildIntervals(db, T0 + 120 * MIN, { maxIntervals: 1 }), 6, 'the next meter on the next call');
+  assert.equal(buildIntervals(db, T0 + 120 * MIN, { maxIntervals: 1 }), 0);
+  assertRows(intervals(db, 'm2', T0, T0 + 120 * MIN), EXPECTED);
+});

@@ -10,7 +10,14 @@ export interface BuildOptions {
   readonly nearMs?: number;
   /** Counter behaviour per meter (e.g. its rollover maximum). */
   readonly counterFor?: (meter: string) => CounterOptions;
+  /**
+   * Stop after about this many intervals (checked per day of one meter), so a backlog - after an
+   * upgrade or a long outage - is built over several calls instead of stalling the poller for seconds.
+   */
+  readonly maxIntervals?: number;
 }
+
+export const DEFAULT_MAX_INTERVALS_PER_CALL = 1_000;
 
 /** A day per transaction bounds memory and lock time when a long backlog is built after an upgrade. */
 const CHUNK_MS = 96 * INTERVAL_MS;
@@ -21,8 +28,8 @@ const VOLTAGES = ['Voltage_L1', 'Voltage_L2', 'Voltage_L3'] as const;
 function toSample(row: ReadingRow, layout: Layout): IntervalSample {
   return {
     ts: row.ts * 1000,
-    activePowerW: readChannel(layout, row.vals, 'ActivePower'),
-    voltagesV: VOLTAGES.map((c) => readChannel(layout, row.vals, c)),
+    activePowerW: readChannel(layout, row.vals, 'ActivePower', false),
+    voltagesV: VOLTAGES.map((c) => readChannel(layout, row.vals, c, false)),
     energyImportKWh: readChannel(layout, row.vals, 'EnergyImport'),
     energyExportKWh: readChannel(layout, row.vals, 'EnergyExport'),
   };
@@ -33,13 +40,18 @@ function toSample(row: ReadingRow, layout: Layout): IntervalSample {
  * the file (the newest stored interval per meter), so it can be called after each flush and after
  * a restart. untilMs: a time up to which all readings are on disk (now, if nothing is buffered).
  * Intervals are built up to the meter's newest reading; a meter that went quiet gets its gap filled
- * (samples = 0) when it comes back. Returns the number of intervals written.
+ * (samples = 0) when it comes back. Returns the number of intervals written; when that reaches
+ * opts.maxIntervals there may be more to build, and the next call continues.
  */
 export function buildIntervals(db: StoreDb, untilMs: number, opts: BuildOptions = {}): number {
   const q = prepareQueries(db);
   const meters = db.prepare<[], { id: number; key: string }>('SELECT id, key FROM meters ORDER BY id').all();
+  const budget = opts.maxIntervals ?? DEFAULT_MAX_INTERVALS_PER_CALL;
   let built = 0;
-  for (const m of meters) built += buildMeter(db, q, m, untilMs, opts);
+  for (const m of meters) {
+    if (built >= budget) break;
+    built += buildMeter(db, q, m, untilMs, opts, budget - built);
+  }
   return built;
 }
 
@@ -56,18 +68,17 @@ function prepareQueries(db: StoreDb) {
 }
 type Queries = ReturnType<typeof prepareQueries>;
 
-function buildMeter(db: StoreDb, q: Queries, m: { id: number; key: string }, untilMs: number, opts: BuildOptions): number {
+function buildMeter(db: StoreDb, q: Queries, m: { id: number; key: string }, untilMs: number, opts: BuildOptions, budget: number): number {
   const nearMs = opts.nearMs ?? DEFAULT_NEAR_MS;
   const firstS = q.first.get(m.id);
   const lastS = q.last.get(m.id);
   if (firstS == null || lastS == null) return 0;
-  const span = { firstMs: firstS * 1000, lastMs: lastS * 1000 };
-  const last = lastIntervalStartMs(db, m.id);
-  const from = last !== undefined ? last + INTERVAL_MS : alignInterval(span.firstMs);
-  const to = Math.min(alignInterval(span.lastMs), alignInterval(untilMs - nearMs - INTERVAL_MS)) + INTERVAL_MS;
+  const built0 = lastIntervalStartMs(db, m.id);
+  const from = built0 !== undefined ? built0 + INTERVAL_MS : alignInterval(firstS * 1000);
+  const to = Math.min(alignInterval(lastS * 1000), alignInterval(untilMs - nearMs - INTERVAL_MS)) + INTERVAL_MS;
   const calc = { nearMs, counter: opts.counterFor?.(m.key) ?? {} };
   let built = 0;
-  for (let chunk = from; chunk < to; chunk += CHUNK_MS) {
+  for (let chunk = from; chunk < to && built < budget; chunk += CHUNK_MS) {
     const chunkEnd = Math.min(chunk + CHUNK_MS, to);
     const rows = computeIntervals(loadSamples(q, m.id, chunk, chunkEnd, nearMs), chunk, chunkEnd, calc);
     insertIntervals(db, m.id, rows);

@@ -12,7 +12,9 @@ meters at 2..N+1) over real Modbus, until Ctrl-C
   --mbap-port P        also serve Modbus TCP (MBAP), e.g. for "mbpoll -m tcp"
   --serial PATH        also serve RTU on a serial device (e.g. one end of a socat pty pair); repeatable
   --baud B             emulate RS-485 wire time at this baud rate (8N2), e.g. 9600
-  --turnaround MS      meter turnaround time with --baud (default 5)`;
+  --turnaround MS      meter turnaround time with --baud (default 5)
+  --silent ADDR        this meter never answers (repeatable)
+  --corrupt ADDR       this meter answers with broken frames (repeatable)`;
 
 const int = (v: string | undefined, name: string, fallback: number): number => {
   if (v === undefined) return fallback;
@@ -27,6 +29,7 @@ export async function simCommand(argv: string[]): Promise<number> {
     options: {
       customers: { type: 'string' }, seed: { type: 'string' }, host: { type: 'string' }, port: { type: 'string' },
       'mbap-port': { type: 'string' }, serial: { type: 'string', multiple: true }, baud: { type: 'string' }, turnaround: { type: 'string' },
+      silent: { type: 'string', multiple: true }, corrupt: { type: 'string', multiple: true },
     },
   });
   const baud = int(v.baud, 'baud', 0);
@@ -39,6 +42,8 @@ export async function simCommand(argv: string[]): Promise<number> {
     serialPaths: v.serial ?? [],
     lineSpeed: baud > 0 ? { baudRate: baud, parity: 'none', stopBits: 2, turnaroundMs: int(v.turnaround, 'turnaround', 5) } : false,
   });
+  for (const a of v.silent ?? []) sim.slave.silence(int(a, 'silent', 0));
+  for (const a of v.corrupt ?? []) sim.slave.corrupt(int(a, 'corrupt', 0));
   const lines = [
     `simulated mini-grid: ${sim.meters.size} meters (main DTSU666 at 100, DDSU666 at 2..${sim.meters.size})`,
     `  RTU over TCP   ${sim.host}:${sim.rtuTcpPort}    e.g. mgos read --tcp ${sim.host}:${sim.rtuTcpPort} --rtu-over-tcp --address 2 --type 1phase`,
