@@ -2,7 +2,8 @@
  * Ingest: 100 meters x 12 channels polled every 10 s, written through ReadingWriter with a flush
  * every 3 polls (30 s), on a real file. Prints channel values stored per second against the 50,000/s
  * goal, and the bytes a stored poll takes on disk (b-tree slack included) with what that means for
- * an SD card: 90 days of 100 meters at 10 s, for these 12 channels and a full three-phase meter (24).
+ * an SD card: 90 days of 100 meters at 10 s, for a single-phase DDSU666 (8 channels), these 12, and a
+ * three-phase DTSU666 (24).
  */
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,6 +17,7 @@ const METERS = 100;
 const POLL_MS = 10_000;
 const POLLS_PER_FLUSH = 3;
 
+const DDSU666 = ['Voltage_L1', 'Current_L1', 'ActivePower', 'ReactivePower', 'PowerFactor', 'Frequency', 'EnergyImport', 'EnergyExport'];
 const TWELVE = ['Voltage_L1', 'Voltage_L2', 'Voltage_L3', 'Current_L1', 'Current_L2', 'Current_L3', 'ActivePower', 'ReactivePower', 'PowerFactor', 'Frequency', 'EnergyImport', 'EnergyExport'];
 // What a DTSU666 delivers: 22 float32 channels and 2 counters.
 const THREE_PHASE = [
@@ -62,16 +64,18 @@ const gbFor90Days = (bytesPerRow: number): number => (bytesPerRow * METERS * (86
 
 export async function run(polls = Number(process.env.BENCH_INGEST_POLLS ?? 3000)): Promise<Record<string, number | string>> {
   const twelve = ingest(TWELVE, polls);
+  const single = ingest(DDSU666, Math.ceil(polls / 3));
   const full = ingest(THREE_PHASE, Math.ceil(polls / 3));
   return {
     'readings stored (12 channels)': polls * METERS,
     'values/s stored': Math.round(twelve.valuesPerS),
     'values/s / 50,000 goal': round(twelve.valuesPerS / GOAL_VALUES_PER_S),
-    'bytes per stored poll, 12 channels': round(twelve.bytesPerRow),
-    'GB for 90 days, 100 meters, 12 channels': round(gbFor90Days(twelve.bytesPerRow)),
-    'bytes per stored poll, 24 channels (DTSU666)': round(full.bytesPerRow),
-    'GB for 90 days, 100 meters, 24 channels': round(gbFor90Days(full.bytesPerRow)),
-    'values/s stored, 24 channels': Math.round(full.valuesPerS),
+    'bytes per poll, 8 channels (DDSU666)': round(single.bytesPerRow),
+    'GB for 90 days of 100 meters, 8 channels': round(gbFor90Days(single.bytesPerRow)),
+    'bytes per poll, 12 channels': round(twelve.bytesPerRow),
+    'GB for 90 days of 100 meters, 12 channels': round(gbFor90Days(twelve.bytesPerRow)),
+    'bytes per poll, 24 channels (DTSU666)': round(full.bytesPerRow),
+    'GB for 90 days of 100 meters, 24 channels': round(gbFor90Days(full.bytesPerRow)),
   };
 }
 

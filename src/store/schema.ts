@@ -1,13 +1,15 @@
 /**
  * Schema migrations, applied in order by openDatabase. Append new entries; never edit a shipped one.
  *
- * Byte budget (why readings are packed into a BLOB): 100 meters polled every 10 s is 864,000 rows a
- * day. A row-per-value table would cost ~30 bytes per value (key + value + index), ~700 bytes per
- * 24-channel poll; packed, a three-phase poll is 22 float32 + 2 float64 = 104 bytes of values plus
- * ~12 bytes of key and record header. bench/ingest.ts measures the real file, b-tree slack included:
- * see its bytesPerRow and gbPer90Days figures (about 10-12 GB for 90 days of 100 three-phase meters,
- * which a 32 GB card holds with room for the OS; 12-channel meters take about half that).
- * Intervals (96 rows per meter per day, ~70 bytes) are kept for years: ~250 MB per 100 meters a year.
+ * Byte budget (why a poll is one row with its values packed in a BLOB): 100 meters polled every
+ * 10 s make 864,000 rows a day. A row per value would cost ~30 bytes per value (key + value), ~250
+ * bytes for an 8-channel poll. Packed, a single-phase DDSU666 poll is 6 float32 + 2 float64 = 40
+ * bytes of values, ~60 bytes on disk with key, header and b-tree slack (measured by
+ * bench/ingest.ts): 90 days of raw data for 100 such meters is ~4.7 GB, 12 channels ~6 GB, 100
+ * three-phase DTSU666 meters (24 channels, ~135 bytes) ~10.5 GB. That fits a 32 GB card with room
+ * for the OS; rawRetentionDays bounds it, and pages freed by retention are reused, so the file
+ * stops growing. Intervals (96 rows per meter per day, ~75 bytes) are kept: ~260 MB per 100
+ * meters a year.
  * WITHOUT ROWID keeps each table a single b-tree keyed by (meter, time): no second index to write.
  * No FOREIGN KEY clauses: enforcing them would cost a lookup per inserted row; only this module writes.
  */
