@@ -11,6 +11,7 @@ import { siteConfigSchemaFor, type SiteConfig } from './config/site-config.js';
 import { loadProfiles } from './drivers/profiles.js';
 import type { DeviceProfile } from './drivers/profile-schema.js';
 import { Recorder } from './recorder/recorder.js';
+import { hasReadings, recordSimulatedHistory } from './recorder/simulated-history.js';
 import { demoConfig } from './site/demo-config.js';
 import { SiteRuntime } from './site/site-runtime.js';
 import { simulatedMeterConfigs, startSimulator, type SimulatorHandle } from './sim/simulator.js';
@@ -75,24 +76,6 @@ export async function startSystem(o: SystemOptions = {}): Promise<RunningSystem>
     for (const c of cleanups.reverse()) await c();
   };
   try {
-    let sim: SimulatorHandle | null = null;
-    if (config.sim?.enabled) {
-      const s = config.sim;
-      sim = await startSimulator({
-        seed: s.seed,
-        customers: s.customers,
-        host: s.host,
-        port: s.port,
-        utcOffsetHours: 3,
-        clock: o.simClock,
-        serialPaths: s.serialPaths,
-        lineSpeed: s.lineSpeedBaud > 0 ? { baudRate: s.lineSpeedBaud, parity: 'none', stopBits: 2, turnaroundMs: s.turnaroundMs } : false,
-      });
-      const handle = sim;
-      cleanups.push(() => handle.close());
-      config = attachSimulator(config, sim);
-      log.info({ port: sim.rtuTcpPort, meters: sim.meters.size }, 'simulated mini-grid serving RTU over TCP');
-    }
     const db = openDatabase(config.storage.path);
     cleanups.push(() => {
       db.close();
@@ -104,6 +87,31 @@ export async function startSystem(o: SystemOptions = {}): Promise<RunningSystem>
       rawRetentionDays: config.storage.rawRetentionDays,
       onError: (what, err) => log.error({ err }, `recorder ${what} failed; readings kept for the next try`),
     });
+    let sim: SimulatorHandle | null = null;
+    if (config.sim?.enabled) {
+      const s = config.sim;
+      const now = Date.now();
+      const backfillMs = s.backfillDays > 0 && !hasReadings(db) ? s.backfillDays * 86_400_000 : 0;
+      sim = await startSimulator({
+        seed: s.seed,
+        customers: s.customers,
+        host: s.host,
+        port: s.port,
+        utcOffsetHours: 3,
+        clock: o.simClock,
+        startMs: backfillMs > 0 ? now - backfillMs : undefined,
+        serialPaths: s.serialPaths,
+        lineSpeed: s.lineSpeedBaud > 0 ? { baudRate: s.lineSpeedBaud, parity: 'none', stopBits: 2, turnaroundMs: s.turnaroundMs } : false,
+      });
+      const handle = sim;
+      cleanups.push(() => handle.close());
+      config = attachSimulator(config, sim);
+      log.info({ port: sim.rtuTcpPort, meters: sim.meters.size }, 'simulated mini-grid serving RTU over TCP');
+      if (backfillMs > 0) {
+        const n = recordSimulatedHistory(sim, config, resolved.profiles, recorder, now);
+        log.info({ readings: n, days: s.backfillDays }, 'first start: recorded simulated history');
+      }
+    }
     const site = new SiteRuntime(config, resolved.profiles, recorder);
     const simHandle = sim;
     const http = await createApiServer({

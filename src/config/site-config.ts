@@ -95,6 +95,8 @@ export const simSchema = z
     turnaroundMs: z.number().min(0).default(5),
     host: z.string().default('127.0.0.1'),
     port: z.number().int().min(0).max(65535).default(5020),
+    /** On a first start (empty database), fill this many days of simulated history so charts have data. */
+    backfillDays: z.number().min(0).max(31).default(0),
     /** Also serve the simulated bus on these serial devices (e.g. one end of a socat pty pair). */
     serialPaths: z.array(z.string()).default([]),
   })

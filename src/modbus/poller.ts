@@ -46,6 +46,8 @@ interface Slot {
   readonly health: DeviceHealth;
   /** Staggers slow groups so that not every meter reads its energy block in the same cycle. */
   readonly offset: number;
+  /** Until its first good poll a device reads every group, so all its channels show at once. */
+  fresh: boolean;
 }
 
 /**
@@ -69,7 +71,7 @@ export class BusPoller {
   ) {}
 
   addDevice(device: PolledDevice): void {
-    this.slots.set(device.key, { device, blocks: planBlocks(device.profile), health: new DeviceHealth(), offset: this.nextOffset++ });
+    this.slots.set(device.key, { device, blocks: planBlocks(device.profile), health: new DeviceHealth(), offset: this.nextOffset++, fresh: true });
   }
 
   removeDevice(key: string): void {
@@ -122,7 +124,7 @@ export class BusPoller {
     const periodMs: Record<string, number> = {};
     let requests = 0;
     for (const block of slot.blocks) {
-      if ((n + slot.offset) % block.every !== 0) continue;
+      if (!slot.fresh && (n + slot.offset) % block.every !== 0) continue;
       let words: number[] | undefined;
       let attempts = slot.health.retriesAllowed ? 1 + this.bus.config.retries : 1;
       let lastError: ModbusError | undefined;
@@ -146,6 +148,7 @@ export class BusPoller {
       for (const ch of Object.keys(decoded)) periodMs[ch] = block.every * this.intervalMs;
     }
     slot.health.succeeded();
+    slot.fresh = false;
     if (Object.keys(values).length > 0) this.sink.reading({ key: device.key, ts: this.now(), values, periodMs });
     return { ok: true, requests };
   }

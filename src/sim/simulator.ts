@@ -15,6 +15,8 @@ export interface SimulatorOptions {
   readonly seed?: number;
   readonly customers?: number;
   readonly clock?: Clock;
+  /** Start of simulated time (default: the clock's now); an earlier start lets history be back-filled. */
+  readonly startMs?: number;
   readonly utcOffsetHours?: number;
   readonly electrical?: SiteModelOptions['electrical'];
   /** Emulate RS-485 wire time; omit (or false) to answer at once. */
@@ -67,7 +69,7 @@ function profileFor(profiles: ReadonlyMap<string, DeviceProfile>, model: string)
 
 export async function startSimulator(options: SimulatorOptions = {}): Promise<SimulatorHandle> {
   const clock = options.clock ?? Date.now;
-  const model = new SiteModel({ seed: options.seed, customers: options.customers, clock, utcOffsetHours: options.utcOffsetHours, electrical: options.electrical });
+  const model = new SiteModel({ seed: options.seed, customers: options.customers, clock, startMs: options.startMs, utcOffsetHours: options.utcOffsetHours, electrical: options.electrical });
   const profiles = options.profiles ?? loadProfiles();
   const single = profileFor(profiles, 'DDSU666');
   const three = profileFor(profiles, 'DTSU666');

@@ -10,14 +10,16 @@ export function busCards(buses: Bus[]): HTMLElement {
 
 function busCard(b: Bus): HTMLElement {
   const util = b.utilisation === null ? null : Math.max(0, Math.min(1, b.utilisation));
+  // Above this the next poll cycle may start late: worth a warning before it overruns.
+  const busy = util !== null && util > 0.8;
   const failRate = b.requests > 0 ? b.errors / b.requests : 0;
   return h(
     'article',
     { class: 'card bus', 'data-testid': `bus-${b.id}` },
     h('h3', {}, b.id, ' ', h('small', {}, b.transport), b.connected === false ? h('span', { class: 'badge badge-error' }, ' ✕ NOT CONNECTED') : null),
     h('div', { class: 'meter-line' },
-      h('label', { for: `bus-util-${b.id}` }, `Line use ${percent(util)} of the poll interval`),
-      h('progress', { id: `bus-util-${b.id}`, max: 1, value: util ?? 0 }),
+      h('label', { for: `bus-util-${b.id}` }, `Line use ${percent(util)} of the poll interval${busy ? ' (nearly full)' : ''}`),
+      h('progress', { id: `bus-util-${b.id}`, max: 1, value: util ?? 0, class: busy ? 'busy' : null }),
     ),
     h('dl', { class: 'figures' },
       fig('Requests', String(b.requests)),
