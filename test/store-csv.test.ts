@@ -1,23 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { Readable } from 'node:stream';
-import { openDatabase, type StoreDb } from '../src/store/database.js';
+import { tempDb } from './helpers/temp-db.js';
 import { ReadingWriter } from '../src/store/reading-writer.js';
 import { buildIntervals } from '../src/store/intervals.js';
 import { csvText, intervalsCsv, readingsCsv } from '../src/store/csv-export.js';
 
-function tempDb(t: { after: (fn: () => void) => void }): StoreDb {
-  const dir = mkdtempSync(path.join(tmpdir(), 'mgos-store-'));
-  const db = openDatabase(path.join(dir, 'mgos.db'));
-  t.after(() => {
-    db.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
-  return db;
-}
 
 const TZ = 'Africa/Kampala';
 const HEADER = 'timestamp,meter_id,V_L1_V,V_L2_V,V_L3_V,I_L1_A,I_L2_A,I_L3_A,P_total_kW,P_L1_kW,P_L2_kW,P_L3_kW,Q_total_kvar,PF_total,F_Hz,E_total_kWh,E_export_kWh';

@@ -1,24 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { openDatabase, type StoreDb } from '../src/store/database.js';
+import type { StoreDb } from '../src/store/database.js';
+import { tempDb } from './helpers/temp-db.js';
 import { ReadingWriter } from '../src/store/reading-writer.js';
 import { insertIntervals } from '../src/store/interval-table.js';
 import { dailyEnergy, intervals } from '../src/store/history.js';
 import type { IntervalRow } from '../src/store/interval-calc.js';
 import { ZonedClock } from '../src/store/zoned-clock.js';
 
-function tempDb(t: { after: (fn: () => void) => void }): StoreDb {
-  const dir = mkdtempSync(path.join(tmpdir(), 'mgos-store-'));
-  const db = openDatabase(path.join(dir, 'mgos.db'));
-  t.after(() => {
-    db.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
-  return db;
-}
 
 function interval(iso: string, imp: number, exp: number): IntervalRow {
   return { startMs: Date.parse(iso), energyImportKWh: imp, energyExportKWh: exp, powerAvgW: 1, powerMinW: 1, powerMaxW: 1, voltageMinV: 230, voltageMaxV: 230, samples: 90 };
