@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { alarmConfigSchema } from '../alarms/alarm-config.js';
+import { commissioningConfigSchema } from '../commissioning/commissioning-config.js';
 import { WORD_ORDERS } from '../drivers/profile-schema.js';
 
 /**
@@ -128,6 +130,8 @@ export const siteConfigSchemaFor = (knownTypes?: readonly string[]) => z
     buses: z.array(busSchema).default([]),
     meters: z.array(meterSchemaFor(knownTypes)).default([]),
     sim: simSchema.optional(),
+    commissioning: commissioningConfigSchema.default(() => commissioningConfigSchema.parse({})),
+    alarms: alarmConfigSchema.default(() => alarmConfigSchema.parse({})),
   })
   .strict()
   .superRefine((cfg, ctx) => {

@@ -41,6 +41,8 @@ export class ModbusBus {
   private readonly client = new ModbusClientClass();
   private readonly queues: Record<Priority, Job[]> = { poll: [], background: [] };
   private draining = false;
+  /** While a poll cycle runs, background work waits even between the cycle's requests. */
+  private holds = 0;
   private connected = false;
   private connecting: Promise<void> | null = null;
   private nextConnectAt = 0;
@@ -75,6 +77,21 @@ export class ModbusBus {
       this.client.setID(unit);
       await this.client.writeRegisters(start, [...values]);
     });
+  }
+
+  /**
+   * Keeps background requests (discovery scans) off the line until the returned release is called:
+   * the poller holds it for a whole cycle, so a scan only uses the gaps between cycles.
+   */
+  holdBackground(): () => void {
+    this.holds++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.holds--;
+      void this.drain();
+    };
   }
 
   stats(): BusStats {
@@ -113,7 +130,7 @@ export class ModbusBus {
     this.draining = true;
     try {
       for (;;) {
-        const job = this.queues.poll.shift() ?? this.queues.background.shift();
+        const job = this.queues.poll.shift() ?? (this.holds > 0 ? undefined : this.queues.background.shift());
         if (!job) break;
         await job.run();
       }

@@ -102,15 +102,20 @@ export class BusPoller {
     let requests = 0;
     let failedDevices = 0;
     let skippedDevices = 0;
-    for (const slot of [...this.slots.values()]) {
-      if (this.stopping) break;
-      if (!slot.health.due(n)) {
-        skippedDevices++;
-        continue;
+    const release = this.bus.holdBackground();
+    try {
+      for (const slot of [...this.slots.values()]) {
+        if (this.stopping) break;
+        if (!slot.health.due(n)) {
+          skippedDevices++;
+          continue;
+        }
+        const result = await this.pollDevice(slot, n);
+        requests += result.requests;
+        if (!result.ok) failedDevices++;
       }
-      const result = await this.pollDevice(slot, n);
-      requests += result.requests;
-      if (!result.ok) failedDevices++;
+    } finally {
+      release();
     }
     const durationMs = performance.now() - t0;
     const report: CycleReport = { bus: this.bus.id, cycle: n, startedAt, durationMs, requests, failedDevices, skippedDevices, overrun: durationMs > this.intervalMs };
