@@ -12,6 +12,8 @@ import { loadProfiles } from './drivers/profiles.js';
 import type { DeviceProfile } from './drivers/profile-schema.js';
 import { Recorder } from './recorder/recorder.js';
 import { hasReadings, recordSimulatedHistory } from './recorder/simulated-history.js';
+import { ConfigVersions } from './commissioning/config-versions.js';
+import { startCommissioning, type Commissioning } from './commissioning/commissioning.js';
 import { demoConfig } from './site/demo-config.js';
 import { SiteRuntime } from './site/site-runtime.js';
 import { simulatedMeterConfigs, startSimulator, type SimulatorHandle } from './sim/simulator.js';
@@ -44,6 +46,7 @@ export interface RunningSystem {
   readonly db: StoreDb;
   readonly sim: SimulatorHandle | null;
   readonly http: FastifyInstance;
+  readonly commissioning: Commissioning;
   close(): Promise<void>;
 }
 
@@ -112,13 +115,22 @@ export async function startSystem(o: SystemOptions = {}): Promise<RunningSystem>
         log.info({ readings: n, days: s.backfillDays }, 'first start: recorded simulated history');
       }
     }
+    // The meter list in force is the newest configuration version (the site file seeds it).
+    const versions = new ConfigVersions(db);
+    config = { ...config, meters: [...versions.adoptFile(config.meters).meters] };
     const site = new SiteRuntime(config, resolved.profiles, recorder);
+    const commissioning = startCommissioning({ db, site, config, profiles: resolved.profiles, recorder, versions });
     const simHandle = sim;
     const http = await createApiServer({
       site,
       users,
       version: VERSION,
-      extraRoutes: [(routes) => registerHistoryRoutes(routes, site, db), ...(simHandle ? [(routes: RouteRegistry) => registerSimRoutes(routes, simHandle)] : [])],
+      extraRoutes: [
+        (routes) => registerHistoryRoutes(routes, site, db),
+        commissioning.registerRoutes,
+        ...(simHandle ? [(routes: RouteRegistry) => registerSimRoutes(routes, simHandle)] : []),
+      ],
+      streamSources: commissioning.streamSources,
     });
     cleanups.push(() => http.close());
     cleanups.push(() => recorder.stop());
@@ -131,7 +143,7 @@ export async function startSystem(o: SystemOptions = {}): Promise<RunningSystem>
     site.start();
     const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
     log.info({ url, meters: site.meterList().length, buses: config.buses.length, db: config.storage.path }, 'mgos running');
-    return { url, adminPassword, config, site, recorder, db, sim, http, close };
+    return { url, adminPassword, config, site, recorder, db, sim, http, commissioning, close };
   } catch (e) {
     await close();
     throw e;

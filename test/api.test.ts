@@ -5,31 +5,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
 import { startSystem, type RunningSystem } from '../src/system.js';
+import { httpClient } from './helpers/http.js';
 
 let sys: RunningSystem;
 let adminToken: string;
 
-async function call(method: string, url: string, opts: { token?: string; body?: unknown } = {}): Promise<{ status: number; json: Record<string, unknown>; text: string; headers: Headers }> {
-  const res = await fetch(`${sys.url}${url}`, {
-    method,
-    headers: { ...(opts.token ? { authorization: `Bearer ${opts.token}` } : {}), ...(opts.body ? { 'content-type': 'application/json' } : {}) },
-    body: opts.body ? JSON.stringify(opts.body) : undefined,
-  });
-  const text = await res.text();
-  let json: Record<string, unknown> = {};
-  try {
-    json = JSON.parse(text) as Record<string, unknown>;
-  } catch {
-    // CSV and other text bodies
-  }
-  return { status: res.status, json, text, headers: res.headers };
-}
-
-async function login(username: string, password: string): Promise<string> {
-  const r = await call('POST', '/api/login', { body: { username, password } });
-  assert.equal(r.status, 200, r.text);
-  return r.json.token as string;
-}
+const { call, login } = httpClient(() => sys.url);
 
 before(async () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'mgos-api-'));

@@ -11,6 +11,8 @@ export const alarmConfigSchema = z
     frequency: z.object({ minHz: z.number().default(49.5), maxHz: z.number().default(50.5) }).strict().default({ minHz: 49.5, maxHz: 50.5 }),
     /** Exported energy a consumption meter may count before it is suspected of reverse wiring or tamper. */
     reverseEnergyKWh: z.number().min(0).default(0.1),
+    /** Ids of customer meters that may export (a customer with PV): the reverse-energy rule skips them. */
+    exportingMeters: z.array(z.number().int().min(1).max(247)).default([]),
     /** Main meter energy over a day may exceed the sum of its customer meters by at most this share. */
     energyBalanceMaxShare: z.number().min(0).max(1).default(0.1),
     /** Alarm when the data disk has less free space than this share. */

@@ -8,7 +8,7 @@ import { registerAuthRoutes } from './auth-routes.js';
 import { buildOpenApi } from './openapi.js';
 import { HttpError, RouteRegistry } from './route.js';
 import { registerSiteRoutes } from './site-routes.js';
-import { registerStream } from './stream-route.js';
+import { registerStream, type StreamSource } from './stream-route.js';
 
 export interface ApiDeps {
   readonly site: SiteRuntime;
@@ -18,6 +18,8 @@ export interface ApiDeps {
   readonly secureCookie?: boolean;
   /** More routes (history, commissioning, ...) registered by their own modules. */
   readonly extraRoutes?: ReadonlyArray<(routes: RouteRegistry) => void>;
+  /** More live event sources for /api/stream. */
+  readonly streamSources?: readonly StreamSource[];
 }
 
 const CSP = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
@@ -43,7 +45,7 @@ export async function createApiServer(deps: ApiDeps): Promise<FastifyInstance> {
   registerAuthRoutes(routes, deps.users, deps.secureCookie ?? false);
   registerSiteRoutes(routes, deps.site, deps.version);
   for (const register of deps.extraRoutes ?? []) register(routes);
-  registerStream(app, deps.site, deps.users);
+  registerStream(app, deps.site, deps.users, deps.streamSources);
   const openapi = buildOpenApi(routes.documented, deps.version);
   app.get('/api/openapi.json', () => openapi);
 

@@ -8,7 +8,13 @@ import { overview } from './site-routes.js';
  * Server-Sent Events: after every poll cycle, the changed meters' values and the overview.
  * SSE rather than WebSocket: one-way is all the UI needs, and browsers reconnect by themselves.
  */
-export function registerStream(app: FastifyInstance, site: SiteRuntime, users: UserStore): void {
+/** Another source of live events for the stream (scan progress, alarms, ...). */
+export interface StreamSource {
+  readonly event: string;
+  subscribe(send: (data: unknown) => void): () => void;
+}
+
+export function registerStream(app: FastifyInstance, site: SiteRuntime, users: UserStore, sources: readonly StreamSource[] = []): void {
   app.get('/api/stream', (req, reply) => {
     const token = readSessionToken(req);
     if (!token || !users.userForToken(token)) {
@@ -27,11 +33,13 @@ export function registerStream(app: FastifyInstance, site: SiteRuntime, users: U
       send('values', { ts: Date.now(), meters });
       send('overview', overview(site));
     });
+    const unsubscribeSources = sources.map((s) => s.subscribe((data) => send(s.event, data)));
     // Comments keep proxies and phones from closing an idle connection.
     const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), 25_000);
     req.raw.on('close', () => {
       clearInterval(keepAlive);
       unsubscribe();
+      for (const off of unsubscribeSources) off();
     });
   });
 }

@@ -53,6 +53,7 @@ export class SiteModel {
   private readonly disconnected = new Set<number>();
   private readonly overrides = new Map<number, LoadSample>();
   private readonly unmeteredW: Record<Phase, number> = { L1: 0, L2: 0, L3: 0 };
+  private readonly disturbance: { voltageOffsetV: Record<Phase, number>; frequencyHz: number | null } = { voltageOffsetV: { L1: 0, L2: 0, L3: 0 }, frequencyHz: null };
   private readonly inputs: Inputs;
   private readonly counters = new Map<number, Counters>();
   private state: SiteState;
@@ -70,6 +71,7 @@ export class SiteModel {
       disconnected: this.disconnected,
       overrides: this.overrides,
       unmeteredW: this.unmeteredW,
+      disturbance: this.disturbance,
     };
     // Meters arrive with some history on their counters.
     const rng = mulberry32(this.seed ^ 0x5eed);
@@ -130,6 +132,16 @@ export class SiteModel {
     this.unmeteredW[phase] = Math.max(0, this.unmeteredW[phase] + watts);
     this.reevaluate();
     return this.unmeteredW[phase];
+  }
+
+  /**
+   * A grid-side disturbance: shifts the supply voltage of the given phases by volts (every meter on
+   * the phase sees it) and/or pins the frequency. Replaces the previous one; {} restores normal supply.
+   */
+  setGridDisturbance(d: { voltageOffsetV?: Partial<Record<Phase, number>>; frequencyHz?: number }): void {
+    for (const ph of PHASES) this.disturbance.voltageOffsetV[ph] = d.voltageOffsetV?.[ph] ?? 0;
+    this.disturbance.frequencyHz = d.frequencyHz ?? null;
+    this.reevaluate();
   }
 
   /** Per-phase power balance at the current time: what the main meter sees and where it goes. */

@@ -27,6 +27,14 @@ export interface Inputs {
   readonly disconnected: ReadonlySet<number>;
   readonly overrides: ReadonlyMap<number, LoadSample>;
   readonly unmeteredW: Readonly<Record<Phase, number>>;
+  /** A grid-side disturbance (tests, demos): supply voltage shifted per phase, frequency pinned. */
+  readonly disturbance?: GridDisturbanceState;
+}
+
+export interface GridDisturbanceState {
+  readonly voltageOffsetV: Readonly<Record<Phase, number>>;
+  /** null = the normal, slowly wandering frequency. */
+  readonly frequencyHz: number | null;
 }
 
 export interface CustomerState {
@@ -80,7 +88,7 @@ export function evaluateSite(inp: Inputs, tMs: number): SiteState {
     const customersW = onPhase.reduce((s, c) => s + (powers.get(c.id)?.p ?? 0), 0);
     const customersQ = onPhase.reduce((s, c) => s + (powers.get(c.id)?.q ?? 0), 0);
     const loadP = customersW + unmeteredW;
-    const sourceV = e.nominalVoltage * 1.01 + 1.5 * smoothNoise(inp.seed, SOURCE_V[phase], tMs, 300_000);
+    const sourceV = e.nominalVoltage * 1.01 + 1.5 * smoothNoise(inp.seed, SOURCE_V[phase], tMs, 300_000) + (inp.disturbance?.voltageOffsetV[phase] ?? 0);
     const feederI = Math.hypot(loadP, customersQ) / sourceV;
     const lossW = e.feederR * feederI * feederI;
     const p = loadP + lossW;
@@ -94,7 +102,7 @@ export function evaluateSite(inp: Inputs, tMs: number): SiteState {
     }
     phases[phase] = { voltage: mainV, current: Math.hypot(p, q) / mainV, p, q, customersW, unmeteredW, lossW };
   }
-  const frequency = 50 + 0.04 * smoothNoise(inp.seed, FREQ, tMs, 20_000);
+  const frequency = inp.disturbance?.frequencyHz ?? 50 + 0.04 * smoothNoise(inp.seed, FREQ, tMs, 20_000);
   return { tMs, frequency, customers, phases };
 }
 

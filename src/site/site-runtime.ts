@@ -129,6 +129,10 @@ export class SiteRuntime {
     }));
   }
 
+  bus(id: string): ModbusBus | undefined {
+    return this.buses.get(id)?.bus;
+  }
+
   pollers(): BusPoller[] {
     return [...this.buses.values()].map((b) => b.poller);
   }

@@ -2,11 +2,14 @@ import type { Bus, Day, History, Interval, Meter, Overview, Site, User } from '.
 
 /** An API call that failed; `status` 0 means the network failed, not the server. */
 export class ApiError extends Error {
-  constructor(readonly status: number, message: string) {
+  /** The parsed JSON body of the failed response, when there was one (row errors of an import, say). */
+  constructor(readonly status: number, message: string, readonly body: unknown = null) {
     super(message);
     this.name = 'ApiError';
   }
 }
+
+export type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
 
 let unauthorized: (() => void) | null = null;
 
@@ -15,7 +18,8 @@ export function onUnauthorized(cb: () => void): void {
   unauthorized = cb;
 }
 
-async function request<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+/** One JSON call; feature clients (alarms-api.ts, inventory-api.ts, ...) build on it. */
+export async function request<T>(method: Method, path: string, body?: unknown): Promise<T> {
   let res: Response;
   try {
     res = await fetch(path, {
@@ -37,12 +41,12 @@ async function request<T>(method: 'GET' | 'POST', path: string, body?: unknown):
   if (!res.ok) {
     if (res.status === 401 && path !== '/api/login' && path !== '/api/me') unauthorized?.();
     const msg = typeof data === 'object' && data !== null && 'error' in data && typeof data.error === 'string' ? data.error : `HTTP ${res.status}`;
-    throw new ApiError(res.status, msg);
+    throw new ApiError(res.status, msg, data);
   }
   return data as T;
 }
 
-const q = (params: Record<string, string | number>): string =>
+export const q = (params: Record<string, string | number>): string =>
   new URLSearchParams(Object.entries(params).map(([k, v]) => [k, String(v)])).toString();
 
 const m = (key: string): string => `/api/meters/${encodeURIComponent(key)}`;

@@ -26,3 +26,19 @@ export function clock(ts: number, tz: string): string {
 export function percent(fraction: number | null | undefined): string {
   return fraction === null || fraction === undefined ? DASH : `${(fraction * 100).toFixed(0)}%`;
 }
+
+const dateTimeFmt = new Map<string, Intl.DateTimeFormat>();
+
+/** "2026-04-03 14:05" in the site's time zone; a dash for no time. */
+export function dateTime(ts: number | null | undefined, tz: string): string {
+  if (ts === null || ts === undefined || !Number.isFinite(new Date(ts).getTime())) return DASH;
+  let f = dateTimeFmt.get(tz);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-CA', { timeZone: tz, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+    dateTimeFmt.set(tz, f);
+  }
+  return f.format(new Date(ts)).replace(',', '');
+}
+
+/** "installed" -> "Installed": states arrive as lowercase words. */
+export const capitalise = (s: string): string => s.charAt(0).toUpperCase() + s.slice(1);

@@ -6,11 +6,16 @@ export interface LiveHandlers {
   values(e: ValuesEvent): void;
   overview(o: Overview): void;
   state(s: LinkState): void;
+  /** Any of EXTRA_EVENTS, parsed but not yet checked: the page that cares knows its shape. */
+  event(name: string, data: unknown): void;
   /** The stream failed for good: lets the app check whether the session expired. */
   failed(): void;
 }
 
 const MAX_BACKOFF_MS = 30_000;
+
+/** Stream events beyond values/overview: a bus scan's progress, an alarm raised, cleared or acknowledged. */
+const EXTRA_EVENTS = ['scan', 'alarm'] as const;
 
 /**
  * The /api/stream subscription. EventSource retries by itself after a dropped connection,
@@ -63,6 +68,7 @@ export class LiveStream {
     };
     es.addEventListener('values', (ev) => this.receive(ev, (d) => this.handlers.values(d as ValuesEvent)));
     es.addEventListener('overview', (ev) => this.receive(ev, (d) => this.handlers.overview(d as Overview)));
+    for (const name of EXTRA_EVENTS) es.addEventListener(name, (ev) => this.receive(ev, (d) => this.handlers.event(name, d)));
     es.onerror = () => {
       if (es.readyState === EventSource.CLOSED) this.retryLater();
       else this.handlers.state('reconnecting');

@@ -48,6 +48,8 @@ export interface Meter {
   role: 'main' | 'customer';
   enabled: boolean;
   phases?: 1 | 3;
+  /** Current-transformer ratio, when the API reports it. */
+  ctRatio?: number;
   quality: Quality | null;
   /** Why the last read failed, when it did. */
   lastError?: string | null;

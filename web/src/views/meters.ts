@@ -3,8 +3,10 @@ import { h, setText } from '../dom.js';
 import { kW, num } from '../format.js';
 import { badge, badgeKind, setBadge } from '../quality.js';
 import { summarise } from '../readings.js';
+import { can } from '../roles.js';
 import { href } from '../router.js';
 import type { Meter, MeterUpdate, ValuesEvent } from '../types.js';
+import { configHistory } from './config-history.js';
 import { errorBox, loading } from './notice.js';
 import type { Ctx, View } from './view.js';
 
@@ -23,7 +25,8 @@ const COLS = [
 ] as const;
 
 /** All meters with live values. Below 640 px wide the CSS lays each row out as a card. */
-export function metersView(_ctx: Ctx): View {
+export function metersView(ctx: Ctx): View {
+  const installer = can(ctx.user, 'installer');
   const rows = new Map<string, Row>();
   const body = h('tbody');
   const filter = h('input', { id: 'meter-filter', type: 'search', placeholder: 'Name or address', 'data-testid': 'meter-filter', autocomplete: 'off' });
@@ -45,10 +48,15 @@ export function metersView(_ctx: Ctx): View {
     { class: 'page', 'data-testid': 'meters' },
     h('div', { class: 'page-head' },
       h('h1', {}, 'Meters'),
+      installer ? h('div', { class: 'actions' },
+        h('a', { class: 'button', href: href({ page: 'add-meter', prefill: {} }), 'data-testid': 'add-meter-link' }, '+ Add meter'),
+        h('a', { class: 'button secondary', href: href({ page: 'discover' }) }, 'Discover on a bus'),
+      ) : null,
       h('div', { class: 'filter' }, h('label', { for: 'meter-filter' }, 'Filter'), filter),
     ),
     count,
     content,
+    installer ? configHistory(ctx.user, ctx.site.timezone) : null,
   );
 
   function applyFilter(): void {

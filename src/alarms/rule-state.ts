@@ -1,0 +1,18 @@
+import type Database from 'better-sqlite3';
+
+/**
+ * What a rule must remember across restarts (e.g. an export counter's baseline), as JSON per
+ * (rule, subject). The caller validates what it reads back: the row may come from an older mgos.
+ */
+export class RuleStateStore {
+  constructor(private readonly db: Database.Database) {}
+
+  get(rule: string, subject: string): unknown {
+    const text = this.db.prepare<[string, string], string>('SELECT state FROM alarm_rule_state WHERE rule = ? AND subject = ?').pluck().get(rule, subject);
+    return text === undefined ? undefined : (JSON.parse(text) as unknown);
+  }
+
+  set(rule: string, subject: string, state: unknown): void {
+    this.db.prepare('INSERT OR REPLACE INTO alarm_rule_state (rule, subject, state) VALUES (?, ?, ?)').run(rule, subject, JSON.stringify(state));
+  }
+}

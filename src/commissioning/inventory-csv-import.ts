@@ -1,0 +1,189 @@
+import { ZonedClock } from '../store/zoned-clock.js';
+import type { UsedAddress } from './address-plan.js';
+import { CsvSyntaxError, parseCsv, type CsvRecord } from './inventory-csv-format.js';
+import { DATE_COLUMNS, INVENTORY_CSV_COLUMNS, INVENTORY_CSV_HEADER, type InventoryCsvColumn } from './inventory-csv.js';
+import { resolveModel, serialProblem, unknownModel } from './inventory-fields.js';
+import { holdsAddress, parseStatus, STATUSES, type InventoryStatus } from './inventory-status.js';
+import type { InventoryStore } from './inventory-store.js';
+import type { InventoryMeter, Stamp } from './inventory-tables.js';
+
+export interface CsvRowError {
+  /** Spreadsheet row (the header is row 1); null for a file that cannot be read as CSV at all. */
+  readonly row: number | null;
+  readonly line: number;
+  readonly column: InventoryCsvColumn | null;
+  readonly value: string;
+  /** What is wrong and how to fix it. */
+  readonly message: string;
+}
+
+export class InventoryImportError extends Error {
+  constructor(readonly errors: readonly CsvRowError[]) {
+    const listed = errors.map((e) => `${e.row === null ? `line ${e.line}` : `row ${e.row}`}${e.column ? `, ${e.column}` : ''}: ${e.message}`);
+    super(`nothing was imported; ${errors.length} problem${errors.length === 1 ? '' : 's'}: ${listed.join('; ')}`);
+  }
+}
+
+/** A checked row, ready to become a record. */
+interface GoodRow {
+  readonly row: number;
+  readonly meter: InventoryMeter;
+}
+
+/**
+ * Imports the spreadsheet all or nothing: every row is checked (serial, type, status, address range
+ * and uniqueness against the site config, the inventory and the file itself, dates), every problem is
+ * reported, and only a clean file is written, in one transaction, with an "imported" history entry
+ * per meter. Dates are read as local days in `timeZone`.
+ */
+export function importInventoryCsv(store: InventoryStore, text: string, by: string, timeZone = 'UTC'): { created: number; updated: number } {
+  let records: CsvRecord[];
+  try {
+    records = parseCsv(text);
+  } catch (e) {
+    if (e instanceof CsvSyntaxError) throw new InventoryImportError([{ row: null, line: e.line, column: null, value: '', message: e.message }]);
+    throw e;
+  }
+  const header = records[0];
+  if (!header || header.fields.map((f) => f.trim()).join(',') !== INVENTORY_CSV_HEADER) {
+    const found = header ? header.fields.join(',') : '(empty file)';
+    throw new InventoryImportError([{ row: 1, line: 1, column: null, value: found, message: `the first row must be exactly the header ${INVENTORY_CSV_HEADER}` }]);
+  }
+  const errors: CsvRowError[] = [];
+  const rows = new RowChecker(store, new ZonedClock(timeZone), by, errors).check(records.slice(1));
+  if (errors.length > 0) throw new InventoryImportError(errors);
+  return store.importMeters(rows.map((r) => r.meter), by, 'imported from CSV');
+}
+
+class RowChecker {
+  private readonly seenSerial = new Map<string, number>();
+  private readonly fileAddresses: UsedAddress[] = [];
+
+  constructor(
+    private readonly store: InventoryStore,
+    private readonly clock: ZonedClock,
+    private readonly by: string,
+    private readonly errors: CsvRowError[],
+  ) {}
+
+  check(records: readonly CsvRecord[]): GoodRow[] {
+    const good: GoodRow[] = [];
+    const inFile = new Set(records.map((r) => r.fields[0]?.trim() ?? ''));
+    records.forEach((rec, i) => {
+      if (rec.fields.every((f) => f.trim() === '')) return; // blank rows at the end of a sheet
+      const meter = this.row(rec, i + 2, inFile);
+      if (meter) good.push({ row: i + 2, meter });
+    });
+    return good;
+  }
+
+  private row(rec: CsvRecord, row: number, inFile: ReadonlySet<string>): InventoryMeter | null {
+    const before = this.errors.length;
+    const fail = (column: InventoryCsvColumn | null, value: string, message: string): void => {
+      this.errors.push({ row, line: rec.line, column, value, message });
+    };
+    if (rec.fields.length !== INVENTORY_CSV_COLUMNS.length) {
+      fail(null, '', `has ${rec.fields.length} cells but the header has ${INVENTORY_CSV_COLUMNS.length}; put a cell containing a comma in double quotes`);
+      return null;
+    }
+    const cell = (c: InventoryCsvColumn): string => rec.fields[INVENTORY_CSV_COLUMNS.indexOf(c)] ?? '';
+
+    const serial = cell('Meter Serial Number').trim();
+    const serialError = serialProblem(serial);
+    if (serialError) fail('Meter Serial Number', serial, serialError);
+    const firstRow = this.seenSerial.get(serial);
+    if (!serialError && firstRow !== undefined) fail('Meter Serial Number', serial, `serial ${serial} is also on row ${firstRow}; each meter appears once`);
+    this.seenSerial.set(serial, firstRow ?? row);
+
+    const model = resolveModel(this.store.models, cell('Meter Type'));
+    if (!model) fail('Meter Type', cell('Meter Type'), unknownModel(this.store.models, cell('Meter Type')));
+
+    const status = parseStatus(cell('Status'));
+    if (!status) fail('Status', cell('Status'), `unknown status "${cell('Status')}"; allowed: ${STATUSES.join(', ')}`);
+
+    const address = this.address(cell('Assigned Modbus Address'), status, fail);
+    const stamps = this.stages(cell, fail);
+    if (this.errors.length > before || !model || !status || stamps === null) return null;
+
+    const prev = serialError ? undefined : this.store.get(serial);
+    const stages: Partial<Record<InventoryStatus, Stamp>> = { ...(prev?.stages ?? { Unassigned: { at: this.store.now(), by: this.by } }) };
+    for (const d of DATE_COLUMNS) {
+      const s = stamps.get(d.stage) ?? null;
+      const kept = prev?.stages[d.stage];
+      if (s === null) delete stages[d.stage];
+      // The same day as stored keeps the stored time (and name, where the sheet has no name column).
+      else if (kept && this.clock.day(kept.at) === this.clock.day(s.at)) stages[d.stage] = { at: kept.at, by: d.by ? s.by : kept.by };
+      else stages[d.stage] = s;
+    }
+    const meter: InventoryMeter = {
+      serial,
+      model,
+      site: cell('Site Name').trim() || this.store.localSite,
+      building: cell('Building/Customer').trim(),
+      bus: prev?.bus ?? null,
+      address,
+      status,
+      notes: cell('Notes'),
+      stages,
+    };
+    if (address !== null && holdsAddress(status) && !this.addressFree(meter, address, row, inFile, fail)) return null;
+    return meter;
+  }
+
+  private address(text: string, status: InventoryStatus | undefined, fail: (c: InventoryCsvColumn, v: string, m: string) => void): number | null {
+    const t = text.trim();
+    if (t === '') {
+      if (status && holdsAddress(status)) fail('Assigned Modbus Address', t, `a meter that is ${status} has an address; fill it in, or set Status to Unassigned`);
+      return null;
+    }
+    if (!/^\d{1,3}$/.test(t)) {
+      fail('Assigned Modbus Address', t, 'not a whole number; write the Modbus address, e.g. 12');
+      return null;
+    }
+    if (status === 'Unassigned') fail('Assigned Modbus Address', t, 'an Unassigned meter has no address; clear the cell, or set Status to Assigned');
+    return Number(t);
+  }
+
+  /** Stage stamps from the date and name columns, or null when a cell is wrong. */
+  private stages(cell: (c: InventoryCsvColumn) => string, fail: (c: InventoryCsvColumn, v: string, m: string) => void): Map<InventoryStatus, Stamp> | null {
+    const out = new Map<InventoryStatus, Stamp>();
+    let ok = true;
+    for (const d of DATE_COLUMNS) {
+      const date = cell(d.column).trim();
+      const name = d.by ? cell(d.by).trim() : '';
+      if (date === '') {
+        if (name !== '' && d.by) (ok = false), fail(d.column, date, `${d.by} is filled in but ${d.column} is empty; add the date (YYYY-MM-DD) or clear the name`);
+        continue;
+      }
+      if (!isDay(date)) {
+        ok = false;
+        fail(d.column, date, 'not a date; write YYYY-MM-DD, e.g. 2026-04-01');
+        continue;
+      }
+      out.set(d.stage, { at: this.clock.dayRange(date)[0], by: name || null });
+    }
+    return ok ? out : null;
+  }
+
+  /** The address against the site config, meters not in this file, and the file's earlier rows. */
+  private addressFree(m: InventoryMeter, address: number, row: number, inFile: ReadonlySet<string>, fail: (c: InventoryCsvColumn, v: string, msg: string) => void): boolean {
+    const slot = this.store.slot(m.site, m.bus);
+    const r = this.store.addressPlan.check(slot, this.store.phasesOf(m.model), address, {
+      ignore: (u) => u.serial !== undefined && inFile.has(u.serial),
+      extra: this.fileAddresses,
+    });
+    if (!r.ok) {
+      fail('Assigned Modbus Address', String(address), r.reason);
+      return false;
+    }
+    this.fileAddresses.push({ ...slot, address, by: `row ${row} (meter ${m.serial})` });
+    return true;
+  }
+}
+
+function isDay(s: string): boolean {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(s);
+  if (!m) return false;
+  const d = new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])));
+  return d.toISOString().slice(0, 10) === s;
+}

@@ -1,0 +1,51 @@
+import { q, request } from './api.js';
+import type { Quality, Values } from './types.js';
+
+/** Adding, changing and removing meters on the running site, and the configuration versions this creates. */
+
+export type MeterType = '1phase' | '3phase';
+export type MeterRole = 'main' | 'customer';
+
+export interface NewMeter {
+  id: number;
+  name: string;
+  type: MeterType;
+  bus: string;
+  role?: MeterRole;
+  ctRatio?: number;
+}
+
+export interface AddedMeter {
+  meter: { key: string; id: number; name: string; quality: Quality | null; values: Values };
+  verified: boolean;
+  configVersion: number;
+}
+
+export interface MeterPatch {
+  enabled?: boolean;
+  name?: string;
+  ctRatio?: number;
+}
+
+export interface ConfigVersion {
+  version: number;
+  /** Epoch milliseconds. */
+  at: number;
+  by: string;
+  reason: string;
+  /** How many meters that version has (or the list itself). */
+  meters: number | unknown[];
+  source?: string;
+}
+
+const m = (key: string): string => `/api/meters/${encodeURIComponent(key)}`;
+
+export const meterConfigApi = {
+  suggestAddress: (bus: string, phases: 1 | 3) => request<{ address: number }>('GET', `/api/address-plan/suggest?${q({ bus, phases })}`),
+  /** Takes about two poll cycles: the server waits for the new meter to answer before it answers. */
+  add: (meter: NewMeter) => request<AddedMeter>('POST', '/api/meters', meter),
+  patch: (key: string, patch: MeterPatch) => request<unknown>('PATCH', m(key), patch),
+  remove: (key: string) => request<unknown>('DELETE', m(key)),
+  versions: () => request<{ versions: ConfigVersion[] }>('GET', '/api/config/versions'),
+  restore: (version: number) => request<unknown>('POST', `/api/config/versions/${version}/restore`, {}),
+};
