@@ -113,7 +113,9 @@ export class WebhookNotifier {
       await res.arrayBuffer(); // drain, so the connection can be reused
       return res.ok ? null : `HTTP ${res.status} ${res.statusText}`;
     } catch (e) {
-      return e instanceof Error ? e.message : String(e);
+      // fetch says only "fetch failed"; the reason (ECONNREFUSED, a timeout) is in its cause.
+      const cause = e instanceof Error && e.cause instanceof Error ? `: ${e.cause.message}` : '';
+      return e instanceof Error ? `${e.message}${cause}` : String(e);
     }
   }
 }

@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 import { ConfigError } from '../config/yaml-file.js';
 import { exportCommand, EXPORT_HELP } from './commands/export.js';
+import { meterCommand, METER_HELP } from './commands/meter.js';
 import { readCommand, READ_HELP } from './commands/read.js';
+import { scanCommand, SCAN_HELP } from './commands/scan.js';
 import { simCommand, SIM_HELP } from './commands/sim.js';
 import { startCommand, START_HELP } from './commands/start.js';
 import { userCommand, USER_HELP } from './commands/user.js';
@@ -13,6 +15,8 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help:
   read: { run: readCommand, help: READ_HELP },
   export: { run: exportCommand, help: EXPORT_HELP },
   user: { run: userCommand, help: USER_HELP },
+  meter: { run: meterCommand, help: METER_HELP },
+  scan: { run: scanCommand, help: SCAN_HELP },
 };
 
 const HELP = `mgos: Microgrid OS
@@ -23,6 +27,8 @@ const HELP = `mgos: Microgrid OS
   mgos read                      read one meter once, all channels in engineering units
   mgos export                    write a meter's day as CSV
   mgos user                      add users, reset passwords
+  mgos meter                     add, change, disable, remove meters on the running system
+  mgos scan                      scan a bus for meters
 
   mgos <command> --help          details of one command`;
 

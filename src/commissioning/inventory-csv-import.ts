@@ -24,12 +24,6 @@ export class InventoryImportError extends Error {
   }
 }
 
-/** A checked row, ready to become a record. */
-interface GoodRow {
-  readonly row: number;
-  readonly meter: InventoryMeter;
-}
-
 /**
  * Imports the spreadsheet all or nothing: every row is checked (serial, type, status, address range
  * and uniqueness against the site config, the inventory and the file itself, dates), every problem is
@@ -52,7 +46,7 @@ export function importInventoryCsv(store: InventoryStore, text: string, by: stri
   const errors: CsvRowError[] = [];
   const rows = new RowChecker(store, new ZonedClock(timeZone), by, errors).check(records.slice(1));
   if (errors.length > 0) throw new InventoryImportError(errors);
-  return store.importMeters(rows.map((r) => r.meter), by, 'imported from CSV');
+  return store.importMeters(rows, by, 'imported from CSV');
 }
 
 class RowChecker {
@@ -66,13 +60,14 @@ class RowChecker {
     private readonly errors: CsvRowError[],
   ) {}
 
-  check(records: readonly CsvRecord[]): GoodRow[] {
-    const good: GoodRow[] = [];
+  /** The records the rows describe; rows with problems add to `errors` instead. */
+  check(records: readonly CsvRecord[]): InventoryMeter[] {
+    const good: InventoryMeter[] = [];
     const inFile = new Set(records.map((r) => r.fields[0]?.trim() ?? ''));
     records.forEach((rec, i) => {
       if (rec.fields.every((f) => f.trim() === '')) return; // blank rows at the end of a sheet
       const meter = this.row(rec, i + 2, inFile);
-      if (meter) good.push({ row: i + 2, meter });
+      if (meter) good.push(meter);
     });
     return good;
   }
@@ -103,9 +98,12 @@ class RowChecker {
 
     const address = this.address(cell('Assigned Modbus Address'), status, fail);
     const stamps = this.stages(cell, fail);
+    const prev = serialError ? undefined : this.store.get(serial);
+    const site = cell('Site Name').trim() || this.store.localSite;
+    const bus = prev?.bus ?? null;
+    if (model && status && address !== null && holdsAddress(status)) this.addressFree({ serial, model, site, bus }, address, row, inFile, fail);
     if (this.errors.length > before || !model || !status || stamps === null) return null;
 
-    const prev = serialError ? undefined : this.store.get(serial);
     const stages: Partial<Record<InventoryStatus, Stamp>> = { ...(prev?.stages ?? { Unassigned: { at: this.store.now(), by: this.by } }) };
     for (const d of DATE_COLUMNS) {
       const s = stamps.get(d.stage) ?? null;
@@ -115,19 +113,7 @@ class RowChecker {
       else if (kept && this.clock.day(kept.at) === this.clock.day(s.at)) stages[d.stage] = { at: kept.at, by: d.by ? s.by : kept.by };
       else stages[d.stage] = s;
     }
-    const meter: InventoryMeter = {
-      serial,
-      model,
-      site: cell('Site Name').trim() || this.store.localSite,
-      building: cell('Building/Customer').trim(),
-      bus: prev?.bus ?? null,
-      address,
-      status,
-      notes: cell('Notes'),
-      stages,
-    };
-    if (address !== null && holdsAddress(status) && !this.addressFree(meter, address, row, inFile, fail)) return null;
-    return meter;
+    return { serial, model, site, building: cell('Building/Customer').trim(), bus, address, status, notes: cell('Notes'), stages };
   }
 
   private address(text: string, status: InventoryStatus | undefined, fail: (c: InventoryCsvColumn, v: string, m: string) => void): number | null {
@@ -152,7 +138,10 @@ class RowChecker {
       const date = cell(d.column).trim();
       const name = d.by ? cell(d.by).trim() : '';
       if (date === '') {
-        if (name !== '' && d.by) (ok = false), fail(d.column, date, `${d.by} is filled in but ${d.column} is empty; add the date (YYYY-MM-DD) or clear the name`);
+        if (name !== '' && d.by) {
+          ok = false;
+          fail(d.column, date, `${d.by} is filled in but ${d.column} is empty; add the date (YYYY-MM-DD) or clear the name`);
+        }
         continue;
       }
       if (!isDay(date)) {
@@ -166,18 +155,15 @@ class RowChecker {
   }
 
   /** The address against the site config, meters not in this file, and the file's earlier rows. */
-  private addressFree(m: InventoryMeter, address: number, row: number, inFile: ReadonlySet<string>, fail: (c: InventoryCsvColumn, v: string, msg: string) => void): boolean {
+  private addressFree(m: Pick<InventoryMeter, 'serial' | 'model' | 'site' | 'bus'>, address: number, row: number, inFile: ReadonlySet<string>, fail: (c: InventoryCsvColumn, v: string, msg: string) => void): void {
     const slot = this.store.slot(m.site, m.bus);
     const r = this.store.addressPlan.check(slot, this.store.phasesOf(m.model), address, {
+      // Meters in this file are checked as the file says they will be, not as they are stored.
       ignore: (u) => u.serial !== undefined && inFile.has(u.serial),
       extra: this.fileAddresses,
     });
-    if (!r.ok) {
-      fail('Assigned Modbus Address', String(address), r.reason);
-      return false;
-    }
-    this.fileAddresses.push({ ...slot, address, by: `row ${row} (meter ${m.serial})` });
-    return true;
+    if (r.ok) this.fileAddresses.push({ ...slot, address, by: `row ${row} (meter ${m.serial})` });
+    else fail('Assigned Modbus Address', String(address), r.reason);
   }
 }
 

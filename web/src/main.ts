@@ -1,15 +1,15 @@
+import { AlarmBadge } from './alarm-badge.js';
 import { api, ApiError, onUnauthorized } from './api.js';
 import { byTestId, setText } from './dom.js';
 import { LiveStream } from './live.js';
-import { onRoute, parseHash, type Route } from './router.js';
+import { pageFor } from './pages.js';
+import { can, ROLES } from './roles.js';
+import { onRoute, parseHash, SECTION, type Route } from './router.js';
 import { StatusBar } from './status-bar.js';
 import { validTz } from './tz.js';
-import type { Site } from './types.js';
+import type { Site, User } from './types.js';
 import { loginView } from './views/login.js';
-import { meterView } from './views/meter.js';
-import { metersView } from './views/meters.js';
 import { errorBox, loading } from './views/notice.js';
-import { overviewView } from './views/overview.js';
 import type { Ctx, View } from './views/view.js';
 
 /** The app shell: signs in, keeps one live stream, and swaps the page on hash changes. */
@@ -17,6 +17,7 @@ const main = mustFind<HTMLElement>('main');
 const nav = mustFind<HTMLElement>('nav');
 const siteName = mustFind<HTMLElement>('site-name');
 const status = new StatusBar(document, 'UTC');
+const alarmBadge = new AlarmBadge(mustFind<HTMLElement>('alarm-badge'));
 
 let ctx: Ctx | null = null;
 let view: View | null = null;
@@ -38,17 +39,19 @@ function mount(v: View | HTMLElement, title: string): void {
 function render(route: Route): void {
   if (!ctx) return;
   for (const a of nav.querySelectorAll('a')) {
-    const current = a.getAttribute('href') === `#/${route.page === 'meter' ? 'meters' : route.page}`;
+    const current = a.getAttribute('href') === `#/${SECTION[route.page]}`;
     if (current) a.setAttribute('aria-current', 'page');
     else a.removeAttribute('aria-current');
   }
-  switch (route.page) {
-    case 'overview':
-      return mount(overviewView(ctx), 'Overview');
-    case 'meters':
-      return mount(metersView(ctx), 'Meters');
-    case 'meter':
-      return mount(meterView(ctx, route.key, route.day), route.key);
+  const { view: v, title } = pageFor(route, ctx);
+  mount(v, title);
+}
+
+/** Nav entries marked data-role="installer" (say) are shown only to that role and above. */
+function showNavFor(user: User): void {
+  for (const a of nav.querySelectorAll<HTMLElement>('[data-role]')) {
+    const role = ROLES.find((r) => r === a.dataset['role']);
+    a.hidden = role !== undefined && !can(user, role);
   }
 }
 
@@ -56,6 +59,7 @@ function showLogin(): void {
   stream?.stop();
   stream = null;
   ctx = null;
+  alarmBadge.stop();
   nav.hidden = true;
   status.show(false);
   mount(loginView(() => void start()), 'Sign in');
@@ -64,8 +68,9 @@ function showLogin(): void {
 async function start(): Promise<void> {
   mount(loading(), 'Loading');
   let site: Site;
+  let user: User;
   try {
-    await api.me();
+    user = (await api.me()).user;
     site = await api.site();
   } catch (err) {
     if (err instanceof ApiError && err.status === 401) return showLogin();
@@ -74,11 +79,13 @@ async function start(): Promise<void> {
     return;
   }
   site = { ...site, timezone: validTz(site.timezone) };
-  ctx = { site };
+  ctx = { site, user, alarmsChanged: () => alarmBadge.refresh() };
   setText(siteName, site.name);
   status.setTimezone(site.timezone);
+  showNavFor(user);
   nav.hidden = false;
   status.show(true);
+  alarmBadge.start();
   startStream(site);
   render(parseHash(location.hash));
 }
@@ -93,6 +100,10 @@ function startStream(site: Site): void {
         view?.onValues?.(e);
       },
       overview: (o) => view?.onOverview?.(o),
+      event: (name, data) => {
+        if (name === 'alarm') alarmBadge.refresh();
+        view?.onEvent?.(name, data);
+      },
       state: (s) => status.setState(s),
       failed: () => {
         api.me().catch((err: unknown) => err instanceof ApiError && err.status === 401 && ctx && showLogin());

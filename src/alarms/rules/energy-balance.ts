@@ -5,8 +5,8 @@ export interface DayBalance {
   readonly day: string;
   readonly mainKWh: number;
   readonly customersKWh: number;
-  /** Customer meters without a single interval that day: their energy is missing from the sum. */
-  readonly customersWithoutData: readonly string[];
+  /** Customer meters whose data for the day is incomplete (offline part of it): the sum misses some of their energy. */
+  readonly customersIncomplete: readonly string[];
 }
 
 /** Below this the share is noise (a site that was off all day). */
@@ -23,7 +23,7 @@ export function balanceFinding(b: DayBalance, maxShare: number): Finding | undef
   const share = lost / b.mainKWh;
   const numbers = `main meter ${fmt(b.mainKWh, 2)} kWh, customer meters ${fmt(b.customersKWh, 2)} kWh, unaccounted ${fmt(lost, 2)} kWh = ${fmt(share * 100)} %`;
   if (share <= maxShare) return clear('energy_balance', SITE_SUBJECT, `${b.day}: ${numbers}`);
-  const missing = b.customersWithoutData.length > 0 ? ` Meters with no data that day: ${b.customersWithoutData.join(', ')}.` : '';
+  const missing = b.customersIncomplete.length > 0 ? ` Meters with incomplete data that day: ${b.customersIncomplete.join(', ')}.` : '';
   return raise(
     'energy_balance',
     SITE_SUBJECT,

@@ -4,25 +4,12 @@ import { inventoryApi, STATUSES, type InventoryMeter } from '../inventory-api.js
 import { can } from '../roles.js';
 import { href, replaceRoute } from '../router.js';
 import { importForm, newRecordForm } from './inventory-forms.js';
+import { since, statusCell } from './inventory-status.js';
 import { errorBox, loading } from './notice.js';
 import { fillRows, listTable, type TableOptions } from './table.js';
 import type { Ctx, View } from './view.js';
 
 const ALL = 'all';
-
-/** When the record reached its current status. */
-export function since(m: InventoryMeter): number | null {
-  const at: Record<string, number | null> = { assigned: m.assignedAt, converted: m.convertedAt, shipped: m.shippedAt, installed: m.installedAt, commissioned: m.commissionedAt };
-  return at[m.status.toLowerCase()] ?? null;
-}
-
-/** The status word, and when late the word "overdue" and why, in red text (not colour alone). */
-export function statusCell(m: InventoryMeter): HTMLElement {
-  return h('span', { class: 'inv-status', 'data-testid': 'inv-status' },
-    h('span', { class: `status-word status-${m.status.toLowerCase()}` }, capitalise(m.status.toLowerCase())),
-    m.overdue ? h('span', { class: 'overdue', 'data-testid': 'overdue' }, ` ⚠ overdue${m.overdueReason ? `: ${m.overdueReason}` : ''}`) : null,
-  );
-}
 
 /** The meter inventory: status chips with counts, search, overdue filter, CSV out and in. */
 export function inventoryView(ctx: Ctx, initialStatus?: string): View {

@@ -3,6 +3,7 @@ import { h, setText } from '../dom.js';
 import { kW, num } from '../format.js';
 import { href } from '../router.js';
 import type { MeterCounts, Overview } from '../types.js';
+import { AlarmCount } from './alarm-count.js';
 import { busCards } from './buses.js';
 import { errorBox, loading } from './notice.js';
 import { PhaseBars } from './phase-bars.js';
@@ -12,6 +13,7 @@ import type { Ctx, View } from './view.js';
 const BUS_REFRESH_MS = 15_000;
 
 export function overviewView(_ctx: Ctx): View {
+  const alarms = new AlarmCount();
   const direction = h('span', { class: 'direction', 'data-testid': 'grid-direction' }, '—');
   const big = h('span', { class: 'big-number', 'data-testid': 'grid-power' }, '—');
   const signed = h('span', { 'data-testid': 'grid-power-signed' }, '');
@@ -47,6 +49,7 @@ export function overviewView(_ctx: Ctx): View {
       tile('Energy imported', eImp, 'kWh'),
       tile('Energy exported', eExp, 'kWh'),
     ),
+    alarms.el,
     h('section', { class: 'card wide', 'aria-labelledby': 'counts-title' },
       h('h2', { id: 'counts-title' }, 'Meters ', total, h('a', { href: href({ page: 'meters' }), class: 'small-link' }, 'see all')),
       counts,
@@ -81,7 +84,10 @@ export function overviewView(_ctx: Ctx): View {
     setText(eExp, num(v['EnergyExport']?.value, 1));
     renderCounts(counts, o.meters);
     setText(total, `(${o.meters.total})`);
-    if (Date.now() - lastBusFetch > BUS_REFRESH_MS) refreshBuses();
+    if (Date.now() - lastBusFetch > BUS_REFRESH_MS) {
+      refreshBuses();
+      alarms.refresh();
+    }
   }
 
   api
@@ -92,6 +98,7 @@ export function overviewView(_ctx: Ctx): View {
   return {
     el,
     onOverview: update,
+    onEvent: (name) => name === 'alarm' && alarms.refresh(),
     destroy: () => {
       destroyed = true;
     },
