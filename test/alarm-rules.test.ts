@@ -26,7 +26,8 @@ test('offline: a valid reading needs a GOOD channel and no ERROR; N bad cycles r
   assert.equal(offlineFinding(meter, c.count('meter7'), 3, null).active, false);
   const f = offlineFinding(meter, c.record('meter7', false), 3, 'timeout after 300 ms');
   assert.ok(f.active && f.severity === 'major' && /3 poll cycles \(last error: timeout after 300 ms\)/.test(f.message), f.message);
-  assert.equal(offlineFinding({ ...meter, role: 'main' }, 3, 3, null).active && offlineFinding({ ...meter, role: 'main' }, 3, 3, null).severity, 'critical');
+  const main = offlineFinding({ ...meter, role: 'main' }, 3, 3, null);
+  assert.ok(main.active && main.severity === 'critical');
   assert.equal(offlineFinding(meter, c.record('meter7', true), 3, null).active, false);
 });
 

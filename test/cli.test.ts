@@ -82,3 +82,40 @@ test('mgos export writes a recorded day as CSV in the field logger columns', asy
   assert.ok(lines.length >= 2, 'at least one reading exported');
   assert.match(lines[1] ?? '', new RegExp(`^${day} \\d{2}:\\d{2}:\\d{2},2,2\\d\\d\\.`));
 });
+
+test('mgos meter add and mgos scan work against the running system through its API', async () => {
+  const { startSystem } = await import('../src/system.js');
+  const { pino } = await import('pino');
+  const dir = mkdtempSync(path.join(tmpdir(), 'mgos-cli-'));
+  const sys = await startSystem({
+    config: { site: { id: 's2', name: 'S2' }, poll: { intervalMs: 1000 }, storage: { path: path.join(dir, 'mgos.db') }, http: { port: 0 }, sim: { enabled: true, customers: 6, port: 0 }, meters: [{ id: 2, name: 'house_2', type: '1phase' }] },
+    adminPassword: 'cli admin password',
+    logger: pino({ level: 'silent' }),
+  });
+  try {
+    const env = { ...process.env, MGOS_URL: sys.url, MGOS_PASSWORD: 'cli admin password' };
+    const cli = async (args: string[]) => {
+      try {
+        const { stdout, stderr } = await run(process.execPath, [MGOS, ...args, '--user', 'admin'], { timeout: 30_000, env });
+        return { code: 0, stdout, stderr };
+      } catch (e) {
+        const err = e as { code?: number; stdout?: string; stderr?: string };
+        return { code: err.code ?? -1, stdout: err.stdout ?? '', stderr: err.stderr ?? '' };
+      }
+    };
+    const added = await cli(['meter', 'add', '--id', '5', '--name', 'house_5', '--type', '1phase']);
+    assert.equal(added.code, 0, added.stderr);
+    assert.match(added.stdout, /meter 5 \(house_5\) is live: 2\d\d\.\d V; configuration version \d+/);
+    const refused = await cli(['meter', 'add', '--id', '1', '--name', 'fresh', '--type', '1phase']);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /address 1 is the factory default/);
+    const scan = await cli(['scan', '--bus', 'sim', '--from', '1', '--to', '8']);
+    assert.equal(scan.code, 0, scan.stderr);
+    assert.match(scan.stderr, /\[#+\] 8\/8 addresses, 6 found/);
+    assert.match(scan.stdout, /^ {2}2 {2}known {8}DDSU666 {2}meter2 /m);
+    assert.match(scan.stdout, /^ {2}3 {2}new {10}DDSU666/m);
+    assert.match(scan.stdout, /- \{ id: 3, name: meter_003, type: DDSU666, bus: sim \}/);
+  } finally {
+    await sys.close();
+  }
+});

@@ -1,4 +1,4 @@
-import { request } from './api.js';
+import { q, request } from './api.js';
 
 export type AlarmState = 'open' | 'cleared';
 
@@ -9,9 +9,9 @@ export interface Acknowledgement {
 }
 
 export interface Alarm {
-  id: string | number;
+  id: number;
   rule: string;
-  /** What the alarm is about: a meter key (meter12), a bus, or the site. */
+  /** What the alarm is about: a meter (meter12), one of its channels (meter12/Voltage_L1), a bus, the site. */
   subject: string;
   severity: string;
   state: AlarmState;
@@ -24,16 +24,18 @@ export interface Alarm {
 export interface AlarmEvent {
   at: number;
   kind: string;
-  by: string | null;
-  message: string;
+  by: string;
+  message: string | null;
 }
 
 const a = (id: string): string => `/api/alarms/${encodeURIComponent(id)}`;
 
 export const alarmsApi = {
-  list: (state: AlarmState | 'all') => request<{ alarms: Alarm[] }>('GET', `/api/alarms?state=${state}`),
+  /** `meter` narrows to one meter's alarms (its channels' included). */
+  list: (state: AlarmState | 'all', meter?: string) => request<{ alarms: Alarm[] }>('GET', `/api/alarms?${q(meter ? { state, meter } : { state })}`),
   get: (id: string) => request<Alarm & { events: AlarmEvent[] }>('GET', a(id)),
-  ack: (id: string, note: string) => request<unknown>('POST', `${a(id)}/ack`, { note }),
+  /** The note is optional; an empty one is left out rather than sent blank. */
+  ack: (id: string, note: string) => request<Alarm>('POST', `${a(id)}/ack`, note ? { note } : {}),
 };
 
 const SEVERITY_RANK: Record<string, number> = { critical: 0, major: 1, warning: 2, minor: 3, info: 4 };

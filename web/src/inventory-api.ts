@@ -2,8 +2,25 @@ import { request } from './api.js';
 
 /** The meter inventory: every physical meter from delivery to commissioning (the field teams' spreadsheet). */
 
-/** The workflow of the pre-commissioning guide, in order. */
-export const STATUSES = ['unassigned', 'assigned', 'converted', 'shipped', 'installed', 'commissioned'] as const;
+/** The workflow of the pre-commissioning guide, in order, then Decommissioned (archived, final). */
+export const STATUSES = ['Unassigned', 'Assigned', 'Converted', 'Shipped', 'Installed', 'Commissioned', 'Decommissioned'] as const;
+export type Status = (typeof STATUSES)[number];
+
+/** Moves the server allows (src/commissioning/inventory-status.ts): forward one step, or out of service. */
+const NEXT: Record<Status, readonly Status[]> = {
+  Unassigned: ['Assigned', 'Decommissioned'],
+  Assigned: ['Converted', 'Decommissioned'],
+  Converted: ['Shipped', 'Decommissioned'],
+  Shipped: ['Installed', 'Decommissioned'],
+  Installed: ['Commissioned', 'Decommissioned'],
+  Commissioned: ['Decommissioned'],
+  Decommissioned: [],
+};
+
+export interface Stamp {
+  at: number;
+  by: string | null;
+}
 
 export interface InventoryMeter {
   serial: string;
@@ -16,20 +33,21 @@ export interface InventoryMeter {
   notes: string;
   overdue: boolean;
   overdueReason: string | null;
-  assignedAt: number | null;
-  convertedAt: number | null;
-  shippedAt: number | null;
-  installedAt: number | null;
-  commissionedAt: number | null;
-  /** The next states the server allows, when it says. */
-  next?: string[];
+  /** When (and by whom) each stage was reached. */
+  stages?: Partial<Record<string, Stamp>>;
+  assignedAt?: number | null;
+  convertedAt?: number | null;
+  shippedAt?: number | null;
+  installedAt?: number | null;
+  commissionedAt?: number | null;
 }
 
 export interface InventoryEvent {
   at: number;
   by: string;
+  action?: string;
   from: string | null;
-  to: string;
+  to: string | null;
   reason: string;
 }
 
@@ -42,8 +60,9 @@ export interface NewInventoryMeter {
 }
 
 export interface Transition {
-  to: string;
+  to: Status;
   reason: string;
+  /** Only when going to Assigned. */
   address?: number;
   bus?: string;
 }
@@ -59,10 +78,21 @@ export const inventoryApi = {
   csvUrl: '/api/inventory.csv',
 };
 
-/** The states a record may move to: the server's list when it gives one, else the next step of the workflow. */
-export function nextStates(m: InventoryMeter): string[] {
-  if (m.next) return m.next;
-  const i = STATUSES.findIndex((s) => s === m.status.toLowerCase());
-  const next = i >= 0 ? STATUSES[i + 1] : undefined;
-  return next ? [next] : [];
+/** The canonical status for what the server or a spreadsheet says, in any letter case. */
+export function statusOf(text: string): Status | undefined {
+  const t = text.toLowerCase();
+  return STATUSES.find((s) => s.toLowerCase() === t);
+}
+
+export function nextStates(m: InventoryMeter): readonly Status[] {
+  const s = statusOf(m.status);
+  return s ? NEXT[s] : [];
+}
+
+/** When the meter reached `status` (the stages map, or the flat *At fields of older servers). */
+export function reachedAt(m: InventoryMeter, status: Status): number | null {
+  const stage = m.stages?.[status];
+  if (stage) return stage.at;
+  const flat: Partial<Record<Status, number | null | undefined>> = { Assigned: m.assignedAt, Converted: m.convertedAt, Shipped: m.shippedAt, Installed: m.installedAt, Commissioned: m.commissionedAt };
+  return flat[status] ?? null;
 }

@@ -41,7 +41,8 @@ export interface ConfigVersion {
 const m = (key: string): string => `/api/meters/${encodeURIComponent(key)}`;
 
 export const meterConfigApi = {
-  suggestAddress: (bus: string, phases: 1 | 3) => request<{ address: number }>('GET', `/api/address-plan/suggest?${q({ bus, phases })}`),
+  /** The next free address of the plan on `bus` (the first bus when none is given); 409 when the plan is full. */
+  suggestAddress: (bus: string | undefined, phases: 1 | 3) => request<{ address: number }>('GET', `/api/address-plan/suggest?${q(bus ? { bus, phases } : { phases })}`),
   /** Takes about two poll cycles: the server waits for the new meter to answer before it answers. */
   add: (meter: NewMeter) => request<AddedMeter>('POST', '/api/meters', meter),
   patch: (key: string, patch: MeterPatch) => request<unknown>('PATCH', m(key), patch),

@@ -3,7 +3,8 @@ import { request } from './api.js';
 /** Bus discovery: ask every address in a range who is there. */
 
 export type ScanState = 'running' | 'done' | 'cancelled' | 'failed';
-export type FoundStatus = 'known' | 'new' | 'duplicate' | 'unidentified';
+/** missing = configured at this address but silent during the scan. */
+export type FoundStatus = 'known' | 'new' | 'duplicate' | 'unidentified' | 'missing';
 
 export interface Found {
   address: number;
@@ -20,6 +21,9 @@ export interface Proposal {
   name: string;
   type: string;
   bus: string;
+  /** Set when the Modbus address differs from the proposed id. */
+  address?: number;
+  note?: string;
 }
 
 export interface Scan {
@@ -32,7 +36,7 @@ export interface Scan {
   total: number;
   found: Found[];
   proposals: Proposal[];
-  error?: string;
+  error?: string | null;
 }
 
 const s = (id: string): string => `/api/scans/${encodeURIComponent(id)}`;

@@ -17,9 +17,10 @@ export function alarmStateText(a: Alarm, tz: string): string {
   return a.state === 'open' ? `Open, ${ack}` : `Cleared ${dateTime(a.clearedAt, tz)}${a.acknowledged ? `, ${ack}` : ''}`;
 }
 
-/** A meter's key (meter12) links to its page; other subjects (a bus, the site) are plain text. */
+/** A meter (meter12) or its channel (meter12/Voltage_L1) links to the meter's page; a bus or the site is plain text. */
 export function subjectOf(subject: string): HTMLElement | string {
-  return /^meter\d{1,3}$/.test(subject) ? h('a', { href: href({ page: 'meter', key: subject }) }, subject) : subject;
+  const key = /^(meter\d{1,3})(?:\/|$)/.exec(subject)?.[1];
+  return key ? h('a', { href: href({ page: 'meter', key }) }, subject) : subject;
 }
 
 /** Alarms as cards: severity, what happened, to what, since when, and whether anyone has taken it on. */

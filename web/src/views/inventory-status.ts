@@ -1,17 +1,17 @@
 import { h } from '../dom.js';
-import { capitalise } from '../format.js';
-import type { InventoryMeter } from '../inventory-api.js';
+import { reachedAt, statusOf, type InventoryMeter } from '../inventory-api.js';
 
 /** When the record reached its current status. */
 export function since(m: InventoryMeter): number | null {
-  const at: Record<string, number | null> = { assigned: m.assignedAt, converted: m.convertedAt, shipped: m.shippedAt, installed: m.installedAt, commissioned: m.commissionedAt };
-  return at[m.status.toLowerCase()] ?? null;
+  const s = statusOf(m.status);
+  return s ? reachedAt(m, s) : null;
 }
 
 /** The status word, and when late the word "overdue" and why, in red text (not colour alone). */
 export function statusCell(m: InventoryMeter): HTMLElement {
+  const s = statusOf(m.status) ?? m.status;
   return h('span', { class: 'inv-status', 'data-testid': 'inv-status' },
-    h('span', { class: `status-word status-${m.status.toLowerCase()}` }, capitalise(m.status.toLowerCase())),
+    h('span', { class: `status-word status-${s.toLowerCase()}` }, s),
     m.overdue ? h('span', { class: 'overdue', 'data-testid': 'overdue' }, ` ⚠ overdue${m.overdueReason ? `: ${m.overdueReason}` : ''}`) : null,
   );
 }

@@ -1,6 +1,6 @@
 import { h, setText } from '../dom.js';
-import { capitalise, dateTime } from '../format.js';
-import { inventoryApi, STATUSES, type InventoryMeter } from '../inventory-api.js';
+import { dateTime } from '../format.js';
+import { inventoryApi, statusOf, STATUSES, type InventoryMeter } from '../inventory-api.js';
 import { can } from '../roles.js';
 import { href, replaceRoute } from '../router.js';
 import { importForm, newRecordForm } from './inventory-forms.js';
@@ -10,6 +10,8 @@ import { fillRows, listTable, type TableOptions } from './table.js';
 import type { Ctx, View } from './view.js';
 
 const ALL = 'all';
+/** Chips and the address bar use the lowercase status. */
+const key = (m: InventoryMeter): string => (statusOf(m.status) ?? m.status).toLowerCase();
 
 /** The meter inventory: status chips with counts, search, overdue filter, CSV out and in. */
 export function inventoryView(ctx: Ctx, initialStatus?: string): View {
@@ -59,10 +61,9 @@ export function inventoryView(ctx: Ctx, initialStatus?: string): View {
     const q = search.value.trim().toLowerCase();
     const base = records.filter((m) => matchesText(m, q) && (!overdueOnly.checked || m.overdue));
     const counts = new Map<string, number>();
-    for (const m of base) counts.set(m.status.toLowerCase(), (counts.get(m.status.toLowerCase()) ?? 0) + 1);
-    const statuses = [...STATUSES, ...[...counts.keys()].filter((s) => !STATUSES.some((k) => k === s))];
-    chips.replaceChildren(chip(ALL, 'All', base.length), ...statuses.map((s) => chip(s, capitalise(s), counts.get(s) ?? 0)));
-    const shown = base.filter((m) => status === ALL || m.status.toLowerCase() === status);
+    for (const m of base) counts.set(key(m), (counts.get(key(m)) ?? 0) + 1);
+    chips.replaceChildren(chip(ALL, 'All', base.length), ...STATUSES.map((s) => chip(s.toLowerCase(), s, counts.get(s.toLowerCase()) ?? 0)));
+    const shown = base.filter((m) => status === ALL || key(m) === status);
     fillRows(opts, table.body, shown);
     setText(count, `${shown.length} of ${records.length} meters${records.some((m) => m.overdue) ? ` · ${records.filter((m) => m.overdue).length} overdue` : ''}`);
     content.replaceChildren(shown.length ? table.el : h('p', { class: 'hint', 'data-testid': 'inv-empty' }, records.length ? 'No meter matches.' : 'The inventory is empty.'));

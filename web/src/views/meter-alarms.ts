@@ -24,11 +24,10 @@ export class MeterAlarms {
 
   refresh(): void {
     alarmsApi
-      .list('open')
+      .list('open', this.key)
       .then((r) => {
         if (this.destroyed) return;
-        const mine = sortAlarms(r.alarms.filter((a) => a.subject === this.key));
-        this.list.replaceChildren(alarmList(mine, this.tz, 'No open alarms for this meter.'));
+        this.list.replaceChildren(alarmList(sortAlarms(r.alarms), this.tz, 'No open alarms for this meter.'));
       })
       .catch((err: unknown) => !this.destroyed && this.list.replaceChildren(errorBox(err)));
   }

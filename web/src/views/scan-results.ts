@@ -9,6 +9,7 @@ const STATUS: Record<FoundStatus, { icon: string; label: string; note: string }>
   new: { icon: '+', label: 'New', note: 'not configured yet' },
   duplicate: { icon: '⚠', label: 'DUPLICATE', note: 'two meters may share this address' },
   unidentified: { icon: '?', label: 'UNIDENTIFIED', note: 'answers, but the model is unknown' },
+  missing: { icon: '✕', label: 'MISSING', note: 'configured here but did not answer' },
 };
 
 export function foundStatus(s: FoundStatus): HTMLElement {
@@ -19,7 +20,7 @@ export function foundStatus(s: FoundStatus): HTMLElement {
 /** What answered on the bus, then the meters that could be added. */
 export function scanResults(scan: Scan): HTMLElement {
   const found = [...scan.found].sort((a, b) => a.address - b.address);
-  const trouble = found.filter((f) => f.status === 'duplicate' || f.status === 'unidentified').length;
+  const trouble = found.filter((f) => f.status !== 'known' && f.status !== 'new').length;
   return h('div', { class: 'stack', 'data-testid': 'scan-results' },
     h('section', { 'aria-labelledby': 'found-title' },
       h('h2', { id: 'found-title' }, `Found ${found.length} ${found.length === 1 ? 'device' : 'devices'}`, trouble ? h('span', { class: 'warn-text' }, ` · ${trouble} need${trouble === 1 ? 's' : ''} attention`) : null),
@@ -28,7 +29,7 @@ export function scanResults(scan: Scan): HTMLElement {
         : listTable<Found>({
             caption: 'Devices that answered',
             testId: 'found-table',
-            rowAttrs: (f) => ({ 'data-testid': 'found-row', 'data-address': f.address, 'data-status': f.status, class: `found-row-${f.status}` }),
+            rowAttrs: (f) => ({ 'data-testid': 'found-row', 'data-address': f.address, 'data-status': f.status, class: f.status === 'known' || f.status === 'new' ? null : 'found-trouble' }),
             columns: [
               { label: 'Address', cell: (f) => String(f.address) },
               { label: 'Status', cell: (f) => foundStatus(f.status) },
