@@ -3,7 +3,10 @@ import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
 import type { RouteRegistry } from './api/route.js';
 import { createApiServer } from './api/server.js';
+import { alarmStreamSource, registerAlarmRoutes } from './api/alarm-routes.js';
+import { registerFleetRoutes } from './api/fleet-routes.js';
 import { registerHistoryRoutes } from './api/history-routes.js';
+import { startAlarms, type Alarms } from './alarms/index.js';
 import { registerSimRoutes } from './api/sim-routes.js';
 import { UserStore } from './auth/user-store.js';
 import { loadSiteConfigFile } from './config/load-site-config.js';
@@ -47,6 +50,7 @@ export interface RunningSystem {
   readonly sim: SimulatorHandle | null;
   readonly http: FastifyInstance;
   readonly commissioning: Commissioning;
+  readonly alarms: Alarms;
   close(): Promise<void>;
 }
 
@@ -120,6 +124,8 @@ export async function startSystem(o: SystemOptions = {}): Promise<RunningSystem>
     config = { ...config, meters: [...versions.adoptFile(config.meters).meters] };
     const site = new SiteRuntime(config, resolved.profiles, recorder);
     const commissioning = startCommissioning({ db, site, config, profiles: resolved.profiles, recorder, versions });
+    const alarms = startAlarms({ db, site, config, onError: (what, err) => log.error({ err }, `alarms: ${what} failed`) });
+    cleanups.push(() => alarms.stop());
     const simHandle = sim;
     const http = await createApiServer({
       site,
@@ -128,9 +134,17 @@ export async function startSystem(o: SystemOptions = {}): Promise<RunningSystem>
       extraRoutes: [
         (routes) => registerHistoryRoutes(routes, site, db),
         commissioning.registerRoutes,
+        (routes) => registerAlarmRoutes(routes, alarms),
+        (routes) =>
+          registerFleetRoutes(routes, {
+            site,
+            db,
+            openAlarms: (key) => alarms.store.list({ state: 'open', meter: key }).length,
+            inventory: () => commissioning.inventory.list({}),
+          }),
         ...(simHandle ? [(routes: RouteRegistry) => registerSimRoutes(routes, simHandle)] : []),
       ],
-      streamSources: commissioning.streamSources,
+      streamSources: [...commissioning.streamSources, alarmStreamSource(alarms)],
     });
     cleanups.push(() => http.close());
     cleanups.push(() => recorder.stop());
@@ -143,7 +157,7 @@ export async function startSystem(o: SystemOptions = {}): Promise<RunningSystem>
     site.start();
     const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
     log.info({ url, meters: site.meterList().length, buses: config.buses.length, db: config.storage.path }, 'mgos running');
-    return { url, adminPassword, config, site, recorder, db, sim, http, commissioning, close };
+    return { url, adminPassword, config, site, recorder, db, sim, http, commissioning, alarms, close };
   } catch (e) {
     await close();
     throw e;

@@ -63,6 +63,14 @@ test('acknowledge records who, when and a note, once; unknown alarms and anonymo
   assert.throws(() => store.acknowledge(999, 'bob'), (e: unknown) => e instanceof AlarmError && e.reason === 'not_found');
   assert.throws(() => store.acknowledge(a.id, ''), (e: unknown) => e instanceof AlarmError && e.reason === 'invalid');
   assert.deepEqual(store.events(a.id).at(-1), { at: T0 + 5_000, kind: 'acknowledged', by: 'alice', message: 'on my way' });
+  // A milder update keeps the acknowledgement; a new condition needs a new one.
+  store.raise({ rule: 'status_code', subject: 'meter5', severity: 'minor', condition: '1005', message: 'tamper' });
+  assert.equal(store.get(a.id)?.acknowledged?.by, 'alice');
+  store.raise({ rule: 'status_code', subject: 'meter5', severity: 'critical', condition: '1018', message: 'bypass' });
+  assert.equal(store.get(a.id)?.acknowledged, null);
+  assert.equal(store.findOpen('status_code', 'meter5')?.acknowledged, null, 'the open-alarm cache agrees with the file');
+  assert.equal(store.acknowledge(a.id, 'bob').acknowledged?.by, 'bob');
+  assert.deepEqual(store.events(a.id).map((e) => e.kind), ['raised', 'acknowledged', 'updated', 'updated', 'acknowledged']);
 });
 
 test('the database enforces one open alarm per (rule, subject), and open alarms survive a restart', () => {

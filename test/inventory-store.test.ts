@@ -9,6 +9,8 @@ import { InventoryError } from '../src/commissioning/inventory-error.js';
 import { modelsFromProfiles } from '../src/commissioning/inventory-fields.js';
 import { STATUSES, type InventoryStatus } from '../src/commissioning/inventory-status.js';
 import { InventoryStore, type InventoryOptions } from '../src/commissioning/inventory-store.js';
+import { inventoryOptionsFor } from '../src/commissioning/inventory-site.js';
+import { siteConfigSchema } from '../src/config/site-config.js';
 import { loadProfiles } from '../src/drivers/profiles.js';
 import { openDatabase } from '../src/store/database.js';
 import { tempDb } from './helpers/temp-db.js';
@@ -189,7 +191,8 @@ test('serials are exactly 12 digits, and the error says so', (t) => {
 });
 
 test('models come from the profiles: DDSU666 single-phase, DTSU666 three-phase, others as their profile says', (t) => {
-  const models = modelsFromProfiles(new Map([...loadProfiles()].map(([k, p]) => [k, p] as const)).set('SDM120', { phases: 1 } as never));
+  const profiles = new Map<string, { phases: 1 | 3 }>(loadProfiles()).set('SDM120', { phases: 1 });
+  const models = modelsFromProfiles(profiles);
   assert.equal(models.phasesOf('DDSU666'), 1);
   assert.equal(models.phasesOf('DTSU666'), 3);
   const { store } = setup(t, { models });
@@ -257,6 +260,21 @@ test('edits of notes, building and site are in the history; a site change re-che
   const n = store.history('200322016690').length;
   store.edit('200322016690', { notes: 'Required reverse byte toggle' }, 'jane');
   assert.equal(store.history('200322016690').length, n, 'an edit that changes nothing is not recorded');
+});
+
+test('options from a site config: its site, buses, configured meters and profile models', (t) => {
+  const config = siteConfigSchema.parse({
+    site: { id: 'a', name: SITE },
+    buses: [{ id: 'main', transport: 'tcp', host: 'gw', port: 502 }],
+    meters: [{ id: 2, name: 'reception', type: 'DDSU666' }],
+    commissioning: { assignedOverdueDays: 3 },
+  });
+  const store = new InventoryStore(tempDb(t), inventoryOptionsFor(config, loadProfiles(), { now: () => T0 }));
+  const m = store.create({ serial: '200322016690', model: 'DDSU666' }, 'dev');
+  assert.equal(m.site, SITE);
+  assert.equal(store.addressPlan.suggest(store.slot(SITE, null), 1), 3, 'meter 2 of the config is on the default bus');
+  refused(() => store.transition('200322016690', { to: 'Assigned', reason: 'x', address: 2 }, 'dev'), 'conflict', /configured meter reception \(id 2\)/);
+  refused(() => store.transition('200322016690', { to: 'Assigned', reason: 'x', address: 3, bus: 'east' }, 'dev'), 'invalid', /allowed: main$/);
 });
 
 test('records live in the SQLite file and survive reopening', () => {

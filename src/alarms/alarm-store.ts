@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import { migrateAlarmTables } from './alarm-schema.js';
 import { AlarmError } from './errors.js';
-import { SYSTEM_ACTOR, type Severity } from './types.js';
+import { SEVERITIES, SYSTEM_ACTOR, type Severity } from './types.js';
 
 export type AlarmState = 'open' | 'cleared';
 export type AlarmEventKind = 'raised' | 'updated' | 'acknowledged' | 'cleared';
@@ -50,6 +50,7 @@ export interface RaiseInput {
 }
 
 export interface AlarmQuery {
+  /** Default: open. */
   readonly state?: AlarmState | 'all';
   /** A meter key: its own alarms and those of its channels (meter12/Voltage_L1). */
   readonly meter?: string;
@@ -90,14 +91,19 @@ const toRecord = (r: AlarmRow): AlarmRecord => ({
   acknowledged: r.acked_by !== null && r.acked_at !== null ? { by: r.acked_by, at: r.acked_at, note: r.ack_note } : null,
 });
 
+const openKey = (rule: string, subject: string): string => `${rule}\u0000${subject}`;
+
 /**
  * Alarms and their history in SQLite. At most one open alarm per (rule, subject): raising it again
  * updates it (or does nothing), and a clear keeps the row and its events, so the next raise is a
  * new alarm with its own acknowledgement.
+ * Open alarms are also kept in memory: the rules ask about every meter after every poll cycle, and
+ * this store is the only writer of its tables.
  */
 export class AlarmStore {
   private readonly now: () => number;
   private readonly onChange: (change: AlarmChange) => void;
+  private readonly openAlarms = new Map<string, AlarmRecord>();
 
   constructor(
     private readonly db: Database.Database,
@@ -106,6 +112,7 @@ export class AlarmStore {
     migrateAlarmTables(db);
     this.now = opts.now ?? Date.now;
     this.onChange = opts.onChange ?? (() => undefined);
+    for (const row of db.prepare<[], AlarmRow>("SELECT * FROM alarms WHERE state = 'open'").all()) this.openAlarms.set(openKey(row.rule, row.subject), toRecord(row));
   }
 
   /** Opens an alarm, or updates the open one when its condition or severity changed; returns what happened. */
@@ -117,7 +124,10 @@ export class AlarmStore {
     if (open && open.condition === condition && open.severity === input.severity) return { alarm: open, change: null };
     return this.db.transaction(() => {
       if (open) {
-        this.db.prepare('UPDATE alarms SET severity = ?, condition = ?, message = ? WHERE id = ?').run(input.severity, condition, input.message, open.id);
+        // A new condition or a worse severity needs fresh eyes: the acknowledgement is reset (its event stays).
+        const realarm = open.condition !== condition || SEVERITIES.indexOf(input.severity) < SEVERITIES.indexOf(open.severity);
+        const ack = realarm ? ', acked_by = NULL, acked_at = NULL, ack_note = NULL' : '';
+        this.db.prepare(`UPDATE alarms SET severity = ?, condition = ?, message = ?${ack} WHERE id = ?`).run(input.severity, condition, input.message, open.id);
         return { alarm: this.record(open.id, { at, kind: 'updated', by, message: input.message }), change: 'updated' as const };
       }
       const id = Number(
@@ -158,21 +168,21 @@ export class AlarmStore {
   }
 
   findOpen(rule: string, subject: string): AlarmRecord | undefined {
-    const row = this.db.prepare<[string, string], AlarmRow>("SELECT * FROM alarms WHERE rule = ? AND subject = ? AND state = 'open'").get(rule, subject);
-    return row ? toRecord(row) : undefined;
+    return this.openAlarms.get(openKey(rule, subject));
   }
 
   isOpen(rule: string, subject: string): boolean {
-    return this.db.prepare<[string, string], number>("SELECT 1 FROM alarms WHERE rule = ? AND subject = ? AND state = 'open'").pluck().get(rule, subject) !== undefined;
+    return this.openAlarms.has(openKey(rule, subject));
   }
 
   /** Newest first. */
   list(q: AlarmQuery = {}): AlarmRecord[] {
     const where: string[] = [];
     const args: Record<string, string | number> = { limit: q.limit ?? 500 };
-    if (q.state && q.state !== 'all') {
+    const state = q.state ?? 'open';
+    if (state !== 'all') {
       where.push('state = @state');
-      args.state = q.state;
+      args.state = state;
     }
     if (q.meter) {
       where.push("(subject = @meter OR subject LIKE @meter || '/%')");
@@ -193,6 +203,9 @@ export class AlarmStore {
     const alarm = this.get(id);
     if (!alarm) throw new Error(`alarm ${id} vanished inside its own transaction`);
     this.onChange({ event, alarm });
+    // Only once everything above succeeded: a throw rolls the transaction back and leaves the cache as the file.
+    if (alarm.state === 'open') this.openAlarms.set(openKey(alarm.rule, alarm.subject), alarm);
+    else this.openAlarms.delete(openKey(alarm.rule, alarm.subject));
     return alarm;
   }
 }

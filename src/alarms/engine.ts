@@ -41,6 +41,8 @@ export interface Alarms {
   evaluateNow(): Promise<void>;
   /** A meter's operating status code (1000-1025) from the AMI head end or a technician. */
   reportStatusCode(meter: string, code: number, at?: number, by?: string): StatusReport;
+  /** Every raise, update, acknowledgement and clear, told after it is stored (the live stream). */
+  subscribe(listener: (change: AlarmChange) => void): () => void;
   stop(): Promise<void>;
 }
 
@@ -56,10 +58,23 @@ export function startAlarms(o: AlarmsOptions): Alarms {
   const cfg = o.config.alarms;
   const outbox = new Outbox(o.db);
   let notifier: WebhookNotifier | null = null;
+  const listeners = new Set<(change: AlarmChange) => void>();
+  const tell = (change: AlarmChange): void => {
+    for (const listener of listeners) {
+      try {
+        listener(change);
+      } catch (e) {
+        onError('alarm listener', e);
+      }
+    }
+  };
   const onChange = (change: AlarmChange): void => {
-    if (!notifier) return;
-    outbox.enqueue(webhookMessage(change, o.config.site), change.event.at);
-    notifier.kick();
+    if (notifier) {
+      outbox.enqueue(webhookMessage(change, o.config.site), change.event.at); // same transaction as the change
+      notifier.kick();
+    }
+    // Listeners hear of it after the commit: nothing they do can undo the alarm.
+    if (listeners.size > 0) queueMicrotask(() => tell(change));
   };
   const store = new AlarmStore(o.db, { now, onChange });
   if (cfg.webhook) notifier = new WebhookNotifier(outbox, cfg.webhook, { onError, ...o.webhook });
@@ -121,6 +136,10 @@ export function startAlarms(o: AlarmsOptions): Alarms {
       const f = statusFinding(meter, entry);
       if (f.active) return { code: entry, alarm: store.raise({ rule: f.rule, subject: f.subject, severity: f.severity, condition: f.condition, message: f.message, at, by }).alarm };
       return { code: entry, alarm: store.clear(f.rule, f.subject, { at, by, message: f.message }) };
+    },
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => void listeners.delete(listener);
     },
     async stop() {
       unsubscribe();

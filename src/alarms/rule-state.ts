@@ -5,14 +5,22 @@ import type Database from 'better-sqlite3';
  * (rule, subject). The caller validates what it reads back: the row may come from an older mgos.
  */
 export class RuleStateStore {
+  /** Read once per key, then served from memory: rules ask after every poll cycle. Writes go through. */
+  private readonly cache = new Map<string, unknown>();
+
   constructor(private readonly db: Database.Database) {}
 
   get(rule: string, subject: string): unknown {
+    const key = `${rule}\u0000${subject}`;
+    if (this.cache.has(key)) return this.cache.get(key);
     const text = this.db.prepare<[string, string], string>('SELECT state FROM alarm_rule_state WHERE rule = ? AND subject = ?').pluck().get(rule, subject);
-    return text === undefined ? undefined : (JSON.parse(text) as unknown);
+    const state = text === undefined ? undefined : (JSON.parse(text) as unknown);
+    this.cache.set(key, state);
+    return state;
   }
 
   set(rule: string, subject: string, state: unknown): void {
     this.db.prepare('INSERT OR REPLACE INTO alarm_rule_state (rule, subject, state) VALUES (?, ?, ?)').run(rule, subject, JSON.stringify(state));
+    this.cache.set(`${rule}\u0000${subject}`, state);
   }
 }

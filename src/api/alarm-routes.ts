@@ -5,6 +5,7 @@ import { AlarmError } from '../alarms/errors.js';
 import { STATUS_CODES } from '../alarms/status-codes.js';
 import { HttpError, type RouteRegistry } from './route.js';
 import { meterParams } from './site-routes.js';
+import type { StreamSource } from './stream-route.js';
 
 const idParams = z.object({ id: z.coerce.number().int().positive() }).strict();
 
@@ -78,4 +79,12 @@ export function registerAlarmRoutes(routes: RouteRegistry, alarms: Pick<Alarms, 
     role: 'viewer',
     handler: () => ({ codes: STATUS_CODES }),
   });
+}
+
+/** Alarm changes on /api/stream as `event: alarm`: the alarm as the API shows it, plus what just happened. */
+export function alarmStreamSource(alarms: Pick<Alarms, 'subscribe'>): StreamSource {
+  return {
+    event: 'alarm',
+    subscribe: (send) => alarms.subscribe((c) => send({ ...alarmView(c.alarm), event: { kind: c.event.kind, at: c.event.at, by: c.event.by, message: c.event.message } })),
+  };
 }

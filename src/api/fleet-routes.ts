@@ -12,8 +12,8 @@ export interface FleetDeps {
   readonly db: StoreDb;
   /** Open alarms whose subject is this meter. */
   readonly openAlarms: (meterKey: string) => number;
-  /** The inventory record of the meter at (bus, address), if any. */
-  readonly inventoryOf: (bus: string, address: number) => { serial: string; status: string } | null;
+  /** Inventory records with a bus and address (decommissioned ones left out). */
+  readonly inventory: () => ReadonlyArray<{ serial: string; status: string; bus: string | null; address: number | null }>;
   readonly now?: () => number;
 }
 
@@ -30,13 +30,14 @@ export function fleetView(d: FleetDeps) {
   const countSince = db.prepare<[number, number], { n: number; last: number | null }>('SELECT count(*) AS n, max(ts) AS last FROM readings WHERE meter_id = ? AND ts >= ?');
   const clock = new ZonedClock(tz);
   const dayStart = clock.dayStart(now);
+  const inventory = new Map(d.inventory().filter((r) => r.status !== 'Decommissioned').map((r) => [`${r.bus}:${r.address}`, r]));
   const meters = site.meterList().map((m) => {
     const id = meterIdOf(db, m.key);
     const stats = id === undefined ? { n: 0, last: null } : (countSince.get(id, Math.floor((now - DAY_MS) / 1000)) ?? { n: 0, last: null });
     const today = dailyEnergy(db, m.key, dayStart, now, tz)[0];
     const live = site.image.component(m.key);
     const lastLiveTs = Object.values(live).reduce<number | null>((t, v) => (v.quality !== 'ERROR' && (t === null || v.ts > t) ? v.ts : t), null);
-    const inv = d.inventoryOf(m.bus, m.id);
+    const inv = inventory.get(`${m.bus}:${m.address}`);
     return {
       key: m.key,
       id: m.id,

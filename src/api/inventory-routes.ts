@@ -149,13 +149,15 @@ export function registerInventoryRoutes(routes: RouteRegistry, deps: InventoryRo
   routes.add({
     method: 'GET',
     url: '/api/address-plan/suggest',
-    summary: 'The next free Modbus address on a bus for a single- or three-phase meter',
+    summary: 'The next free Modbus address on a bus for a single- or three-phase meter (null, with the reason, when none is free)',
     role: 'viewer',
     query: suggestQuery,
     handler: ({ query }) => {
-      const a = addressPlan.suggest(slotOf(query), query.phases);
-      if (a === null) throw new HttpError(409, `no free ${query.phases === 1 ? 'single' : 'three'}-phase address on bus ${slotOf(query).bus}; widen commissioning.addressPlan or use another bus`);
-      return { address: a };
+      const slot = slotOf(query);
+      const address = addressPlan.suggest(slot, query.phases);
+      if (address !== null) return { address };
+      const kind = query.phases === 1 ? 'single-phase' : 'three-phase';
+      return { address, reason: `no ${kind} address is free on bus ${slot.bus}; widen commissioning.addressPlan or use another bus` };
     },
   });
   routes.add({

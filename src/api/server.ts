@@ -5,6 +5,7 @@ import type { UserStore } from '../auth/user-store.js';
 import type { SiteRuntime } from '../site/site-runtime.js';
 import { fromRoot } from '../util/paths.js';
 import { registerAuthRoutes } from './auth-routes.js';
+import { acceptCsvBodies } from './inventory-routes.js';
 import { buildOpenApi } from './openapi.js';
 import { HttpError, RouteRegistry } from './route.js';
 import { registerSiteRoutes } from './site-routes.js';
@@ -41,6 +42,7 @@ export async function createApiServer(deps: ApiDeps): Promise<FastifyInstance> {
   });
   app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: `no route ${req.method} ${req.url.split('?')[0]}` }));
 
+  acceptCsvBodies(app);
   const routes = new RouteRegistry(app, deps.users);
   registerAuthRoutes(routes, deps.users, deps.secureCookie ?? false);
   registerSiteRoutes(routes, deps.site, deps.version);

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { ConfigError } from '../config/yaml-file.js';
+import { convertCommand, CONVERT_HELP } from './commands/convert.js';
 import { exportCommand, EXPORT_HELP } from './commands/export.js';
 import { meterCommand, METER_HELP } from './commands/meter.js';
 import { readCommand, READ_HELP } from './commands/read.js';
@@ -17,6 +18,7 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help:
   user: { run: userCommand, help: USER_HELP },
   meter: { run: meterCommand, help: METER_HELP },
   scan: { run: scanCommand, help: SCAN_HELP },
+  convert: { run: convertCommand, help: CONVERT_HELP },
 };
 
 const HELP = `mgos: Microgrid OS
@@ -29,6 +31,7 @@ const HELP = `mgos: Microgrid OS
   mgos user                      add users, reset passwords
   mgos meter                     add, change, disable, remove meters on the running system
   mgos scan                      scan a bus for meters
+  mgos convert                   lab bench: convert a new CHINT meter from DL/T645 to Modbus, set its address
 
   mgos <command> --help          details of one command`;
 

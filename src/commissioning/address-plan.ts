@@ -42,8 +42,8 @@ export const rangeFor = (ranges: AddressRanges, phases: Phases): { readonly min:
 const kind = (phases: Phases): string => (phases === 1 ? 'single-phase' : 'three-phase');
 
 // Site names are typed by people; bus ids come from the config and are exact.
-const siteKey = (site: string): string => site.trim().toLowerCase();
-export const sameSlot = (a: BusSlot, b: BusSlot): boolean => siteKey(a.site) === siteKey(b.site) && a.bus === b.bus;
+export const sameSite = (a: string, b: string): boolean => a.trim().toLowerCase() === b.trim().toLowerCase();
+export const sameSlot = (a: BusSlot, b: BusSlot): boolean => sameSite(a.site, b.site) && a.bus === b.bus;
 
 const holdersIn = (used: readonly UsedAddress[], slot: BusSlot, opts: CheckOptions): UsedAddress[] =>
   [...used, ...(opts.extra ?? [])].filter((u) => sameSlot(u, slot) && !opts.ignore?.(u));

@@ -8,7 +8,10 @@ import type { Recorder } from '../recorder/recorder.js';
 import type { SiteRuntime } from '../site/site-runtime.js';
 import type { StoreDb } from '../store/database.js';
 import { latestReading } from '../store/history.js';
+import { registerInventoryRoutes } from '../api/inventory-routes.js';
 import { addressPlan } from './address-plan.js';
+import { configuredAddresses, inventoryOptionsFor } from './inventory-site.js';
+import { InventoryStore } from './inventory-store.js';
 import type { ConfigVersions } from './config-versions.js';
 import { Discovery } from './discovery.js';
 import { MeterManager, type AddressCheck } from './meter-manager.js';
@@ -25,19 +28,17 @@ export interface CommissioningDeps {
 export interface Commissioning {
   readonly manager: MeterManager;
   readonly discovery: Discovery;
+  readonly inventory: InventoryStore;
   readonly registerRoutes: (routes: RouteRegistry) => void;
   readonly streamSources: readonly StreamSource[];
 }
 
 /** Meter management (hot add with verification and rollback, versions) and bus discovery, wired together. */
 export function startCommissioning(d: CommissioningDeps): Commissioning {
-  const defaultBus = d.config.buses[0]?.id ?? '';
   // The bus as configured is what a new meter must fit; inventory assignments are checked by the inventory.
-  const plan = addressPlan(d.config.commissioning.addressPlan, () =>
-    manager.meters().map((m) => ({ site: d.config.site.id, bus: m.bus ?? defaultBus, address: m.address ?? m.id, by: `configured meter ${m.name} (id ${m.id})` })),
-  );
+  const plan = addressPlan(d.config.commissioning.addressPlan, () => configuredAddresses({ ...d.config, meters: [...manager.meters()] }));
   const checkAddress: AddressCheck = (bus, phases, address) => {
-    const r = plan.check({ site: d.config.site.id, bus }, phases, address);
+    const r = plan.check({ site: d.config.site.name, bus }, phases, address);
     return r.ok ? null : r.reason;
   };
   const manager: MeterManager = new MeterManager({
@@ -51,13 +52,16 @@ export function startCommissioning(d: CommissioningDeps): Commissioning {
       return latestReading(d.db, key) !== undefined;
     },
   });
+  const inventory = new InventoryStore(d.db, inventoryOptionsFor(d.config, d.profiles, { meters: () => [...manager.meters()] }));
   const discovery = new Discovery({ site: d.site, profiles: d.profiles, meters: () => manager.meters(), checkAddress });
   return {
     manager,
     discovery,
+    inventory,
     registerRoutes: (routes) => {
       registerMeterAdminRoutes(routes, d.site, manager, d.versions);
       registerDiscoveryRoutes(routes, discovery);
+      registerInventoryRoutes(routes, { inventory, addressPlan: inventory.addressPlan, timeZone: d.config.site.timezone });
     },
     streamSources: [{ event: 'scan', subscribe: (send) => discovery.subscribe(send) }],
   };

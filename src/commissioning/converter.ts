@@ -58,6 +58,7 @@ export function frontPanelInstructions(model: MeterModel): string[] {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const fmtKWh = (k: number): string => `${k.toFixed(2)} kWh`;
+const fmtMs = (ms: number): string => (ms < 10_000 ? `${ms} ms` : `${Math.round(ms / 1000)} s`);
 
 /** Identify step shared by the full process and the standalone identify. */
 async function identifyStep(log: StepLog, line: BenchLineSpec, expectedSerial?: string): Promise<{ serial: string; energyKWh: number }> {
@@ -159,7 +160,7 @@ export class ConverterRun {
       const { plan, line } = this.o;
       await this.log.run('plan', 'Check the plan', async () => checkPlan(plan, this.profiles), (d) => d);
       Object.assign(facts, await identifyStep(this.log, line, plan.serial));
-      await this.log.run('protocol-switch', 'Switch the meter to Modbus RTU on its front panel (operator)', () => this.waitForOperator(plan.model), (ms) => `operator confirmed after ${(ms / 1000).toFixed(1)} s`);
+      await this.log.run('protocol-switch', 'Switch the meter to Modbus RTU on its front panel (operator)', () => this.waitForOperator(plan.model), (ms) => `operator confirmed the switch after ${(ms / 1000).toFixed(1)} s`);
       bus = openModbus(line);
       const openBus = bus;
       const info = await this.log.run('modbus-probe', `Find the meter on Modbus at address ${FACTORY_MODBUS_ADDRESS} and identify its model`, () => this.probe(openBus, plan.model), (i) => `${i.model} at address ${i.address}${i.protocol ? ` (protocol ${i.protocol}, ${i.baudRate} baud)` : ''} on ${describeLine(line, 'modbus')}`);
@@ -190,7 +191,7 @@ export class ConverterRun {
       await Promise.race([
         this.confirmed,
         new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new Error(`the operator did not confirm the front-panel switch within ${Math.round(timeoutMs / 1000)} s`)), timeoutMs);
+          timer = setTimeout(() => reject(new Error(`the operator did not confirm the front-panel switch within ${fmtMs(timeoutMs)}`)), timeoutMs);
         }),
       ]);
     } finally {

@@ -45,7 +45,9 @@ export function importInventoryCsv(store: InventoryStore, text: string, by: stri
   }
   const errors: CsvRowError[] = [];
   const rows = new RowChecker(store, new ZonedClock(timeZone), by, errors).check(records.slice(1));
-  if (errors.length > 0) throw new InventoryImportError(errors);
+  // Reported in sheet order: by row, then left to right.
+  const at = (e: CsvRowError): number => (e.row ?? 0) * 100 + (e.column === null ? -1 : INVENTORY_CSV_COLUMNS.indexOf(e.column));
+  if (errors.length > 0) throw new InventoryImportError(errors.sort((a, b) => at(a) - at(b)));
   return store.importMeters(rows, by, 'imported from CSV');
 }
 

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { addressPlan, sameSlot, type AddressPlan, type BusSlot, type Phases, type UsedAddress } from './address-plan.js';
+import { addressPlan, sameSite, type AddressPlan, type BusSlot, type Phases, type UsedAddress } from './address-plan.js';
 import type { CommissioningConfig } from './commissioning-config.js';
 import { InventoryError } from './inventory-error.js';
 import { CHINT_MODELS, requireSerial, resolveModel, unknownModel, type MeterModels } from './inventory-fields.js';
@@ -225,7 +225,7 @@ export class InventoryStore {
   /** Bus ids are known only for this box's own site; other sites' buses are taken as given. */
   private requireBus(site: string, bus: string): void {
     const buses = this.opts.buses ?? [];
-    if (buses.length === 0 || !sameSlot({ site, bus }, { site: this.localSite, bus })) return;
+    if (buses.length === 0 || !sameSite(site, this.localSite)) return;
     if (!buses.includes(bus)) throw new InventoryError('invalid', `bus: no bus "${bus}" at ${site}; allowed: ${buses.join(', ')}`);
   }
 

@@ -10,6 +10,8 @@ import { LiveFeed } from './live-feed.js';
 export interface MeterInfo {
   readonly key: string;
   readonly id: number;
+  /** Modbus address on its bus (the id unless configured otherwise). */
+  readonly address: number;
   readonly name: string;
   readonly model: string;
   readonly phases: 1 | 3;
@@ -88,7 +90,7 @@ export class SiteRuntime {
     const bus = busId ? this.buses.get(busId) : undefined;
     if (!bus) throw new Error(`bus: no bus "${busId ?? ''}" to put meter ${m.id} on`);
     const profile = resolveProfile(m.type, this.profiles);
-    const info: MeterInfo = { key: meterKey(m), id: m.id, name: m.name, model: profile.model, phases: profile.phases, bus: bus.bus.id, role: m.role, enabled: m.enabled };
+    const info: MeterInfo = { key: meterKey(m), id: m.id, address: m.address ?? m.id, name: m.name, model: profile.model, phases: profile.phases, bus: bus.bus.id, role: m.role, enabled: m.enabled };
     this.meters.set(info.key, info);
     if (m.enabled) bus.poller.addDevice(toPolledDevice(m, this.profiles));
     return info;

@@ -42,3 +42,6 @@ export function dateTime(ts: number | null | undefined, tz: string): string {
 
 /** "installed" -> "Installed": states arrive as lowercase words. */
 export const capitalise = (s: string): string => s.charAt(0).toUpperCase() + s.slice(1);
+
+/** "2026-04-03" in the site's time zone. */
+export const dateOnly = (ts: number | null | undefined, tz: string): string => dateTime(ts, tz).slice(0, 10);

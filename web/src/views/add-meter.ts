@@ -23,20 +23,19 @@ export function addMeterView(ctx: Ctx, prefill: Record<string, string>): View {
   const p = (k: string): string | undefined => prefill[k];
   const busSelect = select({ id: 'meter-bus', name: 'bus', required: true, 'data-testid': 'meter-bus' }, p('bus') ? [[p('bus') ?? '', p('bus') ?? '']] : []);
   const typeSelect = select({ id: 'meter-type', name: 'type', 'data-testid': 'meter-type' }, [['1phase', 'Single-phase (DDSU666)'], ['3phase', 'Three-phase (DTSU666)']], typeOf(p('type')));
+  const suggest = h('button', { type: 'button', class: 'secondary', 'data-testid': 'suggest-address' }, 'Suggest address');
   const f: Record<FieldName, Field> = {
-    id: field('Modbus address (meter id)', h('input', { id: 'meter-id', name: 'id', type: 'number', inputmode: 'numeric', min: 1, max: 247, required: true, value: p('id'), 'data-testid': 'meter-id' }), 'The address set on the meter: single-phase 2–99, three-phase 100–247.'),
+    id: field('Modbus address (meter id)', h('input', { id: 'meter-id', name: 'id', type: 'number', inputmode: 'numeric', min: 1, max: 247, required: true, value: p('id'), 'data-testid': 'meter-id' }), 'The address set on the meter: single-phase 2–99, three-phase 100–247.', suggest),
     name: field('Name', h('input', { id: 'meter-name', name: 'name', required: true, pattern: NAME_PATTERN, autocapitalize: 'none', autocomplete: 'off', spellcheck: 'false', value: p('name'), 'data-testid': 'meter-name-input' }), 'Lowercase letters, digits and underscores, e.g. house_07 or floor1_reception.'),
     type: field('Type', typeSelect),
     bus: field('Bus', busSelect),
     role: field('Role', select({ id: 'meter-role', name: 'role', 'data-testid': 'meter-role' }, [['customer', 'Customer (sub-meter)'], ['main', 'Main (grid connection)']], p('role') ?? 'customer')),
     ctRatio: field('CT ratio', h('input', { id: 'meter-ct', name: 'ctRatio', type: 'number', inputmode: 'decimal', min: 0.001, step: 'any', value: p('ctRatio') ?? '1', 'data-testid': 'meter-ct' }), '1 for a meter wired directly; e.g. 40 for a 200/5 A transformer.'),
   };
-  const suggest = h('button', { type: 'button', class: 'secondary', 'data-testid': 'suggest-address' }, 'Suggest address');
   const submit = h('button', { type: 'submit', class: 'primary', 'data-testid': 'add-submit' }, 'Add meter');
   const outcome = h('div', { 'aria-live': 'polite' });
   const fieldset = h('fieldset', {}, h('legend', { class: 'visually-hidden' }, 'New meter'),
-    h('div', { class: 'with-action' }, f.id.el, suggest),
-    f.name.el, f.type.el, f.bus.el, f.role.el, f.ctRatio.el,
+    f.id.el, f.name.el, f.type.el, f.bus.el, f.role.el, f.ctRatio.el,
   );
   const form = h('form', { class: 'card form', 'data-testid': 'add-meter-form', 'aria-labelledby': 'add-title' }, fieldset, h('div', { class: 'actions' }, submit), outcome);
   const el = h('div', { class: 'page narrow', 'data-testid': 'add-meter' },

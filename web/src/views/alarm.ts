@@ -51,7 +51,7 @@ export function alarmView(ctx: Ctx, id: string): View {
 
   function ackForm(a: Alarm): HTMLElement {
     if (!can(ctx.user, 'operator')) return h('p', { class: 'hint' }, 'An operator can acknowledge this alarm.');
-    const note = field('Note (what you are doing about it)', h('textarea', { id: 'ack-note', rows: 2, maxlength: 500, 'data-testid': 'ack-note' }));
+    const note = field('Note, optional (what you are doing about it)', h('textarea', { id: 'ack-note', rows: 2, maxlength: 500, 'data-testid': 'ack-note' }));
     const submit = h('button', { type: 'submit', class: 'primary', 'data-testid': 'ack-submit' }, 'Acknowledge');
     const msg = h('div', { 'aria-live': 'polite' });
     const form = h('form', { class: 'card form', 'aria-label': 'Acknowledge the alarm', 'data-testid': 'ack-form' }, note.el, h('div', { class: 'actions' }, submit), msg);

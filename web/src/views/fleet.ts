@@ -1,9 +1,10 @@
-import { h } from '../dom.js';
+import { h, type Child } from '../dom.js';
 import { capitalise, dateTime, num, percent } from '../format.js';
 import { fleetApi, type FleetMeter, type FleetSite } from '../fleet-api.js';
 import { badge, badgeKind, setBadge } from '../quality.js';
 import { href } from '../router.js';
 import type { ValuesEvent } from '../types.js';
+import { select } from './form.js';
 import { errorBox, loading } from './notice.js';
 import type { Ctx, View } from './view.js';
 
@@ -30,6 +31,12 @@ const COLS: readonly Col[] = [
   { key: 'inventoryStatus', label: 'Inventory', value: (m) => m.inventoryStatus },
 ];
 
+/** A cell labelled with its column's name (shown beside the value when rows become cards on a phone). */
+function td(key: SortKey, ...children: Child[]): HTMLTableCellElement {
+  const col = COLS.find((c) => c.key === key);
+  return h('td', { class: col?.num ? 'num' : null, 'data-label': col?.label ?? key }, h('div', {}, ...children));
+}
+
 /** Every meter of every site in one sortable table, grouped by site: is each meter logging, and completely? */
 export function fleetView(ctx: Ctx): View {
   const tz = ctx.site.timezone;
@@ -40,7 +47,18 @@ export function fleetView(ctx: Ctx): View {
   const table = h('table', { class: 'list fleet', 'data-testid': 'fleet-table' }, h('caption', { class: 'visually-hidden' }, 'Meters of every site; the column headings sort'), h('thead', {}, headRow));
   const content = h('div', {}, loading());
   const summary = h('p', { class: 'hint', 'data-testid': 'fleet-summary' });
-  const el = h('div', { class: 'page', 'data-testid': 'fleet' }, h('h1', {}, 'Fleet'), summary, content);
+  // On a phone the headings are hidden (rows are cards), so the order is chosen here instead.
+  const sortSelect = select({ id: 'fleet-sort', 'data-testid': 'fleet-sort' }, COLS.map((c) => [c.key, c.label] as const), sort.key);
+  sortSelect.addEventListener('change', () => {
+    const key = COLS.find((c) => c.key === sortSelect.value)?.key ?? 'id';
+    sort = { key, dir: 1 };
+    draw();
+  });
+  const el = h('div', { class: 'page', 'data-testid': 'fleet' },
+    h('div', { class: 'page-head' }, h('h1', {}, 'Fleet'), h('div', { class: 'filter phone-only' }, h('label', { for: 'fleet-sort' }, 'Sort by'), sortSelect)),
+    summary,
+    content,
+  );
 
   function heading(c: Col): HTMLElement {
     const active = sort.key === c.key;
@@ -67,33 +85,35 @@ export function fleetView(ctx: Ctx): View {
     });
   }
 
-  function row(m: FleetMeter): HTMLTableRowElement {
+  function row(m: FleetMeter, local: boolean): HTMLTableRowElement {
     const b = badge(badgeKind(m.quality, m.enabled));
-    badges.set(m.key, { el: b, enabled: m.enabled });
+    // The live stream speaks for this site only; another site's meter12 is another meter.
+    if (local) badges.set(m.key, { el: b, enabled: m.enabled });
     const c = m.completeness;
     const low = c !== null && c < LOW_COMPLETENESS;
     return h('tr', { 'data-testid': 'fleet-row', 'data-key': m.key },
       h('th', { scope: 'row', class: 'meter-name' }, h('a', { href: href({ page: 'meter', key: m.key }) }, m.name), h('small', {}, `#${m.id} · ${m.model} · ${m.bus}`)),
-      h('td', { 'data-label': 'Status' }, b),
-      h('td', { 'data-label': 'Last reading' }, dateTime(m.lastReadingTs, tz)),
-      h('td', { class: 'num', 'data-label': 'Stored, 24 h' },
+      td('quality', b),
+      td('lastReadingTs', dateTime(m.lastReadingTs, tz)),
+      td('completeness',
         h('span', { class: low ? 'warn-text' : null, 'data-testid': 'completeness' }, `${percent(c)}${low ? ' (gaps)' : ''}`),
         h('meter', { class: 'completeness', min: 0, max: 1, low: LOW_COMPLETENESS, high: 0.99, optimum: 1, value: c ?? 0, 'aria-label': `${percent(c)} of expected readings stored` }),
       ),
-      h('td', { class: 'num', 'data-label': 'Today (kWh)' }, num(m.todayImportKWh, 1)),
-      h('td', { class: 'num', 'data-label': 'Alarms' }, m.openAlarms > 0 ? h('a', { href: href({ page: 'alarms' }), class: 'warn-text' }, `${m.openAlarms} open`) : '0'),
-      h('td', { 'data-label': 'Inventory' }, m.inventoryStatus ? `${capitalise(m.inventoryStatus.toLowerCase())}${m.serial ? ` · ${m.serial}` : ''}` : m.serial ?? '—'),
+      td('todayImportKWh', num(m.todayImportKWh, 1)),
+      td('openAlarms', m.openAlarms > 0 ? h('a', { href: href({ page: 'alarms' }), class: 'warn-text' }, `${m.openAlarms} open`) : '0'),
+      td('inventoryStatus', m.inventoryStatus ? capitalise(m.inventoryStatus.toLowerCase()) : '—', m.serial ? h('small', {}, m.serial) : null),
     );
   }
 
   function draw(): void {
     badges.clear();
+    sortSelect.value = sort.key;
     headRow.replaceChildren(...COLS.map(heading));
     for (const tb of table.querySelectorAll('tbody')) tb.remove();
     for (const s of sites) {
       table.append(h('tbody', { 'data-testid': 'fleet-site', 'data-site': s.id },
-        h('tr', { class: 'group' }, h('th', { scope: 'rowgroup', colspan: COLS.length }, `${s.name} `, h('small', {}, `${s.meters.length} meters`))),
-        ...sorted(s.meters).map(row),
+        h('tr', { class: 'group' }, h('th', { scope: 'rowgroup', colspan: COLS.length }, `${s.name} `, h('small', {}, `${s.meters.length} ${s.meters.length === 1 ? 'meter' : 'meters'}`))),
+        ...sorted(s.meters).map((m) => row(m, s.id === ctx.site.id)),
       ));
     }
     const all = sites.flatMap((s) => s.meters);

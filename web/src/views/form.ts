@@ -10,14 +10,15 @@ export interface Field {
   error(message: string | null): void;
 }
 
-export function field(label: string, control: Control, hint?: string): Field {
+/** `action` (a "Suggest" button, say) sits beside the control, on the same line. */
+export function field(label: string, control: Control, hint?: string, action?: HTMLElement): Field {
   const id = control.id;
   const err = h('p', { class: 'field-error', id: `${id}-error`, 'data-testid': `${id}-error`, hidden: true });
   const describedBy = [hint ? `${id}-hint` : '', `${id}-error`].filter(Boolean).join(' ');
   control.setAttribute('aria-describedby', describedBy);
   const el = h('div', { class: 'field' },
     h('label', { for: id }, label),
-    control,
+    action ? h('div', { class: 'input-row' }, control, action) : control,
     hint ? h('p', { class: 'hint', id: `${id}-hint` }, hint) : null,
     err,
   );

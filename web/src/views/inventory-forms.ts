@@ -49,9 +49,22 @@ export function importProblems(err: unknown): string[] {
   if (!(err instanceof ApiError)) return [err instanceof Error ? err.message : String(err)];
   const body = err.body;
   if (typeof body === 'object' && body !== null && 'errors' in body && Array.isArray(body.errors)) {
-    return body.errors.map((e: unknown) => (typeof e === 'string' ? e : JSON.stringify(e)));
+    return body.errors.map(rowProblem);
   }
   return err.message.split(/\n|;\s*(?=row\s|line\s)/i).map((s) => s.trim()).filter(Boolean);
+}
+
+/** One row error, `{row, line, column, message}` from the server, as "row 3, serial: ...". */
+function rowProblem(e: unknown): string {
+  if (typeof e === 'string') return e;
+  if (typeof e !== 'object' || e === null) return String(e);
+  const field = (k: string): unknown => (k in e ? (e as Record<string, unknown>)[k] : undefined);
+  const row = field('row');
+  const line = field('line');
+  const column = field('column');
+  const where = typeof row === 'number' ? `row ${row}` : typeof line === 'number' ? `line ${line}` : '';
+  const what = String(field('message') ?? JSON.stringify(e));
+  return `${where}${typeof column === 'string' && column ? `, ${column}` : ''}${where ? ': ' : ''}${what}`;
 }
 
 /** Import the spreadsheet as CSV: every refused row is listed, so the sheet can be fixed in one go. */

@@ -76,14 +76,14 @@ export function inventoryRecordView(ctx: Ctx, serial: string): View {
     const reason = field('Reason or note', h('textarea', { id: 'inv-reason', rows: 2, required: true, 'data-testid': 'inv-reason' }), 'Recorded in the history with your name.');
     const assigning = to === 'Assigned';
     const withBus = TAKES_BUS.has(to);
-    const address = field('Modbus address', h('input', { id: 'inv-address', type: 'number', inputmode: 'numeric', min: 1, max: 247, required: true, value: m.address ?? undefined, 'data-testid': 'inv-address' }), 'From the address plan; “Suggest” picks the next free one.');
     const suggest = h('button', { type: 'button', class: 'secondary', 'data-testid': 'inv-suggest' }, 'Suggest');
+    const address = field('Modbus address', h('input', { id: 'inv-address', type: 'number', inputmode: 'numeric', min: 1, max: 247, required: true, value: m.address ?? undefined, 'data-testid': 'inv-address' }), 'From the address plan; “Suggest” picks the next free one.', suggest);
     const bus = field('Bus', select({ id: 'inv-bus', 'data-testid': 'inv-bus' }, [['', '—'], ...(m.bus ? [[m.bus, m.bus] as const] : [])], m.bus ?? ''));
     const submit = h('button', { type: 'submit', class: to === 'Decommissioned' ? 'primary danger' : 'primary', 'data-testid': 'inv-transition-submit' }, `Mark as ${to}`);
     const msg = h('div', { 'aria-live': 'polite' });
     const form = h('form', { class: 'form-row', 'aria-label': `Move to ${to}`, 'data-testid': 'inv-transition-form' },
       reason.el,
-      assigning ? h('div', { class: 'with-action' }, address.el, suggest) : null,
+      assigning ? address.el : null,
       withBus ? bus.el : null,
       h('div', { class: 'actions' }, submit),
       msg,

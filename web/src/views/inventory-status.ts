@@ -12,6 +12,6 @@ export function statusCell(m: InventoryMeter): HTMLElement {
   const s = statusOf(m.status) ?? m.status;
   return h('span', { class: 'inv-status', 'data-testid': 'inv-status' },
     h('span', { class: `status-word status-${s.toLowerCase()}` }, s),
-    m.overdue ? h('span', { class: 'overdue', 'data-testid': 'overdue' }, ` ⚠ overdue${m.overdueReason ? `: ${m.overdueReason}` : ''}`) : null,
+    m.overdue ? h('span', { class: 'overdue', 'data-testid': 'overdue' }, ' ⚠ overdue', m.overdueReason ? h('small', {}, m.overdueReason) : null) : null,
   );
 }

@@ -1,5 +1,5 @@
 import { h, setText } from '../dom.js';
-import { dateTime } from '../format.js';
+import { dateOnly } from '../format.js';
 import { inventoryApi, statusOf, STATUSES, type InventoryMeter } from '../inventory-api.js';
 import { can } from '../roles.js';
 import { href, replaceRoute } from '../router.js';
@@ -29,9 +29,9 @@ export function inventoryView(ctx: Ctx, initialStatus?: string): View {
     rowAttrs: (m) => ({ 'data-testid': 'inv-row', 'data-serial': m.serial, 'data-status': m.status.toLowerCase(), class: m.overdue ? 'row-overdue' : null }),
     rowHref: (m) => href({ page: 'inventory-record', serial: m.serial }),
     columns: [
-      { label: 'Serial', cell: (m) => [h('a', { href: href({ page: 'inventory-record', serial: m.serial }), 'data-testid': 'inv-link' }, m.serial), h('small', {}, m.model)] },
+      { label: 'Serial', class: 'nowrap', cell: (m) => [h('a', { href: href({ page: 'inventory-record', serial: m.serial }), 'data-testid': 'inv-link' }, m.serial), h('small', {}, m.model)] },
       { label: 'Status', cell: statusCell },
-      { label: 'Since', cell: (m) => dateTime(since(m), tz) },
+      { label: 'Since', class: 'nowrap', cell: (m) => dateOnly(since(m), tz) },
       { label: 'Site', cell: (m) => [m.site, m.building ? h('small', {}, m.building) : null] },
       { label: 'Address', cell: (m) => (m.address === null ? '—' : `${m.address}${m.bus ? ` on ${m.bus}` : ''}`) },
     ],

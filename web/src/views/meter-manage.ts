@@ -13,7 +13,7 @@ import { errorBox, successBox, working } from './notice.js';
  */
 export function meterManage(meter: Meter, pollIntervalMs: number, changed: () => void): HTMLElement {
   const name = field('Name', h('input', { id: 'edit-name', required: true, pattern: '[a-z0-9][a-z0-9_]*', autocapitalize: 'none', spellcheck: 'false', value: meter.name, 'data-testid': 'edit-name' }));
-  const ct = field('CT ratio', h('input', { id: 'edit-ct', type: 'number', inputmode: 'decimal', min: 0.001, step: 'any', value: meter.ctRatio, placeholder: meter.ctRatio === undefined ? 'unchanged' : null, 'data-testid': 'edit-ct' }));
+  const ct = field('CT ratio', h('input', { id: 'edit-ct', type: 'number', inputmode: 'decimal', min: 0.001, step: 'any', value: meter.ctRatio, placeholder: meter.ctRatio === undefined ? 'unchanged' : null, 'data-testid': 'edit-ct' }), meter.ctRatio === undefined ? 'Leave empty to keep the current ratio.' : undefined);
   const save = h('button', { type: 'submit', class: 'primary', 'data-testid': 'edit-save' }, 'Save changes');
   const toggle = h('button', { type: 'button', class: 'secondary', 'data-testid': meter.enabled ? 'meter-disable' : 'meter-enable' }, meter.enabled ? 'Disable polling' : 'Enable polling');
   const remove = h('button', { type: 'button', class: 'secondary danger', 'data-testid': 'meter-remove' }, 'Remove meter');
@@ -22,7 +22,7 @@ export function meterManage(meter: Meter, pollIntervalMs: number, changed: () =>
   const el = h('section', { class: 'card', 'aria-labelledby': 'manage-title', 'data-testid': 'meter-manage' },
     h('h2', { id: 'manage-title' }, 'Configuration'),
     form,
-    h('div', { class: 'actions' }, toggle, remove),
+    h('div', { class: 'actions separated' }, toggle, remove),
     h('p', { class: 'hint' }, meter.enabled ? 'A disabled meter keeps its history and configuration but is not polled.' : 'Enabling polls it again; it must answer within two poll cycles.'),
     msg,
   );
