@@ -69,8 +69,11 @@ function attachSimulator(config: SiteConfig, sim: SimulatorHandle): SiteConfig {
   const buses = hasBus
     ? config.buses
     : [{ id: 'sim', transport: 'rtu-over-tcp' as const, host: sim.host, port: sim.rtuTcpPort, baudRate: config.sim?.lineSpeedBaud || 9600, stopBits: 2 as const, parity: 'none' as const, timeoutMs: 1000, retries: 1 }];
-  const meters = config.meters.length > 0 ? config.meters : simulatedMeterConfigs(config.sim?.customers).map((m) => ({ ...m, enabled: true, ctRatio: 1, ptRatio: 1, invert: false }));
-  return { ...config, buses, meters };
+  if (config.meters.length > 0) return { ...config, buses };
+  const meters = simulatedMeterConfigs(config.sim?.customers).map((m) => ({ ...m, enabled: true, ctRatio: 1, ptRatio: 1, invert: false }));
+  // Simulated customers with rooftop PV export by design: no reverse-energy alarm for them.
+  const exporting = sim.model.customers.filter((c) => c.hasPv).map((c) => c.id);
+  return { ...config, buses, meters, alarms: { ...config.alarms, exportingMeters: [...new Set([...config.alarms.exportingMeters, ...exporting])] } };
 }
 
 /** Starts everything: simulator (if configured), database, pollers, recorder, HTTP API and UI. */

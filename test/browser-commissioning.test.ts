@@ -93,9 +93,9 @@ describe('commissioning and operations pages in Chromium', { skip: browserSkipRe
     assert.ok(Number(suggested) >= 2 && Number(suggested) <= 99 && !CONFIGURED.includes(Number(suggested)), `a free single-phase address, got ${suggested}`);
 
     await page.getByLabel('Modbus address (meter id)').fill('7');
-    await page.getByLabel('Name').fill('house_07');
+    await page.getByLabel('Name', { exact: true }).fill('house_07');
     await page.getByLabel('Type').selectOption('1phase');
-    await page.getByLabel('Bus').selectOption('sim');
+    await page.getByLabel('Bus', { exact: true }).selectOption('sim');
     await page.getByTestId('add-submit').click();
     // The server answers only after the meter has answered: the wait is explained meanwhile.
     assert.match(await page.getByTestId('add-verifying').innerText(), /Verifying: waiting for meter 7 to answer/);
@@ -122,7 +122,7 @@ describe('commissioning and operations pages in Chromium', { skip: browserSkipRe
     await page.goto(`${system.url}/#/meters/new`);
     await page.locator('[data-testid=meter-bus] option[value=sim]').waitFor({ state: 'attached' });
     await page.getByLabel('Modbus address (meter id)').fill('12');
-    await page.getByLabel('Name').fill('house_12');
+    await page.getByLabel('Name', { exact: true }).fill('house_12');
     await page.getByTestId('add-submit').click();
     const error = page.getByTestId('add-error');
     await error.waitFor();
@@ -132,7 +132,7 @@ describe('commissioning and operations pages in Chromium', { skip: browserSkipRe
     assert.equal((await http.call('GET', '/api/meters/meter12', { token: adminToken })).status, 404);
     // A taken name is refused before any polling, under the field it concerns.
     await page.getByLabel('Modbus address (meter id)').fill('13');
-    await page.getByLabel('Name').fill('house_07');
+    await page.getByLabel('Name', { exact: true }).fill('house_07');
     await page.getByTestId('add-submit').click();
     await page.getByTestId('add-error').waitFor();
     assert.match(await page.getByTestId('add-error').innerText(), /house_07/);
@@ -170,8 +170,8 @@ describe('commissioning and operations pages in Chromium', { skip: browserSkipRe
     await page.locator('[data-testid=proposal-row][data-address="8"] [data-testid=proposal-add]').click();
     await page.getByTestId('add-meter-form').waitFor();
     assert.equal(await page.getByLabel('Modbus address (meter id)').inputValue(), '8');
-    assert.match(await page.getByLabel('Name').inputValue(), /^[a-z0-9_]+$/);
-    assert.equal(await page.getByLabel('Bus').inputValue(), 'sim');
+    assert.match(await page.getByLabel('Name', { exact: true }).inputValue(), /^[a-z0-9_]+$/);
+    assert.equal(await page.getByLabel('Bus', { exact: true }).inputValue(), 'sim');
   });
 
   test('an installer disables and re-enables a meter; a viewer sees no installer actions', async () => {
@@ -266,13 +266,13 @@ describe('commissioning and operations pages in Chromium', { skip: browserSkipRe
     await page.getByTestId('inv-to-assigned').click();
     // Address 3 belongs to a configured meter: the server says so, and the page shows it.
     await page.getByLabel('Reason or note').fill('address for house 7');
-    await page.getByLabel('Modbus address').fill('3');
+    await page.getByLabel('Modbus address', { exact: true }).fill('3');
     await page.getByTestId('inv-transition-submit').click();
     const refusal = page.getByTestId('inv-transition-error');
     await refusal.waitFor();
     assert.match(await refusal.innerText(), /3/);
     await page.getByTestId('inv-suggest').click();
-    await until('a suggested address', async () => ((await page.getByLabel('Modbus address').inputValue()) !== '3' ? true : undefined));
+    await until('a suggested address', async () => ((await page.getByLabel('Modbus address', { exact: true }).inputValue()) !== '3' ? true : undefined));
     await page.getByTestId('inv-transition-submit').click();
     await page.getByTestId('inv-transition-done').waitFor();
     assert.match(await page.getByTestId('inv-status').first().innerText(), /Assigned/);
@@ -301,7 +301,7 @@ describe('commissioning and operations pages in Chromium', { skip: browserSkipRe
     await page.getByTestId('fleet-row').first().waitFor();
     const meters = (await http.call('GET', '/api/meters', { token: adminToken })).json.meters as unknown[];
     assert.equal(await page.getByTestId('fleet-row').count(), meters.length);
-    for (const text of await page.getByTestId('completeness').allInnerTexts()) assert.match(text, /^\d+%/);
+    for (const text of await page.getByTestId('completeness').allInnerTexts()) assert.match(text, /^(<0\.1|\d+(\.\d)?)%/);
     await page.getByTestId('fleet-sort-completeness').click();
     assert.equal(await page.locator('th:has([data-testid=fleet-sort-completeness])').getAttribute('aria-sort'), 'ascending');
     await shoot(page, 'fleet');

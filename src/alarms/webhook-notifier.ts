@@ -59,13 +59,8 @@ export class WebhookNotifier {
       return await this.running;
     } finally {
       this.running = null;
-      if (this.again) {
-        this.again = false;
-        this.schedule(0);
-      } else {
-        const head = this.outbox.head();
-        if (head) this.schedule(head.nextAt - this.now());
-      }
+      // After stop() the database may be closing: leave the outbox alone.
+      if (!this.stopped) this.scheduleNext();
     }
   }
 
@@ -74,6 +69,17 @@ export class WebhookNotifier {
     if (this.timer) clearTimeout(this.timer);
     this.abort.abort();
     await this.running?.catch(() => undefined);
+  }
+
+  /** Right away if more was queued meanwhile, else when the head's back-off ends. */
+  private scheduleNext(): void {
+    if (this.again) {
+      this.again = false;
+      this.schedule(0);
+      return;
+    }
+    const head = this.outbox.head();
+    if (head) this.schedule(head.nextAt - this.now());
   }
 
   private schedule(delayMs: number): void {

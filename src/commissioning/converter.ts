@@ -160,14 +160,29 @@ export class ConverterRun {
       const { plan, line } = this.o;
       await this.log.run('plan', 'Check the plan', async () => checkPlan(plan, this.profiles), (d) => d);
       Object.assign(facts, await identifyStep(this.log, line, plan.serial));
-      await this.log.run('protocol-switch', 'Switch the meter to Modbus RTU on its front panel (operator)', () => this.waitForOperator(plan.model), (ms) => `operator confirmed the switch after ${(ms / 1000).toFixed(1)} s`);
-      bus = openModbus(line);
-      const openBus = bus;
-      const info = await this.log.run('modbus-probe', `Find the meter on Modbus at address ${FACTORY_MODBUS_ADDRESS} and identify its model`, () => this.probe(openBus, plan.model), (i) => `${i.model} at address ${i.address}${i.protocol ? ` (protocol ${i.protocol}, ${i.baudRate} baud)` : ''} on ${describeLine(line, 'modbus')}`);
+      await this.log.run(
+        'protocol-switch',
+        'Switch the meter to Modbus RTU on its front panel (operator)',
+        () => this.waitForOperator(plan.model),
+        (ms) => `operator confirmed the switch after ${(ms / 1000).toFixed(1)} s`,
+      );
+      const open = openModbus(line);
+      bus = open;
+      const info = await this.log.run(
+        'modbus-probe',
+        `Find the meter on Modbus at address ${FACTORY_MODBUS_ADDRESS} and identify its model`,
+        () => this.probe(open, plan.model),
+        (i) => `${i.model} at address ${i.address}${i.protocol ? ` (protocol ${i.protocol}, ${i.baudRate} baud)` : ''} on ${describeLine(line, 'modbus')}`,
+      );
       facts.model = info.model;
-      await this.log.run('set-address', `Write address ${plan.address}`, () => writeAddress(openBus, info.model, FACTORY_MODBUS_ADDRESS, plan.address, this.profiles), (a) => (a === 'acknowledged' ? `meter acknowledged address ${plan.address}` : 'no reply to the write (the meter may have moved before answering); verifying at the new address'));
-      const v = await this.log.run('verify', `Verify at address ${plan.address}`, () => this.verify(openBus, info.model, plan.address, facts.energyKWh), (r) => r.detail);
-      Object.assign(facts, { address: plan.address, voltage: v.voltage });
+      await this.log.run(
+        'set-address',
+        `Write address ${plan.address}`,
+        () => writeAddress(open, info.model, FACTORY_MODBUS_ADDRESS, plan.address, this.profiles),
+        (a) => (a === 'acknowledged' ? `meter acknowledged address ${plan.address}` : 'no reply to the write (the meter may have moved before answering); verifying at the new address'),
+      );
+      const verified = await this.log.run('verify', `Verify at address ${plan.address}`, () => this.verify(open, info.model, plan.address, facts.energyKWh), (r) => r.detail);
+      Object.assign(facts, { address: plan.address, voltage: verified.voltage });
       this.runState = 'done';
       return { ok: true, ...facts, steps: this.log.steps() };
     } catch (e) {

@@ -13,6 +13,8 @@ export interface NewMeter {
   bus: string;
   role?: MeterRole;
   ctRatio?: number;
+  /** Goes into the configuration history. */
+  reason?: string;
 }
 
 export interface AddedMeter {
@@ -45,8 +47,9 @@ export const meterConfigApi = {
   suggestAddress: (bus: string | undefined, phases: 1 | 3) => request<{ address: number }>('GET', `/api/address-plan/suggest?${q(bus ? { bus, phases } : { phases })}`),
   /** Takes about two poll cycles: the server waits for the new meter to answer before it answers. */
   add: (meter: NewMeter) => request<AddedMeter>('POST', '/api/meters', meter),
-  patch: (key: string, patch: MeterPatch) => request<unknown>('PATCH', m(key), patch),
-  remove: (key: string) => request<unknown>('DELETE', m(key)),
+  /** `reason` goes into the configuration history ("disabled", "renamed to house_07b"). */
+  patch: (key: string, patch: MeterPatch, reason: string) => request<unknown>('PATCH', m(key), { ...patch, reason }),
+  remove: (key: string, reason: string) => request<unknown>('DELETE', `${m(key)}?${q({ reason })}`),
   versions: () => request<{ versions: ConfigVersion[] }>('GET', '/api/config/versions'),
   restore: (version: number) => request<unknown>('POST', `/api/config/versions/${version}/restore`, {}),
 };

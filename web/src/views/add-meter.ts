@@ -83,6 +83,7 @@ export function addMeterView(ctx: Ctx, prefill: Record<string, string>): View {
       role: f.role.control.value === 'main' ? 'main' : 'customer',
       ...(ct !== 1 ? { ctRatio: ct } : {}),
     };
+    meter.reason = `added ${meter.name} (address ${meter.id})`;
     const busy = (on: boolean): void => {
       fieldset.disabled = on;
       submit.disabled = on;

@@ -17,6 +17,8 @@ export function alarmView(ctx: Ctx, id: string): View {
     body,
   );
   let destroyed = false;
+  /** The note being typed, if any: a stream update must not wipe it. */
+  let typing: HTMLTextAreaElement | HTMLInputElement | HTMLSelectElement | null = null;
 
   function load(): void {
     alarmsApi
@@ -36,8 +38,8 @@ export function alarmView(ctx: Ctx, id: string): View {
           fig('Raised', dateTime(a.raisedAt, tz)),
           a.clearedAt ? fig('Cleared', dateTime(a.clearedAt, tz)) : null,
           a.acknowledged ? fig('Acknowledged', `${dateTime(a.acknowledged.at, tz)} by ${a.acknowledged.by}`) : null,
-          a.acknowledged?.note ? fig('Note', a.acknowledged.note) : null,
         ),
+        a.acknowledged?.note ? h('p', { class: 'notes', 'data-testid': 'ack-note-text' }, h('strong', {}, 'Note: '), a.acknowledged.note) : null,
       ),
       a.acknowledged ? h('p', { class: 'notice notice-ok', 'data-testid': 'alarm-acked' }, `Acknowledged by ${a.acknowledged.by}`) : ackForm(a),
       h('section', { 'aria-labelledby': 'events-title' },
@@ -52,6 +54,7 @@ export function alarmView(ctx: Ctx, id: string): View {
   function ackForm(a: Alarm): HTMLElement {
     if (!can(ctx.user, 'operator')) return h('p', { class: 'hint' }, 'An operator can acknowledge this alarm.');
     const note = field('Note, optional (what you are doing about it)', h('textarea', { id: 'ack-note', rows: 2, maxlength: 500, 'data-testid': 'ack-note' }));
+    typing = note.control;
     const submit = h('button', { type: 'submit', class: 'primary', 'data-testid': 'ack-submit' }, 'Acknowledge');
     const msg = h('div', { 'aria-live': 'polite' });
     const form = h('form', { class: 'card form', 'aria-label': 'Acknowledge the alarm', 'data-testid': 'ack-form' }, note.el, h('div', { class: 'actions' }, submit), msg);
@@ -76,7 +79,9 @@ export function alarmView(ctx: Ctx, id: string): View {
   return {
     el,
     onEvent(name, data) {
-      if (name === 'alarm' && typeof data === 'object' && data !== null && 'id' in data && String(data.id) === id) load();
+      if (name !== 'alarm' || typeof data !== 'object' || data === null || !('id' in data) || String(data.id) !== id) return;
+      if (typing?.isConnected && typing.value.trim()) return;
+      load();
     },
     destroy() {
       destroyed = true;

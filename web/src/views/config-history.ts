@@ -31,7 +31,7 @@ export function configHistory(user: User, tz: string): HTMLElement {
   function table(versions: ConfigVersion[]): HTMLElement {
     const latest = Math.max(...versions.map((v) => v.version));
     const columns: Array<Column<ConfigVersion>> = [
-      { label: 'Version', cell: (v) => [String(v.version), v.version === latest ? h('small', {}, ' (in force)') : null] },
+      { label: 'Version', labelOnCard: true, cell: (v) => [String(v.version), v.version === latest ? h('small', {}, ' (in force)') : null] },
       { label: 'When', cell: (v) => dateTime(v.at, tz) },
       { label: 'By', cell: (v) => v.by },
       { label: 'Reason', cell: (v) => (v.source && v.source !== 'change' ? `${v.reason} (${v.source})` : v.reason) },

@@ -1,5 +1,5 @@
 import { h, type Child } from '../dom.js';
-import { capitalise, dateTime, num, percent } from '../format.js';
+import { capitalise, dateTime, num } from '../format.js';
 import { fleetApi, type FleetMeter, type FleetSite } from '../fleet-api.js';
 import { badge, badgeKind, setBadge } from '../quality.js';
 import { href } from '../router.js';
@@ -30,6 +30,9 @@ const COLS: readonly Col[] = [
   { key: 'openAlarms', label: 'Alarms', num: true, value: (m) => m.openAlarms },
   { key: 'inventoryStatus', label: 'Inventory', value: (m) => m.inventoryStatus },
 ];
+
+/** One decimal: 99.4% must not read as 100%, and a day-old meter's 0.3% not as 0%. */
+const share = (c: number | null): string => (c === null ? '—' : c >= 1 ? '100%' : c > 0 && c < 0.001 ? '<0.1%' : `${(c * 100).toFixed(1)}%`);
 
 /** A cell labelled with its column's name (shown beside the value when rows become cards on a phone). */
 function td(key: SortKey, ...children: Child[]): HTMLTableCellElement {
@@ -96,8 +99,8 @@ export function fleetView(ctx: Ctx): View {
       td('quality', b),
       td('lastReadingTs', dateTime(m.lastReadingTs, tz)),
       td('completeness',
-        h('span', { class: low ? 'warn-text' : null, 'data-testid': 'completeness' }, `${percent(c)}${low ? ' (gaps)' : ''}`),
-        h('meter', { class: 'completeness', min: 0, max: 1, low: LOW_COMPLETENESS, high: 0.99, optimum: 1, value: c ?? 0, 'aria-label': `${percent(c)} of expected readings stored` }),
+        h('span', { class: low ? 'warn-text' : null, 'data-testid': 'completeness' }, `${share(c)}${low ? ' (gaps)' : ''}`),
+        h('meter', { class: 'completeness', min: 0, max: 1, low: LOW_COMPLETENESS, high: 0.99, optimum: 1, value: c ?? 0, 'aria-label': `${share(c)} of expected readings stored` }),
       ),
       td('todayImportKWh', num(m.todayImportKWh, 1)),
       td('openAlarms', m.openAlarms > 0 ? h('a', { href: href({ page: 'alarms' }), class: 'warn-text' }, `${m.openAlarms} open`) : '0'),
@@ -119,7 +122,7 @@ export function fleetView(ctx: Ctx): View {
     const all = sites.flatMap((s) => s.meters);
     const withData = all.filter((m) => m.completeness !== null);
     const avg = withData.length ? withData.reduce((a, m) => a + (m.completeness ?? 0), 0) / withData.length : null;
-    summary.textContent = `${sites.length} ${sites.length === 1 ? 'site' : 'sites'}, ${all.length} meters; on average ${percent(avg)} of expected readings stored over the last 24 h.`;
+    summary.textContent = `${sites.length} ${sites.length === 1 ? 'site' : 'sites'}, ${all.length} meters; on average ${share(avg)} of expected readings stored over the last 24 h.`;
     content.replaceChildren(h('div', { class: 'table-wrap' }, table));
   }
 

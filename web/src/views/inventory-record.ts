@@ -78,7 +78,7 @@ export function inventoryRecordView(ctx: Ctx, serial: string): View {
     const withBus = TAKES_BUS.has(to);
     const suggest = h('button', { type: 'button', class: 'secondary', 'data-testid': 'inv-suggest' }, 'Suggest');
     const address = field('Modbus address', h('input', { id: 'inv-address', type: 'number', inputmode: 'numeric', min: 1, max: 247, required: true, value: m.address ?? undefined, 'data-testid': 'inv-address' }), 'From the address plan; “Suggest” picks the next free one.', suggest);
-    const bus = field('Bus', select({ id: 'inv-bus', 'data-testid': 'inv-bus' }, [['', '—'], ...(m.bus ? [[m.bus, m.bus] as const] : [])], m.bus ?? ''));
+    const bus = field('Bus', select({ id: 'inv-bus', 'data-testid': 'inv-bus' }, [['', 'Site’s first bus'], ...(m.bus ? [[m.bus, m.bus] as const] : [])], m.bus ?? ''));
     const submit = h('button', { type: 'submit', class: to === 'Decommissioned' ? 'primary danger' : 'primary', 'data-testid': 'inv-transition-submit' }, `Mark as ${to}`);
     const msg = h('div', { 'aria-live': 'polite' });
     const form = h('form', { class: 'form-row', 'aria-label': `Move to ${to}`, 'data-testid': 'inv-transition-form' },

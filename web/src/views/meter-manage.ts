@@ -59,12 +59,13 @@ export function meterManage(meter: Meter, pollIntervalMs: number, changed: () =>
       return;
     }
     // A changed meter is polled afresh and must answer, like a new one.
-    run(`Saving: waiting for the meter to answer with its new settings… (about ${Math.ceil((2 * pollIntervalMs) / 1000)} s)`, () => meterConfigApi.patch(meter.key, patch), changed);
+    const why = [patch.name ? `renamed ${meter.name} to ${patch.name}` : '', patch.ctRatio ? `CT ratio set to ${patch.ctRatio}` : ''].filter(Boolean).join('; ');
+    run(`Saving: waiting for the meter to answer with its new settings… (about ${Math.ceil((2 * pollIntervalMs) / 1000)} s)`, () => meterConfigApi.patch(meter.key, patch, why), changed);
   });
 
   toggle.addEventListener('click', () => {
     const enabled = !meter.enabled;
-    run(enabled ? 'Enabling: waiting for the meter to answer…' : 'Disabling…', () => meterConfigApi.patch(meter.key, { enabled }), changed);
+    run(enabled ? 'Enabling: waiting for the meter to answer…' : 'Disabling…', () => meterConfigApi.patch(meter.key, { enabled }, `${enabled ? 'enabled' : 'disabled'} ${meter.name}`), changed);
   });
 
   remove.addEventListener('click', () => {
@@ -75,7 +76,7 @@ export function meterManage(meter: Meter, pollIntervalMs: number, changed: () =>
       danger: true,
     }).then((yes) => {
       if (!yes) return;
-      run('Removing…', () => meterConfigApi.remove(meter.key), () => {
+      run('Removing…', () => meterConfigApi.remove(meter.key, `removed ${meter.name}`), () => {
         el.replaceChildren(successBox('meter-removed', `${meter.name} was removed. `, h('a', { href: href({ page: 'meters' }) }, 'Back to all meters')));
       });
     });

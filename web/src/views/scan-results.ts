@@ -31,7 +31,7 @@ export function scanResults(scan: Scan): HTMLElement {
             testId: 'found-table',
             rowAttrs: (f) => ({ 'data-testid': 'found-row', 'data-address': f.address, 'data-status': f.status, class: f.status === 'known' || f.status === 'new' ? null : 'found-trouble' }),
             columns: [
-              { label: 'Address', cell: (f) => String(f.address) },
+              { label: 'Address', labelOnCard: true, cell: (f) => String(f.address) },
               { label: 'Status', cell: (f) => foundStatus(f.status) },
               { label: 'Model', cell: (f) => f.model ?? 'unknown' },
               { label: 'Configured as', cell: (f) => f.configuredAs ?? '—' },
@@ -52,8 +52,8 @@ function proposals(list: Proposal[]): HTMLElement {
       testId: 'proposals-table',
       rowAttrs: (p) => ({ 'data-testid': 'proposal-row', 'data-address': p.id }),
       columns: [
-        { label: 'Address', cell: (p) => String(p.id) },
-        { label: 'Name', cell: (p) => p.name },
+        { label: 'Address', labelOnCard: true, cell: (p) => [String(p.address ?? p.id), p.address !== undefined && p.address !== p.id ? h('small', {}, `as meter id ${p.id}`) : null] },
+        { label: 'Name', cell: (p) => [p.name, p.note ? h('small', {}, p.note) : null] },
         { label: 'Type', cell: (p) => p.type },
         { label: 'Bus', cell: (p) => p.bus },
         {

@@ -8,6 +8,8 @@ export interface Column<T> {
   readonly num?: boolean;
   /** A class for the cell (e.g. to hide a minor column on a phone). */
   readonly class?: string;
+  /** For a first column holding a bare number: a phone's card heading reads "Address 8", not "8". */
+  readonly labelOnCard?: boolean;
 }
 
 export interface TableOptions<T> {
@@ -41,7 +43,7 @@ export function fillRows<T>(o: TableOptions<T>, body: HTMLTableSectionElement, r
 function row<T>(o: TableOptions<T>, r: T): HTMLTableRowElement {
   const [first, ...rest] = o.columns;
   const tr = h('tr', o.rowAttrs(r),
-    first ? h('th', { scope: 'row', class: first.class ?? null }, ...cellChildren(first, r)) : null,
+    first ? h('th', { scope: 'row', class: first.class ?? null, 'data-card-label': first.labelOnCard ? first.label : null }, ...cellChildren(first, r)) : null,
     // One wrapper per cell, so the phone layout puts the whole value beside its column name.
     ...rest.map((c) => h('td', { class: [c.num ? 'num' : '', c.class ?? ''].join(' ').trim() || null, 'data-label': c.label }, h('div', {}, ...cellChildren(c, r)))),
   );
