@@ -15,6 +15,9 @@ export interface ConverterRouteDeps {
   readonly profiles?: ReadonlyMap<string, DeviceProfile>;
   /** How long a run waits for the operator (default 10 minutes). */
   readonly operatorTimeoutMs?: number;
+  /** Told about every successful conversion (the inventory moves the meter to Converted). */
+  readonly onConverted?: (result: ConversionResult, by: string) => void;
+  readonly onError?: (what: string, err: unknown) => void;
 }
 
 const lineShape = {
@@ -86,7 +89,7 @@ export function registerConverterRoutes(routes: RouteRegistry, deps: ConverterRo
     summary: 'Bench: the full DL/T645-to-Modbus process; answers when done or when the operator must switch the front panel',
     role: 'installer',
     body: runBody,
-    handler: ({ body }) => {
+    handler: ({ body, user }) => {
       const { model, address, serial, operatorConfirmed, ...line } = body;
       const lineKey = line.tcp ?? line.port ?? '';
       for (const e of runs.values()) {
@@ -97,7 +100,15 @@ export function registerConverterRoutes(routes: RouteRegistry, deps: ConverterRo
       const runId = randomUUID();
       const entry: { run: ConverterRun; line: string; result?: ConversionResult } = { run, line: lineKey };
       runs.set(runId, entry);
-      void run.start().then((r) => (entry.result = r));
+      void run.start().then((r) => {
+        entry.result = r;
+        try {
+          if (r.ok) deps.onConverted?.(r, user?.username ?? '?');
+        } catch (e) {
+          // The conversion itself succeeded; a bookkeeping failure must not crash the server.
+          deps.onError?.('inventory update after conversion', e);
+        }
+      });
       for (const id of [...runs.keys()].slice(0, Math.max(0, runs.size - MAX_KEPT))) if (runs.get(id)?.result) runs.delete(id);
       return settled(runId);
     },

@@ -8,7 +8,9 @@ import type { Recorder } from '../recorder/recorder.js';
 import type { SiteRuntime } from '../site/site-runtime.js';
 import type { StoreDb } from '../store/database.js';
 import { latestReading } from '../store/history.js';
+import { registerConverterRoutes } from '../api/converter-routes.js';
 import { registerInventoryRoutes } from '../api/inventory-routes.js';
+import type { ConversionResult } from './converter.js';
 import { addressPlan } from './address-plan.js';
 import { configuredAddresses, inventoryOptionsFor } from './inventory-site.js';
 import { InventoryStore } from './inventory-store.js';
@@ -31,6 +33,12 @@ export interface Commissioning {
   readonly inventory: InventoryStore;
   readonly registerRoutes: (routes: RouteRegistry) => void;
   readonly streamSources: readonly StreamSource[];
+}
+
+/** A successful bench conversion of a meter the inventory expects moves it from Assigned to Converted. */
+function markConverted(inventory: InventoryStore, r: ConversionResult, by: string): void {
+  if (!r.serial || inventory.get(r.serial)?.status !== 'Assigned') return;
+  inventory.transition(r.serial, { to: 'Converted', reason: `converter run: ${r.model ?? 'meter'} switched to Modbus, now at address ${r.address ?? '?'}` }, by);
 }
 
 /** Meter management (hot add with verification and rollback, versions) and bus discovery, wired together. */
@@ -62,6 +70,7 @@ export function startCommissioning(d: CommissioningDeps): Commissioning {
       registerMeterAdminRoutes(routes, d.site, manager, d.versions);
       registerDiscoveryRoutes(routes, discovery);
       registerInventoryRoutes(routes, { inventory, addressPlan: inventory.addressPlan, timeZone: d.config.site.timezone });
+      registerConverterRoutes(routes, { profiles: d.profiles, onConverted: (r, by) => markConverted(inventory, r, by) });
     },
     streamSources: [{ event: 'scan', subscribe: (send) => discovery.subscribe(send) }],
   };
