@@ -202,7 +202,8 @@ describe('commissioning and operations pages in Chromium', { skip: browserSkipRe
     await page.getByTestId('config-history').locator('summary').click();
     await page.getByTestId('config-version').nth(3).waitFor();
     const reasons = (await page.getByTestId('config-version').allInnerTexts()).join('\n');
-    assert.match(reasons, /meter added/);
+    assert.match(reasons, /added house_07 \(address 7\)/);
+    assert.match(reasons, /disabled house_07/);
     assert.match(reasons, /ivan_installer/);
     await page.getByTestId('restore-version').last().click();
     await page.getByTestId('confirm-dialog').waitFor();
