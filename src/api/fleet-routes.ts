@@ -26,14 +26,19 @@ export function fleetView(d: FleetDeps) {
   const now = (d.now ?? Date.now)();
   const { site, db } = d;
   const tz = site.config.site.timezone;
-  const expectedPerDay = DAY_MS / site.intervalMs;
-  const countSince = db.prepare<[number, number], { n: number; last: number | null }>('SELECT count(*) AS n, max(ts) AS last FROM readings WHERE meter_id = ? AND ts >= ?');
+  const countSince = db.prepare<[number, number], { n: number; first: number | null; last: number | null }>(
+    'SELECT count(*) AS n, min(ts) AS first, max(ts) AS last FROM readings WHERE meter_id = ? AND ts >= ?',
+  );
   const clock = new ZonedClock(tz);
   const dayStart = clock.dayStart(now);
-  const inventory = new Map(d.inventory().filter((r) => r.status !== 'Decommissioned').map((r) => [`${r.bus}:${r.address}`, r]));
+  // As in the inventory, a record without a bus is on the site's first bus (the spreadsheet has no bus column).
+  const firstBus = site.config.buses[0]?.id ?? site.busViews()[0]?.id;
+  const inventory = new Map(d.inventory().filter((r) => r.status !== 'Decommissioned').map((r) => [`${r.bus ?? firstBus}:${r.address}`, r]));
   const meters = site.meterList().map((m) => {
     const id = meterIdOf(db, m.key);
-    const stats = id === undefined ? { n: 0, last: null } : (countSince.get(id, Math.floor((now - DAY_MS) / 1000)) ?? { n: 0, last: null });
+    const stats = (id === undefined ? undefined : countSince.get(id, Math.floor((now - DAY_MS) / 1000))) ?? { n: 0, first: null, last: null };
+    // A meter that started logging within the day is judged from its first reading, not from a day ago.
+    const windowMs = stats.first === null ? DAY_MS : Math.min(DAY_MS, now - stats.first * 1000 + site.intervalMs);
     const today = dailyEnergy(db, m.key, dayStart, now, tz)[0];
     const live = site.image.component(m.key);
     const lastLiveTs = Object.values(live).reduce<number | null>((t, v) => (v.quality !== 'ERROR' && (t === null || v.ts > t) ? v.ts : t), null);
@@ -47,7 +52,7 @@ export function fleetView(d: FleetDeps) {
       enabled: m.enabled,
       quality: m.enabled ? site.image.quality(m.key) : null,
       lastReadingTs: lastLiveTs ?? (stats.last === null ? null : stats.last * 1000),
-      completeness: Math.min(1, stats.n / expectedPerDay),
+      completeness: stats.n === 0 ? 0 : Math.min(1, stats.n / Math.max(1, windowMs / site.intervalMs)),
       todayImportKWh: today?.importKWh ?? 0,
       openAlarms: d.openAlarms(m.key),
       inventoryStatus: inv?.status ?? null,

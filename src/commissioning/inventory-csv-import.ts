@@ -103,7 +103,7 @@ class RowChecker {
     const prev = serialError ? undefined : this.store.get(serial);
     const site = cell('Site Name').trim() || this.store.localSite;
     const bus = prev?.bus ?? null;
-    if (model && status && address !== null && holdsAddress(status)) this.addressFree({ serial, model, site, bus }, address, row, inFile, fail);
+    if (model && status && address !== null && holdsAddress(status)) this.addressFree({ serial, model, site, bus, status }, address, row, inFile, fail);
     if (this.errors.length > before || !model || !status || stamps === null) return null;
 
     const stages: Partial<Record<InventoryStatus, Stamp>> = { ...(prev?.stages ?? { Unassigned: { at: this.store.now(), by: this.by } }) };
@@ -157,11 +157,14 @@ class RowChecker {
   }
 
   /** The address against the site config, meters not in this file, and the file's earlier rows. */
-  private addressFree(m: Pick<InventoryMeter, 'serial' | 'model' | 'site' | 'bus'>, address: number, row: number, inFile: ReadonlySet<string>, fail: (c: InventoryCsvColumn, v: string, msg: string) => void): void {
+  private addressFree(m: Pick<InventoryMeter, 'serial' | 'model' | 'site' | 'bus' | 'status'>, address: number, row: number, inFile: ReadonlySet<string>, fail: (c: InventoryCsvColumn, v: string, msg: string) => void): void {
     const slot = this.store.slot(m.site, m.bus);
+    // A meter the sheet says is on the bus (Commissioned) is the configured meter at its address, as
+    // when the commissioning transition is made in the inventory itself.
+    const onTheBus = m.status === 'Commissioned';
     const r = this.store.addressPlan.check(slot, this.store.phasesOf(m.model), address, {
       // Meters in this file are checked as the file says they will be, not as they are stored.
-      ignore: (u) => u.serial !== undefined && inFile.has(u.serial),
+      ignore: (u) => (u.serial !== undefined && inFile.has(u.serial)) || (onTheBus && u.serial === undefined),
       extra: this.fileAddresses,
     });
     if (r.ok) this.fileAddresses.push({ ...slot, address, by: `row ${row} (meter ${m.serial})` });
