@@ -58,6 +58,9 @@ export class PeriodicRules {
     if (!complete(main.key)) return undefined;
     const net = (key: string): number => dailyEnergy(this.d.db, key, from, to, this.clock.timeZone).reduce((s, e) => s + e.importKWh - e.exportKWh, 0);
     const customers = this.enabled('customer');
+    // A customer whose readings go past the day but whose intervals do not is only waiting for the
+    // recorder to catch up (a backlog is built in slices): judge the day once that is done.
+    if (customers.some((m) => !complete(m.key) && (latestReading(this.d.db, m.key)?.ts ?? 0) >= to)) return undefined;
     return {
       day,
       mainKWh: net(main.key),

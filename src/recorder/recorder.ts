@@ -25,7 +25,7 @@ export class Recorder {
   private readonly now: () => number;
 
   constructor(
-    private readonly db: StoreDb,
+    readonly db: StoreDb,
     private readonly opts: RecorderOptions,
   ) {
     this.writer = new ReadingWriter(db);

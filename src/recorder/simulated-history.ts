@@ -4,6 +4,7 @@ import { resolveProfile } from '../site/devices.js';
 import { backfill } from '../sim/backfill.js';
 import type { SimulatorHandle } from '../sim/simulator.js';
 import type { StoreDb } from '../store/database.js';
+import { buildIntervals } from '../store/intervals.js';
 import type { Recorder } from './recorder.js';
 
 const STEP_MS = 60_000;
@@ -29,6 +30,10 @@ export function recordSimulatedHistory(sim: SimulatorHandle, config: SiteConfig,
       pending = 0;
     }
   });
-  recorder.flushAndBuild();
+  recorder.writer.flush();
+  // Interval building works through a backlog in slices; a fresh demo wants all of it at once.
+  while (buildIntervals(recorder.db, untilMs) > 0) {
+    // the next slice of the backlog
+  }
   return count;
 }
