@@ -1,25 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
-import { fromRoot } from '../src/util/paths.js';
+import { mgos } from './helpers/cli.js';
 import { startSimulator } from '../src/sim/simulator.js';
 
-const run = promisify(execFile);
-const MGOS = fromRoot('dist', 'src', 'cli', 'mgos.js');
-
-async function mgos(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [MGOS, ...args], { timeout: 20_000 });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code?: number; stdout?: string; stderr?: string };
-    return { code: err.code ?? -1, stdout: err.stdout ?? '', stderr: err.stderr ?? '' };
-  }
-}
 
 test('mgos start refuses a bad site file with file, line, field, found and allowed, and starts nothing', async () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'mgos-cli-'));
@@ -94,15 +80,7 @@ test('mgos meter add and mgos scan work against the running system through its A
   });
   try {
     const env = { ...process.env, MGOS_URL: sys.url, MGOS_PASSWORD: 'cli admin password' };
-    const cli = async (args: string[]) => {
-      try {
-        const { stdout, stderr } = await run(process.execPath, [MGOS, ...args, '--user', 'admin'], { timeout: 30_000, env });
-        return { code: 0, stdout, stderr };
-      } catch (e) {
-        const err = e as { code?: number; stdout?: string; stderr?: string };
-        return { code: err.code ?? -1, stdout: err.stdout ?? '', stderr: err.stderr ?? '' };
-      }
-    };
+    const cli = (args: string[]) => mgos([...args, '--user', 'admin'], env);
     const added = await cli(['meter', 'add', '--id', '5', '--name', 'house_5', '--type', '1phase']);
     assert.equal(added.code, 0, added.stderr);
     assert.match(added.stdout, /meter 5 \(house_5\) is live: 2\d\d\.\d V; configuration version \d+/);

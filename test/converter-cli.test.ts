@@ -1,22 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
-import { promisify } from 'node:util';
+import { spawn } from 'node:child_process';
 import { serveBench } from '../src/sim/bench-server.js';
-import { fromRoot } from '../src/util/paths.js';
+import { MGOS, mgos } from './helpers/cli.js';
 
-const MGOS = fromRoot('dist', 'src', 'cli', 'mgos.js');
-const run = promisify(execFile);
-
-async function mgos(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [MGOS, ...args], { timeout: 20_000 });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code?: number; stdout?: string; stderr?: string };
-    return { code: err.code ?? -1, stdout: err.stdout ?? '', stderr: err.stderr ?? '' };
-  }
-}
 
 /** Spawns mgos; when stdout shows `waitFor`, calls `then(stdin write)`. */
 function interactive(args: string[], waitFor: RegExp, then: (write: (s: string) => void) => void): Promise<{ code: number | null; stdout: string; stderr: string }> {

@@ -1,4 +1,5 @@
 import { hasValidCrc } from '../modbus/crc.js';
+import { StreamFramer, type FrameHead } from './stream-framer.js';
 
 /**
  * Cuts a byte stream into RTU request frames by length, the way a slave that knows the function
@@ -42,7 +43,7 @@ function lengthByCrc(buf: Buffer): number | undefined {
 }
 
 /** A complete, CRC-valid frame at the head of `buf`, its length; 'more' if it may still complete; 'bad' if not. */
-function frameAt(buf: Buffer): number | 'more' | 'bad' {
+export function rtuRequestAt(buf: Buffer): FrameHead {
   const len = requestLength(buf);
   if (len === 'unknown') return lengthByCrc(buf) ?? (buf.length >= MAX_RTU_FRAME ? 'bad' : 'more');
   if (len === 'more' || buf.length < len) return len === 'more' || len <= MAX_RTU_FRAME ? 'more' : 'bad';
@@ -55,36 +56,22 @@ export interface FramerSink {
   dropped(bytes: number): void;
 }
 
-export class RtuFramer {
-  private buf = Buffer.alloc(0);
-  private timer: NodeJS.Timeout | undefined;
+export class RtuFramer extends StreamFramer {
   private resyncing = false;
 
   constructor(
     private readonly sink: FramerSink,
-    private readonly staleMs = 50,
-  ) {}
-
-  push(chunk: Buffer): void {
-    this.buf = Buffer.concat([this.buf, chunk]);
-    this.drain(false);
-    this.armStaleTimer();
+    staleMs = 50,
+  ) {
+    super(staleMs);
   }
 
-  close(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
-    this.buf = Buffer.alloc(0);
-  }
-
-  private drain(stale: boolean): void {
+  protected override drain(stale: boolean): void {
     while (this.buf.length > 0) {
-      const head = frameAt(this.buf);
+      const head = rtuRequestAt(this.buf);
       if (typeof head === 'number') {
         this.resyncing = false;
-        const frame = Buffer.from(this.buf.subarray(0, head));
-        this.buf = this.buf.subarray(head);
-        this.sink.frame(frame);
+        this.sink.frame(this.take(head));
       } else if (head === 'bad') {
         if (!this.resyncing && requestLength(this.buf) !== 'unknown') this.sink.crcError();
         this.resyncing = true;
@@ -99,25 +86,16 @@ export class RtuFramer {
     }
   }
 
-  private nextFrameOffset(): number | undefined {
-    for (let k = 1; k < this.buf.length - 3; k++) if (typeof frameAt(this.buf.subarray(k)) === 'number') return k;
-    return undefined;
+  protected override frameStartsAt(buf: Buffer): boolean {
+    return buf.length > 3 && typeof rtuRequestAt(buf) === 'number';
+  }
+
+  protected override onSilence(): void {
+    this.resyncing = false;
   }
 
   private drop(n: number): void {
     this.buf = this.buf.subarray(n);
     this.sink.dropped(n);
-  }
-
-  private armStaleTimer(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
-    if (this.buf.length === 0) return;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.resyncing = false;
-      this.drain(true);
-    }, this.staleMs);
-    this.timer.unref();
   }
 }
