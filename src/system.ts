@@ -14,12 +14,12 @@ import { siteConfigSchemaFor, type SiteConfig } from './config/site-config.js';
 import { loadProfiles } from './drivers/profiles.js';
 import type { DeviceProfile } from './drivers/profile-schema.js';
 import { Recorder } from './recorder/recorder.js';
-import { hasReadings, recordSimulatedHistory } from './recorder/simulated-history.js';
 import { ConfigVersions } from './commissioning/config-versions.js';
 import { startCommissioning, type Commissioning } from './commissioning/commissioning.js';
 import { demoConfig } from './site/demo-config.js';
 import { SiteRuntime } from './site/site-runtime.js';
-import { simulatedMeterConfigs, startSimulator, type SimulatorHandle } from './sim/simulator.js';
+import type { SimulatorHandle } from './sim/simulator.js';
+import { startEmbeddedSimulator } from './site/embedded-simulator.js';
 import { openDatabase, type StoreDb } from './store/database.js';
 import { fromRoot } from './util/paths.js';
 
@@ -63,19 +63,6 @@ function resolveConfig(o: SystemOptions): { config: SiteConfig; profiles: Map<st
   return { config: demoConfig(o.dataDir ?? 'data', { httpPort: o.httpPort, httpHost: o.httpHost }), profiles };
 }
 
-/** When the simulator runs in-process, its bus and (if none are listed) its meters join the site. */
-function attachSimulator(config: SiteConfig, sim: SimulatorHandle): SiteConfig {
-  const hasBus = config.buses.length > 0;
-  const buses = hasBus
-    ? config.buses
-    : [{ id: 'sim', transport: 'rtu-over-tcp' as const, host: sim.host, port: sim.rtuTcpPort, baudRate: config.sim?.lineSpeedBaud || 9600, stopBits: 2 as const, parity: 'none' as const, timeoutMs: 1000, retries: 1 }];
-  if (config.meters.length > 0) return { ...config, buses };
-  const meters = simulatedMeterConfigs(config.sim?.customers).map((m) => ({ ...m, enabled: true, ctRatio: 1, ptRatio: 1, invert: false }));
-  // Simulated customers with rooftop PV export by design: no reverse-energy alarm for them.
-  const exporting = sim.model.customers.filter((c) => c.hasPv).map((c) => c.id);
-  return { ...config, buses, meters, alarms: { ...config.alarms, exportingMeters: [...new Set([...config.alarms.exportingMeters, ...exporting])] } };
-}
-
 /** Starts everything: simulator (if configured), database, pollers, recorder, HTTP API and UI. */
 export async function startSystem(o: SystemOptions = {}): Promise<RunningSystem> {
   const log = o.logger ?? pino({ level: process.env.MGOS_LOG_LEVEL ?? 'info' });
@@ -99,28 +86,10 @@ export async function startSystem(o: SystemOptions = {}): Promise<RunningSystem>
     });
     let sim: SimulatorHandle | null = null;
     if (config.sim?.enabled) {
-      const s = config.sim;
-      const now = Date.now();
-      const backfillMs = s.backfillDays > 0 && !hasReadings(db) ? s.backfillDays * 86_400_000 : 0;
-      sim = await startSimulator({
-        seed: s.seed,
-        customers: s.customers,
-        host: s.host,
-        port: s.port,
-        utcOffsetHours: 3,
-        clock: o.simClock,
-        startMs: backfillMs > 0 ? now - backfillMs : undefined,
-        serialPaths: s.serialPaths,
-        lineSpeed: s.lineSpeedBaud > 0 ? { baudRate: s.lineSpeedBaud, parity: 'none', stopBits: 2, turnaroundMs: s.turnaroundMs } : false,
-      });
-      const handle = sim;
-      cleanups.push(() => handle.close());
-      config = attachSimulator(config, sim);
-      log.info({ port: sim.rtuTcpPort, meters: sim.meters.size }, 'simulated mini-grid serving RTU over TCP');
-      if (backfillMs > 0) {
-        const n = recordSimulatedHistory(sim, config, resolved.profiles, recorder, now);
-        log.info({ readings: n, days: s.backfillDays }, 'first start: recorded simulated history');
-      }
+      const started = await startEmbeddedSimulator(config, { recorder, profiles: resolved.profiles, log, clock: o.simClock });
+      sim = started.sim;
+      cleanups.push(() => started.sim.close());
+      config = started.config;
     }
     // The meter list in force is the newest configuration version (the site file seeds it).
     const versions = new ConfigVersions(db);
