@@ -31,6 +31,8 @@ interface Job {
 
 const WRITE_REQUEST_OVERHEAD = 9; // addr, FC, start(2), count(2), byte count, CRC(2)
 const WRITE_RESPONSE_BYTES = 8;
+const COIL_RESPONSE_OVERHEAD = 5; // addr, FC, byte count, CRC(2)
+const WRITE_COIL_BYTES = 8; // addr, FC, coil(2), value(2), CRC(2); the reply echoes it
 const RECONNECT_DELAY_MS = 2000;
 
 /**
@@ -76,6 +78,23 @@ export class ModbusBus {
     return this.enqueue(opts.priority ?? 'poll', WRITE_REQUEST_OVERHEAD + 2 * values.length, WRITE_RESPONSE_BYTES, opts.timeoutMs, async () => {
       this.client.setID(unit);
       await this.client.writeRegisters(start, [...values]);
+    });
+  }
+
+  /** FC01: coil states, one boolean per coil (modbus-serial pads the reply to whole bytes; we cut it). */
+  readCoils(unit: number, start: number, count: number, opts: { priority?: Priority; timeoutMs?: number } = {}): Promise<boolean[]> {
+    return this.enqueue(opts.priority ?? 'poll', READ_REQUEST_BYTES, COIL_RESPONSE_OVERHEAD + Math.ceil(count / 8), opts.timeoutMs, async () => {
+      this.client.setID(unit);
+      const res = await this.client.readCoils(start, count);
+      return res.data.slice(0, count);
+    });
+  }
+
+  /** FC05 with 0xFF00 (on) or 0x0000 (off); the reply is an echo of the request. */
+  writeCoil(unit: number, coil: number, on: boolean, opts: { priority?: Priority; timeoutMs?: number } = {}): Promise<void> {
+    return this.enqueue(opts.priority ?? 'poll', WRITE_COIL_BYTES, WRITE_COIL_BYTES, opts.timeoutMs, async () => {
+      this.client.setID(unit);
+      await this.client.writeCoil(coil, on);
     });
   }
 

@@ -26,4 +26,10 @@ export interface RegisterDevice {
   readRegisters(functionCode: 3 | 4, start: number, count: number): number[] | ModbusRefusal;
   /** FC06/FC16 write; all or nothing. */
   writeRegisters(start: number, words: readonly number[]): ModbusRefusal | undefined;
+  /** FC01 read of `count` coils; devices without coils leave these out (exception 01). */
+  readCoils?(start: number, count: number): boolean[] | ModbusRefusal;
+  /** FC05 with the raw value (0xFF00, 0x0000, or a vendor value such as 0x5500 toggle). */
+  writeSingleCoil?(coil: number, value: number): ModbusRefusal | undefined;
+  /** FC15 write; all or nothing. */
+  writeCoils?(start: number, states: readonly boolean[]): ModbusRefusal | undefined;
 }

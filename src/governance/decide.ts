@@ -1,0 +1,49 @@
+import { localTime, parseHhmm } from './local-time.js';
+import type { AutonomyLevel, DisconnectPolicy, ProposalInput } from './types.js';
+
+/** What the gate does with a proposal: refuse it, queue it for an operator, or run it now. */
+export type Decision = { readonly outcome: 'refuse'; readonly why: string } | { readonly outcome: 'needs-approval' | 'execute'; readonly why: string };
+
+export interface DecisionContext {
+  readonly policy: DisconnectPolicy;
+  readonly autonomy: AutonomyLevel;
+  readonly protectedCustomer: boolean;
+  /** An operator's override keeps this relay closed. */
+  readonly heldClosed: boolean;
+  readonly nowMs: number;
+}
+
+const DAY_NAMES = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
+
+/** Why a disconnect may not happen at this instant, or null when the policy allows it. */
+export function blackoutReason(policy: DisconnectPolicy, nowMs: number): string | null {
+  const t = localTime(nowMs, policy.timeZone);
+  const at = `${t.date} ${String(Math.floor(t.minutes / 60)).padStart(2, '0')}:${String(t.minutes % 60).padStart(2, '0')} ${policy.timeZone}`;
+  if (policy.holidays.includes(t.date)) return `no disconnects on holidays (${at})`;
+  if (policy.noDisconnectWeekdays.includes(t.weekday)) return `no disconnects on ${DAY_NAMES[t.weekday]} (${at})`;
+  for (const w of policy.noDisconnectWindows) {
+    const from = parseHhmm(w.from);
+    const to = parseHhmm(w.to);
+    const inside = from <= to ? t.minutes >= from && t.minutes < to : t.minutes >= from || t.minutes < to;
+    if (inside) return `no disconnects between ${w.from} and ${w.to} (${at})`;
+  }
+  return null;
+}
+
+/**
+ * The gate's rule, pure: the same proposal, policy and clock give the same answer, so every
+ * decision can be tested and explained. Restoring supply is always allowed (safety before business).
+ */
+export function decide(p: ProposalInput, ctx: DecisionContext): Decision {
+  if (p.capability === 'reconnect') return { outcome: 'execute', why: 'restoring supply is always allowed' };
+  const human = p.proposedBy.kind === 'user';
+  if (ctx.heldClosed) return { outcome: 'refuse', why: 'an operator override keeps this relay closed' };
+  if (!human && ctx.autonomy === 'L1') return { outcome: 'refuse', why: 'disconnect autonomy is L1 (manual): only a person may propose it' };
+  if (!human && ctx.protectedCustomer) return { outcome: 'refuse', why: 'protected customer: never disconnected automatically' };
+  const blackout = blackoutReason(ctx.policy, ctx.nowMs);
+  if (blackout) return { outcome: 'refuse', why: blackout };
+  // A person's command is itself the human decision; a system proposal runs alone only at L3.
+  if (human) return { outcome: 'execute', why: `commanded by ${p.proposedBy.username}` };
+  if (ctx.autonomy === 'L3') return { outcome: 'execute', why: 'autonomous (L3) within policy' };
+  return { outcome: 'needs-approval', why: 'supervised (L2): waiting for an operator' };
+}

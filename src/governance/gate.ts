@@ -1,0 +1,186 @@
+import type { RelayBank } from '../relays/relay-bank.js';
+import type { AuditLog } from './audit-log.js';
+import { blackoutReason, decide } from './decide.js';
+import type { GovernanceSettings } from './governance-settings.js';
+import type { ProposalStore } from './proposal-store.js';
+import { actorName, type AutonomyLevel, type Capability, type DisconnectPolicy, type Proposal, type ProposalInput, type ProposalState } from './types.js';
+
+export type RelayActuator = Pick<RelayBank, 'open' | 'close'>;
+
+export class GovernanceError extends Error {
+  constructor(
+    readonly reason: 'not_found' | 'conflict' | 'refused',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface GateDeps {
+  readonly site: string;
+  readonly policy: DisconnectPolicy;
+  readonly proposals: ProposalStore;
+  readonly settings: GovernanceSettings;
+  readonly audit: AuditLog;
+  readonly relays: RelayActuator;
+  readonly isProtected: (customer: string) => boolean;
+  readonly clock?: () => number;
+}
+
+export type ProposeResult = { readonly created: true; readonly proposal: Proposal } | { readonly created: false; readonly why: string };
+
+export type OverrideAction = { readonly action: 'close' | 'hold'; readonly reason: string; readonly until?: number } | { readonly action: 'release'; readonly reason: string };
+
+/**
+ * The only way a relay is switched for business reasons: every proposal passes the pure decision
+ * function, waits for an operator when supervised, and every step lands in the audit log.
+ */
+export class GovernanceGate {
+  private readonly now: () => number;
+
+  constructor(private readonly d: GateDeps) {
+    this.now = d.clock ?? Date.now;
+  }
+
+  async propose(input: ProposalInput): Promise<ProposeResult> {
+    const now = this.now();
+    const base = { ts: now, customer: input.asset.customer, meter: input.asset.meter };
+    const decision = decide(input, {
+      policy: this.d.policy,
+      autonomy: this.autonomy(input.capability),
+      protectedCustomer: this.d.isProtected(input.asset.customer),
+      heldClosed: this.d.settings.holdOn(input.asset.meter, now) !== undefined,
+      nowMs: now,
+    });
+    if (decision.outcome === 'refuse') {
+      this.d.audit.append({ ...base, actor: actorName(input.proposedBy), action: 'refused', detail: `${input.capability}: ${decision.why} (reason given: ${input.reason})` });
+      return { created: false, why: decision.why };
+    }
+    // A restore makes every pending disconnect of the same meter moot.
+    if (input.capability === 'reconnect') this.withdraw(input.asset.meter, 'disconnect', 'superseded by a reconnect');
+    const duplicate = this.d.proposals.list({ state: 'pending', meter: input.asset.meter, capability: input.capability })[0];
+    if (duplicate) return { created: true, proposal: duplicate };
+    const state: ProposalState = decision.outcome === 'execute' ? 'approved' : 'pending';
+    const p = this.d.proposals.create(input, state, now);
+    this.d.audit.append({ ...base, actor: actorName(input.proposedBy), action: 'proposed', proposalId: p.id, detail: `${input.capability}: ${input.reason}; ${decision.why}` });
+    if (state === 'pending') return { created: true, proposal: p };
+    this.d.proposals.transition(p.id, ['approved'], 'approved', 'policy', now, decision.why); // records who decided
+    return { created: true, proposal: await this.execute(p.id) };
+  }
+
+  /** An operator approves: the policy is checked again now, then the relay is switched. */
+  async approve(id: number, username: string): Promise<Proposal> {
+    const p = this.pending(id);
+    const now = this.now();
+    const hold = this.d.settings.holdOn(p.asset.meter, now);
+    const blocked = hold ? `an operator override by ${hold.by} keeps this relay closed` : p.capability === 'disconnect' ? blackoutReason(this.d.policy, now) : null;
+    if (blocked) {
+      this.d.audit.append({ ts: now, actor: username, action: 'approval-refused', proposalId: id, customer: p.asset.customer, meter: p.asset.meter, detail: blocked });
+      throw new GovernanceError('refused', `proposal ${id} cannot be approved now: ${blocked}`);
+    }
+    if (!this.d.proposals.transition(id, ['pending'], 'approved', username, now, 'approved by an operator')) throw new GovernanceError('conflict', `proposal ${id} was decided meanwhile`);
+    this.d.audit.append({ ts: now, actor: username, action: 'approved', proposalId: id, customer: p.asset.customer, meter: p.asset.meter, detail: `${p.capability}: ${p.reason}` });
+    return this.execute(id);
+  }
+
+  reject(id: number, username: string, why: string): Proposal {
+    const p = this.pending(id);
+    const now = this.now();
+    if (!this.d.proposals.transition(id, ['pending'], 'rejected', username, now, why)) throw new GovernanceError('conflict', `proposal ${id} was decided meanwhile`);
+    this.d.audit.append({ ts: now, actor: username, action: 'rejected', proposalId: id, customer: p.asset.customer, meter: p.asset.meter, detail: why });
+    return this.d.proposals.require(id);
+  }
+
+  /** Pending proposals older than the policy's time to live expire; nobody decided them in time. */
+  expireStale(): Proposal[] {
+    const now = this.now();
+    const stale = this.d.proposals.list({ state: 'pending' }).filter((p) => now - p.createdAt >= this.d.policy.proposalTtlMs);
+    for (const p of stale) {
+      if (this.d.proposals.transition(p.id, ['pending'], 'expired', 'system', now, 'not decided in time')) {
+        this.d.audit.append({ ts: now, actor: 'system', action: 'expired', proposalId: p.id, customer: p.asset.customer, meter: p.asset.meter, detail: `pending since ${new Date(p.createdAt).toISOString()}` });
+      }
+    }
+    return stale;
+  }
+
+  /** Pending proposals of a meter and capability that no longer make sense (e.g. the customer paid). */
+  withdraw(meter: number, capability: Capability, why: string): Proposal[] {
+    const now = this.now();
+    const pending = this.d.proposals.list({ state: 'pending', meter, capability });
+    for (const p of pending) {
+      if (this.d.proposals.transition(p.id, ['pending'], 'withdrawn', 'system', now, why)) {
+        this.d.audit.append({ ts: now, actor: 'system', action: 'withdrawn', proposalId: p.id, customer: p.asset.customer, meter, detail: why });
+      }
+    }
+    return pending;
+  }
+
+  /** Human override: force a relay closed now, optionally keep it closed (hold), or release a hold. */
+  async override(meter: number, customer: string | null, username: string, o: OverrideAction): Promise<{ done: boolean; detail: string }> {
+    const now = this.now();
+    const base = { ts: now, actor: username, customer, meter };
+    if (o.action === 'release') {
+      const released = this.d.settings.release(meter);
+      const detail = `release hold${released ? '' : ' (there was none)'}: ${o.reason}`;
+      this.d.audit.append({ ...base, action: 'override', detail });
+      return { done: true, detail };
+    }
+    if (o.action === 'hold') this.d.settings.hold({ meter, by: username, since: now, until: o.until ?? null, reason: o.reason });
+    const until = o.action === 'hold' ? (o.until ? ` until ${new Date(o.until).toISOString()}` : ' until released') : '';
+    this.d.audit.append({ ...base, action: 'override', detail: `${o.action}${until}: ${o.reason}` });
+    this.withdraw(meter, 'disconnect', `operator override by ${username}`);
+    return this.switchRelay('close', meter, customer, username, null);
+  }
+
+  setAutonomy(capability: Capability, level: AutonomyLevel, username: string): void {
+    const before = this.autonomy(capability);
+    this.d.settings.setAutonomy(this.d.site, capability, level);
+    this.d.audit.append({ ts: this.now(), actor: username, action: 'autonomy', detail: `${this.d.site} ${capability}: ${before} -> ${level}` });
+  }
+
+  autonomy(capability: Capability): AutonomyLevel {
+    return this.d.settings.autonomy(this.d.site, capability);
+  }
+
+  /** Whether the last executed command on this meter's relay was a disconnect. */
+  isDisconnected(meter: number): boolean {
+    const done = this.d.proposals.list({ state: 'executed', meter });
+    return done[done.length - 1]?.capability === 'disconnect';
+  }
+
+  list(state?: ProposalState): Proposal[] {
+    this.expireStale();
+    return this.d.proposals.list({ state });
+  }
+
+  private pending(id: number): Proposal {
+    this.expireStale();
+    const p = this.d.proposals.get(id);
+    if (!p) throw new GovernanceError('not_found', `proposal ${id} does not exist`);
+    if (p.state !== 'pending') throw new GovernanceError('conflict', `proposal ${id} is ${p.state}, not pending`);
+    return p;
+  }
+
+  private async execute(id: number): Promise<Proposal> {
+    const p = this.d.proposals.require(id);
+    const ok = await this.switchRelay(p.capability === 'disconnect' ? 'open' : 'close', p.asset.meter, p.asset.customer, 'system', id);
+    const now = this.now();
+    this.d.proposals.transition(id, ['approved'], ok.done ? 'executed' : 'failed', 'system', now, ok.detail);
+    return this.d.proposals.require(id);
+  }
+
+  /** Switches and audits with the read-back; a failure is recorded, never assumed away. */
+  private async switchRelay(to: 'open' | 'close', meter: number, customer: string | null, actor: string, proposalId: number | null): Promise<{ done: boolean; detail: string }> {
+    const base = { actor, proposalId, customer, meter };
+    try {
+      const r = to === 'open' ? await this.d.relays.open(meter) : await this.d.relays.close(meter);
+      const detail = r.before === r.after ? `already ${r.after} (read back)` : `${r.before} -> ${r.after} (read back)`;
+      this.d.audit.append({ ...base, ts: this.now(), action: to === 'open' ? 'relay-opened' : 'relay-closed', detail });
+      return { done: true, detail };
+    } catch (e) {
+      const detail = `relay ${to} failed: ${(e as Error).message}`;
+      this.d.audit.append({ ...base, ts: this.now(), action: 'relay-failed', detail });
+      return { done: false, detail };
+    }
+  }
+}

@@ -1,0 +1,86 @@
+import type { SmsSender } from '../notifications/sms-sender.js';
+import type { GovernanceGate } from './gate.js';
+
+/** A change in a prepaid customer's credit, from the billing side; amounts already formatted. */
+export interface CreditEvent {
+  readonly customer: string;
+  readonly balance: string;
+  /** The payment that caused it, for the receipt (onPositive only). */
+  readonly amount?: string;
+}
+
+/** The port billing implements: callbacks when credit runs low, reaches zero, or is positive again. */
+export interface CreditEvents {
+  onZero(cb: (e: CreditEvent) => void): void;
+  onPositive(cb: (e: CreditEvent) => void): void;
+  onLow(cb: (e: CreditEvent) => void): void;
+}
+
+export interface PrepaidCustomer {
+  readonly id: string;
+  readonly name: string;
+  readonly phone: string;
+  /** The meter whose relay supplies this customer. */
+  readonly meter: number;
+}
+
+export interface PrepaidLoopDeps {
+  readonly events: CreditEvents;
+  readonly gate: GovernanceGate;
+  readonly customer: (id: string) => PrepaidCustomer | undefined;
+  readonly sms: Pick<SmsSender, 'notify'>;
+  /** Where handling errors go (a relay that does not answer must not crash billing). */
+  readonly onError?: (e: unknown) => void;
+}
+
+/**
+ * Credit events -> governance proposals -> relay, with the customer told by SMS. Events are handled
+ * one at a time in arrival order, so a payment right after a zero balance cannot overtake it.
+ */
+export class PrepaidLoop {
+  private tail: Promise<void> = Promise.resolve();
+
+  constructor(private readonly d: PrepaidLoopDeps) {}
+
+  start(): void {
+    this.d.events.onLow((e) => this.enqueue(() => this.low(e)));
+    this.d.events.onZero((e) => this.enqueue(() => this.zero(e)));
+    this.d.events.onPositive((e) => this.enqueue(() => this.positive(e)));
+  }
+
+  /** Resolves when every event received so far is handled (tests, orderly shutdown). */
+  idle(): Promise<void> {
+    return this.tail;
+  }
+
+  private enqueue(work: () => Promise<void>): void {
+    this.tail = this.tail.then(work).catch((e: unknown) => this.d.onError?.(e));
+  }
+
+  private async low(e: CreditEvent): Promise<void> {
+    const c = this.require(e.customer);
+    this.d.sms.notify(c.phone, { kind: 'low-balance', name: c.name, balance: e.balance });
+  }
+
+  private async zero(e: CreditEvent): Promise<void> {
+    const c = this.require(e.customer);
+    const r = await this.d.gate.propose({ capability: 'disconnect', asset: { customer: c.id, meter: c.meter }, reason: `prepaid balance ${e.balance}`, proposedBy: { kind: 'system' } });
+    // Refused proposals are audited by the gate; the customer is warned only of a real prospect.
+    if (r.created) this.d.sms.notify(c.phone, { kind: 'disconnect-warning', name: c.name, balance: e.balance });
+  }
+
+  private async positive(e: CreditEvent): Promise<void> {
+    const c = this.require(e.customer);
+    if (e.amount) this.d.sms.notify(c.phone, { kind: 'receipt', name: c.name, amount: e.amount, balance: e.balance });
+    this.d.gate.withdraw(c.meter, 'disconnect', `prepaid balance ${e.balance} after payment`);
+    if (!this.d.gate.isDisconnected(c.meter)) return;
+    const r = await this.d.gate.propose({ capability: 'reconnect', asset: { customer: c.id, meter: c.meter }, reason: `prepaid balance ${e.balance} after payment`, proposedBy: { kind: 'system' } });
+    if (r.created && r.proposal.state === 'executed') this.d.sms.notify(c.phone, { kind: 'reconnect', name: c.name });
+  }
+
+  private require(id: string): PrepaidCustomer {
+    const c = this.d.customer(id);
+    if (!c) throw new Error(`credit event for unknown customer ${id}`);
+    return c;
+  }
+}
