@@ -1,0 +1,140 @@
+import type { StoreDb } from '../store/database.js';
+import { intervals } from '../store/history.js';
+import { LocalCalendar } from './calendar.js';
+import { ensureBillingSchema } from './billing-schema.js';
+import { chargeEntries } from './bill-posting.js';
+import { assignmentsOf, listCustomers, type Customer } from './customers.js';
+import { ACCOUNTS, type Ledger } from './ledger.js';
+import { minor, type Minor } from './money.js';
+import { rateIncrement, type BillLine, type IntervalEnergy, type Usage } from './rating.js';
+import type { Tariff } from './tariff.js';
+import { loadTariff } from './tariff-store.js';
+import { prep } from './sql-cache.js';
+
+const INTERVAL_MS = 900_000;
+/** Month states kept for intervals that arrive late (a meter catching up after an outage). */
+const KEEP_MONTHS = 2;
+
+export interface ChargeOptions {
+  readonly ledger: Ledger;
+  readonly timeZone: string;
+  /** Credit levels (minor units) at which a low-balance event is raised when crossed downwards. */
+  readonly lowBalanceThresholdsMinor?: readonly number[];
+}
+
+export interface BalanceEvent {
+  readonly customerId: string;
+  readonly kind: 'low-balance' | 'zero';
+  readonly thresholdMinor: number;
+  readonly creditMinor: Minor;
+  readonly protected: boolean;
+  readonly atMs: number;
+}
+
+export interface Charge {
+  readonly customerId: string;
+  readonly txId: number;
+  readonly amountMinor: Minor;
+  readonly lines: readonly BillLine[];
+}
+
+export interface ChargeResult {
+  readonly charges: readonly Charge[];
+  readonly events: readonly BalanceEvent[];
+}
+
+/** Prepaid credit = what the site owes the customer = minus the liability account's debit balance. */
+export function prepaidCredit(ledger: Ledger, customerId: string, atMs?: number): Minor {
+  return minor(-ledger.balance(ACCOUNTS.customer(customerId), atMs) || 0);
+}
+
+/**
+ * Charges every prepaid customer of the ledger's site for the intervals that arrived since the last
+ * run: one ledger transaction per customer per run, posted in the same SQLite transaction as the
+ * advanced watermarks and month-to-date state, so a crash charges either everything or nothing.
+ * Events report credit crossing a threshold or zero; acting on them is for governance.
+ */
+export function chargeNewIntervals(db: StoreDb, nowMs: number, opts: ChargeOptions): ChargeResult {
+  ensureBillingSchema(db);
+  const cal = LocalCalendar.for(opts.timeZone);
+  const tariffs = new Map<string, Tariff>();
+  const charges: Charge[] = [];
+  const events: BalanceEvent[] = [];
+  for (const c of listCustomers(db, { site: opts.ledger.site, mode: 'prepaid' })) {
+    let t = tariffs.get(c.tariffId);
+    if (!t) {
+      t = loadTariff(db, c.tariffId);
+      if (!t) throw new Error(`customer ${c.id}: unknown tariff ${c.tariffId}`);
+      tariffs.set(c.tariffId, t);
+    }
+    const tariff = t;
+    db.transaction(() => {
+      const charge = chargeCustomer(db, c, tariff, nowMs, cal, opts);
+      if (!charge) return;
+      charges.push(charge.charge);
+      events.push(...crossings(c, charge.before, charge.after, nowMs, opts.lowBalanceThresholdsMinor ?? []));
+    }).immediate();
+  }
+  return { charges, events };
+}
+
+function chargeCustomer(db: StoreDb, c: Customer, tariff: Tariff, nowMs: number, cal: LocalCalendar, opts: ChargeOptions) {
+  const ranges: string[] = [];
+  const fresh: IntervalEnergy[] = [];
+  const setMark = prep(db, 'INSERT INTO billing_watermarks (customer_id, meter_key, next_ms) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET next_ms = excluded.next_ms');
+  for (const a of assignmentsOf(db, c.id)) {
+    const mark = prep<[string, string], number>(db, 'SELECT next_ms FROM billing_watermarks WHERE customer_id = ? AND meter_key = ?').pluck().get(c.id, a.meterKey);
+    const from = Math.max(mark ?? a.fromMs, a.fromMs);
+    const to = Math.min(a.toMs ?? nowMs, nowMs);
+    if (from >= to) continue;
+    const rows = intervals(db, a.meterKey, from, to);
+    const last = rows[rows.length - 1];
+    if (!last) continue;
+    for (const r of rows) fresh.push({ startMs: r.startMs, kWh: r.energyImportKWh ?? 0 });
+    ranges.push(`${a.meterKey}@${from}-${last.startMs + INTERVAL_MS}`);
+    setMark.run(c.id, a.meterKey, last.startMs + INTERVAL_MS);
+  }
+  if (fresh.length === 0) return undefined;
+
+  const states = loadStates(db, c.id);
+  const lines: BillLine[] = [];
+  const byMonth = new Map<string, IntervalEnergy[]>();
+  for (const iv of fresh) {
+    const m = cal.month(iv.startMs);
+    const list = byMonth.get(m);
+    if (list) list.push(iv);
+    else byMonth.set(m, [iv]);
+  }
+  for (const [month, ivs] of [...byMonth.entries()].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    const inc = rateIncrement(states[month], ivs, tariff, opts.timeZone);
+    states[month] = inc.state;
+    lines.push(...inc.lines);
+  }
+  saveStates(db, c.id, states);
+  const amount = lines.reduce((s, l) => s + l.amountMinor, 0);
+  if (amount === 0) return undefined;
+  const account = ACCOUNTS.customer(c.id);
+  const before = prepaidCredit(opts.ledger, c.id);
+  const { tx } = opts.ledger.post({ key: `prepaid:${c.id}:${ranges.join(',')}`, kind: 'consumption', reference: ranges.join(','), atMs: nowMs, lines: chargeEntries(opts.ledger, account, lines) });
+  return { charge: { customerId: c.id, txId: tx.id, amountMinor: minor(amount), lines }, before, after: prepaidCredit(opts.ledger, c.id) };
+}
+
+function crossings(c: Customer, before: number, after: number, atMs: number, thresholds: readonly number[]): BalanceEvent[] {
+  const out: BalanceEvent[] = [];
+  for (const th of [...thresholds].sort((a, b) => b - a)) {
+    if (th > 0 && before > th && after <= th) out.push({ customerId: c.id, kind: 'low-balance', thresholdMinor: th, creditMinor: minor(after), protected: c.protected, atMs });
+  }
+  if (before > 0 && after <= 0) out.push({ customerId: c.id, kind: 'zero', thresholdMinor: 0, creditMinor: minor(after), protected: c.protected, atMs });
+  return out;
+}
+
+function loadStates(db: StoreDb, customerId: string): Record<string, Usage> {
+  const json = prep<[string], string>(db, 'SELECT usage_json FROM billing_prepaid_state WHERE customer_id = ?').pluck().get(customerId);
+  return json === undefined ? {} : (JSON.parse(json) as Record<string, Usage>);
+}
+
+function saveStates(db: StoreDb, customerId: string, states: Record<string, Usage>): void {
+  const keep: Record<string, Usage> = {};
+  for (const m of Object.keys(states).sort().slice(-KEEP_MONTHS)) keep[m] = states[m] as Usage;
+  prep(db, 'INSERT INTO billing_prepaid_state (customer_id, usage_json) VALUES (?, ?) ON CONFLICT DO UPDATE SET usage_json = excluded.usage_json').run(customerId, JSON.stringify(keep));
+}
