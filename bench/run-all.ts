@@ -1,4 +1,5 @@
 /** `npm run bench`: runs every benchmark and prints its figures (nothing is asserted). */
+import { run as billing } from './billing.js';
 import { run as busEfficiency } from './bus-efficiency.js';
 import { run as history } from './history.js';
 import { run as ingest } from './ingest.js';
@@ -8,6 +9,7 @@ const benches: Array<[string, () => Promise<Record<string, number | string>>]> =
   ['Bus efficiency: 90 DDSU666 + 1 DTSU666, one 9600 8N2 bus, wire time emulated', () => busEfficiency()],
   ['Ingest: channel values stored per second into SQLite', () => ingest()],
   ['History: a year of 15-minute intervals for one meter', () => history()],
+  ['Billing: rate and bill 10,000 customers for a month; one day of prepaid charging', () => billing()],
   ['Memory: 100 simulated meters, whole system (set BENCH_MEMORY_MINUTES, default 10)', () => memory()],
 ];
 
