@@ -8,6 +8,7 @@ import { registerFleetRoutes } from './api/fleet-routes.js';
 import { registerHistoryRoutes } from './api/history-routes.js';
 import { startAlarms, type Alarms } from './alarms/index.js';
 import { registerSimRoutes } from './api/sim-routes.js';
+import { createBillingRuntime, type BillingRuntime } from './billing-runtime/index.js';
 import { UserStore } from './auth/user-store.js';
 import { loadSiteConfigFile } from './config/load-site-config.js';
 import { siteConfigSchemaFor, type SiteConfig } from './config/site-config.js';
@@ -37,6 +38,8 @@ export interface SystemOptions {
   readonly logger?: Logger;
   /** The simulator's clock (tests freeze it so the simulated values hold still). */
   readonly simClock?: () => number;
+  /** The governance gate's clock (no-disconnect windows); tests put it inside or outside a window. */
+  readonly governanceClock?: () => number;
 }
 
 export interface RunningSystem {
@@ -51,6 +54,8 @@ export interface RunningSystem {
   readonly http: FastifyInstance;
   readonly commissioning: Commissioning;
   readonly alarms: Alarms;
+  /** Ledger, payments, prepaid charging, governance, relays and SMS. */
+  readonly billing: BillingRuntime;
   close(): Promise<void>;
 }
 
@@ -99,6 +104,7 @@ export async function startSystem(o: SystemOptions = {}): Promise<RunningSystem>
     const alarms = startAlarms({ db, site, config, onError: (what, err) => log.error({ err }, `alarms: ${what} failed`) });
     cleanups.push(() => alarms.stop());
     const simHandle = sim;
+    const billing = await createBillingRuntime({ db, config, site, recorder, sim, demo: o.configPath === undefined && o.config === undefined, log, governanceClock: o.governanceClock });
     const http = await createApiServer({
       site,
       users,
@@ -115,6 +121,7 @@ export async function startSystem(o: SystemOptions = {}): Promise<RunningSystem>
             inventory: () => commissioning.inventory.list({}),
           }),
         ...(simHandle ? [(routes: RouteRegistry) => registerSimRoutes(routes, simHandle)] : []),
+        billing.registerRoutes,
       ],
       streamSources: [...commissioning.streamSources, alarmStreamSource(alarms)],
     });
@@ -127,9 +134,12 @@ export async function startSystem(o: SystemOptions = {}): Promise<RunningSystem>
     const port = typeof address === 'object' && address ? address.port : config.http.port;
     recorder.start();
     site.start();
+    billing.start();
+    // Stopped first: no charging run or relay command while the buses and the database close.
+    cleanups.push(() => billing.close());
     const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
     log.info({ url, meters: site.meterList().length, buses: config.buses.length, db: config.storage.path }, 'mgos running');
-    return { url, adminPassword, config, site, recorder, db, sim, http, commissioning, alarms, close };
+    return { url, adminPassword, config, site, recorder, db, sim, http, commissioning, alarms, billing, close };
   } catch (e) {
     await close();
     throw e;

@@ -17,8 +17,8 @@ export interface ApiDeps {
   readonly version: string;
   /** Set when served over HTTPS (behind a TLS proxy): the session cookie gets the Secure flag. */
   readonly secureCookie?: boolean;
-  /** More routes (history, commissioning, ...) registered by their own modules. */
-  readonly extraRoutes?: ReadonlyArray<(routes: RouteRegistry) => void>;
+  /** More routes (history, commissioning, ...) registered by their own modules; `app` for hooks (raw callback bodies). */
+  readonly extraRoutes?: ReadonlyArray<(routes: RouteRegistry, app: FastifyInstance) => void>;
   /** More live event sources for /api/stream. */
   readonly streamSources?: readonly StreamSource[];
 }
@@ -46,7 +46,7 @@ export async function createApiServer(deps: ApiDeps): Promise<FastifyInstance> {
   const routes = new RouteRegistry(app, deps.users);
   registerAuthRoutes(routes, deps.users, deps.secureCookie ?? false);
   registerSiteRoutes(routes, deps.site, deps.version);
-  for (const register of deps.extraRoutes ?? []) register(routes);
+  for (const register of deps.extraRoutes ?? []) register(routes, app);
   registerStream(app, deps.site, deps.users, deps.streamSources);
   const openapi = buildOpenApi(routes.documented, deps.version);
   app.get('/api/openapi.json', () => openapi);

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CURRENCY_CODES } from '../billing/money.js';
 import { alarmConfigSchema } from '../alarms/alarm-config.js';
 import { commissioningConfigSchema } from '../commissioning/commissioning-config.js';
 import { WORD_ORDERS } from '../drivers/profile-schema.js';
@@ -101,6 +102,73 @@ export const simSchema = z
     backfillDays: z.number().min(0).max(31).default(0),
     /** Also serve the simulated bus on these serial devices (e.g. one end of a socat pty pair). */
     serialPaths: z.array(z.string()).default([]),
+    /** Put a simulated relay module (8 channels, NC wiring) per group of customer meters on the simulated bus. */
+    relays: z.boolean().optional(),
+  })
+  .strict();
+
+const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'HH:MM, 24 h');
+
+/** Prepaid charging and the ledger's currency (billing-runtime applies the defaults). */
+export const billingConfigSchema = z
+  .object({
+    currency: z.enum(CURRENCY_CODES).default('UGX'),
+    /** Credit levels (minor units) at which the customer is warned by SMS. */
+    lowBalanceThresholdsMinor: z.array(z.number().int().positive()).default([5000, 1000]),
+    /** How often new intervals are charged to prepaid accounts. */
+    chargeEveryMs: z.number().int().min(100).max(3_600_000).default(60_000),
+    /**
+     * Also count the energy of intervals that have not closed yet (from raw counter readings) against the
+     * available credit, so a prepaid customer reaches zero within a charging run instead of up to 15 min
+     * late. Nothing is posted for it: the ledger is charged only for closed intervals.
+     */
+    provisionalFromRawReadings: z.boolean().default(false),
+  })
+  .strict();
+
+/** When a disconnect may happen and who decides it. */
+export const governanceConfigSchema = z
+  .object({
+    disconnectAutonomy: z.enum(['supervised', 'autonomous', 'manual']).default('supervised'),
+    noDisconnectWindows: z.array(z.object({ from: hhmm, to: hhmm }).strict()).default([{ from: '18:00', to: '08:00' }]),
+    /** Local weekdays with no disconnects, 0 = Sunday. */
+    noDisconnectWeekdays: z.array(z.number().int().min(0).max(6)).default([0, 6]),
+    holidays: z.array(z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'YYYY-MM-DD')).default([]),
+  })
+  .strict();
+
+export const relayModuleConfigSchema = z
+  .object({
+    bus: name,
+    address: z.number().int().min(1).max(247),
+    model: z.enum(['waveshare-8ch-nc', 'waveshare-8ch-no', 'unbranded-4ch-no']),
+    channels: z.array(z.object({ channel: z.number().int().min(1).max(32), meter: z.number().int().min(1).max(247) }).strict()).min(1),
+  })
+  .strict();
+
+const feeConfigSchema = z
+  .object({
+    bearer: z.enum(['customer', 'operator']).default('operator'),
+    schedules: z
+      .array(
+        z.object({
+          effectiveFromMs: z.number().int().nonnegative(),
+          bands: z.array(z.object({ upToMinor: z.number().int().positive().nullable(), fixedMinor: z.number().int().nonnegative(), percentBp: z.number().int().min(0).max(10_000) }).strict()).min(1),
+        }).strict(),
+      )
+      .default([]),
+  })
+  .strict();
+
+/** Payment providers; cash is always on, mobile money only when configured. */
+export const paymentsConfigSchema = z
+  .object({
+    cash: z.object({ fees: feeConfigSchema.default({ bearer: 'operator', schedules: [] }) }).strict().optional(),
+    mtn: z.object({ baseUrl: z.string().url(), subscriptionKey: z.string().min(1), apiUserId: z.string().min(1), apiKey: z.string().min(1), targetEnvironment: z.string().min(1), callbackUrl: z.string().optional(), fees: feeConfigSchema.default({ bearer: 'operator', schedules: [] }) }).strict().optional(),
+    airtel: z.object({ baseUrl: z.string().url(), clientId: z.string().min(1), clientSecret: z.string().min(1), country: z.string().min(2), currency: z.string().length(3), callbackKey: z.string().optional(), fees: feeConfigSchema.default({ bearer: 'operator', schedules: [] }) }).strict().optional(),
+    pesapal: z.object({ baseUrl: z.string().url(), consumerKey: z.string().min(1), consumerSecret: z.string().min(1), ipnUrl: z.string().url(), callbackUrl: z.string().url(), countryCode: z.string().min(2), fees: feeConfigSchema.default({ bearer: 'operator', schedules: [] }) }).strict().optional(),
+    /** How often pending mobile-money payments are re-queried. */
+    sweepEveryMs: z.number().int().min(1000).default(60_000),
   })
   .strict();
 
@@ -132,6 +200,11 @@ export const siteConfigSchemaFor = (knownTypes?: readonly string[]) => z
     sim: simSchema.optional(),
     commissioning: commissioningConfigSchema.default(() => commissioningConfigSchema.parse({})),
     alarms: alarmConfigSchema.default(() => alarmConfigSchema.parse({})),
+    /** Billing, governance, relays and payments: optional, defaults applied where they are used. */
+    billing: billingConfigSchema.optional(),
+    governance: governanceConfigSchema.optional(),
+    relays: z.array(relayModuleConfigSchema).optional(),
+    payments: paymentsConfigSchema.optional(),
   })
   .strict()
   .superRefine((cfg, ctx) => {

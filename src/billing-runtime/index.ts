@@ -1,0 +1,245 @@
+import path from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { RouteRegistry } from '../api/route.js';
+import { assignmentsOf, getCustomer } from '../billing/customers.js';
+import { Ledger } from '../billing/ledger.js';
+import { billingConfigSchema, governanceConfigSchema, paymentsConfigSchema, type SiteConfig } from '../config/site-config.js';
+import { AuditLog } from '../governance/audit-log.js';
+import { GovernanceGate } from '../governance/gate.js';
+import { GovernanceSettings } from '../governance/governance-settings.js';
+import { PrepaidLoop, type PrepaidCustomer } from '../governance/prepaid-loop.js';
+import { ProposalStore } from '../governance/proposal-store.js';
+import { registerGovernanceRoutes } from '../governance/routes.js';
+import { disconnectPolicySchema, type AutonomyLevel } from '../governance/types.js';
+import { SmsOutbox } from '../notifications/sms-outbox.js';
+import { LogFileSmsProvider } from '../notifications/sms-provider.js';
+import { SmsSender } from '../notifications/sms-sender.js';
+import { AirtelAdapter } from '../payments/adapters/airtel.js';
+import { CashBook } from '../payments/adapters/cash.js';
+import { MtnAdapter } from '../payments/adapters/mtn.js';
+import { PesapalAdapter } from '../payments/adapters/pesapal.js';
+import { creditFor, NO_FEES } from '../payments/fees.js';
+import { IntentStore } from '../payments/intent-store.js';
+import { PaymentProcessor } from '../payments/processor.js';
+import type { PaymentProvider } from '../payments/provider.js';
+import { registerPaymentRoutes } from '../payments/routes.js';
+import { RelayBank } from '../relays/relay-bank.js';
+import { RelayDriver } from '../relays/relay-driver.js';
+import { RELAY_MODELS } from '../relays/relay-models.js';
+import type { Recorder } from '../recorder/recorder.js';
+import { addRelayModule, type SimulatedRelayModule } from '../sim/relay-module.js';
+import type { SimulatorHandle } from '../sim/simulator.js';
+import type { SiteRuntime } from '../site/site-runtime.js';
+import type { StoreDb } from '../store/database.js';
+import { CreditEventHub } from './credit-events.js';
+import { BillingLedgerPort, customerOfAccount } from './ledger-adapter.js';
+import { PrepaidRuntime } from './prepaid-runtime.js';
+import { registerBillingRoutes } from './routes.js';
+
+export { CreditEventHub } from './credit-events.js';
+export { BillingLedgerPort, customerOfAccount, paymentKey } from './ledger-adapter.js';
+export { PrepaidRuntime } from './prepaid-runtime.js';
+export { registerBillingRoutes } from './routes.js';
+
+export interface BillingRuntimeDeps {
+  readonly db: StoreDb;
+  readonly config: SiteConfig;
+  readonly site: SiteRuntime;
+  readonly recorder: Recorder;
+  readonly sim: SimulatorHandle | null;
+  /** The embedded demo: simulated relays are added even when sim.relays is not set. */
+  readonly demo: boolean;
+  readonly log: Logger;
+  /** The governance gate's clock (tests put it inside or outside a no-disconnect window). */
+  readonly governanceClock?: () => number;
+}
+
+export interface BillingRuntime {
+  readonly ledger: Ledger;
+  readonly processor: PaymentProcessor;
+  readonly gate: GovernanceGate;
+  readonly audit: AuditLog;
+  readonly relays: RelayBank;
+  readonly loop: PrepaidLoop;
+  readonly sms: SmsSender;
+  readonly prepaid: PrepaidRuntime;
+  readonly events: CreditEventHub;
+  /** Simulated relay modules put on the simulator's bus (empty without a simulator). */
+  readonly simRelays: readonly SimulatedRelayModule[];
+  readonly registerRoutes: (routes: RouteRegistry, app: FastifyInstance) => void;
+  /** One charging run now (flush, build intervals, charge, emit events); resolves when governance handled them. */
+  chargeNow(): Promise<void>;
+  start(): void;
+  close(): Promise<void>;
+}
+
+const AUTONOMY: Record<'manual' | 'supervised' | 'autonomous', AutonomyLevel> = { manual: 'L1', supervised: 'L2', autonomous: 'L3' };
+const SIM_RELAY_FIRST_ADDRESS = 200;
+
+/** Customer meters of the simulator, 8 per relay module (NC wiring: a dead module disconnects nobody). */
+function simulatedRelays(sim: SimulatorHandle, config: SiteConfig): { modules: SimulatedRelayModule[]; relays: NonNullable<SiteConfig['relays']> } {
+  const bus = config.buses[0]?.id;
+  const inSite = new Set(config.meters.filter((m) => m.role === 'customer').map((m) => m.id));
+  const ids = sim.model.customers.map((c) => c.id).filter((id) => inSite.has(id)).sort((a, b) => a - b);
+  const modules: SimulatedRelayModule[] = [];
+  const relays: NonNullable<SiteConfig['relays']> = [];
+  if (!bus) return { modules, relays };
+  for (let i = 0; i * 8 < ids.length; i++) {
+    const group = ids.slice(i * 8, i * 8 + 8);
+    const address = SIM_RELAY_FIRST_ADDRESS + i;
+    modules.push(addRelayModule(sim, { address, wiredTo: group, channels: 8, wiring: 'nc' }));
+    relays.push({ bus, address, model: 'waveshare-8ch-nc', channels: group.map((meter, ch) => ({ channel: ch + 1, meter })) });
+  }
+  return { modules, relays };
+}
+
+/**
+ * The commercial side wired together: the ledger, payments (cash always, mobile money when configured),
+ * prepaid charging with credit events, governance (gate, prepaid loop, audit) over the relays, and SMS
+ * to a log file in the data folder. Nothing runs until start().
+ */
+export async function createBillingRuntime(d: BillingRuntimeDeps): Promise<BillingRuntime> {
+  const { db, config, log } = d;
+  const billing = billingConfigSchema.parse(config.billing ?? {});
+  const governance = governanceConfigSchema.parse(config.governance ?? {});
+  const payments = paymentsConfigSchema.parse(config.payments ?? {});
+  const timeZone = config.site.timezone;
+
+  const existing = Ledger.open(db, config.site.id);
+  if (existing && existing.currency !== billing.currency) log.warn({ ledger: existing.currency, config: billing.currency }, 'billing.currency differs from the ledger; the ledger keeps its currency');
+  const ledger = existing ?? new Ledger(db, config.site.id, billing.currency);
+
+  // SMS: a log file next to the database until a gateway is configured.
+  const sms = new SmsSender(new SmsOutbox(db), new LogFileSmsProvider(path.join(path.dirname(path.resolve(config.storage.path)), 'sms.log')));
+
+  // Relays: configured modules, plus simulated ones on the simulator's bus.
+  const simRelays = d.sim && (config.sim?.relays === true || d.demo) ? simulatedRelays(d.sim, config) : { modules: [], relays: [] };
+  const relays = new RelayBank();
+  for (const r of [...(config.relays ?? []), ...simRelays.relays]) {
+    const bus = d.site.bus(r.bus);
+    if (!bus) throw new Error(`relays: no bus "${r.bus}" is defined`);
+    const driver = new RelayDriver(bus, r.address, RELAY_MODELS[r.model]);
+    for (const ch of r.channels) relays.wire(ch.meter, { driver, channel: ch.channel });
+  }
+
+  // Governance.
+  const audit = new AuditLog(db);
+  const settings = new GovernanceSettings(db);
+  const seeded = db.prepare<[string], number>("SELECT 1 FROM governance_autonomy WHERE site = ? AND capability = 'disconnect'").pluck().get(config.site.id);
+  // The file seeds the level; a later change through the API (audited) is kept over restarts.
+  if (seeded === undefined) settings.setAutonomy(config.site.id, 'disconnect', AUTONOMY[governance.disconnectAutonomy]);
+  const policy = disconnectPolicySchema.parse({ timeZone, noDisconnectWindows: governance.noDisconnectWindows, noDisconnectWeekdays: governance.noDisconnectWeekdays, holidays: governance.holidays });
+  const gate = new GovernanceGate({
+    site: config.site.id,
+    policy,
+    proposals: new ProposalStore(db),
+    settings,
+    audit,
+    relays,
+    isProtected: (id) => getCustomer(db, id)?.protected ?? false,
+    clock: d.governanceClock,
+  });
+
+  const events = new CreditEventHub();
+  const prepaid = new PrepaidRuntime({ db, ledger, timeZone, lowBalanceThresholdsMinor: billing.lowBalanceThresholdsMinor, provisionalFromRawReadings: billing.provisionalFromRawReadings, events });
+  const meterOf = (customerId: string): number | undefined => {
+    const current = assignmentsOf(db, customerId).filter((a) => a.toMs === null);
+    for (const a of current) {
+      const m = d.site.meter(a.meterKey);
+      if (m && relays.has(m.id)) return m.id;
+    }
+    const first = current[0];
+    return first ? d.site.meter(first.meterKey)?.id : undefined;
+  };
+  const loop = new PrepaidLoop({
+    events,
+    gate,
+    sms,
+    customer: (id): PrepaidCustomer | undefined => {
+      const c = getCustomer(db, id);
+      const meter = c ? meterOf(c.id) : undefined;
+      return c && meter !== undefined ? { id: c.id, name: c.name, phone: c.phone, meter } : undefined;
+    },
+    onError: (e) => log.error({ err: e }, 'prepaid loop: handling a credit event failed'),
+  });
+  loop.start();
+
+  // Payments.
+  const providers: Partial<Record<'mtn' | 'airtel' | 'pesapal', PaymentProvider>> = {};
+  if (payments.mtn) providers.mtn = new MtnAdapter(payments.mtn);
+  if (payments.airtel) providers.airtel = new AirtelAdapter(payments.airtel);
+  if (payments.pesapal) providers.pesapal = new PesapalAdapter(payments.pesapal);
+  const processor = new PaymentProcessor({ store: new IntentStore(db), providers, cash: new CashBook(db, payments.cash?.fees ?? NO_FEES), ledger: new BillingLedgerPort(db, ledger) });
+  processor.onCredited((intent) => {
+    try {
+      const c = customerOfAccount(db, intent.account);
+      if (!c) return;
+      const credit = creditFor(intent.creditedGrossMinor ?? intent.amountMinor, intent.creditedFeeMinor ?? intent.feeMinor, intent.bearer);
+      prepaid.afterPayment(c.id, credit, Date.now());
+    } catch (e) {
+      log.error({ err: e }, 'after a payment: the credit event failed');
+    }
+  });
+  await processor.recover();
+
+  let chargeTimer: NodeJS.Timeout | null = null;
+  let stopSweep: (() => void) | null = null;
+  let charging: Promise<void> | null = null;
+  const chargeNow = (): Promise<void> => {
+    charging ??= (async () => {
+      try {
+        d.recorder.flushAndBuild();
+        const r = prepaid.run(Date.now());
+        if (r.charged > 0 || r.events > 0) log.info(r, 'prepaid charging run');
+      } catch (e) {
+        log.error({ err: e }, 'prepaid charging failed; retried on the next run');
+      }
+      await loop.idle();
+    })().finally(() => {
+      charging = null;
+    });
+    return charging;
+  };
+
+  return {
+    ledger,
+    processor,
+    gate,
+    audit,
+    relays,
+    loop,
+    sms,
+    prepaid,
+    events,
+    simRelays: simRelays.modules,
+    registerRoutes: (routes, app) => {
+      registerPaymentRoutes(routes, { processor, app });
+      registerGovernanceRoutes(routes, {
+        gate,
+        audit,
+        customerOfMeter: (meter) => {
+          const key = d.site.meterList().find((m) => m.id === meter)?.key;
+          const a = key ? db.prepare<[string], string>('SELECT customer_id FROM billing_meter_assignments WHERE meter_key = ? AND to_ms IS NULL').pluck().get(key) : undefined;
+          return a ?? null;
+        },
+      });
+      registerBillingRoutes(routes, { db, ledger, timeZone, prepaid, meterExists: (key) => d.site.meter(key) !== undefined });
+    },
+    chargeNow,
+    start: () => {
+      sms.start();
+      if (Object.keys(providers).length > 0) stopSweep = processor.runEvery(payments.sweepEveryMs);
+      chargeTimer = setInterval(() => void chargeNow(), billing.chargeEveryMs);
+      chargeTimer.unref();
+    },
+    close: async () => {
+      if (chargeTimer) clearInterval(chargeTimer);
+      chargeTimer = null;
+      stopSweep?.();
+      await charging;
+      await loop.idle();
+      await sms.stop();
+    },
+  };
+}

@@ -1,0 +1,126 @@
+import { LocalCalendar } from '../billing/calendar.js';
+import { assignmentsOf, getCustomer, listCustomers, type Customer } from '../billing/customers.js';
+import type { Ledger } from '../billing/ledger.js';
+import { formatMinor, minor } from '../billing/money.js';
+import { chargeNewIntervals, prepaidCredit } from '../billing/prepaid-charging.js';
+import { rateIncrement, type IntervalEnergy, type Usage } from '../billing/rating.js';
+import { loadTariff } from '../billing/tariff-store.js';
+import type { StoreDb } from '../store/database.js';
+import { rawSeries } from '../store/history.js';
+import type { CreditEventHub } from './credit-events.js';
+
+const INTERVAL_MS = 900_000;
+
+export interface PrepaidRuntimeOptions {
+  readonly db: StoreDb;
+  readonly ledger: Ledger;
+  readonly timeZone: string;
+  readonly lowBalanceThresholdsMinor: readonly number[];
+  /** Count not-yet-closed intervals (raw counter readings) against the available credit; nothing is posted for them. */
+  readonly provisionalFromRawReadings: boolean;
+  readonly events: CreditEventHub;
+}
+
+/**
+ * Runs billing's chargeNewIntervals and turns balance events into governance credit events, once per
+ * crossing: a threshold (0 = zero) is announced once and re-armed only when the credit rises above it
+ * again (a payment). With provisionalFromRawReadings, the "available" credit is the ledger credit minus
+ * the estimated price of the energy since the last charged interval, so a customer reaches zero within
+ * one run instead of when the 15-minute interval closes; the ledger itself only ever holds closed intervals.
+ */
+export class PrepaidRuntime {
+  private readonly lastAvailable = new Map<string, number>();
+  private readonly announced = new Map<string, Set<number>>();
+
+  constructor(private readonly o: PrepaidRuntimeOptions) {}
+
+  /** One charging run; returns how many customers were charged and how many events were emitted. */
+  run(nowMs: number): { charged: number; events: number } {
+    const o = this.o;
+    let emitted = 0;
+    const r = chargeNewIntervals(o.db, nowMs, { ledger: o.ledger, timeZone: o.timeZone, lowBalanceThresholdsMinor: o.lowBalanceThresholdsMinor });
+    for (const e of r.events) {
+      const credit = this.available(e.customerId, nowMs);
+      if (this.announce(e.customerId, e.kind === 'zero' ? 0 : e.thresholdMinor, credit)) emitted++;
+    }
+    for (const c of listCustomers(o.db, { site: o.ledger.site, mode: 'prepaid' })) {
+      const avail = this.available(c.id, nowMs);
+      const prev = this.lastAvailable.get(c.id);
+      if (o.provisionalFromRawReadings && prev !== undefined) {
+        for (const th of this.levels()) {
+          if (prev > th && avail <= th && this.announce(c.id, th, avail)) emitted++;
+        }
+      }
+      this.rearm(c.id, avail);
+      this.lastAvailable.set(c.id, avail);
+    }
+    return { charged: r.charges.length, events: emitted };
+  }
+
+  /** After a credited payment: re-arm the thresholds and, when the credit is positive, tell governance (receipt, reconnect). */
+  afterPayment(customerId: string, amountMinor: number, nowMs: number): void {
+    const c = getCustomer(this.o.db, customerId);
+    if (!c || c.mode !== 'prepaid') return;
+    const avail = this.available(c.id, nowMs);
+    this.rearm(c.id, avail);
+    this.lastAvailable.set(c.id, avail);
+    if (avail > 0) this.o.events.emit('positive', { customer: c.id, balance: this.format(avail), amount: this.format(amountMinor) });
+  }
+
+  /** Credit the customer can still use now: the ledger credit, minus unbilled energy when provisional. */
+  available(customerId: string, nowMs: number): number {
+    const credit = prepaidCredit(this.o.ledger, customerId);
+    if (!this.o.provisionalFromRawReadings) return credit;
+    const c = getCustomer(this.o.db, customerId);
+    return c ? credit - this.unbilledMinor(c, nowMs) : credit;
+  }
+
+  format(amountMinor: number): string {
+    return formatMinor(minor(amountMinor), this.o.ledger.currency);
+  }
+
+  private levels(): number[] {
+    return [...new Set([...this.o.lowBalanceThresholdsMinor.filter((t) => t > 0), 0])].sort((a, b) => b - a);
+  }
+
+  private announce(customerId: string, threshold: number, creditMinor: number): boolean {
+    let set = this.announced.get(customerId);
+    if (!set) this.announced.set(customerId, (set = new Set()));
+    if (set.has(threshold)) return false;
+    set.add(threshold);
+    this.o.events.emit(threshold === 0 ? 'zero' : 'low', { customer: customerId, balance: this.format(creditMinor) });
+    return true;
+  }
+
+  private rearm(customerId: string, avail: number): void {
+    const set = this.announced.get(customerId);
+    if (!set) return;
+    for (const th of [...set]) if (avail > th) set.delete(th);
+  }
+
+  /** Price of the energy since each meter's charging watermark, from raw EnergyImport readings. */
+  private unbilledMinor(c: Customer, nowMs: number): number {
+    const db = this.o.db;
+    const tariff = loadTariff(db, c.tariffId);
+    if (!tariff) return 0;
+    const ivs: IntervalEnergy[] = [];
+    for (const a of assignmentsOf(db, c.id)) {
+      const mark = db.prepare<[string, string], number>('SELECT next_ms FROM billing_watermarks WHERE customer_id = ? AND meter_key = ?').pluck().get(c.id, a.meterKey);
+      const from = Math.max(mark ?? a.fromMs, a.fromMs);
+      const to = Math.min(a.toMs ?? nowMs, nowMs);
+      if (from >= to) continue;
+      const series = rawSeries(db, a.meterKey, 'EnergyImport', from - INTERVAL_MS, to);
+      const end = series[series.length - 1];
+      if (!end) continue;
+      let base = series.find((p) => p[0] >= from) ?? end;
+      for (const p of series) if (p[0] <= from) base = p;
+      const kWh = end[1] - base[1];
+      if (kWh > 0) ivs.push({ startMs: from, kWh });
+    }
+    if (ivs.length === 0) return 0;
+    const month = LocalCalendar.for(this.o.timeZone).month(ivs[0]?.startMs ?? nowMs);
+    const json = db.prepare<[string], string>('SELECT usage_json FROM billing_prepaid_state WHERE customer_id = ?').pluck().get(c.id);
+    const state = json === undefined ? undefined : (JSON.parse(json) as Record<string, Usage>)[month];
+    return rateIncrement(state, ivs, tariff, this.o.timeZone).amountMinor;
+  }
+}
