@@ -224,7 +224,7 @@ export async function createBillingRuntime(d: BillingRuntimeDeps): Promise<Billi
           return a ?? null;
         },
       });
-      registerBillingRoutes(routes, { db, ledger, timeZone, prepaid, meterExists: (key) => d.site.meter(key) !== undefined });
+      registerBillingRoutes(routes, { db, ledger, timeZone, prepaid, siteName: d.config.site.name, meterExists: (key) => d.site.meter(key) !== undefined });
     },
     chargeNow,
     start: () => {

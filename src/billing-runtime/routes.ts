@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { HttpError, type RouteRegistry } from '../api/route.js';
 import { assignMeter, assignmentsOf, createCustomer, getCustomer, listCustomers } from '../billing/customers.js';
 import { invoiceCsv } from '../billing/invoice-csv.js';
+import { invoicePdf, invoicePdfInput } from '../billing/invoice-pdf.js';
 import { ACCOUNTS, type Ledger } from '../billing/ledger.js';
 import { invoiceMonth, invoiceOf, openInvoices } from '../billing/postpaid.js';
 import { loadTariff, saveTariff } from '../billing/tariff-store.js';
@@ -17,6 +18,8 @@ export interface BillingRouteDeps {
   /** Meter keys of the site (e.g. meter2), to refuse an assignment to a meter that does not exist. */
   readonly meterExists: (key: string) => boolean;
   readonly now?: () => number;
+  /** Operator or site name printed on invoice PDFs (default: the ledger's site id). */
+  readonly siteName?: string;
 }
 
 const instant = z.union([z.coerce.number().int().nonnegative(), z.iso.datetime({ offset: true }).transform((s) => Date.parse(s))]);
@@ -161,15 +164,19 @@ export function registerBillingRoutes(routes: RouteRegistry, d: BillingRouteDeps
   routes.add({
     method: 'GET',
     url: '/api/invoices/:file',
-    summary: 'An invoice as CSV: /api/invoices/<id>.csv',
+    summary: 'An invoice as CSV or as a one-page A4 PDF: /api/invoices/<id>.csv, /api/invoices/<id>.pdf',
     role: 'viewer',
-    params: z.object({ file: z.string().regex(/^\d+\.csv$/, 'expected <invoice id>.csv') }).strict(),
+    params: z.object({ file: z.string().regex(/^\d+\.(csv|pdf)$/, 'expected <invoice id>.csv or <invoice id>.pdf') }).strict(),
     produces: 'text/csv',
     handler: ({ params, reply }) => {
       const id = Number(params.file.slice(0, -4));
       const row = d.db.prepare<[number], { customer_id: string; month: string }>('SELECT customer_id, month FROM billing_invoices WHERE id = ?').get(id);
       const inv = row ? invoiceOf(d.db, row.customer_id, row.month) : undefined;
       if (!inv) throw new HttpError(404, `no invoice ${id}`);
+      if (params.file.endsWith('.pdf')) {
+        const doc = invoicePdf(invoicePdfInput(d.db, d.ledger, inv, { siteName: d.siteName ?? d.ledger.site, timeZone: d.timeZone, nowMs: now() }));
+        return reply.header('content-type', 'application/pdf').header('content-disposition', `attachment; filename="invoice-${id}.pdf"`).send(doc);
+      }
       return reply.header('content-type', 'text/csv; charset=utf-8').header('content-disposition', `attachment; filename="invoice-${id}.csv"`).send(invoiceCsv(inv));
     },
   });
