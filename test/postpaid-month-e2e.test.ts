@@ -186,6 +186,16 @@ test('postpaid: a month of simulated data produces invoices whose totals match t
     }
     r = await call('GET', '/api/invoices/99999.pdf');
     assert.equal(r.status, 404);
+    // The dashboard sees this month's invoicing (posted now) and the cash payment.
+    r = await call('GET', '/api/billing/dashboard');
+    assert.equal(r.status, 200);
+    const [dash] = (r.json as { sites: { currency: string; revenueMinor: number; billedMinor: number; paymentsMinor: number; arrearsMinor: number; collectionRate: number | null }[] }).sites;
+    assert.ok(dash);
+    assert.equal(dash.currency, 'UGX');
+    assert.ok(dash.revenueMinor > 0 && dash.billedMinor >= dash.revenueMinor, `revenue ${dash.revenueMinor}, billed ${dash.billedMinor}`);
+    assert.equal(dash.paymentsMinor, paid);
+    assert.ok(dash.arrearsMinor > 0, 'unpaid invoices are arrears');
+    assert.ok(dash.collectionRate !== null && Math.abs(dash.collectionRate - paid / dash.billedMinor) < 1e-9);
   } finally {
     await sys.close();
   }

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { RouteRegistry } from '../api/route.js';
 import { assignmentsOf, getCustomer } from '../billing/customers.js';
 import { Ledger } from '../billing/ledger.js';
+import { registerBillingDashboardRoutes } from './dashboard-routes.js';
 import { billingConfigSchema, governanceConfigSchema, paymentsConfigSchema, type SiteConfig } from '../config/site-config.js';
 import { AuditLog } from '../governance/audit-log.js';
 import { GovernanceGate } from '../governance/gate.js';
@@ -225,6 +226,7 @@ export async function createBillingRuntime(d: BillingRuntimeDeps): Promise<Billi
         },
       });
       registerBillingRoutes(routes, { db, ledger, timeZone, prepaid, siteName: d.config.site.name, meterExists: (key) => d.site.meter(key) !== undefined });
+      registerBillingDashboardRoutes(routes, { db, ledger, timeZone });
     },
     chargeNow,
     start: () => {

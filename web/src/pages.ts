@@ -3,6 +3,8 @@ import type { Route } from './router.js';
 import { addMeterView } from './views/add-meter.js';
 import { alarmView } from './views/alarm.js';
 import { alarmsView } from './views/alarms.js';
+import { billingView } from './views/billing.js';
+import { customerView } from './views/customer.js';
 import { discoverView } from './views/discover.js';
 import { fleetView } from './views/fleet.js';
 import { inventoryRecordView } from './views/inventory-record.js';
@@ -11,6 +13,8 @@ import { meterView } from './views/meter.js';
 import { metersView } from './views/meters.js';
 import { needsRole } from './views/notice.js';
 import { overviewView } from './views/overview.js';
+import { proposalsView } from './views/proposals.js';
+import { tariffsView } from './views/tariffs.js';
 import type { Ctx, View } from './views/view.js';
 
 export interface Mounted {
@@ -45,5 +49,13 @@ export function pageFor(route: Route, ctx: Ctx): Mounted {
       return { view: alarmView(ctx, route.id), title: `Alarm ${route.id}` };
     case 'fleet':
       return { view: fleetView(ctx), title: 'Fleet' };
+    case 'billing':
+      return { view: billingView(ctx), title: 'Billing' };
+    case 'customer':
+      return { view: customerView(ctx, route.id), title: route.id };
+    case 'proposals':
+      return { view: proposalsView(ctx), title: 'Disconnects' };
+    case 'tariffs':
+      return { view: tariffsView(ctx), title: 'Tariffs' };
   }
 }

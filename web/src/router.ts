@@ -10,7 +10,11 @@ export type Route =
   | { page: 'inventory-record'; serial: string }
   | { page: 'alarms'; state?: string }
   | { page: 'alarm'; id: string }
-  | { page: 'fleet' };
+  | { page: 'fleet' }
+  | { page: 'billing' }
+  | { page: 'customer'; id: string }
+  | { page: 'proposals' }
+  | { page: 'tariffs' };
 
 export type Page = Route['page'];
 
@@ -26,6 +30,10 @@ export const SECTION: Record<Page, Page> = {
   alarms: 'alarms',
   alarm: 'alarms',
   fleet: 'fleet',
+  billing: 'billing',
+  customer: 'billing',
+  proposals: 'billing',
+  tariffs: 'billing',
 };
 
 export function parseHash(hash: string): Route {
@@ -49,6 +57,11 @@ export function parseHash(hash: string): Route {
       return second ? { page: 'alarm', id: second } : { page: 'alarms', ...opt('state', params) };
     case 'fleet':
       return { page: 'fleet' };
+    case 'billing':
+      if (second === 'proposals') return { page: 'proposals' };
+      if (second === 'tariffs') return { page: 'tariffs' };
+      if (second === 'customers' && parts[2]) return { page: 'customer', id: parts[2] };
+      return { page: 'billing' };
     default:
       return { page: 'overview' };
   }
@@ -98,6 +111,14 @@ export function href(route: Route): string {
       return `#/alarms/${enc(route.id)}`;
     case 'fleet':
       return '#/fleet';
+    case 'billing':
+      return '#/billing';
+    case 'customer':
+      return `#/billing/customers/${enc(route.id)}`;
+    case 'proposals':
+      return '#/billing/proposals';
+    case 'tariffs':
+      return '#/billing/tariffs';
   }
 }
 

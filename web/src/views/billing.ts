@@ -1,0 +1,81 @@
+import { billingApi, money, standing, type Customer, type CustomerView, type SiteDashboard } from '../billing-api.js';
+import { h } from '../dom.js';
+import { percent } from '../format.js';
+import { href } from '../router.js';
+import { billingTabs } from './billing-tabs.js';
+import { select } from './form.js';
+import { errorBox, loading } from './notice.js';
+import { fillRows, listTable, type TableOptions } from './table.js';
+import type { Ctx, View } from './view.js';
+
+interface Row { c: Customer; v: CustomerView | null; disconnected: boolean }
+
+/** Billing home: this month's figures and the customers, searchable and filterable by mode. */
+export function billingView(_ctx: Ctx): View {
+  const dash = h('section', { class: 'tiles', 'aria-label': 'This month', 'data-testid': 'billing-dashboard' }, loading());
+  const search = h('input', { id: 'customer-search', type: 'search', placeholder: 'Name, id or phone', 'data-testid': 'customer-search', autocomplete: 'off' });
+  const mode = select({ id: 'customer-mode', 'data-testid': 'customer-mode' }, [['', 'All'], ['prepaid', 'Prepaid'], ['postpaid', 'Postpaid']]);
+  const list = h('div', {}, loading());
+  const el = h('div', { class: 'page', 'data-testid': 'billing' },
+    h('div', { class: 'page-head' }, h('h1', {}, 'Billing'), billingTabs('billing')),
+    dash,
+    h('h2', {}, 'Customers'),
+    h('div', { class: 'filters' },
+      h('div', { class: 'field' }, h('label', { for: 'customer-search' }, 'Search'), search),
+      h('div', { class: 'field' }, h('label', { for: 'customer-mode' }, 'Mode'), mode),
+    ),
+    list,
+  );
+  let rows: Row[] = [];
+  let destroyed = false;
+  const opts: TableOptions<Row> = {
+    caption: 'Customers',
+    testId: 'customers',
+    columns: [
+      { label: 'Customer', cell: (r) => [h('a', { href: href({ page: 'customer', id: r.c.id }) }, r.c.name), ' ', h('small', {}, r.c.id)] },
+      { label: 'Mode', cell: (r) => (r.c.mode === 'prepaid' ? 'Prepaid' : 'Postpaid') },
+      { label: 'Balance', num: true, cell: (r) => (r.v ? h('span', { 'data-testid': 'customer-balance' }, money(standing(r.v), r.v.currency)) : '—') },
+      { label: 'Supply', cell: (r) => (r.disconnected ? h('span', { class: 'badge badge-error', 'data-testid': 'disconnected' }, 'Disconnected') : h('span', { class: 'badge badge-good' }, 'On')) },
+    ],
+    rowAttrs: (r) => ({ 'data-testid': 'customer-row', 'data-id': r.c.id }),
+    rowHref: (r) => href({ page: 'customer', id: r.c.id }),
+  };
+  const table = listTable(opts, []);
+
+  function show(): void {
+    const s = search.value.trim().toLowerCase();
+    const shown = rows.filter((r) => (!mode.value || r.c.mode === mode.value) && (!s || `${r.c.name} ${r.c.id} ${r.c.phone}`.toLowerCase().includes(s)));
+    fillRows(opts, table.body, shown);
+    list.replaceChildren(rows.length === 0 ? h('p', { class: 'hint' }, 'No customers yet.') : shown.length === 0 ? h('p', { class: 'hint' }, 'No customer matches.') : table.el);
+  }
+  search.addEventListener('input', show);
+  mode.addEventListener('change', show);
+
+  Promise.all([billingApi.customers(), billingApi.proposals('executed')])
+    .then(async ([cs, ps]) => {
+      // The latest executed proposal per customer tells whether their supply is cut.
+      const last = new Map<string, string>();
+      for (const p of [...ps.proposals].sort((a, b) => (a.decidedAt ?? a.createdAt) - (b.decidedAt ?? b.createdAt))) last.set(p.asset.customer, p.capability);
+      const views = await Promise.all(cs.customers.map((c) => billingApi.customer(c.id).catch(() => null)));
+      rows = cs.customers.map((c, i) => ({ c, v: views[i] ?? null, disconnected: last.get(c.id) === 'disconnect' }));
+      if (!destroyed) show();
+    })
+    .catch((err: unknown) => !destroyed && list.replaceChildren(errorBox(err)));
+
+  billingApi
+    .dashboard()
+    .then((d) => !destroyed && dash.replaceChildren(...d.sites.flatMap(tiles)))
+    .catch(() => !destroyed && dash.replaceChildren(h('p', { class: 'hint' }, 'The billing dashboard is not available on this controller yet.')));
+
+  return { el, destroy: () => void (destroyed = true) };
+}
+
+function tiles(s: SiteDashboard): HTMLElement[] {
+  const tile = (label: string, value: string, testId: string, hint: string): HTMLElement =>
+    h('div', { class: 'tile' }, h('div', { class: 'tile-label' }, label), h('div', { class: 'tile-value', 'data-testid': testId }, value), h('small', { class: 'hint' }, hint));
+  return [
+    tile(`Revenue ${s.month}`, money(s.revenueMinor, s.currency), 'dash-revenue', `energy ${money(s.revenueEnergyMinor, s.currency)}, fixed ${money(s.revenueFixedMinor, s.currency)}`),
+    tile('Arrears', money(s.arrearsMinor, s.currency), 'dash-arrears', `${s.customersInArrears} customer${s.customersInArrears === 1 ? '' : 's'}`),
+    tile('Collection rate', percent(s.collectionRate), 'dash-collection', `${money(s.paymentsMinor, s.currency)} of ${money(s.billedMinor, s.currency)} billed`),
+  ];
+}
