@@ -123,6 +123,12 @@ test('prepaid loop: credit runs out, disconnect approved, relay opens, payment r
     assert.equal(r.status, 200, r.text);
     assert.equal((r.json.rows as Array<{ kind: string }>).filter((x) => x.kind === 'payment').length, 2);
 
+    // Before paying, the customer is shown the amount, the fee and the energy it buys at their tariff.
+    const quote = await call('POST', '/api/payments/quote', { provider: 'cash', amountMinor: 500_000, currency: 'UGX', account: 'c2' });
+    assert.equal(quote.status, 200, JSON.stringify(quote.json));
+    assert.equal(quote.json.feeMinor, 0);
+    assert.equal(quote.json.creditMinor, 500_000);
+    assert.equal(quote.json.energyKwh, 5, 'UGX 500,000 at UGX 100,000/kWh buys 5 kWh');
     // Billing routes answer: tariffs list, unknown invoice CSV is a 404.
     r = await call('GET', '/api/tariffs');
     assert.equal((r.json.tariffs as Array<{ id: string }>)[0]?.id, TARIFF.id);

@@ -215,7 +215,14 @@ export async function createBillingRuntime(d: BillingRuntimeDeps): Promise<Billi
     events,
     simRelays: simRelays.modules,
     registerRoutes: (routes, app) => {
-      registerPaymentRoutes(routes, { processor, app });
+      registerPaymentRoutes(routes, {
+        processor,
+        app,
+        energyFor: (creditMinor, account) => {
+          const c = account ? customerOfAccount(db, account) : undefined;
+          return c ? prepaid.energyFor(c.id, creditMinor, Date.now()) : null;
+        },
+      });
       registerGovernanceRoutes(routes, {
         gate,
         audit,

@@ -98,6 +98,31 @@ export class PrepaidRuntime {
     for (const th of [...set]) if (avail > th) set.delete(th);
   }
 
+  /**
+   * The kWh a credit buys for a customer now: the most energy whose price at the tariff in force,
+   * from the customer's block position this month, VAT included, fits the credit.
+   */
+  energyFor(customerId: string, creditMinor: number, nowMs: number): number | null {
+    const c = getCustomer(this.o.db, customerId);
+    const tariff = c ? loadTariff(this.o.db, c.tariffId) : undefined;
+    if (!c || !tariff) return null;
+    if (creditMinor <= 0) return 0;
+    const month = LocalCalendar.for(this.o.timeZone).month(nowMs);
+    const json = this.o.db.prepare<[string], string>('SELECT usage_json FROM billing_prepaid_state WHERE customer_id = ?').pluck().get(c.id);
+    const state = json === undefined ? undefined : (JSON.parse(json) as Record<string, Usage>)[month];
+    const price = (kWh: number): number => rateIncrement(state, [{ startMs: nowMs, kWh }], tariff, this.o.timeZone).amountMinor;
+    let hi = 1;
+    while (price(hi) <= creditMinor && hi < 1e7) hi *= 2;
+    let lo = 0;
+    // Bisection to 1 Wh: prices are monotonic in energy.
+    while (hi - lo > 0.001) {
+      const mid = (lo + hi) / 2;
+      if (price(mid) <= creditMinor) lo = mid;
+      else hi = mid;
+    }
+    return Math.floor(lo * 1000) / 1000;
+  }
+
   /** Price of the energy since each meter's charging watermark, from raw EnergyImport readings. */
   private unbilledMinor(c: Customer, nowMs: number): number {
     const db = this.o.db;

@@ -85,4 +85,5 @@ export class ProviderRejected extends Error {
 }
 
 /** Energy the caller computes from the tariff; payments only carries the hook. */
-export type EnergyFor = (creditMinor: number) => number;
+/** The energy a credit buys for an account at its tariff now; null when the account or tariff is unknown. */
+export type EnergyFor = (creditMinor: number, account?: string) => number | null;

@@ -54,10 +54,10 @@ export function registerPaymentRoutes(routes: RouteRegistry, deps: PaymentRouteD
     url: '/api/payments/quote',
     summary: 'What a payment costs: amount, fee, who bears it, the credit and the energy it buys',
     role: 'viewer',
-    body: z.object({ provider: z.enum(['mtn', 'airtel', 'pesapal', 'cash']), amountMinor: Amount, currency: Currency }),
+    body: z.object({ provider: z.enum(['mtn', 'airtel', 'pesapal', 'cash']), amountMinor: Amount, currency: Currency, account: z.string().min(1).optional() }),
     handler: ({ body }) => {
       const q = processor.quote(body.provider, body.amountMinor, body.currency);
-      return { ...q, currency: body.currency, energyKwh: deps.energyFor ? deps.energyFor(q.creditMinor) : null };
+      return { ...q, currency: body.currency, energyKwh: deps.energyFor ? deps.energyFor(q.creditMinor, body.account) : null };
     },
   });
 

@@ -101,7 +101,7 @@ export function customerView(ctx: Ctx, id: string): View {
       submit.disabled = true;
       if (!quoted || quoted.minor !== minor) {
         billingApi
-          .quote(minor, v.currency)
+          .quote(minor, v.currency, id)
           .then((q) => {
             quoted = { minor, receipt: rc, q };
             quoteBox.replaceChildren(h('dl', { class: 'figures' },
