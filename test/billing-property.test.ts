@@ -11,21 +11,13 @@ import { saveTariff } from '../src/billing/tariff-store.js';
 import { assignMeter, consumptionOf, createCustomer } from '../src/billing/customers.js';
 import { chargeNewIntervals } from '../src/billing/prepaid-charging.js';
 import { rate } from '../src/billing/rating.js';
+import { mulberry32 } from '../src/sim/prng.js';
 
 const TZ = 'Africa/Kampala';
 const Q = 900_000;
 
-/** mulberry32: a tiny seeded generator so a failing sequence can be replayed from its seed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded generator, so a failing sequence can be replayed from its seed. */
+const rng = mulberry32;
 const row = (startMs: number, kWh: number): IntervalRow => ({ startMs, energyImportKWh: kWh, energyExportKWh: 0, powerAvgW: 1, powerMinW: 1, powerMaxW: 1, voltageMinV: 230, voltageMaxV: 230, samples: 90 });
 function meterId(db: StoreDb, key: string): number {
   const w = new ReadingWriter(db);

@@ -4,6 +4,7 @@ import { formatMinor, minor, parseMajor, divHalfEven } from '../src/billing/mone
 import { formatPrice } from '../src/billing/price.js';
 import { parseTariff, type Tariff } from '../src/billing/tariff.js';
 import { rate, rateIncrement, type IntervalEnergy, type Usage } from '../src/billing/rating.js';
+import { mulberry32 } from '../src/sim/prng.js';
 
 const TZ = 'Africa/Kampala'; // UTC+3, no DST
 const local = (s: string): number => Date.parse(`${s}+03:00`);
@@ -121,17 +122,8 @@ test('tariff schema refuses bad blocks and unordered versions', () => {
   assert.throws(() => parseTariff({ id: 'x', name: 'x', currency: 'UGX', versions: [{ version: 1, effectiveFrom: '2026-01-01', energy: { kind: 'flat', priceE4: 1.5 } }] }));
 });
 
-/** mulberry32: a tiny seeded generator so a failing case can be replayed from its seed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded generator, so a failing sequence can be replayed from its seed. */
+const rng = mulberry32;
 
 test('property: increments summed over each month equal rating each month at once (200 seeds)', () => {
   const t = parseTariff({
