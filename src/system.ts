@@ -104,7 +104,18 @@ export async function startSystem(o: SystemOptions = {}): Promise<RunningSystem>
     const alarms = startAlarms({ db, site, config, onError: (what, err) => log.error({ err }, `alarms: ${what} failed`) });
     cleanups.push(() => alarms.stop());
     const simHandle = sim;
-    const billing = await createBillingRuntime({ db, config, site, recorder, sim, demo: o.configPath === undefined && o.config === undefined, log, governanceClock: o.governanceClock });
+    const billing = await createBillingRuntime({
+      db,
+      config,
+      site,
+      recorder,
+      sim,
+      demo: o.configPath === undefined && o.config === undefined,
+      log,
+      governanceClock: o.governanceClock,
+      // A relay that does not do what it was told is a field job: raise it like any other alarm.
+      onRelayFault: (f) => alarms.store.raise({ rule: 'relay_fault', subject: `${f.module}/ch${f.channel}`, severity: 'major', condition: f.kind, message: f.message }),
+    });
     const http = await createApiServer({
       site,
       users,

@@ -21,6 +21,8 @@ const PASSWORD = 'correct horse battery';
 const WEDNESDAY_MORNING = Date.UTC(2026, 10, 25, 7, 0, 0);
 /** The same Wednesday, 21:00 in Kampala: inside the default night window (18:00-08:00). */
 const WEDNESDAY_NIGHT = Date.UTC(2026, 10, 25, 18, 0, 0);
+/** The next morning, Thursday 09:00 in Kampala: the window is open again. */
+const THURSDAY_MORNING = Date.UTC(2026, 10, 26, 6, 0, 0);
 
 /** UGX 100,000/kWh: at 3 kW that is about UGX 83 per second, so UGX 300 of credit lasts a few seconds. */
 const TARIFF = { id: 'test-expensive', name: 'Test tariff (expensive)', currency: 'UGX', versions: [{ version: 1, effectiveFrom: '2026-01-01', energy: { kind: 'flat', priceE4: 100_000 * 10_000 } }] };
@@ -118,6 +120,22 @@ test('prepaid loop: credit runs out, disconnect approved, relay opens, payment r
       steps.splice(0, i + 1);
     }
 
+    // Accounts are normalised at the edge: `c2` and `customer:c2` list the same payments; unknown accounts are refused.
+    for (const account of ['c2', 'customer:c2']) {
+      r = await call('GET', `/api/payments?account=${encodeURIComponent(account)}`);
+      assert.equal(r.status, 200, r.text);
+      assert.equal(r.json.account, 'customer:c2');
+      const listed = r.json.payments as Array<{ account: string; providerRef: string }>;
+      assert.deepEqual(listed.map((p) => p.providerRef).sort(), ['RCPT-0001', 'RCPT-0002'], account);
+      assert.ok(listed.every((p) => p.account === 'customer:c2'));
+    }
+    r = await call('GET', '/api/payments?account=c99');
+    assert.equal(r.status, 404, r.text);
+    assert.match(r.text, /c99/);
+    r = await call('POST', '/api/payments/cash', { account: 'customer:nobody', amountMinor: 100, currency: 'UGX', receipt: 'RCPT-0999' });
+    assert.equal(r.status, 404, r.text);
+    assert.match(r.text, /customer:nobody/);
+
     // Statement: two cash payments on the customer's account.
     r = await call('GET', '/api/customers/c2/statement');
     assert.equal(r.status, 200, r.text);
@@ -145,8 +163,9 @@ test('prepaid loop: credit runs out, disconnect approved, relay opens, payment r
   }
 });
 
-test('prepaid loop: at night (default no-disconnect window) credit runs out but no disconnect is proposed', async () => {
-  const { sys, call, power } = await setUp({}, () => WEDNESDAY_NIGHT);
+test('prepaid loop: at night (default no-disconnect window) credit runs out but no disconnect is proposed; 09:00 the re-check proposes it', async () => {
+  let governanceNow = WEDNESDAY_NIGHT;
+  const { sys, call, power } = await setUp({}, () => governanceNow);
   try {
     const r = await call('POST', '/api/payments/cash', { account: 'c2', amountMinor: 100, currency: 'UGX', receipt: 'RCPT-0101' });
     assert.equal(r.status, 200, JSON.stringify(r.json));
@@ -158,6 +177,13 @@ test('prepaid loop: at night (default no-disconnect window) credit runs out but 
     assert.equal((await pendingDisconnects(call)).length, 0);
     assert.equal(sys.sim?.model.isLoadConnected(2), true);
     assert.ok(((await power()) ?? 0) > 2500);
+
+    // The next weekday at 09:00 the customer is still at zero and connected: the re-check proposes the disconnect.
+    assert.equal(await sys.billing.loop.recheck(), 0, 'still night: nothing');
+    governanceNow = THURSDAY_MORNING;
+    assert.equal(await sys.billing.loop.recheck(), 1);
+    assert.equal((await pendingDisconnects(call)).length, 1);
+    assert.equal(sys.sim?.model.isLoadConnected(2), true, 'supervised: it waits for an operator');
   } finally {
     await sys.close();
   }

@@ -26,7 +26,8 @@ import { PaymentProcessor } from '../payments/processor.js';
 import type { PaymentProvider } from '../payments/provider.js';
 import { registerPaymentRoutes } from '../payments/routes.js';
 import { RelayBank } from '../relays/relay-bank.js';
-import { RelayDriver } from '../relays/relay-driver.js';
+import { RelayDriver, type RelayFault } from '../relays/relay-driver.js';
+import { RelayWriteGuard, type RelayGuardOptions } from '../relays/relay-guard.js';
 import { RELAY_MODELS } from '../relays/relay-models.js';
 import type { Recorder } from '../recorder/recorder.js';
 import { addRelayModule, type SimulatedRelayModule } from '../sim/relay-module.js';
@@ -34,12 +35,12 @@ import type { SimulatorHandle } from '../sim/simulator.js';
 import type { SiteRuntime } from '../site/site-runtime.js';
 import type { StoreDb } from '../store/database.js';
 import { CreditEventHub } from './credit-events.js';
-import { BillingLedgerPort, customerOfAccount } from './ledger-adapter.js';
+import { BillingLedgerPort, customerOfAccount, resolvePaymentAccount } from './ledger-adapter.js';
 import { PrepaidRuntime } from './prepaid-runtime.js';
 import { registerBillingRoutes } from './routes.js';
 
 export { CreditEventHub } from './credit-events.js';
-export { BillingLedgerPort, customerOfAccount, paymentKey } from './ledger-adapter.js';
+export { BillingLedgerPort, customerOfAccount, paymentKey, resolvePaymentAccount } from './ledger-adapter.js';
 export { PrepaidRuntime } from './prepaid-runtime.js';
 export { registerBillingRoutes } from './routes.js';
 
@@ -54,6 +55,15 @@ export interface BillingRuntimeDeps {
   readonly log: Logger;
   /** The governance gate's clock (tests put it inside or outside a no-disconnect window). */
   readonly governanceClock?: () => number;
+  /** Relay wear protection (devices.md 3): minimum dwell and daily write budget per channel; defaults 15 min and 20. */
+  readonly relaySafety?: Omit<RelayGuardOptions, 'timeZone'>;
+  /**
+   * A relay read-back mismatch, Modbus exception or guard refusal (e.g. to raise an alarm). Always logged;
+   * startSystem does not pass one yet, so alarms for relays are not raised there.
+   */
+  readonly onRelayFault?: (f: RelayFault) => void;
+  /** How often a disconnect refused by a no-disconnect window is re-checked (default 5 min). */
+  readonly recheckEveryMs?: number;
 }
 
 export interface BillingRuntime {
@@ -117,10 +127,15 @@ export async function createBillingRuntime(d: BillingRuntimeDeps): Promise<Billi
   // Relays: configured modules, plus simulated ones on the simulator's bus.
   const simRelays = d.sim && (config.sim?.relays === true || d.demo) ? simulatedRelays(d.sim, config) : { modules: [], relays: [] };
   const relays = new RelayBank();
+  const relayGuard = new RelayWriteGuard(db, { ...d.relaySafety, timeZone });
+  const onFault = (f: RelayFault): void => {
+    log.error({ relay: f.module, channel: f.channel, kind: f.kind, exceptionCode: f.exceptionCode }, f.message);
+    d.onRelayFault?.(f);
+  };
   for (const r of [...(config.relays ?? []), ...simRelays.relays]) {
     const bus = d.site.bus(r.bus);
     if (!bus) throw new Error(`relays: no bus "${r.bus}" is defined`);
-    const driver = new RelayDriver(bus, r.address, RELAY_MODELS[r.model]);
+    const driver = new RelayDriver(bus, r.address, RELAY_MODELS[r.model], { guard: relayGuard, onFault, name: `${r.bus}/${r.address}` });
     for (const ch of r.channels) relays.wire(ch.meter, { driver, channel: ch.channel });
   }
 
@@ -163,6 +178,7 @@ export async function createBillingRuntime(d: BillingRuntimeDeps): Promise<Billi
       return c && meter !== undefined ? { id: c.id, name: c.name, phone: c.phone, meter } : undefined;
     },
     onError: (e) => log.error({ err: e }, 'prepaid loop: handling a credit event failed'),
+    stillAtZero: (id) => prepaid.available(id, Date.now()) <= 0,
   });
   loop.start();
 
@@ -186,6 +202,7 @@ export async function createBillingRuntime(d: BillingRuntimeDeps): Promise<Billi
 
   let chargeTimer: NodeJS.Timeout | null = null;
   let stopSweep: (() => void) | null = null;
+  let recheckTimer: NodeJS.Timeout | null = null;
   let charging: Promise<void> | null = null;
   const chargeNow = (): Promise<void> => {
     charging ??= (async () => {
@@ -218,6 +235,7 @@ export async function createBillingRuntime(d: BillingRuntimeDeps): Promise<Billi
       registerPaymentRoutes(routes, {
         processor,
         app,
+        resolveAccount: (account) => resolvePaymentAccount(db, config.site.id, account),
         energyFor: (creditMinor, account) => {
           const c = account ? customerOfAccount(db, account) : undefined;
           return c ? prepaid.energyFor(c.id, creditMinor, Date.now()) : null;
@@ -241,10 +259,14 @@ export async function createBillingRuntime(d: BillingRuntimeDeps): Promise<Billi
       if (Object.keys(providers).length > 0) stopSweep = processor.runEvery(payments.sweepEveryMs);
       chargeTimer = setInterval(() => void chargeNow(), billing.chargeEveryMs);
       chargeTimer.unref();
+      recheckTimer = setInterval(() => void loop.recheck(), d.recheckEveryMs ?? 5 * 60_000);
+      recheckTimer.unref();
     },
     close: async () => {
       if (chargeTimer) clearInterval(chargeTimer);
       chargeTimer = null;
+      if (recheckTimer) clearInterval(recheckTimer);
+      recheckTimer = null;
       stopSweep?.();
       await charging;
       await loop.idle();

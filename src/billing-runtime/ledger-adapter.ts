@@ -19,6 +19,16 @@ export function customerOfAccount(db: StoreDb, account: string): Customer | unde
 }
 
 /**
+ * The payments routes' account normaliser: `c2` and `customer:c2` are one account, stored as the
+ * ledger account `customer:<id>`; an account of no customer of this site is undefined (refused).
+ */
+export function resolvePaymentAccount(db: StoreDb, site: string, account: string): { canonical: string; aliases: readonly string[] } | undefined {
+  const c = customerOfAccount(db, account.trim());
+  if (!c || c.site !== site) return undefined;
+  return { canonical: ACCOUNTS.customer(c.id), aliases: [c.id] };
+}
+
+/**
  * payments' LedgerPort on the billing Ledger. Entries (debit positive):
  * - customer bears the fee: the provider remits gross - fee; cash:<provider> Dr, customer Cr, both gross - fee.
  * - operator bears the fee: the customer is credited gross; cash:<provider> Dr gross - fee, fees:<provider> Dr fee.

@@ -5,7 +5,7 @@ export interface AuditEntry {
   readonly ts: number;
   /** Who: 'system' or a username. */
   readonly actor: string;
-  /** What: proposed, approved, rejected, refused, expired, withdrawn, relay-opened, relay-closed, relay-failed, override, autonomy. */
+  /** What: proposed, approved, rejected, refused, expired, withdrawn, relay-opened, relay-closed, relay-failed, relay-refused, override, autonomy. */
   readonly action: string;
   readonly proposalId: number | null;
   readonly customer: string | null;

@@ -27,7 +27,8 @@ export interface GateDeps {
   readonly clock?: () => number;
 }
 
-export type ProposeResult = { readonly created: true; readonly proposal: Proposal } | { readonly created: false; readonly why: string };
+/** `windowClosed`: refused only because of a no-disconnect window (night, weekend, holiday), so worth proposing again later. */
+export type ProposeResult = { readonly created: true; readonly proposal: Proposal } | { readonly created: false; readonly why: string; readonly windowClosed: boolean };
 
 export type OverrideAction = { readonly action: 'close' | 'hold'; readonly reason: string; readonly until?: number } | { readonly action: 'release'; readonly reason: string };
 
@@ -54,7 +55,7 @@ export class GovernanceGate {
     });
     if (decision.outcome === 'refuse') {
       this.d.audit.append({ ...base, actor: actorName(input.proposedBy), action: 'refused', detail: `${input.capability}: ${decision.why} (reason given: ${input.reason})` });
-      return { created: false, why: decision.why };
+      return { created: false, why: decision.why, windowClosed: input.capability === 'disconnect' && decision.why === blackoutReason(this.d.policy, now) };
     }
     // A restore makes every pending disconnect of the same meter moot.
     if (input.capability === 'reconnect') this.withdraw(input.asset.meter, 'disconnect', 'superseded by a reconnect');
@@ -142,6 +143,11 @@ export class GovernanceGate {
     return this.d.settings.autonomy(this.d.site, capability);
   }
 
+  /** Why a disconnect may not happen now (night, weekend, holiday), or null inside the allowed window. */
+  disconnectBlackout(): string | null {
+    return blackoutReason(this.d.policy, this.now());
+  }
+
   /** Whether the last executed command on this meter's relay was a disconnect. */
   isDisconnected(meter: number): boolean {
     const done = this.d.proposals.list({ state: 'executed', meter });
@@ -178,8 +184,10 @@ export class GovernanceGate {
       this.d.audit.append({ ...base, ts: this.now(), action: to === 'open' ? 'relay-opened' : 'relay-closed', detail });
       return { done: true, detail };
     } catch (e) {
-      const detail = `relay ${to} failed: ${(e as Error).message}`;
-      this.d.audit.append({ ...base, ts: this.now(), action: 'relay-failed', detail });
+      // The wear guard's refusal (dwell, daily budget) is audited as such: nothing was written.
+      const refused = e instanceof Error && e.name === 'RelayRefused';
+      const detail = `relay ${to} ${refused ? 'refused' : 'failed'}: ${(e as Error).message}`;
+      this.d.audit.append({ ...base, ts: this.now(), action: refused ? 'relay-refused' : 'relay-failed', detail });
       return { done: false, detail };
     }
   }

@@ -31,6 +31,11 @@ export interface PrepaidLoopDeps {
   readonly sms: Pick<SmsSender, 'notify'>;
   /** Where handling errors go (a relay that does not answer must not crash billing). */
   readonly onError?: (e: unknown) => void;
+  /**
+   * Whether the customer is still at (or below) zero credit now. Given, a disconnect refused because of a
+   * no-disconnect window is proposed again by recheck() once the window opens; without it nothing is re-checked.
+   */
+  readonly stillAtZero?: (customer: string) => boolean;
 }
 
 /**
@@ -39,18 +44,50 @@ export interface PrepaidLoopDeps {
  */
 export class PrepaidLoop {
   private tail: Promise<void> = Promise.resolve();
+  /** Customers whose disconnect was refused by a no-disconnect window, with the balance of that zero event. */
+  private readonly deferred = new Map<string, CreditEvent>();
 
   constructor(private readonly d: PrepaidLoopDeps) {}
 
   start(): void {
     this.d.events.onLow((e) => this.enqueue(() => this.low(e)));
-    this.d.events.onZero((e) => this.enqueue(() => this.zero(e)));
+    this.d.events.onZero((e) => this.enqueue(async () => void (await this.zero(e))));
     this.d.events.onPositive((e) => this.enqueue(() => this.positive(e)));
   }
 
   /** Resolves when every event received so far is handled (tests, orderly shutdown). */
   idle(): Promise<void> {
     return this.tail;
+  }
+
+  /** Customers whose refused disconnect waits for the no-disconnect window to open (diagnostics, tests). */
+  deferredCustomers(): string[] {
+    return [...this.deferred.keys()];
+  }
+
+  /**
+   * Periodic re-check (the runtime runs it on a timer): a disconnect refused during a night, weekend or
+   * holiday is proposed again once the window is open, if the customer is still at zero credit and not
+   * disconnected. Queued behind the credit events, so a payment received before it wins. Resolves with
+   * the number of proposals made.
+   */
+  recheck(): Promise<number> {
+    let made = 0;
+    const run = async (): Promise<void> => {
+      if (this.deferred.size === 0 || this.d.gate.disconnectBlackout() !== null) return;
+      for (const [id, e] of [...this.deferred]) {
+        const c = this.d.customer(id);
+        if (!c || !(this.d.stillAtZero?.(id) ?? false) || this.d.gate.isDisconnected(c.meter)) {
+          this.deferred.delete(id);
+          continue;
+        }
+        const r = await this.zero({ ...e, customer: id });
+        if (r) made++;
+      }
+    };
+    const done = this.tail.then(run);
+    this.tail = done.catch((e: unknown) => this.d.onError?.(e));
+    return done.then(() => made);
   }
 
   private enqueue(work: () => Promise<void>): void {
@@ -62,15 +99,20 @@ export class PrepaidLoop {
     this.d.sms.notify(c.phone, { kind: 'low-balance', name: c.name, balance: e.balance });
   }
 
-  private async zero(e: CreditEvent): Promise<void> {
+  private async zero(e: CreditEvent): Promise<boolean> {
     const c = this.require(e.customer);
     const r = await this.d.gate.propose({ capability: 'disconnect', asset: { customer: c.id, meter: c.meter }, reason: `prepaid balance ${e.balance}`, proposedBy: { kind: 'system' } });
+    // A refusal for the time of day/week is only a postponement: recheck() proposes it again later.
+    if (!r.created && r.windowClosed && this.d.stillAtZero) this.deferred.set(c.id, e);
+    else this.deferred.delete(c.id);
     // Refused proposals are audited by the gate; the customer is warned only of a real prospect.
     if (r.created) this.d.sms.notify(c.phone, { kind: 'disconnect-warning', name: c.name, balance: e.balance });
+    return r.created;
   }
 
   private async positive(e: CreditEvent): Promise<void> {
     const c = this.require(e.customer);
+    this.deferred.delete(c.id);
     if (e.amount) this.d.sms.notify(c.phone, { kind: 'receipt', name: c.name, amount: e.amount, balance: e.balance });
     this.d.gate.withdraw(c.meter, 'disconnect', `prepaid balance ${e.balance} after payment`);
     if (!this.d.gate.isDisconnected(c.meter)) return;

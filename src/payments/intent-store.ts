@@ -187,6 +187,14 @@ export class IntentStore {
     return (this.db.prepare('SELECT * FROM payment_intents WHERE account = ? ORDER BY created_ms DESC').all(account) as IntentRow[]).map(toIntent);
   }
 
+  /** Payments stored under any of several spellings of one account (e.g. `c2` and `customer:c2`), newest first. */
+  forAccounts(accounts: readonly string[]): Intent[] {
+    const names = [...new Set(accounts)];
+    if (names.length === 0) return [];
+    const marks = names.map(() => '?').join(', ');
+    return (this.db.prepare(`SELECT * FROM payment_intents WHERE account IN (${marks}) ORDER BY created_ms DESC, rowid DESC`).all(...names) as IntentRow[]).map(toIntent);
+  }
+
   inPeriod(fromMs: number, toMs: number, provider?: ProviderName): Intent[] {
     const rows = (provider
       ? this.db.prepare('SELECT * FROM payment_intents WHERE created_ms >= ? AND created_ms < ? AND provider = ? ORDER BY created_ms').all(fromMs, toMs, provider)

@@ -14,6 +14,18 @@ export interface PaymentRouteDeps {
   readonly energyFor?: EnergyFor;
   /** Given, callback bodies are kept byte for byte for signature checks; otherwise they are re-serialised. */
   readonly app?: FastifyInstance;
+  /**
+   * Normalises an account at the edge: the canonical account payments are stored under, and every
+   * spelling older payments may carry; undefined for an account that does not exist (refused with 404).
+   * Without it, accounts are taken as sent.
+   */
+  readonly resolveAccount?: (account: string) => ResolvedAccount | undefined;
+}
+
+export interface ResolvedAccount {
+  readonly canonical: string;
+  /** Other spellings of the same account (the canonical one need not be repeated). */
+  readonly aliases: readonly string[];
 }
 
 const CALLBACK_PREFIX = '/api/payments/callbacks/';
@@ -47,6 +59,12 @@ function asHttp(err: unknown): never {
 
 export function registerPaymentRoutes(routes: RouteRegistry, deps: PaymentRouteDeps): void {
   const { processor } = deps;
+  const resolve = (account: string): ResolvedAccount => {
+    if (!deps.resolveAccount) return { canonical: account, aliases: [] };
+    const r = deps.resolveAccount(account);
+    if (!r) throw new HttpError(404, `account ${JSON.stringify(account)} is not a customer of this site`);
+    return r;
+  };
   if (deps.app) keepRawCallbackBodies(deps.app);
 
   routes.add({
@@ -56,6 +74,7 @@ export function registerPaymentRoutes(routes: RouteRegistry, deps: PaymentRouteD
     role: 'viewer',
     body: z.object({ provider: z.enum(['mtn', 'airtel', 'pesapal', 'cash']), amountMinor: Amount, currency: Currency, account: z.string().min(1).optional() }),
     handler: ({ body }) => {
+      if (body.account !== undefined) resolve(body.account);
       const q = processor.quote(body.provider, body.amountMinor, body.currency);
       return { ...q, currency: body.currency, energyKwh: deps.energyFor ? deps.energyFor(q.creditMinor, body.account) : null };
     },
@@ -69,7 +88,11 @@ export function registerPaymentRoutes(routes: RouteRegistry, deps: PaymentRouteD
     body: z.object({ account: z.string().min(1), provider: Provider, msisdn: z.string().min(7), amountMinor: Amount, currency: Currency, description: z.string().max(160).default('Electricity credit'), reference: z.string().min(8).max(50).optional() }),
     handler: async ({ body }) => {
       try {
-        const r = await processor.start(body);
+        const a = resolve(body.account);
+        // A retry of a payment stored before accounts were normalised keeps its spelling (not a reused reference).
+        const prior = body.reference ? processor.store.get(body.reference) : null;
+        const account = prior && [a.canonical, ...a.aliases].includes(prior.account) ? prior.account : a.canonical;
+        const r = await processor.start({ ...body, account });
         return { payment: view(r.intent), redirectUrl: r.redirectUrl ?? null };
       } catch (err) {
         return asHttp(err);
@@ -85,7 +108,8 @@ export function registerPaymentRoutes(routes: RouteRegistry, deps: PaymentRouteD
     body: z.object({ account: z.string().min(1), amountMinor: Amount, currency: Currency, receipt: z.string().min(3).max(40) }),
     handler: async ({ body, user }) => {
       try {
-        return { payment: view(await processor.recordCash({ ...body, agent: user?.username ?? 'unknown' })) };
+        const account = resolve(body.account).canonical;
+        return { payment: view(await processor.recordCash({ ...body, account, agent: user?.username ?? 'unknown' })) };
       } catch (err) {
         return asHttp(err);
       }
@@ -98,7 +122,10 @@ export function registerPaymentRoutes(routes: RouteRegistry, deps: PaymentRouteD
     summary: 'Payments of one account, newest first',
     role: 'viewer',
     query: z.object({ account: z.string().min(1) }),
-    handler: ({ query }) => ({ payments: processor.store.forAccount(query.account).map(view) }),
+    handler: ({ query }) => {
+      const a = resolve(query.account);
+      return { account: a.canonical, payments: processor.store.forAccounts([a.canonical, ...a.aliases]).map(view) };
+    },
   });
 
   routes.add({

@@ -1,4 +1,6 @@
 import type { ModbusBus } from '../modbus/bus.js';
+import { ModbusError } from '../modbus/modbus-error.js';
+import { RelayRefused, type RelayWriteGuard } from './relay-guard.js';
 import { coilOf, type RelayModel } from './relay-models.js';
 
 /** 'closed' = the customer is supplied; 'open' = disconnected (electrical meaning, not the vendor's). */
@@ -18,6 +20,27 @@ export class RelayError extends Error {
   }
 }
 
+/** Something wrong with a relay that a person should see (devices.md 3: alarm on mismatch or exception). */
+export interface RelayFault {
+  /** mismatch: the read-back disagrees with the write; exception: the module answered a Modbus exception; refused: the guard stopped a write. */
+  readonly kind: 'mismatch' | 'exception' | 'refused';
+  /** The module's name as the guard counts it (default `unit <n>`). */
+  readonly module: string;
+  readonly unit: number;
+  readonly channel: number;
+  readonly message: string;
+  readonly exceptionCode?: number;
+}
+
+export interface RelayDriverOptions {
+  /** Wear protection: minimum dwell and a persisted daily write budget per channel. */
+  readonly guard?: RelayWriteGuard;
+  /** Where faults go (an alarm); errors thrown by the listener are ignored. */
+  readonly onFault?: (f: RelayFault) => void;
+  /** The module's name in the guard's table and in faults, unique on the site (e.g. `bus1/200`). Default `unit <n>`. */
+  readonly name?: string;
+}
+
 export interface RelayResult {
   readonly channel: number;
   readonly before: RelayState;
@@ -33,7 +56,13 @@ export class RelayDriver {
     private readonly bus: CoilBus,
     readonly unit: number,
     readonly model: RelayModel,
+    private readonly opts: RelayDriverOptions = {},
   ) {}
+
+  /** The module's name in the guard's table and in faults. */
+  get name(): string {
+    return this.opts.name ?? `unit ${this.unit}`;
+  }
 
   open(channel: number): Promise<RelayResult> {
     return this.switchTo(channel, 'open');
@@ -50,10 +79,28 @@ export class RelayDriver {
   }
 
   private async switchTo(channel: number, want: RelayState): Promise<RelayResult> {
+    try {
+      return await this.switchChecked(channel, want);
+    } catch (e) {
+      if (e instanceof RelayRefused) this.fault({ kind: 'refused', channel, message: e.message });
+      else if (e instanceof RelayError) this.fault({ kind: 'mismatch', channel, message: e.message });
+      else if (e instanceof ModbusError && e.kind === 'exception') {
+        this.fault({ kind: 'exception', channel, message: `relay module ${this.unit} channel ${channel}: Modbus exception ${e.exceptionCode ?? '?'}: ${e.message}`, ...(e.exceptionCode === undefined ? {} : { exceptionCode: e.exceptionCode }) });
+      }
+      throw e;
+    }
+  }
+
+  private async switchChecked(channel: number, want: RelayState): Promise<RelayResult> {
     const coil = coilOf(this.model, channel);
     const before = await this.state(channel);
     // Read first, write only on change (devices.md 3): relay contacts and module flash wear out.
     if (before === want) return { channel, before, after: before };
+    const guard = this.opts.guard;
+    if (guard) {
+      guard.check(this.name, channel, want);
+      guard.record(this.name, channel);
+    }
     const value = want === 'closed' ? this.model.suppliedWhenCoil : !this.model.suppliedWhenCoil;
     await this.bus.writeCoil(this.unit, coil, value);
     const after = await this.state(channel);
@@ -61,5 +108,13 @@ export class RelayDriver {
       throw new RelayError(`relay module ${this.unit} channel ${channel}: wrote ${want} (coil ${coil} = ${value}) but it reads back ${after}`, this.unit, channel);
     }
     return { channel, before, after };
+  }
+
+  private fault(f: Omit<RelayFault, 'module' | 'unit'>): void {
+    try {
+      this.opts.onFault?.({ ...f, module: this.name, unit: this.unit });
+    } catch {
+      // an alarm sink that fails must not hide the relay's own error
+    }
   }
 }
