@@ -158,7 +158,7 @@ export async function createBillingRuntime(d: BillingRuntimeDeps): Promise<Billi
   });
 
   const events = new CreditEventHub();
-  const prepaid = new PrepaidRuntime({ db, ledger, timeZone, lowBalanceThresholdsMinor: billing.lowBalanceThresholdsMinor, provisionalFromRawReadings: billing.provisionalFromRawReadings, events });
+  const prepaid = new PrepaidRuntime({ db, ledger, timeZone, lowBalanceThresholdsMinor: billing.lowBalanceThresholdsMinor, provisionalFromRawReadings: billing.provisionalFromRawReadings, chargeFixed: billing.chargeFixedToPrepaid, events });
   const meterOf = (customerId: string): number | undefined => {
     const current = assignmentsOf(db, customerId).filter((a) => a.toMs === null);
     for (const a of current) {

@@ -16,6 +16,8 @@ export interface PrepaidRuntimeOptions {
   readonly ledger: Ledger;
   readonly timeZone: string;
   readonly lowBalanceThresholdsMinor: readonly number[];
+  /** Charge the fixed monthly charge and fees per local day too (see chargeNewIntervals). */
+  readonly chargeFixed?: boolean;
   /** Count not-yet-closed intervals (raw counter readings) against the available credit; nothing is posted for them. */
   readonly provisionalFromRawReadings: boolean;
   readonly events: CreditEventHub;
@@ -38,7 +40,7 @@ export class PrepaidRuntime {
   run(nowMs: number): { charged: number; events: number } {
     const o = this.o;
     let emitted = 0;
-    const r = chargeNewIntervals(o.db, nowMs, { ledger: o.ledger, timeZone: o.timeZone, lowBalanceThresholdsMinor: o.lowBalanceThresholdsMinor });
+    const r = chargeNewIntervals(o.db, nowMs, { ledger: o.ledger, timeZone: o.timeZone, lowBalanceThresholdsMinor: o.lowBalanceThresholdsMinor, chargeFixed: o.chargeFixed ?? false });
     for (const e of r.events) {
       const credit = this.available(e.customerId, nowMs);
       if (this.announce(e.customerId, e.kind === 'zero' ? 0 : e.thresholdMinor, credit)) emitted++;

@@ -8,6 +8,7 @@ export const taxAccount = (taxName: string): string => `tax:${taxName.trim().toL
 function accountOf(line: BillLine): string {
   if (line.kind === 'energy') return ACCOUNTS.revenueEnergy;
   if (line.kind === 'fixed') return ACCOUNTS.revenueFixed;
+  if (line.kind === 'fee') return ACCOUNTS.revenueFees;
   return taxAccount(line.taxName ?? 'tax');
 }
 

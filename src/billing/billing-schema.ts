@@ -13,6 +13,7 @@ export function ensureBillingSchema(db: Database.Database): void {
     CREATE INDEX IF NOT EXISTS billing_assign_customer ON billing_meter_assignments (customer_id);
     CREATE TABLE IF NOT EXISTS billing_prepaid_state (customer_id TEXT PRIMARY KEY, usage_json TEXT NOT NULL);
     CREATE TABLE IF NOT EXISTS billing_watermarks (customer_id TEXT NOT NULL, meter_key TEXT NOT NULL, next_ms INTEGER NOT NULL, PRIMARY KEY (customer_id, meter_key));
+    CREATE TABLE IF NOT EXISTS billing_prepaid_fixed_days (customer_id TEXT PRIMARY KEY, next_day TEXT NOT NULL);
     CREATE TABLE IF NOT EXISTS billing_invoices (
       id INTEGER PRIMARY KEY, customer_id TEXT NOT NULL, month TEXT NOT NULL, total INTEGER NOT NULL, tx_id INTEGER NOT NULL,
       issued_ms INTEGER NOT NULL, bill_json TEXT NOT NULL, UNIQUE (customer_id, month));

@@ -9,6 +9,7 @@ export type AccountType = 'asset' | 'liability' | 'revenue' | 'expense' | 'equit
 export const ACCOUNTS = {
   revenueEnergy: 'revenue:energy',
   revenueFixed: 'revenue:fixed',
+  revenueFees: 'revenue:fees',
   vatPayable: 'tax:vat-payable',
   customer: (id: string) => `customer:${id}`,
   cash: (provider: string) => `cash:${provider}`,

@@ -1,12 +1,12 @@
 import type { StoreDb } from '../store/database.js';
 import { intervals } from '../store/history.js';
-import { LocalCalendar } from './calendar.js';
+import { LocalCalendar, nextDay } from './calendar.js';
 import { ensureBillingSchema } from './billing-schema.js';
 import { chargeEntries } from './bill-posting.js';
 import { assignmentsOf, listCustomers, type Customer } from './customers.js';
 import { ACCOUNTS, type Ledger } from './ledger.js';
 import { minor, type Minor } from './money.js';
-import { rateIncrement, type BillLine, type IntervalEnergy, type Usage } from './rating.js';
+import { rateFixedDay, rateIncrement, type BillLine, type IntervalEnergy, type Usage } from './rating.js';
 import type { Tariff } from './tariff.js';
 import { loadTariff } from './tariff-store.js';
 import { prep } from './sql-cache.js';
@@ -20,6 +20,11 @@ export interface ChargeOptions {
   readonly timeZone: string;
   /** Credit levels (minor units) at which a low-balance event is raised when crossed downwards. */
   readonly lowBalanceThresholdsMinor?: readonly number[];
+  /**
+   * Also charge the fixed monthly charge and fees (and their taxes) per local day: see chargeFixedDays.
+   * Off by default for now, so callers that do not ask keep charging energy and its tax only.
+   */
+  readonly chargeFixed?: boolean;
 }
 
 export interface BalanceEvent {
@@ -69,10 +74,13 @@ export function chargeNewIntervals(db: StoreDb, nowMs: number, opts: ChargeOptio
     }
     const tariff = t;
     db.transaction(() => {
+      const before = prepaidCredit(opts.ledger, c.id);
+      const fixed = opts.chargeFixed ? chargeFixedDays(db, c, tariff, nowMs, cal, opts) : [];
       const charge = chargeCustomer(db, c, tariff, nowMs, cal, opts);
-      if (!charge) return;
-      charges.push(charge.charge);
-      events.push(...crossings(c, charge.before, charge.after, nowMs, opts.lowBalanceThresholdsMinor ?? []));
+      charges.push(...fixed);
+      if (charge) charges.push(charge.charge);
+      if (!charge && fixed.length === 0) return;
+      events.push(...crossings(c, before, prepaidCredit(opts.ledger, c.id), nowMs, opts.lowBalanceThresholdsMinor ?? []));
     }).immediate();
   }
   return { charges, events };
@@ -117,6 +125,35 @@ function chargeCustomer(db: StoreDb, c: Customer, tariff: Tariff, nowMs: number,
   const before = prepaidCredit(opts.ledger, c.id);
   const { tx } = opts.ledger.post({ key: `prepaid:${c.id}:${ranges.join(',')}`, kind: 'consumption', reference: ranges.join(','), atMs: nowMs, lines: chargeEntries(opts.ledger, account, lines) });
   return { charge: { customerId: c.id, txId: tx.id, amountMinor: minor(amount), lines }, before, after: prepaidCredit(opts.ledger, c.id) };
+}
+
+/**
+ * The fixed charge and fees of every local day that has started (its local midnight is at or before
+ * nowMs) and not been charged yet, from the first day whose midnight falls inside one of the customer's
+ * meter assignments. A day is charged only if the customer had a meter at its midnight. One ledger
+ * transaction per day under the key prepaid-fixed:<customer>:<YYYY-MM-DD> (idempotent), and a
+ * per-customer next-day watermark. Amounts: rateFixedDay (cumulative rounding: a whole month sums to
+ * exactly the monthly fixed charge, fees and their taxes).
+ */
+function chargeFixedDays(db: StoreDb, c: Customer, tariff: Tariff, nowMs: number, cal: LocalCalendar, opts: ChargeOptions): Charge[] {
+  const assigns = assignmentsOf(db, c.id);
+  const first = assigns[0];
+  if (!first) return [];
+  const stored = prep<[string], string>(db, 'SELECT next_day FROM billing_prepaid_fixed_days WHERE customer_id = ?').pluck().get(c.id);
+  let day = stored ?? cal.clock.day(first.fromMs);
+  if (stored === undefined && cal.dayStart(day) < first.fromMs) day = nextDay(day);
+  const out: Charge[] = [];
+  const account = ACCOUNTS.customer(c.id);
+  for (let start = cal.dayStart(day); start <= nowMs; day = nextDay(day), start = cal.dayStart(day)) {
+    if (!assigns.some((a) => a.fromMs <= start && (a.toMs === null || start < a.toMs))) continue;
+    const lines = rateFixedDay(tariff, day, opts.timeZone);
+    const amount = lines.reduce((s, l) => s + l.amountMinor, 0);
+    if (amount === 0) continue;
+    const { tx, duplicate } = opts.ledger.post({ key: `prepaid-fixed:${c.id}:${day}`, kind: 'fixed-charge', reference: `fixed charge and fees ${day}`, atMs: Math.max(start, 0), lines: chargeEntries(opts.ledger, account, lines) });
+    if (!duplicate) out.push({ customerId: c.id, txId: tx.id, amountMinor: minor(amount), lines });
+  }
+  prep(db, 'INSERT INTO billing_prepaid_fixed_days (customer_id, next_day) VALUES (?, ?) ON CONFLICT DO UPDATE SET next_day = excluded.next_day').run(c.id, day);
+  return out;
 }
 
 function crossings(c: Customer, before: number, after: number, atMs: number, thresholds: readonly number[]): BalanceEvent[] {

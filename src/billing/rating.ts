@@ -7,7 +7,7 @@ import { accumulate, cloneUsage, emptyUsage, type IntervalEnergy, type Usage } f
 export type { IntervalEnergy, Usage } from './usage.js';
 
 export interface BillLine {
-  readonly kind: 'energy' | 'fixed' | 'tax';
+  readonly kind: 'energy' | 'fixed' | 'fee' | 'tax';
   readonly description: string;
   readonly quantityKWh?: number;
   /** 1/10,000 minor unit per kWh (price.ts). */
@@ -16,6 +16,8 @@ export interface BillLine {
   readonly tariffVersion: number;
   /** Tax lines: the tax's name, which names its payable account (VAT -> tax:vat-payable). */
   readonly taxName?: string;
+  /** Fee lines: the fee's name. */
+  readonly feeName?: string;
 }
 
 export interface Bill {
@@ -39,7 +41,7 @@ interface Keyed {
  * Rates the intervals starting in [fromMs, toMs). Pure and deterministic: the same input gives the same
  * bill, so any bill can be recomputed. Each interval is priced by the version in force at its start;
  * each line is rounded half-even once; taxes are rounded per tax per version on their base lines.
- * Fixed charge: see fixedLines. includeFixed=false rates energy and its tax only (prepaid).
+ * Fixed charge and fees: see fixedLines. includeFixed=false rates energy and its tax only (prepaid).
  */
 export function rate(intervals: readonly IntervalEnergy[], tariff: Tariff, period: Period, timeZone: string, opts: { includeFixed?: boolean } = {}): Bill {
   const cal = LocalCalendar.for(timeZone);
@@ -125,7 +127,7 @@ function taxLines(base: readonly Keyed[], tariff: Tariff): Keyed[] {
   const out: Keyed[] = [];
   for (const v of tariff.versions) {
     v.taxes.forEach((tax, j) => {
-      const lines = base.filter((k) => k.line.tariffVersion === v.version && tax.base.includes(k.line.kind === 'fixed' ? 'fixed' : 'energy'));
+      const lines = base.filter((k) => k.line.tariffVersion === v.version && tax.base.includes(k.line.kind === 'fixed' ? 'fixed' : k.line.kind === 'fee' ? 'fees' : 'energy'));
       if (lines.length === 0) return;
       const b = sumLines(lines.map((k) => k.line));
       out.push({
@@ -144,34 +146,67 @@ function taxLines(base: readonly Keyed[], tariff: Tariff): Keyed[] {
 }
 
 /**
- * Fixed monthly charge, prorated by local days: a day counts when its local midnight lies in
- * [fromMs, toMs) and is charged by the version in force that day; a month's line is
- * fixedMonthly x days / daysInMonth, rounded half-even. A whole month therefore costs exactly the
- * fixed charge, and a month split between two periods costs at most 1 minor unit more or less.
+ * Fixed monthly charge and named fees, prorated by local days: a day counts when its local midnight
+ * lies in [fromMs, toMs) and is charged by the version in force that day; a month's line (one for the
+ * fixed charge, one per fee) is monthly x days / daysInMonth, rounded half-even. A whole month therefore
+ * costs exactly the fixed charge and each fee, and a month split between two periods costs at most 1
+ * minor unit more or less per line.
  */
 function fixedLines(period: Period, tariff: Tariff, cal: LocalCalendar, versions: VersionClock): Keyed[] {
-  const days = new Map<string, { version: number; month: string; fixed: number; days: number }>();
+  const days = new Map<string, { version: number; month: string; name?: string; monthly: number; days: number }>();
   let day = cal.clock.day(period.fromMs);
   for (let start = cal.dayStart(day); start < period.toMs; day = nextDay(day), start = cal.dayStart(day)) {
     const v = start >= period.fromMs ? versions.at(start) : undefined;
-    if (!v || v.fixedMonthlyMinor === 0) continue;
-    const key = `v${String(v.version).padStart(4, '0')}|f|${day.slice(0, 7)}`;
-    const d = days.get(key) ?? { version: v.version, month: day.slice(0, 7), fixed: v.fixedMonthlyMinor, days: 0 };
-    d.days++;
-    days.set(key, d);
+    if (!v) continue;
+    const month = day.slice(0, 7);
+    const items: Array<{ key: string; name?: string; monthly: number }> = [];
+    if (v.fixedMonthlyMinor !== 0) items.push({ key: `v${String(v.version).padStart(4, '0')}|f|${month}`, monthly: v.fixedMonthlyMinor });
+    (v.fees ?? []).forEach((fee, j) => {
+      if (fee.amountMinor !== 0) items.push({ key: `v${String(v.version).padStart(4, '0')}|g${String(j).padStart(3, '0')}|${month}`, name: fee.name, monthly: fee.amountMinor });
+    });
+    for (const it of items) {
+      const d = days.get(it.key) ?? { version: v.version, month, ...(it.name === undefined ? {} : { name: it.name }), monthly: it.monthly, days: 0 };
+      d.days++;
+      days.set(it.key, d);
+    }
   }
   return [...days.entries()].map(([key, d]) => {
     const dim = daysInMonth(d.month);
-    return {
-      key,
-      line: {
-        kind: 'fixed',
-        description: `Fixed charge ${d.month}: ${d.days}/${dim} days of ${formatMinor(minor(d.fixed), tariff.currency)}`,
-        amountMinor: minorFromBig(divHalfEven(BigInt(d.fixed) * BigInt(d.days), BigInt(dim))),
-        tariffVersion: d.version,
-      },
-    };
+    const amountMinor = minorFromBig(divHalfEven(BigInt(d.monthly) * BigInt(d.days), BigInt(dim)));
+    const of = `${d.days}/${dim} days of ${formatMinor(minor(d.monthly), tariff.currency)}`;
+    const line: BillLine = d.name === undefined
+      ? { kind: 'fixed', description: `Fixed charge ${d.month}: ${of}`, amountMinor, tariffVersion: d.version }
+      : { kind: 'fee', description: `${d.name} ${d.month}: ${of}`, amountMinor, tariffVersion: d.version, feeName: d.name };
+    return { key, line };
   });
+}
+
+/**
+ * Prepaid: the fixed charge and fees (with the taxes levied on them) for one local day, by cumulative
+ * rounding: the day's line is rate(month start .. end of the day) - rate(month start .. start of the
+ * day), fixed and fee lines only. Each day gets the monthly amount x 1/daysInMonth rounded up or down,
+ * and the days of a month add up exactly to the month rated at once: the fixed charge, each fee, and
+ * each tax rounded once on their monthly total.
+ */
+export function rateFixedDay(tariff: Tariff, day: string, timeZone: string): BillLine[] {
+  const cal = LocalCalendar.for(timeZone);
+  const versions = new VersionClock(tariff, cal);
+  const monthStart = cal.dayStart(`${day.slice(0, 7)}-01`);
+  const upTo = (toMs: number): Keyed[] => {
+    const fixed = fixedLines({ fromMs: monthStart, toMs }, tariff, cal, versions);
+    return [...fixed, ...taxLines(fixed, tariff)];
+  };
+  const before = upTo(cal.dayStart(day));
+  const after = upTo(cal.dayStart(nextDay(day)));
+  const prev = new Map(before.map((k) => [k.key, k.line.amountMinor]));
+  const out: BillLine[] = [];
+  for (const a of after) {
+    const amount = a.line.amountMinor - (prev.get(a.key) ?? 0);
+    if (amount === 0) continue;
+    const what = a.line.kind === 'tax' ? `${a.line.taxName ?? 'Tax'} on fixed charge and fees` : a.line.kind === 'fee' ? (a.line.feeName ?? 'Fee') : 'Fixed charge';
+    out.push({ ...a.line, amountMinor: minor(amount), description: `${what} ${day} (day ${Number(day.slice(8, 10))} of ${daysInMonth(day.slice(0, 7))}, tariff v${a.line.tariffVersion})` });
+  }
+  return out;
 }
 
 function sumLines(lines: readonly BillLine[]): Minor {
@@ -181,7 +216,7 @@ function sumLines(lines: readonly BillLine[]): Minor {
 }
 
 function toBill(currency: Currency, keyed: readonly Keyed[]): Bill {
-  const order = (k: Keyed): number => (k.line.kind === 'energy' ? 0 : k.line.kind === 'fixed' ? 1 : 2);
+  const order = (k: Keyed): number => (k.line.kind === 'energy' ? 0 : k.line.kind === 'fixed' ? 1 : k.line.kind === 'fee' ? 2 : 3);
   const lines = [...keyed].sort((a, b) => a.line.tariffVersion - b.line.tariffVersion || order(a) - order(b)).map((k) => k.line);
   return { currency, lines, totalMinor: sumLines(lines) };
 }

@@ -36,8 +36,12 @@ export const TaxSchema = z.object({
   name: z.string().min(1),
   /** Basis points: 1800 = 18 %. */
   rateBp: z.number().int().min(0).max(10_000),
-  base: z.array(z.enum(['energy', 'fixed'])).min(1),
+  /** What the tax is levied on: energy lines, the fixed charge, and/or the named fees (lines of kind 'fee'). */
+  base: z.array(z.enum(['energy', 'fixed', 'fees'])).min(1),
 });
+
+/** A named monthly fee (meter rental, service fee), in minor units per local calendar month; prorated like the fixed charge. */
+export const FeeSchema = z.object({ name: z.string().min(1), amountMinor: z.number().int().nonnegative() });
 
 export const TariffVersionSchema = z.object({
   version: z.number().int().positive(),
@@ -45,6 +49,11 @@ export const TariffVersionSchema = z.object({
   energy: z.discriminatedUnion('kind', [Flat, Block, Tou]),
   /** Per local calendar month, in minor units; prorated by days (rating.ts). */
   fixedMonthlyMinor: z.number().int().nonnegative().default(0),
+  /**
+   * Named monthly fees besides the fixed charge. Optional (absent = none), so stored tariffs saved before
+   * fees existed load unchanged; an empty list and an absent one mean the same (tariff-store.ts).
+   */
+  fees: z.array(FeeSchema).optional(),
   taxes: z.array(TaxSchema).default([]),
 });
 
@@ -62,6 +71,7 @@ export const TariffSchema = z
 export type Tariff = z.infer<typeof TariffSchema>;
 export type TariffVersion = z.infer<typeof TariffVersionSchema>;
 export type Tax = z.infer<typeof TaxSchema>;
+export type Fee = z.infer<typeof FeeSchema>;
 
 export function parseTariff(input: unknown): Tariff {
   return TariffSchema.parse(input);

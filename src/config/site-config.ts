@@ -123,6 +123,8 @@ export const billingConfigSchema = z
      * late. Nothing is posted for it: the ledger is charged only for closed intervals.
      */
     provisionalFromRawReadings: z.boolean().default(false),
+    /** Charge prepaid customers the tariff's fixed monthly charge and fees too, one local day at a time. */
+    chargeFixedToPrepaid: z.boolean().default(true),
   })
   .strict();
 
