@@ -59,3 +59,16 @@ export function quoteFor(config: FeeConfig, amountMinor: number, atMs: number): 
 export function creditFor(grossMinor: number, feeMinor: number, bearer: FeeBearer): number {
   return bearer === 'customer' ? grossMinor - feeMinor : grossMinor;
 }
+
+/** What every provider does with its fee table: say who bears the fee, and quote a payment. */
+export abstract class FeeQuoting {
+  protected abstract get feeConfig(): FeeConfig;
+
+  get feeBearer(): FeeBearer {
+    return this.feeConfig.bearer;
+  }
+
+  quote(amountMinor: number, _currency: string, atMs = Date.now()): Quote {
+    return quoteFor(this.feeConfig, amountMinor, atMs);
+  }
+}

@@ -1,6 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
-import { quoteFor, type FeeConfig, type Quote } from '../fees.js';
+import { FeeQuoting, type FeeConfig } from '../fees.js';
 import { callJson, type CachedToken } from '../http-json.js';
 import { airtelMsisdn, toMajor } from '../money.js';
 import { ProviderRejected, type CallbackNotice, type PaymentProvider, type PaymentRequest, type PaymentStatus, type RequestResult, type StatusResult } from '../provider.js';
@@ -41,19 +41,17 @@ export function airtelCallbackHash(key: string, transaction: unknown): string {
 }
 
 /** Airtel Money Africa Open API, Collection (payments.md §2). */
-export class AirtelAdapter implements PaymentProvider {
+export class AirtelAdapter extends FeeQuoting implements PaymentProvider {
   readonly name = 'airtel' as const;
   readonly refIsOurReference = true;
   private token: CachedToken | null = null;
 
-  constructor(private readonly cfg: AirtelConfig) {}
-
-  get feeBearer() {
-    return this.cfg.fees.bearer;
+  constructor(private readonly cfg: AirtelConfig) {
+    super();
   }
 
-  quote(amountMinor: number, _currency: string, atMs = Date.now()): Quote {
-    return quoteFor(this.cfg.fees, amountMinor, atMs);
+  protected get feeConfig(): FeeConfig {
+    return this.cfg.fees;
   }
 
   /** §2.1: POST /auth/oauth2/token with a JSON client_credentials body. */

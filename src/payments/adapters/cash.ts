@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { quoteFor, type FeeConfig, type Quote } from '../fees.js';
+import { FeeQuoting, type FeeConfig } from '../fees.js';
 import { assertMinor } from '../money.js';
 import { ProviderRejected, type CallbackNotice, type PaymentProvider, type ProviderTransaction, type RequestResult, type StatusResult } from '../provider.js';
 
@@ -26,7 +26,7 @@ interface ReceiptRow {
  * Cash recorded by an agent: no external API. The agents' receipt book is this "provider": its rows are what the
  * provider says, so the processor verifies and reconciles cash exactly like mobile money.
  */
-export class CashBook implements PaymentProvider {
+export class CashBook extends FeeQuoting implements PaymentProvider {
   readonly name = 'cash' as const;
   readonly refIsOurReference = false;
 
@@ -34,6 +34,7 @@ export class CashBook implements PaymentProvider {
     private readonly db: Database.Database,
     private readonly fees: FeeConfig,
   ) {
+    super();
     db.exec(`CREATE TABLE IF NOT EXISTS payment_cash_receipts (
       receipt TEXT PRIMARY KEY,
       agent TEXT NOT NULL,
@@ -44,12 +45,8 @@ export class CashBook implements PaymentProvider {
     )`);
   }
 
-  get feeBearer() {
-    return this.fees.bearer;
-  }
-
-  quote(amountMinor: number, _currency: string, atMs = Date.now()): Quote {
-    return quoteFor(this.fees, amountMinor, atMs);
+  protected get feeConfig(): FeeConfig {
+    return this.fees;
   }
 
   /** One receipt number is one payment: a second use of the same number is refused. */

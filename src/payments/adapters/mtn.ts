@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { quoteFor, type FeeConfig, type Quote } from '../fees.js';
+import { FeeQuoting, type FeeConfig } from '../fees.js';
 import { callJson, type CachedToken } from '../http-json.js';
 import { mtnMsisdn, toMajor, toMinor } from '../money.js';
 import { ProviderRejected, type CallbackContext, type CallbackNotice, type PaymentProvider, type PaymentRequest, type PaymentStatus, type RequestResult, type StatusResult } from '../provider.js';
@@ -32,19 +32,17 @@ const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f
 const mapStatus = (s: 'PENDING' | 'SUCCESSFUL' | 'FAILED'): PaymentStatus => (s === 'SUCCESSFUL' ? 'successful' : s === 'FAILED' ? 'failed' : 'pending');
 
 /** MTN MoMo Collection (payments.md §1). */
-export class MtnAdapter implements PaymentProvider {
+export class MtnAdapter extends FeeQuoting implements PaymentProvider {
   readonly name = 'mtn' as const;
   readonly refIsOurReference = true;
   private token: CachedToken | null = null;
 
-  constructor(private readonly cfg: MtnConfig) {}
-
-  get feeBearer() {
-    return this.cfg.fees.bearer;
+  constructor(private readonly cfg: MtnConfig) {
+    super();
   }
 
-  quote(amountMinor: number, _currency: string, atMs = Date.now()): Quote {
-    return quoteFor(this.cfg.fees, amountMinor, atMs);
+  protected get feeConfig(): FeeConfig {
+    return this.cfg.fees;
   }
 
   /** §1.3: POST /collection/token/ with Basic auth and no body; refresh 10 minutes before expiry. */

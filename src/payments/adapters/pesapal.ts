@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { quoteFor, type FeeConfig, type Quote } from '../fees.js';
+import { FeeQuoting, type FeeConfig } from '../fees.js';
 import { callJson, type CachedToken } from '../http-json.js';
 import { nationalNumber, toMajor, toMinor } from '../money.js';
 import { ProviderRejected, type CallbackContext, type CallbackNotice, type PaymentProvider, type PaymentRequest, type PaymentStatus, type RequestResult, type StatusResult } from '../provider.js';
@@ -38,20 +38,18 @@ const Ipn = z.object({ OrderTrackingId: z.string().min(1), OrderMerchantReferenc
 const mapStatus = (code: number | null | undefined): PaymentStatus => (code === 1 ? 'successful' : code === 2 || code === 3 ? 'failed' : 'pending');
 
 /** Pesapal API 3.0 (payments.md §3). */
-export class PesapalAdapter implements PaymentProvider {
+export class PesapalAdapter extends FeeQuoting implements PaymentProvider {
   readonly name = 'pesapal' as const;
   readonly refIsOurReference = false;
   private token: CachedToken | null = null;
   private ipnId: string | null = null;
 
-  constructor(private readonly cfg: PesapalConfig) {}
-
-  get feeBearer() {
-    return this.cfg.fees.bearer;
+  constructor(private readonly cfg: PesapalConfig) {
+    super();
   }
 
-  quote(amountMinor: number, _currency: string, atMs = Date.now()): Quote {
-    return quoteFor(this.cfg.fees, amountMinor, atMs);
+  protected get feeConfig(): FeeConfig {
+    return this.cfg.fees;
   }
 
   private static readonly JSON = { accept: 'application/json', 'content-type': 'application/json' };
