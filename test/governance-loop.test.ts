@@ -6,7 +6,7 @@ import { UserStore } from '../src/auth/user-store.js';
 import { AuditLog } from '../src/governance/audit-log.js';
 import { GovernanceGate } from '../src/governance/gate.js';
 import { GovernanceSettings } from '../src/governance/governance-settings.js';
-import { PrepaidLoop, type CreditEvent, type CreditEvents, type PrepaidCustomer } from '../src/governance/prepaid-loop.js';
+import { PrepaidLoop, type PrepaidCustomer } from '../src/governance/prepaid-loop.js';
 import { ProposalStore } from '../src/governance/proposal-store.js';
 import { registerGovernanceRoutes } from '../src/governance/routes.js';
 import { disconnectPolicySchema, type Proposal } from '../src/governance/types.js';
@@ -19,25 +19,10 @@ import { addRelayModule } from '../src/sim/relay-module.js';
 import { httpClient } from './helpers/http.js';
 import { startSimSite } from './helpers/site.js';
 import { tempDb } from './helpers/temp-db.js';
+import { CreditEventHub } from '../src/billing-runtime/credit-events.js';
 
 const kampala = (hhmm: string): number => Date.parse(`2026-04-07T${hhmm}:00+03:00`); // a Tuesday
 
-/** Billing's side of the port, driven by the test. */
-class FakeCredit implements CreditEvents {
-  private readonly cbs: Record<'zero' | 'positive' | 'low', Array<(e: CreditEvent) => void>> = { zero: [], positive: [], low: [] };
-  onZero(cb: (e: CreditEvent) => void): void {
-    this.cbs.zero.push(cb);
-  }
-  onPositive(cb: (e: CreditEvent) => void): void {
-    this.cbs.positive.push(cb);
-  }
-  onLow(cb: (e: CreditEvent) => void): void {
-    this.cbs.low.push(cb);
-  }
-  emit(kind: 'zero' | 'positive' | 'low', e: CreditEvent): void {
-    for (const cb of this.cbs[kind]) cb(e);
-  }
-}
 
 test('prepaid loop on the simulator: zero -> supervised proposal -> approved over HTTP -> 0 W; payment -> reconnect; night -> nothing', async (t) => {
   let now = kampala('10:00');
@@ -77,7 +62,7 @@ test('prepaid loop on the simulator: zero -> supervised proposal -> approved ove
   });
   const outbox = new SmsOutbox(db);
   const sms = new SmsSender(outbox, { send: async () => ({ id: 'x' }) }, { clock: () => now });
-  const credit = new FakeCredit();
+  const credit = new CreditEventHub();
   const errors: unknown[] = [];
   const loop = new PrepaidLoop({ events: credit, gate, customer: (id) => customers.get(id), sms, onError: (e) => errors.push(e) });
   loop.start();

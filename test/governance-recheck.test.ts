@@ -3,10 +3,11 @@ import assert from 'node:assert/strict';
 import { AuditLog } from '../src/governance/audit-log.js';
 import { GovernanceGate, type RelayActuator } from '../src/governance/gate.js';
 import { GovernanceSettings } from '../src/governance/governance-settings.js';
-import { PrepaidLoop, type CreditEvent, type CreditEvents, type PrepaidCustomer } from '../src/governance/prepaid-loop.js';
+import { PrepaidLoop, type PrepaidCustomer } from '../src/governance/prepaid-loop.js';
 import { ProposalStore } from '../src/governance/proposal-store.js';
 import { disconnectPolicySchema } from '../src/governance/types.js';
 import { tempDb } from './helpers/temp-db.js';
+import { CreditEventHub } from '../src/billing-runtime/credit-events.js';
 
 /** Tuesday 2026-04-07 21:00 in Kampala (UTC+3): inside the default night window. */
 const TUESDAY_NIGHT = Date.parse('2026-04-07T21:00:00+03:00');
@@ -15,21 +16,6 @@ const WEDNESDAY_MORNING = Date.parse('2026-04-08T09:00:00+03:00');
 /** Friday 21:00, and the Saturday/Sunday after it (weekend days are no-disconnect days too). */
 const FRIDAY_NIGHT = Date.parse('2026-04-10T21:00:00+03:00');
 
-class FakeCredit implements CreditEvents {
-  private readonly cbs: Record<'zero' | 'positive' | 'low', Array<(e: CreditEvent) => void>> = { zero: [], positive: [], low: [] };
-  onZero(cb: (e: CreditEvent) => void): void {
-    this.cbs.zero.push(cb);
-  }
-  onPositive(cb: (e: CreditEvent) => void): void {
-    this.cbs.positive.push(cb);
-  }
-  onLow(cb: (e: CreditEvent) => void): void {
-    this.cbs.low.push(cb);
-  }
-  emit(kind: 'zero' | 'positive' | 'low', e: CreditEvent): void {
-    for (const cb of this.cbs[kind]) cb(e);
-  }
-}
 
 function setUp(t: { after: (fn: () => void) => void }, start: number) {
   const db = tempDb(t);
@@ -50,7 +36,7 @@ function setUp(t: { after: (fn: () => void) => void }, start: number) {
   const customers = new Map<string, PrepaidCustomer>([['C1', { id: 'C1', name: 'Amina', phone: '+256700000001', meter: 11 }]]);
   const atZero = new Set<string>();
   const sms: Array<{ to: string; kind: string }> = [];
-  const credit = new FakeCredit();
+  const credit = new CreditEventHub();
   const errors: unknown[] = [];
   const loop = new PrepaidLoop({
     events: credit,
