@@ -23,6 +23,7 @@ import type { SimulatorHandle } from './sim/simulator.js';
 import { startEmbeddedSimulator } from './site/embedded-simulator.js';
 import { openDatabase, type StoreDb } from './store/database.js';
 import { fromRoot } from './util/paths.js';
+import { systemClock, type Clock } from './util/clock.js';
 
 export interface SystemOptions {
   /** A site YAML file. Without it (and without `config`) the embedded demo runs. */
@@ -36,10 +37,16 @@ export interface SystemOptions {
   /** The first admin's password; generated (and returned once) when not given. */
   readonly adminPassword?: string;
   readonly logger?: Logger;
-  /** The simulator's clock (tests freeze it so the simulated values hold still). */
-  readonly simClock?: () => number;
-  /** The governance gate's clock (no-disconnect windows); tests put it inside or outside a window. */
-  readonly governanceClock?: () => number;
+  /**
+   * The one clock of the whole system: poller, recorder, alarms, billing, governance, audit log, API
+   * and (through the time the API reports) the web UI. Tests start it at a chosen day and hour.
+   */
+  readonly clock?: Clock;
+  /**
+   * The simulated physical world's own clock (default: the system clock). It belongs to the meters,
+   * not to the system: tests freeze it so the simulated values hold still while the system runs.
+   */
+  readonly simClock?: Clock;
 }
 
 export interface RunningSystem {
@@ -71,6 +78,7 @@ function resolveConfig(o: SystemOptions): { config: SiteConfig; profiles: Map<st
 /** Starts everything: simulator (if configured), database, pollers, recorder, HTTP API and UI. */
 export async function startSystem(o: SystemOptions = {}): Promise<RunningSystem> {
   const log = o.logger ?? pino({ level: process.env.MGOS_LOG_LEVEL ?? 'info' });
+  const clock = o.clock ?? systemClock;
   const resolved = resolveConfig(o);
   let config = resolved.config;
   const cleanups: Array<() => Promise<void> | void> = [];
@@ -87,21 +95,22 @@ export async function startSystem(o: SystemOptions = {}): Promise<RunningSystem>
     const recorder = new Recorder(db, {
       flushIntervalMs: config.storage.flushIntervalMs,
       rawRetentionDays: config.storage.rawRetentionDays,
+      now: clock,
       onError: (what, err) => log.error({ err }, `recorder ${what} failed; readings kept for the next try`),
     });
     let sim: SimulatorHandle | null = null;
     if (config.sim?.enabled) {
-      const started = await startEmbeddedSimulator(config, { recorder, profiles: resolved.profiles, log, clock: o.simClock });
+      const started = await startEmbeddedSimulator(config, { recorder, profiles: resolved.profiles, log, clock: o.simClock ?? clock });
       sim = started.sim;
       cleanups.push(() => started.sim.close());
       config = started.config;
     }
     // The meter list in force is the newest configuration version (the site file seeds it).
-    const versions = new ConfigVersions(db);
+    const versions = new ConfigVersions(db, clock);
     config = { ...config, meters: [...versions.adoptFile(config.meters).meters] };
-    const site = new SiteRuntime(config, resolved.profiles, recorder);
+    const site = new SiteRuntime(config, resolved.profiles, recorder, clock);
     const commissioning = startCommissioning({ db, site, config, profiles: resolved.profiles, recorder, versions });
-    const alarms = startAlarms({ db, site, config, onError: (what, err) => log.error({ err }, `alarms: ${what} failed`) });
+    const alarms = startAlarms({ db, site, config, now: clock, onError: (what, err) => log.error({ err }, `alarms: ${what} failed`) });
     cleanups.push(() => alarms.stop());
     const simHandle = sim;
     const billing = await createBillingRuntime({
@@ -112,7 +121,7 @@ export async function startSystem(o: SystemOptions = {}): Promise<RunningSystem>
       sim,
       demo: o.configPath === undefined && o.config === undefined,
       log,
-      governanceClock: o.governanceClock,
+      governanceClock: clock,
       // A relay that does not do what it was told is a field job: raise it like any other alarm.
       onRelayFault: (f) => alarms.store.raise({ rule: 'relay_fault', subject: `${f.module}/ch${f.channel}`, severity: 'major', condition: f.kind, message: f.message }),
     });

@@ -6,6 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import { pino } from 'pino';
 import type { Browser } from 'playwright-core';
 import { startSystem, type RunningSystem } from '../src/system.js';
+import { clockStartingAt } from '../src/util/clock.js';
 import { browserSkipReason, launchChromium, until } from './helpers/browser.js';
 import { httpClient } from './helpers/http.js';
 import { createUser, PHONE, shoot, signIn, type UiSession } from './helpers/ui-session.js';
@@ -40,7 +41,8 @@ describe('billing pages in Chromium', { skip: browserSkipReason(), timeout: 300_
         governance: { noDisconnectWindows: [], noDisconnectWeekdays: [] },
       },
       adminPassword: PASSWORD,
-      governanceClock: () => WEDNESDAY_MORNING,
+      // The whole system (governance, audit log, and the UI through the server's time) starts here.
+      clock: clockStartingAt(WEDNESDAY_MORNING),
       logger: pino({ level: 'silent' }),
     });
     token = await http.login('admin', PASSWORD);

@@ -4,6 +4,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
+import { clockStartingAt, type Clock } from '../src/util/clock.js';
 import { startSystem } from '../src/system.js';
 import { httpClient } from './helpers/http.js';
 
@@ -49,9 +50,9 @@ async function until<T>(what: string, fn: () => Promise<T | undefined | null | f
   return assert.fail(`timed out waiting for: ${what}`);
 }
 
-async function setUp(governance: Record<string, unknown>, governanceClock: () => number) {
+async function setUp(governance: Record<string, unknown>, clock: Clock) {
   const dir = mkdtempSync(path.join(tmpdir(), 'mgos-prepaid-'));
-  const sys = await startSystem({ config: config(dir, governance), adminPassword: PASSWORD, governanceClock, logger: pino({ level: 'silent' }) });
+  const sys = await startSystem({ config: config(dir, governance), adminPassword: PASSWORD, clock, simClock: clockStartingAt(clock()), logger: pino({ level: 'silent' }) });
   const http = httpClient(() => sys.url);
   const token = await http.login('admin', PASSWORD);
   const call = (method: string, url: string, body?: unknown) => http.call(method, url, { token, body });
@@ -78,7 +79,7 @@ async function pendingDisconnects(call: (m: string, u: string, b?: unknown) => P
 }
 
 test('prepaid loop: credit runs out, disconnect approved, relay opens, payment reconnects, all audited', async () => {
-  const { sys, dir, call, power } = await setUp({ noDisconnectWindows: [], noDisconnectWeekdays: [] }, () => WEDNESDAY_MORNING);
+  const { sys, dir, call, power } = await setUp({ noDisconnectWindows: [], noDisconnectWeekdays: [] }, clockStartingAt(WEDNESDAY_MORNING));
   try {
     let r = await call('POST', '/api/payments/cash', { account: 'c2', amountMinor: 300, currency: 'UGX', receipt: 'RCPT-0001' });
     assert.equal(r.status, 200, JSON.stringify(r.json));
@@ -164,8 +165,8 @@ test('prepaid loop: credit runs out, disconnect approved, relay opens, payment r
 });
 
 test('prepaid loop: at night (default no-disconnect window) credit runs out but no disconnect is proposed; 09:00 the re-check proposes it', async () => {
-  let governanceNow = WEDNESDAY_NIGHT;
-  const { sys, call, power } = await setUp({}, () => governanceNow);
+  const clock = clockStartingAt(WEDNESDAY_NIGHT);
+  const { sys, call, power } = await setUp({}, clock);
   try {
     const r = await call('POST', '/api/payments/cash', { account: 'c2', amountMinor: 100, currency: 'UGX', receipt: 'RCPT-0101' });
     assert.equal(r.status, 200, JSON.stringify(r.json));
@@ -180,7 +181,7 @@ test('prepaid loop: at night (default no-disconnect window) credit runs out but 
 
     // The next weekday at 09:00 the customer is still at zero and connected: the re-check proposes the disconnect.
     assert.equal(await sys.billing.loop.recheck(), 0, 'still night: nothing');
-    governanceNow = THURSDAY_MORNING;
+    clock.moveTo(THURSDAY_MORNING); // the site's clock; the simulated meters keep their own time
     assert.equal(await sys.billing.loop.recheck(), 1);
     assert.equal((await pendingDisconnects(call)).length, 1);
     assert.equal(sys.sim?.model.isLoadConnected(2), true, 'supervised: it waits for an operator');

@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { systemClock } from '../util/clock.js';
 import { migrateAlarmTables } from './alarm-schema.js';
 import { AlarmError } from './errors.js';
 import { SEVERITIES, SYSTEM_ACTOR, type Severity } from './types.js';
@@ -110,7 +111,7 @@ export class AlarmStore {
     opts: AlarmStoreOptions = {},
   ) {
     migrateAlarmTables(db);
-    this.now = opts.now ?? Date.now;
+    this.now = opts.now ?? systemClock;
     this.onChange = opts.onChange ?? (() => undefined);
     for (const row of db.prepare<[], AlarmRow>("SELECT * FROM alarms WHERE state = 'open'").all()) this.openAlarms.set(openKey(row.rule, row.subject), toRecord(row));
   }

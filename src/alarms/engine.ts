@@ -1,4 +1,5 @@
 import type { SiteConfig } from '../config/site-config.js';
+import { systemClock } from '../util/clock.js';
 import type { SiteRuntime } from '../site/site-runtime.js';
 import type { StoreDb } from '../store/database.js';
 import { AlarmStore, type AlarmChange, type AlarmRecord } from './alarm-store.js';
@@ -53,7 +54,7 @@ const DEFAULT_PERIODIC_MS = 60_000;
  * on a slower timer, and the webhook outbox. Rule errors are reported, never thrown into the poller.
  */
 export function startAlarms(o: AlarmsOptions): Alarms {
-  const now = o.now ?? Date.now;
+  const now = o.now ?? systemClock;
   const onError = o.onError ?? ((what: string, err: unknown) => console.error(`alarms: ${what} failed:`, err));
   const cfg = o.config.alarms;
   const outbox = new Outbox(o.db);

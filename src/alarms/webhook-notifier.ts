@@ -1,4 +1,5 @@
 import type { Outbox } from './outbox.js';
+import { systemClock } from '../util/clock.js';
 import { SIGNATURE_HEADER, signBody } from './webhook-message.js';
 
 export interface WebhookTarget {
@@ -36,7 +37,7 @@ export class WebhookNotifier {
     private readonly target: WebhookTarget,
     private readonly opts: WebhookOptions = {},
   ) {
-    this.now = opts.now ?? Date.now;
+    this.now = opts.now ?? systemClock;
     this.retryBaseMs = opts.retryBaseMs ?? 5_000;
     this.maxRetryMs = opts.maxRetryMs ?? 10 * 60_000;
     this.timeoutMs = opts.timeoutMs ?? 10_000;

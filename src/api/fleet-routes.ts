@@ -1,4 +1,5 @@
 import type { StoreDb } from '../store/database.js';
+import { systemClock } from '../util/clock.js';
 import { dailyEnergy } from '../store/history.js';
 import { meterIdOf } from '../store/registry.js';
 import { ZonedClock } from '../store/zoned-clock.js';
@@ -23,7 +24,7 @@ export interface FleetDeps {
  * fleet server runs many through the same call.
  */
 export function fleetView(d: FleetDeps) {
-  const now = (d.now ?? Date.now)();
+  const now = (d.now ?? systemClock)();
   const { site, db } = d;
   const tz = site.config.site.timezone;
   const countSince = db.prepare<[number, number], { n: number; first: number | null; last: number | null }>(

@@ -23,6 +23,9 @@ export interface ApiDeps {
   readonly streamSources?: readonly StreamSource[];
 }
 
+/** The system clock's reading when a response was sent, in ms since the epoch. */
+export const SERVER_TIME_HEADER = 'x-mgos-time';
+
 const CSP = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
 export async function createApiServer(deps: ApiDeps): Promise<FastifyInstance> {
@@ -34,6 +37,8 @@ export async function createApiServer(deps: ApiDeps): Promise<FastifyInstance> {
     void reply.header('content-security-policy', CSP);
     void reply.header('x-content-type-options', 'nosniff');
     void reply.header('referrer-policy', 'no-referrer');
+    // The UI's "today" and "last 7 days" follow the system clock, not the browser's (one clock).
+    void reply.header(SERVER_TIME_HEADER, String(deps.site.now()));
   });
   app.setErrorHandler((err: Error & { statusCode?: number }, _req, reply) => {
     if (err instanceof HttpError) return reply.code(err.status).send({ error: err.message });

@@ -34,7 +34,7 @@ export function overview(site: SiteRuntime) {
   const main = site.mainMeter();
   const all = main ? site.image.component(main.key) : {};
   const values = Object.fromEntries(GRID_CHANNELS.filter((c) => all[c]).map((c) => [c, all[c]]));
-  return { ts: Date.now(), site: { id: site.config.site.id, name: site.config.site.name }, grid: { meter: main?.key ?? null, values }, meters: counts };
+  return { ts: site.now(), site: { id: site.config.site.id, name: site.config.site.name }, grid: { meter: main?.key ?? null, values }, meters: counts };
 }
 
 export function registerSiteRoutes(routes: RouteRegistry, site: SiteRuntime, version: string): void {

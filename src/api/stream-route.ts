@@ -30,7 +30,7 @@ export function registerStream(app: FastifyInstance, site: SiteRuntime, users: U
     send('overview', overview(site));
     const unsubscribe = site.live.subscribe(({ changed }) => {
       const meters = changed.map((key) => ({ key, quality: site.image.quality(key), values: site.image.component(key) }));
-      send('values', { ts: Date.now(), meters });
+      send('values', { ts: site.now(), meters });
       send('overview', overview(site));
     });
     const unsubscribeSources = sources.map((s) => s.subscribe((data) => send(s.event, data)));

@@ -1,4 +1,5 @@
 import type { RouteRegistry } from '../api/route.js';
+import { systemClock } from '../util/clock.js';
 import { listCustomers } from '../billing/customers.js';
 import { ACCOUNTS, type Ledger } from '../billing/ledger.js';
 import type { StoreDb } from '../store/database.js';
@@ -33,7 +34,7 @@ export function localMonthStart(ts: number, timeZone: string): { month: string; 
  * this month / amount billed this month, VAT included; null when nothing was billed).
  */
 export function registerBillingDashboardRoutes(routes: RouteRegistry, d: BillingDashboardDeps): void {
-  const now = d.now ?? Date.now;
+  const now = d.now ?? systemClock;
   routes.add({
     method: 'GET',
     url: '/api/billing/dashboard',

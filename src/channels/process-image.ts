@@ -1,4 +1,5 @@
 import { STALE_AFTER_INTERVALS, type ChannelValue, type Quality } from './value.js';
+import { systemClock } from '../util/clock.js';
 
 interface Entry {
   value: number | null;
@@ -20,7 +21,7 @@ export type ComponentValues = Record<string, ChannelValue>;
 export class ProcessImage {
   private readonly components = new Map<string, Map<string, Entry>>();
 
-  constructor(private readonly now: () => number = Date.now) {}
+  constructor(private readonly now: () => number = systemClock) {}
 
   /** Fresh values from a successful read. */
   update(component: string, values: Record<string, number>, ts: number, periodMs: number): void {

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { systemClock, type Clock } from '../util/clock.js';
 import type Database from 'better-sqlite3';
 import { z } from 'zod';
 import { meterSchema, type MeterConfig } from '../config/site-config.js';
@@ -23,7 +24,10 @@ export const metersHash = (meters: readonly MeterConfig[]): string => createHash
  * so both the UI and the file stay usable.
  */
 export class ConfigVersions {
-  constructor(private readonly db: Database.Database) {
+  constructor(
+    private readonly db: Database.Database,
+    private readonly now: Clock = systemClock,
+  ) {
     db.exec(`CREATE TABLE IF NOT EXISTS config_versions (
       version INTEGER PRIMARY KEY,
       at INTEGER NOT NULL,
@@ -48,7 +52,7 @@ export class ConfigVersions {
   }
 
   append(meters: readonly MeterConfig[], by: string, reason: string, source: ConfigVersion['source'], fileHash: string | null = null): ConfigVersion {
-    const at = Date.now();
+    const at = this.now();
     const r = this.db
       .prepare('INSERT INTO config_versions (at, by, reason, source, meters, file_hash) VALUES (?, ?, ?, ?, ?, ?)')
       .run(at, by, reason, source, JSON.stringify(meters), fileHash);

@@ -1,3 +1,4 @@
+import { systemClock } from '../util/clock.js';
 /**
  * The converter's step log: what converter.exe shows in its log panel ("[1/2] Converting protocol",
  * "✓ Address set to 10."), as records a CLI, the API and an audit trail can all use.
@@ -38,7 +39,7 @@ export class StepLog {
   private readonly records: StepRecord[] = [];
   private readonly listeners = new Set<ConverterListener>();
 
-  constructor(private readonly clock: () => number = Date.now) {}
+  constructor(private readonly clock: () => number = systemClock) {}
 
   on(listener: ConverterListener): () => void {
     this.listeners.add(listener);

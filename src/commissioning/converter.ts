@@ -196,7 +196,7 @@ export class ConverterRun {
   }
 
   private async waitForOperator(model: MeterModel): Promise<number> {
-    const started = Date.now();
+    const started = performance.now(); // a duration: monotonic
     const timeoutMs = this.o.operatorTimeoutMs ?? 600_000;
     this.currentInstructions = frontPanelInstructions(model);
     this.runState = 'waiting-for-operator';
@@ -214,7 +214,7 @@ export class ConverterRun {
       this.currentInstructions = undefined;
       this.runState = 'running';
     }
-    return Date.now() - started;
+    return Math.round(performance.now() - started);
   }
 
   private async probe(bus: ModbusBus, expected: MeterModel): Promise<ModbusMeterInfo> {

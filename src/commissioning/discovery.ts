@@ -72,7 +72,7 @@ export class Discovery {
     if (from < 1 || to > 247 || from > to) throw new Error('range: addresses run from 1 to 247 and from must not exceed to');
     const running = [...this.scans.values()].find((s) => s.bus === busId && s.state === 'running');
     if (running) throw new Error(`bus ${busId} is already being scanned (scan ${running.id}); cancel it or wait`);
-    const scan: ScanState = { id: randomUUID(), bus: busId, from, to, state: 'running', scanned: 0, total: to - from + 1, found: [], proposals: [], by, startedAt: Date.now(), finishedAt: null, error: null };
+    const scan: ScanState = { id: randomUUID(), bus: busId, from, to, state: 'running', scanned: 0, total: to - from + 1, found: [], proposals: [], by, startedAt: this.d.site.now(), finishedAt: null, error: null };
     this.scans.set(scan.id, scan);
     this.trim();
     void this.run(scan);
@@ -136,7 +136,7 @@ export class Discovery {
       scan.state = 'failed';
       scan.error = (e as Error).message;
     }
-    scan.finishedAt = Date.now();
+    scan.finishedAt = this.d.site.now();
     this.cancelled.delete(scan.id);
     this.events.emit('progress', scan);
   }

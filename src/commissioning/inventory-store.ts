@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { systemClock } from '../util/clock.js';
 import { addressPlan, sameSite, type AddressPlan, type BusSlot, type Phases, type UsedAddress } from './address-plan.js';
 import type { CommissioningConfig } from './commissioning-config.js';
 import { InventoryError } from './inventory-error.js';
@@ -79,7 +80,7 @@ export class InventoryStore {
   ) {
     createInventoryTables(db);
     this.models = opts.models ?? CHINT_MODELS;
-    this.now = opts.now ?? Date.now;
+    this.now = opts.now ?? systemClock;
     this.addressPlan = addressPlan(opts.commissioning.addressPlan, () => [...(opts.configured?.() ?? []), ...this.usedAddresses()]);
   }
 

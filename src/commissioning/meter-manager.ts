@@ -148,7 +148,7 @@ export class MeterManager {
     const key = meterKey(m);
     const bus = this.d.site.meter(key)?.bus;
     const cycles = this.d.verifyCycles ?? 2;
-    const since = Date.now();
+    const since = this.d.site.now();
     await new Promise<void>((resolve) => {
       let seen = 0;
       const done = (): void => {

@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import { systemClock, type Clock } from '../util/clock.js';
 import type { BusConfig } from '../config/site-config.js';
 import { ModbusClientClass } from './client.js';
 import { classifyClientError, ModbusError } from './modbus-error.js';
@@ -51,10 +52,14 @@ export class ModbusBus {
   private closed = false;
   private lastEndAt = 0;
   private counters = { requests: 0, responses: 0, errors: 0, timeouts: 0, crcErrors: 0, exceptions: 0, bytesTx: 0, bytesRx: 0, busyMs: 0 };
-  private sinceMs = Date.now();
+  private sinceMs: number;
   private lastError: string | null = null;
 
-  constructor(readonly config: BusConfig) {
+  constructor(
+    readonly config: BusConfig,
+    private readonly now: Clock = systemClock,
+  ) {
+    this.sinceMs = now();
     this.client.on('close', () => this.markDisconnected());
   }
 
@@ -119,7 +124,7 @@ export class ModbusBus {
 
   resetStats(): void {
     this.counters = { requests: 0, responses: 0, errors: 0, timeouts: 0, crcErrors: 0, exceptions: 0, bytesTx: 0, bytesRx: 0, busyMs: 0 };
-    this.sinceMs = Date.now();
+    this.sinceMs = this.now();
   }
 
   async close(): Promise<void> {
@@ -194,12 +199,12 @@ export class ModbusBus {
 
   private markDisconnected(): void {
     this.connected = false;
-    this.nextConnectAt = Date.now() + RECONNECT_DELAY_MS;
+    this.nextConnectAt = performance.now() + RECONNECT_DELAY_MS; // a duration: monotonic
   }
 
   private async ensureConnected(): Promise<void> {
     if (this.connected && this.client.isOpen) return;
-    if (Date.now() < this.nextConnectAt) throw new ModbusError('disconnected', `bus ${this.id} is not connected (${this.lastError ?? 'reconnecting'})`);
+    if (performance.now() < this.nextConnectAt) throw new ModbusError('disconnected', `bus ${this.id} is not connected (${this.lastError ?? 'reconnecting'})`);
     this.connecting ??= this.connect().finally(() => {
       this.connecting = null;
     });

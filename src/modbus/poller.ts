@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import { systemClock } from '../util/clock.js';
 import { planBlocks, type ReadBlock } from '../drivers/block-plan.js';
 import { decodeBlock, type ScalingOptions } from '../drivers/point-codec.js';
 import type { DeviceProfile } from '../drivers/profile-schema.js';
@@ -67,7 +68,7 @@ export class BusPoller {
     readonly bus: ModbusBus,
     private readonly intervalMs: number,
     private readonly sink: PollerSink,
-    private readonly now: () => number = Date.now,
+    private readonly now: () => number = systemClock,
   ) {}
 
   addDevice(device: PolledDevice): void {

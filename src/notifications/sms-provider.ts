@@ -1,4 +1,5 @@
 import { appendFile } from 'node:fs/promises';
+import { systemClock, type Clock } from '../util/clock.js';
 import { randomUUID } from 'node:crypto';
 
 /** An SMS gateway: resolves with the gateway's message id once it accepted the message, rejects otherwise. */
@@ -8,11 +9,14 @@ export interface SmsProvider {
 
 /** The default "gateway": one JSON line per message in a file, so a site without SMS still has a record. */
 export class LogFileSmsProvider implements SmsProvider {
-  constructor(private readonly file: string) {}
+  constructor(
+    private readonly file: string,
+    private readonly now: Clock = systemClock,
+  ) {}
 
   async send(to: string, text: string): Promise<{ id: string }> {
     const id = randomUUID();
-    await appendFile(this.file, `${JSON.stringify({ id, ts: new Date().toISOString(), to, text })}\n`);
+    await appendFile(this.file, `${JSON.stringify({ id, ts: new Date(this.now()).toISOString(), to, text })}\n`);
     return { id };
   }
 }

@@ -1,4 +1,5 @@
 import { renderSms, type SmsMessage } from './templates.js';
+import { systemClock } from '../util/clock.js';
 import type { SmsOutbox } from './sms-outbox.js';
 import type { SmsProvider } from './sms-provider.js';
 
@@ -27,7 +28,7 @@ export class SmsSender {
     private readonly provider: SmsProvider,
     private readonly opts: SmsSenderOptions = {},
   ) {
-    this.now = opts.clock ?? Date.now;
+    this.now = opts.clock ?? systemClock;
   }
 
   /** Stores the message and returns at once; delivery happens on the next pass. */

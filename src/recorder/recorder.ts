@@ -1,4 +1,5 @@
 import type { StoreDb } from '../store/database.js';
+import { systemClock } from '../util/clock.js';
 import { buildIntervals } from '../store/intervals.js';
 import { ReadingWriter } from '../store/reading-writer.js';
 import { pruneRawReadings, retentionCutoffMs } from '../store/retention.js';
@@ -29,7 +30,7 @@ export class Recorder {
     private readonly opts: RecorderOptions,
   ) {
     this.writer = new ReadingWriter(db);
-    this.now = opts.now ?? Date.now;
+    this.now = opts.now ?? systemClock;
   }
 
   add(r: DeviceReading): void {

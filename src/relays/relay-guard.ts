@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { systemClock } from '../util/clock.js';
 import type { RelayState } from './relay-driver.js';
 
 /** A relay write the guard did not allow (devices.md 3: minimum dwell, daily write budget). */
@@ -49,7 +50,7 @@ export class RelayWriteGuard {
     this.minDwellMs = o.minDwellMs ?? RELAY_GUARD_DEFAULTS.minDwellMs;
     this.dailyWriteBudget = o.dailyWriteBudget ?? RELAY_GUARD_DEFAULTS.dailyWriteBudget;
     this.restoreBypassesDwell = o.restoreBypassesDwell ?? true;
-    this.now = o.now ?? Date.now;
+    this.now = o.now ?? systemClock;
     this.day = new Intl.DateTimeFormat('en-CA', { timeZone: o.timeZone ?? 'UTC', year: 'numeric', month: '2-digit', day: '2-digit' });
     db.exec(`CREATE TABLE IF NOT EXISTS relay_channel_writes (
       module TEXT NOT NULL,

@@ -1,4 +1,5 @@
 import type { DeviceProfile } from '../drivers/profile-schema.js';
+import { systemClock } from '../util/clock.js';
 import { loadProfiles } from '../drivers/profiles.js';
 import { SimulatedMeter } from './meter-image.js';
 import { RtuSlave, type LineSpeed } from './rtu-slave.js';
@@ -68,7 +69,7 @@ function profileFor(profiles: ReadonlyMap<string, DeviceProfile>, model: string)
 }
 
 export async function startSimulator(options: SimulatorOptions = {}): Promise<SimulatorHandle> {
-  const clock = options.clock ?? Date.now;
+  const clock = options.clock ?? systemClock;
   const model = new SiteModel({ seed: options.seed, customers: options.customers, clock, startMs: options.startMs, utcOffsetHours: options.utcOffsetHours, electrical: options.electrical });
   const profiles = options.profiles ?? loadProfiles();
   const single = profileFor(profiles, 'DDSU666');

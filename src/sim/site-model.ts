@@ -1,4 +1,5 @@
 import { mulberry32 } from './prng.js';
+import { systemClock } from '../util/clock.js';
 import type { LoadSample } from './load-profile.js';
 import { DEFAULT_ELECTRICAL, evaluateSite, mainVoltage, type Electrical, type Inputs, type SiteState } from './site-physics.js';
 import { MAIN_METER_ID, PHASES, planCustomers, sizeCustomers, type CustomerSpec, type Phase } from './site-plan.js';
@@ -9,7 +10,7 @@ export interface SiteModelOptions {
   readonly seed?: number;
   /** Single-phase customer meters at addresses 2..N+1 (default 24). */
   readonly customers?: number;
-  /** Where "now" comes from; tests pass a frozen or stepped clock. Default Date.now. */
+  /** Where "now" comes from; tests pass a frozen or stepped clock. Default systemClock. */
   readonly clock?: Clock;
   /** Start of simulated time; default clock(). */
   readonly startMs?: number;
@@ -60,7 +61,7 @@ export class SiteModel {
 
   constructor(options: SiteModelOptions = {}) {
     this.seed = options.seed ?? 1;
-    this.clock = options.clock ?? Date.now;
+    this.clock = options.clock ?? systemClock;
     this.maxStepMs = options.maxStepMs ?? 10_000;
     this.customers = sizeCustomers(planCustomers(options.customers ?? 24), this.seed);
     this.inputs = {

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { systemClock } from '../util/clock.js';
 import type { SiteConfig } from '../config/site-config.js';
 import type { DeviceProfile } from '../drivers/profile-schema.js';
 import type { Recorder } from '../recorder/recorder.js';
@@ -28,7 +29,7 @@ export async function startEmbeddedSimulator(
 ): Promise<{ sim: SimulatorHandle; config: SiteConfig }> {
   const s = config.sim;
   if (!s?.enabled) throw new Error('sim: the simulator is not enabled in this configuration');
-  const now = Date.now();
+  const now = (d.clock ?? systemClock)();
   const backfillMs = s.backfillDays > 0 && !hasReadings(d.recorder.db) ? s.backfillDays * 86_400_000 : 0;
   const sim = await startSimulator({
     seed: s.seed,

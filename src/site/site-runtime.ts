@@ -1,4 +1,5 @@
 import type { BusConfig, MeterConfig, SiteConfig } from '../config/site-config.js';
+import { systemClock } from '../util/clock.js';
 import { ProcessImage } from '../channels/process-image.js';
 import type { DeviceProfile } from '../drivers/profile-schema.js';
 import { ModbusBus, type BusStats } from '../modbus/bus.js';
@@ -56,7 +57,7 @@ export class SiteRuntime {
     readonly config: SiteConfig,
     private readonly profiles: ReadonlyMap<string, DeviceProfile>,
     private readonly sink: ReadingSink,
-    private readonly now: () => number = Date.now,
+    readonly now: () => number = systemClock,
   ) {
     this.image = new ProcessImage(now);
     for (const b of config.buses) this.addBus(b);
@@ -68,7 +69,7 @@ export class SiteRuntime {
   }
 
   addBus(cfg: BusConfig): void {
-    const bus = new ModbusBus(cfg);
+    const bus = new ModbusBus(cfg, this.now);
     const state: BusState = { last: null, overruns: 0, changed: new Set<string>() };
     const poller = new BusPoller(
       bus,

@@ -7,10 +7,20 @@ export type Clock = () => number;
 
 export const systemClock: Clock = () => Date.now();
 
+/** A clock running at real speed that can be moved to another instant (a test's "next morning"). */
+export interface MovableClock {
+  (): number;
+  moveTo(ms: number): void;
+}
+
 /** A clock that starts at `startMs` and runs at real speed from there (tests pick a day and hour). */
-export function clockStartingAt(startMs: number, base: Clock = systemClock): Clock {
-  const offset = startMs - base();
-  return () => base() + offset;
+export function clockStartingAt(startMs: number, base: Clock = systemClock): MovableClock {
+  let offset = startMs - base();
+  const c = (() => base() + offset) as MovableClock;
+  c.moveTo = (ms) => {
+    offset = ms - base();
+  };
+  return c;
 }
 
 /** A clock held still until moved by hand (pure unit tests). */

@@ -1,4 +1,5 @@
 import type { Bus, Day, History, Interval, Meter, Overview, Site, User } from './types.js';
+import { observeServerTime } from './clock.js';
 
 /** An API call that failed; `status` 0 means the network failed, not the server. */
 export class ApiError extends Error {
@@ -31,6 +32,7 @@ export async function request<T>(method: Method, path: string, body?: unknown): 
   } catch {
     throw new ApiError(0, 'No connection to the site controller');
   }
+  observeServerTime(res.headers.get('x-mgos-time'));
   const text = await res.text();
   let data: unknown = null;
   try {

@@ -1,3 +1,4 @@
+import { siteNow } from './clock.js';
 /**
  * Calendar days in the site's time zone. The operator's phone may be set to another zone,
  * and "today" must mean the site's day so it matches the CSV and the daily energy figures.
@@ -43,7 +44,7 @@ export function dayOf(ts: number, tz: string): string {
   return `${pad(w.y, 4)}-${pad(w.m)}-${pad(w.d)}`;
 }
 
-export const today = (tz: string): string => dayOf(Date.now(), tz);
+export const today = (tz: string): string => dayOf(siteNow(), tz);
 
 export function isDay(s: string): boolean {
   return /^\d{4}-\d{2}-\d{2}$/.test(s) && !Number.isNaN(Date.parse(`${s}T00:00:00Z`));

@@ -1,4 +1,5 @@
 import { ApiError } from '../api.js';
+import { siteNow } from '../clock.js';
 import { billingApi, money, parseMoney, standing, type CustomerView, type Quote } from '../billing-api.js';
 import { h } from '../dom.js';
 import { capitalise, dateOnly, dateTime } from '../format.js';
@@ -168,8 +169,8 @@ export function customerView(ctx: Ctx, id: string): View {
   }
 
   function statement(v: CustomerView): HTMLElement {
-    const to = h('input', { id: 'st-to', type: 'date', value: dateOnly(Date.now(), tz), 'data-testid': 'statement-to' });
-    const from = h('input', { id: 'st-from', type: 'date', value: dateOnly(Date.now() - 30 * DAY, tz), 'data-testid': 'statement-from' });
+    const to = h('input', { id: 'st-to', type: 'date', value: dateOnly(siteNow(), tz), 'data-testid': 'statement-to' });
+    const from = h('input', { id: 'st-from', type: 'date', value: dateOnly(siteNow() - 30 * DAY, tz), 'data-testid': 'statement-from' });
     const out = h('div', {}, loading());
     const show = (): void => {
       const f = Date.parse(`${from.value}T00:00:00Z`);
@@ -224,7 +225,7 @@ export function customerView(ctx: Ctx, id: string): View {
 }
 
 function lastMonth(tz: string): string {
-  const [y = 2000, m = 1] = dateOnly(Date.now(), tz).split('-').map(Number);
+  const [y = 2000, m = 1] = dateOnly(siteNow(), tz).split('-').map(Number);
   return m === 1 ? `${y - 1}-12` : `${y}-${String(m - 1).padStart(2, '0')}`;
 }
 

@@ -120,7 +120,7 @@ export class MeterCharts {
     return this.guard(this.quarters, current, async () => {
       const { intervals } = await api.intervals(this.key, from, to);
       if (!current()) return;
-      this.intervalsAt = Date.now();
+      this.intervalsAt = performance.now();
       const slots: number[] = [];
       for (let t = from; t < to; t += QUARTER_MS) slots.push(t);
       this.quarters.say(intervals.length ? '' : 'No complete 15-minute intervals on this day yet.');
@@ -156,13 +156,13 @@ export class MeterCharts {
     };
     if (this.power.chart && add(this.powerPts, 'ActivePower')) this.pending.power = true;
     if (this.voltage.chart && this.phases.map((p, i) => add((this.voltPts[i] ??= []), `Voltage_${p}`)).some(Boolean)) this.pending.volts = true;
-    if (Date.now() - this.drawnAt >= LIVE_REDRAW_MS && (this.pending.power || this.pending.volts)) {
+    if (performance.now() - this.drawnAt >= LIVE_REDRAW_MS && (this.pending.power || this.pending.volts)) {
       if (this.pending.power) this.drawPower(U);
       if (this.pending.volts) this.drawVoltage(U);
       this.pending = { power: false, volts: false };
-      this.drawnAt = Date.now();
+      this.drawnAt = performance.now();
     }
-    if (this.quarters.chart && Date.now() - this.intervalsAt > INTERVAL_REFRESH_MS) {
+    if (this.quarters.chart && performance.now() - this.intervalsAt > INTERVAL_REFRESH_MS) {
       const [from, to] = this.range();
       const gen = this.gen;
       void this.loadQuarters(U, from, to, () => gen === this.gen, true);

@@ -61,7 +61,7 @@ export function overviewView(_ctx: Ctx): View {
   let destroyed = false;
 
   function refreshBuses(): void {
-    lastBusFetch = Date.now();
+    lastBusFetch = performance.now();
     api
       .buses()
       .then((r) => !destroyed && buses.replaceChildren(busCards(r.buses)))
@@ -84,7 +84,7 @@ export function overviewView(_ctx: Ctx): View {
     setText(eExp, num(v['EnergyExport']?.value, 1));
     renderCounts(counts, o.meters);
     setText(total, `(${o.meters.total})`);
-    if (Date.now() - lastBusFetch > BUS_REFRESH_MS) {
+    if (performance.now() - lastBusFetch > BUS_REFRESH_MS) {
       refreshBuses();
       alarms.refresh();
     }

@@ -1,4 +1,5 @@
 import { billingApi, type AuditEntry, type Proposal } from '../billing-api.js';
+import { siteNow } from '../clock.js';
 import { h } from '../dom.js';
 import { capitalise, dateTime } from '../format.js';
 import { can } from '../roles.js';
@@ -90,7 +91,7 @@ export function proposalsView(ctx: Ctx): View {
 
   function refresh(): void {
     billingApi.proposals('pending').then((r) => !destroyed && showQueue(r.proposals)).catch((err: unknown) => !destroyed && queue.replaceChildren(errorBox(err)));
-    billingApi.audit(Date.now() - 7 * 86_400_000).then((r) => !destroyed && showAudit(r.entries)).catch((err: unknown) => !destroyed && audit.replaceChildren(errorBox(err)));
+    billingApi.audit(siteNow() - 7 * 86_400_000).then((r) => !destroyed && showAudit(r.entries)).catch((err: unknown) => !destroyed && audit.replaceChildren(errorBox(err)));
   }
   refresh();
   // A confirmation dialog open on a row must not be pulled away: refresh only when none is open.
