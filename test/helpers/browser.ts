@@ -18,8 +18,19 @@ export function browserSkipReason(): string | false {
   return `${CHROMIUM_PATH} not installed`;
 }
 
+/**
+ * The browser runs on the machine's real clock even when the suite runs under faketime (its
+ * LD_PRELOAD is not passed on): Chromium stalls under libfaketime, and a browser whose clock
+ * disagrees with the site's is what the UI must cope with anyway (it follows the server's time).
+ */
+function browserEnv(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && k !== 'LD_PRELOAD' && !k.startsWith('FAKETIME')) env[k] = v;
+  return env;
+}
+
 export function launchChromium(): Promise<Browser> {
-  return chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: ARGS });
+  return chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: ARGS, env: browserEnv() });
 }
 
 /** test-output/ at the package root (gitignored): screenshots to look at after a run. */
