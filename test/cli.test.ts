@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { mgos } from './helpers/cli.js';
@@ -96,4 +96,17 @@ test('mgos meter add and mgos scan work against the running system through its A
   } finally {
     await sys.close();
   }
+});
+
+test('mgos start refuses an unknown time zone with file:line before creating a database or an admin', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'mgos-cli-tz-'));
+  const data = path.join(dir, 'data');
+  mkdirSync(data);
+  const file = path.join(dir, 'site.yaml');
+  writeFileSync(file, `site: { id: s1, name: S1, timezone: Mars/Olympus }\nstorage: { path: ${data}/mgos.db }\nhttp: { port: 0 }\n`);
+  const r = await mgos(['start', '--config', file]);
+  assert.equal(r.code, 1, r.stdout + r.stderr);
+  assert.match(r.stderr, /site\.yaml:1: site\.timezone: not an IANA time zone this system knows; allowed: .*Africa\/Kampala.*; found "Mars\/Olympus"/);
+  assert.doesNotMatch(r.stdout, /password/);
+  assert.deepEqual(readdirSync(data), [], 'no database, no admin: the data folder stays empty');
 });

@@ -79,3 +79,29 @@ test('the example site file in examples/ is valid', async () => {
   assert.equal(config.meters.length, 3);
   assert.equal(config.meters[0]?.role, 'main');
 });
+
+test('a time zone that does not exist is refused with file, line, what was found and what is allowed', () => {
+  const e = refusal(good.replace('timezone: Africa/Kampala', 'timezone: Mars/Olympus'));
+  assert.match(e.message, /site\.yaml:4: site\.timezone: not an IANA time zone this system knows; allowed: a name such as Africa\/Kampala.*; found "Mars\/Olympus"/);
+  assert.equal(loadSiteConfigText(good.replace('Africa/Kampala', 'UTC'), '/etc/mgos/site.yaml').config.site.timezone, 'UTC');
+});
+
+test('a YAML alias bomb is refused at once with the file and the line of its first alias', () => {
+  const levels = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]'];
+  for (let i = 1; i < 9; i++) {
+    const prev = String.fromCharCode(96 + i);
+    const name = String.fromCharCode(97 + i);
+    levels.push(`${name}: &${name} [${Array(9).fill(`*${prev}`).join(',')}]`);
+  }
+  const started = performance.now();
+  const e = refusal(`${good}${levels.join('\n')}\n`);
+  assert.ok(performance.now() - started < 2000, 'refused quickly, not after expanding it');
+  assert.match(e.message, /site\.yaml:20: YAML aliases: \*a and the aliases it holds expand to more than 100 copies.*allowed: at most 100 alias expansions/);
+});
+
+test('checks made later at start-up today are made when the file is read: relay buses and holiday dates', () => {
+  const relays = good + 'relays:\n  - { bus: bus9, address: 50, model: waveshare-8ch-nc, channels: [{ channel: 1, meter: 2 }] }\n';
+  assert.match(refusal(relays).message, /site\.yaml:20: relays\.0\.bus: no bus "bus9" is defined; allowed: bus1/);
+  const holiday = good + 'governance:\n  holidays: ["2026-02-31"]\n';
+  assert.match(refusal(holiday).message, /site\.yaml:20: governance\.holidays\.0: "2026-02-31" is not a day of the calendar/);
+});

@@ -17,6 +17,8 @@ let app: FastifyInstance;
 let url: string;
 let routes: RouteRegistry;
 const token = { viewer: '', installer: '' };
+/** Each test's bench is added as a configured gateway; nothing else may be opened. */
+const gateways: string[] = [];
 
 before(async () => {
   dir = mkdtempSync(path.join(tmpdir(), 'mgos-converter-api-'));
@@ -32,7 +34,7 @@ before(async () => {
     return reply.code(err.statusCode ?? 500).send({ error: err.message });
   });
   routes = new RouteRegistry(app, users);
-  registerConverterRoutes(routes, { operatorTimeoutMs: 5000 });
+  registerConverterRoutes(routes, { operatorTimeoutMs: 5000, linePolicy: { serialPrefixes: ['/dev/ttyUSB'], gateways } });
   url = await app.listen({ host: '127.0.0.1', port: 0 });
 });
 
@@ -59,6 +61,7 @@ interface StepJson {
 
 test('identify and the full run over the API: the run pauses for the front panel, confirm finishes it', async () => {
   const bench = await serveBench({ model: 'DDSU666', serial: '200322016690', energyKWh: 99.5 });
+  gateways.push(bench.tcp);
   try {
     const id = await call('POST', '/api/converter/identify', { tcp: bench.tcp, timeoutMs: 300 });
     assert.equal(id.status, 200);
@@ -92,6 +95,7 @@ test('identify and the full run over the API: the run pauses for the front panel
 
 test('a run that fails before the operator step answers at once with the failed step', async () => {
   const bench = await serveBench({ model: 'DDSU666', serial: '200322016690' });
+  gateways.push(bench.tcp);
   try {
     const r = await call('POST', '/api/converter/run', { tcp: bench.tcp, timeoutMs: 300, model: 'DDSU666', address: 9, serial: '111111111111' });
     assert.equal(r.json.state, 'failed');
@@ -109,6 +113,14 @@ test('installer role, one line, /dev paths only; documented in OpenAPI', async (
   assert.equal(both.status, 400);
   assert.match(String(both.json.error), /exactly one of tcp/);
   assert.equal((await call('POST', '/api/converter/identify', { port: '/etc/passwd' })).status, 400);
+  const dotdot = await call('POST', '/api/converter/identify', { port: '/dev/../etc/passwd' });
+  assert.equal(dotdot.status, 400);
+  assert.match(String(dotdot.json.error), /port: "\/dev\/\.\.\/etc\/passwd" \(it resolves to \/etc\/passwd\) is not a bench serial device; allowed: a serial device whose real path starts with \/dev\/ttyUSB/);
+  const devNull = await call('POST', '/api/converter/identify', { port: '/dev/null' });
+  assert.match(String(devNull.json.error), /"\/dev\/null" is not a bench serial device/);
+  const elsewhere = await call('POST', '/api/converter/run', { tcp: '10.0.0.1:22', model: 'DDSU666', address: 9 });
+  assert.equal(elsewhere.status, 400);
+  assert.match(String(elsewhere.json.error), /tcp: 10\.0\.0\.1:22 is not a configured gateway; allowed: 127\.0\.0\.1:\d+/);
   assert.equal((await call('POST', '/api/converter/run', { tcp: '127.0.0.1:1', model: 'DDSU666', address: 1 })).status, 400);
   assert.equal((await call('GET', '/api/converter/runs/00000000-0000-4000-8000-000000000000')).status, 404);
   const doc = buildOpenApi(routes.documented, 'test') as { paths: Record<string, unknown> };

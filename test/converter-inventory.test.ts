@@ -12,12 +12,13 @@ test('a bench conversion through the running system moves the meter from Assigne
   const dir = mkdtempSync(path.join(tmpdir(), 'mgos-conv-inv-'));
   let sys: RunningSystem | undefined;
   const { call, login } = httpClient(() => sys?.url ?? '');
+  const bench = await serveBench({ model: 'DDSU666', serial: '200322016690', energyKWh: 12.5 });
+  // The bench is a configured gateway: the converter opens nothing else.
   sys = await startSystem({
-    config: { site: { id: 'lab', name: 'Lab' }, storage: { path: path.join(dir, 'mgos.db') }, http: { port: 0 }, buses: [{ id: 'bus1', transport: 'rtu-over-tcp', host: '127.0.0.1', port: 9 }] },
+    config: { site: { id: 'lab', name: 'Lab' }, storage: { path: path.join(dir, 'mgos.db') }, http: { port: 0 }, buses: [{ id: 'bus1', transport: 'rtu-over-tcp', host: '127.0.0.1', port: 9 }], commissioning: { bench: { gateways: [bench.tcp] } } },
     adminPassword: 'lab admin password',
     logger: pino({ level: 'silent' }),
   });
-  const bench = await serveBench({ model: 'DDSU666', serial: '200322016690', energyKWh: 12.5 });
   try {
     const admin = await login('admin', 'lab admin password');
     const created = await call('POST', '/api/inventory', { token: admin, body: { serial: '200322016690', model: 'DDSU666', site: 'Lab', building: 'Floor 1 Reception', bus: 'bus1', address: 12, reason: 'received from supplier' } });

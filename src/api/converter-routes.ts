@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { ConverterRun, identifyOverDlt645, type ConversionResult } from '../commissioning/converter.js';
 import type { StepRecord } from '../commissioning/converter-log.js';
+import { allowedBenchLine, BenchLineRefused, type BenchLinePolicy } from '../commissioning/bench-line-policy.js';
 import { METER_MODELS } from '../commissioning/converter-registers.js';
 import type { DeviceProfile } from '../drivers/profile-schema.js';
 import { HttpError, type RouteRegistry } from './route.js';
@@ -12,6 +13,8 @@ import { HttpError, type RouteRegistry } from './route.js';
  * POST /runs/:id/confirm continues it to the end. One run per bench line at a time.
  */
 export interface ConverterRouteDeps {
+  /** The serial devices and gateways a run may open (benchLinePolicyFor(site config)). */
+  readonly linePolicy: BenchLinePolicy;
   readonly profiles?: ReadonlyMap<string, DeviceProfile>;
   /** How long a run waits for the operator (default 10 minutes). */
   readonly operatorTimeoutMs?: number;
@@ -22,8 +25,8 @@ export interface ConverterRouteDeps {
 
 const lineShape = {
   tcp: z.string().regex(/^[^\s:]+:\d{1,5}$/, 'HOST:PORT').optional(),
-  // Only serial devices: the API must not open arbitrary files.
-  port: z.string().regex(/^\/dev\/[\w./-]+$/, 'a serial device under /dev/').optional(),
+  // Which devices may be opened is decided after resolving the path (linePolicy), not by its spelling.
+  port: z.string().min(1).max(256).optional(),
   timeoutMs: z.number().int().min(50).max(10_000).optional(),
 };
 const oneLine = (b: { tcp?: string; port?: string }): boolean => (b.tcp === undefined) !== (b.port === undefined);
@@ -53,7 +56,17 @@ interface RunView {
 
 const MAX_KEPT = 20;
 
-export function registerConverterRoutes(routes: RouteRegistry, deps: ConverterRouteDeps = {}): void {
+/** The line as it will be opened, or 400 naming what was refused and what is allowed. */
+function permitted<S extends { tcp?: string; port?: string }>(line: S, policy: BenchLinePolicy): S {
+  try {
+    return allowedBenchLine(line, policy);
+  } catch (e) {
+    if (e instanceof BenchLineRefused) throw new HttpError(400, e.message);
+    throw e;
+  }
+}
+
+export function registerConverterRoutes(routes: RouteRegistry, deps: ConverterRouteDeps): void {
   const runs = new Map<string, { run: ConverterRun; line: string; result?: ConversionResult }>();
 
   const view = (runId: string): RunView => {
@@ -80,7 +93,7 @@ export function registerConverterRoutes(routes: RouteRegistry, deps: ConverterRo
     summary: 'Bench: read the serial number and energy of the one meter on a bench line over DL/T645',
     role: 'installer',
     body: identifyBody,
-    handler: ({ body }) => identifyOverDlt645(body),
+    handler: ({ body }) => identifyOverDlt645(permitted(body, deps.linePolicy)),
   });
 
   routes.add({
@@ -90,7 +103,8 @@ export function registerConverterRoutes(routes: RouteRegistry, deps: ConverterRo
     role: 'installer',
     body: runBody,
     handler: ({ body, user }) => {
-      const { model, address, serial, operatorConfirmed, ...line } = body;
+      const { model, address, serial, operatorConfirmed, ...asked } = body;
+      const line = permitted(asked, deps.linePolicy);
       const lineKey = line.tcp ?? line.port ?? '';
       for (const e of runs.values()) {
         if (e.line === lineKey && !e.result) throw new HttpError(409, `a converter run is already using ${lineKey}`);

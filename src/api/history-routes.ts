@@ -4,6 +4,7 @@ import { channelDef, CHANNEL_NAMES } from '../channels/catalogue.js';
 import type { SiteRuntime } from '../site/site-runtime.js';
 import { intervalsCsv, readingsCsv } from '../store/csv-export.js';
 import type { StoreDb } from '../store/database.js';
+import { calendarDate } from '../util/calendar-date.js';
 import { dailyEnergy, intervals, rawSeries } from '../store/history.js';
 import { HttpError, type RouteRegistry } from './route.js';
 import { meterParams } from './site-routes.js';
@@ -81,7 +82,7 @@ export function registerHistoryRoutes(routes: RouteRegistry, site: SiteRuntime, 
     params: meterParams,
     produces: 'text/csv',
     query: z.object({
-      date: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'use YYYY-MM-DD'),
+      date: calendarDate.describe('the local day, YYYY-MM-DD'),
       kind: z.enum(['readings', 'intervals']).default('readings'),
     }),
     handler: ({ params, query, reply }) => {

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { User } from '../auth/user-store.js';
-import type { AddressPlan, Phases } from '../commissioning/address-plan.js';
+import { sameSite, type AddressPlan, type Phases } from '../commissioning/address-plan.js';
 import { inventoryCsv } from '../commissioning/inventory-csv.js';
 import { importInventoryCsv, InventoryImportError } from '../commissioning/inventory-csv-import.js';
 import { InventoryError } from '../commissioning/inventory-error.js';
@@ -16,6 +16,8 @@ export interface InventoryRouteDeps {
   readonly addressPlan: AddressPlan;
   /** The site's time zone: CSV dates are local days. */
   readonly timeZone?: string;
+  /** The buses of this site's configuration: the address plan answers only for these. */
+  readonly buses?: readonly string[];
 }
 
 /**
@@ -74,6 +76,12 @@ export function registerInventoryRoutes(routes: RouteRegistry, deps: InventoryRo
   const { inventory, addressPlan } = deps;
   const timeZone = deps.timeZone ?? 'UTC';
   const slotOf = (q: { site?: string; bus?: string }) => inventory.slot(q.site ?? inventory.localSite, q.bus ?? null);
+  /** An address on a bus this site does not have is no answer: refuse it, naming the buses it has. */
+  const knownBus = (q: { site?: string; bus?: string }): void => {
+    const buses = deps.buses;
+    if (q.bus === undefined || buses === undefined || !sameSite(q.site ?? inventory.localSite, inventory.localSite) || buses.includes(q.bus)) return;
+    throw new HttpError(404, `bus: no bus "${q.bus}" is configured at ${inventory.localSite || 'this site'}; allowed: ${buses.join(', ') || 'none (define one under buses: in the site file)'}`);
+  };
 
   routes.add({
     method: 'GET',
@@ -153,6 +161,7 @@ export function registerInventoryRoutes(routes: RouteRegistry, deps: InventoryRo
     role: 'viewer',
     query: suggestQuery,
     handler: ({ query }) => {
+      knownBus(query);
       const slot = slotOf(query);
       const address = addressPlan.suggest(slot, query.phases);
       if (address !== null) return { address };
@@ -166,6 +175,9 @@ export function registerInventoryRoutes(routes: RouteRegistry, deps: InventoryRo
     summary: 'Whether an address may be given to a meter on a bus, and why not',
     role: 'viewer',
     query: checkQuery,
-    handler: ({ query }) => addressPlan.check(slotOf(query), query.phases, query.address),
+    handler: ({ query }) => {
+      knownBus(query);
+      return addressPlan.check(slotOf(query), query.phases, query.address);
+    },
   });
 }

@@ -1,8 +1,8 @@
 import { formatMinor, minor } from './money.js';
 import { formatPrice } from './price.js';
 import type { Invoice } from './postpaid.js';
+import { csvCell as cell } from '../util/csv.js';
 
-const cell = (s: string | number): string => (typeof s === 'number' || !/[",\n]/.test(s) ? String(s) : `"${s.replace(/"/g, '""')}"`);
 /** Amount in major units without the currency code, e.g. 257.55. */
 const major = (m: number, inv: Invoice): string => formatMinor(minor(m), inv.bill.currency).split(' ')[1]?.replace(/,/g, '') ?? '';
 

@@ -12,6 +12,7 @@ import { registerConverterRoutes } from '../api/converter-routes.js';
 import { registerInventoryRoutes } from '../api/inventory-routes.js';
 import type { ConversionResult } from './converter.js';
 import { addressPlan } from './address-plan.js';
+import { benchLinePolicyFor } from './bench-line-policy.js';
 import { configuredAddresses, inventoryOptionsFor } from './inventory-site.js';
 import { InventoryStore } from './inventory-store.js';
 import type { ConfigVersions } from './config-versions.js';
@@ -69,8 +70,8 @@ export function startCommissioning(d: CommissioningDeps): Commissioning {
     registerRoutes: (routes) => {
       registerMeterAdminRoutes(routes, d.site, manager, d.versions);
       registerDiscoveryRoutes(routes, discovery);
-      registerInventoryRoutes(routes, { inventory, addressPlan: inventory.addressPlan, timeZone: d.config.site.timezone });
-      registerConverterRoutes(routes, { profiles: d.profiles, onConverted: (r, by) => markConverted(inventory, r, by) });
+      registerInventoryRoutes(routes, { inventory, addressPlan: inventory.addressPlan, timeZone: d.config.site.timezone, buses: d.config.buses.map((b) => b.id) });
+      registerConverterRoutes(routes, { linePolicy: benchLinePolicyFor(d.config), profiles: d.profiles, onConverted: (r, by) => markConverted(inventory, r, by) });
     },
     streamSources: [{ event: 'scan', subscribe: (send) => discovery.subscribe(send) }],
   };

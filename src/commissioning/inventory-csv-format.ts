@@ -1,3 +1,5 @@
+import { csvCell, csvRow } from '../util/csv.js';
+
 /**
  * RFC 4180 CSV, small enough to read in one sitting (no CSV package is a dependency). Fields with a
  * comma, quote or line break are quoted and quotes doubled. Reading also accepts LF and CR line
@@ -20,9 +22,10 @@ export class CsvSyntaxError extends Error {
 
 export const CSV_EOL = '\r\n';
 
-export const csvField = (s: string): string => (/[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s);
+/** Quoting and formula neutralising are the shared encoder's (src/util/csv.ts), like every CSV the system writes. */
+export const csvField = (s: string): string => csvCell(s);
 
-export const csvLine = (fields: readonly string[]): string => fields.map(csvField).join(',');
+export const csvLine = (fields: readonly string[]): string => csvRow(fields);
 
 export function parseCsv(text: string): CsvRecord[] {
   const s = text.startsWith('\uFEFF') ? text.slice(1) : text;

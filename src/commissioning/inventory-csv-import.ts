@@ -1,4 +1,6 @@
 import { ZonedClock } from '../store/zoned-clock.js';
+import { isCalendarDate as isDay } from '../util/calendar-date.js';
+import { restoreFormulaText } from '../util/csv.js';
 import type { UsedAddress } from './address-plan.js';
 import { CsvSyntaxError, parseCsv, type CsvRecord } from './inventory-csv-format.js';
 import { DATE_COLUMNS, INVENTORY_CSV_COLUMNS, INVENTORY_CSV_HEADER, type InventoryCsvColumn } from './inventory-csv.js';
@@ -83,7 +85,8 @@ class RowChecker {
       fail(null, '', `has ${rec.fields.length} cells but the header has ${INVENTORY_CSV_COLUMNS.length}; put a cell containing a comma in double quotes`);
       return null;
     }
-    const cell = (c: InventoryCsvColumn): string => rec.fields[INVENTORY_CSV_COLUMNS.indexOf(c)] ?? '';
+    // The export put a quote before text a spreadsheet would run as a formula; take it off again.
+    const cell = (c: InventoryCsvColumn): string => restoreFormulaText(rec.fields[INVENTORY_CSV_COLUMNS.indexOf(c)] ?? '');
 
     const serial = cell('Meter Serial Number').trim();
     const serialError = serialProblem(serial);
@@ -170,11 +173,4 @@ class RowChecker {
     if (r.ok) this.fileAddresses.push({ ...slot, address, by: `row ${row} (meter ${m.serial})` });
     else fail('Assigned Modbus Address', String(address), r.reason);
   }
-}
-
-function isDay(s: string): boolean {
-  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(s);
-  if (!m) return false;
-  const d = new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])));
-  return d.toISOString().slice(0, 10) === s;
 }

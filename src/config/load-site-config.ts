@@ -4,7 +4,7 @@ import { parse } from 'yaml';
 import { BUILTIN_PROFILE_DIR, loadProfiles } from '../drivers/profiles.js';
 import type { DeviceProfile } from '../drivers/profile-schema.js';
 import { siteConfigSchemaFor, type SiteConfig } from './site-config.js';
-import { ConfigError, parseYamlWith } from './yaml-file.js';
+import { ConfigError, MAX_YAML_ALIASES, parseYamlWith } from './yaml-file.js';
 
 export interface LoadedSite {
   readonly config: SiteConfig;
@@ -16,7 +16,8 @@ export interface LoadedSite {
 function profileDirsOf(text: string, file: string): string[] {
   let raw: unknown;
   try {
-    raw = parse(text);
+    // Bounded like the full read; an alias bomb is reported there, with its line.
+    raw = parse(text, { maxAliasCount: MAX_YAML_ALIASES });
   } catch {
     return [];
   }

@@ -3,6 +3,8 @@ import { CURRENCY_CODES } from '../billing/money.js';
 import { alarmConfigSchema } from '../alarms/alarm-config.js';
 import { commissioningConfigSchema } from '../commissioning/commissioning-config.js';
 import { WORD_ORDERS } from '../drivers/profile-schema.js';
+import { calendarDate } from '../util/calendar-date.js';
+import { timeZoneSchema } from './time-zone.js';
 
 /**
  * The site configuration file. The `meters` list keeps the shape of the field team's
@@ -135,7 +137,7 @@ export const governanceConfigSchema = z
     noDisconnectWindows: z.array(z.object({ from: hhmm, to: hhmm }).strict()).default([{ from: '18:00', to: '08:00' }]),
     /** Local weekdays with no disconnects, 0 = Sunday. */
     noDisconnectWeekdays: z.array(z.number().int().min(0).max(6)).default([0, 6]),
-    holidays: z.array(z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'YYYY-MM-DD')).default([]),
+    holidays: z.array(calendarDate).default([]),
   })
   .strict();
 
@@ -177,7 +179,7 @@ export const paymentsConfigSchema = z
 export const siteConfigSchemaFor = (knownTypes?: readonly string[]) => z
   .object({
     site: z
-      .object({ id: name, name: z.string().min(1), timezone: z.string().default('UTC') })
+      .object({ id: name, name: z.string().min(1), timezone: timeZoneSchema.default('UTC') })
       .strict(),
     poll: z
       .object({ intervalMs: z.number().int().min(1000).max(3_600_000).default(10_000) })
@@ -236,6 +238,11 @@ export const siteConfigSchemaFor = (knownTypes?: readonly string[]) => z
         ctx.addIssue({ code: 'custom', path: ['meters', i, m.address === undefined ? 'id' : 'address'], message: `address ${address} is already used on bus ${bus} by meters[${prevAddr}]; each meter on a bus needs its own address` });
       }
       seenAddress.set(key, i);
+    });
+    // Checked here, not when the relays are wired: by then the database and the first admin exist.
+    const relayBuses = cfg.buses.length === 0 && cfg.sim?.enabled ? new Set(['sim']) : busIds;
+    cfg.relays?.forEach((r, i) => {
+      if (!relayBuses.has(r.bus)) ctx.addIssue({ code: 'custom', path: ['relays', i, 'bus'], message: `no bus "${r.bus}" is defined; allowed: ${[...relayBuses].join(', ') || '(define one under buses:)'}` });
     });
     if (cfg.meters.length > 0 && cfg.buses.length === 0 && !cfg.sim?.enabled) {
       ctx.addIssue({ code: 'custom', path: ['buses'], message: 'meters are configured but no bus is; add a bus under buses:' });

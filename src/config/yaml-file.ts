@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { LineCounter, parseDocument, isNode } from 'yaml';
+import { LineCounter, parseDocument, isNode, visit, type Document } from 'yaml';
 import type { z } from 'zod';
 
 /** A configuration problem that names the file, line, field, what was found and what is allowed. */
@@ -19,6 +19,39 @@ function describeFound(value: unknown): string {
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }
 
+/**
+ * Alias expansions allowed while reading one file. A site file needs few if any; a "billion laughs"
+ * file nests aliases to expand into gigabytes, and is refused at this count, in milliseconds.
+ */
+export const MAX_YAML_ALIASES = 100;
+
+/** The line of the first alias (*name) in the document, where the expansion starts. */
+function firstAlias(doc: Document, lineCounter: LineCounter): { line: number; name: string } {
+  let found = { line: 1, name: '' };
+  visit(doc, {
+    Alias(_key, node) {
+      if (!node.range) return undefined;
+      found = { line: lineCounter.linePos(node.range[0]).line, name: node.source };
+      return visit.BREAK;
+    },
+  });
+  return found;
+}
+
+/** The document as plain data, refusing alias bombs with the file and line. */
+function toData(doc: Document, lineCounter: LineCounter, file: string): unknown {
+  try {
+    return doc.toJS({ maxAliasCount: MAX_YAML_ALIASES });
+  } catch (e) {
+    // The yaml library reports too many alias expansions as a ReferenceError.
+    if (!(e instanceof ReferenceError)) throw e;
+    const at = firstAlias(doc, lineCounter);
+    throw new ConfigError(file, [
+      `${file}:${at.line}: YAML aliases: *${at.name} and the aliases it holds expand to more than ${MAX_YAML_ALIASES} copies, as a resource exhaustion ("billion laughs") file does; allowed: at most ${MAX_YAML_ALIASES} alias expansions, so write the values out`,
+    ]);
+  }
+}
+
 /** Parses YAML text and validates it, reporting every problem with its line in the file. */
 export function parseYamlWith<S extends z.ZodType>(text: string, file: string, schema: S): z.output<S> {
   const lineCounter = new LineCounter();
@@ -32,7 +65,7 @@ export function parseYamlWith<S extends z.ZodType>(text: string, file: string, s
       }),
     );
   }
-  const data: unknown = doc.toJS();
+  const data = toData(doc, lineCounter, file);
   const result = schema.safeParse(data);
   if (result.success) return result.data;
   const problems = result.error.issues.map((issue) => {

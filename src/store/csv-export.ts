@@ -4,6 +4,7 @@ import { layoutLookup, meterIdOf, type ReadingRow } from './registry.js';
 import { selectIntervals } from './interval-table.js';
 import { ZonedClock } from './zoned-clock.js';
 import { cell, INTERVAL_COLUMNS, READING_COLUMNS } from './csv-columns.js';
+import { csvCell } from '../util/csv.js';
 
 export const READINGS_CSV_HEADER = ['timestamp', 'meter_id', ...READING_COLUMNS.map((c) => c.header)].join(',');
 export const INTERVALS_CSV_HEADER = ['interval_start', 'meter_id', ...INTERVAL_COLUMNS.map((c) => c.header)].join(',');
@@ -16,9 +17,8 @@ export interface CsvOptions {
 /** Rows are read in pages, never through a long-lived cursor: a slow HTTP client must not hold the connection. */
 const PAGE_ROWS = 1000;
 
-function quote(field: string): string {
-  return /[",\r\n]/.test(field) ? `"${field.replaceAll('"', '""')}"` : field;
-}
+/** The meter label is the only text cell; the shared encoder quotes it and neutralises formulas. */
+const quote = (field: string): string => csvCell(field);
 
 /**
  * One local day of raw readings as CSV lines (each ending in \n, header first), in the seed

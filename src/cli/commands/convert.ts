@@ -2,6 +2,8 @@ import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { ConverterRun, identifyOverDlt645 } from '../../commissioning/converter.js';
 import { openModbus, parseHostPort, type BenchLineSpec } from '../../commissioning/converter-line.js';
+import { allowedBenchLine, BenchLineRefused, benchLinePolicyFor, DEFAULT_BENCH_POLICY } from '../../commissioning/bench-line-policy.js';
+import { loadSiteConfigFile } from '../../config/load-site-config.js';
 import type { ConverterEvent, StepRecord } from '../../commissioning/converter-log.js';
 import { identifyModel, readAddressRegister, requireModel, setBaud, setProtocol, writeAddress } from '../../commissioning/converter-modbus.js';
 import { checkAddress } from '../../commissioning/converter-plan.js';
@@ -24,7 +26,11 @@ address, on a lab bench with ONE meter on the line (the pre-commissioning "full 
   mgos convert set-baud --port P --address 100 --new-baud 19200                     (DTSU666, 0x002D)
 
   --port PATH          the lab USB-RS485 adapter (never the production one)
-  --tcp HOST:PORT      a transparent RS-485-to-Ethernet gateway (or a simulated bench) instead of --port
+  --tcp HOST:PORT      a transparent RS-485-to-Ethernet gateway (or a simulated bench) instead of --port;
+                       it must be configured in the --config site file (commissioning.bench.gateways or
+                       an rtu-over-tcp bus)
+  --config FILE        the site file: its bench gateways and allowed serial device prefixes
+                       (default: /dev/ttyUSB*, /dev/ttyACM*, /dev/ttyS*, /dev/ttyAMA*, no gateway)
   --yes                do not wait for Enter after the front-panel step (scripted runs; the probe still retries)
   --dlt-baud B         DL/T645 baud rate (default 9600 E.1, the CHINT factory setting; converter.exe used 2400)
   --baud B --parity P --stop-bits N   Modbus framing (default 9600 none 2 = n.2)
@@ -33,7 +39,7 @@ address, on a lab bench with ONE meter on the line (the pre-commissioning "full 
   --json               print the result as JSON`;
 
 const OPTIONS = {
-  port: { type: 'string' }, tcp: { type: 'string' }, address: { type: 'string' }, model: { type: 'string' }, serial: { type: 'string' },
+  port: { type: 'string' }, tcp: { type: 'string' }, config: { type: 'string' }, address: { type: 'string' }, model: { type: 'string' }, serial: { type: 'string' },
   from: { type: 'string' }, to: { type: 'string' }, protocol: { type: 'string' }, baud: { type: 'string' }, parity: { type: 'string' },
   'stop-bits': { type: 'string' }, 'new-baud': { type: 'string' }, 'dlt-baud': { type: 'string' }, timeout: { type: 'string' }, 'probe-attempts': { type: 'string' },
   yes: { type: 'boolean' }, json: { type: 'boolean' },
@@ -69,7 +75,15 @@ function lineOf(v: Values): BenchLineSpec {
   if (stopBits !== 1 && stopBits !== 2) throw new UsageError('--stop-bits: 1 or 2');
   const modbusLine: LineSettings = { baudRate: int(v.baud, 'baud', 9600), parity, stopBits };
   const dlt645Line: LineSettings = { ...DLT645_FACTORY_LINE, baudRate: int(v['dlt-baud'], 'dlt-baud', DLT645_FACTORY_LINE.baudRate) };
-  return { port: v.port, tcp: v.tcp, timeoutMs: int(v.timeout, 'timeout', 1000), modbusLine, dlt645Line };
+  const spec: BenchLineSpec = { port: v.port, tcp: v.tcp, timeoutMs: int(v.timeout, 'timeout', 1000), modbusLine, dlt645Line };
+  // The same rule as the API: a real serial device or a configured gateway, nothing else.
+  const policy = v.config === undefined ? DEFAULT_BENCH_POLICY : benchLinePolicyFor(loadSiteConfigFile(v.config).config);
+  try {
+    return allowedBenchLine(spec, policy);
+  } catch (e) {
+    if (e instanceof BenchLineRefused) throw new UsageError(`--${e.message}`);
+    throw e;
+  }
 }
 
 const out = (s: string): void => void process.stdout.write(`${s}\n`);

@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { parseArgs } from 'node:util';
 import { intervalsCsv, readingsCsv } from '../../store/csv-export.js';
 import { openDatabase } from '../../store/database.js';
+import { calendarDateProblem } from '../../util/calendar-date.js';
 import { UsageError } from '../usage-error.js';
 import { siteFor } from './store-of.js';
 
@@ -24,7 +25,9 @@ export async function exportCommand(argv: string[]): Promise<number> {
   const site = siteFor(v);
   const id = Number(String(v.meter ?? '').replace(/^meter/, ''));
   if (!Number.isInteger(id) || id < 1 || id > 247) throw new UsageError('--meter: give the meter id (Modbus address), e.g. 12');
-  if (!v.date || !/^\d{4}-\d{2}-\d{2}$/.test(v.date)) throw new UsageError('--date: give the day as YYYY-MM-DD');
+  if (!v.date) throw new UsageError('--date: give the day as YYYY-MM-DD');
+  const dateProblem = calendarDateProblem(v.date);
+  if (dateProblem) throw new UsageError(`--date: ${dateProblem}`);
   const db = openDatabase(site.storage.path);
   try {
     const lines = (v.intervals ? intervalsCsv : readingsCsv)(db, `meter${id}`, v.date, site.site.timezone, { meterLabel: id });
