@@ -121,9 +121,11 @@ export async function startSystem(o: SystemOptions = {}): Promise<RunningSystem>
       sim,
       demo: o.configPath === undefined && o.config === undefined,
       log,
-      governanceClock: clock,
+      clock,
       // A relay that does not do what it was told is a field job: raise it like any other alarm.
       onRelayFault: (f) => alarms.store.raise({ rule: 'relay_fault', subject: `${f.module}/ch${f.channel}`, severity: 'major', condition: f.kind, message: f.message }),
+      // A customer that cannot be charged (the others were) needs a person: an alarm on that customer with the reason.
+      onChargeFailure: (f) => alarms.store.raise({ rule: 'billing_charge', subject: `customer:${f.customerId}`, severity: 'major', condition: 'charge-failed', message: `prepaid charging of ${f.customerId} failed: ${f.reason}` }),
     });
     const http = await createApiServer({
       site,

@@ -69,7 +69,8 @@ test('fees: a postpaid invoice posts fees to revenue:fees and shows them in CSV 
   const ledger = new Ledger(db, 'kasese', 'UGX');
   saveTariff(db, { ...withFees(['energy', 'fixed', 'fees']), id: 'fees' });
   createCustomer(db, ledger, { id: 'bosco', name: 'Bosco', phone: '+256701000000', site: 'kasese', tariffId: 'fees', mode: 'postpaid' });
-  // No meter: March is fixed 3,000 + rental 2,000 + service 1,000 + VAT 18 % of 6,000 = 1,080 -> 7,080.
+  // A meter all month and no energy: March is fixed 3,000 + rental 2,000 + service 1,000 + VAT 18 % of 6,000 = 1,080 -> 7,080.
+  assignMeter(db, 'bosco', 'meter9', local('2026-02-20T00:00:00'));
   const inv = invoiceMonth(db, ledger, 'bosco', '2026-03', TZ, local('2026-04-01T06:00:00'));
   assert.equal(inv.totalMinor, 7080);
   assert.equal(ledger.balance('customer:bosco'), 7080);

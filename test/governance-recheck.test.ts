@@ -92,11 +92,11 @@ test('at L3 the re-check disconnects; a customer who paid or is already disconne
   assert.equal(await s.loop.recheck(), 1);
   assert.deepEqual(s.switched, ['open']);
   assert.equal(s.gate.isDisconnected(11), true);
-  // Already disconnected: a zero event at night is refused and the morning re-check drops it.
+  // Already disconnected: a zero event at night proposes nothing (disconnects are level-triggered), nothing waits for the morning.
   s.clock.now = Date.parse('2026-04-13T22:00:00+03:00');
   s.credit.emit('zero', { customer: 'C1', balance: 'UGX 0' });
   await s.loop.idle();
-  assert.deepEqual(s.loop.deferredCustomers(), ['C1']);
+  assert.deepEqual(s.loop.deferredCustomers(), []);
   s.clock.now = Date.parse('2026-04-14T09:00:00+03:00');
   assert.equal(await s.loop.recheck(), 0);
   assert.deepEqual(s.switched, ['open']);

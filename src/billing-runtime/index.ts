@@ -34,6 +34,8 @@ import { addRelayModule, type SimulatedRelayModule } from '../sim/relay-module.j
 import type { SimulatorHandle } from '../sim/simulator.js';
 import type { SiteRuntime } from '../site/site-runtime.js';
 import type { StoreDb } from '../store/database.js';
+import { systemClock, type Clock } from '../util/clock.js';
+import type { ChargeFailure } from '../billing/prepaid-charging.js';
 import { CreditEventHub } from './credit-events.js';
 import { BillingLedgerPort, customerOfAccount, resolvePaymentAccount } from './ledger-adapter.js';
 import { PrepaidRuntime } from './prepaid-runtime.js';
@@ -53,8 +55,13 @@ export interface BillingRuntimeDeps {
   /** The embedded demo: simulated relays are added even when sim.relays is not set. */
   readonly demo: boolean;
   readonly log: Logger;
-  /** The governance gate's clock (tests put it inside or outside a no-disconnect window). */
-  readonly governanceClock?: () => number;
+  /** The one clock of the system (charging runs, the governance gate, payments, routes); default systemClock. */
+  readonly clock?: Clock;
+  /**
+   * A prepaid customer that could not be charged in a run (e.g. to raise an alarm on that customer);
+   * the others were charged. Called on every failed run, so the same reason again should not be a change.
+   */
+  readonly onChargeFailure?: (f: ChargeFailure) => void;
   /** Relay wear protection (devices.md 3): minimum dwell and daily write budget per channel; defaults 15 min and 20. */
   readonly relaySafety?: Omit<RelayGuardOptions, 'timeZone'>;
   /**
@@ -112,6 +119,7 @@ function simulatedRelays(sim: SimulatorHandle, config: SiteConfig): { modules: S
  */
 export async function createBillingRuntime(d: BillingRuntimeDeps): Promise<BillingRuntime> {
   const { db, config, log } = d;
+  const clock = d.clock ?? systemClock;
   const billing = billingConfigSchema.parse(config.billing ?? {});
   const governance = governanceConfigSchema.parse(config.governance ?? {});
   const payments = paymentsConfigSchema.parse(config.payments ?? {});
@@ -154,7 +162,7 @@ export async function createBillingRuntime(d: BillingRuntimeDeps): Promise<Billi
     audit,
     relays,
     isProtected: (id) => getCustomer(db, id)?.protected ?? false,
-    clock: d.governanceClock,
+    clock,
   });
 
   const events = new CreditEventHub();
@@ -178,7 +186,8 @@ export async function createBillingRuntime(d: BillingRuntimeDeps): Promise<Billi
       return c && meter !== undefined ? { id: c.id, name: c.name, phone: c.phone, meter } : undefined;
     },
     onError: (e) => log.error({ err: e }, 'prepaid loop: handling a credit event failed'),
-    stillAtZero: (id) => prepaid.available(id, Date.now()) <= 0,
+    stillAtZero: (id) => prepaid.available(id, clock()) <= 0,
+    clock,
   });
   loop.start();
 
@@ -187,13 +196,13 @@ export async function createBillingRuntime(d: BillingRuntimeDeps): Promise<Billi
   if (payments.mtn) providers.mtn = new MtnAdapter(payments.mtn);
   if (payments.airtel) providers.airtel = new AirtelAdapter(payments.airtel);
   if (payments.pesapal) providers.pesapal = new PesapalAdapter(payments.pesapal);
-  const processor = new PaymentProcessor({ store: new IntentStore(db), providers, cash: new CashBook(db, payments.cash?.fees ?? NO_FEES), ledger: new BillingLedgerPort(db, ledger) });
+  const processor = new PaymentProcessor({ store: new IntentStore(db), providers, cash: new CashBook(db, payments.cash?.fees ?? NO_FEES), ledger: new BillingLedgerPort(db, ledger), now: clock, limits: { currency: ledger.currency, maxAmountMinor: billing.maxPaymentMinor } });
   processor.onCredited((intent) => {
     try {
       const c = customerOfAccount(db, intent.account);
       if (!c) return;
       const credit = creditFor(intent.creditedGrossMinor ?? intent.amountMinor, intent.creditedFeeMinor ?? intent.feeMinor, intent.bearer);
-      prepaid.afterPayment(c.id, credit, Date.now());
+      prepaid.afterPayment(c.id, credit, clock());
     } catch (e) {
       log.error({ err: e }, 'after a payment: the credit event failed');
     }
@@ -208,8 +217,13 @@ export async function createBillingRuntime(d: BillingRuntimeDeps): Promise<Billi
     charging ??= (async () => {
       try {
         d.recorder.flushAndBuild();
-        const r = prepaid.run(Date.now());
-        if (r.charged > 0 || r.events > 0) log.info(r, 'prepaid charging run');
+        const r = prepaid.run(clock());
+        if (r.charged > 0 || r.events > 0) log.info({ charged: r.charged, events: r.events }, 'prepaid charging run');
+        for (const f of r.failures) {
+          log.error({ customer: f.customerId }, `prepaid charging of ${f.customerId} failed: ${f.reason}`);
+          d.onChargeFailure?.(f);
+        }
+        void loop.ensureDisconnects(r.atZero);
       } catch (e) {
         log.error({ err: e }, 'prepaid charging failed; retried on the next run');
       }
@@ -238,7 +252,7 @@ export async function createBillingRuntime(d: BillingRuntimeDeps): Promise<Billi
         resolveAccount: (account) => resolvePaymentAccount(db, config.site.id, account),
         energyFor: (creditMinor, account) => {
           const c = account ? customerOfAccount(db, account) : undefined;
-          return c ? prepaid.energyFor(c.id, creditMinor, Date.now()) : null;
+          return c ? prepaid.energyFor(c.id, creditMinor, clock()) : null;
         },
       });
       registerGovernanceRoutes(routes, {
@@ -250,8 +264,8 @@ export async function createBillingRuntime(d: BillingRuntimeDeps): Promise<Billi
           return a ?? null;
         },
       });
-      registerBillingRoutes(routes, { db, ledger, timeZone, prepaid, siteName: d.config.site.name, meterExists: (key) => d.site.meter(key) !== undefined });
-      registerBillingDashboardRoutes(routes, { db, ledger, timeZone });
+      registerBillingRoutes(routes, { db, ledger, timeZone, prepaid, siteName: d.config.site.name, meterExists: (key) => d.site.meter(key) !== undefined, now: clock });
+      registerBillingDashboardRoutes(routes, { db, ledger, timeZone, now: clock });
     },
     chargeNow,
     start: () => {

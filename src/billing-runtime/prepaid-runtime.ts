@@ -2,11 +2,12 @@ import { LocalCalendar } from '../billing/calendar.js';
 import { assignmentsOf, getCustomer, listCustomers, type Customer } from '../billing/customers.js';
 import type { Ledger } from '../billing/ledger.js';
 import { formatMinor, minor } from '../billing/money.js';
-import { chargeNewIntervals, prepaidCredit } from '../billing/prepaid-charging.js';
+import { chargeNewIntervals, prepaidCredit, takeBalanceEvents, type ChargeFailure } from '../billing/prepaid-charging.js';
 import { rateIncrement, type IntervalEnergy, type Usage } from '../billing/rating.js';
 import { loadTariff } from '../billing/tariff-store.js';
 import type { StoreDb } from '../store/database.js';
 import { rawSeries } from '../store/history.js';
+import type { CreditEvent } from '../governance/prepaid-loop.js';
 import type { CreditEventHub } from './credit-events.js';
 
 const INTERVAL_MS = 900_000;
@@ -25,8 +26,8 @@ export interface PrepaidRuntimeOptions {
 
 /**
  * Runs billing's chargeNewIntervals and turns balance events into governance credit events, once per
- * crossing: a threshold (0 = zero) is announced once and re-armed only when the credit rises above it
- * again (a payment). With provisionalFromRawReadings, the "available" credit is the ledger credit minus
+ * crossing: a low threshold is announced once and re-armed only when the credit rises above it again
+ * (a payment); zero is announced whenever the credit is at or below zero and not yet announced. With provisionalFromRawReadings, the "available" credit is the ledger credit minus
  * the estimated price of the energy since the last charged interval, so a customer reaches zero within
  * one run instead of when the 15-minute interval closes; the ledger itself only ever holds closed intervals.
  */
@@ -36,27 +37,47 @@ export class PrepaidRuntime {
 
   constructor(private readonly o: PrepaidRuntimeOptions) {}
 
-  /** One charging run; returns how many customers were charged and how many events were emitted. */
-  run(nowMs: number): { charged: number; events: number } {
+  /**
+   * One charging run. Balance events are taken from billing_balance_events, where each was committed with
+   * the charge that caused it, so none is lost to a crash or to another customer's failure. Zero is
+   * level-triggered: every prepaid customer whose available credit is at or below zero is announced once
+   * per process and episode (created at zero, negative, after a restart), and is listed in `atZero` for
+   * governance's level check. `failures`: customers that could not be charged (the others were).
+   */
+  run(nowMs: number): { charged: number; events: number; atZero: CreditEvent[]; failures: ChargeFailure[] } {
     const o = this.o;
     let emitted = 0;
     const r = chargeNewIntervals(o.db, nowMs, { ledger: o.ledger, timeZone: o.timeZone, lowBalanceThresholdsMinor: o.lowBalanceThresholdsMinor, chargeFixed: o.chargeFixed ?? false });
-    for (const e of r.events) {
-      const credit = this.available(e.customerId, nowMs);
-      if (this.announce(e.customerId, e.kind === 'zero' ? 0 : e.thresholdMinor, credit)) emitted++;
+    const failures = [...r.failures];
+    const taken = takeBalanceEvents(o.db);
+    for (const e of taken.events) {
+      if (e.kind !== 'low-balance') continue; // zero is judged on the level below
+      if (this.announce(e.customerId, e.thresholdMinor, this.availableOr(e.customerId, nowMs, e.creditMinor))) emitted++;
     }
+    taken.done();
+    const atZero: CreditEvent[] = [];
     for (const c of listCustomers(o.db, { site: o.ledger.site, mode: 'prepaid' })) {
-      const avail = this.available(c.id, nowMs);
+      let avail: number;
+      try {
+        avail = this.available(c.id, nowMs);
+      } catch (e) {
+        if (!failures.some((f) => f.customerId === c.id)) failures.push({ customerId: c.id, reason: e instanceof Error ? e.message : String(e) });
+        continue;
+      }
       const prev = this.lastAvailable.get(c.id);
       if (o.provisionalFromRawReadings && prev !== undefined) {
         for (const th of this.levels()) {
-          if (prev > th && avail <= th && this.announce(c.id, th, avail)) emitted++;
+          if (th > 0 && prev > th && avail <= th && this.announce(c.id, th, avail)) emitted++;
         }
+      }
+      if (avail <= 0) {
+        if (this.announce(c.id, 0, avail)) emitted++;
+        atZero.push({ customer: c.id, balance: this.format(avail) });
       }
       this.rearm(c.id, avail);
       this.lastAvailable.set(c.id, avail);
     }
-    return { charged: r.charges.length, events: emitted };
+    return { charged: r.charges.length, events: emitted, atZero, failures };
   }
 
   /** After a credited payment: re-arm the thresholds and, when the credit is positive, tell governance (receipt, reconnect). */
@@ -67,6 +88,15 @@ export class PrepaidRuntime {
     this.rearm(c.id, avail);
     this.lastAvailable.set(c.id, avail);
     if (avail > 0) this.o.events.emit('positive', { customer: c.id, balance: this.format(avail), amount: this.format(amountMinor) });
+  }
+
+  /** available(), or `fallback` when it cannot be computed (a customer whose tariff cannot rate now). */
+  private availableOr(customerId: string, nowMs: number, fallback: number): number {
+    try {
+      return this.available(customerId, nowMs);
+    } catch {
+      return fallback;
+    }
   }
 
   /** Credit the customer can still use now: the ledger credit, minus unbilled energy when provisional. */

@@ -8,6 +8,11 @@ import { invoiceMonth, invoiceOf, openInvoices } from '../billing/postpaid.js';
 import { loadTariff, saveTariff } from '../billing/tariff-store.js';
 import { ensureBillingSchema } from '../billing/billing-schema.js';
 import type { StoreDb } from '../store/database.js';
+import type { User } from '../auth/user-store.js';
+import { roleAllows } from '../auth/roles.js';
+import { maskPhone } from '../util/mask.js';
+import { systemClock, type Clock } from '../util/clock.js';
+import type { Customer } from '../billing/customers.js';
 import type { PrepaidRuntime } from './prepaid-runtime.js';
 
 export interface BillingRouteDeps {
@@ -17,7 +22,7 @@ export interface BillingRouteDeps {
   readonly prepaid: PrepaidRuntime;
   /** Meter keys of the site (e.g. meter2), to refuse an assignment to a meter that does not exist. */
   readonly meterExists: (key: string) => boolean;
-  readonly now?: () => number;
+  readonly now?: Clock;
   /** Operator or site name printed on invoice PDFs (default: the ledger's site id). */
   readonly siteName?: string;
 }
@@ -37,16 +42,20 @@ function clientErrors<T>(fn: () => T): T {
   }
 }
 
+/** Personal data (phone numbers) is shown in full from the operator role up, masked below. */
+const seesPersonalData = (user: User | null): boolean => user !== null && roleAllows(user.role, 'operator');
+const shownCustomer = (c: Customer, user: User | null): Customer => (seesPersonalData(user) ? c : { ...c, phone: maskPhone(c.phone) });
+
 /** Minimal billing API: customers and their meters, balances and statements, tariffs, postpaid invoices. */
 export function registerBillingRoutes(routes: RouteRegistry, d: BillingRouteDeps): void {
-  const now = d.now ?? Date.now;
+  const now = d.now ?? systemClock;
   ensureBillingSchema(d.db);
-  const view = (id: string) => {
+  const view = (id: string, user: User | null) => {
     const c = getCustomer(d.db, id);
     if (!c) throw new HttpError(404, `no customer ${id}`);
     const balanceMinor = d.ledger.balance(ACCOUNTS.customer(c.id));
     return {
-      customer: c,
+      customer: shownCustomer(c, user),
       account: ACCOUNTS.customer(c.id),
       currency: d.ledger.currency,
       /** Debit positive: a prepaid credit is negative, a postpaid debt positive. */
@@ -63,7 +72,7 @@ export function registerBillingRoutes(routes: RouteRegistry, d: BillingRouteDeps
     url: '/api/customers',
     summary: 'Customers of this site',
     role: 'viewer',
-    handler: () => ({ customers: listCustomers(d.db, { site: d.ledger.site }) }),
+    handler: ({ user }) => ({ customers: listCustomers(d.db, { site: d.ledger.site }).map((c) => shownCustomer(c, user)) }),
   });
   routes.add({
     method: 'POST',
@@ -81,7 +90,7 @@ export function registerBillingRoutes(routes: RouteRegistry, d: BillingRouteDeps
         meter: meterRef.optional(),
       })
       .strict(),
-    handler: ({ body, reply }) =>
+    handler: ({ body, reply, user }) =>
       clientErrors(() => {
         if (body.meter && !d.meterExists(body.meter)) throw new HttpError(404, `no meter ${body.meter}`);
         const { meter, ...input } = body;
@@ -90,7 +99,7 @@ export function registerBillingRoutes(routes: RouteRegistry, d: BillingRouteDeps
           if (meter) assignMeter(d.db, input.id, meter, now());
         })();
         void reply.code(201);
-        return view(input.id);
+        return view(input.id, user);
       }),
   });
   routes.add({
@@ -100,11 +109,11 @@ export function registerBillingRoutes(routes: RouteRegistry, d: BillingRouteDeps
     role: 'operator',
     params: z.object({ id: z.string().min(1) }).strict(),
     body: z.object({ meter: meterRef, from: instant.optional() }).strict(),
-    handler: ({ params, body }) =>
+    handler: ({ params, body, user }) =>
       clientErrors(() => {
         if (!d.meterExists(body.meter)) throw new HttpError(404, `no meter ${body.meter}`);
         assignMeter(d.db, params.id, body.meter, body.from ?? now());
-        return view(params.id);
+        return view(params.id, user);
       }),
   });
   routes.add({
@@ -113,7 +122,7 @@ export function registerBillingRoutes(routes: RouteRegistry, d: BillingRouteDeps
     summary: 'A customer: balance, available prepaid credit, meters and open invoices',
     role: 'viewer',
     params: z.object({ id: z.string().min(1) }).strict(),
-    handler: ({ params }) => view(params.id),
+    handler: ({ params, user }) => view(params.id, user),
   });
   routes.add({
     method: 'GET',
@@ -147,11 +156,7 @@ export function registerBillingRoutes(routes: RouteRegistry, d: BillingRouteDeps
     role: 'admin',
     body: z.unknown(),
     handler: ({ body }) =>
-      clientErrors(() => {
-        const t = saveTariff(d.db, body);
-        if (t.currency !== d.ledger.currency) throw new HttpError(400, `tariff ${t.id} is in ${t.currency}; this site bills in ${d.ledger.currency}`);
-        return { tariff: t };
-      }),
+      clientErrors(() => ({ tariff: saveTariff(d.db, body, { currency: d.ledger.currency }) })),
   });
   routes.add({
     method: 'POST',
@@ -168,13 +173,14 @@ export function registerBillingRoutes(routes: RouteRegistry, d: BillingRouteDeps
     role: 'viewer',
     params: z.object({ file: z.string().regex(/^\d+\.(csv|pdf)$/, 'expected <invoice id>.csv or <invoice id>.pdf') }).strict(),
     produces: 'text/csv',
-    handler: ({ params, reply }) => {
+    handler: ({ params, reply, user }) => {
       const id = Number(params.file.slice(0, -4));
       const row = d.db.prepare<[number], { customer_id: string; month: string }>('SELECT customer_id, month FROM billing_invoices WHERE id = ?').get(id);
       const inv = row ? invoiceOf(d.db, row.customer_id, row.month) : undefined;
       if (!inv) throw new HttpError(404, `no invoice ${id}`);
       if (params.file.endsWith('.pdf')) {
-        const doc = invoicePdf(invoicePdfInput(d.db, d.ledger, inv, { siteName: d.siteName ?? d.ledger.site, timeZone: d.timeZone, nowMs: now() }));
+        const input = invoicePdfInput(d.db, d.ledger, inv, { siteName: d.siteName ?? d.ledger.site, timeZone: d.timeZone, nowMs: now() });
+        const doc = invoicePdf(seesPersonalData(user) ? input : { ...input, customer: { ...input.customer, phone: maskPhone(input.customer.phone) } });
         return reply.header('content-type', 'application/pdf').header('content-disposition', `attachment; filename="invoice-${id}.pdf"`).send(doc);
       }
       return reply.header('content-type', 'text/csv; charset=utf-8').header('content-disposition', `attachment; filename="invoice-${id}.csv"`).send(invoiceCsv(inv));

@@ -63,6 +63,13 @@ export interface Statement {
   readonly closingMinor: Minor;
 }
 
+/**
+ * The largest amount of one ledger line, 10^13 minor units: far above any real payment or bill, and
+ * small enough that hundreds of such lines still sum to a safe integer, so a balance, a statement or a
+ * report cannot fail to read because of one absurd posting. (Payments and tariffs have tighter bounds.)
+ */
+export const MAX_LEDGER_LINE_MINOR = 1e13;
+
 interface TxRow { id: number; idem_key: string; kind: string; reference: string; posted_ms: number; reverses: number | null }
 
 /**
@@ -180,6 +187,8 @@ export class Ledger {
       sum += l.amountMinor;
     }
     if (sum !== 0) throw new Error(`transaction ${req.key} does not balance: entries sum to ${sum}`);
+    const big = req.lines.find((l) => Math.abs(l.amountMinor) > MAX_LEDGER_LINE_MINOR);
+    if (big) throw new RangeError(`transaction ${req.key}: ${big.account} ${big.amountMinor} is beyond the ledger's bound of ±${MAX_LEDGER_LINE_MINOR} minor units per line`);
     if (!Number.isSafeInteger(req.atMs)) throw new Error('atMs must be an integer time');
     const id = Number(
       prep(this.db, 'INSERT INTO billing_transactions (site, idem_key, kind, reference, posted_ms, reverses) VALUES (?, ?, ?, ?, ?, ?)')

@@ -2,7 +2,7 @@ import type { StoreDb } from '../store/database.js';
 import { LocalCalendar } from './calendar.js';
 import { ensureBillingSchema } from './billing-schema.js';
 import { chargeEntries } from './bill-posting.js';
-import { consumptionOf, getCustomer } from './customers.js';
+import { assignmentsOf, consumptionOf, getCustomer } from './customers.js';
 import { ACCOUNTS, type Ledger } from './ledger.js';
 import { minor, type Minor } from './money.js';
 import { rate, type Bill } from './rating.js';
@@ -24,7 +24,7 @@ const fromRow = (r: InvoiceRow): Invoice => ({ id: r.id, customerId: r.customer_
 
 /**
  * Invoices a postpaid customer for a local calendar month: rates the month's consumption (all meters
- * within their assignments, fixed charge for the whole month) and posts receivable against revenue
+ * within their assignments; fixed charge and fees prorated to the days with a meter) and posts receivable against revenue
  * and tax in one transaction with the invoice row. Invoicing the same month again returns the first invoice.
  */
 export function invoiceMonth(db: StoreDb, ledger: Ledger, customerId: string, month: string, timeZone: string, issuedMs: number): Invoice {
@@ -39,7 +39,10 @@ export function invoiceMonth(db: StoreDb, ledger: Ledger, customerId: string, mo
   if (!tariff) throw new Error(`unknown tariff ${c.tariffId}`);
   const [fromMs, toMs] = LocalCalendar.for(timeZone).monthRange(month);
   if (issuedMs < toMs) throw new Error(`${month} is not over yet`);
-  const bill = rate(consumptionOf(db, customerId, fromMs, toMs), tariff, { fromMs, toMs }, timeZone);
+  // Fixed charge and fees only for the days the customer had a meter (any part of the local day).
+  const service = assignmentsOf(db, customerId).map((a) => ({ fromMs: a.fromMs, toMs: a.toMs }));
+  const bill = rate(consumptionOf(db, customerId, fromMs, toMs), tariff, { fromMs, toMs }, timeZone, { service });
+  if (bill.lines.length === 0) throw new Error(`customer ${customerId} had no meter and used no energy in ${month}: there is nothing to invoice`);
   return db.transaction((): Invoice => {
     const { tx } = ledger.post({
       key: `invoice:${customerId}:${month}`,

@@ -10,6 +10,7 @@ import { rateFixedDay, rateIncrement, type BillLine, type IntervalEnergy, type U
 import type { Tariff } from './tariff.js';
 import { loadTariff } from './tariff-store.js';
 import { prep } from './sql-cache.js';
+import { lateResolutions } from './resolved-intervals.js';
 
 const INTERVAL_MS = 900_000;
 /** Month states kept for intervals that arrive late (a meter catching up after an outage). */
@@ -43,9 +44,17 @@ export interface Charge {
   readonly lines: readonly BillLine[];
 }
 
+/** A customer whose charging failed this run: nothing of theirs was committed; retried next run. */
+export interface ChargeFailure {
+  readonly customerId: string;
+  readonly reason: string;
+}
+
 export interface ChargeResult {
   readonly charges: readonly Charge[];
+  /** The events of this run; each is also in billing_balance_events, committed with its charge (takeBalanceEvents). */
   readonly events: readonly BalanceEvent[];
+  readonly failures: readonly ChargeFailure[];
 }
 
 /** Prepaid credit = what the site owes the customer = minus the liability account's debit balance. */
@@ -55,41 +64,61 @@ export function prepaidCredit(ledger: Ledger, customerId: string, atMs?: number)
 
 /**
  * Charges every prepaid customer of the ledger's site for the intervals that arrived since the last
- * run: one ledger transaction per customer per run, posted in the same SQLite transaction as the
- * advanced watermarks and month-to-date state, so a crash charges either everything or nothing.
+ * run. Each customer is charged in isolation, in one SQLite transaction holding the ledger posting, the
+ * advanced watermarks, the month-to-date state and the balance events it causes (billing_balance_events),
+ * so a crash commits either all of it or nothing. A customer that cannot be charged (unknown tariff, no
+ * version in force, an amount out of range) is rolled back and reported in `failures`; the others go on.
  * Events report credit crossing a threshold or zero; acting on them is for governance.
  */
 export function chargeNewIntervals(db: StoreDb, nowMs: number, opts: ChargeOptions): ChargeResult {
   ensureBillingSchema(db);
   const cal = LocalCalendar.for(opts.timeZone);
-  const tariffs = new Map<string, Tariff>();
   const charges: Charge[] = [];
   const events: BalanceEvent[] = [];
+  const failures: ChargeFailure[] = [];
+  const keep = prep(db, 'INSERT INTO billing_balance_events (customer_id, kind, threshold, credit, protected, at_ms) VALUES (?, ?, ?, ?, ?, ?)');
   for (const c of listCustomers(db, { site: opts.ledger.site, mode: 'prepaid' })) {
-    let t = tariffs.get(c.tariffId);
-    if (!t) {
-      t = loadTariff(db, c.tariffId);
-      if (!t) throw new Error(`customer ${c.id}: unknown tariff ${c.tariffId}`);
-      tariffs.set(c.tariffId, t);
+    try {
+      const done = db.transaction(() => {
+        const tariff = loadTariff(db, c.tariffId);
+        if (!tariff) throw new Error(`unknown tariff ${c.tariffId}`);
+        const before = prepaidCredit(opts.ledger, c.id);
+        const fixed = opts.chargeFixed ? chargeFixedDays(db, c, tariff, nowMs, cal, opts) : [];
+        const charge = chargeCustomer(db, c, tariff, nowMs, cal, opts);
+        const mine = [...fixed, ...(charge ? [charge.charge] : [])];
+        if (mine.length === 0) return { mine, evs: [] };
+        const evs = crossings(c, before, prepaidCredit(opts.ledger, c.id), nowMs, opts.lowBalanceThresholdsMinor ?? []);
+        for (const e of evs) keep.run(e.customerId, e.kind, e.thresholdMinor, e.creditMinor, e.protected ? 1 : 0, e.atMs);
+        return { mine, evs };
+      }).immediate();
+      charges.push(...done.mine);
+      events.push(...done.evs);
+    } catch (e) {
+      failures.push({ customerId: c.id, reason: e instanceof Error ? e.message : String(e) });
     }
-    const tariff = t;
-    db.transaction(() => {
-      const before = prepaidCredit(opts.ledger, c.id);
-      const fixed = opts.chargeFixed ? chargeFixedDays(db, c, tariff, nowMs, cal, opts) : [];
-      const charge = chargeCustomer(db, c, tariff, nowMs, cal, opts);
-      charges.push(...fixed);
-      if (charge) charges.push(charge.charge);
-      if (!charge && fixed.length === 0) return;
-      events.push(...crossings(c, before, prepaidCredit(opts.ledger, c.id), nowMs, opts.lowBalanceThresholdsMinor ?? []));
-    }).immediate();
   }
-  return { charges, events };
+  return { charges, events, failures };
+}
+
+/** The balance events committed so far, oldest first; `done` removes them once they were handed on. */
+export function takeBalanceEvents(db: StoreDb): { events: BalanceEvent[]; done: () => void } {
+  ensureBillingSchema(db);
+  const rows = prep<[], { id: number; customer_id: string; kind: BalanceEvent['kind']; threshold: number; credit: number; protected: number; at_ms: number }>(db, 'SELECT * FROM billing_balance_events ORDER BY id').all();
+  const last = rows[rows.length - 1]?.id ?? 0;
+  return {
+    events: rows.map((r) => ({ customerId: r.customer_id, kind: r.kind, thresholdMinor: r.threshold, creditMinor: minor(r.credit), protected: r.protected === 1, atMs: r.at_ms })),
+    done: () => void prep(db, 'DELETE FROM billing_balance_events WHERE id <= ?').run(last),
+  };
 }
 
 function chargeCustomer(db: StoreDb, c: Customer, tariff: Tariff, nowMs: number, cal: LocalCalendar, opts: ChargeOptions) {
   const ranges: string[] = [];
   const fresh: IntervalEnergy[] = [];
   const setMark = prep(db, 'INSERT INTO billing_watermarks (customer_id, meter_key, next_ms) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET next_ms = excluded.next_ms');
+  // Quarantined intervals read as 0 kWh; those resolved after the watermark passed them are charged here, once.
+  const late = lateResolutions(db, c.id, assignmentsOf(db, c.id));
+  fresh.push(...late.intervals);
+  ranges.push(...late.ranges);
   for (const a of assignmentsOf(db, c.id)) {
     const mark = prep<[string, string], number>(db, 'SELECT next_ms FROM billing_watermarks WHERE customer_id = ? AND meter_key = ?').pluck().get(c.id, a.meterKey);
     const from = Math.max(mark ?? a.fromMs, a.fromMs);

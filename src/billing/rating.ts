@@ -31,6 +31,12 @@ export interface Period {
   readonly toMs: number;
 }
 
+/** When the customer had a meter: toMs null = still assigned. */
+export interface ServicePeriod {
+  readonly fromMs: number;
+  readonly toMs: number | null;
+}
+
 interface Keyed {
   key: string;
   line: BillLine;
@@ -43,13 +49,13 @@ interface Keyed {
  * each line is rounded half-even once; taxes are rounded per tax per version on their base lines.
  * Fixed charge and fees: see fixedLines. includeFixed=false rates energy and its tax only (prepaid).
  */
-export function rate(intervals: readonly IntervalEnergy[], tariff: Tariff, period: Period, timeZone: string, opts: { includeFixed?: boolean } = {}): Bill {
+export function rate(intervals: readonly IntervalEnergy[], tariff: Tariff, period: Period, timeZone: string, opts: { includeFixed?: boolean; service?: readonly ServicePeriod[] } = {}): Bill {
   const cal = LocalCalendar.for(timeZone);
   const versions = new VersionClock(tariff, cal);
   const usage = emptyUsage();
   const inside = intervals.filter((i) => i.startMs >= period.fromMs && i.startMs < period.toMs).sort((a, b) => a.startMs - b.startMs);
   accumulate(usage, inside, cal, versions);
-  const fixed = opts.includeFixed === false ? [] : fixedLines(period, tariff, cal, versions);
+  const fixed = opts.includeFixed === false ? [] : fixedLines(period, tariff, cal, versions, opts.service);
   return toBill(tariff.currency, priceUsage(usage, fixed, tariff));
 }
 
@@ -150,14 +156,16 @@ function taxLines(base: readonly Keyed[], tariff: Tariff): Keyed[] {
  * lies in [fromMs, toMs) and is charged by the version in force that day; a month's line (one for the
  * fixed charge, one per fee) is monthly x days / daysInMonth, rounded half-even. A whole month therefore
  * costs exactly the fixed charge and each fee, and a month split between two periods costs at most 1
- * minor unit more or less per line.
+ * minor unit more or less per line. With `service`, only days of service count (postpaid: a meter
+ * assigned on the 28th of a 31-day month pays 4/31; no meter, no fixed lines).
  */
-function fixedLines(period: Period, tariff: Tariff, cal: LocalCalendar, versions: VersionClock): Keyed[] {
+function fixedLines(period: Period, tariff: Tariff, cal: LocalCalendar, versions: VersionClock, service?: readonly ServicePeriod[]): Keyed[] {
   const days = new Map<string, { version: number; month: string; name?: string; monthly: number; days: number }>();
   let day = cal.clock.day(period.fromMs);
   for (let start = cal.dayStart(day); start < period.toMs; day = nextDay(day), start = cal.dayStart(day)) {
     const v = start >= period.fromMs ? versions.at(start) : undefined;
     if (!v) continue;
+    if (service && !servedOn(service, start, cal.dayStart(nextDay(day)))) continue;
     const month = day.slice(0, 7);
     const items: Array<{ key: string; name?: string; monthly: number }> = [];
     if (v.fixedMonthlyMinor !== 0) items.push({ key: `v${String(v.version).padStart(4, '0')}|f|${month}`, monthly: v.fixedMonthlyMinor });
@@ -179,6 +187,11 @@ function fixedLines(period: Period, tariff: Tariff, cal: LocalCalendar, versions
       : { kind: 'fee', description: `${d.name} ${d.month}: ${of}`, amountMinor, tariffVersion: d.version, feeName: d.name };
     return { key, line };
   });
+}
+
+/** A day of service: the customer had a meter for some part of the local day [startMs, endMs). */
+function servedOn(service: readonly ServicePeriod[], startMs: number, endMs: number): boolean {
+  return service.some((s) => s.fromMs < endMs && (s.toMs === null || s.toMs > startMs));
 }
 
 /**

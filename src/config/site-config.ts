@@ -115,6 +115,8 @@ const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'HH:MM, 24 h');
 export const billingConfigSchema = z
   .object({
     currency: z.enum(CURRENCY_CODES).default('UGX'),
+    /** The largest payment one account may receive at once, in minor units of the currency (default 100,000,000). */
+    maxPaymentMinor: z.number().int().positive().max(1e13).default(100_000_000),
     /** Credit levels (minor units) at which the customer is warned by SMS. */
     lowBalanceThresholdsMinor: z.array(z.number().int().positive()).default([5000, 1000]),
     /** How often new intervals are charged to prepaid accounts. */

@@ -42,6 +42,13 @@ export class AuditLog {
     );
   }
 
+  /** The newest entry of a meter with one of these actions (e.g. the last relay switch), if any. */
+  lastFor(meter: number, actions: readonly string[]): AuditEntry | undefined {
+    return this.db
+      .prepare<unknown[], AuditEntry>(`SELECT id, ts, actor, action, proposal_id AS proposalId, customer, meter, detail FROM governance_audit WHERE meter = ? AND action IN (${actions.map(() => '?').join(',')}) ORDER BY id DESC LIMIT 1`)
+      .get(meter, ...actions);
+  }
+
   /** Entries with from <= ts < to, oldest first. */
   list(range: { from?: number; to?: number } = {}): AuditEntry[] {
     return this.db

@@ -1,4 +1,5 @@
 import type { RelayBank } from '../relays/relay-bank.js';
+import { systemClock } from '../util/clock.js';
 import type { AuditLog } from './audit-log.js';
 import { blackoutReason, decide } from './decide.js';
 import type { GovernanceSettings } from './governance-settings.js';
@@ -27,8 +28,11 @@ export interface GateDeps {
   readonly clock?: () => number;
 }
 
-/** `windowClosed`: refused only because of a no-disconnect window (night, weekend, holiday), so worth proposing again later. */
-export type ProposeResult = { readonly created: true; readonly proposal: Proposal } | { readonly created: false; readonly why: string; readonly windowClosed: boolean };
+/**
+ * `windowClosed`: refused only because of a no-disconnect window (night, weekend, holiday), so worth proposing again later.
+ * `existing`: an open proposal of the same meter and capability was returned instead of a new one.
+ */
+export type ProposeResult = { readonly created: true; readonly proposal: Proposal; readonly existing?: boolean } | { readonly created: false; readonly why: string; readonly windowClosed: boolean };
 
 export type OverrideAction = { readonly action: 'close' | 'hold'; readonly reason: string; readonly until?: number } | { readonly action: 'release'; readonly reason: string };
 
@@ -40,7 +44,7 @@ export class GovernanceGate {
   private readonly now: () => number;
 
   constructor(private readonly d: GateDeps) {
-    this.now = d.clock ?? Date.now;
+    this.now = d.clock ?? systemClock;
   }
 
   async propose(input: ProposalInput): Promise<ProposeResult> {
@@ -59,8 +63,8 @@ export class GovernanceGate {
     }
     // A restore makes every pending disconnect of the same meter moot.
     if (input.capability === 'reconnect') this.withdraw(input.asset.meter, 'disconnect', 'superseded by a reconnect');
-    const duplicate = this.d.proposals.list({ state: 'pending', meter: input.asset.meter, capability: input.capability })[0];
-    if (duplicate) return { created: true, proposal: duplicate };
+    const duplicate = this.openProposal(input.asset.meter, input.capability);
+    if (duplicate) return { created: true, proposal: duplicate, existing: true };
     const state: ProposalState = decision.outcome === 'execute' ? 'approved' : 'pending';
     const p = this.d.proposals.create(input, state, now);
     this.d.audit.append({ ...base, actor: actorName(input.proposedBy), action: 'proposed', proposalId: p.id, detail: `${input.capability}: ${input.reason}; ${decision.why}` });
@@ -148,10 +152,36 @@ export class GovernanceGate {
     return blackoutReason(this.d.policy, this.now());
   }
 
-  /** Whether the last executed command on this meter's relay was a disconnect. */
+  /** The open (pending, or approved and being executed) proposal of a meter and capability, if any. */
+  openProposal(meter: number, capability: Capability): Proposal | undefined {
+    return this.d.proposals.list({ state: 'pending', meter, capability })[0] ?? this.d.proposals.list({ state: 'approved', meter, capability })[0];
+  }
+
+  /**
+   * Why a system disconnect of this customer would be refused whatever the time (an override hold,
+   * L1 autonomy, a protected customer), or null. Re-proposing then would only fill the audit log.
+   */
+  standingRefusal(customer: string, meter: number): string | null {
+    const d = decide({ capability: 'disconnect', asset: { customer, meter }, reason: '', proposedBy: { kind: 'system' } }, {
+      policy: { ...this.d.policy, noDisconnectWindows: [], noDisconnectWeekdays: [], holidays: [] },
+      autonomy: this.autonomy('disconnect'),
+      protectedCustomer: this.d.isProtected(customer),
+      heldClosed: this.d.settings.holdOn(meter, this.now()) !== undefined,
+      nowMs: this.now(),
+    });
+    return d.outcome === 'refuse' ? d.why : null;
+  }
+
+  /** When the last disconnect proposal of a meter was rejected by an operator or failed at the relay, or null. */
+  lastRejectedOrFailedDisconnectAt(meter: number): number | null {
+    const all = this.d.proposals.list({ meter, capability: 'disconnect' });
+    const last = all[all.length - 1];
+    return last && (last.state === 'rejected' || last.state === 'failed') ? (last.decidedAt ?? last.createdAt) : null;
+  }
+
+  /** Whether the last switch of this meter's relay (a proposal or an operator override, as audited) opened it. */
   isDisconnected(meter: number): boolean {
-    const done = this.d.proposals.list({ state: 'executed', meter });
-    return done[done.length - 1]?.capability === 'disconnect';
+    return this.d.audit.lastFor(meter, ['relay-opened', 'relay-closed'])?.action === 'relay-opened';
   }
 
   list(state?: ProposalState): Proposal[] {
@@ -169,9 +199,11 @@ export class GovernanceGate {
 
   private async execute(id: number): Promise<Proposal> {
     const p = this.d.proposals.require(id);
+    // Who decided stays on the proposal (the approving operator, or 'policy'): executing is not deciding.
+    const decider = p.decidedBy ?? 'system';
     const ok = await this.switchRelay(p.capability === 'disconnect' ? 'open' : 'close', p.asset.meter, p.asset.customer, 'system', id);
     const now = this.now();
-    this.d.proposals.transition(id, ['approved'], ok.done ? 'executed' : 'failed', 'system', now, ok.detail);
+    this.d.proposals.transition(id, ['approved'], ok.done ? 'executed' : 'failed', decider, now, ok.detail);
     return this.d.proposals.require(id);
   }
 

@@ -1,4 +1,5 @@
 import type { SmsSender } from '../notifications/sms-sender.js';
+import { systemClock, type Clock } from '../util/clock.js';
 import type { GovernanceGate } from './gate.js';
 
 /** A change in a prepaid customer's credit, from the billing side; amounts already formatted. */
@@ -36,6 +37,12 @@ export interface PrepaidLoopDeps {
    * no-disconnect window is proposed again by recheck() once the window opens; without it nothing is re-checked.
    */
   readonly stillAtZero?: (customer: string) => boolean;
+  /**
+   * After a disconnect proposal of a meter was rejected or failed at the relay, how long
+   * the level check (ensureDisconnects) waits before proposing again (default 1 h). A new zero event does not wait.
+   */
+  readonly reproposeAfterMs?: number;
+  readonly clock?: Clock;
 }
 
 /**
@@ -90,6 +97,39 @@ export class PrepaidLoop {
     return done.then(() => made);
   }
 
+  /**
+   * The level check, after every charging run: each customer given (credit at or below zero) whose supply
+   * is on must have exactly one open disconnect proposal, whatever the history (created at zero, a
+   * proposal rejected, expired or failed, a restart). Skipped: a customer the gate would refuse whatever
+   * the time (hold, L1, protected), while a no-disconnect window is closed (recheck() owns those), and
+   * within reproposeAfterMs of a proposal rejected by an operator or failed at the relay (an expired one
+   * is replaced at once). Resolves with proposals made.
+   */
+  ensureDisconnects(atZero: readonly CreditEvent[]): Promise<number> {
+    let made = 0;
+    const quiet = this.d.reproposeAfterMs ?? 3600_000;
+    const run = async (): Promise<void> => {
+      if (atZero.length === 0 || this.d.gate.disconnectBlackout() !== null) return;
+      this.d.gate.expireStale(); // an expired proposal is not open
+      const now = (this.d.clock ?? systemClock)();
+      for (const e of atZero) {
+        const c = this.d.customer(e.customer);
+        if (!c || this.d.gate.isDisconnected(c.meter) || this.d.gate.openProposal(c.meter, 'disconnect')) continue;
+        if (this.d.gate.standingRefusal(c.id, c.meter) !== null) continue;
+        const ended = this.d.gate.lastRejectedOrFailedDisconnectAt(c.meter);
+        if (ended !== null && now - ended < quiet) continue;
+        if (await this.zero(e)) made++;
+      }
+    };
+    const done = this.tail.then(run);
+    this.tail = done.catch((e: unknown) => this.d.onError?.(e));
+    // The error went to onError through the tail; callers may fire and forget.
+    return done.then(
+      () => made,
+      () => made,
+    );
+  }
+
   private enqueue(work: () => Promise<void>): void {
     this.tail = this.tail.then(work).catch((e: unknown) => this.d.onError?.(e));
   }
@@ -101,13 +141,16 @@ export class PrepaidLoop {
 
   private async zero(e: CreditEvent): Promise<boolean> {
     const c = this.require(e.customer);
+    // Level-triggered: a customer already disconnected, or with a disconnect waiting, gets nothing more.
+    if (this.d.gate.isDisconnected(c.meter) || this.d.gate.openProposal(c.meter, 'disconnect')) return false;
     const r = await this.d.gate.propose({ capability: 'disconnect', asset: { customer: c.id, meter: c.meter }, reason: `prepaid balance ${e.balance}`, proposedBy: { kind: 'system' } });
     // A refusal for the time of day/week is only a postponement: recheck() proposes it again later.
     if (!r.created && r.windowClosed && this.d.stillAtZero) this.deferred.set(c.id, e);
     else this.deferred.delete(c.id);
     // Refused proposals are audited by the gate; the customer is warned only of a real prospect.
-    if (r.created) this.d.sms.notify(c.phone, { kind: 'disconnect-warning', name: c.name, balance: e.balance });
-    return r.created;
+    const fresh = r.created && r.existing !== true;
+    if (fresh) this.d.sms.notify(c.phone, { kind: 'disconnect-warning', name: c.name, balance: e.balance });
+    return fresh;
   }
 
   private async positive(e: CreditEvent): Promise<void> {

@@ -18,6 +18,18 @@ export interface ProcessorDeps {
   readonly unknownFailAfterMs?: number;
   /** A callback naming no payment of ours is retried this many times, then closed and flagged (default 100). */
   readonly maxInboxAttempts?: number;
+  /** The site's currency and largest payment; without them any currency and safe amount are taken. */
+  readonly limits?: PaymentLimits;
+}
+
+export interface PaymentLimits {
+  readonly currency: string;
+  readonly maxAmountMinor: number;
+}
+
+/** A payment refused before anything was stored or sent (wrong currency, amount over the site's maximum). */
+export class PaymentRefused extends Error {
+  override readonly name = 'PaymentRefused';
 }
 
 export interface StartPayment {
@@ -75,13 +87,13 @@ export class PaymentProcessor {
 
   /** The quote shown before paying, at the processor's clock (fee schedules are effective-dated). */
   quote(name: ProviderName, amountMinor: number, currency: string): Quote {
-    assertMinor(amountMinor);
+    this.admit(amountMinor, currency);
     return this.provider(name).quote(amountMinor, currency, this.now());
   }
 
   /** §5.2: the attempt id is saved before the HTTP call; a timeout or 5xx leaves it pending for the sweeper. */
   async start(req: StartPayment): Promise<{ intent: Intent; redirectUrl?: string }> {
-    assertMinor(req.amountMinor);
+    this.admit(req.amountMinor, req.currency);
     const p = this.provider(req.provider);
     const id = req.reference ?? randomUUID();
     const existing = this.store.get(id);
@@ -110,7 +122,7 @@ export class PaymentProcessor {
   async recordCash(c: CashPayment): Promise<Intent> {
     const cash = this.deps.cash;
     if (!cash) throw new ProviderRejected('NO_PROVIDER', 'cash is not configured');
-    assertMinor(c.amountMinor);
+    this.admit(c.amountMinor, c.currency);
     const q = cash.quote(c.amountMinor, c.currency, this.now());
     const id = randomUUID();
     const at = this.now();
@@ -122,6 +134,15 @@ export class PaymentProcessor {
     const intent = this.store.get(id);
     if (!intent) throw new Error('intent vanished');
     return intent;
+  }
+
+  /** Amount and currency checks at payment creation: a payment is in the account's currency and within the site's maximum. */
+  private admit(amountMinor: number, currency: string): void {
+    assertMinor(amountMinor);
+    const l = this.deps.limits;
+    if (!l) return;
+    if (currency !== l.currency) throw new PaymentRefused(`currency: found ${JSON.stringify(currency)}; this site's accounts are in ${l.currency}, so a payment must be in ${l.currency}`);
+    if (amountMinor > l.maxAmountMinor) throw new PaymentRefused(`amountMinor: found ${amountMinor}; a payment on this site may be at most ${l.maxAmountMinor} minor units of ${l.currency} (billing.maxPaymentMinor)`);
   }
 
   /** Stores the raw callback first (the only step before a crash can hurt), then processes it. */

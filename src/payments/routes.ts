@@ -2,9 +2,11 @@ import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { HttpError, type RouteRegistry } from '../api/route.js';
+import { roleAllows } from '../auth/roles.js';
+import { maskPhone } from '../util/mask.js';
 import { PesapalAdapter } from './adapters/pesapal.js';
 import type { Intent } from './intent-store.js';
-import { DuplicateReceipt, type PaymentProcessor } from './processor.js';
+import { DuplicateReceipt, PaymentRefused, type PaymentProcessor } from './processor.js';
 import { ProviderRejected, type EnergyFor, type ProviderName } from './provider.js';
 import { reconcile } from './reconcile.js';
 
@@ -53,6 +55,7 @@ const view = (i: Intent) => ({ ...i });
 
 function asHttp(err: unknown): never {
   if (err instanceof DuplicateReceipt) throw new HttpError(409, err.message);
+  if (err instanceof PaymentRefused) throw new HttpError(400, err.message);
   if (err instanceof ProviderRejected) throw new HttpError(422, `${err.code}: ${err.message}`);
   throw err;
 }
@@ -75,7 +78,12 @@ export function registerPaymentRoutes(routes: RouteRegistry, deps: PaymentRouteD
     body: z.object({ provider: z.enum(['mtn', 'airtel', 'pesapal', 'cash']), amountMinor: Amount, currency: Currency, account: z.string().min(1).optional() }),
     handler: ({ body }) => {
       if (body.account !== undefined) resolve(body.account);
-      const q = processor.quote(body.provider, body.amountMinor, body.currency);
+      let q;
+      try {
+        q = processor.quote(body.provider, body.amountMinor, body.currency);
+      } catch (err) {
+        return asHttp(err);
+      }
       return { ...q, currency: body.currency, energyKwh: deps.energyFor ? deps.energyFor(q.creditMinor, body.account) : null };
     },
   });
@@ -122,9 +130,11 @@ export function registerPaymentRoutes(routes: RouteRegistry, deps: PaymentRouteD
     summary: 'Payments of one account, newest first',
     role: 'viewer',
     query: z.object({ account: z.string().min(1) }),
-    handler: ({ query }) => {
+    handler: ({ query, user }) => {
       const a = resolve(query.account);
-      return { account: a.canonical, payments: processor.store.forAccounts([a.canonical, ...a.aliases]).map(view) };
+      // Mobile-money numbers are personal data: below operator they are masked.
+      const shown = (i: Intent) => (user && roleAllows(user.role, 'operator') ? view(i) : { ...view(i), msisdn: maskPhone(i.msisdn) });
+      return { account: a.canonical, payments: processor.store.forAccounts([a.canonical, ...a.aliases]).map(shown) };
     },
   });
 
