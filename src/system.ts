@@ -11,10 +11,11 @@ import { registerSimRoutes } from './api/sim-routes.js';
 import { createBillingRuntime, type BillingRuntime } from './billing-runtime/index.js';
 import { UserStore } from './auth/user-store.js';
 import { loadSiteConfigFile } from './config/load-site-config.js';
-import { siteConfigSchemaFor, type SiteConfig } from './config/site-config.js';
+import { siteConfigSchemaFor, type MeterConfig, type SiteConfig } from './config/site-config.js';
 import { loadProfiles } from './drivers/profiles.js';
 import type { DeviceProfile } from './drivers/profile-schema.js';
 import { Recorder } from './recorder/recorder.js';
+import { meterPowerLimits } from './recorder/meter-limits.js';
 import { ConfigVersions } from './commissioning/config-versions.js';
 import { startCommissioning, type Commissioning } from './commissioning/commissioning.js';
 import { demoConfig } from './site/demo-config.js';
@@ -92,7 +93,10 @@ export async function startSystem(o: SystemOptions = {}): Promise<RunningSystem>
     });
     const users = new UserStore(db);
     const adminPassword = await users.ensureAdmin(o.adminPassword);
+    // Limits follow the meter list in force: the site file's until commissioning manages it live.
+    let metersInForce = (): readonly MeterConfig[] => config.meters;
     const recorder = new Recorder(db, {
+      maxPowerWFor: meterPowerLimits(() => metersInForce(), resolved.profiles),
       flushIntervalMs: config.storage.flushIntervalMs,
       rawRetentionDays: config.storage.rawRetentionDays,
       now: clock,
@@ -109,7 +113,8 @@ export async function startSystem(o: SystemOptions = {}): Promise<RunningSystem>
     const versions = new ConfigVersions(db, clock);
     config = { ...config, meters: [...versions.adoptFile(config.meters).meters] };
     const site = new SiteRuntime(config, resolved.profiles, recorder, clock);
-    const commissioning = startCommissioning({ db, site, config, profiles: resolved.profiles, recorder, versions });
+    const commissioning = startCommissioning({ db, site, config, profiles: resolved.profiles, recorder, versions, clock });
+    metersInForce = () => commissioning.manager.meters();
     const alarms = startAlarms({ db, site, config, now: clock, onError: (what, err) => log.error({ err }, `alarms: ${what} failed`) });
     cleanups.push(() => alarms.stop());
     const simHandle = sim;

@@ -15,7 +15,7 @@ const T0 = Date.UTC(2026, 3, 4, 12, 0, 0);
 
 /**
  * One reading a minute for minutes 0-31 and 67-80 (a gap from 32 to 66). The import counter runs
- * at 0.03 kWh/min, is reset at minute 20 (reads 0.02) and reads 1.00 kWh more after the gap.
+ * at 0.03 kWh/min, steps back at minute 20 (reads 0.02) and reads 1.00 kWh more after the gap.
  * The export counter jitters 5.00 -> 4.99 -> 5.00 (noise, no energy). Power 1000 + 100*(k mod 15) W,
  * missing at minute 3. Voltage dips to 220 V (L1) at minute 5 and peaks at 240 V (L3) at minute 9.
  */
@@ -52,7 +52,8 @@ const row = (min: number, e: number, pAvg: number | null, pMin: number | null, p
 /** Worked out by hand; see the series description above. */
 const EXPECTED: IntervalRow[] = [
   row(0, 0.45, 1728.571, 1000, 2400, 220, 240, 15), // power at minute 3 missing: (14*1000 + 100*(105-3)) / 14, stored to the mW
-  row(15, 0.44, 1700, 1000, 2400, 229, 231, 15), // 100.45 -> 100.57, reset to 0.02 (counts 0.02), 0.02 -> 0.32
+  // 100.45 -> 100.57, steps back to 0.02 (a fault: quarantined, what the counters add up to kept aside), 0.02 -> 0.32
+  { ...row(15, 0, 1700, 1000, 2400, 229, 231, 15), energyImportKWh: null, energyExportKWh: null, status: 'quarantined', suspectImportKWh: 0.42, suspectExportKWh: 0 },
   row(30, 0.03, 1050, 1000, 1100, 229, 231, 2), // boundary 45: nothing within 5 min after, carry minute 31
   row(45, 0, null, null, null, null, null, 0), // inside the gap
   row(60, 1.24, 2050, 1700, 2400, 229, 231, 8), // the gap's 1.00 kWh lands where readings resume, + 8 min * 0.03
@@ -65,7 +66,7 @@ function assertRows(actual: readonly IntervalRow[], expected: readonly IntervalR
     const e = expected[i] as IntervalRow;
     for (const key of Object.keys(e) as (keyof IntervalRow)[]) {
       const [x, y] = [a[key], e[key]];
-      if (x === null || y === null) assert.equal(x, y, `${new Date(e.startMs).toISOString()} ${key}`);
+      if (typeof x !== 'number' || typeof y !== 'number') assert.equal(x, y, `${new Date(e.startMs).toISOString()} ${key}`);
       else assert.ok(Math.abs(x - y) < 1e-6, `${new Date(e.startMs).toISOString()} ${key}: ${x} != ${y}`);
     }
   });
@@ -82,8 +83,10 @@ function toSample(r: Reading): IntervalSample {
   };
 }
 
-test('computeIntervals: energy, average/min/max power and voltage across a reset and a gap', () => {
-  assertRows(computeIntervals(readings.map(toSample), T0, T0 + 90 * MIN), EXPECTED);
+test('computeIntervals: energy, average/min/max power and voltage across a backwards step and a gap', () => {
+  const rows = computeIntervals(readings.map(toSample), T0, T0 + 90 * MIN);
+  assertRows(rows, EXPECTED);
+  assert.match(rows[1]?.reason ?? '', /import counter stepped back from 100\.57 to 0\.02 kWh at 2026-04-04T12:20:00\.000Z/);
 });
 
 test('computeIntervals: boundaries are interpolated when readings are near on both sides, else the nearest reading is used', () => {
@@ -102,8 +105,9 @@ test('computeIntervals: a configured rollover counts the energy across the wrap'
   const samples = [s(0, 999999.8), s(5, 999999.95), s(10, 0.15), s(15, 0.3)];
   const [wrapped] = computeIntervals(samples, T0, T0 + 15 * MIN, { counter: { rollover: 999999.99 } });
   assert.ok(Math.abs((wrapped?.energyImportKWh ?? NaN) - 0.49) < 1e-6);
-  const [reset] = computeIntervals(samples, T0, T0 + 15 * MIN);
-  assert.ok(Math.abs((reset?.energyImportKWh ?? NaN) - 0.45) < 1e-6, 'without rollover: 0.15 + 0.15 after a reset');
+  const [fault] = computeIntervals(samples, T0, T0 + 15 * MIN);
+  assert.equal(fault?.status, 'quarantined', 'without rollover the step back is a fault');
+  assert.equal(fault?.energyImportKWh, null);
 });
 
 function tempDb(t: { after: (fn: () => void) => void }): { file: string; db: StoreDb } {

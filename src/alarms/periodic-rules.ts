@@ -8,6 +8,8 @@ import { ZonedClock } from '../store/zoned-clock.js';
 import { diskFinding, type DiskProbe } from './rules/disk-free.js';
 import { balanceFinding, type DayBalance } from './rules/energy-balance.js';
 import { notLoggingFinding } from './rules/not-logging.js';
+import { quarantineFinding } from './rules/interval-quarantine.js';
+import { listQuarantined } from '../store/quarantine.js';
 import type { Finding } from './types.js';
 
 export interface PeriodicRuleDeps {
@@ -30,7 +32,7 @@ export class PeriodicRules {
   }
 
   async evaluate(): Promise<Finding[]> {
-    const out: Finding[] = [...this.notLogging()];
+    const out: Finding[] = [...this.notLogging(), ...this.quarantine()];
     const balance = this.lastDayBalance();
     const b = balance && balanceFinding(balance, this.d.config.alarms.energyBalanceMaxShare);
     if (b) out.push(b);
@@ -46,6 +48,15 @@ export class PeriodicRules {
   private notLogging(): Finding[] {
     const now = this.d.now();
     return this.enabled().map((m) => notLoggingFinding(m, latestReading(this.d.db, m.key)?.ts, this.d.watchingSince, now, this.d.config.alarms.notLoggingMinutes));
+  }
+
+  /** Every meter with quarantined intervals, and a clear for every other meter the site knows. */
+  private quarantine(): Finding[] {
+    const open = new Map<string, ReturnType<typeof listQuarantined>>();
+    for (const q of listQuarantined(this.d.db)) open.set(q.meter, [...(open.get(q.meter) ?? []), q]);
+    const names = new Map(this.d.site.meterList().map((m) => [m.key, m.name]));
+    const keys = new Set([...names.keys(), ...open.keys()]);
+    return [...keys].map((k) => quarantineFinding(k, names.get(k), open.get(k) ?? []));
   }
 
   /** The last complete local day, once the main meter's last interval of it is built; undefined before. */

@@ -2,7 +2,7 @@
 export const SEVERITIES = ['critical', 'major', 'minor', 'info'] as const;
 export type Severity = (typeof SEVERITIES)[number];
 
-export const RULE_IDS = ['meter_offline', 'not_logging', 'voltage', 'frequency', 'reverse_energy', 'energy_balance', 'disk_free', 'status_code'] as const;
+export const RULE_IDS = ['meter_offline', 'not_logging', 'voltage', 'frequency', 'reverse_energy', 'energy_balance', 'disk_free', 'status_code', 'interval_quarantine'] as const;
 export type RuleId = (typeof RULE_IDS)[number];
 
 /** The subject of alarms about the whole site rather than one meter. */

@@ -10,6 +10,7 @@ import { rateFixedDay, rateIncrement, type BillLine, type IntervalEnergy, type U
 import type { Tariff } from './tariff.js';
 import { loadTariff } from './tariff-store.js';
 import { prep } from './sql-cache.js';
+import { lateResolutions } from './resolved-intervals.js';
 
 const INTERVAL_MS = 900_000;
 /** Month states kept for intervals that arrive late (a meter catching up after an outage). */
@@ -114,6 +115,10 @@ function chargeCustomer(db: StoreDb, c: Customer, tariff: Tariff, nowMs: number,
   const ranges: string[] = [];
   const fresh: IntervalEnergy[] = [];
   const setMark = prep(db, 'INSERT INTO billing_watermarks (customer_id, meter_key, next_ms) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET next_ms = excluded.next_ms');
+  // Quarantined intervals read as 0 kWh; those resolved after the watermark passed them are charged here, once.
+  const late = lateResolutions(db, c.id, assignmentsOf(db, c.id));
+  fresh.push(...late.intervals);
+  ranges.push(...late.ranges);
   for (const a of assignmentsOf(db, c.id)) {
     const mark = prep<[string, string], number>(db, 'SELECT next_ms FROM billing_watermarks WHERE customer_id = ? AND meter_key = ?').pluck().get(c.id, a.meterKey);
     const from = Math.max(mark ?? a.fromMs, a.fromMs);

@@ -10,6 +10,9 @@ import type { StoreDb } from '../store/database.js';
 import { latestReading } from '../store/history.js';
 import { registerConverterRoutes } from '../api/converter-routes.js';
 import { registerInventoryRoutes } from '../api/inventory-routes.js';
+import { registerQuarantineRoutes } from '../api/quarantine-routes.js';
+import { registerReplacementRoutes } from '../api/replacement-routes.js';
+import { systemClock, type Clock } from '../util/clock.js';
 import type { ConversionResult } from './converter.js';
 import { addressPlan } from './address-plan.js';
 import { benchLinePolicyFor } from './bench-line-policy.js';
@@ -26,6 +29,7 @@ export interface CommissioningDeps {
   readonly profiles: ReadonlyMap<string, DeviceProfile>;
   readonly recorder: Recorder;
   readonly versions: ConfigVersions;
+  readonly clock?: Clock;
 }
 
 export interface Commissioning {
@@ -70,6 +74,9 @@ export function startCommissioning(d: CommissioningDeps): Commissioning {
     registerRoutes: (routes) => {
       registerMeterAdminRoutes(routes, d.site, manager, d.versions);
       registerDiscoveryRoutes(routes, discovery);
+      // A meter's lifecycle in the field: swaps are inventory events, impossible intervals wait for a person.
+      registerReplacementRoutes(routes, { db: d.db, clock: d.clock ?? systemClock, buildOptions: d.recorder.buildOptions });
+      registerQuarantineRoutes(routes, { db: d.db, clock: d.clock ?? systemClock });
       registerInventoryRoutes(routes, { inventory, addressPlan: inventory.addressPlan, timeZone: d.config.site.timezone, buses: d.config.buses.map((b) => b.id) });
       registerConverterRoutes(routes, { linePolicy: benchLinePolicyFor(d.config), profiles: d.profiles, onConverted: (r, by) => markConverted(inventory, r, by) });
     },

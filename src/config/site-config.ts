@@ -69,6 +69,8 @@ const meterFields = {
     role: z.enum(['main', 'customer']).default('customer'),
     ctRatio: z.number().positive().default(1),
     ptRatio: z.number().positive().default(1),
+    /** The most power this meter can measure (W), overriding its profile's rating (e.g. a PT-connected meter). */
+    maxPowerW: z.number().positive().optional(),
     invert: z.boolean().default(false),
     functionCode: z.union([z.literal(3), z.literal(4)]).optional(),
     wordOrder: z.enum(WORD_ORDERS).optional(),

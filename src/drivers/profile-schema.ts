@@ -64,6 +64,19 @@ export const profileSchema = z
     maxGap: z.number().int().min(0).max(120).default(16),
     /** Register holding the Modbus address (commissioning); 0x0006 on DDSU666, 0x002E on DTSU666. */
     addressRegister: register.optional(),
+    /** What the meter can physically measure: an interval holding more energy is quarantined, never billed. */
+    rating: z
+      .object({
+        nominalVoltageV: z.number().positive(),
+        /** Imax of the direct-connected variant (A), per phase. */
+        maxCurrentA: z.number().positive(),
+        /** Imax of the CT-connected variant's input (A): with ctRatio above 1 the limit is this times ctRatio. */
+        ctMaxCurrentA: z.number().positive().optional(),
+        /** The highest operating voltage as a multiple of nominal: the meter still counts up there. */
+        maxVoltageFactor: z.number().min(1).max(2).default(1),
+      })
+      .strict()
+      .optional(),
     groups: z.array(groupSchema).min(1),
   })
   .strict();

@@ -1,6 +1,6 @@
 import type { StoreDb } from '../store/database.js';
 import { systemClock } from '../util/clock.js';
-import { buildIntervals } from '../store/intervals.js';
+import { buildIntervals, type BuildOptions } from '../store/intervals.js';
 import { ReadingWriter } from '../store/reading-writer.js';
 import { pruneRawReadings, retentionCutoffMs } from '../store/retention.js';
 import type { DeviceReading } from '../modbus/poller.js';
@@ -11,6 +11,8 @@ export interface RecorderOptions {
   readonly rawRetentionDays: number;
   readonly now?: () => number;
   readonly onError?: (what: string, err: unknown) => void;
+  /** Each meter's physical limit (W): an interval holding more energy is quarantined, never billed. */
+  readonly maxPowerWFor?: (meterKey: string) => number | undefined;
 }
 
 const RETENTION_EVERY_MS = 6 * 3600 * 1000;
@@ -47,10 +49,15 @@ export class Recorder {
   flushAndBuild(): void {
     try {
       this.writer.flush();
-      buildIntervals(this.db, this.writer.oldestPendingMs() ?? this.now());
+      buildIntervals(this.db, this.writer.oldestPendingMs() ?? this.now(), this.buildOptions);
     } catch (e) {
       this.opts.onError?.('flush', e);
     }
+  }
+
+  /** How intervals are built (limits per meter); also for building outside the timer. */
+  get buildOptions(): BuildOptions {
+    return { maxPowerWFor: this.opts.maxPowerWFor };
   }
 
   async prune(): Promise<number> {

@@ -32,7 +32,7 @@ export function recordSimulatedHistory(sim: SimulatorHandle, config: SiteConfig,
   });
   recorder.writer.flush();
   // Interval building works through a backlog in slices; a fresh demo wants all of it at once.
-  while (buildIntervals(recorder.db, untilMs) > 0) {
+  while (buildIntervals(recorder.db, untilMs, recorder.buildOptions) > 0) {
     // the next slice of the backlog
   }
   return count;

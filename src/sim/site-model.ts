@@ -81,6 +81,17 @@ export class SiteModel {
     this.state = evaluateSite(this.inputs, options.startMs ?? this.clock());
   }
 
+  /**
+   * Sets a meter's counters to what was stored before a restart, so they continue instead of
+   * starting again from the seed's values (a step backwards that looks like a new meter).
+   */
+  restoreCounters(id: number, c: { importKwh?: number; exportKwh?: number }): void {
+    const n = this.counters.get(id);
+    if (!n) return;
+    if (c.importKwh !== undefined && Number.isFinite(c.importKwh)) n.importKwh = c.importKwh;
+    if (c.exportKwh !== undefined && Number.isFinite(c.exportKwh)) n.exportKwh = c.exportKwh;
+  }
+
   /** Simulated time of the current values (ms). */
   get timeMs(): number {
     return this.state.tMs;

@@ -5,6 +5,9 @@ import type { DeviceProfile } from '../drivers/profile-schema.js';
 import type { Recorder } from '../recorder/recorder.js';
 import { hasReadings, recordSimulatedHistory } from '../recorder/simulated-history.js';
 import { simulatedMeterConfigs, startSimulator, type SimulatorHandle } from '../sim/simulator.js';
+import { counterReading } from '../store/counter-reading.js';
+import { meterIdOf } from '../store/registry.js';
+import { meterKey } from './devices.js';
 
 /** When the simulator runs in-process, its bus and (if none are listed) its meters join the site. */
 function attach(config: SiteConfig, sim: SimulatorHandle): SiteConfig {
@@ -17,6 +20,17 @@ function attach(config: SiteConfig, sim: SimulatorHandle): SiteConfig {
   // Simulated customers with rooftop PV export by design: no reverse-energy alarm for them.
   const exporting = sim.model.customers.filter((c) => c.hasPv).map((c) => c.id);
   return { ...config, buses, meters, alarms: { ...config.alarms, exportingMeters: [...new Set([...config.alarms.exportingMeters, ...exporting])] } };
+}
+
+/** After a restart the simulated meters go on from their stored counters, as real meters would. */
+function continueCounters(sim: SimulatorHandle, config: SiteConfig, recorder: Recorder, nowMs: number): void {
+  for (const m of config.meters) {
+    const id = meterIdOf(recorder.db, meterKey(m));
+    if (id === undefined || !sim.meters.has(m.address ?? m.id)) continue;
+    const imp = counterReading(recorder.db, id, 'EnergyImport', nowMs);
+    const exp = counterReading(recorder.db, id, 'EnergyExport', nowMs);
+    sim.model.restoreCounters(m.address ?? m.id, { importKwh: imp?.value, exportKwh: exp?.value });
+  }
 }
 
 /**
@@ -43,6 +57,7 @@ export async function startEmbeddedSimulator(
     lineSpeed: s.lineSpeedBaud > 0 ? { baudRate: s.lineSpeedBaud, parity: 'none', stopBits: 2, turnaroundMs: s.turnaroundMs } : false,
   });
   const attached = attach(config, sim);
+  if (backfillMs === 0) continueCounters(sim, attached, d.recorder, now);
   d.log.info({ port: sim.rtuTcpPort, meters: sim.meters.size }, 'simulated mini-grid serving RTU over TCP');
   if (backfillMs > 0) {
     try {

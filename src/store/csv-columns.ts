@@ -40,7 +40,8 @@ export const READING_COLUMNS: readonly ReadingColumn[] = [
 
 export interface IntervalColumn {
   readonly header: string;
-  readonly field: Exclude<keyof IntervalRow, 'startMs'>;
+  /** A quarantined interval's energies are null, so its energy cells stay empty (never summed). */
+  readonly field: { [K in keyof IntervalRow]-?: IntervalRow[K] extends number | null ? K : never }[Exclude<keyof IntervalRow, 'startMs'>];
   readonly divisor: number;
   readonly format: (x: number) => string;
 }

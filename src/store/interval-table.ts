@@ -4,12 +4,12 @@ import type { IntervalRow } from './interval-calc.js';
 /** Reads and writes the intervals table; the only place that knows its columns and units (seconds). */
 export function insertIntervals(db: StoreDb, meterId: number, rows: readonly IntervalRow[]): void {
   const insert = db.prepare(
-    `INSERT OR IGNORE INTO intervals (meter_id, start_ts, e_imp_kwh, e_exp_kwh, p_avg_w, p_min_w, p_max_w, v_min_v, v_max_v, samples)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    `INSERT OR IGNORE INTO intervals (meter_id, start_ts, e_imp_kwh, e_exp_kwh, p_avg_w, p_min_w, p_max_w, v_min_v, v_max_v, samples, status, reason, suspect_imp_kwh, suspect_exp_kwh)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
   db.transaction(() => {
     for (const r of rows) {
-      insert.run(meterId, r.startMs / 1000, r.energyImportKWh, r.energyExportKWh, r.powerAvgW, r.powerMinW, r.powerMaxW, r.voltageMinV, r.voltageMaxV, r.samples);
+      insert.run(meterId, r.startMs / 1000, r.energyImportKWh, r.energyExportKWh, r.powerAvgW, r.powerMinW, r.powerMaxW, r.voltageMinV, r.voltageMaxV, r.samples, r.status ?? 'ok', r.reason ?? null, r.suspectImportKWh ?? null, r.suspectExportKWh ?? null);
     }
   })();
 }
@@ -25,23 +25,29 @@ export function selectIntervals(db: StoreDb, meterId: number, fromMs: number, to
     .prepare<[number, number, number], string>(
       `SELECT json_group_array(json_array(start_ts, ${scaled('e_imp_kwh', 1e6)}, ${scaled('e_exp_kwh', 1e6)},
          ${scaled('p_avg_w', 1e3)}, ${scaled('p_min_w', 1e3)}, ${scaled('p_max_w', 1e3)},
-         ${scaled('v_min_v', 1e3)}, ${scaled('v_max_v', 1e3)}, samples))
+         ${scaled('v_min_v', 1e3)}, ${scaled('v_max_v', 1e3)}, samples,
+         status, reason, ${scaled('suspect_imp_kwh', 1e6)}, ${scaled('suspect_exp_kwh', 1e6)}))
        FROM (SELECT * FROM intervals WHERE meter_id = ? AND start_ts >= ? AND start_ts < ? ORDER BY start_ts)`,
     )
     .pluck()
     .get(meterId, Math.ceil(fromMs / 1000), Math.ceil(toMs / 1000));
-  const rows = JSON.parse(json ?? '[]') as (number | null)[][];
-  return rows.map((r) => ({
-    startMs: (r[0] as number) * 1000,
-    energyImportKWh: unscale(r[1], 1e6),
-    energyExportKWh: unscale(r[2], 1e6),
-    powerAvgW: unscale(r[3], 1e3),
-    powerMinW: unscale(r[4], 1e3),
-    powerMaxW: unscale(r[5], 1e3),
-    voltageMinV: unscale(r[6], 1e3),
-    voltageMaxV: unscale(r[7], 1e3),
-    samples: r[8] as number,
-  }));
+  const rows = JSON.parse(json ?? '[]') as (number | string | null)[][];
+  return rows.map((r) => {
+    const row: IntervalRow = {
+      startMs: (r[0] as number) * 1000,
+      energyImportKWh: unscale(r[1] as number | null, 1e6),
+      energyExportKWh: unscale(r[2] as number | null, 1e6),
+      powerAvgW: unscale(r[3] as number | null, 1e3),
+      powerMinW: unscale(r[4] as number | null, 1e3),
+      powerMaxW: unscale(r[5] as number | null, 1e3),
+      voltageMinV: unscale(r[6] as number | null, 1e3),
+      voltageMaxV: unscale(r[7] as number | null, 1e3),
+      samples: r[8] as number,
+    };
+    const status = r[9] as string;
+    if (status === 'ok') return row;
+    return { ...row, status: status as 'quarantined' | 'resolved', reason: (r[10] as string | null) ?? '', suspectImportKWh: unscale(r[11] as number | null, 1e6), suspectExportKWh: unscale(r[12] as number | null, 1e6) };
+  });
 }
 
 const scaled = (column: string, per: number): string => `CAST(round(${column} * ${per}) AS INTEGER)`;

@@ -4,12 +4,15 @@ import { readChannel, type Layout } from './codec.js';
 import { layoutLookup, type ReadingRow } from './registry.js';
 import { alignInterval, computeIntervals, DEFAULT_NEAR_MS, INTERVAL_MS, type IntervalSample } from './interval-calc.js';
 import { insertIntervals, lastIntervalStartMs } from './interval-table.js';
+import { acrossReplacements, replacementsOf, type Replacement } from './replacements.js';
 
 export interface BuildOptions {
   /** See IntervalCalcOptions.nearMs; an interval is built only once this long has passed after its end. */
   readonly nearMs?: number;
   /** Counter behaviour per meter (e.g. its rollover maximum). */
   readonly counterFor?: (meter: string) => CounterOptions;
+  /** The most power each meter can measure (W); an interval holding more energy is quarantined. */
+  readonly maxPowerWFor?: (meter: string) => number | undefined;
   /**
    * Stop after about this many intervals (checked per day of one meter), so a backlog - after an
    * upgrade or a long outage - is built over several calls instead of stalling the poller for seconds.
@@ -76,15 +79,30 @@ function buildMeter(db: StoreDb, q: Queries, m: { id: number; key: string }, unt
   const built0 = lastIntervalStartMs(db, m.id);
   const from = built0 !== undefined ? built0 + INTERVAL_MS : alignInterval(firstS * 1000);
   const to = Math.min(alignInterval(lastS * 1000), alignInterval(untilMs - nearMs - INTERVAL_MS)) + INTERVAL_MS;
-  const calc = { nearMs, counter: opts.counterFor?.(m.key) ?? {} };
+  const swaps = replacementsOf(db, m.id);
   let built = 0;
   for (let chunk = from; chunk < to && built < budget; chunk += CHUNK_MS) {
     const chunkEnd = Math.min(chunk + CHUNK_MS, to);
-    const rows = computeIntervals(loadSamples(q, m.id, chunk, chunkEnd, nearMs), chunk, chunkEnd, calc);
+    const rows = computeMeterChunk(q, m, chunk, chunkEnd, opts, swaps);
     insertIntervals(db, m.id, rows);
     built += rows.length;
   }
   return built;
+}
+
+function computeMeterChunk(q: Queries, m: { id: number; key: string }, fromMs: number, toMs: number, opts: BuildOptions, swaps: readonly Replacement[]) {
+  const nearMs = opts.nearMs ?? DEFAULT_NEAR_MS;
+  const calc = { nearMs, counter: opts.counterFor?.(m.key) ?? {}, maxPowerW: opts.maxPowerWFor?.(m.key) };
+  return computeIntervals(acrossReplacements(loadSamples(q, m.id, fromMs, toMs, nearMs), swaps), fromMs, toMs, calc);
+}
+
+/**
+ * The intervals of one meter in [fromMs, toMs) as the builder would make them now (replacements
+ * recorded since included), without storing them: a new replacement re-judges quarantined intervals.
+ */
+export function recomputeIntervals(db: StoreDb, meterId: number, fromMs: number, toMs: number, opts: BuildOptions = {}) {
+  const key = db.prepare<[number], string>('SELECT key FROM meters WHERE id = ?').pluck().get(meterId) ?? '';
+  return computeMeterChunk(prepareQueries(db), { id: meterId, key }, alignInterval(fromMs), toMs, opts, replacementsOf(db, meterId));
 }
 
 /** Samples for intervals in [fromMs, toMs): those within nearMs around it plus the last counter readings before it. */

@@ -44,4 +44,41 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (meter_id, start_ts)
   ) WITHOUT ROWID;
   `,
+  // Quarantine: an interval whose counters say something impossible keeps null energies (nothing
+  // bills or sums it) and what the counters said, until a person resolves it. Replacements are
+  // inventory events with both meters' readings; the interval builder counts across them.
+  `
+  ALTER TABLE intervals ADD COLUMN status TEXT NOT NULL DEFAULT 'ok' CHECK (status IN ('ok', 'quarantined', 'resolved'));
+  ALTER TABLE intervals ADD COLUMN reason TEXT;
+  ALTER TABLE intervals ADD COLUMN suspect_imp_kwh REAL;
+  ALTER TABLE intervals ADD COLUMN suspect_exp_kwh REAL;
+  CREATE INDEX intervals_open_quarantine ON intervals (meter_id, start_ts) WHERE status = 'quarantined';
+  CREATE TABLE interval_resolutions (
+    id        INTEGER PRIMARY KEY AUTOINCREMENT, -- billing charges resolutions it has not seen, once
+    meter_id  INTEGER NOT NULL,
+    start_ts  INTEGER NOT NULL,
+    action    TEXT NOT NULL CHECK (action IN ('accept', 'set', 'zero', 'replacement')),
+    e_imp_kwh REAL,
+    e_exp_kwh REAL,
+    by_user   TEXT NOT NULL,
+    at_ms     INTEGER NOT NULL,
+    why       TEXT NOT NULL,
+    UNIQUE (meter_id, start_ts)
+  );
+  CREATE TABLE meter_replacements (
+    id                INTEGER PRIMARY KEY,
+    meter_id          INTEGER NOT NULL,
+    at_ms             INTEGER NOT NULL, -- between the old meter's last and the new meter's first reading
+    old_serial        TEXT,
+    new_serial        TEXT,
+    old_final_imp_kwh REAL NOT NULL,
+    new_first_imp_kwh REAL NOT NULL,
+    old_final_exp_kwh REAL,
+    new_first_exp_kwh REAL,
+    by_user           TEXT NOT NULL,
+    recorded_ms       INTEGER NOT NULL,
+    why               TEXT NOT NULL,
+    UNIQUE (meter_id, at_ms)
+  );
+  `,
 ];
