@@ -91,7 +91,7 @@ export async function startSystem(o: SystemOptions = {}): Promise<RunningSystem>
     cleanups.push(() => {
       db.close();
     });
-    const users = new UserStore(db);
+    const users = new UserStore(db, clock);
     const adminPassword = await users.ensureAdmin(o.adminPassword);
     // Limits follow the meter list in force: the site file's until commissioning manages it live.
     let metersInForce = (): readonly MeterConfig[] => config.meters;
@@ -136,6 +136,8 @@ export async function startSystem(o: SystemOptions = {}): Promise<RunningSystem>
       site,
       users,
       version: VERSION,
+      trustProxy: config.http.trustProxy,
+      secureCookie: config.http.secureCookies,
       extraRoutes: [
         (routes) => registerHistoryRoutes(routes, site, db),
         commissioning.registerRoutes,

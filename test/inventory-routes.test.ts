@@ -122,14 +122,14 @@ test('create, move along the workflow and read the history; the logged-in user i
 test('refusals are 400/404/409 and name the field and the fix', async () => {
   const badSerial = await call('GET', '/api/inventory/12345', { as: 'viewer' });
   assert.equal(badSerial.status, 400);
-  assert.match(error(badSerial), /path\.serial: a meter serial is exactly 12 digits/);
+  assert.match(error(badSerial), /^serial: a meter serial is exactly 12 digits/);
   const badCreate = await call('POST', '/api/inventory', { as: 'installer', body: { serial: '2003220166', model: 'DDSU666' } });
   assert.equal(badCreate.status, 400);
   assert.match(error(badCreate), /serial "2003220166" has 10 digits; a meter serial is exactly 12 digits/);
   assert.equal((await call('GET', '/api/inventory/999999999999', { as: 'viewer' })).status, 404);
   const badTo = await call('POST', '/api/inventory/200322016690/transition', { as: 'installer', body: { to: 'Delivered', reason: 'x' } });
   assert.equal(badTo.status, 400);
-  assert.match(error(badTo), /body\.to/);
+  assert.match(error(badTo), /^to: must be one of /);
   const skip = await call('POST', '/api/inventory/200322016690/transition', { as: 'installer', body: { to: 'Installed', reason: 'x' } });
   assert.equal(skip.status, 409);
   assert.equal(error(skip), 'meter 200322016690 is Assigned and cannot go to Installed; allowed from Assigned: Converted, Decommissioned');
@@ -170,7 +170,7 @@ test('list with filters and overdue flags', async () => {
   assert.deepEqual((search.json.meters as { serial: string }[]).map((m) => m.serial), ['200322016690']);
   const bad = await call('GET', '/api/inventory?overdue=yes', { as: 'viewer' });
   assert.equal(bad.status, 400);
-  assert.match(error(bad), /query\.overdue/);
+  assert.match(error(bad), /^overdue: must be one of true, false/);
 });
 
 test('CSV download, and import as text/csv, text/plain or JSON; a bad file is 400 with every row and changes nothing', async () => {
@@ -211,7 +211,7 @@ test('address plan: suggest and check per bus and phase count', async () => {
   assert.deepEqual((await call('GET', '/api/address-plan/suggest?bus=east&phases=1', { as: 'viewer' })).json, { address: 2 });
   const badPhases = await call('GET', '/api/address-plan/suggest?bus=main&phases=2', { as: 'viewer' });
   assert.equal(badPhases.status, 400);
-  assert.match(error(badPhases), /query\.phases/);
+  assert.match(error(badPhases), /^phases: must be one of 1, 3/);
   const check = await call('GET', '/api/address-plan/check?bus=main&phases=1&address=1', { as: 'viewer' });
   assert.equal(check.json.ok, false);
   assert.match(String(check.json.reason), /factory default/);

@@ -1,31 +1,34 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { ROLES } from '../auth/roles.js';
+import { LoginThrottle, LoginThrottled, type LoginAttempt } from '../auth/login-throttle.js';
 import type { UserStore } from '../auth/user-store.js';
+import { systemClock, type Clock } from '../util/clock.js';
 import { HttpError, readSessionToken, SESSION_COOKIE, type RouteRegistry } from './route.js';
 
-/** Failed logins per client address; a few failures lock that address out for a while. */
-class LoginThrottle {
-  private readonly failures = new Map<string, { count: number; until: number }>();
+export interface AuthRouteOptions {
+  /** Mark the session cookie Secure (the site is reached over HTTPS). */
+  readonly secureCookie?: boolean;
+  readonly clock?: Clock;
+}
 
-  check(ip: string): void {
-    const f = this.failures.get(ip);
-    if (f && f.until > Date.now()) throw new HttpError(429, `too many failed logins; try again in ${Math.ceil((f.until - Date.now()) / 1000)} s`);
-  }
-
-  failed(ip: string): void {
-    const f = this.failures.get(ip) ?? { count: 0, until: 0 };
-    f.count++;
-    if (f.count >= 5) f.until = Date.now() + 30_000 * 2 ** Math.min(f.count - 5, 6);
-    this.failures.set(ip, f);
-  }
-
-  succeeded(ip: string): void {
-    this.failures.delete(ip);
+/**
+ * Counts a password guess before it is checked (login and password change share the throttle).
+ * `req.ip` is the client: the socket's address, or X-Forwarded-For's when the socket is a trusted proxy.
+ */
+function countGuess(throttle: LoginThrottle, username: string, req: FastifyRequest, reply: FastifyReply): LoginAttempt {
+  try {
+    return throttle.begin(username, req.ip);
+  } catch (e) {
+    if (!(e instanceof LoginThrottled)) throw e;
+    void reply.header('retry-after', String(e.retryAfterS));
+    throw new HttpError(429, e.message);
   }
 }
 
-export function registerAuthRoutes(routes: RouteRegistry, users: UserStore, secureCookie: boolean): void {
-  const throttle = new LoginThrottle();
+export function registerAuthRoutes(routes: RouteRegistry, users: UserStore, options: AuthRouteOptions = {}): void {
+  const secureCookie = options.secureCookie ?? false;
+  const throttle = new LoginThrottle(options.clock ?? systemClock);
   routes.add({
     method: 'POST',
     url: '/api/login',
@@ -33,13 +36,16 @@ export function registerAuthRoutes(routes: RouteRegistry, users: UserStore, secu
     role: null,
     body: z.object({ username: z.string().min(1).max(64), password: z.string().min(1).max(256) }).strict(),
     handler: async ({ body, req, reply }) => {
-      throttle.check(req.ip);
-      const session = await users.login(body.username, body.password);
+      const attempt = countGuess(throttle, body.username, req, reply);
+      const session = await users.login(body.username, body.password).catch((e: unknown) => {
+        attempt.failed();
+        throw e;
+      });
       if (!session) {
-        throttle.failed(req.ip);
+        attempt.failed();
         throw new HttpError(401, 'wrong username or password');
       }
-      throttle.succeeded(req.ip);
+      attempt.succeeded();
       const flags = `Path=/; HttpOnly; SameSite=Strict; Max-Age=${7 * 24 * 3600}${secureCookie ? '; Secure' : ''}`;
       void reply.header('set-cookie', `${SESSION_COOKIE}=${encodeURIComponent(session.token)}; ${flags}`);
       return { user: session.user, token: session.token };
@@ -79,10 +85,21 @@ export function registerAuthRoutes(routes: RouteRegistry, users: UserStore, secu
     summary: 'Change your own password (ends your other sessions)',
     role: 'viewer',
     body: z.object({ currentPassword: z.string(), newPassword: z.string() }).strict(),
-    handler: async ({ body, user }) => {
-      if (!user || !(await users.verify(user.username, body.currentPassword))) throw new HttpError(400, 'currentPassword: wrong password');
+    handler: async ({ body, user, req, reply }) => {
+      if (!user) throw new HttpError(401, 'log in first');
+      // A stolen session must not become a way to guess the password without limit.
+      const attempt = countGuess(throttle, user.username, req, reply);
+      const ok = await users.verify(user.username, body.currentPassword).catch((e: unknown) => {
+        attempt.failed();
+        throw e;
+      });
+      if (!ok) {
+        attempt.failed();
+        throw new HttpError(400, 'currentPassword: wrong password');
+      }
+      attempt.succeeded();
       try {
-        await users.setPassword(user.username, body.newPassword);
+        await users.setPassword(user.username, body.newPassword, readSessionToken(req) ?? undefined);
       } catch (e) {
         throw new HttpError(400, (e as Error).message);
       }

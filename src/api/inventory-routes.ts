@@ -144,6 +144,8 @@ export function registerInventoryRoutes(routes: RouteRegistry, deps: InventoryRo
     url: '/api/inventory/import',
     summary: 'Import the spreadsheet CSV (text/csv body or JSON {csv}); all rows or none',
     role: 'installer',
+    // A browser session may send text/csv too; not text/plain, which any page's form can post.
+    consumes: ['application/json', 'text/csv'],
     body: importBody,
     handler: ({ body, user, reply }) => {
       try {

@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { roleAllows, type Role } from '../auth/roles.js';
 import type { User, UserStore } from '../auth/user-store.js';
+import { describeValidation, sentenceErrorMap, type FieldIssue } from './validation-errors.js';
 
 export const SESSION_COOKIE = 'mgos_session';
 
@@ -16,6 +17,13 @@ export interface RouteSpec<Q extends z.ZodType, P extends z.ZodType, B extends z
   readonly params?: P;
   readonly body?: B;
   readonly produces?: string;
+  /**
+   * Called by outside parties that hold no session (payment provider callbacks): exempt from the
+   * same-origin and content-type checks that protect cookie sessions (see request-guard.ts).
+   */
+  readonly public?: boolean;
+  /** Content types a browser may send to this route; application/json when not given (see request-guard.ts). */
+  readonly consumes?: readonly string[];
   readonly handler: (ctx: { query: z.output<Q>; params: z.output<P>; body: z.output<B>; user: User | null; req: FastifyRequest; reply: FastifyReply }) => Promise<unknown> | unknown;
 }
 
@@ -34,13 +42,17 @@ export class HttpError extends Error {
   constructor(
     readonly status: number,
     message: string,
+    /** Per-field sentences of a validation failure, sent beside `error`. */
+    readonly issues?: readonly FieldIssue[],
   ) {
     super(message);
   }
 }
 
-function describeIssues(where: string, error: z.ZodError): string {
-  return error.issues.map((i) => `${where}.${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+/** A zod failure as a 400 whose message names each field, what is allowed and what was found. */
+export function validationHttpError(where: string, error: z.ZodError, data: unknown): HttpError {
+  const v = describeValidation(where, error, data);
+  return new HttpError(400, v.error, v.issues);
 }
 
 export function readSessionToken(req: FastifyRequest): string | null {
@@ -68,6 +80,7 @@ export class RouteRegistry {
     this.app.route({
       method: spec.method,
       url: spec.url,
+      config: { public: spec.public ?? false, consumes: spec.consumes },
       handler: async (req, reply) => {
         const user = this.authenticate(req);
         if (spec.role !== null) {
@@ -76,8 +89,8 @@ export class RouteRegistry {
         }
         const parse = <S extends z.ZodType | undefined>(schema: S, data: unknown, where: string): unknown => {
           if (!schema) return undefined;
-          const r = schema.safeParse(data);
-          if (!r.success) throw new HttpError(400, describeIssues(where, r.error));
+          const r = schema.safeParse(data, { error: sentenceErrorMap });
+          if (!r.success) throw validationHttpError(where, r.error, data);
           return r.data;
         };
         const query = parse(spec.query, req.query, 'query') as z.output<Q>;

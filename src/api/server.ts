@@ -7,6 +7,7 @@ import { fromRoot } from '../util/paths.js';
 import { registerAuthRoutes } from './auth-routes.js';
 import { acceptCsvBodies } from './inventory-routes.js';
 import { buildOpenApi } from './openapi.js';
+import { guardBrowserRequests } from './request-guard.js';
 import { HttpError, RouteRegistry } from './route.js';
 import { registerSiteRoutes } from './site-routes.js';
 import { registerStream, type StreamSource } from './stream-route.js';
@@ -17,6 +18,11 @@ export interface ApiDeps {
   readonly version: string;
   /** Set when served over HTTPS (behind a TLS proxy): the session cookie gets the Secure flag. */
   readonly secureCookie?: boolean;
+  /**
+   * Reverse proxies (addresses or CIDRs) whose X-Forwarded-For / -Host / -Proto are believed; none by
+   * default. Without it every client behind a proxy looks like the proxy to the login throttle.
+   */
+  readonly trustProxy?: readonly string[];
   /** More routes (history, commissioning, ...) registered by their own modules; `app` for hooks (raw callback bodies). */
   readonly extraRoutes?: ReadonlyArray<(routes: RouteRegistry, app: FastifyInstance) => void>;
   /** More live event sources for /api/stream. */
@@ -29,7 +35,8 @@ export const SERVER_TIME_HEADER = 'x-mgos-time';
 const CSP = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
 export async function createApiServer(deps: ApiDeps): Promise<FastifyInstance> {
-  const app = Fastify({ logger: false, bodyLimit: 1_000_000 });
+  const trustProxy = deps.trustProxy && deps.trustProxy.length > 0 ? [...deps.trustProxy] : false;
+  const app = Fastify({ logger: false, bodyLimit: 1_000_000, trustProxy });
   // Phones on weak links: JSON history and the UI's scripts shrink 4-8x. The SSE stream is hijacked
   // and written raw, so it is never buffered by compression.
   await app.register(fastifyCompress, { global: true, threshold: 1024, encodings: ['br', 'gzip'] });
@@ -41,15 +48,16 @@ export async function createApiServer(deps: ApiDeps): Promise<FastifyInstance> {
     void reply.header(SERVER_TIME_HEADER, String(deps.site.now()));
   });
   app.setErrorHandler((err: Error & { statusCode?: number }, _req, reply) => {
-    if (err instanceof HttpError) return reply.code(err.status).send({ error: err.message });
+    if (err instanceof HttpError) return reply.code(err.status).send({ error: err.message, ...(err.issues ? { issues: err.issues } : {}) });
     const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
     return reply.code(status).send({ error: status === 500 ? 'internal error' : err.message });
   });
   app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: `no route ${req.method} ${req.url.split('?')[0]}` }));
 
+  guardBrowserRequests(app);
   acceptCsvBodies(app);
   const routes = new RouteRegistry(app, deps.users);
-  registerAuthRoutes(routes, deps.users, deps.secureCookie ?? false);
+  registerAuthRoutes(routes, deps.users, { secureCookie: deps.secureCookie ?? false, clock: deps.site.now });
   registerSiteRoutes(routes, deps.site, deps.version);
   for (const register of deps.extraRoutes ?? []) register(routes, app);
   registerStream(app, deps.site, deps.users, deps.streamSources);

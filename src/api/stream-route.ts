@@ -14,18 +14,33 @@ export interface StreamSource {
   subscribe(send: (data: unknown) => void): () => void;
 }
 
+/** How often an open stream re-checks its session for changes no event announces (another process, expiry). */
+export const SESSION_RECHECK_MS = 2_000;
+
 export function registerStream(app: FastifyInstance, site: SiteRuntime, users: UserStore, sources: readonly StreamSource[] = []): void {
   app.get('/api/stream', (req, reply) => {
     const token = readSessionToken(req);
-    if (!token || !users.userForToken(token)) {
+    const user = token ? users.userForToken(token) : null;
+    if (!token || !user) {
       void reply.code(401).send({ error: 'log in first' });
       return;
     }
     reply.hijack();
     const res = reply.raw;
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+    let open = true;
+    // A stream is as good as its session: after a logout or a password change it ends, and nothing
+    // more is written. The browser's reconnect then gets 401 like any other call.
+    const sessionEnded = (): boolean => {
+      if (!open) return true;
+      if (users.userForToken(token)) return false;
+      res.write(`event: session-ended\ndata: ${JSON.stringify({ reason: 'the session was ended (logout or password change); log in again' })}\n\n`);
+      res.end();
+      close();
+      return true;
+    };
     const send = (event: string, data: unknown): void => {
-      res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+      if (!sessionEnded()) res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
     };
     send('overview', overview(site));
     const unsubscribe = site.live.subscribe(({ changed }) => {
@@ -34,12 +49,23 @@ export function registerStream(app: FastifyInstance, site: SiteRuntime, users: U
       send('overview', overview(site));
     });
     const unsubscribeSources = sources.map((s) => s.subscribe((data) => send(s.event, data)));
+    const offEnded = users.onSessionsEnded((username) => {
+      if (username === user.username) sessionEnded();
+    });
+    const recheck = setInterval(sessionEnded, SESSION_RECHECK_MS);
     // Comments keep proxies and phones from closing an idle connection.
-    const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), 25_000);
-    req.raw.on('close', () => {
+    const keepAlive = setInterval(() => {
+      if (!sessionEnded()) res.write(': keep-alive\n\n');
+    }, 25_000);
+    function close(): void {
+      if (!open) return;
+      open = false;
       clearInterval(keepAlive);
+      clearInterval(recheck);
+      offEnded();
       unsubscribe();
       for (const off of unsubscribeSources) off();
-    });
+    }
+    req.raw.on('close', close);
   });
 }

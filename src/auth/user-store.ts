@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type Database from 'better-sqlite3';
+import { systemClock, type Clock } from '../util/clock.js';
 import { generatePassword, hashPassword, verifyPassword } from './passwords.js';
 import { ROLES, type Role } from './roles.js';
 
@@ -11,9 +12,17 @@ export interface User {
 const SESSION_TTL_MS = 7 * 24 * 3600 * 1000;
 const sha256 = (s: string): string => createHash('sha256').update(s).digest('hex');
 
+/** Sessions of `username` were ended in this process (logout, password change); live streams re-check theirs. */
+export type SessionsEnded = (username: string) => void;
+
 /** Users and login sessions, in the site database. Session tokens are stored only as hashes. */
 export class UserStore {
-  constructor(private readonly db: Database.Database) {
+  private readonly endedListeners = new Set<SessionsEnded>();
+
+  constructor(
+    private readonly db: Database.Database,
+    private readonly clock: Clock = systemClock,
+  ) {
     db.exec(`
       CREATE TABLE IF NOT EXISTS users (
         username TEXT PRIMARY KEY,
@@ -48,15 +57,20 @@ export class UserStore {
     if (password.length < 10) throw new Error('password: use at least 10 characters');
     const exists = this.db.prepare('SELECT 1 FROM users WHERE username = ?').get(username);
     if (exists) throw new Error(`username: "${username}" already exists`);
-    this.db.prepare('INSERT INTO users (username, role, password_hash, created_at) VALUES (?, ?, ?, ?)').run(username, role, await hashPassword(password), Date.now());
+    this.db.prepare('INSERT INTO users (username, role, password_hash, created_at) VALUES (?, ?, ?, ?)').run(username, role, await hashPassword(password), this.clock());
     return { username, role };
   }
 
-  async setPassword(username: string, password: string): Promise<void> {
+  /**
+   * Sets a password and ends every session of the user (someone who knew the old password may hold
+   * one), except `keepToken`: the session that made the change itself.
+   */
+  async setPassword(username: string, password: string, keepToken?: string): Promise<void> {
     if (password.length < 10) throw new Error('password: use at least 10 characters');
     const r = this.db.prepare('UPDATE users SET password_hash = ? WHERE username = ?').run(await hashPassword(password), username);
     if (r.changes === 0) throw new Error(`username: no user "${username}"`);
-    this.db.prepare('DELETE FROM sessions WHERE username = ?').run(username);
+    this.db.prepare('DELETE FROM sessions WHERE username = ? AND token_hash <> ?').run(username, keepToken === undefined ? '' : sha256(keepToken));
+    this.emitEnded(username);
   }
 
   list(): User[] {
@@ -77,19 +91,34 @@ export class UserStore {
     const user = await this.verify(username, password);
     if (!user) return null;
     const token = randomBytes(32).toString('base64url');
-    this.db.prepare('DELETE FROM sessions WHERE expires_at < ?').run(Date.now());
-    this.db.prepare('INSERT INTO sessions (token_hash, username, expires_at) VALUES (?, ?, ?)').run(sha256(token), user.username, Date.now() + SESSION_TTL_MS);
+    const now = this.clock();
+    this.db.prepare('DELETE FROM sessions WHERE expires_at < ?').run(now);
+    this.db.prepare('INSERT INTO sessions (token_hash, username, expires_at) VALUES (?, ?, ?)').run(sha256(token), user.username, now + SESSION_TTL_MS);
     return { user, token };
   }
 
   userForToken(token: string): User | null {
     const row = this.db
       .prepare('SELECT u.username, u.role FROM sessions s JOIN users u ON u.username = s.username WHERE s.token_hash = ? AND s.expires_at > ?')
-      .get(sha256(token), Date.now()) as User | undefined;
+      .get(sha256(token), this.clock()) as User | undefined;
     return row ?? null;
   }
 
   logout(token: string): void {
-    this.db.prepare('DELETE FROM sessions WHERE token_hash = ?').run(sha256(token));
+    const row = this.db.prepare('DELETE FROM sessions WHERE token_hash = ? RETURNING username').get(sha256(token)) as { username: string } | undefined;
+    if (row) this.emitEnded(row.username);
+  }
+
+  /**
+   * Told when sessions end in this process. Changes made by another process (`mgos user passwd` works
+   * on the database directly) are not announced: holders of long-lived connections also re-check.
+   */
+  onSessionsEnded(listener: SessionsEnded): () => void {
+    this.endedListeners.add(listener);
+    return () => this.endedListeners.delete(listener);
+  }
+
+  private emitEnded(username: string): void {
+    for (const l of [...this.endedListeners]) l(username);
   }
 }

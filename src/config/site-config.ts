@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { CURRENCY_CODES } from '../billing/money.js';
 import { alarmConfigSchema } from '../alarms/alarm-config.js';
@@ -180,6 +181,18 @@ export const paymentsConfigSchema = z
   })
   .strict();
 
+/** A trusted proxy as fastify's trustProxy takes it: an address, a CIDR range, or a named range. */
+const proxyAddress = z.string().refine(
+  (v) => {
+    const [addr, bits, ...rest] = v.split('/');
+    if (['loopback', 'linklocal', 'uniquelocal'].includes(v)) return true;
+    const family = isIP(addr ?? '');
+    if (family === 0 || rest.length > 0) return false;
+    return bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128));
+  },
+  { message: 'must be an IP address or CIDR range (e.g. 10.0.0.1 or 10.0.0.0/8), or loopback, linklocal, uniquelocal' },
+);
+
 export const siteConfigSchemaFor = (knownTypes?: readonly string[]) => z
   .object({
     site: z
@@ -199,9 +212,16 @@ export const siteConfigSchemaFor = (knownTypes?: readonly string[]) => z
       .strict()
       .default({ path: 'data/mgos.db', rawRetentionDays: 90, flushIntervalMs: 30_000 }),
     http: z
-      .object({ host: z.string().default('127.0.0.1'), port: z.number().int().min(0).max(65535).default(8080) })
+      .object({
+        host: z.string().default('127.0.0.1'),
+        port: z.number().int().min(0).max(65535).default(8080),
+        /** Reverse proxies whose X-Forwarded-For is believed (addresses or CIDRs); none by default. */
+        trustProxy: z.array(proxyAddress).default([]),
+        /** The session cookie gets the Secure flag: set when the site is reached over HTTPS (a TLS proxy). */
+        secureCookies: z.boolean().default(false),
+      })
       .strict()
-      .default({ host: '127.0.0.1', port: 8080 }),
+      .default({ host: '127.0.0.1', port: 8080, trustProxy: [], secureCookies: false }),
     profiles: z.array(z.string()).default([]),
     buses: z.array(busSchema).default([]),
     meters: z.array(meterSchemaFor(knownTypes)).default([]),
