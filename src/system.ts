@@ -23,6 +23,7 @@ import { SiteRuntime } from './site/site-runtime.js';
 import type { SimulatorHandle } from './sim/simulator.js';
 import { startEmbeddedSimulator } from './site/embedded-simulator.js';
 import { openDatabase, type StoreDb } from './store/database.js';
+import { HistoryPool } from './store/history-pool.js';
 import { fromRoot } from './util/paths.js';
 import { systemClock, type Clock } from './util/clock.js';
 
@@ -132,6 +133,9 @@ export async function startSystem(o: SystemOptions = {}): Promise<RunningSystem>
       // A customer that cannot be charged (the others were) needs a person: an alarm on that customer with the reason.
       onChargeFailure: (f) => alarms.store.raise({ rule: 'billing_charge', subject: `customer:${f.customerId}`, severity: 'major', condition: 'charge-failed', message: `prepaid charging of ${f.customerId} failed: ${f.reason}` }),
     });
+    // History and CSV queries run on a worker thread: no request can stall the bus or the recorder.
+    const history = new HistoryPool(config.storage.path);
+    cleanups.push(() => history.close());
     const http = await createApiServer({
       site,
       users,
@@ -139,7 +143,7 @@ export async function startSystem(o: SystemOptions = {}): Promise<RunningSystem>
       trustProxy: config.http.trustProxy,
       secureCookie: config.http.secureCookies,
       extraRoutes: [
-        (routes) => registerHistoryRoutes(routes, site, db),
+        (routes) => registerHistoryRoutes(routes, site, history),
         commissioning.registerRoutes,
         (routes) => registerAlarmRoutes(routes, alarms),
         (routes) =>

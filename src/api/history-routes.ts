@@ -1,11 +1,9 @@
-import { Readable } from 'node:stream';
+import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { channelDef, CHANNEL_NAMES } from '../channels/catalogue.js';
 import type { SiteRuntime } from '../site/site-runtime.js';
-import { intervalsCsv, readingsCsv } from '../store/csv-export.js';
-import type { StoreDb } from '../store/database.js';
+import { QueryBusyError, type HistoryPool } from '../store/history-pool.js';
 import { calendarDate } from '../util/calendar-date.js';
-import { dailyEnergy, intervals, rawSeries } from '../store/history.js';
 import { HttpError, type RouteRegistry } from './route.js';
 import { meterParams } from './site-routes.js';
 
@@ -22,7 +20,25 @@ const range = (maxMs: number) =>
     .refine((r) => r.to > r.from, { message: 'to must be after from', path: ['to'] })
     .refine((r) => r.to - r.from <= maxMs, { message: `the range may span at most ${maxMs / DAY_MS} days; ask for intervals or daily values for longer spans`, path: ['to'] });
 
-export function registerHistoryRoutes(routes: RouteRegistry, site: SiteRuntime, db: StoreDb): void {
+/** History runs on the query worker; a full queue is a 503 the client may retry, never a stalled poll. */
+async function answered(reply: FastifyReply, contentType: string, body: Promise<string>): Promise<FastifyReply> {
+  let text: string;
+  try {
+    text = await body;
+  } catch (e) {
+    if (e instanceof QueryBusyError) {
+      void reply.header('retry-after', '5');
+      throw new HttpError(503, e.message);
+    }
+    throw e;
+  }
+  void reply.header('content-type', contentType);
+  return reply.send(text);
+}
+
+const JSON_TYPE = 'application/json; charset=utf-8';
+
+export function registerHistoryRoutes(routes: RouteRegistry, site: SiteRuntime, history: HistoryPool): void {
   const known = (key: string): void => {
     if (!site.meter(key)) throw new HttpError(404, `no meter ${key}`);
   };
@@ -33,9 +49,9 @@ export function registerHistoryRoutes(routes: RouteRegistry, site: SiteRuntime, 
     role: 'viewer',
     params: meterParams,
     query: z.intersection(range(MAX_RAW_RANGE_MS), z.object({ channel: z.enum(CHANNEL_NAMES as [string, ...string[]]) })),
-    handler: ({ params, query }) => {
+    handler: ({ params, query, reply }) => {
       known(params.key);
-      return { channel: query.channel, unit: channelDef(query.channel)?.unit ?? '', points: rawSeries(db, params.key, query.channel, query.from, query.to) };
+      return answered(reply, JSON_TYPE, history.run('raw', params.key, query.channel, channelDef(query.channel)?.unit ?? '', query.from, query.to));
     },
   });
   routes.add({
@@ -45,21 +61,9 @@ export function registerHistoryRoutes(routes: RouteRegistry, site: SiteRuntime, 
     role: 'viewer',
     params: meterParams,
     query: range(MAX_RANGE_MS),
-    handler: ({ params, query }) => {
+    handler: ({ params, query, reply }) => {
       known(params.key);
-      return {
-        intervals: intervals(db, params.key, query.from, query.to).map((r) => ({
-          start: r.startMs,
-          importKWh: r.energyImportKWh,
-          exportKWh: r.energyExportKWh,
-          pAvgW: r.powerAvgW,
-          pMinW: r.powerMinW,
-          pMaxW: r.powerMaxW,
-          vMinV: r.voltageMinV,
-          vMaxV: r.voltageMaxV,
-          samples: r.samples,
-        })),
-      };
+      return answered(reply, JSON_TYPE, history.run('intervals', params.key, query.from, query.to));
     },
   });
   routes.add({
@@ -69,9 +73,9 @@ export function registerHistoryRoutes(routes: RouteRegistry, site: SiteRuntime, 
     role: 'viewer',
     params: meterParams,
     query: range(MAX_RANGE_MS),
-    handler: ({ params, query }) => {
+    handler: ({ params, query, reply }) => {
       known(params.key);
-      return { days: dailyEnergy(db, params.key, query.from, query.to, site.config.site.timezone) };
+      return answered(reply, JSON_TYPE, history.run('daily', params.key, query.from, query.to, site.config.site.timezone));
     },
   });
   routes.add({
@@ -89,11 +93,9 @@ export function registerHistoryRoutes(routes: RouteRegistry, site: SiteRuntime, 
       known(params.key);
       const meter = site.meter(params.key);
       const id = String(meter?.id ?? 0).padStart(3, '0');
-      const lines = (query.kind === 'readings' ? readingsCsv : intervalsCsv)(db, params.key, query.date, site.config.site.timezone, { meterLabel: meter?.id });
       const suffix = query.kind === 'intervals' ? '_15min' : '';
-      void reply.header('content-type', 'text/csv; charset=utf-8');
       void reply.header('content-disposition', `attachment; filename="meter_${id}_${query.date}${suffix}.csv"`);
-      return reply.send(Readable.from(lines));
+      return answered(reply, 'text/csv; charset=utf-8', history.run('csv', query.kind, params.key, query.date, site.config.site.timezone, meter?.id));
     },
   });
 }

@@ -33,6 +33,16 @@ export function openDatabase(file: string, opts: OpenOptions = {}): StoreDb {
   return db as StoreDb;
 }
 
+/**
+ * A read-only connection for the history query worker: the main connection has already migrated
+ * the file, and WAL lets this one read while the recorder writes.
+ */
+export function openReadOnly(file: string): StoreDb {
+  const db = new Database(file, { readonly: true, fileMustExist: true });
+  db.pragma('busy_timeout = 5000');
+  return db as StoreDb;
+}
+
 export function schemaVersion(db: Database.Database): number {
   return db.pragma('user_version', { simple: true }) as number;
 }
