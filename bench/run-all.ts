@@ -1,6 +1,7 @@
 /** `npm run bench`: runs every benchmark and prints its figures (nothing is asserted). */
 import { run as billing } from './billing.js';
 import { run as busEfficiency } from './bus-efficiency.js';
+import { run as cliStartup } from './cli-startup.js';
 import { run as history } from './history.js';
 import { run as ingest } from './ingest.js';
 import { run as memory } from './memory.js';
@@ -10,6 +11,7 @@ const benches: Array<[string, () => Promise<Record<string, number | string>>]> =
   ['Ingest: channel values stored per second into SQLite', () => ingest()],
   ['History: a year of 15-minute intervals for one meter', () => history()],
   ['Billing: rate and bill 10,000 customers for a month; one day of prepaid charging', () => billing()],
+  ['CLI start-up: mgos --help and mgos read against the simulator, a fresh process each run (set BENCH_CLI_RUNS, default 11)', () => cliStartup()],
   ['Memory: 100 simulated meters, whole system (set BENCH_MEMORY_MINUTES, default 10)', () => memory()],
 ];
 

@@ -1,24 +1,21 @@
 #!/usr/bin/env node
-import { ConfigError } from '../config/yaml-file.js';
-import { convertCommand, CONVERT_HELP } from './commands/convert.js';
-import { exportCommand, EXPORT_HELP } from './commands/export.js';
-import { meterCommand, METER_HELP } from './commands/meter.js';
-import { readCommand, READ_HELP } from './commands/read.js';
-import { scanCommand, SCAN_HELP } from './commands/scan.js';
-import { simCommand, SIM_HELP } from './commands/sim.js';
-import { startCommand, START_HELP } from './commands/start.js';
-import { userCommand, USER_HELP } from './commands/user.js';
 import { UsageError } from './usage-error.js';
 
-const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help: string }> = {
-  start: { run: startCommand, help: START_HELP },
-  sim: { run: simCommand, help: SIM_HELP },
-  read: { run: readCommand, help: READ_HELP },
-  export: { run: exportCommand, help: EXPORT_HELP },
-  user: { run: userCommand, help: USER_HELP },
-  meter: { run: meterCommand, help: METER_HELP },
-  scan: { run: scanCommand, help: SCAN_HELP },
-  convert: { run: convertCommand, help: CONVERT_HELP },
+/** A command's module, loaded only when that command runs, so `mgos --help` and `mgos read` load no more than they use. */
+interface Command {
+  run(argv: string[]): Promise<number>;
+  readonly help: string;
+}
+
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  start: async () => import('./commands/start.js').then((m) => ({ run: m.startCommand, help: m.START_HELP })),
+  sim: async () => import('./commands/sim.js').then((m) => ({ run: m.simCommand, help: m.SIM_HELP })),
+  read: async () => import('./commands/read.js').then((m) => ({ run: m.readCommand, help: m.READ_HELP })),
+  export: async () => import('./commands/export.js').then((m) => ({ run: m.exportCommand, help: m.EXPORT_HELP })),
+  user: async () => import('./commands/user.js').then((m) => ({ run: m.userCommand, help: m.USER_HELP })),
+  meter: async () => import('./commands/meter.js').then((m) => ({ run: m.meterCommand, help: m.METER_HELP })),
+  scan: async () => import('./commands/scan.js').then((m) => ({ run: m.scanCommand, help: m.SCAN_HELP })),
+  convert: async () => import('./commands/convert.js').then((m) => ({ run: m.convertCommand, help: m.CONVERT_HELP })),
 };
 
 const HELP = `mgos: Microgrid OS
@@ -41,11 +38,12 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${HELP}\n`);
     return name ? 0 : 2;
   }
-  const command = COMMANDS[name];
-  if (!command) {
+  const load = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+  if (!load) {
     process.stderr.write(`mgos: unknown command "${name}"; commands: ${Object.keys(COMMANDS).join(', ')}\n`);
     return 2;
   }
+  const command = await load();
   if (rest.includes('--help') || rest.includes('-h')) {
     process.stdout.write(`${command.help}\n`);
     return 0;
@@ -57,6 +55,8 @@ async function main(argv: string[]): Promise<number> {
       process.stderr.write(`mgos ${name}: ${e.message}\n\n${command.help}\n`);
       return 2;
     }
+    // Loaded only on this error path (usually already loaded by the command that threw), so --help stays light.
+    const { ConfigError } = await import('../config/yaml-file.js');
     if (e instanceof ConfigError) {
       process.stderr.write(`${e.message}\n`);
       return 1;

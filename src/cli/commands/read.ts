@@ -1,11 +1,7 @@
 import { parseArgs } from 'node:util';
-import { channelDef } from '../../channels/catalogue.js';
-import type { BusConfig } from '../../config/site-config.js';
-import { planBlocks } from '../../drivers/block-plan.js';
-import { decodeBlock } from '../../drivers/point-codec.js';
-import { loadProfiles } from '../../drivers/profiles.js';
-import { ModbusBus } from '../../modbus/bus.js';
-import { resolveProfile } from '../../site/devices.js';
+import type { ReadBlock } from '../../drivers/block-plan.js';
+import type { DeviceProfile } from '../../drivers/profile-schema.js';
+import type { ModbusBus } from '../../modbus/bus.js';
 import { UsageError } from '../usage-error.js';
 
 export const READ_HELP = `mgos read: read every channel of one meter once, in engineering units
@@ -18,22 +14,62 @@ export const READ_HELP = `mgos read: read every channel of one meter once, in en
   --address N          Modbus address (1-247)
   --type T             1phase, 3phase, DDSU666, DTSU666 or another profile model
   --fc 3|4             function code (default: the profile's)
+  --baud N             serial line speed, a standard rate 1200-115200 (default 9600)
+  --parity P           none, even or odd (default none)
+  --stop-bits N        1 or 2 (default 2)
   --ct N --pt N        transformer ratios (default 1)
   --timeout MS         reply timeout (default 1000)
   --json               print JSON instead of a table`;
 
-function busFromArgs(v: Record<string, string | boolean | undefined>): BusConfig {
-  const timeoutMs = Number(v.timeout ?? 1000);
-  if (typeof v.port === 'string') {
-    const parity = (v.parity ?? 'none') as 'none' | 'even' | 'odd';
-    return { id: 'cli', transport: 'rtu', path: v.port, baudRate: Number(v.baud ?? 9600), parity, stopBits: Number(v['stop-bits'] ?? 2) as 1 | 2, dataBits: 8, timeoutMs, retries: 0 };
+/**
+ * What a read needs, loaded when it runs so that `mgos read --help` loads nothing: the site file's schemas
+ * (options are checked as a site file's bus and meter are), the profiles, the codec and the bus.
+ */
+async function readModules() {
+  const [siteConfig, options, profiles, devices, blockPlan, pointCodec, catalogue, bus, modbusError, probe] = await Promise.all([
+    import('../../config/site-config.js'),
+    import('../read-options.js'),
+    import('../../drivers/profiles.js'),
+    import('../../site/devices.js'),
+    import('../../drivers/block-plan.js'),
+    import('../../drivers/point-codec.js'),
+    import('../../channels/catalogue.js'),
+    import('../../modbus/bus.js'),
+    import('../../modbus/modbus-error.js'),
+    import('../../commissioning/probe.js'),
+  ]);
+  return { siteConfig, options, profiles, devices, blockPlan, pointCodec, catalogue, bus, modbusError, probe };
+}
+
+type ReadModules = Awaited<ReturnType<typeof readModules>>;
+
+const hex = (n: number): string => `0x${n.toString(16).padStart(4, '0')}`;
+
+/**
+ * The sentence for a meter that refuses the registers of the type asked (Modbus exception 2): it is
+ * probably the other type, so ask it who it is (the address register, as a bus scan does) and say which
+ * --type to give.
+ */
+async function wrongTypeMessage(m: ReadModules, bus: ModbusBus, address: number, profile: DeviceProfile, fc: 3 | 4, block: ReadBlock, all: ReadonlyMap<string, DeviceProfile>): Promise<string> {
+  const aliases = m.siteConfig.METER_TYPE_ALIASES;
+  const typeOf = (model: string): string => Object.keys(aliases).find((k) => aliases[k] === model) ?? model;
+  const named = (model: string): string => (typeOf(model) === model ? model : `${model} (${typeOf(model)})`);
+  const head = `address ${address} refused the ${named(profile.model)} registers ${hex(block.start)}-${hex(block.start + block.count - 1)} (FC ${fc}) with Modbus exception 2, illegal data address`;
+  let found: Awaited<ReturnType<typeof m.probe.probeAddress>>;
+  try {
+    found = await m.probe.probeAddress(bus, address, [...all.values()], bus.config.timeoutMs);
+  } catch {
+    found = { kind: 'unidentified', detail: 'it could not be asked' };
   }
-  if (typeof v.tcp === 'string') {
-    const [host, port] = v.tcp.split(':');
-    if (!host || !port || !Number.isInteger(Number(port))) throw new UsageError(`--tcp: expected HOST:PORT, got "${v.tcp}"`);
-    return { id: 'cli', transport: v['rtu-over-tcp'] ? 'rtu-over-tcp' : 'tcp', host, port: Number(port), baudRate: 9600, stopBits: 2, parity: 'none', timeoutMs, retries: 0 };
+  if (found.kind === 'identified' && found.model !== profile.model) {
+    return `${head}: it is not a ${profile.model} but a ${found.model} (${found.detail}); try --type ${typeOf(found.model)}`;
   }
-  throw new UsageError('give --port PATH or --tcp HOST:PORT');
+  if (found.kind === 'identified') {
+    return `${head}, although it is a ${profile.model} (${found.detail}); check --fc: this read used ${fc}, the profile uses ${profile.functionCode}`;
+  }
+  const others = [...all.values()].filter((p) => p.model !== profile.model).map((p) => `--type ${typeOf(p.model)}`);
+  const alternatives = others.length > 0 ? `; try ${others.join(' or ')}` : '';
+  return `${head}: it is probably not a ${profile.model}${alternatives}`;
 }
 
 export async function readCommand(argv: string[]): Promise<number> {
@@ -49,15 +85,33 @@ export async function readCommand(argv: string[]): Promise<number> {
   const address = Number(v.address);
   if (!Number.isInteger(address) || address < 1 || address > 247) throw new UsageError('--address: give the Modbus address, 1-247');
   if (!v.type) throw new UsageError('--type: give 1phase, 3phase or a profile model (DDSU666, DTSU666)');
-  const profile = resolveProfile(v.type, loadProfiles());
-  const fc = v.fc === undefined ? profile.functionCode : Number(v.fc);
-  if (fc !== 3 && fc !== 4) throw new UsageError('--fc: 3 (holding registers) or 4 (input registers)');
-  const bus = new ModbusBus(busFromArgs(v));
-  const scaling = { ctRatio: Number(v.ct ?? 1), ptRatio: Number(v.pt ?? 1), invert: false, wordOrder: profile.wordOrder };
+  const m = await readModules();
+  const schemas = { busSchema: m.siteConfig.busSchema, meterSchema: m.siteConfig.meterSchema };
+  const busConfig = m.options.busFromOptions(v, schemas);
+  const meter = m.options.meterFromOptions(v, address, v.type, schemas);
+  const profiles = m.profiles.loadProfiles();
+  let profile: DeviceProfile;
+  try {
+    profile = m.devices.resolveProfile(v.type, profiles);
+  } catch (e) {
+    throw new UsageError(`--${(e as Error).message}`);
+  }
+  const fc = meter.functionCode ?? profile.functionCode;
+  const bus = new m.bus.ModbusBus(busConfig);
+  const scaling = { ctRatio: meter.ctRatio, ptRatio: meter.ptRatio, invert: false, wordOrder: profile.wordOrder };
   const values: Record<string, number> = {};
   try {
-    for (const block of planBlocks(profile)) {
-      Object.assign(values, decodeBlock(block, await bus.readRegisters(address, fc, block.start, block.count), scaling));
+    for (const block of m.blockPlan.planBlocks(profile)) {
+      let words: number[];
+      try {
+        words = await bus.readRegisters(address, fc, block.start, block.count);
+      } catch (e) {
+        if (e instanceof m.modbusError.ModbusError && e.kind === 'exception' && e.exceptionCode === 2) {
+          throw new Error(await wrongTypeMessage(m, bus, address, profile, fc, block, profiles));
+        }
+        throw e;
+      }
+      Object.assign(values, m.pointCodec.decodeBlock(block, words, scaling));
     }
   } finally {
     await bus.close();
@@ -67,7 +121,7 @@ export async function readCommand(argv: string[]): Promise<number> {
   } else {
     process.stdout.write(`${profile.model} at address ${address}\n`);
     for (const [channel, value] of Object.entries(values)) {
-      process.stdout.write(`  ${channel.padEnd(22)} ${value.toFixed(3).padStart(14)} ${channelDef(channel)?.unit ?? ''}\n`);
+      process.stdout.write(`  ${channel.padEnd(22)} ${value.toFixed(3).padStart(14)} ${m.catalogue.channelDef(channel)?.unit ?? ''}\n`);
     }
   }
   return 0;

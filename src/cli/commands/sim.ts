@@ -1,5 +1,4 @@
 import { parseArgs } from 'node:util';
-import { startSimulator } from '../../sim/simulator.js';
 import { UsageError } from '../usage-error.js';
 
 export const SIM_HELP = `mgos sim: serve a simulated mini-grid (one DTSU666 main meter at address 100, customer DDSU666
@@ -33,6 +32,7 @@ export async function simCommand(argv: string[]): Promise<number> {
     },
   });
   const baud = int(v.baud, 'baud', 0);
+  const { startSimulator } = await import('../../sim/simulator.js'); // loaded here so that `mgos sim --help` stays quick
   const sim = await startSimulator({
     customers: int(v.customers, 'customers', 24),
     seed: int(v.seed, 'seed', 1),

@@ -1,5 +1,4 @@
 import { parseArgs } from 'node:util';
-import { startSystem } from '../../system.js';
 import { UsageError } from '../usage-error.js';
 
 export const START_HELP = `mgos start: run Microgrid OS
@@ -24,6 +23,7 @@ export async function startCommand(argv: string[]): Promise<number> {
   if (v.demo && v.config) throw new UsageError('give either --demo or --config FILE, not both');
   const port = v.port === undefined ? undefined : Number(v.port);
   if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) throw new UsageError(`--port: expected 0-65535, got "${v.port}"`);
+  const { startSystem } = await import('../../system.js'); // loaded here so that `mgos start --help` stays quick
   const system = await startSystem({ configPath: v.config, dataDir: v.data ?? 'data', httpPort: port, httpHost: v.host, adminPassword: process.env.MGOS_ADMIN_PASSWORD });
   const lines = [`Microgrid OS is running: ${system.url}  (${system.site.meterList().length} meters, database ${system.config.storage.path})`];
   if (system.sim) {
