@@ -5,7 +5,7 @@ import { AlarmError } from '../src/alarms/errors.js';
 import { frequencyFinding, siteFrequency } from '../src/alarms/rules/frequency.js';
 import { diskFinding } from '../src/alarms/rules/disk-free.js';
 import { balanceFinding } from '../src/alarms/rules/energy-balance.js';
-import { BadCycleCounter, hasValidReading, offlineFinding } from '../src/alarms/rules/meter-offline.js';
+import { answeredLastPoll, BadCycleCounter, offlineFinding } from '../src/alarms/rules/meter-offline.js';
 import { notLoggingFinding } from '../src/alarms/rules/not-logging.js';
 import { REVERSE_QUIET_MS, reverseEnergyStep } from '../src/alarms/rules/reverse-energy.js';
 import { statusFinding } from '../src/alarms/rules/status-code.js';
@@ -15,17 +15,17 @@ import { STATUS_CODES, statusCode } from '../src/alarms/status-codes.js';
 const cfg = alarmConfigSchema.parse({});
 const meter = { key: 'meter7', name: 'house_07', role: 'customer' as const };
 
-test('offline: a valid reading needs a GOOD channel and no ERROR; N bad cycles raise, one good clears', () => {
-  const good = { value: 1, ts: 0, quality: 'GOOD' as const };
-  assert.equal(hasValidReading({}), false, 'never read');
-  assert.equal(hasValidReading({ Voltage_L1: good, EnergyImport: { ...good, quality: 'STALE' } }), true, 'a slow energy block may lag');
-  assert.equal(hasValidReading({ Voltage_L1: { ...good, quality: 'ERROR' } }), false);
-  assert.equal(hasValidReading({ Voltage_L1: { ...good, quality: 'STALE' } }), false);
+test('offline: a meter is judged by its last poll; N bad cycles raise, one good clears', () => {
+  assert.equal(answeredLastPoll(null), false, 'never polled');
+  assert.equal(answeredLastPoll({ ok: true, at: 2, since: 1 }), true);
+  assert.equal(answeredLastPoll({ ok: false, at: 2, since: 1 }), false);
   const c = new BadCycleCounter();
   for (let i = 0; i < 2; i++) c.record('meter7', false);
   assert.equal(offlineFinding(meter, c.count('meter7'), 3, null).active, false);
   const f = offlineFinding(meter, c.record('meter7', false), 3, 'timeout after 300 ms');
   assert.ok(f.active && f.severity === 'major' && /3 poll cycles \(last error: timeout after 300 ms\)/.test(f.message), f.message);
+  const onBus = offlineFinding(meter, 3, 3, null, { id: 'bus1', port: '/dev/ttyUSB0' });
+  assert.ok(onBus.active && /on bus bus1 \(\/dev\/ttyUSB0\), whose other meters answer/.test(onBus.message), onBus.message);
   const main = offlineFinding({ ...meter, role: 'main' }, 3, 3, null);
   assert.ok(main.active && main.severity === 'critical');
   assert.equal(offlineFinding(meter, c.record('meter7', true), 3, null).active, false);
@@ -38,6 +38,10 @@ test('not logging: judged on the newest stored reading, or on when watching bega
   assert.ok(f.active && /last stored reading 16 min ago/.test(f.message), f.message);
   const never = notLoggingFinding(meter, undefined, t0, t0 + 20 * 60_000, 15);
   assert.ok(never.active && /no reading stored yet/.test(never.message));
+  // Back from an outage 5 min ago: the hour-old last reading does not blame the recorder yet.
+  assert.equal(notLoggingFinding(meter, t0, t0, t0 + 60 * 60_000, 15, t0 + 55 * 60_000).active, false);
+  const back = notLoggingFinding(meter, t0, t0, t0 + 60 * 60_000, 15, t0 + 44 * 60_000);
+  assert.ok(back.active && /last stored reading 60 min ago, although it has answered polls for 16 min/.test(back.message), back.message);
 });
 
 test('voltage: outside 230 V +-10 % raises with the measured value; hysteresis while open; beyond 2x tolerance is critical', () => {

@@ -8,7 +8,7 @@ import { csvText, intervalsCsv, readingsCsv } from '../src/store/csv-export.js';
 
 
 const TZ = 'Africa/Kampala';
-const HEADER = 'timestamp,meter_id,V_L1_V,V_L2_V,V_L3_V,I_L1_A,I_L2_A,I_L3_A,P_total_kW,P_L1_kW,P_L2_kW,P_L3_kW,Q_total_kvar,PF_total,F_Hz,E_total_kWh,E_export_kWh';
+const HEADER = 'timestamp,meter_id,V_L1_V,V_L2_V,V_L3_V,I_L1_A,I_L2_A,I_L3_A,P_total_kW,P_L1_kW,P_L2_kW,P_L3_kW,Q_total_kvar,PF_total,F_Hz,E_total_kWh,E_export_kWh,E_age_s';
 
 test('readings CSV: the seed logger header and hand-checked rows, local time, kW, empty cells for missing channels', (t) => {
   const db = tempDb(t);
@@ -32,8 +32,8 @@ test('readings CSV: the seed logger header and hand-checked rows, local time, kW
   assert.equal(
     text,
     `${HEADER}\n` +
-      '2026-04-04 15:15:00,10,234.5,,,2.1,,,0.49,,,,,,,12345.6,\n' +
-      '2026-04-04 15:15:10,10,230.1,231.2,229.8,1.5,2.25,0.75,1.2345,0.4,0.5005,0.334,-0.15,0.987,50.02,12345.67,1.25\n',
+      '2026-04-04 15:15:00,10,234.5,,,2.1,,,0.49,,,,,,,12345.6,,0\n' +
+      '2026-04-04 15:15:10,10,230.1,231.2,229.8,1.5,2.25,0.75,1.2345,0.4,0.5005,0.334,-0.15,0.987,50.02,12345.67,1.25,0\n',
   );
   assert.equal(csvText(readingsCsv(db, 'nobody', '2026-04-04', TZ)), `${HEADER}\n`);
 });

@@ -11,7 +11,7 @@ import { RuleStateStore } from './rule-state.js';
 import { statfsProbe, type DiskProbe } from './rules/disk-free.js';
 import { statusFinding } from './rules/status-code.js';
 import { statusCode, type StatusCode } from './status-codes.js';
-import { meterOfSubject, SYSTEM_ACTOR, type Finding } from './types.js';
+import { busOfSubject, meterOfSubject, SYSTEM_ACTOR, type Finding } from './types.js';
 import { webhookMessage } from './webhook-message.js';
 import { WebhookNotifier, type WebhookOptions } from './webhook-notifier.js';
 
@@ -90,9 +90,11 @@ export function startAlarms(o: AlarmsOptions): Alarms {
     }
   };
 
-  /** Alarms of meters that were removed or disabled would otherwise stay open for ever. */
+  /** Alarms of meters (and buses) that were removed or disabled would otherwise stay open for ever. */
   const sweepOrphans = (): void => {
     for (const a of store.list({ state: 'open', limit: 100_000 })) {
+      const bus = busOfSubject(a.subject);
+      if (bus !== null && !o.site.bus(bus)) store.clear(a.rule, a.subject, { message: `bus ${bus} is no longer configured` });
       const key = meterOfSubject(a.subject);
       const meter = key === null ? null : o.site.meter(key);
       if (key === null || meter?.enabled) continue;

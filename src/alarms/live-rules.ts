@@ -3,10 +3,11 @@ import type { MeterInfo, SiteRuntime } from '../site/site-runtime.js';
 import type { AlarmConfig } from './alarm-config.js';
 import type { RuleStateStore } from './rule-state.js';
 import { frequencyFinding, siteFrequency, type FrequencyReading } from './rules/frequency.js';
-import { BadCycleCounter, hasValidReading, offlineFinding } from './rules/meter-offline.js';
+import { busDownFinding } from './rules/bus-down.js';
+import { answeredLastPoll, BadCycleCounter, offlineFinding } from './rules/meter-offline.js';
 import { reverseEnergyStep, type ExportWatch } from './rules/reverse-energy.js';
 import { VOLTAGE_CHANNELS, voltageFinding } from './rules/voltage.js';
-import type { Finding, RuleId } from './types.js';
+import { busSubject, type Finding, type RuleId } from './types.js';
 
 export interface LiveRuleDeps {
   readonly site: SiteRuntime;
@@ -24,22 +25,56 @@ const good = (values: ComponentValues, channel: string): number | undefined => {
 const isExportWatch = (x: unknown): x is ExportWatch =>
   typeof x === 'object' && x !== null && ['baselineKWh', 'lastKWh', 'lastRiseAt'].every((k) => typeof (x as Record<string, unknown>)[k] === 'number');
 
-/** The rules judged from the process image after every poll cycle: offline, voltage, frequency, reverse energy. */
+/** The rules judged after every poll cycle: offline and bus down (from poll results), voltage, frequency, reverse energy. */
 export class LiveRules {
   private readonly badCycles = new BadCycleCounter();
 
   constructor(private readonly d: LiveRuleDeps) {}
 
-  /** A cycle of one bus ended: counts it for that bus's meters, then judges them. */
+  /** A cycle of one bus ended: counts it for that bus and its meters, then judges them. */
   afterCycle(bus: string): Finding[] {
-    const meters = this.enabledMeters().filter((m) => m.bus === bus);
-    for (const m of meters) this.badCycles.record(m.key, hasValidReading(this.d.site.image.component(m.key)));
-    return this.judge(meters);
+    const meters = this.metersOn(bus);
+    for (const m of meters) this.badCycles.record(m.key, answeredLastPoll(this.d.site.pollStatusOf(m.key)));
+    this.badCycles.record(busSubject(bus), !this.silent(meters));
+    return [...this.judge(meters), this.busDown(bus)];
   }
 
-  /** Judges every enabled meter on the current image, without counting a cycle. */
+  /** Judges every enabled meter and every bus on the current state, without counting a cycle. */
   judgeAll(): Finding[] {
-    return this.judge(this.enabledMeters());
+    return [...this.judge(this.enabledMeters()), ...this.d.site.config.buses.map((b) => this.busDown(b.id))];
+  }
+
+  private metersOn(bus: string): MeterInfo[] {
+    return this.enabledMeters().filter((m) => m.bus === bus);
+  }
+
+  /** No meter of the bus answered its last poll (meters never polled yet are not counted). */
+  private silent(meters: readonly MeterInfo[]): boolean {
+    const polled = meters.map((m) => this.d.site.pollStatusOf(m.key)).filter((p) => p !== null);
+    return polled.length > 0 && polled.every((p) => !p.ok);
+  }
+
+  private busDown(bus: string): Finding {
+    const meters = this.metersOn(bus);
+    const lastError = meters.map((m) => this.d.site.lastErrorOf(m.key)).find((e) => e !== null) ?? null;
+    return busDownFinding({ id: bus, port: this.d.site.busPort(bus) }, meters, this.badCycles.count(busSubject(bus)), this.d.config.offlineCycles, lastError);
+  }
+
+  /**
+   * A meter's offline alarm is held back (left out, so an open one stays open and none is raised)
+   * while its whole bus is silent: the bus alarm names the cause once instead of one alarm per meter.
+   * It is also held back when its last failed poll happened before the bus answered again (the
+   * bus came back mid-cycle, or the meter is still in its back-off): that failure blames the bus,
+   * and judging it would raise a burst of false meter alarms just as the bus recovers.
+   */
+  private heldBack(m: MeterInfo): boolean {
+    const status = this.d.site.pollStatusOf(m.key);
+    if (!status || status.ok) return false;
+    const onBus = this.metersOn(m.bus);
+    if (this.silent(onBus)) return true;
+    const answering = onBus.map((o) => this.d.site.pollStatusOf(o.key)).filter((p) => p?.ok === true);
+    const busAnswersSince = Math.min(...answering.map((p) => p?.since ?? Infinity));
+    return status.at < busAnswersSince;
   }
 
   private enabledMeters(): MeterInfo[] {
@@ -50,7 +85,7 @@ export class LiveRules {
     const out: Finding[] = [];
     for (const m of meters) {
       const values = this.d.site.image.component(m.key);
-      out.push(offlineFinding(m, this.badCycles.count(m.key), this.d.config.offlineCycles, this.d.site.lastErrorOf(m.key)));
+      if (!this.heldBack(m)) out.push(offlineFinding(m, this.badCycles.count(m.key), this.d.config.offlineCycles, this.d.site.lastErrorOf(m.key), { id: m.bus, port: this.d.site.busPort(m.bus) }));
       for (const ch of VOLTAGE_CHANNELS) {
         const volts = good(values, ch);
         const subject = `${m.key}/${ch}`;

@@ -45,9 +45,21 @@ export class PeriodicRules {
     return this.d.site.meterList().filter((m) => m.enabled && (role === undefined || m.role === role));
   }
 
+  /**
+   * Only meters that answer are judged: a silent meter stores nothing because it says nothing, and
+   * meter_offline (or bus_down) already names that cause; advice about the recorder and the disk
+   * would send the operator the wrong way. A silent meter is left out, so an alarm raised while it
+   * answered stays as it was.
+   */
   private notLogging(): Finding[] {
     const now = this.d.now();
-    return this.enabled().map((m) => notLoggingFinding(m, latestReading(this.d.db, m.key)?.ts, this.d.watchingSince, now, this.d.config.alarms.notLoggingMinutes));
+    const out: Finding[] = [];
+    for (const m of this.enabled()) {
+      const poll = this.d.site.pollStatusOf(m.key);
+      if (poll && !poll.ok) continue;
+      out.push(notLoggingFinding(m, latestReading(this.d.db, m.key)?.ts, this.d.watchingSince, now, this.d.config.alarms.notLoggingMinutes, poll?.since));
+    }
+    return out;
   }
 
   /** Every meter with quarantined intervals, and a clear for every other meter the site knows. */

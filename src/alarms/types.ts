@@ -2,7 +2,7 @@
 export const SEVERITIES = ['critical', 'major', 'minor', 'info'] as const;
 export type Severity = (typeof SEVERITIES)[number];
 
-export const RULE_IDS = ['meter_offline', 'not_logging', 'voltage', 'frequency', 'reverse_energy', 'energy_balance', 'disk_free', 'status_code', 'interval_quarantine'] as const;
+export const RULE_IDS = ['meter_offline', 'not_logging', 'voltage', 'frequency', 'reverse_energy', 'energy_balance', 'disk_free', 'status_code', 'interval_quarantine', 'bus_down'] as const;
 export type RuleId = (typeof RULE_IDS)[number];
 
 /** The subject of alarms about the whole site rather than one meter. */
@@ -25,8 +25,14 @@ export const raise = (rule: RuleId, subject: string, severity: Severity, conditi
 
 export const clear = (rule: RuleId, subject: string, message: string): Finding => ({ rule, subject, active: false, message });
 
-/** The meter a subject is about, or null for site-wide subjects ('meter12/Voltage_L1' -> 'meter12'). */
-export const meterOfSubject = (subject: string): string | null => (subject === SITE_SUBJECT ? null : (subject.split('/')[0] ?? null));
+/** The subject of a bus's alarms ('bus:bus1'): not a meter, so it survives the sweep of removed meters. */
+export const busSubject = (busId: string): string => `bus:${busId}`;
+
+/** The bus a subject is about, or null ('bus:bus1' -> 'bus1'). */
+export const busOfSubject = (subject: string): string | null => (subject.startsWith('bus:') ? subject.slice(4) : null);
+
+/** The meter a subject is about, or null for site-wide and bus subjects ('meter12/Voltage_L1' -> 'meter12'). */
+export const meterOfSubject = (subject: string): string | null => (subject === SITE_SUBJECT || busOfSubject(subject) !== null ? null : (subject.split('/')[0] ?? null));
 
 /** Rounds for messages: enough digits to act on, not float noise. */
 export const fmt = (x: number, digits = 1): string => x.toFixed(digits);

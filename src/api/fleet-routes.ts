@@ -3,6 +3,7 @@ import { systemClock } from '../util/clock.js';
 import { dailyEnergy } from '../store/history.js';
 import { meterIdOf } from '../store/registry.js';
 import { ZonedClock } from '../store/zoned-clock.js';
+import { completenessShare, completenessSince } from './fleet-completeness.js';
 import type { SiteRuntime } from '../site/site-runtime.js';
 import type { RouteRegistry } from './route.js';
 
@@ -27,9 +28,8 @@ export function fleetView(d: FleetDeps) {
   const now = (d.now ?? systemClock)();
   const { site, db } = d;
   const tz = site.config.site.timezone;
-  const countSince = db.prepare<[number, number], { n: number; first: number | null; last: number | null }>(
-    'SELECT count(*) AS n, min(ts) AS first, max(ts) AS last FROM readings WHERE meter_id = ? AND ts >= ?',
-  );
+  // Readings reach the database once per flush: a last reading younger than that is not a gap.
+  const graceMs = site.config.storage.flushIntervalMs + site.intervalMs;
   const clock = new ZonedClock(tz);
   const dayStart = clock.dayStart(now);
   // As in the inventory, a record without a bus is on the site's first bus (the spreadsheet has no bus column).
@@ -37,9 +37,8 @@ export function fleetView(d: FleetDeps) {
   const inventory = new Map(d.inventory().filter((r) => r.status !== 'Decommissioned').map((r) => [`${r.bus ?? firstBus}:${r.address}`, r]));
   const meters = site.meterList().map((m) => {
     const id = meterIdOf(db, m.key);
-    const stats = (id === undefined ? undefined : countSince.get(id, Math.floor((now - DAY_MS) / 1000))) ?? { n: 0, first: null, last: null };
-    // A meter that started logging within the day is judged from its first reading, not from a day ago.
-    const windowMs = stats.first === null ? DAY_MS : Math.min(DAY_MS, now - stats.first * 1000 + site.intervalMs);
+    const stats = id === undefined ? undefined : completenessSince(db, id, Math.floor((now - DAY_MS) / 1000), site.intervalMs);
+    const lastStored = stats?.last ?? null;
     const today = dailyEnergy(db, m.key, dayStart, now, tz)[0];
     const live = site.image.component(m.key);
     const lastLiveTs = Object.values(live).reduce<number | null>((t, v) => (v.quality !== 'ERROR' && (t === null || v.ts > t) ? v.ts : t), null);
@@ -52,8 +51,8 @@ export function fleetView(d: FleetDeps) {
       bus: m.bus,
       enabled: m.enabled,
       quality: m.enabled ? site.image.quality(m.key) : null,
-      lastReadingTs: lastLiveTs ?? (stats.last === null ? null : stats.last * 1000),
-      completeness: stats.n === 0 ? 0 : Math.min(1, stats.n / Math.max(1, windowMs / site.intervalMs)),
+      lastReadingTs: lastLiveTs ?? (lastStored === null ? null : lastStored * 1000),
+      completeness: stats ? completenessShare(stats, now, site.intervalMs, graceMs) : 0,
       todayImportKWh: today?.importKWh ?? 0,
       openAlarms: d.openAlarms(m.key),
       inventoryStatus: inv?.status ?? null,

@@ -32,10 +32,22 @@ export class ProcessImage {
     }
   }
 
-  /** A communication failure: every known channel of the component turns ERROR, keeping its last value. */
-  markFailed(component: string, ts: number): void {
+  /**
+   * A communication failure. Only the named channels (the groups that were due in the failed poll)
+   * turn ERROR, keeping their last value: a channel's quality follows its own group's last read, so
+   * a slow group read fine before the failure stays GOOD (and ages to STALE by itself) instead of
+   * staying ERROR until its next read several cycles after the meter answers again.
+   * Without names, every known channel turns ERROR.
+   */
+  markFailed(component: string, ts: number, only?: readonly string[]): void {
     const channels = this.channelsOf(component);
-    for (const entry of channels.values()) entry.failed = true;
+    if (only === undefined) for (const entry of channels.values()) entry.failed = true;
+    else {
+      for (const name of only) {
+        const entry = channels.get(name);
+        if (entry) entry.failed = true;
+      }
+    }
     // A component that never answered still needs to show ERROR.
     if (channels.size === 0) channels.set(COMM, { value: null, ts, failed: true, periodMs: 0 });
   }

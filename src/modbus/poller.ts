@@ -37,7 +37,8 @@ export interface CycleReport {
 
 export interface PollerSink {
   reading(r: DeviceReading): void;
-  failure(key: string, ts: number, error: ModbusError): void;
+  /** A failed poll; `channels` are those of the groups that were due in it (the ones it failed to refresh). */
+  failure(key: string, ts: number, error: ModbusError, channels: readonly string[]): void;
   cycle?(report: CycleReport): void;
 }
 
@@ -129,8 +130,8 @@ export class BusPoller {
     const values: Record<string, number> = {};
     const periodMs: Record<string, number> = {};
     let requests = 0;
-    for (const block of slot.blocks) {
-      if (!slot.fresh && (n + slot.offset) % block.every !== 0) continue;
+    const due = slot.blocks.filter((block) => slot.fresh || (n + slot.offset) % block.every === 0);
+    for (const block of due) {
       let words: number[] | undefined;
       let attempts = slot.health.retriesAllowed ? 1 + this.bus.config.retries : 1;
       let lastError: ModbusError | undefined;
@@ -146,7 +147,10 @@ export class BusPoller {
       }
       if (words === undefined) {
         slot.health.failed(n);
-        this.sink.failure(device.key, this.now(), lastError ?? new ModbusError('frame', 'no data'));
+        // Every group due in this poll failed to refresh, including those read before the failing
+        // block (a poll's values are delivered together or not at all); groups not due keep their state.
+        const channels = due.flatMap((b) => b.points.map((p) => p.channel));
+        this.sink.failure(device.key, this.now(), lastError ?? new ModbusError('frame', 'no data'), channels);
         return { ok: false, requests };
       }
       const decoded = decodeBlock(block, words, device.scaling);

@@ -32,6 +32,18 @@ export interface BusView extends BusStats {
   readonly overruns: number;
 }
 
+/**
+ * A meter's last poll: whether it answered, when, and since when it has been answering (or failing).
+ * The offline and not-logging rules judge a meter by this, not by channel qualities (a slow group's
+ * channels say nothing about whether the meter answers now).
+ */
+export interface PollStatus {
+  readonly ok: boolean;
+  readonly at: number;
+  /** Start of the current run of answers (ok) or failures (not ok). */
+  readonly since: number;
+}
+
 interface BusState {
   last: CycleReport | null;
   overruns: number;
@@ -52,6 +64,7 @@ export class SiteRuntime {
   private readonly buses = new Map<string, { bus: ModbusBus; poller: BusPoller; state: BusState }>();
   private readonly meters = new Map<string, MeterInfo>();
   private readonly lastError = new Map<string, string>();
+  private readonly pollStatus = new Map<string, PollStatus>();
 
   constructor(
     readonly config: SiteConfig,
@@ -76,7 +89,7 @@ export class SiteRuntime {
       this.intervalMs,
       {
         reading: (r) => this.onReading(r, state.changed),
-        failure: (key, ts, err) => this.onFailure(key, ts, err, state.changed),
+        failure: (key, ts, err, channels) => this.onFailure(key, ts, err, channels, state.changed),
         cycle: (report) => {
           state.last = report;
           if (report.overrun) state.overruns++;
@@ -105,6 +118,7 @@ export class SiteRuntime {
     if (!info) return;
     this.buses.get(info.bus)?.poller.removeDevice(key);
     this.meters.delete(key);
+    this.pollStatus.delete(key);
     this.image.remove(key);
   }
 
@@ -123,6 +137,18 @@ export class SiteRuntime {
 
   lastErrorOf(key: string): string | null {
     return this.lastError.get(key) ?? null;
+  }
+
+  /** Null until the meter was polled (or after it was removed). */
+  pollStatusOf(key: string): PollStatus | null {
+    return this.pollStatus.get(key) ?? null;
+  }
+
+  /** Where a bus is plugged in, for messages: the serial device or the gateway's host:port. */
+  busPort(id: string): string | null {
+    const cfg = this.buses.get(id)?.bus.config;
+    if (!cfg) return null;
+    return cfg.transport === 'rtu' ? cfg.path : `${cfg.host}:${cfg.port}`;
   }
 
   busViews(): BusView[] {
@@ -157,13 +183,20 @@ export class SiteRuntime {
       this.image.update(r.key, { [channel]: value }, r.ts, r.periodMs[channel] ?? this.intervalMs);
     }
     this.lastError.delete(r.key);
+    this.notePoll(r.key, true, r.ts);
     changed.add(r.key);
     this.sink.add(r);
   }
 
-  private onFailure(key: string, ts: number, err: ModbusError, changed: Set<string>): void {
-    this.image.markFailed(key, ts);
+  private onFailure(key: string, ts: number, err: ModbusError, channels: readonly string[], changed: Set<string>): void {
+    this.image.markFailed(key, ts, channels);
     this.lastError.set(key, err.message);
+    this.notePoll(key, false, ts);
     changed.add(key);
+  }
+
+  private notePoll(key: string, ok: boolean, at: number): void {
+    const prev = this.pollStatus.get(key);
+    this.pollStatus.set(key, { ok, at, since: prev?.ok === ok ? prev.since : at });
   }
 }

@@ -5,8 +5,10 @@ import { selectIntervals } from './interval-table.js';
 import { ZonedClock } from './zoned-clock.js';
 import { cell, INTERVAL_COLUMNS, READING_COLUMNS } from './csv-columns.js';
 import { csvCell } from '../util/csv.js';
+import { ENERGY_AGE_HEADER, EnergyCarry } from './csv-carry.js';
 
-export const READINGS_CSV_HEADER = ['timestamp', 'meter_id', ...READING_COLUMNS.map((c) => c.header)].join(',');
+/** The seed logger's columns, then the age of the energy values carried onto rows that did not read them. */
+export const READINGS_CSV_HEADER = ['timestamp', 'meter_id', ...READING_COLUMNS.map((c) => c.header), ENERGY_AGE_HEADER].join(',');
 export const INTERVALS_CSV_HEADER = ['interval_start', 'meter_id', ...INTERVAL_COLUMNS.map((c) => c.header)].join(',');
 
 export interface CsvOptions {
@@ -32,6 +34,8 @@ export function* readingsCsv(db: StoreDb, meter: string, day: string, timeZone: 
   const meterId = meterIdOf(db, meter);
   if (meterId === undefined) return;
   const lookup = layoutLookup(db);
+  // The day's first rows carry the counter read before midnight.
+  const carry = EnergyCarry.before(db, meterId, Math.ceil(fromMs / 1000), lookup);
   const page = db.prepare<[number, number, number, number], ReadingRow>(
     'SELECT ts, layout_id, vals FROM readings WHERE meter_id = ? AND ts >= ? AND ts < ? ORDER BY ts LIMIT ?',
   );
@@ -41,8 +45,9 @@ export function* readingsCsv(db: StoreDb, meter: string, day: string, timeZone: 
     const rows = page.all(meterId, fromS, toS, PAGE_ROWS);
     for (const r of rows) {
       const layout = lookup(r.layout_id);
-      const cells = READING_COLUMNS.map((c) => cell(readChannel(layout, r.vals, c.channel), c.divisor, c.format));
-      yield `${clock.format(r.ts * 1000)},${label},${cells.join(',')}\n`;
+      const row = carry.row(r.ts, (channel) => readChannel(layout, r.vals, channel));
+      const cells = READING_COLUMNS.map((c) => cell(row.value(c.channel), c.divisor, c.format));
+      yield `${clock.format(r.ts * 1000)},${label},${cells.join(',')},${row.ageS ?? ''}\n`;
     }
     const last = rows[rows.length - 1];
     if (rows.length < PAGE_ROWS || !last) return;
