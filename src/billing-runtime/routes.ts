@@ -1,11 +1,13 @@
 import { z } from 'zod';
-import { HttpError, type RouteRegistry } from '../api/route.js';
+import { HttpError, validationHttpError, type RouteRegistry } from '../api/route.js';
+import { sentenceErrorMap } from '../api/validation-errors.js';
 import { assignMeter, assignmentsOf, createCustomer, getCustomer, listCustomers } from '../billing/customers.js';
 import { invoiceCsv } from '../billing/invoice-csv.js';
 import { invoicePdf, invoicePdfInput } from '../billing/invoice-pdf.js';
 import { ACCOUNTS, type Ledger } from '../billing/ledger.js';
 import { invoiceMonth, invoiceOf, openInvoices } from '../billing/postpaid.js';
 import { loadTariff, saveTariff } from '../billing/tariff-store.js';
+import { TariffSchema } from '../billing/tariff.js';
 import { ensureBillingSchema } from '../billing/billing-schema.js';
 import type { StoreDb } from '../store/database.js';
 import type { User } from '../auth/user-store.js';
@@ -30,12 +32,16 @@ export interface BillingRouteDeps {
 const instant = z.union([z.coerce.number().int().nonnegative(), z.iso.datetime({ offset: true }).transform((s) => Date.parse(s))]);
 const meterRef = z.union([z.number().int().min(1).max(247).transform((n) => `meter${n}`), z.string().regex(/^meter\d{1,3}$/)]);
 
-/** Billing errors are plain Errors with a clear message: the client's mistake unless proven otherwise. */
-function clientErrors<T>(fn: () => T): T {
+/**
+ * Billing errors are plain Errors with a clear message: the client's mistake unless proven otherwise.
+ * A schema's refusal (zod) answers like the route registry's: 400 with a sentence per field of `body`.
+ */
+function clientErrors<T>(fn: () => T, body?: unknown): T {
   try {
     return fn();
   } catch (e) {
     if (e instanceof HttpError) throw e;
+    if (e instanceof z.ZodError) throw validationHttpError('body', e, body);
     const msg = (e as Error).message;
     if (/UNIQUE constraint/.test(msg)) throw new HttpError(409, 'it exists already');
     throw new HttpError(/^unknown |^no /.test(msg) ? 404 : 400, msg);
@@ -100,7 +106,7 @@ export function registerBillingRoutes(routes: RouteRegistry, d: BillingRouteDeps
         })();
         void reply.code(201);
         return view(input.id, user);
-      }),
+      }, body),
   });
   routes.add({
     method: 'POST',
@@ -156,7 +162,8 @@ export function registerBillingRoutes(routes: RouteRegistry, d: BillingRouteDeps
     role: 'admin',
     body: z.unknown(),
     handler: ({ body }) =>
-      clientErrors(() => ({ tariff: saveTariff(d.db, body, { currency: d.ledger.currency }) })),
+      // Checked here with the registry's sentences first; saveTariff checks the site's currency and saved versions.
+      clientErrors(() => ({ tariff: saveTariff(d.db, TariffSchema.parse(body, { error: sentenceErrorMap }), { currency: d.ledger.currency }) }), body),
   });
   routes.add({
     method: 'POST',
