@@ -5,12 +5,14 @@ import { run as cliStartup } from './cli-startup.js';
 import { run as history } from './history.js';
 import { run as ingest } from './ingest.js';
 import { run as memory } from './memory.js';
+import { run as paymentsInbox } from './payments-inbox.js';
 
 const benches: Array<[string, () => Promise<Record<string, number | string>>]> = [
   ['Bus efficiency: 90 DDSU666 + 1 DTSU666, one 9600 8N2 bus, wire time emulated', () => busEfficiency()],
   ['Ingest: channel values stored per second into SQLite', () => ingest()],
   ['History: a year of 15-minute intervals for one meter', () => history()],
   ['Billing: rate and bill 10,000 customers for a month; one day of prepaid charging', () => billing()],
+  ['Payments inbox: callback and payment-start time against inbox size (goal: ratio near 1)', () => paymentsInbox()],
   ['CLI start-up: mgos --help and mgos read against the simulator, a fresh process each run (set BENCH_CLI_RUNS, default 11)', () => cliStartup()],
   ['Memory: 100 simulated meters, whole system (set BENCH_MEMORY_MINUTES, default 10)', () => memory()],
 ];

@@ -1,6 +1,9 @@
 import type Database from 'better-sqlite3';
 import type { FeeBearer } from './fees.js';
+import { InboxStore, type InboxRetention } from './inbox-store.js';
 import type { PaymentStatus, ProviderName } from './provider.js';
+
+export type { InboxRow } from './inbox-store.js';
 
 export interface Intent {
   readonly id: string;
@@ -23,16 +26,6 @@ export interface Intent {
   readonly reason: string | null;
   readonly createdMs: number;
   readonly updatedMs: number;
-}
-
-export interface InboxRow {
-  readonly id: number;
-  readonly provider: ProviderName;
-  readonly receivedMs: number;
-  readonly headers: string;
-  readonly raw: string;
-  readonly context: string;
-  readonly attempts: number;
 }
 
 export interface Flag {
@@ -86,7 +79,13 @@ const toIntent = (r: IntentRow): Intent => ({
 
 /** Payment intents, the callback inbox and review flags, in the site database. */
 export class IntentStore {
-  constructor(readonly db: Database.Database) {
+  /** The callback inbox (its own file: it is public input and has its own retention rule). */
+  readonly inbox: InboxStore;
+
+  constructor(
+    readonly db: Database.Database,
+    retention?: InboxRetention,
+  ) {
     db.exec(`
       CREATE TABLE IF NOT EXISTS payment_intents (
         id TEXT PRIMARY KEY,
@@ -111,18 +110,6 @@ export class IntentStore {
       CREATE UNIQUE INDEX IF NOT EXISTS payment_intents_tx ON payment_intents (provider, provider_tx_id) WHERE provider_tx_id IS NOT NULL;
       CREATE INDEX IF NOT EXISTS payment_intents_ref ON payment_intents (provider, provider_ref);
       CREATE INDEX IF NOT EXISTS payment_intents_account ON payment_intents (account, created_ms);
-      CREATE TABLE IF NOT EXISTS payment_inbox (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
-        provider TEXT NOT NULL,
-        received_ms INTEGER NOT NULL,
-        headers TEXT NOT NULL,
-        raw TEXT NOT NULL,
-        context TEXT NOT NULL,
-        attempts INTEGER NOT NULL DEFAULT 0,
-        processed_ms INTEGER,
-        outcome TEXT
-      );
-      CREATE INDEX IF NOT EXISTS payment_inbox_open ON payment_inbox (processed_ms);
       CREATE TABLE IF NOT EXISTS payment_flags (
         id INTEGER PRIMARY KEY AUTOINCREMENT,
         intent_id TEXT,
@@ -132,6 +119,7 @@ export class IntentStore {
         at_ms INTEGER NOT NULL
       );
     `);
+    this.inbox = new InboxStore(db, retention);
   }
 
   insert(i: Omit<Intent, 'state' | 'providerTxId' | 'creditedGrossMinor' | 'creditedFeeMinor' | 'reason' | 'updatedMs'> & { providerTxId?: string }): void {
@@ -202,26 +190,8 @@ export class IntentStore {
     return rows.map(toIntent);
   }
 
-  addInbox(provider: ProviderName, headers: string, raw: string, context: string, atMs: number): number {
-    return Number(this.db.prepare('INSERT INTO payment_inbox (provider, received_ms, headers, raw, context) VALUES (?, ?, ?, ?, ?)').run(provider, atMs, headers, raw, context).lastInsertRowid);
-  }
-
-  openInbox(): InboxRow[] {
-    const rows = this.db.prepare('SELECT id, provider, received_ms, headers, raw, context, attempts FROM payment_inbox WHERE processed_ms IS NULL ORDER BY id').all() as Array<{ id: number; provider: ProviderName; received_ms: number; headers: string; raw: string; context: string; attempts: number }>;
-    return rows.map((r) => ({ id: r.id, provider: r.provider, receivedMs: r.received_ms, headers: r.headers, raw: r.raw, context: r.context, attempts: r.attempts }));
-  }
-
-  closeInbox(id: number, outcome: string, atMs: number): void {
-    this.db.prepare('UPDATE payment_inbox SET processed_ms = ?, outcome = ?, attempts = attempts + 1 WHERE id = ?').run(atMs, outcome, id);
-  }
-
-  retryInbox(id: number, outcome: string): void {
-    this.db.prepare('UPDATE payment_inbox SET outcome = ?, attempts = attempts + 1 WHERE id = ?').run(outcome, id);
-  }
-
   inboxOutcome(id: number): { processedMs: number | null; outcome: string | null } {
-    const r = this.db.prepare('SELECT processed_ms, outcome FROM payment_inbox WHERE id = ?').get(id) as { processed_ms: number | null; outcome: string | null } | undefined;
-    return { processedMs: r?.processed_ms ?? null, outcome: r?.outcome ?? null };
+    return this.inbox.outcome(id);
   }
 
   flag(f: Omit<Flag, 'id'>): void {

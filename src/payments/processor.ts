@@ -5,6 +5,7 @@ import type { LedgerPort } from './ledger-port.js';
 import type { Quote } from './fees.js';
 import { assertMinor } from './money.js';
 import { ProviderRejected, type CallbackContext, type CallbackNotice, type PaymentProvider, type ProviderName, type StatusResult } from './provider.js';
+import { systemClock, type Clock } from '../util/clock.js';
 
 export interface ProcessorDeps {
   readonly store: IntentStore;
@@ -18,6 +19,13 @@ export interface ProcessorDeps {
   readonly unknownFailAfterMs?: number;
   /** A callback naming no payment of ours is retried this many times, then closed and flagged (default 100). */
   readonly maxInboxAttempts?: number;
+  /**
+   * ...or until it is this old (default 10 min). Our intent is written before the provider is called, so a
+   * genuine callback finds it at once; one naming no payment for this long is junk or a forgery.
+   */
+  readonly orphanAfterMs?: number;
+  /** Inbox rows read per page by the periodic pass, so memory does not grow with the inbox (default 100). */
+  readonly inboxPageSize?: number;
   /** The site's currency and largest payment; without them any currency and safe amount are taken. */
   readonly limits?: PaymentLimits;
 }
@@ -66,11 +74,21 @@ export class PaymentProcessor {
   private readonly now: () => number;
 
   constructor(private readonly deps: ProcessorDeps) {
-    this.now = deps.now ?? Date.now;
+    this.now = deps.now ?? systemClock;
   }
 
   get store(): IntentStore {
     return this.deps.store;
+  }
+
+  /** The processor's clock, for the callback routes' rate limit. */
+  get clock(): Clock {
+    return this.now;
+  }
+
+  /** Whether callbacks of this provider can be handled here (an unconfigured one is answered 404). */
+  configured(name: ProviderName): boolean {
+    return (name === 'cash' ? this.deps.cash : this.deps.providers[name]) !== undefined;
   }
 
   /** For notifications and automatic reconnection. */
@@ -112,7 +130,7 @@ export class PaymentProcessor {
       if (err instanceof ProviderRejected) this.store.markFailed(id, `${err.code}: ${err.message}`, this.now());
       // anything else (timeout, 5xx): unknown outcome, the sweeper re-queries status with the same id (§5.2)
     }
-    await this.processInbox(); // callbacks that arrived before our row was usable
+    await this.processInboxOf(id); // callbacks that arrived before our row was usable
     const intent = this.store.get(id);
     if (!intent) throw new Error('intent vanished');
     return redirectUrl === undefined ? { intent } : { intent, redirectUrl };
@@ -148,13 +166,18 @@ export class PaymentProcessor {
   /** Stores the raw callback first (the only step before a crash can hurt), then processes it. */
   async receiveCallback(provider: Exclude<ProviderName, 'cash'>, rawBody: string, headers: Headers, ctx: CallbackContext = {}): Promise<{ inboxId: number; outcome: string; notice: CallbackNotice | null }> {
     const inboxId = this.storeCallback(provider, rawBody, headers, ctx);
-    const row = this.store.openInbox().find((r) => r.id === inboxId);
+    // Only this row is read: the cost of a callback does not depend on how many others are waiting.
+    const row = this.store.inbox.get(inboxId);
     if (!row) return { inboxId, outcome: this.store.inboxOutcome(inboxId).outcome ?? 'done', notice: null };
-    return { inboxId, ...(await this.processRow(row)) };
+    try {
+      return { inboxId, ...(await this.processRow(row)) };
+    } finally {
+      this.store.inbox.capUnlinked();
+    }
   }
 
   storeCallback(provider: Exclude<ProviderName, 'cash'>, rawBody: string, headers: Headers, ctx: CallbackContext = {}): number {
-    return this.store.addInbox(provider, JSON.stringify(headers), rawBody, JSON.stringify(ctx), this.now());
+    return this.store.inbox.add(provider, JSON.stringify(headers), rawBody, JSON.stringify(ctx), this.now());
   }
 
   /** On start and periodically: unprocessed callbacks first, then every pending intent is re-queried. */
@@ -179,14 +202,30 @@ export class PaymentProcessor {
     return () => clearInterval(timer);
   }
 
+  /** Every open row, a page at a time, then the retention rule (payments.md §5.3: callbacks may also be late). */
   async processInbox(): Promise<void> {
-    for (const row of this.store.openInbox()) {
-      try {
-        await this.processRow(row);
-      } catch (err) {
-        // e.g. the ledger is unavailable: the row stays open and is retried; nothing was marked
-        this.store.retryInbox(row.id, `error: ${err instanceof Error ? err.message : String(err)}`);
-      }
+    const size = this.deps.inboxPageSize ?? 100;
+    for (let after = 0, page = this.store.inbox.openPage(after, size); page.length > 0; page = this.store.inbox.openPage(after, size)) {
+      for (const row of page) await this.processSafely(row);
+      after = page[page.length - 1]?.id ?? after;
+    }
+    this.store.inbox.capUnlinked();
+    while (this.store.inbox.expire(this.now()) > 0);
+  }
+
+  /** The open rows that name one payment, found by index (start() runs this for its own payment only). */
+  async processInboxOf(intentId: string): Promise<void> {
+    const intent = this.store.get(intentId);
+    if (!intent) return;
+    for (const row of this.store.inbox.openFor(intent.provider, intent.id, intent.providerRef)) await this.processSafely(row);
+  }
+
+  private async processSafely(row: InboxRow): Promise<void> {
+    try {
+      await this.processRow(row);
+    } catch (err) {
+      // e.g. the ledger is unavailable: the row stays open and is retried; nothing was marked
+      this.store.inbox.retry(row.id, `error: ${err instanceof Error ? err.message : String(err)}`);
     }
   }
 
@@ -221,35 +260,38 @@ export class PaymentProcessor {
       this.flag(null, row.id, 'unparseable_callback', err instanceof Error ? err.message : String(err));
       return this.close(row, 'rejected_unparseable', null);
     }
+    let intent = notice.reference ? this.store.get(notice.reference) : null;
+    if (!intent && notice.providerRef) intent = this.store.byProviderRef(row.provider, notice.providerRef);
+    // A row about a real payment is evidence and is kept; one naming none falls under the short retention.
+    if (intent) this.store.inbox.link(row.id, intent.id);
     if (notice.signatureValid === false) {
       this.flag(notice.reference, row.id, 'bad_signature', `${row.provider} callback signature did not verify; nothing credited`);
       return this.close(row, 'rejected_signature', notice);
     }
-    let intent = notice.reference ? this.store.get(notice.reference) : null;
-    if (!intent && notice.providerRef) intent = this.store.byProviderRef(row.provider, notice.providerRef);
     if (intent && intent.provider !== row.provider) {
       this.flag(intent.id, row.id, 'wrong_provider', `${row.provider} callback names a ${intent.provider} payment`);
       return this.close(row, 'rejected_wrong_provider', notice);
     }
     if (!intent) {
-      if (row.attempts >= (this.deps.maxInboxAttempts ?? 100)) {
-        this.flag(notice.reference, row.id, 'orphan_callback', `no payment ${notice.reference ?? notice.providerRef} after ${row.attempts} attempts`);
+      const ageMs = this.now() - row.receivedMs;
+      if (row.attempts >= (this.deps.maxInboxAttempts ?? 100) || ageMs >= (this.deps.orphanAfterMs ?? 600_000)) {
+        this.flag(notice.reference, row.id, 'orphan_callback', `no payment ${notice.reference ?? notice.providerRef} after ${row.attempts} attempts and ${Math.round(ageMs / 1000)} s`);
         return this.close(row, 'abandoned_no_intent', notice);
       }
       // The callback can beat our own commit: keep it open, start() and recover() process it again.
-      this.store.retryInbox(row.id, 'waiting_for_intent');
+      this.store.inbox.retry(row.id, 'waiting_for_intent', notice);
       return { outcome: 'waiting_for_intent', notice };
     }
     if (intent.state === 'successful') return this.close(row, 'already_successful', notice);
     if (!intent.providerRef) {
-      this.store.retryInbox(row.id, 'waiting_for_provider_ref');
+      this.store.inbox.retry(row.id, 'waiting_for_provider_ref', notice);
       return { outcome: 'waiting_for_provider_ref', notice };
     }
     let st: StatusResult;
     try {
       st = await p.status(intent.providerRef);
     } catch (err) {
-      this.store.retryInbox(row.id, `status_error: ${err instanceof Error ? err.message : String(err)}`);
+      this.store.inbox.retry(row.id, `status_error: ${err instanceof Error ? err.message : String(err)}`, notice);
       return { outcome: 'status_error', notice };
     }
     if (notice.claimedAmountMinor !== null && st.amountMinor !== null && notice.claimedAmountMinor !== st.amountMinor)
@@ -300,7 +342,7 @@ export class PaymentProcessor {
   }
 
   private close(row: InboxRow, outcome: string, notice: CallbackNotice | null): { outcome: string; notice: CallbackNotice | null } {
-    this.store.closeInbox(row.id, outcome, this.now());
+    this.store.inbox.close(row.id, outcome, this.now());
     return { outcome, notice };
   }
 

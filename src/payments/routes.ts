@@ -1,21 +1,23 @@
-import { Readable } from 'node:stream';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { HttpError, type RouteRegistry } from '../api/route.js';
 import { roleAllows } from '../auth/roles.js';
 import { maskPhone } from '../util/mask.js';
-import { PesapalAdapter } from './adapters/pesapal.js';
+import { registerCallbackRoutes } from './callback-routes.js';
 import type { Intent } from './intent-store.js';
 import { DuplicateReceipt, PaymentRefused, type PaymentProcessor } from './processor.js';
 import { ProviderRejected, type EnergyFor, type ProviderName } from './provider.js';
+import type { RateLimit } from './rate-limit.js';
 import { reconcile } from './reconcile.js';
 
 export interface PaymentRouteDeps {
   readonly processor: PaymentProcessor;
   /** The caller's tariff hook: the energy a credit buys, shown before paying (issue 4 §7). */
   readonly energyFor?: EnergyFor;
-  /** Given, callback bodies are kept byte for byte for signature checks; otherwise they are re-serialised. */
-  readonly app?: FastifyInstance;
+  /** For the public callbacks' guards, which run before a body is read (rate limit, 404, body limit); bodies are kept byte for byte. */
+  readonly app: FastifyInstance;
+  /** Callbacks accepted per source address (default `DEFAULT_CALLBACK_RATE` in callback-routes.ts). */
+  readonly callbackRate?: RateLimit;
   /**
    * Normalises an account at the edge: the canonical account payments are stored under, and every
    * spelling older payments may carry; undefined for an account that does not exist (refused with 404).
@@ -29,23 +31,6 @@ export interface ResolvedAccount {
   /** Other spellings of the same account (the canonical one need not be repeated). */
   readonly aliases: readonly string[];
 }
-
-const CALLBACK_PREFIX = '/api/payments/callbacks/';
-const rawBodies = new WeakMap<FastifyRequest, string>();
-
-/** Keeps the exact bytes of provider callbacks before fastify parses them. */
-export function keepRawCallbackBodies(app: FastifyInstance): void {
-  app.addHook('preParsing', async (req, _reply, payload) => {
-    if (!req.url.startsWith(CALLBACK_PREFIX)) return payload;
-    const chunks: Buffer[] = [];
-    for await (const c of payload) chunks.push(Buffer.isBuffer(c) ? c : Buffer.from(String(c)));
-    const raw = Buffer.concat(chunks);
-    rawBodies.set(req, raw.toString('utf8'));
-    return Readable.from([raw]);
-  });
-}
-
-const rawOf = (req: FastifyRequest): string => rawBodies.get(req) ?? (req.body === undefined || req.body === null ? '' : JSON.stringify(req.body));
 
 const Provider = z.enum(['mtn', 'airtel', 'pesapal']);
 const Amount = z.number().int().positive();
@@ -68,7 +53,6 @@ export function registerPaymentRoutes(routes: RouteRegistry, deps: PaymentRouteD
     if (!r) throw new HttpError(404, `account ${JSON.stringify(account)} is not a customer of this site`);
     return r;
   };
-  if (deps.app) keepRawCallbackBodies(deps.app);
 
   routes.add({
     method: 'POST',
@@ -147,55 +131,8 @@ export function registerPaymentRoutes(routes: RouteRegistry, deps: PaymentRouteD
     handler: async ({ query }) => reconcile(processor, query.from, query.to),
   });
 
-  // Provider callbacks: public, because providers call them; nothing moves until a status re-query agrees.
-  for (const method of ['POST', 'PUT'] as const) {
-    // payments.md §1.6: "Allow PUT & POST on your callback listener"; our reference is in the path.
-    routes.add({
-      method,
-      url: '/api/payments/callbacks/mtn/:ref',
-      summary: `MTN MoMo callback (${method})`,
-      role: null,
-      params: z.object({ ref: z.string().min(1).max(64) }),
-      handler: async ({ params, req, reply }) => {
-        await processor.receiveCallback('mtn', rawOf(req), req.headers, { pathRef: params.ref });
-        return reply.code(200).send();
-      },
-    });
-  }
-
-  routes.add({
-    method: 'POST',
-    url: '/api/payments/callbacks/airtel',
-    summary: 'Airtel Money callback',
-    role: null,
-    handler: async ({ req, reply }) => {
-      await processor.receiveCallback('airtel', rawOf(req), req.headers);
-      return reply.code(200).send({ status: 'received' });
-    },
-  });
-
-  for (const method of ['GET', 'POST'] as const) {
-    // payments.md §3 IPN: GET query or POST JSON; the exact acknowledgement stops Pesapal's retries.
-    routes.add({
-      method,
-      url: '/api/payments/callbacks/pesapal',
-      summary: `Pesapal IPN (${method})`,
-      role: null,
-      handler: async ({ req }) => {
-        const query = Object.fromEntries(Object.entries((req.query ?? {}) as Record<string, unknown>).map(([k, v]) => [k, String(v)]));
-        const raw = method === 'GET' ? '' : rawOf(req);
-        const src = method === 'GET' ? query : ((req.body ?? {}) as Record<string, unknown>);
-        const notice = { trackingId: String(src.OrderTrackingId ?? ''), merchantReference: String(src.OrderMerchantReference ?? '') };
-        try {
-          // Once the raw notice is in the inbox it cannot be lost, so it is acknowledged even if it waits.
-          await processor.receiveCallback('pesapal', raw, req.headers, { query });
-          return PesapalAdapter.ipnAck(notice, true);
-        } catch {
-          return PesapalAdapter.ipnAck(notice, false);
-        }
-      },
-    });
-  }
+  // Provider callbacks: public, because providers call them; guarded and bounded in their own file.
+  registerCallbackRoutes(routes, deps.callbackRate ? { processor, app: deps.app, rate: deps.callbackRate } : { processor, app: deps.app });
 }
 
 export type { ProviderName };
