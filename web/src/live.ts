@@ -69,6 +69,10 @@ export class LiveStream {
     es.addEventListener('values', (ev) => this.receive(ev, (d) => this.handlers.values(d as ValuesEvent)));
     es.addEventListener('overview', (ev) => this.receive(ev, (d) => this.handlers.overview(d as Overview)));
     for (const name of EXTRA_EVENTS) es.addEventListener(name, (ev) => this.receive(ev, (d) => this.handlers.event(name, d)));
+    // The server ends the stream when its session ends (logout, password change). retryLater has the
+    // app check the session (failed), which shows the sign-in page on 401 and stops this stream; if
+    // the browser has a new session meanwhile (signed in again in another tab), it simply reconnects.
+    es.addEventListener('session-ended', () => this.retryLater());
     es.onerror = () => {
       if (es.readyState === EventSource.CLOSED) this.retryLater();
       else this.handlers.state('reconnecting');
