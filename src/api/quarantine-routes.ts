@@ -16,8 +16,9 @@ function guarded<T>(fn: () => T): T {
   }
 }
 
-const kWh = (field: string) =>
-  z.number({ error: `${field}: a number of kWh from 0 to 1000000 is allowed` }).min(0, `${field}: must not be negative`).max(1_000_000, `${field}: at most 1000000 kWh is allowed`);
+// The registry names the field (`importKWh: ...`): messages here say only what is allowed.
+const kWh = () => z.number({ error: 'must be a number of kWh from 0 to 1000000' }).min(0, 'must not be negative').max(1_000_000, 'must be at most 1000000 kWh');
+const REASON = 'a reason of 3 to 500 characters is needed';
 
 /** Quarantined intervals (impossible counter readings, never billed) and their resolution by a person. */
 export function registerQuarantineRoutes(routes: RouteRegistry, d: { db: StoreDb; clock: Clock }): void {
@@ -34,13 +35,13 @@ export function registerQuarantineRoutes(routes: RouteRegistry, d: { db: StoreDb
     url: '/api/meters/:key/quarantine/:start/resolve',
     summary: 'Resolve a quarantined interval: accept it as read, set corrected energies, or zero; it becomes billable once',
     role: 'operator',
-    params: meterParams.extend({ start: z.coerce.number().int().min(0, 'start: the interval start in unix milliseconds is allowed') }).strict(),
+    params: meterParams.extend({ start: z.coerce.number().int().min(0, 'must be the interval start in unix milliseconds') }).strict(),
     body: z
       .object({
-        action: z.enum(['accept', 'set', 'zero'], { error: 'action: allowed: accept, set or zero' }),
-        importKWh: kWh('importKWh').optional(),
-        exportKWh: kWh('exportKWh').optional(),
-        why: z.string({ error: 'why: a reason of 3 to 500 characters is needed' }).trim().min(3, 'why: a reason of 3 to 500 characters is needed').max(500, 'why: at most 500 characters are allowed'),
+        action: z.enum(['accept', 'set', 'zero'], { error: 'must be accept, set or zero' }),
+        importKWh: kWh().optional(),
+        exportKWh: kWh().optional(),
+        why: z.string({ error: REASON }).trim().min(3, REASON).max(500, 'must be at most 500 characters long'),
       })
       .strict(),
     handler: ({ params, body, user }) => {

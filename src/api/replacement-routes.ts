@@ -8,8 +8,9 @@ import { meterParams } from './site-routes.js';
 
 const STATUS = { invalid: 400, 'not-found': 404, conflict: 409 } as const;
 
-const reading = (field: string) =>
-  z.number({ error: `${field}: a counter reading in kWh from 0 to 99999999 is allowed` }).min(0, `${field}: must not be negative`).max(99_999_999, `${field}: at most 99999999 kWh is allowed`);
+// The registry names the field (`oldFinalImportKWh: ...`): messages here say only what is allowed.
+const reading = () => z.number({ error: 'must be a counter reading in kWh from 0 to 99999999' }).min(0, 'must not be negative').max(99_999_999, 'must be at most 99999999 kWh');
+const REASON = 'a reason of 3 to 500 characters is needed';
 
 /** Meter replacements: an inventory event with both meters' readings, never inferred from the counters. */
 export function registerReplacementRoutes(routes: RouteRegistry, d: ReplacementDeps): void {
@@ -21,14 +22,14 @@ export function registerReplacementRoutes(routes: RouteRegistry, d: ReplacementD
     params: meterParams,
     body: z
       .object({
-        at: z.coerce.date({ error: 'at: the time of the swap (ISO 8601 or unix ms) is needed' }),
+        at: z.coerce.date({ error: 'must be the time of the swap (ISO 8601 or unix ms)' }),
         oldSerial: z.string().trim().min(1).max(64).optional(),
         newSerial: z.string().trim().min(1).max(64).optional(),
-        oldFinalImportKWh: reading('oldFinalImportKWh'),
-        newFirstImportKWh: reading('newFirstImportKWh'),
-        oldFinalExportKWh: reading('oldFinalExportKWh').optional(),
-        newFirstExportKWh: reading('newFirstExportKWh').optional(),
-        why: z.string({ error: 'why: a reason of 3 to 500 characters is needed' }).trim().min(3, 'why: a reason of 3 to 500 characters is needed').max(500, 'why: at most 500 characters are allowed'),
+        oldFinalImportKWh: reading(),
+        newFirstImportKWh: reading(),
+        oldFinalExportKWh: reading().optional(),
+        newFirstExportKWh: reading().optional(),
+        why: z.string({ error: REASON }).trim().min(3, REASON).max(500, 'must be at most 500 characters long'),
       })
       .strict(),
     handler: ({ params, body, user }) => {
