@@ -80,6 +80,20 @@ test('the example site file in examples/ is valid', async () => {
   assert.equal(config.meters[0]?.role, 'main');
 });
 
+test('the commented examples in examples/site.yaml are valid settings when uncommented', async () => {
+  const { readFileSync } = await import('node:fs');
+  const { fromRoot } = await import('../src/util/paths.js');
+  const file = fromRoot('examples', 'site.yaml');
+  // "  # key: value" and "#   key:" become settings; prose comments ("# A site with ...") stay comments.
+  const text = readFileSync(file, 'utf8').replace(/^(\s*)# (\s*(?:[A-Za-z]\w*:(?:\s|$)|- ))/gm, '$1$2');
+  const { config } = loadSiteConfigText(text, file);
+  assert.deepEqual(config.http.trustProxy, ['127.0.0.1']);
+  assert.equal(config.http.secureCookies, true);
+  assert.equal(config.meters[0]?.maxPowerW, 66_240);
+  assert.deepEqual(config.commissioning.bench, { serialPrefixes: ['/dev/ttyUSB', '/dev/ttyACM'], gateways: ['192.168.1.50:4196'] });
+  assert.equal(config.billing?.maxPaymentMinor, 100_000_000);
+});
+
 test('a time zone that does not exist is refused with file, line, what was found and what is allowed', () => {
   const e = refusal(good.replace('timezone: Africa/Kampala', 'timezone: Mars/Olympus'));
   assert.match(e.message, /site\.yaml:4: site\.timezone: not an IANA time zone this system knows; allowed: a name such as Africa\/Kampala.*; found "Mars\/Olympus"/);
