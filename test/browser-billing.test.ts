@@ -16,6 +16,8 @@ const PASSWORD = 'billing-admin-pass-1';
 const OPERATOR = { username: 'otto_operator', password: 'operator-pass-1' };
 /** A Wednesday, 10:00 in Kampala: disconnects are allowed. */
 const WEDNESDAY_MORNING = Date.UTC(2026, 10, 25, 7, 0, 0);
+/** Four weeks earlier: the postpaid shop gets its meter in time for an October invoice. */
+const OCTOBER_28 = Date.UTC(2026, 9, 28, 7, 0, 0);
 const TARIFF = { id: 'test-expensive', name: 'Test tariff (expensive)', currency: 'UGX', versions: [{ version: 1, effectiveFrom: '2026-01-01', energy: { kind: 'flat', priceE4: 100_000 * 10_000 }, fixedMonthlyMinor: 5000 }] };
 
 describe('billing pages in Chromium', { skip: browserSkipReason(), timeout: 300_000 }, () => {
@@ -27,6 +29,7 @@ describe('billing pages in Chromium', { skip: browserSkipReason(), timeout: 300_
   const http = httpClient(() => system.url);
   const call = (method: string, url: string, body?: unknown) => http.call(method, url, { token, body });
   let invoiceId = 0;
+  const clock = clockStartingAt(OCTOBER_28);
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'mgos-browser-billing-'));
@@ -41,8 +44,10 @@ describe('billing pages in Chromium', { skip: browserSkipReason(), timeout: 300_
         governance: { noDisconnectWindows: [], noDisconnectWeekdays: [] },
       },
       adminPassword: PASSWORD,
-      // The whole system (governance, audit log, and the UI through the server's time) starts here.
-      clock: clockStartingAt(WEDNESDAY_MORNING),
+      // The whole system (governance, audit log, and the UI through the server's time) follows this
+      // clock; the simulated meters keep their own, so moving the site's clock makes no energy jump.
+      clock,
+      simClock: clockStartingAt(WEDNESDAY_MORNING),
       logger: pino({ level: 'silent' }),
     });
     token = await http.login('admin', PASSWORD);
@@ -51,9 +56,11 @@ describe('billing pages in Chromium', { skip: browserSkipReason(), timeout: 300_
     system.sim.model.setLoadOverride(2, { watts: 3000, powerFactor: 0.95 });
     let r = await call('POST', '/api/tariffs', TARIFF);
     assert.equal(r.status, 200, r.text);
-    r = await call('POST', '/api/customers', { id: 'c2', name: 'Amina', phone: '+256772123456', tariffId: TARIFF.id, mode: 'prepaid', meter: 2 });
-    assert.equal(r.status, 201, r.text);
     r = await call('POST', '/api/customers', { id: 'c3', name: 'Bosco Shop', phone: '+256772000333', tariffId: TARIFF.id, mode: 'postpaid', meter: 3 });
+    assert.equal(r.status, 201, r.text);
+    clock.moveTo(WEDNESDAY_MORNING);
+    token = await http.login('admin', PASSWORD); // four weeks on, the first session has expired
+    r = await call('POST', '/api/customers', { id: 'c2', name: 'Amina', phone: '+256772123456', tariffId: TARIFF.id, mode: 'prepaid', meter: 2 });
     assert.equal(r.status, 201, r.text);
     r = await call('POST', '/api/customers/c3/invoices/2026-10');
     assert.equal(r.status, 200, r.text);
