@@ -22,6 +22,9 @@ import { demoConfig } from './site/demo-config.js';
 import { SiteRuntime } from './site/site-runtime.js';
 import type { SimulatorHandle } from './sim/simulator.js';
 import { startEmbeddedSimulator } from './site/embedded-simulator.js';
+import { seedDemoBilling } from './site/demo-billing-seed.js';
+import { startDemoMobileMoney } from './site/demo-mobile-money.js';
+import { registerOperatorOverviewRoutes } from './site/operator-overview.js';
 import { openDatabase, type StoreDb } from './store/database.js';
 import { HistoryPool } from './store/history-pool.js';
 import { fromRoot } from './util/paths.js';
@@ -119,13 +122,20 @@ export async function startSystem(o: SystemOptions = {}): Promise<RunningSystem>
     const alarms = startAlarms({ db, site, config, now: clock, onError: (what, err) => log.error({ err }, `alarms: ${what} failed`) });
     cleanups.push(() => alarms.stop());
     const simHandle = sim;
+    const demo = o.configPath === undefined && o.config === undefined;
+    // The demo's mobile money: a local Airtel sandbox in this process, configured as the site's provider.
+    const mobileMoney = demo ? await startDemoMobileMoney() : null;
+    if (mobileMoney) {
+      cleanups.push(() => mobileMoney.close());
+      config = { ...config, payments: { ...config.payments, sweepEveryMs: config.payments?.sweepEveryMs ?? 60_000, airtel: { ...mobileMoney.airtel, fees: { bearer: 'operator', schedules: [] } } } };
+    }
     const billing = await createBillingRuntime({
       db,
       config,
       site,
       recorder,
       sim,
-      demo: o.configPath === undefined && o.config === undefined,
+      demo,
       log,
       clock,
       // A relay that does not do what it was told is a field job: raise it like any other alarm.
@@ -155,6 +165,7 @@ export async function startSystem(o: SystemOptions = {}): Promise<RunningSystem>
           }),
         ...(simHandle ? [(routes: RouteRegistry) => registerSimRoutes(routes, simHandle)] : []),
         billing.registerRoutes,
+        (routes) => registerOperatorOverviewRoutes(routes, { site, db, alarms: alarms.store, ledger: billing.ledger, gate: billing.gate, now: clock }),
       ],
       streamSources: [...commissioning.streamSources, alarmStreamSource(alarms)],
     });
@@ -167,6 +178,9 @@ export async function startSystem(o: SystemOptions = {}): Promise<RunningSystem>
     const port = typeof address === 'object' && address ? address.port : config.http.port;
     recorder.start();
     site.start();
+    if (mobileMoney) mobileMoney.setSiteUrl(`http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`);
+    // The demo's billing is seeded once, on its first start, before the charging timer runs.
+    if (demo) await seedDemoBilling({ db, config, billing, recorder, clock, log, mobileMoney }).catch((err: unknown) => log.error({ err }, 'demo: seeding billing failed; the demo runs without it'));
     billing.start();
     // Stopped first: no charging run or relay command while the buses and the database close.
     cleanups.push(() => billing.close());

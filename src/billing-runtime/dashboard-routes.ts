@@ -1,7 +1,7 @@
 import type { RouteRegistry } from '../api/route.js';
 import { systemClock } from '../util/clock.js';
-import { listCustomers } from '../billing/customers.js';
-import { ACCOUNTS, type Ledger } from '../billing/ledger.js';
+import type { Ledger } from '../billing/ledger.js';
+import { monthFigures } from './billing-figures.js';
 import type { StoreDb } from '../store/database.js';
 
 export interface BillingDashboardDeps {
@@ -29,57 +29,21 @@ export function localMonthStart(ts: number, timeZone: string): { month: string; 
 }
 
 /**
- * GET /api/billing/dashboard: per site, this local month's revenue (energy + fixed, from the ledger),
- * arrears now (postpaid receivables and prepaid overdrafts) and the collection rate (payments received
- * this month / amount billed this month, VAT included; null when nothing was billed).
+ * GET /api/billing/dashboard: per site, this local month's revenue (energy, fixed charge and fees, from the
+ * ledger), what was billed (revenue and every tax) and paid, arrears now (postpaid receivables and prepaid
+ * overdrafts) and the collection rate: the share of what was due this month (debt brought in plus this
+ * month's charges) that was collected. It was payments / billed, which counted prepaid top-ups beyond
+ * what was used (an advance, not a collection) and showed e.g. 3289 %; it cannot exceed 100 % now.
  */
 export function registerBillingDashboardRoutes(routes: RouteRegistry, d: BillingDashboardDeps): void {
   const now = d.now ?? systemClock;
   routes.add({
     method: 'GET',
     url: '/api/billing/dashboard',
-    summary: "Per site: this month's revenue, arrears and collection rate",
+    summary: "Per site: this month's revenue, billed, payments, arrears and collection rate (collectedMinor / dueMinor, 0..1, null when nothing was due)",
     role: 'viewer',
     handler: () => {
-      const t = now();
-      const { month, startMs } = localMonthStart(t, d.timeZone);
-      const site = d.ledger.site;
-      // Revenue accounts are credited (negative): negate for the amount earned.
-      const credited = (where: string, ...args: Array<string | number>): number =>
-        -(d.db.prepare<Array<string | number>, number>(`SELECT coalesce(sum(e.amount), 0) FROM billing_entries e WHERE e.site = ? AND e.posted_ms >= ? AND e.posted_ms <= ? AND ${where}`).pluck().get(site, startMs, t, ...args) ?? 0) || 0;
-      const energy = credited('e.account = ?', ACCOUNTS.revenueEnergy);
-      const fixed = credited('e.account = ?', ACCOUNTS.revenueFixed);
-      const tax = credited('e.account = ?', ACCOUNTS.vatPayable);
-      // Payments: what left the customers' accounts' debit side through payment transactions (credits to customer:*).
-      const paid = credited("e.account LIKE 'customer:%' AND e.tx_id IN (SELECT id FROM billing_transactions WHERE site = ? AND kind = 'payment')", site);
-      let arrears = 0;
-      let inArrears = 0;
-      for (const c of listCustomers(d.db, { site })) {
-        const b = d.ledger.balance(ACCOUNTS.customer(c.id));
-        // Debit positive: a postpaid debt, or a prepaid account overdrawn.
-        if (b > 0) {
-          arrears += b;
-          inArrears += 1;
-        }
-      }
-      const billed = energy + fixed + tax;
-      return {
-        sites: [
-          {
-            site,
-            currency: d.ledger.currency,
-            month,
-            revenueMinor: energy + fixed,
-            revenueEnergyMinor: energy,
-            revenueFixedMinor: fixed,
-            billedMinor: billed,
-            paymentsMinor: paid,
-            arrearsMinor: arrears,
-            customersInArrears: inArrears,
-            collectionRate: billed > 0 ? paid / billed : null,
-          },
-        ],
-      };
+      return { sites: [monthFigures(d.db, d.ledger, d.timeZone, now())] };
     },
   });
 }

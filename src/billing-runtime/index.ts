@@ -5,6 +5,7 @@ import type { RouteRegistry } from '../api/route.js';
 import { assignmentsOf, getCustomer } from '../billing/customers.js';
 import { Ledger } from '../billing/ledger.js';
 import { registerBillingDashboardRoutes } from './dashboard-routes.js';
+import { registerSupplyRoutes } from './supply-routes.js';
 import { billingConfigSchema, governanceConfigSchema, paymentsConfigSchema, type SiteConfig } from '../config/site-config.js';
 import { AuditLog } from '../governance/audit-log.js';
 import { GovernanceGate } from '../governance/gate.js';
@@ -266,6 +267,7 @@ export async function createBillingRuntime(d: BillingRuntimeDeps): Promise<Billi
       });
       registerBillingRoutes(routes, { db, ledger, timeZone, prepaid, siteName: d.config.site.name, meterExists: (key) => d.site.meter(key) !== undefined, now: clock });
       registerBillingDashboardRoutes(routes, { db, ledger, timeZone, now: clock });
+      registerSupplyRoutes(routes, { gate, customerExists: (id) => getCustomer(db, id)?.site === config.site.id, meterOf, hasRelay: (m) => relays.has(m), holdOn: (m) => settings.holdOn(m, clock()) });
     },
     chargeNow,
     start: () => {

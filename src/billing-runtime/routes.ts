@@ -16,6 +16,7 @@ import { maskPhone } from '../util/mask.js';
 import { systemClock, type Clock } from '../util/clock.js';
 import type { Customer } from '../billing/customers.js';
 import type { PrepaidRuntime } from './prepaid-runtime.js';
+import { describeStatement } from './statement-lines.js';
 
 export interface BillingRouteDeps {
   readonly db: StoreDb;
@@ -133,7 +134,7 @@ export function registerBillingRoutes(routes: RouteRegistry, d: BillingRouteDeps
   routes.add({
     method: 'GET',
     url: '/api/customers/:id/statement',
-    summary: "A customer's account statement for from <= t < to (unix ms or ISO 8601; default: the last 31 days)",
+    summary: "A customer's account statement for from <= t < to (unix ms or ISO 8601; default: the last 31 days). Rows: txId, atMs, kind, reference (machine-readable), description (words, site time zone, e.g. 'Energy 14:00–14:15, 0.42 kWh'), energyKWh (consumption rows), amountMinor, balanceMinor",
     role: 'viewer',
     params: z.object({ id: z.string().min(1) }).strict(),
     query: z.object({ from: instant.optional(), to: instant.optional() }).strict(),
@@ -142,7 +143,9 @@ export function registerBillingRoutes(routes: RouteRegistry, d: BillingRouteDeps
       const to = query.to ?? now() + 1;
       const from = query.from ?? to - 31 * 86_400_000;
       if (from >= to) throw new HttpError(400, 'from must be before to');
-      return { currency: d.ledger.currency, ...d.ledger.statement(ACCOUNTS.customer(params.id), from, to) };
+      const st = d.ledger.statement(ACCOUNTS.customer(params.id), from, to);
+      // Each row keeps the ledger's machine reference and gets a description in words (site time zone).
+      return { currency: d.ledger.currency, ...st, rows: describeStatement(d.db, st.rows, d.timeZone) };
     },
   });
   routes.add({
