@@ -6,6 +6,7 @@ import { run as history } from './history.js';
 import { run as ingest } from './ingest.js';
 import { run as memory } from './memory.js';
 import { run as paymentsInbox } from './payments-inbox.js';
+import { run as webColdLoad } from './web-cold-load.js';
 
 const benches: Array<[string, () => Promise<Record<string, number | string>>]> = [
   ['Bus efficiency: 90 DDSU666 + 1 DTSU666, one 9600 8N2 bus, wire time emulated', () => busEfficiency()],
@@ -14,6 +15,7 @@ const benches: Array<[string, () => Promise<Record<string, number | string>>]> =
   ['Billing: rate and bill 10,000 customers for a month; one day of prepaid charging', () => billing()],
   ['Payments inbox: callback and payment-start time against inbox size (goal: ratio near 1)', () => paymentsInbox()],
   ['CLI start-up: mgos --help and mgos read against the simulator, a fresh process each run (set BENCH_CLI_RUNS, default 11)', () => cliStartup()],
+  ['Web cold load: the overview on an emulated phone (slow 3G, CPU 4x slower) in Chromium, empty cache (set BENCH_WEB_RUNS, default 3)', () => webColdLoad()],
   ['Memory: 100 simulated meters, whole system (set BENCH_MEMORY_MINUTES, default 10)', () => memory()],
 ];
 

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { pino } from 'pino';
+import { build } from 'esbuild';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { READINGS_CSV_HEADER } from '../src/store/csv-export.js';
 import { startSystem, type RunningSystem } from '../src/system.js';
@@ -18,6 +19,12 @@ const TZ = 'Africa/Kampala';
 const PASSWORD = 'browser-test-pass-1';
 const CUSTOMERS = 6;
 
+/** A web module bundled on its own as a script that defines `globalName`, to evaluate in the page. */
+async function browserModule(file: string, globalName: string): Promise<string> {
+  const out = await build({ entryPoints: [fromRoot(file)], bundle: true, format: 'iife', globalName, write: false, target: 'es2022', logLevel: 'silent' });
+  return out.outputFiles[0]?.text ?? '';
+}
+
 const siteToday = (): string => new Intl.DateTimeFormat('en-CA', { timeZone: TZ }).format(new Date());
 
 describe('web UI in Chromium', { skip: browserSkipReason(), timeout: 180_000 }, () => {
@@ -27,7 +34,6 @@ describe('web UI in Chromium', { skip: browserSkipReason(), timeout: 180_000 }, 
   let desktop: BrowserContext;
   let page: Page;
   let watch: { problems: string[] };
-  const modules = new Set<string>();
 
   before(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'mgos-browser-'));
@@ -49,10 +55,6 @@ describe('web UI in Chromium', { skip: browserSkipReason(), timeout: 180_000 }, 
     page = await desktop.newPage();
     page.setDefaultTimeout(20_000);
     watch = watchPage(page);
-    page.on('request', (r) => {
-      const path = new URL(r.url()).pathname;
-      if (path.startsWith('/js/')) modules.add(path);
-    });
   });
 
   after(async () => {
@@ -162,22 +164,47 @@ describe('web UI in Chromium', { skip: browserSkipReason(), timeout: 180_000 }, 
     assert.deepEqual(watch.problems, []);
   });
 
-  test('preloads every module the pages use, so a slow link pays one round trip', async () => {
-    const html = await readFile(fromRoot('web', 'public', 'index.html'), 'utf8');
-    const missing = [...modules].filter((m) => !html.includes(`<link rel="modulepreload" href="${m}">`));
-    assert.ok(modules.size > 5, `modules seen: ${[...modules].join(', ')}`);
-    assert.deepEqual(missing, [], 'add these to the modulepreload list in web/public/index.html');
+  test('loads in at most 5 requests besides the API, with hashed assets cached for good', async () => {
+    // A new context has an empty cache: this is a phone's first visit, signed in already.
+    const fresh = await browser.newContext({ viewport: { width: 375, height: 760 } });
+    try {
+      const login = await fresh.request.post(`${system.url}/api/login`, { data: { username: 'admin', password: PASSWORD } });
+      assert.equal(login.status(), 200);
+      const p = await fresh.newPage();
+      const freshWatch = watchPage(p);
+      const files: Array<{ path: string; cacheControl: string }> = [];
+      p.on('response', (r) => {
+        const path = new URL(r.url()).pathname;
+        if (!path.startsWith('/api/') && !r.url().startsWith('data:')) files.push({ path, cacheControl: r.headers()['cache-control'] ?? '' });
+      });
+      await p.goto(`${system.url}/#/overview`);
+      await until('a grid power reading', async () => (/^\d+\.\d\d$/.test(await p.getByTestId('grid-power').innerText()) ? true : undefined));
+      await p.getByTestId('nav-meters').click();
+      await p.getByTestId('meters-table').waitFor();
+      assert.ok(files.length <= 5, `files fetched: ${files.map((f) => f.path).join(', ')}`);
+      const [index, ...assets] = files;
+      assert.equal(index?.path, '/');
+      assert.equal(index?.cacheControl, 'no-cache', 'index.html is always revalidated: it names the current assets');
+      assert.ok(assets.length >= 2, 'a stylesheet and the bundle');
+      for (const a of assets) {
+        assert.match(a.path, /^\/assets\/[\w.]+-[\w]{8,}\.(?:min\.)?(?:js|css)$/, 'content-hashed name');
+        assert.equal(a.cacheControl, 'public, max-age=31536000, immutable', a.path);
+      }
+      assert.deepEqual(freshWatch.problems, []);
+    } finally {
+      await fresh.close();
+    }
   });
 
   test('splits days in the site time zone, DST included, whatever the phone is set to', async () => {
-    // The browser modules run where they live; evaluated as a string since the test has no DOM types.
-    const got = await page.evaluate(`import('/js/tz.js').then((tz) => ({
+    // The browser module runs in the browser, bundled here on its own (the app's bundle keeps it private).
+    const got = await page.evaluate(`${await browserModule('web/src/tz.ts', 'tz')}; ({
       kampala: tz.midnight('2026-04-04', 'Africa/Kampala'),
       berlinShortDay: tz.dayRange('2026-03-29', 'Europe/Berlin'),
       leap: tz.addDays('2028-02-28', 1),
       december: tz.monthRange('2026-12-15', 'UTC'),
       dayOf: tz.dayOf(Date.UTC(2026, 3, 3, 21, 30), 'Africa/Kampala'),
-    }))`);
+    })`);
     assert.deepEqual(got, {
       kampala: Date.UTC(2026, 3, 3, 21),
       berlinShortDay: [Date.UTC(2026, 2, 28, 23), Date.UTC(2026, 2, 29, 22)],
@@ -188,8 +215,8 @@ describe('web UI in Chromium', { skip: browserSkipReason(), timeout: 180_000 }, 
   });
 
   test('breaks a chart line at an outage instead of drawing across it', async () => {
-    const got = await page.evaluate(`import('/js/charts/align.js').then((a) => a.alignSeries(
-      [[[0, 1], [1000, 2], [60000, 3]], [[0, 10], [60000, 30]]], 5000))`);
+    const got = await page.evaluate(`${await browserModule('web/src/charts/align.ts', 'a')}; a.alignSeries(
+      [[[0, 1], [1000, 2], [60000, 3]], [[0, 10], [60000, 30]]], 5000)`);
     // null = a break in the line; undefined = "this channel has no sample here", drawn across.
     assert.deepEqual(got, [
       [0, 1, 1000, 1001, 60000],

@@ -64,8 +64,17 @@ export async function createApiServer(deps: ApiDeps): Promise<FastifyInstance> {
   const openapi = buildOpenApi(routes.documented, deps.version);
   app.get('/api/openapi.json', () => openapi);
 
-  await app.register(fastifyStatic, { root: fromRoot('web', 'public'), prefix: '/', index: ['index.html'] });
-  await app.register(fastifyStatic, { root: fromRoot('dist', 'web', 'js'), prefix: '/js/', decorateReply: false });
-  await app.register(fastifyStatic, { root: fromRoot('node_modules', 'uplot', 'dist'), prefix: '/vendor/uplot/', decorateReply: false });
+  // The UI as web/build.mjs emits it: assets under content-hashed names never change, so a browser
+  // keeps them a year without asking again; index.html names the current ones and is always revalidated.
+  await app.register(fastifyStatic, { root: fromRoot('dist', 'web', 'assets'), prefix: '/assets/', maxAge: '365d', immutable: true });
+  await app.register(fastifyStatic, {
+    root: fromRoot('dist', 'web'),
+    prefix: '/',
+    index: ['index.html'],
+    allowedPath: (path) => !path.startsWith('/assets/'),
+    cacheControl: false,
+    setHeaders: (reply) => void reply.header('cache-control', 'no-cache'),
+    decorateReply: false,
+  });
   return app;
 }

@@ -2,9 +2,9 @@ import { AlarmBadge } from './alarm-badge.js';
 import { api, ApiError, onUnauthorized } from './api.js';
 import { byTestId, setText } from './dom.js';
 import { LiveStream } from './live.js';
+import { buildNav, markCurrent, showNavFor } from './nav.js';
 import { pageFor } from './pages.js';
-import { can, ROLES } from './roles.js';
-import { onRoute, parseHash, SECTION, type Route } from './router.js';
+import { onRoute, parseHash, type Route } from './router.js';
 import { StatusBar } from './status-bar.js';
 import { validTz } from './tz.js';
 import type { Site, User } from './types.js';
@@ -15,6 +15,9 @@ import type { Ctx, View } from './views/view.js';
 /** The app shell: signs in, keeps one live stream, and swaps the page on hash changes. */
 const main = mustFind<HTMLElement>('main');
 const nav = mustFind<HTMLElement>('nav');
+buildNav(nav, () => {
+  api.logout().catch(() => undefined).then(showLogin);
+});
 const siteName = mustFind<HTMLElement>('site-name');
 const status = new StatusBar(document, 'UTC');
 const alarmBadge = new AlarmBadge(mustFind<HTMLElement>('alarm-badge'));
@@ -38,21 +41,9 @@ function mount(v: View | HTMLElement, title: string): void {
 
 function render(route: Route): void {
   if (!ctx) return;
-  for (const a of nav.querySelectorAll('a')) {
-    const current = a.getAttribute('href') === `#/${SECTION[route.page]}`;
-    if (current) a.setAttribute('aria-current', 'page');
-    else a.removeAttribute('aria-current');
-  }
+  markCurrent(nav, route);
   const { view: v, title } = pageFor(route, ctx);
   mount(v, title);
-}
-
-/** Nav entries marked data-role="installer" (say) are shown only to that role and above. */
-function showNavFor(user: User): void {
-  for (const a of nav.querySelectorAll<HTMLElement>('[data-role]')) {
-    const role = ROLES.find((r) => r === a.dataset['role']);
-    a.hidden = role !== undefined && !can(user, role);
-  }
 }
 
 function showLogin(): void {
@@ -82,7 +73,7 @@ async function start(): Promise<void> {
   ctx = { site, user, alarmsChanged: () => alarmBadge.refresh() };
   setText(siteName, site.name);
   status.setTimezone(site.timezone);
-  showNavFor(user);
+  showNavFor(nav, user);
   nav.hidden = false;
   status.show(true);
   alarmBadge.start();
@@ -117,7 +108,4 @@ function startStream(site: Site): void {
 // Several calls may find the session gone at once: show the form once, keeping what was typed.
 onUnauthorized(() => ctx && showLogin());
 onRoute(render);
-mustFind<HTMLButtonElement>('logout').addEventListener('click', () => {
-  api.logout().catch(() => undefined).then(showLogin);
-});
 void start();

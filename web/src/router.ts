@@ -1,78 +1,48 @@
-/** Hash routes, so a reload or a shared link lands on the same page (and the same chosen day, filter or scan). */
-export type Route =
-  | { page: 'overview' }
-  | { page: 'meters' }
-  | { page: 'meter'; key: string; day?: string }
-  /** The add-meter form; `prefill` carries a scan proposal's fields (id, name, type, bus). */
-  | { page: 'add-meter'; prefill: Record<string, string> }
-  | { page: 'discover'; scan?: string }
-  | { page: 'inventory'; status?: string }
-  | { page: 'inventory-record'; serial: string }
-  | { page: 'alarms'; state?: string }
-  | { page: 'alarm'; id: string }
-  | { page: 'fleet' }
-  | { page: 'billing' }
-  | { page: 'customer'; id: string }
-  | { page: 'proposals' }
-  | { page: 'tariffs' };
+import { ROUTES, type PageDef, type Route } from './routes.js';
 
-export type Page = Route['page'];
+export type { Page, Route } from './routes.js';
 
-/** The navigation entry a page belongs to (a meter's page is under Meters). */
-export const SECTION: Record<Page, Page> = {
-  overview: 'overview',
-  meters: 'meters',
-  meter: 'meters',
-  'add-meter': 'meters',
-  discover: 'discover',
-  inventory: 'inventory',
-  'inventory-record': 'inventory',
-  alarms: 'alarms',
-  alarm: 'alarms',
-  fleet: 'fleet',
-  billing: 'billing',
-  customer: 'billing',
-  proposals: 'billing',
-  tariffs: 'billing',
-};
+/**
+ * Hash routes, so a reload or a shared link lands on the same page (and the same chosen day, filter
+ * or scan). Parsing and links both follow the route table (routes.ts); nothing here names a page.
+ */
+// Read on use, never at load: routes.ts imports the views, which import this module.
+const defs = (): readonly PageDef[] => ROUTES as unknown as readonly PageDef[];
+
+export function defOf(route: Route): PageDef {
+  return defs().find((d) => d.page === route.page) ?? (defs()[0] as PageDef);
+}
+
+/** The nav entry a route sits under: its own, or its section's. */
+export function sectionOf(route: Route): string {
+  const d = defOf(route);
+  return d.section ?? d.page;
+}
 
 export function parseHash(hash: string): Route {
   const [path = '', query = ''] = hash.replace(/^#\/?/, '').split('?');
   const parts = path.split('/').filter(Boolean).map(safeDecode);
   const params = new URLSearchParams(query);
-  const [first, second] = parts;
-  switch (first) {
-    case 'meters':
-      if (second === 'new') return { page: 'add-meter', prefill: Object.fromEntries(params) };
-      if (second) {
-        const day = params.get('day');
-        return day ? { page: 'meter', key: second, day } : { page: 'meter', key: second };
-      }
-      return { page: 'meters' };
-    case 'discover':
-      return { page: 'discover', ...opt('scan', params) };
-    case 'inventory':
-      return second ? { page: 'inventory-record', serial: second } : { page: 'inventory', ...opt('status', params) };
-    case 'alarms':
-      return second ? { page: 'alarm', id: second } : { page: 'alarms', ...opt('state', params) };
-    case 'fleet':
-      return { page: 'fleet' };
-    case 'billing':
-      if (second === 'proposals') return { page: 'proposals' };
-      if (second === 'tariffs') return { page: 'tariffs' };
-      if (second === 'customers' && parts[2]) return { page: 'customer', id: parts[2] };
-      return { page: 'billing' };
-    default:
-      return { page: 'overview' };
+  for (const d of defs()) {
+    const pattern = d.path.split('/');
+    if (pattern.length !== parts.length) continue;
+    const out: Record<string, unknown> = { page: d.page };
+    const ok = pattern.every((seg, i) => {
+      const part = parts[i] as string;
+      if (seg.startsWith(':')) out[seg.slice(1)] = part;
+      return seg.startsWith(':') || seg === part;
+    });
+    if (!ok) continue;
+    for (const name of d.query ?? []) {
+      const v = params.get(name);
+      if (v) out[name] = v;
+    }
+    if (d.rest) out[d.rest] = Object.fromEntries(params);
+    return out as Route;
   }
-}
-
-/** `{ [name]: value }` when the query has the parameter, else nothing (optional route fields stay absent). */
-function opt<K extends string>(name: K, params: URLSearchParams): Partial<Record<K, string>> {
-  const v = params.get(name);
-  const out: Partial<Record<K, string>> = {};
-  if (v) out[name] = v;
-  return out;
+  // A deeper path than any page (an old link, say) shows its section's first page.
+  const section = defs().find((d) => d.path === parts[0] && !d.path.includes(':'));
+  return { page: (section ?? (defs()[0] as PageDef)).page, ...(section?.rest ? { [section.rest]: {} } : {}) } as Route;
 }
 
 function safeDecode(s: string): string {
@@ -83,43 +53,21 @@ function safeDecode(s: string): string {
   }
 }
 
-const enc = encodeURIComponent;
-const query = (params: Record<string, string | undefined>): string => {
-  const s = new URLSearchParams(Object.entries(params).filter((e): e is [string, string] => e[1] !== undefined && e[1] !== '')).toString();
-  return s ? `?${s}` : '';
-};
-
 export function href(route: Route): string {
-  switch (route.page) {
-    case 'overview':
-      return '#/overview';
-    case 'meters':
-      return '#/meters';
-    case 'meter':
-      return `#/meters/${enc(route.key)}${route.day ? `?day=${route.day}` : ''}`;
-    case 'add-meter':
-      return `#/meters/new${query(route.prefill)}`;
-    case 'discover':
-      return `#/discover${query({ scan: route.scan })}`;
-    case 'inventory':
-      return `#/inventory${query({ status: route.status })}`;
-    case 'inventory-record':
-      return `#/inventory/${enc(route.serial)}`;
-    case 'alarms':
-      return `#/alarms${query({ state: route.state })}`;
-    case 'alarm':
-      return `#/alarms/${enc(route.id)}`;
-    case 'fleet':
-      return '#/fleet';
-    case 'billing':
-      return '#/billing';
-    case 'customer':
-      return `#/billing/customers/${enc(route.id)}`;
-    case 'proposals':
-      return '#/billing/proposals';
-    case 'tariffs':
-      return '#/billing/tariffs';
+  const d = defOf(route);
+  const fields = route as unknown as Record<string, unknown>;
+  const path = d.path
+    .split('/')
+    .map((seg) => (seg.startsWith(':') ? encodeURIComponent(String(fields[seg.slice(1)] ?? '')) : seg))
+    .join('/');
+  const q: Array<[string, string]> = [];
+  for (const name of d.query ?? []) {
+    const v = fields[name];
+    if (typeof v === 'string' && v !== '') q.push([name, v]);
   }
+  if (d.rest) for (const [k, v] of Object.entries((fields[d.rest] ?? {}) as Record<string, string>)) if (v !== undefined && v !== '') q.push([k, v]);
+  const s = new URLSearchParams(q).toString();
+  return `#/${path}${s ? `?${s}` : ''}`;
 }
 
 /** Records a route in the address bar without re-rendering (e.g. a newly picked day). */

@@ -1,16 +1,15 @@
 import type uPlot from 'uplot';
 
-const BASE = '/vendor/uplot/';
 let pending: Promise<typeof uPlot> | null = null;
 
 /** Fetches the chart library only when a page first draws a chart: the overview and table never pay for it. */
 export function loadUPlot(): Promise<typeof uPlot> {
   if (window.uPlot) return Promise.resolve(window.uPlot);
   pending ??= new Promise<typeof uPlot>((resolve, reject) => {
-    if (!document.querySelector(`link[href="${BASE}uPlot.min.css"]`)) {
-      document.head.append(Object.assign(document.createElement('link'), { rel: 'stylesheet', href: `${BASE}uPlot.min.css` }));
+    if (!document.querySelector(`link[href="${__UPLOT_CSS__}"]`)) {
+      document.head.append(Object.assign(document.createElement('link'), { rel: 'stylesheet', href: __UPLOT_CSS__ }));
     }
-    const script = Object.assign(document.createElement('script'), { src: `${BASE}uPlot.iife.min.js`, async: true });
+    const script = Object.assign(document.createElement('script'), { src: __UPLOT_JS__, async: true });
     script.onload = () => (window.uPlot ? resolve(window.uPlot) : reject(new Error('The chart library did not load')));
     script.onerror = () => {
       // Let the next chart try again: on a weak link one failed fetch should not disable charts for good.

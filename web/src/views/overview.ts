@@ -57,7 +57,7 @@ export function overviewView(_ctx: Ctx): View {
     h('section', { class: 'wide', 'aria-labelledby': 'bus-title' }, h('h2', { id: 'bus-title' }, 'Communication buses'), buses),
   );
 
-  let lastBusFetch = 0;
+  let lastBusFetch = -Infinity;
   let destroyed = false;
 
   function refreshBuses(): void {
