@@ -81,4 +81,48 @@ export const MIGRATIONS: readonly string[] = [
     UNIQUE (meter_id, at_ms)
   );
   `,
+  // The governance audit log becomes hash-chained: each entry stores the hash of the previous one
+  // and its own (SHA-256 over the previous hash and the entry's fields), so AuditLog.verify() finds
+  // an edited or deleted entry. The table may predate this migration (AuditLog used to create it),
+  // or not exist yet. The update trigger now lets exactly one update through: sealing an entry that
+  // has no hash yet (entries written before this migration), without changing any other field.
+  `
+  CREATE TABLE IF NOT EXISTS governance_audit (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    ts INTEGER NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL,
+    proposal_id INTEGER, customer TEXT, meter INTEGER, detail TEXT NOT NULL);
+  CREATE INDEX IF NOT EXISTS governance_audit_ts ON governance_audit (ts);
+  ALTER TABLE governance_audit ADD COLUMN prev_hash TEXT;
+  ALTER TABLE governance_audit ADD COLUMN hash TEXT;
+  DROP TRIGGER IF EXISTS governance_audit_no_update;
+  CREATE TRIGGER governance_audit_no_update BEFORE UPDATE ON governance_audit
+    WHEN NOT (OLD.hash IS NULL AND NEW.hash IS NOT NULL AND NEW.id IS OLD.id AND NEW.ts IS OLD.ts AND NEW.actor IS OLD.actor
+              AND NEW.action IS OLD.action AND NEW.proposal_id IS OLD.proposal_id AND NEW.customer IS OLD.customer
+              AND NEW.meter IS OLD.meter AND NEW.detail IS OLD.detail)
+    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+  CREATE TRIGGER IF NOT EXISTS governance_audit_no_delete BEFORE DELETE ON governance_audit
+    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+  `,
+  // EEPROM setting writes (issue 10, devices.md 3): a persisted per-device daily write budget, and
+  // every write with its read-back, so a restart neither resets the budget nor forgets the dwell.
+  `
+  CREATE TABLE IF NOT EXISTS setting_write_budget (
+    device TEXT NOT NULL,
+    day    TEXT NOT NULL, -- local calendar day in the site's time zone
+    writes INTEGER NOT NULL,
+    PRIMARY KEY (device, day)
+  ) WITHOUT ROWID;
+  CREATE TABLE IF NOT EXISTS setting_writes (
+    id        INTEGER PRIMARY KEY,
+    device    TEXT NOT NULL,
+    channel   TEXT NOT NULL,
+    register  INTEGER NOT NULL,
+    old_value REAL,
+    new_value REAL NOT NULL,
+    read_back REAL,
+    outcome   TEXT NOT NULL CHECK (outcome IN ('written', 'mismatch', 'failed')),
+    at_ms     INTEGER NOT NULL
+  );
+  CREATE INDEX IF NOT EXISTS setting_writes_by_channel ON setting_writes (device, channel, at_ms);
+  `,
 ];

@@ -1,0 +1,49 @@
+import type { Battery, GridMeter, Phase, PvInverter } from '../edge/capabilities.js';
+import { PHASES } from '../edge/capabilities.js';
+import { fresh, read, type Snapshot } from '../edge/snapshot.js';
+
+/** Reading the capabilities' measured channels from a snapshot, the same way in every controller. */
+export const DEFAULT_MAX_AGE_MS = 3_000;
+
+export const phasesOf = (n: 1 | 3): readonly Phase[] => (n === 3 ? PHASES : ['L1']);
+
+/** Grid power, total or on one phase (W, import positive), when GOOD and fresh. */
+export function gridPower(s: Snapshot, g: GridMeter, nowMs: number, maxAgeMs: number, phase?: Phase): { ok: true; w: number } | { ok: false; why: string } {
+  const r = read(s, `${g.component}/ActivePower${phase ? `_${phase}` : ''}`, nowMs, maxAgeMs);
+  return r.ok ? { ok: true, w: r.value } : { ok: false, why: r.why };
+}
+
+/** The three phase powers of the grid, or why not. */
+export function gridPhases(s: Snapshot, g: GridMeter, nowMs: number, maxAgeMs: number): { ok: true; w: Record<Phase, number> } | { ok: false; why: string } {
+  if (!g.perPhase) return { ok: false, why: `${g.component} is not metered per phase` };
+  const w = {} as Record<Phase, number>;
+  const bad: string[] = [];
+  for (const p of PHASES) {
+    const r = gridPower(s, g, nowMs, maxAgeMs, p);
+    if (r.ok) w[p] = r.w;
+    else bad.push(r.why);
+  }
+  return bad.length ? { ok: false, why: bad.join('; ') } : { ok: true, w };
+}
+
+/** Measured battery power (W, discharge positive), total or per phase. */
+export const batteryPower = (s: Snapshot, b: Battery, nowMs: number, maxAgeMs: number, phase?: Phase): number | undefined => fresh(s, `${b.component}/ActivePower${phase ? `_${phase}` : ''}`, nowMs, maxAgeMs);
+
+/**
+ * What the battery may do now (W, discharge positive): its rating, narrowed by the BMS's allowed
+ * charge and discharge power when reported fresh. (The safety envelope enforces the same and more;
+ * controllers plan with it so that they do not ask for what cannot happen.)
+ */
+export function batteryRange(s: Snapshot, b: Battery, nowMs: number, maxAgeMs: number): { minW: number; maxW: number } {
+  const allowedCharge = fresh(s, `${b.component}/AllowedChargePower`, nowMs, maxAgeMs);
+  const allowedDischarge = fresh(s, `${b.component}/AllowedDischargePower`, nowMs, maxAgeMs);
+  return {
+    minW: -Math.min(b.maxChargeW, allowedCharge ?? b.maxChargeW),
+    maxW: Math.min(b.maxDischargeW, allowedDischarge ?? b.maxDischargeW),
+  };
+}
+
+export const pvPower = (s: Snapshot, p: PvInverter, nowMs: number, maxAgeMs: number, phase?: Phase): number | undefined => fresh(s, `${p.component}/ActivePower${phase ? `_${phase}` : ''}`, nowMs, maxAgeMs);
+
+/** The PV's present limit as read back (W), when reported. */
+export const pvLimitNow = (s: Snapshot, p: PvInverter, nowMs: number, maxAgeMs: number, phase?: Phase): number | undefined => fresh(s, `${p.component}/ActivePowerLimit${phase ? `_${phase}` : ''}`, nowMs, maxAgeMs);

@@ -1,0 +1,63 @@
+import { command, type Battery } from '../edge/capabilities.js';
+import { failed, fmtW, idle, ok, type ControllerResult, type Criticality, type Proposal } from '../edge/proposal.js';
+import { fresh, type Snapshot } from '../edge/snapshot.js';
+import { DEFAULT_MAX_AGE_MS, phasesOf } from './assets.js';
+
+/**
+ * Frequency droop (seed 001 "Droop Control": configurable thresholds f1, f2, f3, f4, over- and
+ * under-frequency response, power proportional to the deviation). The seed names the thresholds but
+ * gives no values; the defaults are the Nordic FCR-D bands the seed's grid-support module serves:
+ * full discharge at or below f1 = 49.5 Hz, nothing between f2 = 49.9 Hz and f3 = 50.1 Hz, full
+ * charge at or above f4 = 50.5 Hz, linear in between.
+ *
+ *   P(f) = +Pmax                     f <= f1
+ *        = +Pmax (f2 - f)/(f2 - f1)  f1 < f < f2
+ *        = 0                         f2 <= f <= f3
+ *        = -Pmax (f - f3)/(f4 - f3)  f3 < f < f4
+ *        = -Pmax                     f >= f4
+ *
+ * The response is a bound (discharge at least P(f) / charge at least -P(f)), so lower classes may
+ * do more in the same direction but never less. Not in the seed's sense yet: the response is not
+ * added to a baseline, and the 5-minute moving average of AEM is not computed.
+ */
+export interface FrequencyDroopConfig {
+  readonly id: string;
+  readonly battery: Battery;
+  readonly f1?: number;
+  readonly f2?: number;
+  readonly f3?: number;
+  readonly f4?: number;
+  /** Response at full deviation (W). */
+  readonly maxResponseW: number;
+  readonly frequencyChannel?: string;
+  readonly criticality?: Criticality;
+  readonly maxAgeMs?: number;
+}
+export type FrequencyDroopState = Record<string, never>;
+export const DROOP_START: FrequencyDroopState = {};
+
+export function droopPower(f: number, c: { f1: number; f2: number; f3: number; f4: number; maxW: number }): number {
+  if (f <= c.f1) return c.maxW;
+  if (f < c.f2) return (c.maxW * (c.f2 - f)) / (c.f2 - c.f1);
+  if (f <= c.f3) return 0;
+  if (f < c.f4) return (-c.maxW * (f - c.f3)) / (c.f4 - c.f3);
+  return -c.maxW;
+}
+
+export function frequencyDroop(s: Snapshot, cfg: FrequencyDroopConfig, st: FrequencyDroopState, nowMs: number): ControllerResult<FrequencyDroopState> {
+  const th = { f1: cfg.f1 ?? 49.5, f2: cfg.f2 ?? 49.9, f3: cfg.f3 ?? 50.1, f4: cfg.f4 ?? 50.5, maxW: cfg.maxResponseW };
+  if (!(th.f1 < th.f2 && th.f2 <= th.f3 && th.f3 < th.f4)) return failed(st, `thresholds must satisfy f1 < f2 <= f3 < f4; found ${th.f1}, ${th.f2}, ${th.f3}, ${th.f4}`);
+  const ch = cfg.frequencyChannel ?? 'grid/Frequency';
+  const f = fresh(s, ch, nowMs, cfg.maxAgeMs ?? DEFAULT_MAX_AGE_MS);
+  if (f === undefined) return failed(st, `${ch} not usable; no frequency response`);
+  const p = droopPower(f, th);
+  if (p === 0) return idle(st, `${f.toFixed(3)} Hz is inside the ${th.f2}-${th.f3} Hz band`);
+  const b = cfg.battery;
+  const perPhase = b.kind === 'battery-setpoint' && b.perPhase;
+  const why = `frequency ${f.toFixed(3)} Hz: ${p > 0 ? 'under' : 'over'}-frequency response ${fmtW(p)}`;
+  const proposals: Proposal[] = (perPhase ? phasesOf(b.phases) : [undefined]).map((ph) => {
+    const v = perPhase ? p / b.phases : p;
+    return { kind: 'bound', target: command.batteryPower(b, ph), ...(p > 0 ? { min: v } : { max: v }), criticality: cfg.criticality ?? 'supply-quality', source: cfg.id, why };
+  });
+  return ok(proposals, st, why);
+}

@@ -1,0 +1,157 @@
+import { command, PHASES, type Battery, type GridMeter, type Phase, type PvInverter } from '../edge/capabilities.js';
+import { failed, fmtW, idle, type ControllerResult, type Criticality, type Proposal } from '../edge/proposal.js';
+import type { Snapshot } from '../edge/snapshot.js';
+import { absorb } from './absorb.js';
+import { batteryPower, batteryRange, DEFAULT_MAX_AGE_MS, gridPhases, pvLimitNow, pvPower } from './assets.js';
+
+/**
+ * Per-phase zero export (seed 004, "Why per-phase power matters" and the worked example): no phase
+ * may export. Where the inverter controls each phase (a per-phase battery setpoint, a per-phase PV
+ * limit), each phase is corrected by its own amount. Where it does not, a symmetric change moves
+ * every phase by a third of it, so the most-exporting phase decides: it is held at zero, which
+ * takes three times its export in total (seed 004: L1 +15 kW, L2 -3 kW, L3 -2 kW -> a symmetric
+ * battery charges 9 kW; a per-phase one charges 3 kW on L2 and 2 kW on L3).
+ *
+ * The battery absorbs first (the energy is stored); PV curtailment takes what the battery cannot.
+ * Proposals are bounds (limits), not targets: zero export says how far others may go, and the
+ * self-consumption or schedule controllers choose within that. With no phase exporting, the bounds
+ * say how much more the battery may discharge (or PV produce) before a phase would export.
+ */
+export interface ZeroExportConfig {
+  readonly id: string;
+  readonly grid: GridMeter;
+  readonly battery?: Battery;
+  readonly pv?: PvInverter;
+  /** Import to keep on every phase (W) so that meter noise never shows as export; 50 W by default. */
+  readonly marginW?: number;
+  /** How far one cycle moves absorption from curtailment to the battery (W); 500 by default. */
+  readonly shiftStepW?: number;
+  /** A PV inverter producing within this of its limit counts as held back (W); 50 by default. */
+  readonly curtailedTolW?: number;
+  readonly criticality?: Criticality;
+  readonly maxAgeMs?: number;
+}
+
+export type ZeroExportState = Record<string, never>;
+export const ZERO_EXPORT_START: ZeroExportState = {};
+
+type PerPhase = Record<Phase, number>;
+const perPhase = (f: (p: Phase) => number): PerPhase => ({ L1: f('L1'), L2: f('L2'), L3: f('L3') });
+const worstOf = (x: PerPhase): number => Math.max(x.L1, x.L2, x.L3);
+
+export function zeroExport(s: Snapshot, cfg: ZeroExportConfig, st: ZeroExportState, nowMs: number): ControllerResult<ZeroExportState> {
+  const maxAge = cfg.maxAgeMs ?? DEFAULT_MAX_AGE_MS;
+  const margin = cfg.marginW ?? 50;
+  const shift = cfg.shiftStepW ?? 500;
+  const tol = cfg.curtailedTolW ?? 50;
+  const criticality = cfg.criticality ?? 'supply-quality';
+  const { battery: b, pv } = cfg;
+  if (!b && !pv) return idle(st, 'zero export has neither a battery nor a PV limit to act with');
+  const g = gridPhases(s, cfg.grid, nowMs, maxAge);
+  if (!g.ok) return failed(st, `per-phase grid power not usable (${g.why}); PV and battery left to the safe state`);
+  /** Positive: W this phase must absorb to keep `margin` import; negative: room before it would. */
+  const need = perPhase((p) => margin - g.w[p]);
+  const why = `zero export per phase: ${PHASES.map((p) => `${p} ${fmtW(g.w[p])}`).join(', ')}`;
+  const proposals: Proposal[] = [];
+  const notes: string[] = [];
+  const bound = (target: string, max: number, detail: string, min?: number): void => {
+    proposals.push({ kind: 'bound', target, max, ...(min !== undefined ? { min } : {}), criticality, source: cfg.id, why: `${why}: ${detail}` });
+  };
+
+  // PV production and whether its limit is holding it back, on each phase or in total.
+  const pvAt = (p?: Phase): number | undefined => (pv ? pvPower(s, pv, nowMs, maxAge, p) : undefined);
+  const pvHeld = (p?: Phase): boolean => {
+    if (!pv) return false;
+    const lim = pvLimitNow(s, pv, nowMs, maxAge, p);
+    const now = pvAt(p);
+    return lim !== undefined && now !== undefined && lim < pv.ratedW / (p ? pv.phases : 1) && now >= lim - tol;
+  };
+  if (pv && (pv.perPhase ? PHASES.some((p) => pvAt(p) === undefined) : pvAt() === undefined)) {
+    return failed(st, `${pv.component} production not usable; PV left to the safe state (the configured export limit)`);
+  }
+  const range = b ? batteryRange(s, b, nowMs, maxAge) : undefined;
+  const absorbed = perPhase(() => 0);
+  const room = perPhase((p) => Math.max(0, -need[p]));
+  let shortfall = 0;
+  const pvDone = new Set<Phase>();
+
+  // 1. The battery first.
+  if (b && range) {
+    if (b.kind === 'battery-setpoint' && b.perPhase) {
+      for (const p of PHASES) {
+        const bat = batteryPower(s, b, nowMs, maxAge, p);
+        if (bat === undefined) {
+          notes.push(`${b.component} ${p} power not measured, not used`);
+          continue;
+        }
+        // With per-phase PV too, battery and PV of this phase are planned together.
+        const pvHere = pv?.perPhase ? pvAt(p) : undefined;
+        const plan = absorb({ needW: need[p], batteryW: bat, batteryMinW: range.minW / b.phases, pvW: pvHere, pvCurtailed: pvHeld(p), shiftStepW: shift });
+        bound(command.batteryPower(b, p), plan.batteryMaxW ?? bat, need[p] > 0 ? `${p} battery charges ${fmtW(bat - (plan.batteryMaxW ?? bat))} more` : `${p} battery may add ${fmtW((plan.batteryMaxW ?? bat) - bat)}`);
+        if (pv?.perPhase && pvHere !== undefined && plan.pvMaxW !== undefined) {
+          bound(command.pvLimit(pv, p), plan.pvMaxW, plan.pvMaxW < pvHere ? `curtail ${p} PV by ${fmtW(pvHere - plan.pvMaxW)}` : `${p} PV may rise by ${fmtW(plan.pvMaxW - pvHere)}`, 0);
+          pvDone.add(p);
+          shortfall += plan.shortfallW;
+        }
+        absorbed[p] = Math.max(0, bat - (plan.batteryMaxW ?? bat));
+        room[p] = 0; // the room went to the battery (and PV) of this phase
+      }
+    } else {
+      const bat = batteryPower(s, b, nowMs, maxAge);
+      if (bat === undefined) notes.push(`${b.component} power not measured, not used`);
+      else {
+        const worst = worstOf(need);
+        const k = b.phases;
+        if (worst > 0) {
+          const plan = absorb({ needW: worst * k, batteryW: bat, batteryMinW: range.minW, pvW: undefined, pvCurtailed: false, shiftStepW: shift });
+          const took = bat - (plan.batteryMaxW ?? bat);
+          bound(command.batteryPower(b), plan.batteryMaxW ?? bat, `symmetric battery charges ${fmtW(took)} more to hold the most-exporting phase at ${fmtW(margin)} import (${k} x ${fmtW(worst)})`);
+          for (const p of PHASES) absorbed[p] = took / k;
+        } else {
+          // A symmetric discharge may use the smallest room on every phase, unless PV is being held
+          // back: then the room is PV's, and discharging into it would only curtail more.
+          const held = pv ? (pv.perPhase ? PHASES.some((p) => pvHeld(p)) : pvHeld()) : false;
+          const r = held ? 0 : Math.min(room.L1, room.L2, room.L3);
+          bound(command.batteryPower(b), bat + r * k, held ? 'PV is held back, so the battery does not discharge more' : `a symmetric discharge may add ${fmtW(r)} per phase`);
+          for (const p of PHASES) room[p] -= r;
+        }
+      }
+    }
+  }
+
+  // 2. PV curtailment takes what the battery did not.
+  if (pv) {
+    const residual = perPhase((p) => need[p] - absorbed[p]);
+    if (pv.perPhase) {
+      for (const p of PHASES) {
+        if (pvDone.has(p)) continue;
+        const now = pvAt(p) ?? 0;
+        if (residual[p] > 0) {
+          const cut = Math.min(residual[p], now);
+          shortfall += residual[p] - cut;
+          bound(command.pvLimit(pv, p), now - cut, `curtail ${p} PV by ${fmtW(cut)}`, 0);
+        } else bound(command.pvLimit(pv, p), now + room[p], `${p} PV may rise by ${fmtW(room[p])}`, 0);
+      }
+    } else {
+      const now = pvAt() ?? 0;
+      const worst = worstOf(residual);
+      const k = pv.phases;
+      if (worst > 0) {
+        const cut = Math.min(worst * k, now);
+        shortfall += worst * k - cut;
+        bound(command.pvLimit(pv), now - cut, `symmetric PV curtailed by ${fmtW(cut)} (${k} x ${fmtW(worst)})`, 0);
+      } else {
+        const r = Math.min(room.L1, room.L2, room.L3);
+        bound(command.pvLimit(pv), now + r * k, `PV may rise by ${fmtW(r * k)}`, 0);
+      }
+    }
+  } else {
+    shortfall = PHASES.reduce((sum, p) => sum + Math.max(0, need[p] - absorbed[p]), 0);
+  }
+
+  const exporting = PHASES.filter((p) => g.w[p] < 0);
+  const detail = `${exporting.length ? `absorbing on ${exporting.join(', ')}` : 'no phase exports'}${notes.length ? `; ${notes.join('; ')}` : ''}`;
+  // A shortfall is a failure of the objective; the best-effort bounds are still proposed.
+  if (shortfall > 0.5) return { proposals, state: st, status: { state: 'failed', reason: `${why}: ${fmtW(shortfall)} can be absorbed by neither battery nor PV, so a phase exports; ${detail}` } };
+  return { proposals, state: st, status: { state: 'ok', detail: `${why}: ${detail}` } };
+}

@@ -1,0 +1,148 @@
+import type { AutonomyLevel } from './types.js';
+
+/**
+ * Governance of physical actions: capabilities x assets x autonomy level (seed 000, "Towards a
+ * Framework for Autonomous Microgrids"). Pure, like `decide.ts`: the same request, context and time
+ * give the same decision, and the caller writes the audit entry it returns.
+ *
+ * - L1 (manual local operation): the system never actuates; it shows the recommended action to the
+ *   people on site. Only a person's override writes.
+ * - L2 (automated supervisory control): an action is a proposal; it runs only with a person's
+ *   approval that has not expired, and then only the approved value.
+ * - L3 (autonomous supervisory control): the system acts within policy and the safety envelope; when
+ *   a limit binds or its inputs are poor it still takes the safe action, and escalates: the
+ *   capability drops to L2 until a person confirms.
+ * - A human override takes an asset for a set time, at any level. Safety still applies: every written
+ *   value lies inside the safety envelope, whoever asked for it.
+ */
+export const ASSET_CAPABILITIES = ['battery-dispatch', 'pv-curtailment', 'generator-operation', 'load-shedding', 'islanding', 'ev-charging', 'service-disconnection'] as const;
+export type AssetCapability = (typeof ASSET_CAPABILITIES)[number];
+
+/**
+ * Defaults from the seed's "Applying the Framework" table: battery dispatch L3, generator operation
+ * L1, charging orchestration L3, service disconnection L3. Capabilities the table does not list are
+ * the seed's safety-critical examples (emergency load shedding, islanding) or the export limit a
+ * utility imposes (PV curtailment): autonomous, because a person cannot answer within a cycle.
+ * (The billing gate keeps its own, deliberately more careful default for disconnects: L2.)
+ */
+export const DEFAULT_ACTION_AUTONOMY: Readonly<Record<AssetCapability, AutonomyLevel>> = {
+  'battery-dispatch': 'L3',
+  'pv-curtailment': 'L3',
+  'generator-operation': 'L1',
+  'load-shedding': 'L3',
+  islanding: 'L3',
+  'ev-charging': 'L3',
+  'service-disconnection': 'L3',
+};
+
+/** Which capability a command channel exercises. */
+export function capabilityOfTarget(target: string, relayRole?: 'shed' | 'critical' | 'pcc'): AssetCapability | undefined {
+  const channel = target.slice(target.indexOf('/') + 1);
+  if (/^(SetActivePower|SetReactivePower)(_L[123])?$/.test(channel) || ['OutputPriority', 'ChargerPriority', 'MaxChargeCurrent', 'MaxAcChargeCurrent'].includes(channel)) return 'battery-dispatch';
+  if (/^ActivePowerLimit(_L[123])?$/.test(channel)) return 'pv-curtailment';
+  if (channel === 'SetRunning') return 'generator-operation';
+  if (channel === 'SetClosed') return relayRole === 'pcc' ? 'islanding' : 'load-shedding';
+  return undefined;
+}
+
+/** A person's takeover of an asset's command until `untilMs`. */
+export interface Override {
+  readonly by: string;
+  readonly target: string;
+  readonly value: number;
+  readonly untilMs: number;
+  readonly reason: string;
+}
+
+/** A person's approval of one value for one command, valid until `expiresAtMs`. */
+export interface Approval {
+  readonly proposalId: number;
+  readonly by: string;
+  readonly target: string;
+  readonly value: number;
+  readonly atMs: number;
+  readonly expiresAtMs: number;
+}
+
+/** An L3 capability dropped to L2 until a person confirms. */
+export interface Escalation {
+  readonly sinceMs: number;
+  readonly why: string;
+}
+
+export interface ActionRequest {
+  readonly asset: string;
+  readonly capability: AssetCapability;
+  readonly target: string;
+  /** The value the resolver chose, already inside the envelope. */
+  readonly value: number;
+  /** The safety envelope of this command now. */
+  readonly envelope: { readonly min: number; readonly max: number };
+  /** A constraint (safety or a controller's limit) bound the value this cycle. */
+  readonly limitHit: string | null;
+  /** The controller failed or its measurements were stale this cycle. */
+  readonly inputsPoor: string | null;
+  readonly why: string;
+}
+
+export interface ActionContext {
+  readonly level: AutonomyLevel;
+  readonly escalation: Escalation | null;
+  readonly override: Override | null;
+  readonly approval: Approval | null;
+  /** How long an L2 proposal waits for a person (ms). */
+  readonly proposalTtlMs: number;
+  readonly nowMs: number;
+}
+
+export interface AuditDraft {
+  readonly ts: number;
+  readonly actor: string;
+  readonly action: string;
+  readonly detail: string;
+}
+
+export type ActionDecision =
+  | { readonly outcome: 'actuate'; readonly value: number; readonly authority: 'L3-policy' | 'approval' | 'override'; readonly by: string; readonly why: string; readonly audit: AuditDraft; readonly escalate: Escalation | null }
+  | { readonly outcome: 'recommend'; readonly value: number; readonly why: string; readonly audit: null; readonly escalate: null }
+  | { readonly outcome: 'propose'; readonly value: number; readonly expiresAtMs: number; readonly why: string; readonly audit: AuditDraft | null; readonly escalate: null };
+
+const clamp = (x: number, e: { min: number; max: number }): number => Math.min(e.max, Math.max(e.min, x));
+
+/** The effective level: an escalated L3 capability acts as L2 until confirmed. */
+export const effectiveLevel = (ctx: Pick<ActionContext, 'level' | 'escalation'>): AutonomyLevel => (ctx.level === 'L3' && ctx.escalation ? 'L2' : ctx.level);
+
+export function decideAction(req: ActionRequest, ctx: ActionContext): ActionDecision {
+  const t = ctx.nowMs;
+  const o = ctx.override;
+  if (o && o.target === req.target && t < o.untilMs) {
+    const v = clamp(o.value, req.envelope);
+    const why = `override by ${o.by} until ${new Date(o.untilMs).toISOString()}: ${o.reason}${v !== o.value ? `; limited by safety to ${v} (asked ${o.value})` : ''}`;
+    return { outcome: 'actuate', value: v, authority: 'override', by: o.by, why, audit: { ts: t, actor: o.by, action: 'actuate', detail: `${req.target} = ${v} (${req.capability}, ${why})` }, escalate: null };
+  }
+  const level = effectiveLevel(ctx);
+  if (level === 'L1') {
+    return { outcome: 'recommend', value: req.value, why: `${req.capability} is L1 (manual): recommended ${req.target} = ${req.value} for the people on site (${req.why})`, audit: null, escalate: null };
+  }
+  if (level === 'L2') {
+    const a = ctx.approval;
+    if (a && a.target === req.target && t >= a.atMs && t < a.expiresAtMs) {
+      const v = clamp(a.value, req.envelope);
+      const why = `approved by ${a.by} (proposal ${a.proposalId}) until ${new Date(a.expiresAtMs).toISOString()}${v !== a.value ? `; limited by safety to ${v} (approved ${a.value})` : ''}`;
+      return { outcome: 'actuate', value: v, authority: 'approval', by: a.by, why, audit: { ts: t, actor: a.by, action: 'actuate', detail: `${req.target} = ${v} (${req.capability}, ${why})` }, escalate: null };
+    }
+    const reason = ctx.level === 'L3' && ctx.escalation ? `escalated to L2 since ${new Date(ctx.escalation.sinceMs).toISOString()} (${ctx.escalation.why})` : `${req.capability} is L2 (supervised)`;
+    return { outcome: 'propose', value: req.value, expiresAtMs: t + ctx.proposalTtlMs, why: `${reason}: waiting for a person to approve ${req.target} = ${req.value} (${req.why})`, audit: null, escalate: null };
+  }
+  // L3: act within policy; the value is already inside the envelope (clamped again, to be sure).
+  const v = clamp(req.value, req.envelope);
+  const trouble = req.inputsPoor ?? req.limitHit;
+  const escalate = trouble ? { sinceMs: t, why: req.inputsPoor ? `inputs poor: ${req.inputsPoor}` : `limit hit: ${req.limitHit}` } : null;
+  const why = `autonomous (L3) within policy: ${req.why}${escalate ? `; escalating to L2 (${escalate.why})` : ''}`;
+  return { outcome: 'actuate', value: v, authority: 'L3-policy', by: 'system', why, audit: { ts: t, actor: 'system', action: 'actuate', detail: `${req.target} = ${v} (${req.capability}, ${why})` }, escalate };
+}
+
+/** A person confirms an escalated capability: it returns to L3. Audited by the caller. */
+export function confirmEscalation(esc: Escalation | null, by: string, nowMs: number): { readonly escalation: null; readonly audit: AuditDraft | null } {
+  return { escalation: null, audit: esc ? { ts: nowMs, actor: by, action: 'escalation-confirmed', detail: `back to L3 after escalation since ${new Date(esc.sinceMs).toISOString()} (${esc.why})` } : null };
+}
