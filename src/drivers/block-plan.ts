@@ -10,6 +10,8 @@ export interface ReadBlock {
   readonly start: number;
   readonly count: number;
   readonly points: readonly PointSpec[];
+  /** Channels computed from this block's points (profile `derived` whose inputs are all in it). */
+  readonly derived?: DeviceProfile['derived'];
 }
 
 /**
@@ -19,12 +21,13 @@ export interface ReadBlock {
  */
 export function planBlocks(profile: DeviceProfile, maxGap = profile.maxGap): ReadBlock[] {
   const blocks: ReadBlock[] = [];
+  const maxRead = Math.min(MAX_READ_REGISTERS, profile.maxReadRegisters ?? MAX_READ_REGISTERS);
   for (const group of profile.groups) {
     const points = [...group.points].sort((a, b) => a.register - b.register);
     let current: { start: number; end: number; points: PointSpec[] } | undefined;
     for (const p of points) {
       const end = p.register + registerWidth(p.type);
-      if (current && p.register - current.end <= maxGap && end - current.start <= MAX_READ_REGISTERS) {
+      if (current && p.register - current.end <= maxGap && end - current.start <= maxRead) {
         current.end = Math.max(current.end, end);
         current.points.push(p);
       } else {
@@ -34,5 +37,10 @@ export function planBlocks(profile: DeviceProfile, maxGap = profile.maxGap): Rea
     }
     if (current) blocks.push({ group: group.name, every: group.every, start: current.start, count: current.end - current.start, points: current.points });
   }
-  return blocks;
+  const derived = profile.derived ?? [];
+  if (derived.length === 0) return blocks;
+  return blocks.map((b) => {
+    const own = derived.filter((d) => d.product.every((ch) => b.points.some((p) => p.channel === ch)));
+    return own.length > 0 ? { ...b, derived: own } : b;
+  });
 }

@@ -32,12 +32,34 @@ function channelAfterInvert(p: PointSpec, o: ScalingOptions): { channel: string;
   return { channel: p.onInvert.swapWith, factor: 1 };
 }
 
+/**
+ * A point of a sub-component (a hybrid inverter's PV) is keyed `pv/ActivePower`, so it cannot collide
+ * with the device's own `ActivePower`; splitSubComponents sorts a decoded poll by component kind.
+ */
+const qualified = (component: string | undefined, channel: string): string => (component ? `${component}/${channel}` : channel);
+
+/** A decoded poll by component kind: '' holds the device's own channels, 'pv' its PV's, and so on. */
+export function splitSubComponents(values: Readonly<Record<string, number>>): Map<string, Record<string, number>> {
+  const out = new Map<string, Record<string, number>>();
+  for (const [key, v] of Object.entries(values)) {
+    const slash = key.indexOf('/');
+    const kind = slash < 0 ? '' : key.slice(0, slash);
+    const channel = slash < 0 ? key : key.slice(slash + 1);
+    const bucket = out.get(kind) ?? {};
+    bucket[channel] = v;
+    out.set(kind, bucket);
+  }
+  return out;
+}
+
 /** Raw register words of one point -> engineering value on its (possibly swapped) channel. */
 export function decodePoint(p: PointSpec, words: readonly number[], o: ScalingOptions): { channel: string; value: number } {
   let raw = decodeRegisters(words, p.type, p.wordOrder ?? o.wordOrder);
   // A float32 holds 7 significant digits; dropping the binary tail keeps 230.2 from becoming 230.199997.
   if (p.type === 'float32') raw = Number(raw.toPrecision(7));
-  const { channel, factor } = channelAfterInvert(p, o);
+  const after = channelAfterInvert(p, o);
+  const channel = qualified(p.component, after.channel);
+  const factor = after.factor;
   return { channel, value: Number((raw * p.scale * p.sign * ratioOf(p, o) * factor).toPrecision(12)) };
 }
 
@@ -60,6 +82,12 @@ export function decodeBlock(block: ReadBlock, words: readonly number[], o: Scali
     const offset = p.register - block.start;
     const { channel, value } = decodePoint(p, words.slice(offset, offset + registerWidth(p.type)), o);
     if (Number.isFinite(value)) out[channel] = value;
+  }
+  for (const d of block.derived ?? []) {
+    const [a, b] = d.product;
+    const x = out[a];
+    const y = out[b];
+    if (x !== undefined && y !== undefined) out[qualified(d.component, d.channel)] = Number((x * y).toPrecision(12));
   }
   return out;
 }

@@ -6,6 +6,8 @@ export const EXCEPTION = {
   illegalDataAddress: 0x02,
   illegalDataValue: 0x03,
   deviceFailure: 0x04,
+  /** Gateway path unavailable; SRNE inverters answer it for a read of more than 32 registers (devices.md 1.1). */
+  gatewayPathUnavailable: 0x0a,
   gatewayTargetFailed: 0x0b,
 } as const;
 export type ExceptionCode = (typeof EXCEPTION)[keyof typeof EXCEPTION];

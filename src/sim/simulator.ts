@@ -6,6 +6,49 @@ import { RtuSlave, type LineSpeed } from './rtu-slave.js';
 import { SiteModel, type Clock, type SiteModelOptions } from './site-model.js';
 import { MAIN_METER_ID, planCustomers } from './site-plan.js';
 import { serveModbusTcp, serveRtuOverTcp, serveSerial, type Listener, type SerialEndpoint, type SerialOptions } from './transports.js';
+import { loadDeviceProfiles } from '../drivers/profiles.js';
+import type { EnergySystem, EnergySystemSpec } from './energy-system.js';
+import { energyDevices } from './energy-devices.js';
+import type { ProfileDevice } from './profile-device.js';
+
+/**
+ * The site's inverter (and generator) on their own line, reached over Modbus TCP (and RTU over TCP):
+ * an SRNE is wired to its own RS-485 port at 9600 8N1 and must not share the meters' bus timing.
+ */
+export interface SimulatedEnergyOptions {
+  readonly spec: EnergySystemSpec;
+  /** Modbus address of the inverter on its line (SRNE default 1). */
+  readonly inverterAddress?: number;
+  /** Address of the generator controller on the same line (default 2); only with spec.generator. */
+  readonly generatorAddress?: number;
+  /** SRNE model family (a profile variant: HF, ASF, ASP, SPLIT_EU, HESP). */
+  readonly srneVariant?: string;
+  /** Modbus TCP port of the inverter line (0 = a free one). */
+  readonly mbapPort?: number;
+  /** RTU-over-TCP port of the inverter line (0 = a free one). */
+  readonly rtuTcpPort?: number;
+  readonly lineSpeed?: LineSpeed | false;
+  /** Storage profiles by upper-case model; default the built-in profiles/storage. */
+  readonly profiles?: ReadonlyMap<string, DeviceProfile>;
+}
+
+/** The inverter line of a simulator with an energy system, and its fault injection. */
+export interface SimulatedEnergyHandle {
+  readonly system: EnergySystem;
+  readonly slave: RtuSlave;
+  readonly inverter: ProfileDevice;
+  readonly generator?: ProfileDevice;
+  readonly mbapPort: number;
+  readonly rtuTcpPort: number;
+  /** The utility supply fails (false) or comes back (true): the site islands at once. */
+  setGridConnected(up: boolean): void;
+  /** The inverter stops answering on Modbus (false) or answers again (true). */
+  setInverterComms(ok: boolean): void;
+  /** The emergency stop input: every asset to its safe state while pressed. */
+  setEmergencyStop(pressed: boolean): void;
+  /** Start or stop the generator (its start delay applies). */
+  setGeneratorRunning(run: boolean): void;
+}
 
 /**
  * A simulated mini-grid on one RS-485 bus, reachable over real Modbus: RTU over TCP (always),
@@ -32,6 +75,8 @@ export interface SimulatorOptions {
   readonly serial?: SerialOptions;
   /** Profiles by upper-case model name; default: the built-in profiles. */
   readonly profiles?: ReadonlyMap<string, DeviceProfile>;
+  /** A battery inverter, PV and generator at the main bus, on their own Modbus line (issue 10). */
+  readonly energy?: SimulatedEnergyOptions;
 }
 
 export interface SimulatorHandle {
@@ -43,6 +88,8 @@ export interface SimulatorHandle {
   readonly rtuTcpPort: number;
   readonly mbapPort?: number;
   readonly serialPaths: readonly string[];
+  /** Present when the site has an energy system. */
+  readonly energy?: SimulatedEnergyHandle;
   close(): Promise<void>;
 }
 
@@ -70,7 +117,7 @@ function profileFor(profiles: ReadonlyMap<string, DeviceProfile>, model: string)
 
 export async function startSimulator(options: SimulatorOptions = {}): Promise<SimulatorHandle> {
   const clock = options.clock ?? systemClock;
-  const model = new SiteModel({ seed: options.seed, customers: options.customers, clock, startMs: options.startMs, utcOffsetHours: options.utcOffsetHours, electrical: options.electrical });
+  const model = new SiteModel({ seed: options.seed, customers: options.customers, clock, startMs: options.startMs, utcOffsetHours: options.utcOffsetHours, electrical: options.electrical, energy: options.energy?.spec });
   const profiles = options.profiles ?? loadProfiles();
   const single = profileFor(profiles, 'DDSU666');
   const three = profileFor(profiles, 'DTSU666');
@@ -81,8 +128,10 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const slave = new RtuSlave(meters.values(), { lineSpeed: options.lineSpeed || undefined, beforeServe: () => model.update() });
   const host = options.host ?? '127.0.0.1';
   const opened: Array<Listener | SerialEndpoint> = [];
+  const slaves: RtuSlave[] = [];
   const close = async (): Promise<void> => {
     slave.close();
+    for (const x of slaves) x.close();
     await Promise.all(opened.map((o) => o.close()));
   };
   try {
@@ -91,9 +140,45 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     const mbap = options.mbapPort === undefined ? undefined : await serveModbusTcp(slave, host, options.mbapPort);
     if (mbap) opened.push(mbap);
     for (const path of options.serialPaths ?? []) opened.push(await serveSerial(slave, path, options.serial));
-    return { model, slave, meters, host, rtuTcpPort: rtu.port, mbapPort: mbap?.port, serialPaths: [...(options.serialPaths ?? [])], close };
+    const energy = options.energy ? await startEnergyLine(model, options.energy, host, opened, slaves) : undefined;
+    return { model, slave, meters, host, rtuTcpPort: rtu.port, mbapPort: mbap?.port, serialPaths: [...(options.serialPaths ?? [])], energy, close };
   } catch (e) {
     await close();
     throw e;
   }
+}
+
+async function startEnergyLine(model: SiteModel, o: SimulatedEnergyOptions, host: string, opened: Array<Listener | SerialEndpoint>, slaves: RtuSlave[]): Promise<SimulatedEnergyHandle> {
+  const system = model.energy;
+  if (!system) throw new Error('the site model has no energy system');
+  const inverterAddress = o.inverterAddress ?? 1;
+  const devices = energyDevices(model, o.profiles ?? loadDeviceProfiles(), { inverterAddress, generatorAddress: o.generatorAddress ?? 2, srneVariant: o.srneVariant });
+  const slave = new RtuSlave([devices.inverter, ...(devices.generator ? [devices.generator] : [])], { lineSpeed: o.lineSpeed || undefined, beforeServe: () => model.update() });
+  slaves.push(slave);
+  const mbap = await serveModbusTcp(slave, host, o.mbapPort ?? 0);
+  opened.push(mbap);
+  const rtu = await serveRtuOverTcp(slave, host, o.rtuTcpPort ?? 0);
+  opened.push(rtu);
+  return {
+    system,
+    slave,
+    inverter: devices.inverter,
+    generator: devices.generator,
+    mbapPort: mbap.port,
+    rtuTcpPort: rtu.port,
+    setGridConnected: (up) => {
+      model.update();
+      model.setGridConnected(up);
+    },
+    setInverterComms: (ok) => (ok ? slave.restore(inverterAddress) : slave.silence(inverterAddress)),
+    setEmergencyStop: (pressed) => {
+      model.update();
+      system.setEmergencyStop(pressed);
+      model.refresh();
+    },
+    setGeneratorRunning: (run) => {
+      model.update();
+      system.setGeneratorRunning(run, model.timeMs);
+    },
+  };
 }

@@ -1,7 +1,8 @@
 import { mulberry32 } from './prng.js';
 import { systemClock } from '../util/clock.js';
 import type { LoadSample } from './load-profile.js';
-import { DEFAULT_ELECTRICAL, evaluateSite, mainVoltage, type Electrical, type Inputs, type SiteState } from './site-physics.js';
+import { DEFAULT_ELECTRICAL, evaluateSite, mainVoltage, type Electrical, type Inputs, type SiteState, type SupplyState } from './site-physics.js';
+import { EnergySystem, type EnergySystemSpec } from './energy-system.js';
 import { MAIN_METER_ID, PHASES, planCustomers, sizeCustomers, type CustomerSpec, type Phase } from './site-plan.js';
 
 export type Clock = () => number;
@@ -19,6 +20,10 @@ export interface SiteModelOptions {
   /** Longest integration step: a long advance is cut into steps this size so counters stay right. */
   readonly maxStepMs?: number;
   readonly electrical?: Partial<Electrical>;
+  /** A battery inverter, PV and a generator at the main bus (issue 10); absent = a site of loads only. */
+  readonly energy?: EnergySystemSpec;
+  /** Physics step of the energy system for short advances (a long one is taken in one exact step). Default 100 ms. */
+  readonly energyStepMs?: number;
 }
 
 export interface SiteMeterInfo {
@@ -56,6 +61,10 @@ export class SiteModel {
   private readonly unmeteredW: Record<Phase, number> = { L1: 0, L2: 0, L3: 0 };
   private readonly disturbance: { voltageOffsetV: Record<Phase, number>; frequencyHz: number | null } = { voltageOffsetV: { L1: 0, L2: 0, L3: 0 }, frequencyHz: null };
   private readonly inputs: Inputs;
+  /** The site's own sources, when it has any. */
+  readonly energy?: EnergySystem;
+  private readonly energyStepMs: number;
+  private readonly supply?: { injectionW: Record<Phase, number>; gridConnected: boolean; livePhases: Set<Phase>; islandVoltage: number; islandFrequency: number };
   private readonly counters = new Map<number, Counters>();
   private state: SiteState;
 
@@ -63,6 +72,11 @@ export class SiteModel {
     this.seed = options.seed ?? 1;
     this.clock = options.clock ?? systemClock;
     this.maxStepMs = options.maxStepMs ?? 10_000;
+    this.energyStepMs = options.energyStepMs ?? 100;
+    if (options.energy) {
+      this.energy = new EnergySystem(options.energy, this.seed, options.utcOffsetHours ?? 0);
+      this.supply = { injectionW: { L1: 0, L2: 0, L3: 0 }, gridConnected: true, livePhases: new Set(PHASES), islandVoltage: options.energy.inverter.nominalVoltage, islandFrequency: 50 };
+    }
     this.customers = sizeCustomers(planCustomers(options.customers ?? 24), this.seed);
     this.inputs = {
       seed: this.seed,
@@ -73,6 +87,7 @@ export class SiteModel {
       overrides: this.overrides,
       unmeteredW: this.unmeteredW,
       disturbance: this.disturbance,
+      ...(this.supply ? { supply: this.supply as SupplyState } : {}),
     };
     // Meters arrive with some history on their counters.
     const rng = mulberry32(this.seed ^ 0x5eed);
@@ -107,6 +122,7 @@ export class SiteModel {
     while (this.state.tMs < tMs) {
       const dt = Math.min(this.maxStepMs, tMs - this.state.tMs);
       this.integrate(dt);
+      this.stepEnergy(dt);
       this.state = evaluateSite(this.inputs, this.state.tMs + dt);
     }
   }
@@ -226,6 +242,51 @@ export class SiteModel {
     };
     for (const [id, c] of this.state.customers) add(id, c.p);
     add(this.mainId, PHASES.reduce((sum, ph) => sum + this.state.phases[ph].p, 0));
+  }
+
+  /**
+   * Steps the energy system over [t, t + dt] with the demand at t: in steps of energyStepMs when dt is
+   * short (live polling, tests), in one exact step when it is long (backfill), then hands its output to
+   * the site physics.
+   */
+  private stepEnergy(dt: number): void {
+    const energy = this.energy;
+    if (!energy) return;
+    const demand = { L1: this.state.phases.L1.demandW, L2: this.state.phases.L2.demandW, L3: this.state.phases.L3.demandW };
+    const step = dt > 2000 ? dt : this.energyStepMs;
+    for (let done = 0; done < dt; done += step) energy.step(this.state.tMs + done, Math.min(step, dt - done), demand);
+    this.syncSupply();
+  }
+
+  private syncSupply(): void {
+    const energy = this.energy;
+    const supply = this.supply;
+    if (!energy || !supply) return;
+    const snap = energy.snapshot();
+    Object.assign(supply.injectionW, energy.injectionW());
+    supply.gridConnected = snap.gridConnected;
+    supply.livePhases.clear();
+    for (const ph of snap.livePhases) supply.livePhases.add(ph);
+  }
+
+  /** Fault injection: the utility supply fails (false) or returns (true); the site islands at once. */
+  setGridConnected(up: boolean): void {
+    if (!this.energy) throw new Error('this simulated site has no inverter to island on; set sim.energy');
+    this.energy.setGridConnected(up);
+    this.energy.step(this.state.tMs, 1, { L1: this.state.phases.L1.demandW, L2: this.state.phases.L2.demandW, L3: this.state.phases.L3.demandW });
+    this.syncSupply();
+    this.reevaluate();
+  }
+
+  /** Per-phase demand of the site now (loads and losses), W. */
+  demandW(): Record<Phase, number> {
+    return { L1: this.state.phases.L1.demandW, L2: this.state.phases.L2.demandW, L3: this.state.phases.L3.demandW };
+  }
+
+  /** Re-evaluates after a command changed the energy system's output outside a step (tests). */
+  refresh(): void {
+    this.syncSupply();
+    this.reevaluate();
   }
 
   private reevaluate(): void {

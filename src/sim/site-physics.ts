@@ -29,6 +29,21 @@ export interface Inputs {
   readonly unmeteredW: Readonly<Record<Phase, number>>;
   /** A grid-side disturbance (tests, demos): supply voltage shifted per phase, frequency pinned. */
   readonly disturbance?: GridDisturbanceState;
+  /** The site's own sources (battery, PV, generator) and the state of the grid; absent = none. */
+  readonly supply?: SupplyState;
+}
+
+/**
+ * Sources at the main bus, downstream of the main meter (issue 10): they offset what the main meter
+ * sees per phase. When the grid fails the site islands: the main meter reads no power, the phases
+ * the inverter (or generator) forms carry its voltage and frequency, and the others go dark.
+ */
+export interface SupplyState {
+  readonly injectionW: Readonly<Record<Phase, number>>;
+  readonly gridConnected: boolean;
+  readonly livePhases: ReadonlySet<Phase>;
+  readonly islandVoltage: number;
+  readonly islandFrequency: number;
 }
 
 export interface GridDisturbanceState {
@@ -53,6 +68,8 @@ export interface PhaseState {
   readonly customersW: number;
   readonly unmeteredW: number;
   readonly lossW: number;
+  /** What the site consumes on this phase (loads and losses), before its own sources offset it. */
+  readonly demandW: number;
 }
 
 export interface SiteState {
@@ -82,31 +99,43 @@ export function evaluateSite(inp: Inputs, tMs: number): SiteState {
   const powers = new Map(inp.customers.map((c) => [c.id, customerPower(inp, c, tMs)]));
   const customers = new Map<number, CustomerState>();
   const phases = {} as Record<Phase, PhaseState>;
+  const islanded = inp.supply !== undefined && !inp.supply.gridConnected;
   for (const phase of PHASES) {
     const onPhase = inp.customers.filter((c) => c.phase === phase);
+    if (islanded && !inp.supply?.livePhases.has(phase)) {
+      // A dark phase: no voltage, no load.
+      for (const c of onPhase) customers.set(c.id, { voltage: 0, current: 0, p: 0, q: 0 });
+      phases[phase] = { voltage: 0, current: 0, p: 0, q: 0, customersW: 0, unmeteredW: 0, lossW: 0, demandW: 0 };
+      continue;
+    }
     const unmeteredW = inp.unmeteredW[phase];
     const customersW = onPhase.reduce((s, c) => s + (powers.get(c.id)?.p ?? 0), 0);
     const customersQ = onPhase.reduce((s, c) => s + (powers.get(c.id)?.q ?? 0), 0);
     const loadP = customersW + unmeteredW;
-    const sourceV = e.nominalVoltage * 1.01 + 1.5 * smoothNoise(inp.seed, SOURCE_V[phase], tMs, 300_000) + (inp.disturbance?.voltageOffsetV[phase] ?? 0);
+    const sourceV = islanded
+      ? (inp.supply?.islandVoltage ?? e.nominalVoltage)
+      : e.nominalVoltage * 1.01 + 1.5 * smoothNoise(inp.seed, SOURCE_V[phase], tMs, 300_000) + (inp.disturbance?.voltageOffsetV[phase] ?? 0);
     const feederI = Math.hypot(loadP, customersQ) / sourceV;
     const lossW = e.feederR * feederI * feederI;
-    const p = loadP + lossW;
-    const q = customersQ + e.feederX * feederI * feederI;
-    const mainV = sourceV - (e.sourceR * p + e.sourceX * q) / sourceV;
+    const demandW = loadP + lossW;
+    // Islanded, the main meter sits between a dead grid and the site: no power flows through it.
+    const p = islanded ? 0 : loadP + lossW - (inp.supply?.injectionW[phase] ?? 0);
+    const q = islanded ? 0 : customersQ + e.feederX * feederI * feederI;
+    const mainV = islanded ? sourceV : sourceV - (e.sourceR * p + e.sourceX * q) / sourceV;
     const feederDrop = (e.feederR * loadP + e.feederX * customersQ) / mainV;
     for (const c of onPhase) {
       const pw = powers.get(c.id) ?? { p: 0, q: 0 };
       const v = mainV - c.feederPosition * feederDrop;
       customers.set(c.id, { voltage: measuredVoltage(inp, c.id, tMs, v), current: Math.hypot(pw.p, pw.q) / v, p: pw.p, q: pw.q });
     }
-    phases[phase] = { voltage: mainV, current: Math.hypot(p, q) / mainV, p, q, customersW, unmeteredW, lossW };
+    phases[phase] = { voltage: mainV, current: Math.hypot(p, q) / mainV, p, q, customersW, unmeteredW, lossW, demandW };
   }
-  const frequency = inp.disturbance?.frequencyHz ?? 50 + 0.04 * smoothNoise(inp.seed, FREQ, tMs, 20_000);
+  const frequency = inp.disturbance?.frequencyHz ?? (islanded ? (inp.supply?.islandFrequency ?? 50) : 50 + 0.04 * smoothNoise(inp.seed, FREQ, tMs, 20_000));
   return { tMs, frequency, customers, phases };
 }
 
 /** Main-meter voltage reading of a phase, with the meter's own noise. */
 export function mainVoltage(inp: Inputs, mainId: number, s: SiteState, phase: Phase): number {
+  if (s.phases[phase].voltage === 0) return 0; // a dark phase (islanded)
   return measuredVoltage(inp, mainId * 10 + PHASES.indexOf(phase), s.tMs, s.phases[phase].voltage);
 }
