@@ -19,4 +19,20 @@ export function registerSimRoutes(routes: RouteRegistry, sim: SimulatorHandle): 
       return { address: params.address, fault: body.fault };
     },
   });
+  routes.add({
+    method: 'POST',
+    url: '/api/sim/energy/fault',
+    summary: 'Simulator only: fail or restore the grid, cut the inverter\'s comms, press or release the e-stop, start or stop the generator',
+    role: 'installer',
+    body: z.object({ grid: z.enum(['up', 'down']).optional(), inverterComms: z.enum(['ok', 'lost']).optional(), emergencyStop: z.boolean().optional(), generator: z.enum(['run', 'stop']).optional() }).strict(),
+    handler: ({ body }) => {
+      const e = sim.energy;
+      if (!e) throw new HttpError(404, 'the simulated site has no inverter; set sim.energy in the site file');
+      if (body.grid) e.setGridConnected(body.grid === 'up');
+      if (body.inverterComms) e.setInverterComms(body.inverterComms === 'ok');
+      if (body.emergencyStop !== undefined) e.setEmergencyStop(body.emergencyStop);
+      if (body.generator) e.setGeneratorRunning(body.generator === 'run');
+      return { gridConnected: e.system.gridConnected, emergencyStop: e.system.emergencyStop };
+    },
+  });
 }

@@ -109,6 +109,30 @@ export const simSchema = z
     serialPaths: z.array(z.string()).default([]),
     /** Put a simulated relay module (8 channels, NC wiring) per group of customer meters on the simulated bus. */
     relays: z.boolean().optional(),
+    /**
+     * A battery inverter, PV and a generator at the main bus (issue 10), on their own Modbus line served
+     * over Modbus TCP (`mbapPort`, 0 = a free one). Absent: the site is loads only, as before.
+     */
+    energy: z
+      .object({
+        inverter: z.enum(['generic', 'srne']).default('generic'),
+        /** SRNE model family (profile variant): HF, ASF, ASP, SPLIT_EU, HESP. */
+        srneVariant: z.string().default('HF'),
+        phases: z.array(z.enum(['L1', 'L2', 'L3'])).min(1).optional(),
+        capacityWh: z.number().positive().default(15_360),
+        initialSoc: z.number().min(0).max(1).default(0.6),
+        maxPowerW: z.number().positive().default(6000),
+        responseMs: z.number().min(0).default(600),
+        rampWPerS: z.number().positive().default(20_000),
+        pvPeakWPerPhase: z.number().min(0).default(1500),
+        cloudiness: z.number().min(0).max(1).default(0.5),
+        generatorW: z.number().min(0).default(0),
+        inverterAddress: z.number().int().min(1).max(247).default(1),
+        generatorAddress: z.number().int().min(1).max(247).default(2),
+        mbapPort: z.number().int().min(0).max(65535).default(0),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 

@@ -8,6 +8,7 @@ import { simulatedMeterConfigs, startSimulator, type SimulatorHandle } from '../
 import { counterReading } from '../store/counter-reading.js';
 import { meterIdOf } from '../store/registry.js';
 import { meterKey } from './devices.js';
+import { simulatedEnergyOptions } from '../sim/energy-config.js';
 
 /** When the simulator runs in-process, its bus and (if none are listed) its meters join the site. */
 function attach(config: SiteConfig, sim: SimulatorHandle): SiteConfig {
@@ -55,6 +56,7 @@ export async function startEmbeddedSimulator(
     startMs: backfillMs > 0 ? now - backfillMs : undefined,
     serialPaths: s.serialPaths,
     lineSpeed: s.lineSpeedBaud > 0 ? { baudRate: s.lineSpeedBaud, parity: 'none', stopBits: 2, turnaroundMs: s.turnaroundMs } : false,
+    ...(s.energy ? { energy: simulatedEnergyOptions(s.energy) } : {}),
   });
   const attached = attach(config, sim);
   if (backfillMs === 0) continueCounters(sim, attached, d.recorder, now);
