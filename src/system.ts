@@ -25,6 +25,7 @@ import { startEmbeddedSimulator } from './site/embedded-simulator.js';
 import { seedDemoBilling } from './site/demo-billing-seed.js';
 import { startDemoMobileMoney } from './site/demo-mobile-money.js';
 import { registerOperatorOverviewRoutes } from './site/operator-overview.js';
+import { registerProfileRoutes } from './api/profile-routes.js';
 import { openDatabase, type StoreDb } from './store/database.js';
 import { HistoryPool } from './store/history-pool.js';
 import { fromRoot } from './util/paths.js';
@@ -154,6 +155,7 @@ export async function startSystem(o: SystemOptions = {}): Promise<RunningSystem>
       secureCookie: config.http.secureCookies,
       extraRoutes: [
         (routes) => registerHistoryRoutes(routes, site, history),
+        (routes) => registerProfileRoutes(routes, resolved.profiles),
         commissioning.registerRoutes,
         (routes) => registerAlarmRoutes(routes, alarms),
         (routes) =>

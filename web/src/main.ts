@@ -10,7 +10,8 @@ import { validTz } from './tz.js';
 import type { Site, User } from './types.js';
 import { loginView } from './views/login.js';
 import { errorBox, loading } from './views/notice.js';
-import type { Ctx, View } from './views/view.js';
+import type { ShellCtx, View } from './views/view.js';
+import type { PageScope } from './loader.js';
 
 /** The app shell: signs in, keeps one live stream, and swaps the page on hash changes. */
 const main = mustFind<HTMLElement>('main');
@@ -22,7 +23,8 @@ const siteName = mustFind<HTMLElement>('site-name');
 const status = new StatusBar(document, 'UTC');
 const alarmBadge = new AlarmBadge(mustFind<HTMLElement>('alarm-badge'));
 
-let ctx: Ctx | null = null;
+let ctx: ShellCtx | null = null;
+let scope: PageScope | null = null;
 let view: View | null = null;
 let stream: LiveStream | null = null;
 
@@ -32,8 +34,10 @@ function mustFind<T extends HTMLElement>(id: string): T {
   return el;
 }
 
-function mount(v: View | HTMLElement, title: string): void {
+function mount(v: View | HTMLElement, title: string, pageScope: PageScope | null = null): void {
   view?.destroy?.();
+  scope?.end();
+  scope = pageScope;
   view = v instanceof HTMLElement ? null : v;
   main.replaceChildren(v instanceof HTMLElement ? v : v.el);
   document.title = `${title} · Microgrid OS`;
@@ -42,8 +46,8 @@ function mount(v: View | HTMLElement, title: string): void {
 function render(route: Route): void {
   if (!ctx) return;
   markCurrent(nav, route);
-  const { view: v, title } = pageFor(route, ctx);
-  mount(v, title);
+  const { view: v, title, scope: s } = pageFor(route, ctx);
+  mount(v, title, s);
 }
 
 function showLogin(): void {

@@ -3,7 +3,8 @@ import type { Quality, Values } from './types.js';
 
 /** Adding, changing and removing meters on the running site, and the configuration versions this creates. */
 
-export type MeterType = '1phase' | '3phase';
+/** A profile's type name: its alias (`1phase`) or its model (`DDSU666`); the list comes from /api/profiles. */
+export type MeterType = string;
 export type MeterRole = 'main' | 'customer';
 
 export interface NewMeter {

@@ -1,6 +1,7 @@
 import { api, ApiError } from '../api.js';
 import { h } from '../dom.js';
-import { meterConfigApi, type MeterType, type NewMeter } from '../meter-config-api.js';
+import { meterConfigApi, type NewMeter } from '../meter-config-api.js';
+import { fillModels, meterModels } from '../profiles-api.js';
 import { href } from '../router.js';
 import { field, fieldOf, select, type Field } from './form.js';
 import { errorBox, successBox, working } from './notice.js';
@@ -10,11 +11,6 @@ const NAME_PATTERN = '[a-z0-9][a-z0-9_]*';
 const FIELDS = ['id', 'name', 'type', 'bus', 'role', 'ctRatio'] as const;
 type FieldName = (typeof FIELDS)[number];
 
-/** A scan may propose a model name rather than the 1phase/3phase alias the form uses. */
-function typeOf(t: string | undefined): MeterType {
-  return t === '3phase' || t?.toUpperCase() === 'DTSU666' ? '3phase' : '1phase';
-}
-
 /**
  * Add a meter to the running site. The server applies it at once and answers only when the meter
  * has answered (about two poll cycles) or the change was rolled back, so the wait is explained.
@@ -22,7 +18,8 @@ function typeOf(t: string | undefined): MeterType {
 export function addMeterView(ctx: Ctx, prefill: Record<string, string>): View {
   const p = (k: string): string | undefined => prefill[k];
   const busSelect = select({ id: 'meter-bus', name: 'bus', required: true, 'data-testid': 'meter-bus' }, p('bus') ? [[p('bus') ?? '', p('bus') ?? '']] : []);
-  const typeSelect = select({ id: 'meter-type', name: 'type', 'data-testid': 'meter-type' }, [['1phase', 'Single-phase (DDSU666)'], ['3phase', 'Three-phase (DTSU666)']], typeOf(p('type')));
+  // Models come from the controller's profiles; a scan may propose a model name or an alias.
+  const typeSelect = select({ id: 'meter-type', name: 'type', required: true, 'data-testid': 'meter-type' }, []);
   const suggest = h('button', { type: 'button', class: 'secondary', 'data-testid': 'suggest-address' }, 'Suggest address');
   const f: Record<FieldName, Field> = {
     id: field('Modbus address (meter id)', h('input', { id: 'meter-id', name: 'id', type: 'number', inputmode: 'numeric', min: 1, max: 247, required: true, value: p('id'), 'data-testid': 'meter-id' }), 'The address set on the meter: single-phase 2–99, three-phase 100–247.', suggest),
@@ -45,16 +42,15 @@ export function addMeterView(ctx: Ctx, prefill: Record<string, string>): View {
     form,
   );
 
-  let destroyed = false;
-  api
-    .buses()
-    .then(({ buses }) => {
-      if (destroyed) return;
+  const modelOption = (m: { types: readonly string[]; model: string; phases: number }) => [m.types[0] ?? m.model, `${m.phases === 1 ? 'Single' : 'Three'}-phase (${m.model})`] as const;
+  void ctx.scope.load(meterModels(), null, (models) => fillModels(typeSelect, models, modelOption, p('type')), {
+    error: (err) => f.type.error(`Could not list the meter models: ${err instanceof Error ? err.message : String(err)}`),
+  });
+  void ctx.scope.load(api.buses(), null, ({ buses }) => {
       const chosen = p('bus') ?? busSelect.value;
       busSelect.replaceChildren(...buses.map((b) => h('option', { value: b.id }, `${b.id} (${b.transport})`)));
       if (buses.some((b) => b.id === chosen)) busSelect.value = chosen;
-    })
-    .catch((err: unknown) => !destroyed && f.bus.error(`Could not list the buses: ${err instanceof Error ? err.message : String(err)}`));
+    }, { error: (err) => f.bus.error(`Could not list the buses: ${err instanceof Error ? err.message : String(err)}`) });
 
   suggest.addEventListener('click', () => {
     f.id.error(null);
@@ -78,7 +74,7 @@ export function addMeterView(ctx: Ctx, prefill: Record<string, string>): View {
     const meter: NewMeter = {
       id: Number(f.id.control.value),
       name: f.name.control.value.trim(),
-      type: typeOf(typeSelect.value),
+      type: typeSelect.value,
       bus: busSelect.value,
       role: f.role.control.value === 'main' ? 'main' : 'customer',
       ...(ct !== 1 ? { ctRatio: ct } : {}),
@@ -92,8 +88,7 @@ export function addMeterView(ctx: Ctx, prefill: Record<string, string>): View {
     outcome.replaceChildren(working('add-verifying', `Verifying: waiting for meter ${meter.id} to answer… (up to two poll cycles, about ${Math.ceil((2 * ctx.site.pollIntervalMs) / 1000) + 1} s)`));
     meterConfigApi
       .add(meter)
-      .then((r) => {
-        if (destroyed) return;
+      .then(ctx.scope.live((r) => {
         busy(false);
         outcome.replaceChildren(successBox('add-success',
           `Meter ${r.meter.id} (${r.meter.name}) answers and is now polled${r.verified ? '' : ' (not verified yet)'}. Configuration version ${r.configVersion}. `,
@@ -101,9 +96,8 @@ export function addMeterView(ctx: Ctx, prefill: Record<string, string>): View {
         ));
         f.id.control.value = '';
         f.name.control.value = '';
-      })
-      .catch((err: unknown) => {
-        if (destroyed) return;
+      }))
+      .catch(ctx.scope.live((err: unknown) => {
         busy(false);
         const msg = err instanceof Error ? err.message : String(err);
         const which = err instanceof ApiError ? fieldOf(msg, FIELDS) : null;
@@ -112,13 +106,8 @@ export function addMeterView(ctx: Ctx, prefill: Record<string, string>): View {
         const title = err instanceof ApiError && err.status === 422 ? 'The meter did not answer; nothing was changed.' : 'The meter was not added.';
         outcome.replaceChildren(h('div', { 'data-testid': 'add-failed' }, h('p', { class: 'fail-title' }, title), errorBox(err, 'add-error')));
         (target ? f[target].control : submit).focus();
-      });
+      }));
   });
 
-  return {
-    el,
-    destroy() {
-      destroyed = true;
-    },
-  };
+  return { el };
 }

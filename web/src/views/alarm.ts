@@ -16,15 +16,11 @@ export function alarmView(ctx: Ctx, id: string): View {
     h('p', {}, h('a', { href: href({ page: 'alarms' }), 'data-testid': 'back-to-alarms' }, '← All alarms')),
     body,
   );
-  let destroyed = false;
   /** The note being typed, if any: a stream update must not wipe it. */
   let typing: HTMLTextAreaElement | HTMLInputElement | HTMLSelectElement | null = null;
 
   function load(): void {
-    alarmsApi
-      .get(id)
-      .then((a) => !destroyed && body.replaceChildren(...render(a, a.events)))
-      .catch((err: unknown) => !destroyed && body.replaceChildren(errorBox(err)));
+    void ctx.scope.load(alarmsApi.get(id), body, (a) => render(a, a.events), { key: 'alarm', loading: false });
   }
 
   function render(a: Alarm, events: AlarmEvent[]): HTMLElement[] {
@@ -82,9 +78,6 @@ export function alarmView(ctx: Ctx, id: string): View {
       if (name !== 'alarm' || typeof data !== 'object' || data === null || !('id' in data) || String(data.id) !== id) return;
       if (typing?.isConnected && typing.value.trim()) return;
       load();
-    },
-    destroy() {
-      destroyed = true;
     },
   };
 }

@@ -2,7 +2,7 @@ import { alarmsApi, needsAttention, sortAlarms, type Alarm } from '../alarms-api
 import { h, setText } from '../dom.js';
 import { replaceRoute } from '../router.js';
 import { alarmList } from './alarm-list.js';
-import { errorBox, loading } from './notice.js';
+import { loading } from './notice.js';
 import type { Ctx, View } from './view.js';
 
 const STATES = [
@@ -29,14 +29,11 @@ export function alarmsView(ctx: Ctx, initial?: string): View {
     list,
   );
 
-  let destroyed = false;
-  let seq = 0;
   function choose(s: Filter): void {
     filter = s;
     for (const b of chips.querySelectorAll('button')) b.setAttribute('aria-pressed', String(b.dataset['state'] === s));
     replaceRoute({ page: 'alarms', state: s === 'open' ? undefined : s });
-    list.replaceChildren(loading());
-    refresh();
+    refresh(true);
   }
 
   function show(alarms: Alarm[]): void {
@@ -47,24 +44,17 @@ export function alarmsView(ctx: Ctx, initial?: string): View {
     list.replaceChildren(alarmList(sortAlarms(alarms), ctx.site.timezone, empty));
   }
 
-  function refresh(): void {
-    const mine = ++seq;
-    alarmsApi
-      .list(filter)
-      .then((r) => !destroyed && mine === seq && show(r.alarms))
-      .catch((err: unknown) => !destroyed && mine === seq && list.replaceChildren(errorBox(err)));
+  /** Only the newest answer is shown: a quick change of filter must not show the previous list. */
+  function refresh(afresh = false): void {
+    void ctx.scope.load(alarmsApi.list(filter), list, (r) => show(r.alarms), { key: 'list', loading: afresh ? undefined : false });
   }
 
   refresh();
-  const timer = window.setInterval(refresh, Math.max(REFRESH_MS, ctx.site.pollIntervalMs));
+  ctx.scope.every(Math.max(REFRESH_MS, ctx.site.pollIntervalMs), refresh);
   return {
     el,
     onEvent(name) {
       if (name === 'alarm') refresh();
-    },
-    destroy() {
-      destroyed = true;
-      clearInterval(timer);
     },
   };
 }

@@ -4,14 +4,14 @@ import { percent } from '../format.js';
 import { href } from '../router.js';
 import { billingTabs } from './billing-tabs.js';
 import { select } from './form.js';
-import { errorBox, loading } from './notice.js';
+import { loading } from './notice.js';
 import { fillRows, listTable, type TableOptions } from './table.js';
 import type { Ctx, View } from './view.js';
 
 interface Row { c: Customer; v: CustomerView | null; disconnected: boolean }
 
 /** Billing home: this month's figures and the customers, searchable and filterable by mode. */
-export function billingView(_ctx: Ctx): View {
+export function billingView(ctx: Ctx): View {
   const dash = h('section', { class: 'tiles', 'aria-label': 'This month', 'data-testid': 'billing-dashboard' }, loading());
   const search = h('input', { id: 'customer-search', type: 'search', placeholder: 'Name, id or phone', 'data-testid': 'customer-search', autocomplete: 'off' });
   const mode = select({ id: 'customer-mode', 'data-testid': 'customer-mode' }, [['', 'All'], ['prepaid', 'Prepaid'], ['postpaid', 'Postpaid']]);
@@ -27,7 +27,6 @@ export function billingView(_ctx: Ctx): View {
     list,
   );
   let rows: Row[] = [];
-  let destroyed = false;
   const opts: TableOptions<Row> = {
     caption: 'Customers',
     testId: 'customers',
@@ -51,23 +50,25 @@ export function billingView(_ctx: Ctx): View {
   search.addEventListener('input', show);
   mode.addEventListener('change', show);
 
-  Promise.all([billingApi.customers(), billingApi.proposals('executed')])
-    .then(async ([cs, ps]) => {
-      // The latest executed proposal per customer tells whether their supply is cut.
-      const last = new Map<string, string>();
-      for (const p of [...ps.proposals].sort((a, b) => (a.decidedAt ?? a.createdAt) - (b.decidedAt ?? b.createdAt))) last.set(p.asset.customer, p.capability);
-      const views = await Promise.all(cs.customers.map((c) => billingApi.customer(c.id).catch(() => null)));
-      rows = cs.customers.map((c, i) => ({ c, v: views[i] ?? null, disconnected: last.get(c.id) === 'disconnect' }));
-      if (!destroyed) show();
-    })
-    .catch((err: unknown) => !destroyed && list.replaceChildren(errorBox(err)));
+  async function customerRows(): Promise<Row[]> {
+    const [cs, ps] = await Promise.all([billingApi.customers(), billingApi.proposals('executed')]);
+    // The latest executed proposal per customer tells whether their supply is cut.
+    const last = new Map<string, string>();
+    for (const p of [...ps.proposals].sort((a, b) => (a.decidedAt ?? a.createdAt) - (b.decidedAt ?? b.createdAt))) last.set(p.asset.customer, p.capability);
+    const views = await Promise.all(cs.customers.map((c) => billingApi.customer(c.id).catch(() => null)));
+    return cs.customers.map((c, i) => ({ c, v: views[i] ?? null, disconnected: last.get(c.id) === 'disconnect' }));
+  }
+  void ctx.scope.load(customerRows, list, (r) => {
+    rows = r;
+    show();
+  }, { loading: false });
 
-  billingApi
-    .dashboard()
-    .then((d) => !destroyed && dash.replaceChildren(...d.sites.flatMap(tiles)))
-    .catch(() => !destroyed && dash.replaceChildren(h('p', { class: 'hint' }, 'The billing dashboard is not available on this controller yet.')));
+  void ctx.scope.load(billingApi.dashboard(), dash, (d) => d.sites.flatMap(tiles), {
+    loading: false,
+    error: () => dash.replaceChildren(h('p', { class: 'hint' }, 'The billing dashboard is not available on this controller yet.')),
+  });
 
-  return { el, destroy: () => void (destroyed = true) };
+  return { el };
 }
 
 function tiles(s: SiteDashboard): HTMLElement[] {

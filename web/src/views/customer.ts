@@ -20,19 +20,16 @@ export function customerView(ctx: Ctx, id: string): View {
     h('p', {}, h('a', { href: href({ page: 'billing' }) }, '← All customers')),
     body,
   );
-  let destroyed = false;
   let pdf: boolean | null = null;
   /** A message to show once above the re-rendered page (a payment recorded). */
   let flash: HTMLElement | null = null;
 
   function load(): void {
-    Promise.all([billingApi.customer(id), hasPdf()])
-      .then(([v]) => {
-        if (destroyed) return;
-        body.replaceChildren(...(flash ? [flash] : []), ...render(v));
-        flash = null;
-      })
-      .catch((err: unknown) => !destroyed && body.replaceChildren(errorBox(err)));
+    void ctx.scope.load(Promise.all([billingApi.customer(id), hasPdf()]), body, ([v]) => {
+      const nodes = [...(flash ? [flash] : []), ...render(v)];
+      flash = null;
+      return nodes;
+    }, { key: 'customer', loading: false });
   }
 
   /** Whether the controller renders invoices as PDF (a HEAD-less probe: a 404 "no route" means no). */
@@ -221,7 +218,7 @@ export function customerView(ctx: Ctx, id: string): View {
   }
 
   load();
-  return { el, destroy: () => void (destroyed = true) };
+  return { el };
 }
 
 function lastMonth(tz: string): string {

@@ -11,7 +11,7 @@ import type { Ctx, View } from './view.js';
 const POLL_MS = 1_000;
 
 /** Bus discovery: which addresses answer, which are new, which clash; follows a running scan live. */
-export function discoverView(_ctx: Ctx, scanId?: string): View {
+export function discoverView(ctx: Ctx, scanId?: string): View {
   const busSelect = select({ id: 'scan-bus', required: true, 'data-testid': 'scan-bus' }, []);
   const from = field('From address', h('input', { id: 'scan-from', type: 'number', inputmode: 'numeric', min: 1, max: 247, value: 1, required: true, 'data-testid': 'scan-from' }));
   const to = field('To address', h('input', { id: 'scan-to', type: 'number', inputmode: 'numeric', min: 1, max: 247, value: 247, required: true, 'data-testid': 'scan-to' }));
@@ -39,9 +39,8 @@ export function discoverView(_ctx: Ctx, scanId?: string): View {
     results,
   );
 
-  let destroyed = false;
   let current: Scan | null = null;
-  let timer: number | undefined;
+  let cancelPoll = (): void => undefined;
   let shownKey = '';
 
   function show(s: Scan): void {
@@ -61,21 +60,20 @@ export function discoverView(_ctx: Ctx, scanId?: string): View {
       shownKey = key;
       results.replaceChildren(scanResults(s));
     }
-    clearTimeout(timer);
-    if (running) timer = window.setTimeout(poll, POLL_MS);
+    cancelPoll();
+    if (running) cancelPoll = ctx.scope.after(POLL_MS, poll);
   }
 
   function poll(): void {
-    if (!current || destroyed) return;
+    if (!current) return;
     const id = current.id;
-    scanApi
-      .get(id)
-      .then((s) => !destroyed && current?.id === id && show(s))
-      .catch((err: unknown) => {
-        if (destroyed) return;
+    void ctx.scope.load(scanApi.get(id), null, (s) => current?.id === id && show(s), {
+      key: 'scan',
+      error: (err) => {
         results.replaceChildren(errorBox(err));
-        timer = window.setTimeout(poll, POLL_MS * 5);
-      });
+        cancelPoll = ctx.scope.after(POLL_MS * 5, poll);
+      },
+    });
   }
 
   function follow(id: string): void {
@@ -85,13 +83,9 @@ export function discoverView(_ctx: Ctx, scanId?: string): View {
     poll();
   }
 
-  api
-    .buses()
-    .then(({ buses }) => {
-      if (destroyed) return;
-      busSelect.replaceChildren(...buses.map((b) => h('option', { value: b.id }, `${b.id} (${b.transport})`)));
-    })
-    .catch((err: unknown) => !destroyed && formMsg.replaceChildren(errorBox(err)));
+  void ctx.scope.load(api.buses(), null, ({ buses }) => {
+    busSelect.replaceChildren(...buses.map((b) => h('option', { value: b.id }, `${b.id} (${b.transport})`)));
+  }, { error: (err) => formMsg.replaceChildren(errorBox(err)) });
 
   form.addEventListener('submit', (ev) => {
     ev.preventDefault();
@@ -131,10 +125,6 @@ export function discoverView(_ctx: Ctx, scanId?: string): View {
     onEvent(name, data) {
       if (name !== 'scan' || !current || !isScan(data) || data.id !== current.id) return;
       show(data);
-    },
-    destroy() {
-      destroyed = true;
-      clearTimeout(timer);
     },
   };
 }

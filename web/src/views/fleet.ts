@@ -5,7 +5,7 @@ import { badge, badgeKind, setBadge } from '../quality.js';
 import { href } from '../router.js';
 import type { ValuesEvent } from '../types.js';
 import { select } from './form.js';
-import { errorBox, loading } from './notice.js';
+import { loading } from './notice.js';
 import type { Ctx, View } from './view.js';
 
 type SortKey = 'id' | 'quality' | 'lastReadingTs' | 'completeness' | 'todayImportKWh' | 'openAlarms' | 'inventoryStatus';
@@ -126,15 +126,10 @@ export function fleetView(ctx: Ctx): View {
     content.replaceChildren(h('div', { class: 'table-wrap' }, table));
   }
 
-  let destroyed = false;
-  fleetApi
-    .get()
-    .then((r) => {
-      if (destroyed) return;
-      sites = r.sites;
-      draw();
-    })
-    .catch((err: unknown) => !destroyed && content.replaceChildren(errorBox(err)));
+  void ctx.scope.load(fleetApi.get(), content, (r) => {
+    sites = r.sites;
+    draw();
+  }, { loading: false });
 
   return {
     el,
@@ -143,9 +138,6 @@ export function fleetView(ctx: Ctx): View {
         const b = badges.get(u.key);
         if (b) setBadge(b.el, badgeKind(u.quality, b.enabled));
       }
-    },
-    destroy() {
-      destroyed = true;
     },
   };
 }

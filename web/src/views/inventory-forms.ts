@@ -1,6 +1,7 @@
 import { ApiError } from '../api.js';
 import { h } from '../dom.js';
 import { inventoryApi } from '../inventory-api.js';
+import { fillModels, meterModels, phaseWord } from '../profiles-api.js';
 import { field, fieldOf, select, type Field } from './form.js';
 import { errorBox, successBox, working } from './notice.js';
 
@@ -10,13 +11,20 @@ const NEW_FIELDS = ['serial', 'model', 'site', 'building', 'notes'] as const;
 export function newRecordForm(defaultSite: string, created: (serial: string) => void): HTMLElement {
   const f: Record<(typeof NEW_FIELDS)[number], Field> = {
     serial: field('Serial number', h('input', { id: 'inv-serial', required: true, inputmode: 'numeric', autocomplete: 'off', 'data-testid': 'inv-serial' }), 'The 12 digits on the meter’s label, e.g. 200322016690.'),
-    model: field('Model', select({ id: 'inv-model', 'data-testid': 'inv-model' }, [['DDSU666', 'DDSU666 (single-phase)'], ['DTSU666', 'DTSU666 (three-phase)']])),
+    model: field('Model', select({ id: 'inv-model', required: true, 'data-testid': 'inv-model' }, [])),
     site: field('Site', h('input', { id: 'inv-site', required: true, value: defaultSite, 'data-testid': 'inv-site' })),
     building: field('Building / customer', h('input', { id: 'inv-building', 'data-testid': 'inv-building' }), 'e.g. Floor 1 Reception'),
     notes: field('Notes', h('textarea', { id: 'inv-notes', rows: 2, 'data-testid': 'inv-notes' })),
   };
   const submit = h('button', { type: 'submit', class: 'primary', 'data-testid': 'inv-create' }, 'Add record');
   const msg = h('div', { 'aria-live': 'polite' });
+  // Filling a select the page has left behind is harmless: no scope needed.
+  const modelSelect = f.model.control;
+  if (modelSelect instanceof HTMLSelectElement) {
+    meterModels()
+      .then((models) => fillModels(modelSelect, models, (m) => [m.model, `${m.model} (${phaseWord(m)})`]))
+      .catch((err: unknown) => f.model.error(`Could not list the meter models: ${err instanceof Error ? err.message : String(err)}`));
+  }
   const form = h('form', { class: 'form-row', 'aria-label': 'New inventory record' }, ...NEW_FIELDS.map((k) => f[k].el), h('div', { class: 'actions' }, submit), msg);
   form.addEventListener('submit', (ev) => {
     ev.preventDefault();

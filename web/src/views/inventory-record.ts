@@ -1,6 +1,7 @@
 import { api } from '../api.js';
 import { h } from '../dom.js';
 import { meterConfigApi } from '../meter-config-api.js';
+import { meterModels, modelFor } from '../profiles-api.js';
 import { capitalise, dateTime } from '../format.js';
 import { inventoryApi, nextStates, reachedAt, STATUSES, type InventoryEvent, type InventoryMeter, type Status, type Transition } from '../inventory-api.js';
 import { can } from '../roles.js';
@@ -21,13 +22,9 @@ export function inventoryRecordView(ctx: Ctx, serial: string): View {
     h('p', {}, h('a', { href: href({ page: 'inventory' }), 'data-testid': 'back-to-inventory' }, '← Inventory')),
     body,
   );
-  let destroyed = false;
 
   function load(notice?: HTMLElement): void {
-    inventoryApi
-      .get(serial)
-      .then((r) => !destroyed && body.replaceChildren(...render(r.meter, r.history, notice).filter((x): x is HTMLElement => x !== null)))
-      .catch((err: unknown) => !destroyed && body.replaceChildren(errorBox(err)));
+    void ctx.scope.load(inventoryApi.get(serial), body, (r) => render(r.meter, r.history, notice).filter((x): x is HTMLElement => x !== null), { key: 'record', loading: false });
   }
 
   function render(m: InventoryMeter, history: InventoryEvent[], notice?: HTMLElement): Array<HTMLElement | null> {
@@ -96,8 +93,8 @@ export function inventoryRecordView(ctx: Ctx, serial: string): View {
     }
     suggest.addEventListener('click', () => {
       address.error(null);
-      meterConfigApi
-        .suggestAddress(bus.control.value || undefined, m.model.toUpperCase() === 'DTSU666' ? 3 : 1)
+      meterModels()
+        .then((models) => meterConfigApi.suggestAddress(bus.control.value || undefined, modelFor(models, m.model)?.phases ?? 1))
         .then((r) => {
           address.control.value = String(r.address);
         })
@@ -122,12 +119,7 @@ export function inventoryRecordView(ctx: Ctx, serial: string): View {
   }
 
   load();
-  return {
-    el,
-    destroy() {
-      destroyed = true;
-    },
-  };
+  return { el };
 }
 
 const fig = (term: string, value: string): HTMLElement => h('div', {}, h('dt', {}, term), h('dd', {}, value));

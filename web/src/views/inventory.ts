@@ -5,7 +5,7 @@ import { can } from '../roles.js';
 import { href, replaceRoute } from '../router.js';
 import { importForm, newRecordForm } from './inventory-forms.js';
 import { since, statusCell } from './inventory-status.js';
-import { errorBox, loading } from './notice.js';
+import { loading } from './notice.js';
 import { fillRows, listTable, type TableOptions } from './table.js';
 import type { Ctx, View } from './view.js';
 
@@ -83,24 +83,14 @@ export function inventoryView(ctx: Ctx, initialStatus?: string): View {
     }, `${label} `, h('span', { class: 'chip-count' }, String(n)));
   }
 
-  let destroyed = false;
   function reload(): void {
-    inventoryApi
-      .list()
-      .then((r) => {
-        if (destroyed) return;
-        records = r.meters;
-        apply();
-      })
-      .catch((err: unknown) => !destroyed && content.replaceChildren(errorBox(err)));
+    void ctx.scope.load(inventoryApi.list(), content, (r) => {
+      records = r.meters;
+      apply();
+    }, { key: 'list', loading: false });
   }
   search.addEventListener('input', apply);
   overdueOnly.addEventListener('change', apply);
   reload();
-  return {
-    el,
-    destroy() {
-      destroyed = true;
-    },
-  };
+  return { el };
 }

@@ -9,7 +9,7 @@ import { MeterAlarms } from './meter-alarms.js';
 import { MeterCharts } from './meter-charts.js';
 import { MeterLive } from './meter-live.js';
 import { meterManage } from './meter-manage.js';
-import { errorBox, loading } from './notice.js';
+import { loading } from './notice.js';
 import type { Ctx, View } from './view.js';
 
 /** One meter: live values on top, its open alarms, a chosen day's charts and its CSV, and (installers) its configuration. */
@@ -23,13 +23,12 @@ export function meterView(ctx: Ctx, key: string, day?: string): View {
   let live: MeterLive | null = null;
   let charts: MeterCharts | null = null;
   let alarms: MeterAlarms | null = null;
-  let destroyed = false;
 
   function show(meter: Meter): void {
     charts?.destroy();
     alarms?.destroy();
     live = new MeterLive(meter, tz);
-    alarms = new MeterAlarms(key, tz);
+    alarms = new MeterAlarms(key, tz, ctx.scope.child());
     charts = new MeterCharts(key, phasesOf(meter.values, meter.phases), ctx.site, (d) => d === today(tz));
     const chosen = day && isDay(day) ? day : today(tz);
     const picker = h('input', { id: 'day', type: 'date', value: chosen, max: today(tz), required: true, 'data-testid': 'day-picker' });
@@ -72,10 +71,7 @@ export function meterView(ctx: Ctx, key: string, day?: string): View {
   }
 
   function load(): void {
-    api
-      .meter(key)
-      .then((meter) => !destroyed && show(meter))
-      .catch((err: unknown) => !destroyed && body.replaceChildren(errorBox(err)));
+    void ctx.scope.load(api.meter(key), body, show, { key: 'meter', loading: false });
   }
 
   load();
@@ -91,9 +87,7 @@ export function meterView(ctx: Ctx, key: string, day?: string): View {
       if (name === 'alarm') alarms?.refresh();
     },
     destroy() {
-      destroyed = true;
       charts?.destroy();
-      alarms?.destroy();
     },
   };
 }

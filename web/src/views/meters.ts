@@ -7,7 +7,7 @@ import { can } from '../roles.js';
 import { href } from '../router.js';
 import type { Meter, MeterUpdate, ValuesEvent } from '../types.js';
 import { configHistory } from './config-history.js';
-import { errorBox, loading } from './notice.js';
+import { loading } from './notice.js';
 import type { Ctx, View } from './view.js';
 
 interface Row {
@@ -71,11 +71,7 @@ export function metersView(ctx: Ctx): View {
   }
   filter.addEventListener('input', applyFilter);
 
-  let destroyed = false;
-  api
-    .meters()
-    .then(({ meters }) => {
-      if (destroyed) return;
+  void ctx.scope.load(api.meters(), content, ({ meters }) => {
       const sorted = [...meters].sort((a, b) => (a.role === b.role ? a.id - b.id : a.role === 'main' ? -1 : 1));
       for (const m of sorted) {
         const row = makeRow(m);
@@ -84,8 +80,7 @@ export function metersView(ctx: Ctx): View {
       }
       content.replaceChildren(h('div', { class: 'table-wrap' }, table));
       applyFilter();
-    })
-    .catch((err: unknown) => !destroyed && content.replaceChildren(errorBox(err)));
+    }, { loading: false });
 
   return {
     el,
@@ -94,9 +89,6 @@ export function metersView(ctx: Ctx): View {
         const r = rows.get(u.key);
         if (r) fill(r, u);
       }
-    },
-    destroy: () => {
-      destroyed = true;
     },
   };
 }

@@ -3,17 +3,23 @@ import { h, setText } from '../dom.js';
 import { kW, num } from '../format.js';
 import { href } from '../router.js';
 import type { MeterCounts, Overview } from '../types.js';
+import { h as jsx } from 'preact';
+import { island } from '../ui/load.js';
 import { AlarmCount } from './alarm-count.js';
-import { busCards } from './buses.js';
-import { errorBox, loading } from './notice.js';
+import { BusPanel } from './buses.js';
+import { loading } from './notice.js';
 import { PhaseBars } from './phase-bars.js';
 import type { Ctx, View } from './view.js';
 
 /** Bus counters are not in the stream; refresh them with the overview, but not on every poll. */
 const BUS_REFRESH_MS = 15_000;
 
-export function overviewView(_ctx: Ctx): View {
-  const alarms = new AlarmCount();
+export function overviewView(ctx: Ctx): View {
+  // Two parts are Preact components already (the rest of the page is still built by hand).
+  const alarmHost = h('div', { class: 'wide' });
+  let alarmRefresh = 0;
+  const renderAlarms = island(alarmHost, jsx(AlarmCount, { refresh: alarmRefresh }), ctx.scope);
+  const refreshAlarms = (): void => renderAlarms(jsx(AlarmCount, { refresh: ++alarmRefresh }));
   const direction = h('span', { class: 'direction', 'data-testid': 'grid-direction' }, '—');
   const big = h('span', { class: 'big-number', 'data-testid': 'grid-power' }, '—');
   const signed = h('span', { 'data-testid': 'grid-power-signed' }, '');
@@ -24,7 +30,9 @@ export function overviewView(_ctx: Ctx): View {
   const eExp = h('span', { class: 'tile-value', 'data-testid': 'energy-export' }, '—');
   const counts = h('div', { class: 'counts', 'data-testid': 'meter-counts' });
   const total = h('span', { class: 'count-total', 'data-testid': 'count-total' });
-  const buses = h('div', { 'data-testid': 'buses' }, loading());
+  const buses = h('div', { 'data-testid': 'buses' });
+  let busRefresh = 0;
+  const busPanel = island(buses, jsx(BusPanel, { refresh: busRefresh }), ctx.scope);
   const status = h('div', { class: 'wide' }, loading());
 
   const el = h(
@@ -49,7 +57,7 @@ export function overviewView(_ctx: Ctx): View {
       tile('Energy imported', eImp, 'kWh'),
       tile('Energy exported', eExp, 'kWh'),
     ),
-    alarms.el,
+    alarmHost,
     h('section', { class: 'card wide', 'aria-labelledby': 'counts-title' },
       h('h2', { id: 'counts-title' }, 'Meters ', total, h('a', { href: href({ page: 'meters' }), class: 'small-link' }, 'see all')),
       counts,
@@ -57,15 +65,12 @@ export function overviewView(_ctx: Ctx): View {
     h('section', { class: 'wide', 'aria-labelledby': 'bus-title' }, h('h2', { id: 'bus-title' }, 'Communication buses'), buses),
   );
 
-  let lastBusFetch = -Infinity;
-  let destroyed = false;
+  // The bus cards and the alarm tile fetched as they mounted, alongside the overview itself.
+  let lastBusFetch = performance.now();
 
   function refreshBuses(): void {
     lastBusFetch = performance.now();
-    api
-      .buses()
-      .then((r) => !destroyed && buses.replaceChildren(busCards(r.buses)))
-      .catch((err: unknown) => !destroyed && buses.replaceChildren(errorBox(err)));
+    busPanel(jsx(BusPanel, { refresh: ++busRefresh }));
   }
 
   function update(o: Overview): void {
@@ -86,22 +91,16 @@ export function overviewView(_ctx: Ctx): View {
     setText(total, `(${o.meters.total})`);
     if (performance.now() - lastBusFetch > BUS_REFRESH_MS) {
       refreshBuses();
-      alarms.refresh();
+      refreshAlarms();
     }
   }
 
-  api
-    .overview()
-    .then((o) => !destroyed && update(o))
-    .catch((err: unknown) => !destroyed && status.replaceChildren(errorBox(err)));
+  void ctx.scope.load(api.overview(), status, update, { loading: false });
 
   return {
     el,
     onOverview: update,
-    onEvent: (name) => name === 'alarm' && alarms.refresh(),
-    destroy: () => {
-      destroyed = true;
-    },
+    onEvent: (name) => name === 'alarm' && refreshAlarms(),
   };
 }
 

@@ -24,7 +24,6 @@ export function proposalsView(ctx: Ctx): View {
     h('section', { 'aria-labelledby': 'queue-title' }, h('h2', { id: 'queue-title' }, 'Waiting for a decision'), queue),
     h('section', { 'aria-labelledby': 'audit-title' }, h('h2', { id: 'audit-title' }, 'Audit log (last 7 days)'), audit),
   );
-  let destroyed = false;
   const operator = can(ctx.user, 'operator');
 
   function actions(p: Proposal): Array<HTMLElement | string> {
@@ -90,11 +89,11 @@ export function proposalsView(ctx: Ctx): View {
   }
 
   function refresh(): void {
-    billingApi.proposals('pending').then((r) => !destroyed && showQueue(r.proposals)).catch((err: unknown) => !destroyed && queue.replaceChildren(errorBox(err)));
-    billingApi.audit(siteNow() - 7 * 86_400_000).then((r) => !destroyed && showAudit(r.entries)).catch((err: unknown) => !destroyed && audit.replaceChildren(errorBox(err)));
+    void ctx.scope.load(billingApi.proposals('pending'), queue, (r) => showQueue(r.proposals), { key: 'queue', loading: false });
+    void ctx.scope.load(billingApi.audit(siteNow() - 7 * 86_400_000), audit, (r) => showAudit(r.entries), { key: 'audit', loading: false });
   }
   refresh();
   // A confirmation dialog open on a row must not be pulled away: refresh only when none is open.
-  const timer = window.setInterval(() => !document.querySelector('dialog[open]') && refresh(), REFRESH_MS);
-  return { el, destroy: () => { destroyed = true; clearInterval(timer); } };
+  ctx.scope.every(REFRESH_MS, () => !document.querySelector('dialog[open]') && refresh());
+  return { el };
 }

@@ -21,9 +21,8 @@ function energyText(v: TariffVersion, cur: string): string {
 export function tariffsView(ctx: Ctx): View {
   const list = h('div', { class: 'stack' }, loading());
   const el = h('div', { class: 'page', 'data-testid': 'tariffs' }, h('div', { class: 'page-head' }, h('h1', {}, 'Tariffs'), billingTabs('tariffs')), list);
-  let destroyed = false;
   const load = (): void => {
-    billingApi.tariffs().then((r) => !destroyed && list.replaceChildren(...(r.tariffs.length ? r.tariffs.map(card) : [h('p', { class: 'hint' }, 'No tariffs yet.')]))).catch((err: unknown) => !destroyed && list.replaceChildren(errorBox(err)));
+    void ctx.scope.load(billingApi.tariffs(), list, (r) => (r.tariffs.length ? r.tariffs.map(card) : [h('p', { class: 'hint' }, 'No tariffs yet.')]), { key: 'tariffs', loading: false });
   };
 
   function card(t: Tariff): HTMLElement {
@@ -88,5 +87,5 @@ export function tariffsView(ctx: Ctx): View {
   }
 
   load();
-  return { el, destroy: () => void (destroyed = true) };
+  return { el };
 }

@@ -1,3 +1,4 @@
+import type { PageScope } from '../loader.js';
 import type { Overview, Site, User, ValuesEvent } from '../types.js';
 
 /** What the app shell knows and hands to each page. */
@@ -7,7 +8,12 @@ export interface Ctx {
   readonly user: User;
   /** Tells the shell the alarm list changed (raised, acknowledged), so the nav badge recounts. */
   alarmsChanged(): void;
+  /** This page's loader: its fetches, timers and listeners end when the page is left (loader.ts). */
+  readonly scope: PageScope;
 }
+
+/** What the shell holds between pages; each page gets it with its own scope. */
+export type ShellCtx = Omit<Ctx, 'scope'>;
 
 /** A mounted page. The shell forwards live stream events and calls destroy() on leaving. */
 export interface View {
