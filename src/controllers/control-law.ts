@@ -9,11 +9,12 @@
  * of the last step the inverter has not yet delivered twice, which is where the overshoot and the
  * 8-10 s hunting of integrating ESS loops come from (issue 10). The integral term only removes what
  * feed-forward cannot see (an inverter that delivers 98 % of its setpoint, meter offsets); it
- * integrates only while the inverter has settled on the last command and the output is not
+ * integrates only small errors (the integral zone: a step of load or PV is feed-forward's job),
+ * only while the inverter has settled on the last command and only while the output is not
  * saturated (conditional integration), so it never winds up during a transient.
  */
 export interface LoopConfig {
-  /** No new command while the wanted change is smaller than this (W): no flicker on meter noise. */
+  /** No new command while the grid is within this of its target (W): no flicker on meter noise. */
   readonly deadbandW: number;
   /** Largest change of the command per second (W/s). */
   readonly rampWPerS: number;
@@ -23,9 +24,11 @@ export interface LoopConfig {
   readonly settledTolW: number;
   /** The integral never holds more than this (W). */
   readonly integralLimitW: number;
+  /** Only errors smaller than this are integrated (W). */
+  readonly integralZoneW: number;
 }
 
-export const DEFAULT_LOOP: LoopConfig = { deadbandW: 25, rampWPerS: 10_000, ki: 0.3, settledTolW: 100, integralLimitW: 2_000 };
+export const DEFAULT_LOOP: LoopConfig = { deadbandW: 25, rampWPerS: 10_000, ki: 0.3, settledTolW: 100, integralLimitW: 2_000, integralZoneW: 300 };
 
 export interface LoopState {
   readonly lastCmdW: number | null;
@@ -61,14 +64,15 @@ export function loopStep(input: LoopInput, cfg: LoopConfig, st: LoopState, nowMs
   const base = input.measuredW ?? last ?? 0;
   const settled = input.measuredW !== undefined && last !== null && Math.abs(input.measuredW - last) <= cfg.settledTolW;
   const inBand = Math.abs(input.errorW) <= cfg.deadbandW;
+  const inZone = Math.abs(input.errorW) <= cfg.integralZoneW;
   let integral = st.integralW;
   const unclamped = base + input.errorW + integral;
   const saturatedHigh = unclamped >= input.maxW && input.errorW > 0;
   const saturatedLow = unclamped <= input.minW && input.errorW < 0;
-  if (settled && !inBand && !saturatedHigh && !saturatedLow) integral = clamp(integral + cfg.ki * input.errorW, -cfg.integralLimitW, cfg.integralLimitW);
+  if (settled && inZone && !inBand && !saturatedHigh && !saturatedLow) integral = clamp(integral + cfg.ki * input.errorW, -cfg.integralLimitW, cfg.integralLimitW);
   let cmd = clamp(base + input.errorW + integral, input.minW, input.maxW);
   let how = `feed-forward ${Math.round(base)} W + error ${Math.round(input.errorW)} W + integral ${Math.round(integral)} W`;
-  if (last !== null && Math.abs(cmd - last) < cfg.deadbandW && last >= input.minW && last <= input.maxW) {
+  if (last !== null && inBand && last >= input.minW && last <= input.maxW) {
     cmd = last;
     how += `; within the ${cfg.deadbandW} W deadband, held`;
   } else if (last !== null) {

@@ -73,6 +73,7 @@ export function zeroExport(s: Snapshot, cfg: ZeroExportConfig, st: ZeroExportSta
   const absorbed = perPhase(() => 0);
   const room = perPhase((p) => Math.max(0, -need[p]));
   let shortfall = 0;
+  let shifted = 0; // W the symmetric battery charges more so that held-back PV may rise
   const pvDone = new Set<Phase>();
 
   // 1. The battery first.
@@ -109,11 +110,16 @@ export function zeroExport(s: Snapshot, cfg: ZeroExportConfig, st: ZeroExportSta
           for (const p of PHASES) absorbed[p] = took / k;
         } else {
           // A symmetric discharge may use the smallest room on every phase, unless PV is being held
-          // back: then the room is PV's, and discharging into it would only curtail more.
+          // back: then the room is PV's, and the battery charges `shift` more so that PV may rise by as much.
           const held = pv ? (pv.perPhase ? PHASES.some((p) => pvHeld(p)) : pvHeld()) : false;
-          const r = held ? 0 : Math.min(room.L1, room.L2, room.L3);
-          bound(command.batteryPower(b), bat + r * k, held ? 'PV is held back, so the battery does not discharge more' : `a symmetric discharge may add ${fmtW(r)} per phase`);
-          for (const p of PHASES) room[p] -= r;
+          if (held) {
+            shifted = Math.min(shift, Math.max(0, bat - range.minW));
+            bound(command.batteryPower(b), bat - shifted, `PV is held back: the battery charges ${fmtW(shifted)} more so that PV may rise by as much`);
+          } else {
+            const r = Math.min(room.L1, room.L2, room.L3);
+            bound(command.batteryPower(b), bat + r * k, `a symmetric discharge may add ${fmtW(r)} per phase`);
+            for (const p of PHASES) room[p] -= r;
+          }
         }
       }
     }
@@ -130,7 +136,7 @@ export function zeroExport(s: Snapshot, cfg: ZeroExportConfig, st: ZeroExportSta
           const cut = Math.min(residual[p], now);
           shortfall += residual[p] - cut;
           bound(command.pvLimit(pv, p), now - cut, `curtail ${p} PV by ${fmtW(cut)}`, 0);
-        } else bound(command.pvLimit(pv, p), now + room[p], `${p} PV may rise by ${fmtW(room[p])}`, 0);
+        } else bound(command.pvLimit(pv, p), now + room[p] + shifted / 3, `${p} PV may rise by ${fmtW(room[p] + shifted / 3)}`, 0);
       }
     } else {
       const now = pvAt() ?? 0;
@@ -141,8 +147,8 @@ export function zeroExport(s: Snapshot, cfg: ZeroExportConfig, st: ZeroExportSta
         shortfall += worst * k - cut;
         bound(command.pvLimit(pv), now - cut, `symmetric PV curtailed by ${fmtW(cut)} (${k} x ${fmtW(worst)})`, 0);
       } else {
-        const r = Math.min(room.L1, room.L2, room.L3);
-        bound(command.pvLimit(pv), now + r * k, `PV may rise by ${fmtW(r * k)}`, 0);
+        const r = Math.min(room.L1, room.L2, room.L3) * k + shifted;
+        bound(command.pvLimit(pv), now + r, `PV may rise by ${fmtW(r)}`, 0);
       }
     }
   } else {

@@ -119,7 +119,8 @@ export function resolveVariable(target: string, proposals: readonly Proposal[], 
   const value = chosen ? chosen.value : clamp(spec.neutral, interval);
   const wanted = chosen ? proposals.find((p): p is Target => p.kind === 'target' && p.source === chosen?.by.source && p.why === chosen.by.why)?.value : spec.neutral;
   const boundBy: Binding[] = [];
-  if (wanted !== undefined && wanted !== value) {
+  // A constraint bound the value when the value sits on it and someone wanted something else.
+  if ((wanted !== undefined && wanted !== value) || overruled.length > 0) {
     if (value === lo.value) boundBy.push(...lo.by);
     if (value === hi.value && hi !== lo) for (const b of hi.by) if (!boundBy.some((x) => x.source === b.source && x.why === b.why)) boundBy.push(b);
   }

@@ -82,7 +82,7 @@ function optional(s: Snapshot, addr: string, nowMs: number, maxAgeMs: number): {
 /** The ramp window around the last command: away from zero by at most `step`, toward zero freely. */
 export function rampWindow(last: number | undefined, step: number): { min: number; max: number } {
   if (last === undefined) return { min: -step, max: step };
-  return { min: last > 0 ? Math.min(0, last - step) : last - step, max: last < 0 ? Math.max(0, last + step) : last + step };
+  return { min: last > 0 ? -step : last - step, max: last < 0 ? step : last + step };
 }
 
 function batteryBounds(s: Snapshot, cfg: SafetyConfig, l: BatteryLimits, last: Readonly<Record<string, number>>, dtS: number, nowMs: number, eStop: string | null, gridBad: string | null): { bounds: Bound[]; safe: string | null } {
