@@ -1,6 +1,7 @@
 /** `npm run bench`: runs every benchmark and prints its figures (nothing is asserted). */
 import { run as billing } from './billing.js';
 import { run as busEfficiency } from './bus-efficiency.js';
+import { run as diskWrites } from './disk-writes.js';
 import { run as cliStartup } from './cli-startup.js';
 import { run as history } from './history.js';
 import { run as ingest } from './ingest.js';
@@ -17,6 +18,7 @@ const benches: Array<[string, () => Promise<Record<string, number | string>>]> =
   ['CLI start-up: mgos --help and mgos read against the simulator, a fresh process each run (set BENCH_CLI_RUNS, default 11)', () => cliStartup()],
   ['Web cold load: the overview on an emulated phone (slow 3G, CPU 4x slower) in Chromium, empty cache (set BENCH_WEB_RUNS, default 3)', () => webColdLoad()],
   ['Memory: 100 simulated meters, whole system (set BENCH_MEMORY_MINUTES, default 10)', () => memory()],
+  ['Disk writes: 100 simulated meters, whole system, write_bytes per reading and per day (set BENCH_DISK_MINUTES, default 10)', () => diskWrites()],
 ];
 
 const only = process.argv[2];

@@ -118,6 +118,8 @@ export async function startSystem(o: SystemOptions = {}): Promise<RunningSystem>
     const versions = new ConfigVersions(db, clock);
     config = { ...config, meters: [...versions.adoptFile(config.meters).meters] };
     const site = new SiteRuntime(config, resolved.profiles, recorder, clock);
+    // The first cycle of each bus is flushed at once (a crash loop still records).
+    cleanups.push(site.live.subscribe(({ report }) => recorder.cycleDone(report.bus)));
     const commissioning = startCommissioning({ db, site, config, profiles: resolved.profiles, recorder, versions, clock });
     metersInForce = () => commissioning.manager.meters();
     const alarms = startAlarms({ db, site, config, now: clock, onError: (what, err) => log.error({ err }, `alarms: ${what} failed`) });

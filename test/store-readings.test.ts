@@ -93,7 +93,7 @@ test('a flush is one transaction: a failure part-way writes nothing and keeps th
   for (let i = 0; i < 30; i++) w.add({ meter: `meter${i % 3}`, ts: T0 + Math.floor(i / 3) * 10_000, values: { ActivePower: i } });
   // Simulate the disk failing on the 20th row of the batch.
   const failTs = T0 / 1000 + 60;
-  db.exec(`CREATE TEMP TRIGGER fail BEFORE INSERT ON readings WHEN NEW.ts = ${failTs} AND NEW.meter_id = (SELECT id FROM meters WHERE key = 'meter1') BEGIN SELECT RAISE(ABORT, 'simulated disk error'); END`);
+  db.exec(`CREATE TEMP TRIGGER fail BEFORE INSERT ON readings_recent WHEN NEW.ts = ${failTs} AND NEW.meter_id = (SELECT id FROM meters WHERE key = 'meter1') BEGIN SELECT RAISE(ABORT, 'simulated disk error'); END`);
   assert.throws(() => w.flush(), /simulated disk error/);
   assert.equal(count(db), 0, 'no partial write');
   assert.equal(w.pendingCount, 30, 'the batch is kept');

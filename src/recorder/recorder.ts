@@ -1,5 +1,6 @@
 import type { StoreDb } from '../store/database.js';
 import { systemClock } from '../util/clock.js';
+import { archiveCutMs, archiveReadings } from '../store/archive.js';
 import { buildIntervals, type BuildOptions } from '../store/intervals.js';
 import { ReadingWriter } from '../store/reading-writer.js';
 import { pruneRawReadings, retentionCutoffMs } from '../store/retention.js';
@@ -35,6 +36,19 @@ export class Recorder {
     this.now = opts.now ?? systemClock;
   }
 
+  /** Buses whose first poll cycle has ended: that one is flushed at once, not a flush interval later. */
+  private readonly cycledBuses = new Set<string>();
+
+  /**
+   * A bus finished a poll cycle. After its first one the recorder flushes at once: a process that
+   * restarts more often than the flush interval (a crash loop) still records what it read.
+   */
+  cycleDone(bus: string): void {
+    if (this.cycledBuses.has(bus)) return;
+    this.cycledBuses.add(bus);
+    this.flushAndBuild();
+  }
+
   add(r: DeviceReading): void {
     this.writer.add({ meter: r.key, ts: r.ts, values: r.values });
   }
@@ -50,6 +64,8 @@ export class Recorder {
     try {
       this.writer.flush();
       buildIntervals(this.db, this.writer.oldestPendingMs() ?? this.now(), this.buildOptions);
+      // Once an hour the closed hours move from the recent table to the archive (few page writes).
+      archiveReadings(this.db, archiveCutMs(this.now()));
     } catch (e) {
       this.opts.onError?.('flush', e);
     }

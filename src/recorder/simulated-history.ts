@@ -4,6 +4,7 @@ import { resolveProfile } from '../site/devices.js';
 import { backfill } from '../sim/backfill.js';
 import type { SimulatorHandle } from '../sim/simulator.js';
 import type { StoreDb } from '../store/database.js';
+import { archiveCutMs, archiveReadings } from '../store/archive.js';
 import { buildIntervals } from '../store/intervals.js';
 import type { Recorder } from './recorder.js';
 
@@ -31,6 +32,7 @@ export function recordSimulatedHistory(sim: SimulatorHandle, config: SiteConfig,
     }
   });
   recorder.writer.flush();
+  archiveReadings(recorder.db, archiveCutMs(untilMs));
   // Interval building works through a backlog in slices; a fresh demo wants all of it at once.
   while (buildIntervals(recorder.db, untilMs, recorder.buildOptions) > 0) {
     // the next slice of the backlog

@@ -25,6 +25,8 @@ export function openDatabase(file: string, opts: OpenOptions = {}): StoreDb {
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
     db.pragma('busy_timeout = 5000');
+    // Sorts (moving readings to the archive, queries) stay in memory rather than in temp files.
+    db.pragma('temp_store = MEMORY');
     migrate(db, opts.migrations ?? MIGRATIONS);
   } catch (err) {
     db.close();

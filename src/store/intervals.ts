@@ -62,9 +62,10 @@ function prepareQueries(db: StoreDb) {
   const rows = 'SELECT ts, layout_id, vals FROM readings WHERE meter_id = ?';
   return {
     lookup: layoutLookup(db),
-    // Two queries: SQLite answers a lone min() or max() from the primary key without a scan.
-    first: db.prepare<[number], number | null>('SELECT min(ts) FROM readings WHERE meter_id = ?').pluck(),
-    last: db.prepare<[number], number | null>('SELECT max(ts) FROM readings WHERE meter_id = ?').pluck(),
+    // ORDER BY ... LIMIT 1, not min()/max(): `readings` is a view of two tables, and SQLite merges
+    // their ordered halves (stopping at the first row) but answers an aggregate by scanning them.
+    first: db.prepare<[number], number | null>('SELECT ts FROM readings WHERE meter_id = ? ORDER BY ts LIMIT 1').pluck(),
+    last: db.prepare<[number], number | null>('SELECT ts FROM readings WHERE meter_id = ? ORDER BY ts DESC LIMIT 1').pluck(),
     between: db.prepare<[number, number, number], ReadingRow>(`${rows} AND ts >= ? AND ts <= ? ORDER BY ts`),
     before: db.prepare<[number, number, number], ReadingRow>(`${rows} AND ts < ? ORDER BY ts DESC LIMIT ?`),
   };

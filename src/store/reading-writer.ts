@@ -1,4 +1,5 @@
 import type { StoreDb } from './database.js';
+import { archivedUptoS } from './archive.js';
 import { encodeValues, layoutCovers, layoutFor, parseLayout, type Layout } from './codec.js';
 
 export interface Reading {
@@ -123,13 +124,16 @@ export class ReadingWriter {
   private writeBatch(batch: readonly Reading[], staged: Staged): FlushResult {
     let written = 0;
     let ignored = 0;
+    // New readings append to the recent table; one as old as the archive goes there (no row is in both).
+    const upto = archivedUptoS(this.db);
     for (const r of batch) {
       if (!Object.values(r.values).some(Number.isFinite)) {
         ignored++;
         continue;
       }
       const { layoutId, layout, meterId } = this.layoutFor(r, staged);
-      const info = this.stmt.insert.run(meterId, Math.floor(r.ts / 1000), layoutId, encodeValues(layout, r.values));
+      const ts = Math.floor(r.ts / 1000);
+      const info = (ts <= upto ? this.stmt.insertArchive : this.stmt.insert).run(meterId, ts, layoutId, encodeValues(layout, r.values));
       if (info.changes > 0) written++;
       else ignored++;
     }
@@ -175,7 +179,10 @@ export class ReadingWriter {
 function prepareStatements(db: StoreDb) {
   return {
     insert: db.prepare<[number, number, number, Buffer]>(
-      'INSERT OR IGNORE INTO readings (meter_id, ts, layout_id, vals) VALUES (?, ?, ?, ?)',
+      'INSERT OR IGNORE INTO readings_recent (meter_id, ts, layout_id, vals) VALUES (?, ?, ?, ?)',
+    ),
+    insertArchive: db.prepare<[number, number, number, Buffer]>(
+      'INSERT OR IGNORE INTO readings_archive (meter_id, ts, layout_id, vals) VALUES (?, ?, ?, ?)',
     ),
     addMeter: db.prepare<[string]>('INSERT OR IGNORE INTO meters (key) VALUES (?)'),
     meterId: db.prepare<[string], { id: number }>('SELECT id FROM meters WHERE key = ?'),

@@ -15,12 +15,17 @@ export function retentionCutoffMs(nowMs: number, days: number): number {
 export function pruneBatch(db: StoreDb, beforeMs: number, batchSize = DEFAULT_PRUNE_BATCH): number {
   const beforeS = Math.ceil(beforeMs / 1000);
   const meters = db.prepare<[], { id: number }>('SELECT id FROM meters ORDER BY id').all();
+  // Old readings are in the archive (`readings` is a view); the recent table holds hours, unless a
+  // retention shorter than that is configured.
   const nth = db.prepare<[number, number, number], { ts: number }>(
-    'SELECT ts FROM readings WHERE meter_id = ? AND ts < ? ORDER BY ts LIMIT 1 OFFSET ?',
+    'SELECT ts FROM readings_archive WHERE meter_id = ? AND ts < ? ORDER BY ts LIMIT 1 OFFSET ?',
   );
-  const del = db.prepare<[number, number]>('DELETE FROM readings WHERE meter_id = ? AND ts < ?');
+  const del = db.prepare<[number, number]>('DELETE FROM readings_archive WHERE meter_id = ? AND ts < ?');
+  const delRecent = db.prepare<[number, number]>(
+    'DELETE FROM readings_recent WHERE (ts, meter_id) IN (SELECT ts, meter_id FROM readings_recent WHERE ts < ? ORDER BY ts LIMIT ?)',
+  );
   return db.transaction(() => {
-    let left = batchSize;
+    let left = batchSize - delRecent.run(beforeS, batchSize).changes;
     for (const { id } of meters) {
       if (left <= 0) break;
       // The (left+1)-th old row bounds the delete to exactly `left` rows, if there are that many.

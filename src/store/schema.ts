@@ -125,4 +125,31 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX IF NOT EXISTS setting_writes_by_channel ON setting_writes (device, channel, at_ms);
   `,
+  // Few writes (SD card wear). Keyed (meter, time), a flush of 100 meters touched ~100 leaf pages
+  // (each meter's newest page) and the WAL wrote every one of them in full: ~4 KB per reading
+  // (bench/disk-writes.ts). New readings now go to `readings_recent`, keyed (time, meter), where a
+  // flush appends a few pages; once an hour the recorder moves the closed hours, sorted by meter,
+  // to `readings_archive` (the old table): a run of new pages per meter. `readings` is a view of
+  // both, so queries read it as before (SQLite merges the two ordered halves; use ORDER BY ... LIMIT
+  // rather than min()/max() on it, which scan). Rows at or before `readings_archived_upto.ts` belong
+  // to the archive, later ones to recent, so no (meter, ts) is ever in both.
+  `
+  ALTER TABLE readings RENAME TO readings_archive;
+  CREATE TABLE readings_recent (
+    ts        INTEGER NOT NULL,
+    meter_id  INTEGER NOT NULL,
+    layout_id INTEGER NOT NULL,
+    vals      BLOB NOT NULL,
+    PRIMARY KEY (ts, meter_id)
+  ) WITHOUT ROWID;
+  CREATE TABLE readings_archived_upto (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    ts INTEGER NOT NULL -- unix seconds: rows up to here are in readings_archive
+  );
+  INSERT INTO readings_archived_upto (id, ts) VALUES (1, coalesce((SELECT max(ts) FROM readings_archive), -1));
+  CREATE VIEW readings AS
+    SELECT meter_id, ts, layout_id, vals FROM readings_archive
+    UNION ALL
+    SELECT meter_id, ts, layout_id, vals FROM readings_recent;
+  `,
 ];
