@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import type { FastifyInstance } from 'fastify';
 import type { AddressInfo } from 'node:net';
 import { startAlarms, type Alarms } from '../src/alarms/engine.js';
-import { alarmStreamSource, registerAlarmRoutes } from '../src/api/alarm-routes.js';
+import { alarmStreamSource, registerAlarmRoutes } from '../src/alarms/routes.js';
 import { createApiServer } from '../src/api/server.js';
 import { UserStore } from '../src/auth/user-store.js';
 import { startSimSite, type SimSite } from './helpers/site.js';

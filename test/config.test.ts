@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadSiteConfigText } from '../src/config/load-site-config.js';
-import { ConfigError } from '../src/config/yaml-file.js';
+import { ConfigError } from '../src/util/yaml-file.js';
 
 const good = `site:
   id: kasese

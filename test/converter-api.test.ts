@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { registerConverterRoutes } from '../src/api/converter-routes.js';
+import { registerConverterRoutes } from '../src/commissioning/converter/routes.js';
 import { buildOpenApi } from '../src/api/openapi.js';
 import { HttpError, RouteRegistry } from '../src/api/route.js';
 import { UserStore } from '../src/auth/user-store.js';

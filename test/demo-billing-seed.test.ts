@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
 import { UserStore } from '../src/auth/user-store.js';
-import { demoSeededAt } from '../src/site/demo-billing-seed.js';
+import { demoSeededAt } from '../src/demo/demo-billing-seed.js';
 import { dailyEnergy } from '../src/store/history.js';
 import { ZonedClock } from '../src/store/zoned-clock.js';
 import { startSystem, type RunningSystem } from '../src/system.js';

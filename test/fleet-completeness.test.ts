@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fleetView } from '../src/api/fleet-routes.js';
-import { completenessShare, completenessSince } from '../src/api/fleet-completeness.js';
+import { fleetView } from '../src/fleet/routes.js';
+import { completenessShare, completenessSince } from '../src/fleet/completeness.js';
 import { loadProfiles } from '../src/drivers/profiles.js';
 import { Recorder } from '../src/recorder/recorder.js';
 import { recordSimulatedHistory } from '../src/recorder/simulated-history.js';

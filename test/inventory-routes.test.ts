@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { acceptCsvBodies, registerInventoryRoutes } from '../src/api/inventory-routes.js';
+import { acceptCsvBodies, registerInventoryRoutes } from '../src/commissioning/inventory/routes.js';
 import { buildOpenApi } from '../src/api/openapi.js';
 import { HttpError, RouteRegistry } from '../src/api/route.js';
 import { UserStore } from '../src/auth/user-store.js';

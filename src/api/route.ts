@@ -27,6 +27,12 @@ export interface RouteSpec<Q extends z.ZodType, P extends z.ZodType, B extends z
   readonly handler: (ctx: { query: z.output<Q>; params: z.output<P>; body: z.output<B>; user: User | null; req: FastifyRequest; reply: FastifyReply }) => Promise<unknown> | unknown;
 }
 
+/** Another source of live events for /api/stream (scan progress, alarms, ...); the server's stream-route.ts sends them. */
+export interface StreamSource {
+  readonly event: string;
+  subscribe(send: (data: unknown) => void): () => void;
+}
+
 export interface DocumentedRoute {
   readonly method: string;
   readonly url: string;

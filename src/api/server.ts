@@ -5,12 +5,12 @@ import type { UserStore } from '../auth/user-store.js';
 import type { SiteRuntime } from '../site/site-runtime.js';
 import { fromRoot } from '../util/paths.js';
 import { registerAuthRoutes } from './auth-routes.js';
-import { acceptCsvBodies } from './inventory-routes.js';
+import { acceptCsvBodies } from '../commissioning/inventory/routes.js';
 import { buildOpenApi } from './openapi.js';
 import { guardBrowserRequests } from './request-guard.js';
-import { HttpError, RouteRegistry } from './route.js';
-import { registerSiteRoutes } from './site-routes.js';
-import { registerStream, type StreamSource } from './stream-route.js';
+import { HttpError, RouteRegistry, type StreamSource } from './route.js';
+import { registerSiteRoutes } from '../site/routes.js';
+import { registerStream } from './stream-route.js';
 
 export interface ApiDeps {
   readonly site: SiteRuntime;

@@ -1,19 +1,13 @@
 import type { FastifyInstance } from 'fastify';
 import type { UserStore } from '../auth/user-store.js';
 import type { SiteRuntime } from '../site/site-runtime.js';
-import { readSessionToken } from './route.js';
-import { overview } from './site-routes.js';
+import { readSessionToken, type StreamSource } from './route.js';
+import { overview } from '../site/routes.js';
 
 /**
  * Server-Sent Events: after every poll cycle, the changed meters' values and the overview.
  * SSE rather than WebSocket: one-way is all the UI needs, and browsers reconnect by themselves.
  */
-/** Another source of live events for the stream (scan progress, alarms, ...). */
-export interface StreamSource {
-  readonly event: string;
-  subscribe(send: (data: unknown) => void): () => void;
-}
-
 /** How often an open stream re-checks its session for changes no event announces (another process, expiry). */
 export const SESSION_RECHECK_MS = 2_000;
 

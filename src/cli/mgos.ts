@@ -56,7 +56,7 @@ async function main(argv: string[]): Promise<number> {
       return 2;
     }
     // Loaded only on this error path (usually already loaded by the command that threw), so --help stays light.
-    const { ConfigError } = await import('../config/yaml-file.js');
+    const { ConfigError } = await import('../util/yaml-file.js');
     if (e instanceof ConfigError) {
       process.stderr.write(`${e.message}\n`);
       return 1;

@@ -7,7 +7,7 @@ import { describeLine, openDlt645, openModbus, type BenchLineSpec } from './conv
 import { StepFailure, StepLog, type ConverterListener, type StepId, type StepRecord } from './converter-log.js';
 import { readAddressRegister, readChannel, requireModel, writeAddress, type ModbusMeterInfo } from './converter-modbus.js';
 import { checkPlan, ConverterRefusal, type MeterPlan } from './converter-plan.js';
-import { FACTORY_MODBUS_ADDRESS, type MeterModel } from './converter-registers.js';
+import { FACTORY_MODBUS_ADDRESS, type MeterModel } from '../dlt645/converter-registers.js';
 
 /**
  * The converter's "full process" (seed guide 2.5, converter.exe): identify over DL/T645, switch the

@@ -4,7 +4,7 @@ import { parse } from 'yaml';
 import { BUILTIN_PROFILE_DIR, loadProfiles } from '../drivers/profiles.js';
 import type { DeviceProfile } from '../drivers/profile-schema.js';
 import { siteConfigSchemaFor, type SiteConfig } from './site-config.js';
-import { ConfigError, MAX_YAML_ALIASES, parseYamlWith } from './yaml-file.js';
+import { ConfigError, MAX_YAML_ALIASES, parseYamlWith } from '../util/yaml-file.js';
 
 export interface LoadedSite {
   readonly config: SiteConfig;

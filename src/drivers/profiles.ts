@@ -1,7 +1,7 @@
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fromRoot } from '../util/paths.js';
-import { loadYamlFile } from '../config/yaml-file.js';
+import { loadYamlFile } from '../util/yaml-file.js';
 import { profileSchema, type DeviceProfile } from './profile-schema.js';
 
 /** The profiles shipped with mgos. */

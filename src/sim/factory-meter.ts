@@ -1,7 +1,7 @@
 import { isWildcard, serialToAddress } from '../dlt645/address.js';
 import { CONTROL, type Dlt645Frame } from '../dlt645/frame.js';
 import { DI, energyPayload, errorReply, readAddressReply, readDataReply } from '../dlt645/messages.js';
-import { DDSU666_ADDRESS, DTSU666, FACTORY_MODBUS_ADDRESS, PROTOCOL_CODES, protocolOfCode, type MeterModel, type ProtocolName } from '../commissioning/converter-registers.js';
+import { DDSU666_ADDRESS, DTSU666, FACTORY_MODBUS_ADDRESS, PROTOCOL_CODES, protocolOfCode, type MeterModel, type ProtocolName } from '../dlt645/converter-registers.js';
 import type { DeviceProfile } from '../drivers/profile-schema.js';
 import { loadProfiles } from '../drivers/profiles.js';
 import type { RegisterDevice } from './device.js';

@@ -7,7 +7,7 @@ import { loadSiteConfigFile } from '../../config/load-site-config.js';
 import type { ConverterEvent, StepRecord } from '../../commissioning/converter-log.js';
 import { identifyModel, readAddressRegister, requireModel, setBaud, setProtocol, writeAddress } from '../../commissioning/converter-modbus.js';
 import { checkAddress } from '../../commissioning/converter-plan.js';
-import { isMeterModel, PROTOCOLS, type MeterModel, type ProtocolName } from '../../commissioning/converter-registers.js';
+import { isMeterModel, PROTOCOLS, type MeterModel, type ProtocolName } from '../../dlt645/converter-registers.js';
 import { DLT645_FACTORY_LINE } from '../../dlt645/link.js';
 import { loadProfiles } from '../../drivers/profiles.js';
 import type { LineSettings } from '../../modbus/wire-time.js';

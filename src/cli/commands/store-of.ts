@@ -1,5 +1,5 @@
 import { loadSiteConfigFile } from '../../config/load-site-config.js';
-import { demoConfig } from '../../site/demo-config.js';
+import { demoConfig } from '../../demo/demo-config.js';
 import type { SiteConfig } from '../../config/site-config.js';
 import { UsageError } from '../usage-error.js';
 

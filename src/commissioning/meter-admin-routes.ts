@@ -1,10 +1,10 @@
 import { z } from 'zod';
 import { meterSchema } from '../config/site-config.js';
-import type { ConfigVersions } from '../commissioning/config-versions.js';
-import { MeterChangeError, meterPatchSchema, type MeterManager } from '../commissioning/meter-manager.js';
+import type { ConfigVersions } from './config-versions.js';
+import { MeterChangeError, meterPatchSchema, type MeterManager } from './meter-manager.js';
 import type { SiteRuntime } from '../site/site-runtime.js';
-import { HttpError, type RouteRegistry } from './route.js';
-import { meterParams, meterView } from './site-routes.js';
+import { HttpError, type RouteRegistry } from '../api/route.js';
+import { meterParams, meterView } from '../site/routes.js';
 
 async function asHttp<T>(op: () => Promise<T>): Promise<T> {
   try {

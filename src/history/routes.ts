@@ -4,8 +4,8 @@ import { channelDef, CHANNEL_NAMES } from '../channels/catalogue.js';
 import type { SiteRuntime } from '../site/site-runtime.js';
 import { QueryBusyError, type HistoryPool } from '../store/history-pool.js';
 import { calendarDate } from '../util/calendar-date.js';
-import { HttpError, type RouteRegistry } from './route.js';
-import { meterParams } from './site-routes.js';
+import { HttpError, type RouteRegistry } from '../api/route.js';
+import { meterParams } from '../site/routes.js';
 
 const DAY_MS = 86_400_000;
 const MAX_RAW_RANGE_MS = 7 * DAY_MS;

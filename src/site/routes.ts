@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { CHANNELS } from '../channels/catalogue.js';
-import type { SiteRuntime, MeterInfo } from '../site/site-runtime.js';
-import { HttpError, type RouteRegistry } from './route.js';
+import type { SiteRuntime, MeterInfo } from './site-runtime.js';
+import { HttpError, type RouteRegistry } from '../api/route.js';
 
 /** Channels shown for the site's connection point on the overview. */
 const GRID_CHANNELS = ['ActivePower', 'ActivePower_L1', 'ActivePower_L2', 'ActivePower_L3', 'Voltage_L1', 'Voltage_L2', 'Voltage_L3', 'Frequency', 'EnergyImport', 'EnergyExport'];

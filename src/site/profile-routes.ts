@@ -1,6 +1,6 @@
 import { METER_TYPE_ALIASES } from '../config/site-config.js';
 import type { DeviceProfile } from '../drivers/profile-schema.js';
-import type { RouteRegistry } from './route.js';
+import type { RouteRegistry } from '../api/route.js';
 
 /** What the UI knows of a meter model: the type names that pick it, its phases and the channels it reports. */
 export interface ProfileSummary {

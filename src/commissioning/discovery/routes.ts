@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import type { Discovery } from '../commissioning/discovery.js';
-import { HttpError, type RouteRegistry } from './route.js';
+import type { Discovery } from '../discovery.js';
+import { HttpError, type RouteRegistry } from '../../api/route.js';
 
 export function registerDiscoveryRoutes(routes: RouteRegistry, discovery: Discovery): void {
   routes.add({

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { ConverterRun, identifyOverDlt645, type ConversionResult } from '../commissioning/converter.js';
-import type { StepRecord } from '../commissioning/converter-log.js';
-import { allowedBenchLine, BenchLineRefused, type BenchLinePolicy } from '../commissioning/bench-line-policy.js';
-import { METER_MODELS } from '../commissioning/converter-registers.js';
-import type { DeviceProfile } from '../drivers/profile-schema.js';
-import { HttpError, type RouteRegistry } from './route.js';
+import { ConverterRun, identifyOverDlt645, type ConversionResult } from '../converter.js';
+import type { StepRecord } from '../converter-log.js';
+import { allowedBenchLine, BenchLineRefused, type BenchLinePolicy } from '../bench-line-policy.js';
+import { METER_MODELS } from '../../dlt645/converter-registers.js';
+import type { DeviceProfile } from '../../drivers/profile-schema.js';
+import { HttpError, type RouteRegistry } from '../../api/route.js';
 
 /**
  * The bench converter over HTTP. A run stops half-way for the operator's front-panel switch, so

@@ -2,8 +2,8 @@ import { z } from 'zod';
 import type { StoreDb } from '../store/database.js';
 import { listQuarantined, QuarantineError, resolutionOf, resolveInterval } from '../store/quarantine.js';
 import type { Clock } from '../util/clock.js';
-import { HttpError, type RouteRegistry } from './route.js';
-import { meterParams } from './site-routes.js';
+import { HttpError, type RouteRegistry } from '../api/route.js';
+import { meterParams } from '../site/routes.js';
 
 const STATUS = { invalid: 400, 'not-found': 404, conflict: 409 } as const;
 

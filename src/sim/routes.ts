@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import type { SimulatorHandle } from '../sim/simulator.js';
-import { HttpError, type RouteRegistry } from './route.js';
+import type { SimulatorHandle } from './simulator.js';
+import { HttpError, type RouteRegistry } from '../api/route.js';
 
 /** Only when the simulator runs in-process (demo, tests): make a simulated meter misbehave on demand. */
 export function registerSimRoutes(routes: RouteRegistry, sim: SimulatorHandle): void {

@@ -1,14 +1,14 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import type { User } from '../auth/user-store.js';
-import { sameSite, type AddressPlan, type Phases } from '../commissioning/address-plan.js';
-import { inventoryCsv } from '../commissioning/inventory-csv.js';
-import { importInventoryCsv, InventoryImportError } from '../commissioning/inventory-csv-import.js';
-import { InventoryError } from '../commissioning/inventory-error.js';
-import { STATUSES } from '../commissioning/inventory-status.js';
-import type { InventoryStore } from '../commissioning/inventory-store.js';
-import { ZonedClock } from '../store/zoned-clock.js';
-import { HttpError, type RouteRegistry } from './route.js';
+import type { User } from '../../auth/user-store.js';
+import { sameSite, type AddressPlan, type Phases } from '../address-plan.js';
+import { inventoryCsv } from '../inventory-csv.js';
+import { importInventoryCsv, InventoryImportError } from '../inventory-csv-import.js';
+import { InventoryError } from '../inventory-error.js';
+import { STATUSES } from '../inventory-status.js';
+import type { InventoryStore } from '../inventory-store.js';
+import { ZonedClock } from '../../store/zoned-clock.js';
+import { HttpError, type RouteRegistry } from '../../api/route.js';
 
 export interface InventoryRouteDeps {
   readonly inventory: InventoryStore;

@@ -3,9 +3,9 @@ import { systemClock } from '../util/clock.js';
 import { dailyEnergy } from '../store/history.js';
 import { meterIdOf } from '../store/registry.js';
 import { ZonedClock } from '../store/zoned-clock.js';
-import { completenessShare, completenessSince } from './fleet-completeness.js';
+import { completenessShare, completenessSince } from './completeness.js';
 import type { SiteRuntime } from '../site/site-runtime.js';
-import type { RouteRegistry } from './route.js';
+import type { RouteRegistry } from '../api/route.js';
 
 const DAY_MS = 86_400_000;
 

@@ -1,11 +1,10 @@
 import { z } from 'zod';
-import { alarmView } from '../alarms/alarm-view.js';
-import type { Alarms } from '../alarms/engine.js';
-import { AlarmError } from '../alarms/errors.js';
-import { STATUS_CODES } from '../alarms/status-codes.js';
-import { HttpError, type RouteRegistry } from './route.js';
-import { meterParams } from './site-routes.js';
-import type { StreamSource } from './stream-route.js';
+import { alarmView } from './alarm-view.js';
+import type { Alarms } from './engine.js';
+import { AlarmError } from './errors.js';
+import { STATUS_CODES } from './status-codes.js';
+import { HttpError, type RouteRegistry, type StreamSource } from '../api/route.js';
+import { meterParams } from '../site/routes.js';
 
 const idParams = z.object({ id: z.coerce.number().int().positive() }).strict();
 

@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import { InventoryError } from '../commissioning/inventory-error.js';
-import { recordReplacement, type ReplacementDeps } from '../commissioning/meter-replacement.js';
-import { meterIdOf } from '../store/registry.js';
-import { replacementsOf } from '../store/replacements.js';
-import { HttpError, type RouteRegistry } from './route.js';
-import { meterParams } from './site-routes.js';
+import { InventoryError } from '../inventory-error.js';
+import { recordReplacement, type ReplacementDeps } from '../meter-replacement.js';
+import { meterIdOf } from '../../store/registry.js';
+import { replacementsOf } from '../../store/replacements.js';
+import { HttpError, type RouteRegistry } from '../../api/route.js';
+import { meterParams } from '../../site/routes.js';
 
 const STATUS = { invalid: 400, 'not-found': 404, conflict: 409 } as const;
 

@@ -9,7 +9,7 @@ import type { StoreDb } from '../store/database.js';
 import { intervals, latestReading } from '../store/history.js';
 import { ZonedClock } from '../store/zoned-clock.js';
 import { systemClock, type Clock } from '../util/clock.js';
-import type { SiteRuntime } from './site-runtime.js';
+import type { SiteRuntime } from '../site/site-runtime.js';
 
 const QUARTER_MS = 900_000;
 const TOP_CUSTOMERS = 5;
