@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { addressPlan, checkAddress, suggestAddress, type AddressCheck, type UsedAddress } from '../src/commissioning/address-plan.js';
 import { commissioningConfigSchema } from '../src/commissioning/commissioning-config.js';
-import { configuredAddresses } from '../src/commissioning/inventory-site.js';
+import { configuredAddresses } from '../src/commissioning/inventory/site.js';
 import { siteConfigSchema } from '../src/config/site-config.js';
 
 const RANGES = commissioningConfigSchema.parse({}).addressPlan;

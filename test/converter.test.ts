@@ -1,11 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { ConverterRun, identifyOverDlt645, type ConversionResult } from '../src/commissioning/converter.js';
-import { openModbus } from '../src/commissioning/converter-line.js';
-import type { ConverterEvent } from '../src/commissioning/converter-log.js';
-import { identifyModel, readBaud, readProtocol, setBaud, setProtocol, writeAddress } from '../src/commissioning/converter-modbus.js';
-import { assertSafeWrite, ConverterRefusal, type MeterPlan } from '../src/commissioning/converter-plan.js';
+import { ConverterRun, identifyOverDlt645, type ConversionResult } from '../src/commissioning/converter/converter.js';
+import { openModbus } from '../src/commissioning/converter/line.js';
+import type { ConverterEvent } from '../src/commissioning/converter/log.js';
+import { identifyModel, readBaud, readProtocol, setBaud, setProtocol, writeAddress } from '../src/commissioning/converter/modbus.js';
+import { assertSafeWrite, ConverterRefusal, type MeterPlan } from '../src/commissioning/converter/plan.js';
 import { loadProfiles } from '../src/drivers/profiles.js';
 import { serveBench, type BenchHandle } from '../src/sim/bench-server.js';
 import { openPtyPair, requireTool } from './helpers/pty.js';

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
 import { z } from 'zod';
-import { INVENTORY_CSV_HEADER } from '../src/commissioning/inventory-csv.js';
+import { INVENTORY_CSV_HEADER } from '../src/commissioning/inventory/csv.js';
 import { startSystem, type RunningSystem } from '../src/system.js';
 import { postJson, startApiServer } from './helpers/api-server.js';
 

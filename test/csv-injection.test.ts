@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { invoiceCsv } from '../src/billing/invoice-csv.js';
 import type { Invoice } from '../src/billing/postpaid.js';
-import { parseCsv } from '../src/commissioning/inventory-csv-format.js';
+import { parseCsv } from '../src/commissioning/inventory/csv-format.js';
 import { csvText, readingsCsv } from '../src/store/csv-export.js';
 import { ReadingWriter } from '../src/store/reading-writer.js';
 import { csvCell, restoreFormulaText } from '../src/util/csv.js';

@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { commissioningConfigSchema } from '../src/commissioning/commissioning-config.js';
-import { CsvSyntaxError, csvLine, parseCsv } from '../src/commissioning/inventory-csv-format.js';
-import { INVENTORY_CSV_HEADER, inventoryCsv } from '../src/commissioning/inventory-csv.js';
-import { importInventoryCsv, InventoryImportError, type CsvRowError } from '../src/commissioning/inventory-csv-import.js';
-import { InventoryStore } from '../src/commissioning/inventory-store.js';
+import { CsvSyntaxError, csvLine, parseCsv } from '../src/commissioning/inventory/csv-format.js';
+import { INVENTORY_CSV_HEADER, inventoryCsv } from '../src/commissioning/inventory/csv.js';
+import { importInventoryCsv, InventoryImportError, type CsvRowError } from '../src/commissioning/inventory/csv-import.js';
+import { InventoryStore } from '../src/commissioning/inventory/store.js';
 import { tempDb } from './helpers/temp-db.js';
 
 const TZ = 'Africa/Kampala';

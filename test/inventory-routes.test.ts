@@ -10,8 +10,8 @@ import { HttpError, RouteRegistry } from '../src/api/route.js';
 import { UserStore } from '../src/auth/user-store.js';
 import type { UsedAddress } from '../src/commissioning/address-plan.js';
 import { commissioningConfigSchema } from '../src/commissioning/commissioning-config.js';
-import { INVENTORY_CSV_HEADER } from '../src/commissioning/inventory-csv.js';
-import { InventoryStore } from '../src/commissioning/inventory-store.js';
+import { INVENTORY_CSV_HEADER } from '../src/commissioning/inventory/csv.js';
+import { InventoryStore } from '../src/commissioning/inventory/store.js';
 import { openDatabase, type StoreDb } from '../src/store/database.js';
 
 const DAY = 86_400_000;

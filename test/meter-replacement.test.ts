@@ -6,8 +6,8 @@ import { ReadingWriter, type Reading } from '../src/store/reading-writer.js';
 import { buildIntervals } from '../src/store/intervals.js';
 import { intervals } from '../src/store/history.js';
 import { listQuarantined, resolutionOf } from '../src/store/quarantine.js';
-import { recordReplacement } from '../src/commissioning/meter-replacement.js';
-import { InventoryError } from '../src/commissioning/inventory-error.js';
+import { recordReplacement } from '../src/commissioning/inventory/meter-replacement.js';
+import { InventoryError } from '../src/commissioning/inventory/error.js';
 import { manualClock } from '../src/util/clock.js';
 
 const MIN = 60_000;

@@ -12,13 +12,13 @@ import { registerInventoryRoutes } from './inventory/routes.js';
 import { registerQuarantineRoutes } from './quarantine-routes.js';
 import { registerReplacementRoutes } from './inventory/replacement-routes.js';
 import { systemClock, type Clock } from '../util/clock.js';
-import type { ConversionResult } from './converter.js';
+import type { ConversionResult } from './converter/converter.js';
 import { addressPlan } from './address-plan.js';
-import { benchLinePolicyFor } from './bench-line-policy.js';
-import { configuredAddresses, inventoryOptionsFor } from './inventory-site.js';
-import { InventoryStore } from './inventory-store.js';
+import { benchLinePolicyFor } from './converter/bench-line-policy.js';
+import { configuredAddresses, inventoryOptionsFor } from './inventory/site.js';
+import { InventoryStore } from './inventory/store.js';
 import type { ConfigVersions } from './config-versions.js';
-import { Discovery } from './discovery.js';
+import { Discovery } from './discovery/discovery.js';
 import { MeterManager, type AddressCheck } from './meter-manager.js';
 
 export interface CommissioningDeps {

@@ -1,12 +1,12 @@
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import { ConverterRun, identifyOverDlt645 } from '../../commissioning/converter.js';
-import { openModbus, parseHostPort, type BenchLineSpec } from '../../commissioning/converter-line.js';
-import { allowedBenchLine, BenchLineRefused, benchLinePolicyFor, DEFAULT_BENCH_POLICY } from '../../commissioning/bench-line-policy.js';
+import { ConverterRun, identifyOverDlt645 } from '../../commissioning/converter/converter.js';
+import { openModbus, parseHostPort, type BenchLineSpec } from '../../commissioning/converter/line.js';
+import { allowedBenchLine, BenchLineRefused, benchLinePolicyFor, DEFAULT_BENCH_POLICY } from '../../commissioning/converter/bench-line-policy.js';
 import { loadSiteConfigFile } from '../../config/load-site-config.js';
-import type { ConverterEvent, StepRecord } from '../../commissioning/converter-log.js';
-import { identifyModel, readAddressRegister, requireModel, setBaud, setProtocol, writeAddress } from '../../commissioning/converter-modbus.js';
-import { checkAddress } from '../../commissioning/converter-plan.js';
+import type { ConverterEvent, StepRecord } from '../../commissioning/converter/log.js';
+import { identifyModel, readAddressRegister, requireModel, setBaud, setProtocol, writeAddress } from '../../commissioning/converter/modbus.js';
+import { checkAddress } from '../../commissioning/converter/plan.js';
 import { isMeterModel, PROTOCOLS, type MeterModel, type ProtocolName } from '../../dlt645/converter-registers.js';
 import { DLT645_FACTORY_LINE } from '../../dlt645/link.js';
 import { loadProfiles } from '../../drivers/profiles.js';

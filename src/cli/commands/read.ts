@@ -36,7 +36,7 @@ async function readModules() {
     import('../../channels/catalogue.js'),
     import('../../modbus/bus.js'),
     import('../../modbus/modbus-error.js'),
-    import('../../commissioning/probe.js'),
+    import('../../commissioning/discovery/probe.js'),
   ]);
   return { siteConfig, options, profiles, devices, blockPlan, pointCodec, catalogue, bus, modbusError, probe };
 }

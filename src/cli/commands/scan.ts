@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import type { ScanState } from '../../commissioning/discovery.js';
+import type { ScanState } from '../../commissioning/discovery/discovery.js';
 import { API_OPTIONS_HELP, ApiClient } from '../api-client.js';
 import { UsageError } from '../usage-error.js';
 

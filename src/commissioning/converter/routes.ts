@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { ConverterRun, identifyOverDlt645, type ConversionResult } from '../converter.js';
-import type { StepRecord } from '../converter-log.js';
-import { allowedBenchLine, BenchLineRefused, type BenchLinePolicy } from '../bench-line-policy.js';
+import { ConverterRun, identifyOverDlt645, type ConversionResult } from './converter.js';
+import type { StepRecord } from './log.js';
+import { allowedBenchLine, BenchLineRefused, type BenchLinePolicy } from './bench-line-policy.js';
 import { METER_MODELS } from '../../dlt645/converter-registers.js';
 import type { DeviceProfile } from '../../drivers/profile-schema.js';
 import { HttpError, type RouteRegistry } from '../../api/route.js';

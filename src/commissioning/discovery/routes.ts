@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Discovery } from '../discovery.js';
+import type { Discovery } from './discovery.js';
 import { HttpError, type RouteRegistry } from '../../api/route.js';
 
 export function registerDiscoveryRoutes(routes: RouteRegistry, discovery: Discovery): void {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { InventoryError } from '../inventory-error.js';
-import { recordReplacement, type ReplacementDeps } from '../meter-replacement.js';
+import { InventoryError } from './error.js';
+import { recordReplacement, type ReplacementDeps } from './meter-replacement.js';
 import { meterIdOf } from '../../store/registry.js';
 import { replacementsOf } from '../../store/replacements.js';
 import { HttpError, type RouteRegistry } from '../../api/route.js';

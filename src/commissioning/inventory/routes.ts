@@ -2,11 +2,11 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { User } from '../../auth/user-store.js';
 import { sameSite, type AddressPlan, type Phases } from '../address-plan.js';
-import { inventoryCsv } from '../inventory-csv.js';
-import { importInventoryCsv, InventoryImportError } from '../inventory-csv-import.js';
-import { InventoryError } from '../inventory-error.js';
-import { STATUSES } from '../inventory-status.js';
-import type { InventoryStore } from '../inventory-store.js';
+import { inventoryCsv } from './csv.js';
+import { importInventoryCsv, InventoryImportError } from './csv-import.js';
+import { InventoryError } from './error.js';
+import { STATUSES } from './status.js';
+import type { InventoryStore } from './store.js';
 import { ZonedClock } from '../../store/zoned-clock.js';
 import { HttpError, type RouteRegistry } from '../../api/route.js';
 

@@ -1,8 +1,8 @@
 import { realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
-import type { SiteConfig } from '../config/site-config.js';
-import { BENCH_SERIAL_PREFIXES } from './commissioning-config.js';
-import { parseHostPort, type BenchLineSpec } from './converter-line.js';
+import type { SiteConfig } from '../../config/site-config.js';
+import { BENCH_SERIAL_PREFIXES } from '../commissioning-config.js';
+import { parseHostPort, type BenchLineSpec } from './line.js';
 
 /**
  * What a bench converter may open. The converter is driven over the API by installers, so a port

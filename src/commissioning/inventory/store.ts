@@ -1,12 +1,12 @@
 import type Database from 'better-sqlite3';
-import { systemClock } from '../util/clock.js';
-import { addressPlan, sameSite, type AddressPlan, type BusSlot, type Phases, type UsedAddress } from './address-plan.js';
-import type { CommissioningConfig } from './commissioning-config.js';
-import { InventoryError } from './inventory-error.js';
-import { CHINT_MODELS, requireSerial, resolveModel, unknownModel, type MeterModels } from './inventory-fields.js';
-import { overdueReason } from './inventory-overdue.js';
-import { canTransition, holdsAddress, refusal, STATUSES, type InventoryStatus } from './inventory-status.js';
-import { createInventoryTables, historyFromRow, meterFromRow, rowFromMeter, UPSERT_METER, type HistoryAction, type HistoryEntry, type InventoryMeter, type MeterRow } from './inventory-tables.js';
+import { systemClock } from '../../util/clock.js';
+import { addressPlan, sameSite, type AddressPlan, type BusSlot, type Phases, type UsedAddress } from '../address-plan.js';
+import type { CommissioningConfig } from '../commissioning-config.js';
+import { InventoryError } from './error.js';
+import { CHINT_MODELS, requireSerial, resolveModel, unknownModel, type MeterModels } from './fields.js';
+import { overdueReason } from './overdue.js';
+import { canTransition, holdsAddress, refusal, STATUSES, type InventoryStatus } from './status.js';
+import { createInventoryTables, historyFromRow, meterFromRow, rowFromMeter, UPSERT_METER, type HistoryAction, type HistoryEntry, type InventoryMeter, type MeterRow } from './tables.js';
 
 export interface InventoryOptions {
   readonly commissioning: Pick<CommissioningConfig, 'addressPlan' | 'assignedOverdueDays' | 'installedOverdueDays'>;

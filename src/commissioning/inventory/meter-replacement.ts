@@ -1,12 +1,12 @@
-import type { StoreDb } from '../store/database.js';
-import { counterReading } from '../store/counter-reading.js';
-import { DEFAULT_COUNTER_NOISE } from '../store/counter.js';
-import type { BuildOptions } from '../store/intervals.js';
-import { rejudgeQuarantined, type Resolution } from '../store/quarantine.js';
-import { meterIdOf } from '../store/registry.js';
-import { insertReplacement, replacementsOf, type Replacement } from '../store/replacements.js';
-import type { Clock } from '../util/clock.js';
-import { InventoryError } from './inventory-error.js';
+import type { StoreDb } from '../../store/database.js';
+import { counterReading } from '../../store/counter-reading.js';
+import { DEFAULT_COUNTER_NOISE } from '../../store/counter.js';
+import type { BuildOptions } from '../../store/intervals.js';
+import { rejudgeQuarantined, type Resolution } from '../../store/quarantine.js';
+import { meterIdOf } from '../../store/registry.js';
+import { insertReplacement, replacementsOf, type Replacement } from '../../store/replacements.js';
+import type { Clock } from '../../util/clock.js';
+import { InventoryError } from './error.js';
 
 export interface ReplacementInput {
   readonly meter: string;

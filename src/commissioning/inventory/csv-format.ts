@@ -1,4 +1,4 @@
-import { csvCell, csvRow } from '../util/csv.js';
+import { csvCell, csvRow } from '../../util/csv.js';
 
 /**
  * RFC 4180 CSV, small enough to read in one sitting (no CSV package is a dependency). Fields with a

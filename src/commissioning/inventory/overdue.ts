@@ -1,5 +1,5 @@
-import type { CommissioningConfig } from './commissioning-config.js';
-import type { InventoryMeter } from './inventory-tables.js';
+import type { CommissioningConfig } from '../commissioning-config.js';
+import type { InventoryMeter } from './tables.js';
 
 const DAY_MS = 86_400_000;
 

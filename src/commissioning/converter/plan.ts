@@ -1,6 +1,6 @@
-import { isSerial } from '../dlt645/address.js';
-import type { DeviceProfile } from '../drivers/profile-schema.js';
-import { DTSU666, FACTORY_MODBUS_ADDRESS, type MeterModel } from '../dlt645/converter-registers.js';
+import { isSerial } from '../../dlt645/address.js';
+import type { DeviceProfile } from '../../drivers/profile-schema.js';
+import { DTSU666, FACTORY_MODBUS_ADDRESS, type MeterModel } from '../../dlt645/converter-registers.js';
 
 /**
  * What the converter is asked to do with one meter: a row of the inventory (kept by another module;

@@ -1,10 +1,10 @@
-import type { DeviceProfile } from '../drivers/profile-schema.js';
-import { decodePoint, DEFAULT_SCALING } from '../drivers/point-codec.js';
-import { registerWidth } from '../drivers/profile-schema.js';
-import type { ModbusBus } from '../modbus/bus.js';
-import { ModbusError } from '../modbus/modbus-error.js';
-import { addressRegisterOf, assertSafeWrite, ConverterRefusal } from './converter-plan.js';
-import { baudOfCode, codeOfBaud, DDSU666_ADDRESS, DTSU666, PROTOCOL_CODES, protocolOfCode, type MeterModel, type ProtocolName } from '../dlt645/converter-registers.js';
+import type { DeviceProfile } from '../../drivers/profile-schema.js';
+import { decodePoint, DEFAULT_SCALING } from '../../drivers/point-codec.js';
+import { registerWidth } from '../../drivers/profile-schema.js';
+import type { ModbusBus } from '../../modbus/bus.js';
+import { ModbusError } from '../../modbus/modbus-error.js';
+import { addressRegisterOf, assertSafeWrite, ConverterRefusal } from './plan.js';
+import { baudOfCode, codeOfBaud, DDSU666_ADDRESS, DTSU666, PROTOCOL_CODES, protocolOfCode, type MeterModel, type ProtocolName } from '../../dlt645/converter-registers.js';
 
 /**
  * Converter operations over Modbus on a bench (or any) line: identify the model, read and change

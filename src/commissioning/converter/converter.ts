@@ -1,13 +1,13 @@
-import type { DeviceProfile } from '../drivers/profile-schema.js';
-import { loadProfiles } from '../drivers/profiles.js';
-import type { Dlt645Link } from '../dlt645/link.js';
-import type { ModbusBus } from '../modbus/bus.js';
-import { ModbusError } from '../modbus/modbus-error.js';
-import { describeLine, openDlt645, openModbus, type BenchLineSpec } from './converter-line.js';
-import { StepFailure, StepLog, type ConverterListener, type StepId, type StepRecord } from './converter-log.js';
-import { readAddressRegister, readChannel, requireModel, writeAddress, type ModbusMeterInfo } from './converter-modbus.js';
-import { checkPlan, ConverterRefusal, type MeterPlan } from './converter-plan.js';
-import { FACTORY_MODBUS_ADDRESS, type MeterModel } from '../dlt645/converter-registers.js';
+import type { DeviceProfile } from '../../drivers/profile-schema.js';
+import { loadProfiles } from '../../drivers/profiles.js';
+import type { Dlt645Link } from '../../dlt645/link.js';
+import type { ModbusBus } from '../../modbus/bus.js';
+import { ModbusError } from '../../modbus/modbus-error.js';
+import { describeLine, openDlt645, openModbus, type BenchLineSpec } from './line.js';
+import { StepFailure, StepLog, type ConverterListener, type StepId, type StepRecord } from './log.js';
+import { readAddressRegister, readChannel, requireModel, writeAddress, type ModbusMeterInfo } from './modbus.js';
+import { checkPlan, ConverterRefusal, type MeterPlan } from './plan.js';
+import { FACTORY_MODBUS_ADDRESS, type MeterModel } from '../../dlt645/converter-registers.js';
 
 /**
  * The converter's "full process" (seed guide 2.5, converter.exe): identify over DL/T645, switch the

@@ -1,9 +1,9 @@
-import type { BusConfig } from '../config/site-config.js';
-import { DLT645_FACTORY_LINE, Dlt645Link } from '../dlt645/link.js';
-import { lineName } from '../dlt645/transport.js';
-import { ModbusBus } from '../modbus/bus.js';
-import type { LineSettings } from '../modbus/wire-time.js';
-import { MODBUS_BENCH_LINE } from '../dlt645/converter-registers.js';
+import type { BusConfig } from '../../config/site-config.js';
+import { DLT645_FACTORY_LINE, Dlt645Link } from '../../dlt645/link.js';
+import { lineName } from '../../dlt645/transport.js';
+import { ModbusBus } from '../../modbus/bus.js';
+import type { LineSettings } from '../../modbus/wire-time.js';
+import { MODBUS_BENCH_LINE } from '../../dlt645/converter-registers.js';
 
 /**
  * The bench line: a dedicated USB-RS485 adapter ("NOT production", seed guide) or a transparent

@@ -1,7 +1,7 @@
-import type { SiteConfig } from '../config/site-config.js';
-import type { UsedAddress } from './address-plan.js';
-import { modelsFromProfiles } from './inventory-fields.js';
-import type { InventoryOptions } from './inventory-store.js';
+import type { SiteConfig } from '../../config/site-config.js';
+import type { UsedAddress } from '../address-plan.js';
+import { modelsFromProfiles } from './fields.js';
+import type { InventoryOptions } from './store.js';
 
 type SiteMeters = Pick<SiteConfig, 'site' | 'buses' | 'meters'>;
 

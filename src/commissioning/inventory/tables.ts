@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { STATUSES, type InventoryStatus } from './inventory-status.js';
+import { STATUSES, type InventoryStatus } from './status.js';
 
 /** When a meter entered a stage, and who did it (null when imported without a name). */
 export interface Stamp {

@@ -1,6 +1,6 @@
-import { METER_TYPE_ALIASES } from '../config/site-config.js';
-import type { Phases } from './address-plan.js';
-import { InventoryError } from './inventory-error.js';
+import { METER_TYPE_ALIASES } from '../../config/site-config.js';
+import type { Phases } from '../address-plan.js';
+import { InventoryError } from './error.js';
 
 /** The meter models the inventory accepts and their phase count; profiles decide (see modelsFromProfiles). */
 export interface MeterModels {

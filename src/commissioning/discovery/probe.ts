@@ -1,8 +1,8 @@
-import { planBlocks } from '../drivers/block-plan.js';
-import { decodeBlock } from '../drivers/point-codec.js';
-import type { DeviceProfile } from '../drivers/profile-schema.js';
-import type { ModbusBus } from '../modbus/bus.js';
-import { ModbusError } from '../modbus/modbus-error.js';
+import { planBlocks } from '../../drivers/block-plan.js';
+import { decodeBlock } from '../../drivers/point-codec.js';
+import type { DeviceProfile } from '../../drivers/profile-schema.js';
+import type { ModbusBus } from '../../modbus/bus.js';
+import { ModbusError } from '../../modbus/modbus-error.js';
 
 export type ProbeResult =
   | { readonly kind: 'absent' }

@@ -1,13 +1,13 @@
-import { ZonedClock } from '../store/zoned-clock.js';
-import { isCalendarDate as isDay } from '../util/calendar-date.js';
-import { restoreFormulaText } from '../util/csv.js';
-import type { UsedAddress } from './address-plan.js';
-import { CsvSyntaxError, parseCsv, type CsvRecord } from './inventory-csv-format.js';
-import { DATE_COLUMNS, INVENTORY_CSV_COLUMNS, INVENTORY_CSV_HEADER, type InventoryCsvColumn } from './inventory-csv.js';
-import { resolveModel, serialProblem, unknownModel } from './inventory-fields.js';
-import { holdsAddress, parseStatus, STATUSES, type InventoryStatus } from './inventory-status.js';
-import type { InventoryStore } from './inventory-store.js';
-import type { InventoryMeter, Stamp } from './inventory-tables.js';
+import { ZonedClock } from '../../store/zoned-clock.js';
+import { isCalendarDate as isDay } from '../../util/calendar-date.js';
+import { restoreFormulaText } from '../../util/csv.js';
+import type { UsedAddress } from '../address-plan.js';
+import { CsvSyntaxError, parseCsv, type CsvRecord } from './csv-format.js';
+import { DATE_COLUMNS, INVENTORY_CSV_COLUMNS, INVENTORY_CSV_HEADER, type InventoryCsvColumn } from './csv.js';
+import { resolveModel, serialProblem, unknownModel } from './fields.js';
+import { holdsAddress, parseStatus, STATUSES, type InventoryStatus } from './status.js';
+import type { InventoryStore } from './store.js';
+import type { InventoryMeter, Stamp } from './tables.js';
 
 export interface CsvRowError {
   /** Spreadsheet row (the header is row 1); null for a file that cannot be read as CSV at all. */

@@ -1,7 +1,7 @@
-import { ZonedClock } from '../store/zoned-clock.js';
-import { CSV_EOL, csvLine } from './inventory-csv-format.js';
-import type { InventoryStatus } from './inventory-status.js';
-import type { InventoryMeter } from './inventory-tables.js';
+import { ZonedClock } from '../../store/zoned-clock.js';
+import { CSV_EOL, csvLine } from './csv-format.js';
+import type { InventoryStatus } from './status.js';
+import type { InventoryMeter } from './tables.js';
 
 /** The Master Inventory Spreadsheet's required columns, in the guide's order. */
 export const INVENTORY_CSV_COLUMNS = [

@@ -1,4 +1,4 @@
-import { systemClock } from '../util/clock.js';
+import { systemClock } from '../../util/clock.js';
 /**
  * The converter's step log: what converter.exe shows in its log panel ("[1/2] Converting protocol",
  * "✓ Address set to 10."), as records a CLI, the API and an audit trail can all use.

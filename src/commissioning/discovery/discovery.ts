@@ -1,9 +1,9 @@
 import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
-import type { MeterConfig } from '../config/site-config.js';
-import type { DeviceProfile } from '../drivers/profile-schema.js';
-import { meterKey } from '../site/devices.js';
-import type { SiteRuntime } from '../site/site-runtime.js';
+import type { MeterConfig } from '../../config/site-config.js';
+import type { DeviceProfile } from '../../drivers/profile-schema.js';
+import { meterKey } from '../../site/devices.js';
+import type { SiteRuntime } from '../../site/site-runtime.js';
 import { probeAddress } from './probe.js';
 
 export interface ScanFinding {
