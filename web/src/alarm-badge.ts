@@ -1,4 +1,4 @@
-import { alarmsApi, needsAttention } from './alarms-api.js';
+import { alarmCounts } from './alarm-counts.js';
 import { h, setText } from './dom.js';
 
 /** A fallback when the stream carries no alarm events. */
@@ -16,6 +16,8 @@ export class AlarmBadge {
 
   constructor(private readonly el: HTMLElement) {
     el.replaceChildren(this.count, this.spoken);
+    // Counts fetched by a page (the overview) update the badge too.
+    alarmCounts.subscribe((c) => this.timer !== undefined && this.show(c.unacknowledged));
   }
 
   start(): void {
@@ -26,18 +28,20 @@ export class AlarmBadge {
 
   stop(): void {
     clearInterval(this.timer);
+    this.timer = undefined;
     clearTimeout(this.pending);
     this.show(0);
   }
 
-  /** Recounts soon; several changes in a burst cost one request. */
+  /**
+   * Recounts soon; several changes in a burst cost one request, and a count a page asked for after
+   * the change (the overview's) is shared rather than fetched again (alarm-counts.ts).
+   */
   refresh(): void {
     clearTimeout(this.pending);
+    const changedAt = performance.now();
     this.pending = window.setTimeout(() => {
-      alarmsApi
-        .list('open')
-        .then((r) => this.show(r.alarms.filter(needsAttention).length))
-        .catch(() => undefined);
+      alarmCounts.refresh(performance.now() - changedAt).catch(() => undefined);
     }, 200);
   }
 

@@ -12,21 +12,33 @@ export interface CustomerView {
   meters: Assignment[];
   openInvoices: Array<{ id: number; month: string; totalMinor: number; openMinor: number }>;
 }
-export interface StatementRow { txId: number; atMs: number; kind: string; reference: string; amountMinor: number; balanceMinor: number }
+/** `description` says the row in words (site time zone); `energyKWh` is the energy a consumption row charged. */
+export interface StatementRow { txId: number; atMs: number; kind: string; reference: string; description?: string; energyKWh?: number | null; amountMinor: number; balanceMinor: number }
 export interface Statement { currency: string; account: string; openingMinor: number; rows: StatementRow[]; closingMinor: number }
 export interface Payment { id: string; account: string; provider: string; amountMinor: number; feeMinor: number; currency: string; providerTxId: string | null; state: string; reason: string | null; createdMs: number }
 export interface Quote { amountMinor: number; feeMinor: number; payerPaysMinor: number; creditMinor: number; bearer: string; currency: string; energyKwh: number | null }
 export interface Proposal { id: number; capability: string; asset: { customer: string; meter: number }; reason: string; state: string; createdAt: number; decidedBy: string | null; decidedAt: number | null; why: string | null }
 export interface AuditEntry { id: number; ts: number; actor: string; action: string; proposalId: number | null; customer: string | null; meter: number | null; detail: string }
-export interface TariffVersion { version: number; effectiveFrom: string; energy: { kind: string; priceE4?: number; blocks?: Array<{ upToKWh: number | null; priceE4: number }>; otherwisePriceE4?: number }; fixedMonthlyMinor: number; taxes: Array<{ name: string; rateBp: number; base: string[] }> }
+export interface TouPeriod { name: string; fromMinute: number; toMinute: number; weekdays?: number[]; priceE4: number }
+export interface TariffVersion {
+  version: number;
+  effectiveFrom: string;
+  energy: { kind: string; priceE4?: number; blocks?: Array<{ upToKWh: number | null; priceE4: number }>; periods?: TouPeriod[]; otherwisePriceE4?: number };
+  fixedMonthlyMinor: number;
+  fees?: Array<{ name: string; amountMinor: number }>;
+  taxes: Array<{ name: string; rateBp: number; base: string[] }>;
+}
 export interface Tariff { id: string; name: string; currency: string; versions: TariffVersion[] }
-export interface SiteDashboard { site: string; currency: string; month: string; revenueMinor: number; revenueEnergyMinor: number; revenueFixedMinor: number; billedMinor: number; paymentsMinor: number; arrearsMinor: number; customersInArrears: number; collectionRate: number | null }
+/** collectionRate = collectedMinor / dueMinor (debt brought into the month plus its charges). */
+export interface SiteDashboard { site: string; currency: string; month: string; revenueMinor: number; revenueEnergyMinor: number; revenueFixedMinor: number; revenueFeesMinor?: number; billedMinor: number; paymentsMinor: number; dueMinor: number; collectedMinor: number; arrearsMinor: number; customersInArrears: number; collectionRate: number | null }
+export interface NewCustomer { id: string; name: string; phone: string; tariffId: string; mode: 'prepaid' | 'postpaid'; meter?: string }
 
 const c = (id: string): string => `/api/customers/${encodeURIComponent(id)}`;
 
 export const billingApi = {
   customers: () => request<{ customers: Customer[] }>('GET', '/api/customers'),
   customer: (id: string) => request<CustomerView>('GET', c(id)),
+  createCustomer: (n: NewCustomer) => request<CustomerView>('POST', '/api/customers', n),
   statement: (id: string, from: number, to: number) => request<Statement>('GET', `${c(id)}/statement?${q({ from, to })}`),
   payments: (account: string) => request<{ payments: Payment[] }>('GET', `/api/payments?${q({ account })}`),
   quote: (amountMinor: number, currency: string, account?: string) => request<Quote>('POST', '/api/payments/quote', { provider: 'cash', amountMinor, currency, ...(account ? { account } : {}) }),

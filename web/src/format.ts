@@ -45,3 +45,18 @@ export const capitalise = (s: string): string => s.charAt(0).toUpperCase() + s.s
 
 /** "2026-04-03" in the site's time zone. */
 export const dateOnly = (ts: number | null | undefined, tz: string): string => dateTime(ts, tz).slice(0, 10);
+
+/**
+ * How old a reading is, in words ("just now", "45 s ago", "12 min ago", "3 h ago", "2 days ago"),
+ * against the site's clock (`now` from siteNow(), never the browser's own).
+ */
+export function ago(ts: number, now: number): string {
+  const s = Math.max(0, Math.round((now - ts) / 1000));
+  if (s < 5) return 'just now';
+  if (s < 60) return `${s} s ago`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m} min ago`;
+  const h = Math.floor(m / 60);
+  if (h < 48) return `${h} h ago`;
+  return `${Math.floor(h / 24)} days ago`;
+}

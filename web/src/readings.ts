@@ -43,3 +43,10 @@ export function summarise(values: Values): Summary {
     lastTs,
   };
 }
+
+/** When the newest value shown was read (whatever its quality), or null when there is none. */
+export function lastValueTs(values: Values): number | null {
+  let ts: number | null = null;
+  for (const cv of Object.values(values)) if (cv && cv.value !== null && (ts === null || cv.ts > ts)) ts = cv.ts;
+  return ts;
+}

@@ -1,5 +1,9 @@
 import { billingApi, money, standing, type Customer, type CustomerView, type SiteDashboard } from '../billing-api.js';
 import { h } from '../dom.js';
+import { h as jsx } from 'preact';
+import { can } from '../roles.js';
+import { island } from '../ui/load.js';
+import { CustomerCreate } from './customer-create.js';
 import { percent } from '../format.js';
 import { href } from '../router.js';
 import { billingTabs } from './billing-tabs.js';
@@ -16,10 +20,12 @@ export function billingView(ctx: Ctx): View {
   const search = h('input', { id: 'customer-search', type: 'search', placeholder: 'Name, id or phone', 'data-testid': 'customer-search', autocomplete: 'off' });
   const mode = select({ id: 'customer-mode', 'data-testid': 'customer-mode' }, [['', 'All'], ['prepaid', 'Prepaid'], ['postpaid', 'Postpaid']]);
   const list = h('div', {}, loading());
+  const createHost = h('div');
   const el = h('div', { class: 'page', 'data-testid': 'billing' },
     h('div', { class: 'page-head' }, h('h1', {}, 'Billing'), billingTabs('billing')),
     dash,
     h('h2', {}, 'Customers'),
+    can(ctx.user, 'operator') ? createHost : null,
     h('div', { class: 'filters' },
       h('div', { class: 'field' }, h('label', { for: 'customer-search' }, 'Search'), search),
       h('div', { class: 'field' }, h('label', { for: 'customer-mode' }, 'Mode'), mode),
@@ -58,10 +64,18 @@ export function billingView(ctx: Ctx): View {
     const views = await Promise.all(cs.customers.map((c) => billingApi.customer(c.id).catch(() => null)));
     return cs.customers.map((c, i) => ({ c, v: views[i] ?? null, disconnected: last.get(c.id) === 'disconnect' }));
   }
-  void ctx.scope.load(customerRows, list, (r) => {
-    rows = r;
-    show();
-  }, { loading: false });
+  // The form is its own component: reloading the list below leaves its message in place.
+  const renderCreate = can(ctx.user, 'operator') ? island(createHost, jsx(CustomerCreate, { holders: new Map(), created: () => loadRows() }), ctx.scope) : null;
+  function loadRows(): void {
+    void ctx.scope.load(customerRows, list, (r) => {
+      rows = r;
+      show();
+      // Who holds each meter now, so the form says whose meter would move.
+      const holders = new Map(r.flatMap((x) => (x.v?.meters ?? []).filter((m) => m.toMs === null).map((m) => [m.meterKey, x.c.name] as const)));
+      renderCreate?.(jsx(CustomerCreate, { holders, created: () => loadRows() }));
+    }, { key: 'rows', loading: false });
+  }
+  loadRows();
 
   void ctx.scope.load(billingApi.dashboard(), dash, (d) => d.sites.flatMap(tiles), {
     loading: false,
@@ -75,8 +89,9 @@ function tiles(s: SiteDashboard): HTMLElement[] {
   const tile = (label: string, value: string, testId: string, hint: string): HTMLElement =>
     h('div', { class: 'tile' }, h('div', { class: 'tile-label' }, label), h('div', { class: 'tile-value', 'data-testid': testId }, value), h('small', { class: 'hint' }, hint));
   return [
-    tile(`Revenue ${s.month}`, money(s.revenueMinor, s.currency), 'dash-revenue', `energy ${money(s.revenueEnergyMinor, s.currency)}, fixed ${money(s.revenueFixedMinor, s.currency)}`),
+    tile(`Revenue ${s.month}`, money(s.revenueMinor, s.currency), 'dash-revenue', `energy ${money(s.revenueEnergyMinor, s.currency)}, fixed ${money(s.revenueFixedMinor, s.currency)}${s.revenueFeesMinor ? `, fees ${money(s.revenueFeesMinor, s.currency)}` : ''}`),
     tile('Arrears', money(s.arrearsMinor, s.currency), 'dash-arrears', `${s.customersInArrears} customer${s.customersInArrears === 1 ? '' : 's'}`),
-    tile('Collection rate', percent(s.collectionRate), 'dash-collection', `${money(s.paymentsMinor, s.currency)} of ${money(s.billedMinor, s.currency)} billed`),
+    // The caption is the fraction the percentage is: collected of what was due (not payments of billed).
+    tile('Collection rate', percent(s.collectionRate), 'dash-collection', `${money(s.collectedMinor, s.currency)} collected of ${money(s.dueMinor, s.currency)} due`),
   ];
 }

@@ -5,7 +5,10 @@ import { h } from '../dom.js';
 import { capitalise, dateOnly, dateTime } from '../format.js';
 import { can } from '../roles.js';
 import { href } from '../router.js';
+import { h as jsx } from 'preact';
+import { island } from '../ui/load.js';
 import { field } from './form.js';
+import { SupplyControls } from './supply.js';
 import { errorBox, loading, successBox } from './notice.js';
 import { listTable } from './table.js';
 import type { Ctx, View } from './view.js';
@@ -20,6 +23,9 @@ export function customerView(ctx: Ctx, id: string): View {
     h('p', {}, h('a', { href: href({ page: 'billing' }) }, '← All customers')),
     body,
   );
+  // The supply card is a component kept across re-renders of the page (its messages stay).
+  const supplyHost = h('div', { 'data-testid': 'supply-host' });
+  island(supplyHost, jsx(SupplyControls, { customer: id, operator: can(ctx.user, 'operator'), tz }), ctx.scope);
   let pdf: boolean | null = null;
   /** A message to show once above the re-rendered page (a payment recorded). */
   let flash: HTMLElement | null = null;
@@ -59,6 +65,7 @@ export function customerView(ctx: Ctx, id: string): View {
           fig('Meters', h('span', { 'data-testid': 'customer-meters' }, ...v.meters.filter((m) => m.toMs === null).flatMap((m, i) => [i ? ', ' : '', h('a', { href: href({ page: 'meter', key: m.meterKey }) }, m.meterKey)]))),
         ),
       ),
+      supplyHost,
       can(ctx.user, 'operator') ? cashForm(v) : null,
       invoices(v),
       statement(v),
@@ -182,7 +189,9 @@ export function customerView(ctx: Ctx, id: string): View {
             testId: 'statement',
             columns: [
               { label: 'When', cell: (r) => dateTime(r.atMs, tz) },
-              { label: 'What', cell: (r) => [capitalise(r.kind), ' ', h('small', {}, r.reference)] },
+              // In words (site time zone), as the server describes it; the machine reference only when it has none.
+              { label: 'What', cell: (r) => [r.description ?? `${capitalise(r.kind)} ${r.reference}`, h('small', {}, capitalise(r.kind))] },
+              { label: 'Energy', num: true, cell: (r) => (r.energyKWh === null || r.energyKWh === undefined ? '' : h('span', { class: 'stmt-energy' }, `${kwh(r.energyKWh)} kWh`)) },
               { label: 'Amount', num: true, cell: (r) => money(sign(r.amountMinor), s.currency) },
               { label: 'Balance', num: true, cell: (r) => money(sign(r.balanceMinor), s.currency) },
             ],
@@ -225,5 +234,7 @@ function lastMonth(tz: string): string {
   const [y = 2000, m = 1] = dateOnly(siteNow(), tz).split('-').map(Number);
   return m === 1 ? `${y - 1}-12` : `${y}-${String(m - 1).padStart(2, '0')}`;
 }
+
+const kwh = (x: number): string => (x >= 10 ? x.toFixed(1) : x.toFixed(2));
 
 const fig = (term: string, value: HTMLElement | string): HTMLElement => h('div', {}, h('dt', {}, term), h('dd', {}, value));

@@ -1,7 +1,8 @@
 import { h, setText } from '../dom.js';
-import { clock, kW, num } from '../format.js';
+import { siteNow } from '../clock.js';
+import { ago, clock, kW, num } from '../format.js';
 import { badge, badgeKind, setBadge } from '../quality.js';
-import { phasesOf } from '../readings.js';
+import { lastValueTs, phasesOf } from '../readings.js';
 import type { Meter, MeterUpdate, Values } from '../types.js';
 
 type Getter = (v: Values) => string;
@@ -62,8 +63,11 @@ export class MeterLive {
   update(u: MeterUpdate): void {
     setBadge(this.badge, badgeKind(u.quality, this.meter.enabled));
     for (const [el, get] of this.fields) setText(el, get(u.values));
-    let ts = 0;
-    for (const cv of Object.values(u.values)) if (cv && cv.value !== null && cv.ts > ts) ts = cv.ts;
-    setText(this.when, ts ? `reading of ${clock(ts, this.tz)}` : u.quality === 'ERROR' ? 'no valid reading' : 'no reading yet');
+    const ts = lastValueTs(u.values);
+    // Values kept from before the meter stopped answering look old: greyed, with their age.
+    const old = ts !== null && u.quality !== 'GOOD';
+    this.el.classList.toggle('is-old', old);
+    this.when.classList.toggle('old', old);
+    setText(this.when, ts !== null ? `reading of ${clock(ts, this.tz)}${old ? `, ${ago(ts, siteNow())} — not answering` : ''}` : u.quality === 'ERROR' ? 'no valid reading' : 'no reading yet');
   }
 }

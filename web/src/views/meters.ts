@@ -1,8 +1,9 @@
 import { api } from '../api.js';
 import { h, setText } from '../dom.js';
-import { kW, num } from '../format.js';
+import { siteNow } from '../clock.js';
+import { ago, kW, num } from '../format.js';
 import { badge, badgeKind, setBadge } from '../quality.js';
-import { summarise } from '../readings.js';
+import { lastValueTs, summarise } from '../readings.js';
 import { can } from '../roles.js';
 import { href } from '../router.js';
 import type { Meter, MeterUpdate, ValuesEvent } from '../types.js';
@@ -14,6 +15,8 @@ interface Row {
   tr: HTMLTableRowElement;
   meter: Meter;
   badge: HTMLElement;
+  /** The age of the values shown, when they are old (the meter is not answering). */
+  age: HTMLElement;
   cells: Record<'v' | 'a' | 'kw' | 'kwh', HTMLElement>;
 }
 
@@ -96,19 +99,20 @@ export function metersView(ctx: Ctx): View {
 function makeRow(m: Meter): Row {
   const link = h('a', { href: href({ page: 'meter', key: m.key }), 'data-testid': 'meter-link' }, m.name);
   const b = badge(badgeKind(m.quality, m.enabled));
+  const age = h('small', { class: 'age', 'data-testid': 'reading-age', hidden: true });
   const cells = { v: numCell('Voltage V'), a: numCell('Current A'), kw: numCell('Power kW'), kwh: numCell('Import kWh') };
   const tr = h(
     'tr',
     { 'data-testid': 'meter-row', 'data-key': m.key },
     h('th', { scope: 'row', class: 'meter-name' }, link, h('small', {}, `#${m.id} · ${m.model}${m.role === 'main' ? ' · main' : ''}`)),
-    h('td', { class: 'status', 'data-label': 'Status' }, b),
+    h('td', { class: 'status', 'data-label': 'Status' }, b, age),
     cells.v, cells.a, cells.kw, cells.kwh,
   );
   // The whole row is a target (easier with a thumb); the link stays the accessible way in.
   tr.addEventListener('click', (ev) => {
     if (!(ev.target instanceof HTMLAnchorElement)) location.hash = href({ page: 'meter', key: m.key });
   });
-  const row: Row = { tr, meter: m, badge: b, cells };
+  const row: Row = { tr, meter: m, badge: b, age, cells };
   fill(row, m);
   return row;
 }
@@ -124,4 +128,9 @@ function fill(r: Row, u: MeterUpdate): void {
   setText(r.cells.a, num(s.current, 2));
   setText(r.cells.kw, kW(s.powerW));
   setText(r.cells.kwh, num(s.importKWh, 1));
+  // Values kept from before the meter stopped answering look old: greyed, with their age.
+  const ts = u.quality === 'GOOD' ? null : lastValueTs(u.values);
+  r.tr.classList.toggle('is-old', ts !== null);
+  r.age.hidden = ts === null;
+  if (ts !== null) setText(r.age, ago(ts, siteNow()));
 }

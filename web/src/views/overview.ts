@@ -1,12 +1,13 @@
 import { api } from '../api.js';
-import { h, setText } from '../dom.js';
-import { kW, num } from '../format.js';
+import { append, h, setText } from '../dom.js';
+import { siteNow } from '../clock.js';
+import { ago, kW, num } from '../format.js';
 import { href } from '../router.js';
 import type { MeterCounts, Overview } from '../types.js';
 import { h as jsx } from 'preact';
 import { island } from '../ui/load.js';
-import { AlarmCount } from './alarm-count.js';
 import { BusPanel } from './buses.js';
+import { OperatorPanel } from './operator-panel.js';
 import { loading } from './notice.js';
 import { PhaseBars } from './phase-bars.js';
 import type { Ctx, View } from './view.js';
@@ -15,19 +16,29 @@ import type { Ctx, View } from './view.js';
 const BUS_REFRESH_MS = 15_000;
 
 export function overviewView(ctx: Ctx): View {
-  // Two parts are Preact components already (the rest of the page is still built by hand).
-  const alarmHost = h('div', { class: 'wide' });
-  let alarmRefresh = 0;
-  const renderAlarms = island(alarmHost, jsx(AlarmCount, { refresh: alarmRefresh }), ctx.scope);
-  const refreshAlarms = (): void => renderAlarms(jsx(AlarmCount, { refresh: ++alarmRefresh }));
+  // Parts that are Preact components (the rest of the page is still built by hand). The operator
+  // panel carries the open-alarm counts, which the nav badge shares (alarm-counts.ts).
+  const tz = ctx.site.timezone;
+  const operatorHost = h('div', { class: 'wide' });
+  let operatorRefresh = 0;
+  const renderOperator = island(operatorHost, jsx(OperatorPanel, { refresh: operatorRefresh, tz }), ctx.scope);
+  const refreshAlarms = (): void => renderOperator(jsx(OperatorPanel, { refresh: ++operatorRefresh, tz }));
   const direction = h('span', { class: 'direction', 'data-testid': 'grid-direction' }, '—');
   const big = h('span', { class: 'big-number', 'data-testid': 'grid-power' }, '—');
   const signed = h('span', { 'data-testid': 'grid-power-signed' }, '');
   const gridMeter = h('p', { class: 'hint' });
   const phases = new PhaseBars();
-  const freq = h('span', { class: 'tile-value', 'data-testid': 'frequency' }, '—');
-  const eImp = h('span', { class: 'tile-value', 'data-testid': 'energy-import' }, '—');
-  const eExp = h('span', { class: 'tile-value', 'data-testid': 'energy-export' }, '—');
+  const freq = h('span', { 'data-testid': 'frequency' }, '—');
+  const hero = h('section', { class: 'card hero', 'aria-labelledby': 'grid-title' });
+  const gridAge = h('p', { class: 'old', 'data-testid': 'grid-age', hidden: true });
+  append(hero,
+    h('h2', { id: 'grid-title' }, 'Grid connection'),
+    h('p', { class: 'hero-line' }, direction, big, h('span', { class: 'unit' }, 'kW')),
+    gridAge,
+    h('p', { class: 'hint' }, 'Signed value ', signed),
+    h('p', { class: 'hint' }, 'Sign convention: +\u00a0import from the grid, −\u00a0export to the grid.'),
+    gridMeter,
+  );
   const counts = h('div', { class: 'counts', 'data-testid': 'meter-counts' });
   const total = h('span', { class: 'count-total', 'data-testid': 'count-total' });
   const buses = h('div', { 'data-testid': 'buses' });
@@ -40,24 +51,14 @@ export function overviewView(ctx: Ctx): View {
     { class: 'page overview', 'data-testid': 'overview' },
     h('h1', { class: 'visually-hidden' }, 'Site overview'),
     status,
-    h('section', { class: 'card hero', 'aria-labelledby': 'grid-title' },
-      h('h2', { id: 'grid-title' }, 'Grid connection'),
-      h('p', { class: 'hero-line' }, direction, big, h('span', { class: 'unit' }, 'kW')),
-      h('p', { class: 'hint' }, 'Signed value ', signed),
-      h('p', { class: 'hint' }, 'Sign convention: +\u00a0import from the grid, −\u00a0export to the grid.'),
-      gridMeter,
-    ),
+    hero,
     h('section', { class: 'card', 'aria-labelledby': 'phase-title' },
       h('h2', { id: 'phase-title' }, 'Per phase'),
       h('p', { class: 'legend' }, h('span', { class: 'key export' }, '◀ export'), h('span', { class: 'key import' }, 'import ▶')),
       phases.el,
+      h('p', { class: 'hint freq-line' }, 'Frequency ', h('strong', {}, freq), ' Hz'),
     ),
-    h('section', { class: 'tiles wide', 'aria-label': 'Grid figures' },
-      tile('Frequency', freq, 'Hz'),
-      tile('Energy imported', eImp, 'kWh'),
-      tile('Energy exported', eExp, 'kWh'),
-    ),
-    alarmHost,
+    operatorHost,
     h('section', { class: 'card wide', 'aria-labelledby': 'counts-title' },
       h('h2', { id: 'counts-title' }, 'Meters ', total, h('a', { href: href({ page: 'meters' }), class: 'small-link' }, 'see all')),
       counts,
@@ -65,7 +66,7 @@ export function overviewView(ctx: Ctx): View {
     h('section', { class: 'wide', 'aria-labelledby': 'bus-title' }, h('h2', { id: 'bus-title' }, 'Communication buses'), buses),
   );
 
-  // The bus cards and the alarm tile fetched as they mounted, alongside the overview itself.
+  // The bus cards and the operator panel fetched as they mounted, alongside the overview itself.
   let lastBusFetch = performance.now();
 
   function refreshBuses(): void {
@@ -85,8 +86,12 @@ export function overviewView(ctx: Ctx): View {
     showGridMeter(gridMeter, o.grid.meter);
     phases.update(v);
     setText(freq, num(v['Frequency']?.value, 2));
-    setText(eImp, num(v['EnergyImport']?.value, 1));
-    setText(eExp, num(v['EnergyExport']?.value, 1));
+    // A main meter that stopped answering keeps its last values: they must look old, with their age.
+    const pv = v['ActivePower'];
+    const old = pv !== undefined && pv.value !== null && pv.quality !== 'GOOD';
+    hero.classList.toggle('is-old', old);
+    gridAge.hidden = !old;
+    if (old) setText(gridAge, `Last reading ${ago(pv.ts, siteNow())} — the main meter is not answering`);
     renderCounts(counts, o.meters);
     setText(total, `(${o.meters.total})`);
     if (performance.now() - lastBusFetch > BUS_REFRESH_MS) {
@@ -108,10 +113,6 @@ function showGridMeter(el: HTMLElement, key: string | null): void {
   if (el.dataset['key'] === (key ?? '')) return;
   el.dataset['key'] = key ?? '';
   el.replaceChildren(...(key ? ['Measured by the main meter ', h('a', { href: href({ page: 'meter', key }) }, key), '.'] : ['No main meter is configured.']));
-}
-
-function tile(label: string, value: HTMLElement, unit: string): HTMLElement {
-  return h('div', { class: 'card tile' }, h('span', { class: 'tile-label' }, label), h('span', {}, value, ' ', h('span', { class: 'unit' }, unit)));
 }
 
 function renderCounts(el: HTMLElement, c: MeterCounts): void {

@@ -7,6 +7,9 @@ import { href } from '../router.js';
 import { billingTabs } from './billing-tabs.js';
 import { confirmDialog } from './confirm.js';
 import { errorBox, loading, successBox } from './notice.js';
+import { h as jsx } from 'preact';
+import { island } from '../ui/load.js';
+import { ManualSupply } from './supply.js';
 import { listTable } from './table.js';
 import type { Ctx, View } from './view.js';
 
@@ -18,13 +21,17 @@ export function proposalsView(ctx: Ctx): View {
   const queue = h('div', {}, loading());
   const msg = h('div', { 'aria-live': 'polite' });
   const audit = h('div', {}, loading());
+  const operator = can(ctx.user, 'operator');
+  const manual = h('div');
   const el = h('div', { class: 'page', 'data-testid': 'proposals' },
     h('div', { class: 'page-head' }, h('h1', {}, 'Disconnects'), billingTabs('proposals')),
     msg,
     h('section', { 'aria-labelledby': 'queue-title' }, h('h2', { id: 'queue-title' }, 'Waiting for a decision'), queue),
+    operator ? manual : null,
     h('section', { 'aria-labelledby': 'audit-title' }, h('h2', { id: 'audit-title' }, 'Audit log (last 7 days)'), audit),
   );
-  const operator = can(ctx.user, 'operator');
+  // A manual switch lands in the audit log (and withdraws a pending disconnect): show both at once.
+  if (operator) island(manual, jsx(ManualSupply, { tz, changed: () => refresh() }), ctx.scope);
 
   function actions(p: Proposal): Array<HTMLElement | string> {
     if (!operator) return [];
