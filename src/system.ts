@@ -30,6 +30,7 @@ import { openDatabase, type StoreDb } from './store/database.js';
 import { HistoryPool } from './store/history-pool.js';
 import { fromRoot } from './util/paths.js';
 import { systemClock, type Clock } from './util/clock.js';
+import { Scheduler } from './util/scheduler.js';
 
 export interface SystemOptions {
   /** A site YAML file. Without it (and without `config`) the embedded demo runs. */
@@ -122,7 +123,10 @@ export async function startSystem(o: SystemOptions = {}): Promise<RunningSystem>
     cleanups.push(site.live.subscribe(({ report }) => recorder.cycleDone(report.bus)));
     const commissioning = startCommissioning({ db, site, config, profiles: resolved.profiles, recorder, versions, clock });
     metersInForce = () => commissioning.manager.meters();
-    const alarms = startAlarms({ db, site, config, now: clock, onError: (what, err) => log.error({ err }, `alarms: ${what} failed`) });
+    // Every periodic job (charging, re-checks, sweeps, SMS, periodic alarm rules) runs on one scheduler.
+    const scheduler = new Scheduler({ clock, onError: (job, err) => log.error({ err }, `${job} failed`) });
+    cleanups.push(() => scheduler.stop());
+    const alarms = startAlarms({ db, site, config, now: clock, scheduler, onError: (what, err) => log.error({ err }, `alarms: ${what} failed`) });
     cleanups.push(() => alarms.stop());
     const simHandle = sim;
     const demo = o.configPath === undefined && o.config === undefined;
@@ -141,6 +145,7 @@ export async function startSystem(o: SystemOptions = {}): Promise<RunningSystem>
       demo,
       log,
       clock,
+      scheduler,
       // A relay that does not do what it was told is a field job: raise it like any other alarm.
       onRelayFault: (f) => alarms.store.raise({ rule: 'relay_fault', subject: `${f.module}/ch${f.channel}`, severity: 'major', condition: f.kind, message: f.message }),
       // A customer that cannot be charged (the others were) needs a person: an alarm on that customer with the reason.

@@ -1,5 +1,6 @@
 import type { SiteConfig } from '../config/site-config.js';
 import { systemClock } from '../util/clock.js';
+import { Scheduler } from '../util/scheduler.js';
 import type { SiteRuntime } from '../site/site-runtime.js';
 import type { StoreDb } from '../store/database.js';
 import { AlarmStore, type AlarmChange, type AlarmRecord } from './alarm-store.js';
@@ -24,6 +25,8 @@ export interface AlarmsOptions {
   readonly diskProbe?: DiskProbe;
   /** How often the database and disk rules run (default 60 s); 0 = only when evaluateNow() is called. */
   readonly periodicMs?: number;
+  /** Runs the periodic rules (job "alarm periodic rules"); by default one of its own. */
+  readonly scheduler?: Scheduler;
   readonly webhook?: WebhookOptions;
   readonly onError?: (what: string, err: unknown) => void;
 }
@@ -122,8 +125,8 @@ export function startAlarms(o: AlarmsOptions): Alarms {
     }
   });
   const periodicMs = o.periodicMs ?? DEFAULT_PERIODIC_MS;
-  const timer = periodicMs > 0 ? setInterval(() => void runPeriodic(), periodicMs) : null;
-  if (periodicMs > 0) void runPeriodic();
+  const scheduler = o.scheduler ?? new Scheduler({ clock: now, onError });
+  const stopPeriodic = periodicMs > 0 ? scheduler.every('alarm periodic rules', periodicMs, runPeriodic, { runNow: true }) : null;
   notifier?.kick(); // messages left undelivered before a restart
 
   return {
@@ -146,7 +149,7 @@ export function startAlarms(o: AlarmsOptions): Alarms {
     },
     async stop() {
       unsubscribe();
-      if (timer) clearInterval(timer);
+      await stopPeriodic?.();
       await chain;
       await notifier?.stop();
     },

@@ -2,44 +2,38 @@ import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { RouteRegistry } from '../api/route.js';
-import { assignmentsOf, getCustomer } from '../billing/customers.js';
+import { getCustomer } from '../billing/customers.js';
 import { Ledger } from '../billing/ledger.js';
+import type { ChargeFailure } from '../billing/prepaid-charging.js';
 import { registerBillingDashboardRoutes } from './dashboard-routes.js';
 import { registerSupplyRoutes } from './supply-routes.js';
-import { billingConfigSchema, governanceConfigSchema, paymentsConfigSchema, type SiteConfig } from '../config/site-config.js';
-import { AuditLog } from '../governance/audit-log.js';
-import { GovernanceGate } from '../governance/gate.js';
-import { GovernanceSettings } from '../governance/governance-settings.js';
-import { PrepaidLoop, type PrepaidCustomer } from '../governance/prepaid-loop.js';
-import { ProposalStore } from '../governance/proposal-store.js';
+import { billingConfigSchema, type SiteConfig } from '../config/site-config.js';
+import type { AuditLog } from '../governance/audit-log.js';
+import type { GovernanceGate } from '../governance/gate.js';
+import type { PrepaidLoop } from '../governance/prepaid-loop.js';
 import { registerGovernanceRoutes } from '../governance/routes.js';
-import { disconnectPolicySchema, type AutonomyLevel } from '../governance/types.js';
 import { SmsOutbox } from '../notifications/sms-outbox.js';
 import { LogFileSmsProvider } from '../notifications/sms-provider.js';
 import { SmsSender } from '../notifications/sms-sender.js';
-import { AirtelAdapter } from '../payments/adapters/airtel.js';
-import { CashBook } from '../payments/adapters/cash.js';
-import { MtnAdapter } from '../payments/adapters/mtn.js';
-import { PesapalAdapter } from '../payments/adapters/pesapal.js';
-import { creditFor, NO_FEES } from '../payments/fees.js';
-import { IntentStore } from '../payments/intent-store.js';
-import { PaymentProcessor } from '../payments/processor.js';
-import type { PaymentProvider } from '../payments/provider.js';
+import type { PaymentProcessor } from '../payments/processor.js';
 import { registerPaymentRoutes } from '../payments/routes.js';
-import { RelayBank } from '../relays/relay-bank.js';
-import { RelayDriver, type RelayFault } from '../relays/relay-driver.js';
-import { RelayWriteGuard, type RelayGuardOptions } from '../relays/relay-guard.js';
-import { RELAY_MODELS } from '../relays/relay-models.js';
+import type { RelayBank } from '../relays/relay-bank.js';
+import type { RelayFault } from '../relays/relay-driver.js';
+import type { RelayGuardOptions } from '../relays/relay-guard.js';
 import type { Recorder } from '../recorder/recorder.js';
-import { addRelayModule, type SimulatedRelayModule } from '../sim/relay-module.js';
+import type { SimulatedRelayModule } from '../sim/relay-module.js';
 import type { SimulatorHandle } from '../sim/simulator.js';
 import type { SiteRuntime } from '../site/site-runtime.js';
 import type { StoreDb } from '../store/database.js';
 import { systemClock, type Clock } from '../util/clock.js';
-import type { ChargeFailure } from '../billing/prepaid-charging.js';
+import { Scheduler } from '../util/scheduler.js';
 import { CreditEventHub } from './credit-events.js';
-import { BillingLedgerPort, customerOfAccount, resolvePaymentAccount } from './ledger-adapter.js';
+import { createGovernanceRuntime } from './governance-runtime.js';
+import { customerOfAccount, resolvePaymentAccount } from './ledger-adapter.js';
+import { createPaymentsRuntime } from './payments-runtime.js';
+import { createPrepaidSupply } from './prepaid-supply.js';
 import { PrepaidRuntime } from './prepaid-runtime.js';
+import { createRelayRuntime } from './relay-runtime.js';
 import { registerBillingRoutes } from './routes.js';
 
 export { CreditEventHub } from './credit-events.js';
@@ -72,6 +66,11 @@ export interface BillingRuntimeDeps {
   readonly onRelayFault?: (f: RelayFault) => void;
   /** How often a disconnect refused by a no-disconnect window is re-checked (default 5 min). */
   readonly recheckEveryMs?: number;
+  /**
+   * Runs the periodic jobs from start() to close(): "prepaid charging", "disconnect re-check",
+   * "payments sweep" (with mobile money) and "sms delivery". By default one of its own.
+   */
+  readonly scheduler?: Scheduler;
 }
 
 export interface BillingRuntime {
@@ -93,26 +92,6 @@ export interface BillingRuntime {
   close(): Promise<void>;
 }
 
-const AUTONOMY: Record<'manual' | 'supervised' | 'autonomous', AutonomyLevel> = { manual: 'L1', supervised: 'L2', autonomous: 'L3' };
-const SIM_RELAY_FIRST_ADDRESS = 200;
-
-/** Customer meters of the simulator, 8 per relay module (NC wiring: a dead module disconnects nobody). */
-function simulatedRelays(sim: SimulatorHandle, config: SiteConfig): { modules: SimulatedRelayModule[]; relays: NonNullable<SiteConfig['relays']> } {
-  const bus = config.buses[0]?.id;
-  const inSite = new Set(config.meters.filter((m) => m.role === 'customer').map((m) => m.id));
-  const ids = sim.model.customers.map((c) => c.id).filter((id) => inSite.has(id)).sort((a, b) => a - b);
-  const modules: SimulatedRelayModule[] = [];
-  const relays: NonNullable<SiteConfig['relays']> = [];
-  if (!bus) return { modules, relays };
-  for (let i = 0; i * 8 < ids.length; i++) {
-    const group = ids.slice(i * 8, i * 8 + 8);
-    const address = SIM_RELAY_FIRST_ADDRESS + i;
-    modules.push(addRelayModule(sim, { address, wiredTo: group, channels: 8, wiring: 'nc' }));
-    relays.push({ bus, address, model: 'waveshare-8ch-nc', channels: group.map((meter, ch) => ({ channel: ch + 1, meter })) });
-  }
-  return { modules, relays };
-}
-
 /**
  * The commercial side wired together: the ledger, payments (cash always, mobile money when configured),
  * prepaid charging with credit events, governance (gate, prepaid loop, audit) over the relays, and SMS
@@ -122,119 +101,25 @@ export async function createBillingRuntime(d: BillingRuntimeDeps): Promise<Billi
   const { db, config, log } = d;
   const clock = d.clock ?? systemClock;
   const billing = billingConfigSchema.parse(config.billing ?? {});
-  const governance = governanceConfigSchema.parse(config.governance ?? {});
-  const payments = paymentsConfigSchema.parse(config.payments ?? {});
   const timeZone = config.site.timezone;
+  const scheduler = d.scheduler ?? new Scheduler({ clock, onError: (job, err) => log.error({ err }, `${job} failed`) });
 
   const existing = Ledger.open(db, config.site.id);
   if (existing && existing.currency !== billing.currency) log.warn({ ledger: existing.currency, config: billing.currency }, 'billing.currency differs from the ledger; the ledger keeps its currency');
   const ledger = existing ?? new Ledger(db, config.site.id, billing.currency);
 
   // SMS: a log file next to the database until a gateway is configured.
-  const sms = new SmsSender(new SmsOutbox(db), new LogFileSmsProvider(path.join(path.dirname(path.resolve(config.storage.path)), 'sms.log')));
-
-  // Relays: configured modules, plus simulated ones on the simulator's bus.
-  const simRelays = d.sim && (config.sim?.relays === true || d.demo) ? simulatedRelays(d.sim, config) : { modules: [], relays: [] };
-  const relays = new RelayBank();
-  const relayGuard = new RelayWriteGuard(db, { ...d.relaySafety, timeZone });
-  const onFault = (f: RelayFault): void => {
-    log.error({ relay: f.module, channel: f.channel, kind: f.kind, exceptionCode: f.exceptionCode }, f.message);
-    d.onRelayFault?.(f);
-  };
-  for (const r of [...(config.relays ?? []), ...simRelays.relays]) {
-    const bus = d.site.bus(r.bus);
-    if (!bus) throw new Error(`relays: no bus "${r.bus}" is defined`);
-    const driver = new RelayDriver(bus, r.address, RELAY_MODELS[r.model], { guard: relayGuard, onFault, name: `${r.bus}/${r.address}` });
-    for (const ch of r.channels) relays.wire(ch.meter, { driver, channel: ch.channel });
-  }
-
-  // Governance.
-  const audit = new AuditLog(db);
-  const settings = new GovernanceSettings(db);
-  const seeded = db.prepare<[string], number>("SELECT 1 FROM governance_autonomy WHERE site = ? AND capability = 'disconnect'").pluck().get(config.site.id);
-  // The file seeds the level; a later change through the API (audited) is kept over restarts.
-  if (seeded === undefined) settings.setAutonomy(config.site.id, 'disconnect', AUTONOMY[governance.disconnectAutonomy]);
-  const policy = disconnectPolicySchema.parse({ timeZone, noDisconnectWindows: governance.noDisconnectWindows, noDisconnectWeekdays: governance.noDisconnectWeekdays, holidays: governance.holidays });
-  const gate = new GovernanceGate({
-    site: config.site.id,
-    policy,
-    proposals: new ProposalStore(db),
-    settings,
-    audit,
-    relays,
-    isProtected: (id) => getCustomer(db, id)?.protected ?? false,
-    clock,
-  });
-
+  const sms = new SmsSender(new SmsOutbox(db), new LogFileSmsProvider(path.join(path.dirname(path.resolve(config.storage.path)), 'sms.log')), { scheduler });
+  const { relays, simRelays } = createRelayRuntime(d);
+  const { audit, settings, gate } = createGovernanceRuntime({ db, config, relays, clock });
   const events = new CreditEventHub();
   const prepaid = new PrepaidRuntime({ db, ledger, timeZone, lowBalanceThresholdsMinor: billing.lowBalanceThresholdsMinor, provisionalFromRawReadings: billing.provisionalFromRawReadings, chargeFixed: billing.chargeFixedToPrepaid, events });
-  const meterOf = (customerId: string): number | undefined => {
-    const current = assignmentsOf(db, customerId).filter((a) => a.toMs === null);
-    for (const a of current) {
-      const m = d.site.meter(a.meterKey);
-      if (m && relays.has(m.id)) return m.id;
-    }
-    const first = current[0];
-    return first ? d.site.meter(first.meterKey)?.id : undefined;
-  };
-  const loop = new PrepaidLoop({
-    events,
-    gate,
-    sms,
-    customer: (id): PrepaidCustomer | undefined => {
-      const c = getCustomer(db, id);
-      const meter = c ? meterOf(c.id) : undefined;
-      return c && meter !== undefined ? { id: c.id, name: c.name, phone: c.phone, meter } : undefined;
-    },
-    onError: (e) => log.error({ err: e }, 'prepaid loop: handling a credit event failed'),
-    stillAtZero: (id) => prepaid.available(id, clock()) <= 0,
-    clock,
-  });
-  loop.start();
+  const supply = createPrepaidSupply({ db, site: d.site, relays, gate, sms, prepaid, events, recorder: d.recorder, log, clock, ...(d.onChargeFailure ? { onChargeFailure: d.onChargeFailure } : {}) });
+  const { loop, meterOf, chargeNow } = supply;
+  const payments = await createPaymentsRuntime({ db, config, ledger, prepaid, maxPaymentMinor: billing.maxPaymentMinor, log, clock });
+  const { processor } = payments;
 
-  // Payments.
-  const providers: Partial<Record<'mtn' | 'airtel' | 'pesapal', PaymentProvider>> = {};
-  if (payments.mtn) providers.mtn = new MtnAdapter(payments.mtn);
-  if (payments.airtel) providers.airtel = new AirtelAdapter(payments.airtel);
-  if (payments.pesapal) providers.pesapal = new PesapalAdapter(payments.pesapal);
-  const processor = new PaymentProcessor({ store: new IntentStore(db), providers, cash: new CashBook(db, payments.cash?.fees ?? NO_FEES), ledger: new BillingLedgerPort(db, ledger), now: clock, limits: { currency: ledger.currency, maxAmountMinor: billing.maxPaymentMinor } });
-  processor.onCredited((intent) => {
-    try {
-      const c = customerOfAccount(db, intent.account);
-      if (!c) return;
-      const credit = creditFor(intent.creditedGrossMinor ?? intent.amountMinor, intent.creditedFeeMinor ?? intent.feeMinor, intent.bearer);
-      prepaid.afterPayment(c.id, credit, clock());
-    } catch (e) {
-      log.error({ err: e }, 'after a payment: the credit event failed');
-    }
-  });
-  await processor.recover();
-
-  let chargeTimer: NodeJS.Timeout | null = null;
-  let stopSweep: (() => void) | null = null;
-  let recheckTimer: NodeJS.Timeout | null = null;
-  let charging: Promise<void> | null = null;
-  const chargeNow = (): Promise<void> => {
-    charging ??= (async () => {
-      try {
-        d.recorder.flushAndBuild();
-        const r = prepaid.run(clock());
-        if (r.charged > 0 || r.events > 0) log.info({ charged: r.charged, events: r.events }, 'prepaid charging run');
-        for (const f of r.failures) {
-          log.error({ customer: f.customerId }, `prepaid charging of ${f.customerId} failed: ${f.reason}`);
-          d.onChargeFailure?.(f);
-        }
-        void loop.ensureDisconnects(r.atZero);
-      } catch (e) {
-        log.error({ err: e }, 'prepaid charging failed; retried on the next run');
-      }
-      await loop.idle();
-    })().finally(() => {
-      charging = null;
-    });
-    return charging;
-  };
-
+  let stopJobs: Array<() => Promise<void>> = [];
   return {
     ledger,
     processor,
@@ -245,7 +130,7 @@ export async function createBillingRuntime(d: BillingRuntimeDeps): Promise<Billi
     sms,
     prepaid,
     events,
-    simRelays: simRelays.modules,
+    simRelays,
     registerRoutes: (routes, app) => {
       registerPaymentRoutes(routes, {
         processor,
@@ -272,20 +157,19 @@ export async function createBillingRuntime(d: BillingRuntimeDeps): Promise<Billi
     chargeNow,
     start: () => {
       sms.start();
-      if (Object.keys(providers).length > 0) stopSweep = processor.runEvery(payments.sweepEveryMs);
-      chargeTimer = setInterval(() => void chargeNow(), billing.chargeEveryMs);
-      chargeTimer.unref();
-      recheckTimer = setInterval(() => void loop.recheck(), d.recheckEveryMs ?? 5 * 60_000);
-      recheckTimer.unref();
+      stopJobs = [
+        // Callbacks can be late or lost: MTN MoMo's Collection API advises checking a request's status
+        // about 5 minutes after initiation (docs/payments.md).
+        ...(payments.hasProviders ? [scheduler.every('payments sweep', payments.sweepEveryMs, () => processor.recover())] : []),
+        scheduler.every('prepaid charging', billing.chargeEveryMs, chargeNow),
+        scheduler.every('disconnect re-check', d.recheckEveryMs ?? 5 * 60_000, () => loop.recheck()),
+      ];
     },
     close: async () => {
-      if (chargeTimer) clearInterval(chargeTimer);
-      chargeTimer = null;
-      if (recheckTimer) clearInterval(recheckTimer);
-      recheckTimer = null;
-      stopSweep?.();
-      await charging;
-      await loop.idle();
+      const stops = stopJobs;
+      stopJobs = [];
+      await Promise.all(stops.map((stop) => stop()));
+      await supply.idle();
       await sms.stop();
     },
   };

@@ -1,5 +1,6 @@
 import { renderSms, type SmsMessage } from './templates.js';
 import { systemClock } from '../util/clock.js';
+import { Scheduler } from '../util/scheduler.js';
 import type { SmsOutbox } from './sms-outbox.js';
 import type { SmsProvider } from './sms-provider.js';
 
@@ -12,6 +13,8 @@ export interface SmsSenderOptions {
   readonly pollMs?: number;
   /** A gateway call that takes longer counts as failed, so one hung request cannot stall the queue. */
   readonly sendTimeoutMs?: number;
+  /** Runs the background loop (job "sms delivery"); by default one of its own. */
+  readonly scheduler?: Scheduler;
 }
 
 /**
@@ -20,7 +23,7 @@ export interface SmsSenderOptions {
  */
 export class SmsSender {
   private readonly now: () => number;
-  private timer: NodeJS.Timeout | null = null;
+  private stopJob: (() => Promise<void>) | null = null;
   private running: Promise<number> | null = null;
 
   constructor(
@@ -34,7 +37,7 @@ export class SmsSender {
   /** Stores the message and returns at once; delivery happens on the next pass. */
   notify(to: string, message: SmsMessage): number {
     const id = this.outbox.enqueue(to, message.kind, renderSms(message), this.now());
-    if (this.timer) void this.deliverDue();
+    if (this.stopJob) void this.deliverDue();
     return id;
   }
 
@@ -47,15 +50,15 @@ export class SmsSender {
   }
 
   start(): void {
-    if (this.timer) return;
-    this.timer = setInterval(() => void this.deliverDue(), this.opts.pollMs ?? 5000);
-    this.timer.unref();
-    void this.deliverDue();
+    if (this.stopJob) return;
+    const scheduler = this.opts.scheduler ?? new Scheduler({ clock: this.now });
+    this.stopJob = scheduler.every('sms delivery', this.opts.pollMs ?? 5000, () => this.deliverDue(), { runNow: true });
   }
 
   async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
+    const stopJob = this.stopJob;
+    this.stopJob = null;
+    await stopJob?.();
     await this.running;
   }
 

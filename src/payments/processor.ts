@@ -186,22 +186,6 @@ export class PaymentProcessor {
     await this.sweep();
   }
 
-  /** Runs recover() every `intervalMs` (MTN advises a status check 5 minutes after initiation, §1.6); returns a stop function. */
-  runEvery(intervalMs: number): () => void {
-    let busy = false;
-    const timer = setInterval(() => {
-      if (busy) return;
-      busy = true;
-      this.recover()
-        .catch(() => undefined)
-        .finally(() => {
-          busy = false;
-        });
-    }, intervalMs);
-    timer.unref();
-    return () => clearInterval(timer);
-  }
-
   /** Every open row, a page at a time, then the retention rule (payments.md §5.3: callbacks may also be late). */
   async processInbox(): Promise<void> {
     const size = this.deps.inboxPageSize ?? 100;
