@@ -158,8 +158,8 @@ export async function createBillingRuntime(d: BillingRuntimeDeps): Promise<Billi
     start: () => {
       sms.start();
       stopJobs = [
-        // Callbacks can be late or lost: MTN MoMo's Collection API advises checking a request's status
-        // about 5 minutes after initiation (docs/payments.md).
+        // Callbacks can be late or lost: MTN's MoMo developer portal (callback page) advises checking a
+        // request's status about 5 minutes after initiation when no callback has come.
         ...(payments.hasProviders ? [scheduler.every('payments sweep', payments.sweepEveryMs, () => processor.recover())] : []),
         scheduler.every('prepaid charging', billing.chargeEveryMs, chargeNow),
         scheduler.every('disconnect re-check', d.recheckEveryMs ?? 5 * 60_000, () => loop.recheck()),
