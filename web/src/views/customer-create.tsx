@@ -92,8 +92,8 @@ function Form(p: { tariffs: Tariff[]; meters: string[]; holders: ReadonlyMap<str
         <Field id="cust-mode" label="Payment" error={err('mode')}>
           {(a) => (
             <select {...a} value={d.mode} onChange={set('mode')} data-testid="cust-mode">
-              <option value="prepaid">Prepaid (buys credit first)</option>
-              <option value="postpaid">Postpaid (invoiced monthly)</option>
+              <option value="prepaid">Prepaid</option>
+              <option value="postpaid">Postpaid (monthly invoice)</option>
             </select>
           )}
         </Field>

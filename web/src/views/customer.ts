@@ -191,7 +191,7 @@ export function customerView(ctx: Ctx, id: string): View {
               { label: 'When', cell: (r) => dateTime(r.atMs, tz) },
               // In words (site time zone), as the server describes it; the machine reference only when it has none.
               { label: 'What', cell: (r) => [r.description ?? `${capitalise(r.kind)} ${r.reference}`, h('small', {}, capitalise(r.kind))] },
-              { label: 'Energy', num: true, cell: (r) => (r.energyKWh === null || r.energyKWh === undefined ? '' : h('span', { class: 'stmt-energy' }, `${kwh(r.energyKWh)} kWh`)) },
+              { label: 'Energy', num: true, cell: (r) => (r.energyKWh === null || r.energyKWh === undefined ? null : h('span', { class: 'stmt-energy' }, `${kwh(r.energyKWh)} kWh`)) },
               { label: 'Amount', num: true, cell: (r) => money(sign(r.amountMinor), s.currency) },
               { label: 'Balance', num: true, cell: (r) => money(sign(r.balanceMinor), s.currency) },
             ],

@@ -151,6 +151,18 @@ function fieldOfIssue(field: string): string | null {
   return null;
 }
 
+const PRICE_FIELDS = new Set(['price', 'lifePrice', 'peakPrice']);
+
+/** The schema speaks in 1/10,000 minor units per kWh and in minor units: say it in the form's units. */
+function inUnits(e: FormErrors, cur: string): FormErrors {
+  const fields: Record<string, string> = {};
+  for (const [k, m] of Object.entries(e.fields)) {
+    const scale = PRICE_FIELDS.has(k) ? 1e4 : k === 'fixed' || k.startsWith('fee-') ? 1 : 0;
+    fields[k] = scale ? m.replace(/\b\d{4,}\b/g, (n) => `${money(Math.round(Number(n) / scale), cur)}${scale > 1 ? ' per kWh' : ''}`) : m;
+  }
+  return { fields, form: e.form };
+}
+
 /**
  * The fields of a tariff version (energy price: flat, a lifeline block then flat, or time of use;
  * fixed monthly charge; named monthly fees; VAT), and for a new tariff its id and name. Checks what
@@ -249,7 +261,7 @@ function VersionForm(p: { prefix: string; tz: string; tariff?: Tariff; currency?
         p.saved(p.tariff ? `Version ${b.version} of ${r.tariff.name} added` : `Tariff ${r.tariff.name} (${r.tariff.id}) created`);
         if (!p.tariff) setD(draftFrom(undefined, cur, d.from));
       })
-      .catch((err: unknown) => setErrors(errorsOf(err, fieldOfIssue)))
+      .catch((err: unknown) => setErrors(inUnits(errorsOf(err, fieldOfIssue), cur)))
       .finally(() => setBusy(false));
   }
 
@@ -278,6 +290,9 @@ function VersionForm(p: { prefix: string; tz: string; tariff?: Tariff; currency?
         {F('from', 'Effective from', text('from', 'tariff-from', { type: 'date' }))}
         {F('price', d.kind === 'flat' ? `Price per kWh (${cur})` : d.kind === 'block' ? `Price above the lifeline, per kWh (${cur})` : `Price outside the peak, per kWh (${cur})`, text('price', 'tariff-price', { inputmode: 'decimal' }))}
       </div>
+      {d.kind === 'block' && (latest?.energy.blocks?.length ?? 0) > 2 ? (
+        <p class="hint" data-testid="tariff-blocks-note">{`v${latest?.version ?? ''} has ${latest?.energy.blocks?.length ?? 0} blocks; this form sets a lifeline block and one price above it, so the blocks between are not carried into the new version.`}</p>
+      ) : null}
       {d.kind === 'block' ? (
         <div class="form-row">
           {F('lifeKwh', 'Lifeline block up to (kWh per month)', text('lifeKwh', 'tariff-lifeline-kwh', { inputmode: 'decimal' }))}
