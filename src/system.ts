@@ -31,6 +31,8 @@ import { HistoryPool } from './store/history-pool.js';
 import { fromRoot } from './util/paths.js';
 import { systemClock, type Clock } from './util/clock.js';
 import { Scheduler } from './util/scheduler.js';
+import { ControlRuntime, type ControlTestHooks } from './edge/control-runtime.js';
+import { registerControlRoutes } from './edge/routes.js';
 
 export interface SystemOptions {
   /** A site YAML file. Without it (and without `config`) the embedded demo runs. */
@@ -54,6 +56,8 @@ export interface SystemOptions {
    * not to the system: tests freeze it so the simulated values hold still while the system runs.
    */
   readonly simClock?: Clock;
+  /** Tests only: extra controllers for the edge cycle (a thrower, an endless loop). */
+  readonly controlHooks?: ControlTestHooks;
 }
 
 export interface RunningSystem {
@@ -70,6 +74,8 @@ export interface RunningSystem {
   readonly alarms: Alarms;
   /** Ledger, payments, prepaid charging, governance, relays and SMS. */
   readonly billing: BillingRuntime;
+  /** The edge cycle, when the site file has a control section. */
+  readonly control: ControlRuntime | null;
   close(): Promise<void>;
 }
 
@@ -151,6 +157,7 @@ export async function startSystem(o: SystemOptions = {}): Promise<RunningSystem>
       // A customer that cannot be charged (the others were) needs a person: an alarm on that customer with the reason.
       onChargeFailure: (f) => alarms.store.raise({ rule: 'billing_charge', subject: `customer:${f.customerId}`, severity: 'major', condition: 'charge-failed', message: `prepaid charging of ${f.customerId} failed: ${f.reason}` }),
     });
+    const control = config.control?.enabled ? new ControlRuntime({ config: config.control, timeZone: config.site.timezone, site, db, audit: billing.audit, alarms: alarms.store, relays: billing.relays, clock, hooks: o.controlHooks }) : null;
     // History and CSV queries run on a worker thread: no request can stall the bus or the recorder.
     const history = new HistoryPool(config.storage.path);
     cleanups.push(() => history.close());
@@ -174,6 +181,7 @@ export async function startSystem(o: SystemOptions = {}): Promise<RunningSystem>
           }),
         ...(simHandle ? [(routes: RouteRegistry) => registerSimRoutes(routes, simHandle)] : []),
         billing.registerRoutes,
+        ...(control ? [(routes: RouteRegistry) => registerControlRoutes(routes, control, billing.audit)] : []),
         (routes) => registerOperatorOverviewRoutes(routes, { site, db, alarms: alarms.store, ledger: billing.ledger, gate: billing.gate, now: clock }),
       ],
       streamSources: [...commissioning.streamSources, alarmStreamSource(alarms)],
@@ -187,15 +195,17 @@ export async function startSystem(o: SystemOptions = {}): Promise<RunningSystem>
     const port = typeof address === 'object' && address ? address.port : config.http.port;
     recorder.start();
     site.start();
+    control?.start();
     if (mobileMoney) mobileMoney.setSiteUrl(`http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`);
     // The demo's billing is seeded once, on its first start, before the charging timer runs.
     if (demo) await seedDemoBilling({ db, config, billing, recorder, clock, log, mobileMoney }).catch((err: unknown) => log.error({ err }, 'demo: seeding billing failed; the demo runs without it'));
     billing.start();
     // Stopped first: no charging run or relay command while the buses and the database close.
     cleanups.push(() => billing.close());
+    if (control) cleanups.push(() => control.stop());
     const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
     log.info({ url, meters: site.meterList().length, buses: config.buses.length, db: config.storage.path }, 'mgos running');
-    return { url, adminPassword, config, site, recorder, db, sim, http, commissioning, alarms, billing, close };
+    return { url, adminPassword, config, site, recorder, db, sim, http, commissioning, alarms, billing, control, close };
   } catch (e) {
     await close();
     throw e;

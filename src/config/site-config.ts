@@ -6,6 +6,7 @@ import { commissioningConfigSchema } from '../commissioning/commissioning-config
 import { WORD_ORDERS } from '../drivers/profile-schema.js';
 import { calendarDate } from '../util/calendar-date.js';
 import { timeZoneSchema } from './time-zone.js';
+import { controlConfigSchema } from '../edge/control-config.js';
 
 /**
  * The site configuration file. The `meters` list keeps the shape of the field team's
@@ -129,6 +130,8 @@ export const simSchema = z
         generatorW: z.number().min(0).default(0),
         inverterAddress: z.number().int().min(1).max(247).default(1),
         generatorAddress: z.number().int().min(1).max(247).default(2),
+        /** A DTSU666 at the connection point on the inverter line, read every control cycle (0 = none). */
+        gridMeterAddress: z.number().int().min(0).max(247).default(3),
         mbapPort: z.number().int().min(0).max(65535).default(0),
       })
       .strict()
@@ -257,6 +260,8 @@ export const siteConfigSchemaFor = (knownTypes?: readonly string[]) => z
     governance: governanceConfigSchema.optional(),
     relays: z.array(relayModuleConfigSchema).optional(),
     payments: paymentsConfigSchema.optional(),
+    /** The edge cycle: devices it steers, controllers, safety limits, autonomy (src/edge/control-config.ts). */
+    control: controlConfigSchema.optional(),
   })
   .strict()
   .superRefine((cfg, ctx) => {

@@ -97,6 +97,18 @@ export function zeroExport(s: Snapshot, cfg: ZeroExportConfig, st: ZeroExportSta
         absorbed[p] = Math.max(0, bat - (plan.batteryMaxW ?? bat));
         room[p] = 0; // the room went to the battery (and PV) of this phase
       }
+      // A symmetric PV limit holding PV back (e.g. at 0 W after a night): with no phase exporting, each
+      // phase's battery charges a third of `shift` more so that PV may rise by `shift` (found wiring the
+      // cycle: without it a per-phase battery with a symmetric PV limit never released PV).
+      if (pv && !pv.perPhase && pvHeld() && PHASES.every((p) => need[p] <= 0)) {
+        for (const p of PHASES) {
+          const bat = batteryPower(s, b, nowMs, maxAge, p);
+          if (bat === undefined) continue;
+          const step = Math.min(shift / 3, Math.max(0, bat - range.minW / b.phases));
+          shifted += step;
+          bound(command.batteryPower(b, p), bat - step, `PV is held back: ${p} battery charges ${fmtW(step)} more so that PV may rise by as much`);
+        }
+      }
     } else {
       const bat = batteryPower(s, b, nowMs, maxAge);
       if (bat === undefined) notes.push(`${b.component} power not measured, not used`);

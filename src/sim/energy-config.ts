@@ -13,5 +13,5 @@ export function simulatedEnergyOptions(c: EnergyConfig): SimulatedEnergyOptions 
     pv: { peakW: { L1: c.pvPeakWPerPhase, L2: c.pvPeakWPerPhase, L3: c.pvPeakWPerPhase }, cloudiness: c.cloudiness },
     ...(c.generatorW > 0 ? { generator: { ...DEFAULT_GENERATOR, ratedW: c.generatorW } } : {}),
   };
-  return { spec, inverterAddress: c.inverterAddress, generatorAddress: c.generatorAddress, srneVariant: c.srneVariant, mbapPort: c.mbapPort };
+  return { spec, inverterAddress: c.inverterAddress, generatorAddress: c.generatorAddress, gridMeterAddress: c.gridMeterAddress, srneVariant: c.srneVariant, mbapPort: c.mbapPort };
 }

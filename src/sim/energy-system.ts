@@ -176,6 +176,8 @@ export class EnergySystem {
   readonly setpointW = zeroPhases();
   /** PV curtailment: most total PV output (W); Infinity = none. */
   pvLimitW = Number.POSITIVE_INFINITY;
+  /** Tests and benchmarks: PV available per phase (W) instead of the sun and clouds (a step); null = the profile. */
+  pvOverrideW: Partial<Record<Phase, number>> | null = null;
   readonly srne: SrneSettings = { ...SRNE_FACTORY };
   private gridUp = true;
   private eStopped = false;
@@ -300,7 +302,7 @@ export class EnergySystem {
   step(tMs: number, dtMs: number, demandW: Readonly<Record<Phase, number>>): void {
     if (dtMs <= 0) return;
     const inv = this.spec.inverter;
-    for (const ph of PHASES) this.pvAvail[ph] = inv.phases.includes(ph) || inv.protocol === 'generic' ? pvAvailableW(this.seed, this.spec.pv, ph, tMs, this.utcOffsetHours) : 0;
+    for (const ph of PHASES) this.pvAvail[ph] = inv.phases.includes(ph) || inv.protocol === 'generic' ? this.pvOverrideW?.[ph] ?? pvAvailableW(this.seed, this.spec.pv, ph, tMs, this.utcOffsetHours) : 0;
     this.stepGenerator(tMs, dtMs);
     const a = this.allowed();
     const genFormsGrid = !this.gridUp && this.genOn;

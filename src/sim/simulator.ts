@@ -21,6 +21,12 @@ export interface SimulatedEnergyOptions {
   readonly inverterAddress?: number;
   /** Address of the generator controller on the same line (default 2); only with spec.generator. */
   readonly generatorAddress?: number;
+  /**
+   * Address of a second DTSU666 at the connection point on the inverter's line (default 3; 0 = none):
+   * the meter a hybrid inverter's zero-export loop reads, polled every control cycle (the main meter on
+   * the customers' bus is read every 10 s for billing). It sees the same site as the main meter.
+   */
+  readonly gridMeterAddress?: number;
   /** SRNE model family (a profile variant: HF, ASF, ASP, SPLIT_EU, HESP). */
   readonly srneVariant?: string;
   /** Modbus TCP port of the inverter line (0 = a free one). */
@@ -48,6 +54,10 @@ export interface SimulatedEnergyHandle {
   setEmergencyStop(pressed: boolean): void;
   /** Start or stop the generator (its start delay applies). */
   setGeneratorRunning(run: boolean): void;
+  /** The grid meter on the inverter line stops answering (false) or answers again (true). */
+  setGridMeterComms(ok: boolean): void;
+  /** Tests and benchmarks: force the PV available per phase (W), a step; null = sun and clouds again. */
+  setPvAvailable(w: Partial<Record<'L1' | 'L2' | 'L3', number>> | null): void;
 }
 
 /**
@@ -153,7 +163,10 @@ async function startEnergyLine(model: SiteModel, o: SimulatedEnergyOptions, host
   if (!system) throw new Error('the site model has no energy system');
   const inverterAddress = o.inverterAddress ?? 1;
   const devices = energyDevices(model, o.profiles ?? loadDeviceProfiles(), { inverterAddress, generatorAddress: o.generatorAddress ?? 2, srneVariant: o.srneVariant });
-  const slave = new RtuSlave([devices.inverter, ...(devices.generator ? [devices.generator] : [])], { lineSpeed: o.lineSpeed || undefined, beforeServe: () => model.update() });
+  const gridMeterAddress = o.gridMeterAddress ?? 3;
+  const dtsu = (o.profiles?.get('DTSU666') ? o.profiles : loadProfiles()).get('DTSU666');
+  const gridMeter = gridMeterAddress > 0 && dtsu ? [new SimulatedMeter({ profile: dtsu, address: gridMeterAddress, values: () => model.meterValues(model.mainId) })] : [];
+  const slave = new RtuSlave([devices.inverter, ...(devices.generator ? [devices.generator] : []), ...gridMeter], { lineSpeed: o.lineSpeed || undefined, beforeServe: () => model.update() });
   slaves.push(slave);
   const mbap = await serveModbusTcp(slave, host, o.mbapPort ?? 0);
   opened.push(mbap);
@@ -179,6 +192,12 @@ async function startEnergyLine(model: SiteModel, o: SimulatedEnergyOptions, host
     setGeneratorRunning: (run) => {
       model.update();
       system.setGeneratorRunning(run, model.timeMs);
+    },
+    setGridMeterComms: (ok) => (gridMeterAddress > 0 ? (ok ? slave.restore(gridMeterAddress) : slave.silence(gridMeterAddress)) : undefined),
+    setPvAvailable: (w) => {
+      model.update();
+      system.pvOverrideW = w;
+      model.refresh();
     },
   };
 }

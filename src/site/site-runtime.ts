@@ -6,6 +6,7 @@ import { ModbusBus, type BusStats } from '../modbus/bus.js';
 import { BusPoller, type CycleReport, type DeviceReading } from '../modbus/poller.js';
 import type { ModbusError } from '../modbus/modbus-error.js';
 import { meterKey, resolveProfile, toPolledDevice } from './devices.js';
+import { controlDevicesOf, routeReading, type ControlDevices } from './control-devices.js';
 import { LiveFeed } from './live-feed.js';
 
 export interface MeterInfo {
@@ -65,6 +66,8 @@ export class SiteRuntime {
   private readonly meters = new Map<string, MeterInfo>();
   private readonly lastError = new Map<string, string>();
   private readonly pollStatus = new Map<string, PollStatus>();
+  /** Devices the edge cycle steers (control.devices): polled every control period, sub-components mapped. */
+  readonly control: ControlDevices;
 
   constructor(
     readonly config: SiteConfig,
@@ -73,20 +76,22 @@ export class SiteRuntime {
     readonly now: () => number = systemClock,
   ) {
     this.image = new ProcessImage(now);
-    for (const b of config.buses) this.addBus(b);
+    this.control = controlDevicesOf(config, profiles);
+    for (const b of config.buses) this.addBus(b, this.control.busIntervalMs(b.id));
     for (const m of config.meters) this.addMeter(m);
+    for (const d of this.control.devices) this.buses.get(d.bus)?.poller.addDevice(d.polled);
   }
 
   get intervalMs(): number {
     return this.config.poll.intervalMs;
   }
 
-  addBus(cfg: BusConfig): void {
+  addBus(cfg: BusConfig, intervalMs = this.intervalMs): void {
     const bus = new ModbusBus(cfg, this.now);
     const state: BusState = { last: null, overruns: 0, changed: new Set<string>() };
     const poller = new BusPoller(
       bus,
-      this.intervalMs,
+      intervalMs,
       {
         reading: (r) => this.onReading(r, state.changed),
         failure: (key, ts, err, channels) => this.onFailure(key, ts, err, channels, state.changed),
@@ -179,6 +184,13 @@ export class SiteRuntime {
   }
 
   private onReading(r: DeviceReading, changed: Set<string>): void {
+    if (this.control.byKey.has(r.key)) {
+      // Control devices live in the process image only (1 s readings are not written to the SD card).
+      for (const part of routeReading(this.control, r)) this.image.update(part.component, part.values, r.ts, part.periodMs);
+      this.notePoll(r.key, true, r.ts);
+      changed.add(r.key);
+      return;
+    }
     for (const [channel, value] of Object.entries(r.values)) {
       this.image.update(r.key, { [channel]: value }, r.ts, r.periodMs[channel] ?? this.intervalMs);
     }
@@ -189,7 +201,8 @@ export class SiteRuntime {
   }
 
   private onFailure(key: string, ts: number, err: ModbusError, channels: readonly string[], changed: Set<string>): void {
-    this.image.markFailed(key, ts, channels);
+    if (this.control.byKey.has(key)) for (const [component, names] of this.control.failedChannels(key, channels)) this.image.markFailed(component, ts, names);
+    else this.image.markFailed(key, ts, channels);
     this.lastError.set(key, err.message);
     this.notePoll(key, false, ts);
     changed.add(key);

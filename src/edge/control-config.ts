@@ -1,0 +1,110 @@
+import { z } from 'zod';
+import { ASSET_CAPABILITIES } from '../governance/actions.js';
+import { assetConfigSchema } from './capabilities.js';
+import { CRITICALITY } from './proposal.js';
+
+/**
+ * The site file's `control:` section (issue 10): which devices the edge cycle steers, what each one
+ * can do, which controllers run with which settings, the safety limits per asset, and the autonomy
+ * level of each capability on each asset. Validated as a whole with the rest of the file.
+ */
+const component = z.string().regex(/^[a-z][a-z0-9_]*$/, 'a component name such as ess0');
+const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'HH:MM, 24 h');
+const window = z.object({ from: hhmm, to: hhmm, weekdays: z.array(z.number().int().min(0).max(6)).optional() }).strict();
+const level = z.enum(['L1', 'L2', 'L3']);
+
+/** A device the site polls every control period (on a bus of the site, or the simulator's `energy` line). */
+export const controlDeviceSchema = z
+  .object({
+    component,
+    /** A storage or meter profile model: GENERIC-ESS, SRNE-HYBRID, GENERIC-GENSET, DTSU666, ... */
+    profile: z.string().min(1),
+    bus: z.string().min(1),
+    address: z.number().int().min(1).max(247),
+    /** Where the device's sub-components go, e.g. { pv: pv0 }; unnamed ones become `<component>_<kind>`. */
+    subComponents: z.record(z.string(), component).default({}),
+  })
+  .strict();
+
+const common = { id: component, enabled: z.boolean().default(true), criticality: z.enum(CRITICALITY).optional() };
+const battery = { battery: component.optional() };
+const loop = z.object({ deadbandW: z.number().min(0), rampWPerS: z.number().positive(), ki: z.number().min(0).max(1), settledTolW: z.number().min(0), integralLimitW: z.number().min(0), integralZoneW: z.number().min(0) }).partial().strict();
+
+/** One controller: its kind decides its code and its default criticality class. */
+export const controllerConfigSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('self-consumption'), ...common, ...battery, targetW: z.number().default(0), loop: loop.optional() }).strict(),
+  z.object({ kind: z.literal('peak-shaving'), ...common, ...battery, pv: component.optional(), importLimitW: z.number().min(0).optional(), exportLimitW: z.number().min(0).optional() }).strict(),
+  z.object({ kind: z.literal('zero-export'), ...common, ...battery, pv: component.optional(), marginW: z.number().min(0).optional() }).strict(),
+  z.object({ kind: z.literal('charge-only'), ...common, ...battery, socTargetPct: z.number().min(0).max(100), rateW: z.number().positive(), window: window.optional() }).strict(),
+  z.object({ kind: z.literal('backup-reserve'), ...common, ...battery, floorPct: z.number().min(0).max(100), confirmMs: z.number().int().min(0).optional(), returnStableMs: z.number().int().min(0).optional(), restoreHoldMs: z.number().int().min(0).optional(), minHz: z.number().optional(), maxHz: z.number().optional() }).strict(),
+  z.object({ kind: z.literal('external-control'), ...common, ...battery, schedule: z.array(z.object({ fromMs: z.number(), toMs: z.number(), activeW: z.number(), reactiveVar: z.number().optional() }).strict()).default([]) }).strict(),
+  z.object({ kind: z.literal('manual-setpoint'), ...common, ...battery, setpointW: z.number(), setBy: z.string().min(1), untilMs: z.number().optional() }).strict(),
+  z.object({ kind: z.literal('passive'), ...common }).strict(),
+  z.object({ kind: z.literal('charge-schedule'), ...common, ...battery, entries: z.array(z.object({ window, powerW: z.number(), stopSocPct: z.number().min(0).max(100).optional() }).strict()).min(1) }).strict(),
+  z.object({ kind: z.literal('frequency-droop'), ...common, ...battery, maxResponseW: z.number().positive(), f1: z.number().optional(), f2: z.number().optional(), f3: z.number().optional(), f4: z.number().optional() }).strict(),
+]);
+export type ControllerConfig = z.output<typeof controllerConfigSchema>;
+export type ControllerKind = ControllerConfig['kind'];
+
+const batteryLimits = z
+  .object({
+    component,
+    socMinPct: z.number().min(0).max(100).default(10),
+    socMaxPct: z.number().min(0).max(100).default(100),
+    rampWPerS: z.number().positive().default(20_000),
+    tempMinC: z.number().optional(),
+    tempMaxC: z.number().optional(),
+    chargeTempMinC: z.number().optional(),
+    cellVoltageMinV: z.number().optional(),
+    cellVoltageMaxV: z.number().optional(),
+  })
+  .strict();
+
+export const controlConfigSchema = z
+  .object({
+    enabled: z.boolean().default(true),
+    /** The cycle period (ms): 1 s by default. */
+    periodMs: z.number().int().min(100).max(60_000).default(1000),
+    /** How long the controllers of one cycle may run together before the slow one is stopped (ms). */
+    budgetMs: z.number().int().min(5).max(5000).default(100),
+    /** A measurement older than this is missing (ms). */
+    maxAgeMs: z.number().int().min(100).default(3000),
+    devices: z.array(controlDeviceSchema).default([]),
+    /** What each component can do (capabilities.ts): grid meter, batteries, PV, generator, relays. */
+    assets: z.array(assetConfigSchema).default([]),
+    /** Relays that shed load, by the customer meter they feed; `critical` ones are never shed automatically. */
+    shedding: z.array(z.object({ meter: z.number().int().min(1).max(247), critical: z.boolean().default(false) }).strict()).default([]),
+    controllers: z.array(controllerConfigSchema).default([]),
+    safety: z
+      .object({
+        batteries: z.array(batteryLimits).default([]),
+        /** Highest PV limit rise (W/s) per PV component. */
+        pvRampWPerS: z.number().positive().optional(),
+        /** The export limit (W) the site falls back to when its measurements are poor; 0 = no export; null = free. */
+        exportLimitW: z.number().min(0).nullable().default(0),
+      })
+      .strict()
+      .default({ batteries: [], exportLimitW: 0 }),
+    /** Autonomy per capability and asset; the rest follow DEFAULT_ACTION_AUTONOMY. */
+    autonomy: z.array(z.object({ capability: z.enum(ASSET_CAPABILITIES), asset: component, level }).strict()).default([]),
+    /** The emergency-stop input: a channel, pressed when it equals `pressedValue` (default 1). */
+    emergencyStop: z.object({ channel: z.string().regex(/^[a-z][a-z0-9_]*\/[A-Za-z0-9_]+$/, 'a channel such as io0/EmergencyStop'), pressedValue: z.number().default(1), failSafe: z.boolean().default(true) }).strict().optional(),
+    /** How long an L2 proposal waits for a person (ms), and how long an approval holds (ms). */
+    proposalTtlMs: z.number().int().min(10_000).default(15 * 60_000),
+    approvalHoldMs: z.number().int().min(10_000).default(60 * 60_000),
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    const ids = new Set<string>();
+    c.controllers.forEach((k, i) => {
+      if (ids.has(k.id)) ctx.addIssue({ code: 'custom', path: ['controllers', i, 'id'], message: `controller id "${k.id}" is used twice; ids must be unique` });
+      ids.add(k.id);
+    });
+    const comps = new Set(c.assets.map((a) => a.component));
+    c.safety.batteries.forEach((b, i) => {
+      if (!comps.has(b.component)) ctx.addIssue({ code: 'custom', path: ['safety', 'batteries', i, 'component'], message: `no asset "${b.component}"; allowed: ${[...comps].join(', ') || '(declare it under control.assets)'}` });
+    });
+  });
+
+export type ControlConfig = z.output<typeof controlConfigSchema>;
+export type ControlConfigInput = z.input<typeof controlConfigSchema>;

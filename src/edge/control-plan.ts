@@ -1,0 +1,187 @@
+import { DEFAULT_ACTION_AUTONOMY, type AssetCapability } from '../governance/actions.js';
+import type { AutonomyLevel } from '../governance/types.js';
+import { PHASES, resolveCapabilities, type AssetConfig, type Battery, type PvInverter, type Relay, type SiteCapabilities } from './capabilities.js';
+import type { ControlConfig, ControllerConfig } from './control-config.js';
+import { CONTROLLER_KINDS } from './controller-registry.js';
+import type { Criticality } from './proposal.js';
+import type { SafetyConfig } from './safety-envelope.js';
+
+/**
+ * The site file's control section turned into what the cycle runs: capabilities, one runnable entry
+ * per controller (its kind, its pure config with the capability objects filled in, its class and the
+ * assets it steers), the safety configuration and the autonomy levels. Pure; every problem is named.
+ */
+export interface PlannedController {
+  readonly id: string;
+  readonly kind: string;
+  readonly criticality: Criticality;
+  /** The pure controller's config object (plain data: it crosses to the worker thread). */
+  readonly config: Record<string, unknown>;
+  /** Components it steers: they go to their safe state when it throws or hangs. */
+  readonly assets: readonly string[];
+  readonly start: unknown;
+}
+
+export interface ControlPlan {
+  readonly caps: SiteCapabilities;
+  readonly controllers: readonly PlannedController[];
+  readonly safety: SafetyConfig;
+  readonly autonomy: ReadonlyMap<string, AutonomyLevel>;
+  readonly relayMeters: ReadonlyMap<string, number>;
+}
+
+/** A test's extra controller (registered through ControlTestHooks): kind from a hook module. */
+export interface ExtraController {
+  readonly id: string;
+  readonly kind: string;
+  readonly battery?: string;
+  readonly criticality?: Criticality;
+  readonly config?: Record<string, unknown>;
+}
+
+export const autonomyKey = (capability: AssetCapability, asset: string): string => `${capability}|${asset}`;
+
+export function levelOf(plan: Pick<ControlPlan, 'autonomy'>, capability: AssetCapability, asset: string): AutonomyLevel {
+  return plan.autonomy.get(autonomyKey(capability, asset)) ?? DEFAULT_ACTION_AUTONOMY[capability];
+}
+
+const E_STOP_COMPONENT = 'estop';
+/** The e-stop input as the envelope reads it: 1 = pressed (the cycle computes it from the configured channel). */
+export const E_STOP_CHANNEL = `${E_STOP_COMPONENT}/Pressed`;
+
+export function planControl(c: ControlConfig, o: { timeZone: string; extra?: readonly ExtraController[]; extraKinds?: ReadonlyMap<string, Criticality> }): { ok: true; plan: ControlPlan } | { ok: false; problems: string[] } {
+  const relayAssets: AssetConfig[] = c.shedding.map((s) => ({ type: 'relay', component: `relay${s.meter}`, role: s.critical ? 'critical' : 'shed' }));
+  const r = resolveCapabilities([...c.assets, ...relayAssets]);
+  if (!r.ok) return { ok: false, problems: r.problems.map((p) => `control.${p}`) };
+  const caps = r.caps;
+  const problems: string[] = [];
+  const battery = (name: string | undefined, where: string): Battery | undefined => {
+    const b = name ? caps.batteries.find((x) => x.component === name) : caps.batteries[0];
+    if (!b) problems.push(`${where}: ${name ? `no battery asset "${name}"` : 'needs a battery asset'}; batteries: ${caps.batteries.map((x) => x.component).join(', ') || 'none'}`);
+    return b;
+  };
+  const pvOf = (name: string | undefined, where: string): PvInverter | undefined => {
+    const p = name ? caps.pv.find((x) => x.component === name) : caps.pv[0];
+    if (name && !p) problems.push(`${where}: no PV asset "${name}"`);
+    return p;
+  };
+  const grid = (where: string) => {
+    if (!caps.grid) problems.push(`${where}: needs a grid-meter asset`);
+    return caps.grid;
+  };
+  const controllers: PlannedController[] = [];
+  c.controllers.forEach((k: ControllerConfig, i) => {
+    if (!k.enabled) return;
+    const where = `control.controllers.${i} (${k.id})`;
+    const kind = CONTROLLER_KINDS[k.kind];
+    const criticality = k.criticality ?? kind?.criticality ?? 'optimisation';
+    const base = { id: k.id, maxAgeMs: c.maxAgeMs };
+    let config: Record<string, unknown> = base;
+    let assets: string[] = [];
+    switch (k.kind) {
+      case 'self-consumption': {
+        const b = battery(k.battery, where);
+        config = { ...base, grid: grid(where), battery: b, targetW: k.targetW, criticality, ...(k.loop ? { loop: k.loop } : {}) };
+        assets = b ? [b.component] : [];
+        break;
+      }
+      case 'peak-shaving': {
+        const b = caps.batteries.length || k.battery ? battery(k.battery, where) : undefined;
+        const p = pvOf(k.pv, where);
+        config = { ...base, grid: grid(where), battery: b, pv: p, importLimitW: k.importLimitW, exportLimitW: k.exportLimitW, ...(k.criticality ? { importCriticality: k.criticality, exportCriticality: k.criticality } : {}) };
+        assets = [b?.component, p?.component].filter((x): x is string => !!x);
+        break;
+      }
+      case 'zero-export': {
+        const b = caps.batteries.length || k.battery ? battery(k.battery, where) : undefined;
+        const p = pvOf(k.pv, where);
+        config = { ...base, grid: grid(where), battery: b, pv: p, marginW: k.marginW, criticality };
+        assets = [b?.component, p?.component].filter((x): x is string => !!x);
+        break;
+      }
+      case 'backup-reserve': {
+        const b = battery(k.battery, where);
+        const g = grid(where);
+        const pcc = caps.relays.find((x: Relay) => x.role === 'pcc');
+        config = { ...base, battery: b, floorPct: k.floorPct, frequencyChannel: g ? `${g.component}/Frequency` : undefined, confirmMs: k.confirmMs, returnStableMs: k.returnStableMs, restoreHoldMs: k.restoreHoldMs, minHz: k.minHz, maxHz: k.maxHz, pcc, shed: caps.relays.filter((x) => x.role === 'shed'), ...(k.criticality ? { reserveCriticality: k.criticality } : {}) };
+        assets = [b?.component, pcc?.component, ...caps.relays.filter((x) => x.role === 'shed').map((x) => x.component)].filter((x): x is string => !!x);
+        break;
+      }
+      case 'charge-only': {
+        const b = battery(k.battery, where);
+        config = { ...base, battery: b, socTargetPct: k.socTargetPct, rateW: k.rateW, window: k.window, timeZone: o.timeZone, criticality };
+        assets = b ? [b.component] : [];
+        break;
+      }
+      case 'charge-schedule': {
+        const b = battery(k.battery, where);
+        config = { ...base, battery: b, entries: k.entries, timeZone: o.timeZone, criticality };
+        assets = b ? [b.component] : [];
+        break;
+      }
+      case 'external-control': {
+        const b = battery(k.battery, where);
+        config = { ...base, battery: b, schedule: k.schedule, criticality };
+        assets = b ? [b.component] : [];
+        break;
+      }
+      case 'manual-setpoint': {
+        const b = battery(k.battery, where);
+        config = { ...base, battery: b, setpointW: k.setpointW, setBy: k.setBy, untilMs: k.untilMs, criticality };
+        assets = b ? [b.component] : [];
+        break;
+      }
+      case 'frequency-droop': {
+        const b = battery(k.battery, where);
+        const g = caps.grid;
+        config = { ...base, battery: b, maxResponseW: k.maxResponseW, f1: k.f1, f2: k.f2, f3: k.f3, f4: k.f4, frequencyChannel: g ? `${g.component}/Frequency` : undefined, criticality };
+        assets = b ? [b.component] : [];
+        break;
+      }
+      case 'passive':
+        config = { id: k.id };
+        break;
+    }
+    controllers.push({ id: k.id, kind: k.kind, criticality, config: strip(config), assets, start: kind?.start ?? {} });
+  });
+  for (const x of o.extra ?? []) {
+    const b = x.battery ? battery(x.battery, `test controller ${x.id}`) : undefined;
+    controllers.push({ id: x.id, kind: x.kind, criticality: x.criticality ?? o.extraKinds?.get(x.kind) ?? 'optimisation', config: strip({ id: x.id, battery: b, grid: caps.grid, maxAgeMs: c.maxAgeMs, ...x.config }), assets: b ? [b.component] : [], start: {} });
+  }
+  const batteries = c.safety.batteries.flatMap((l) => {
+    const b = caps.batteries.find((x) => x.component === l.component);
+    return b ? [{ ...l, battery: b }] : [];
+  });
+  // A battery without configured limits still gets its rating, a 10-100 % SoC window and a ramp.
+  for (const b of caps.batteries) if (!batteries.some((l) => l.battery.component === b.component)) batteries.push({ component: b.component, battery: b, socMinPct: 10, socMaxPct: 100, rampWPerS: 20_000 });
+  const safety: SafetyConfig = {
+    grid: caps.grid,
+    batteries,
+    pv: caps.pv.map((pv) => ({ pv, ...(c.safety.pvRampWPerS ? { rampWPerS: c.safety.pvRampWPerS } : {}) })),
+    generators: caps.generators,
+    exportLimitW: c.safety.exportLimitW,
+    ...(c.emergencyStop ? { eStopChannel: E_STOP_CHANNEL, eStopFailSafe: c.emergencyStop.failSafe } : {}),
+    maxAgeMs: c.maxAgeMs,
+  };
+  const autonomy = new Map<string, AutonomyLevel>(c.autonomy.map((a) => [autonomyKey(a.capability, a.asset), a.level]));
+  const relayMeters = new Map(c.shedding.map((s) => [`relay${s.meter}`, s.meter]));
+  if (problems.length) return { ok: false, problems };
+  return { ok: true, plan: { caps, controllers, safety, autonomy, relayMeters } };
+}
+
+/** Drops undefined fields (structured clone keeps them, the pure controllers read `?? default`). */
+function strip(o: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
+}
+
+/** What the resolver takes when nobody asks: battery idle, PV at its rating, relays closed, generator as it is. */
+export function neutralOf(caps: SiteCapabilities, target: string, measured: (addr: string) => number | undefined): number {
+  const [component, channel = ''] = target.split('/') as [string, string?];
+  const pv = caps.pv.find((p) => p.component === component);
+  if (pv && channel.startsWith('ActivePowerLimit')) return channel === 'ActivePowerLimit' ? pv.ratedW : pv.ratedW / pv.phases;
+  if (channel === 'SetClosed') return 1;
+  if (channel === 'SetRunning') return measured(`${component}/Running`) ?? 0;
+  return 0;
+}
+
+export { PHASES };

@@ -1,0 +1,346 @@
+import { performance } from 'node:perf_hooks';
+import type { ChannelValue } from '../channels/value.js';
+import type { ProcessImage } from '../channels/process-image.js';
+import { capabilityOfTarget, decideAction, effectiveLevel, type ActionDecision, type AssetCapability } from '../governance/actions.js';
+import type { Clock } from '../util/clock.js';
+import { command, PHASES, type Battery, type ModeBattery } from './capabilities.js';
+import { autonomyKey, E_STOP_CHANNEL, levelOf, neutralOf, type ControlPlan, type PlannedController } from './control-plan.js';
+import type { ControlGovernanceState, ControlProposals } from './control-governance.js';
+import type { ControllerHost } from './controller-host.js';
+import type { RunResult } from './control-worker.js';
+import { CycleTiming } from './cycle-timing.js';
+import type { Decision, DecisionLog } from './decision-log.js';
+import { planModes, MODE_PLAN_START, type ModePlanState } from './mode-plan.js';
+import type { Bound, ControllerStatus, Proposal } from './proposal.js';
+import { resolve, type Resolution, type VariableSpec } from './resolver.js';
+import { enforce, envelope, type Envelope } from './safety-envelope.js';
+import { snapshotOf, type Snapshot } from './snapshot.js';
+
+/**
+ * The edge cycle (issue 10 item 1): every `periodMs`, one consistent snapshot of all channels, then
+ * controllers (in the control worker, within a time budget) -> safety envelope -> resolver (envelope
+ * bounds with the proposals) -> SRNE mode planning -> governance per command (L1 recommend, L2 propose,
+ * L3 actuate and escalate; overrides; approvals) -> the envelope's last clamp -> dispatch queues
+ * (never awaited) -> decision log and audit (batched).
+ *
+ * Failures are explicit: a controller that throws or runs past its budget is `failed` with the reason
+ * and its assets get safety bounds holding them in their safe state; one past its budget is stopped
+ * (its worker terminated) and left out until an operator switches modes again.
+ */
+export interface ControllerView {
+  readonly id: string;
+  readonly kind: string;
+  readonly criticality: string;
+  readonly assets: readonly string[];
+  readonly status: ControllerStatus;
+  /** Stopped for running past its budget: not run again until the mode is set again. */
+  readonly stopped: boolean;
+  readonly lastMs: number | null;
+}
+
+export interface Dispatcher {
+  /** Queues a command (never awaited). Returns false when no device takes this target. */
+  send(target: string, value: number): boolean;
+}
+
+export interface CycleDeps {
+  readonly image: ProcessImage;
+  readonly clock: Clock;
+  readonly host: ControllerHost;
+  readonly dispatcher: Dispatcher;
+  readonly log: DecisionLog;
+  readonly gov: ControlGovernanceState;
+  readonly proposals: ControlProposals;
+  readonly periodMs: number;
+  readonly budgetMs: number;
+  readonly proposalTtlMs: number;
+  /** The emergency-stop input and the value that means pressed. */
+  readonly eStop?: { readonly channel: string; readonly pressedValue: number };
+  readonly alarm?: (a: { rule: string; subject: string; message: string; severity: 'critical' | 'major' | 'minor' | 'info' } | { clear: string; subject: string }) => void;
+  /** Components whose channels the controllers may read (devices, sub-components, assets). */
+  readonly components: ReadonlySet<string>;
+}
+
+const SAFE_SOURCE = 'controller-failure';
+
+export class EdgeCycle {
+  private plan: ControlPlan;
+  private readonly states = new Map<string, unknown>();
+  private readonly statuses = new Map<string, ControllerStatus>();
+  private readonly lastMs = new Map<string, number>();
+  private readonly stopped = new Map<string, string>();
+  private readonly lastProposals = new Map<string, readonly Proposal[]>();
+  private modeStates = new Map<string, ModePlanState>();
+  private lastDispatched: Record<string, number> = {};
+  private lastCycleAt: number | null = null;
+  readonly timing = new CycleTiming();
+  private timer: NodeJS.Timeout | null = null;
+  private running = false;
+  private inCycle: Promise<void> | null = null;
+  private seq = 0;
+  private scheduled = 0;
+  lastEnvelope: Envelope | null = null;
+  lastResolutions: ReadonlyMap<string, Resolution> = new Map();
+  lastModes = new Map<string, string>();
+  /** Targets that were actuated last cycle (for the API). */
+  lastActuated = new Map<string, { value: number; authority: string }>();
+
+  constructor(
+    plan: ControlPlan,
+    private readonly d: CycleDeps,
+  ) {
+    this.plan = plan;
+  }
+
+  get controlPlan(): ControlPlan {
+    return this.plan;
+  }
+
+  /** Replaces the controllers (a mode change); states of kept controllers carry over; stopped ones may run again. */
+  setPlan(plan: ControlPlan): void {
+    const keep = new Set(plan.controllers.map((c) => `${c.id}|${c.kind}`));
+    for (const c of this.plan.controllers) if (!keep.has(`${c.id}|${c.kind}`)) (this.states.delete(c.id), this.statuses.delete(c.id));
+    this.stopped.clear();
+    this.plan = plan;
+  }
+
+  controllers(): ControllerView[] {
+    return this.plan.controllers.map((c) => ({ id: c.id, kind: c.kind, criticality: c.criticality, assets: c.assets, status: this.stopped.has(c.id) ? { state: 'failed', reason: this.stopped.get(c.id) ?? '' } : (this.statuses.get(c.id) ?? { state: 'idle', reason: 'not run yet' }), stopped: this.stopped.has(c.id), lastMs: this.lastMs.get(c.id) ?? null }));
+  }
+
+  start(): void {
+    this.running = true;
+    this.d.host.warm();
+    this.scheduled = performance.now() + this.d.periodMs;
+    this.arm();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    if (this.timer) clearTimeout(this.timer);
+    await this.inCycle;
+  }
+
+  private arm(): void {
+    if (!this.running) return;
+    this.timer = setTimeout(() => {
+      const start = performance.now();
+      const jitter = start - this.scheduled;
+      this.inCycle = this.runCycle(start, jitter)
+        .catch(() => undefined)
+        .finally(() => {
+          this.inCycle = null;
+          const end = performance.now();
+          // The next slot on the fixed grid; slots already missed are overruns, never bunched up.
+          this.scheduled += this.d.periodMs;
+          let overrun = false;
+          while (this.scheduled <= end) (this.scheduled += this.d.periodMs), (overrun = true);
+          this.timing.add(end - start, jitter, overrun);
+          this.arm();
+        });
+    }, Math.max(0, this.scheduled - performance.now()));
+  }
+
+  /** The consistent picture of every channel at the start of the cycle. */
+  takeSnapshot(nowMs: number): Snapshot {
+    const entries: Array<[string, ChannelValue]> = [];
+    for (const comp of this.d.image.componentNames()) for (const [ch, v] of Object.entries(this.d.image.component(comp))) entries.push([`${comp}/${ch}`, v]);
+    if (this.d.eStop) {
+      const [comp = '', ch = ''] = this.d.eStop.channel.split('/');
+      const v = this.d.image.get(comp, ch);
+      if (v) entries.push([E_STOP_CHANNEL, { value: v.value === null ? null : v.value === this.d.eStop.pressedValue ? 1 : 0, ts: v.ts, quality: v.quality }]);
+    }
+    return snapshotOf(nowMs, entries);
+  }
+
+  /** One cycle (the timer calls it; tests may too). */
+  async runCycle(startPerf = performance.now(), jitterMs = 0): Promise<void> {
+    const nowMs = this.d.clock();
+    const cycle = ++this.seq;
+    const s = this.takeSnapshot(nowMs);
+    const dtMs = this.lastCycleAt === null ? this.d.periodMs : nowMs - this.lastCycleAt;
+    this.lastCycleAt = nowMs;
+    const plan = this.plan;
+
+    // 1. Controllers, in the worker, within the budget.
+    const active = plan.controllers.filter((c) => !this.stopped.has(c.id));
+    const forWorker = [...s.channels].filter(([k]) => this.d.components.has(k.slice(0, k.indexOf('/'))));
+    const outcome = active.length ? await this.d.host.run(nowMs, s.takenAt, forWorker, active.map((c) => ({ id: c.id, kind: c.kind, config: c.config, state: this.states.has(c.id) ? this.states.get(c.id) : c.start }))) : { kind: 'done' as const, results: [] };
+    const results = new Map<string, RunResult>();
+    const safeBecause = new Map<string, string>();
+    if (outcome.kind === 'done') for (const r of outcome.results) results.set(r.id, r);
+    else if (outcome.kind === 'hung') {
+      const why = `ran past its ${this.d.budgetMs} ms budget (stopped after ${Math.round(outcome.afterMs)} ms); its assets are in their safe state`;
+      this.stopped.set(outcome.id, why);
+      this.d.log.note({ ts: nowMs, actor: 'system', action: 'controller-stopped', detail: `${outcome.id} ${why}` });
+      this.d.alarm?.({ rule: 'controller_failed', subject: `controller:${outcome.id}`, severity: 'major', message: `controller ${outcome.id} ${why}` });
+    }
+    for (const c of active) {
+      const r = results.get(c.id);
+      if (r) {
+        this.states.set(c.id, r.state);
+        this.statuses.set(c.id, r.status);
+        this.lastMs.set(c.id, Math.round(r.ms * 1000) / 1000);
+        this.lastProposals.set(c.id, r.proposals);
+        if (r.status.state === 'failed' && r.status.reason.startsWith('threw:')) for (const a of c.assets) safeBecause.set(a, `${c.id} ${r.status.reason}`);
+      } else if (!this.stopped.has(c.id)) {
+        // Its answer was lost with a stopped worker, or the worker is starting: last proposals held one cycle.
+        const why = outcome.kind === 'not-ready' ? outcome.why : 'answer lost when the worker was stopped; last proposals held';
+        this.statuses.set(c.id, { state: 'failed', reason: why });
+      }
+    }
+    for (const [id, why] of this.stopped) for (const a of plan.controllers.find((c) => c.id === id)?.assets ?? []) safeBecause.set(a, `${id} ${why}`);
+
+    // 2. Safety envelope and the resolver.
+    const env = envelope(s, plan.safety, this.lastDispatched, dtMs, nowMs);
+    this.lastEnvelope = env;
+    const proposals: Proposal[] = [...env.bounds];
+    for (const c of active) {
+      const r = results.get(c.id);
+      if (r) proposals.push(...r.proposals);
+      else if (outcome.kind !== 'done' && !this.stopped.has(c.id)) proposals.push(...(this.lastProposals.get(c.id) ?? []));
+    }
+    proposals.push(...this.safeBounds(safeBecause));
+    const specs: Record<string, VariableSpec> = {};
+    const measured = (addr: string): number | undefined => {
+      const v = s.channels.get(addr);
+      return v && v.quality === 'GOOD' && v.value !== null ? v.value : undefined;
+    };
+    for (const p of proposals) specs[p.target] ??= { neutral: neutralOf(plan.caps, p.target, measured) };
+    for (const o of this.d.gov.overrides.values()) specs[o.target] ??= { neutral: neutralOf(plan.caps, o.target, measured) };
+    const resolutions = new Map(resolve(proposals, specs));
+    for (const o of this.d.gov.overrides.values()) if (!resolutions.has(o.target)) resolutions.set(o.target, { target: o.target, value: specs[o.target]?.neutral ?? 0, interval: { min: -Infinity, max: Infinity }, chosenBy: null, boundBy: [], overruled: [] });
+    this.lastResolutions = resolutions;
+
+    // 3. Governance per command.
+    const envOf = (target: string): { min: number; max: number } => {
+      let min = -Infinity;
+      let max = Infinity;
+      for (const b of env.bounds) if (b.target === target) (min = Math.max(min, b.min ?? -Infinity)), (max = Math.min(max, b.max ?? Infinity));
+      for (const b of proposals) if (b.kind === 'bound' && b.source === SAFE_SOURCE && b.target === target) (min = Math.max(min, b.min ?? -Infinity)), (max = Math.min(max, b.max ?? Infinity));
+      return min > max ? { min: max, max } : { min, max };
+    };
+    const safeOf = new Map(env.safe.map((x) => [x.component, x.why]));
+    for (const [a, why] of safeBecause) safeOf.set(a, why);
+    const failedOf = (asset: string): string | null => {
+      for (const c of active) {
+        const st = this.statuses.get(c.id);
+        if (c.assets.includes(asset) && st?.state === 'failed' && results.has(c.id) && /cannot be absorbed|exports/.test(st.reason)) return `${c.id}: ${st.reason}`;
+      }
+      return null;
+    };
+    const values = new Map<string, number>();
+    const decisions: Decision[] = [];
+    const actuated = new Map<string, { value: number; authority: string }>();
+    const decide = (target: string, r: Resolution, asset: string, capability: AssetCapability): ActionDecision => {
+      const key = autonomyKey(capability, asset);
+      const level = levelOf(plan, capability, asset);
+      const escalation = this.d.gov.escalations.get(key) ?? null;
+      const override = this.d.gov.overrides.get(target) ?? null;
+      const approval = this.d.gov.approvals.get(target) ?? null;
+      const e = envOf(target);
+      const inputsPoor = safeOf.get(asset) ?? null;
+      const why = r.chosenBy ? `${r.chosenBy.source}: ${r.chosenBy.why}` : `no target: neutral value${r.boundBy.length ? `, bound by ${r.boundBy.map((b) => b.source).join(', ')}` : ''}`;
+      let dec = decideAction({ asset, capability, target, value: r.value, envelope: e, limitHit: failedOf(asset), inputsPoor, why }, { level, escalation, override, approval, proposalTtlMs: this.d.proposalTtlMs, nowMs });
+      // The safe state is the envelope, not an action: it is written at L2 and L3 (escalated) too. L1 never writes.
+      if (dec.outcome === 'propose' && inputsPoor && (level === 'L3' || level === 'L2')) {
+        const v = Math.min(e.max, Math.max(e.min, r.value));
+        dec = { outcome: 'actuate', value: v, authority: 'L3-policy', by: 'safety-envelope', why: `safe state: ${inputsPoor}`, audit: { ts: nowMs, actor: 'system', action: 'safe-state', detail: `${target} = ${v} (${inputsPoor})` }, escalate: null };
+      }
+      if (dec.escalate && !escalation && effectiveLevel({ level, escalation }) === 'L3') {
+        this.d.gov.escalations.set(key, dec.escalate);
+        this.d.log.note({ ts: nowMs, actor: 'system', action: 'escalated', detail: `${capability} on ${asset} dropped to L2 until a person confirms: ${dec.escalate.why}` });
+        this.d.alarm?.({ rule: 'control_escalation', subject: `${capability}:${asset}`, severity: 'major', message: `${capability} on ${asset} needs a person: ${dec.escalate.why}; it acts as L2 (proposals) until confirmed` });
+      }
+      return dec;
+    };
+    const apply = (target: string, r: Resolution, dec: ActionDecision, asset: string, capability: AssetCapability, send: boolean): void => {
+      if (dec.outcome === 'actuate') {
+        if (send) values.set(target, dec.value);
+        actuated.set(target, { value: dec.value, authority: dec.authority });
+        if (dec.audit) this.d.log.actuation(target, dec.value, dec.authority, dec.by, dec.audit);
+      } else if (dec.outcome === 'recommend') this.d.gov.recommend({ target, asset, capability, value: dec.value, why: dec.why, at: nowMs });
+      else {
+        const pending = this.d.proposals.pendingFor(target);
+        if (pending) this.d.proposals.refresh(pending.id, dec.value, dec.why);
+        else {
+          const p = this.d.proposals.create({ createdAt: nowMs, expiresAt: dec.expiresAtMs, asset, capability, target, value: dec.value, why: dec.why });
+          this.d.log.note({ ts: nowMs, actor: 'system', action: 'proposed', detail: `proposal ${p.id}: ${target} = ${dec.value} until ${new Date(p.expiresAt).toISOString()} (${dec.why})` });
+        }
+      }
+      decisions.push({ target, value: dec.value, outcome: dec.outcome, authority: dec.outcome === 'actuate' ? dec.authority : null, by: dec.outcome === 'actuate' ? dec.by : null, why: dec.why, chosenBy: r.chosenBy?.source ?? null, boundBy: r.boundBy.map((b) => `${b.source} (${b.criticality}): ${b.why}`), overruled: r.overruled.map((o) => `${o.source}: ${o.by}`) });
+    };
+
+    const modeBatteries = new Map(plan.caps.batteries.filter((b): b is ModeBattery => b.kind === 'battery-modes').map((b) => [command.batteryPower(b), b]));
+    const perPhaseTotals = new Set(plan.caps.batteries.filter((b) => b.kind === 'battery-setpoint' && b.perPhase).map((b) => command.batteryPower(b)));
+    const gens = new Set(plan.caps.generators.map((g) => command.generatorRun(g)));
+    const relayRole = new Map(plan.caps.relays.map((r) => [command.relayClosed(r), r.role]));
+    const modes = new Map<string, string>();
+    for (const [target, r] of resolutions) {
+      if (perPhaseTotals.has(target)) continue; // a per-phase battery takes its phases' setpoints
+      const asset = target.slice(0, target.indexOf('/'));
+      const capability = capabilityOfTarget(target, relayRole.get(target));
+      if (!capability) continue;
+      // A generator only when someone asked for it (its envelope bound alone is no request).
+      if (gens.has(target) && !proposals.some((p) => p.target === target && p.source !== 'safety-envelope') && !this.d.gov.overrides.has(target)) continue;
+      const mb = modeBatteries.get(target);
+      const dec = decide(target, r, asset, capability);
+      if (mb) {
+        // The decided power intent becomes modes and caps (EEPROM: held by the dwell, written on change).
+        apply(target, r, dec, asset, capability, false);
+        if (dec.outcome === 'actuate') {
+          const plan2 = planModes(dec.value, mb, this.modeStates.get(mb.component) ?? MODE_PLAN_START, nowMs);
+          this.modeStates.set(mb.component, plan2.state);
+          modes.set(mb.component, `${plan2.mode}${plan2.held ? ` (${plan2.held})` : ''}`);
+          for (const [k, v] of Object.entries(plan2.settings)) values.set(k, v);
+        }
+        continue;
+      }
+      apply(target, r, dec, asset, capability, true);
+      if (target.includes('/SetActivePower')) modes.set(asset, dec.outcome === 'actuate' ? (Math.abs(dec.value) < 1 ? 'idle' : dec.value > 0 ? 'discharge' : 'charge') : dec.outcome);
+    }
+    if (env.eStop) for (const g of plan.caps.generators) values.set(command.generatorRun(g), 0);
+    this.lastModes = modes;
+
+    // 4. The envelope's last clamp, then dispatch (queued, never awaited).
+    const enforced = enforce(values, env);
+    for (const [target, e] of enforced) {
+      if (e.clampedFrom !== undefined) this.d.log.note({ ts: nowMs, actor: 'system', action: 'clamped', detail: `${target}: ${e.clampedFrom} limited to ${e.value} by safety (${e.why ?? ''})` });
+      this.d.dispatcher.send(target, e.value);
+      this.lastDispatched[target] = e.value;
+    }
+    this.lastActuated = actuated;
+
+    // 5. Alarms for assets held safe (lost communication, stale inputs), cleared when they recover.
+    for (const c of [...plan.caps.batteries, ...plan.caps.pv]) {
+      const why = safeOf.get(c.component);
+      if (why) this.d.alarm?.({ rule: 'control_safe_state', subject: `asset:${c.component}`, severity: 'major', message: `${c.component} held in its safe state: ${why}` });
+      else this.d.alarm?.({ clear: 'control_safe_state', subject: `asset:${c.component}` });
+    }
+
+    // 6. Governance housekeeping and the record.
+    for (const o of this.d.gov.expire(nowMs)) this.d.log.note({ ts: nowMs, actor: o.by, action: 'override-ended', detail: `override ${o.id} of ${o.asset} (${o.target} = ${o.value}) ended: ${o.reason}` });
+    for (const p of this.d.proposals.expired(nowMs)) if (this.d.proposals.transition(p.id, 'expired', 'system', nowMs, 'nobody approved it in time')) this.d.log.note({ ts: nowMs, actor: 'system', action: 'expired', detail: `proposal ${p.id}: ${p.target} = ${p.value} expired unapproved` });
+    this.d.log.record({ cycle, at: nowMs, durationMs: performance.now() - startPerf, jitterMs, decisions });
+    this.d.log.flush(nowMs);
+  }
+
+  /** Safety bounds that hold the assets of a failed controller in their safe state. */
+  private safeBounds(assets: ReadonlyMap<string, string>): Bound[] {
+    const out: Bound[] = [];
+    const caps = this.plan.caps;
+    for (const [asset, why] of assets) {
+      const b: Battery | undefined = caps.batteries.find((x) => x.component === asset);
+      if (b) for (const p of [undefined, ...(b.kind === 'battery-setpoint' && b.perPhase ? PHASES : [])]) out.push({ kind: 'bound', target: command.batteryPower(b, p), min: 0, max: 0, criticality: 'safety', source: SAFE_SOURCE, why: `${why}: battery idle` });
+      const pv = caps.pv.find((x) => x.component === asset);
+      const limit = this.plan.safety.exportLimitW;
+      if (pv && limit !== null) out.push({ kind: 'bound', target: command.pvLimit(pv), min: 0, max: limit, criticality: 'safety', source: SAFE_SOURCE, why: `${why}: PV held to the export limit` });
+    }
+    return out;
+  }
+
+  /** For the API: is the controller known? */
+  has(id: string): PlannedController | undefined {
+    return this.plan.controllers.find((c) => c.id === id);
+  }
+}

@@ -1,0 +1,131 @@
+import { z } from 'zod';
+import { HttpError, type RouteRegistry } from '../api/route.js';
+import { ASSET_CAPABILITIES } from '../governance/actions.js';
+import type { AuditLog } from '../governance/audit-log.js';
+import { ControlError, type ControlRuntime } from './control-runtime.js';
+
+/**
+ * The edge cycle's HTTP API (issue 10 item 9): cycle health and decisions, the mode (which controllers
+ * run), L2 proposals and their approval, human overrides, escalations, and the audit log with its
+ * hash-chain check. Every change is made by a named person and audited.
+ */
+async function errors<T>(fn: () => T | Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    if (e instanceof ControlError) throw new HttpError(e.status, e.message);
+    throw e;
+  }
+}
+
+function who(user: { username: string } | null): string {
+  if (!user) throw new HttpError(401, 'log in first');
+  return user.username;
+}
+
+const reason = z.string().min(1, 'say why, in a few words').max(500);
+const idParams = z.object({ id: z.coerce.number().int().positive() }).strict();
+const asset = z.string().regex(/^[a-z][a-z0-9_]*$/, 'a component name such as ess0');
+
+export function registerControlRoutes(routes: RouteRegistry, control: ControlRuntime, audit: AuditLog): void {
+  routes.add({
+    method: 'GET',
+    url: '/api/control',
+    summary: 'Edge cycle health (duration and start jitter p50/p99, overruns), controllers with status, modes, the last decisions with why and what bound them, recommendations, overrides, escalations',
+    role: 'viewer',
+    handler: () => control.status(),
+  });
+  routes.add({
+    method: 'GET',
+    url: '/api/control/decisions',
+    summary: 'The last cycles (up to 300, in memory) with every decision',
+    role: 'viewer',
+    query: z.object({ cycles: z.coerce.number().int().min(1).max(300).default(20) }).strict(),
+    handler: ({ query }) => ({ cycles: control.log.recent(query.cycles) }),
+  });
+  routes.add({
+    method: 'POST',
+    url: '/api/control/mode',
+    summary: 'Switch which controllers run and with which settings (the whole list, as in the site file control.controllers), e.g. peak shaving with limits',
+    role: 'operator',
+    body: z.object({ controllers: z.array(z.record(z.string(), z.unknown())).max(20), reason }).strict(),
+    handler: ({ body, user }) =>
+      errors(() => {
+        control.setMode(body.controllers, who(user), body.reason);
+        return { controllers: control.controllerConfigList() };
+      }),
+  });
+  routes.add({
+    method: 'GET',
+    url: '/api/control/proposals',
+    summary: 'Level 2 proposals of the edge cycle, newest first (state=pending is the approval queue)',
+    role: 'viewer',
+    query: z.object({ state: z.enum(['pending', 'approved', 'rejected', 'expired']).optional() }).strict(),
+    handler: ({ query }) => ({ proposals: control.proposals.list(query.state) }),
+  });
+  routes.add({
+    method: 'POST',
+    url: '/api/control/proposals/:id/approve',
+    summary: 'Approve a pending proposal: the approved value is actuated (inside the safety envelope) until the approval expires',
+    role: 'operator',
+    params: idParams,
+    handler: ({ params, user }) => errors(() => ({ proposal: control.approve(params.id, who(user)) })),
+  });
+  routes.add({
+    method: 'POST',
+    url: '/api/control/proposals/:id/reject',
+    summary: 'Reject a pending proposal, saying why',
+    role: 'operator',
+    params: idParams,
+    body: z.object({ reason }).strict(),
+    handler: ({ params, body, user }) => errors(() => ({ proposal: control.reject(params.id, who(user), body.reason) })),
+  });
+  routes.add({
+    method: 'POST',
+    url: '/api/control/override',
+    summary: 'Take an asset by hand for a set time: a setpoint (battery W discharge positive, PV limit W, generator or relay 0/1) or a battery mode; safety limits still apply',
+    role: 'operator',
+    body: z
+      .object({ asset, setpoint: z.number().finite().optional(), mode: z.enum(['charge', 'discharge', 'idle']).optional(), minutes: z.number().positive().max(24 * 60), reason })
+      .strict()
+      .refine((b) => (b.setpoint === undefined) !== (b.mode === undefined), { message: 'give either setpoint or mode, not both and not neither', path: ['setpoint'] }),
+    handler: ({ body, user }) => errors(() => ({ override: control.override(body, who(user)) })),
+  });
+  routes.add({
+    method: 'DELETE',
+    url: '/api/control/override/:asset',
+    summary: 'End a human override of an asset before its time',
+    role: 'operator',
+    params: z.object({ asset }).strict(),
+    query: z.object({ reason: reason.optional() }).strict(),
+    handler: ({ params, query, user }) =>
+      errors(() => {
+        if (!control.releaseOverride(params.asset, who(user), query.reason ?? 'released by hand')) throw new ControlError(`${params.asset} has no override`, 404);
+        return { asset: params.asset, released: true };
+      }),
+  });
+  routes.add({
+    method: 'POST',
+    url: '/api/control/escalations/confirm',
+    summary: 'A person confirms an escalated capability: it returns from L2 to L3',
+    role: 'operator',
+    body: z.object({ capability: z.enum(ASSET_CAPABILITIES), asset }).strict(),
+    handler: ({ body, user }) =>
+      errors(() => {
+        if (!control.confirm(body.capability, body.asset, who(user))) throw new ControlError(`${body.capability} on ${body.asset} is not escalated`, 404);
+        return { capability: body.capability, asset: body.asset, confirmed: true };
+      }),
+  });
+  routes.add({
+    method: 'GET',
+    url: '/api/control/audit',
+    summary: 'The hash-chained audit log (decisions, proposals, approvals, overrides, writes), from <= ts < to; verify=1 walks the chain',
+    role: 'viewer',
+    query: z.object({ from: z.coerce.number().int().nonnegative().optional(), to: z.coerce.number().int().nonnegative().optional(), verify: z.enum(['0', '1']).optional(), limit: z.coerce.number().int().min(1).max(5000).default(500) }).strict(),
+    handler: ({ query }) => {
+      control.log.flush(Number.MAX_SAFE_INTEGER, true);
+      const entries = audit.list({ from: query.from, to: query.to });
+      return { entries: entries.slice(-query.limit), total: entries.length, ...(query.verify === '1' ? { verification: audit.verify() } : {}) };
+    },
+  });
+}
