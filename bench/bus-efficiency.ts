@@ -1,7 +1,7 @@
 /**
  * Bus efficiency: 90 DDSU666 + 1 DTSU666 on one 9600-baud 8N2 bus, with the simulator emulating wire
  * time. Prints requests and bytes per cycle against the minimum the register maps need, and the cycle
- * time against the wire-time limit of reference/protocols.md section 1 (request + response on the wire
+ * time against the wire-time limit of docs/modbus.md#rs-485-timing (request + response on the wire
  * plus two t3.5 silences per transaction, meter answering instantly).
  */
 import { pathToFileURL } from 'node:url';

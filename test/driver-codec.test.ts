@@ -24,7 +24,7 @@ const close = (actual: number | undefined, expected: number, tol = 1e-3): void =
   assert.ok(actual !== undefined && Math.abs(actual - expected) <= tol, `expected ${expected}, got ${actual}`);
 };
 
-test('float32 ABCD: 0x450FE000 is 2302.0 (the DTSU666 voltage frame captured in reference/protocols.md)', () => {
+test('float32 ABCD: 0x450FE000 is 2302.0 (a DTSU666 voltage frame captured from mbpoll against pymodbus)', () => {
   assert.equal(decodeRegisters([0x450f, 0xe000], 'float32', 'ABCD'), 2302);
   assert.equal(decodeRegisters([0xe000, 0x450f], 'float32', 'CDAB'), 2302);
   assert.deepEqual(encodeRegisters(2302, 'float32', 'ABCD'), [0x450f, 0xe000]);
@@ -111,7 +111,7 @@ test('DTSU666 instantaneous block is one 70-register read; raw values scaled x0.
 test('DTSU666 energy at 0x401E/0x4028 in kWh times CT x PT', () => {
   const energy = planBlocks(dtsu)[1];
   assert.ok(energy);
-  // 478.49 = 0x43EF3EB8 (as in the pymodbus DTSU666 image of reference/protocols.md)
+  // 478.49 = 0x43EF3EB8 (as in the pymodbus DTSU666 image we checked mbpoll against)
   const words = image(0x401e, 12, { 0x401e: [0x43ef, 0x3eb8], 0x4028: [0x4120, 0x0000] });
   const v = decodeBlock(energy, words, { ...DEFAULT_SCALING, ctRatio: 20, ptRatio: 1 });
   close(v.EnergyImport, 478.49 * 20, 1e-2);

@@ -9,7 +9,7 @@ import { airtelMsisdn, mtnMsisdn, toMajor, toMinor } from '../src/payments/money
 import { PaymentProcessor } from '../src/payments/processor.js';
 import { RecordingLedger, startPaymentApi } from '../src/payments/sandbox/harness.js';
 
-// A made-up banded table (payments.md §4: no current official tariff was found; fees are configuration).
+// A made-up banded table (docs/payments.md#fees: no current official tariff was found; fees are configuration).
 const bands = [
   { upToMinor: 45_000, fixedMinor: 500, percentBp: 0 },
   { upToMinor: 60_000, fixedMinor: 2_650, percentBp: 0 },
@@ -35,7 +35,7 @@ describe('fee quotes', () => {
     assert.equal(creditFor(50_000, 2_650, 'operator'), 50_000);
   });
 
-  it('money and phone forms per payments.md §5.4-5.5', () => {
+  it('money and phone forms per docs/payments.md (rules 4 and 5)', () => {
     assert.equal(toMajor(50_000, 'UGX'), 50_000);
     assert.equal(toMajor(5050, 'EUR'), 50.5);
     assert.equal(toMinor('50.5', 'EUR'), 5050);

@@ -24,7 +24,7 @@ test('the image is what the driver decodes back to the engineering values', () =
       assert.ok(Math.abs(value - expected) <= 1e-6 * Math.abs(expected), `${channel}: ${value} vs ${expected}`);
     }
   }
-  // Tasmota's example frame 01 04 04 43 66 33 34 = 230.2 V (protocols.md section 1); 230.2 itself
+  // Tasmota's example frame 01 04 04 43 66 33 34 = 230.2 V (Tasmota xnrg_11_ddsu666.ino); 230.2 itself
   // rounds to the neighbouring float 0x43663333.
   const [hi, lo = 0] = words(meter.readRegisters(4, 0x2000, 2));
   assert.equal(hi, 0x4366);

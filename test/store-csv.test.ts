@@ -13,7 +13,7 @@ const HEADER = 'timestamp,meter_id,V_L1_V,V_L2_V,V_L3_V,I_L1_A,I_L2_A,I_L3_A,P_t
 test('readings CSV: the seed logger header and hand-checked rows, local time, kW, empty cells for missing channels', (t) => {
   const db = tempDb(t);
   const w = new ReadingWriter(db);
-  // 15:15:00 in Kampala; single-phase meter as in the seed's sample row.
+  // 15:15:00 in Kampala; single-phase meter as in the field logger's sample row.
   w.add({ meter: 'meter10', ts: Date.parse('2026-04-04T12:15:00Z'), values: { Voltage_L1: 234.5, Current_L1: 2.1, ActivePower: 490, EnergyImport: 12345.6 } });
   w.add({
     meter: 'meter10',

@@ -5,7 +5,7 @@ import type { ChannelValue } from '../src/channels/value.js';
 
 const good = (value: number, ts = 1000): ChannelValue => ({ value, ts, quality: 'GOOD' });
 
-test('grid = load - PV - ESS discharge - generator, with the seed 004 signs', () => {
+test('grid = load - PV - ESS discharge - generator, with the signs of docs/sign-conventions.md', () => {
   assert.deepEqual(virtualGridPower({ load: good(3000), pv: good(1000), ess: good(500), gen: good(0) }), good(1500));
   // Charging (negative ESS) adds to import; PV surplus exports (negative).
   assert.equal(virtualGridPower({ load: good(1000), pv: good(3000), ess: good(-800) }).value, -1200);
@@ -20,7 +20,7 @@ test('quality is the worst of the inputs, the timestamp the oldest; a missing va
   assert.equal(virtualGridPower({ load: undefined, pv: good(1) }).quality, 'ERROR');
 });
 
-test('per phase and total, like seed 004 worked example (L1 +15 kW, L2 -3 kW, L3 -2 kW)', () => {
+test('per phase and total, like the worked example of docs/sign-conventions.md (L1 +15 kW, L2 -3 kW, L3 -2 kW)', () => {
   const g = virtualGridMeter({
     L1: { load: good(16_000), pv: good(1000) },
     L2: { load: good(1000), pv: good(4000) },

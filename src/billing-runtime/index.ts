@@ -57,7 +57,7 @@ export interface BillingRuntimeDeps {
    * the others were charged. Called on every failed run, so the same reason again should not be a change.
    */
   readonly onChargeFailure?: (f: ChargeFailure) => void;
-  /** Relay wear protection (devices.md 3): minimum dwell and daily write budget per channel; defaults 15 min and 20. */
+  /** Relay wear protection (docs/devices.md#write-wear): minimum dwell and daily write budget per channel; defaults 15 min and 20. */
   readonly relaySafety?: Omit<RelayGuardOptions, 'timeZone'>;
   /**
    * A relay read-back mismatch, Modbus exception or guard refusal (e.g. to raise an alarm). Always logged;

@@ -1,6 +1,6 @@
 /**
  * The one catalogue of standard channels. Names and sign conventions follow the Grid/Site Meter
- * abstraction (seed 004): active power positive = import (from grid into the site / into the
+ * abstraction (docs/sign-conventions.md): active power positive = import (from grid into the site / into the
  * customer), reactive power positive = inductive (IEEE 1459 load convention).
  * A customer (sub-)meter uses the same names; a single-phase meter fills the L1 channels and totals.
  */
@@ -17,7 +17,7 @@ export interface ChannelDef {
 const perPhase = (base: string, unit: ChannelUnit, what: string): ChannelDef[] =>
   (['L1', 'L2', 'L3'] as const).map((p) => ({ name: `${base}_${p}`, unit, description: `${what} on phase ${p}` }));
 
-/** Channels of energy storage, PV and generators (issue 10). Battery power and current: discharge positive (seed 004). */
+/** Channels of energy storage, PV and generators (issue 10). Battery power and current: discharge positive (docs/sign-conventions.md). */
 const STORAGE_CHANNELS: readonly ChannelDef[] = [
   { name: 'Soc', unit: '%', description: 'Battery state of charge, 0-100 %.' },
   { name: 'AllowedChargePower', unit: 'W', description: 'Most power the battery may take now (>= 0), from the BMS and SoC limits.' },
@@ -77,7 +77,7 @@ export function channelDef(name: string): ChannelDef | undefined {
 export const CHANNEL_NAMES: readonly string[] = CHANNELS.map((c) => c.name);
 
 /**
- * The kinds of component and the sign convention each gives its channels (seed 004 "Sign Convention").
+ * The kinds of component and the sign convention each gives its channels (docs/sign-conventions.md).
  * Standard component names: `grid` (the point of connection, physical or virtual), `meterN` (customer and
  * main meters), `ess0` (battery and its inverter), `pv0`, `gen0`, `load` (the site's consumption).
  */

@@ -4,12 +4,12 @@ import { fresh, type Snapshot } from '../edge/snapshot.js';
 import { DEFAULT_MAX_AGE_MS } from './assets.js';
 
 /**
- * Backup reserve (seed 001 "Backup / Grid Forming"): on grid, the battery keeps an SoC floor for
+ * Backup reserve (docs/ems-modes.md, "Backup / grid forming"): on grid, the battery keeps an SoC floor for
  * outages (it may not discharge below it). When the grid is lost for `confirmMs`, the site islands
  * (the PCC relay opens) and non-critical loads are shed; the reserve is then what it was kept for.
  * When the grid has been back and stable for `returnStableMs`, the site reconnects and the shed
- * loads are restored. Islanding and emergency load shedding are safety-critical (seed 000,
- * "Operational Criticality"); keeping the reserve is supply quality.
+ * loads are restored. Islanding and emergency load shedding are safety-critical
+ * (docs/ems-modes.md#criticality); keeping the reserve is supply quality.
  *
  * Grid state comes from the grid meter's frequency (and voltage when configured). When it cannot be
  * read, nothing changes: the site is never islanded nor reconnected blind.

@@ -4,7 +4,7 @@ import { fresh, type Snapshot } from '../edge/snapshot.js';
 import { DEFAULT_MAX_AGE_MS, phasesOf } from './assets.js';
 import { inWindow, windowProblem, type DailyWindow } from './time-window.js';
 
-/** Charge only (seed 001): charge the battery at a set rate up to an SoC target, inside a schedule window. */
+/** Charge only (docs/ems-modes.md): charge the battery at a set rate up to an SoC target, inside a schedule window. */
 export interface ChargeOnlyConfig {
   readonly id: string;
   readonly battery: Battery;

@@ -5,7 +5,7 @@ import { DEFAULT_MAX_AGE_MS, phasesOf } from './assets.js';
 import { inWindow, windowProblem, type DailyWindow } from './time-window.js';
 
 /**
- * Time-based charge schedules (seed 001 "Charge Schedule": time-based power schedules, multiple
+ * Time-based charge schedules (docs/ems-modes.md, "Charge schedules": power schedules, multiple
  * entries, a local fallback): daily windows in the site's time zone, each with a battery power
  * (negative = charge, positive = discharge) and an SoC at which it stops. Every entry in force is
  * proposed; where windows overlap the resolver picks the least aggressive, never the list order.

@@ -4,7 +4,7 @@ import type { Snapshot } from '../edge/snapshot.js';
 import { phasesOf } from './assets.js';
 
 /**
- * External control (seed 001): an external system (an aggregator, the API) sends a schedule of
+ * External control (docs/ems-modes.md): an external system (an aggregator, the API) sends a schedule of
  * active and reactive power setpoints; the entry in force is proposed as a target. Entries must not
  * overlap (a schedule that says two things at once is refused as a whole, with the entries named).
  */
@@ -13,7 +13,7 @@ export interface ScheduleEntry {
   readonly toMs: number;
   /** W, discharge positive. */
   readonly activeW: number;
-  /** var, positive = inductive (IEEE 1459 load convention, seed 004). */
+  /** var, positive = inductive (IEEE 1459 load convention, docs/sign-conventions.md). */
   readonly reactiveVar?: number;
 }
 

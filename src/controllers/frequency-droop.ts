@@ -4,9 +4,9 @@ import { fresh, type Snapshot } from '../edge/snapshot.js';
 import { DEFAULT_MAX_AGE_MS, phasesOf } from './assets.js';
 
 /**
- * Frequency droop (seed 001 "Droop Control": configurable thresholds f1, f2, f3, f4, over- and
- * under-frequency response, power proportional to the deviation). The seed names the thresholds but
- * gives no values; the defaults are the Nordic FCR-D bands the seed's grid-support module serves:
+ * Frequency droop (docs/ems-modes.md, "Frequency droop": configurable thresholds f1, f2, f3, f4, over-
+ * and under-frequency response, power proportional to the deviation). The requirements name the
+ * thresholds but give no values; the defaults are the Nordic FCR-D bands (ENTSO-E Nordic FCR requirements):
  * full discharge at or below f1 = 49.5 Hz, nothing between f2 = 49.9 Hz and f3 = 50.1 Hz, full
  * charge at or above f4 = 50.5 Hz, linear in between.
  *
@@ -17,7 +17,7 @@ import { DEFAULT_MAX_AGE_MS, phasesOf } from './assets.js';
  *        = -Pmax                     f >= f4
  *
  * The response is a bound (discharge at least P(f) / charge at least -P(f)), so lower classes may
- * do more in the same direction but never less. Not in the seed's sense yet: the response is not
+ * do more in the same direction but never less. Not the full grid-support service yet: the response is not
  * added to a baseline, and the 5-minute moving average of AEM is not computed.
  */
 export interface FrequencyDroopConfig {

@@ -4,7 +4,7 @@ import type { Snapshot } from '../edge/snapshot.js';
 import { phasesOf } from './assets.js';
 
 /**
- * Manual setpoint (seed 001 "Local Control"): a person sets the battery power, optionally until a
+ * Manual setpoint (docs/ems-modes.md, "Local control"): a person sets the battery power, optionally until a
  * time. It is one controller among others, so safety and supply quality still narrow it; an
  * operator who must take the asset over uses a governance override instead.
  */

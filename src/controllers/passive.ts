@@ -1,7 +1,7 @@
 import { idle, type ControllerResult } from '../edge/proposal.js';
 import type { Snapshot } from '../edge/snapshot.js';
 
-/** Passive (seed 001 "Passive Mode"): monitor only. It proposes nothing and says so. */
+/** Passive (docs/ems-modes.md): monitor only. It proposes nothing and says so. */
 export interface PassiveConfig {
   readonly id: string;
 }

@@ -5,7 +5,7 @@ import { absorb } from './absorb.js';
 import { batteryPower, batteryRange, DEFAULT_MAX_AGE_MS, gridPower, phasesOf, pvLimitNow, pvPower } from './assets.js';
 
 /**
- * Peak shaving (seed 001): the grid stays within an import limit and an export limit. Both are
+ * Peak shaving (docs/ems-modes.md): the grid stays within an import limit and an export limit. Both are
  * bounds on the battery (at least this much discharge / at most this much), computed by
  * feed-forward from the measured battery power: `battery >= measured + (grid - importLimit)`.
  * What the battery cannot absorb of an export excess is taken from PV. The import limit protects

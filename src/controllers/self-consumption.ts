@@ -4,7 +4,7 @@ import type { Snapshot } from '../edge/snapshot.js';
 import { batteryPower, batteryRange, DEFAULT_MAX_AGE_MS, gridPower, phasesOf } from './assets.js';
 import { DEFAULT_LOOP, LOOP_START, loopStep, type LoopConfig, type LoopState } from './control-law.js';
 
-/** Self-consumption (seed 001 "Max Self-Consumption"): the battery holds the grid at its target (0 W). */
+/** Self-consumption (docs/ems-modes.md, "Max self-consumption"): the battery holds the grid at its target (0 W). */
 export interface SelfConsumptionConfig {
   readonly id: string;
   readonly grid: GridMeter;

@@ -5,11 +5,11 @@ import { absorb } from './absorb.js';
 import { batteryPower, batteryRange, DEFAULT_MAX_AGE_MS, gridPhases, pvLimitNow, pvPower } from './assets.js';
 
 /**
- * Per-phase zero export (seed 004, "Why per-phase power matters" and the worked example): no phase
+ * Per-phase zero export (docs/sign-conventions.md#why-per-phase-power-matters and its worked example): no phase
  * may export. Where the inverter controls each phase (a per-phase battery setpoint, a per-phase PV
  * limit), each phase is corrected by its own amount. Where it does not, a symmetric change moves
  * every phase by a third of it, so the most-exporting phase decides: it is held at zero, which
- * takes three times its export in total (seed 004: L1 +15 kW, L2 -3 kW, L3 -2 kW -> a symmetric
+ * takes three times its export in total (worked example: L1 +15 kW, L2 -3 kW, L3 -2 kW -> a symmetric
  * battery charges 9 kW; a per-phase one charges 3 kW on L2 and 2 kW on L3).
  *
  * The battery absorbs first (the energy is stored); PV curtailment takes what the battery cannot.

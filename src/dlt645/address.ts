@@ -2,8 +2,8 @@ import { fromBcdByte, toBcdByte } from './bcd.js';
 
 /**
  * A DL/T645 meter address is its 12-digit serial number (the "station address" on the label) as
- * 6 BCD bytes, least significant byte first (reference/protocols.md section 3: "A0..A5 (6-byte BCD
- * address, least significant byte first)"). So 200322016690 is sent as 90 66 01 22 03 20.
+ * 6 BCD bytes, least significant byte first (DL/T 645-2007 frame format; docs/modbus.md#dlt-645-2007).
+ * So 200322016690 is sent as 90 66 01 22 03 20.
  */
 export const ADDRESS_BYTES = 6;
 

@@ -1,6 +1,6 @@
 /**
  * BCD as DL/T645-2007 uses it: two decimal digits per byte, multi-byte values least significant
- * byte first (reference/protocols.md section 3: "BCD XXXXXX.XX, little-endian").
+ * byte first; energy is XXXXXX.XX kWh (DL/T 645-2007; docs/modbus.md#dlt-645-2007).
  */
 
 /** 0..99 -> one BCD byte. */

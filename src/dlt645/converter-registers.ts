@@ -1,10 +1,10 @@
 import type { LineSettings } from '../modbus/wire-time.js';
 
 /**
- * CHINT configuration registers the converter touches (reference/protocols.md section 2):
+ * CHINT configuration registers the converter touches (docs/modbus.md#chint-dtsu666):
  * - DDSU666: 0x0006 = Modbus address (OpenEMS COMMUNICATION_ADDRESS).
- * - DTSU666: 0x002C Protocol, 0x002D bAud, 0x002E Addr ("Trust 0x002E = address"), and
- *   0x0006 = IrAt, the CT ratio: "Writing an 'address' there corrupts every reading."
+ * - DTSU666: 0x002C Protocol, 0x002D bAud, 0x002E Addr (user manual ZTY0.464.1448 p. 12), and
+ *   0x0006 = IrAt, the CT ratio: an address written there corrupts every reading.
  */
 export const METER_MODELS = ['DDSU666', 'DTSU666'] as const;
 export type MeterModel = (typeof METER_MODELS)[number];
@@ -47,7 +47,7 @@ export function framingOf(p: ProtocolName): Pick<LineSettings, 'parity' | 'stopB
   }
 }
 
-/** "Always use 9600 8N2" (seed field notes, "9600 8N2 Confirmed"); the CHINT quick manual gives n.2 at 9600. */
+/** "Always use 9600 8N2" (the field team's notes, "9600 8N2 Confirmed"); the CHINT quick manual gives n.2 at 9600. */
 export const MODBUS_BENCH_LINE: LineSettings = { baudRate: 9600, parity: 'none', stopBits: 2 };
 
 /** Address 1 is the factory default after conversion; the pre-commissioning guide never assigns it. */

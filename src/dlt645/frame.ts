@@ -1,10 +1,11 @@
 import { ADDRESS_BYTES } from './address.js';
 
 /**
- * DL/T645-2007 frame (reference/protocols.md section 3, after icprog/dlt698.45 libDlt645/dlt645.c):
+ * DL/T645-2007 frame (DL/T 645-2007 frame format, checked against icprog/dlt698.45 libDlt645/dlt645.c;
+ * docs/modbus.md#dlt-645-2007):
  *   FE FE FE FE | 68 | A0..A5 | 68 | C | L | DATA (each byte +0x33) | CS | 16
- * "Checksum = (sum of all bytes from the first 0x68 through the end of DATA) mod 256. The FE
- * preamble is not part of the sum; receivers skip leading FE."
+ * The checksum is the sum mod 256 of every byte from the first 0x68 to the end of DATA; the FE
+ * preamble is not summed, and receivers skip it.
  */
 export const PREAMBLE = 0xfe;
 export const START = 0x68;
@@ -19,7 +20,7 @@ const HEADER = 2 + ADDRESS_BYTES + 2;
 /** Header plus CS and 16. */
 const OVERHEAD = HEADER + 2;
 
-/** Control codes used here (protocols.md section 3). */
+/** Control codes used here (DL/T 645-2007; docs/modbus.md#dlt-645-2007). */
 export const CONTROL = {
   read: 0x11,
   readFollowUp: 0x12,

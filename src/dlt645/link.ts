@@ -26,11 +26,11 @@ export class Dlt645Error extends Error {
 }
 
 export interface Dlt645LinkOptions {
-  /** Reply timeout per request (default 1000 ms; protocols.md section 1 budgets 500-1000 ms). */
+  /** Reply timeout per request (default 1000 ms; docs/modbus.md#rs-485-timing budgets 500-1000 ms). */
   readonly timeoutMs?: number;
 }
 
-/** The factory setting: "DL/T 645-2007 protocol, Parity (E.1), 9600 bps" (protocols.md 2.1, CHINT quick manual). */
+/** The factory setting: "DL/T 645-2007 protocol, Parity (E.1), 9600 bps" (CHINT DTSU666 quick operation manual, 2016). */
 export const DLT645_FACTORY_LINE: LineSettings = { baudRate: 9600, parity: 'even', stopBits: 1 };
 
 interface Waiter {

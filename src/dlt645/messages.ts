@@ -4,7 +4,7 @@ import { buildFrame, CONTROL, functionOf, hasFollowUp, isErrorControl, type Dlt6
 
 /**
  * The DL/T645-2007 messages mgos uses: read address (0x13) and read data (0x11) with their replies.
- * A data identifier (DI) is 4 bytes "sent DI0 first" (protocols.md section 3); we write it as the
+ * A data identifier (DI) is 4 bytes, sent DI0 first (DL/T 645-2007); we write it as the
  * number DI3 DI2 DI1 DI0, so positive active total energy 00 01 00 00 is 0x00010000.
  */
 export const DI = {

@@ -45,7 +45,7 @@ export const pointSchema = z
         /** Engineering limits; a write outside them is refused before it reaches the bus. */
         min: z.number(),
         max: z.number(),
-        /** Stored in EEPROM/flash: written only on change, within a daily write budget (devices.md 3). */
+        /** Stored in EEPROM/flash: written only on change, within a daily write budget (docs/devices.md#write-wear). */
         eeprom: z.boolean(),
       })
       .strict()
@@ -95,7 +95,7 @@ export const capabilitiesSchema = z
     modes: z.array(z.string()).default([]),
     /** Current/power cap settings (EEPROM). */
     caps: z.array(z.string()).default([]),
-    /** Shortest time between two changes of one mode (devices.md 3 suggests >= 15 min). */
+    /** Shortest time between two changes of one mode (docs/devices.md#write-wear: we use >= 15 min). */
     minModeDwellMs: z.number().int().min(0).default(0),
     /** EEPROM writes allowed per device and day; past it the device is read-only until the next day. */
     dailyEepromWrites: z.number().int().min(0).default(20),
@@ -130,7 +130,7 @@ export const profileSchema = z
     groups: z.array(groupSchema).min(1),
     /** The kind of component the device is (its channels follow that kind's sign convention). Default meter. */
     component: z.enum(COMPONENT_KIND_NAMES).default('meter'),
-    /** Most registers one read may ask for: 125 by the Modbus spec, 32 on SRNE inverters (devices.md 1.1). */
+    /** Most registers one read may ask for: 125 by the Modbus spec, 32 on SRNE inverters (SRNE protocol V1.96). */
     maxReadRegisters: z.number().int().min(1).max(125).default(125),
     /** Function code for writing registers: 16 (FC10) by default, 6 for a device that only takes FC06. */
     writeFunctionCode: z.union([z.literal(6), z.literal(16)]).default(16),

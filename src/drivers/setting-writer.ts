@@ -4,7 +4,7 @@ import { decodePoint, encodePoint, DEFAULT_SCALING, type ScalingOptions } from '
 import { registerWidth, type DeviceProfile, type PointSpec } from './profile-schema.js';
 
 /**
- * Writes a device's settings and commands (profile points marked `writable`) the way devices.md 3 asks:
+ * Writes a device's settings and commands (profile points marked `writable`) as docs/devices.md#write-wear says:
  * - read first and write only when the value differs (never every cycle);
  * - EEPROM settings (`eeprom: true`) count against a per-device daily write budget persisted in SQLite,
  *   so a restart does not reset it; when it is spent the device is read-only until the next local day

@@ -1,12 +1,12 @@
 import type { ChannelValue, Quality } from '../channels/value.js';
 
 /**
- * The virtual grid meter of seed 004 ("Virtual grid meter"), for a site without a physical meter at the
+ * The virtual grid meter (docs/sign-conventions.md#the-virtual-grid-meter), for a site without a physical meter at the
  * point of connection: per phase,
  *   grid = load - PV - ESS discharge - generator
- * with the seed's signs (grid import positive, ESS discharge positive, PV and generator production
- * positive). The seed writes `+ battery/Power`, with battery power charge-positive; with discharge
- * positive that is the minus above.
+ * with our signs (grid import positive, ESS discharge positive, PV and generator production
+ * positive). With a charge-positive battery channel the ESS term would be `+`; with discharge
+ * positive it is the minus above.
  *
  * Quality is the worst of the inputs used (ERROR over STALE over GOOD), and the timestamp the oldest:
  * a sum is only as fresh and as trustworthy as its weakest part. A missing input (null value, or a

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /**
- * Capabilities, not devices (DESIGN.md): controllers see what an asset can do, resolved from the
+ * Capabilities, not devices (docs/architecture.md): controllers see what an asset can do, resolved from the
  * site configuration and the profile's declaration, never a register or a model name. A new device
  * model is data; a new capability is one small interface here.
  */
@@ -27,7 +27,7 @@ export interface SetpointBattery {
 }
 
 /**
- * A battery inverter that only switches modes and caps (SRNE HF/ASF, `reference/devices.md` 1.5):
+ * A battery inverter that only switches modes and caps (SRNE HF/ASF, docs/devices.md#no-power-setpoint):
  * output priority SOL/UTI/SBU, charger priority, max charge current and max AC charge current.
  * Settings live in EEPROM: change seldom, with a minimum dwell between mode changes.
  */
@@ -92,7 +92,7 @@ export const command = {
   maxAcChargeCurrent: (b: { component: string }): string => `${b.component}/MaxAcChargeCurrent`,
 } as const;
 
-/** SRNE output priority (E204) and charger priority (E20F) codes, `reference/devices.md` 1.3. */
+/** SRNE output priority (E204) and charger priority (E20F) codes, SRNE protocol V1.96 (docs/devices.md#settings). */
 export const OUTPUT_PRIORITY = { SOL: 0, UTI: 1, SBU: 2 } as const;
 export const CHARGER_PRIORITY = { CSO: 0, CUB: 1, SNU: 2, OSO: 3 } as const;
 

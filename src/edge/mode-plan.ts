@@ -1,7 +1,7 @@
 import { CHARGER_PRIORITY, command, OUTPUT_PRIORITY, type ModeBattery } from './capabilities.js';
 
 /**
- * A battery that only switches modes and caps (SRNE HF/ASF, `reference/devices.md` 1.5 and 3):
+ * A battery that only switches modes and caps (SRNE HF/ASF, docs/devices.md#no-power-setpoint and #write-wear):
  * the resolved power intent (W, discharge positive) becomes output priority, charger priority and
  * the AC charge current cap. Settings live in EEPROM, so a mode changes at most once per
  * `minDwellMs` and a cap only in steps of `capStepA`; the dispatcher writes only what changed.

@@ -1,8 +1,8 @@
 import type { Snapshot } from './snapshot.js';
 
 /**
- * Criticality classes, most critical first (seed 000 "Operational Criticality"; DESIGN.md
- * "Conflicts by constraint, ordered by criticality"). The resolver applies them in this order;
+ * Criticality classes, most critical first (docs/ems-modes.md#criticality; docs/architecture.md
+ * "Controllers propose, the resolver decides"). The resolver applies them in this order;
  * configuration order never decides.
  */
 export const CRITICALITY = ['safety', 'supply-quality', 'business', 'optimisation'] as const;

@@ -1,7 +1,7 @@
 import { CRITICALITY, type Bound, type Criticality, type Proposal, type Target } from './proposal.js';
 
 /**
- * The resolver (DESIGN.md "Conflicts by constraint, ordered by criticality").
+ * The resolver (docs/architecture.md "Controllers propose, the resolver decides"; docs/ems-modes.md#criticality).
  *
  * For each decision variable, classes are applied from safety down to optimisation. Each class first
  * narrows the feasible interval with its bounds, then, if it has targets, picks a value inside the

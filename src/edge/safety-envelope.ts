@@ -8,7 +8,7 @@ import { read, type Snapshot } from './snapshot.js';
  * to the resolver with every other proposal (so the resolver can say which one bound the result),
  * and `enforce` clamps the resolved values once more before anything is dispatched.
  *
- * The safe state (DESIGN.md "Safety first"; issue 10 item 7):
+ * The safe state (docs/architecture.md "The safety envelope"; issue 10 item 7):
  * - a stale or missing measurement the asset depends on -> battery idle (0 W), PV held to the
  *   configured export limit (0 when export is forbidden: PV curtailed), never a more aggressive command;
  * - the emergency stop (or, by default, an emergency-stop input that cannot be read) -> every asset

@@ -5,18 +5,18 @@ import type { ChannelValue } from '../channels/value.js';
  * of `component/Channel` to the value the process image held when the cycle started. Controllers
  * never read the process image themselves, so every controller of a cycle sees the same state.
  *
- * Sign conventions (seed 004 "Sign Convention (Critical)", and the channel list of issue 10):
+ * Sign conventions (docs/sign-conventions.md, and the channel list of issue 10):
  * - `grid/ActivePower`, `grid/ActivePower_L1..L3`: W, positive = import (grid into the site),
  *   negative = export.
  * - `ess0/ActivePower`, `ess0/ActivePower_L1..L3`, `ess0/SetActivePower[_Lx]`: W, positive =
  *   discharge (battery into the site), negative = charge. `ess0/BatteryCurrent`: positive = discharge.
  *   `ess0/AllowedChargePower` and `ess0/AllowedDischargePower` are magnitudes (W, >= 0).
  * - `pv0/ActivePower`, `pv0/ActivePower_L1..L3`, `gen0/ActivePower`: W, positive = production.
- *   Seed 004 writes its virtual grid meter as `grid = load + battery - pv`, so PV (and a generator)
- *   count positive when they produce. `pv0/ActivePowerLimit[_Lx]` is a production cap (W, >= 0).
+ *   The virtual grid meter is `grid = load - pv - ess - gen` (docs/sign-conventions.md), so PV
+ *   (and a generator) count positive when they produce. `pv0/ActivePowerLimit[_Lx]` is a production cap (W, >= 0).
  * - With the battery discharge-positive, the same virtual meter reads
- *   `grid_Lx = load_Lx - ess_Lx - pv_Lx - gen_Lx`. (The seed's `+ battery/Power_L1` term holds only
- *   for a charge-positive battery channel; ours is discharge-positive, so the sign flips.)
+ *   `grid_Lx = load_Lx - ess_Lx - pv_Lx - gen_Lx`. (A charge-positive battery channel would be
+ *   added instead; ours is discharge-positive, so the sign flips.)
  * Hence, for every asset that produces into the site, raising its output by x W lowers grid import
  * by x W on the same phase: `grid_new = grid + asset_measured - asset_new`.
  */

@@ -1,8 +1,8 @@
 import type { AutonomyLevel } from './types.js';
 
 /**
- * Governance of physical actions: capabilities x assets x autonomy level (seed 000, "Towards a
- * Framework for Autonomous Microgrids"). Pure, like `decide.ts`: the same request, context and time
+ * Governance of physical actions: capabilities x assets x autonomy level (docs/ems-modes.md#autonomy-levels).
+ * Pure, like `decide.ts`: the same request, context and time
  * give the same decision, and the caller writes the audit entry it returns.
  *
  * - L1 (manual local operation): the system never actuates; it shows the recommended action to the
@@ -19,9 +19,9 @@ export const ASSET_CAPABILITIES = ['battery-dispatch', 'pv-curtailment', 'genera
 export type AssetCapability = (typeof ASSET_CAPABILITIES)[number];
 
 /**
- * Defaults from the seed's "Applying the Framework" table: battery dispatch L3, generator operation
+ * Defaults from docs/ems-modes.md#autonomy-levels: battery dispatch L3, generator operation
  * L1, charging orchestration L3, service disconnection L3. Capabilities the table does not list are
- * the seed's safety-critical examples (emergency load shedding, islanding) or the export limit a
+ * safety-critical (docs/ems-modes.md#criticality: emergency load shedding, islanding) or the export limit a
  * utility imposes (PV curtailment): autonomous, because a person cannot answer within a cycle.
  * (The billing gate keeps its own, deliberately more careful default for disconnects: L2.)
  */

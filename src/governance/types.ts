@@ -26,7 +26,7 @@ export interface ProposalInput {
   readonly proposedBy: Actor;
 }
 
-/** Commercial actions rank below safety and supply quality (DESIGN.md criticality order). */
+/** Commercial actions rank below safety and supply quality (docs/ems-modes.md#criticality). */
 export type Criticality = 'business-critical';
 
 export type ProposalState = 'pending' | 'approved' | 'executed' | 'rejected' | 'expired' | 'withdrawn' | 'failed';

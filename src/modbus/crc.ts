@@ -1,5 +1,5 @@
 /**
- * CRC-16/MODBUS (reference/protocols.md section 1): initial value 0xFFFF, reflected polynomial 0xA001.
+ * CRC-16/MODBUS (Modbus over serial line V1.02 §2.5.1.2; docs/modbus.md#rs-485-timing): initial value 0xFFFF, reflected polynomial 0xA001.
  * The frame carries it low byte first, so `buf.writeUInt16LE(crc16modbus(body), body.length)`.
  */
 const TABLE: Uint16Array = (() => {

@@ -1,5 +1,5 @@
 /**
- * RS-485 wire time (reference/protocols.md section 1): one character = start + 8 data + parity + stop
+ * RS-485 wire time (Modbus over serial line V1.02 §2.5.1, §2.5.1.1): one character = start + 8 data + parity + stop
  * bits; frames are separated by t3.5 = 3.5 characters, fixed at 1.75 ms above 19200 baud.
  */
 export interface LineSettings {

@@ -10,22 +10,22 @@ import { TokenBuckets, type RateLimit } from './rate-limit.js';
 export const CALLBACK_PREFIX = '/api/payments/callbacks/';
 
 /**
- * The largest body a callback may have. What providers send (payments.md §1.6 MTN's status body, §2.6
- * Airtel's transaction and hash, §3 Pesapal's three IPN fields) is a few hundred bytes; 8 KiB leaves
+ * The largest body a callback may have. What providers send (docs/payments.md: MTN's status body,
+ * Airtel's transaction and hash, Pesapal's three IPN fields) is a few hundred bytes; 8 KiB leaves
  * room for added fields while a stored row stays small. Enforced while the body streams in.
  */
 export const CALLBACK_BODY_LIMIT_BYTES = 8 * 1024;
 
 /**
  * Per source address. Providers send from a few addresses, one callback per payment event plus retries
- * at 1 s intervals at most (MTN, §1.6), so a sustained 1 per second with bursts of 60 is far above a
+ * at 1 s intervals at most (MTN callback page), so a sustained 1 per second with bursts of 60 is far above a
  * mini-grid's payment rate while one flooding address is held to it.
  */
 export const DEFAULT_CALLBACK_RATE: RateLimit = { burst: 60, perSecond: 1, maxSources: 10_000 };
 
 /**
  * Headers stored with a callback: what a provider's signing may need (Airtel v2 `x-signature`/`x-key`,
- * §2.2) and what helps trace a sender. A request may carry 16 KB of headers; the rest are not kept.
+ * Airtel USSD push docs) and what helps trace a sender. A request may carry 16 KB of headers; the rest are not kept.
  */
 const KEPT_HEADERS = ['content-type', 'content-length', 'user-agent', 'x-signature', 'x-key'] as const;
 const KEPT_HEADER_CHARS = 256;
@@ -150,7 +150,7 @@ export function registerCallbackRoutes(routes: RouteRegistry, deps: CallbackRout
 
   // Public, because providers call them; nothing moves until a status re-query agrees.
   for (const method of ['POST', 'PUT'] as const) {
-    // payments.md §1.6: "Allow PUT & POST on your callback listener"; our reference is in the path.
+    // MTN callback page: "Allow PUT & POST on your callback listener"; our reference is in the path.
     routes.add({
       method,
       url: '/api/payments/callbacks/mtn/:ref',
@@ -176,7 +176,7 @@ export function registerCallbackRoutes(routes: RouteRegistry, deps: CallbackRout
   });
 
   for (const method of ['GET', 'POST'] as const) {
-    // payments.md §3 IPN: GET query or POST JSON; the exact acknowledgement stops Pesapal's retries.
+    // Pesapal IPN: GET query or POST JSON; the exact acknowledgement stops Pesapal's retries.
     routes.add({
       method,
       url: '/api/payments/callbacks/pesapal',

@@ -1,5 +1,5 @@
 /**
- * Fee tables. payments.md §4: no current official tariff was found for any provider, so fees are
+ * Fee tables. docs/payments.md#fees: no current official tariff was found for any provider, so fees are
  * effective-dated configuration per provider, never hard-coded.
  */
 export type FeeBearer = 'customer' | 'operator';

@@ -108,8 +108,8 @@ export class InboxStore {
     this.db.transaction(() => {
       this.db.exec('ALTER TABLE payment_inbox ADD COLUMN ref TEXT; ALTER TABLE payment_inbox ADD COLUMN provider_ref TEXT; ALTER TABLE payment_inbox ADD COLUMN intent_id TEXT;');
       // Once, so rows of real payments are not taken for junk by the retention rule: where each provider
-      // puts our reference (payments.md: MTN in our URL path §1.6, Airtel transaction.id §2.6, Pesapal
-      // OrderMerchantReference §3). Rows it cannot attribute are treated as naming no payment.
+      // puts our reference (docs/payments.md: MTN in our URL path, Airtel transaction.id, Pesapal
+      // OrderMerchantReference). Rows it cannot attribute are treated as naming no payment.
       this.db.exec(`
         UPDATE payment_inbox SET intent_id = (
           SELECT i.id FROM payment_intents i WHERE i.id = CASE payment_inbox.provider

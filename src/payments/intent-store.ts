@@ -106,7 +106,7 @@ export class IntentStore {
         created_ms INTEGER NOT NULL,
         updated_ms INTEGER NOT NULL
       );
-      -- one provider transaction credits at most one intent (payments.md §5.2: deduplicate by provider transaction id)
+      -- one provider transaction credits at most one intent (docs/payments.md#rules: deduplicate by provider transaction id)
       CREATE UNIQUE INDEX IF NOT EXISTS payment_intents_tx ON payment_intents (provider, provider_tx_id) WHERE provider_tx_id IS NOT NULL;
       CREATE INDEX IF NOT EXISTS payment_intents_ref ON payment_intents (provider, provider_ref);
       CREATE INDEX IF NOT EXISTS payment_intents_account ON payment_intents (account, created_ms);

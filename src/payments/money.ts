@@ -1,6 +1,6 @@
-/** Currency exponents and phone-number forms shared by the adapters (payments.md §5.4, §5.5). */
+/** Currency exponents and phone-number forms shared by the adapters (docs/payments.md#rules). */
 
-/** ISO 4217 minor-unit exponent from Node's ICU: UGX has none (payments.md §5.5). */
+/** ISO 4217 minor-unit exponent from Node's ICU: UGX has none (ISO 4217 exponent 0). */
 export function currencyExponent(currency: string): number {
   return new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? 2;
 }
@@ -18,13 +18,13 @@ export function toMinor(major: number | string, currency: string): number {
   return minor;
 }
 
-/** Rejects fractional or non-positive minor amounts at our own boundary (payments.md §5.5). */
+/** Rejects fractional or non-positive minor amounts at our own boundary (docs/payments.md#rules). */
 export function assertMinor(amountMinor: number): void {
   if (!Number.isSafeInteger(amountMinor) || amountMinor <= 0) throw new Error(`amount must be a positive integer of minor units, got ${amountMinor}`);
 }
 
 /**
- * Accepts 07XXXXXXXX, 7XXXXXXXX, 2567..., +2567... and returns the 9-digit national number (payments.md §5.4).
+ * Accepts 07XXXXXXXX, 7XXXXXXXX, 2567..., +2567... and returns the 9-digit national number (ITU-T E.164, Uganda +256).
  * Other digit strings (e.g. MTN sandbox numbers 46733123450) are returned unchanged.
  */
 export function nationalNumber(msisdn: string): string {
@@ -36,13 +36,13 @@ export function nationalNumber(msisdn: string): string {
   throw new Error(`not a phone number: ${msisdn}`);
 }
 
-/** MTN wants 256XXXXXXXXX: country code, no plus (payments.md §5.4). */
+/** MTN wants 256XXXXXXXXX: country code, no plus (MTN Common Error Codes, PAYER_NOT_FOUND). */
 export function mtnMsisdn(msisdn: string): string {
   const n = nationalNumber(msisdn);
   return n.length === 9 ? `256${n}` : n;
 }
 
-/** Airtel wants the 9-digit national number, "Do not send country code in msisdn" (payments.md §2.2). */
+/** Airtel wants the 9-digit national number, "Do not send country code in msisdn" (Airtel USSD push docs). */
 export function airtelMsisdn(msisdn: string): string {
   const n = nationalNumber(msisdn);
   return n.length > 9 ? n.slice(-9) : n;

@@ -13,7 +13,7 @@ export interface ProcessorDeps {
   readonly cash?: CashBook;
   readonly ledger: LedgerPort;
   readonly now?: () => number;
-  /** Gap between status calls while sweeping; MTN caps status polling at 10 per second (payments.md §1.5). */
+  /** Gap between status calls while sweeping; MTN caps status polling at 10 per second (MTN best practices). */
   readonly sweepGapMs?: number;
   /** How long an intent the provider does not know stays pending before it is failed (default 1 h). */
   readonly unknownFailAfterMs?: number;
@@ -65,8 +65,8 @@ export { DuplicateReceipt };
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /**
- * Turns provider events into credits. Money moves only on an authoritative status re-query (payments.md §5.1),
- * once per intent (the state machine and the unique provider transaction id, §5.2), and callbacks are stored
+ * Turns provider events into credits. Money moves only on an authoritative status re-query (docs/payments.md#rules),
+ * once per intent (the state machine and the unique provider transaction id), and callbacks are stored
  * raw before they are processed so a crash loses nothing.
  */
 export class PaymentProcessor {
@@ -109,7 +109,7 @@ export class PaymentProcessor {
     return this.provider(name).quote(amountMinor, currency, this.now());
   }
 
-  /** §5.2: the attempt id is saved before the HTTP call; a timeout or 5xx leaves it pending for the sweeper. */
+  /** docs/payments.md#rules: the attempt id is saved before the HTTP call; a timeout or 5xx leaves it pending for the sweeper. */
   async start(req: StartPayment): Promise<{ intent: Intent; redirectUrl?: string }> {
     this.admit(req.amountMinor, req.currency);
     const p = this.provider(req.provider);
@@ -128,7 +128,7 @@ export class PaymentProcessor {
       redirectUrl = r.redirectUrl;
     } catch (err) {
       if (err instanceof ProviderRejected) this.store.markFailed(id, `${err.code}: ${err.message}`, this.now());
-      // anything else (timeout, 5xx): unknown outcome, the sweeper re-queries status with the same id (§5.2)
+      // anything else (timeout, 5xx): unknown outcome, the sweeper re-queries status with the same id (docs/payments.md#rules)
     }
     await this.processInboxOf(id); // callbacks that arrived before our row was usable
     const intent = this.store.get(id);
@@ -186,7 +186,7 @@ export class PaymentProcessor {
     await this.sweep();
   }
 
-  /** Every open row, a page at a time, then the retention rule (payments.md §5.3: callbacks may also be late). */
+  /** Every open row, a page at a time, then the retention rule (docs/payments.md#rules: callbacks may also be late). */
   async processInbox(): Promise<void> {
     const size = this.deps.inboxPageSize ?? 100;
     for (let after = 0, page = this.store.inbox.openPage(after, size); page.length > 0; page = this.store.inbox.openPage(after, size)) {
@@ -213,7 +213,7 @@ export class PaymentProcessor {
     }
   }
 
-  /** §5.3: a sweeper for non-terminal rows, because callbacks may never arrive. */
+  /** docs/payments.md#rules: a sweeper for non-terminal rows, because callbacks may never arrive. */
   async sweep(): Promise<void> {
     for (const intent of this.store.pending()) {
       if (!intent.providerRef) continue;
@@ -302,7 +302,7 @@ export class PaymentProcessor {
       this.flag(intent.id, inboxId, 'currency_mismatch', `provider says ${st.currency}, we asked ${intent.currency}; held for review`);
       return 'held_currency_mismatch';
     }
-    // Airtel's status carries no amount (§2.3): the amount we asked for is what it collects.
+    // Airtel's status carries no amount (Airtel transaction enquiry): the amount we asked for is what it collects.
     const gross = st.amountMinor ?? intent.payerPaysMinor;
     let fee = intent.feeMinor;
     if (gross !== intent.payerPaysMinor) {

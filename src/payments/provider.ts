@@ -4,7 +4,7 @@ export type ProviderName = 'mtn' | 'airtel' | 'pesapal' | 'cash';
 export type PaymentStatus = 'pending' | 'successful' | 'failed';
 
 export interface PaymentRequest {
-  /** Our attempt id, saved before the HTTP call; the provider's idempotency key (payments.md §5.2). */
+  /** Our attempt id, saved before the HTTP call; the provider's idempotency key (docs/payments.md#rules). */
   readonly reference: string;
   readonly msisdn: string;
   /** What the payer's wallet is charged (the quote's payerPaysMinor). */
@@ -20,7 +20,7 @@ export interface RequestResult {
   readonly redirectUrl?: string;
 }
 
-/** What a callback claims. Untrusted: only ever a prompt to re-query status (payments.md §5.1). */
+/** What a callback claims. Untrusted: only ever a prompt to re-query status (docs/payments.md#rules). */
 export interface CallbackNotice {
   /** Our reference, when the provider echoes it or it is in our callback URL. */
   readonly reference: string | null;
@@ -35,7 +35,7 @@ export interface CallbackNotice {
 /** The authoritative answer of a status re-query. */
 export interface StatusResult {
   readonly status: PaymentStatus;
-  /** null when the provider's status call carries no amount (Airtel §2.3). */
+  /** null when the provider's status call carries no amount (Airtel transaction enquiry). */
   readonly amountMinor: number | null;
   readonly currency: string | null;
   readonly providerTxId: string | null;
@@ -55,9 +55,9 @@ export interface ProviderTransaction {
 }
 
 export interface CallbackContext {
-  /** Our reference taken from the callback URL path (MTN sends none in the body, §1.6). */
+  /** Our reference taken from the callback URL path (MTN sends none in the body: MTN callback page). */
   readonly pathRef?: string;
-  /** Query parameters (Pesapal GET IPN, §3). */
+  /** Query parameters (Pesapal GET IPN). */
   readonly query?: Readonly<Record<string, string>>;
 }
 

@@ -30,7 +30,7 @@ export interface ReconReport {
 const PROVIDERS: ProviderName[] = ['mtn', 'airtel', 'pesapal', 'cash'];
 
 /**
- * payments.md §5.3: compare what each provider says with what we hold. Where the API lists transactions (cash)
+ * docs/payments.md#rules: compare what each provider says with what we hold. Where the API lists transactions (cash)
  * we walk the list; otherwise each intent of the period is re-queried.
  */
 export async function reconcile(processor: PaymentProcessor, fromMs: number, toMs: number): Promise<ReconReport> {

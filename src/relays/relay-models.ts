@@ -1,6 +1,6 @@
 /**
  * Relay modules as data, like the meter profiles: which coil a channel is and which coil value
- * means "supply on". Vendors call energised "open" (devices.md 2), so we never use their words:
+ * means "supply on". Vendors call energised "open" (docs/devices.md#relay-modules), so we never use their words:
  * `suppliedWhenCoil` says by value what the customer sees.
  */
 export interface RelayModel {
@@ -16,7 +16,7 @@ export const RELAY_MODELS = {
   /** Waveshare 8 ch, load on the NC contact: de-energised = supplied, so a dead module disconnects nobody. */
   'waveshare-8ch-nc': { name: 'waveshare-8ch-nc', channels: 8, firstCoil: 0, suppliedWhenCoil: false },
   'waveshare-8ch-no': { name: 'waveshare-8ch-no', channels: 8, firstCoil: 0, suppliedWhenCoil: true },
-  /** Unbranded boards with 1-based coils (devices.md 2.3); probe before deploying. */
+  /** Unbranded boards with 1-based coils (docs/devices.md#unbranded-boards); probe before deploying. */
   'unbranded-4ch-no': { name: 'unbranded-4ch-no', channels: 4, firstCoil: 1, suppliedWhenCoil: true },
 } as const satisfies Record<string, RelayModel>;
 

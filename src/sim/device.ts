@@ -6,7 +6,7 @@ export const EXCEPTION = {
   illegalDataAddress: 0x02,
   illegalDataValue: 0x03,
   deviceFailure: 0x04,
-  /** Gateway path unavailable; SRNE inverters answer it for a read of more than 32 registers (devices.md 1.1). */
+  /** Gateway path unavailable; SRNE inverters answer it for a read of more than 32 registers (SRNE protocol V1.96). */
   gatewayPathUnavailable: 0x0a,
   gatewayTargetFailed: 0x0b,
 } as const;

@@ -15,7 +15,7 @@ export interface EnergyDevices {
   readonly generator?: ProfileDevice;
 }
 
-/** SRNE machine-state codes per family (devices.md 1.4). */
+/** SRNE machine-state codes per family (docs/devices.md#machine-states). */
 const SRNE_STATE: Record<'11' | '4', Record<InverterMode, number>> = {
   '11': { standby: 1, line: 4, inverter: 5, island: 5, shutdown: 9 },
   '4': { standby: 1, line: 2, inverter: 3, island: 3, shutdown: 1 },

@@ -6,7 +6,7 @@ import { PHASES, type Phase } from './site-plan.js';
  * The simulated site's energy assets (issue 10 item 4): a battery behind an inverter, PV arrays per
  * phase, a generator and the grid connection, stepped in time by the site model.
  *
- * Sign conventions (seed 004): battery power positive = discharge (into the site), PV and generator
+ * Sign conventions (docs/sign-conventions.md): battery power positive = discharge (into the site), PV and generator
  * power positive = production. What the main meter sees on a phase is
  *   demand - PV - battery discharge - generator
  * while the grid is up, and 0 while the site is islanded.
@@ -37,7 +37,7 @@ export interface BatterySpec {
 export type InverterProtocol = 'generic' | 'srne';
 
 export interface InverterSpec {
-  /** generic: follows a power setpoint (per phase); srne: only modes and current caps (devices.md 1.5). */
+  /** generic: follows a power setpoint (per phase); srne: only modes and current caps (docs/devices.md#no-power-setpoint). */
   readonly protocol: InverterProtocol;
   /** The phases the inverter is connected to (SRNE HF/ASF are single-phase: ['L1']). */
   readonly phases: readonly Phase[];
@@ -71,7 +71,7 @@ export interface EnergySystemSpec {
 }
 
 export const DEFAULT_BATTERY: BatterySpec = {
-  capacityWh: 15_360, // three 5.12 kWh LFP packs (seed 000 "Storage")
+  capacityWh: 15_360, // three 5.12 kWh LFP packs (the pilot site's battery)
   initialSoc: 0.6,
   chargeEfficiency: 0.96,
   dischargeEfficiency: 0.96,
@@ -88,7 +88,7 @@ export const DEFAULT_INVERTER: InverterSpec = { protocol: 'generic', phases: ['L
 export const DEFAULT_PV: PvSpec = { peakW: { L1: 1500, L2: 1500, L3: 1500 }, cloudiness: 0.5 };
 export const DEFAULT_GENERATOR: GeneratorSpec = { ratedW: 8000, startDelayMs: 10_000, rampWPerS: 1000 };
 
-/** SRNE settings (devices.md 1.3) as the physics uses them. */
+/** SRNE settings (docs/devices.md#settings) as the physics uses them. */
 export interface SrneSettings {
   /** 0 SOL, 1 UTI, 2 SBU */
   outputPriority: number;
@@ -345,7 +345,7 @@ export class EnergySystem {
   }
 
   /**
-   * SRNE HF/ASF behaviour from its settings (devices.md 1.3-1.5), simplified:
+   * SRNE HF/ASF behaviour from its settings (docs/devices.md#srne-hybrid-inverters), simplified:
    * - inverter mode (SOL by day, SBU): PV then battery carry the load on the inverter's phases; PV
    *   surplus charges the battery up to the charge cap and is curtailed beyond (no export);
    * - line mode (UTI, SOL at night, SBU below the SoC switch-to-utility threshold until SoC is back at

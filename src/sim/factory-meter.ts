@@ -9,11 +9,11 @@ import { SimulatedMeter } from './meter-image.js';
 
 /**
  * One CHINT meter on a lab bench as it leaves the factory: "DL/T 645-2007 protocol, Parity (E.1),
- * 9600 bps" (protocols.md 2.1), its 12-digit serial number as DL/T645 address, an energy register.
+ * 9600 bps" (CHINT DTSU666 quick operation manual), its 12-digit serial number as DL/T645 address, an energy register.
  *
  * It answers DL/T645 read-address (0x13) and read-data (0x11: DI 00 01 00 00, else error 0xD1/02).
- * It does NOT switch protocol on any DL/T645 frame: "I found no public description of a 645 write
- * (0x14) DI that switches to Modbus" (protocols.md section 3), so writes are refused (error 0x04).
+ * It does NOT switch protocol on any DL/T645 frame: no public document describes a DL/T645 write
+ * (0x14) that switches to Modbus (docs/modbus.md), so writes are refused (error 0x04).
  * The documented route is the front panel (password 701): after it the meter speaks Modbus RTU at
  * address 1 with the same register image as the simulator's meters. On a DTSU666, writing 0x002C
  * over Modbus switches the protocol (back to 645, or another parity); writing 0x002E moves it.

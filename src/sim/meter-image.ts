@@ -19,7 +19,7 @@ export interface ConfigRegister {
   readonly writable?: { readonly min: number; readonly max: number };
 }
 
-/** Configuration registers per model (reference/protocols.md section 2). */
+/** Configuration registers per model (docs/modbus.md#chint-dtsu666, #chint-ddsu666). */
 function configRegisters(profile: DeviceProfile): ConfigRegister[] {
   const address: ConfigRegister = { register: profile.addressRegister ?? 0xffff, name: 'Addr', value: 0, writable: { min: 1, max: 247 } };
   switch (profile.model.toUpperCase()) {
@@ -42,7 +42,7 @@ function configRegisters(profile: DeviceProfile): ConfigRegister[] {
 const alias = (register: number, channel: string, ratio: 'none' | 'ctpt'): PointSpec =>
   pointSchema.parse({ register, type: 'float32', channel, unit: 'kWh', ratio });
 
-/** Registers some firmware serves beyond the profile (protocols.md 2.1 "Energy aliases"); the seed's mbpoll reads 0x4000. */
+/** Registers some firmware serves beyond the profile (docs/modbus.md#chint-dtsu666); the field team's mbpoll reads 0x4000. */
 const FIRMWARE_ALIASES: Record<string, readonly PointSpec[]> = {
   DTSU666: [alias(0x4000, 'EnergyImport', 'ctpt'), alias(0x101e, 'EnergyImport', 'ctpt'), alias(0x1028, 'EnergyExport', 'ctpt')],
 };
@@ -93,7 +93,7 @@ export class SimulatedMeter implements RegisterDevice {
     return words;
   }
 
-  /** FC03 and FC04 serve the same image (CHINT meters answer both; protocols.md 2.1). */
+  /** FC03 and FC04 serve the same image (CHINT meters answer both; docs/modbus.md#chint-dtsu666). */
   readRegisters(_functionCode: 3 | 4, start: number, count: number): number[] | ModbusRefusal {
     if (!this.served(start, count)) return refuse(EXCEPTION.illegalDataAddress);
     const image = this.image();

@@ -7,7 +7,7 @@ import { EXCEPTION, refuse, type ModbusRefusal, type RegisterDevice } from './de
  * encoded with the same point codec the driver decodes with, and writes to `writable` points are
  * decoded the same way and handed to the physics. What the profile says about the link is enforced:
  * the function code (an SRNE answers FC04 with exception 01), the largest read (exception 0x0A past
- * 32 registers on an SRNE, devices.md 1.1), read-only registers (exception 02), limits (exception 03).
+ * 32 registers on an SRNE, SRNE protocol V1.96), read-only registers (exception 02), limits (exception 03).
  *
  * Values are keyed like the driver's decoded values: `Soc`, and `pv/ActivePower` for a sub-component.
  * EEPROM registers count their writes (`eepromWrites`), so tests can see wear.

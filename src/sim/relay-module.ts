@@ -2,14 +2,14 @@ import { EXCEPTION, refuse, type ModbusRefusal, type RegisterDevice } from './de
 import type { SiteModel } from './site-model.js';
 
 /**
- * A Waveshare-style Modbus RTU relay module (reference/devices.md 2.1): coils 0..N-1 are relays
+ * A Waveshare-style Modbus RTU relay module (Waveshare wiki "Modbus RTU Relay"): coils 0..N-1 are relays
  * 1..N, FC01 reads them, FC05 writes one (0xFF00 on, 0x0000 off, 0x5500 toggle), FC15 writes many.
  * Each channel may be wired to a customer's load in the site model, so switching a relay really
  * cuts (or restores) what that customer's meter measures.
  *
  * Power-on: every coil off (de-energised), as the Waveshare module starts. With the default
  * normally-closed wiring a de-energised relay carries the supply, so a module that loses power or
- * restarts leaves customers supplied (devices.md 3, "fail safe").
+ * restarts leaves customers supplied (docs/devices.md#write-wear, fail safe).
  */
 export type RelayWiring = 'nc' | 'no';
 

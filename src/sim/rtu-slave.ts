@@ -11,7 +11,7 @@ import { RtuFramer } from './rtu-framer.js';
  * emulation, a request that arrives at t is answered at
  *   t + wire(request) + t3.5 + turnaround + wire(response)
  * and the line is free again t3.5 after that, so one transaction costs exactly the physical minimum of
- * reference/protocols.md section 1 plus the meter's turnaround.
+ * docs/modbus.md#rs-485-timing plus the meter's turnaround.
  */
 export interface LineSpeed extends LineSettings {
   /** Time the meter takes to start answering after the request's t3.5 (real meters: 20-100 ms). */

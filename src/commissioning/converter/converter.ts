@@ -10,12 +10,12 @@ import { checkPlan, ConverterRefusal, type MeterPlan } from './plan.js';
 import { FACTORY_MODBUS_ADDRESS, type MeterModel } from '../../dlt645/converter-registers.js';
 
 /**
- * The converter's "full process" (seed guide 2.5, converter.exe): identify over DL/T645, switch the
+ * The converter's "full process" (the field team's pre-commissioning guide, converter.exe): identify over DL/T645, switch the
  * protocol, find the meter on Modbus at address 1, write the assigned address, verify it there.
  *
- * The protocol switch is the operator's: "From DL/T645 I found no public description of a 645
- * write (0x14) DI that switches to Modbus. The documented path is the front-panel menu (password
- * 701)" (protocols.md section 3). So the run shows the route and waits for operatorConfirmed().
+ * The protocol switch is the operator's: no public document describes a DL/T645 write (0x14) that
+ * switches a CHINT meter to Modbus; CHINT documents the front-panel menu (password 701, quick manual
+ * fig. 5; docs/modbus.md). So the run shows the route and waits for operatorConfirmed().
  */
 export interface ConverterOptions {
   readonly line: BenchLineSpec;
@@ -23,7 +23,7 @@ export interface ConverterOptions {
   readonly profiles?: ReadonlyMap<string, DeviceProfile>;
   /** How long to wait for the operator's front-panel switch (default 10 minutes). */
   readonly operatorTimeoutMs?: number;
-  /** Modbus probes at address 1 after the switch; the seed: "Meter needs time to restart". Default 5, 1 s apart. */
+  /** Modbus probes at address 1 after the switch; the field guide: "Meter needs time to restart". Default 5, 1 s apart. */
   readonly probeAttempts?: number;
   readonly probeIntervalMs?: number;
   readonly clock?: () => number;
@@ -46,7 +46,7 @@ export type RunState = 'idle' | 'running' | 'waiting-for-operator' | 'done' | 'f
 /** Verification accepts a bench mains voltage in this range (230 V +-20%, generous for weak lab supplies). */
 export const VERIFY_VOLTAGE = { min: 180, max: 260 } as const;
 
-/** The front-panel route from DL/T645 to Modbus 8N2 (CHINT quick manual fig. 5, Conn menu; seed: 9600 8N2). */
+/** The front-panel route from DL/T645 to Modbus 8N2 (CHINT quick manual fig. 5, Conn menu; the field team uses 9600 8N2). */
 export function frontPanelInstructions(model: MeterModel): string[] {
   return [
     `On the ${model}'s front panel, open the programming menu (SET key) and enter password 701.`,

@@ -6,7 +6,7 @@ import type { LineSettings } from '../../modbus/wire-time.js';
 import { MODBUS_BENCH_LINE } from '../../dlt645/converter-registers.js';
 
 /**
- * The bench line: a dedicated USB-RS485 adapter ("NOT production", seed guide) or a transparent
+ * The bench line: a dedicated USB-RS485 adapter ("NOT production", the field guide) or a transparent
  * RS-485-to-Ethernet gateway. One meter on it. DL/T645 and Modbus use it in turn, never together:
  * on a serial port each side opens it with its own framing (9600 E.1, then 9600 8N2). A gateway's
  * framing is set in the gateway, so with --tcp it must be switched there between the two phases

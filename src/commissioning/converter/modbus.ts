@@ -9,7 +9,7 @@ import { baudOfCode, codeOfBaud, DDSU666_ADDRESS, DTSU666, PROTOCOL_CODES, proto
 /**
  * Converter operations over Modbus on a bench (or any) line: identify the model, read and change
  * the address, read and set a DTSU666's protocol (0x002C) and baud (0x002D). FC03 reads and FC16
- * writes ("read = 03H, write = 10H", CHINT quick manual, protocols.md 2.1).
+ * writes ("read = 03H, write = 10H", CHINT DTSU666 quick operation manual and user manual ZTY0.464.1448).
  */
 export interface ModbusMeterInfo {
   readonly model: MeterModel;

@@ -22,7 +22,7 @@ export class ConverterRefusal extends Error {
 
 const h4 = (r: number): string => `0x${r.toString(16).toUpperCase().padStart(4, '0')}`;
 
-/** "Danger: 0x0006 on a DTSU666 is the CT ratio (IrAt). Writing an 'address' there corrupts every reading." (protocols.md 2.3) */
+/** 0x0006 on a DTSU666 is the CT ratio (IrAt, user manual ZTY0.464.1448): an address written there corrupts every reading. */
 export function assertSafeWrite(model: MeterModel, register: number): void {
   if (model === 'DTSU666' && register === DTSU666.ctRatio) {
     throw new ConverterRefusal(

@@ -1,4 +1,4 @@
-/** The seed's workflow, plus Decommissioned (an archived meter keeps its record and history). */
+/** The field team's workflow, plus Decommissioned (an archived meter keeps its record and history). */
 export const STATUSES = ['Unassigned', 'Assigned', 'Converted', 'Shipped', 'Installed', 'Commissioned', 'Decommissioned'] as const;
 export type InventoryStatus = (typeof STATUSES)[number];
 

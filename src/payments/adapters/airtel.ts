@@ -11,13 +11,13 @@ export interface AirtelConfig {
   readonly clientSecret: string;
   readonly country: string;
   readonly currency: string;
-  /** Set when "Callback with Authentication" is enabled on the portal (§2.6): a callback without a good hash is refused. */
+  /** Set when "Callback with Authentication" is enabled on the portal (Airtel callback docs): a callback without a good hash is refused. */
   readonly callbackKey?: string;
   readonly fees: FeeConfig;
 }
 
 const Envelope = z.object({ code: z.string().optional(), message: z.string().optional(), result_code: z.string().optional(), response_code: z.string().optional(), success: z.boolean().optional() });
-/** §2.1: `expires_in` is a string in the docs sample. */
+/** Airtel token: `expires_in` is a string in the docs sample. */
 const TokenBody = z.object({ access_token: z.string(), expires_in: z.union([z.string(), z.number()]), token_type: z.string().optional() });
 const StatusBody = z.object({
   data: z.object({ transaction: z.object({ airtel_money_id: z.string().optional(), id: z.union([z.string(), z.boolean()]).optional(), message: z.string().optional(), status: z.string() }) }),
@@ -29,18 +29,18 @@ const Callback = z.object({
   hash: z.string().optional(),
 });
 
-/** §2.3 `ta_code`: TS success and TF failed are terminal; TA ambiguous and TIP in progress are re-queried. */
+/** Airtel transaction enquiry status: TS success and TF failed are terminal; TA ambiguous and TIP in progress are re-queried. */
 const mapStatus = (s: string): PaymentStatus => (s === 'TS' ? 'successful' : s === 'TF' ? 'failed' : 'pending');
 
 /**
- * The callback hash (§2.6) is believed to be base64 HMAC-SHA256 under the portal key; which bytes are hashed is
+ * The callback hash (Airtel callback docs) is believed to be base64 HMAC-SHA256 under the portal key; which bytes are hashed is
  * UNCONFIRMED. We hash JSON.stringify(body.transaction) in received key order. Revisit with Airtel's own text.
  */
 export function airtelCallbackHash(key: string, transaction: unknown): string {
   return createHmac('sha256', key).update(JSON.stringify(transaction)).digest('base64');
 }
 
-/** Airtel Money Africa Open API, Collection (payments.md §2). */
+/** Airtel Money Africa Open API, Collection (developers.airtel.africa; docs/payments.md#airtel-money-collection). */
 export class AirtelAdapter extends FeeQuoting implements PaymentProvider {
   readonly name = 'airtel' as const;
   readonly refIsOurReference = true;
@@ -54,7 +54,7 @@ export class AirtelAdapter extends FeeQuoting implements PaymentProvider {
     return this.cfg.fees;
   }
 
-  /** §2.1: POST /auth/oauth2/token with a JSON client_credentials body. */
+  /** Airtel token: POST /auth/oauth2/token with a JSON client_credentials body. */
   private async bearer(): Promise<string> {
     if (this.token && Date.now() < this.token.refreshAtMs) return this.token.token;
     const r = await callJson(`${this.cfg.baseUrl}/auth/oauth2/token`, {
@@ -73,7 +73,7 @@ export class AirtelAdapter extends FeeQuoting implements PaymentProvider {
     return { authorization: `Bearer ${await this.bearer()}`, 'x-country': this.cfg.country, 'x-currency': this.cfg.currency, 'content-type': 'application/json', accept: '*/*' };
   }
 
-  /** §2.2 USSD push: DP00800001006 = in process; §2.4 ESB000041 = our id already exists, so it was created. */
+  /** Airtel USSD push: DP00800001006 = in process; ESB000041 = our id already exists, so it was created. */
   async requestPayment(req: PaymentRequest): Promise<RequestResult> {
     if (req.currency !== this.cfg.currency) throw new ProviderRejected('ESB000035', `Airtel is configured for ${this.cfg.currency}`);
     const r = await callJson(`${this.cfg.baseUrl}/merchant/v1/payments/`, {
@@ -94,7 +94,7 @@ export class AirtelAdapter extends FeeQuoting implements PaymentProvider {
     throw new ProviderRejected(s.response_code ?? s.result_code ?? `HTTP_${r.status}`, `Airtel refused: ${r.text}`);
   }
 
-  /** §2.6: a hash only when authentication is enabled; every callback is still re-queried (§5.1). */
+  /** Airtel callback: a hash only when authentication is enabled; every callback is still re-queried. */
   verifyCallback(rawBody: string, _headers: Readonly<Record<string, string | string[] | undefined>>): CallbackNotice {
     const raw: unknown = JSON.parse(rawBody);
     const b = Callback.parse(raw);
@@ -109,7 +109,7 @@ export class AirtelAdapter extends FeeQuoting implements PaymentProvider {
     return { reference: b.transaction.id, providerRef: b.transaction.id, claimedStatus: st === 'TS' || st === 'TF' ? mapStatus(st) : null, claimedAmountMinor: null, providerTxId: b.transaction.airtel_money_id ?? null, signatureValid };
   }
 
-  /** §2.3: GET /standard/v1/payments/{id}. The response carries no amount; ESB000045 = no such transaction. */
+  /** Airtel transaction enquiry: GET /standard/v1/payments/{id}. The response carries no amount; ESB000045 = no such transaction. */
   async status(providerRef: string): Promise<StatusResult> {
     const r = await callJson(`${this.cfg.baseUrl}/standard/v1/payments/${encodeURIComponent(providerRef)}`, { method: 'GET', headers: await this.headers() });
     const env = z.object({ status: Envelope }).passthrough().safeParse(r.body);
@@ -120,7 +120,7 @@ export class AirtelAdapter extends FeeQuoting implements PaymentProvider {
     return { status: mapStatus(t.status), amountMinor: null, currency: null, providerTxId: t.airtel_money_id ?? null, reason: t.status === 'TF' ? (b.status.response_code ?? t.message ?? 'TF') : null, known: true };
   }
 
-  /** No listing endpoint is documented for Airtel Collection (§2): reconciliation re-queries each intent. */
+  /** No listing endpoint is documented for Airtel Collection: reconciliation re-queries each intent. */
   async listTransactions(): Promise<null> {
     return null;
   }

@@ -9,14 +9,14 @@ export interface MtnConfig {
   readonly subscriptionKey: string;
   readonly apiUserId: string;
   readonly apiKey: string;
-  /** `sandbox` or `mtnuganda` (payments.md §1.1). */
+  /** `sandbox` or `mtnuganda` (MTN Common Error Codes page). */
   readonly targetEnvironment: string;
-  /** Our callback base; the reference is appended as a path segment because MTN sends none in the body (§1.6). */
+  /** Our callback base; the reference is appended as a path segment because MTN sends none in the body (MTN callback page). */
   readonly callbackUrl?: string;
   readonly fees: FeeConfig;
 }
 
-/** §1.5 status body; a FAILED result adds `reason` and may omit `financialTransactionId`. */
+/** RequestToPay status body; a FAILED result adds `reason` and may omit `financialTransactionId`. */
 const StatusBody = z.object({
   financialTransactionId: z.string().optional(),
   externalId: z.string().optional(),
@@ -31,7 +31,7 @@ const ErrorBody = z.object({ code: z.string().optional(), status: z.string().opt
 const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
 const mapStatus = (s: 'PENDING' | 'SUCCESSFUL' | 'FAILED'): PaymentStatus => (s === 'SUCCESSFUL' ? 'successful' : s === 'FAILED' ? 'failed' : 'pending');
 
-/** MTN MoMo Collection (payments.md §1). */
+/** MTN MoMo Collection API (momodeveloper.mtn.com; docs/payments.md#mtn-momo-collection). */
 export class MtnAdapter extends FeeQuoting implements PaymentProvider {
   readonly name = 'mtn' as const;
   readonly refIsOurReference = true;
@@ -45,7 +45,7 @@ export class MtnAdapter extends FeeQuoting implements PaymentProvider {
     return this.cfg.fees;
   }
 
-  /** §1.3: POST /collection/token/ with Basic auth and no body; refresh 10 minutes before expiry. */
+  /** MTN token: POST /collection/token/ with Basic auth and no body; refresh 10 minutes before expiry. */
   private async bearer(): Promise<string> {
     if (this.token && Date.now() < this.token.refreshAtMs) return this.token.token;
     const basic = Buffer.from(`${this.cfg.apiUserId}:${this.cfg.apiKey}`).toString('base64');
@@ -60,7 +60,7 @@ export class MtnAdapter extends FeeQuoting implements PaymentProvider {
     return { authorization: `Bearer ${await this.bearer()}`, 'x-target-environment': this.cfg.targetEnvironment, 'ocp-apim-subscription-key': this.cfg.subscriptionKey };
   }
 
-  /** §1.4: X-Reference-Id must be a UUIDv4; amount is a string; 202 empty = PENDING; 409 = already created. */
+  /** MTN RequestToPay: X-Reference-Id must be a UUIDv4; amount is a string; 202 empty = PENDING; 409 = already created. */
   async requestPayment(req: PaymentRequest): Promise<RequestResult> {
     if (!UUID_V4.test(req.reference)) throw new ProviderRejected('INVALID_REFERENCE', 'MTN X-Reference-Id must be a UUIDv4');
     const headers: Record<string, string> = { ...(await this.headers()), 'x-reference-id': req.reference, 'content-type': 'application/json' };
@@ -74,12 +74,12 @@ export class MtnAdapter extends FeeQuoting implements PaymentProvider {
     if (r.status === 202 || r.status === 409) return { providerRef: req.reference, status: 'pending' };
     const err = ErrorBody.safeParse(r.body);
     const code = (err.success ? (err.data.code ?? err.data.status) : undefined) ?? `HTTP_${r.status}`;
-    // §1.4: 400/500 with a code are refusals; 503 and network errors leave the intent pending for the sweeper.
+    // MTN RequestToPay: 400/500 with a code are refusals; 503 and network errors leave the intent pending for the sweeper.
     if (r.status === 400 || r.status === 401 || r.status === 404 || r.status === 500) throw new ProviderRejected(code, `MTN refused: ${r.text}`);
     throw new Error(`MTN requesttopay: HTTP ${r.status} ${r.text}`);
   }
 
-  /** §1.6: the body is the status body without a referenceId; the reference is our callback path. MTN signs nothing. */
+  /** MTN callback page: the body is the status body without a referenceId; the reference is our callback path. MTN signs nothing. */
   verifyCallback(rawBody: string, _headers: Readonly<Record<string, string | string[] | undefined>>, ctx?: CallbackContext): CallbackNotice {
     const parsed = StatusBody.safeParse(JSON.parse(rawBody));
     if (!parsed.success) throw new Error(`MTN callback: ${parsed.error.message}`);
@@ -94,7 +94,7 @@ export class MtnAdapter extends FeeQuoting implements PaymentProvider {
     return { reference: ref, providerRef: ref, claimedStatus: mapStatus(b.status), claimedAmountMinor: claimed, providerTxId: b.financialTransactionId ?? null, signatureValid: null };
   }
 
-  /** §1.5: GET /collection/v1_0/requesttopay/{referenceId}; unknown id = 404. */
+  /** MTN RequestToPay status: GET /collection/v1_0/requesttopay/{referenceId}; unknown id = 404. */
   async status(providerRef: string): Promise<StatusResult> {
     const r = await callJson(`${this.cfg.baseUrl}/collection/v1_0/requesttopay/${encodeURIComponent(providerRef)}`, { method: 'GET', headers: await this.headers() });
     if (r.status === 404) return { status: 'pending', amountMinor: null, currency: null, providerTxId: null, reason: 'not found at provider', known: false };
@@ -104,7 +104,7 @@ export class MtnAdapter extends FeeQuoting implements PaymentProvider {
     return { status: mapStatus(b.status), amountMinor: toMinor(b.amount, b.currency), currency: b.currency, providerTxId: b.financialTransactionId ?? null, reason, known: true };
   }
 
-  /** MTN Collection has no transaction listing (§1.8): reconciliation re-queries each intent. */
+  /** MTN Collection has no transaction listing: reconciliation re-queries each intent. */
   async listTransactions(): Promise<null> {
     return null;
   }

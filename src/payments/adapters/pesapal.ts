@@ -19,7 +19,7 @@ export interface PesapalConfig {
 const TokenBody = z.object({ token: z.string(), expiryDate: z.string() });
 const IpnBody = z.object({ ipn_id: z.string(), url: z.string() });
 const OrderBody = z.object({ order_tracking_id: z.string(), merchant_reference: z.string(), redirect_url: z.string() });
-/** §3 GetTransactionStatus: a pending order is HTTP 200 with body status "500" and status_code 0. */
+/** Pesapal GetTransactionStatus: a pending order is HTTP 200 with body status "500" and status_code 0. */
 const StatusBody = z.object({
   amount: z.number().nullable().optional(),
   currency: z.string().nullable().optional(),
@@ -31,13 +31,13 @@ const StatusBody = z.object({
   status: z.string().optional(),
   error: z.object({ error_type: z.string().nullable().optional(), code: z.string().nullable().optional(), message: z.string().nullable().optional() }).nullable().optional(),
 });
-/** §3 IPN: OrderTrackingId, OrderMerchantReference, OrderNotificationType=IPNCHANGE; no status, no signature. */
+/** Pesapal IPN: OrderTrackingId, OrderMerchantReference, OrderNotificationType=IPNCHANGE; no status, no signature. */
 const Ipn = z.object({ OrderTrackingId: z.string().min(1), OrderMerchantReference: z.string().min(1), OrderNotificationType: z.string() });
 
-/** §3: key on status_code, not on the description (mixed case in live samples). 3 = REVERSED. */
+/** Pesapal: key on status_code, not on the description (mixed case in live samples). 3 = REVERSED. */
 const mapStatus = (code: number | null | undefined): PaymentStatus => (code === 1 ? 'successful' : code === 2 || code === 3 ? 'failed' : 'pending');
 
-/** Pesapal API 3.0 (payments.md §3). */
+/** Pesapal API 3.0 (developer.pesapal.com; docs/payments.md#pesapal-api-30). */
 export class PesapalAdapter extends FeeQuoting implements PaymentProvider {
   readonly name = 'pesapal' as const;
   readonly refIsOurReference = false;
@@ -54,7 +54,7 @@ export class PesapalAdapter extends FeeQuoting implements PaymentProvider {
 
   private static readonly JSON = { accept: 'application/json', 'content-type': 'application/json' };
 
-  /** §3 RequestToken: refresh from `expiryDate`, not from a constant. */
+  /** Pesapal RequestToken: refresh from `expiryDate`, not from a constant. */
   private async bearer(): Promise<string> {
     if (this.token && Date.now() < this.token.refreshAtMs) return this.token.token;
     const r = await callJson(`${this.cfg.baseUrl}/api/Auth/RequestToken`, { method: 'POST', headers: PesapalAdapter.JSON, body: { consumer_key: this.cfg.consumerKey, consumer_secret: this.cfg.consumerSecret } });
@@ -68,7 +68,7 @@ export class PesapalAdapter extends FeeQuoting implements PaymentProvider {
     return { ...PesapalAdapter.JSON, authorization: `Bearer ${await this.bearer()}` };
   }
 
-  /** §3 RegisterIPN with POST notifications; the ipn_id is the order's notification_id. */
+  /** Pesapal RegisterIPN with POST notifications; the ipn_id is the order's notification_id. */
   async registerIpn(): Promise<string> {
     if (this.ipnId) return this.ipnId;
     const r = await callJson(`${this.cfg.baseUrl}/api/URLSetup/RegisterIPN`, { method: 'POST', headers: await this.headers(), body: { url: this.cfg.ipnUrl, ipn_notification_type: 'POST' } });
@@ -78,7 +78,7 @@ export class PesapalAdapter extends FeeQuoting implements PaymentProvider {
     return this.ipnId;
   }
 
-  /** §3 SubmitOrderRequest: `id` is our reference (max 50), description max 100, phone or email required. */
+  /** Pesapal SubmitOrderRequest: `id` is our reference (max 50), description max 100, phone or email required. */
   async requestPayment(req: PaymentRequest): Promise<RequestResult> {
     if (req.reference.length > 50) throw new ProviderRejected('INVALID_ID', 'Pesapal id is at most 50 characters');
     const notificationId = await this.registerIpn();
@@ -101,14 +101,14 @@ export class PesapalAdapter extends FeeQuoting implements PaymentProvider {
     throw new ProviderRejected(`HTTP_${r.status}`, `Pesapal refused: ${r.text}`);
   }
 
-  /** §3 IPN as a POST JSON body or GET query; it carries no status and no signature. */
+  /** Pesapal IPN as a POST JSON body or GET query; it carries no status and no signature. */
   verifyCallback(rawBody: string, _headers: Readonly<Record<string, string | string[] | undefined>>, ctx?: CallbackContext): CallbackNotice {
     const source: unknown = rawBody.trim().length > 0 ? JSON.parse(rawBody) : (ctx?.query ?? {});
     const b = Ipn.parse(source);
     return { reference: b.OrderMerchantReference, providerRef: b.OrderTrackingId, claimedStatus: null, claimedAmountMinor: null, providerTxId: null, signatureValid: null };
   }
 
-  /** §3 GetTransactionStatus?orderTrackingId=... */
+  /** Pesapal GetTransactionStatus?orderTrackingId=... */
   async status(providerRef: string): Promise<StatusResult> {
     const r = await callJson(`${this.cfg.baseUrl}/api/Transactions/GetTransactionStatus?orderTrackingId=${encodeURIComponent(providerRef)}`, { method: 'GET', headers: await this.headers() });
     if (r.status !== 200) throw new Error(`Pesapal status: HTTP ${r.status} ${r.text}`);
@@ -126,7 +126,7 @@ export class PesapalAdapter extends FeeQuoting implements PaymentProvider {
     return null;
   }
 
-  /** §3: the exact acknowledgement Pesapal expects, status 500 on failure. */
+  /** Pesapal IPN: the exact acknowledgement Pesapal expects, status 500 on failure. */
   static ipnAck(notice: { trackingId: string; merchantReference: string }, ok: boolean): Record<string, unknown> {
     return { orderNotificationType: 'IPNCHANGE', orderTrackingId: notice.trackingId, orderMerchantReference: notice.merchantReference, status: ok ? 200 : 500 };
   }

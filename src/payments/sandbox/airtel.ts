@@ -3,15 +3,15 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import { deliver, sandboxUrl, type Delivery, type DeliveryOptions } from './deliver.js';
 
 /**
- * A fake Airtel Money Collection (payments.md §2, rules in §5.6): DP00800001006 on initiation, TIP -> TS/TF/TA,
+ * A fake Airtel Money Collection (docs/payments.md#airtel-money-collection, #sandboxes): DP00800001006 on initiation, TIP -> TS/TF/TA,
  * ESB000041 on a duplicate id, callbacks with or without `hash`. Airtel has no magic numbers, so the test decides.
  */
 export interface AirtelSandboxOptions {
   readonly clientId: string;
   readonly clientSecret: string;
-  /** The portal-configured callback URL (§2.1: set once, not per request). */
+  /** The portal-configured callback URL (Airtel: set once on the portal, not per request). */
   callbackUrl: string;
-  /** "Callback with Authentication" (§2.6); our assumption of the hash: base64 HMAC-SHA256 of the transaction JSON. */
+  /** "Callback with Authentication" (Airtel callback docs); our assumption of the hash: base64 HMAC-SHA256 of the transaction JSON. */
   readonly callbackKey?: string;
   readonly callbacks?: 'auto' | 'manual' | 'drop';
 }
@@ -70,7 +70,7 @@ export class AirtelSandbox {
   }
 
   private routes(app: FastifyInstance): void {
-    // §2.1: JSON client_credentials, or the Basic-auth variant
+    // Airtel token: JSON client_credentials, or the Basic-auth variant
     app.post('/auth/oauth2/token', async (req, reply) => {
       const b = (req.body ?? {}) as { client_id?: string; client_secret?: string; grant_type?: string };
       const basic = Buffer.from((req.headers.authorization ?? '').replace(/^Basic /, ''), 'base64').toString();
@@ -80,7 +80,7 @@ export class AirtelSandbox {
       this.tokens.add(token);
       return { access_token: token, expires_in: '180', token_type: 'bearer' };
     });
-    // §2.2 USSD push
+    // Airtel Collection USSD push
     app.post('/merchant/v1/payments/', async (req, reply) => {
       if (!this.authorised(req, reply)) return reply;
       const b = (req.body ?? {}) as { reference?: string; subscriber?: { msisdn?: string }; transaction?: { amount?: unknown; currency?: string; id?: string } };
@@ -92,7 +92,7 @@ export class AirtelSandbox {
       this.txs.set(id, { id, amount: b.transaction.amount, currency: b.transaction.currency ?? 'UGX', msisdn, status: 'TIP', message: 'In process' });
       return { data: { transaction: { id: false, status: 'SUCCESS' } }, status: env('200', 'ESB000010', 'DP00800001006', true, 'SUCCESS') };
     });
-    // §2.3 status enquiry
+    // Airtel Collection transaction enquiry
     app.get<{ Params: { id: string } }>('/standard/v1/payments/:id', async (req, reply) => {
       if (!this.authorised(req, reply)) return reply;
       const tx = this.txs.get(req.params.id);
@@ -115,7 +115,7 @@ export class AirtelSandbox {
     if ((this.opts.callbacks ?? 'auto') === 'auto' && (status === 'TS' || status === 'TF')) this.inflight.push(this.callback(id));
   }
 
-  /** The §2.6 body, hashed when the portal key is set; `forge` writes a wrong hash or overrides fields. */
+  /** The Airtel callback body, hashed when the portal key is set; `forge` writes a wrong hash or overrides fields. */
   callbackBody(id: string, forge: { badHash?: boolean; status?: 'TS' | 'TF'; noHash?: boolean } = {}): Record<string, unknown> {
     const tx = this.txs.get(id);
     const transaction = { id, message: tx?.message ?? '', status_code: forge.status ?? (tx?.status === 'TF' ? 'TF' : 'TS'), airtel_money_id: tx?.airtelMoneyId ?? 'MP000000.0000.X00000' };

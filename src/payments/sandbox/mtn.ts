@@ -3,8 +3,8 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import { deliver, sandboxUrl, type Delivery, type DeliveryOptions } from './deliver.js';
 
 /**
- * A fake MTN MoMo Collection sandbox (payments.md §1, rules in §5.6): 202 with an empty body, 409 on a reused id,
- * 404 on an unknown id, EUR only, the magic MSISDNs of §1.7, callbacks by POST or PUT without a referenceId.
+ * A fake MTN MoMo Collection sandbox (docs/payments.md#mtn-momo-collection, #sandboxes): 202 with an empty body, 409 on a reused id,
+ * 404 on an unknown id, EUR only, the magic MSISDNs of MTN's "Sandbox use cases", callbacks by POST or PUT without a referenceId.
  */
 export interface MtnSandboxOptions {
   readonly subscriptionKey: string;
@@ -34,7 +34,7 @@ export interface MtnTx {
   ongoing?: boolean;
 }
 
-/** §1.7 (the reason strings and which fail at POST vs GET are UNCONFIRMED; this choice is ours). */
+/** MTN "Sandbox use cases" (the reason strings and which fail at POST vs GET are UNCONFIRMED; this choice is ours). */
 const MAGIC: Record<string, { post?: [number, string]; fail?: string; pending?: 'ongoing' | 'delayed' }> = {
   '46733123450': { fail: 'INTERNAL_PROCESSING_ERROR' },
   '46733123451': { fail: 'APPROVAL_REJECTED' },
@@ -108,7 +108,7 @@ export class MtnSandbox {
   }
 
   private routes(app: FastifyInstance): void {
-    // §1.2 provisioning
+    // MTN sandbox provisioning (API user and key)
     app.post('/v1_0/apiuser', async (req, reply) => {
       if (!this.subscribed(req, reply)) return reply;
       const id = String(req.headers['x-reference-id'] ?? '');
@@ -125,7 +125,7 @@ export class MtnSandbox {
       u.key = randomBytes(16).toString('hex');
       return reply.code(201).send({ apiKey: u.key });
     });
-    // §1.3 token: Basic auth, no body
+    // MTN Collection token: Basic auth, no body
     app.post('/collection/token/', async (req, reply) => {
       if (!this.subscribed(req, reply)) return reply;
       if (req.body !== undefined && req.body !== '') return reply.code(400).send({ error: 'request body not allowed' });
@@ -136,7 +136,7 @@ export class MtnSandbox {
       this.tokens.add(token);
       return reply.code(200).send({ access_token: token, token_type: 'access_token', expires_in: 3600 });
     });
-    // §1.4 RequestToPay
+    // MTN Collection RequestToPay
     app.post('/collection/v1_0/requesttopay', async (req, reply) => {
       if (!this.authorised(req, reply)) return reply;
       const ref = String(req.headers['x-reference-id'] ?? '');
@@ -148,7 +148,7 @@ export class MtnSandbox {
       const b = JSON.parse(String(req.body ?? '{}')) as Partial<MtnTx>;
       if (typeof b.amount !== 'string' || !/^\d+(\.\d+)?$/.test(b.amount) || !b.payer?.partyId) return reply.code(400).send({ code: 'BAD_REQUEST' });
       if ((b.payerMessage ?? '').length > 160 || (b.payeeNote ?? '').length > 160 || /'/.test(`${b.payerMessage}${b.payeeNote}`)) return reply.code(400).send({ code: 'BAD_REQUEST' });
-      // §1.1: the sandbox accepts EUR only
+      // MTN: the sandbox accepts EUR only
       if (b.currency !== 'EUR') return reply.code(500).send({ code: 'INVALID_CURRENCY', message: 'Currency not supported.' });
       const magic = MAGIC[b.payer.partyId];
       if (magic?.post) return reply.code(magic.post[0]).send({ code: magic.post[1], message: magic.post[1] });
@@ -169,7 +169,7 @@ export class MtnSandbox {
       if (!magic?.pending) this.finish(ref, magic?.fail ? 'FAILED' : 'SUCCESSFUL', magic?.fail);
       return reply.code(202).send();
     });
-    // §1.5 status
+    // MTN RequestToPay transaction status
     app.get<{ Params: { ref: string } }>('/collection/v1_0/requesttopay/:ref', async (req, reply) => {
       if (!this.authorised(req, reply)) return reply;
       const tx = this.txs.get(req.params.ref);
@@ -179,7 +179,7 @@ export class MtnSandbox {
     });
   }
 
-  /** The §1.5 body; the callback body is the same (§1.6) and carries no referenceId. */
+  /** The status body; the callback body is the same (MTN callback page) and carries no referenceId. */
   statusBody(tx: MtnTx): Record<string, unknown> {
     return {
       ...(tx.financialTransactionId ? { financialTransactionId: tx.financialTransactionId } : {}),

@@ -3,7 +3,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import { deliver, sandboxUrl, type Delivery } from './deliver.js';
 
 /**
- * A fake Pesapal API 3.0 (payments.md §3, rules in §5.6): HTTP 200 + status "500" for a pending order,
+ * A fake Pesapal API 3.0 (docs/payments.md#pesapal-api-30, #sandboxes): HTTP 200 + status "500" for a pending order,
  * status_code 0-3, mixed-case descriptions, IPN re-sent until the exact JSON ack comes back, token expiry
  * from `expiryDate`.
  */
@@ -12,7 +12,7 @@ export interface PesapalSandboxOptions {
   readonly consumerSecret: string;
   readonly tokenTtlMs?: number;
   readonly ipn?: 'auto' | 'manual' | 'drop';
-  /** Live samples say "Completed", the docs "COMPLETED" (§3). */
+  /** Live samples say "Completed", the docs "COMPLETED" (Pesapal GetTransactionStatus). */
   readonly mixedCase?: boolean;
   readonly maxIpnAttempts?: number;
 }
@@ -119,7 +119,7 @@ export class PesapalSandbox {
     const d = DESCRIPTIONS[o.statusCode];
     const description = this.opts.mixedCase ? d.charAt(0) + d.slice(1).toLowerCase() : d;
     const base = { payment_method: o.statusCode === 0 ? null : 'MpesaKE', amount: o.amount, created_date: new Date(o.createdMs).toISOString(), confirmation_code: o.confirmationCode ?? '', order_tracking_id: o.trackingId, payment_status_description: description, description: o.description, message: 'Request processed successfully', payment_account: '', call_back_url: `https://example.invalid/return?OrderTrackingId=${o.trackingId}&OrderMerchantReference=${o.merchantReference}`, status_code: o.statusCode, merchant_reference: o.merchantReference, payment_status_code: '', currency: o.currency };
-    // §3: a pending order is HTTP 200 with body status "500" and payment_details_not_found
+    // Pesapal GetTransactionStatus: a pending order is HTTP 200 with body status "500" and payment_details_not_found
     if (o.statusCode === 0) return { ...base, error: { error_type: 'api_error', code: 'payment_details_not_found', message: 'Pending Payment', call_back_url: '' }, status: '500' };
     return { ...base, error: { error_type: null, code: null, message: null, call_back_url: null }, status: '200' };
   }
@@ -139,7 +139,7 @@ export class PesapalSandbox {
     if ((this.opts.ipn ?? 'auto') === 'auto') this.inflight.push(this.ipn(trackingId));
   }
 
-  /** §3 IPN: re-sent until the exact acknowledgement comes back (retries documented for API 2.0 only). */
+  /** Pesapal IPN: re-sent until the exact acknowledgement comes back (retries documented for API 2.0 only). */
   async ipn(trackingId: string, opts: { times?: number; merchantReference?: string; delayMs?: number } = {}): Promise<Delivery[]> {
     const o = this.orders.get(trackingId);
     const ipn = o ? this.ipns.get(o.notificationId) : [...this.ipns.values()][0];
