@@ -50,7 +50,7 @@ before(async () => {
   const users = new UserStore(db);
   await users.create('olivia', 'operator password 1', 'operator');
   await users.create('victor', 'viewer password 1', 'viewer');
-  alarms = startAlarms({ db, site: s.site, config: s.config, periodicMs: 0, diskProbe: async () => ({ freeBytes: 50, totalBytes: 100 }) });
+  alarms = startAlarms({ db, site: s.site, config: s.config, periodicMs: 0, diskProbe: () => Promise.resolve({ freeBytes: 50, totalBytes: 100 }) });
   http = await createApiServer({ site: s.site, users, version: 'test', extraRoutes: [(routes) => registerAlarmRoutes(routes, alarms)], streamSources: [alarmStreamSource(alarms)] });
   await http.listen({ host: '127.0.0.1', port: 0 });
   base = `http://127.0.0.1:${(http.server.address() as AddressInfo).port}`;
@@ -124,8 +124,8 @@ test('acknowledging needs an operator, records who, when and the note, and happe
   assert.equal(ack.status, 200, JSON.stringify(ack.json));
   const acknowledged = (ack.json as unknown as AlarmJson).acknowledged;
   assert.equal(acknowledged?.by, 'olivia');
-  assert.equal(acknowledged?.note, 'technician dispatched');
-  assert.ok(acknowledged && acknowledged.at >= t0 && acknowledged.at <= Date.now());
+  assert.equal(acknowledged.note, 'technician dispatched');
+  assert.ok(acknowledged.at >= t0 && acknowledged.at <= Date.now());
   const twice = await call('POST', `/api/alarms/${id}/ack`, { as: 'olivia', body: {} });
   assert.equal(twice.status, 409);
   assert.match(twice.json.error as string, /already acknowledged by olivia/);
@@ -146,7 +146,7 @@ test('alarm changes are pushed on the live stream as `alarm` events', async () =
   const ctl = new AbortController();
   const res = await fetch(`${base}/api/stream`, { headers: { authorization: `Bearer ${tokens.victor}` }, signal: ctl.signal });
   assert.equal(res.status, 200);
-  const reader = res.body?.getReader();
+  const reader = (res.body as ReadableStream<Uint8Array> | null)?.getReader();
   assert.ok(reader);
   const decoder = new TextDecoder();
   let text = '';
@@ -154,7 +154,7 @@ test('alarm changes are pushed on the live stream as `alarm` events', async () =
     for (;;) {
       const m = /event: alarm\ndata: (.*)\n\n/.exec(text);
       if (m?.[1]) {
-        text = text.slice((m.index ?? 0) + m[0].length);
+        text = text.slice(m.index + m[0].length);
         return JSON.parse(m[1]) as AlarmJson & { event: { kind: string; by: string } };
       }
       const { value, done } = await reader.read();

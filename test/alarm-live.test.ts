@@ -24,7 +24,7 @@ async function rig(t: { after: (fn: () => Promise<void> | void) => void }): Prom
   let engineOffset = 0;
   const s = await startSimSite({ customers: 3, timeoutMs: 100, sim: { clock: () => simNow } });
   const db = tempDb(t);
-  const alarms = startAlarms({ db, site: s.site, config: s.config, now: () => Date.now() + engineOffset, periodicMs: 0, diskProbe: async () => ({ freeBytes: 50, totalBytes: 100 }) });
+  const alarms = startAlarms({ db, site: s.site, config: s.config, now: () => Date.now() + engineOffset, periodicMs: 0, diskProbe: () => Promise.resolve({ freeBytes: 50, totalBytes: 100 }) });
   t.after(async () => {
     await alarms.stop();
     await s.close();
@@ -36,7 +36,9 @@ async function rig(t: { after: (fn: () => Promise<void> | void) => void }): Prom
     alarms,
     advanceSim: (ms) => void (simNow += ms),
     advanceEngine: (ms) => void (engineOffset += ms),
-    cycle: async () => void (await poller.runCycle()),
+    cycle: async () => {
+      await poller.runCycle();
+    },
   };
 }
 

@@ -23,7 +23,7 @@ test('energy balance: an unmetered load on the main meter over a local day raise
   const db = tempDb(t);
   const config = { ...s.config, site: { ...s.config.site, timezone: TZ } };
   const recorder = new Recorder(db, { flushIntervalMs: 0, rawRetentionDays: 90, now: () => now });
-  const alarms = startAlarms({ db, site: s.site, config, now: () => now, periodicMs: 0, diskProbe: async () => ({ freeBytes: 50, totalBytes: 100 }) });
+  const alarms = startAlarms({ db, site: s.site, config, now: () => now, periodicMs: 0, diskProbe: () => Promise.resolve({ freeBytes: 50, totalBytes: 100 }) });
   t.after(async () => {
     await alarms.stop();
     await s.close();
@@ -62,7 +62,7 @@ test('not logging: a meter that answers but whose readings are not stored is fla
   const db = tempDb(t);
   const recorder = new Recorder(db, { flushIntervalMs: 0, rawRetentionDays: 90, now });
   const site = new SiteRuntime(s.config, loadProfiles(), recorder, now);
-  const alarms = startAlarms({ db, site, config: s.config, now, periodicMs: 0, diskProbe: async () => ({ freeBytes: 50, totalBytes: 100 }) });
+  const alarms = startAlarms({ db, site, config: s.config, now, periodicMs: 0, diskProbe: () => Promise.resolve({ freeBytes: 50, totalBytes: 100 }) });
   t.after(async () => {
     await alarms.stop();
     await site.stop();
@@ -99,10 +99,9 @@ test('disk free: the injected probe under 15 % raises, under 5 % escalates, abov
     site: s.site,
     config: s.config,
     periodicMs: 0,
-    diskProbe: async (p) => {
+    diskProbe: (p) => {
       probed = p;
-      if (failing) throw new Error('EIO');
-      return space;
+      return failing ? Promise.reject(new Error('EIO')) : Promise.resolve(space);
     },
     onError: (what) => errors.push(what),
   });
@@ -129,7 +128,7 @@ test('disk free: the injected probe under 15 % raises, under 5 % escalates, abov
 
 test('the periodic rules also run by themselves on their timer', async (t) => {
   const s = await startSimSite({ customers: 1 });
-  const alarms = startAlarms({ db: tempDb(t), site: s.site, config: s.config, periodicMs: 20, diskProbe: async () => ({ freeBytes: 1, totalBytes: 100 }) });
+  const alarms = startAlarms({ db: tempDb(t), site: s.site, config: s.config, periodicMs: 20, diskProbe: () => Promise.resolve({ freeBytes: 1, totalBytes: 100 }) });
   t.after(async () => {
     await alarms.stop();
     await s.close();
@@ -140,7 +139,7 @@ test('the periodic rules also run by themselves on their timer', async (t) => {
 
 test('alarms of a meter removed from the site are cleared, with the reason', async (t) => {
   const s = await startSimSite({ customers: 2 });
-  const alarms = startAlarms({ db: tempDb(t), site: s.site, config: s.config, periodicMs: 0, diskProbe: async () => ({ freeBytes: 50, totalBytes: 100 }) });
+  const alarms = startAlarms({ db: tempDb(t), site: s.site, config: s.config, periodicMs: 0, diskProbe: () => Promise.resolve({ freeBytes: 50, totalBytes: 100 }) });
   t.after(async () => {
     await alarms.stop();
     await s.close();

@@ -92,7 +92,7 @@ test('raise, ack and clear reach the webhook in order, signed; a failed delivery
   await until(() => new Outbox(db).pending() === 0, 'the outbox to drain');
   assert.equal(rx.got.length, 4, 'one failure, then three deliveries');
   assert.equal(rx.got[0]?.status, 503);
-  assert.equal(rx.got[0]?.body, rx.got[1]?.body, 'the retry sends the very same message (same id)');
+  assert.equal(rx.got[0].body, rx.got[1]?.body, 'the retry sends the very same message (same id)');
   assert.ok(rx.got.every(validSignature), 'every request carries a valid HMAC-SHA256 signature');
   const delivered = rx.got.slice(1).map(parse);
   assert.deepEqual(delivered.map((m) => [m.event, m.by, m.alarm.state]), [

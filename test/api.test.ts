@@ -102,7 +102,7 @@ test('the live stream sends values after each poll cycle', async () => {
   const controller = new AbortController();
   const res = await fetch(`${sys.url}/api/stream`, { headers: { authorization: `Bearer ${adminToken}` }, signal: controller.signal });
   assert.equal(res.headers.get('content-type'), 'text/event-stream');
-  const reader = res.body?.getReader();
+  const reader = (res.body as ReadableStream<Uint8Array> | null)?.getReader();
   assert.ok(reader);
   let text = '';
   const deadline = Date.now() + 5000;

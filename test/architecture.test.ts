@@ -77,9 +77,9 @@ LAYERS.forEach((rooms, i) => rooms.forEach((r) => layerOf.set(r, i)));
 function roomOf(file: string): string {
   const fixed = FILE_ROOMS[file];
   if (fixed) return fixed;
-  const parts = file.split('/');
-  if (parts.length <= 2) return path.basename(file, '.ts');
-  return FOLDER_ROOMS[parts[1]!] ?? parts[1]!;
+  const [, folder, ...rest] = file.split('/');
+  if (folder === undefined || rest.length === 0) return path.basename(file, '.ts');
+  return FOLDER_ROOMS[folder] ?? folder;
 }
 
 function sourceFiles(dir: string): string[] {
@@ -93,7 +93,7 @@ function sourceFiles(dir: string): string[] {
 /** Relative import and re-export specifiers, static and dynamic, resolved to repository paths. */
 function importsOf(file: string): string[] {
   const text = readFileSync(fromRoot(file), 'utf8');
-  const specs = [...text.matchAll(/(?:\bfrom|\bimport)\s*\(?\s*['"](\.{1,2}\/[^'"]+)['"]/g)].map((m) => m[1]!);
+  const specs = [...text.matchAll(/(?:\bfrom|\bimport)\s*\(?\s*['"](\.{1,2}\/[^'"]+)['"]/g)].flatMap((m) => (m[1] === undefined ? [] : [m[1]]));
   return specs.map((s) => path.posix.normalize(path.posix.join(path.posix.dirname(file), s)).replace(/\.js$/, '.ts'));
 }
 

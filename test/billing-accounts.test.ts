@@ -6,7 +6,7 @@ import { ReadingWriter } from '../src/store/reading-writer.js';
 import { insertIntervals } from '../src/store/interval-table.js';
 import type { IntervalRow } from '../src/store/interval-calc.js';
 import { Ledger } from '../src/billing/ledger.js';
-import { minor } from '../src/billing/money.js';
+import { minor, negate } from '../src/billing/money.js';
 import { saveTariff } from '../src/billing/tariff-store.js';
 import { assignMeter, consumptionOf, createCustomer } from '../src/billing/customers.js';
 import { chargeNewIntervals, prepaidCredit } from '../src/billing/prepaid-charging.js';
@@ -100,7 +100,7 @@ test('postpaid: a month of synthetic intervals gives an invoice equal to the led
   const expected = rate(rows.map((r) => ({ startMs: r.startMs, kWh: r.energyImportKWh ?? 0 })), { id: 'domestic', name: 'Domestic', currency: 'UGX', versions: [{ version: 1, effectiveFrom: '2026-01-01', energy: { kind: 'block', blocks: [{ upToKWh: 15, priceE4: 2_500_000 }, { upToKWh: null, priceE4: 7_500_000 }] }, fixedMonthlyMinor: 3000, taxes: [{ name: 'VAT', rateBp: 1800, base: ['energy', 'fixed'] }] }] }, { fromMs: from, toMs: local('2026-04-01T00:00:00') }, TZ);
   assert.equal(march.totalMinor, expected.totalMinor);
   assert.equal(ledger.balance('customer:bosco'), march.totalMinor);
-  assert.equal(-ledger.balance('revenue:energy') - ledger.balance('revenue:fixed') - ledger.balance('tax:vat-payable'), march.totalMinor);
+  assert.equal(negate(ledger.balance('revenue:energy')) - ledger.balance('revenue:fixed') - ledger.balance('tax:vat-payable'), march.totalMinor);
   assert.equal(invoiceMonth(db, ledger, 'bosco', '2026-03', TZ, local('2026-04-02T00:00:00')).id, march.id);
   const april = invoiceMonth(db, ledger, 'bosco', '2026-04', TZ, local('2026-05-01T06:00:00'));
   assert.equal(ledger.balance('customer:bosco'), march.totalMinor + april.totalMinor);

@@ -30,7 +30,7 @@ test('fees: prorated like the fixed charge, their own lines, taxed when the base
   assert.deepEqual(bill.lines.map((l) => [l.kind, l.amountMinor]), [['energy', 2500], ['fixed', 1500], ['fee', 1000], ['fee', 500], ['tax', 990]]);
   assert.equal(bill.totalMinor, 6490);
   assert.equal(bill.lines[2]?.description, 'Meter rental 2026-04: 15/30 days of UGX 2,000');
-  assert.equal(bill.lines[2]?.feeName, 'Meter rental');
+  assert.equal(bill.lines[2].feeName, 'Meter rental');
   assert.equal(bill.lines[3]?.description, 'Service fee 2026-04: 15/30 days of UGX 1,000');
   assert.match(bill.lines[4]?.description ?? '', /VAT 18% of UGX 5,500 \(energy \+ fixed \+ fees/);
   // Fees outside the base are not taxed: 18 % of 4,000 = 720.

@@ -103,8 +103,14 @@ function governed(t: { after: (fn: () => void) => void }, clockStart: number) {
     settings: new GovernanceSettings(db),
     audit: new AuditLog(db),
     relays: {
-      open: async (m: number) => (switched.push(`open ${m}`), { before: 'closed', after: 'open' }),
-      close: async (m: number) => (switched.push(`close ${m}`), { before: 'open', after: 'closed' }),
+      open: (m: number) => {
+        switched.push(`open ${m}`);
+        return Promise.resolve({ before: 'closed', after: 'open' });
+      },
+      close: (m: number) => {
+        switched.push(`close ${m}`);
+        return Promise.resolve({ before: 'open', after: 'closed' });
+      },
     } as never,
     isProtected: () => false,
     clock,
@@ -114,7 +120,7 @@ function governed(t: { after: (fn: () => void) => void }, clockStart: number) {
   const loop = new PrepaidLoop({
     events,
     gate,
-    sms: { notify: (to: string, m: { kind: string }) => (sms.push(`${to} ${m.kind}`), 1) } as never,
+    sms: { notify: (to: string, m: { kind: string }) => (sms.push(`${to} ${m.kind}`), 1) },
     customer: (id) => (meters.has(id) ? { id, name: id, phone: '+256700000000', meter: meters.get(id) as number } : undefined),
     stillAtZero: (id) => prepaid.available(id, clock()) <= 0,
     reproposeAfterMs: 3600_000,

@@ -51,7 +51,7 @@ test('statement lines read as words in the site time zone; the machine reference
   const d = rows.map((r) => r.description);
   assert.equal(d[0], 'Energy 14:00–14:15, 0.42 kWh');
   assert.equal(rows[0]?.reference, `meter3@${t0}-${t0 + Q}`, 'the reference stays machine-readable');
-  assert.equal(rows[0]?.energyKWh, 0.42);
+  assert.equal(rows[0].energyKWh, 0.42);
   assert.equal(d[1], 'Energy 9 Jun 23:45–00:00, 0.00 kWh', 'another day than the row is named');
   assert.equal(d[2], 'Energy 3 Jun 10:15 – 10 Jun 14:00, 5.00 kWh', 'a range across days names both (8 × 0.5 + the 13:45 interval)');
   assert.equal(d[3], 'Energy meter3 14:00–14:15 0.42 kWh; meter4 14:00–14:15 0.10 kWh, 0.52 kWh');

@@ -72,8 +72,9 @@ describe('billing pages in Chromium', { skip: browserSkipReason(), timeout: 300_
 
   after(async () => {
     for (const s of sessions) await s.context.close().catch(() => undefined);
-    await browser?.close();
-    await system?.close();
+    // Unset when before() failed.
+    await (browser as Browser | undefined)?.close();
+    await (system as RunningSystem | undefined)?.close();
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
@@ -92,7 +93,7 @@ describe('billing pages in Chromium', { skip: browserSkipReason(), timeout: 300_
     await page.getByTestId('confirm-yes').click();
     await page.getByTestId('proposal-done').waitFor();
     assert.match(await page.getByTestId('proposal-done').innerText(), /Executed/);
-    await until('meter2 relay open', async () => (system.sim?.model.isLoadConnected(2) === false ? true : undefined));
+    await until('meter2 relay open', () => (system.sim?.model.isLoadConnected(2) === false ? true : undefined));
     await page.locator('[data-testid=audit-row][data-action=relay-opened]').first().waitFor();
 
     // The meter page shows 0 W; the customer list shows the customer disconnected.
@@ -113,7 +114,7 @@ describe('billing pages in Chromium', { skip: browserSkipReason(), timeout: 300_
     await page.getByTestId('cash-done').waitFor();
     const afterText = await page.getByTestId('balance').innerText();
     assert.notEqual(afterText, before);
-    await until('the relay closes after the payment', async () => (system.sim?.model.isLoadConnected(2) ? true : undefined));
+    await until('the relay closes after the payment', () => (system.sim?.model.isLoadConnected(2) ? true : undefined));
     await page.locator('[data-testid=payment-row]').first().waitFor();
     await shoot(page, 'billing-customer-prepaid');
 

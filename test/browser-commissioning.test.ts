@@ -74,8 +74,9 @@ describe('commissioning and operations pages in Chromium', { skip: browserSkipRe
   });
 
   after(async () => {
-    await browser?.close();
-    await system?.close();
+    // Unset when before() failed.
+    await (browser as Browser | undefined)?.close();
+    await (system as RunningSystem | undefined)?.close();
     if (dataDir) await rm(dataDir, { recursive: true, force: true });
   });
 

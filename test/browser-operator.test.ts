@@ -48,8 +48,9 @@ describe('operator pages in Chromium', { skip: browserSkipReason(), timeout: 480
 
   after(async () => {
     for (const s of sessions) await s.context.close().catch(() => undefined);
-    await browser?.close();
-    await system?.close();
+    // Unset when before() failed.
+    await (browser as Browser | undefined)?.close();
+    await (system as RunningSystem | undefined)?.close();
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
@@ -97,7 +98,7 @@ describe('operator pages in Chromium', { skip: browserSkipReason(), timeout: 480
     const saved = (await call('GET', '/api/tariffs')).json.tariffs as Array<{ id: string; versions: Array<{ energy: { blocks?: Array<{ upToKWh: number | null; priceE4: number }> }; fees?: Array<{ name: string; amountMinor: number }> }> }>;
     const t = saved.find((x) => x.id === 'home-lifeline');
     assert.deepEqual(t?.versions[0]?.energy.blocks, [{ upToKWh: 15, priceE4: 2_500_000 }, { upToKWh: null, priceE4: 9_000_000 }]);
-    assert.deepEqual(t?.versions[0]?.fees, [{ name: 'Meter rental', amountMinor: 1500 }]);
+    assert.deepEqual(t.versions[0].fees, [{ name: 'Meter rental', amountMinor: 1500 }]);
     await shoot(page, 'tariffs-created');
     assert.deepEqual(problems, []);
   });
@@ -214,14 +215,14 @@ describe('operator pages in Chromium', { skip: browserSkipReason(), timeout: 480
     await page.getByTestId('confirm-yes').click();
     await supply.locator('[data-testid=supply-state][data-state=off]').waitFor();
     assert.match(await supply.getByTestId('supply-done').innerText(), /amina disconnected/);
-    await until('the relay opens', async () => (system.sim?.model.isLoadConnected(2) === false ? true : undefined));
+    await until('the relay opens', () => (system.sim?.model.isLoadConnected(2) === false ? true : undefined));
     await shoot(page, 'customer-disconnected');
 
     await supply.getByTestId('supply-reason').fill('Seal replaced');
     await supply.getByTestId('supply-reconnect').click();
     await page.getByTestId('confirm-yes').click();
     await supply.locator('[data-testid=supply-state][data-state=on]').waitFor();
-    await until('the relay closes', async () => (system.sim?.model.isLoadConnected(2) ? true : undefined));
+    await until('the relay closes', () => (system.sim?.model.isLoadConnected(2) ? true : undefined));
 
     // An override hold keeps okello's relay closed: the disconnect is refused with the reason (409).
     const held = await call('POST', '/api/relays/3/override', { action: 'hold', reason: 'hospital visit at home' });
@@ -239,7 +240,7 @@ describe('operator pages in Chromium', { skip: browserSkipReason(), timeout: 480
       await shoot(page, 'debug-refusal');
       throw e;
     });
-    assert.equal(system.sim?.model.isLoadConnected(3), true);
+    assert.equal(system.sim.model.isLoadConnected(3), true);
     await shoot(page, 'proposals-manual-refused');
 
     // The audit log on the same page shows the operator's two actions and the relay's.

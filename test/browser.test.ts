@@ -58,8 +58,9 @@ describe('web UI in Chromium', { skip: browserSkipReason(), timeout: 180_000 }, 
   });
 
   after(async () => {
-    await browser?.close();
-    await system?.close();
+    // Unset when before() failed.
+    await (browser as Browser | undefined)?.close();
+    await (system as RunningSystem | undefined)?.close();
     if (dataDir) await rm(dataDir, { recursive: true, force: true });
   });
 
@@ -131,9 +132,9 @@ describe('web UI in Chromium', { skip: browserSkipReason(), timeout: 180_000 }, 
     const csv = await readFile(await download.path(), 'utf8');
     const lines = csv.trimEnd().split('\n');
     assert.equal(lines[0], READINGS_CSV_HEADER);
-    assert.ok(lines[0]?.startsWith('timestamp,meter_id,V_L1_V,'));
+    assert.ok(lines[0].startsWith('timestamp,meter_id,V_L1_V,'));
     assert.ok(lines.length >= 2, `the CSV has readings rows (got ${lines.length - 1})`);
-    assert.equal(lines[1]?.split(',').length, lines[0]?.split(',').length);
+    assert.equal(lines[1]?.split(',').length, lines[0].split(',').length);
   });
 
   test('fits a 375 px phone screen without sideways scrolling', async () => {
@@ -184,7 +185,7 @@ describe('web UI in Chromium', { skip: browserSkipReason(), timeout: 180_000 }, 
       assert.ok(files.length <= 5, `files fetched: ${files.map((f) => f.path).join(', ')}`);
       const [index, ...assets] = files;
       assert.equal(index?.path, '/');
-      assert.equal(index?.cacheControl, 'no-cache', 'index.html is always revalidated: it names the current assets');
+      assert.equal(index.cacheControl, 'no-cache', 'index.html is always revalidated: it names the current assets');
       assert.ok(assets.length >= 2, 'a stylesheet and the bundle');
       for (const a of assets) {
         assert.match(a.path, /^\/assets\/[\w.]+-[\w]{8,}\.(?:min\.)?(?:js|css)$/, 'content-hashed name');

@@ -125,7 +125,7 @@ test('backup reserve: floor kept on grid; grid loss islands and sheds; a stable 
   assert.equal((one(r) as { max?: number }).max, 0, 'at the floor no discharge');
   assert.equal(one(r)?.criticality, 'supply-quality');
   assert.equal(step(T0 + 1_000, 50, 60).proposals.length, 0, 'above the floor nothing');
-  r = step(T0 + 2_000, 0, 60);
+  step(T0 + 2_000, 0, 60);
   assert.equal(st.mode, 'loss-suspected');
   r = step(T0 + 4_000, 0, 60);
   assert.equal(st.mode, 'islanded');

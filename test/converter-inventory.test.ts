@@ -5,20 +5,19 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
 import { serveBench } from '../src/sim/bench-server.js';
-import { startSystem, type RunningSystem } from '../src/system.js';
+import { startSystem } from '../src/system.js';
 import { httpClient } from './helpers/http.js';
 
 test('a bench conversion through the running system moves the meter from Assigned to Converted in the inventory', async () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'mgos-conv-inv-'));
-  let sys: RunningSystem | undefined;
-  const { call, login } = httpClient(() => sys?.url ?? '');
   const bench = await serveBench({ model: 'DDSU666', serial: '200322016690', energyKWh: 12.5 });
   // The bench is a configured gateway: the converter opens nothing else.
-  sys = await startSystem({
+  const sys = await startSystem({
     config: { site: { id: 'lab', name: 'Lab' }, storage: { path: path.join(dir, 'mgos.db') }, http: { port: 0 }, buses: [{ id: 'bus1', transport: 'rtu-over-tcp', host: '127.0.0.1', port: 9 }], commissioning: { bench: { gateways: [bench.tcp] } } },
     adminPassword: 'lab admin password',
     logger: pino({ level: 'silent' }),
   });
+  const { call, login } = httpClient(() => sys.url);
   try {
     const admin = await login('admin', 'lab admin password');
     const created = await call('POST', '/api/inventory', { token: admin, body: { serial: '200322016690', model: 'DDSU666', site: 'Lab', building: 'Floor 1 Reception', bus: 'bus1', address: 12, reason: 'received from supplier' } });
@@ -38,8 +37,8 @@ test('a bench conversion through the running system moves the meter from Assigne
     const history = record.json.history as { to: string; by: string; reason: string }[];
     const last = history[history.length - 1];
     assert.equal(last?.to, 'Converted');
-    assert.equal(last?.by, 'admin');
-    assert.match(last?.reason ?? '', /converter run: DDSU666 switched to Modbus, now at address 12/);
+    assert.equal(last.by, 'admin');
+    assert.match(last.reason, /converter run: DDSU666 switched to Modbus, now at address 12/);
   } finally {
     await bench.close();
     await sys.close();

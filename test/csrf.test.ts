@@ -45,7 +45,7 @@ test('a form posted from another port of the same host is refused with 403 and c
   const csv = `${INVENTORY_CSV_HEADER}\r\n200322016611,DDSU666,,,,Unassigned,,,,,,,,\r\n`;
   const r = await send('POST', '/api/inventory/import', csv, { cookie: cookie(), origin: `http://127.0.0.1:${otherPort()}`, 'content-type': 'text/plain' });
   assert.equal(r.status, 403, r.text);
-  assert.match(JSON.parse(r.text).error as string, /may not change anything here/);
+  assert.match((JSON.parse(r.text) as { error: string }).error, /may not change anything here/);
   // Sec-Fetch-Site says the same without an Origin; JSON does not make a foreign page welcome.
   const viaFetchMetadata = await send('POST', '/api/inventory', JSON.stringify({ serial: '200322016612', model: 'DDSU666' }), { cookie: cookie(), 'sec-fetch-site': 'same-site', 'content-type': 'application/json' });
   assert.equal(viaFetchMetadata.status, 403);

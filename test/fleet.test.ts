@@ -4,7 +4,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
-import { startSystem, type RunningSystem } from '../src/system.js';
+import { startSystem } from '../src/system.js';
 import { httpClient } from './helpers/http.js';
 
 interface FleetMeter {
@@ -20,13 +20,12 @@ interface FleetMeter {
 
 test('the fleet view lists every meter with status, last reading, completeness, energy today and open alarms', async () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'mgos-fleet-'));
-  let sys: RunningSystem | undefined;
-  const { call, login } = httpClient(() => sys?.url ?? '');
-  sys = await startSystem({
+  const sys = await startSystem({
     config: { site: { id: 'f1', name: 'Fleet site' }, poll: { intervalMs: 1000 }, storage: { path: path.join(dir, 'mgos.db'), flushIntervalMs: 1000 }, http: { port: 0 }, sim: { enabled: true, customers: 3, port: 0 } },
     adminPassword: 'fleet admin password',
     logger: pino({ level: 'silent' }),
   });
+  const { call, login } = httpClient(() => sys.url);
   try {
     const admin = await login('admin', 'fleet admin password');
     // The spreadsheet of meters already in the field moves into the inventory by CSV import.
@@ -42,17 +41,17 @@ test('the fleet view lists every meter with status, last reading, completeness, 
     assert.equal(fleet.status, 200, fleet.text);
     const [site] = fleet.json.sites as { id: string; meters: FleetMeter[] }[];
     assert.equal(site?.id, 'f1');
-    assert.deepEqual(site?.meters.map((m) => m.key), ['meter100', 'meter2', 'meter3', 'meter4']);
-    for (const m of site?.meters ?? []) {
+    assert.deepEqual(site.meters.map((m) => m.key), ['meter100', 'meter2', 'meter3', 'meter4']);
+    for (const m of site.meters) {
       assert.equal(m.quality, 'GOOD');
       assert.ok(m.lastReadingTs && Date.now() - m.lastReadingTs < 5000);
       assert.ok(m.completeness > 0.5 && m.completeness <= 1, `${m.key} completeness ${m.completeness}`);
     }
-    const m2 = site?.meters.find((m) => m.key === 'meter2');
+    const m2 = site.meters.find((m) => m.key === 'meter2');
     assert.equal(m2?.serial, '200322016691');
-    assert.equal(m2?.inventoryStatus, 'Commissioned');
-    assert.equal(site?.meters.find((m) => m.key === 'meter3')?.openAlarms, 1);
-    assert.equal(site?.meters.find((m) => m.key === 'meter4')?.openAlarms, 0);
+    assert.equal(m2.inventoryStatus, 'Commissioned');
+    assert.equal(site.meters.find((m) => m.key === 'meter3')?.openAlarms, 1);
+    assert.equal(site.meters.find((m) => m.key === 'meter4')?.openAlarms, 0);
   } finally {
     await sys.close();
   }

@@ -61,7 +61,7 @@ test('prepaid loop on the simulator: zero -> supervised proposal -> approved ove
     clock: () => now,
   });
   const outbox = new SmsOutbox(db);
-  const sms = new SmsSender(outbox, { send: async () => ({ id: 'x' }) }, { clock: () => now });
+  const sms = new SmsSender(outbox, { send: () => Promise.resolve({ id: 'x' }) }, { clock: () => now });
   const credit = new CreditEventHub();
   const errors: unknown[] = [];
   const loop = new PrepaidLoop({ events: credit, gate, customer: (id) => customers.get(id), sms, onError: (e) => errors.push(e) });

@@ -22,13 +22,13 @@ function setUp(t: { after: (fn: () => void) => void }, start: number) {
   const clock = { now: start };
   const switched: string[] = [];
   const relays: RelayActuator = {
-    open: async () => {
+    open: () => {
       switched.push('open');
-      return { channel: 1, before: 'closed', after: 'open' };
+      return Promise.resolve({ channel: 1, before: 'closed', after: 'open' });
     },
-    close: async () => {
+    close: () => {
       switched.push('close');
-      return { channel: 1, before: 'open', after: 'closed' };
+      return Promise.resolve({ channel: 1, before: 'open', after: 'closed' });
     },
   };
   const audit = new AuditLog(db);

@@ -49,7 +49,7 @@ test('a new meter added through the API is logging within two cycles, with no re
   assert.ok(latestReading(sys.db, 'meter21'), 'its readings are stored in the database');
   const versions = (await call('GET', '/api/config/versions', { token: installer })).json.versions as { by: string; reason: string }[];
   assert.equal(versions[0]?.by, 'fieldtech');
-  assert.equal(versions[0]?.reason, 'installed today');
+  assert.equal(versions[0].reason, 'installed today');
 });
 
 test('adding a meter that does not answer is rolled back with the reason', async () => {

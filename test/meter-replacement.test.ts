@@ -53,8 +53,8 @@ test('a replacement recorded after the swap was quarantined resolves the interva
   assert.deepEqual(energies(db), [0.15, 0.15, 0.15, 0.15]);
   const r = resolutionOf(db, 'meter7', T0 + 15 * MIN);
   assert.equal(r?.action, 'replacement');
-  assert.equal(r?.by, 'ivan');
-  assert.match(r?.why ?? '', /meter replacement #1: display dead/);
+  assert.equal(r.by, 'ivan');
+  assert.match(r.why, /meter replacement #1: display dead/);
   assert.throws(() => recordReplacement({ db, clock, buildOptions: opts }, swap, 'ivan'), (e: unknown) => e instanceof InventoryError && e.kind === 'conflict');
 });
 

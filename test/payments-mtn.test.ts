@@ -43,12 +43,15 @@ async function setup(t: TestContext, opts: Partial<MtnSandboxOptions> = {}) {
   const h = { sandbox, ledger, ...first, api, reopen: open };
   t.after(async () => {
     await sandbox.stop();
-    await api?.close();
+    await api.close();
     if (h.db.open) h.db.close();
     rmSync(dir, { recursive: true, force: true });
   });
   return h;
 }
+
+/** The sandbox's transaction for a payment; the test fails when the sandbox has none. */
+const txOf = (sandbox: MtnSandbox, id: string) => sandbox.txs.get(id) ?? assert.fail(`the sandbox has no transaction ${id}`);
 
 const pay = (p: PaymentProcessor, msisdn = '46733123999', reference?: string) =>
   p.start({ account: 'acc-1', provider: 'mtn', msisdn, amountMinor: 5000, currency: 'EUR', description: 'Electricity credit', ...(reference ? { reference } : {}) });
@@ -63,11 +66,11 @@ describe('MTN MoMo adapter against the MTN sandbox', () => {
       await h.sandbox.settle();
       const done = h.processor.store.get(intent.id);
       assert.equal(done?.state, 'successful', method);
-      assert.equal(done?.creditedGrossMinor, 5050);
+      assert.equal(done.creditedGrossMinor, 5050);
       assert.equal(h.ledger.credits.size, 1);
       assert.equal(h.ledger.accountTotal('acc-1'), 5000);
       assert.equal(h.sandbox.deliveries[0]?.status, 200);
-      assert.match(done?.providerTxId ?? '', /^\d+$/);
+      assert.match(done.providerTxId ?? '', /^\d+$/);
     }
   });
 
@@ -91,11 +94,11 @@ describe('MTN MoMo adapter against the MTN sandbox', () => {
     const h = await setup(t, { callbacks: 'manual' });
     const { intent } = await pay(h.processor);
     h.sandbox.finish(intent.id, 'SUCCESSFUL');
-    const body = JSON.stringify(h.sandbox.statusBody(h.sandbox.txs.get(intent.id)!));
+    const body = JSON.stringify(h.sandbox.statusBody(txOf(h.sandbox, intent.id)));
     await Promise.all(Array.from({ length: 10 }, () => h.processor.receiveCallback('mtn', body, {}, { pathRef: intent.id })));
     assert.equal(h.ledger.credits.size, 1);
     const other = await pay(h.processor);
-    h.sandbox.txs.get(other.intent.id)!.financialTransactionId = h.sandbox.txs.get(intent.id)!.financialTransactionId;
+    txOf(h.sandbox, other.intent.id).financialTransactionId = txOf(h.sandbox, intent.id).financialTransactionId;
     h.sandbox.finish(other.intent.id, 'SUCCESSFUL');
     await h.sandbox.callback(other.intent.id);
     assert.equal(h.processor.store.get(other.intent.id)?.state, 'pending');
@@ -106,7 +109,7 @@ describe('MTN MoMo adapter against the MTN sandbox', () => {
   it('out of order: a FAILED callback while the provider says PENDING changes nothing; the later success credits', async (t) => {
     const h = await setup(t, { callbacks: 'manual' });
     const { intent } = await pay(h.processor, '46733123454'); // PayerDelayed: stays PENDING
-    const forgedFail = { ...h.sandbox.statusBody(h.sandbox.txs.get(intent.id)!), status: 'FAILED', reason: 'APPROVAL_REJECTED' };
+    const forgedFail = { ...h.sandbox.statusBody(txOf(h.sandbox, intent.id)), status: 'FAILED', reason: 'APPROVAL_REJECTED' };
     await h.sandbox.callback(intent.id, { body: forgedFail });
     assert.equal(h.processor.store.get(intent.id)?.state, 'pending');
     h.sandbox.finish(intent.id, 'SUCCESSFUL');
@@ -135,7 +138,7 @@ describe('MTN MoMo adapter against the MTN sandbox', () => {
     const h = await setup(t, { callbacks: 'manual' });
     const { intent } = await pay(h.processor);
     h.sandbox.finish(intent.id, 'SUCCESSFUL');
-    const body = { ...h.sandbox.statusBody(h.sandbox.txs.get(intent.id)!), amount: '500' };
+    const body = { ...h.sandbox.statusBody(txOf(h.sandbox, intent.id)), amount: '500' };
     await h.sandbox.callback(intent.id, { body });
     assert.equal(h.processor.store.get(intent.id)?.creditedGrossMinor, 5050);
     assert.equal(h.ledger.accountTotal('acc-1'), 5000);
@@ -152,7 +155,7 @@ describe('MTN MoMo adapter against the MTN sandbox', () => {
     const h = await setup(t, { callbacks: 'manual' });
     const { intent } = await pay(h.processor);
     h.sandbox.finish(intent.id, 'SUCCESSFUL');
-    h.processor.storeCallback('mtn', JSON.stringify(h.sandbox.statusBody(h.sandbox.txs.get(intent.id)!)), {}, { pathRef: intent.id });
+    h.processor.storeCallback('mtn', JSON.stringify(h.sandbox.statusBody(txOf(h.sandbox, intent.id))), {}, { pathRef: intent.id });
     h.db.close(); // the process dies here
     const again = h.reopen();
     t.after(() => again.db.close());

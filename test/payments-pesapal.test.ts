@@ -42,7 +42,7 @@ async function setup(t: TestContext, opts: Partial<PesapalSandboxOptions> = {}) 
   const apiUrl = api.url;
   t.after(async () => {
     await sandbox.stop();
-    await api?.close();
+    await api.close();
     if (first.db.open) first.db.close();
     rmSync(dir, { recursive: true, force: true });
   });
@@ -65,7 +65,7 @@ describe('Pesapal 3.0 adapter against the Pesapal sandbox', () => {
     assert.deepEqual(JSON.parse(h.sandbox.deliveries[0]?.body ?? '{}'), { orderNotificationType: 'IPNCHANGE', orderTrackingId: tracking(r.intent), orderMerchantReference: r.intent.id, status: 200 });
     const done = h.processor.store.get(r.intent.id);
     assert.equal(done?.state, 'successful');
-    assert.equal(done?.providerTxId, h.sandbox.orders.get(tracking(r.intent))?.confirmationCode);
+    assert.equal(done.providerTxId, h.sandbox.orders.get(tracking(r.intent))?.confirmationCode);
     assert.equal(h.ledger.accountTotal('acc-3'), 50_000);
   });
 
@@ -76,7 +76,7 @@ describe('Pesapal 3.0 adapter against the Pesapal sandbox', () => {
     await h.sandbox.ipn(tracking(intent), { times: 10 });
     await h.sandbox.ipn(tracking(intent), { delayMs: 20 });
     const q = new URLSearchParams({ OrderTrackingId: tracking(intent), OrderMerchantReference: intent.id, OrderNotificationType: 'IPNCHANGE' });
-    assert.equal((await fetch(`${h.apiUrl}/api/payments/callbacks/pesapal?${q}`)).status, 200);
+    assert.equal((await fetch(`${h.apiUrl}/api/payments/callbacks/pesapal?${q.toString()}`)).status, 200);
     assert.equal(h.ledger.credits.size, 1);
     assert.equal(h.ledger.repeats, 0);
   });

@@ -54,7 +54,7 @@ test('a mobile-money payment through the running system: MTN sandbox callback, v
     const deadline = Date.now() + 5000;
     let payments: { state: string; amountMinor: number }[] = [];
     while (Date.now() < deadline) {
-      payments = ((await call('GET', '/api/payments?account=c2', { token: admin })).json.payments as typeof payments) ?? [];
+      payments = ((await call('GET', '/api/payments?account=c2', { token: admin })).json.payments as typeof payments | undefined) ?? [];
       if (payments[0]?.state === 'successful') break;
       await new Promise((res) => setTimeout(res, 100));
     }

@@ -40,7 +40,7 @@ function config(dir: string, governance: Record<string, unknown>) {
   };
 }
 
-async function until<T>(what: string, fn: () => Promise<T | undefined | null | false>, timeoutMs = 20_000): Promise<T> {
+async function until<T>(what: string, fn: () => T | undefined | null | false | Promise<T | undefined | null | false>, timeoutMs = 20_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     const v = await fn();
@@ -106,7 +106,7 @@ test('prepaid loop: credit runs out, disconnect approved, relay opens, payment r
     // A payment brings the credit above zero: the relay closes by itself and consumption resumes.
     r = await call('POST', '/api/payments/cash', { account: 'customer:c2', amountMinor: 500_000, currency: 'UGX', receipt: 'RCPT-0002' });
     assert.equal(r.status, 200, JSON.stringify(r.json));
-    await until('the relay closes after the payment', async () => sys.sim?.model.isLoadConnected(2));
+    await until('the relay closes after the payment', () => sys.sim?.model.isLoadConnected(2));
     await until('meter2 draws power again', async () => ((await power()) ?? 0) > 2500);
     r = await call('GET', '/api/customers/c2');
     assert.ok((r.json.availableCreditMinor as number) > 0, JSON.stringify(r.json));
@@ -170,7 +170,7 @@ test('prepaid loop: at night (default no-disconnect window) credit runs out but 
   try {
     const r = await call('POST', '/api/payments/cash', { account: 'c2', amountMinor: 100, currency: 'UGX', receipt: 'RCPT-0101' });
     assert.equal(r.status, 200, JSON.stringify(r.json));
-    await until('the zero-credit event', async () => sys.billing.events.recent.some((e) => e.kind === 'zero' && e.customer === 'c2'));
+    await until('the zero-credit event', () => sys.billing.events.recent.some((e) => e.kind === 'zero' && e.customer === 'c2'));
     await sys.billing.loop.idle();
     const audit = await call('GET', '/api/audit');
     const refused = (audit.json.entries as Array<{ action: string; detail: string; meter: number | null }>).filter((e) => e.action === 'refused' && e.meter === 2);
@@ -184,7 +184,7 @@ test('prepaid loop: at night (default no-disconnect window) credit runs out but 
     clock.moveTo(THURSDAY_MORNING); // the site's clock; the simulated meters keep their own time
     assert.equal(await sys.billing.loop.recheck(), 1);
     assert.equal((await pendingDisconnects(call)).length, 1);
-    assert.equal(sys.sim?.model.isLoadConnected(2), true, 'supervised: it waits for an operator');
+    assert.equal(sys.sim.model.isLoadConnected(2), true, 'supervised: it waits for an operator');
   } finally {
     await sys.close();
   }

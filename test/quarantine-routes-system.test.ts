@@ -126,8 +126,10 @@ test('quarantine over HTTP: list, resolve once (accept, set, zero), roles; a rep
     const recorded = r.json as { replacement: { id: number; by: string; oldFinalImportKWh: number }; resolved: Array<{ startMs: number; action: string; importKWh: number; by: string }> };
     assert.deepEqual([recorded.replacement.by, recorded.replacement.oldFinalImportKWh], ['ian', 3000.4]);
     assert.equal(recorded.resolved.length, 1);
-    assert.deepEqual([(recorded.resolved[0]!.startMs - T0) / MIN, recorded.resolved[0]!.action, recorded.resolved[0]!.by], [30, 'replacement', 'ian']);
-    assert.ok(Math.abs(recorded.resolved[0]!.importKWh - 0.15) < 1e-6, `${recorded.resolved[0]!.importKWh} kWh across the swap`);
+    const [resolved] = recorded.resolved;
+    assert.ok(resolved);
+    assert.deepEqual([(resolved.startMs - T0) / MIN, resolved.action, resolved.by], [30, 'replacement', 'ian']);
+    assert.ok(Math.abs(resolved.importKWh - 0.15) < 1e-6, `${resolved.importKWh} kWh across the swap`);
     assert.deepEqual((await op('GET', '/api/quarantine')).json.intervals, [], 'nothing is left for a person');
 
     // Contradicting replacements are refused with a sentence and store nothing.

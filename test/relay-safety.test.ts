@@ -21,13 +21,14 @@ class FakeCoils implements CoilBus {
   writes = 0;
   stuck = false;
   exception: number | null = null;
-  async readCoils(_unit: number, start: number, count: number): Promise<boolean[]> {
-    return this.coils.slice(start, start + count);
+  readCoils(_unit: number, start: number, count: number): Promise<boolean[]> {
+    return Promise.resolve(this.coils.slice(start, start + count));
   }
-  async writeCoil(_unit: number, coil: number, on: boolean): Promise<void> {
-    if (this.exception !== null) throw new ModbusError('exception', `exception ${this.exception}`, this.exception);
+  writeCoil(_unit: number, coil: number, on: boolean): Promise<void> {
+    if (this.exception !== null) return Promise.reject(new ModbusError('exception', `exception ${this.exception}`, this.exception));
     this.writes++;
     if (!this.stuck) this.coils[coil] = on;
+    return Promise.resolve();
   }
 }
 
@@ -81,7 +82,7 @@ test('relay guard: daily write budget per channel, persisted over restarts, rene
   assert.equal(r.proposal.state, 'failed');
   const last = audit.list().at(-1);
   assert.equal(last?.action, 'relay-refused');
-  assert.match(last?.detail ?? '', /daily write budget/);
+  assert.match(last.detail, /daily write budget/);
 
   // Next local day (Kampala midnight = 21:00 UTC): the budget is fresh.
   now = Date.UTC(2026, 3, 7, 21, 0, 0);
@@ -101,7 +102,7 @@ test('relay faults: a read-back mismatch and a Modbus exception are reported to 
   bus.exception = 4;
   await assert.rejects(driver.open(3), ModbusError);
   assert.equal(faults[1]?.kind, 'exception');
-  assert.equal(faults[1]?.exceptionCode, 4);
+  assert.equal(faults[1].exceptionCode, 4);
   // A listener that throws does not replace the relay's own error.
   const loud = new RelayDriver(bus, 201, NC, { onFault: () => { throw new Error('sink down'); } });
   await assert.rejects(loud.open(3), ModbusError);

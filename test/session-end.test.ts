@@ -18,7 +18,8 @@ interface OpenStream {
 async function openStream(s: ApiServer, token: string): Promise<OpenStream> {
   const res = await fetch(`${s.base}/api/stream`, { headers: { authorization: `Bearer ${token}` } });
   assert.equal(res.status, 200);
-  const reader = res.body!.getReader();
+  assert.ok(res.body);
+  const reader = (res.body as ReadableStream<Uint8Array>).getReader();
   const decoder = new TextDecoder();
   let received = '';
   let done = false;

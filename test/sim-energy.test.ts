@@ -88,7 +88,10 @@ test('site: the main meter sees loads - PV - battery discharge per phase; determ
   const b = make();
   for (const m of [a, b]) {
     m.model.energy?.setTotalSetpoint(1500);
-    for (let i = 0; i < 50; i++) (m.clock.advance(100), m.model.update());
+    for (let i = 0; i < 50; i++) {
+      m.clock.advance(100);
+      m.model.update();
+    }
   }
   assert.deepEqual(a.model.meterValues(100), b.model.meterValues(100));
   const snap = a.model.energy?.snapshot() ?? assert.fail('no energy system');
@@ -120,7 +123,10 @@ test('grid failure: the site islands on the inverter, the grid meter reads 0, fr
   assert.ok(Math.abs(PHASES.reduce((s, ph) => s + snap.essW[ph], 0) - total) < 1, 'the battery carries the whole site');
   assert.ok((model.meterValues(2)?.Voltage_L1 ?? 0) > 200, 'customers keep their voltage');
   const soc0 = snap.soc;
-  for (let i = 0; i < 60; i++) (clock.advance(1000), model.update());
+  for (let i = 0; i < 60; i++) {
+    clock.advance(1000);
+    model.update();
+  }
   assert.ok((model.energy?.snapshot().soc ?? 1) < soc0, 'the island drains the battery');
   model.setGridConnected(true);
   clock.advance(1000);
@@ -146,13 +152,19 @@ test('SRNE modes: SBU carries the load from the battery, UTI charges from the ut
   const clock = manualClock(NIGHT);
   const model = new SiteModel({ seed: 3, customers: 9, clock, utcOffsetHours: 3, energy: spec({ inverter: { protocol: 'srne', phases: ['L1'], responseMs: 500 } }) });
   const e = model.energy ?? assert.fail();
-  for (let i = 0; i < 50; i++) (clock.advance(100), model.update());
+  for (let i = 0; i < 50; i++) {
+    clock.advance(100);
+    model.update();
+  }
   assert.equal(e.snapshot().mode, 'inverter');
   assert.ok(Math.abs(model.phaseFlows().L1.mainW) < 0.05 * model.demandW().L1 + 5, `SBU: L1 import near 0, got ${model.phaseFlows().L1.mainW}`);
   e.srne.outputPriority = 1; // UTI
   e.srne.chargerPriority = 1; // CUB
   e.srne.maxAcChargeA = 20;
-  for (let i = 0; i < 50; i++) (clock.advance(100), model.update());
+  for (let i = 0; i < 50; i++) {
+    clock.advance(100);
+    model.update();
+  }
   const s = e.snapshot();
   assert.equal(s.mode, 'line');
   assert.ok(s.essW.L1 < 0 && Math.abs(-s.essW.L1 - 20 * s.batteryVoltage) < 0.02 * 20 * s.batteryVoltage, `charges at 20 A x V: ${s.essW.L1}`);
@@ -164,14 +176,23 @@ test('generator: starts after its delay and ramps; e-stop stops every asset at o
   const e = model.energy ?? assert.fail();
   e.genSetpointW = 3000;
   e.setGeneratorRunning(true, clock());
-  for (let i = 0; i < 90; i++) (clock.advance(100), model.update());
+  for (let i = 0; i < 90; i++) {
+    clock.advance(100);
+    model.update();
+  }
   assert.equal(e.snapshot().genRunning, false, 'not yet: 10 s start delay');
-  for (let i = 0; i < 20; i++) (clock.advance(100), model.update());
+  for (let i = 0; i < 20; i++) {
+    clock.advance(100);
+    model.update();
+  }
   assert.equal(e.snapshot().genRunning, true);
   const g = PHASES.reduce((s, ph) => s + e.snapshot().genW[ph], 0);
   assert.ok(g > 0 && g <= 1000 * 1.1 + 1, `ramps at 1 kW/s: ${g}`);
   e.setTotalSetpoint(2000);
-  for (let i = 0; i < 30; i++) (clock.advance(100), model.update());
+  for (let i = 0; i < 30; i++) {
+    clock.advance(100);
+    model.update();
+  }
   e.setEmergencyStop(true);
   const s = e.snapshot();
   assert.equal(s.genRunning, false);

@@ -12,7 +12,13 @@ const HOUR = 3_600_000;
 function steppedModel(seed = 1, customers = 24): { model: SiteModel; at: (t: number) => void } {
   let now = T0;
   const model = new SiteModel({ seed, customers, clock: () => now });
-  return { model, at: (t) => ((now = t), model.update()) };
+  return {
+    model,
+    at: (t) => {
+      now = t;
+      model.update();
+    },
+  };
 }
 
 test('prng: mulberry32 is reproducible and gaussian has mean ~0, sd ~1', () => {

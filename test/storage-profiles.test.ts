@@ -28,7 +28,10 @@ before(async () => {
   generic = await startSimulator({ seed: 5, customers: 6, clock, utcOffsetHours: 3, energy: { spec: { ...base, inverter: DEFAULT_INVERTER } } });
   for (const s of [srne, generic]) {
     s.energy?.system.setTotalSetpoint(-1200);
-    for (let i = 0; i < 30; i++) (clock.advance(100), s.model.update());
+    for (let i = 0; i < 30; i++) {
+      clock.advance(100);
+      s.model.update();
+    }
   }
 });
 
@@ -53,7 +56,7 @@ test('every profile loads; storage profiles are not offered as meter types', () 
   assert.deepEqual([...profiles.keys()].sort(), ['GENERIC-ESS', 'GENERIC-GENSET', 'SRNE-HYBRID']);
   const s = profile('SRNE-HYBRID');
   assert.equal(s.capabilities?.activePowerSetpoint, false);
-  assert.ok((s.capabilities?.minModeDwellMs ?? 0) >= 900_000);
+  assert.ok(s.capabilities.minModeDwellMs >= 900_000);
   assert.ok(planBlocks(s).every((b) => b.count <= 32), 'SRNE reads at most 32 registers');
   const state = s.groups.flatMap((g) => g.points).find((p) => p.channel === 'EssState') ?? assert.fail();
   assert.equal(enumFor(s, state, 'HF')?.['5'], 'inverter operation');
@@ -101,7 +104,7 @@ test('generic ESS over Modbus TCP: setpoint read-back, discharge-positive power,
   const snap = e.system.snapshot();
   assert.equal(ess.SetActivePower, -1200);
   assert.equal(ess.ActivePower, Math.round(PHASES.reduce((s, ph) => s + snap.essW[ph], 0)));
-  assert.ok((ess.ActivePower ?? 0) < -1000, 'charging is negative');
+  assert.ok(ess.ActivePower < -1000, 'charging is negative');
   assert.equal(ess.AllowedDischargePower, Math.round(snap.allowedDischargeW));
   assert.equal(ess.Capacity, DEFAULT_BATTERY.capacityWh);
   assert.ok(Math.abs((ess.Soc ?? 0) - snap.soc * 100) <= 0.051);
@@ -111,7 +114,7 @@ test('generic ESS over Modbus TCP: setpoint read-back, discharge-positive power,
 });
 
 test('mbpoll (libmodbus) reads the SRNE battery block over Modbus TCP', async (t) => {
-  if (!requireTool('mbpoll')) return t.skip('mbpoll missing');
+  if (!requireTool('mbpoll')) { t.skip('mbpoll missing'); return; }
   const sim = srne ?? assert.fail();
   const out = await new Promise<string>((resolve, reject) =>
     execFile('mbpoll', ['-m', 'tcp', '-p', String(sim.energy?.mbapPort), '-a', '1', '-t', '4', '-0', '-r', '0x0100', '-c', '4', '-1', sim.host], { timeout: 5000 }, (err, stdout, stderr) => (err ? reject(new Error(`${stdout}${stderr}`)) : resolve(stdout))),

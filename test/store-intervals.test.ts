@@ -107,7 +107,7 @@ test('computeIntervals: a configured rollover counts the energy across the wrap'
   assert.ok(Math.abs((wrapped?.energyImportKWh ?? NaN) - 0.49) < 1e-6);
   const [fault] = computeIntervals(samples, T0, T0 + 15 * MIN);
   assert.equal(fault?.status, 'quarantined', 'without rollover the step back is a fault');
-  assert.equal(fault?.energyImportKWh, null);
+  assert.equal(fault.energyImportKWh, null);
 });
 
 function tempDb(t: { after: (fn: () => void) => void }): { file: string; db: StoreDb } {

@@ -64,7 +64,7 @@ export async function horizontalOverflow(page: Page): Promise<number> {
 }
 
 /** Polls `probe` until it returns a value other than undefined (Playwright locators cannot wait for "changed"). */
-export async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
+export async function until<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await probe();
