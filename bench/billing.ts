@@ -43,7 +43,7 @@ const sample = (): void => {
   peakRss = Math.max(peakRss, process.memoryUsage().rss);
 };
 
-export async function run(): Promise<Record<string, number | string>> {
+export function run(): Record<string, number | string> {
   const customers = Number(process.env.BENCH_BILLING_CUSTOMERS ?? 10_000);
   const dir = mkdtempSync(path.join(tmpdir(), 'mgos-bench-billing-'));
   try {
@@ -62,7 +62,7 @@ export async function run(): Promise<Record<string, number | string>> {
     let genMs = 0;
     for (let c = 0; c < customers; c++) {
       const g = performance.now();
-      const ivs: IntervalEnergy[] = new Array(n);
+      const ivs = new Array<IntervalEnergy>(n);
       for (let i = 0; i < n; i++) ivs[i] = { startMs: from + i * Q, kWh: kWhAt(c, i) };
       genMs += performance.now() - g;
       const bill = rate(ivs, tariff, period, TZ);
@@ -136,5 +136,5 @@ export async function run(): Promise<Record<string, number | string>> {
 const round = (x: number): number => Math.round(x * 100) / 100;
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  console.table(await run());
+  console.table(run());
 }

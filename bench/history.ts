@@ -52,7 +52,7 @@ function fill(db: StoreDb, meters: number, start: number): void {
   for (const { id } of ids) insertIntervals(db, id, yearOfIntervals(start));
 }
 
-export async function run(meters = Number(process.env.BENCH_HISTORY_METERS ?? 10)): Promise<Record<string, number | string>> {
+export function run(meters = Number(process.env.BENCH_HISTORY_METERS ?? 10)): Record<string, number | string> {
   const dir = mkdtempSync(path.join(tmpdir(), 'mgos-bench-history-'));
   const db = openDatabase(path.join(dir, 'mgos.db'));
   try {
@@ -82,5 +82,5 @@ export async function run(meters = Number(process.env.BENCH_HISTORY_METERS ?? 10
 const round = (x: number): number => Math.round(x * 100) / 100;
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  console.table(await run());
+  console.table(run());
 }

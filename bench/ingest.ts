@@ -62,7 +62,7 @@ function ingest(channels: readonly string[], polls: number): Pass {
 
 const gbFor90Days = (bytesPerRow: number): number => (bytesPerRow * METERS * (86_400_000 / POLL_MS) * 90) / 1e9;
 
-export async function run(polls = Number(process.env.BENCH_INGEST_POLLS ?? 3000)): Promise<Record<string, number | string>> {
+export function run(polls = Number(process.env.BENCH_INGEST_POLLS ?? 3000)): Record<string, number | string> {
   const twelve = ingest(TWELVE, polls);
   const single = ingest(DDSU666, Math.ceil(polls / 3));
   const full = ingest(THREE_PHASE, Math.ceil(polls / 3));
@@ -82,5 +82,5 @@ export async function run(polls = Number(process.env.BENCH_INGEST_POLLS ?? 3000)
 const round = (x: number): number => Math.round(x * 100) / 100;
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  console.table(await run());
+  console.table(run());
 }

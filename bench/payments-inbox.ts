@@ -23,14 +23,14 @@ const instantMtn: PaymentProvider = {
   feeBearer: 'operator',
   refIsOurReference: true,
   quote: (amountMinor, _currency, atMs) => quoteFor(NO_FEES, amountMinor, atMs ?? 0),
-  requestPayment: async (req) => ({ providerRef: req.reference, status: 'pending' }),
+  requestPayment: (req) => Promise.resolve({ providerRef: req.reference, status: 'pending' }),
   verifyCallback: (raw, _h, ctx) => {
     const b = JSON.parse(raw) as { status?: string; financialTransactionId?: string };
     if (typeof b.status !== 'string') throw new Error('MTN callback: status is missing');
     return { reference: ctx?.pathRef ?? null, providerRef: ctx?.pathRef ?? null, claimedStatus: null, claimedAmountMinor: null, providerTxId: b.financialTransactionId ?? null, signatureValid: null };
   },
-  status: async () => ({ status: 'pending', amountMinor: null, currency: null, providerTxId: null, reason: null, known: true }),
-  listTransactions: async () => null,
+  status: () => Promise.resolve({ status: 'pending', amountMinor: null, currency: null, providerTxId: null, reason: null, known: true }),
+  listTransactions: () => Promise.resolve(null),
 };
 
 const BODY = JSON.stringify({ financialTransactionId: '1232581108', externalId: 'x', amount: '5', currency: 'EUR', payer: { partyIdType: 'MSISDN', partyId: '46733123999' }, payerMessage: 'x'.repeat(300), payeeNote: '', status: 'SUCCESSFUL' });

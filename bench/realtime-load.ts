@@ -37,7 +37,7 @@ const freePort = (): Promise<number> =>
 async function spawnSim(port: number): Promise<ChildProcess> {
   const child = spawn(process.execPath, [fromRoot('dist', 'src', 'cli', 'mgos.js'), 'sim', '--customers', '24', '--port', String(port), '--baud', '9600'], { stdio: ['ignore', 'pipe', 'inherit'] });
   await new Promise<void>((resolve, reject) => {
-    child.stdout?.once('data', () => resolve());
+    child.stdout.once('data', () => resolve());
     child.once('exit', (code) => reject(new Error(`mgos sim exited with ${code}`)));
   });
   return child;
