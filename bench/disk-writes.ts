@@ -8,8 +8,9 @@
  * a tariff with credit, and a client holds a session and asks for the site and alarms every 10 s,
  * like an open browser. After a warm-up (first full reads, first flushes, first interval build),
  * the window runs BENCH_DISK_MINUTES (default 10). It starts and ends with a WAL checkpoint, so the
- * database file's share is in it; the hourly move of readings to the archive is then run once on
- * its own and its bytes per moved row are added to the bytes per reading.
+ * database file's share is in it. It holds a 15-minute interval build (the start waits for one if
+ * needed) and, half-way, the hourly move of the closed hours to the chunks, forced because a short
+ * window seldom holds hh:00 (it moves the prefill's last hour: ~100 chunks, as an hour would).
  *
  * Where the writes go:
  * - files: with `strace` on the PATH the system runs under `strace -f --seccomp-bpf -y` tracing
@@ -33,6 +34,7 @@ import { resolveProfile } from '../src/site/devices.js';
 import { openDatabase } from '../src/store/database.js';
 import { archiveCutMs, archiveReadings } from '../src/store/archive.js';
 import { buildIntervals } from '../src/store/intervals.js';
+import { DEFAULT_NEAR_MS, INTERVAL_MS } from '../src/store/interval-calc.js';
 import { ReadingWriter } from '../src/store/reading-writer.js';
 import { systemClock } from '../src/util/clock.js';
 import { fromRoot } from '../src/util/paths.js';
@@ -62,7 +64,7 @@ async function spawnSims(ports: number[]): Promise<ChildProcess[]> {
     ports.map(async (port, i) => {
       const child = spawn(process.execPath, [fromRoot('dist', 'src', 'cli', 'mgos.js'), 'sim', '--customers', String(PER_BUS), '--seed', String(i + 1), '--port', String(port), '--baud', '9600'], { stdio: ['ignore', 'pipe', 'inherit'] });
       await new Promise<void>((resolve, reject) => {
-        child.stdout?.once('data', () => resolve());
+        child.stdout.once('data', () => resolve());
         child.once('exit', (code) => reject(new Error(`mgos sim exited with ${code}`)));
       });
       return child;
@@ -86,7 +88,7 @@ async function prefill(dbPath: string, meters: readonly MeterCfg[], days: number
     for (const [b, seed] of [[0, 1], [1, 2]] as const) {
       const onBus = meters.filter((m) => m.bus === `bus${b}`);
       const sim = await startSimulator({ customers: PER_BUS, seed, startMs: until - days * 86_400_000 });
-      const byAddress = new Map(onBus.map((m) => [m.address ?? m.id, m]));
+      const byAddress = new Map(onBus.map((m) => [m.address, m]));
       const channelsOf = (address: number): string[] => {
         const m = byAddress.get(address);
         return m ? resolveProfile(m.type, profiles).groups.flatMap((g) => g.points.map((p) => p.channel)) : [];
@@ -136,7 +138,6 @@ class SystemChild {
     const node = [process.execPath, fromRoot('dist', 'bench', 'disk-writes-system.js'), configFile];
     const argv = traceFile ? ['strace', '-f', '--seccomp-bpf', '-qq', '-y', '-ttt', '-e', 'trace=write,pwrite64,writev,pwritev,pwritev2', '-o', traceFile, ...node] : node;
     const proc = spawn(argv[0] ?? 'node', argv.slice(1), { stdio: ['pipe', 'pipe', 'inherit'] });
-    if (!proc.stdout) throw new Error('no stdout');
     const lines = createInterface({ input: proc.stdout });
     const first = await new Promise<string>((resolve, reject) => {
       lines.once('line', resolve);
@@ -200,7 +201,7 @@ function bytesPerFile(traceFile: string, fromS: number, toS: number, dir: string
 }
 
 const diff = (a: Record<string, number>, b: Record<string, number>): Record<string, number> =>
-  Object.fromEntries(Object.keys({ ...a, ...b }).map((k) => [k, (b[k] ?? 0) - (a[k] ?? 0)]).filter(([, v]) => v !== 0));
+  Object.fromEntries(Object.keys({ ...a, ...b }).map((k): [string, number] => [k, (b[k] ?? 0) - (a[k] ?? 0)]).filter(([, v]) => v !== 0));
 
 const top = (o: Record<string, number>, n = 8, fmt: (v: number) => string = String): string =>
   Object.entries(o)
@@ -247,38 +248,46 @@ export async function run(minutes = Number(process.env.BENCH_DISK_MINUTES ?? 10)
       await api(url, 'POST', '/api/payments/cash', token, { account: `c${m.id}`, amountMinor: 5_000_000, currency: 'UGX', receipt: `R-${m.id}` });
     }
     // An open browser: the site and the alarms every poll interval.
-    let browsing = true;
+    const client = { browsing: true };
     const browser = (async () => {
-      while (browsing) {
+      while (client.browsing) {
         await api(url, 'GET', '/api/site', token).catch(() => undefined);
         await api(url, 'GET', '/api/alarms', token).catch(() => undefined);
         await sleep(POLL_MS);
       }
     })();
     await sleep(WARM_UP_MS);
+    // The window must hold a 15-minute interval build (due DEFAULT_NEAR_MS after the interval ends,
+    // at the next flush): start later if the next one would fall in its last minute or after it.
+    const nextBuild = Math.ceil(systemClock() / INTERVAL_MS) * INTERVAL_MS + DEFAULT_NEAR_MS + 30_000;
+    const windowEnd = systemClock() + minutes * 60_000 - 60_000;
+    if (nextBuild > windowEnd) await sleep(nextBuild - windowEnd);
     // The window starts and ends with a checkpoint: its bytes include what the WAL's pages cost in the
     // database file (an automatic checkpoint comes every 1000 pages, rarer than a short window).
     await sys.ask('checkpoint');
     const s0 = await sys.stats();
     const io0 = sys.io();
     const t0 = systemClock();
-    await sleep(minutes * 60_000);
+    // Half-way, the hourly move to the chunks runs (forced: a 10-minute window seldom holds hh:00):
+    // the closed hours of the recent table (the prefill's last hour and what was polled before hh:00).
+    // Its bytes are also measured on their own (checkpoint before, the move and a checkpoint after).
+    await sleep((minutes * 60_000) / 2);
+    await sys.ask('checkpoint');
+    const ioMove0 = sys.io();
+    const { moved: movedInWindow } = await sys.ask<{ moved: number }>('archive-hour');
+    const moveBytes = sys.io().writeBytes - ioMove0.writeBytes;
+    await sleep((minutes * 60_000) / 2);
     await sys.ask('checkpoint');
     const s1 = await sys.stats();
     const io1 = sys.io();
     const t1 = systemClock();
-    // The hourly move to the archive, measured on its own and added per reading moved.
-    const { moved } = await sys.ask<{ moved: number }>('archive');
-    const io2 = sys.io();
-    const archiveBytes = io2.writeBytes - io1.writeBytes;
-    browsing = false;
+    client.browsing = false;
     await browser;
     const seconds = (t1 - t0) / 1000;
     const windowBytes = io1.writeBytes - io0.writeBytes;
     const stored = (s: Stats): number => (s.rows.readings ?? 0) + (s.rows.readings_recent ?? 0);
     const readings = stored(s1) - stored(s0);
-    const archivePerReading = moved > 0 ? archiveBytes / moved : 0;
-    const perReading = windowBytes / Math.max(1, readings) + archivePerReading;
+    const perReading = windowBytes / Math.max(1, readings);
     const bytes = perReading * readings;
     const perDay = (bytes / seconds) * 86_400;
     // Extrapolated to 100 meters at 10 s: 864,000 readings a day.
@@ -294,8 +303,11 @@ export async function run(minutes = Number(process.env.BENCH_DISK_MINUTES ?? 10)
       'readings stored': readings,
       'write_bytes in window (ends with a checkpoint)': windowBytes,
       'cancelled_write_bytes': io1.cancelled - io0.cancelled,
-      'move to archive: rows, write_bytes, bytes per row': `${moved}, ${archiveBytes}, ${Math.round(archivePerReading)}`,
-      'bytes per reading (window + archive move)': Math.round(perReading),
+      'hourly move in the window: rows moved to chunks, write_bytes (with its checkpoint)': `${movedInWindow}, ${moveBytes}`,
+      'write_bytes in window without the move: per reading, MB/day for 100 meters': `${Math.round((windowBytes - moveBytes) / Math.max(1, readings))}, ${Math.round(((windowBytes - moveBytes) / Math.max(1, readings)) * 0.864)}`,
+      'the move, once an hour: MB/day': Math.round((moveBytes * 24) / 1e6),
+      'intervals built in the window': rows.intervals ?? 0,
+      'bytes per reading (whole window, move included)': Math.round(perReading),
       'MB per day (this run)': Math.round(perDay / 1e6),
       'MB per day for 100 meters at 10 s': Math.round(perDay100 / 1e6),
       'ratio to the 150 MB/day goal': Math.round((perDay100 / 1e6 / GOAL_MB_PER_DAY) * 100) / 100,

@@ -1,4 +1,5 @@
 import type { StoreDb } from '../store/database.js';
+import { readingTimes } from '../store/reading-rows.js';
 
 /**
  * The slowest regular cadence the store holds besides live polling: the demo's history is recorded
@@ -21,30 +22,40 @@ export interface Completeness {
  * record is recorded history at its own rate and misses nothing. Every other gap g is live polling
  * and misses round(g / poll interval) - 1 readings. Only an exact one-step spacing counts as history
  * so that a meter answering every 80 s, or once in six polls after a run of good ones, still shows
- * its gaps. Done in SQL: a day of 10 s polls for 100 meters is 864,000 rows, too many to pull into
- * JavaScript per page view.
+ * its gaps. Only timestamps are read (chunk headers are not compressed), never the values: a day of
+ * 10 s polls for 100 meters is 864,000 of them.
  * The first gap starts at the window's start when the meter logged before it; a meter that began
  * within the window is judged from its first reading.
  */
 export function completenessSince(db: StoreDb, meterId: number, fromS: number, pollMs: number): Completeness {
-  const row = db
-    .prepare<{ id: number; from: number; fast: number; slow: number }, { stored: number; missing: number | null; first: number | null; last: number | null }>(
-      `WITH r AS (
-         SELECT ts FROM readings
-         WHERE meter_id = @id AND ts >= coalesce((SELECT max(ts) FROM readings WHERE meter_id = @id AND ts < @from), @from)
-       ), g AS (
-         SELECT ts, ts - lag(ts) OVER w AS raw, ts - max(lag(ts) OVER w, @from) AS gap FROM r WINDOW w AS (ORDER BY ts)
-       ), c AS (
-         SELECT ts, gap, lag(raw) OVER w AS prev FROM g WINDOW w AS (ORDER BY ts)
-       )
-       SELECT count(*) AS stored, min(ts) AS first, max(ts) AS last,
-              sum(CASE WHEN gap IS NULL THEN 0
-                       WHEN abs(gap - @slow) <= 1 AND coalesce(prev, @slow) >= @slow - 1 THEN 0
-                       ELSE max(0, round(gap * 1.0 / @fast) - 1) END) AS missing
-       FROM c WHERE ts >= @from`,
-    )
-    .get({ id: meterId, from: fromS, fast: Math.max(1, pollMs / 1000), slow: Math.max(HISTORY_STEP_MS, pollMs) / 1000 });
-  return { stored: row?.stored ?? 0, missing: row?.missing ?? 0, first: row?.first ?? null, last: row?.last ?? null };
+  // The times alone, from the recent table and the hourly chunks' uncompressed headers: the last
+  // one before the window (ORDER BY ts DESC LIMIT 1, never max() over everything), then the window.
+  const before = readingTimes(db, meterId, { toS: fromS, desc: true, limit: 1 });
+  const times = [...before, ...readingTimes(db, meterId, { fromS })];
+  const fast = Math.max(1, pollMs / 1000);
+  const slow = Math.max(HISTORY_STEP_MS, pollMs) / 1000;
+  let stored = 0;
+  let missing = 0;
+  let first: number | null = null;
+  let last: number | null = null;
+  let prevRaw: number | null = null;
+  for (let i = 0; i < times.length; i++) {
+    const ts = times[i] as number;
+    const lag = i > 0 ? (times[i - 1] as number) : null;
+    const raw = lag === null ? null : ts - lag;
+    if (ts >= fromS) {
+      stored++;
+      first ??= ts;
+      last = ts;
+      if (lag !== null) {
+        const gap = ts - Math.max(lag, fromS);
+        const history = Math.abs(gap - slow) <= 1 && (prevRaw ?? slow) >= slow - 1;
+        if (!history) missing += Math.max(0, Math.round(gap / fast) - 1);
+      }
+    }
+    prevRaw = raw;
+  }
+  return { stored, missing, first, last };
 }
 
 /**

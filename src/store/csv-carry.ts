@@ -1,6 +1,7 @@
 import type { StoreDb } from './database.js';
 import { parseLayout, readChannel } from './codec.js';
 import type { LayoutLookup } from './registry.js';
+import { readingRows } from './reading-rows.js';
 
 /**
  * Energy counters are read in a slow group (every 6th poll), so 5 stored rows in 6 have none. The
@@ -34,11 +35,8 @@ export class EnergyCarry {
       .filter((l) => CARRIED_CHANNELS.some((c) => parseLayout(l.spec).index.has(c)))
       .map((l) => l.id);
     if (withEnergy.length === 0) return carry;
-    const rows = db.prepare<[number, number, number, number], { ts: number; layout_id: number; vals: Buffer }>(
-      `SELECT ts, layout_id, vals FROM readings WHERE meter_id = ? AND ts < ? AND ts >= ? AND layout_id IN (${withEnergy.join(',')}) ORDER BY ts DESC LIMIT ?`,
-    );
     // Newest first: the first finite value of each channel is the one to carry.
-    for (const r of rows.all(meterId, beforeS, beforeS - LOOKBACK_S, LOOKBACK_ROWS)) {
+    for (const r of readingRows(db, meterId, { fromS: beforeS - LOOKBACK_S, toS: beforeS, desc: true, limit: LOOKBACK_ROWS, layouts: new Set(withEnergy) })) {
       const layout = lookup(r.layout_id);
       for (const c of CARRIED_CHANNELS) {
         const v = readChannel(layout, r.vals, c);

@@ -1,6 +1,7 @@
 import type { StoreDb } from './database.js';
 import { readChannel } from './codec.js';
-import { layoutLookup, meterIdOf, type ReadingRow } from './registry.js';
+import { layoutLookup, meterIdOf } from './registry.js';
+import { readingRows } from './reading-rows.js';
 import { selectIntervals } from './interval-table.js';
 import { ZonedClock } from './zoned-clock.js';
 import { cell, INTERVAL_COLUMNS, READING_COLUMNS } from './csv-columns.js';
@@ -36,13 +37,10 @@ export function* readingsCsv(db: StoreDb, meter: string, day: string, timeZone: 
   const lookup = layoutLookup(db);
   // The day's first rows carry the counter read before midnight.
   const carry = EnergyCarry.before(db, meterId, Math.ceil(fromMs / 1000), lookup);
-  const page = db.prepare<[number, number, number, number], ReadingRow>(
-    'SELECT ts, layout_id, vals FROM readings WHERE meter_id = ? AND ts >= ? AND ts < ? ORDER BY ts LIMIT ?',
-  );
   let fromS = Math.ceil(fromMs / 1000);
   const toS = Math.ceil(toMs / 1000);
   for (;;) {
-    const rows = page.all(meterId, fromS, toS, PAGE_ROWS);
+    const rows = readingRows(db, meterId, { fromS, toS, limit: PAGE_ROWS });
     for (const r of rows) {
       const layout = lookup(r.layout_id);
       const row = carry.row(r.ts, (channel) => readChannel(layout, r.vals, channel));

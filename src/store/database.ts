@@ -1,7 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { MIGRATIONS } from './schema.js';
+import { MIGRATIONS, type Migration } from './schema.js';
+import { registerChunkFunctions } from './chunk-sql.js';
 
 declare const migrated: unique symbol;
 
@@ -10,7 +11,7 @@ export type StoreDb = Database.Database & { readonly [migrated]: true };
 
 export interface OpenOptions {
   /** Migrations to apply (tests pass a prefix to simulate an old file). */
-  readonly migrations?: readonly string[];
+  readonly migrations?: readonly Migration[];
 }
 
 /**
@@ -27,6 +28,7 @@ export function openDatabase(file: string, opts: OpenOptions = {}): StoreDb {
     db.pragma('busy_timeout = 5000');
     // Sorts (moving readings to the archive, queries) stay in memory rather than in temp files.
     db.pragma('temp_store = MEMORY');
+    registerChunkFunctions(db);
     migrate(db, opts.migrations ?? MIGRATIONS);
   } catch (err) {
     db.close();
@@ -42,6 +44,7 @@ export function openDatabase(file: string, opts: OpenOptions = {}): StoreDb {
 export function openReadOnly(file: string): StoreDb {
   const db = new Database(file, { readonly: true, fileMustExist: true });
   db.pragma('busy_timeout = 5000');
+  registerChunkFunctions(db);
   return db as StoreDb;
 }
 
@@ -50,14 +53,15 @@ export function schemaVersion(db: Database.Database): number {
 }
 
 /** Brings the file to the latest version, one transaction per migration so a crash leaves a valid version. */
-function migrate(db: Database.Database, migrations: readonly string[]): void {
+function migrate(db: Database.Database, migrations: readonly Migration[]): void {
   const current = schemaVersion(db);
   if (current > migrations.length) {
     throw new Error(`${db.name} has schema version ${current}, newer than this mgos (${migrations.length}); upgrade mgos`);
   }
-  migrations.slice(current).forEach((sql, i) => {
+  migrations.slice(current).forEach((step, i) => {
     db.transaction(() => {
-      db.exec(sql);
+      if (typeof step === 'string') db.exec(step);
+      else step(db);
       db.pragma(`user_version = ${current + i + 1}`);
     })();
   });

@@ -1,6 +1,7 @@
 import type { StoreDb } from './database.js';
 import { decodeValues, readChannel } from './codec.js';
-import { layoutLookup, meterIdOf, type ReadingRow } from './registry.js';
+import { layoutLookup, meterIdOf } from './registry.js';
+import { readingRows } from './reading-rows.js';
 import type { IntervalRow } from './interval-calc.js';
 import { selectEnergies, selectIntervals } from './interval-table.js';
 import { ZonedClock } from './zoned-clock.js';
@@ -13,9 +14,7 @@ export function rawSeries(db: StoreDb, meter: string, channel: string, fromMs: n
   if (meterId === undefined) return [];
   const lookup = layoutLookup(db);
   const out: [number, number][] = [];
-  const rows = db
-    .prepare<[number, number, number], ReadingRow>('SELECT ts, layout_id, vals FROM readings WHERE meter_id = ? AND ts >= ? AND ts < ? ORDER BY ts')
-    .all(meterId, Math.ceil(fromMs / 1000), Math.ceil(toMs / 1000));
+  const rows = readingRows(db, meterId, { fromS: Math.ceil(fromMs / 1000), toS: Math.ceil(toMs / 1000) });
   for (const r of rows) {
     const v = readChannel(lookup(r.layout_id), r.vals, channel);
     if (!Number.isNaN(v)) out.push([r.ts * 1000, v]);
@@ -68,8 +67,6 @@ export interface LatestReading {
 export function latestReading(db: StoreDb, meter: string): LatestReading | undefined {
   const meterId = meterIdOf(db, meter);
   if (meterId === undefined) return undefined;
-  const row = db
-    .prepare<[number], ReadingRow>('SELECT ts, layout_id, vals FROM readings WHERE meter_id = ? ORDER BY ts DESC LIMIT 1')
-    .get(meterId);
+  const row = readingRows(db, meterId, { desc: true, limit: 1 })[0];
   return row ? { ts: row.ts * 1000, values: decodeValues(layoutLookup(db)(row.layout_id), row.vals) } : undefined;
 }

@@ -2,6 +2,7 @@ import type { StoreDb } from './database.js';
 import type { CounterOptions } from './counter.js';
 import { readChannel, type Layout } from './codec.js';
 import { layoutLookup, type ReadingRow } from './registry.js';
+import { firstReadingS, lastReadingS, readingRows } from './reading-rows.js';
 import { alignInterval, computeIntervals, DEFAULT_NEAR_MS, INTERVAL_MS, type IntervalSample } from './interval-calc.js';
 import { insertIntervals, lastIntervalStartMs } from './interval-table.js';
 import { acrossReplacements, replacementsOf, type Replacement } from './replacements.js';
@@ -59,15 +60,13 @@ export function buildIntervals(db: StoreDb, untilMs: number, opts: BuildOptions 
 }
 
 function prepareQueries(db: StoreDb) {
-  const rows = 'SELECT ts, layout_id, vals FROM readings WHERE meter_id = ?';
+  // Through reading-rows.ts: the recent table and the hourly chunks, decoding only what the range needs.
   return {
     lookup: layoutLookup(db),
-    // ORDER BY ... LIMIT 1, not min()/max(): `readings` is a view of two tables, and SQLite merges
-    // their ordered halves (stopping at the first row) but answers an aggregate by scanning them.
-    first: db.prepare<[number], number | null>('SELECT ts FROM readings WHERE meter_id = ? ORDER BY ts LIMIT 1').pluck(),
-    last: db.prepare<[number], number | null>('SELECT ts FROM readings WHERE meter_id = ? ORDER BY ts DESC LIMIT 1').pluck(),
-    between: db.prepare<[number, number, number], ReadingRow>(`${rows} AND ts >= ? AND ts <= ? ORDER BY ts`),
-    before: db.prepare<[number, number, number], ReadingRow>(`${rows} AND ts < ? ORDER BY ts DESC LIMIT ?`),
+    first: { get: (meterId: number): number | undefined => firstReadingS(db, meterId) },
+    last: { get: (meterId: number): number | undefined => lastReadingS(db, meterId) },
+    between: { all: (meterId: number, fromS: number, toS: number): ReadingRow[] => readingRows(db, meterId, { fromS, toS: toS + 1 }) },
+    before: { all: (meterId: number, beforeS: number, limit: number): ReadingRow[] => readingRows(db, meterId, { toS: beforeS, desc: true, limit }) },
   };
 }
 type Queries = ReturnType<typeof prepareQueries>;

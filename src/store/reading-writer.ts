@@ -1,5 +1,7 @@
 import type { StoreDb } from './database.js';
-import { archivedUptoS } from './archive.js';
+import { addToChunk, archivedUptoS, hourOf } from './archive.js';
+import { readingRows } from './reading-rows.js';
+import type { ReadingRow } from './registry.js';
 import { encodeValues, layoutCovers, layoutFor, parseLayout, type Layout } from './codec.js';
 
 export interface Reading {
@@ -95,6 +97,11 @@ export class ReadingWriter {
     return result;
   }
 
+  /** Forgets what is buffered (a backfill that could not be written in full). */
+  discard(): void {
+    this.pending = [];
+  }
+
   /** Flushes every intervalMs until the returned function (or close) is called. */
   startAutoFlush(intervalMs = DEFAULT_FLUSH_INTERVAL_MS, onError: (err: unknown) => void = warn): () => void {
     this.stopAutoFlush();
@@ -124,8 +131,9 @@ export class ReadingWriter {
   private writeBatch(batch: readonly Reading[], staged: Staged): FlushResult {
     let written = 0;
     let ignored = 0;
-    // New readings append to the recent table; one as old as the archive goes there (no row is in both).
+    // New readings append to the recent table; one as old as the archive joins its hour's chunk (no row is in both).
     const upto = archivedUptoS(this.db);
+    const late = new Map<string, { meterId: number; hour: number; rows: ReadingRow[] }>();
     for (const r of batch) {
       if (!Object.values(r.values).some(Number.isFinite)) {
         ignored++;
@@ -133,9 +141,22 @@ export class ReadingWriter {
       }
       const { layoutId, layout, meterId } = this.layoutFor(r, staged);
       const ts = Math.floor(r.ts / 1000);
-      const info = (ts <= upto ? this.stmt.insertArchive : this.stmt.insert).run(meterId, ts, layoutId, encodeValues(layout, r.values));
+      if (ts <= upto) {
+        const key = `${meterId}:${hourOf(ts)}`;
+        const group = late.get(key) ?? { meterId, hour: hourOf(ts), rows: [] };
+        group.rows.push({ ts, layout_id: layoutId, vals: encodeValues(layout, r.values) });
+        late.set(key, group);
+        continue;
+      }
+      const info = this.stmt.insert.run(meterId, ts, layoutId, encodeValues(layout, r.values));
       if (info.changes > 0) written++;
       else ignored++;
+    }
+    for (const g of late.values()) {
+      // Stable sort: of two readings in one second, the first stays, as INSERT OR IGNORE keeps it.
+      const added = addToChunk(this.db, g.meterId, g.hour, g.rows.sort((a, b) => a.ts - b.ts));
+      written += added;
+      ignored += g.rows.length - added;
     }
     return { written, ignored };
   }
@@ -161,7 +182,8 @@ export class ReadingWriter {
     this.stmt.addMeter.run(key);
     const row = this.stmt.meterId.get(key);
     if (!row) throw new Error(`could not register meter ${key}`);
-    const last = this.stmt.lastLayout.get(row.id);
+    const newest = readingRows(this.db, row.id, { desc: true, limit: 1 })[0];
+    const last = newest ? this.stmt.layoutById.get(newest.layout_id) : undefined;
     return last ? { id: row.id, layoutId: last.id, layout: parseLayout(last.spec) } : { id: row.id };
   }
 
@@ -181,15 +203,10 @@ function prepareStatements(db: StoreDb) {
     insert: db.prepare<[number, number, number, Buffer]>(
       'INSERT OR IGNORE INTO readings_recent (meter_id, ts, layout_id, vals) VALUES (?, ?, ?, ?)',
     ),
-    insertArchive: db.prepare<[number, number, number, Buffer]>(
-      'INSERT OR IGNORE INTO readings_archive (meter_id, ts, layout_id, vals) VALUES (?, ?, ?, ?)',
-    ),
     addMeter: db.prepare<[string]>('INSERT OR IGNORE INTO meters (key) VALUES (?)'),
     meterId: db.prepare<[string], { id: number }>('SELECT id FROM meters WHERE key = ?'),
     // The meter's newest row tells which layout to continue with after a restart.
-    lastLayout: db.prepare<[number], { id: number; spec: string }>(
-      'SELECT id, spec FROM layouts WHERE id = (SELECT layout_id FROM readings WHERE meter_id = ? ORDER BY ts DESC LIMIT 1)',
-    ),
+    layoutById: db.prepare<[number], { id: number; spec: string }>('SELECT id, spec FROM layouts WHERE id = ?'),
     addLayout: db.prepare<[string]>('INSERT OR IGNORE INTO layouts (spec) VALUES (?)'),
     layoutId: db.prepare<[string], { id: number }>('SELECT id FROM layouts WHERE spec = ?'),
   };

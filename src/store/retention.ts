@@ -1,4 +1,6 @@
 import type { StoreDb } from './database.js';
+import { chunkTimes, decodeChunk, encodeChunk } from './chunk-codec.js';
+import type { ReadingRow } from './registry.js';
 
 export const DAY_MS = 86_400_000;
 export const DEFAULT_PRUNE_BATCH = 5_000;
@@ -9,29 +11,34 @@ export function retentionCutoffMs(nowMs: number, days: number): number {
 
 /**
  * Deletes at most batchSize raw readings older than beforeMs, in one short transaction, and
- * returns how many went. Works meter by meter along the primary key, so a batch costs the same
- * however large the table is. Intervals are never touched.
+ * returns how many went. Old readings are in the hourly chunks (oldest first along their time
+ * index, so a batch costs the same however large the table is); a chunk that straddles the cutoff,
+ * or holds more than the batch has left, is rewritten without its old rows. The recent table holds
+ * hours, unless a retention shorter than that is configured. Intervals are never touched.
  */
 export function pruneBatch(db: StoreDb, beforeMs: number, batchSize = DEFAULT_PRUNE_BATCH): number {
   const beforeS = Math.ceil(beforeMs / 1000);
-  const meters = db.prepare<[], { id: number }>('SELECT id FROM meters ORDER BY id').all();
-  // Old readings are in the archive (`readings` is a view); the recent table holds hours, unless a
-  // retention shorter than that is configured.
-  const nth = db.prepare<[number, number, number], { ts: number }>(
-    'SELECT ts FROM readings_archive WHERE meter_id = ? AND ts < ? ORDER BY ts LIMIT 1 OFFSET ?',
-  );
-  const del = db.prepare<[number, number]>('DELETE FROM readings_archive WHERE meter_id = ? AND ts < ?');
   const delRecent = db.prepare<[number, number]>(
     'DELETE FROM readings_recent WHERE (ts, meter_id) IN (SELECT ts, meter_id FROM readings_recent WHERE ts < ? ORDER BY ts LIMIT ?)',
   );
+  const oldChunks = db.prepare<[number], { id: number; start_ts: number; data: Buffer }>('SELECT id, start_ts, data FROM readings_chunks WHERE start_ts < ? ORDER BY start_ts');
   return db.transaction(() => {
-    let left = batchSize - delRecent.run(beforeS, batchSize).changes;
-    for (const { id } of meters) {
+    let left = batchSize;
+    const done: { id: number; keep: ReadingRow[] | null; start: number }[] = [];
+    for (const c of oldChunks.iterate(beforeS)) {
       if (left <= 0) break;
-      // The (left+1)-th old row bounds the delete to exactly `left` rows, if there are that many.
-      const bound = nth.get(id, beforeS, left)?.ts ?? beforeS;
-      left -= del.run(id, bound).changes;
+      const times = chunkTimes(c.start_ts, c.data);
+      const old = times.filter((t) => t < beforeS).length;
+      const gone = Math.min(old, left);
+      if (gone === 0) continue;
+      left -= gone;
+      done.push({ id: c.id, start: c.start_ts, keep: gone === times.length ? null : decodeChunk(c.start_ts, c.data).slice(gone) });
     }
+    for (const d of done) {
+      if (d.keep === null) db.prepare<[number]>('DELETE FROM readings_chunks WHERE id = ?').run(d.id);
+      else db.prepare<[Buffer, number]>('UPDATE readings_chunks SET data = ? WHERE id = ?').run(encodeChunk(d.start, d.keep), d.id);
+    }
+    if (left > 0) left -= delRecent.run(beforeS, left).changes;
     return batchSize - left;
   })();
 }
