@@ -181,7 +181,7 @@ export async function startSystem(o: SystemOptions = {}): Promise<RunningSystem>
           }),
         ...(simHandle ? [(routes: RouteRegistry) => registerSimRoutes(routes, simHandle)] : []),
         billing.registerRoutes,
-        ...(control ? [(routes: RouteRegistry) => registerControlRoutes(routes, control, billing.audit)] : []),
+        ...(control ? [(routes: RouteRegistry) => registerControlRoutes(routes, control, billing.audit, { component: (c) => site.image.component(c), now: clock })] : []),
         (routes) => registerOperatorOverviewRoutes(routes, { site, db, alarms: alarms.store, ledger: billing.ledger, gate: billing.gate, now: clock }),
       ],
       streamSources: [...commissioning.streamSources, alarmStreamSource(alarms)],

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { HttpError, type RouteRegistry } from '../api/route.js';
 import { ASSET_CAPABILITIES } from '../governance/actions.js';
 import type { AuditLog } from '../governance/audit-log.js';
+import type { ChannelValue } from '../channels/value.js';
 import { ControlError, type ControlRuntime } from './control-runtime.js';
 
 /**
@@ -27,7 +28,73 @@ const reason = z.string().min(1, 'say why, in a few words').max(500);
 const idParams = z.object({ id: z.coerce.number().int().positive() }).strict();
 const asset = z.string().regex(/^[a-z][a-z0-9_]*$/, 'a component name such as ess0');
 
-export function registerControlRoutes(routes: RouteRegistry, control: ControlRuntime, audit: AuditLog): void {
+/** Where the flow view reads live values: the process image (src/channels/process-image.ts) and the site's clock. */
+export interface LiveValues {
+  component(component: string): Readonly<Record<string, ChannelValue>>;
+  readonly now: () => number;
+}
+
+const PHASE_NAMES = ['L1', 'L2', 'L3'] as const;
+type Shown = ChannelValue | null;
+interface Power {
+  readonly total: Shown;
+  readonly phases: Readonly<Record<(typeof PHASE_NAMES)[number], Shown>>;
+}
+
+/** The worst quality and the oldest time of the parts; null when any part is missing. */
+function sum(parts: readonly Shown[]): Shown {
+  if (parts.some((p) => p === null || p.value === null)) return null;
+  const ok = parts as readonly ChannelValue[];
+  const quality = ok.some((p) => p.quality === 'ERROR') ? 'ERROR' : ok.some((p) => p.quality === 'STALE') ? 'STALE' : 'GOOD';
+  return { value: ok.reduce((a, p) => a + (p.value ?? 0), 0), ts: Math.min(...ok.map((p) => p.ts)), quality };
+}
+
+/**
+ * The latest values of the steered components for the energy-flow view (GET /api/control/flow), with
+ * the snapshot's sign conventions (src/edge/snapshot.ts): grid import positive; battery discharge
+ * positive; PV and generator production positive. The load is not metered: it is derived per phase as
+ * `grid + battery + pv + generator`, as old and as bad as its worst part, and null when a part is missing.
+ */
+export function flowOf(control: ControlRuntime, live: LiveValues): Record<string, unknown> {
+  const caps = control.cycle.controlPlan.caps;
+  const power = (component: string): Power => {
+    const v = live.component(component);
+    return { total: v['ActivePower'] ?? null, phases: { L1: v['ActivePower_L1'] ?? null, L2: v['ActivePower_L2'] ?? null, L3: v['ActivePower_L3'] ?? null } };
+  };
+  const ch = (component: string, channel: string): Shown => live.component(component)[channel] ?? null;
+  const grid = caps.grid ? { component: caps.grid.component, ...power(caps.grid.component) } : null;
+  const batteries = caps.batteries.map((b) => ({ component: b.component, kind: b.kind, maxChargeW: b.maxChargeW, maxDischargeW: b.maxDischargeW, ...power(b.component), soc: ch(b.component, 'Soc'), allowedChargeW: ch(b.component, 'AllowedChargePower'), allowedDischargeW: ch(b.component, 'AllowedDischargePower'), capacityWh: ch(b.component, 'Capacity') }));
+  const pv = caps.pv.map((p) => ({ component: p.component, ratedW: p.ratedW, ...power(p.component), limitW: ch(p.component, 'ActivePowerLimit') }));
+  const generators = caps.generators.map((g) => ({ component: g.component, ...power(g.component), running: ch(g.component, 'Running') }));
+  const sources = [...batteries, ...pv, ...generators];
+  const load = grid
+    ? {
+        total: sum([grid.total, ...sources.map((s) => s.total)]),
+        phases: Object.fromEntries(PHASE_NAMES.map((p) => [p, sum([grid.phases[p], ...sources.map((s) => s.phases[p])])])),
+        derived: 'grid + battery + pv + generator',
+      }
+    : null;
+  return {
+    now: live.now(),
+    signs: { grid: 'W, positive = import from the grid, negative = export', battery: 'W, positive = discharging, negative = charging', pv: 'W, production positive', generator: 'W, production positive', load: 'W, consumption positive' },
+    grid,
+    batteries,
+    pv,
+    generators,
+    load,
+  };
+}
+
+export function registerControlRoutes(routes: RouteRegistry, control: ControlRuntime, audit: AuditLog, live?: LiveValues): void {
+  if (live) {
+    routes.add({
+      method: 'GET',
+      url: '/api/control/flow',
+      summary: 'Energy flow now: grid, batteries (SoC, allowed power), PV, generators and the derived load, total and per phase, each value with its quality and time (grid import positive, battery discharge positive, production positive)',
+      role: 'viewer',
+      handler: () => flowOf(control, live),
+    });
+  }
   routes.add({
     method: 'GET',
     url: '/api/control',
@@ -119,13 +186,15 @@ export function registerControlRoutes(routes: RouteRegistry, control: ControlRun
   routes.add({
     method: 'GET',
     url: '/api/control/audit',
-    summary: 'The hash-chained audit log (decisions, proposals, approvals, overrides, writes), from <= ts < to; verify=1 walks the chain',
+    summary: 'The hash-chained audit log (decisions, proposals, approvals, overrides, writes), from <= ts < to, the newest `limit` (before entry `beforeId` when given: the next page back); verify=1 walks the chain',
     role: 'viewer',
-    query: z.object({ from: z.coerce.number().int().nonnegative().optional(), to: z.coerce.number().int().nonnegative().optional(), verify: z.enum(['0', '1']).optional(), limit: z.coerce.number().int().min(1).max(5000).default(500) }).strict(),
+    query: z.object({ from: z.coerce.number().int().nonnegative().optional(), to: z.coerce.number().int().nonnegative().optional(), beforeId: z.coerce.number().int().positive().optional(), verify: z.enum(['0', '1']).optional(), limit: z.coerce.number().int().min(1).max(5000).default(500) }).strict(),
     handler: ({ query }) => {
       control.log.flush(Number.MAX_SAFE_INTEGER, true);
-      const entries = audit.list({ from: query.from, to: query.to });
-      return { entries: entries.slice(-query.limit), total: entries.length, ...(query.verify === '1' ? { verification: audit.verify() } : {}) };
+      const all = audit.list({ from: query.from, to: query.to });
+      const before = query.beforeId;
+      const entries = before === undefined ? all : all.filter((e) => e.id < before);
+      return { entries: entries.slice(-query.limit), total: all.length, before: entries.length, ...(query.verify === '1' ? { verification: audit.verify() } : {}) };
     },
   });
 }

@@ -12,6 +12,13 @@ import { meterView } from './views/meter.js';
 import { metersView } from './views/meters.js';
 import { overviewView } from './views/overview.js';
 import { proposalsView } from './views/proposals.js';
+import { steeringPage } from './views/steering.js';
+import { ApprovalsPage } from './views/steering-approvals.js';
+import { AuditPage } from './views/steering-audit.js';
+import { FlowPage } from './views/steering-flow.js';
+import { HealthPage } from './views/steering-health.js';
+import { ModesPage } from './views/steering-modes.js';
+import { OverridesPage } from './views/steering-overrides.js';
 import { tariffsView } from './views/tariffs.js';
 import type { Ctx, View } from './views/view.js';
 
@@ -39,6 +46,12 @@ export const ROUTES = [
   page({ page: 'proposals', path: 'billing/proposals', section: 'billing', title: 'Disconnects', view: (ctx) => proposalsView(ctx) }),
   page({ page: 'tariffs', path: 'billing/tariffs', section: 'billing', title: 'Tariffs', view: (ctx) => tariffsView(ctx) }),
   page({ page: 'customer', path: 'billing/customers/:id', section: 'billing', title: (r) => r.id, view: (ctx, r) => customerView(ctx, r.id) }),
+  page({ page: 'steering', path: 'steering', title: 'Energy flow', nav: 'Steering', view: (ctx) => steeringPage(ctx, 'steering', 'Energy flow', FlowPage) }),
+  page({ page: 'steering-modes', path: 'steering/modes', section: 'steering', title: 'Modes', view: (ctx) => steeringPage(ctx, 'steering-modes', 'Modes and schedules', ModesPage) }),
+  page({ page: 'steering-approvals', path: 'steering/approvals', section: 'steering', title: 'Approvals', view: (ctx) => steeringPage(ctx, 'steering-approvals', 'Approvals', ApprovalsPage) }),
+  page({ page: 'steering-overrides', path: 'steering/overrides', section: 'steering', title: 'Overrides', view: (ctx) => steeringPage(ctx, 'steering-overrides', 'Overrides', OverridesPage) }),
+  page({ page: 'steering-health', path: 'steering/health', section: 'steering', title: 'Cycle health', view: (ctx) => steeringPage(ctx, 'steering-health', 'Cycle health', HealthPage) }),
+  page({ page: 'steering-audit', path: 'steering/audit', section: 'steering', title: 'Steering audit log', view: (ctx) => steeringPage(ctx, 'steering-audit', 'Audit log', AuditPage) }),
   page({ page: 'discover', path: 'discover', query: ['scan'], role: 'installer', title: 'Discovering meters', nav: 'Discover', view: (ctx, r) => discoverView(ctx, r.scan) }),
 ] as const;
 
