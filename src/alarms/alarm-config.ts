@@ -18,7 +18,7 @@ export const alarmConfigSchema = z
     /** Alarm when the data disk has less free space than this share. */
     diskFreeMinShare: z.number().min(0).max(1).default(0.15),
     webhook: z
-      .object({ url: z.string().url(), secret: z.string().min(16).optional() })
+      .object({ url: z.url(), secret: z.string().min(16).optional() })
       .strict()
       .optional(),
   })

@@ -98,6 +98,7 @@ export class WebhookNotifier {
       const head = this.outbox.head();
       if (!head || head.nextAt > this.now()) break;
       const error = await this.post(head.body);
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- stop() may have run during the await
       if (this.stopped) break;
       if (error === null) {
         this.outbox.delivered(head.id);

@@ -3,7 +3,7 @@ import type { DocumentedRoute } from './route.js';
 
 type JsonSchema = Record<string, unknown>;
 
-const toSchema = (s: z.ZodType): JsonSchema => z.toJSONSchema(s, { io: 'input', unrepresentable: 'any' }) as JsonSchema;
+const toSchema = (s: z.ZodType): JsonSchema => z.toJSONSchema(s, { io: 'input', unrepresentable: 'any' });
 
 function parametersOf(schema: z.ZodType | undefined, where: 'query' | 'path'): JsonSchema[] {
   if (!schema) return [];

@@ -68,7 +68,8 @@ function sameHost(origin: string, host: string): boolean {
 }
 
 function unacceptedType(req: FastifyRequest, accepted: readonly string[]): string | null {
-  const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  const [mediaType = ''] = (req.headers['content-type'] ?? '').split(';');
+  const type = mediaType.trim().toLowerCase();
   const hasBody = type !== '' || Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
   if (!hasBody || accepted.includes(type)) return null;
   return `content-type ${type ? JSON.stringify(type) : '(none)'} is not accepted here; send ${accepted.join(' or ')}`;

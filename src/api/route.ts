@@ -24,7 +24,7 @@ export interface RouteSpec<Q extends z.ZodType, P extends z.ZodType, B extends z
   readonly public?: boolean;
   /** Content types a browser may send to this route; application/json when not given (see request-guard.ts). */
   readonly consumes?: readonly string[];
-  readonly handler: (ctx: { query: z.output<Q>; params: z.output<P>; body: z.output<B>; user: User | null; req: FastifyRequest; reply: FastifyReply }) => Promise<unknown> | unknown;
+  readonly handler: (ctx: { query: z.output<Q>; params: z.output<P>; body: z.output<B>; user: User | null; req: FastifyRequest; reply: FastifyReply }) => unknown;
 }
 
 /** Another source of live events for /api/stream (scan progress, alarms, ...); the server's stream-route.ts sends them. */
@@ -93,7 +93,7 @@ export class RouteRegistry {
           if (!user) throw new HttpError(401, 'log in first');
           if (!roleAllows(user.role, spec.role)) throw new HttpError(403, `this needs the ${spec.role} role; you are ${user.role}`);
         }
-        const parse = <S extends z.ZodType | undefined>(schema: S, data: unknown, where: string): unknown => {
+        const parse = (schema: z.ZodType | undefined, data: unknown, where: string): unknown => {
           if (!schema) return undefined;
           const r = schema.safeParse(data, { error: sentenceErrorMap });
           if (!r.success) throw validationHttpError(where, r.error, data);

@@ -51,7 +51,7 @@ function mustBe(iss: RawIssue): string | undefined {
   const origin = iss.origin as string | undefined;
   switch (iss.code) {
     case 'invalid_type':
-      return iss.input === undefined ? 'is required' : `must be ${KIND[iss.expected as string] ?? String(iss.expected)}`;
+      return iss.input === undefined ? 'is required' : `must be ${KIND[iss.expected] ?? String(iss.expected)}`;
     case 'too_small': {
       const min = iss.minimum as number;
       if (origin === 'string') return min === 1 ? 'must not be empty' : `must be at least ${plural(min, 'character')} long`;
@@ -65,7 +65,7 @@ function mustBe(iss: RawIssue): string | undefined {
       return iss.inclusive === false ? `must be less than ${String(max)}` : `must be at most ${String(max)}`;
     }
     case 'invalid_format': {
-      const format = iss.format as string;
+      const format = iss.format;
       if (format === 'regex') return `must match the pattern ${String(iss.pattern)}`;
       if (format === 'starts_with') return `must start with ${JSON.stringify(iss.prefix)}`;
       if (format === 'ends_with') return `must end with ${JSON.stringify(iss.suffix)}`;
@@ -79,7 +79,7 @@ function mustBe(iss: RawIssue): string | undefined {
       return values.length === 1 ? `must be ${values[0]}` : `must be one of ${values.join(', ')}`;
     }
     case 'unrecognized_keys': {
-      const keys = iss.keys as string[];
+      const keys = iss.keys;
       const shape = (iss.inst as { _zod?: { def?: { shape?: Record<string, unknown> } } } | undefined)?._zod?.def?.shape;
       const allowed = shape ? `; allowed: ${Object.keys(shape).join(', ')}` : '';
       return `${keys.length === 1 ? 'unknown field' : 'unknown fields'} ${keys.map((k) => JSON.stringify(k)).join(', ')}${allowed}`;
@@ -105,7 +105,7 @@ function unionMessage(iss: RawIssue): string {
 }
 
 /** Pass as the parse's `error` option so zod's generic messages come out as sentences. */
-export const sentenceErrorMap = (iss: z.core.$ZodRawIssue): string | undefined => mustBe(iss as RawIssue);
+export const sentenceErrorMap = (iss: z.core.$ZodRawIssue): string | undefined => mustBe(iss);
 
 function valueAt(data: unknown, path: readonly PropertyKey[]): unknown {
   let v = data;
@@ -117,7 +117,7 @@ function valueAt(data: unknown, path: readonly PropertyKey[]): unknown {
 }
 
 function show(value: unknown): string {
-  const text = typeof value === 'bigint' ? String(value) : (JSON.stringify(value) ?? String(value));
+  const text = typeof value === 'bigint' ? String(value) : ((JSON.stringify(value) as string | undefined) ?? String(value)); // undefined for undefined, functions and symbols
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }
 

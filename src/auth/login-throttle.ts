@@ -63,10 +63,13 @@ export class LoginThrottle {
   begin(account: string, client: string): LoginAttempt {
     const now = this.clock();
     const acct = account.toLowerCase();
+    const pairKey = `pair\u0000${acct}\u0000${client}`;
+    const accountKey = `account\u0000${acct}`;
+    const clientKey = `client\u0000${client}`;
     const keys: Array<[string, number]> = [
-      [`pair\u0000${acct}\u0000${client}`, this.policy.perAccountClient],
-      [`account\u0000${acct}`, this.policy.perAccount],
-      [`client\u0000${client}`, this.policy.perClient],
+      [pairKey, this.policy.perAccountClient],
+      [accountKey, this.policy.perAccount],
+      [clientKey, this.policy.perClient],
     ];
     const lockedUntil = Math.max(...keys.map(([k]) => this.live(k, now)?.lockedUntil ?? 0));
     if (lockedUntil > now) throw new LoginThrottled(Math.ceil((lockedUntil - now) / 1000));
@@ -80,9 +83,9 @@ export class LoginThrottle {
       succeeded: () => {
         if (reported) return;
         reported = true;
-        this.counters.delete(keys[0]![0]);
-        this.counters.delete(keys[1]![0]);
-        this.uncount(keys[2]![0], keys[2]![1]);
+        this.counters.delete(pairKey);
+        this.counters.delete(accountKey);
+        this.uncount(clientKey, this.policy.perClient);
       },
     };
   }

@@ -31,7 +31,7 @@ export interface PrepaidSupply {
   /** The meter a customer's supply is switched at: a current assignment with a relay first. */
   readonly meterOf: (customerId: string) => number | undefined;
   /** One charging run now (flush, build intervals, charge, emit events); a run in progress is joined. */
-  chargeNow(): Promise<void>;
+  readonly chargeNow: () => Promise<void>;
   /** Resolves when the charging run in progress (if any) and the loop's work have ended. */
   idle(): Promise<void>;
 }

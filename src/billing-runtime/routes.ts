@@ -5,6 +5,7 @@ import { assignMeter, assignmentsOf, createCustomer, getCustomer, listCustomers 
 import { invoiceCsv } from '../billing/invoice-csv.js';
 import { invoicePdf, invoicePdfInput } from '../billing/invoice-pdf.js';
 import { ACCOUNTS, type Ledger } from '../billing/ledger.js';
+import { negate } from '../billing/money.js';
 import { invoiceMonth, invoiceOf, openInvoices } from '../billing/postpaid.js';
 import { loadTariff, saveTariff } from '../billing/tariff-store.js';
 import { TariffSchema } from '../billing/tariff.js';
@@ -67,7 +68,7 @@ export function registerBillingRoutes(routes: RouteRegistry, d: BillingRouteDeps
       currency: d.ledger.currency,
       /** Debit positive: a prepaid credit is negative, a postpaid debt positive. */
       balanceMinor,
-      creditMinor: c.mode === 'prepaid' ? -balanceMinor || 0 : null,
+      creditMinor: c.mode === 'prepaid' ? negate(balanceMinor) : null,
       availableCreditMinor: c.mode === 'prepaid' ? d.prepaid.available(c.id, now()) : null,
       meters: assignmentsOf(d.db, c.id),
       openInvoices: c.mode === 'postpaid' ? openInvoices(d.db, c.id).map((o) => ({ id: o.invoice.id, month: o.invoice.month, totalMinor: o.invoice.totalMinor, openMinor: o.openMinor })) : [],

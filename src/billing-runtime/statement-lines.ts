@@ -86,20 +86,22 @@ export function describeStatement(db: StoreDb, rows: readonly StatementRow[], ti
       const parts = r.reference.split(',');
       const meters = new Set(parts.map((p) => p.split('@')[0]));
       let total: number | null = 0;
-      const words = parts.map((p) => {
+      const words: string[] = [];
+      for (const p of parts) {
         const m = RANGE.exec(p);
         const meter = (p.split('@')[0] ?? '') + ' ';
         const who = meters.size > 1 ? meter : '';
         if (m?.[1]) {
           const kWh = kWhOf(m[1], Number(m[2]), Number(m[3]));
           total = total === null || kWh === null ? null : total + kWh;
-          return `${who}${span(Number(m[2]), Number(m[3]), rowDay)}${kWh === null || parts.length === 1 ? '' : ` ${formatKWh(kWh)}`}`;
+          words.push(`${who}${span(Number(m[2]), Number(m[3]), rowDay)}${kWh === null || parts.length === 1 ? '' : ` ${formatKWh(kWh)}`}`);
+          continue;
         }
         const res = RESOLVED.exec(p);
         total = null;
-        return res ? `corrected interval of ${res[1]}` : p;
-      });
-      const kWh = total === null ? null : Math.round((total as number) * 1e6) / 1e6;
+        words.push(res ? `corrected interval of ${res[1]}` : p);
+      }
+      const kWh = total === null ? null : Math.round(total * 1e6) / 1e6;
       return { ...r, description: `Energy ${words.join('; ')}${kWh === null ? '' : `, ${formatKWh(kWh)}`}`, energyKWh: kWh };
     }
     if (r.kind === 'payment') {

@@ -1,5 +1,5 @@
 import { ACCOUNTS, type EntryLine, type Ledger } from './ledger.js';
-import { minor, type Minor } from './money.js';
+import { minor } from './money.js';
 import type { BillLine } from './rating.js';
 
 /** A tax's payable account: VAT -> tax:vat-payable, "Excise duty" -> tax:excise-duty-payable. */
@@ -28,7 +28,7 @@ export function chargeEntries(ledger: Ledger, customerAccount: string, lines: re
   for (const [account, amount] of [...per.entries()].sort(([a], [b]) => (a < b ? -1 : 1))) {
     if (amount === 0) continue;
     ledger.openAccount(account, account.startsWith('tax:') ? 'liability' : 'revenue');
-    out.push({ account, amountMinor: minor(amount) as Minor });
+    out.push({ account, amountMinor: minor(amount) });
   }
   return out;
 }

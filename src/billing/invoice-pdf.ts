@@ -3,7 +3,7 @@ import type { StoreDb } from '../store/database.js';
 import { LocalCalendar } from './calendar.js';
 import { consumptionOf, getCustomer } from './customers.js';
 import { ACCOUNTS, type Ledger } from './ledger.js';
-import { formatMinor, minor, type Minor } from './money.js';
+import { formatMinor, minor, negate, type Minor } from './money.js';
 import { formatPrice } from './price.js';
 import type { Invoice } from './postpaid.js';
 
@@ -209,7 +209,7 @@ export function invoicePdf(d: InvoicePdfInput, opts: { compress?: boolean } = {}
   const bal = d.accountBalanceMinor;
   doc.font('Helvetica-Bold').fontSize(10).fillColor('black')
     .text(`Account balance on ${localDate(d.printedMs, d.timeZone)}`, M, y, { width: 300 })
-    .text(bal > 0 ? `${money(bal)} owed` : bal < 0 ? `${money(-bal)} in credit` : money(0), right - 206, y, { width: 200, align: 'right' });
+    .text(bal > 0 ? `${money(bal)} owed` : bal < 0 ? `${money(negate(bal))} in credit` : money(0), right - 206, y, { width: 200, align: 'right' });
 
   // Footer.
   doc.font('Helvetica').fontSize(8).fillColor(GREY).text(

@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import { ensureLedgerSchema } from './ledger-schema.js';
-import { isCurrency, minor, type Currency, type Minor } from './money.js';
+import { isCurrency, minor, negate, type Currency, type Minor } from './money.js';
 import { prep } from './sql-cache.js';
 
 export type AccountType = 'asset' | 'liability' | 'revenue' | 'expense' | 'equity';
@@ -128,7 +128,7 @@ export class Ledger {
       if (orig.reverses !== null) throw new Error(`transaction ${txId} is itself a reversal`);
       const done = prep<[number], number>(this.db, 'SELECT id FROM billing_transactions WHERE reverses = ?').pluck().get(txId);
       if (done !== undefined) throw new Error(`transaction ${txId} was already reversed by ${done}`);
-      const lines = orig.lines.map((l) => ({ account: l.account, amountMinor: minor(-l.amountMinor || 0) }));
+      const lines = orig.lines.map((l) => ({ account: l.account, amountMinor: negate(l.amountMinor) }));
       return { tx: this.insert({ key: req.key, kind: 'reversal', reference: req.reference, atMs: req.atMs, lines }, txId), duplicate: false };
     }).immediate();
   }

@@ -37,7 +37,7 @@ export function addMinor(...xs: readonly Minor[]): Minor {
 }
 
 export function negate(x: Minor): Minor {
-  return minor(x === 0 ? 0 : -x);
+  return minor(x === 0 ? 0 : -(x as number));
 }
 
 /**

@@ -5,7 +5,7 @@ import { ensureBillingSchema } from './billing-schema.js';
 import { chargeEntries } from './bill-posting.js';
 import { assignmentsOf, listCustomers, type Customer } from './customers.js';
 import { ACCOUNTS, type Ledger } from './ledger.js';
-import { minor, type Minor } from './money.js';
+import { minor, negate, type Minor } from './money.js';
 import { rateFixedDay, rateIncrement, type BillLine, type IntervalEnergy, type Usage } from './rating.js';
 import type { Tariff } from './tariff.js';
 import { loadTariff } from './tariff-store.js';
@@ -59,7 +59,7 @@ export interface ChargeResult {
 
 /** Prepaid credit = what the site owes the customer = minus the liability account's debit balance. */
 export function prepaidCredit(ledger: Ledger, customerId: string, atMs?: number): Minor {
-  return minor(-ledger.balance(ACCOUNTS.customer(customerId), atMs) || 0);
+  return negate(ledger.balance(ACCOUNTS.customer(customerId), atMs));
 }
 
 /**

@@ -31,7 +31,7 @@ const Block = z
     blocks: z.array(z.object({ upToKWh: z.number().positive().nullable(), priceE4: Price })).min(1),
   })
   .refine((b) => b.blocks.every((x, i) => (i === b.blocks.length - 1 ? x.upToKWh === null : x.upToKWh !== null && (i === 0 || x.upToKWh > (b.blocks[i - 1]?.upToKWh ?? 0)))), {
-    message: 'block upper bounds must rise, and only the last block is open (upToKWh: null)',
+    error: 'block upper bounds must rise, and only the last block is open (upToKWh: null)',
   });
 
 /**
@@ -77,7 +77,7 @@ export const TariffSchema = z
     versions: z.array(TariffVersionSchema).min(1),
   })
   .refine((t) => t.versions.every((v, i) => i === 0 || (v.effectiveFrom > (t.versions[i - 1]?.effectiveFrom ?? '') && v.version > (t.versions[i - 1]?.version ?? 0))), {
-    message: 'versions must be in order of rising version number and effectiveFrom',
+    error: 'versions must be in order of rising version number and effectiveFrom',
   });
 
 export type Tariff = z.infer<typeof TariffSchema>;

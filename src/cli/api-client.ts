@@ -31,7 +31,7 @@ export class ApiClient {
         body: body !== undefined ? JSON.stringify(body) : undefined,
       });
     } catch (e) {
-      throw new Error(`cannot reach mgos at ${this.base} (${(e as Error).message}); is it running? (--url)`);
+      throw new Error(`cannot reach mgos at ${this.base} (${(e as Error).message}); is it running? (--url)`, { cause: e });
     }
     const text = await res.text();
     const json = text ? (JSON.parse(text) as T & { error?: string }) : ({} as T & { error?: string });
@@ -43,8 +43,8 @@ export class ApiClient {
     if (this.token) return;
     if (!this.o.user) throw new UsageError('log in with --user NAME (or set MGOS_TOKEN)');
     const password = process.env.MGOS_PASSWORD ?? (await ask(`password for ${this.o.user}: `));
-    const res = await fetch(`${this.base}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: this.o.user, password }) }).catch((e: Error) => {
-      throw new Error(`cannot reach mgos at ${this.base} (${e.message}); is it running? (--url)`);
+    const res = await fetch(`${this.base}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: this.o.user, password }) }).catch((e: unknown) => {
+      throw new Error(`cannot reach mgos at ${this.base} (${(e as Error).message}); is it running? (--url)`, { cause: e });
     });
     const json = (await res.json()) as { token?: string; error?: string };
     if (!res.ok || !json.token) throw new Error(json.error ?? 'login failed');

@@ -3,7 +3,7 @@ import { z } from 'zod';
 const range = z
   .object({ min: z.number().int().min(2).max(247), max: z.number().int().min(2).max(247) })
   .strict()
-  .refine((r) => r.min <= r.max, { message: 'min must not be above max' });
+  .refine((r) => r.min <= r.max, { error: 'min must not be above max' });
 
 /**
  * Serial adapters a bench converter may open by default: USB-RS485 (ttyUSB, ttyACM) and on-board

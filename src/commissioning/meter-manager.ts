@@ -77,7 +77,7 @@ export class MeterManager {
   update(key: string, patch: MeterPatch, by: string, reason = 'meter changed'): Promise<{ meter: MeterConfig; version: ConfigVersion }> {
     return this.serialised(async () => {
       const old = this.find(key);
-      const meter: MeterConfig = { ...old, ...Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)) };
+      const meter: MeterConfig = { ...old, ...Object.fromEntries(Object.entries<unknown>(patch).filter(([, v]) => v !== undefined)) };
       const next = this.current.map((m) => (m.id === old.id ? meter : m));
       const mustAnswer = meter.enabled && (!old.enabled || JSON.stringify(old) !== JSON.stringify(meter)) ? meter : null;
       const version = await this.apply(next, by, reason, mustAnswer);

@@ -17,5 +17,5 @@ export function isTimeZone(zone: string): boolean {
 }
 
 export const timeZoneSchema = z.string().refine(isTimeZone, {
-  message: 'not an IANA time zone this system knows; allowed: a name such as Africa/Kampala, Africa/Nairobi or UTC',
+  error: 'not an IANA time zone this system knows; allowed: a name such as Africa/Kampala, Africa/Nairobi or UTC',
 });

@@ -149,7 +149,7 @@ export class Dlt645Link {
         settle();
       };
       this.waiter = waiter;
-      this.transport.write(bytes).catch((e: Error) => finish(() => reject(new Dlt645Error('closed', `cannot send on ${this.description}: ${e.message}`))));
+      this.transport.write(bytes).catch((e: unknown) => finish(() => reject(new Dlt645Error('closed', `cannot send on ${this.description}: ${e instanceof Error ? e.message : String(e)}`))));
     });
   }
 }

@@ -27,8 +27,14 @@ export async function openTcpTransport(host: string, port: number, connectTimeou
       socket.destroy();
       reject(new Error(`cannot connect to ${host}:${port}: no answer within ${connectTimeoutMs} ms`));
     }, connectTimeoutMs);
-    socket.once('connect', () => (clearTimeout(timer), resolve()));
-    socket.once('error', (e) => (clearTimeout(timer), reject(new Error(`cannot connect to ${host}:${port}: ${e.message}`))));
+    socket.once('connect', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    socket.once('error', (e) => {
+      clearTimeout(timer);
+      reject(new Error(`cannot connect to ${host}:${port}: ${e.message}`));
+    });
   });
   socket.on('error', () => socket.destroy()); // reported through 'close'
   return {
@@ -39,7 +45,10 @@ export async function openTcpTransport(host: string, port: number, connectTimeou
     discardInput: () => Promise.resolve(),
     close: () =>
       new Promise<void>((resolve) => {
-        if (socket.destroyed) return resolve();
+        if (socket.destroyed) {
+          resolve();
+          return;
+        }
         socket.once('close', () => resolve());
         socket.end();
         setTimeout(() => socket.destroy(), 200).unref();

@@ -21,7 +21,7 @@ export interface ReadBlock {
  */
 export function planBlocks(profile: DeviceProfile, maxGap = profile.maxGap): ReadBlock[] {
   const blocks: ReadBlock[] = [];
-  const maxRead = Math.min(MAX_READ_REGISTERS, profile.maxReadRegisters ?? MAX_READ_REGISTERS);
+  const maxRead = Math.min(MAX_READ_REGISTERS, profile.maxReadRegisters);
   for (const group of profile.groups) {
     const points = [...group.points].sort((a, b) => a.register - b.register);
     let current: { start: number; end: number; points: PointSpec[] } | undefined;
@@ -37,7 +37,7 @@ export function planBlocks(profile: DeviceProfile, maxGap = profile.maxGap): Rea
     }
     if (current) blocks.push({ group: group.name, every: group.every, start: current.start, count: current.end - current.start, points: current.points });
   }
-  const derived = profile.derived ?? [];
+  const derived = profile.derived;
   if (derived.length === 0) return blocks;
   return blocks.map((b) => {
     const own = derived.filter((d) => d.product.every((ch) => b.points.some((p) => p.channel === ch)));

@@ -58,7 +58,7 @@ export class PrepaidLoop {
 
   start(): void {
     this.d.events.onLow((e) => this.enqueue(() => this.low(e)));
-    this.d.events.onZero((e) => this.enqueue(async () => void (await this.zero(e))));
+    this.d.events.onZero((e) => this.enqueue(() => this.zero(e)));
     this.d.events.onPositive((e) => this.enqueue(() => this.positive(e)));
   }
 
@@ -130,11 +130,15 @@ export class PrepaidLoop {
     );
   }
 
-  private enqueue(work: () => Promise<void>): void {
-    this.tail = this.tail.then(work).catch((e: unknown) => this.d.onError?.(e));
+  private enqueue(work: () => unknown): void {
+    this.tail = this.tail
+      .then(async () => {
+        await work();
+      })
+      .catch((e: unknown) => this.d.onError?.(e));
   }
 
-  private async low(e: CreditEvent): Promise<void> {
+  private low(e: CreditEvent): void {
     const c = this.require(e.customer);
     this.d.sms.notify(c.phone, { kind: 'low-balance', name: c.name, balance: e.balance });
   }

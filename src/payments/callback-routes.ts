@@ -89,7 +89,7 @@ const keptHeaders = (h: FastifyRequest['headers']): Headers => {
   const out: Record<string, string> = {};
   for (const k of KEPT_HEADERS) {
     const v = h[k];
-    if (v !== undefined) out[k] = (Array.isArray(v) ? v.join(', ') : String(v)).slice(0, KEPT_HEADER_CHARS);
+    if (v !== undefined) out[k] = (Array.isArray(v) ? v.join(', ') : v).slice(0, KEPT_HEADER_CHARS);
   }
   return out;
 };
@@ -186,7 +186,8 @@ export function registerCallbackRoutes(routes: RouteRegistry, deps: CallbackRout
         const query = Object.fromEntries(Object.entries((req.query ?? {}) as Record<string, unknown>).map(([k, v]) => [k, String(v)]));
         const raw = method === 'GET' ? '' : rawOf(req);
         const src = method === 'GET' ? query : ((req.body ?? {}) as Record<string, unknown>);
-        const notice = { trackingId: String(src.OrderTrackingId ?? ''), merchantReference: String(src.OrderMerchantReference ?? '') };
+        const text = (v: unknown): string => (typeof v === 'string' || typeof v === 'number' ? String(v) : '');
+        const notice = { trackingId: text(src.OrderTrackingId), merchantReference: text(src.OrderMerchantReference) };
         try {
           // Once the raw notice is in the inbox it cannot be lost, so it is acknowledged even if it waits.
           await processor.receiveCallback('pesapal', raw, keptHeaders(req.headers), { query });

@@ -97,7 +97,10 @@ function printEvent(e: ConverterEvent): void {
     return;
   }
   const s: StepRecord = e.step;
-  if (e.type === 'step-started') return out(`[${clock(s.startedAt)}] ▶ ${s.title}`);
+  if (e.type === 'step-started') {
+    out(`[${clock(s.startedAt)}] ▶ ${s.title}`);
+    return;
+  }
   const mark = s.status === 'ok' ? '✓' : '✗';
   out(`[${clock(s.finishedAt ?? s.startedAt)}] ${mark} ${s.id}: ${s.detail} (${((s.durationMs ?? 0) / 1000).toFixed(1)} s)`);
 }

@@ -23,7 +23,7 @@ export async function exportCommand(argv: string[]): Promise<number> {
     options: { config: { type: 'string' }, demo: { type: 'boolean' }, data: { type: 'string' }, meter: { type: 'string' }, date: { type: 'string' }, intervals: { type: 'boolean' }, out: { type: 'string' } },
   });
   const site = siteFor(v);
-  const id = Number(String(v.meter ?? '').replace(/^meter/, ''));
+  const id = Number((v.meter ?? '').replace(/^meter/, ''));
   if (!Number.isInteger(id) || id < 1 || id > 247) throw new UsageError('--meter: give the meter id (Modbus address), e.g. 12');
   if (!v.date) throw new UsageError('--date: give the day as YYYY-MM-DD');
   const dateProblem = calendarDateProblem(v.date);

@@ -45,7 +45,7 @@ export async function meterCommand(argv: string[]): Promise<number> {
       process.stderr.write(`adding meter ${v.id}; waiting for it to answer (up to two poll cycles)...\n`);
       const body = { id: Number(v.id), name: v.name, type: v.type, ...(v.bus ? { bus: v.bus } : {}), ...(v.ct ? { ctRatio: Number(v.ct) } : {}), ...(v.role ? { role: v.role } : {}), ...(v.reason ? { reason: v.reason } : {}) };
       const r = await api.request<{ meter: MeterRow & { values: Record<string, { value: number }> }; configVersion: number }>('POST', '/api/meters', body);
-      const volts = r.meter.values?.Voltage_L1?.value;
+      const volts = r.meter.values.Voltage_L1?.value;
       process.stdout.write(`meter ${r.meter.id} (${r.meter.name}) is live${volts !== undefined ? `: ${volts.toFixed(1)} V` : ''}; configuration version ${r.configVersion}\n`);
       return 0;
     }

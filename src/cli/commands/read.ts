@@ -107,7 +107,7 @@ export async function readCommand(argv: string[]): Promise<number> {
         words = await bus.readRegisters(address, fc, block.start, block.count);
       } catch (e) {
         if (e instanceof m.modbusError.ModbusError && e.kind === 'exception' && e.exceptionCode === 2) {
-          throw new Error(await wrongTypeMessage(m, bus, address, profile, fc, block, profiles));
+          throw new Error(await wrongTypeMessage(m, bus, address, profile, fc, block, profiles), { cause: e });
         }
         throw e;
       }

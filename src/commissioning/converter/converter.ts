@@ -69,8 +69,8 @@ async function identifyStep(log: StepLog, line: BenchLineSpec, expectedSerial?: 
       let link: Dlt645Link | undefined;
       try {
         link = await openDlt645(line);
-        const serial = await link.readAddress().catch((e: Error) => {
-          throw new Error(`${e.message}. Check A+/B- wiring and power; only ONE meter may be on the line; a meter already in Modbus mode does not answer DL/T645 (use "mgos convert set-address").`);
+        const serial = await link.readAddress().catch((e: unknown) => {
+          throw new Error(`${e instanceof Error ? e.message : String(e)}. Check A+/B- wiring and power; only ONE meter may be on the line; a meter already in Modbus mode does not answer DL/T645 (use "mgos convert set-address").`, { cause: e });
         });
         if (expectedSerial !== undefined && serial !== expectedSerial) {
           throw new ConverterRefusal(`the meter on the bench is ${serial} but the plan is for ${expectedSerial}; connect the right meter or correct the inventory`);
@@ -158,7 +158,7 @@ export class ConverterRun {
     let bus: ModbusBus | undefined;
     try {
       const { plan, line } = this.o;
-      await this.log.run('plan', 'Check the plan', async () => checkPlan(plan, this.profiles), (d) => d);
+      await this.log.run('plan', 'Check the plan', () => checkPlan(plan, this.profiles), (d) => d);
       Object.assign(facts, await identifyStep(this.log, line, plan.serial));
       await this.log.run(
         'protocol-switch',
@@ -228,6 +228,7 @@ export class ConverterRun {
         if (i >= attempts) {
           throw new Error(
             `no Modbus reply at address ${FACTORY_MODBUS_ADDRESS} on ${describeLine(this.o.line, 'modbus')} after ${attempts} attempts (${e.message}): the meter is probably still in DL/T645 mode; check Conn/Protocol = n.2 on its front panel, or power-cycle it and wait`,
+            { cause: e },
           );
         }
         await sleep(this.o.probeIntervalMs ?? 1000);
@@ -238,8 +239,8 @@ export class ConverterRun {
   private async verify(bus: ModbusBus, model: MeterModel, address: number, dltEnergy: number | undefined): Promise<{ voltage: number; detail: string }> {
     const profile = this.profiles.get(model);
     if (!profile) throw new Error(`no ${model} profile`);
-    const held = await readAddressRegister(bus, address, model, this.profiles).catch((e: Error) => {
-      throw new Error(`no answer at the new address ${address}: ${e.message}`);
+    const held = await readAddressRegister(bus, address, model, this.profiles).catch((e: unknown) => {
+      throw new Error(`no answer at the new address ${address}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
     });
     if (held !== address) throw new Error(`the meter at ${address} reports address ${held} in its address register`);
     const voltage = await readChannel(bus, address, profile, 'Voltage_L1');

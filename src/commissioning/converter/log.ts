@@ -61,7 +61,7 @@ export class StepLog {
   }
 
   /** Runs one step: logs its start, then ok with `describe(result)` or failed with the error's message. */
-  async run<T>(id: StepId, title: string, fn: () => Promise<T>, describe: (result: T) => string): Promise<T> {
+  async run<T>(id: StepId, title: string, fn: () => T | Promise<T>, describe: (result: T) => string): Promise<T> {
     const started = this.clock();
     const index = this.records.push({ id, title, status: 'running', startedAt: new Date(started).toISOString(), detail: '' }) - 1;
     this.emit({ type: 'step-started', step: this.records[index] as StepRecord });

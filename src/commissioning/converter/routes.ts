@@ -44,7 +44,7 @@ const runBody = z
   })
   .strict()
   .refine(oneLine, ONE_LINE);
-const runParams = z.object({ id: z.string().uuid() }).strict();
+const runParams = z.object({ id: z.uuid() }).strict();
 
 interface RunView {
   readonly runId: string;
@@ -81,9 +81,18 @@ export function registerConverterRoutes(routes: RouteRegistry, deps: ConverterRo
     const entry = runs.get(runId);
     if (!entry) throw new HttpError(404, `no converter run ${runId}`);
     return new Promise((resolve) => {
-      const off = entry.run.on((e) => e.type === 'operator-action' && (off(), resolve(view(runId))));
-      if (entry.run.state === 'waiting-for-operator') return off(), resolve(view(runId));
-      void entry.run.start().then(() => (off(), resolve(view(runId))));
+      const done = (): void => {
+        off();
+        resolve(view(runId));
+      };
+      const off = entry.run.on((e) => {
+        if (e.type === 'operator-action') done();
+      });
+      if (entry.run.state === 'waiting-for-operator') {
+        done();
+        return;
+      }
+      void entry.run.start().then(done);
     });
   };
 

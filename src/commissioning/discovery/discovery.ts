@@ -103,8 +103,14 @@ export class Discovery {
   finished(id: string): Promise<ScanState> {
     return new Promise((resolve, reject) => {
       const s = this.scans.get(id);
-      if (!s) return reject(new Error(`no scan ${id}`));
-      if (s.state !== 'running') return resolve(s);
+      if (!s) {
+        reject(new Error(`no scan ${id}`));
+        return;
+      }
+      if (s.state !== 'running') {
+        resolve(s);
+        return;
+      }
       const off = this.subscribe((x) => {
         if (x.id === id && x.state !== 'running') {
           off();

@@ -26,7 +26,7 @@ export function registerDiscoveryRoutes(routes: RouteRegistry, discovery: Discov
     url: '/api/scans/:id',
     summary: 'Progress and findings of a scan: found meters, duplicates, proposals',
     role: 'viewer',
-    params: z.object({ id: z.string().uuid() }),
+    params: z.object({ id: z.uuid() }),
     handler: ({ params }) => {
       const s = discovery.get(params.id);
       if (!s) throw new HttpError(404, `no scan ${params.id}`);
@@ -38,7 +38,7 @@ export function registerDiscoveryRoutes(routes: RouteRegistry, discovery: Discov
     url: '/api/scans/:id/cancel',
     summary: 'Stop a running scan',
     role: 'installer',
-    params: z.object({ id: z.string().uuid() }),
+    params: z.object({ id: z.uuid() }),
     handler: ({ params }) => ({ cancelled: discovery.cancel(params.id) }),
   });
 }

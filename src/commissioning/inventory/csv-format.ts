@@ -55,7 +55,7 @@ export function parseCsv(text: string): CsvRecord[] {
     } else {
       while (i < s.length && s[i] !== ',' && endOfLine() === 0) {
         if (s[i] === '"') throw new CsvSyntaxError(line, 'a quote inside an unquoted field; quote the whole field and write the quote as ""');
-        field += s[i];
+        field += s.charAt(i);
         i++;
       }
     }

@@ -113,6 +113,7 @@ class RowChecker {
     for (const d of DATE_COLUMNS) {
       const s = stamps.get(d.stage) ?? null;
       const kept = prev?.stages[d.stage];
+      // eslint-disable-next-line @typescript-eslint/no-dynamic-delete -- a record of the fixed statuses, stored as JSON: a cleared date drops its key
       if (s === null) delete stages[d.stage];
       // The same day as stored keeps the stored time (and name, where the sheet has no name column).
       else if (kept && this.clock.day(kept.at) === this.clock.day(s.at)) stages[d.stage] = { at: kept.at, by: d.by ? s.by : kept.by };

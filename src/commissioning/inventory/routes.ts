@@ -64,7 +64,7 @@ const transitionBody = z.object({ to: z.enum(STATUSES), reason: text, address: a
 const editBody = z
   .object({ notes: text.optional(), building: text.optional(), site: text.optional(), reason: text.optional() })
   .strict()
-  .refine((b) => b.notes !== undefined || b.building !== undefined || b.site !== undefined, { message: 'give at least one of notes, building, site' });
+  .refine((b) => b.notes !== undefined || b.building !== undefined || b.site !== undefined, { error: 'give at least one of notes, building, site' });
 const importBody = z.union([z.string(), z.object({ csv: z.string() }).strict()]);
 const slotQuery = { bus: z.string().max(64).optional(), site: z.string().max(200).optional(), phases: z.enum(['1', '3']).transform((p): Phases => (p === '1' ? 1 : 3)) };
 const suggestQuery = z.object(slotQuery).strict();

@@ -23,7 +23,7 @@ const StatusBody = z.object({
   data: z.object({ transaction: z.object({ airtel_money_id: z.string().optional(), id: z.union([z.string(), z.boolean()]).optional(), message: z.string().optional(), status: z.string() }) }),
   status: Envelope,
 });
-const PushBody = z.object({ status: Envelope }).passthrough();
+const PushBody = z.object({ status: Envelope }).loose();
 const Callback = z.object({
   transaction: z.object({ id: z.string(), message: z.string().optional(), status_code: z.string(), airtel_money_id: z.string().optional() }),
   hash: z.string().optional(),
@@ -95,7 +95,7 @@ export class AirtelAdapter extends FeeQuoting implements PaymentProvider {
   }
 
   /** Airtel callback: a hash only when authentication is enabled; every callback is still re-queried. */
-  verifyCallback(rawBody: string, _headers: Readonly<Record<string, string | string[] | undefined>>): CallbackNotice {
+  verifyCallback(rawBody: string): CallbackNotice {
     const raw: unknown = JSON.parse(rawBody);
     const b = Callback.parse(raw);
     let signatureValid: boolean | null = null;
@@ -112,7 +112,7 @@ export class AirtelAdapter extends FeeQuoting implements PaymentProvider {
   /** Airtel transaction enquiry: GET /standard/v1/payments/{id}. The response carries no amount; ESB000045 = no such transaction. */
   async status(providerRef: string): Promise<StatusResult> {
     const r = await callJson(`${this.cfg.baseUrl}/standard/v1/payments/${encodeURIComponent(providerRef)}`, { method: 'GET', headers: await this.headers() });
-    const env = z.object({ status: Envelope }).passthrough().safeParse(r.body);
+    const env = z.object({ status: Envelope }).loose().safeParse(r.body);
     if (env.success && env.data.status.result_code === 'ESB000045') return { status: 'pending', amountMinor: null, currency: null, providerTxId: null, reason: 'ESB000045', known: false };
     if (r.status !== 200) throw new Error(`Airtel status: HTTP ${r.status} ${r.text}`);
     const b = StatusBody.parse(r.body);
@@ -121,7 +121,7 @@ export class AirtelAdapter extends FeeQuoting implements PaymentProvider {
   }
 
   /** No listing endpoint is documented for Airtel Collection: reconciliation re-queries each intent. */
-  async listTransactions(): Promise<null> {
-    return null;
+  listTransactions(): Promise<null> {
+    return Promise.resolve(null);
   }
 }

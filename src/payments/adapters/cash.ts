@@ -61,22 +61,22 @@ export class CashBook extends FeeQuoting implements PaymentProvider {
     }
   }
 
-  async requestPayment(): Promise<RequestResult> {
-    throw new ProviderRejected('NOT_SUPPORTED', 'cash is recorded by an agent, not requested');
+  requestPayment(): Promise<RequestResult> {
+    return Promise.reject(new ProviderRejected('NOT_SUPPORTED', 'cash is recorded by an agent, not requested'));
   }
 
   verifyCallback(): CallbackNotice {
     throw new ProviderRejected('NOT_SUPPORTED', 'cash has no callbacks');
   }
 
-  async status(receipt: string): Promise<StatusResult> {
+  status(receipt: string): Promise<StatusResult> {
     const r = this.db.prepare('SELECT * FROM payment_cash_receipts WHERE receipt = ?').get(receipt) as ReceiptRow | undefined;
-    if (!r) return { status: 'pending', amountMinor: null, currency: null, providerTxId: null, reason: 'no such receipt', known: false };
-    return { status: 'successful', amountMinor: r.amount_minor, currency: r.currency, providerTxId: r.receipt, reason: null, known: true };
+    if (!r) return Promise.resolve({ status: 'pending', amountMinor: null, currency: null, providerTxId: null, reason: 'no such receipt', known: false });
+    return Promise.resolve({ status: 'successful', amountMinor: r.amount_minor, currency: r.currency, providerTxId: r.receipt, reason: null, known: true });
   }
 
-  async listTransactions(fromMs: number, toMs: number): Promise<ProviderTransaction[]> {
+  listTransactions(fromMs: number, toMs: number): Promise<ProviderTransaction[]> {
     const rows = this.db.prepare('SELECT * FROM payment_cash_receipts WHERE at_ms >= ? AND at_ms < ? ORDER BY at_ms').all(fromMs, toMs) as ReceiptRow[];
-    return rows.map((r) => ({ providerRef: r.receipt, reference: null, status: 'successful', amountMinor: r.amount_minor, currency: r.currency, providerTxId: r.receipt, atMs: r.at_ms }));
+    return Promise.resolve(rows.map((r) => ({ providerRef: r.receipt, reference: null, status: 'successful', amountMinor: r.amount_minor, currency: r.currency, providerTxId: r.receipt, atMs: r.at_ms })));
   }
 }

@@ -26,7 +26,7 @@ const StatusBody = z.object({
   reason: z.union([z.string(), z.object({ code: z.string().optional(), message: z.string().optional() })]).optional(),
 });
 const TokenBody = z.object({ access_token: z.string(), token_type: z.string(), expires_in: z.number().int() });
-const ErrorBody = z.object({ code: z.string().optional(), status: z.string().optional(), message: z.string().optional() }).passthrough();
+const ErrorBody = z.object({ code: z.string().optional(), status: z.string().optional(), message: z.string().optional() }).loose();
 
 const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
 const mapStatus = (s: 'PENDING' | 'SUCCESSFUL' | 'FAILED'): PaymentStatus => (s === 'SUCCESSFUL' ? 'successful' : s === 'FAILED' ? 'failed' : 'pending');
@@ -84,7 +84,7 @@ export class MtnAdapter extends FeeQuoting implements PaymentProvider {
     const parsed = StatusBody.safeParse(JSON.parse(rawBody));
     if (!parsed.success) throw new Error(`MTN callback: ${parsed.error.message}`);
     const b = parsed.data;
-    let claimed: number | null = null;
+    let claimed: number | null;
     try {
       claimed = toMinor(b.amount, b.currency);
     } catch {
@@ -105,7 +105,7 @@ export class MtnAdapter extends FeeQuoting implements PaymentProvider {
   }
 
   /** MTN Collection has no transaction listing: reconciliation re-queries each intent. */
-  async listTransactions(): Promise<null> {
-    return null;
+  listTransactions(): Promise<null> {
+    return Promise.resolve(null);
   }
 }

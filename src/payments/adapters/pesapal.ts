@@ -122,8 +122,8 @@ export class PesapalAdapter extends FeeQuoting implements PaymentProvider {
   }
 
   /** Pesapal 3.0 documents no transaction listing: reconciliation re-queries each intent. */
-  async listTransactions(): Promise<null> {
-    return null;
+  listTransactions(): Promise<null> {
+    return Promise.resolve(null);
   }
 
   /** Pesapal IPN: the exact acknowledgement Pesapal expects, status 500 on failure. */

@@ -114,7 +114,7 @@ export class MtnSandbox {
       const id = String(req.headers['x-reference-id'] ?? '');
       if (!UUID4.test(id)) return reply.code(400).send({ code: 'INVALID_REFERENCE_ID' });
       if (this.users.has(id)) return reply.code(409).send({ code: 'RESOURCE_ALREADY_EXIST', message: 'Duplicated reference id. Creation of resource failed.' });
-      const body = JSON.parse(String(req.body ?? '{}')) as { providerCallbackHost?: string };
+      const body = JSON.parse((req.body as string | undefined) ?? '{}') as { providerCallbackHost?: string };
       this.users.set(id, { host: body.providerCallbackHost ?? '', key: null });
       return reply.code(201).send();
     });
@@ -145,7 +145,8 @@ export class MtnSandbox {
       const cb = req.headers['x-callback-url'];
       if (cb !== undefined && String(cb) === '') return reply.code(400).send({ code: 'INVALID_CALLBACK_URL_HOST' });
       if (cb !== undefined && new URL(String(cb)).hostname !== this.opts.providerCallbackHost) return reply.code(500).send({ code: 'INVALID_CALLBACK_URL_HOST', message: 'Callback URL with different host' });
-      const b = JSON.parse(String(req.body ?? '{}')) as Partial<MtnTx>;
+      // Parsed from the request as sent: any field may be missing.
+      const b = JSON.parse((req.body as string | undefined) ?? '{}') as Partial<Omit<MtnTx, 'payer'>> & { payer?: Partial<MtnTx['payer']> };
       if (typeof b.amount !== 'string' || !/^\d+(\.\d+)?$/.test(b.amount) || !b.payer?.partyId) return reply.code(400).send({ code: 'BAD_REQUEST' });
       if ((b.payerMessage ?? '').length > 160 || (b.payeeNote ?? '').length > 160 || /'/.test(`${b.payerMessage}${b.payeeNote}`)) return reply.code(400).send({ code: 'BAD_REQUEST' });
       // MTN: the sandbox accepts EUR only
