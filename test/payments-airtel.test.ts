@@ -51,7 +51,7 @@ describe('Airtel Money adapter against the Airtel sandbox', () => {
     await h.sandbox.settle();
     const done = h.processor.store.get(intent.id);
     assert.equal(done?.state, 'successful');
-    assert.match(done?.providerTxId ?? '', /^MP/);
+    assert.match(done.providerTxId ?? '', /^MP/);
     assert.equal(h.ledger.accountTotal('acc-2'), 5000);
     assert.equal(h.ledger.credits.get(intent.id)?.feeMinor, 100);
   });

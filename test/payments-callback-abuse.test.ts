@@ -62,7 +62,7 @@ describe('payment callbacks are public but cannot be used against the site', () 
   });
 
   after(async () => {
-    await sys?.close();
+    await (sys as RunningSystem | undefined)?.close(); // unset when before() failed
     await sandbox.stop();
     rmSync(dir, { recursive: true, force: true });
   });
@@ -171,7 +171,7 @@ describe('payment callbacks are public but cannot be used against the site', () 
     await sandbox.settle(); // the sandbox approves and calls our callback URL from 127.0.0.1
     let payments: { id: string; state: string }[] = [];
     for (let i = 0; i < 50; i++) {
-      payments = ((await call('GET', '/api/payments?account=c2', { token: admin })).json.payments as typeof payments) ?? [];
+      payments = ((await call('GET', '/api/payments?account=c2', { token: admin })).json.payments as typeof payments | undefined) ?? [];
       if (payments[0]?.state === 'successful') break;
       await sleep(100);
     }
