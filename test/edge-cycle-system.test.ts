@@ -2,8 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ASSETS, cyclesPass, startControlSite, until } from './helpers/control-site.js';
 
-// The battery absorbs the PV step on each phase (PV left uncurtailed: the zero-export controller releases
-// a curtailed symmetric PV limit 500 W a cycle, which is slow by design and measured in the benchmark).
+// The battery absorbs the PV step on each phase (PV left uncurtailed here; with the PV inverter steered
+// too, see test/edge-steering-system.test.ts: curtailed PV is released in proportion to the battery's headroom).
 const STEER = {
   assets: ASSETS.filter((a) => a.type !== 'pv'), controllers: [{ kind: 'self-consumption', id: 'self' }, { kind: 'zero-export', id: 'zero' }], safety: { batteries: [{ component: 'ess0', socMinPct: 10, socMaxPct: 95 }] } };
 

@@ -16,6 +16,21 @@ import { batteryPower, batteryRange, DEFAULT_MAX_AGE_MS, gridPhases, pvLimitNow,
  * Proposals are bounds (limits), not targets: zero export says how far others may go, and the
  * self-consumption or schedule controllers choose within that. With no phase exporting, the bounds
  * say how much more the battery may discharge (or PV produce) before a phase would export.
+ *
+ * Releasing curtailed PV (`planRelease`): PV held back by its limit may rise only as fast as the battery
+ * is asked to charge more in the same cycle (both follow the same inverter lag, so the grid does not
+ * move and no phase exports, whether or not the sun is there). The first step is a quarter of the
+ * battery's charge headroom (at least `shiftStepW`), and each step that PV took up doubles the next,
+ * up to the whole headroom: 6 kW of headroom is released in three cycles instead of twelve. PV still
+ * rising towards a limit raised last cycle counts as held (the inverter lag, and a reading taken half a
+ * cycle after the write: without this every other cycle saw PV "not held" and released nothing), and the new limit is
+ * counted from the measured production, like the battery's bound from its measured power, so the two
+ * stay matched. Anti-windup: the limit never runs ahead of production by more than the grid room and
+ * this cycle's step; and a step PV did not take up (the sun is not there) stops the release and backs
+ * off before probing again with the base step (2 s, doubling to 8 s), so a limit that sits at what the
+ * sun gives does not pulse the grid every other cycle, and PV held at a cloud's level comes back within
+ * seconds of the cloud passing. A phase within `curtailedTolW` of the margin (meter noise around the
+ * 50 W kept on each phase) does not stop the release.
  */
 export interface ZeroExportConfig {
   readonly id: string;
@@ -32,8 +47,41 @@ export interface ZeroExportConfig {
   readonly maxAgeMs?: number;
 }
 
-export type ZeroExportState = Record<string, never>;
-export const ZERO_EXPORT_START: ZeroExportState = {};
+export interface ZeroExportState {
+  /** W of PV released (and of battery charge added) last cycle; 0 when none. */
+  readonly stepW: number;
+  /** PV production measured when that step was asked (W, total). */
+  readonly pvAtStepW: number;
+  /** No new release before this time (a step PV did not take up). */
+  readonly probeAfterMs: number;
+  readonly backoffMs: number;
+  /** PV production seen last cycle (W), total and per phase, to tell PV still rising towards its limit. */
+  readonly lastPvW?: Readonly<Record<Phase | 'total', number>>;
+}
+export const ZERO_EXPORT_START: ZeroExportState = { stepW: 0, pvAtStepW: 0, probeAfterMs: 0, backoffMs: 0 };
+
+const BACKOFF_FIRST_MS = 2_000;
+const BACKOFF_MAX_MS = 8_000;
+
+/**
+ * How much held-back PV to release this cycle (W, total), and the state for the next. `held`: PV is at
+ * (or rising towards) its limit with no phase exporting; `headroomW`: how much more the battery may charge.
+ */
+export function planRelease(st: ZeroExportState, o: { held: boolean; headroomW: number; pvW: number; baseStepW: number; nowMs: number }): { stepW: number; state: ZeroExportState } {
+  let { probeAfterMs, backoffMs } = st;
+  // Did PV take up last cycle's step? Less than a quarter of it means the sun is not there.
+  const tookUp = st.stepW > 0 && o.pvW - st.pvAtStepW >= 0.25 * st.stepW;
+  if (st.stepW > 0 && !tookUp) {
+    backoffMs = backoffMs > 0 ? Math.min(BACKOFF_MAX_MS, backoffMs * 2) : BACKOFF_FIRST_MS;
+    probeAfterMs = o.nowMs + backoffMs;
+  } else if (tookUp) backoffMs = 0;
+  const headroom = Math.max(0, o.headroomW);
+  if (!o.held || headroom < 1 || o.nowMs < probeAfterMs) return { stepW: 0, state: { stepW: 0, pvAtStepW: o.pvW, probeAfterMs, backoffMs } };
+  // After a probe the sun did not take up, probe again with the base step only (a small import pulse).
+  const want = tookUp ? 2 * st.stepW : Math.max(o.baseStepW, backoffMs > 0 ? 0 : headroom / 4);
+  const stepW = Math.min(headroom, want);
+  return { stepW, state: { stepW, pvAtStepW: o.pvW, probeAfterMs, backoffMs } };
+}
 
 type PerPhase = Record<Phase, number>;
 const perPhase = (f: (p: Phase) => number): PerPhase => ({ L1: f('L1'), L2: f('L2'), L3: f('L3') });
@@ -60,18 +108,37 @@ export function zeroExport(s: Snapshot, cfg: ZeroExportConfig, st: ZeroExportSta
 
   // PV production and whether its limit is holding it back, on each phase or in total.
   const pvAt = (p?: Phase): number | undefined => (pv ? pvPower(s, pv, nowMs, maxAge, p) : undefined);
+  // Held back: producing within `tol` of a limit below the rating, or still rising towards a limit
+  // raised last cycle: at least a quarter of the way up from last cycle's production (the inverter's lag
+  // and when the reading was taken decide how far it got; PV the sun does not give does not move at all).
   const pvHeld = (p?: Phase): boolean => {
     if (!pv) return false;
     const lim = pvLimitNow(s, pv, nowMs, maxAge, p);
     const now = pvAt(p);
-    return lim !== undefined && now !== undefined && lim < pv.ratedW / (p ? pv.phases : 1) && now >= lim - tol;
+    if (lim === undefined || now === undefined || lim >= pv.ratedW / (p ? pv.phases : 1)) return false;
+    if (now >= lim - tol) return true;
+    const before = st.lastPvW?.[p ?? 'total'];
+    return before !== undefined && lim - before > tol && now - before >= 0.25 * (lim - before);
   };
   if (pv && (pv.perPhase ? PHASES.some((p) => pvAt(p) === undefined) : pvAt() === undefined)) {
     return failed(st, `${pv.component} production not usable; PV left to the safe state (the configured export limit)`);
   }
   const range = b ? batteryRange(s, b, nowMs, maxAge) : undefined;
+  // The release of held-back PV this cycle (see planRelease), sized by the battery's charge headroom.
+  const anyHeld = pv ? (pv.perPhase ? PHASES.some((p) => pvHeld(p)) : pvHeld()) : false;
+  const headroomW = ((): number => {
+    if (!b || !range) return 0;
+    if (b.kind === 'battery-setpoint' && b.perPhase) return PHASES.reduce((sum, p) => sum + Math.max(0, (batteryPower(s, b, nowMs, maxAge, p) ?? range.minW / b.phases) - range.minW / b.phases), 0);
+    const bat = batteryPower(s, b, nowMs, maxAge);
+    return bat === undefined ? 0 : Math.max(0, bat - range.minW);
+  })();
+  const pvTotal = pv ? (pv.perPhase ? PHASES.reduce((sum, p) => sum + (pvAt(p) ?? 0), 0) : pvAt() ?? 0) : 0;
+  const release = planRelease(st, { held: anyHeld && PHASES.every((p) => need[p] <= tol), headroomW, pvW: pvTotal, baseStepW: shift, nowMs });
+  // Releasing: a phase within `tol` of the margin is at it (meter noise), nothing to absorb there.
+  if (release.stepW > 0) for (const p of PHASES) need[p] = Math.min(need[p], 0);
   const absorbed = perPhase(() => 0);
   const room = perPhase((p) => Math.max(0, -need[p]));
+  const room0 = { ...room };
   let shortfall = 0;
   let shifted = 0; // W the symmetric battery charges more so that held-back PV may rise
   const pvDone = new Set<Phase>();
@@ -87,7 +154,7 @@ export function zeroExport(s: Snapshot, cfg: ZeroExportConfig, st: ZeroExportSta
         }
         // With per-phase PV too, battery and PV of this phase are planned together.
         const pvHere = pv?.perPhase ? pvAt(p) : undefined;
-        const plan = absorb({ needW: need[p], batteryW: bat, batteryMinW: range.minW / b.phases, pvW: pvHere, pvCurtailed: pvHeld(p), shiftStepW: shift });
+        const plan = absorb({ needW: need[p], batteryW: bat, batteryMinW: range.minW / b.phases, pvW: pvHere, pvCurtailed: pvHeld(p), shiftStepW: release.stepW / b.phases });
         bound(command.batteryPower(b, p), plan.batteryMaxW ?? bat, need[p] > 0 ? `${p} battery charges ${fmtW(bat - (plan.batteryMaxW ?? bat))} more` : `${p} battery may add ${fmtW((plan.batteryMaxW ?? bat) - bat)}`);
         if (pv?.perPhase && pvHere !== undefined && plan.pvMaxW !== undefined) {
           bound(command.pvLimit(pv, p), plan.pvMaxW, plan.pvMaxW < pvHere ? `curtail ${p} PV by ${fmtW(pvHere - plan.pvMaxW)}` : `${p} PV may rise by ${fmtW(plan.pvMaxW - pvHere)}`, 0);
@@ -100,14 +167,25 @@ export function zeroExport(s: Snapshot, cfg: ZeroExportConfig, st: ZeroExportSta
       // A symmetric PV limit holding PV back (e.g. at 0 W after a night): with no phase exporting, each
       // phase's battery charges a third of `shift` more so that PV may rise by `shift` (found wiring the
       // cycle: without it a per-phase battery with a symmetric PV limit never released PV).
-      if (pv && !pv.perPhase && pvHeld() && PHASES.every((p) => need[p] <= 0)) {
+      // While releasing, the grid room is PV's too (feed-forward from the load: PV covers the import
+      // rather than the battery discharging into it). A symmetric limit shares PV among the phases in
+      // proportion to what each array produces, so each phase's battery charges its share of the step,
+      // and PV may rise only as far as the tightest phase's room allows; the battery covers the rest.
+      if (pv && !pv.perPhase && pvHeld() && release.stepW > 0) {
+        const w = perPhase((p) => {
+          const x = pvAt(p);
+          return x !== undefined && pvTotal > 100 ? Math.max(0.01, x / pvTotal) : 1 / 3;
+        });
+        const head = perPhase((p) => Math.max(0, (batteryPower(s, b, nowMs, maxAge, p) ?? range.minW / b.phases) - range.minW / b.phases));
+        const step = Math.min(release.stepW, ...PHASES.map((p) => head[p] / w[p]));
+        const pvRoom = Math.min(...PHASES.map((p) => room0[p] / w[p]));
         for (const p of PHASES) {
           const bat = batteryPower(s, b, nowMs, maxAge, p);
           if (bat === undefined) continue;
-          const step = Math.min(shift / 3, Math.max(0, bat - range.minW / b.phases));
-          shifted += step;
-          bound(command.batteryPower(b, p), bat - step, `PV is held back: ${p} battery charges ${fmtW(step)} more so that PV may rise by as much`);
+          room[p] = pvRoom / 3; // read back below as 3 x the smallest room
+          bound(command.batteryPower(b, p), bat - step * w[p] + (room0[p] - pvRoom * w[p]), `PV is held back: ${p} battery charges ${fmtW(step * w[p])} more so that PV may rise by as much${pvRoom > 0 ? `, and by the ${fmtW(pvRoom * w[p])} of this phase's import` : ''}`);
         }
+        shifted = step;
       }
     } else {
       const bat = batteryPower(s, b, nowMs, maxAge);
@@ -124,8 +202,8 @@ export function zeroExport(s: Snapshot, cfg: ZeroExportConfig, st: ZeroExportSta
           // A symmetric discharge may use the smallest room on every phase, unless PV is being held
           // back: then the room is PV's, and the battery charges `shift` more so that PV may rise by as much.
           const held = pv ? (pv.perPhase ? PHASES.some((p) => pvHeld(p)) : pvHeld()) : false;
-          if (held) {
-            shifted = Math.min(shift, Math.max(0, bat - range.minW));
+          if (held && release.stepW > 0) {
+            shifted = Math.min(release.stepW, Math.max(0, bat - range.minW));
             bound(command.batteryPower(b), bat - shifted, `PV is held back: the battery charges ${fmtW(shifted)} more so that PV may rise by as much`);
           } else {
             const r = Math.min(room.L1, room.L2, room.L3);
@@ -170,6 +248,7 @@ export function zeroExport(s: Snapshot, cfg: ZeroExportConfig, st: ZeroExportSta
   const exporting = PHASES.filter((p) => g.w[p] < 0);
   const detail = `${exporting.length ? `absorbing on ${exporting.join(', ')}` : 'no phase exports'}${notes.length ? `; ${notes.join('; ')}` : ''}`;
   // A shortfall is a failure of the objective; the best-effort bounds are still proposed.
-  if (shortfall > 0.5) return { proposals, state: st, status: { state: 'failed', reason: `${why}: ${fmtW(shortfall)} can be absorbed by neither battery nor PV, so a phase exports; ${detail}` } };
-  return { proposals, state: st, status: { state: 'ok', detail: `${why}: ${detail}` } };
+  const next: ZeroExportState = pv ? { ...release.state, lastPvW: { total: pvTotal, L1: pvAt('L1') ?? pvTotal / 3, L2: pvAt('L2') ?? pvTotal / 3, L3: pvAt('L3') ?? pvTotal / 3 } } : release.state;
+  if (shortfall > 0.5) return { proposals, state: next, status: { state: 'failed', reason: `${why}: ${fmtW(shortfall)} can be absorbed by neither battery nor PV, so a phase exports; ${detail}` } };
+  return { proposals, state: next, status: { state: 'ok', detail: `${why}: ${detail}${release.stepW > 0 ? `; releasing ${fmtW(release.stepW)} of held-back PV` : ''}` } };
 }

@@ -12,7 +12,7 @@ import { autonomyKey, levelOf, planControl, type ControlPlan, type ExtraControll
 import { ControllerHost } from './controller-host.js';
 import { EdgeCycle, type Dispatcher } from './cycle.js';
 import { DecisionLog } from './decision-log.js';
-import { DispatchQueue, modbusWriter, relayWriter } from './dispatch.js';
+import { DispatchQueue, modbusWriter, relayWriter, ShedLedger } from './dispatch.js';
 import type { Criticality } from './proposal.js';
 
 /**
@@ -89,7 +89,7 @@ export class ControlRuntime {
     if (planned.caps.grid) components.add(planned.caps.grid.component);
     if (d.relays && planned.relayMeters.size) {
       const relays = d.relays;
-      const queue = new DispatchQueue('relays', relayWriter(relays, (c) => planned.relayMeters.get(c)), d.clock, { reassertMs: Number.POSITIVE_INFINITY, onError: onError('relays'), onWritten: onWritten('relays') });
+      const queue = new DispatchQueue('relays', relayWriter(relays, (c) => planned.relayMeters.get(c), new ShedLedger(d.db), d.clock), d.clock, { reassertMs: Number.POSITIVE_INFINITY, onError: onError('relays'), onWritten: onWritten('relays') });
       this.queues.set('relays', queue);
       for (const comp of planned.relayMeters.keys()) this.routes.set(`${comp}/SetClosed`, { queue, channel: `${comp}/SetClosed` });
     }

@@ -115,14 +115,61 @@ export function modbusWriter(db: Database.Database, bus: ModbusBus, d: ControlDe
   };
 }
 
-/** A relay of the site's relay bank (load shedding), with the bank's read-back. */
-export function relayWriter(relays: RelayBank, meterOf: (component: string) => number | undefined): Writer {
+/**
+ * The relays that load shedding opened, kept in SQLite so that a restart during an outage still knows
+ * which customers to give back their supply when the grid returns.
+ */
+export class ShedLedger {
+  constructor(private readonly db: Database.Database) {
+    db.exec('CREATE TABLE IF NOT EXISTS control_shed_relays (meter INTEGER PRIMARY KEY, opened_ms INTEGER NOT NULL)');
+  }
+
+  opened(meter: number, atMs: number): void {
+    this.db.prepare('INSERT OR REPLACE INTO control_shed_relays (meter, opened_ms) VALUES (?, ?)').run(meter, atMs);
+  }
+
+  restored(meter: number): void {
+    this.db.prepare('DELETE FROM control_shed_relays WHERE meter = ?').run(meter);
+  }
+
+  has(meter: number): boolean {
+    return this.db.prepare('SELECT 1 FROM control_shed_relays WHERE meter = ?').get(meter) !== undefined;
+  }
+
+  meters(): number[] {
+    return this.db.prepare<[], number>('SELECT meter FROM control_shed_relays ORDER BY meter').pluck().all();
+  }
+}
+
+/**
+ * A relay of the site's relay bank (load shedding), with the bank's read-back.
+ *
+ * These writes are safety actions, not billing disconnects (docs/ems-modes.md#criticality: emergency
+ * load shedding is safety-critical), so they pass the wear guard as `safety`: counted, never refused. A
+ * shed the guard refused because billing switched that relay ten minutes ago (the 15-minute dwell) or
+ * because its daily budget is spent would leave the island carrying a load it cannot, and the inverter
+ * trips for everyone. The restore is bounded the other way: it closes only the relays that shedding
+ * opened (the ledger), never one that was already open, so a customer billing disconnected for arrears
+ * stays disconnected when the grid returns.
+ */
+export function relayWriter(relays: RelayBank, meterOf: (component: string) => number | undefined, ledger: ShedLedger, clock: Clock): Writer {
   return {
     write: async (channel, value) => {
       const meter = meterOf(channel.split('/')[0] ?? '');
       if (meter === undefined || !relays.has(meter)) throw new Error(`no relay is wired to ${channel}`);
-      const r = value >= 0.5 ? await relays.close(meter) : await relays.open(meter);
-      if (r.after !== (value >= 0.5 ? 'closed' : 'open')) throw new Error(`relay of meter ${meter} reads ${r.after} after the command`);
+      if (value >= 0.5) {
+        if (!ledger.has(meter)) return; // not opened by shedding: billing's to switch, not ours
+        const r = await relays.close(meter, { safety: true });
+        if (r.after !== 'closed') throw new Error(`relay of meter ${meter} reads ${r.after} after the command`);
+        ledger.restored(meter);
+        return;
+      }
+      // Recorded before the write, so a relay that opens but fails its read-back is still restored later.
+      const before = await relays.state(meter);
+      if (before === 'open') return; // already open (billing disconnected it): nothing shed, nothing to restore
+      ledger.opened(meter, clock());
+      const r = await relays.open(meter, { safety: true });
+      if (r.after !== 'open') throw new Error(`relay of meter ${meter} reads ${r.after} after the command`);
     },
   };
 }

@@ -1,4 +1,4 @@
-import type { RelayDriver, RelayResult, RelayState } from './relay-driver.js';
+import type { RelayDriver, RelayResult, RelayState, SwitchOptions } from './relay-driver.js';
 
 /** Where a customer meter's relay is: a module and a 1-based channel. */
 export interface RelayPoint {
@@ -18,14 +18,14 @@ export class RelayBank {
     return this.points.has(meter);
   }
 
-  open(meter: number): Promise<RelayResult> {
+  open(meter: number, o: SwitchOptions = {}): Promise<RelayResult> {
     const p = this.point(meter);
-    return p.driver.open(p.channel);
+    return p.driver.open(p.channel, o);
   }
 
-  close(meter: number): Promise<RelayResult> {
+  close(meter: number, o: SwitchOptions = {}): Promise<RelayResult> {
     const p = this.point(meter);
-    return p.driver.close(p.channel);
+    return p.driver.close(p.channel, o);
   }
 
   state(meter: number): Promise<RelayState> {

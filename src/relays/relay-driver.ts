@@ -20,7 +20,7 @@ export class RelayError extends Error {
   }
 }
 
-/** Something wrong with a relay that a person should see (devices.md 3: alarm on mismatch or exception). */
+/** Something wrong with a relay that a person should see (docs/devices.md#write-wear: alarm on mismatch or exception). */
 export interface RelayFault {
   /** mismatch: the read-back disagrees with the write; exception: the module answered a Modbus exception; refused: the guard stopped a write. */
   readonly kind: 'mismatch' | 'exception' | 'refused';
@@ -39,6 +39,11 @@ export interface RelayDriverOptions {
   readonly onFault?: (f: RelayFault) => void;
   /** The module's name in the guard's table and in faults, unique on the site (e.g. `bus1/200`). Default `unit <n>`. */
   readonly name?: string;
+}
+
+export interface SwitchOptions {
+  /** A safety action (load shedding when the site islands, and its restore): counted by the guard, never refused. */
+  readonly safety?: boolean;
 }
 
 export interface RelayResult {
@@ -64,12 +69,13 @@ export class RelayDriver {
     return this.opts.name ?? `unit ${this.unit}`;
   }
 
-  open(channel: number): Promise<RelayResult> {
-    return this.switchTo(channel, 'open');
+  /** `safety`: a load-shedding switch that the wear guard counts but never refuses (RelayWriteGuard.check). */
+  open(channel: number, o: SwitchOptions = {}): Promise<RelayResult> {
+    return this.switchTo(channel, 'open', o);
   }
 
-  close(channel: number): Promise<RelayResult> {
-    return this.switchTo(channel, 'closed');
+  close(channel: number, o: SwitchOptions = {}): Promise<RelayResult> {
+    return this.switchTo(channel, 'closed', o);
   }
 
   async state(channel: number): Promise<RelayState> {
@@ -78,9 +84,9 @@ export class RelayDriver {
     return coil === this.model.suppliedWhenCoil ? 'closed' : 'open';
   }
 
-  private async switchTo(channel: number, want: RelayState): Promise<RelayResult> {
+  private async switchTo(channel: number, want: RelayState, o: SwitchOptions): Promise<RelayResult> {
     try {
-      return await this.switchChecked(channel, want);
+      return await this.switchChecked(channel, want, o);
     } catch (e) {
       if (e instanceof RelayRefused) this.fault({ kind: 'refused', channel, message: e.message });
       else if (e instanceof RelayError) this.fault({ kind: 'mismatch', channel, message: e.message });
@@ -91,14 +97,14 @@ export class RelayDriver {
     }
   }
 
-  private async switchChecked(channel: number, want: RelayState): Promise<RelayResult> {
+  private async switchChecked(channel: number, want: RelayState, o: SwitchOptions): Promise<RelayResult> {
     const coil = coilOf(this.model, channel);
     const before = await this.state(channel);
-    // Read first, write only on change (devices.md 3): relay contacts and module flash wear out.
+    // Read first, write only on change (docs/devices.md#write-wear): relay contacts and module flash wear out.
     if (before === want) return { channel, before, after: before };
     const guard = this.opts.guard;
     if (guard) {
-      guard.check(this.name, channel, want);
+      guard.check(this.name, channel, want, o);
       guard.record(this.name, channel);
     }
     const value = want === 'closed' ? this.model.suppliedWhenCoil : !this.model.suppliedWhenCoil;

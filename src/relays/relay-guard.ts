@@ -2,7 +2,7 @@ import type Database from 'better-sqlite3';
 import { systemClock } from '../util/clock.js';
 import type { RelayState } from './relay-driver.js';
 
-/** A relay write the guard did not allow (devices.md 3: minimum dwell, daily write budget). */
+/** A relay write the guard did not allow (docs/devices.md#write-wear: minimum dwell, daily write budget). */
 export class RelayRefused extends Error {
   constructor(
     message: string,
@@ -16,7 +16,7 @@ export class RelayRefused extends Error {
 }
 
 export interface RelayGuardOptions {
-  /** Minimum time between two state changes of one channel (devices.md 3 suggests >= 15 min). Default 15 min. */
+  /** Minimum time between two state changes of one channel (docs/devices.md#write-wear). Default 15 min. */
   readonly minDwellMs?: number;
   /** State changes allowed per channel and local day; beyond it the channel is read-only until tomorrow. Default 20. */
   readonly dailyWriteBudget?: number;
@@ -69,8 +69,15 @@ export class RelayWriteGuard {
     return { writesToday: writes ?? 0, lastChangeMs: last ?? null };
   }
 
-  /** Throws RelayRefused when switching the channel to `want` now would break the dwell or the budget. */
-  check(module: string, channel: number, want: RelayState): void {
+  /**
+   * Throws RelayRefused when switching the channel to `want` now would break the dwell or the budget.
+   * A `safety` switch (load shedding by the edge cycle when the site islands, and putting back what it
+   * shed) is never refused: an island that cannot shed its non-critical loads overloads the inverter,
+   * which trips and leaves everyone dark, critical loads included; safety outranks wear. It is still
+   * counted (record), so billing's own switching sees the wear it caused.
+   */
+  check(module: string, channel: number, want: RelayState, o: { safety?: boolean } = {}): void {
+    if (o.safety) return;
     const now = this.now();
     const u = this.usage(module, channel);
     if (u.writesToday >= this.dailyWriteBudget) {

@@ -165,7 +165,17 @@ async function startEnergyLine(model: SiteModel, o: SimulatedEnergyOptions, host
   const devices = energyDevices(model, o.profiles ?? loadDeviceProfiles(), { inverterAddress, generatorAddress: o.generatorAddress ?? 2, srneVariant: o.srneVariant });
   const gridMeterAddress = o.gridMeterAddress ?? 3;
   const dtsu = (o.profiles?.get('DTSU666') ? o.profiles : loadProfiles()).get('DTSU666');
-  const gridMeter = gridMeterAddress > 0 && dtsu ? [new SimulatedMeter({ profile: dtsu, address: gridMeterAddress, values: () => model.meterValues(model.mainId) })] : [];
+  // The PCC meter sits on the grid side of the point where the site islands: while the utility is down it
+  // reads a dead grid (0 V, 0 Hz, 0 W), which is how the backup reserve sees the loss. The billing main
+  // meter keeps the island's voltage and frequency, as a meter on the site side would.
+  const pccValues = (): Record<string, number> | undefined => {
+    const v = model.meterValues(model.mainId);
+    if (!v || system.gridConnected) return v;
+    const dead: Record<string, number> = { ...v };
+    for (const k of Object.keys(dead)) if (!k.startsWith('Energy') && k !== 'PowerFactor' && !k.startsWith('PowerFactor_')) dead[k] = 0;
+    return dead;
+  };
+  const gridMeter = gridMeterAddress > 0 && dtsu ? [new SimulatedMeter({ profile: dtsu, address: gridMeterAddress, values: pccValues })] : [];
   const slave = new RtuSlave([devices.inverter, ...(devices.generator ? [devices.generator] : []), ...gridMeter], { lineSpeed: o.lineSpeed || undefined, beforeServe: () => model.update() });
   slaves.push(slave);
   const mbap = await serveModbusTcp(slave, host, o.mbapPort ?? 0);
