@@ -96,10 +96,10 @@ const cases: Case[] = [
     state: 'failed',
   },
   {
-    name: 'PV held back by its limit, battery has room: charge 500 W more and let PV rise 500 W (energy moves from curtailment to storage)',
+    name: 'PV held back by its limit, battery has room: charge a quarter of the 15 kW headroom more and let PV rise as much (energy moves from curtailment to storage)',
     cfg: { battery: symBattery, pv: symPv, marginW: 0 },
     values: { 'grid/ActivePower_L1': 0, 'grid/ActivePower_L2': 0, 'grid/ActivePower_L3': 0, 'grid/ActivePower': 0, ...idleBattery, ...pvAt(3_000, 3_000, 3_000, 9_000) },
-    max: { 'ess0/SetActivePower': -500, 'pv0/ActivePowerLimit': 9_500 },
+    max: { 'ess0/SetActivePower': -3_750, 'pv0/ActivePowerLimit': 12_750 },
     state: 'ok',
   },
 ];
