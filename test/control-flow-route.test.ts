@@ -56,6 +56,21 @@ test('GET /api/control/flow: grid, battery, PV and generator per phase with qual
   }
   assert.ok(Math.abs(f.now - s.clock()) < 5_000, 'now is the site clock');
 
+  // The audit log pages back from the newest entries (beforeId).
+  for (const minutes of [1, 2, 3]) {
+    assert.equal((await s.call('POST', '/api/control/override', { asset: 'ess0', mode: 'idle', minutes, reason: `paging ${minutes}` })).status, 200);
+    assert.equal((await s.call('DELETE', '/api/control/override/ess0?reason=done')).status, 200);
+  }
+  const newest = (await s.call('GET', '/api/control/audit?limit=2')).json as { entries: Array<{ id: number }>; total: number; before: number };
+  assert.equal(newest.entries.length, 2);
+  assert.equal(newest.before, newest.total);
+  const oldest = newest.entries[0];
+  assert.ok(oldest);
+  const older = (await s.call('GET', `/api/control/audit?limit=2&beforeId=${oldest.id}`)).json as { entries: Array<{ id: number }>; total: number; before: number };
+  assert.equal(older.entries.length, 2);
+  assert.ok(older.entries.every((e) => e.id < oldest.id), 'the next page is older');
+  assert.equal(older.before, newest.total - 2);
+
   s.sys.sim?.energy?.setGridMeterComms(false);
   await until('the grid meter and the load are no longer GOOD', async () => {
     const g = (await s.call('GET', '/api/control/flow')).json as unknown as Flow;

@@ -1,7 +1,7 @@
 import type { VNode } from 'preact';
 import { useState } from 'preact/hooks';
 import { controlApi, type Verification } from '../control-api.js';
-import { dateTime } from '../format.js';
+import { clock, dateOnly } from '../format.js';
 import { midnight } from '../tz.js';
 import { errorsOf, Field, FormError, NO_ERRORS, type FormErrors } from '../ui/form.js';
 import { useLoad } from '../ui/load.js';
@@ -110,7 +110,7 @@ export function AuditPage(p: SteeringProps): VNode {
                 <ol class="timeline audit">
                   {list.map((e) => (
                     <li key={e.id} data-testid="audit-entry" data-action={e.action}>
-                      <span class="when">{`#${e.id} · ${dateTime(e.ts, p.tz)}`}</span>{' '}
+                      <span class="when">{`#${e.id} · ${dateOnly(e.ts, p.tz)} ${clock(e.ts, p.tz)}`}</span>{' '}
                       <strong>{e.action}</strong> <small>{`by ${e.actor}`}</small>
                       <p class="audit-detail">{e.detail}</p>
                     </li>
