@@ -30,7 +30,7 @@ class OpenAlarmCounts {
 
   /** Counts arriving with another call (the operator overview); refreshes started after it share it. */
   supply(answer: Promise<AlarmCounts>): void {
-    this.track(answer);
+    void this.track(answer); // the supplier handles its own call's failure
   }
 
   /**

@@ -26,6 +26,6 @@ export function setText(el: Element, text: string): void {
   if (el.textContent !== text) el.textContent = text;
 }
 
-export function byTestId<T extends HTMLElement = HTMLElement>(root: ParentNode, id: string): T | null {
-  return root.querySelector<T>(`[data-testid="${id}"]`);
+export function byTestId(root: ParentNode, id: string): HTMLElement | null {
+  return root.querySelector<HTMLElement>(`[data-testid="${id}"]`);
 }

@@ -1,6 +1,8 @@
 import { errorBox, loading } from './views/notice.js';
 
 /** What a view makes of loaded data: nodes to show in place, or nothing when it updated the page itself. */
+// void: a view's callback that updates the page itself simply returns nothing.
+// eslint-disable-next-line @typescript-eslint/no-invalid-void-type
 export type Shown = Node | readonly Node[] | void | false;
 
 export interface LoadOptions {

@@ -14,22 +14,22 @@ import type { ShellCtx, View } from './views/view.js';
 import type { PageScope } from './loader.js';
 
 /** The app shell: signs in, keeps one live stream, and swaps the page on hash changes. */
-const main = mustFind<HTMLElement>('main');
-const nav = mustFind<HTMLElement>('nav');
+const main = mustFind('main');
+const nav = mustFind('nav');
 buildNav(nav, () => {
-  api.logout().catch(() => undefined).then(showLogin);
+  void api.logout().catch(() => undefined).then(showLogin);
 });
-const siteName = mustFind<HTMLElement>('site-name');
+const siteName = mustFind('site-name');
 const status = new StatusBar(document, 'UTC');
-const alarmBadge = new AlarmBadge(mustFind<HTMLElement>('alarm-badge'));
+const alarmBadge = new AlarmBadge(mustFind('alarm-badge'));
 
 let ctx: ShellCtx | null = null;
 let scope: PageScope | null = null;
 let view: View | null = null;
 let stream: LiveStream | null = null;
 
-function mustFind<T extends HTMLElement>(id: string): T {
-  const el = byTestId<T>(document, id);
+function mustFind(id: string): HTMLElement {
+  const el = byTestId(document, id);
   if (!el) throw new Error(`index.html lacks [data-testid=${id}]`);
   return el;
 }
@@ -68,7 +68,10 @@ async function start(): Promise<void> {
     user = (await api.me()).user;
     site = await api.site();
   } catch (err) {
-    if (err instanceof ApiError && err.status === 401) return showLogin();
+    if (err instanceof ApiError && err.status === 401) {
+      showLogin();
+      return;
+    }
     main.replaceChildren(errorBox(err));
     window.setTimeout(() => void start(), 5000);
     return;

@@ -7,10 +7,17 @@ export type { Page, Route } from './routes.js';
  * or scan). Parsing and links both follow the route table (routes.ts); nothing here names a page.
  */
 // Read on use, never at load: routes.ts imports the views, which import this module.
-const defs = (): readonly PageDef[] => ROUTES as unknown as readonly PageDef[];
+const defs = (): readonly PageDef[] => ROUTES;
+
+/** The first page of the table: where an unknown route lands. */
+function firstDef(): PageDef {
+  const d = defs()[0];
+  if (!d) throw new Error('the route table is empty');
+  return d;
+}
 
 export function defOf(route: Route): PageDef {
-  return defs().find((d) => d.page === route.page) ?? (defs()[0] as PageDef);
+  return defs().find((d) => d.page === route.page) ?? firstDef();
 }
 
 /** The nav entry a route sits under: its own, or its section's. */
@@ -42,7 +49,7 @@ export function parseHash(hash: string): Route {
   }
   // A deeper path than any page (an old link, say) shows its section's first page.
   const section = defs().find((d) => d.path === parts[0] && !d.path.includes(':'));
-  return { page: (section ?? (defs()[0] as PageDef)).page, ...(section?.rest ? { [section.rest]: {} } : {}) } as Route;
+  return { page: (section ?? firstDef()).page, ...(section?.rest ? { [section.rest]: {} } : {}) } as Route;
 }
 
 function safeDecode(s: string): string {
@@ -58,14 +65,15 @@ export function href(route: Route): string {
   const fields = route as unknown as Record<string, unknown>;
   const path = d.path
     .split('/')
-    .map((seg) => (seg.startsWith(':') ? encodeURIComponent(String(fields[seg.slice(1)] ?? '')) : seg))
+    .map((seg) => (seg.startsWith(':') ? encodeURIComponent(paramText(fields[seg.slice(1)])) : seg))
     .join('/');
   const q: Array<[string, string]> = [];
   for (const name of d.query ?? []) {
     const v = fields[name];
     if (typeof v === 'string' && v !== '') q.push([name, v]);
   }
-  if (d.rest) for (const [k, v] of Object.entries((fields[d.rest] ?? {}) as Record<string, string>)) if (v !== undefined && v !== '') q.push([k, v]);
+  // A view may leave a filter it dropped as undefined.
+  if (d.rest) for (const [k, v] of Object.entries((fields[d.rest] ?? {}) as Record<string, string | undefined>)) if (v !== undefined && v !== '') q.push([k, v]);
   const s = new URLSearchParams(q).toString();
   return `#/${path}${s ? `?${s}` : ''}`;
 }
@@ -77,4 +85,9 @@ export function replaceRoute(route: Route): void {
 
 export function onRoute(cb: (r: Route) => void): void {
   window.addEventListener('hashchange', () => cb(parseHash(location.hash)));
+}
+
+/** A path parameter as text: route fields hold strings or numbers. */
+function paramText(v: unknown): string {
+  return typeof v === 'string' || typeof v === 'number' ? String(v) : '';
 }

@@ -51,7 +51,7 @@ function options(U: typeof uPlot, spec: ChartSpec, width: number): uPlot.Options
         width: spec.kind === 'bars' ? 0 : 1.5,
         ...(s.dash ? { dash: s.dash } : {}),
         ...(bars ? { paths: bars, fill: s.color, points: { show: false } } : { points: { show: false } }),
-        value: (_u: uPlot, v: number | null) => (v === null || v === undefined ? '—' : `${(s.abs ? Math.abs(v) : v).toFixed(s.digits)} ${s.unit}`),
+        value: (_u: uPlot, v: number | null | undefined) => (v === null || v === undefined ? '—' : `${(s.abs ? Math.abs(v) : v).toFixed(s.digits)} ${s.unit}`),
       })),
     ],
     axes: [timeAxis(U, tzDate), { ...AXIS, label: spec.yLabel, size: 56, labelSize: 18 }],

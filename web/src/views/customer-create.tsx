@@ -32,7 +32,7 @@ function Form(p: { tariffs: Tariff[]; meters: string[]; holders: ReadonlyMap<str
   const [errors, setErrors] = useState<FormErrors>(NO_ERRORS);
   const [busy, setBusy] = useState(false);
   const [done, setDone] = useState<{ id: string; name: string } | null>(null);
-  const set = <K extends keyof Draft>(k: K) => (ev: Event): void => setD({ ...d, [k]: (ev.currentTarget as HTMLInputElement).value });
+  const set = (k: keyof Draft) => (ev: Event): void => setD({ ...d, [k]: (ev.currentTarget as HTMLInputElement).value });
 
   function check(): Record<string, string> {
     const e: Record<string, string> = {};
@@ -47,7 +47,10 @@ function Form(p: { tariffs: Tariff[]; meters: string[]; holders: ReadonlyMap<str
     ev.preventDefault();
     setDone(null);
     const e = check();
-    if (Object.keys(e).length) return setErrors({ fields: e, form: null });
+    if (Object.keys(e).length) {
+      setErrors({ fields: e, form: null });
+      return;
+    }
     setErrors(NO_ERRORS);
     setBusy(true);
     const body = { id: d.id, name: d.name.trim(), phone: d.phone.replace(/\s/g, ''), tariffId: d.tariffId, mode: d.mode, ...(d.meter ? { meter: d.meter } : {}) };
@@ -62,7 +65,10 @@ function Form(p: { tariffs: Tariff[]; meters: string[]; holders: ReadonlyMap<str
         if (err instanceof ApiError && !(err.body && typeof err.body === 'object' && 'issues' in err.body)) {
           // Refusals without per-field issues still belong to one field.
           const field = err.status === 409 ? 'id' : /meter/.test(err.message) ? 'meter' : /tariff/.test(err.message) ? 'tariffId' : null;
-          if (field) return setErrors({ fields: { [field]: err.status === 409 ? `A customer ${d.id} exists already` : err.message }, form: null });
+          if (field) {
+            setErrors({ fields: { [field]: err.status === 409 ? `A customer ${d.id} exists already` : err.message }, form: null });
+            return;
+          }
         }
         setErrors(errorsOf(err, (f) => ((FIELDS as readonly string[]).includes(f) ? f : null)));
       })

@@ -100,9 +100,15 @@ export function customerView(ctx: Ctx, id: string): View {
       amount.error(null);
       receipt.error(null);
       const minor = parseMoney(amount.control.value, v.currency);
-      if (minor === null) return amount.error('Enter an amount above zero');
+      if (minor === null) {
+        amount.error('Enter an amount above zero');
+        return;
+      }
       const rc = receipt.control.value.trim();
-      if (rc.length < 3) return receipt.error('The receipt number has at least 3 characters');
+      if (rc.length < 3) {
+        receipt.error('The receipt number has at least 3 characters');
+        return;
+      }
       submit.disabled = true;
       if (!quoted || quoted.minor !== minor) {
         billingApi

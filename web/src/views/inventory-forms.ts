@@ -71,7 +71,8 @@ function rowProblem(e: unknown): string {
   const line = field('line');
   const column = field('column');
   const where = typeof row === 'number' ? `row ${row}` : typeof line === 'number' ? `line ${line}` : '';
-  const what = String(field('message') ?? JSON.stringify(e));
+  const message = field('message');
+  const what = typeof message === 'string' ? message : JSON.stringify(e);
   return `${where}${typeof column === 'string' && column ? `, ${column}` : ''}${where ? ': ' : ''}${what}`;
 }
 

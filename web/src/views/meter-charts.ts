@@ -3,7 +3,7 @@ import { api } from '../api.js';
 import { alignSeries, slotted, type Points } from '../charts/align.js';
 import type { ChartSpec, SeriesSpec } from '../charts/chart.js';
 import { Panel } from '../charts/panel.js';
-import { loadUPlot } from '../charts/uplot-loader.js';
+import { loadedUPlot, loadUPlot } from '../charts/uplot-loader.js';
 import { h } from '../dom.js';
 import { addDays, dayRange, midnight, monthRange } from '../tz.js';
 import type { Day, Interval, MeterUpdate, Site } from '../types.js';
@@ -145,8 +145,8 @@ export class MeterCharts {
 
   /** Extends today's lines with each streamed reading, and refreshes the 15-minute bars now and then. */
   live(u: MeterUpdate): void {
-    if (!this.day || !this.isToday(this.day) || !window.uPlot) return;
-    const U = window.uPlot;
+    const U = loadedUPlot();
+    if (!this.day || !this.isToday(this.day) || !U) return;
     const add = (list: Array<[number, number | null]>, channel: string): boolean => {
       const cv = u.values[channel];
       const last = list[list.length - 1];

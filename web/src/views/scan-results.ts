@@ -4,7 +4,13 @@ import type { Found, FoundStatus, Proposal, Scan } from '../scan-api.js';
 import { listTable } from './table.js';
 
 // Words and an icon as well as colour: a duplicate must stand out to someone who cannot tell red from green.
-const STATUS: Record<FoundStatus, { icon: string; label: string; note: string }> = {
+interface Look {
+  readonly icon: string;
+  readonly label: string;
+  readonly note: string;
+}
+
+const STATUS: Record<FoundStatus, Look> = {
   known: { icon: '✓', label: 'Configured', note: '' },
   new: { icon: '+', label: 'New', note: 'not configured yet' },
   duplicate: { icon: '⚠', label: 'DUPLICATE', note: 'two meters may share this address' },
@@ -12,8 +18,11 @@ const STATUS: Record<FoundStatus, { icon: string; label: string; note: string }>
   missing: { icon: '✕', label: 'MISSING', note: 'configured here but did not answer' },
 };
 
+/** A status from the server; a newer server may report one this page does not know yet. */
+const lookOf = (s: string): Look | undefined => (STATUS as Partial<Record<string, Look>>)[s];
+
 export function foundStatus(s: FoundStatus): HTMLElement {
-  const st = STATUS[s] ?? STATUS.unidentified;
+  const st = lookOf(s) ?? STATUS.unidentified;
   return h('span', { class: `found-status found-${s}`, 'data-testid': 'found-status' }, h('span', { 'aria-hidden': 'true' }, `${st.icon} `), st.label);
 }
 
@@ -35,7 +44,7 @@ export function scanResults(scan: Scan): HTMLElement {
               { label: 'Status', cell: (f) => foundStatus(f.status) },
               { label: 'Model', cell: (f) => f.model ?? 'unknown' },
               { label: 'Configured as', cell: (f) => f.configuredAs ?? '—' },
-              { label: 'Detail', cell: (f) => [f.detail || STATUS[f.status]?.note || ''] },
+              { label: 'Detail', cell: (f) => [f.detail || lookOf(f.status)?.note || ''] },
             ],
           }, found).el,
     ),

@@ -38,8 +38,14 @@ function SupplyBody({ s, operator, tz, done }: { s: Supply; operator: boolean; t
     ev.preventDefault();
     setOk(null);
     const why = reason.trim();
-    if (!why) return setErrors({ fields: { reason: `Say why you ${action} ${s.customer}: it goes into the audit log` }, form: null });
-    if (why.length > 500) return setErrors({ fields: { reason: 'At most 500 characters' }, form: null });
+    if (!why) {
+      setErrors({ fields: { reason: `Say why you ${action} ${s.customer}: it goes into the audit log` }, form: null });
+      return;
+    }
+    if (why.length > 500) {
+      setErrors({ fields: { reason: 'At most 500 characters' }, form: null });
+      return;
+    }
     setErrors(NO_ERRORS);
     void confirmDialog({
       title: action === 'disconnect' ? `Disconnect ${s.customer}?` : `Reconnect ${s.customer}?`,

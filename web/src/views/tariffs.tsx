@@ -174,7 +174,7 @@ function VersionForm(p: { prefix: string; tz: string; tariff?: Tariff; currency?
   const [d, setD] = useState<Draft>(() => draftFrom(latest, cur, dateOnly(siteNow(), p.tz)));
   const [errors, setErrors] = useState<FormErrors>(NO_ERRORS);
   const [busy, setBusy] = useState(false);
-  const set = <K extends keyof Draft>(k: K) => (ev: Event): void => setD({ ...d, [k]: (ev.currentTarget as HTMLInputElement).value });
+  const set = (k: keyof Draft) => (ev: Event): void => setD({ ...d, [k]: (ev.currentTarget as HTMLInputElement).value });
   const setFee = (i: number, k: keyof Fee) => (ev: Event): void => setD({ ...d, fees: d.fees.map((f, j) => (j === i ? { ...f, [k]: (ev.currentTarget as HTMLInputElement).value } : f)) });
   const id = (name: string): string => `${p.prefix}-${name}`;
   const err = (k: string): string | undefined => errors.fields[k];
@@ -252,7 +252,10 @@ function VersionForm(p: { prefix: string; tz: string; tariff?: Tariff; currency?
   function submit(ev: Event): void {
     ev.preventDefault();
     const b = build();
-    if (!('body' in b)) return setErrors({ fields: b as Record<string, string>, form: null });
+    if (!('body' in b)) {
+      setErrors({ fields: b, form: null });
+      return;
+    }
     setErrors(NO_ERRORS);
     setBusy(true);
     billingApi
