@@ -26,7 +26,7 @@ const serialBus = z
     path: z.string().min(1),
     baudRate: z
       .number()
-      .refine((b) => BAUD_RATES.includes(b), { message: `not a standard baud rate; allowed: ${BAUD_RATES.join(', ')}` })
+      .refine((b) => BAUD_RATES.includes(b), { error: `not a standard baud rate; allowed: ${BAUD_RATES.join(', ')}` })
       .default(9600),
     parity: z.enum(['none', 'even', 'odd']).default('none'),
     stopBits: z.union([z.literal(1), z.literal(2)]).default(2),
@@ -85,7 +85,7 @@ export const meterSchemaFor = (knownTypes?: readonly string[]) =>
       ...meterFields,
       type: knownTypes
         ? z.string().refine((t) => knownTypes.includes(METER_TYPE_ALIASES[t] ?? t.toUpperCase()) || knownTypes.includes(t), {
-            message: `unknown meter type; allowed: ${[...Object.keys(METER_TYPE_ALIASES), ...knownTypes].join(', ')}`,
+            error: `unknown meter type; allowed: ${[...Object.keys(METER_TYPE_ALIASES), ...knownTypes].join(', ')}`,
           })
         : meterFields.type,
     })
@@ -200,9 +200,9 @@ const feeConfigSchema = z
 export const paymentsConfigSchema = z
   .object({
     cash: z.object({ fees: feeConfigSchema.default({ bearer: 'operator', schedules: [] }) }).strict().optional(),
-    mtn: z.object({ baseUrl: z.string().url(), subscriptionKey: z.string().min(1), apiUserId: z.string().min(1), apiKey: z.string().min(1), targetEnvironment: z.string().min(1), callbackUrl: z.string().optional(), fees: feeConfigSchema.default({ bearer: 'operator', schedules: [] }) }).strict().optional(),
-    airtel: z.object({ baseUrl: z.string().url(), clientId: z.string().min(1), clientSecret: z.string().min(1), country: z.string().min(2), currency: z.string().length(3), callbackKey: z.string().optional(), fees: feeConfigSchema.default({ bearer: 'operator', schedules: [] }) }).strict().optional(),
-    pesapal: z.object({ baseUrl: z.string().url(), consumerKey: z.string().min(1), consumerSecret: z.string().min(1), ipnUrl: z.string().url(), callbackUrl: z.string().url(), countryCode: z.string().min(2), fees: feeConfigSchema.default({ bearer: 'operator', schedules: [] }) }).strict().optional(),
+    mtn: z.object({ baseUrl: z.url(), subscriptionKey: z.string().min(1), apiUserId: z.string().min(1), apiKey: z.string().min(1), targetEnvironment: z.string().min(1), callbackUrl: z.string().optional(), fees: feeConfigSchema.default({ bearer: 'operator', schedules: [] }) }).strict().optional(),
+    airtel: z.object({ baseUrl: z.url(), clientId: z.string().min(1), clientSecret: z.string().min(1), country: z.string().min(2), currency: z.string().length(3), callbackKey: z.string().optional(), fees: feeConfigSchema.default({ bearer: 'operator', schedules: [] }) }).strict().optional(),
+    pesapal: z.object({ baseUrl: z.url(), consumerKey: z.string().min(1), consumerSecret: z.string().min(1), ipnUrl: z.url(), callbackUrl: z.url(), countryCode: z.string().min(2), fees: feeConfigSchema.default({ bearer: 'operator', schedules: [] }) }).strict().optional(),
     /** How often pending mobile-money payments are re-queried. */
     sweepEveryMs: z.number().int().min(1000).default(60_000),
   })
@@ -217,7 +217,7 @@ const proxyAddress = z.string().refine(
     if (family === 0 || rest.length > 0) return false;
     return bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128));
   },
-  { message: 'must be an IP address or CIDR range (e.g. 10.0.0.1 or 10.0.0.0/8), or loopback, linklocal, uniquelocal' },
+  { error: 'must be an IP address or CIDR range (e.g. 10.0.0.1 or 10.0.0.0/8), or loopback, linklocal, uniquelocal' },
 );
 
 export const siteConfigSchemaFor = (knownTypes?: readonly string[]) => z
