@@ -3,6 +3,8 @@ import { run as billing } from './billing.js';
 import { run as busEfficiency } from './bus-efficiency.js';
 import { run as diskWrites } from './disk-writes.js';
 import { run as cliStartup } from './cli-startup.js';
+import { run as controlSteps } from './control-steps.js';
+import { run as cycleJitter } from './cycle-jitter.js';
 import { run as history } from './history.js';
 import { run as ingest } from './ingest.js';
 import { run as memory } from './memory.js';
@@ -22,6 +24,8 @@ const benches: Array<[string, () => Figures | Promise<Figures>]> = [
   ['Web cold load: the overview on an emulated phone (slow 3G, CPU 4x slower) in Chromium, empty cache (set BENCH_WEB_RUNS, default 3)', () => webColdLoad()],
   ['Memory: 100 simulated meters, whole system (set BENCH_MEMORY_MINUTES, default 10)', () => memory()],
   ['Disk writes: 100 simulated meters, whole system, write_bytes per reading and per day (set BENCH_DISK_MINUTES, default 10)', () => diskWrites()],
+  ['Control steps: settle, worst export and energy exported per phase after PV and load steps through the edge cycle, per-phase vs OpenEMS-style symmetric (set BENCH_STEP_HOLD_MS, default 10000)', () => controlSteps()],
+  ['Cycle jitter: edge cycle start jitter and duration with 100 meters polled, idle and under 50 history clients; CPU share (set BENCH_JITTER_SECONDS, default 60)', () => cycleJitter()],
 ];
 
 const only = process.argv[2];
