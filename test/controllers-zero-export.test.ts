@@ -11,7 +11,7 @@ const phaseBattery: Battery = { ...symBattery, perPhase: true };
 const symPv: PvInverter = { kind: 'pv-limit', component: 'pv0', perPhase: false, phases: 3, ratedW: 30_000 };
 const phasePv: PvInverter = { ...symPv, perPhase: true };
 
-// Seed 004's worked example: L1 +15 kW, L2 -3 kW, L3 -2 kW (total +10 kW import), battery idle, PV 8 kW per phase.
+// The worked example of docs/sign-conventions.md: L1 +15 kW, L2 -3 kW, L3 -2 kW (total +10 kW import), battery idle, PV 8 kW per phase.
 const seedGrid = { 'grid/ActivePower': 10_000, 'grid/ActivePower_L1': 15_000, 'grid/ActivePower_L2': -3_000, 'grid/ActivePower_L3': -2_000 };
 const idleBattery = { 'ess0/Soc': 50, 'ess0/ActivePower': 0, 'ess0/ActivePower_L1': 0, 'ess0/ActivePower_L2': 0, 'ess0/ActivePower_L3': 0 };
 const pvAt = (l1: number, l2: number, l3: number, limit?: number) => ({
@@ -35,7 +35,7 @@ interface Case {
 
 const cases: Case[] = [
   {
-    name: 'seed 004 example, per-phase battery: charges 3 kW on L2 and 2 kW on L3, L1 untouched',
+    name: 'worked example (docs/sign-conventions.md), per-phase battery: charges 3 kW on L2 and 2 kW on L3, L1 untouched',
     cfg: { battery: phaseBattery, marginW: 0 },
     values: { ...seedGrid, ...idleBattery },
     max: { 'ess0/SetActivePower_L1': 15_000, 'ess0/SetActivePower_L2': -3_000, 'ess0/SetActivePower_L3': -2_000 },
@@ -43,7 +43,7 @@ const cases: Case[] = [
     after: [15_000, 0, 0],
   },
   {
-    name: 'seed 004 example, symmetric battery: holds the most-exporting phase (L2) at zero, 3 x 3 kW = 9 kW charge',
+    name: 'worked example (docs/sign-conventions.md), symmetric battery: holds the most-exporting phase (L2) at zero, 3 x 3 kW = 9 kW charge',
     cfg: { battery: symBattery, marginW: 0 },
     values: { ...seedGrid, ...idleBattery },
     max: { 'ess0/SetActivePower': -9_000 },
@@ -51,7 +51,7 @@ const cases: Case[] = [
     after: [18_000, 0, 1_000],
   },
   {
-    name: 'seed 004 example, per-phase PV limit and no battery: curtail L2 by 3 kW and L3 by 2 kW',
+    name: 'worked example (docs/sign-conventions.md), per-phase PV limit and no battery: curtail L2 by 3 kW and L3 by 2 kW',
     cfg: { pv: phasePv, marginW: 0 },
     values: { ...seedGrid, ...pvAt(8_000, 8_000, 8_000) },
     max: { 'pv0/ActivePowerLimit_L1': 23_000, 'pv0/ActivePowerLimit_L2': 5_000, 'pv0/ActivePowerLimit_L3': 6_000 },
@@ -59,7 +59,7 @@ const cases: Case[] = [
     after: [15_000, 0, 0],
   },
   {
-    name: 'seed 004 example, symmetric PV limit and no battery: 9 kW curtailed',
+    name: 'worked example (docs/sign-conventions.md), symmetric PV limit and no battery: 9 kW curtailed',
     cfg: { pv: symPv, marginW: 0 },
     values: { ...seedGrid, ...pvAt(8_000, 8_000, 8_000) },
     max: { 'pv0/ActivePowerLimit': 15_000 },

@@ -8,7 +8,7 @@ import { DI, energyFromPayload, errorReply, interpretReply, readAddressReply, re
 
 const bytes = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 
-// The worked examples of reference/protocols.md section 3.
+// The worked examples of docs/modbus.md#dlt-645-2007.
 const READ_ADDRESS = bytes('FE FE FE FE 68 AA AA AA AA AA AA 68 13 00 DF 16');
 const READ_ENERGY_1 = bytes('FE FE FE FE 68 01 00 00 00 00 00 68 11 04 33 33 34 33 B3 16');
 const REPLY_12345_67 = bytes('68 01 00 00 00 00 00 68 91 08 33 33 34 33 9A 78 56 34 D3 16');

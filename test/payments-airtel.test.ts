@@ -45,7 +45,7 @@ describe('Airtel Money adapter against the Airtel sandbox', () => {
   it('a successful payment: USSD push, signed callback, status re-query, credited once; the operator bears the fee', async (t) => {
     const h = await setup(t);
     const { intent } = await pay(h.processor);
-    assert.equal(h.sandbox.txs.get(intent.id)?.msisdn, '752123456'); // §2.2: no country code
+    assert.equal(h.sandbox.txs.get(intent.id)?.msisdn, '752123456'); // Airtel USSD push: no country code
     assert.deepEqual([intent.amountMinor, intent.feeMinor, intent.payerPaysMinor, intent.bearer], [5000, 100, 5000, 'operator']);
     h.sandbox.decide(intent.id, 'TS');
     await h.sandbox.settle();

@@ -131,7 +131,7 @@ describe('payment callbacks are public but cannot be used against the site', () 
     assert.ok(r.status === 200 || r.status === 201, r.text);
 
     const bytesBefore = fileBytes();
-    // What an MTN callback looks like (§1.6), padded to 2 KB, each naming a reference that is no payment of ours.
+    // What an MTN callback looks like (MTN callback page), padded to 2 KB, each naming a reference that is no payment of ours.
     const body = JSON.stringify({ financialTransactionId: '1232581108', externalId: 'x', amount: '5', currency: 'EUR', payer: { partyIdType: 'MSISDN', partyId: '46733123999' }, payerMessage: 'x'.repeat(1800), payeeNote: '', status: 'SUCCESSFUL' });
     const sources = Array.from({ length: 250 }, (_, i) => `127.0.${10 + Math.floor(i / 200)}.${1 + (i % 200)}`);
     const agents = new Map(sources.map((s) => [s, new http.Agent({ keepAlive: true, maxSockets: 1 })]));

@@ -5,8 +5,8 @@ import { startSimulator, type SimulatorHandle } from '../src/sim/simulator.js';
 import { openPtyPair, requireTool, type PtyPair } from './helpers/pty.js';
 
 /**
- * The field team's own mbpoll commands (seed 000: "DDSU666 + mbpoll Command Reference" and
- * "DTSU666 3-Phase + mbpoll Command Reference") against the simulator on a pty pair. mbpoll uses
+ * The field team's own mbpoll commands (their DDSU666 and DTSU666 mbpoll command references)
+ * against the simulator on a pty pair. mbpoll uses
  * libmodbus, an implementation independent of ours. Values are compared raw, as the meter holds them.
  */
 const T = Date.UTC(2026, 0, 15, 19, 15); // frozen: the values do not move during the test
@@ -122,7 +122,7 @@ test('DTSU666 section: input registers (FC04), raw values scaled as the meter ho
   ['L12', 'L23', 'L31'].forEach((ph, i) => assertRaw(lineVolts, 0x2000 + 2 * i, v(DTSU, `Voltage_${ph}`) * 10, `U${ph} x0.1 V`));
   assertRaw(await read(cmd('0x2012', 1)), 0x2012, v(DTSU, 'ActivePower') * 10, 'Pt x0.1 W');
   assertRaw(await read(cmd('0x2044', 1)), 0x2044, v(DTSU, 'Frequency') * 100, 'Freq x0.01 Hz');
-  // Not in the manual's table, but the seed reads it and some firmware serves it (protocols.md 2.1).
+  // Not in the manual's table, but the field team reads it and some firmware serves it (docs/modbus.md#chint-dtsu666).
   assertRaw(await read(cmd('0x4000', 1)), 0x4000, v(DTSU, 'EnergyImport'), 'total active energy kWh');
 });
 
