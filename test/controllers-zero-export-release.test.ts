@@ -154,7 +154,7 @@ function runRelease(o: { pv: PvInverter; battery: Battery; loadW: Record<Phase, 
         const r = perPhaseBattery ? res.get(`ess0/SetActivePower_${p}`) : res.get('ess0/SetActivePower');
         if (r) nextBat[p] = perPhaseBattery ? r.value : r.value / 3;
       }
-      let nextLimit: Record<Phase, number> | number = limit;
+      let nextLimit: Record<Phase, number> | number;
       if (typeof limit === 'number') nextLimit = res.get('pv0/ActivePowerLimit')?.value ?? limit;
       else nextLimit = { L1: res.get('pv0/ActivePowerLimit_L1')?.value ?? limit.L1, L2: res.get('pv0/ActivePowerLimit_L2')?.value ?? limit.L2, L3: res.get('pv0/ActivePowerLimit_L3')?.value ?? limit.L3 };
       pending = { at: t + 100, bat: nextBat, limit: nextLimit };

@@ -57,7 +57,7 @@ test('a controller that throws and one that loops forever are stopped and marked
   const st = s.sys.control?.status() as { controllers: Array<{ id: string; status: { state: string; reason?: string } }>; timing: { overruns: number } };
   const looper = st.controllers.find((c) => c.id === 'looper');
   assert.equal(looper?.status.state, 'failed');
-  assert.match(looper?.status.reason ?? '', /ran past its 100 ms budget/);
+  assert.match(looper.status.reason ?? '', /ran past its 100 ms budget/);
   assert.equal(st.controllers.find((c) => c.id === 'self')?.status.state, 'ok', 'the others run on in a restarted worker');
   assert.ok(s.cycles() >= before + 4);
   assert.deepEqual(s.setpoints(), { L1: 0, L2: 0, L3: 0 }, 'their battery is held idle');

@@ -124,7 +124,11 @@ export class ControlGovernanceState {
   /** Drops what has expired; returns the overrides that ended (to audit). */
   expire(nowMs: number): Array<Override & { asset: string; id: number }> {
     const ended: Array<Override & { asset: string; id: number }> = [];
-    for (const [t, o] of this.overrides) if (nowMs >= o.untilMs) (ended.push(o), this.overrides.delete(t));
+    for (const [t, o] of this.overrides) {
+      if (nowMs < o.untilMs) continue;
+      ended.push(o);
+      this.overrides.delete(t);
+    }
     for (const [t, a] of this.approvals) if (nowMs >= a.expiresAtMs) this.approvals.delete(t);
     for (const [t, r] of this.recommendations) if (nowMs - r.at > 60_000) this.recommendations.delete(t);
     return ended;

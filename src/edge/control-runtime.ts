@@ -234,7 +234,11 @@ export class ControlRuntime {
   releaseOverride(asset: string, by: string, reason: string): boolean {
     const now = this.d.clock();
     let found = false;
-    for (const [t, o] of this.gov.overrides) if (o.asset === asset) (this.gov.overrides.delete(t), (found = true));
+    for (const [t, o] of this.gov.overrides) {
+      if (o.asset !== asset) continue;
+      this.gov.overrides.delete(t);
+      found = true;
+    }
     if (!found) return false;
     this.log.note({ ts: now, actor: by, action: 'override-released', detail: `override of ${asset} released: ${reason}` });
     this.log.flush(now, true);

@@ -99,7 +99,11 @@ export class EdgeCycle {
   /** Replaces the controllers (a mode change); states of kept controllers carry over; stopped ones may run again. */
   setPlan(plan: ControlPlan): void {
     const keep = new Set(plan.controllers.map((c) => `${c.id}|${c.kind}`));
-    for (const c of this.plan.controllers) if (!keep.has(`${c.id}|${c.kind}`)) (this.states.delete(c.id), this.statuses.delete(c.id));
+    for (const c of this.plan.controllers) {
+      if (keep.has(`${c.id}|${c.kind}`)) continue;
+      this.states.delete(c.id);
+      this.statuses.delete(c.id);
+    }
     this.stopped.clear();
     this.plan = plan;
   }
@@ -134,7 +138,10 @@ export class EdgeCycle {
           // The next slot on the fixed grid; slots already missed are overruns, never bunched up.
           this.scheduled += this.d.periodMs;
           let overrun = false;
-          while (this.scheduled <= end) (this.scheduled += this.d.periodMs), (overrun = true);
+          while (this.scheduled <= end) {
+            this.scheduled += this.d.periodMs;
+            overrun = true;
+          }
           this.timing.add(end - start, jitter, overrun);
           this.arm();
         });
@@ -216,8 +223,12 @@ export class EdgeCycle {
     const envOf = (target: string): { min: number; max: number } => {
       let min = -Infinity;
       let max = Infinity;
-      for (const b of env.bounds) if (b.target === target) (min = Math.max(min, b.min ?? -Infinity)), (max = Math.min(max, b.max ?? Infinity));
-      for (const b of proposals) if (b.kind === 'bound' && b.source === SAFE_SOURCE && b.target === target) (min = Math.max(min, b.min ?? -Infinity)), (max = Math.min(max, b.max ?? Infinity));
+      const narrow = (b: { min?: number; max?: number }): void => {
+        min = Math.max(min, b.min ?? -Infinity);
+        max = Math.min(max, b.max ?? Infinity);
+      };
+      for (const b of env.bounds) if (b.target === target) narrow(b);
+      for (const b of proposals) if (b.kind === 'bound' && b.source === SAFE_SOURCE && b.target === target) narrow(b);
       return min > max ? { min: max, max } : { min, max };
     };
     const safeOf = new Map(env.safe.map((x) => [x.component, x.why]));
@@ -258,7 +269,7 @@ export class EdgeCycle {
       if (dec.outcome === 'actuate') {
         if (send) values.set(target, dec.value);
         actuated.set(target, { value: dec.value, authority: dec.authority });
-        if (dec.audit) this.d.log.actuation(target, dec.value, dec.authority, dec.by, dec.audit);
+        this.d.log.actuation(target, dec.value, dec.authority, dec.by, dec.audit);
       } else if (dec.outcome === 'recommend') this.d.gov.recommend({ target, asset, capability, value: dec.value, why: dec.why, at: nowMs });
       else {
         const pending = this.d.proposals.pendingFor(target);

@@ -117,7 +117,7 @@ export function resolveVariable(target: string, proposals: readonly Proposal[], 
 
   const interval = { min: lo.value, max: hi.value };
   const value = chosen ? chosen.value : clamp(spec.neutral, interval);
-  const wanted = chosen ? proposals.find((p): p is Target => p.kind === 'target' && p.source === chosen?.by.source && p.why === chosen.by.why)?.value : spec.neutral;
+  const wanted = chosen ? proposals.find((p): p is Target => p.kind === 'target' && p.source === chosen.by.source && p.why === chosen.by.why)?.value : spec.neutral;
   const boundBy: Binding[] = [];
   // A constraint bound the value when the value sits on it and someone wanted something else.
   if ((wanted !== undefined && wanted !== value) || overruled.length > 0) {

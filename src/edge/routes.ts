@@ -153,9 +153,9 @@ export function registerControlRoutes(routes: RouteRegistry, control: ControlRun
     summary: 'Take an asset by hand for a set time: a setpoint (battery W discharge positive, PV limit W, generator or relay 0/1) or a battery mode; safety limits still apply',
     role: 'operator',
     body: z
-      .object({ asset, setpoint: z.number().finite().optional(), mode: z.enum(['charge', 'discharge', 'idle']).optional(), minutes: z.number().positive().max(24 * 60), reason })
+      .object({ asset, setpoint: z.number().optional(), mode: z.enum(['charge', 'discharge', 'idle']).optional(), minutes: z.number().positive().max(24 * 60), reason })
       .strict()
-      .refine((b) => (b.setpoint === undefined) !== (b.mode === undefined), { message: 'give either setpoint or mode, not both and not neither', path: ['setpoint'] }),
+      .refine((b) => (b.setpoint === undefined) !== (b.mode === undefined), { error: 'give either setpoint or mode, not both and not neither', path: ['setpoint'] }),
     handler: ({ body, user }) => errors(() => ({ override: control.override(body, who(user)) })),
   });
   routes.add({

@@ -106,26 +106,47 @@ function batteryBounds(s: Snapshot, cfg: SafetyConfig, l: BatteryLimits, last: R
   }
   if (!safe) {
     const soc = read(s, `${c}/Soc`, nowMs, cfg.maxAgeMs);
-    if (soc.ok && soc.value >= l.socMaxPct) (min = Math.max(min, 0)), notes.push(`SoC ${soc.value} % >= ${l.socMaxPct} %: no charging`);
-    if (soc.ok && soc.value <= l.socMinPct) (max = Math.min(max, 0)), notes.push(`SoC ${soc.value} % <= ${l.socMinPct} %: no discharging`);
+    if (soc.ok && soc.value >= l.socMaxPct) {
+      min = Math.max(min, 0);
+      notes.push(`SoC ${soc.value} % >= ${l.socMaxPct} %: no charging`);
+    }
+    if (soc.ok && soc.value <= l.socMinPct) {
+      max = Math.min(max, 0);
+      notes.push(`SoC ${soc.value} % <= ${l.socMinPct} %: no discharging`);
+    }
     const ac = optional(s, `${c}/AllowedChargePower`, nowMs, cfg.maxAgeMs);
     const ad = optional(s, `${c}/AllowedDischargePower`, nowMs, cfg.maxAgeMs);
     if (ac && 'bad' in ac) safe = `${ac.bad}: battery idle`;
-    else if (ac) (min = Math.max(min, -Math.max(0, ac.v))), notes.push(`BMS allows ${Math.round(ac.v)} W charge`);
+    else if (ac) {
+      min = Math.max(min, -Math.max(0, ac.v));
+      notes.push(`BMS allows ${Math.round(ac.v)} W charge`);
+    }
     if (ad && 'bad' in ad) safe = `${ad.bad}: battery idle`;
-    else if (ad) (max = Math.min(max, Math.max(0, ad.v))), notes.push(`BMS allows ${Math.round(ad.v)} W discharge`);
+    else if (ad) {
+      max = Math.min(max, Math.max(0, ad.v));
+      notes.push(`BMS allows ${Math.round(ad.v)} W discharge`);
+    }
     const t = optional(s, `${c}/BatteryTemperature`, nowMs, cfg.maxAgeMs);
     if (t && 'bad' in t) safe = `${t.bad}: battery idle`;
     else if (t) {
       if ((l.tempMaxC !== undefined && t.v >= l.tempMaxC) || (l.tempMinC !== undefined && t.v <= l.tempMinC)) safe = `battery temperature ${t.v} °C outside ${l.tempMinC ?? '-'}..${l.tempMaxC ?? '-'} °C: battery idle`;
-      else if (l.chargeTempMinC !== undefined && t.v < l.chargeTempMinC) (min = Math.max(min, 0)), notes.push(`${t.v} °C below ${l.chargeTempMinC} °C: no charging`);
+      else if (l.chargeTempMinC !== undefined && t.v < l.chargeTempMinC) {
+        min = Math.max(min, 0);
+        notes.push(`${t.v} °C below ${l.chargeTempMinC} °C: no charging`);
+      }
     }
     const vMax = optional(s, `${c}/CellVoltageMax`, nowMs, cfg.maxAgeMs);
     const vMin = optional(s, `${c}/CellVoltageMin`, nowMs, cfg.maxAgeMs);
     if ((vMax && 'bad' in vMax) || (vMin && 'bad' in vMin)) safe = 'cell voltages reported but not usable: battery idle';
     else {
-      if (vMax && l.cellVoltageMaxV !== undefined && vMax.v >= l.cellVoltageMaxV) (min = Math.max(min, 0)), notes.push(`cell ${vMax.v} V >= ${l.cellVoltageMaxV} V: no charging`);
-      if (vMin && l.cellVoltageMinV !== undefined && vMin.v <= l.cellVoltageMinV) (max = Math.min(max, 0)), notes.push(`cell ${vMin.v} V <= ${l.cellVoltageMinV} V: no discharging`);
+      if (vMax && l.cellVoltageMaxV !== undefined && vMax.v >= l.cellVoltageMaxV) {
+        min = Math.max(min, 0);
+        notes.push(`cell ${vMax.v} V >= ${l.cellVoltageMaxV} V: no charging`);
+      }
+      if (vMin && l.cellVoltageMinV !== undefined && vMin.v <= l.cellVoltageMinV) {
+        max = Math.min(max, 0);
+        notes.push(`cell ${vMin.v} V <= ${l.cellVoltageMinV} V: no discharging`);
+      }
     }
   }
   why.push(...notes);
@@ -166,10 +187,15 @@ function pvBounds(s: Snapshot, cfg: SafetyConfig, l: PvLimits, last: Readonly<Re
     if (eStop) return { kind: 'bound', target, min: 0, max: 0, criticality: 'safety', source: SOURCE, why: `${eStop}: PV off` };
     let max = pv.ratedW * share;
     let why = `${pv.component}: rating ${Math.round(max)} W`;
-    if (cap !== null) (max = Math.min(max, cap * share)), (why = safe ?? why);
-    else if (l.rampWPerS !== undefined && last[target] !== undefined) {
+    if (cap !== null) {
+      max = Math.min(max, cap * share);
+      why = safe ?? why;
+    } else if (l.rampWPerS !== undefined && last[target] !== undefined) {
       const up = (last[target] ?? 0) + l.rampWPerS * share * dtS;
-      if (up < max) (max = up), (why += `; ramp ${l.rampWPerS} W/s`);
+      if (up < max) {
+        max = up;
+        why += `; ramp ${l.rampWPerS} W/s`;
+      }
     }
     return { kind: 'bound', target, min: 0, max, criticality: 'safety', source: SOURCE, why };
   });

@@ -30,10 +30,10 @@ export const address = (component: string, channel: string): string => `${compon
 
 /** Builds a frozen snapshot (tests, the cycle runtime) from entries or a plain record. */
 export function snapshotOf(takenAt: number, entries: Iterable<readonly [string, ChannelValue]> | Readonly<Record<string, ChannelValue>>): Snapshot {
-  const list = Symbol.iterator in entries ? [...(entries as Iterable<readonly [string, ChannelValue]>)] : Object.entries(entries);
+  const list = Symbol.iterator in entries ? [...entries] : Object.entries(entries);
   const map = new Map<string, ChannelValue>();
   for (const [k, v] of list) map.set(k, Object.freeze({ ...v }));
-  return Object.freeze({ takenAt, channels: map as ReadonlyMap<string, ChannelValue> });
+  return Object.freeze({ takenAt, channels: map });
 }
 
 /** A value that may be used for control, or why it may not. */

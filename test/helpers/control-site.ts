@@ -56,7 +56,7 @@ export async function startControlSite(o: { control: Record<string, unknown>; en
     call: (method, url, body) => http.call(method, url, { token, body }),
     grid: () => {
       sys.sim?.model.update();
-      const v = sys.sim?.model.meterValues(100) as Record<string, number> | undefined;
+      const v = sys.sim?.model.meterValues(100);
       const L1 = v?.ActivePower_L1 ?? NaN;
       const L2 = v?.ActivePower_L2 ?? NaN;
       const L3 = v?.ActivePower_L3 ?? NaN;
