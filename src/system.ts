@@ -33,6 +33,7 @@ import { systemClock, type Clock } from './util/clock.js';
 import { Scheduler } from './util/scheduler.js';
 import { ControlRuntime, type ControlTestHooks } from './edge/control-runtime.js';
 import { registerControlRoutes } from './edge/routes.js';
+import { startScadaServer, type ScadaServer } from './scada/server.js';
 
 export interface SystemOptions {
   /** A site YAML file. Without it (and without `config`) the embedded demo runs. */
@@ -76,6 +77,8 @@ export interface RunningSystem {
   readonly billing: BillingRuntime;
   /** The edge cycle, when the site file has a control section. */
   readonly control: ControlRuntime | null;
+  /** The Modbus TCP server for SCADA, when the site file enables it. */
+  readonly scada: ScadaServer | null;
   close(): Promise<void>;
 }
 
@@ -203,9 +206,12 @@ export async function startSystem(o: SystemOptions = {}): Promise<RunningSystem>
     // Stopped first: no charging run or relay command while the buses and the database close.
     cleanups.push(() => billing.close());
     if (control) cleanups.push(() => control.stop());
+    const scadaConfig = config.scada;
+    const scada = scadaConfig?.enabled ? await startScadaServer({ config: scadaConfig, image: site.image, control, openAlarms: () => alarms.store.list({ state: 'open' }).map((a) => a.severity), log: (m) => log.warn(m) }) : null;
+    if (scada) cleanups.push(() => scada.close());
     const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
     log.info({ url, meters: site.meterList().length, buses: config.buses.length, db: config.storage.path }, 'mgos running');
-    return { url, adminPassword, config, site, recorder, db, sim, http, commissioning, alarms, billing, control, close };
+    return { url, adminPassword, config, site, recorder, db, sim, http, commissioning, alarms, billing, control, scada, close };
   } catch (e) {
     await close();
     throw e;

@@ -22,7 +22,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ['alarms', 'commissioning', 'billing', 'payments', 'notifications', 'history', 'fleet'],
   ['governance'],
   ['billing-runtime', 'control'],
-  ['overview', 'demo'],
+  ['overview', 'demo', 'scada'],
   ['api'],
   ['system'],
   ['cli'],
@@ -42,6 +42,7 @@ const FILE_ROOMS: Readonly<Record<string, string>> = {
   'src/alarms/alarm-config.ts': 'config',
   'src/commissioning/commissioning-config.ts': 'config',
   'src/billing/money.ts': 'config',
+  'src/scada/scada-config.ts': 'config',
 };
 
 /**

@@ -7,6 +7,7 @@ import { WORD_ORDERS } from '../drivers/profile-schema.js';
 import { calendarDate } from '../util/calendar-date.js';
 import { timeZoneSchema } from './time-zone.js';
 import { controlConfigSchema } from '../edge/control-config.js';
+import { scadaConfigSchema } from '../scada/scada-config.js';
 
 /**
  * The site configuration file. The `meters` list keeps the shape of the field team's
@@ -262,6 +263,8 @@ export const siteConfigSchemaFor = (knownTypes?: readonly string[]) => z
     payments: paymentsConfigSchema.optional(),
     /** The edge cycle: devices it steers, controllers, safety limits, autonomy (src/edge/control-config.ts). */
     control: controlConfigSchema.optional(),
+    /** The Modbus TCP server for SCADA, off by default (src/scada/scada-config.ts, docs/scada-modbus.md). */
+    scada: scadaConfigSchema.optional(),
   })
   .strict()
   .superRefine((cfg, ctx) => {
