@@ -141,7 +141,7 @@ export class ModbusBus {
           try {
             resolve(await this.transact(txBytes, rxBytes, timeoutMs ?? this.config.timeoutMs, op));
           } catch (e) {
-            reject(e);
+            reject(classifyClientError(e)); // transact throws ModbusErrors only; this keeps the type visible
           }
         },
       });

@@ -34,12 +34,18 @@ export class BenchSlave extends RtuSlave {
       {
         dlt645: (frame) => {
           this.bench.dlt645Frames++;
-          if (this.meter.speaksModbus) return void this.bench.wrongProtocol++;
+          if (this.meter.speaksModbus) {
+            this.bench.wrongProtocol++;
+            return;
+          }
           const reply = this.meter.answerDlt645(frame);
           if (reply && open) write(reply);
         },
         rtu: (frame) => {
-          if (!this.meter.speaksModbus) return void this.bench.wrongProtocol++;
+          if (!this.meter.speaksModbus) {
+            this.bench.wrongProtocol++;
+            return;
+          }
           void this.submit(frame).then((reply) => reply && open && write(reply));
         },
         dropped: (n) => void (this.bench.droppedBytes += n),

@@ -86,10 +86,10 @@ export class FactoryMeter {
       readRegisters: (fc, start, count) => image.readRegisters(fc, start, count),
       writeRegisters: (start, words) => image.writeRegisters(start, words),
     };
-    const meter = this;
+    const protocolNow = (): ProtocolName => this.protocol;
     this.frontPanel = {
       get protocol() {
-        return meter.protocol;
+        return protocolNow();
       },
       setProtocol: (p, password = DEFAULT_PANEL_PASSWORD) => this.panelSetProtocol(p, password),
     };

@@ -92,7 +92,8 @@ function readCoils(device: RegisterDevice, pdu: Buffer): Buffer {
   out.writeUInt8(1, 0);
   out.writeUInt8(bytes, 1);
   bits.forEach((on, i) => {
-    if (on) out[2 + (i >> 3)]! |= 1 << (i & 7); // bit 0 of the first byte is the first coil
+    const at = 2 + (i >> 3);
+    if (on) out.writeUInt8(out.readUInt8(at) | (1 << (i & 7)), at); // bit 0 of the first byte is the first coil
   });
   return out;
 }

@@ -62,19 +62,20 @@ export class SimulatedRelayModule implements RegisterDevice {
     if (coil >= this.coils.length) return refuse(EXCEPTION.illegalDataAddress);
     if (value !== ON && value !== OFF && value !== TOGGLE) return refuse(EXCEPTION.illegalDataValue);
     const next = value === TOGGLE ? !this.coils[coil] : value === ON;
-    return this.set(coil, [next]);
+    this.set(coil, [next]);
+    return undefined;
   }
 
   writeCoils(start: number, states: readonly boolean[]): ModbusRefusal | undefined {
     if (start + states.length > this.coils.length) return refuse(EXCEPTION.illegalDataAddress);
-    return this.set(start, states);
+    this.set(start, states);
+    return undefined;
   }
 
-  private set(start: number, states: readonly boolean[]): undefined {
-    if (this.ignoreWrites) return undefined;
+  private set(start: number, states: readonly boolean[]): void {
+    if (this.ignoreWrites) return;
     states.forEach((s, i) => (this.coils[start + i] = s));
     this.apply();
-    return undefined;
   }
 
   /** Drives the wired loads from the coils. */

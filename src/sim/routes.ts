@@ -3,7 +3,7 @@ import type { SimulatorHandle } from './simulator.js';
 import { HttpError, type RouteRegistry } from '../api/route.js';
 
 /** PV available on one phase in a simulated step (W): up to 100 kW, far above any simulated array. */
-const PV_W = z.number().finite().min(0).max(100_000);
+const PV_W = z.number().min(0).max(100_000);
 
 /** Only when the simulator runs in-process (demo, tests): make a simulated meter misbehave on demand. */
 export function registerSimRoutes(routes: RouteRegistry, sim: SimulatorHandle): void {

@@ -124,7 +124,9 @@ export class RtuSlave {
     const framer = new RtuFramer(
       {
         frame: (f) => void this.submit(f).then((reply) => reply && open && write(reply)),
-        crcError: () => void this.count.crcErrors++,
+        crcError: () => {
+          this.count.crcErrors++;
+        },
         dropped: (n) => void (this.count.droppedBytes += n),
       },
       this.options.staleMs,
@@ -171,6 +173,7 @@ export class RtuSlave {
     const replyEnd = requestEnd + t35 + (line.turnaroundMs ?? 0) + reply.length * char;
     this.busFreeAt = replyEnd + t35;
     await this.sleepUntil(replyEnd);
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- close() may have run during the wait
     return this.closed ? undefined : reply;
   }
 
@@ -227,7 +230,13 @@ export class RtuSlave {
   private async sleepUntil(t: number): Promise<void> {
     while (!this.closed && performance.now() < t) {
       await new Promise<void>((resolve) => {
-        const w = { timer: setTimeout(() => (this.waits.delete(w), resolve()), Math.max(1, Math.ceil(t - performance.now()))), resolve };
+        const w = {
+          timer: setTimeout(() => {
+            this.waits.delete(w);
+            resolve();
+          }, Math.max(1, Math.ceil(t - performance.now()))),
+          resolve,
+        };
         this.waits.add(w);
       });
     }

@@ -1,7 +1,7 @@
 import { mulberry32 } from './prng.js';
 import { systemClock } from '../util/clock.js';
 import type { LoadSample } from './load-profile.js';
-import { DEFAULT_ELECTRICAL, evaluateSite, mainVoltage, type Electrical, type Inputs, type SiteState, type SupplyState } from './site-physics.js';
+import { DEFAULT_ELECTRICAL, evaluateSite, mainVoltage, type Electrical, type Inputs, type SiteState } from './site-physics.js';
 import { EnergySystem, type EnergySystemSpec } from './energy-system.js';
 import { MAIN_METER_ID, PHASES, planCustomers, sizeCustomers, type CustomerSpec, type Phase } from './site-plan.js';
 
@@ -87,7 +87,7 @@ export class SiteModel {
       overrides: this.overrides,
       unmeteredW: this.unmeteredW,
       disturbance: this.disturbance,
-      ...(this.supply ? { supply: this.supply as SupplyState } : {}),
+      ...(this.supply ? { supply: this.supply } : {}),
     };
     // Meters arrive with some history on their counters.
     const rng = mulberry32(this.seed ^ 0x5eed);

@@ -102,7 +102,7 @@ export function evaluateSite(inp: Inputs, tMs: number): SiteState {
   const islanded = inp.supply !== undefined && !inp.supply.gridConnected;
   for (const phase of PHASES) {
     const onPhase = inp.customers.filter((c) => c.phase === phase);
-    if (islanded && !inp.supply?.livePhases.has(phase)) {
+    if (islanded && !inp.supply.livePhases.has(phase)) {
       // A dark phase: no voltage, no load.
       for (const c of onPhase) customers.set(c.id, { voltage: 0, current: 0, p: 0, q: 0 });
       phases[phase] = { voltage: 0, current: 0, p: 0, q: 0, customersW: 0, unmeteredW: 0, lossW: 0, demandW: 0 };
@@ -113,7 +113,7 @@ export function evaluateSite(inp: Inputs, tMs: number): SiteState {
     const customersQ = onPhase.reduce((s, c) => s + (powers.get(c.id)?.q ?? 0), 0);
     const loadP = customersW + unmeteredW;
     const sourceV = islanded
-      ? (inp.supply?.islandVoltage ?? e.nominalVoltage)
+      ? inp.supply.islandVoltage
       : e.nominalVoltage * 1.01 + 1.5 * smoothNoise(inp.seed, SOURCE_V[phase], tMs, 300_000) + (inp.disturbance?.voltageOffsetV[phase] ?? 0);
     const feederI = Math.hypot(loadP, customersQ) / sourceV;
     const lossW = e.feederR * feederI * feederI;
@@ -130,7 +130,7 @@ export function evaluateSite(inp: Inputs, tMs: number): SiteState {
     }
     phases[phase] = { voltage: mainV, current: Math.hypot(p, q) / mainV, p, q, customersW, unmeteredW, lossW, demandW };
   }
-  const frequency = inp.disturbance?.frequencyHz ?? (islanded ? (inp.supply?.islandFrequency ?? 50) : 50 + 0.04 * smoothNoise(inp.seed, FREQ, tMs, 20_000));
+  const frequency = inp.disturbance?.frequencyHz ?? (islanded ? inp.supply.islandFrequency : 50 + 0.04 * smoothNoise(inp.seed, FREQ, tMs, 20_000));
   return { tMs, frequency, customers, phases };
 }
 

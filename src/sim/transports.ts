@@ -125,7 +125,10 @@ export async function serveSerial(slave: RtuSlave, path: string, o: SerialOption
     close: () =>
       new Promise<void>((resolve) => {
         link.close();
-        if (!port.isOpen) return resolve();
+        if (!port.isOpen) {
+          resolve();
+          return;
+        }
         port.close(() => resolve());
       }),
   };

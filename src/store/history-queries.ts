@@ -8,10 +8,10 @@ import { dailyEnergy, intervals, rawSeries } from './history.js';
  * and records readings; returning text means the request thread does not serialise big arrays either.
  */
 export interface HistoryQueries {
-  raw(meter: string, channel: string, unit: string, fromMs: number, toMs: number): string;
-  intervals(meter: string, fromMs: number, toMs: number): string;
-  daily(meter: string, fromMs: number, toMs: number, timeZone: string): string;
-  csv(kind: 'readings' | 'intervals', meter: string, day: string, timeZone: string, meterLabel: number | undefined): string;
+  readonly raw: (meter: string, channel: string, unit: string, fromMs: number, toMs: number) => string;
+  readonly intervals: (meter: string, fromMs: number, toMs: number) => string;
+  readonly daily: (meter: string, fromMs: number, toMs: number, timeZone: string) => string;
+  readonly csv: (kind: 'readings' | 'intervals', meter: string, day: string, timeZone: string, meterLabel: number | undefined) => string;
 }
 
 export type HistoryQuery = keyof HistoryQueries;
