@@ -6,6 +6,8 @@ import { siteConfigSchema, type SiteConfig } from '../config/site-config.js';
  * RS-485 bus at 9600 baud, served as RTU frames over TCP), SQLite in dataDir, the web UI on :8080.
  * A first start fills a week of simulated history (1-minute resolution) so the charts have data, and
  * startSystem seeds its billing (demo-billing-seed.ts) with mobile money through a local sandbox.
+ * A hybrid inverter with a battery, PV and a generator sits at the main bus and the edge cycle steers it
+ * (self-consumption, per-phase zero export, backup reserve), so the Steering pages show it at work.
  */
 export function demoConfig(dataDir: string, overrides: { httpPort?: number; httpHost?: string; intervalMs?: number; simPort?: number } = {}): SiteConfig {
   return siteConfigSchema.parse({
@@ -13,7 +15,45 @@ export function demoConfig(dataDir: string, overrides: { httpPort?: number; http
     poll: { intervalMs: overrides.intervalMs ?? 10_000 },
     storage: { path: path.join(dataDir, 'mgos.db') },
     http: { host: overrides.httpHost ?? '127.0.0.1', port: overrides.httpPort ?? 8080 },
-    sim: { enabled: true, seed: 1, customers: 24, lineSpeedBaud: 9600, turnaroundMs: 5, port: overrides.simPort ?? 0, backfillDays: 7 },
+    sim: {
+      enabled: true,
+      seed: 1,
+      customers: 24,
+      lineSpeedBaud: 9600,
+      turnaroundMs: 5,
+      port: overrides.simPort ?? 0,
+      backfillDays: 7,
+      // A three-phase hybrid inverter (power setpoint per phase) with a 15 kWh LFP bank, 1.5 kW of PV per
+      // phase under passing clouds and an 8 kW diesel generator, on their own Modbus line (issue 10).
+      energy: { inverter: 'generic', capacityWh: 15_360, initialSoc: 0.6, maxPowerW: 6000, pvPeakWPerPhase: 1500, cloudiness: 0.5, generatorW: 8000 },
+    },
+    // Steering from the first minute: the battery keeps the grid at zero, no phase exports (PV is curtailed
+    // when the battery cannot take it), 30 % is kept for outages. The battery and the PV limit act (L3); the
+    // generator is only recommended to people on site (L1).
+    control: {
+      devices: [
+        { component: 'ess0', profile: 'GENERIC-ESS', bus: 'energy', address: 1, subComponents: { pv: 'pv0' } },
+        { component: 'gen0', profile: 'GENERIC-GENSET', bus: 'energy', address: 2 },
+        { component: 'grid', profile: 'DTSU666', bus: 'energy', address: 3 },
+      ],
+      assets: [
+        { type: 'grid-meter', component: 'grid', perPhase: true },
+        { type: 'battery', component: 'ess0', control: 'setpoint', perPhase: true, maxChargeW: 6000, maxDischargeW: 6000 },
+        { type: 'pv', component: 'pv0', ratedW: 4500 },
+        { type: 'generator', component: 'gen0', ratedW: 8000 },
+      ],
+      controllers: [
+        { kind: 'self-consumption', id: 'self' },
+        { kind: 'zero-export', id: 'zero' },
+        { kind: 'backup-reserve', id: 'reserve', floorPct: 30 },
+      ],
+      safety: { batteries: [{ component: 'ess0', socMinPct: 10, socMaxPct: 95 }], exportLimitW: 0 },
+      autonomy: [
+        { capability: 'battery-dispatch', asset: 'ess0', level: 'L3' },
+        { capability: 'pv-curtailment', asset: 'pv0', level: 'L3' },
+        { capability: 'generator-operation', asset: 'gen0', level: 'L1' },
+      ],
+    },
     // The demo allows disconnect proposals at any hour, so its disconnect queue is never empty at night or on a
     // weekend (a real site's default: none from 18:00 to 08:00 nor on Saturdays and Sundays). Still supervised.
     governance: { disconnectAutonomy: 'supervised', noDisconnectWindows: [], noDisconnectWeekdays: [] },
