@@ -19,7 +19,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ['site'],
   ['recorder'],
   ['sim'],
-  ['alarms', 'commissioning', 'billing', 'payments', 'notifications', 'history', 'fleet'],
+  ['alarms', 'commissioning', 'billing', 'payments', 'notifications', 'history', 'fleet', 'uplink'],
   ['governance'],
   ['billing-runtime', 'control'],
   ['overview', 'demo', 'scada'],
@@ -42,6 +42,7 @@ const FILE_ROOMS: Readonly<Record<string, string>> = {
   'src/alarms/alarm-config.ts': 'config',
   'src/commissioning/commissioning-config.ts': 'config',
   'src/billing/money.ts': 'config',
+  'src/uplink/uplink-config.ts': 'config',
   'src/scada/scada-config.ts': 'config',
 };
 
