@@ -19,7 +19,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ['site'],
   ['recorder'],
   ['sim'],
-  ['alarms', 'commissioning', 'billing', 'payments', 'notifications', 'history', 'fleet', 'uplink'],
+  ['alarms', 'commissioning', 'billing', 'payments', 'notifications', 'history', 'fleet', 'uplink', 'csip'],
   ['governance'],
   ['billing-runtime', 'control'],
   ['overview', 'demo', 'scada'],
