@@ -15,7 +15,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ['drivers'],
   ['config'],
   ['modbus', 'store', 'http'],
-  ['dlt645', 'relays'],
+  ['dlt645', 'relays', 'sunspec'],
   ['site'],
   ['recorder'],
   ['sim'],
