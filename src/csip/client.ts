@@ -1,0 +1,375 @@
+import { Agent, request } from 'node:https';
+import type { Clock } from '../util/clock.js';
+import { deviceIdentity, type DeviceIdentity } from './lfdi.js';
+import {
+  parseResource,
+  type DefaultDERControl,
+  type DERControl,
+  type DERProgram,
+  type DeviceCapability,
+  type EndDevice,
+  type FunctionSetAssignments,
+  type Registration,
+  type Resource,
+  type Time,
+} from './resources.js';
+import { activeLimits, eventTimelines, responsesDue, type LimitValues, type ProgramInput, type ResponseDue, type ScheduleResult } from './schedule.js';
+
+/**
+ * The IEEE 2030.5 / CSIP-AUS client (issue 11 item 1): discovery from DeviceCapability through the
+ * EndDevice that matches this device's LFDI (or SFDI), its Registration (PIN checked when configured),
+ * FunctionSetAssignments, DERPrograms, their DERControl lists and DefaultDERControls; each resource
+ * polled at its own pollRate on the system Clock; lists read page by page (s, l) until `all`; time
+ * taken from the server's Time resource as an offset on the client's view of time (the system clock is
+ * never set); Responses posted to each event's replyTo.
+ *
+ * HTTPS with mutual TLS: the device certificate and key, and full verification of the server's chain
+ * and name against the configured CA. There is no option to switch verification off.
+ */
+
+export interface CsipClientOptions {
+  /** The server's origin, e.g. https://utility.example:8443 (its certificate must name this host). */
+  readonly baseUrl: string;
+  /** Path of DeviceCapability. Default /dcap. */
+  readonly dcapPath?: string;
+  /** Device certificate (PEM), its key and the CA (PEM) that signs the server's certificate. */
+  readonly cert: string;
+  readonly key: string;
+  readonly ca: string;
+  readonly clock: Clock;
+  /** Items asked per page of a list. Default 10. */
+  readonly pageSize?: number;
+  /** The registration PIN expected from the utility; unset: not checked. */
+  readonly pin?: number;
+  readonly timeoutMs?: number;
+  /** After a failed request, the resource is tried again after this long (or its pollRate if shorter). Default 30 s. */
+  readonly retryMs?: number;
+  /** The site's limits when neither an event nor a default sets a quantity. */
+  readonly fallback?: LimitValues;
+}
+
+type Kind = 'dcap' | 'time' | 'edevList' | 'registration' | 'fsaList' | 'derpList' | 'dercList' | 'dderc';
+
+interface Node {
+  readonly href: string;
+  readonly kind: Kind;
+  readonly parent: string | null;
+  /** Poll period when no pollRate is given by the resource (the parent list's). */
+  readonly inheritedRateS: number;
+  everyMs: number;
+  nextDueMs: number;
+}
+
+interface Child {
+  readonly href: string;
+  readonly kind: Kind;
+  readonly inheritedRateS: number;
+}
+
+/** The default pollRate of IEEE 2030.5 (seconds). */
+export const DEFAULT_POLL_RATE_S = 900;
+const MAX_PAGES = 100;
+
+export interface RequestRecord {
+  readonly method: 'GET' | 'POST';
+  readonly href: string;
+  readonly status: number;
+}
+
+export class CsipHttpError extends Error {
+  constructor(
+    readonly href: string,
+    readonly status: number,
+  ) {
+    super(`GET ${href}: HTTP ${status}`);
+    this.name = 'CsipHttpError';
+  }
+}
+
+export class CsipClient {
+  readonly identity: DeviceIdentity;
+  private readonly agent: Agent;
+  private readonly nodes = new Map<string, Node>();
+  private readonly pageSize: number;
+  private readonly retryMs: number;
+  private offsetMs = 0;
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<string[]> | null = null;
+  private readonly memory = new Map<string, { firstSeen: number; sent: Set<number> }>();
+
+  dcap: DeviceCapability | null = null;
+  time: Time | null = null;
+  endDevice: EndDevice | null = null;
+  registration: Registration | null = null;
+  /** By list href. */
+  readonly fsaLists = new Map<string, readonly FunctionSetAssignments[]>();
+  readonly programLists = new Map<string, readonly DERProgram[]>();
+  readonly controlLists = new Map<string, readonly DERControl[]>();
+  readonly defaults = new Map<string, DefaultDERControl>();
+  /** Whether the last request reached the server, and the last error. */
+  reachable = false;
+  lastError: string | null = null;
+  readonly log: RequestRecord[] = [];
+
+  constructor(private readonly o: CsipClientOptions) {
+    this.identity = deviceIdentity(o.cert);
+    this.pageSize = o.pageSize ?? 10;
+    this.retryMs = o.retryMs ?? 30_000;
+    this.agent = new Agent({ keepAlive: true, cert: o.cert, key: o.key, ca: o.ca, rejectUnauthorized: true, timeout: o.timeoutMs ?? 10_000 });
+  }
+
+  /** The client's view of the time (epoch ms): the Clock plus the offset from the server's Time. */
+  now(): number {
+    return this.o.clock() + this.offsetMs;
+  }
+
+  /** The offset applied to the Clock (ms). */
+  get timeOffsetMs(): number {
+    return this.offsetMs;
+  }
+
+  /** Discovers (the first call) and refreshes every resource whose pollRate has elapsed; returns the hrefs read. */
+  tick(): Promise<string[]> {
+    if (this.running) return this.running;
+    const run = this.runDue().finally(() => {
+      this.running = null;
+    });
+    this.running = run;
+    return run;
+  }
+
+  /** Runs tick() at once and then every `everyMs` of real time (timers unref'd). */
+  async start(everyMs = 1000): Promise<void> {
+    await this.tick();
+    this.timer = setInterval(() => void this.tick().then(() => this.postResponses()).catch(() => undefined), everyMs);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.running?.catch(() => undefined);
+    this.agent.destroy();
+  }
+
+  /** Resources known to the poller with their period (for tests and the API). */
+  polled(): { href: string; kind: Kind; everyMs: number; nextDueMs: number }[] {
+    return [...this.nodes.values()].map((n) => ({ href: n.href, kind: n.kind, everyMs: n.everyMs, nextDueMs: n.nextDueMs }));
+  }
+
+  /** The programs with their controls and default control, as last read. */
+  programs(): ProgramInput[] {
+    const out: ProgramInput[] = [];
+    for (const list of this.programLists.values()) {
+      for (const p of list) {
+        const controls = p.DERControlListLink ? (this.controlLists.get(p.DERControlListLink.href) ?? []) : [];
+        const defaultControl = p.DefaultDERControlLink ? this.defaults.get(p.DefaultDERControlLink.href) : undefined;
+        out.push({ mRID: p.mRID, primacy: p.primacy, controls, defaultControl });
+      }
+    }
+    return out;
+  }
+
+  /** The limits in force now (server time) with their sources, and every event's state. */
+  limits(): ScheduleResult {
+    return activeLimits({ programs: this.programs(), seed: this.identity.lfdi, fallback: this.o.fallback ?? {} }, this.now() / 1000);
+  }
+
+  /** Posts the Responses due (received, started, completed, cancelled, superseded, failures); returns those accepted. */
+  async postResponses(): Promise<ResponseDue[]> {
+    const nowS = this.now() / 1000;
+    const events = eventTimelines({ programs: this.programs(), seed: this.identity.lfdi }, nowS);
+    for (const e of events) if (!this.memory.has(e.mRID)) this.memory.set(e.mRID, { firstSeen: nowS, sent: new Set() });
+    const due = responsesDue(events, this.memory);
+    const done: ResponseDue[] = [];
+    for (const r of due) {
+      const body =
+        `<DERControlResponse xmlns="urn:ieee:std:2030.5:ns"><createdDateTime>${Math.floor(nowS)}</createdDateTime>` +
+        `<endDeviceLFDI>${this.identity.lfdi}</endDeviceLFDI><status>${r.status}</status><subject>${r.mRID}</subject></DERControlResponse>`;
+      try {
+        const res = await this.http('POST', r.replyTo, body);
+        if (res.status >= 200 && res.status < 300) {
+          this.memory.get(r.mRID)?.sent.add(r.status);
+          done.push(r);
+        } else this.lastError = `POST ${r.replyTo}: HTTP ${res.status}`;
+      } catch (e) {
+        this.fail(e);
+        break;
+      }
+    }
+    return done;
+  }
+
+  private async runDue(): Promise<string[]> {
+    const read: string[] = [];
+    if (this.nodes.size === 0) this.nodes.set(this.dcapPath, this.node({ href: this.dcapPath, kind: 'dcap', inheritedRateS: DEFAULT_POLL_RATE_S }, null));
+    const due = [...this.nodes.values()].filter((n) => n.nextDueMs <= this.o.clock());
+    for (const n of due) if (this.nodes.get(n.href) === n) await this.refresh(n, read);
+    return read;
+  }
+
+  private get dcapPath(): string {
+    return this.o.dcapPath ?? '/dcap';
+  }
+
+  private node(c: Child, parent: string | null): Node {
+    return { href: c.href, kind: c.kind, parent, inheritedRateS: c.inheritedRateS, everyMs: c.inheritedRateS * 1000, nextDueMs: -Infinity };
+  }
+
+  private fail(e: unknown): void {
+    this.reachable = false;
+    this.lastError = e instanceof Error ? e.message : String(e);
+  }
+
+  /** Reads one resource, schedules its next read, then walks to its children (new ones read at once). */
+  private async refresh(n: Node, read: string[]): Promise<void> {
+    let children: Child[];
+    let rateS: number | undefined;
+    try {
+      ({ children, rateS } = await this.readNode(n));
+      read.push(n.href);
+    } catch (e) {
+      this.fail(e);
+      n.nextDueMs = this.o.clock() + Math.min(this.retryMs, n.everyMs);
+      return;
+    }
+    n.everyMs = (rateS ?? n.inheritedRateS) * 1000;
+    n.nextDueMs = this.o.clock() + n.everyMs;
+    const keep = new Set(children.map((c) => c.href));
+    for (const old of [...this.nodes.values()]) if (old.parent === n.href && !keep.has(old.href)) this.drop(old);
+    for (const c of children) {
+      if (this.nodes.has(c.href)) continue;
+      const child = this.node(c, n.href);
+      this.nodes.set(c.href, child);
+      await this.refresh(child, read);
+    }
+  }
+
+  private drop(n: Node): void {
+    this.nodes.delete(n.href);
+    this.controlLists.delete(n.href);
+    this.programLists.delete(n.href);
+    this.fsaLists.delete(n.href);
+    this.defaults.delete(n.href);
+    for (const c of [...this.nodes.values()]) if (c.parent === n.href) this.drop(c);
+  }
+
+  private async readNode(n: Node): Promise<{ children: Child[]; rateS: number | undefined }> {
+    switch (n.kind) {
+      case 'dcap': {
+        const d = parseResource('DeviceCapability', await this.getText(n.href));
+        this.dcap = d;
+        const rate = d.pollRate ?? DEFAULT_POLL_RATE_S;
+        const children: Child[] = [];
+        if (d.TimeLink) children.push({ href: d.TimeLink.href, kind: 'time', inheritedRateS: DEFAULT_POLL_RATE_S });
+        if (d.EndDeviceListLink) children.push({ href: d.EndDeviceListLink.href, kind: 'edevList', inheritedRateS: rate });
+        return { children, rateS: d.pollRate };
+      }
+      case 'time': {
+        const sent = this.o.clock();
+        const t = parseResource('Time', await this.getText(n.href));
+        const received = this.o.clock();
+        this.time = t;
+        this.offsetMs = t.currentTime * 1000 - (sent + received) / 2;
+        return { children: [], rateS: t.pollRate };
+      }
+      case 'edevList': {
+        const list = await this.getList('EndDeviceList', n.href, (l) => l.EndDevice);
+        const mine = list.items.find((e) => (e.lFDI !== undefined && e.lFDI === this.identity.lfdi) || e.sFDI === this.identity.sfdi);
+        this.endDevice = mine ?? null;
+        if (!mine) throw new Error(`${n.href}: no EndDevice with LFDI ${this.identity.lfdi} or SFDI ${this.identity.sfdi} among ${list.items.length}`);
+        const rate = list.pollRate ?? n.inheritedRateS;
+        if (mine.RegistrationLink) return { children: [{ href: mine.RegistrationLink.href, kind: 'registration', inheritedRateS: rate }], rateS: list.pollRate };
+        return { children: this.fsaChild(mine, rate), rateS: list.pollRate };
+      }
+      case 'registration': {
+        const r = parseResource('Registration', await this.getText(n.href));
+        this.registration = r;
+        if (this.o.pin !== undefined && r.pIN !== this.o.pin) throw new Error(`${n.href}: registration PIN ${r.pIN} is not the configured ${this.o.pin}`);
+        return { children: this.endDevice ? this.fsaChild(this.endDevice, r.pollRate ?? n.inheritedRateS) : [], rateS: r.pollRate };
+      }
+      case 'fsaList': {
+        const list = await this.getList('FunctionSetAssignmentsList', n.href, (l) => l.FunctionSetAssignments);
+        this.fsaLists.set(n.href, list.items);
+        const rate = list.pollRate ?? n.inheritedRateS;
+        return { children: list.items.flatMap((f) => (f.DERProgramListLink ? [{ href: f.DERProgramListLink.href, kind: 'derpList' as const, inheritedRateS: rate }] : [])), rateS: list.pollRate };
+      }
+      case 'derpList': {
+        const list = await this.getList('DERProgramList', n.href, (l) => l.DERProgram);
+        this.programLists.set(n.href, list.items);
+        const rate = list.pollRate ?? n.inheritedRateS;
+        const children = list.items.flatMap((p): Child[] => [
+          ...(p.DERControlListLink ? [{ href: p.DERControlListLink.href, kind: 'dercList' as const, inheritedRateS: rate }] : []),
+          ...(p.DefaultDERControlLink ? [{ href: p.DefaultDERControlLink.href, kind: 'dderc' as const, inheritedRateS: rate }] : []),
+        ]);
+        return { children, rateS: list.pollRate };
+      }
+      case 'dercList': {
+        const list = await this.getList('DERControlList', n.href, (l) => l.DERControl);
+        this.controlLists.set(n.href, list.items);
+        return { children: [], rateS: list.pollRate };
+      }
+      case 'dderc': {
+        this.defaults.set(n.href, parseResource('DefaultDERControl', await this.getText(n.href)));
+        return { children: [], rateS: undefined };
+      }
+    }
+  }
+
+  private fsaChild(e: EndDevice, rateS: number): Child[] {
+    return e.FunctionSetAssignmentsListLink ? [{ href: e.FunctionSetAssignmentsListLink.href, kind: 'fsaList', inheritedRateS: rateS }] : [];
+  }
+
+  /** Reads a whole list, page by page (s, l), until `all` items or an empty page. */
+  private async getList<N extends 'EndDeviceList' | 'FunctionSetAssignmentsList' | 'DERProgramList' | 'DERControlList', T>(
+    name: N,
+    href: string,
+    pick: (list: Resource<N>) => readonly T[],
+  ): Promise<{ items: T[]; pollRate: number | undefined }> {
+    const items: T[] = [];
+    let pollRate: number | undefined;
+    for (let page = 0; page < MAX_PAGES; page++) {
+      const sep = href.includes('?') ? '&' : '?';
+      const list = parseResource(name, await this.getText(`${href}${sep}s=${items.length}&l=${this.pageSize}`));
+      if (page === 0) pollRate = list.pollRate;
+      const got = pick(list);
+      items.push(...got);
+      if (got.length === 0 || items.length >= list.all) return { items, pollRate };
+    }
+    throw new Error(`${href}: more than ${MAX_PAGES} pages`);
+  }
+
+  private async getText(href: string): Promise<string> {
+    const res = await this.http('GET', href);
+    if (res.status !== 200) throw new CsipHttpError(href, res.status);
+    return res.body;
+  }
+
+  private http(method: 'GET' | 'POST', href: string, body?: string): Promise<{ status: number; body: string }> {
+    const url = new URL(href, this.o.baseUrl);
+    return new Promise((resolve, reject) => {
+      const req = request(
+        url,
+        {
+          method,
+          agent: this.agent,
+          headers: { accept: 'application/sep+xml', ...(body !== undefined ? { 'content-type': 'application/sep+xml', 'content-length': Buffer.byteLength(body) } : {}) },
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => {
+            const status = res.statusCode ?? 0;
+            this.reachable = true;
+            this.log.push({ method, href, status });
+            resolve({ status, body: Buffer.concat(chunks).toString('utf8') });
+          });
+          res.on('error', reject);
+        },
+      );
+      req.setTimeout(this.o.timeoutMs ?? 10_000, () => req.destroy(new Error(`${method} ${href}: no answer within ${this.o.timeoutMs ?? 10_000} ms`)));
+      req.on('error', reject);
+      req.end(body);
+    });
+  }
+}
