@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import { deviceIdentity, lfdiFromFingerprint, sfdiCheckDigit, sfdiFromFingerprint } from '../src/csip/lfdi.js';
 import { makePki } from './helpers/csip-pki.js';
 
-test('LFDI and SFDI from the worked example (protocols.md §5)', () => {
+test('LFDI and SFDI from the worked example (docs/csip.md#device-identity)', () => {
   const fp = '3E4F45AB31EDFE5B67E343E5E4562E31984E23E5349E2AD745672ED145EE213A';
   assert.equal(lfdiFromFingerprint(fp), '3E4F45AB31EDFE5B67E343E5E4562E31984E23E5');
   assert.equal(sfdiFromFingerprint(fp), 167261211391);

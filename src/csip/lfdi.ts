@@ -2,7 +2,7 @@ import { createHash, X509Certificate } from 'node:crypto';
 
 /**
  * Device identities of IEEE 2030.5 (§6.3.4), from the device's certificate
- * (../shared/reference/protocols.md §5):
+ * (docs/csip.md#device-identity):
  * - the certificate fingerprint is SHA-256 over the certificate's DER encoding;
  * - LFDI is the fingerprint's first 160 bits, as 40 hex digits (upper case here);
  * - SFDI is the fingerprint's first 36 bits as a decimal number followed by a check digit that makes

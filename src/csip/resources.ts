@@ -3,7 +3,7 @@ import { z } from 'zod';
 
 /**
  * The IEEE 2030.5 resources the CSIP-AUS client reads, parsed from XML into typed, zod-validated
- * objects (../shared/reference/protocols.md §5). Nothing untyped leaves this file: `parseResource`
+ * objects (docs/csip.md#resources). Nothing untyped leaves this file: `parseResource`
  * returns the schema's output type or throws a `CsipParseError` that names the element and what was
  * found there.
  *

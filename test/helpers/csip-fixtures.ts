@@ -1,6 +1,6 @@
 /**
  * Example IEEE 2030.5 / CSIP-AUS resources written from the standard's schema (sep.xsd,
- * csipaus-ext.xsd; ../shared/reference/protocols.md §5), with the namespaces a CSIP-AUS server uses.
+ * csipaus-ext.xsd; docs/csip.md), with the namespaces a CSIP-AUS server uses.
  */
 export const NS = 'xmlns="urn:ieee:std:2030.5:ns" xmlns:csipaus="https://csipaus.org/ns"';
 
