@@ -72,6 +72,15 @@ test('DERControl: interval, randomization, EventStatus and the CSIP-AUS limits i
   assert.equal(c.DERControlBase.opModMaxLimW, 5000);
 });
 
+test('namespaces: prefixes resolved by declaration, any prefix for CSIP-AUS, v1.3 accepted, a prefixed root', () => {
+  const xml = `<sep:DERControlList xmlns:sep="urn:ieee:std:2030.5:ns" xmlns:x="https://csipaus.org/ns/v1.3" all="1" results="1"><sep:DERControl><sep:mRID>AB</sep:mRID><sep:creationTime>${T0}</sep:creationTime><sep:EventStatus><sep:currentStatus>1</sep:currentStatus><sep:dateTime>${T0}</sep:dateTime><sep:potentiallySuperseded>false</sep:potentiallySuperseded></sep:EventStatus><sep:interval><sep:duration>60</sep:duration><sep:start>${T0}</sep:start></sep:interval><sep:DERControlBase><x:opModImpLimW><sep:multiplier>3</sep:multiplier><sep:value>5</sep:value></x:opModImpLimW></sep:DERControlBase></sep:DERControl></sep:DERControlList>`;
+  const l = parseResource('DERControlList', xml);
+  const c = l.DERControl[0];
+  assert.ok(c);
+  assert.equal(c.DERControlBase.opModImpLimW?.watts, 5000);
+  assert.equal(c.EventStatus.currentStatus, 1);
+});
+
 test('DefaultDERControl with setGradW', () => {
   const d = parseResource('DefaultDERControl', defaultXml('A1', { opModExpLimW: 5000, opModImpLimW: 0 }, 27));
   assert.equal(d.setGradW, 27);
@@ -91,6 +100,9 @@ test('errors name the element and what was found', () => {
   bad('DERControlList', listXml('DERControlList', [controlItem({ mRID: 'ZZ', start: T0, duration: 60, base: {} })]), /DERControl\[1\]\/mRID: expected hex .*found "ZZ"/);
   bad('Time', dcapXml(), /^DeviceCapability: expected a Time document, found root element DeviceCapability/);
   bad('Time', '<Time xmlns="http://csipaus.org/ns"/>', /expected namespace urn:ieee:std:2030.5:ns, found http:\/\/csipaus.org\/ns/);
+  const wrongNs = listXml('DERControlList', [controlItem({ mRID: 'AB', start: T0, duration: 60, base: { opModExpLimW: 1500 } })]).replace('xmlns:csipaus="https://csipaus.org/ns"', 'xmlns:csipaus="http://csipaus.org/ns"');
+  bad('DERControlList', wrongNs, /^DERControlList\/DERControl\/DERControlBase\/opModExpLimW: expected namespace https:\/\/csipaus.org\/ns, found http:\/\/csipaus.org\/ns/);
+  bad('DERControlList', wrongNs.replace(/csipaus:opModExpLimW/g, 'opModExpLimW'), /opModExpLimW: expected namespace https:\/\/csipaus.org\/ns, found urn:ieee:std:2030.5:ns/);
   bad('Time', '<Time><currentTime>1</Time>', /^\(document\): not well-formed XML/);
   bad('DeviceCapability', `<DeviceCapability ${NS} href="/dcap"><TimeLink>x</TimeLink></DeviceCapability>`, /DeviceCapability\/TimeLink: expected an element with children, found "x"/);
 });

@@ -306,15 +306,47 @@ const parser = new XMLParser({
   ignorePiTags: true,
 });
 
-/** Strips namespace prefixes from element names (the namespaces were checked on the root). */
-function stripPrefixes(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(stripPrefixes);
+/** The CSIP-AUS namespaces a server may use (v1.3 servers also advertise the versioned one). */
+export const CSIPAUS_NAMESPACES: ReadonlySet<string> = new Set([CSIPAUS_NS, `${CSIPAUS_NS}/v1.3`]);
+
+/** Elements of csipaus-ext.xsd: they must be in a CSIP-AUS namespace (`http://csipaus.org/ns` is a known mistake). */
+const CSIPAUS_ELEMENTS: ReadonlySet<string> = new Set([
+  'opModExpLimW',
+  'opModGenLimW',
+  'opModImpLimW',
+  'opModLoadLimW',
+  'ConnectionPointLink',
+  'ConnectionPoint',
+  'connectionPointId',
+  'doeModesSupported',
+  'doeModesEnabled',
+]);
+
+/**
+ * Strips namespace prefixes from element names, resolving each prefix (and the default namespace)
+ * through the xmlns declarations in scope, and checks that CSIP-AUS elements are in its namespace.
+ */
+function stripPrefixes(v: unknown, scope: ReadonlyMap<string, string>, path: string): unknown {
+  if (Array.isArray(v)) return v.map((x, i) => stripPrefixes(x, scope, `${path}[${i + 1}]`));
   if (typeof v !== 'object' || v === null) return v;
+  const o = v as Record<string, unknown>;
+  const inner = new Map(scope);
+  for (const [k, val] of Object.entries(o)) {
+    if (typeof val !== 'string') continue;
+    if (k === 'xmlns') inner.set('', val);
+    else if (k.startsWith('xmlns:')) inner.set(k.slice('xmlns:'.length), val);
+  }
   const out: Record<string, unknown> = {};
-  for (const [k, child] of Object.entries(v as Record<string, unknown>)) {
+  for (const [k, child] of Object.entries(o)) {
     if (k === 'xmlns' || k.startsWith('xmlns:')) continue;
-    const local = k.includes(':') ? k.slice(k.indexOf(':') + 1) : k;
-    out[local] = stripPrefixes(child);
+    const colon = k.indexOf(':');
+    const local = colon < 0 ? k : k.slice(colon + 1);
+    const here = `${path}/${local}`;
+    if (CSIPAUS_ELEMENTS.has(local)) {
+      const ns = inner.get(colon < 0 ? '' : k.slice(0, colon));
+      if (ns === undefined || !CSIPAUS_NAMESPACES.has(ns)) throw new CsipParseError(here, `expected namespace ${CSIPAUS_NS}, found ${ns ?? 'none'}`);
+    }
+    out[local] = stripPrefixes(child, inner, here);
   }
   return out;
 }
@@ -340,7 +372,7 @@ export function parseXmlTree(xml: string): { readonly root: string; readonly ns:
   const attrs = typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : {};
   const nsAttr = attrs[prefix === undefined ? 'xmlns' : `xmlns:${prefix}`];
   const local = prefix === undefined ? qname : qname.slice(prefix.length + 1);
-  return { root: local, ns: typeof nsAttr === 'string' ? nsAttr : undefined, body: stripPrefixes(body) };
+  return { root: local, ns: typeof nsAttr === 'string' ? nsAttr : undefined, body: stripPrefixes(body, new Map(), local) };
 }
 
 /**
