@@ -34,6 +34,7 @@ import { Scheduler } from './util/scheduler.js';
 import { ControlRuntime, type ControlTestHooks } from './edge/control-runtime.js';
 import { registerControlRoutes } from './edge/routes.js';
 import { startScadaServer, type ScadaServer } from './scada/server.js';
+import { CentralSystem } from './ocpp/central-system.js';
 
 export interface SystemOptions {
   /** A site YAML file. Without it (and without `config`) the embedded demo runs. */
@@ -79,6 +80,8 @@ export interface RunningSystem {
   readonly control: ControlRuntime | null;
   /** The Modbus TCP server for SCADA, when the site file enables it. */
   readonly scada: ScadaServer | null;
+  /** The OCPP 1.6J central system for EV chargers, when the site file enables it. */
+  readonly ocpp: CentralSystem | null;
   close(): Promise<void>;
 }
 
@@ -209,9 +212,15 @@ export async function startSystem(o: SystemOptions = {}): Promise<RunningSystem>
     const scadaConfig = config.scada;
     const scada = scadaConfig?.enabled ? await startScadaServer({ config: scadaConfig, image: site.image, control, openAlarms: () => alarms.store.list({ state: 'open' }).map((a) => a.severity), log: (m) => log.warn(m) }) : null;
     if (scada) cleanups.push(() => scada.close());
+    const ocppConfig = config.ocpp;
+    const ocpp = ocppConfig?.enabled ? new CentralSystem({ config: ocppConfig, db, ledger: billing.ledger, timeZone: config.site.timezone, clock, log: (m) => log.warn(m) }) : null;
+    if (ocpp) {
+      await ocpp.listen();
+      cleanups.push(() => ocpp.close());
+    }
     const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
     log.info({ url, meters: site.meterList().length, buses: config.buses.length, db: config.storage.path }, 'mgos running');
-    return { url, adminPassword, config, site, recorder, db, sim, http, commissioning, alarms, billing, control, scada, close };
+    return { url, adminPassword, config, site, recorder, db, sim, http, commissioning, alarms, billing, control, scada, ocpp, close };
   } catch (e) {
     await close();
     throw e;

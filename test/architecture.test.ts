@@ -20,7 +20,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ['recorder'],
   ['sim'],
   ['alarms', 'commissioning', 'billing', 'payments', 'notifications', 'history', 'fleet', 'uplink', 'csip'],
-  ['governance'],
+  ['governance', 'ocpp'],
   ['billing-runtime', 'control'],
   ['overview', 'demo', 'scada'],
   ['api'],
@@ -44,6 +44,7 @@ const FILE_ROOMS: Readonly<Record<string, string>> = {
   'src/billing/money.ts': 'config',
   'src/uplink/uplink-config.ts': 'config',
   'src/scada/scada-config.ts': 'config',
+  'src/ocpp/ocpp-config.ts': 'config',
 };
 
 /**

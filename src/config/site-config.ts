@@ -8,6 +8,7 @@ import { calendarDate } from '../util/calendar-date.js';
 import { timeZoneSchema } from './time-zone.js';
 import { controlConfigSchema } from '../edge/control-config.js';
 import { scadaConfigSchema } from '../scada/scada-config.js';
+import { ocppConfigSchema } from '../ocpp/ocpp-config.js';
 
 /**
  * The site configuration file. The `meters` list keeps the shape of the field team's
@@ -265,6 +266,8 @@ export const siteConfigSchemaFor = (knownTypes?: readonly string[]) => z
     control: controlConfigSchema.optional(),
     /** The Modbus TCP server for SCADA, off by default (src/scada/scada-config.ts, docs/scada-modbus.md). */
     scada: scadaConfigSchema.optional(),
+    /** The OCPP 1.6J central system for EV chargers, off by default (src/ocpp/ocpp-config.ts, docs/ocpp.md). */
+    ocpp: ocppConfigSchema.optional(),
   })
   .strict()
   .superRefine((cfg, ctx) => {

@@ -184,4 +184,42 @@ export const MIGRATIONS: readonly Migration[] = [
     UNION ALL
     SELECT meter_id, ts, layout_id, vals FROM readings_recent;
   `,
+  // OCPP 1.6J central system (src/ocpp/): chargers with their scrypt-hashed basic-auth password and
+  // last boot, id tags mapped to billing customers, and charging sessions (the transaction id is the
+  // row id; billed_tx_id is the ledger transaction that charged the session's energy).
+  `
+  CREATE TABLE ocpp_chargers (
+    id            TEXT PRIMARY KEY,
+    password_hash TEXT NOT NULL,
+    vendor        TEXT,
+    model         TEXT,
+    firmware      TEXT,
+    booted_ms     INTEGER,
+    seen_ms       INTEGER,
+    status        TEXT
+  );
+  CREATE TABLE ocpp_id_tags (
+    id_tag      TEXT PRIMARY KEY,
+    customer_id TEXT NOT NULL,
+    blocked     INTEGER NOT NULL DEFAULT 0
+  );
+  CREATE TABLE ocpp_sessions (
+    transaction_id INTEGER PRIMARY KEY AUTOINCREMENT,
+    charger_id     TEXT NOT NULL,
+    connector_id   INTEGER NOT NULL,
+    id_tag         TEXT NOT NULL,
+    customer_id    TEXT,
+    meter_start_wh INTEGER NOT NULL,
+    started_ms     INTEGER NOT NULL,
+    meter_stop_wh  INTEGER,
+    stopped_ms     INTEGER,
+    stop_reason    TEXT,
+    last_meter_wh  INTEGER,
+    power_w        REAL,
+    offered_w      REAL,
+    limit_w        REAL,
+    billed_tx_id   INTEGER
+  );
+  CREATE INDEX ocpp_sessions_by_charger ON ocpp_sessions (charger_id, stopped_ms);
+  `,
 ];
