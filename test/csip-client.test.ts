@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, test } from 'node:test';
 import { CsipClient } from '../src/csip/client.js';
 import { deviceIdentity } from '../src/csip/lfdi.js';
 import { CsipTestServer } from '../src/csip/test-server.js';
-import { manualClock } from '../src/util/clock.js';
+import { clockStartingAt, manualClock } from '../src/util/clock.js';
 import { controlItem, dcapXml, defaultXml, endDeviceItem, fsaItem, programItem, registrationXml, type ControlSpec } from './helpers/csip-fixtures.js';
 import { makePki, type Pki } from './helpers/csip-pki.js';
 
@@ -178,5 +179,21 @@ test('a wrong registration PIN stops discovery before the programs', async () =>
     assert.equal(c.programs().length, 0);
   } finally {
     await c.stop();
+  }
+});
+
+test('start(): the client polls on its own, at each resource pollRate, and posts its Responses', async () => {
+  server.set('/dcap', dcapXml(1));
+  server.requests.length = 0;
+  const c = new CsipClient({ baseUrl: url, cert: pki.deviceCert, key: pki.deviceKey, ca: pki.caCert, clock: clockStartingAt(T0 * 1000) });
+  try {
+    await c.start(100);
+    await sleep(1600);
+    assert.ok(server.gets('/dcap').length >= 2, `DeviceCapability at its 1 s pollRate: ${server.gets('/dcap').length}`);
+    assert.equal(server.gets('/edev/1/fsa').length, 1, 'the FSA list only at discovery (600 s)');
+    assert.ok(server.posts('/rsps/1/rsp').length >= 5, 'responses posted by the loop');
+  } finally {
+    await c.stop();
+    server.set('/dcap', dcapXml(300));
   }
 });
