@@ -18,7 +18,7 @@ import { SessionStore, type Session } from './session-store.js';
  * SetChargingProfile and ClearChargingProfile. A stopped session's energy is rated by the customer's
  * tariff and posted to the ledger as a consumption line, once per transaction id.
  *
- * Smart charging quirks handled (protocols.md §8, issue 12): every profile carries `startSchedule`
+ * Smart charging quirks handled (issue 12; docs/ocpp.md): every profile carries `startSchedule`
  * (chargers reject profiles without it); a ChargePointMaxProfile goes only to connector 0; a limit
  * for a running transaction is a TxProfile with its transactionId, otherwise a TxDefaultProfile on
  * connector 0 for the sessions to come.
@@ -144,7 +144,7 @@ export class CentralSystem {
       const idTag = String(p['idTag']);
       const customerId = this.sessions.customerOf(idTag) ?? null;
       const busy = this.sessions.open(id).some((s) => s.connectorId === p['connectorId']);
-      // A transaction is recorded even when refused: the charger needs a transaction id either way (OCPP 1.6 §6.46).
+      // A transaction is recorded even when refused: transactionId is required in the StartTransaction answer (ocpp-rpc's OCPP 1.6 schema).
       const transactionId = this.sessions.start({ chargerId: id, connectorId: Number(p['connectorId']), idTag, customerId, meterStartWh: Number(p['meterStart']), startedMs: Date.parse(String(p['timestamp'])) || this.d.clock() });
       const status = !customerId ? 'Invalid' : busy ? 'ConcurrentTx' : 'Accepted';
       if (status !== 'Accepted') this.sessions.stop(transactionId, Number(p['meterStart']), this.d.clock(), `refused: ${status}`);
