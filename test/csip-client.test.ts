@@ -170,6 +170,21 @@ test('a server certificate from another CA is refused; nothing is read', async (
   }
 });
 
+test('a server certificate from the right CA for another host name is refused', async () => {
+  const other = new CsipTestServer({ cert: pki.otherNameServerCert, key: pki.otherNameServerKey, ca: pki.caCert, clock: serverClock });
+  other.set('/dcap', dcapXml(300));
+  const otherUrl = await other.start();
+  const c = new CsipClient({ baseUrl: otherUrl, cert: pki.deviceCert, key: pki.deviceKey, ca: pki.caCert, clock: clientClock });
+  try {
+    assert.deepEqual(await c.tick(), []);
+    assert.match(c.lastError ?? '', /altnames|host|IP/i);
+    assert.equal(other.requests.length, 0);
+  } finally {
+    await c.stop();
+    await other.close();
+  }
+});
+
 test('a wrong registration PIN stops discovery before the programs', async () => {
   const c = client({ pin: 222220 });
   try {

@@ -19,6 +19,9 @@ export interface Pki {
   readonly rogueServerCert: string;
   readonly rogueServerKey: string;
   readonly rogueCaCert: string;
+  /** A server certificate signed by the utility CA for another name (not 127.0.0.1 or localhost). */
+  readonly otherNameServerCert: string;
+  readonly otherNameServerKey: string;
 }
 
 export function makePki(): Pki {
@@ -42,6 +45,7 @@ export function makePki(): Pki {
     const serverExt = 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n';
     leaf('server', 'utility-ca', serverExt);
     leaf('rogue-server', 'rogue-ca', serverExt);
+    leaf('other-name-server', 'utility-ca', 'subjectAltName=DNS:utility.example\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n');
     leaf('device', 'utility-ca', 'extendedKeyUsage=clientAuth\nbasicConstraints=CA:FALSE\n');
     const r = (n: string): string => readFileSync(f(n), 'utf8');
     return {
@@ -53,6 +57,8 @@ export function makePki(): Pki {
       rogueServerCert: r('rogue-server.crt'),
       rogueServerKey: r('rogue-server.key'),
       rogueCaCert: r('rogue-ca.crt'),
+      otherNameServerCert: r('other-name-server.crt'),
+      otherNameServerKey: r('other-name-server.key'),
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });
