@@ -2,6 +2,7 @@ import { command, type Battery, type Relay } from '../edge/capabilities.js';
 import { ok, type ControllerResult, type Criticality, type Proposal } from '../edge/proposal.js';
 import { fresh, type Snapshot } from '../edge/snapshot.js';
 import { DEFAULT_MAX_AGE_MS } from './assets.js';
+import { tenth } from '../util/text-number.js';
 
 /**
  * Backup reserve (docs/ems-modes.md, "Backup / grid forming"): on grid, the battery keeps an SoC floor for
@@ -102,11 +103,11 @@ export function backupReserve(s: Snapshot, cfg: BackupReserveConfig, st: BackupR
     const b = cfg.battery;
     const perPhase = b.kind === 'battery-setpoint' && b.perPhase;
     for (const p of perPhase ? (['L1', 'L2', 'L3'] as const) : [undefined]) {
-      proposals.push({ kind: 'bound', target: command.batteryPower(b, p), max: 0, criticality: cfg.reserveCriticality ?? 'supply-quality', source: cfg.id, why: `backup reserve: SoC ${soc} % at or below the ${cfg.floorPct} % kept for outages` });
+      proposals.push({ kind: 'bound', target: command.batteryPower(b, p), max: 0, criticality: cfg.reserveCriticality ?? 'supply-quality', source: cfg.id, why: `backup reserve: SoC ${tenth(soc)} % at or below the ${cfg.floorPct} % kept for outages` });
     }
   }
   if (present === undefined) return { proposals, state: next, status: { state: 'failed', reason: 'grid frequency not usable: grid loss cannot be detected' } };
-  const detail = `${next.mode}; SoC ${soc} % (floor ${cfg.floorPct} %${soc <= cfg.floorPct ? ', discharge blocked' : ''})`;
+  const detail = `${next.mode}; SoC ${tenth(soc)} % (floor ${cfg.floorPct} %${soc <= cfg.floorPct ? ', discharge blocked' : ''})`;
   return ok(proposals, next, next.mode === 'loss-suspected' ? `${detail}; grid loss suspected, confirming` : detail);
 }
 

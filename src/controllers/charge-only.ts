@@ -3,6 +3,7 @@ import { fmtW, failed, idle, ok, type ControllerResult, type Criticality, type P
 import { fresh, type Snapshot } from '../edge/snapshot.js';
 import { DEFAULT_MAX_AGE_MS, phasesOf } from './assets.js';
 import { inWindow, windowProblem, type DailyWindow } from './time-window.js';
+import { tenth } from '../util/text-number.js';
 
 /** Charge only (docs/ems-modes.md): charge the battery at a set rate up to an SoC target, inside a schedule window. */
 export interface ChargeOnlyConfig {
@@ -35,7 +36,7 @@ export function chargeOnly(s: Snapshot, cfg: ChargeOnlyConfig, st: ChargeOnlySta
   if (soc === undefined) return failed({ charging: false }, `${cfg.battery.component}/Soc not usable; not charging blind`);
   const resume = cfg.socTargetPct - (cfg.hysteresisPct ?? 2);
   const charging = st.charging ? soc < cfg.socTargetPct : soc < resume;
-  if (!charging) return idle({ charging }, `SoC ${soc} % has reached the target ${cfg.socTargetPct} %${st.charging ? '' : ` (charging resumes below ${resume} %)`}`);
+  if (!charging) return idle({ charging }, `SoC ${tenth(soc)} % has reached the target ${cfg.socTargetPct} %${st.charging ? '' : ` (charging resumes below ${tenth(resume)} %)`}`);
   const b = cfg.battery;
   const why = `charge only: SoC ${soc} % -> ${cfg.socTargetPct} % at ${fmtW(cfg.rateW)}`;
   const criticality = cfg.criticality ?? 'business';

@@ -3,6 +3,7 @@ import { failed, fmtW, idle, ok, type ControllerResult, type Criticality, type P
 import { fresh, type Snapshot } from '../edge/snapshot.js';
 import { DEFAULT_MAX_AGE_MS, phasesOf } from './assets.js';
 import { inWindow, windowProblem, type DailyWindow } from './time-window.js';
+import { tenth } from '../util/text-number.js';
 
 /**
  * Time-based charge schedules (docs/ems-modes.md, "Charge schedules": power schedules, multiple
@@ -46,7 +47,7 @@ export function chargeSchedule(s: Snapshot, cfg: ChargeScheduleConfig, st: Charg
         continue;
       }
       if ((e.powerW < 0 && soc >= e.stopSocPct) || (e.powerW > 0 && soc <= e.stopSocPct)) {
-        skipped.push(`${w}: SoC ${soc} % reached its stop at ${e.stopSocPct} %`);
+        skipped.push(`${w}: SoC ${tenth(soc)} % reached its stop at ${e.stopSocPct} %`);
         continue;
       }
     }

@@ -14,6 +14,7 @@ import { EdgeCycle, type Dispatcher } from './cycle.js';
 import { DecisionLog } from './decision-log.js';
 import { DispatchQueue, modbusWriter, relayWriter, ShedLedger } from './dispatch.js';
 import type { Criticality } from './proposal.js';
+import { whole } from '../util/text-number.js';
 
 /**
  * Composition of the edge cycle for a running site: plan from the site file, control worker, one
@@ -190,7 +191,7 @@ export class ControlRuntime {
     if (!this.proposals.transition(id, 'approved', by, now, 'approved')) throw new ControlError(`proposal ${id} was decided by someone else`, 409);
     const expiresAtMs = now + this.d.config.approvalHoldMs;
     this.gov.approvals.set(p.target, { proposalId: id, by, target: p.target, value: p.value, atMs: now, expiresAtMs });
-    this.log.note({ ts: now, actor: by, action: 'approved', detail: `proposal ${id}: ${p.target} = ${p.value} approved until ${new Date(expiresAtMs).toISOString()}` });
+    this.log.note({ ts: now, actor: by, action: 'approved', detail: `proposal ${id}: ${p.target} = ${whole(p.value)} approved until ${new Date(expiresAtMs).toISOString()}` });
     this.log.flush(now, true);
     return this.proposals.require(id);
   }
@@ -200,7 +201,7 @@ export class ControlRuntime {
     const p = this.proposals.get(id);
     if (!p) throw new ControlError(`proposal ${id} does not exist`, 404);
     if (!this.proposals.transition(id, 'rejected', by, now, reason)) throw new ControlError(`proposal ${id} is ${p.state}, not pending`, 409);
-    this.log.note({ ts: now, actor: by, action: 'rejected', detail: `proposal ${id}: ${p.target} = ${p.value} rejected: ${reason}` });
+    this.log.note({ ts: now, actor: by, action: 'rejected', detail: `proposal ${id}: ${p.target} = ${whole(p.value)} rejected: ${reason}` });
     this.log.flush(now, true);
     return this.proposals.require(id);
   }

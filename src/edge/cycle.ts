@@ -15,6 +15,7 @@ import type { Bound, ControllerStatus, Proposal } from './proposal.js';
 import { resolve, type Resolution, type VariableSpec } from './resolver.js';
 import { enforce, envelope, type Envelope } from './safety-envelope.js';
 import { snapshotOf, type Snapshot } from './snapshot.js';
+import { whole } from '../util/text-number.js';
 
 /**
  * The edge cycle (issue 10 item 1): every `periodMs`, one consistent snapshot of all channels, then
@@ -256,7 +257,7 @@ export class EdgeCycle {
       // The safe state is the envelope, not an action: it is written at L2 and L3 (escalated) too. L1 never writes.
       if (dec.outcome === 'propose' && inputsPoor && (level === 'L3' || level === 'L2')) {
         const v = Math.min(e.max, Math.max(e.min, r.value));
-        dec = { outcome: 'actuate', value: v, authority: 'L3-policy', by: 'safety-envelope', why: `safe state: ${inputsPoor}`, audit: { ts: nowMs, actor: 'system', action: 'safe-state', detail: `${target} = ${v} (${inputsPoor})` }, escalate: null };
+        dec = { outcome: 'actuate', value: v, authority: 'L3-policy', by: 'safety-envelope', why: `safe state: ${inputsPoor}`, audit: { ts: nowMs, actor: 'system', action: 'safe-state', detail: `${target} = ${whole(v)} (${inputsPoor})` }, escalate: null };
       }
       if (dec.escalate && !escalation && effectiveLevel({ level, escalation }) === 'L3') {
         this.d.gov.escalations.set(key, dec.escalate);
@@ -276,7 +277,7 @@ export class EdgeCycle {
         if (pending) this.d.proposals.refresh(pending.id, dec.value, dec.why);
         else {
           const p = this.d.proposals.create({ createdAt: nowMs, expiresAt: dec.expiresAtMs, asset, capability, target, value: dec.value, why: dec.why });
-          this.d.log.note({ ts: nowMs, actor: 'system', action: 'proposed', detail: `proposal ${p.id}: ${target} = ${dec.value} until ${new Date(p.expiresAt).toISOString()} (${dec.why})` });
+          this.d.log.note({ ts: nowMs, actor: 'system', action: 'proposed', detail: `proposal ${p.id}: ${target} = ${whole(dec.value)} until ${new Date(p.expiresAt).toISOString()} (${dec.why})` });
         }
       }
       decisions.push({ target, value: dec.value, outcome: dec.outcome, authority: dec.outcome === 'actuate' ? dec.authority : null, by: dec.outcome === 'actuate' ? dec.by : null, why: dec.why, chosenBy: r.chosenBy?.source ?? null, boundBy: r.boundBy.map((b) => `${b.source} (${b.criticality}): ${b.why}`), overruled: r.overruled.map((o) => `${o.source}: ${o.by}`) });
@@ -316,7 +317,7 @@ export class EdgeCycle {
     // 4. The envelope's last clamp, then dispatch (queued, never awaited).
     const enforced = enforce(values, env);
     for (const [target, e] of enforced) {
-      if (e.clampedFrom !== undefined) this.d.log.note({ ts: nowMs, actor: 'system', action: 'clamped', detail: `${target}: ${e.clampedFrom} limited to ${e.value} by safety (${e.why ?? ''})` });
+      if (e.clampedFrom !== undefined) this.d.log.note({ ts: nowMs, actor: 'system', action: 'clamped', detail: `${target}: ${whole(e.clampedFrom)} limited to ${whole(e.value)} by safety (${e.why ?? ''})` });
       this.d.dispatcher.send(target, e.value);
       this.lastDispatched[target] = e.value;
     }
@@ -330,8 +331,8 @@ export class EdgeCycle {
     }
 
     // 6. Governance housekeeping and the record.
-    for (const o of this.d.gov.expire(nowMs)) this.d.log.note({ ts: nowMs, actor: o.by, action: 'override-ended', detail: `override ${o.id} of ${o.asset} (${o.target} = ${o.value}) ended: ${o.reason}` });
-    for (const p of this.d.proposals.expired(nowMs)) if (this.d.proposals.transition(p.id, 'expired', 'system', nowMs, 'nobody approved it in time')) this.d.log.note({ ts: nowMs, actor: 'system', action: 'expired', detail: `proposal ${p.id}: ${p.target} = ${p.value} expired unapproved` });
+    for (const o of this.d.gov.expire(nowMs)) this.d.log.note({ ts: nowMs, actor: o.by, action: 'override-ended', detail: `override ${o.id} of ${o.asset} (${o.target} = ${whole(o.value)}) ended: ${o.reason}` });
+    for (const p of this.d.proposals.expired(nowMs)) if (this.d.proposals.transition(p.id, 'expired', 'system', nowMs, 'nobody approved it in time')) this.d.log.note({ ts: nowMs, actor: 'system', action: 'expired', detail: `proposal ${p.id}: ${p.target} = ${whole(p.value)} expired unapproved` });
     this.d.log.record({ cycle, at: nowMs, durationMs: performance.now() - startPerf, jitterMs, decisions });
     this.d.log.flush(nowMs);
   }

@@ -1,4 +1,5 @@
 import { CRITICALITY, type Bound, type Criticality, type Proposal, type Target } from './proposal.js';
+import { whole } from '../util/text-number.js';
 
 /**
  * The resolver (docs/architecture.md "Controllers propose, the resolver decides"; docs/ems-modes.md#criticality).
@@ -81,7 +82,7 @@ export function resolveVariable(target: string, proposals: readonly Proposal[], 
     if (cLo.value > cHi.value) {
       // Contradiction inside one class: the least intervention between the two, clamped to what is allowed.
       const point = Math.min(cLo.value, Math.max(cHi.value, spec.neutral));
-      for (const b of [...cLo.by, ...cHi.by]) overruled.push({ ...b, by: `contradicts another ${cls} bound; collapsed to ${point}` });
+      for (const b of [...cLo.by, ...cHi.by]) overruled.push({ ...b, by: `contradicts another ${cls} bound; collapsed to ${whole(point)}` });
       const by = [...cLo.by, ...cHi.by];
       cLo = { value: point, by };
       cHi = { value: point, by };
@@ -90,14 +91,14 @@ export function resolveVariable(target: string, proposals: readonly Proposal[], 
     if (cLo.value > lo.value) {
       if (cLo.value <= hi.value) lo = cLo;
       else {
-        for (const b of cLo.by) overruled.push({ ...b, by: `asks at least ${cLo.value}, but ${hi.by.map((x) => `${x.source} (${x.criticality})`).join(', ')} allows at most ${hi.value}` });
+        for (const b of cLo.by) overruled.push({ ...b, by: `asks at least ${whole(cLo.value)}, but ${hi.by.map((x) => `${x.source} (${x.criticality})`).join(', ')} allows at most ${whole(hi.value)}` });
         lo = { value: hi.value, by: hi.by };
       }
     } else if (cLo.value === lo.value && cLo.by.length) lo = { value: lo.value, by: [...lo.by, ...cLo.by] };
     if (cHi.value < hi.value) {
       if (cHi.value >= lo.value) hi = cHi;
       else {
-        for (const b of cHi.by) overruled.push({ ...b, by: `asks at most ${cHi.value}, but ${lo.by.map((x) => `${x.source} (${x.criticality})`).join(', ')} needs at least ${lo.value}` });
+        for (const b of cHi.by) overruled.push({ ...b, by: `asks at most ${whole(cHi.value)}, but ${lo.by.map((x) => `${x.source} (${x.criticality})`).join(', ')} needs at least ${whole(lo.value)}` });
         hi = { value: lo.value, by: lo.by };
       }
     } else if (cHi.value === hi.value && cHi.by.length) hi = { value: hi.value, by: [...hi.by, ...cHi.by] };
@@ -110,7 +111,7 @@ export function resolveVariable(target: string, proposals: readonly Proposal[], 
       const [win, ...rest] = ranked;
       if (win) {
         chosen = { value: win.v, by: binding(win.t) };
-        for (const r of rest) overruled.push({ ...binding(r.t), by: `${win.t.source} asks less (${win.v}) in the same class` });
+        for (const r of rest) overruled.push({ ...binding(r.t), by: `${win.t.source} asks less (${whole(win.v)}) in the same class` });
       }
     }
   }

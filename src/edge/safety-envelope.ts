@@ -1,6 +1,7 @@
 import { command, PHASES, type Battery, type Generator, type GridMeter, type Phase, type PvInverter } from './capabilities.js';
 import type { Bound } from './proposal.js';
 import { read, type Snapshot } from './snapshot.js';
+import { tenth, thousandth, whole } from '../util/text-number.js';
 
 /**
  * The safety envelope: per-asset limits that no controller, operator or schedule can exceed.
@@ -108,11 +109,11 @@ function batteryBounds(s: Snapshot, cfg: SafetyConfig, l: BatteryLimits, last: R
     const soc = read(s, `${c}/Soc`, nowMs, cfg.maxAgeMs);
     if (soc.ok && soc.value >= l.socMaxPct) {
       min = Math.max(min, 0);
-      notes.push(`SoC ${soc.value} % >= ${l.socMaxPct} %: no charging`);
+      notes.push(`SoC ${tenth(soc.value)} % >= ${l.socMaxPct} %: no charging`);
     }
     if (soc.ok && soc.value <= l.socMinPct) {
       max = Math.min(max, 0);
-      notes.push(`SoC ${soc.value} % <= ${l.socMinPct} %: no discharging`);
+      notes.push(`SoC ${tenth(soc.value)} % <= ${l.socMinPct} %: no discharging`);
     }
     const ac = optional(s, `${c}/AllowedChargePower`, nowMs, cfg.maxAgeMs);
     const ad = optional(s, `${c}/AllowedDischargePower`, nowMs, cfg.maxAgeMs);
@@ -129,10 +130,10 @@ function batteryBounds(s: Snapshot, cfg: SafetyConfig, l: BatteryLimits, last: R
     const t = optional(s, `${c}/BatteryTemperature`, nowMs, cfg.maxAgeMs);
     if (t && 'bad' in t) safe = `${t.bad}: battery idle`;
     else if (t) {
-      if ((l.tempMaxC !== undefined && t.v >= l.tempMaxC) || (l.tempMinC !== undefined && t.v <= l.tempMinC)) safe = `battery temperature ${t.v} °C outside ${l.tempMinC ?? '-'}..${l.tempMaxC ?? '-'} °C: battery idle`;
+      if ((l.tempMaxC !== undefined && t.v >= l.tempMaxC) || (l.tempMinC !== undefined && t.v <= l.tempMinC)) safe = `battery temperature ${tenth(t.v)} °C outside ${l.tempMinC ?? '-'}..${l.tempMaxC ?? '-'} °C: battery idle`;
       else if (l.chargeTempMinC !== undefined && t.v < l.chargeTempMinC) {
         min = Math.max(min, 0);
-        notes.push(`${t.v} °C below ${l.chargeTempMinC} °C: no charging`);
+        notes.push(`${tenth(t.v)} °C below ${l.chargeTempMinC} °C: no charging`);
       }
     }
     const vMax = optional(s, `${c}/CellVoltageMax`, nowMs, cfg.maxAgeMs);
@@ -141,11 +142,11 @@ function batteryBounds(s: Snapshot, cfg: SafetyConfig, l: BatteryLimits, last: R
     else {
       if (vMax && l.cellVoltageMaxV !== undefined && vMax.v >= l.cellVoltageMaxV) {
         min = Math.max(min, 0);
-        notes.push(`cell ${vMax.v} V >= ${l.cellVoltageMaxV} V: no charging`);
+        notes.push(`cell ${thousandth(vMax.v)} V >= ${l.cellVoltageMaxV} V: no charging`);
       }
       if (vMin && l.cellVoltageMinV !== undefined && vMin.v <= l.cellVoltageMinV) {
         max = Math.min(max, 0);
-        notes.push(`cell ${vMin.v} V <= ${l.cellVoltageMinV} V: no discharging`);
+        notes.push(`cell ${thousandth(vMin.v)} V <= ${l.cellVoltageMinV} V: no discharging`);
       }
     }
   }
@@ -162,7 +163,7 @@ function batteryBounds(s: Snapshot, cfg: SafetyConfig, l: BatteryLimits, last: R
     const ramp = rampWindow(last[t.target], l.rampWPerS * t.share * dtS);
     const lo = Math.max(min * t.share, ramp.min);
     const hi = Math.min(max * t.share, ramp.max);
-    const rampNote = ramp.min > min * t.share || ramp.max < max * t.share ? `; ramp ${l.rampWPerS} W/s from ${last[t.target] ?? 0} W` : '';
+    const rampNote = ramp.min > min * t.share || ramp.max < max * t.share ? `; ramp ${l.rampWPerS} W/s from ${whole(last[t.target] ?? 0)} W` : '';
     bounds.push({ kind: 'bound', target: t.target, min: Math.min(lo, Math.max(0, hi)), max: Math.max(hi, Math.min(0, lo)), criticality: 'safety', source: SOURCE, why: `${c}: ${why.join('; ')}${rampNote}` });
   }
   return { bounds, safe };

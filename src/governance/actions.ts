@@ -1,4 +1,5 @@
 import type { AutonomyLevel } from './types.js';
+import { whole } from '../util/text-number.js';
 
 /**
  * Governance of physical actions: capabilities x assets x autonomy level (docs/ems-modes.md#autonomy-levels).
@@ -117,29 +118,29 @@ export function decideAction(req: ActionRequest, ctx: ActionContext): ActionDeci
   const o = ctx.override;
   if (o && o.target === req.target && t < o.untilMs) {
     const v = clamp(o.value, req.envelope);
-    const why = `override by ${o.by} until ${new Date(o.untilMs).toISOString()}: ${o.reason}${v !== o.value ? `; limited by safety to ${v} (asked ${o.value})` : ''}`;
-    return { outcome: 'actuate', value: v, authority: 'override', by: o.by, why, audit: { ts: t, actor: o.by, action: 'actuate', detail: `${req.target} = ${v} (${req.capability}, ${why})` }, escalate: null };
+    const why = `override by ${o.by} until ${new Date(o.untilMs).toISOString()}: ${o.reason}${v !== o.value ? `; limited by safety to ${whole(v)} (asked ${whole(o.value)})` : ''}`;
+    return { outcome: 'actuate', value: v, authority: 'override', by: o.by, why, audit: { ts: t, actor: o.by, action: 'actuate', detail: `${req.target} = ${whole(v)} (${req.capability}, ${why})` }, escalate: null };
   }
   const level = effectiveLevel(ctx);
   if (level === 'L1') {
-    return { outcome: 'recommend', value: req.value, why: `${req.capability} is L1 (manual): recommended ${req.target} = ${req.value} for the people on site (${req.why})`, audit: null, escalate: null };
+    return { outcome: 'recommend', value: req.value, why: `${req.capability} is L1 (manual): recommended ${req.target} = ${whole(req.value)} for the people on site (${req.why})`, audit: null, escalate: null };
   }
   if (level === 'L2') {
     const a = ctx.approval;
     if (a && a.target === req.target && t >= a.atMs && t < a.expiresAtMs) {
       const v = clamp(a.value, req.envelope);
-      const why = `approved by ${a.by} (proposal ${a.proposalId}) until ${new Date(a.expiresAtMs).toISOString()}${v !== a.value ? `; limited by safety to ${v} (approved ${a.value})` : ''}`;
-      return { outcome: 'actuate', value: v, authority: 'approval', by: a.by, why, audit: { ts: t, actor: a.by, action: 'actuate', detail: `${req.target} = ${v} (${req.capability}, ${why})` }, escalate: null };
+      const why = `approved by ${a.by} (proposal ${a.proposalId}) until ${new Date(a.expiresAtMs).toISOString()}${v !== a.value ? `; limited by safety to ${whole(v)} (approved ${whole(a.value)})` : ''}`;
+      return { outcome: 'actuate', value: v, authority: 'approval', by: a.by, why, audit: { ts: t, actor: a.by, action: 'actuate', detail: `${req.target} = ${whole(v)} (${req.capability}, ${why})` }, escalate: null };
     }
     const reason = ctx.level === 'L3' && ctx.escalation ? `escalated to L2 since ${new Date(ctx.escalation.sinceMs).toISOString()} (${ctx.escalation.why})` : `${req.capability} is L2 (supervised)`;
-    return { outcome: 'propose', value: req.value, expiresAtMs: t + ctx.proposalTtlMs, why: `${reason}: waiting for a person to approve ${req.target} = ${req.value} (${req.why})`, audit: null, escalate: null };
+    return { outcome: 'propose', value: req.value, expiresAtMs: t + ctx.proposalTtlMs, why: `${reason}: waiting for a person to approve ${req.target} = ${whole(req.value)} (${req.why})`, audit: null, escalate: null };
   }
   // L3: act within policy; the value is already inside the envelope (clamped again, to be sure).
   const v = clamp(req.value, req.envelope);
   const trouble = req.inputsPoor ?? req.limitHit;
   const escalate = trouble ? { sinceMs: t, why: req.inputsPoor ? `inputs poor: ${req.inputsPoor}` : `limit hit: ${req.limitHit}` } : null;
   const why = `autonomous (L3) within policy: ${req.why}${escalate ? `; escalating to L2 (${escalate.why})` : ''}`;
-  return { outcome: 'actuate', value: v, authority: 'L3-policy', by: 'system', why, audit: { ts: t, actor: 'system', action: 'actuate', detail: `${req.target} = ${v} (${req.capability}, ${why})` }, escalate };
+  return { outcome: 'actuate', value: v, authority: 'L3-policy', by: 'system', why, audit: { ts: t, actor: 'system', action: 'actuate', detail: `${req.target} = ${whole(v)} (${req.capability}, ${why})` }, escalate };
 }
 
 /** A person confirms an escalated capability: it returns to L3. Audited by the caller. */
