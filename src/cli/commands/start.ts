@@ -3,7 +3,8 @@ import { UsageError } from '../usage-error.js';
 
 export const START_HELP = `mgos start: run Microgrid OS
 
-  mgos start --demo                 a simulated mini-grid (1 DTSU666 + 24 DDSU666 on one 9600-baud bus),
+  mgos start --demo                 a simulated mini-grid (1 DTSU666 + 24 DDSU666 on one 9600-baud bus,
+                                    a hybrid inverter with battery, PV and a generator, steered),
                                     SQLite in ./data, web UI on http://127.0.0.1:8080
   mgos start --config site.yaml     a real site from its configuration file
 
