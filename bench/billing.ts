@@ -24,10 +24,31 @@ const TZ = 'Africa/Kampala';
 const Q = 900_000;
 const GOAL_MS = 10_000;
 const TARIFF = {
-  id: 'domestic', name: 'Domestic', currency: 'UGX' as const,
+  id: 'domestic',
+  name: 'Domestic',
+  currency: 'UGX' as const,
   versions: [
-    { version: 1, effectiveFrom: '2026-01-01', energy: { kind: 'block' as const, blocks: [{ upToKWh: 15, priceE4: 2_500_000 }, { upToKWh: 100, priceE4: 7_500_000 }, { upToKWh: null, priceE4: 9_000_000 }] }, fixedMonthlyMinor: 3000, taxes: [{ name: 'VAT', rateBp: 1800, base: ['energy' as const, 'fixed' as const] }] },
-    { version: 2, effectiveFrom: '2026-03-15', energy: { kind: 'tou' as const, otherwisePriceE4: 6_000_000, periods: [{ name: 'Peak', fromMinute: 1080, toMinute: 1380, priceE4: 9_500_000 }] }, fixedMonthlyMinor: 3500, taxes: [{ name: 'VAT', rateBp: 1800, base: ['energy' as const, 'fixed' as const] }] },
+    {
+      version: 1,
+      effectiveFrom: '2026-01-01',
+      energy: {
+        kind: 'block' as const,
+        blocks: [
+          { upToKWh: 15, priceE4: 2_500_000 },
+          { upToKWh: 100, priceE4: 7_500_000 },
+          { upToKWh: null, priceE4: 9_000_000 },
+        ],
+      },
+      fixedMonthlyMinor: 3000,
+      taxes: [{ name: 'VAT', rateBp: 1800, base: ['energy' as const, 'fixed' as const] }],
+    },
+    {
+      version: 2,
+      effectiveFrom: '2026-03-15',
+      energy: { kind: 'tou' as const, otherwisePriceE4: 6_000_000, periods: [{ name: 'Peak', fromMinute: 1080, toMinute: 1380, priceE4: 9_500_000 }] },
+      fixedMonthlyMinor: 3500,
+      taxes: [{ name: 'VAT', rateBp: 1800, base: ['energy' as const, 'fixed' as const] }],
+    },
   ],
 };
 
@@ -77,7 +98,13 @@ export function run(): Record<string, number | string> {
     db.transaction(() => {
       bills.forEach((bill, c) => {
         ledger.openAccount(ACCOUNTS.customer(`c${c}`), 'asset');
-        ledger.post({ key: `invoice:c${c}:2026-03`, kind: 'invoice', reference: 'bench', atMs: to, lines: chargeEntries(ledger, ACCOUNTS.customer(`c${c}`), bill.lines) });
+        ledger.post({
+          key: `invoice:c${c}:2026-03`,
+          kind: 'invoice',
+          reference: 'bench',
+          atMs: to,
+          lines: chargeEntries(ledger, ACCOUNTS.customer(`c${c}`), bill.lines),
+        });
       });
     })();
     const postMs = performance.now() - t1;
@@ -94,7 +121,17 @@ export function run(): Record<string, number | string> {
     const ids = db.prepare<[], { id: number; key: string }>('SELECT id, key FROM meters').all();
     const day0 = Date.parse('2026-04-01T00:00:00+03:00');
     const rows = (c: number, dayStart: number): IntervalRow[] =>
-      Array.from({ length: 96 }, (_, i) => ({ startMs: dayStart + i * Q, energyImportKWh: kWhAt(c, i), energyExportKWh: 0, powerAvgW: 1, powerMinW: 1, powerMaxW: 1, voltageMinV: 230, voltageMaxV: 230, samples: 90 }));
+      Array.from({ length: 96 }, (_, i) => ({
+        startMs: dayStart + i * Q,
+        energyImportKWh: kWhAt(c, i),
+        energyExportKWh: 0,
+        powerAvgW: 1,
+        powerMinW: 1,
+        powerMaxW: 1,
+        voltageMinV: 230,
+        voltageMaxV: 230,
+        samples: 90,
+      }));
     db.transaction(() => {
       ids.forEach(({ id, key }) => {
         const c = Number(key.slice(1));

@@ -12,7 +12,10 @@ const start = Date.UTC(2026, 0, 5, 10);
 const sim = await startSimulator({ customers: 49, seed: 1, startMs: start });
 const profiles = loadProfiles();
 const cfg = new Map(simulatedMeterConfigs(49).map((m) => [m.id, m]));
-const channelsOf = (a: number): string[] => { const m = cfg.get(a); return m ? resolveProfile(m.type, profiles).groups.flatMap((g) => g.points.map((p) => p.channel)) : []; };
+const channelsOf = (a: number): string[] => {
+  const m = cfg.get(a);
+  return m ? resolveProfile(m.type, profiles).groups.flatMap((g) => g.points.map((p) => p.channel)) : [];
+};
 const byMeter = new Map<string, ReadingRow[]>();
 backfill(sim.model, start + HOUR, 10_000, channelsOf, (r) => {
   const energy = Math.floor((r.ts - start) / 10_000) % 6 === 0;
@@ -23,11 +26,15 @@ backfill(sim.model, start + HOUR, 10_000, channelsOf, (r) => {
   byMeter.set(r.meter, rows);
 });
 await sim.close();
-let raw = 0, packed = 0, n = 0;
+let raw = 0,
+  packed = 0,
+  n = 0;
 for (const rows of byMeter.values()) {
   const c = encodeChunk(start / 1000, rows);
   const back = decodeChunk(start / 1000, c);
   if (back.length !== rows.length || back.some((b, j) => !b.vals.equals((rows[j] as ReadingRow).vals))) throw new Error('round trip');
-  raw += rows.reduce((s, r) => s + r.vals.length, 0); packed += c.length; n += rows.length;
+  raw += rows.reduce((s, r) => s + r.vals.length, 0);
+  packed += c.length;
+  n += rows.length;
 }
 console.log({ meters: byMeter.size, readings: n, rawValueBytesPerReading: raw / n, chunkBytesPerReading: packed / n });

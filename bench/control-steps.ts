@@ -43,7 +43,12 @@ async function hold(s: ControlSite, ms: number): Promise<Sample[]> {
   while (performance.now() - t0 < ms) {
     const g = s.grid();
     const snap = e.system.snapshot();
-    out.push({ t: performance.now() - t0, g: { L1: g.L1, L2: g.L2, L3: g.L3 }, pvW: snap.pvW.L1 + snap.pvW.L2 + snap.pvW.L3, availW: snap.pvAvailableW.L1 + snap.pvAvailableW.L2 + snap.pvAvailableW.L3 });
+    out.push({
+      t: performance.now() - t0,
+      g: { L1: g.L1, L2: g.L2, L3: g.L3 },
+      pvW: snap.pvW.L1 + snap.pvW.L2 + snap.pvW.L3,
+      availW: snap.pvAvailableW.L1 + snap.pvAvailableW.L2 + snap.pvAvailableW.L3,
+    });
     await sleep(SAMPLE_MS);
   }
   return out;
@@ -73,20 +78,35 @@ function figures(xs: readonly Sample[]): StepFigures {
 const STEPS: Array<[string, (s: ControlSite) => void]> = [
   ['PV 0 -> 2.5 / 0.6 / 0.6 kW (unbalanced)', (s) => s.sys.sim?.energy?.setPvAvailable({ L1: 2500, L2: 600, L3: 600 })],
   ['PV +2 kW on L2 (a cloud leaves)', (s) => s.sys.sim?.energy?.setPvAvailable({ L1: 2500, L2: 2600, L3: 600 })],
-  ['load +2.5 kW on L1', (s) => {
-    s.sys.sim?.model.update();
-    s.sys.sim?.model.setLoadOverride(2, { watts: 2500, powerFactor: 0.98 });
-  }],
-  ['load -2.5 kW on L1', (s) => {
-    s.sys.sim?.model.update();
-    s.sys.sim?.model.setLoadOverride(2, undefined);
-  }],
+  [
+    'load +2.5 kW on L1',
+    (s) => {
+      s.sys.sim?.model.update();
+      s.sys.sim?.model.setLoadOverride(2, { watts: 2500, powerFactor: 0.98 });
+    },
+  ],
+  [
+    'load -2.5 kW on L1',
+    (s) => {
+      s.sys.sim?.model.update();
+      s.sys.sim?.model.setLoadOverride(2, undefined);
+    },
+  ],
   ['PV -> 0.3 kW per phase (a cloud)', (s) => s.sys.sim?.energy?.setPvAvailable({ L1: 300, L2: 300, L3: 300 })],
 ];
 
 async function scenario(perPhase: boolean): Promise<Array<[string, StepFigures]>> {
   const assets = ASSETS.map((a) => (a.type === 'battery' ? { ...a, perPhase } : a));
-  const s = await startControlSite({ control: { assets, controllers: [{ kind: 'self-consumption', id: 'self' }, { kind: 'zero-export', id: 'zero' }], safety: { batteries: [{ component: 'ess0', socMinPct: 10, socMaxPct: 95 }], exportLimitW: 0 } } });
+  const s = await startControlSite({
+    control: {
+      assets,
+      controllers: [
+        { kind: 'self-consumption', id: 'self' },
+        { kind: 'zero-export', id: 'zero' },
+      ],
+      safety: { batteries: [{ component: 'ess0', socMinPct: 10, socMaxPct: 95 }], exportLimitW: 0 },
+    },
+  });
   try {
     await until('the cycle steers with good data', () => s.cycles() >= 3 && (s.sys.control?.status().safe as unknown[]).length === 0, 30_000);
     await hold(s, 3000);
@@ -109,12 +129,18 @@ export async function run(): Promise<Record<string, number | string>> {
   const ours = await scenario(true);
   const openems = await scenario(false);
   const out: Record<string, number | string> = {};
-  for (const [name, f] of ours) out[`per-phase: ${name}: settle s / worst export W / exported Wh L1/L2/L3`] = `${f2(f.settleS)} / ${f0(f.worstExportW)} / ${phases(f.exportedWh)}`;
+  for (const [name, f] of ours)
+    out[`per-phase: ${name}: settle s / worst export W / exported Wh L1/L2/L3`] = `${f2(f.settleS)} / ${f0(f.worstExportW)} / ${phases(f.exportedWh)}`;
   const sum = (xs: Array<[string, StepFigures]>, k: 'curtailedWh' | 'importedWh'): number => xs.reduce((n, [, f]) => n + f[k], 0);
-  const exp = (xs: Array<[string, StepFigures]>): Record<Phase, number> => ({ L1: xs.reduce((n, [, f]) => n + f.exportedWh.L1, 0), L2: xs.reduce((n, [, f]) => n + f.exportedWh.L2, 0), L3: xs.reduce((n, [, f]) => n + f.exportedWh.L3, 0) });
+  const exp = (xs: Array<[string, StepFigures]>): Record<Phase, number> => ({
+    L1: xs.reduce((n, [, f]) => n + f.exportedWh.L1, 0),
+    L2: xs.reduce((n, [, f]) => n + f.exportedWh.L2, 0),
+    L3: xs.reduce((n, [, f]) => n + f.exportedWh.L3, 0),
+  });
   out['worst settle per-phase (s, goal <= 2)'] = f2(Math.max(...ours.map(([, f]) => f.settleS)));
   out['worst export per-phase (W, goal <= 50)'] = f0(Math.max(...ours.map(([, f]) => f.worstExportW)));
-  for (const [name, f] of openems) out[`OpenEMS-style: ${name}: settle s / worst export W / exported Wh L1/L2/L3`] = `${f2(f.settleS)} / ${f0(f.worstExportW)} / ${phases(f.exportedWh)}`;
+  for (const [name, f] of openems)
+    out[`OpenEMS-style: ${name}: settle s / worst export W / exported Wh L1/L2/L3`] = `${f2(f.settleS)} / ${f0(f.worstExportW)} / ${phases(f.exportedWh)}`;
   out['whole scenario, exported Wh L1/L2/L3: per-phase | OpenEMS-style'] = `${phases(exp(ours))} | ${phases(exp(openems))}`;
   out['whole scenario, PV curtailed Wh: per-phase | OpenEMS-style'] = `${f2(sum(ours, 'curtailedWh'))} | ${f2(sum(openems, 'curtailedWh'))}`;
   out['whole scenario, grid import Wh: per-phase | OpenEMS-style'] = `${f2(sum(ours, 'importedWh'))} | ${f2(sum(openems, 'importedWh'))}`;

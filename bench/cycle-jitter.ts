@@ -31,21 +31,49 @@ const pct = (xs: readonly number[], p: number): number => {
 const r1 = (x: number): number => Math.round(x * 10) / 10;
 
 function runClients(url: string, token: string): Promise<{ done: Record<string, number>; failed: Record<string, number> }> {
-  const child = spawn('nice', ['-n', '19', process.execPath, fromRoot('dist', 'bench', 'load-clients.js'), url, token, String(PHASE_S), String(CLIENTS), String(STREAMS), 'meter2'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(
+    'nice',
+    ['-n', '19', process.execPath, fromRoot('dist', 'bench', 'load-clients.js'), url, token, String(PHASE_S), String(CLIENTS), String(STREAMS), 'meter2'],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  return new Promise((resolve, reject) => child.once('exit', () => (out ? resolve(JSON.parse(out) as { done: Record<string, number>; failed: Record<string, number> }) : reject(new Error('load clients printed nothing')))));
+  return new Promise((resolve, reject) =>
+    child.once('exit', () =>
+      out ? resolve(JSON.parse(out) as { done: Record<string, number>; failed: Record<string, number> }) : reject(new Error('load clients printed nothing')),
+    ),
+  );
 }
 
 export async function run(): Promise<Record<string, number | string>> {
   const dir = mkdtempSync(path.join(tmpdir(), 'mgos-jitter-'));
   const line = { baudRate: 9600, parity: 'none' as const, stopBits: 2 as const, turnaroundMs: 5 };
-  const energy = simulatedEnergyOptions({ inverter: 'generic', capacityWh: 15_360, initialSoc: 0.6, maxPowerW: 6000, responseMs: 600, rampWPerS: 20_000, pvPeakWPerPhase: 2000, cloudiness: 0.5, generatorW: 0 } as Parameters<typeof simulatedEnergyOptions>[0]);
-  const sims = [await startSimulator({ customers: PER_BUS, seed: 1, lineSpeed: line, energy }), await startSimulator({ customers: PER_BUS, seed: 2, lineSpeed: line })];
+  const energy = simulatedEnergyOptions({
+    inverter: 'generic',
+    capacityWh: 15_360,
+    initialSoc: 0.6,
+    maxPowerW: 6000,
+    responseMs: 600,
+    rampWPerS: 20_000,
+    pvPeakWPerPhase: 2000,
+    cloudiness: 0.5,
+    generatorW: 0,
+  } as Parameters<typeof simulatedEnergyOptions>[0]);
+  const sims = [
+    await startSimulator({ customers: PER_BUS, seed: 1, lineSpeed: line, energy }),
+    await startSimulator({ customers: PER_BUS, seed: 2, lineSpeed: line }),
+  ];
   const e = sims[0]?.energy;
   if (!e) throw new Error('no energy line');
   const meters = sims.flatMap((_, b) =>
-    simulatedMeterConfigs(PER_BUS).map((m) => ({ ...m, id: b === 0 ? m.id : m.id === 100 ? 200 : 149 + m.id, address: m.id, name: `${m.name}_b${b}`, bus: `bus${b}`, role: b === 0 ? m.role : 'customer' })),
+    simulatedMeterConfigs(PER_BUS).map((m) => ({
+      ...m,
+      id: b === 0 ? m.id : m.id === 100 ? 200 : 149 + m.id,
+      address: m.id,
+      name: `${m.name}_b${b}`,
+      bus: `bus${b}`,
+      role: b === 0 ? m.role : 'customer',
+    })),
   );
   const sys = await startSystem({
     config: {
@@ -67,7 +95,11 @@ export async function run(): Promise<Record<string, number | string>> {
           { type: 'battery', component: 'ess0', control: 'setpoint', perPhase: true, maxChargeW: 6000, maxDischargeW: 6000 },
           { type: 'pv', component: 'pv0', ratedW: 6000 },
         ],
-        controllers: [{ kind: 'self-consumption', id: 'self' }, { kind: 'zero-export', id: 'zero' }, { kind: 'backup-reserve', id: 'reserve', floorPct: 20 }],
+        controllers: [
+          { kind: 'self-consumption', id: 'self' },
+          { kind: 'zero-export', id: 'zero' },
+          { kind: 'backup-reserve', id: 'reserve', floorPct: 20 },
+        ],
         safety: { batteries: [{ component: 'ess0', socMinPct: 10, socMaxPct: 95 }], exportLimitW: 0 },
       },
     },
@@ -77,7 +109,11 @@ export async function run(): Promise<Record<string, number | string>> {
   const control = sys.control;
   if (!control) throw new Error('the control section did not start');
   try {
-    const login = await fetch(`${sys.url}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: PASSWORD }) });
+    const login = await fetch(`${sys.url}/api/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'admin', password: PASSWORD }),
+    });
     const token = ((await login.json()) as { token: string }).token;
     await new Promise((r) => setTimeout(r, 15_000)); // first full reads of 100 meters
     const window = async (load: boolean): Promise<{ jitter: number[]; duration: number[]; cpu: number; wallS: number; requests: number; failed: string }> => {
@@ -88,14 +124,23 @@ export async function run(): Promise<Record<string, number | string>> {
       let failed = '{}';
       if (load) {
         const r = await runClients(sys.url, token);
-        requests = Object.entries(r.done).filter(([k]) => k !== 'sse bytes').reduce((n, [, v]) => n + v, 0);
+        requests = Object.entries(r.done)
+          .filter(([k]) => k !== 'sse bytes')
+          .reduce((n, [, v]) => n + v, 0);
         failed = JSON.stringify(r.failed);
       } else await new Promise((r) => setTimeout(r, PHASE_S * 1000));
       const wallS = (performance.now() - t0) / 1000;
       const cpu = process.cpuUsage(cpu0);
       const n = control.cycle.timing.cycles - from;
       const recs = control.log.recent(Math.min(n, 300));
-      return { jitter: recs.map((c) => c.jitterMs), duration: recs.map((c) => c.durationMs), cpu: (cpu.user + cpu.system) / 1e6 / wallS / availableParallelism(), wallS, requests, failed };
+      return {
+        jitter: recs.map((c) => c.jitterMs),
+        duration: recs.map((c) => c.durationMs),
+        cpu: (cpu.user + cpu.system) / 1e6 / wallS / availableParallelism(),
+        wallS,
+        requests,
+        failed,
+      };
     };
     const idle = await window(false);
     const busy = await window(true);

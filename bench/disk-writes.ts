@@ -44,7 +44,12 @@ const PER_BUS = 49; // customers per bus: 2 x (49 + 1 main) = 100 meters
 const POLL_MS = 10_000;
 const WARM_UP_MS = Number(process.env.BENCH_DISK_WARMUP_S ?? 75) * 1000;
 const PASSWORD = 'disk bench password';
-const TARIFF = { id: 'domestic', name: 'Domestic', currency: 'UGX', versions: [{ version: 1, effectiveFrom: '2020-01-01', energy: { kind: 'flat', priceE4: 750 * 10_000 } }] };
+const TARIFF = {
+  id: 'domestic',
+  name: 'Domestic',
+  currency: 'UGX',
+  versions: [{ version: 1, effectiveFrom: '2020-01-01', energy: { kind: 'flat', priceE4: 750 * 10_000 } }],
+};
 
 const PREFILL_DAYS = Number(process.env.BENCH_DISK_PREFILL_DAYS ?? 3);
 
@@ -62,7 +67,11 @@ const freePort = (): Promise<number> =>
 async function spawnSims(ports: number[]): Promise<ChildProcess[]> {
   return Promise.all(
     ports.map(async (port, i) => {
-      const child = spawn(process.execPath, [fromRoot('dist', 'src', 'cli', 'mgos.js'), 'sim', '--customers', String(PER_BUS), '--seed', String(i + 1), '--port', String(port), '--baud', '9600'], { stdio: ['ignore', 'pipe', 'inherit'] });
+      const child = spawn(
+        process.execPath,
+        [fromRoot('dist', 'src', 'cli', 'mgos.js'), 'sim', '--customers', String(PER_BUS), '--seed', String(i + 1), '--port', String(port), '--baud', '9600'],
+        { stdio: ['ignore', 'pipe', 'inherit'] },
+      );
       await new Promise<void>((resolve, reject) => {
         child.stdout.once('data', () => resolve());
         child.once('exit', (code) => reject(new Error(`mgos sim exited with ${code}`)));
@@ -85,7 +94,10 @@ async function prefill(dbPath: string, meters: readonly MeterCfg[], days: number
   const until = systemClock();
   let n = 0;
   try {
-    for (const [b, seed] of [[0, 1], [1, 2]] as const) {
+    for (const [b, seed] of [
+      [0, 1],
+      [1, 2],
+    ] as const) {
       const onBus = meters.filter((m) => m.bus === `bus${b}`);
       const sim = await startSimulator({ customers: PER_BUS, seed, startMs: until - days * 86_400_000 });
       const byAddress = new Map(onBus.map((m) => [m.address, m]));
@@ -136,7 +148,9 @@ class SystemChild {
 
   static async start(configFile: string, traceFile: string | null): Promise<SystemChild> {
     const node = [process.execPath, fromRoot('dist', 'bench', 'disk-writes-system.js'), configFile];
-    const argv = traceFile ? ['strace', '-f', '--seccomp-bpf', '-qq', '-y', '-ttt', '-e', 'trace=write,pwrite64,writev,pwritev,pwritev2', '-o', traceFile, ...node] : node;
+    const argv = traceFile
+      ? ['strace', '-f', '--seccomp-bpf', '-qq', '-y', '-ttt', '-e', 'trace=write,pwrite64,writev,pwritev,pwritev2', '-o', traceFile, ...node]
+      : node;
     const proc = spawn(argv[0] ?? 'node', argv.slice(1), { stdio: ['pipe', 'pipe', 'inherit'] });
     const lines = createInterface({ input: proc.stdout });
     const first = await new Promise<string>((resolve, reject) => {
@@ -201,7 +215,11 @@ function bytesPerFile(traceFile: string, fromS: number, toS: number, dir: string
 }
 
 const diff = (a: Record<string, number>, b: Record<string, number>): Record<string, number> =>
-  Object.fromEntries(Object.keys({ ...a, ...b }).map((k): [string, number] => [k, (b[k] ?? 0) - (a[k] ?? 0)]).filter(([, v]) => v !== 0));
+  Object.fromEntries(
+    Object.keys({ ...a, ...b })
+      .map((k): [string, number] => [k, (b[k] ?? 0) - (a[k] ?? 0)])
+      .filter(([, v]) => v !== 0),
+  );
 
 const top = (o: Record<string, number>, n = 8, fmt: (v: number) => string = String): string =>
   Object.entries(o)
@@ -221,7 +239,14 @@ export async function run(minutes = Number(process.env.BENCH_DISK_MINUTES ?? 10)
   let sys: SystemChild | null = null;
   try {
     const meters: MeterCfg[] = [0, 1].flatMap((b) =>
-      simulatedMeterConfigs(PER_BUS).map((m) => ({ ...m, id: b === 0 ? m.id : m.id === 100 ? 200 : 149 + m.id, address: m.id, name: `${m.name}_b${b}`, bus: `bus${b}`, role: b === 0 ? m.role : 'customer' })),
+      simulatedMeterConfigs(PER_BUS).map((m) => ({
+        ...m,
+        id: b === 0 ? m.id : m.id === 100 ? 200 : 149 + m.id,
+        address: m.id,
+        name: `${m.name}_b${b}`,
+        bus: `bus${b}`,
+        role: b === 0 ? m.role : 'customer',
+      })),
     );
     const prefilled = await prefill(path.join(dir, 'data', 'mgos.db'), meters, PREFILL_DAYS);
     const configFile = path.join(dir, 'site.json');
@@ -244,7 +269,14 @@ export async function run(minutes = Number(process.env.BENCH_DISK_MINUTES ?? 10)
     await api(url, 'POST', '/api/tariffs', token, TARIFF);
     const customers = meters.filter((m) => m.role !== 'main');
     for (const m of customers) {
-      await api(url, 'POST', '/api/customers', token, { id: `c${m.id}`, name: `Customer ${m.id}`, phone: '+256772000000', tariffId: TARIFF.id, mode: 'prepaid', meter: m.id });
+      await api(url, 'POST', '/api/customers', token, {
+        id: `c${m.id}`,
+        name: `Customer ${m.id}`,
+        phone: '+256772000000',
+        tariffId: TARIFF.id,
+        mode: 'prepaid',
+        meter: m.id,
+      });
       await api(url, 'POST', '/api/payments/cash', token, { account: `c${m.id}`, amountMinor: 5_000_000, currency: 'UGX', receipt: `R-${m.id}` });
     }
     // An open browser: the site and the alarms every poll interval.
@@ -302,7 +334,7 @@ export async function run(minutes = Number(process.env.BENCH_DISK_MINUTES ?? 10)
       'window (s)': Math.round(seconds),
       'readings stored': readings,
       'write_bytes in window (ends with a checkpoint)': windowBytes,
-      'cancelled_write_bytes': io1.cancelled - io0.cancelled,
+      cancelled_write_bytes: io1.cancelled - io0.cancelled,
       'hourly move in the window: rows moved to chunks, write_bytes (with its checkpoint)': `${movedInWindow}, ${moveBytes}`,
       'write_bytes in window without the move: per reading, MB/day for 100 meters': `${Math.round((windowBytes - moveBytes) / Math.max(1, readings))}, ${Math.round(((windowBytes - moveBytes) / Math.max(1, readings)) * 0.864)}`,
       'the move, once an hour: MB/day': Math.round((moveBytes * 24) / 1e6),

@@ -18,12 +18,35 @@ const POLL_MS = 10_000;
 const POLLS_PER_FLUSH = 3;
 
 const DDSU666 = ['Voltage_L1', 'Current_L1', 'ActivePower', 'ReactivePower', 'PowerFactor', 'Frequency', 'EnergyImport', 'EnergyExport'];
-const TWELVE = ['Voltage_L1', 'Voltage_L2', 'Voltage_L3', 'Current_L1', 'Current_L2', 'Current_L3', 'ActivePower', 'ReactivePower', 'PowerFactor', 'Frequency', 'EnergyImport', 'EnergyExport'];
+const TWELVE = [
+  'Voltage_L1',
+  'Voltage_L2',
+  'Voltage_L3',
+  'Current_L1',
+  'Current_L2',
+  'Current_L3',
+  'ActivePower',
+  'ReactivePower',
+  'PowerFactor',
+  'Frequency',
+  'EnergyImport',
+  'EnergyExport',
+];
 // What a DTSU666 delivers: 22 float32 channels and 2 counters.
 const THREE_PHASE = [
   ...TWELVE,
-  'Voltage_L12', 'Voltage_L23', 'Voltage_L31', 'ActivePower_L1', 'ActivePower_L2', 'ActivePower_L3',
-  'ReactivePower_L1', 'ReactivePower_L2', 'ReactivePower_L3', 'PowerFactor_L1', 'PowerFactor_L2', 'PowerFactor_L3',
+  'Voltage_L12',
+  'Voltage_L23',
+  'Voltage_L31',
+  'ActivePower_L1',
+  'ActivePower_L2',
+  'ActivePower_L3',
+  'ReactivePower_L1',
+  'ReactivePower_L2',
+  'ReactivePower_L3',
+  'PowerFactor_L1',
+  'PowerFactor_L2',
+  'PowerFactor_L3',
 ];
 
 interface Pass {

@@ -19,7 +19,14 @@ export async function run(minutes = Number(process.env.BENCH_MEMORY_MINUTES ?? 1
   const line = { baudRate: 9600, parity: 'none' as const, stopBits: 2 as const, turnaroundMs: 5 };
   const sims = [await startSimulator({ customers: PER_BUS, seed: 1, lineSpeed: line }), await startSimulator({ customers: PER_BUS, seed: 2, lineSpeed: line })];
   const meters = sims.flatMap((sim, b) =>
-    simulatedMeterConfigs(PER_BUS).map((m) => ({ ...m, id: b === 0 ? m.id : m.id === 100 ? 200 : 149 + m.id, address: m.id, name: `${m.name}_b${b}`, bus: `bus${b}`, role: b === 0 ? m.role : 'customer' })),
+    simulatedMeterConfigs(PER_BUS).map((m) => ({
+      ...m,
+      id: b === 0 ? m.id : m.id === 100 ? 200 : 149 + m.id,
+      address: m.id,
+      name: `${m.name}_b${b}`,
+      bus: `bus${b}`,
+      role: b === 0 ? m.role : 'customer',
+    })),
   );
   const sys = await startSystem({
     config: {

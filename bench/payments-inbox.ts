@@ -27,13 +27,29 @@ const instantMtn: PaymentProvider = {
   verifyCallback: (raw, _h, ctx) => {
     const b = JSON.parse(raw) as { status?: string; financialTransactionId?: string };
     if (typeof b.status !== 'string') throw new Error('MTN callback: status is missing');
-    return { reference: ctx?.pathRef ?? null, providerRef: ctx?.pathRef ?? null, claimedStatus: null, claimedAmountMinor: null, providerTxId: b.financialTransactionId ?? null, signatureValid: null };
+    return {
+      reference: ctx?.pathRef ?? null,
+      providerRef: ctx?.pathRef ?? null,
+      claimedStatus: null,
+      claimedAmountMinor: null,
+      providerTxId: b.financialTransactionId ?? null,
+      signatureValid: null,
+    };
   },
   status: () => Promise.resolve({ status: 'pending', amountMinor: null, currency: null, providerTxId: null, reason: null, known: true }),
   listTransactions: () => Promise.resolve(null),
 };
 
-const BODY = JSON.stringify({ financialTransactionId: '1232581108', externalId: 'x', amount: '5', currency: 'EUR', payer: { partyIdType: 'MSISDN', partyId: '46733123999' }, payerMessage: 'x'.repeat(300), payeeNote: '', status: 'SUCCESSFUL' });
+const BODY = JSON.stringify({
+  financialTransactionId: '1232581108',
+  externalId: 'x',
+  amount: '5',
+  currency: 'EUR',
+  payer: { partyIdType: 'MSISDN', partyId: '46733123999' },
+  payerMessage: 'x'.repeat(300),
+  payeeNote: '',
+  status: 'SUCCESSFUL',
+});
 
 /** The median of per-batch means: other work on a shared machine inflates some batches, not the median. */
 async function medianMs(batches: number, perBatch: number, once: () => Promise<unknown>): Promise<number> {
@@ -50,7 +66,9 @@ async function medianMs(batches: number, perBatch: number, once: () => Promise<u
 async function timeCallbacks(p: PaymentProcessor, n: number): Promise<{ emptyMs: number; unknownMs: number; startMs: number }> {
   const emptyMs = await medianMs(10, n / 10, () => p.receiveCallback('mtn', '{}', {}, { pathRef: randomUUID() }));
   const unknownMs = await medianMs(10, n / 10, () => p.receiveCallback('mtn', BODY, {}, { pathRef: randomUUID() }));
-  const startMs = await medianMs(10, n / 100, () => p.start({ account: 'acc', provider: 'mtn', msisdn: '256772123456', amountMinor: 5000, currency: 'EUR', description: 'bench' }));
+  const startMs = await medianMs(10, n / 100, () =>
+    p.start({ account: 'acc', provider: 'mtn', msisdn: '256772123456', amountMinor: 5000, currency: 'EUR', description: 'bench' }),
+  );
   return { emptyMs, unknownMs, startMs };
 }
 

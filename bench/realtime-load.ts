@@ -35,7 +35,9 @@ const freePort = (): Promise<number> =>
   });
 
 async function spawnSim(port: number): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [fromRoot('dist', 'src', 'cli', 'mgos.js'), 'sim', '--customers', '24', '--port', String(port), '--baud', '9600'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [fromRoot('dist', 'src', 'cli', 'mgos.js'), 'sim', '--customers', '24', '--port', String(port), '--baud', '9600'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   await new Promise<void>((resolve, reject) => {
     child.stdout.once('data', () => resolve());
     child.once('exit', (code) => reject(new Error(`mgos sim exited with ${code}`)));
@@ -46,10 +48,18 @@ async function spawnSim(port: number): Promise<ChildProcess> {
 function runClients(url: string, token: string): Promise<{ done: Record<string, number>; failed: Record<string, number> }> {
   // The clients stand for phones and laptops on other machines: at the lowest CPU priority here, so
   // on a 2-core bench they take what the system leaves rather than starve it (and the meters).
-  const child = spawn('nice', ['-n', '19', process.execPath, fromRoot('dist', 'bench', 'load-clients.js'), url, token, String(PHASE_S), String(CLIENTS), String(STREAMS), 'meter2'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(
+    'nice',
+    ['-n', '19', process.execPath, fromRoot('dist', 'bench', 'load-clients.js'), url, token, String(PHASE_S), String(CLIENTS), String(STREAMS), 'meter2'],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  return new Promise((resolve, reject) => child.once('exit', () => (out ? resolve(JSON.parse(out) as { done: Record<string, number>; failed: Record<string, number> }) : reject(new Error('load clients printed nothing')))));
+  return new Promise((resolve, reject) =>
+    child.once('exit', () =>
+      out ? resolve(JSON.parse(out) as { done: Record<string, number>; failed: Record<string, number> }) : reject(new Error('load clients printed nothing')),
+    ),
+  );
 }
 
 const pct = (xs: number[], p: number): number => {
@@ -63,7 +73,9 @@ function prefill(dbPath: string, meters: ReturnType<typeof simulatedMeterConfigs
     const db = openDatabase(dbPath);
     const recorder = new Recorder(db, { flushIntervalMs: 60_000, rawRetentionDays: 90 });
     const sim = await startSimulator({ customers: 24, seed: 1, startMs: Date.now() - days * 86_400_000 });
-    const config = { meters: meters.map((m) => ({ ...m, enabled: true, ctRatio: 1, ptRatio: 1, invert: false })) } as unknown as Parameters<typeof recordSimulatedHistory>[1];
+    const config = { meters: meters.map((m) => ({ ...m, enabled: true, ctRatio: 1, ptRatio: 1, invert: false })) } as unknown as Parameters<
+      typeof recordSimulatedHistory
+    >[1];
     recordSimulatedHistory(sim, config, loadProfiles(), recorder, Date.now());
     await sim.close();
     db.close();
@@ -93,7 +105,11 @@ export async function run(): Promise<Record<string, number | string>> {
   let phase = 'warm-up';
   const unsubscribe = sys.site.live.subscribe(({ report }) => cycles.push({ ...report, phase }));
   try {
-    const login = await fetch(`${sys.url}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: PASSWORD }) });
+    const login = await fetch(`${sys.url}/api/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'admin', password: PASSWORD }),
+    });
     const token = ((await login.json()) as { token: string }).token;
     await new Promise((r) => setTimeout(r, 3 * POLL_MS)); // first full reads
     phase = 'idle';
@@ -109,7 +125,9 @@ export async function run(): Promise<Record<string, number | string>> {
     };
     const idle50 = pct(durations('idle'), 50);
     const load50 = pct(durations('load'), 50);
-    const requests = Object.entries(load.done).filter(([k]) => k !== 'sse bytes').reduce((n, [, v]) => n + v, 0);
+    const requests = Object.entries(load.done)
+      .filter(([k]) => k !== 'sse bytes')
+      .reduce((n, [, v]) => n + v, 0);
     return {
       meters: meters.length,
       'cycles idle / under load': `${of('idle').length} / ${of('load').length}`,

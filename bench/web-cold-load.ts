@@ -105,11 +105,17 @@ export async function run(): Promise<Record<string, number | string>> {
   const browser = await launchChromium();
   try {
     // The overview needs the main meter's first reading.
-    const login = await fetch(`${sys.url}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: PASSWORD }) });
+    const login = await fetch(`${sys.url}/api/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'admin', password: PASSWORD }),
+    });
     const token = ((await login.json()) as { token: string }).token;
     const deadline = Date.now() + 60_000;
     for (;;) {
-      const o = (await (await fetch(`${sys.url}/api/overview`, { headers: { authorization: `Bearer ${token}` } })).json()) as { grid?: { values?: Record<string, unknown> } };
+      const o = (await (await fetch(`${sys.url}/api/overview`, { headers: { authorization: `Bearer ${token}` } })).json()) as {
+        grid?: { values?: Record<string, unknown> };
+      };
       if (o.grid?.values?.['ActivePower'] || Date.now() > deadline) break;
       await new Promise((r) => setTimeout(r, 500));
     }
@@ -124,7 +130,9 @@ export async function run(): Promise<Record<string, number | string>> {
       'requests until shown': median.requests,
       'transferred until shown (kB)': Math.round(median.bytes / 1024),
       'requests once settled (goal < 10)': median.settledRequests,
-      'requests once settled, by kind': Object.entries(median.byKind).map(([k, n]) => `${k} ${n}`).join(', '),
+      'requests once settled, by kind': Object.entries(median.byKind)
+        .map(([k, n]) => `${k} ${n}`)
+        .join(', '),
       'transferred once settled (kB)': Math.round(median.settledBytes / 1024),
       'time / 2 s goal (goal <= 1)': Math.round((median.ms / GOAL_MS) * 100) / 100,
     };

@@ -51,10 +51,19 @@ before(async () => {
   await users.create('olivia', 'operator password 1', 'operator');
   await users.create('victor', 'viewer password 1', 'viewer');
   alarms = startAlarms({ db, site: s.site, config: s.config, periodicMs: 0, diskProbe: () => Promise.resolve({ freeBytes: 50, totalBytes: 100 }) });
-  http = await createApiServer({ site: s.site, users, version: 'test', extraRoutes: [(routes) => registerAlarmRoutes(routes, alarms)], streamSources: [alarmStreamSource(alarms)] });
+  http = await createApiServer({
+    site: s.site,
+    users,
+    version: 'test',
+    extraRoutes: [(routes) => registerAlarmRoutes(routes, alarms)],
+    streamSources: [alarmStreamSource(alarms)],
+  });
   await http.listen({ host: '127.0.0.1', port: 0 });
   base = `http://127.0.0.1:${(http.server.address() as AddressInfo).port}`;
-  for (const [user, password] of [['olivia', 'operator password 1'], ['victor', 'viewer password 1']] as const) {
+  for (const [user, password] of [
+    ['olivia', 'operator password 1'],
+    ['victor', 'viewer password 1'],
+  ] as const) {
     const r = await call('POST', '/api/login', { body: { username: user, password } });
     tokens[user] = r.json.token as string;
   }
@@ -84,19 +93,38 @@ test('a status code reported by an operator raises an alarm with the field actio
   assert.equal((again.json.alarm as AlarmJson).id, alarm.id, 'the same code again does not duplicate');
 
   const listed = await call('GET', '/api/alarms?meter=meter2', { as: 'victor' });
-  assert.deepEqual((listed.json.alarms as AlarmJson[]).map((a) => a.id), [alarm.id]);
-  assert.deepEqual(Object.keys((listed.json.alarms as AlarmJson[])[0] ?? {}).sort(), ['acknowledged', 'clearedAt', 'id', 'message', 'raisedAt', 'rule', 'severity', 'state', 'subject']);
+  assert.deepEqual(
+    (listed.json.alarms as AlarmJson[]).map((a) => a.id),
+    [alarm.id],
+  );
+  assert.deepEqual(Object.keys((listed.json.alarms as AlarmJson[])[0] ?? {}).sort(), [
+    'acknowledged',
+    'clearedAt',
+    'id',
+    'message',
+    'raisedAt',
+    'rule',
+    'severity',
+    'state',
+    'subject',
+  ]);
 
   const cleared = await call('POST', '/api/meters/meter2/status-code', { as: 'olivia', body: { code: 1000 } });
   assert.equal((cleared.json.alarm as AlarmJson).state, 'cleared');
   assert.deepEqual(((await call('GET', '/api/alarms?meter=meter2', { as: 'victor' })).json.alarms as AlarmJson[]).length, 0, 'default: open only');
   const history = await call('GET', '/api/alarms?state=cleared&meter=meter2', { as: 'victor' });
-  assert.deepEqual((history.json.alarms as AlarmJson[]).map((a) => a.id), [alarm.id]);
+  assert.deepEqual(
+    (history.json.alarms as AlarmJson[]).map((a) => a.id),
+    [alarm.id],
+  );
   const one = (await call('GET', `/api/alarms/${alarm.id}`, { as: 'victor' })).json as unknown as AlarmJson;
-  assert.deepEqual(one.events?.map((e) => [e.kind, e.by]), [
-    ['raised', 'olivia'],
-    ['cleared', 'olivia'],
-  ]);
+  assert.deepEqual(
+    one.events?.map((e) => [e.kind, e.by]),
+    [
+      ['raised', 'olivia'],
+      ['cleared', 'olivia'],
+    ],
+  );
 });
 
 test('unknown codes and meters are refused with a clear error and change nothing', async () => {
@@ -135,9 +163,18 @@ test('acknowledging needs an operator, records who, when and the note, and happe
 });
 
 test('the built-in code table is served, and the routes are in the OpenAPI document', async () => {
-  const codes = (await call('GET', '/api/alarm-codes', { as: 'victor' })).json.codes as { code: number; subCode: number; meaning: string; action: string; severity: string }[];
+  const codes = (await call('GET', '/api/alarm-codes', { as: 'victor' })).json.codes as {
+    code: number;
+    subCode: number;
+    meaning: string;
+    action: string;
+    severity: string;
+  }[];
   assert.equal(codes.length, 22);
-  assert.deepEqual(codes.find((c) => c.code === 1008), { code: 1008, subCode: 8, meaning: 'Not-active (meter not commissioned)', action: 'Commission meter (default code: 12345).', severity: 'major' });
+  assert.deepEqual(
+    codes.find((c) => c.code === 1008),
+    { code: 1008, subCode: 8, meaning: 'Not-active (meter not commissioned)', action: 'Commission meter (default code: 12345).', severity: 'major' },
+  );
   const doc = (await call('GET', '/api/openapi.json')).json as { paths: Record<string, unknown> };
   for (const p of ['/api/alarms', '/api/alarms/{id}', '/api/alarms/{id}/ack', '/api/meters/{key}/status-code', '/api/alarm-codes']) assert.ok(doc.paths[p], p);
 });

@@ -94,7 +94,11 @@ test('a silent meter raises offline naming its bus, but not "not logging"', asyn
   r.recorder.flushAndBuild();
   await r.alarms.evaluateNow();
   assert.ok(r.alarms.store.findOpen('meter_offline', 'meter3'), 'still offline');
-  assert.deepEqual(history(r.alarms, 'not_logging').map((a) => a.subject), [], 'the cause is the meter, not the recorder');
+  assert.deepEqual(
+    history(r.alarms, 'not_logging').map((a) => a.subject),
+    [],
+    'the cause is the meter, not the recorder',
+  );
   assert.equal(r.alarms.store.list().length, 1, 'one alarm, for one cause');
 });
 
@@ -109,7 +113,10 @@ test('a bus whose port dies raises one bus alarm naming the port; its meters rai
   r.recorder.flushAndBuild();
   await r.alarms.evaluateNow();
   const open = r.alarms.store.list();
-  assert.deepEqual(open.map((a) => `${a.rule}:${a.subject}`), ['bus_down:bus:bus1']);
+  assert.deepEqual(
+    open.map((a) => `${a.rule}:${a.subject}`),
+    ['bus_down:bus:bus1'],
+  );
   const bus = open[0];
   assert.ok(bus);
   assert.equal(bus.severity, 'critical', 'the main meter is on it');

@@ -24,7 +24,14 @@ async function rig(t: { after: (fn: () => Promise<void> | void) => void }): Prom
   let engineOffset = 0;
   const s = await startSimSite({ customers: 3, timeoutMs: 100, sim: { clock: () => simNow } });
   const db = tempDb(t);
-  const alarms = startAlarms({ db, site: s.site, config: s.config, now: () => Date.now() + engineOffset, periodicMs: 0, diskProbe: () => Promise.resolve({ freeBytes: 50, totalBytes: 100 }) });
+  const alarms = startAlarms({
+    db,
+    site: s.site,
+    config: s.config,
+    now: () => Date.now() + engineOffset,
+    periodicMs: 0,
+    diskProbe: () => Promise.resolve({ freeBytes: 50, totalBytes: 100 }),
+  });
   t.after(async () => {
     await alarms.stop();
     await s.close();
@@ -67,13 +74,20 @@ test('a silenced meter goes offline after offlineCycles cycles, once, and clears
   assert.match(a.message, /meter3 \(\w+\) gave no valid reading for 3 poll cycles \(last error: .+\)/);
   await r.cycle();
   await r.cycle();
-  assert.equal(r.alarms.store.list({ state: 'all', meter: 'meter3' }).filter((x) => x.rule === 'meter_offline').length, 1, 'more bad cycles do not duplicate it');
+  assert.equal(
+    r.alarms.store.list({ state: 'all', meter: 'meter3' }).filter((x) => x.rule === 'meter_offline').length,
+    1,
+    'more bad cycles do not duplicate it',
+  );
   assert.equal(open(r.alarms, 'meter_offline', 'meter2'), undefined, 'the other meters are fine');
   r.s.sim.slave.restore(3);
   // A dead meter is backed off for up to 8 cycles before it is asked again.
   await cyclesUntil(r, () => open(r.alarms, 'meter_offline', 'meter3') === undefined, 10);
   assert.equal(r.alarms.store.get(a.id)?.state, 'cleared');
-  assert.deepEqual(r.alarms.store.events(a.id).map((e) => e.kind), ['raised', 'cleared']);
+  assert.deepEqual(
+    r.alarms.store.events(a.id).map((e) => e.kind),
+    ['raised', 'cleared'],
+  );
 });
 
 test('a phase voltage dropped in the simulator raises a voltage alarm with the measured value, per phase channel; restoring clears it', async (t) => {
@@ -110,7 +124,10 @@ test('a grid frequency outside [minHz, maxHz] raises one site alarm; back in ran
   r.s.sim.model.setGridDisturbance({});
   await r.cycle();
   assert.equal(open(r.alarms, 'frequency', 'site'), undefined);
-  assert.deepEqual(r.alarms.store.events(a.id).map((e) => e.kind), ['raised', 'updated', 'cleared']);
+  assert.deepEqual(
+    r.alarms.store.events(a.id).map((e) => e.kind),
+    ['raised', 'updated', 'cleared'],
+  );
 });
 
 test('a customer meter that exports raises reverse energy; an hour without export clears it', async (t) => {

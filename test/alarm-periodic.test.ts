@@ -123,12 +123,21 @@ test('disk free: the injected probe under 15 % raises, under 5 % escalates, abov
   failing = false;
   space = { freeBytes: 50, totalBytes: 100 };
   await alarms.evaluateNow();
-  assert.deepEqual(alarms.store.events(a.id).map((e) => e.kind), ['raised', 'updated', 'cleared']);
+  assert.deepEqual(
+    alarms.store.events(a.id).map((e) => e.kind),
+    ['raised', 'updated', 'cleared'],
+  );
 });
 
 test('the periodic rules also run by themselves on their timer', async (t) => {
   const s = await startSimSite({ customers: 1 });
-  const alarms = startAlarms({ db: tempDb(t), site: s.site, config: s.config, periodicMs: 20, diskProbe: () => Promise.resolve({ freeBytes: 1, totalBytes: 100 }) });
+  const alarms = startAlarms({
+    db: tempDb(t),
+    site: s.site,
+    config: s.config,
+    periodicMs: 20,
+    diskProbe: () => Promise.resolve({ freeBytes: 1, totalBytes: 100 }),
+  });
   t.after(async () => {
     await alarms.stop();
     await s.close();
@@ -139,7 +148,13 @@ test('the periodic rules also run by themselves on their timer', async (t) => {
 
 test('alarms of a meter removed from the site are cleared, with the reason', async (t) => {
   const s = await startSimSite({ customers: 2 });
-  const alarms = startAlarms({ db: tempDb(t), site: s.site, config: s.config, periodicMs: 0, diskProbe: () => Promise.resolve({ freeBytes: 50, totalBytes: 100 }) });
+  const alarms = startAlarms({
+    db: tempDb(t),
+    site: s.site,
+    config: s.config,
+    periodicMs: 0,
+    diskProbe: () => Promise.resolve({ freeBytes: 50, totalBytes: 100 }),
+  });
   t.after(async () => {
     await alarms.stop();
     await s.close();

@@ -47,7 +47,10 @@ test('not logging: judged on the newest stored reading, or on when watching bega
 test('voltage: outside 230 V +-10 % raises with the measured value; hysteresis while open; beyond 2x tolerance is critical', () => {
   assert.equal(voltageFinding('meter100/Voltage_L2', 207.5, cfg.voltage, false).active, false);
   const low = voltageFinding('meter100/Voltage_L2', 195.04, cfg.voltage, false);
-  assert.ok(low.active && low.condition === 'under' && low.severity === 'major' && low.message.includes('195.0 V') && low.message.includes('207.0-253.0 V'), low.message);
+  assert.ok(
+    low.active && low.condition === 'under' && low.severity === 'major' && low.message.includes('195.0 V') && low.message.includes('207.0-253.0 V'),
+    low.message,
+  );
   assert.equal(voltageFinding('meter100/Voltage_L2', 208, cfg.voltage, true).active, true, 'just inside the band does not clear an open alarm');
   assert.equal(voltageFinding('meter100/Voltage_L2', 230, cfg.voltage, true).active, false);
   const high = voltageFinding('meter100/Voltage_L1', 290, cfg.voltage, false);
@@ -55,8 +58,21 @@ test('voltage: outside 230 V +-10 % raises with the measured value; hysteresis w
 });
 
 test('frequency: the main meter is trusted, else the median; outside [minHz, maxHz] raises', () => {
-  assert.deepEqual(siteFrequency([{ meter: 'meter2', role: 'customer', hz: 50 }, { meter: 'meter100', role: 'main', hz: 49.1 }]), { hz: 49.1, source: 'meter100' });
-  assert.equal(siteFrequency([{ meter: 'meter2', role: 'customer', hz: 55 }, { meter: 'meter3', role: 'customer', hz: 50 }, { meter: 'meter4', role: 'customer', hz: 50.01 }])?.hz, 50.01);
+  assert.deepEqual(
+    siteFrequency([
+      { meter: 'meter2', role: 'customer', hz: 50 },
+      { meter: 'meter100', role: 'main', hz: 49.1 },
+    ]),
+    { hz: 49.1, source: 'meter100' },
+  );
+  assert.equal(
+    siteFrequency([
+      { meter: 'meter2', role: 'customer', hz: 55 },
+      { meter: 'meter3', role: 'customer', hz: 50 },
+      { meter: 'meter4', role: 'customer', hz: 50.01 },
+    ])?.hz,
+    50.01,
+  );
   assert.equal(siteFrequency([]), undefined);
   const f = frequencyFinding(51.2, 'meter100', cfg.frequency, false);
   assert.ok(f.active && f.condition === 'over' && f.message.includes('51.20 Hz'));
@@ -106,8 +122,16 @@ test('status codes: the seed table 1000-1025 as data; 1000 clears, others raise 
   );
   for (const c of STATUS_CODES) assert.equal(c.subCode, c.code - 1000);
   const tamper = statusFinding('meter5', statusCode(1005));
-  assert.ok(tamper.active && tamper.condition === '1005' && tamper.message.includes('Open Upper Cover') && tamper.message.includes('Reseal cover + enter clear tamper token.'));
+  assert.ok(
+    tamper.active &&
+      tamper.condition === '1005' &&
+      tamper.message.includes('Open Upper Cover') &&
+      tamper.message.includes('Reseal cover + enter clear tamper token.'),
+  );
   assert.equal(statusFinding('meter5', statusCode(1018)).active && statusCode(1018).severity, 'critical');
   assert.equal(statusFinding('meter5', statusCode(1000)).active, false);
-  assert.throws(() => statusCode(1002), (e: unknown) => e instanceof AlarmError && e.reason === 'invalid' && /unknown meter status code 1002; known codes: 1000, 1001, 1003/.test(e.message));
+  assert.throws(
+    () => statusCode(1002),
+    (e: unknown) => e instanceof AlarmError && e.reason === 'invalid' && /unknown meter status code 1002; known codes: 1000, 1001, 1003/.test(e.message),
+  );
 });

@@ -95,11 +95,14 @@ test('raise, ack and clear reach the webhook in order, signed; a failed delivery
   assert.equal(rx.got[0].body, rx.got[1]?.body, 'the retry sends the very same message (same id)');
   assert.ok(rx.got.every(validSignature), 'every request carries a valid HMAC-SHA256 signature');
   const delivered = rx.got.slice(1).map(parse);
-  assert.deepEqual(delivered.map((m) => [m.event, m.by, m.alarm.state]), [
-    ['alarm.raised', 'system', 'open'],
-    ['alarm.acknowledged', 'alice', 'open'],
-    ['alarm.cleared', 'bob', 'cleared'],
-  ]);
+  assert.deepEqual(
+    delivered.map((m) => [m.event, m.by, m.alarm.state]),
+    [
+      ['alarm.raised', 'system', 'open'],
+      ['alarm.acknowledged', 'alice', 'open'],
+      ['alarm.cleared', 'bob', 'cleared'],
+    ],
+  );
   assert.equal(new Set(delivered.map((m) => m.id)).size, 3);
   assert.ok(delivered.every((m) => m.alarm.id === raised.alarm?.id && m.alarm.subject === 'meter2' && m.site.id === 'test'));
   assert.match(delivered[0]?.alarm.message ?? '', /Reseal cover/);
@@ -141,7 +144,14 @@ test('a restart keeps open alarms and the messages not yet delivered', async (t)
   assert.equal(alarms.store.findOpen('status_code', 'meter3')?.id, id, 'the open alarm is still open');
   assert.equal(alarms.store.list().length, 2);
   await until(() => new Outbox(db).pending() === 0, 'the outbox to drain');
-  const delivered = rx.got.slice(refused).filter((r) => r.status === 204).map(parse);
-  assert.deepEqual(delivered.map((m) => `${m.event} ${m.alarm.subject}`), ['alarm.raised meter3', 'alarm.raised meter2'], 'in order');
+  const delivered = rx.got
+    .slice(refused)
+    .filter((r) => r.status === 204)
+    .map(parse);
+  assert.deepEqual(
+    delivered.map((m) => `${m.event} ${m.alarm.subject}`),
+    ['alarm.raised meter3', 'alarm.raised meter2'],
+    'in order',
+  );
   assert.match(delivered[0]?.alarm.message ?? '', /Bypass \(illegal connection\)/);
 });

@@ -15,7 +15,13 @@ const { call, login } = httpClient(() => sys.url);
 before(async () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'mgos-api-'));
   sys = await startSystem({
-    config: { site: { id: 'api', name: 'API site' }, poll: { intervalMs: 1000 }, storage: { path: path.join(dir, 'mgos.db'), flushIntervalMs: 1000 }, http: { port: 0 }, sim: { enabled: true, customers: 3, port: 0 } },
+    config: {
+      site: { id: 'api', name: 'API site' },
+      poll: { intervalMs: 1000 },
+      storage: { path: path.join(dir, 'mgos.db'), flushIntervalMs: 1000 },
+      http: { port: 0 },
+      sim: { enabled: true, customers: 3, port: 0 },
+    },
     logger: pino({ level: 'silent' }),
   });
   assert.ok(sys.adminPassword && sys.adminPassword.length >= 16, 'the first start generates an admin password');
@@ -28,7 +34,10 @@ after(async () => {
 
 test('no default password: the generated one is shown once; a restart does not make another', async () => {
   const dbPath = sys.config.storage.path;
-  const second = await startSystem({ config: { site: { id: 'api', name: 'again' }, storage: { path: dbPath }, http: { port: 0 }, buses: [], meters: [] }, logger: pino({ level: 'silent' }) });
+  const second = await startSystem({
+    config: { site: { id: 'api', name: 'again' }, storage: { path: dbPath }, http: { port: 0 }, buses: [], meters: [] },
+    logger: pino({ level: 'silent' }),
+  });
   try {
     assert.equal(second.adminPassword, null);
   } finally {
@@ -94,7 +103,8 @@ test('the OpenAPI document describes every route with its parameters', async () 
   const r = await call('GET', '/api/openapi.json');
   assert.equal(r.status, 200);
   const paths = r.json.paths as Record<string, Record<string, { parameters: { name: string }[] }>>;
-  for (const p of ['/api/login', '/api/meters', '/api/meters/{key}/history', '/api/meters/{key}/csv', '/api/overview', '/api/buses']) assert.ok(paths[p], `${p} documented`);
+  for (const p of ['/api/login', '/api/meters', '/api/meters/{key}/history', '/api/meters/{key}/csv', '/api/overview', '/api/buses'])
+    assert.ok(paths[p], `${p} documented`);
   assert.deepEqual(paths['/api/meters/{key}/history']?.get?.parameters.map((x) => x.name).sort(), ['channel', 'from', 'key', 'to']);
 });
 

@@ -27,7 +27,13 @@ test('collection rate: edge cases of collected / due', () => {
   // A net credit note (charges reversed) is money towards what is due, never a negative due.
   assert.deepEqual(collectedOf({ openingMinor: 2000, billedMinor: -500, paidMinor: 0 }), { dueMinor: 2000, collectedMinor: 500 });
   // Several customers: one's advance does not pay another's debt.
-  assert.equal(collectionRate([{ openingMinor: 0, billedMinor: 1000, paidMinor: 100_000 }, { openingMinor: 0, billedMinor: 1000, paidMinor: 0 }]).rate, 0.5);
+  assert.equal(
+    collectionRate([
+      { openingMinor: 0, billedMinor: 1000, paidMinor: 100_000 },
+      { openingMinor: 0, billedMinor: 1000, paidMinor: 0 },
+    ]).rate,
+    0.5,
+  );
   // Whatever the figures, 0 <= rate <= 1, and with no credit brought in and payments <= billed, it is at most payments / billed.
   let seed = 7;
   const rnd = (n: number): number => {
@@ -38,7 +44,12 @@ test('collection rate: edge cases of collected / due', () => {
     const months = Array.from({ length: 1 + rnd(5) }, () => ({ openingMinor: rnd(20_000) - 10_000, billedMinor: rnd(20_000) - 2_000, paidMinor: rnd(30_000) }));
     const r = collectionRate(months);
     if (r.rate !== null) assert.ok(r.rate >= 0 && r.rate <= 1, JSON.stringify(months));
-    const plain = months.map((m) => ({ ...m, openingMinor: 0, billedMinor: Math.abs(m.billedMinor), paidMinor: Math.min(m.paidMinor, Math.abs(m.billedMinor)) }));
+    const plain = months.map((m) => ({
+      ...m,
+      openingMinor: 0,
+      billedMinor: Math.abs(m.billedMinor),
+      paidMinor: Math.min(m.paidMinor, Math.abs(m.billedMinor)),
+    }));
     const billed = plain.reduce((s, m) => s + m.billedMinor, 0);
     const paid = plain.reduce((s, m) => s + m.paidMinor, 0);
     const p = collectionRate(plain);
@@ -49,20 +60,52 @@ test('collection rate: edge cases of collected / due', () => {
 test('month figures from the ledger: fees and every tax are billed, top-ups are advances, reversed payments do not count', (t) => {
   const db = tempDb(t);
   const ledger = new Ledger(db, 'kasese', 'UGX');
-  saveTariff(db, { id: 'flat', name: 'Flat', currency: 'UGX', versions: [{ version: 1, effectiveFrom: '2026-01-01', energy: { kind: 'flat', priceE4: 2_500_000 } }] });
+  saveTariff(db, {
+    id: 'flat',
+    name: 'Flat',
+    currency: 'UGX',
+    versions: [{ version: 1, effectiveFrom: '2026-01-01', energy: { kind: 'flat', priceE4: 2_500_000 } }],
+  });
   createCustomer(db, ledger, { id: 'pre', name: 'Prepaid', phone: '+256772123456', site: 'kasese', tariffId: 'flat', mode: 'prepaid' });
   createCustomer(db, ledger, { id: 'post', name: 'Postpaid', phone: '+256772123457', site: 'kasese', tariffId: 'flat', mode: 'postpaid' });
-  for (const [a, type] of [['revenue:energy', 'revenue'], ['revenue:fees', 'revenue'], ['revenue:fixed', 'revenue'], ['tax:vat-payable', 'liability'], ['tax:excise-duty-payable', 'liability'], ['cash:cash', 'asset']] as const) ledger.openAccount(a, type);
-  const post = (key: string, kind: string, atMs: number, lines: Array<[string, number]>) => ledger.post({ key, kind, reference: key, atMs, lines: lines.map(([account, amount]) => ({ account, amountMinor: minor(amount) })) });
+  for (const [a, type] of [
+    ['revenue:energy', 'revenue'],
+    ['revenue:fees', 'revenue'],
+    ['revenue:fixed', 'revenue'],
+    ['tax:vat-payable', 'liability'],
+    ['tax:excise-duty-payable', 'liability'],
+    ['cash:cash', 'asset'],
+  ] as const)
+    ledger.openAccount(a, type);
+  const post = (key: string, kind: string, atMs: number, lines: Array<[string, number]>) =>
+    ledger.post({ key, kind, reference: key, atMs, lines: lines.map(([account, amount]) => ({ account, amountMinor: minor(amount) })) });
   // Last month: the postpaid customer was invoiced 10,000 and has not paid.
-  post('inv-may', 'invoice', local('2026-05-31T12:00:00'), [['customer:post', 10_000], ['revenue:energy', -10_000]]);
+  post('inv-may', 'invoice', local('2026-05-31T12:00:00'), [
+    ['customer:post', 10_000],
+    ['revenue:energy', -10_000],
+  ]);
   // This month: a top-up of 50,000, 1,520 of energy with VAT, a fee and an excise tax; half of last month's invoice paid.
   const june = (d: string) => local(`2026-06-${d}T10:00:00`);
-  post('pay-pre', 'payment', june('02'), [['cash:cash', 50_000], ['customer:pre', -50_000]]);
-  post('use-pre', 'consumption', june('03'), [['customer:pre', 1520 + 200 + 100 + 50], ['revenue:energy', -1520], ['revenue:fees', -200], ['tax:vat-payable', -100], ['tax:excise-duty-payable', -50]]);
-  post('pay-post', 'payment', june('04'), [['cash:cash', 5_000], ['customer:post', -5_000]]);
+  post('pay-pre', 'payment', june('02'), [
+    ['cash:cash', 50_000],
+    ['customer:pre', -50_000],
+  ]);
+  post('use-pre', 'consumption', june('03'), [
+    ['customer:pre', 1520 + 200 + 100 + 50],
+    ['revenue:energy', -1520],
+    ['revenue:fees', -200],
+    ['tax:vat-payable', -100],
+    ['tax:excise-duty-payable', -50],
+  ]);
+  post('pay-post', 'payment', june('04'), [
+    ['cash:cash', 5_000],
+    ['customer:post', -5_000],
+  ]);
   // A payment recorded by mistake and reversed: neither counts.
-  const wrong = post('pay-wrong', 'payment', june('05'), [['cash:cash', 7_000], ['customer:post', -7_000]]);
+  const wrong = post('pay-wrong', 'payment', june('05'), [
+    ['cash:cash', 7_000],
+    ['customer:post', -7_000],
+  ]);
   ledger.reverse(wrong.tx.id, { key: 'rev-wrong', reference: 'entered twice', atMs: june('05') + 1 });
 
   const f = monthFigures(db, ledger, TZ, june('10'));

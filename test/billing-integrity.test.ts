@@ -29,7 +29,17 @@ import { tempDb } from './helpers/temp-db.js';
 const TZ = 'Africa/Kampala';
 const local = (s: string): number => Date.parse(`${s}+03:00`);
 const Q = 900_000;
-const row = (startMs: number, kWh: number): IntervalRow => ({ startMs, energyImportKWh: kWh, energyExportKWh: 0, powerAvgW: 1, powerMinW: 1, powerMaxW: 1, voltageMinV: 230, voltageMaxV: 230, samples: 90 });
+const row = (startMs: number, kWh: number): IntervalRow => ({
+  startMs,
+  energyImportKWh: kWh,
+  energyExportKWh: 0,
+  powerAvgW: 1,
+  powerMinW: 1,
+  powerMaxW: 1,
+  voltageMinV: 230,
+  voltageMaxV: 230,
+  samples: 90,
+});
 
 function meter(db: StoreDb, key: string): number {
   const w = new ReadingWriter(db);
@@ -38,14 +48,28 @@ function meter(db: StoreDb, key: string): number {
   return (db.prepare('SELECT id FROM meters WHERE key = ?').get(key) as { id: number }).id;
 }
 
-const flat = (id: string, effectiveFrom: string, priceE4: number, extra: object = {}) => ({ id, name: id, currency: 'UGX', versions: [{ version: 1, effectiveFrom, energy: { kind: 'flat', priceE4 }, ...extra }] });
+const flat = (id: string, effectiveFrom: string, priceE4: number, extra: object = {}) => ({
+  id,
+  name: id,
+  currency: 'UGX',
+  versions: [{ version: 1, effectiveFrom, energy: { kind: 'flat', priceE4 }, ...extra }],
+});
 
 function site(t: { after: (fn: () => void) => void }) {
   const db = tempDb(t);
   const ledger = new Ledger(db, 'kasese', 'UGX');
   ledger.openAccount('cash:cash', 'asset');
   const pay = (customer: string, amount: number, atMs: number): void =>
-    void ledger.post({ key: `pay:${customer}:${atMs}`, kind: 'payment', reference: 'cash', atMs, lines: [{ account: 'cash:cash', amountMinor: minor(amount) }, { account: `customer:${customer}`, amountMinor: minor(-amount) }] });
+    void ledger.post({
+      key: `pay:${customer}:${atMs}`,
+      kind: 'payment',
+      reference: 'cash',
+      atMs,
+      lines: [
+        { account: 'cash:cash', amountMinor: minor(amount) },
+        { account: `customer:${customer}`, amountMinor: minor(-amount) },
+      ],
+    });
   return { db, ledger, pay };
 }
 
@@ -70,20 +94,40 @@ test('prepaid charging: a poisoned customer (tariff not yet in force, amount out
   const opts = { ledger, timeZone: TZ, lowBalanceThresholdsMinor: [50] };
   const r = chargeNewIntervals(db, t0 + 2 * Q, opts);
 
-  assert.deepEqual(r.charges.map((c) => [c.customerId, c.amountMinor]), [['b-good', 250], ['d-good', 250]]);
-  assert.deepEqual(r.failures.map((f) => f.customerId), ['a-bad', 'c-huge']);
+  assert.deepEqual(
+    r.charges.map((c) => [c.customerId, c.amountMinor]),
+    [
+      ['b-good', 250],
+      ['d-good', 250],
+    ],
+  );
+  assert.deepEqual(
+    r.failures.map((f) => f.customerId),
+    ['a-bad', 'c-huge'],
+  );
   assert.match(r.failures[0]?.reason ?? '', /no tariff version in force/);
   assert.match(r.failures[1]?.reason ?? '', /bound/);
   assert.equal(prepaidCredit(ledger, 'a-bad'), 100, 'the failed customer is untouched');
   assert.equal(prepaidCredit(ledger, 'b-good'), -150);
   // The events of the customers charged were committed with their charges, not lost with the run.
   const kept = takeBalanceEvents(db);
-  assert.deepEqual(kept.events.map((e) => [e.customerId, e.kind]), [['b-good', 'low-balance'], ['b-good', 'zero'], ['d-good', 'low-balance'], ['d-good', 'zero']]);
+  assert.deepEqual(
+    kept.events.map((e) => [e.customerId, e.kind]),
+    [
+      ['b-good', 'low-balance'],
+      ['b-good', 'zero'],
+      ['d-good', 'low-balance'],
+      ['d-good', 'zero'],
+    ],
+  );
   kept.done();
   assert.equal(takeBalanceEvents(db).events.length, 0);
   // The failed customers are retried (and fail again) on the next run; nothing of theirs was committed.
   const again = chargeNewIntervals(db, t0 + 3 * Q, opts);
-  assert.deepEqual(again.failures.map((f) => f.customerId), ['a-bad', 'c-huge']);
+  assert.deepEqual(
+    again.failures.map((f) => f.customerId),
+    ['a-bad', 'c-huge'],
+  );
   assert.equal(again.charges.length, 0);
   assert.equal(ledger.trialBalance().totalMinor, 0);
 });
@@ -136,7 +180,8 @@ function governed(t: { after: (fn: () => void) => void }, clockStart: number) {
     await loop.ensureDisconnects(r.atZero);
     await loop.idle();
   };
-  const open = (meterNo: number) => gate.list().filter((p) => p.asset.meter === meterNo && p.capability === 'disconnect' && (p.state === 'pending' || p.state === 'approved'));
+  const open = (meterNo: number) =>
+    gate.list().filter((p) => p.asset.meter === meterNo && p.capability === 'disconnect' && (p.state === 'pending' || p.state === 'approved'));
   return { db, ledger, pay, clock, gate, add, run, open, sms, switched };
 }
 
@@ -198,7 +243,13 @@ test('postpaid: the fixed charge and fees are prorated to the days with a meter;
   assignMeter(db, 'late', 'meter7', local('2026-03-28T10:30:00')); // March has 31 days: 28, 29, 30, 31
   const issued = LocalCalendar.for(TZ).monthRange('2026-04')[0] + 3600_000;
   const inv = invoiceMonth(db, ledger, 'late', '2026-03', TZ, issued);
-  assert.deepEqual(inv.bill.lines.map((l) => [l.kind, l.amountMinor]), [['fixed', 400], ['fee', 800]]);
+  assert.deepEqual(
+    inv.bill.lines.map((l) => [l.kind, l.amountMinor]),
+    [
+      ['fixed', 400],
+      ['fee', 800],
+    ],
+  );
   assert.match(inv.bill.lines[0]?.description ?? '', /4\/31 days/);
   assert.equal(ledger.balance('customer:late'), 1200);
 

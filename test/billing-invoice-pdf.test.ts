@@ -19,7 +19,13 @@ const TARIFF = parseTariff({
     {
       version: 1,
       effectiveFrom: '2026-01-01',
-      energy: { kind: 'block', blocks: [{ upToKWh: 15, priceE4: 250 * 10_000 }, { upToKWh: null, priceE4: 750 * 10_000 }] },
+      energy: {
+        kind: 'block',
+        blocks: [
+          { upToKWh: 15, priceE4: 250 * 10_000 },
+          { upToKWh: null, priceE4: 750 * 10_000 },
+        ],
+      },
       fixedMonthlyMinor: 3_360,
       taxes: [{ name: 'VAT', rateBp: 1800, base: ['energy', 'fixed'] }],
     },
@@ -50,7 +56,10 @@ function sample(): InvoicePdfInput {
 /** Text of a pdfkit page: the hex strings in its uncompressed TJ arrays (WinAnsi, Helvetica). */
 function rawText(pdf: Buffer): string {
   const s = pdf.toString('latin1');
-  return [...s.matchAll(/\[([^\]]*)\]\s*TJ/g)].map((m) => [...(m[1] ?? '').matchAll(/<([0-9a-f]+)>/gi)].map((h) => Buffer.from(h[1] ?? '', 'hex').toString('latin1')).join('')).join(' ').replace(/\s+/g, ' ');
+  return [...s.matchAll(/\[([^\]]*)\]\s*TJ/g)]
+    .map((m) => [...(m[1] ?? '').matchAll(/<([0-9a-f]+)>/gi)].map((h) => Buffer.from(h[1] ?? '', 'hex').toString('latin1')).join(''))
+    .join(' ')
+    .replace(/\s+/g, ' ');
 }
 
 test('invoice PDF: one valid A4 page with every bill line and the totals in UGX without decimals', async () => {
@@ -65,7 +74,8 @@ test('invoice PDF: one valid A4 page with every bill line and the totals in UGX 
   assert.ok(text.includes(total), `the total ${total} is on the page:\n${text}`);
   assert.ok(text.includes(formatMinor(minor(d.invoice.totalMinor - 50_000), 'UGX')), 'amount due');
   for (const l of d.invoice.bill.lines) assert.ok(text.includes(l.description), `line "${l.description}" is on the page`);
-  for (const s of ['Nakato Shop', '+256772000003', 'customer:c3', '000042', 'October 2026', 'meter3', 'Kalangala Island Mini-grid', 'payment:cash-1']) assert.ok(text.includes(s), `"${s}" is on the page`);
+  for (const s of ['Nakato Shop', '+256772000003', 'customer:c3', '000042', 'October 2026', 'meter3', 'Kalangala Island Mini-grid', 'payment:cash-1'])
+    assert.ok(text.includes(s), `"${s}" is on the page`);
   // The compressed default is a valid PDF too, and smaller.
   const compressed = await invoicePdfBuffer(d);
   assert.equal(compressed.subarray(0, 5).toString('latin1'), '%PDF-');

@@ -18,7 +18,17 @@ const Q = 900_000;
 
 /** A seeded generator, so a failing sequence can be replayed from its seed. */
 const rng = mulberry32;
-const row = (startMs: number, kWh: number): IntervalRow => ({ startMs, energyImportKWh: kWh, energyExportKWh: 0, powerAvgW: 1, powerMinW: 1, powerMaxW: 1, voltageMinV: 230, voltageMaxV: 230, samples: 90 });
+const row = (startMs: number, kWh: number): IntervalRow => ({
+  startMs,
+  energyImportKWh: kWh,
+  energyExportKWh: 0,
+  powerAvgW: 1,
+  powerMinW: 1,
+  powerMaxW: 1,
+  voltageMinV: 230,
+  voltageMaxV: 230,
+  samples: 90,
+});
 function meterId(db: StoreDb, key: string): number {
   const w = new ReadingWriter(db);
   w.add({ meter: key, ts: 0, values: { ActivePower: 0 } });
@@ -27,10 +37,30 @@ function meterId(db: StoreDb, key: string): number {
 }
 
 const TARIFF = {
-  id: 'k', name: 'KES lifeline', currency: 'KES' as const,
+  id: 'k',
+  name: 'KES lifeline',
+  currency: 'KES' as const,
   versions: [
-    { version: 1, effectiveFrom: '2026-01-01', energy: { kind: 'block' as const, blocks: [{ upToKWh: 2, priceE4: 1_234_567 }, { upToKWh: null, priceE4: 25_500_000 }] }, fixedMonthlyMinor: 0, taxes: [{ name: 'VAT', rateBp: 1600, base: ['energy' as const] }] },
-    { version: 2, effectiveFrom: '2026-03-04', energy: { kind: 'flat' as const, priceE4: 30_000_001 }, fixedMonthlyMinor: 0, taxes: [{ name: 'VAT', rateBp: 1800, base: ['energy' as const] }] },
+    {
+      version: 1,
+      effectiveFrom: '2026-01-01',
+      energy: {
+        kind: 'block' as const,
+        blocks: [
+          { upToKWh: 2, priceE4: 1_234_567 },
+          { upToKWh: null, priceE4: 25_500_000 },
+        ],
+      },
+      fixedMonthlyMinor: 0,
+      taxes: [{ name: 'VAT', rateBp: 1600, base: ['energy' as const] }],
+    },
+    {
+      version: 2,
+      effectiveFrom: '2026-03-04',
+      energy: { kind: 'flat' as const, priceE4: 30_000_001 },
+      fixedMonthlyMinor: 0,
+      taxes: [{ name: 'VAT', rateBp: 1800, base: ['energy' as const] }],
+    },
   ],
 };
 
@@ -73,7 +103,17 @@ for (const seed of [1, 2, 3, 4, 5, 6, 7, 8]) {
         const c = customers[Math.floor(r() * customers.length)] as string;
         const amount = 1 + Math.floor(r() * 50_000);
         const fee = Math.floor(amount * 0.01);
-        const req = { key: `pay${payN++}`, kind: 'payment', reference: 'mtn', atMs: now, lines: [{ account: 'cash:mtn', amountMinor: minor(amount - fee) }, { account: 'fees:mtn', amountMinor: minor(fee) }, { account: `customer:${c}`, amountMinor: minor(-amount) }] };
+        const req = {
+          key: `pay${payN++}`,
+          kind: 'payment',
+          reference: 'mtn',
+          atMs: now,
+          lines: [
+            { account: 'cash:mtn', amountMinor: minor(amount - fee) },
+            { account: 'fees:mtn', amountMinor: minor(fee) },
+            { account: `customer:${c}`, amountMinor: minor(-amount) },
+          ],
+        };
         apply(ledger.post(req).tx);
         const before = ledger.trialBalance();
         assert.equal(ledger.post(req).duplicate, true); // re-posting changes nothing
@@ -81,7 +121,12 @@ for (const seed of [1, 2, 3, 4, 5, 6, 7, 8]) {
       } else if (op < 0.75) {
         // Up to 3 days of intervals for every meter, then a charging run.
         const n = 1 + Math.floor(r() * 288);
-        for (const m of meters) insertIntervals(db, m.id, Array.from({ length: n }, (_, i) => row(now + i * Q, r() < 0.3 ? 0 : Math.round(r() * 300_000) / 1e6)));
+        for (const m of meters)
+          insertIntervals(
+            db,
+            m.id,
+            Array.from({ length: n }, (_, i) => row(now + i * Q, r() < 0.3 ? 0 : Math.round(r() * 300_000) / 1e6)),
+          );
         now += n * Q;
         const res = chargeNewIntervals(db, now, { ledger, timeZone: TZ, lowBalanceThresholdsMinor: [10_000] });
         for (const c of res.charges) {
@@ -107,15 +152,26 @@ for (const seed of [1, 2, 3, 4, 5, 6, 7, 8]) {
       }
       invariants(ledger, expected);
     }
-    assert.ok(posted.some((x) => x.kind === 'consumption'), 'the sequence charged consumption');
+    assert.ok(
+      posted.some((x) => x.kind === 'consumption'),
+      'the sequence charged consumption',
+    );
     // Consumption charged per customer (reversals are separate transactions) = each month rated at once.
     for (const c of customers) {
       let rated = 0;
-      for (const [from, to] of [['2026-02-01', '2026-03-01'], ['2026-03-01', '2026-04-01'], ['2026-04-01', '2026-05-01']] as const) {
+      for (const [from, to] of [
+        ['2026-02-01', '2026-03-01'],
+        ['2026-03-01', '2026-04-01'],
+        ['2026-04-01', '2026-05-01'],
+      ] as const) {
         const p = { fromMs: Date.parse(`${from}T00:00:00+03:00`), toMs: Date.parse(`${to}T00:00:00+03:00`) };
         rated += rate(consumptionOf(db, c, p.fromMs, p.toMs), TARIFF, p, TZ, { includeFixed: false }).totalMinor;
       }
-      const charged = posted.filter((x) => x.kind === 'consumption').flatMap((x) => x.lines).filter((l) => l.account === `customer:${c}`).reduce((s, l) => s + l.amountMinor, 0);
+      const charged = posted
+        .filter((x) => x.kind === 'consumption')
+        .flatMap((x) => x.lines)
+        .filter((l) => l.account === `customer:${c}`)
+        .reduce((s, l) => s + l.amountMinor, 0);
       assert.equal(charged, rated, c);
       assert.ok(now < Date.parse('2026-05-01T00:00:00+03:00'));
     }

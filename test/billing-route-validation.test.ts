@@ -14,7 +14,12 @@ import { tempDb } from './helpers/temp-db.js';
  * never zod's raw JSON. The real API server, real HTTP, a fixed clock.
  */
 const PASSWORD = 'billing admin password';
-const TARIFF = { id: 'flat', name: 'Flat', currency: 'UGX', versions: [{ version: 1, effectiveFrom: '2026-01-01', energy: { kind: 'flat', priceE4: 2_500_000 } }] };
+const TARIFF = {
+  id: 'flat',
+  name: 'Flat',
+  currency: 'UGX',
+  versions: [{ version: 1, effectiveFrom: '2026-01-01', energy: { kind: 'flat', priceE4: 2_500_000 } }],
+};
 
 test('a bad tariff and a bad customer answer 400 in sentences with per-field issues, and nothing is stored', async (t) => {
   const db = tempDb(t);
@@ -22,21 +27,37 @@ test('a bad tariff and a bad customer answer 400 in sentences with per-field iss
   const prepaid = { available: () => 0 } as unknown as PrepaidRuntime; // only read for prepaid customers' views
   const server = await startApiServer({
     users: [['admin', PASSWORD, 'admin']],
-    extraRoutes: [(routes) => registerBillingRoutes(routes, { db, ledger, timeZone: 'Africa/Kampala', prepaid, meterExists: () => false, now: clockStartingAt(Date.UTC(2026, 2, 11, 7)) })],
+    extraRoutes: [
+      (routes) =>
+        registerBillingRoutes(routes, {
+          db,
+          ledger,
+          timeZone: 'Africa/Kampala',
+          prepaid,
+          meterExists: () => false,
+          now: clockStartingAt(Date.UTC(2026, 2, 11, 7)),
+        }),
+    ],
   });
   t.after(() => server.close());
   const http = httpClient(() => server.base);
   const token = await http.login('admin', PASSWORD);
   const post = (url: string, body: unknown) => http.call('POST', url, { token, body });
 
-  let r = await post('/api/tariffs', { ...TARIFF, versions: [{ ...TARIFF.versions[0], effectiveFrom: '2026-02-31', energy: { kind: 'flat', priceE4: 'cheap' } }] });
+  let r = await post('/api/tariffs', {
+    ...TARIFF,
+    versions: [{ ...TARIFF.versions[0], effectiveFrom: '2026-02-31', energy: { kind: 'flat', priceE4: 'cheap' } }],
+  });
   assert.equal(r.status, 400, r.text);
   assert.equal(
     r.json.error,
     'versions.0.effectiveFrom: that is not a day of the calendar (month 01-12, day within that month); write YYYY-MM-DD; found "2026-02-31"; versions.0.energy.priceE4: must be a number; found "cheap"',
   );
   assert.deepEqual(r.json.issues, [
-    { field: 'versions.0.effectiveFrom', message: 'that is not a day of the calendar (month 01-12, day within that month); write YYYY-MM-DD; found "2026-02-31"' },
+    {
+      field: 'versions.0.effectiveFrom',
+      message: 'that is not a day of the calendar (month 01-12, day within that month); write YYYY-MM-DD; found "2026-02-31"',
+    },
     { field: 'versions.0.energy.priceE4', message: 'must be a number; found "cheap"' },
   ]);
   assert.doesNotMatch(r.text, /"code":|expected number, received/, 'no zod JSON or zod wording');

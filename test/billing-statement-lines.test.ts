@@ -12,7 +12,17 @@ import { tempDb } from './helpers/temp-db.js';
 const TZ = 'Africa/Kampala';
 const local = (s: string): number => Date.parse(`${s}+03:00`);
 const Q = 900_000;
-const row = (startMs: number, kWh: number): IntervalRow => ({ startMs, energyImportKWh: kWh, energyExportKWh: 0, powerAvgW: 1, powerMinW: 1, powerMaxW: 1, voltageMinV: 230, voltageMaxV: 230, samples: 90 });
+const row = (startMs: number, kWh: number): IntervalRow => ({
+  startMs,
+  energyImportKWh: kWh,
+  energyExportKWh: 0,
+  powerAvgW: 1,
+  powerMinW: 1,
+  powerMaxW: 1,
+  voltageMinV: 230,
+  voltageMaxV: 230,
+  samples: 90,
+});
 
 function meter(db: StoreDb, key: string): number {
   const w = new ReadingWriter(db);
@@ -21,7 +31,14 @@ function meter(db: StoreDb, key: string): number {
   return (db.prepare('SELECT id FROM meters WHERE key = ?').get(key) as { id: number }).id;
 }
 
-const st = (atMs: number, kind: string, reference: string, amount: number): StatementRow => ({ txId: 1, atMs, kind, reference, amountMinor: minor(amount), balanceMinor: minor(0) });
+const st = (atMs: number, kind: string, reference: string, amount: number): StatementRow => ({
+  txId: 1,
+  atMs,
+  kind,
+  reference,
+  amountMinor: minor(amount),
+  balanceMinor: minor(0),
+});
 
 test('statement lines read as words in the site time zone; the machine reference is kept', (t) => {
   const db = tempDb(t);
@@ -31,7 +48,11 @@ test('statement lines read as words in the site time zone; the machine reference
   insertIntervals(db, m3, [row(t0 - Q, 1), row(t0, 0.42), row(t0 + Q, 0.3)]);
   insertIntervals(db, m4, [row(t0, 0.1)]);
   const week = local('2026-06-03T10:15:00');
-  insertIntervals(db, m3, Array.from({ length: 8 }, (_, i) => row(week + i * Q, 0.5)));
+  insertIntervals(
+    db,
+    m3,
+    Array.from({ length: 8 }, (_, i) => row(week + i * Q, 0.5)),
+  );
   const rows = describeStatement(
     db,
     [

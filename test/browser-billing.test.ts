@@ -18,7 +18,12 @@ const OPERATOR = { username: 'otto_operator', password: 'operator-pass-1' };
 const WEDNESDAY_MORNING = Date.UTC(2026, 10, 25, 7, 0, 0);
 /** Four weeks earlier: the postpaid shop gets its meter in time for an October invoice. */
 const OCTOBER_28 = Date.UTC(2026, 9, 28, 7, 0, 0);
-const TARIFF = { id: 'test-expensive', name: 'Test tariff (expensive)', currency: 'UGX', versions: [{ version: 1, effectiveFrom: '2026-01-01', energy: { kind: 'flat', priceE4: 100_000 * 10_000 }, fixedMonthlyMinor: 5000 }] };
+const TARIFF = {
+  id: 'test-expensive',
+  name: 'Test tariff (expensive)',
+  currency: 'UGX',
+  versions: [{ version: 1, effectiveFrom: '2026-01-01', energy: { kind: 'flat', priceE4: 100_000 * 10_000 }, fixedMonthlyMinor: 5000 }],
+};
 
 describe('billing pages in Chromium', { skip: browserSkipReason(), timeout: 300_000 }, () => {
   let dir: string;

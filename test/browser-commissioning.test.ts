@@ -160,12 +160,14 @@ describe('commissioning and operations pages in Chromium', { skip: browserSkipRe
     await page.locator('[data-testid=scan-state][data-state=done]').waitFor({ timeout: 60_000 });
     assert.match(await page.getByTestId('scan-count').innerText(), /^Scanned 12 of 12/);
 
-    const status = async (address: number): Promise<string | null> => page.locator(`[data-testid=found-row][data-address="${address}"]`).getAttribute('data-status');
+    const status = async (address: number): Promise<string | null> =>
+      page.locator(`[data-testid=found-row][data-address="${address}"]`).getAttribute('data-status');
     assert.equal(await status(7), 'known', 'meter 7 was added in the first test');
     assert.equal(await status(8), 'new');
     assert.equal(await status(9), 'new');
     assert.equal(await page.locator('[data-testid=found-row][data-address="12"]').count(), 0);
-    for (const text of await page.getByTestId('found-status').allInnerTexts()) assert.match(text, /(Configured|New|DUPLICATE|UNIDENTIFIED|MISSING)$/, 'the status is a word, not a colour');
+    for (const text of await page.getByTestId('found-status').allInnerTexts())
+      assert.match(text, /(Configured|New|DUPLICATE|UNIDENTIFIED|MISSING)$/, 'the status is a word, not a colour');
     await shoot(page, 'discover');
 
     await page.locator('[data-testid=proposal-row][data-address="8"] [data-testid=proposal-add]').click();
@@ -284,7 +286,10 @@ describe('commissioning and operations pages in Chromium', { skip: browserSkipRe
     await page.getByTestId('back-to-inventory').click();
     await page.getByTestId('inv-import-box').locator('summary').click();
     const csv = join(dataDir, 'bad-inventory.csv');
-    await writeFile(csv, 'Meter Serial Number,Meter Type,Site Name,Building/Customer,Assigned Modbus Address,Status,Date Assigned,Date Converted,Date Installed,Date Commissioned,Converted By,Installed By,Commissioned By,Notes\n12345,DDSU666,Commissioning test grid,House 20,,Unassigned,,,,,,,,\n200322016698,XYZ999,Commissioning test grid,House 21,,Shipped,,,,,,,,\n');
+    await writeFile(
+      csv,
+      'Meter Serial Number,Meter Type,Site Name,Building/Customer,Assigned Modbus Address,Status,Date Assigned,Date Converted,Date Installed,Date Commissioned,Converted By,Installed By,Commissioned By,Notes\n12345,DDSU666,Commissioning test grid,House 20,,Unassigned,,,,,,,,\n200322016698,XYZ999,Commissioning test grid,House 21,,Shipped,,,,,,,,\n',
+    );
     await page.getByLabel('CSV file').setInputFiles(csv);
     await page.getByTestId('inv-import').click();
     const errors = page.getByTestId('inv-import-errors');
@@ -321,7 +326,12 @@ describe('commissioning and operations pages in Chromium', { skip: browserSkipRe
       ['meter-page', '#/meters/meter7', '[data-testid=meter-manage]'],
       ['meters-config-history', '#/meters', '[data-testid=config-history]'],
       ...(alarms ? ([['alarms', '#/alarms?state=all', '[data-testid=alarm-item]']] as const) : []),
-      ...(inventory ? ([['inventory', '#/inventory', '[data-testid=inv-row]'], ['inventory-record', '#/inventory/200322016697', '[data-testid=inv-history]']] as const) : []),
+      ...(inventory
+        ? ([
+            ['inventory', '#/inventory', '[data-testid=inv-row]'],
+            ['inventory-record', '#/inventory/200322016697', '[data-testid=inv-history]'],
+          ] as const)
+        : []),
       ...(fleet ? ([['fleet', '#/fleet', '[data-testid=fleet-row]']] as const) : []),
     ];
     for (const [name, hash, ready] of screens) {
@@ -355,4 +365,3 @@ describe('commissioning and operations pages in Chromium', { skip: browserSkipRe
     await Promise.all(sessions.map((s) => s.context.close()));
   });
 });
-

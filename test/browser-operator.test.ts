@@ -39,7 +39,13 @@ describe('operator pages in Chromium', { skip: browserSkipReason(), timeout: 480
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'mgos-browser-operator-'));
-    system = await startSystem({ dataDir: dir, httpPort: 0, adminPassword: PASSWORD, logger: pino({ level: 'silent' }), clock: clockStartingAt(THURSDAY_10AM) });
+    system = await startSystem({
+      dataDir: dir,
+      httpPort: 0,
+      adminPassword: PASSWORD,
+      logger: pino({ level: 'silent' }),
+      clock: clockStartingAt(THURSDAY_10AM),
+    });
     token = await http.login('admin', PASSWORD);
     await createUser(system.url, token, OPERATOR.username, OPERATOR.password, 'operator');
     await createUser(system.url, token, VIEWER.username, VIEWER.password, 'viewer');
@@ -91,13 +97,22 @@ describe('operator pages in Chromium', { skip: browserSkipReason(), timeout: 480
     await page.getByTestId('tariff-saved').waitFor();
     const card = page.locator('[data-testid=tariff][data-id=home-lifeline]');
     await card.waitFor();
-    assert.match(await card.innerText(), /lifeline up to 15 kWh UGX 250\/kWh; above 15 kWh UGX 900\/kWh; fixed UGX 3,000\/month; fees Meter rental UGX 1,500\/month; VAT 18% on energy, fixed, fees/);
+    assert.match(
+      await card.innerText(),
+      /lifeline up to 15 kWh UGX 250\/kWh; above 15 kWh UGX 900\/kWh; fixed UGX 3,000\/month; fees Meter rental UGX 1,500\/month; VAT 18% on energy, fixed, fees/,
+    );
     // The list was drawn again after the save: the message is still there.
     await page.waitForTimeout(500);
     assert.match(await page.getByTestId('tariff-saved').innerText(), /Tariff Home with lifeline \(home-lifeline\) created/);
-    const saved = (await call('GET', '/api/tariffs')).json.tariffs as Array<{ id: string; versions: Array<{ energy: { blocks?: Array<{ upToKWh: number | null; priceE4: number }> }; fees?: Array<{ name: string; amountMinor: number }> }> }>;
+    const saved = (await call('GET', '/api/tariffs')).json.tariffs as Array<{
+      id: string;
+      versions: Array<{ energy: { blocks?: Array<{ upToKWh: number | null; priceE4: number }> }; fees?: Array<{ name: string; amountMinor: number }> }>;
+    }>;
     const t = saved.find((x) => x.id === 'home-lifeline');
-    assert.deepEqual(t?.versions[0]?.energy.blocks, [{ upToKWh: 15, priceE4: 2_500_000 }, { upToKWh: null, priceE4: 9_000_000 }]);
+    assert.deepEqual(t?.versions[0]?.energy.blocks, [
+      { upToKWh: 15, priceE4: 2_500_000 },
+      { upToKWh: null, priceE4: 9_000_000 },
+    ]);
     assert.deepEqual(t.versions[0].fees, [{ name: 'Meter rental', amountMinor: 1500 }]);
     await shoot(page, 'tariffs-created');
     assert.deepEqual(problems, []);
@@ -135,30 +150,44 @@ describe('operator pages in Chromium', { skip: browserSkipReason(), timeout: 480
     await page.getByTestId('customer-created').waitFor();
     await page.locator('[data-testid=customer-row][data-id=sarah]').waitFor();
     assert.match(await page.getByTestId('customer-created').innerText(), /Sarah Namuli/);
-    const c = (await call('GET', '/api/customers/sarah')).json as { customer: { tariffId: string; mode: string; phone: string }; meters: Array<{ meterKey: string }> };
+    const c = (await call('GET', '/api/customers/sarah')).json as {
+      customer: { tariffId: string; mode: string; phone: string };
+      meters: Array<{ meterKey: string }>;
+    };
     assert.equal(c.customer.tariffId, 'home-lifeline');
     assert.equal(c.customer.mode, 'postpaid');
     assert.equal(c.customer.phone, '+256772555111');
-    assert.deepEqual(c.meters.map((m) => m.meterKey), [free]);
+    assert.deepEqual(
+      c.meters.map((m) => m.meterKey),
+      [free],
+    );
     await shoot(page, 'customer-new');
     assert.deepEqual(problems, []);
   });
 
   test('the overview: energy today, an offline meter with its reason and links, alarms, arrears, queue, revenue; old values look old', async () => {
     // It answered since the start, so it has values to go old.
-    await until('a first reading of the meter', async () => ((await call('GET', `/api/meters/meter${SILENT}`)).json.quality === 'GOOD' ? true : undefined), 60_000);
+    await until(
+      'a first reading of the meter',
+      async () => ((await call('GET', `/api/meters/meter${SILENT}`)).json.quality === 'GOOD' ? true : undefined),
+      60_000,
+    );
     const silenced = await call('POST', `/api/sim/meters/${SILENT}/fault`, { fault: 'silent' });
     assert.equal(silenced.status, 200, silenced.text);
     try {
       const { page, problems } = await session(OPERATOR);
       const offline = page.locator(`[data-testid=offline-meter][data-meter=meter${SILENT}]`);
-      await until('the silenced meter on the overview', async () => {
-        if (await offline.count()) return true;
-        await page.reload();
-        await page.getByTestId('operator-overview').waitFor();
-        await page.waitForTimeout(3000);
-        return undefined;
-      }, 120_000);
+      await until(
+        'the silenced meter on the overview',
+        async () => {
+          if (await offline.count()) return true;
+          await page.reload();
+          await page.getByTestId('operator-overview').waitFor();
+          await page.waitForTimeout(3000);
+          return undefined;
+        },
+        120_000,
+      );
       assert.match(await offline.getByTestId('offline-reason').innerText(), /meter|poll|answer/i);
       assert.match(await offline.getByTestId('offline-age').innerText(), /^last reading (\d+ s|\d+ min|just now)/);
       assert.equal(await offline.getByTestId('offline-meter-link').getAttribute('href'), `#/meters/meter${SILENT}`);
@@ -236,7 +265,16 @@ describe('operator pages in Chromium', { skip: browserSkipReason(), timeout: 480
     await manual.getByTestId('supply-reason').fill('Unpaid for three months');
     await manual.getByTestId('supply-disconnect').click();
     await page.getByTestId('confirm-yes').click();
-    await until('the refusal', async () => (/disconnect of okello refused: an operator override keeps this relay closed/.test(await manual.getByTestId('supply-error').innerText().catch(() => '')) ? true : undefined)).catch(async (e: unknown) => {
+    await until('the refusal', async () =>
+      /disconnect of okello refused: an operator override keeps this relay closed/.test(
+        await manual
+          .getByTestId('supply-error')
+          .innerText()
+          .catch(() => ''),
+      )
+        ? true
+        : undefined,
+    ).catch(async (e: unknown) => {
       await shoot(page, 'debug-refusal');
       throw e;
     });
@@ -248,7 +286,10 @@ describe('operator pages in Chromium', { skip: browserSkipReason(), timeout: 480
     await until('the audit rows', async () => {
       const rows = await audit.allInnerTexts();
       const has = (re: RegExp): boolean => rows.some((r) => re.test(r));
-      return has(new RegExp(`${OPERATOR.username}[\\s\\S]*Proposed[\\s\\S]*amina[\\s\\S]*tampering`)) && has(new RegExp(`${OPERATOR.username}[\\s\\S]*Override[\\s\\S]*Seal replaced`)) ? true : undefined;
+      return has(new RegExp(`${OPERATOR.username}[\\s\\S]*Proposed[\\s\\S]*amina[\\s\\S]*tampering`)) &&
+        has(new RegExp(`${OPERATOR.username}[\\s\\S]*Override[\\s\\S]*Seal replaced`))
+        ? true
+        : undefined;
     });
     await page.locator('[data-testid=audit-row][data-action=relay-opened]').first().waitFor();
     await page.locator('[data-testid=audit-row][data-action=relay-closed]').first().waitFor();

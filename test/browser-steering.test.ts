@@ -17,10 +17,16 @@ const VIEWER = { username: 'vic_viewer', password: 'viewer-pass-42' };
 const CONTROL = {
   devices: [...DEVICES, { component: 'gen0', profile: 'GENERIC-GENSET', bus: 'energy', address: 2 }],
   assets: [...ASSETS, { type: 'generator', component: 'gen0', ratedW: 8000 }],
-  controllers: [{ kind: 'self-consumption', id: 'self' }, { kind: 'backup-reserve', id: 'reserve', floorPct: 20 }],
+  controllers: [
+    { kind: 'self-consumption', id: 'self' },
+    { kind: 'backup-reserve', id: 'reserve', floorPct: 20 },
+  ],
   safety: { batteries: [{ component: 'ess0', socMinPct: 10, socMaxPct: 95 }] },
   // The battery waits for approval; a PV limit is only recommended to people on site.
-  autonomy: [{ capability: 'battery-dispatch', asset: 'ess0', level: 'L2' }, { capability: 'pv-curtailment', asset: 'pv0', level: 'L1' }],
+  autonomy: [
+    { capability: 'battery-dispatch', asset: 'ess0', level: 'L2' },
+    { capability: 'pv-curtailment', asset: 'pv0', level: 'L1' },
+  ],
 };
 
 const STEERING_TABS = ['steering', 'steering-modes', 'steering-approvals', 'steering-overrides', 'steering-health', 'steering-audit'] as const;
@@ -43,7 +49,10 @@ describe('steering pages in Chromium', { skip: browserSkipReason(), timeout: 480
 
   before(async () => {
     s = await startControlSite({ control: CONTROL, energy: { generatorW: 8000 }, pv: { L1: 1800, L2: 1500, L3: 1200 } });
-    for (const [u, role] of [[OPERATOR, 'operator'], [VIEWER, 'viewer']] as const) {
+    for (const [u, role] of [
+      [OPERATOR, 'operator'],
+      [VIEWER, 'viewer'],
+    ] as const) {
       const r = await s.call('POST', '/api/users', { username: u.username, password: u.password, role });
       assert.equal(r.status, 200, r.text);
     }
@@ -62,7 +71,12 @@ describe('steering pages in Chromium', { skip: browserSkipReason(), timeout: 480
     await page.getByTestId('steering').waitFor();
 
     // Energy flow: PV produces, the battery's SoC is shown, each phase has its row; directions in words.
-    await until('live values', async () => ((await page.getByTestId('flow-pv').getAttribute('data-quality')) === 'GOOD' && (await page.getByTestId('flow-grid').getAttribute('data-quality')) === 'GOOD' ? true : undefined));
+    await until('live values', async () =>
+      (await page.getByTestId('flow-pv').getAttribute('data-quality')) === 'GOOD' &&
+      (await page.getByTestId('flow-grid').getAttribute('data-quality')) === 'GOOD'
+        ? true
+        : undefined,
+    );
     assert.equal(await page.getByTestId('flow-pv-dir').textContent(), 'producing');
     assert.match((await page.getByTestId('flow-soc').textContent()) ?? '', /SoC 6\d %/);
     assert.match((await page.getByTestId('flow-grid-dir').textContent()) ?? '', /^(importing|exporting|none)$/);
@@ -88,7 +102,10 @@ describe('steering pages in Chromium', { skip: browserSkipReason(), timeout: 480
     await page.getByTestId('mode-apply').click();
     await page.getByTestId('confirm-yes').click();
     await page.getByTestId('mode-saved').waitFor();
-    const kinds = s.sys.control?.controllerConfigList().filter((c) => c.enabled).map((c) => c.kind);
+    const kinds = s.sys.control
+      ?.controllerConfigList()
+      .filter((c) => c.enabled)
+      .map((c) => c.kind);
     assert.deepEqual(kinds?.sort(), ['backup-reserve', 'peak-shaving']);
     await page.locator('[data-testid="running-controller"][data-kind="peak-shaving"]').waitFor();
     await shoot(page, 'steering-modes');
@@ -96,7 +113,10 @@ describe('steering pages in Chromium', { skip: browserSkipReason(), timeout: 480
     // Approvals: peak shaving's Level 2 proposal (charge the battery with the export above the limit)
     // with why and its expiry, approved after a confirmation; its PV limit is a Level 1 recommendation.
     await tab(page, 'steering-approvals');
-    const proposal = page.getByTestId('proposal').filter({ hasText: /bound by peak/ }).first();
+    const proposal = page
+      .getByTestId('proposal')
+      .filter({ hasText: /bound by peak/ })
+      .first();
     await proposal.waitFor({ timeout: 30_000 });
     assert.match((await proposal.getByTestId('proposal-what').textContent()) ?? '', /^charge ess0 at \d+\.\d\d kW on L\d$/);
     await page.getByTestId('recommendation').first().waitFor({ timeout: 20_000 });
@@ -109,7 +129,10 @@ describe('steering pages in Chromium', { skip: browserSkipReason(), timeout: 480
     await page.getByTestId('confirm-yes').click();
     await page.getByTestId('approval-done').waitFor();
     const approved = await s.call('GET', '/api/control/proposals?state=approved');
-    assert.ok((approved.json.proposals as Array<{ id: number; decidedBy: string }>).some((p) => p.id === id && p.decidedBy === OPERATOR.username), approved.text);
+    assert.ok(
+      (approved.json.proposals as Array<{ id: number; decidedBy: string }>).some((p) => p.id === id && p.decidedBy === OPERATOR.username),
+      approved.text,
+    );
 
     // Overrides: the battery held by hand; the countdown runs down.
     await tab(page, 'steering-overrides');
@@ -128,10 +151,14 @@ describe('steering pages in Chromium', { skip: browserSkipReason(), timeout: 480
     await countdown.waitFor();
     const first = (await countdown.textContent()) ?? '';
     assert.match(first, /^[45]:\d\d left$/);
-    const later = await until('the countdown moves', async () => {
-      const t = (await countdown.textContent()) ?? '';
-      return t !== first ? t : undefined;
-    }, 5_000);
+    const later = await until(
+      'the countdown moves',
+      async () => {
+        const t = (await countdown.textContent()) ?? '';
+        return t !== first ? t : undefined;
+      },
+      5_000,
+    );
     assert.match(later, /^4:\d\d left$/);
     const st = await s.call('GET', '/api/control');
     assert.ok((st.json.overrides as Array<{ asset: string; by: string }>).some((o) => o.asset === 'ess0' && o.by === OPERATOR.username));
@@ -167,7 +194,11 @@ describe('steering pages in Chromium', { skip: browserSkipReason(), timeout: 480
     await page.getByTestId('nav-steering').click();
     for (const id of STEERING_TABS) {
       await tab(page, id);
-      await page.locator('.loading').first().waitFor({ state: 'detached' }).catch(() => undefined);
+      await page
+        .locator('.loading')
+        .first()
+        .waitFor({ state: 'detached' })
+        .catch(() => undefined);
       if (id === 'steering-overrides') await page.locator('[data-testid="override-asset"][data-asset="ess0"]').getByTestId('override-open').click();
       await shoot(page, `${id}-operator`);
     }
@@ -192,12 +223,25 @@ describe('steering pages in Chromium', { skip: browserSkipReason(), timeout: 480
     await page.getByTestId('health-escalations').waitFor();
     assert.equal(await page.getByTestId('escalation-confirm').count(), 0);
     // The server refuses the viewer too (the UI only hides what the API would refuse).
-    const refused = await page.evaluate(async () => (await fetch('/api/control/override', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ asset: 'ess0', mode: 'idle', minutes: 1, reason: 'x' }) })).status);
+    const refused = await page.evaluate(
+      async () =>
+        (
+          await fetch('/api/control/override', {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ asset: 'ess0', mode: 'idle', minutes: 1, reason: 'x' }),
+          })
+        ).status,
+    );
     assert.ok(refused === 403 || refused === 401, `refused with ${refused}`);
 
     s.sys.sim?.energy?.setGridMeterComms(false);
     await tab(page, 'steering');
-    await until('the grid value is greyed', async () => ((await page.getByTestId('flow-grid').getAttribute('data-quality')) !== 'GOOD' ? true : undefined), 20_000);
+    await until(
+      'the grid value is greyed',
+      async () => ((await page.getByTestId('flow-grid').getAttribute('data-quality')) !== 'GOOD' ? true : undefined),
+      20_000,
+    );
     await page.getByTestId('flow-grid-age').waitFor();
     assert.match((await page.getByTestId('flow-grid-age').textContent()) ?? '', /(stale|no answer) · /);
     assert.match((await page.getByTestId('flow-grid').getAttribute('class')) ?? '', /is-old/);
@@ -206,6 +250,9 @@ describe('steering pages in Chromium', { skip: browserSkipReason(), timeout: 480
     await page.getByTestId('safe-item').first().waitFor({ timeout: 20_000 });
     await shoot(page, 'steering-health-safe-viewer');
     s.sys.sim?.energy?.setGridMeterComms(true);
-    assert.deepEqual(problems.filter((p) => !/\/api\//.test(p)), []);
+    assert.deepEqual(
+      problems.filter((p) => !/\/api\//.test(p)),
+      [],
+    );
   });
 });

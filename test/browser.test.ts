@@ -138,7 +138,12 @@ describe('web UI in Chromium', { skip: browserSkipReason(), timeout: 180_000 }, 
   });
 
   test('fits a 375 px phone screen without sideways scrolling', async () => {
-    const phone = await browser.newContext({ viewport: { width: 375, height: 740 }, isMobile: true, hasTouch: true, storageState: await desktop.storageState() });
+    const phone = await browser.newContext({
+      viewport: { width: 375, height: 740 },
+      isMobile: true,
+      hasTouch: true,
+      storageState: await desktop.storageState(),
+    });
     try {
       const p = await phone.newPage();
       p.setDefaultTimeout(20_000);

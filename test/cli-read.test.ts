@@ -24,7 +24,7 @@ test('mgos read refuses 3 stop bits', async () => {
   assert.match(r.stderr, /^mgos read: --stop-bits: must be 1 or 2; found 3\n/);
 });
 
-test('mgos read refuses a baud rate that is not a number with the standard rates, not serialport\'s message', async () => {
+test("mgos read refuses a baud rate that is not a number with the standard rates, not serialport's message", async () => {
   const r = await mgos(['read', ...PORT, '--baud', 'abc']);
   assert.equal(r.code, USAGE, r.stderr);
   assert.match(r.stderr, /^mgos read: --baud: must be a number; allowed: 1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200; found "abc"\n/);
@@ -54,7 +54,10 @@ test('mgos read of a DDSU666 as 3phase says it is a DDSU666 and to try --type 1p
     const tcp = ['--tcp', `127.0.0.1:${sim.rtuTcpPort}`, '--rtu-over-tcp'];
     const r = await mgos(['read', ...tcp, '--address', '2', '--type', '3phase']);
     assert.equal(r.code, 1, r.stderr);
-    assert.match(r.stderr, /address 2 refused the DTSU666 \(3phase\) registers .* illegal data address: it is not a DTSU666 but a DDSU666 .*; try --type 1phase\n/);
+    assert.match(
+      r.stderr,
+      /address 2 refused the DTSU666 \(3phase\) registers .* illegal data address: it is not a DTSU666 but a DDSU666 .*; try --type 1phase\n/,
+    );
     const right = await mgos(['read', ...tcp, '--address', '2', '--type', '1phase', '--json']);
     assert.equal(right.code, 0, right.stderr);
     assert.equal((JSON.parse(right.stdout) as { model: string }).model, 'DDSU666');
@@ -82,13 +85,18 @@ export async function resolve(specifier, context, next) {
   const env = { ...process.env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import=${pathToFileURL(register).href}` };
   // billing/money.js is let through: the site file's schema (which read checks options with) takes its list of
   // currency codes from it; it is a list of constants and imports nothing.
-  const heavy = /\/node_modules\/(fastify|@fastify|pdfkit|better-sqlite3|pino)\/|\/dist\/src\/(api|billing-runtime|payments|store|system)[/.]|\/dist\/src\/billing\/(?!money\.js$)/;
+  const heavy =
+    /\/node_modules\/(fastify|@fastify|pdfkit|better-sqlite3|pino)\/|\/dist\/src\/(api|billing-runtime|payments|store|system)[/.]|\/dist\/src\/billing\/(?!money\.js$)/;
 
   const help = await mgos(['--help'], env);
   assert.equal(help.code, 0, help.stderr);
   assert.match(help.stdout, /mgos read/);
   const helpLoaded = readFileSync(log, 'utf8').split('\n').filter(Boolean);
-  assert.deepEqual(helpLoaded.filter((u) => u.includes('/dist/src/') && !/\/cli\/(mgos|usage-error)\.js$/.test(u)), [], 'mgos --help loads no command');
+  assert.deepEqual(
+    helpLoaded.filter((u) => u.includes('/dist/src/') && !/\/cli\/(mgos|usage-error)\.js$/.test(u)),
+    [],
+    'mgos --help loads no command',
+  );
 
   writeFileSync(log, '');
   const sim = await startSimulator({ customers: 1 });
@@ -99,6 +107,13 @@ export async function resolve(specifier, context, next) {
     await sim.close();
   }
   const readLoaded = readFileSync(log, 'utf8').split('\n').filter(Boolean);
-  assert.ok(readLoaded.some((u) => u.endsWith('/dist/src/cli/commands/read.js')), 'the hook saw the read command load');
-  assert.deepEqual(readLoaded.filter((u) => heavy.test(u)), [], 'mgos read loads none of the server, store, billing or PDF modules');
+  assert.ok(
+    readLoaded.some((u) => u.endsWith('/dist/src/cli/commands/read.js')),
+    'the hook saw the read command load',
+  );
+  assert.deepEqual(
+    readLoaded.filter((u) => heavy.test(u)),
+    [],
+    'mgos read loads none of the server, store, billing or PDF modules',
+  );
 });

@@ -6,14 +6,21 @@ import path from 'node:path';
 import { mgos } from './helpers/cli.js';
 import { startSimulator } from '../src/sim/simulator.js';
 
-
 test('mgos start refuses a bad site file with file, line, field, found and allowed, and starts nothing', async () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'mgos-cli-'));
   const file = path.join(dir, 'site.yaml');
-  writeFileSync(file, 'site: { id: s1, name: S1 }\nbuses:\n  - { id: bus1, transport: rtu, path: /dev/null }\nmeters:\n  - { id: 2, name: house_2, type: 2phase }\n');
+  writeFileSync(
+    file,
+    'site: { id: s1, name: S1 }\nbuses:\n  - { id: bus1, transport: rtu, path: /dev/null }\nmeters:\n  - { id: 2, name: house_2, type: 2phase }\n',
+  );
   const r = await mgos(['start', '--config', file]);
   assert.equal(r.code, 1);
-  assert.match(r.stderr, new RegExp(`${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:5: meters\\.0\\.type: unknown meter type; allowed: 1phase, 3phase, DDSU666, DTSU666; found "2phase"`));
+  assert.match(
+    r.stderr,
+    new RegExp(
+      `${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:5: meters\\.0\\.type: unknown meter type; allowed: 1phase, 3phase, DDSU666, DTSU666; found "2phase"`,
+    ),
+  );
   assert.match(r.stderr, /nothing was started/);
 });
 
@@ -52,7 +59,10 @@ test('mgos export writes a recorded day as CSV in the field logger columns', asy
   const { pino } = await import('pino');
   const dir = mkdtempSync(path.join(tmpdir(), 'mgos-cli-'));
   const file = path.join(dir, 'site.yaml');
-  writeFileSync(file, 'site: { id: s1, name: S1, timezone: Africa/Kampala }\npoll: { intervalMs: 1000 }\nstorage: { path: db/mgos.db, flushIntervalMs: 0 }\nhttp: { port: 0 }\nsim: { enabled: true, customers: 2, port: 0 }\n');
+  writeFileSync(
+    file,
+    'site: { id: s1, name: S1, timezone: Africa/Kampala }\npoll: { intervalMs: 1000 }\nstorage: { path: db/mgos.db, flushIntervalMs: 0 }\nhttp: { port: 0 }\nsim: { enabled: true, customers: 2, port: 0 }\n',
+  );
   const sys = await startSystem({ configPath: file, adminPassword: 'export test password', logger: pino({ level: 'silent' }) });
   const deadline = Date.now() + 10_000;
   while (Date.now() < deadline && sys.site.image.quality('meter2') !== 'GOOD') await new Promise((r) => setTimeout(r, 200));
@@ -74,7 +84,14 @@ test('mgos meter add and mgos scan work against the running system through its A
   const { pino } = await import('pino');
   const dir = mkdtempSync(path.join(tmpdir(), 'mgos-cli-'));
   const sys = await startSystem({
-    config: { site: { id: 's2', name: 'S2' }, poll: { intervalMs: 1000 }, storage: { path: path.join(dir, 'mgos.db') }, http: { port: 0 }, sim: { enabled: true, customers: 6, port: 0 }, meters: [{ id: 2, name: 'house_2', type: '1phase' }] },
+    config: {
+      site: { id: 's2', name: 'S2' },
+      poll: { intervalMs: 1000 },
+      storage: { path: path.join(dir, 'mgos.db') },
+      http: { port: 0 },
+      sim: { enabled: true, customers: 6, port: 0 },
+      meters: [{ id: 2, name: 'house_2', type: '1phase' }],
+    },
     adminPassword: 'cli admin password',
     logger: pino({ level: 'silent' }),
   });

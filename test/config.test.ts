@@ -96,7 +96,10 @@ test('the commented examples in examples/site.yaml are valid settings when uncom
 
 test('a time zone that does not exist is refused with file, line, what was found and what is allowed', () => {
   const e = refusal(good.replace('timezone: Africa/Kampala', 'timezone: Mars/Olympus'));
-  assert.match(e.message, /site\.yaml:4: site\.timezone: not an IANA time zone this system knows; allowed: a name such as Africa\/Kampala.*; found "Mars\/Olympus"/);
+  assert.match(
+    e.message,
+    /site\.yaml:4: site\.timezone: not an IANA time zone this system knows; allowed: a name such as Africa\/Kampala.*; found "Mars\/Olympus"/,
+  );
   assert.equal(loadSiteConfigText(good.replace('Africa/Kampala', 'UTC'), '/etc/mgos/site.yaml').config.site.timezone, 'UTC');
 });
 

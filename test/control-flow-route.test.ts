@@ -37,7 +37,13 @@ test('GET /api/control/flow: grid, battery, PV and generator per phase with qual
     const r = await s.call('GET', '/api/control/flow');
     assert.equal(r.status, 200, r.text);
     f = r.json as unknown as Flow;
-    return f.grid?.phases.L1?.quality === 'GOOD' && f.batteries[0]?.soc?.quality === 'GOOD' && f.pv[0]?.phases.L1?.quality === 'GOOD' && f.generators[0]?.running?.quality === 'GOOD' && f.load?.phases.L1?.quality === 'GOOD';
+    return (
+      f.grid?.phases.L1?.quality === 'GOOD' &&
+      f.batteries[0]?.soc?.quality === 'GOOD' &&
+      f.pv[0]?.phases.L1?.quality === 'GOOD' &&
+      f.generators[0]?.running?.quality === 'GOOD' &&
+      f.load?.phases.L1?.quality === 'GOOD'
+    );
   });
   assert.ok(f?.grid && f.load);
   const [ess] = f.batteries;
@@ -51,7 +57,11 @@ test('GET /api/control/flow: grid, battery, PV and generator per phase with qual
     const parts: number[] = [f.grid.phases[p], ess.phases[p], pv.phases[p], gen.phases[p]].map((v) => v?.value ?? NaN);
     const load: V | null = f.load.phases[p];
     assert.ok(load, `load on ${p}`);
-    assert.equal(load.value, parts.reduce((a, b) => a + b, 0), `load ${p} = grid + battery + pv + generator`);
+    assert.equal(
+      load.value,
+      parts.reduce((a, b) => a + b, 0),
+      `load ${p} = grid + battery + pv + generator`,
+    );
     assert.equal(load.ts, Math.min(...[f.grid.phases[p], ess.phases[p], pv.phases[p], gen.phases[p]].map((v) => v?.ts ?? NaN)), 'as old as its oldest part');
   }
   assert.ok(Math.abs(f.now - s.clock()) < 5_000, 'now is the site clock');
@@ -66,9 +76,16 @@ test('GET /api/control/flow: grid, battery, PV and generator per phase with qual
   assert.equal(newest.before, newest.total);
   const oldest = newest.entries[0];
   assert.ok(oldest);
-  const older = (await s.call('GET', `/api/control/audit?limit=2&beforeId=${oldest.id}`)).json as { entries: Array<{ id: number }>; total: number; before: number };
+  const older = (await s.call('GET', `/api/control/audit?limit=2&beforeId=${oldest.id}`)).json as {
+    entries: Array<{ id: number }>;
+    total: number;
+    before: number;
+  };
   assert.equal(older.entries.length, 2);
-  assert.ok(older.entries.every((e) => e.id < oldest.id), 'the next page is older');
+  assert.ok(
+    older.entries.every((e) => e.id < oldest.id),
+    'the next page is older',
+  );
   assert.equal(older.before, newest.total - 2);
 
   s.sys.sim?.energy?.setGridMeterComms(false);

@@ -23,7 +23,15 @@ interface PlantRun {
 const grid: GridMeter = { kind: 'grid-meter', component: 'grid', perPhase: false };
 const battery: Battery = { kind: 'battery-setpoint', component: 'ess0', perPhase: false, phases: 3, maxChargeW: 10_000, maxDischargeW: 10_000 };
 
-function run(opts: { responseMs: number; cycleMs: number; stepPhaseMs: number; gain?: number; noiseW?: number; latencyMs?: number; naive?: boolean }): PlantRun {
+function run(opts: {
+  responseMs: number;
+  cycleMs: number;
+  stepPhaseMs: number;
+  gain?: number;
+  noiseW?: number;
+  latencyMs?: number;
+  naive?: boolean;
+}): PlantRun {
   const dt = 10;
   const tau = opts.responseMs / 3;
   const gain = opts.gain ?? 0.98;
@@ -102,18 +110,23 @@ test('settle time and overshoot after a 3 kW PV step on the pure plant (printed;
         }
         assert.ok(worst);
         worstSettle.set(`${gain}/${responseMs}/${cycleMs}`, worst.settleMs);
-        rows.push(`inverter gain ${gain}, 95 % response ${responseMs} ms, cycle ${cycleMs} ms: worst settle ${(worst.settleMs / 1000).toFixed(2)} s (|grid| <= 50 W for good), overshoot ${worst.overshootW} W, exported ${(worst.exportedWs / 3600).toFixed(2)} Wh`);
+        rows.push(
+          `inverter gain ${gain}, 95 % response ${responseMs} ms, cycle ${cycleMs} ms: worst settle ${(worst.settleMs / 1000).toFixed(2)} s (|grid| <= 50 W for good), overshoot ${worst.overshootW} W, exported ${(worst.exportedWs / 3600).toFixed(2)} Wh`,
+        );
       }
     }
   }
   const naive = run({ responseMs: 1_000, cycleMs: 1_000, stepPhaseMs: 10, noiseW: 10, naive: true });
-  rows.push(`contrast, integrating loop (cmd += error) with a 1 s inverter at a 1 s cycle: settle ${(naive.settleMs / 1000).toFixed(2)} s, overshoot ${naive.overshootW} W, ${naive.flips} reversals`);
+  rows.push(
+    `contrast, integrating loop (cmd += error) with a 1 s inverter at a 1 s cycle: settle ${(naive.settleMs / 1000).toFixed(2)} s, overshoot ${naive.overshootW} W, ${naive.flips} reversals`,
+  );
   console.log(rows.map((r) => `  ${r}`).join('\n'));
   assert.ok(naive.overshootW > 100, 'the naive loop overshoots (so the plant shows what feed-forward avoids)');
   // Goals met (within 2 s): an exact inverter answering in 0.5 s at a 1 s cycle, any 0.5-1 s inverter at a
   // 0.5 s cycle, and a 2 % short one answering in 0.5 s at a 0.5 s cycle. Not met at a 1 s cycle with a 1 s
   // inverter: detecting the step can take a whole cycle, and the inverter needs 1.4 s to come within 50 W of 3 kW.
-  for (const key of ['1/500/1000', '1/500/500', '1/1000/500', '0.98/500/500']) assert.ok((worstSettle.get(key) ?? Infinity) <= 2_000, `${key}: ${worstSettle.get(key)} ms`);
+  for (const key of ['1/500/1000', '1/500/500', '1/1000/500', '0.98/500/500'])
+    assert.ok((worstSettle.get(key) ?? Infinity) <= 2_000, `${key}: ${worstSettle.get(key)} ms`);
   for (const [key, ms] of worstSettle) assert.ok(ms <= 6_000, `${key}: settles at all (${ms} ms)`);
 });
 

@@ -18,8 +18,25 @@ const grid: GridMeter = { kind: 'grid-meter', component: 'grid', perPhase: true 
 const battery: Battery = { kind: 'battery-setpoint', component: 'ess0', perPhase: false, phases: 3, maxChargeW: 5_000, maxDischargeW: 6_000 };
 const pv: PvInverter = { kind: 'pv-limit', component: 'pv0', perPhase: false, phases: 3, ratedW: 10_000 };
 
-const req: ActionRequest = { asset: 'ess0', capability: 'battery-dispatch', target: 'ess0/SetActivePower', value: UGLY, envelope: { min: -5_000, max: 6_000 }, limitHit: null, inputsPoor: null, why: 'self: self-consumption: grid -1456 W, target 0 W' };
-const ctx = (over: Partial<ActionContext>): ActionContext => ({ level: 'L3', escalation: null, override: null, approval: null, proposalTtlMs: 60_000, nowMs: T0, ...over });
+const req: ActionRequest = {
+  asset: 'ess0',
+  capability: 'battery-dispatch',
+  target: 'ess0/SetActivePower',
+  value: UGLY,
+  envelope: { min: -5_000, max: 6_000 },
+  limitHit: null,
+  inputsPoor: null,
+  why: 'self: self-consumption: grid -1456 W, target 0 W',
+};
+const ctx = (over: Partial<ActionContext>): ActionContext => ({
+  level: 'L3',
+  escalation: null,
+  override: null,
+  approval: null,
+  proposalTtlMs: 60_000,
+  nowMs: T0,
+  ...over,
+});
 
 const decisions: Array<{ name: string; ctx: ActionContext; req?: Partial<ActionRequest>; want: RegExp; value: number }> = [
   { name: 'L1 recommendation', ctx: ctx({ level: 'L1' }), want: /recommended ess0\/SetActivePower = -1456 for the people on site/, value: UGLY },
@@ -27,7 +44,10 @@ const decisions: Array<{ name: string; ctx: ActionContext; req?: Partial<ActionR
   { name: 'L3 actuation (audit detail)', ctx: ctx({}), want: /^ess0\/SetActivePower = -1456 \(battery-dispatch/, value: UGLY },
   {
     name: 'an approval limited by safety',
-    ctx: ctx({ level: 'L2', approval: { proposalId: 7, by: 'otto', target: 'ess0/SetActivePower', value: -6_000.4999999, atMs: T0, expiresAtMs: T0 + 60_000 } }),
+    ctx: ctx({
+      level: 'L2',
+      approval: { proposalId: 7, by: 'otto', target: 'ess0/SetActivePower', value: -6_000.4999999, atMs: T0, expiresAtMs: T0 + 60_000 },
+    }),
     req: { envelope: { min: -5_000.333333, max: 6_000 } },
     want: /limited by safety to -5000 \(approved -6000\)/,
     value: -5_000.333333,
@@ -51,13 +71,18 @@ test('texts rounded: the resolver says what it overruled in whole W', () => {
     { kind: 'target', target: 'ess0/SetActivePower', value: -2_500.55555, criticality: 'optimisation', source: 'other', why: 'w' },
   ]);
   const texts = r.overruled.map((o) => o.by);
-  assert.ok(texts.some((t) => /asks at least 333, but safety-envelope \(safety\) allows at most -1456$/.test(t)), texts.join(' | '));
+  assert.ok(
+    texts.some((t) => /asks at least 333, but safety-envelope \(safety\) allows at most -1456$/.test(t)),
+    texts.join(' | '),
+  );
   for (const t of texts) assert.doesNotMatch(t, TAIL, t);
 });
 
 const safety = (over: Partial<SafetyConfig> = {}): SafetyConfig => ({
   grid,
-  batteries: [{ battery, socMinPct: 10, socMaxPct: 95, rampWPerS: 2_000, tempMinC: -10, tempMaxC: 55, chargeTempMinC: 0, cellVoltageMinV: 2.9, cellVoltageMaxV: 3.6 }],
+  batteries: [
+    { battery, socMinPct: 10, socMaxPct: 95, rampWPerS: 2_000, tempMinC: -10, tempMaxC: 55, chargeTempMinC: 0, cellVoltageMinV: 2.9, cellVoltageMaxV: 3.6 },
+  ],
   pv: [{ pv }],
   generators: [],
   exportLimitW: 0,
@@ -75,7 +100,10 @@ const envelopes: Array<{ name: string; values: Record<string, number>; last?: Re
 for (const c of envelopes) {
   test(`texts rounded: safety envelope, ${c.name}`, () => {
     const env = envelope(snap(T0, c.values), safety(), c.last ?? {}, 1_000, T0);
-    const why = env.bounds.filter((b) => b.target === 'ess0/SetActivePower').map((b) => b.why).join(' | ');
+    const why = env.bounds
+      .filter((b) => b.target === 'ess0/SetActivePower')
+      .map((b) => b.why)
+      .join(' | ');
     assert.match(why, c.want);
     assert.doesNotMatch(why.replace(/cell \d\.\d{3} V/, ''), TAIL, why);
   });
@@ -86,6 +114,11 @@ test('texts rounded: backup reserve and charge-only say SoC to 0.1 %', () => {
   const text = b.status.state === 'ok' ? b.status.detail : b.status.state === 'idle' ? b.status.reason : b.status.reason;
   assert.match(text, /SoC 29.9 % \(floor 30 %, discharge blocked\)/);
   assert.match(b.proposals[0]?.why ?? '', /backup reserve: SoC 29.9 % at or below the 30 % kept for outages/);
-  const c = chargeOnly(snap(T0, { 'ess0/Soc': 90.123456 }), { id: 'charge', battery, socTargetPct: 90, rateW: 2_000, timeZone: 'Africa/Kampala' }, CHARGE_ONLY_START, T0);
+  const c = chargeOnly(
+    snap(T0, { 'ess0/Soc': 90.123456 }),
+    { id: 'charge', battery, socTargetPct: 90, rateW: 2_000, timeZone: 'Africa/Kampala' },
+    CHARGE_ONLY_START,
+    T0,
+  );
   assert.match(c.status.state === 'idle' ? c.status.reason : '', /^SoC 90.1 % has reached the target 90 %/);
 });

@@ -86,7 +86,15 @@ interface ReleaseRun {
  * `lift`: the sun is there all along, PV held at 0 (the safe state) until the controllers start at the step.
  * `cloud`: the controllers run all along; a cloud lets through `cloudShare` of the sun until the step.
  */
-function runRelease(o: { pv: PvInverter; battery: Battery; loadW: Record<Phase, number>; availW: Record<Phase, number>; stepMs?: number; scenario: 'lift' | 'cloud'; cloudShare?: number }): ReleaseRun {
+function runRelease(o: {
+  pv: PvInverter;
+  battery: Battery;
+  loadW: Record<Phase, number>;
+  availW: Record<Phase, number>;
+  stepMs?: number;
+  scenario: 'lift' | 'cloud';
+  cloudShare?: number;
+}): ReleaseRun {
   const dt = 10;
   const tau = 600;
   const rng = mulberry32(7);
@@ -103,7 +111,9 @@ function runRelease(o: { pv: PvInverter; battery: Battery; loadW: Record<Phase, 
   const exported: Record<Phase, number> = { L1: 0, L2: 0, L3: 0 };
   let curtailed = 0;
   let releaseMs = Infinity;
-  const specs: Record<string, VariableSpec> = o.pv.perPhase ? Object.fromEntries(PH.map((p) => [`pv0/ActivePowerLimit_${p}`, { neutral: 3_000 }])) : { 'pv0/ActivePowerLimit': { neutral: 9_000 } };
+  const specs: Record<string, VariableSpec> = o.pv.perPhase
+    ? Object.fromEntries(PH.map((p) => [`pv0/ActivePowerLimit_${p}`, { neutral: 3_000 }]))
+    : { 'pv0/ActivePowerLimit': { neutral: 9_000 } };
   for (let t = 0; t <= end; t += dt) {
     const share = o.scenario === 'cloud' && t < stepAt ? (o.cloudShare ?? 0.3) : 1;
     const avail = (p: Phase): number => o.availW[p] * share;
@@ -114,7 +124,8 @@ function runRelease(o: { pv: PvInverter; battery: Battery; loadW: Record<Phase, 
     }
     const totalAvail = PH.reduce((x, p) => x + avail(p), 0);
     for (const p of PH) {
-      const cap = typeof limit === 'number' ? (totalAvail > limit ? (avail(p) * Math.max(0, limit)) / totalAvail : avail(p)) : Math.min(avail(p), Math.max(0, limit[p]));
+      const cap =
+        typeof limit === 'number' ? (totalAvail > limit ? (avail(p) * Math.max(0, limit)) / totalAvail : avail(p)) : Math.min(avail(p), Math.max(0, limit[p]));
       pv[p] = Math.min(avail(p), pv[p] + (cap - pv[p]) * (1 - Math.exp(-dt / tau)));
       bat[p] += (batCmd[p] - bat[p]) * (1 - Math.exp(-dt / tau));
     }
@@ -134,7 +145,12 @@ function runRelease(o: { pv: PvInverter; battery: Battery; loadW: Record<Phase, 
     if (t % 1_000 === 0 && (o.scenario === 'cloud' || t >= stepAt)) {
       const now = T0 + t;
       const n = (): number => 10 * gaussian(rng);
-      const v: Record<string, number> = { 'ess0/Soc': 50, 'grid/ActivePower': PH.reduce((x, p) => x + g(p), 0) + n(), 'ess0/ActivePower': PH.reduce((x, p) => x + bat[p], 0), 'pv0/ActivePower': PH.reduce((x, p) => x + pv[p], 0) };
+      const v: Record<string, number> = {
+        'ess0/Soc': 50,
+        'grid/ActivePower': PH.reduce((x, p) => x + g(p), 0) + n(),
+        'ess0/ActivePower': PH.reduce((x, p) => x + bat[p], 0),
+        'pv0/ActivePower': PH.reduce((x, p) => x + pv[p], 0),
+      };
       for (const p of PH) {
         v[`grid/ActivePower_${p}`] = g(p) + n();
         v[`ess0/ActivePower_${p}`] = bat[p];
@@ -156,12 +172,34 @@ function runRelease(o: { pv: PvInverter; battery: Battery; loadW: Record<Phase, 
       }
       let nextLimit: Record<Phase, number> | number;
       if (typeof limit === 'number') nextLimit = res.get('pv0/ActivePowerLimit')?.value ?? limit;
-      else nextLimit = { L1: res.get('pv0/ActivePowerLimit_L1')?.value ?? limit.L1, L2: res.get('pv0/ActivePowerLimit_L2')?.value ?? limit.L2, L3: res.get('pv0/ActivePowerLimit_L3')?.value ?? limit.L3 };
+      else
+        nextLimit = {
+          L1: res.get('pv0/ActivePowerLimit_L1')?.value ?? limit.L1,
+          L2: res.get('pv0/ActivePowerLimit_L2')?.value ?? limit.L2,
+          L3: res.get('pv0/ActivePowerLimit_L3')?.value ?? limit.L3,
+        };
       pending = { at: t + 100, bat: nextBat, limit: nextLimit };
-      if (process.env.RELEASE_DEBUG && t >= stepAt - 1_000 && t <= stepAt + 12_000) console.log(t, JSON.stringify({ g: PH.map((p) => Math.round(g(p))), pv: Math.round(PH.reduce((x, p) => x + pv[p], 0)), bat: PH.map((p) => Math.round(bat[p])), nextBat: PH.map((p) => Math.round(nextBat[p])), nextLimit, zs, z: z.status }));
+      if (process.env.RELEASE_DEBUG && t >= stepAt - 1_000 && t <= stepAt + 12_000)
+        console.log(
+          t,
+          JSON.stringify({
+            g: PH.map((p) => Math.round(g(p))),
+            pv: Math.round(PH.reduce((x, p) => x + pv[p], 0)),
+            bat: PH.map((p) => Math.round(bat[p])),
+            nextBat: PH.map((p) => Math.round(nextBat[p])),
+            nextLimit,
+            zs,
+            z: z.status,
+          }),
+        );
     }
   }
-  return { releaseMs, worstExportW: Math.round(worstExport), exportedWh: { L1: +exported.L1.toFixed(2), L2: +exported.L2.toFixed(2), L3: +exported.L3.toFixed(2) }, curtailedWh: +curtailed.toFixed(1) };
+  return {
+    releaseMs,
+    worstExportW: Math.round(worstExport),
+    exportedWh: { L1: +exported.L1.toFixed(2), L2: +exported.L2.toFixed(2), L3: +exported.L3.toFixed(2) },
+    curtailedWh: +curtailed.toFixed(1),
+  };
 }
 
 test('curtailed PV comes back within a few cycles after the sun returns, no phase exports more than 50 W (printed)', () => {
@@ -173,13 +211,17 @@ test('curtailed PV comes back within a few cycles after the sun returns, no phas
     ['per-phase PV limit, per-phase battery', phasePv, phaseBattery],
   ] as const) {
     const lift = runRelease({ pv, battery, loadW: load, availW: { L1: 2_500, L2: 2_500, L3: 2_500 }, scenario: 'lift' });
-    rows.push(`${name}, PV held at 0 then released: within 5 % of what it can give in ${(lift.releaseMs / 1000).toFixed(1)} s, curtailed ${lift.curtailedWh} Wh, worst export ${lift.worstExportW} W, exported ${JSON.stringify(lift.exportedWh)} Wh`);
+    rows.push(
+      `${name}, PV held at 0 then released: within 5 % of what it can give in ${(lift.releaseMs / 1000).toFixed(1)} s, curtailed ${lift.curtailedWh} Wh, worst export ${lift.worstExportW} W, exported ${JSON.stringify(lift.exportedWh)} Wh`,
+    );
     if (process.env.RELEASE_DEBUG) console.log(name, lift);
     assert.ok(lift.releaseMs <= 5_000, `${name}: PV released in ${lift.releaseMs} ms`);
     assert.ok(lift.worstExportW <= 50, `${name}: worst export ${lift.worstExportW} W`);
     for (const stepMs of [0, 500]) {
       const cloud = runRelease({ pv, battery, loadW: load, availW: { L1: 2_500, L2: 2_500, L3: 2_500 }, scenario: 'cloud', stepMs });
-      rows.push(`${name}, a cloud (30 % sun) passes +${stepMs} ms into a cycle: back in ${(cloud.releaseMs / 1000).toFixed(1)} s, curtailed ${cloud.curtailedWh} Wh, worst export ${cloud.worstExportW} W`);
+      rows.push(
+        `${name}, a cloud (30 % sun) passes +${stepMs} ms into a cycle: back in ${(cloud.releaseMs / 1000).toFixed(1)} s, curtailed ${cloud.curtailedWh} Wh, worst export ${cloud.worstExportW} W`,
+      );
       assert.ok(cloud.releaseMs <= 12_000, `${name}: PV back after the cloud in ${cloud.releaseMs} ms`);
       assert.ok(cloud.worstExportW <= 50, `${name}: worst export ${cloud.worstExportW} W`);
     }

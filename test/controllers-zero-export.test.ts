@@ -98,7 +98,14 @@ const cases: Case[] = [
   {
     name: 'PV held back by its limit, battery has room: charge a quarter of the 15 kW headroom more and let PV rise as much (energy moves from curtailment to storage)',
     cfg: { battery: symBattery, pv: symPv, marginW: 0 },
-    values: { 'grid/ActivePower_L1': 0, 'grid/ActivePower_L2': 0, 'grid/ActivePower_L3': 0, 'grid/ActivePower': 0, ...idleBattery, ...pvAt(3_000, 3_000, 3_000, 9_000) },
+    values: {
+      'grid/ActivePower_L1': 0,
+      'grid/ActivePower_L2': 0,
+      'grid/ActivePower_L3': 0,
+      'grid/ActivePower': 0,
+      ...idleBattery,
+      ...pvAt(3_000, 3_000, 3_000, 9_000),
+    },
     max: { 'ess0/SetActivePower': -3_750, 'pv0/ActivePowerLimit': 12_750 },
     state: 'ok',
   },
@@ -131,7 +138,10 @@ for (const c of cases) {
         return Math.round(g);
       });
       assert.deepEqual(gridAfter, c.after);
-      assert.ok(gridAfter.every((g) => g >= 0), 'no phase exports');
+      assert.ok(
+        gridAfter.every((g) => g >= 0),
+        'no phase exports',
+      );
     }
   });
 }

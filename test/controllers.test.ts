@@ -30,7 +30,12 @@ const stateOf = (r: ControllerResult<unknown>): string => r.status.state;
 const textOf = (r: ControllerResult<unknown>): string => (r.status.state === 'ok' ? r.status.detail : r.status.reason);
 
 test('snapshot helpers: only GOOD and fresh values steer', () => {
-  const s = snap(T0, { a: 1, b: { value: 2, ts: T0, quality: 'STALE' }, c: { value: 3, ts: T0 - 10_000, quality: 'GOOD' }, d: { value: null, ts: T0, quality: 'ERROR' } });
+  const s = snap(T0, {
+    a: 1,
+    b: { value: 2, ts: T0, quality: 'STALE' },
+    c: { value: 3, ts: T0 - 10_000, quality: 'GOOD' },
+    d: { value: null, ts: T0, quality: 'ERROR' },
+  });
   assert.equal(fresh(s, 'a', T0, 3_000), 1);
   assert.equal(fresh(s, 'b', T0, 3_000), undefined);
   assert.match(read(s, 'c', T0, 3_000).ok ? '' : (read(s, 'c', T0, 3_000) as { why: string }).why, /10 s old/);
@@ -48,7 +53,10 @@ test('capabilities resolve from configuration and name every problem', () => {
   ]);
   assert.ok(ok.ok);
   assert.equal(ok.caps.batteries[0]?.kind, 'battery-modes');
-  const bad = resolveCapabilities([{ type: 'battery', component: 'ess0', control: 'modes', perPhase: true, maxChargeW: 1, maxDischargeW: 1 }, { type: 'pv', component: 'ess0', ratedW: -1 }]);
+  const bad = resolveCapabilities([
+    { type: 'battery', component: 'ess0', control: 'modes', perPhase: true, maxChargeW: 1, maxDischargeW: 1 },
+    { type: 'pv', component: 'ess0', ratedW: -1 },
+  ]);
   assert.ok(!bad.ok);
   assert.ok(bad.problems.some((p) => /no per-phase control/.test(p)));
   assert.ok(bad.problems.some((p) => /assets\.1\.ratedW/.test(p)));
@@ -56,10 +64,25 @@ test('capabilities resolve from configuration and name every problem', () => {
 
 const sc: Array<{ name: string; v: Values; want: number | undefined; state: string }> = [
   { name: 'importing 1.2 kW, battery idle: discharge 1.2 kW', v: { 'grid/ActivePower': 1_200, 'ess0/ActivePower': 0 }, want: 1_200, state: 'ok' },
-  { name: 'exporting 800 W while discharging 2 kW: feed-forward -> 1.2 kW', v: { 'grid/ActivePower': -800, 'ess0/ActivePower': 2_000 }, want: 1_200, state: 'ok' },
+  {
+    name: 'exporting 800 W while discharging 2 kW: feed-forward -> 1.2 kW',
+    v: { 'grid/ActivePower': -800, 'ess0/ActivePower': 2_000 },
+    want: 1_200,
+    state: 'ok',
+  },
   { name: 'importing 9 kW: at the 5 kW rating', v: { 'grid/ActivePower': 9_000, 'ess0/ActivePower': 0 }, want: 5_000, state: 'ok' },
-  { name: 'BMS allows only 1 kW charge', v: { 'grid/ActivePower': -4_000, 'ess0/ActivePower': 0, 'ess0/AllowedChargePower': 1_000 }, want: -1_000, state: 'ok' },
-  { name: 'grid meter stale: failed, no proposal', v: { 'grid/ActivePower': { value: 0, ts: T0 - 60_000, quality: 'STALE' as const }, 'ess0/ActivePower': 0 }, want: undefined, state: 'failed' },
+  {
+    name: 'BMS allows only 1 kW charge',
+    v: { 'grid/ActivePower': -4_000, 'ess0/ActivePower': 0, 'ess0/AllowedChargePower': 1_000 },
+    want: -1_000,
+    state: 'ok',
+  },
+  {
+    name: 'grid meter stale: failed, no proposal',
+    v: { 'grid/ActivePower': { value: 0, ts: T0 - 60_000, quality: 'STALE' as const }, 'ess0/ActivePower': 0 },
+    want: undefined,
+    state: 'failed',
+  },
 ];
 for (const c of sc) {
   test(`self-consumption: ${c.name}`, () => {
@@ -71,15 +94,51 @@ for (const c of sc) {
 }
 
 test('self-consumption with a per-phase battery splits the total over its phases', () => {
-  const r = selfConsumption(snap(T0, { 'grid/ActivePower': 3_000, 'ess0/ActivePower': 0 }), { id: 'sc', grid, battery: { ...bat, perPhase: true } }, SELF_CONSUMPTION_START, T0);
-  assert.deepEqual(r.proposals.map((p) => [p.target, p.kind === 'target' ? p.value : null]), [['ess0/SetActivePower_L1', 1_000], ['ess0/SetActivePower_L2', 1_000], ['ess0/SetActivePower_L3', 1_000]]);
+  const r = selfConsumption(
+    snap(T0, { 'grid/ActivePower': 3_000, 'ess0/ActivePower': 0 }),
+    { id: 'sc', grid, battery: { ...bat, perPhase: true } },
+    SELF_CONSUMPTION_START,
+    T0,
+  );
+  assert.deepEqual(
+    r.proposals.map((p) => [p.target, p.kind === 'target' ? p.value : null]),
+    [
+      ['ess0/SetActivePower_L1', 1_000],
+      ['ess0/SetActivePower_L2', 1_000],
+      ['ess0/SetActivePower_L3', 1_000],
+    ],
+  );
 });
 
 const ps: Array<{ name: string; v: Values; cfg: object; state: string; min?: number; max?: number; pvMax?: number }> = [
-  { name: 'import 12 kW over a 10 kW limit: discharge at least 2 kW more', v: { 'grid/ActivePower': 12_000, 'ess0/ActivePower': 500 }, cfg: { importLimitW: 10_000 }, min: 2_500, state: 'ok' },
-  { name: 'under the import limit: the bound says how much charging is still allowed', v: { 'grid/ActivePower': 4_000, 'ess0/ActivePower': 0 }, cfg: { importLimitW: 10_000 }, min: -6_000, state: 'ok' },
-  { name: 'export 3 kW over a 1 kW limit: charge at least 2 kW', v: { 'grid/ActivePower': -3_000, 'ess0/ActivePower': 0 }, cfg: { exportLimitW: 1_000 }, max: -2_000, state: 'ok' },
-  { name: 'export excess with a full battery and PV: PV curtailed by the excess', v: { 'grid/ActivePower': -3_000, 'ess0/ActivePower': 0, 'ess0/AllowedChargePower': 0, 'pv0/ActivePower': 6_000 }, cfg: { exportLimitW: 1_000, pv }, pvMax: 4_000, state: 'ok' },
+  {
+    name: 'import 12 kW over a 10 kW limit: discharge at least 2 kW more',
+    v: { 'grid/ActivePower': 12_000, 'ess0/ActivePower': 500 },
+    cfg: { importLimitW: 10_000 },
+    min: 2_500,
+    state: 'ok',
+  },
+  {
+    name: 'under the import limit: the bound says how much charging is still allowed',
+    v: { 'grid/ActivePower': 4_000, 'ess0/ActivePower': 0 },
+    cfg: { importLimitW: 10_000 },
+    min: -6_000,
+    state: 'ok',
+  },
+  {
+    name: 'export 3 kW over a 1 kW limit: charge at least 2 kW',
+    v: { 'grid/ActivePower': -3_000, 'ess0/ActivePower': 0 },
+    cfg: { exportLimitW: 1_000 },
+    max: -2_000,
+    state: 'ok',
+  },
+  {
+    name: 'export excess with a full battery and PV: PV curtailed by the excess',
+    v: { 'grid/ActivePower': -3_000, 'ess0/ActivePower': 0, 'ess0/AllowedChargePower': 0, 'pv0/ActivePower': 6_000 },
+    cfg: { exportLimitW: 1_000, pv },
+    pvMax: 4_000,
+    state: 'ok',
+  },
   { name: 'no limits: idle with the reason', v: { 'grid/ActivePower': 0 }, cfg: {}, state: 'idle' },
 ];
 for (const c of ps) {
@@ -87,7 +146,13 @@ for (const c of ps) {
     const r = peakShaving(snap(T0, c.v), { id: 'ps', grid, battery: bat, ...c.cfg }, PEAK_SHAVING_START, T0);
     assert.equal(stateOf(r), c.state, textOf(r));
     const bounds = r.proposals.filter((p) => p.kind === 'bound' && p.target === 'ess0/SetActivePower');
-    if ('min' in c) assert.equal(bounds.find((b) => b.kind === 'bound' && b.min !== undefined)?.kind === 'bound' ? (bounds.find((b) => b.kind === 'bound' && b.min !== undefined) as { min: number }).min : null, c.min);
+    if ('min' in c)
+      assert.equal(
+        bounds.find((b) => b.kind === 'bound' && b.min !== undefined)?.kind === 'bound'
+          ? (bounds.find((b) => b.kind === 'bound' && b.min !== undefined) as { min: number }).min
+          : null,
+        c.min,
+      );
     if ('max' in c) assert.equal((bounds.find((b) => b.kind === 'bound' && b.max !== undefined) as { max: number } | undefined)?.max, c.max);
     if ('pvMax' in c) assert.equal((one(r, 'pv0/ActivePowerLimit') as { max: number } | undefined)?.max, c.pvMax);
   });
@@ -103,13 +168,23 @@ const co = [
 ];
 for (const c of co) {
   test(`charge-only: ${c.name}`, () => {
-    const r = chargeOnly(snap(kampala(c.at), { 'ess0/Soc': c.soc }), { id: 'co', battery: bat, socTargetPct: 90, rateW: 3_000, window: { from: '23:00', to: '05:00' }, timeZone: tz }, { charging: c.st }, kampala(c.at));
+    const r = chargeOnly(
+      snap(kampala(c.at), { 'ess0/Soc': c.soc }),
+      { id: 'co', battery: bat, socTargetPct: 90, rateW: 3_000, window: { from: '23:00', to: '05:00' }, timeZone: tz },
+      { charging: c.st },
+      kampala(c.at),
+    );
     assert.equal(stateOf(r), c.state, textOf(r));
     assert.equal((one(r) as { value?: number } | undefined)?.value, c.want);
   });
 }
 test('charge-only: SoC missing fails, never charges blind', () => {
-  const r = chargeOnly(snap(kampala('02:00'), {}), { id: 'co', battery: bat, socTargetPct: 90, rateW: 3_000, timeZone: tz }, CHARGE_ONLY_START, kampala('02:00'));
+  const r = chargeOnly(
+    snap(kampala('02:00'), {}),
+    { id: 'co', battery: bat, socTargetPct: 90, rateW: 3_000, timeZone: tz },
+    CHARGE_ONLY_START,
+    kampala('02:00'),
+  );
   assert.equal(stateOf(r), 'failed');
 });
 
@@ -129,13 +204,25 @@ test('backup reserve: floor kept on grid; grid loss islands and sheds; a stable 
   assert.equal(st.mode, 'loss-suspected');
   r = step(T0 + 4_000, 0, 60);
   assert.equal(st.mode, 'islanded');
-  assert.deepEqual(r.proposals.map((p) => [p.target, (p as { value: number }).value, p.criticality]), [['pcc/SetClosed', 0, 'safety'], ['relay1/SetClosed', 0, 'safety']]);
+  assert.deepEqual(
+    r.proposals.map((p) => [p.target, (p as { value: number }).value, p.criticality]),
+    [
+      ['pcc/SetClosed', 0, 'safety'],
+      ['relay1/SetClosed', 0, 'safety'],
+    ],
+  );
   r = step(T0 + 5_000, 50, 55);
   assert.equal(st.mode, 'return-pending');
   assert.equal(r.proposals.length, 2, 'still islanded while the grid proves stable');
   r = step(T0 + 65_000, 50, 55);
   assert.equal(st.mode, 'on-grid');
-  assert.deepEqual(r.proposals.map((p) => [p.target, (p as { value: number }).value]), [['pcc/SetClosed', 1], ['relay1/SetClosed', 1]]);
+  assert.deepEqual(
+    r.proposals.map((p) => [p.target, (p as { value: number }).value]),
+    [
+      ['pcc/SetClosed', 1],
+      ['relay1/SetClosed', 1],
+    ],
+  );
   r = backupReserve(snap(T0 + 66_000, { 'ess0/Soc': 55 }), cfg, st, T0 + 66_000);
   assert.equal(stateOf(r), 'failed', 'no frequency: loss cannot be detected, said so');
 });
@@ -146,16 +233,31 @@ test('external control: the entry in force, P and Q; overlaps refused; none in f
     { fromMs: T0 + H, toMs: T0 + 2 * H, activeW: 3_000 },
   ];
   const r = externalControl(snap(T0, {}), { id: 'ext', battery: bat, schedule }, EXTERNAL_START, T0 + 10_000);
-  assert.deepEqual(r.proposals.map((p) => [p.target, (p as { value: number }).value]), [['ess0/SetActivePower', -2_000], ['ess0/SetReactivePower', 500]]);
+  assert.deepEqual(
+    r.proposals.map((p) => [p.target, (p as { value: number }).value]),
+    [
+      ['ess0/SetActivePower', -2_000],
+      ['ess0/SetReactivePower', 500],
+    ],
+  );
   assert.equal((one(externalControl(snap(T0, {}), { id: 'ext', battery: bat, schedule }, EXTERNAL_START, T0 + H)) as { value: number }).value, 3_000);
   assert.equal(stateOf(externalControl(snap(T0, {}), { id: 'ext', battery: bat, schedule }, EXTERNAL_START, T0 + 3 * H)), 'idle');
-  const bad = externalControl(snap(T0, {}), { id: 'ext', battery: bat, schedule: [...schedule, { fromMs: T0 + 30 * 60_000, toMs: T0 + H, activeW: 0 }] }, EXTERNAL_START, T0);
+  const bad = externalControl(
+    snap(T0, {}),
+    { id: 'ext', battery: bat, schedule: [...schedule, { fromMs: T0 + 30 * 60_000, toMs: T0 + H, activeW: 0 }] },
+    EXTERNAL_START,
+    T0,
+  );
   assert.equal(stateOf(bad), 'failed');
   assert.match(textOf(bad), /entries 0 and 2 overlap/);
 });
 
 test('manual setpoint until a time; passive proposes nothing and says so', () => {
-  assert.equal((one(manualSetpoint(snap(T0, {}), { id: 'm', battery: bat, setpointW: 1_500, setBy: 'amina', untilMs: T0 + H }, MANUAL_START, T0)) as { value: number }).value, 1_500);
+  assert.equal(
+    (one(manualSetpoint(snap(T0, {}), { id: 'm', battery: bat, setpointW: 1_500, setBy: 'amina', untilMs: T0 + H }, MANUAL_START, T0)) as { value: number })
+      .value,
+    1_500,
+  );
   assert.equal(stateOf(manualSetpoint(snap(T0, {}), { id: 'm', battery: bat, setpointW: 1_500, setBy: 'amina', untilMs: T0 }, MANUAL_START, T0)), 'idle');
   const p = passive(snap(T0, { 'grid/ActivePower': 1 }), { id: 'p' }, PASSIVE_START, T0);
   assert.equal(p.proposals.length, 0);
@@ -168,16 +270,38 @@ test('charge schedules: every window in force is proposed, stop SoC respected', 
     { window: { from: '03:00', to: '06:00' }, powerW: -2_000 },
     { window: { from: '18:00', to: '22:00' }, powerW: 3_000, stopSocPct: 40 },
   ];
-  const r = chargeSchedule(snap(kampala('04:00'), { 'ess0/Soc': 50 }), { id: 'cs', battery: bat, timeZone: tz, entries }, CHARGE_SCHEDULE_START, kampala('04:00'));
-  assert.deepEqual(r.proposals.map((p) => (p as { value: number }).value), [-4_000, -2_000]);
-  const evening = chargeSchedule(snap(kampala('19:00'), { 'ess0/Soc': 35 }), { id: 'cs', battery: bat, timeZone: tz, entries }, CHARGE_SCHEDULE_START, kampala('19:00'));
+  const r = chargeSchedule(
+    snap(kampala('04:00'), { 'ess0/Soc': 50 }),
+    { id: 'cs', battery: bat, timeZone: tz, entries },
+    CHARGE_SCHEDULE_START,
+    kampala('04:00'),
+  );
+  assert.deepEqual(
+    r.proposals.map((p) => (p as { value: number }).value),
+    [-4_000, -2_000],
+  );
+  const evening = chargeSchedule(
+    snap(kampala('19:00'), { 'ess0/Soc': 35 }),
+    { id: 'cs', battery: bat, timeZone: tz, entries },
+    CHARGE_SCHEDULE_START,
+    kampala('19:00'),
+  );
   assert.equal(stateOf(evening), 'idle');
   assert.match(textOf(evening), /reached its stop at 40/);
 });
 
 test('frequency droop: f1-f4 curve and bounds', () => {
   const th = { f1: 49.5, f2: 49.9, f3: 50.1, f4: 50.5, maxW: 4_000 };
-  const table: Array<[number, number]> = [[49.4, 4_000], [49.5, 4_000], [49.7, 2_000], [49.9, 0], [50, 0], [50.1, 0], [50.3, -2_000], [50.6, -4_000]];
+  const table: Array<[number, number]> = [
+    [49.4, 4_000],
+    [49.5, 4_000],
+    [49.7, 2_000],
+    [49.9, 0],
+    [50, 0],
+    [50.1, 0],
+    [50.3, -2_000],
+    [50.6, -4_000],
+  ];
   for (const [f, w] of table) assert.ok(Math.abs(droopPower(f, th) - w) < 1e-6, `${f} Hz -> ${droopPower(f, th)}`);
   const under = frequencyDroop(snap(T0, { 'grid/Frequency': 49.7 }), { id: 'droop', battery: bat, maxResponseW: 4_000 }, DROOP_START, T0);
   assert.deepEqual([one(under)?.kind, Math.round((one(under) as { min: number }).min), one(under)?.criticality], ['bound', 2_000, 'supply-quality']);
@@ -188,7 +312,17 @@ test('frequency droop: f1-f4 curve and bounds', () => {
 });
 
 test('SRNE mode planner: power intent -> modes and caps, with the minimum dwell', () => {
-  const srne: ModeBattery = { kind: 'battery-modes', component: 'ess0', phases: 1, maxChargeW: 5_000, maxDischargeW: 5_000, nominalVoltageV: 48, maxChargeCurrentA: 100, maxAcChargeCurrentA: 60, minDwellMs: 15 * 60_000 };
+  const srne: ModeBattery = {
+    kind: 'battery-modes',
+    component: 'ess0',
+    phases: 1,
+    maxChargeW: 5_000,
+    maxDischargeW: 5_000,
+    nominalVoltageV: 48,
+    maxChargeCurrentA: 100,
+    maxAcChargeCurrentA: 60,
+    minDwellMs: 15 * 60_000,
+  };
   const a = planModes(2_000, srne, MODE_PLAN_START, T0);
   assert.equal(a.settings['ess0/OutputPriority'], 2); // SBU
   const b = planModes(-1_920, srne, a.state, T0 + 60_000);

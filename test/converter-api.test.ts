@@ -44,7 +44,12 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function call(method: string, route: string, body?: unknown, who: keyof typeof token = 'installer'): Promise<{ status: number; json: Record<string, unknown> }> {
+async function call(
+  method: string,
+  route: string,
+  body?: unknown,
+  who: keyof typeof token = 'installer',
+): Promise<{ status: number; json: Record<string, unknown> }> {
   const res = await fetch(`${url}${route}`, {
     method,
     headers: { authorization: `Bearer ${token[who]}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
@@ -73,7 +78,10 @@ test('identify and the full run over the API: the run pauses for the front panel
     assert.equal(started.status, 200);
     assert.equal(started.json.state, 'waiting-for-operator');
     assert.ok((started.json.instructions as string[]).some((l) => /password 701/.test(l)));
-    assert.deepEqual((started.json.steps as StepJson[]).map((s) => `${s.id}:${s.status}`), ['plan:ok', 'identify:ok', 'protocol-switch:running']);
+    assert.deepEqual(
+      (started.json.steps as StepJson[]).map((s) => `${s.id}:${s.status}`),
+      ['plan:ok', 'identify:ok', 'protocol-switch:running'],
+    );
     const runId = String(started.json.runId);
     const busy = await call('POST', '/api/converter/run', { tcp: bench.tcp, model: 'DDSU666', address: 8 });
     assert.equal(busy.status, 409);
@@ -115,7 +123,10 @@ test('installer role, one line, /dev paths only; documented in OpenAPI', async (
   assert.equal((await call('POST', '/api/converter/identify', { port: '/etc/passwd' })).status, 400);
   const dotdot = await call('POST', '/api/converter/identify', { port: '/dev/../etc/passwd' });
   assert.equal(dotdot.status, 400);
-  assert.match(String(dotdot.json.error), /port: "\/dev\/\.\.\/etc\/passwd" \(it resolves to \/etc\/passwd\) is not a bench serial device; allowed: a serial device whose real path starts with \/dev\/ttyUSB/);
+  assert.match(
+    String(dotdot.json.error),
+    /port: "\/dev\/\.\.\/etc\/passwd" \(it resolves to \/etc\/passwd\) is not a bench serial device; allowed: a serial device whose real path starts with \/dev\/ttyUSB/,
+  );
   const devNull = await call('POST', '/api/converter/identify', { port: '/dev/null' });
   assert.match(String(devNull.json.error), /"\/dev\/null" is not a bench serial device/);
   const elsewhere = await call('POST', '/api/converter/run', { tcp: '10.0.0.1:22', model: 'DDSU666', address: 9 });

@@ -15,9 +15,12 @@ function benchSite(gateway: string, extra = ''): string {
   return file;
 }
 
-
 /** Spawns mgos; when stdout shows `waitFor`, calls `then(stdin write)`. */
-function interactive(args: string[], waitFor: RegExp, then: (write: (s: string) => void) => void): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function interactive(
+  args: string[],
+  waitFor: RegExp,
+  then: (write: (s: string) => void) => void,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const child = spawn(process.execPath, [MGOS, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
@@ -55,10 +58,14 @@ test('mgos convert identify prints the serial and energy read over DL/T645', asy
 test('mgos convert run prints the step log live and waits for Enter after the front-panel instructions', async () => {
   const bench = await serveBench({ model: 'DDSU666', serial: '200322016690', energyKWh: 1.5 });
   try {
-    const r = await interactive(['convert', 'run', '--tcp', bench.tcp, '--config', benchSite(bench.tcp), '--address', '12', '--model', 'DDSU666', '--timeout', '300'], /Press Enter/, (write) => {
-      bench.meter.frontPanel.setProtocol('n.2', 701);
-      write('\n');
-    });
+    const r = await interactive(
+      ['convert', 'run', '--tcp', bench.tcp, '--config', benchSite(bench.tcp), '--address', '12', '--model', 'DDSU666', '--timeout', '300'],
+      /Press Enter/,
+      (write) => {
+        bench.meter.frontPanel.setProtocol('n.2', 701);
+        write('\n');
+      },
+    );
     assert.equal(r.code, 0, r.stderr + r.stdout);
     assert.match(r.stdout, /▶ Identify the meter over DL\/T645/);
     assert.match(r.stdout, /1\. On the DDSU666's front panel, open the programming menu \(SET key\) and enter password 701\./);
@@ -74,9 +81,13 @@ test('mgos convert run prints the step log live and waits for Enter after the fr
 test('mgos convert run --yes does not wait for Enter; the Modbus probe retries while the panel is switched', async () => {
   const bench = await serveBench({ model: 'DTSU666', serial: '200415023456' });
   try {
-    const r = await interactive(['convert', 'run', '--yes', '--tcp', bench.tcp, '--config', benchSite(bench.tcp), '--address', '100', '--model', 'DTSU666', '--timeout', '300'], /--yes: not waiting/, () => {
-      setTimeout(() => bench.meter.frontPanel.setProtocol('n.2'), 200);
-    });
+    const r = await interactive(
+      ['convert', 'run', '--yes', '--tcp', bench.tcp, '--config', benchSite(bench.tcp), '--address', '100', '--model', 'DTSU666', '--timeout', '300'],
+      /--yes: not waiting/,
+      () => {
+        setTimeout(() => bench.meter.frontPanel.setProtocol('n.2'), 200);
+      },
+    );
     assert.equal(r.code, 0, r.stderr + r.stdout);
     assert.equal(bench.meter.modbusAddress, 100);
   } finally {
@@ -88,11 +99,41 @@ test('mgos convert set-address moves a converted meter, and refuses the wrong mo
   const bench = await serveBench({ model: 'DTSU666', serial: '200415023456' });
   bench.meter.frontPanel.setProtocol('n.2');
   try {
-    const wrong = await mgos(['convert', 'set-address', '--tcp', bench.tcp, '--config', benchSite(bench.tcp), '--from', '1', '--to', '12', '--model', 'DDSU666', '--timeout', '300']);
+    const wrong = await mgos([
+      'convert',
+      'set-address',
+      '--tcp',
+      bench.tcp,
+      '--config',
+      benchSite(bench.tcp),
+      '--from',
+      '1',
+      '--to',
+      '12',
+      '--model',
+      'DDSU666',
+      '--timeout',
+      '300',
+    ]);
     assert.equal(wrong.code, 1);
     assert.match(wrong.stderr, /expected a DDSU666 but the meter at address 1 is a DTSU666; nothing was written/);
     assert.equal(bench.meter.image.configValue(0x0006), 1);
-    const ok = await mgos(['convert', 'set-address', '--tcp', bench.tcp, '--config', benchSite(bench.tcp), '--from', '1', '--to', '120', '--model', 'DTSU666', '--timeout', '300']);
+    const ok = await mgos([
+      'convert',
+      'set-address',
+      '--tcp',
+      bench.tcp,
+      '--config',
+      benchSite(bench.tcp),
+      '--from',
+      '1',
+      '--to',
+      '120',
+      '--model',
+      'DTSU666',
+      '--timeout',
+      '300',
+    ]);
     assert.equal(ok.code, 0, ok.stderr);
     assert.match(ok.stdout, /DTSU666 moved from address 1 to 120 \(verified at 120\)/);
     const show = await mgos(['convert', 'show', '--tcp', bench.tcp, '--config', benchSite(bench.tcp), '--address', '120']);
@@ -108,7 +149,10 @@ test('mgos convert set-address moves a converted meter, and refuses the wrong mo
 test('mgos convert opens only real serial devices and configured gateways', async (t) => {
   const passwd = await mgos(['convert', 'identify', '--port', '/dev/../etc/passwd']);
   assert.equal(passwd.code, 2);
-  assert.match(passwd.stderr, /--port: "\/dev\/\.\.\/etc\/passwd" \(it resolves to \/etc\/passwd\) is not a bench serial device; allowed: a serial device whose real path starts with \/dev\/ttyUSB/);
+  assert.match(
+    passwd.stderr,
+    /--port: "\/dev\/\.\.\/etc\/passwd" \(it resolves to \/etc\/passwd\) is not a bench serial device; allowed: a serial device whose real path starts with \/dev\/ttyUSB/,
+  );
   const tcp = await mgos(['convert', 'identify', '--tcp', '127.0.0.1:1']);
   assert.equal(tcp.code, 2);
   assert.match(tcp.stderr, /--tcp: 127\.0\.0\.1:1 is not a configured gateway; allowed: none \(list them under commissioning\.bench\.gateways/);

@@ -13,7 +13,12 @@ import { openPtyPair, requireTool } from './helpers/pty.js';
 const FAST = { probeAttempts: 2, probeIntervalMs: 50 };
 
 /** Runs the full process; at the operator step the "operator" switches the panel to n.2 and confirms. */
-async function convert(bench: BenchHandle, plan: MeterPlan, line: { tcp?: string; port?: string } = { tcp: bench.tcp }, extra: Partial<ConstructorParameters<typeof ConverterRun>[0]> = {}): Promise<{ result: ConversionResult; events: ConverterEvent[] }> {
+async function convert(
+  bench: BenchHandle,
+  plan: MeterPlan,
+  line: { tcp?: string; port?: string } = { tcp: bench.tcp },
+  extra: Partial<ConstructorParameters<typeof ConverterRun>[0]> = {},
+): Promise<{ result: ConversionResult; events: ConverterEvent[] }> {
   const run = new ConverterRun({ line: { ...line, timeoutMs: 300 }, plan, ...FAST, ...extra });
   const events: ConverterEvent[] = [];
   run.on((e) => {
@@ -35,7 +40,10 @@ test('full process on a factory-fresh DDSU666: DL/T645 identify, panel switch, M
     const { result, events } = await convert(bench, { serial: '200322016690', model: 'DDSU666', address: 12 });
     assert.equal(result.ok, true, result.reason);
     assert.deepEqual(ids(result), ['plan:ok', 'identify:ok', 'protocol-switch:ok', 'modbus-probe:ok', 'set-address:ok', 'verify:ok']);
-    assert.deepEqual({ serial: result.serial, model: result.model, address: result.address, energyKWh: result.energyKWh, voltage: result.voltage }, { serial: '200322016690', model: 'DDSU666', address: 12, energyKWh: 12345.67, voltage: 230 });
+    assert.deepEqual(
+      { serial: result.serial, model: result.model, address: result.address, energyKWh: result.energyKWh, voltage: result.voltage },
+      { serial: '200322016690', model: 'DDSU666', address: 12, energyKWh: 12345.67, voltage: 230 },
+    );
     const detail = Object.fromEntries(result.steps.map((s) => [s.id, s.detail]));
     assert.match(detail.plan ?? '', /DDSU666 200322016690: write 12 to 0x0006 at Modbus address 1/);
     assert.match(detail.identify ?? '', /serial 200322016690, positive active energy 12345\.67 kWh/);
@@ -45,7 +53,10 @@ test('full process on a factory-fresh DDSU666: DL/T645 identify, panel switch, M
     for (const s of result.steps) assert.ok(s.startedAt <= (s.finishedAt ?? '') && (s.durationMs ?? -1) >= 0);
     const operator = events.find((e) => e.type === 'operator-action');
     assert.ok(operator && operator.instructions.some((l) => /password 701/.test(l)) && operator.instructions.some((l) => /n\.2/.test(l)));
-    assert.deepEqual(events.filter((e) => e.type === 'step-started').map((e) => e.step.status), Array(6).fill('running'));
+    assert.deepEqual(
+      events.filter((e) => e.type === 'step-started').map((e) => e.step.status),
+      Array(6).fill('running'),
+    );
     assert.equal(bench.meter.modbusAddress, 12);
     assert.equal(bench.meter.protocol, 'n.2');
   } finally {
@@ -107,7 +118,10 @@ test('inventory says DDSU666 but the bench meter is a DTSU666: refused at the pr
   try {
     const { result } = await convert(bench, { model: 'DDSU666', address: 12 });
     assert.equal(result.failedStep, 'modbus-probe');
-    assert.match(result.reason ?? '', /expected a DDSU666 but the meter at address 1 is a DTSU666; nothing was written\. Writing the DDSU666 address register 0x0006 on it would change its CT ratio/);
+    assert.match(
+      result.reason ?? '',
+      /expected a DDSU666 but the meter at address 1 is a DTSU666; nothing was written\. Writing the DDSU666 address register 0x0006 on it would change its CT ratio/,
+    );
     assert.equal(bench.meter.image.configValue(0x0006), 1);
     assert.equal(bench.meter.modbusAddress, 1);
   } finally {
@@ -123,7 +137,10 @@ test('a meter that does not answer gives a failed step with a clear reason', asy
     const r = await identifyOverDlt645({ tcp: `127.0.0.1:${port}`, timeoutMs: 200 });
     assert.equal(r.ok, false);
     assert.equal(r.steps[0]?.status, 'failed');
-    assert.match(r.reason ?? '', /^no DL\/T645 reply to read-address \(0x13\) for AA AA AA AA AA AA within 200 ms on tcp 127\.0\.0\.1:\d+\. Check A\+\/B- wiring and power; only ONE meter may be on the line/);
+    assert.match(
+      r.reason ?? '',
+      /^no DL\/T645 reply to read-address \(0x13\) for AA AA AA AA AA AA within 200 ms on tcp 127\.0\.0\.1:\d+\. Check A\+\/B- wiring and power; only ONE meter may be on the line/,
+    );
   } finally {
     silent.close();
   }

@@ -30,7 +30,12 @@ before(async () => {
   server = new CsipTestServer({ cert: pki.serverCert, key: pki.serverKey, ca: pki.caCert, clock: serverClock, timePollRate: 900 });
   const me = deviceIdentity(pki.deviceCert);
   server.set('/dcap', dcapXml(300));
-  server.setList('/edev', 'EndDeviceList', [endDeviceItem('00'.repeat(20), 1000, 7), endDeviceItem('11'.repeat(20), 2000, 8), endDeviceItem(me.lfdi, me.sfdi, 1)], 600);
+  server.setList(
+    '/edev',
+    'EndDeviceList',
+    [endDeviceItem('00'.repeat(20), 1000, 7), endDeviceItem('11'.repeat(20), 2000, 8), endDeviceItem(me.lfdi, me.sfdi, 1)],
+    600,
+  );
   server.set('/edev/1/rg', registrationXml(111115, 600));
   server.setList('/edev/1/fsa', 'FunctionSetAssignmentsList', [fsaItem(1)], 600);
   server.setList('/edev/1/fsa/1/derp', 'DERProgramList', [programItem('C1', 1), programItem('C2', 2)], 120);
@@ -46,7 +51,16 @@ after(async () => {
 });
 
 const client = (o: { ca?: string; pin?: number } = {}): CsipClient =>
-  new CsipClient({ baseUrl: url, cert: pki.deviceCert, key: pki.deviceKey, ca: o.ca ?? pki.caCert, clock: clientClock, pageSize: 2, ...(o.pin === undefined ? {} : { pin: o.pin }), fallback: { opModGenLimW: 8000 } });
+  new CsipClient({
+    baseUrl: url,
+    cert: pki.deviceCert,
+    key: pki.deviceKey,
+    ca: o.ca ?? pki.caCert,
+    clock: clientClock,
+    pageSize: 2,
+    ...(o.pin === undefined ? {} : { pin: o.pin }),
+    fallback: { opModGenLimW: 8000 },
+  });
 
 test('discovery over mTLS: our EndDevice by LFDI, registration, FSA, programs, controls and defaults, every list paged; time offset from the server', async () => {
   const c = client({ pin: 111115 });
@@ -56,7 +70,18 @@ test('discovery over mTLS: our EndDevice by LFDI, registration, FSA, programs, c
     const read = await c.tick();
     assert.equal(c.lastError, null);
     assert.equal(c.reachable, true);
-    assert.deepEqual(read, ['/dcap', '/tm', '/edev', '/edev/1/rg', '/edev/1/fsa', '/edev/1/fsa/1/derp', '/derp/C1/derc', '/derp/C1/dderc', '/derp/C2/derc', '/derp/C2/dderc']);
+    assert.deepEqual(read, [
+      '/dcap',
+      '/tm',
+      '/edev',
+      '/edev/1/rg',
+      '/edev/1/fsa',
+      '/edev/1/fsa/1/derp',
+      '/derp/C1/derc',
+      '/derp/C1/dderc',
+      '/derp/C2/derc',
+      '/derp/C2/dderc',
+    ]);
     assert.equal(c.endDevice?.href, '/edev/1');
     assert.equal(c.registration?.pIN, 111115);
     assert.deepEqual(
@@ -64,14 +89,27 @@ test('discovery over mTLS: our EndDevice by LFDI, registration, FSA, programs, c
       ['0/2', '2/2'],
       'three EndDevices in pages of two',
     );
-    assert.deepEqual(server.gets('/derp/C1/derc').map((r) => r.query.s), ['0', '2', '4']);
-    assert.deepEqual(c.controlLists.get('/derp/C1/derc')?.map((x) => x.mRID), ['A1', 'A2', 'A3', 'A4', 'A5']);
-    assert.ok(server.requests.every((r) => r.lfdi === c.identity.lfdi), 'every request carried the device certificate');
+    assert.deepEqual(
+      server.gets('/derp/C1/derc').map((r) => r.query.s),
+      ['0', '2', '4'],
+    );
+    assert.deepEqual(
+      c.controlLists.get('/derp/C1/derc')?.map((x) => x.mRID),
+      ['A1', 'A2', 'A3', 'A4', 'A5'],
+    );
+    assert.ok(
+      server.requests.every((r) => r.lfdi === c.identity.lfdi),
+      'every request carried the device certificate',
+    );
     assert.equal(c.timeOffsetMs, SERVER_AHEAD_S * 1000);
     assert.equal(c.now(), (T0 + SERVER_AHEAD_S) * 1000);
 
     const { limits } = c.limits();
-    assert.deepEqual(limits.opModExpLimW, { value: 1500, source: { kind: 'event', eventMRID: 'A2', programMRID: '000000000000000000000000000000C1', primacy: 1 } }, 'A2 is active in server time (it starts 10 s before the server\'s now, 80 s after the client\'s)');
+    assert.deepEqual(
+      limits.opModExpLimW,
+      { value: 1500, source: { kind: 'event', eventMRID: 'A2', programMRID: '000000000000000000000000000000C1', primacy: 1 } },
+      "A2 is active in server time (it starts 10 s before the server's now, 80 s after the client's)",
+    );
     assert.equal(limits.opModImpLimW?.value, 4000);
     assert.equal(limits.opModLoadLimW?.source.kind, 'default');
     assert.deepEqual(limits.opModGenLimW, { value: 8000, source: { kind: 'fallback' } });
@@ -89,13 +127,25 @@ test('each resource is polled at its own pollRate on the clock; a new event is p
     clientClock.advance(60_000);
     assert.deepEqual(await c.tick(), ['/derp/C1/derc', '/derp/C2/derc'], 'DERControl lists every 60 s');
     clientClock.advance(60_000);
-    assert.deepEqual((await c.tick()).sort(), ['/derp/C1/dderc', '/derp/C1/derc', '/derp/C2/dderc', '/derp/C2/derc', '/edev/1/fsa/1/derp'], 'program list and defaults every 120 s');
+    assert.deepEqual(
+      (await c.tick()).sort(),
+      ['/derp/C1/dderc', '/derp/C1/derc', '/derp/C2/dderc', '/derp/C2/derc', '/edev/1/fsa/1/derp'],
+      'program list and defaults every 120 s',
+    );
     clientClock.advance(180_000);
     assert.ok((await c.tick()).includes('/dcap'), 'DeviceCapability at 300 s');
     const rates = Object.fromEntries(c.polled().map((p) => [p.href, p.everyMs / 1000]));
     assert.deepEqual(rates, {
-      '/dcap': 300, '/tm': 900, '/edev': 600, '/edev/1/rg': 600, '/edev/1/fsa': 600, '/edev/1/fsa/1/derp': 120,
-      '/derp/C1/derc': 60, '/derp/C1/dderc': 120, '/derp/C2/derc': 60, '/derp/C2/dderc': 120,
+      '/dcap': 300,
+      '/tm': 900,
+      '/edev': 600,
+      '/edev/1/rg': 600,
+      '/edev/1/fsa': 600,
+      '/edev/1/fsa/1/derp': 120,
+      '/derp/C1/derc': 60,
+      '/derp/C1/dderc': 120,
+      '/derp/C2/derc': 60,
+      '/derp/C2/dderc': 120,
     });
 
     server.setList('/derp/C2/derc', 'DERControlList', [controlItem({ mRID: 'B1', start: T0, duration: 3600, base: { opModLoadLimW: 3000 } })], 60);
@@ -128,7 +178,10 @@ test('Responses are posted to replyTo with our LFDI, each status once', async ()
     assert.deepEqual(await c.postResponses(), [], 'nothing twice');
     clientClock.advance(600_000);
     await c.tick();
-    assert.deepEqual((await c.postResponses()).map((r) => `${r.mRID}:${r.status}`), ['A2:3']);
+    assert.deepEqual(
+      (await c.postResponses()).map((r) => `${r.mRID}:${r.status}`),
+      ['A2:3'],
+    );
   } finally {
     await c.stop();
   }

@@ -32,11 +32,23 @@ test('EndDeviceList with the CSIP-AUS ConnectionPointLink; one item is still a l
 test('Registration, FSA list, DERProgram list with primacy, Time', () => {
   assert.equal(parseResource('Registration', registrationXml(111115)).pIN, 111115);
   const f = parseResource('FunctionSetAssignmentsList', listXml('FunctionSetAssignmentsList', [fsaItem(1), fsaItem(2)]));
-  assert.deepEqual(f.FunctionSetAssignments.map((x) => x.DERProgramListLink?.href), ['/edev/1/fsa/1/derp', '/edev/1/fsa/2/derp']);
+  assert.deepEqual(
+    f.FunctionSetAssignments.map((x) => x.DERProgramListLink?.href),
+    ['/edev/1/fsa/1/derp', '/edev/1/fsa/2/derp'],
+  );
   const p = parseResource('DERProgramList', listXml('DERProgramList', [programItem('A1', 1), programItem('B2', 2)], 120));
   assert.equal(p.pollRate, 120);
-  assert.deepEqual(p.DERProgram.map((x) => [x.primacy, x.DefaultDERControlLink?.href]), [[1, '/derp/A1/dderc'], [2, '/derp/B2/dderc']]);
-  const t = parseResource('Time', `<Time ${NS} href="/tm" pollRate="900"><currentTime>${T0}</currentTime><dstEndTime>0</dstEndTime><dstOffset>3600</dstOffset><dstStartTime>0</dstStartTime><localTime>${T0 + 36000}</localTime><quality>7</quality><tzOffset>36000</tzOffset></Time>`);
+  assert.deepEqual(
+    p.DERProgram.map((x) => [x.primacy, x.DefaultDERControlLink?.href]),
+    [
+      [1, '/derp/A1/dderc'],
+      [2, '/derp/B2/dderc'],
+    ],
+  );
+  const t = parseResource(
+    'Time',
+    `<Time ${NS} href="/tm" pollRate="900"><currentTime>${T0}</currentTime><dstEndTime>0</dstEndTime><dstOffset>3600</dstOffset><dstStartTime>0</dstStartTime><localTime>${T0 + 36000}</localTime><quality>7</quality><tzOffset>36000</tzOffset></Time>`,
+  );
   assert.equal(t.currentTime, T0);
   assert.equal(t.tzOffset, 36000);
 });
@@ -90,19 +102,53 @@ test('DefaultDERControl with setGradW', () => {
 
 test('errors name the element and what was found', () => {
   const bad = (name: Parameters<typeof parseResource>[0], xml: string, re: RegExp): void => {
-    assert.throws(() => parseResource(name, xml), (e: unknown) => e instanceof CsipParseError && re.test(e.message), `${name}: ${re}`);
+    assert.throws(
+      () => parseResource(name, xml),
+      (e: unknown) => e instanceof CsipParseError && re.test(e.message),
+      `${name}: ${re}`,
+    );
   };
-  const ctl = (over: string): string => listXml('DERControlList', [controlItem({ mRID: 'AB', start: T0, duration: 60, base: { opModExpLimW: 1500 } }).replace(`<start>${T0}</start>`, over)]);
+  const ctl = (over: string): string =>
+    listXml('DERControlList', [controlItem({ mRID: 'AB', start: T0, duration: 60, base: { opModExpLimW: 1500 } }).replace(`<start>${T0}</start>`, over)]);
   bad('DERControlList', ctl('<start>soon</start>'), /^DERControlList\/DERControl\[1\]\/interval\/start: expected a time .*found "soon"/);
   bad('DERControlList', ctl(''), /^DERControlList\/DERControl\[1\]\/interval\/start: .*found nothing/);
-  bad('DERProgramList', listXml('DERProgramList', [programItem('A1', 1).replace('<primacy>1</primacy>', '<primacy>300</primacy>')]), /DERProgram\[1\]\/primacy: expected a primacy \(UInt8\), found "300"/);
-  bad('DERControlList', listXml('DERControlList', [controlItem({ mRID: 'AB', start: T0, duration: 60, base: { opModConnect: true } }).replace('<opModConnect>true', '<opModConnect>yes')]), /DERControlBase\/opModConnect: expected a boolean .*found "yes"/);
-  bad('DERControlList', listXml('DERControlList', [controlItem({ mRID: 'ZZ', start: T0, duration: 60, base: {} })]), /DERControl\[1\]\/mRID: expected hex .*found "ZZ"/);
+  bad(
+    'DERProgramList',
+    listXml('DERProgramList', [programItem('A1', 1).replace('<primacy>1</primacy>', '<primacy>300</primacy>')]),
+    /DERProgram\[1\]\/primacy: expected a primacy \(UInt8\), found "300"/,
+  );
+  bad(
+    'DERControlList',
+    listXml('DERControlList', [
+      controlItem({ mRID: 'AB', start: T0, duration: 60, base: { opModConnect: true } }).replace('<opModConnect>true', '<opModConnect>yes'),
+    ]),
+    /DERControlBase\/opModConnect: expected a boolean .*found "yes"/,
+  );
+  bad(
+    'DERControlList',
+    listXml('DERControlList', [controlItem({ mRID: 'ZZ', start: T0, duration: 60, base: {} })]),
+    /DERControl\[1\]\/mRID: expected hex .*found "ZZ"/,
+  );
   bad('Time', dcapXml(), /^DeviceCapability: expected a Time document, found root element DeviceCapability/);
   bad('Time', '<Time xmlns="http://csipaus.org/ns"/>', /expected namespace urn:ieee:std:2030.5:ns, found http:\/\/csipaus.org\/ns/);
-  const wrongNs = listXml('DERControlList', [controlItem({ mRID: 'AB', start: T0, duration: 60, base: { opModExpLimW: 1500 } })]).replace('xmlns:csipaus="https://csipaus.org/ns"', 'xmlns:csipaus="http://csipaus.org/ns"');
-  bad('DERControlList', wrongNs, /^DERControlList\/DERControl\/DERControlBase\/opModExpLimW: expected namespace https:\/\/csipaus.org\/ns, found http:\/\/csipaus.org\/ns/);
-  bad('DERControlList', wrongNs.replace(/csipaus:opModExpLimW/g, 'opModExpLimW'), /opModExpLimW: expected namespace https:\/\/csipaus.org\/ns, found urn:ieee:std:2030.5:ns/);
+  const wrongNs = listXml('DERControlList', [controlItem({ mRID: 'AB', start: T0, duration: 60, base: { opModExpLimW: 1500 } })]).replace(
+    'xmlns:csipaus="https://csipaus.org/ns"',
+    'xmlns:csipaus="http://csipaus.org/ns"',
+  );
+  bad(
+    'DERControlList',
+    wrongNs,
+    /^DERControlList\/DERControl\/DERControlBase\/opModExpLimW: expected namespace https:\/\/csipaus.org\/ns, found http:\/\/csipaus.org\/ns/,
+  );
+  bad(
+    'DERControlList',
+    wrongNs.replace(/csipaus:opModExpLimW/g, 'opModExpLimW'),
+    /opModExpLimW: expected namespace https:\/\/csipaus.org\/ns, found urn:ieee:std:2030.5:ns/,
+  );
   bad('Time', '<Time><currentTime>1</Time>', /^\(document\): not well-formed XML/);
-  bad('DeviceCapability', `<DeviceCapability ${NS} href="/dcap"><TimeLink>x</TimeLink></DeviceCapability>`, /DeviceCapability\/TimeLink: expected an element with children, found "x"/);
+  bad(
+    'DeviceCapability',
+    `<DeviceCapability ${NS} href="/dcap"><TimeLink>x</TimeLink></DeviceCapability>`,
+    /DeviceCapability\/TimeLink: expected an element with children, found "x"/,
+  );
 });

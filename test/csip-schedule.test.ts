@@ -38,7 +38,11 @@ test('table: overlaps, primacy, creation time, supersession, cancellation, gaps'
         program('C2', 2, controls({ mRID: 'B1', start: T0, duration: 1000, creationTime: T0 - 10, base: { opModExpLimW: 1000 } })),
         program('C1', 1, controls({ mRID: 'A1', start: T0 + 200, duration: 200, creationTime: T0 - 500, base: { opModExpLimW: 4000 } })),
       ],
-      at: [[T0 + 100, '1000@B1'], [T0 + 250, '4000@A1'], [T0 + 400, '1000@B1']],
+      at: [
+        [T0 + 100, '1000@B1'],
+        [T0 + 250, '4000@A1'],
+        [T0 + 400, '1000@B1'],
+      ],
     },
     {
       name: 'same primacy in two programs: the newer creation time wins while both are active',
@@ -46,51 +50,113 @@ test('table: overlaps, primacy, creation time, supersession, cancellation, gaps'
         program('C1', 1, controls({ mRID: 'A1', start: T0, duration: 1000, creationTime: T0 - 100, base: { opModExpLimW: 1000 } })),
         program('C2', 1, controls({ mRID: 'B1', start: T0 + 300, duration: 1000, creationTime: T0 - 50, base: { opModExpLimW: 2000 } })),
       ],
-      at: [[T0 + 299, '1000@A1'], [T0 + 300, '2000@B1'], [T0 + 1100, '2000@B1']],
+      at: [
+        [T0 + 299, '1000@A1'],
+        [T0 + 300, '2000@B1'],
+        [T0 + 1100, '2000@B1'],
+      ],
     },
     {
       name: 'within a program a newer overlapping event supersedes the older whole',
-      programs: [program('C1', 1, controls(
-        { mRID: 'A1', start: T0, duration: 1000, creationTime: T0 - 100, base: { opModExpLimW: 1000 } },
-        { mRID: 'A2', start: T0 + 500, duration: 1000, creationTime: T0 - 50, base: { opModExpLimW: 2000 } },
-      ), dflt('C1', { opModExpLimW: 5000 }))],
-      at: [[T0 + 100, '5000@default'], [T0 + 600, '2000@A2']],
+      programs: [
+        program(
+          'C1',
+          1,
+          controls(
+            { mRID: 'A1', start: T0, duration: 1000, creationTime: T0 - 100, base: { opModExpLimW: 1000 } },
+            { mRID: 'A2', start: T0 + 500, duration: 1000, creationTime: T0 - 50, base: { opModExpLimW: 2000 } },
+          ),
+          dflt('C1', { opModExpLimW: 5000 }),
+        ),
+      ],
+      at: [
+        [T0 + 100, '5000@default'],
+        [T0 + 600, '2000@A2'],
+      ],
     },
     {
       name: 'server-superseded and cancelled events never apply',
-      programs: [program('C1', 1, controls(
-        { mRID: 'A1', start: T0, duration: 1000, status: 4, base: { opModExpLimW: 1000 } },
-        { mRID: 'A2', start: T0 + 2000, duration: 1000, status: 2, base: { opModExpLimW: 2000 } },
-      ), dflt('C1', { opModExpLimW: 5000 }))],
-      at: [[T0 + 100, '5000@default'], [T0 + 2100, '5000@default']],
+      programs: [
+        program(
+          'C1',
+          1,
+          controls(
+            { mRID: 'A1', start: T0, duration: 1000, status: 4, base: { opModExpLimW: 1000 } },
+            { mRID: 'A2', start: T0 + 2000, duration: 1000, status: 2, base: { opModExpLimW: 2000 } },
+          ),
+          dflt('C1', { opModExpLimW: 5000 }),
+        ),
+      ],
+      at: [
+        [T0 + 100, '5000@default'],
+        [T0 + 2100, '5000@default'],
+      ],
     },
     {
       name: 'cancelled with randomization ends at the status time (no start offset here)',
-      programs: [program('C1', 1, controls({ mRID: 'A1', start: T0, duration: 1000, status: 3, statusTime: T0 + 300, base: { opModExpLimW: 1000 } }), dflt('C1', { opModExpLimW: 5000 }))],
-      at: [[T0 + 299, '1000@A1'], [T0 + 300, '5000@default']],
+      programs: [
+        program(
+          'C1',
+          1,
+          controls({ mRID: 'A1', start: T0, duration: 1000, status: 3, statusTime: T0 + 300, base: { opModExpLimW: 1000 } }),
+          dflt('C1', { opModExpLimW: 5000 }),
+        ),
+      ],
+      at: [
+        [T0 + 299, '1000@A1'],
+        [T0 + 300, '5000@default'],
+      ],
     },
     {
       name: 'contiguous events: no instant of default at the boundary (no spurious ramp)',
-      programs: [program('C1', 1, controls(
-        { mRID: 'A1', start: T0, duration: 300, base: { opModExpLimW: 1500 } },
-        { mRID: 'A2', start: T0 + 300, duration: 300, base: { opModExpLimW: 1500 } },
-      ), dflt('C1', { opModExpLimW: 5000 }))],
-      at: [[T0 + 299.999, '1500@A1'], [T0 + 300, '1500@A2'], [T0 + 599.5, '1500@A2'], [T0 + 600, '5000@default']],
+      programs: [
+        program(
+          'C1',
+          1,
+          controls(
+            { mRID: 'A1', start: T0, duration: 300, base: { opModExpLimW: 1500 } },
+            { mRID: 'A2', start: T0 + 300, duration: 300, base: { opModExpLimW: 1500 } },
+          ),
+          dflt('C1', { opModExpLimW: 5000 }),
+        ),
+      ],
+      at: [
+        [T0 + 299.999, '1500@A1'],
+        [T0 + 300, '1500@A2'],
+        [T0 + 599.5, '1500@A2'],
+        [T0 + 600, '5000@default'],
+      ],
     },
   ];
   for (const c of cases) {
     await t.test(c.name, () => {
-      assert.deepEqual(exportAt(c.programs, c.at.map(([x]) => x)), c.at.map(([, v]) => v));
+      assert.deepEqual(
+        exportAt(
+          c.programs,
+          c.at.map(([x]) => x),
+        ),
+        c.at.map(([, v]) => v),
+      );
     });
   }
 });
 
 test('each quantity has its own source: an event setting only export leaves import to the default', () => {
-  const programs = [program('C1', 1, controls({ mRID: 'A1', start: T0, duration: 600, base: { opModExpLimW: 1500, opModConnect: true } }), dflt('C1', { opModExpLimW: 5000, opModImpLimW: 7000, opModMaxLimW: 8000 }))];
+  const programs = [
+    program(
+      'C1',
+      1,
+      controls({ mRID: 'A1', start: T0, duration: 600, base: { opModExpLimW: 1500, opModConnect: true } }),
+      dflt('C1', { opModExpLimW: 5000, opModImpLimW: 7000, opModMaxLimW: 8000 }),
+    ),
+  ];
   const l = activeLimits({ programs, seed: SEED, fallback: { opModLoadLimW: 20000 } }, T0 + 10).limits;
   assert.equal(l.opModExpLimW?.value, 1500);
   assert.equal(l.opModConnect?.value, true);
-  assert.deepEqual(l.opModImpLimW, { value: 7000, source: { kind: 'default', defaultMRID: 'D00000000000000000000000000000C1', programMRID: 'C1', primacy: 1 } });
+  assert.deepEqual(l.opModImpLimW, {
+    value: 7000,
+    source: { kind: 'default', defaultMRID: 'D00000000000000000000000000000C1', programMRID: 'C1', primacy: 1 },
+  });
   assert.equal(l.opModMaxLimW?.value, 80, 'PerCent hundredths to percent');
   assert.deepEqual(l.opModLoadLimW, { value: 20000, source: { kind: 'fallback' } });
   assert.equal(l.opModGenLimW, undefined);
@@ -117,7 +183,12 @@ test('randomization: within range, whole seconds, fixed per device and event, di
   const rd = randomOffset(SEED, 'F1', 'duration', -60);
   const [e] = eventTimelines({ programs: [program('C1', 1, [c])], seed: SEED }, T0);
   assert.deepEqual([e?.start, e?.end], [T0 + rs, T0 + rs + 600 + rd]);
-  assert.deepEqual(exportAt([program('C1', 1, [c])], [T0 + rs - 1, T0 + rs, T0 + rs + 600 + rd - 1, T0 + rs + 600 + rd], { opModExpLimW: 9 }), ['9@fallback', '1500@F1', '1500@F1', '9@fallback']);
+  assert.deepEqual(exportAt([program('C1', 1, [c])], [T0 + rs - 1, T0 + rs, T0 + rs + 600 + rd - 1, T0 + rs + 600 + rd], { opModExpLimW: 9 }), [
+    '9@fallback',
+    '1500@F1',
+    '1500@F1',
+    '9@fallback',
+  ]);
 });
 
 test('responses: received, started, completed, cancelled, superseded, expired, invalid, each once', () => {
@@ -138,7 +209,17 @@ test('responses: received, started, completed, cancelled, superseded, expired, i
     return due.map((r) => `${r.mRID}:${r.status}`);
   };
   const S = ResponseStatus;
-  assert.deepEqual(step(T0), [`A1:${S.EventReceived}`, `A2:${S.EventReceived}`, `A2:${S.Cancelled}`, `A3:${S.EventReceived}`, `A3:${S.Expired}`, `A4:${S.EventReceived}`, `A4:${S.Superseded}`, `A5:${S.EventReceived}`, `A5:${S.Invalid}`]);
+  assert.deepEqual(step(T0), [
+    `A1:${S.EventReceived}`,
+    `A2:${S.EventReceived}`,
+    `A2:${S.Cancelled}`,
+    `A3:${S.EventReceived}`,
+    `A3:${S.Expired}`,
+    `A4:${S.EventReceived}`,
+    `A4:${S.Superseded}`,
+    `A5:${S.EventReceived}`,
+    `A5:${S.Invalid}`,
+  ]);
   assert.deepEqual(step(T0 + 50), [], 'nothing twice');
   assert.deepEqual(step(T0 + 150), [`A1:${S.Started}`]);
   assert.deepEqual(step(T0 + 250), [`A1:${S.Completed}`]);

@@ -47,26 +47,45 @@ test('a form posted from another port of the same host is refused with 403 and c
   assert.equal(r.status, 403, r.text);
   assert.match((JSON.parse(r.text) as { error: string }).error, /may not change anything here/);
   // Sec-Fetch-Site says the same without an Origin; JSON does not make a foreign page welcome.
-  const viaFetchMetadata = await send('POST', '/api/inventory', JSON.stringify({ serial: '200322016612', model: 'DDSU666' }), { cookie: cookie(), 'sec-fetch-site': 'same-site', 'content-type': 'application/json' });
+  const viaFetchMetadata = await send('POST', '/api/inventory', JSON.stringify({ serial: '200322016612', model: 'DDSU666' }), {
+    cookie: cookie(),
+    'sec-fetch-site': 'same-site',
+    'content-type': 'application/json',
+  });
   assert.equal(viaFetchMetadata.status, 403);
-  const noOrigin = await send('POST', '/api/inventory', JSON.stringify({ serial: '200322016613', model: 'DDSU666' }), { cookie: cookie(), 'content-type': 'application/json' });
+  const noOrigin = await send('POST', '/api/inventory', JSON.stringify({ serial: '200322016613', model: 'DDSU666' }), {
+    cookie: cookie(),
+    'content-type': 'application/json',
+  });
   assert.equal(noOrigin.status, 403, 'a cookie request that does not say where it comes from is refused');
   const logoutFromElsewhere = await send('POST', '/api/logout', undefined, { cookie: cookie(), origin: 'http://evil.example' });
   assert.equal(logoutFromElsewhere.status, 403);
   assert.deepEqual(await serials(), []);
 });
 
-test('the same site\'s pages work: JSON with its own Origin or Sec-Fetch-Site; other content types are 415', async () => {
-  const own = await send('POST', '/api/inventory', JSON.stringify({ serial: '200322016621', model: 'DDSU666' }), { cookie: cookie(), origin: sys.url, 'content-type': 'application/json' });
+test("the same site's pages work: JSON with its own Origin or Sec-Fetch-Site; other content types are 415", async () => {
+  const own = await send('POST', '/api/inventory', JSON.stringify({ serial: '200322016621', model: 'DDSU666' }), {
+    cookie: cookie(),
+    origin: sys.url,
+    'content-type': 'application/json',
+  });
   assert.equal(own.status, 200, own.text);
-  const fetchMetadata = await send('POST', '/api/inventory', JSON.stringify({ serial: '200322016622', model: 'DDSU666' }), { cookie: cookie(), 'sec-fetch-site': 'same-origin', 'content-type': 'application/json; charset=utf-8' });
+  const fetchMetadata = await send('POST', '/api/inventory', JSON.stringify({ serial: '200322016622', model: 'DDSU666' }), {
+    cookie: cookie(),
+    'sec-fetch-site': 'same-origin',
+    'content-type': 'application/json; charset=utf-8',
+  });
   assert.equal(fetchMetadata.status, 200, fetchMetadata.text);
   const csv = `${INVENTORY_CSV_HEADER}\r\n200322016623,DDSU666,,,,Unassigned,,,,,,,,\r\n`;
   const asCsv = await send('POST', '/api/inventory/import', csv, { cookie: cookie(), origin: sys.url, 'content-type': 'text/csv' });
   assert.equal(asCsv.status, 200, `the import route declares text/csv: ${asCsv.text}`);
   const asText = await send('POST', '/api/inventory/import', csv.replace('623', '624'), { cookie: cookie(), origin: sys.url, 'content-type': 'text/plain' });
   assert.equal(asText.status, 415, asText.text);
-  const form = await send('POST', '/api/inventory', 'serial=200322016625&model=DDSU666', { cookie: cookie(), origin: sys.url, 'content-type': 'application/x-www-form-urlencoded' });
+  const form = await send('POST', '/api/inventory', 'serial=200322016625&model=DDSU666', {
+    cookie: cookie(),
+    origin: sys.url,
+    'content-type': 'application/x-www-form-urlencoded',
+  });
   assert.equal(form.status, 415);
   assert.deepEqual((await serials()).sort(), ['200322016621', '200322016622', '200322016623']);
 });
@@ -74,7 +93,10 @@ test('the same site\'s pages work: JSON with its own Origin or Sec-Fetch-Site; o
 test('bearer tokens are not exposed to forgery and need no Origin', async () => {
   const r = await postJson(sys.url, '/api/inventory', { serial: '200322016631', model: 'DDSU666' }, { token, headers: { origin: 'http://elsewhere.example' } });
   assert.equal(r.status, 200);
-  const plain = await send('POST', '/api/inventory/import', `${INVENTORY_CSV_HEADER}\r\n200322016632,DDSU666,,,,Unassigned,,,,,,,,\r\n`, { authorization: `Bearer ${token}`, 'content-type': 'text/plain' });
+  const plain = await send('POST', '/api/inventory/import', `${INVENTORY_CSV_HEADER}\r\n200322016632,DDSU666,,,,Unassigned,,,,,,,,\r\n`, {
+    authorization: `Bearer ${token}`,
+    'content-type': 'text/plain',
+  });
   assert.equal(plain.status, 200, 'scripts keep every content type the route parses');
 });
 
@@ -87,10 +109,25 @@ test('logging in from a foreign page is refused (login forgery); from a script i
 test('a route marked public (a payment callback) takes a foreign POST of any content type', async () => {
   let seen = 0;
   const s = await startApiServer({
-    extraRoutes: [(routes) => routes.add({ method: 'POST', url: '/api/test/callback', summary: 'a provider calls this', role: null, public: true, body: z.unknown(), handler: () => ({ seen: ++seen }) })],
+    extraRoutes: [
+      (routes) =>
+        routes.add({
+          method: 'POST',
+          url: '/api/test/callback',
+          summary: 'a provider calls this',
+          role: null,
+          public: true,
+          body: z.unknown(),
+          handler: () => ({ seen: ++seen }),
+        }),
+    ],
   });
   try {
-    const res = await fetch(`${s.base}/api/test/callback`, { method: 'POST', headers: { cookie: 'mgos_session=x', origin: 'https://provider.example', 'content-type': 'text/plain' }, body: 'a=1' });
+    const res = await fetch(`${s.base}/api/test/callback`, {
+      method: 'POST',
+      headers: { cookie: 'mgos_session=x', origin: 'https://provider.example', 'content-type': 'text/plain' },
+      body: 'a=1',
+    });
     assert.equal(res.status, 200, await res.text());
     assert.equal(seen, 1);
   } finally {

@@ -50,7 +50,10 @@ test('discovery on 30 simulated meters finds every live meter with its model, re
     assert.equal(by.get(26)?.status, 'missing');
     assert.match(by.get(26)?.detail ?? '', /configured as m_26 \(1phase\) but did not answer/);
     assert.ok(!by.has(1) && !by.has(25) && !by.has(31) && !by.has(60), 'nothing answers at 1, 25 (moved away), 31 or 60');
-    assert.deepEqual(done.proposals.map((p) => p.id), [13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 27, 28, 29, 30]);
+    assert.deepEqual(
+      done.proposals.map((p) => p.id),
+      [13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 27, 28, 29, 30],
+    );
     assert.deepEqual(done.proposals[0], { id: 13, name: 'meter_013', type: 'DDSU666', bus: 'sim', note: 'new meter on the bus' });
     // Live polling kept its cycle: every cycle during the scan read every live configured meter,
     // none overran the poll interval.

@@ -21,7 +21,10 @@ test('one bench line carries DL/T645 frames and RTU requests, including RTU to u
   const stream = Buffer.concat([readAddressRequest(), toUnit104, Buffer.from([0x00, 0x42]), toUnit1, readAddressRequest()]);
   for (let i = 0; i < stream.length; i += 2) framer.push(stream.subarray(i, i + 2));
   await new Promise((r) => setTimeout(r, 40)); // any stale tail is dropped after the silence
-  assert.deepEqual(dlt.map((f) => f.control), [CONTROL.readAddress, CONTROL.readAddress]);
+  assert.deepEqual(
+    dlt.map((f) => f.control),
+    [CONTROL.readAddress, CONTROL.readAddress],
+  );
   assert.deepEqual(rtu, [toUnit104, toUnit1]);
   assert.equal(dropped(), 2, 'the two garbage bytes');
   framer.close();

@@ -4,7 +4,16 @@ import { addressToSerial, serialToAddress, WILDCARD_ADDRESS } from '../src/dlt64
 import { decodeEnergy, encodeEnergy } from '../src/dlt645/bcd.js';
 import { buildFrame, checksum, CONTROL, parseFrame, parseReply, type Dlt645Frame, type FrameError } from '../src/dlt645/frame.js';
 import { Dlt645Framer } from '../src/dlt645/framer.js';
-import { DI, energyFromPayload, errorReply, interpretReply, readAddressReply, readAddressRequest, readDataReply, readDataRequest } from '../src/dlt645/messages.js';
+import {
+  DI,
+  energyFromPayload,
+  errorReply,
+  interpretReply,
+  readAddressReply,
+  readAddressRequest,
+  readDataReply,
+  readDataRequest,
+} from '../src/dlt645/messages.js';
 
 const bytes = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 

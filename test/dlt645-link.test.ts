@@ -31,7 +31,10 @@ async function rejection(p: Promise<unknown>): Promise<Dlt645Error> {
 }
 
 /** A raw TCP peer that answers each request with whatever `answer` returns. */
-async function rawPeer(answer: (request: Buffer, socket: net.Socket) => void, onConnect?: (socket: net.Socket) => void): Promise<{ port: number; close: () => Promise<void> }> {
+async function rawPeer(
+  answer: (request: Buffer, socket: net.Socket) => void,
+  onConnect?: (socket: net.Socket) => void,
+): Promise<{ port: number; close: () => Promise<void> }> {
   const sockets = new Set<net.Socket>();
   const server = net.createServer((s) => {
     sockets.add(s);
@@ -77,7 +80,11 @@ test('no DL/T645 frame switches the protocol; the front panel does (password 701
     assert.equal(refused.control, 0xd4);
     assert.equal(bench.meter.protocol, '645');
     client.setID(1);
-    await assert.rejects(client.readHoldingRegisters(0x0006, 1), (e: { message?: string }) => /timed out/i.test(e.message ?? ''), 'a DL/T645 meter ignores Modbus');
+    await assert.rejects(
+      client.readHoldingRegisters(0x0006, 1),
+      (e: { message?: string }) => /timed out/i.test(e.message ?? ''),
+      'a DL/T645 meter ignores Modbus',
+    );
     assert.throws(() => bench.meter.frontPanel.setProtocol('n.2', 1234), /wrong password/);
     bench.meter.frontPanel.setProtocol('n.2', 701);
     assert.deepEqual((await client.readHoldingRegisters(0x0006, 1)).data, [1]);

@@ -30,9 +30,7 @@ function files(rel: string): string[] {
   const abs = fromRoot(rel);
   if (!existsSync(abs)) return [];
   if (statSync(abs).isFile()) return [rel];
-  return readdirSync(abs, { withFileTypes: true }).flatMap((e) =>
-    e.name === 'node_modules' || e.name.startsWith('.') ? [] : files(`${rel}/${e.name}`),
-  );
+  return readdirSync(abs, { withFileTypes: true }).flatMap((e) => (e.name === 'node_modules' || e.name.startsWith('.') ? [] : files(`${rel}/${e.name}`)));
 }
 
 const TEXT = /\.(ts|tsx|js|mjs|md|yaml|yml|json|sql|txt)$/;

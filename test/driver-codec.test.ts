@@ -34,10 +34,13 @@ test('float32 ABCD: 0x450FE000 is 2302.0 (a DTSU666 voltage frame captured from 
 
 test('DDSU666 reads in two requests: 0x2000 x16 every cycle, 0x4000 x12 for energy', () => {
   const blocks = planBlocks(ddsu);
-  assert.deepEqual(blocks.map((b) => [b.group, b.start, b.count, b.every]), [
-    ['instant', 0x2000, 16, 1],
-    ['energy', 0x4000, 12, 6],
-  ]);
+  assert.deepEqual(
+    blocks.map((b) => [b.group, b.start, b.count, b.every]),
+    [
+      ['instant', 0x2000, 16, 1],
+      ['energy', 0x4000, 12, 6],
+    ],
+  );
 });
 
 test('DDSU666 instantaneous block: V, A, kW -> W, kvar -> var, PF, Hz', () => {
@@ -76,10 +79,13 @@ test('DDSU666 energy block and the invert option (meter wired backwards)', () =>
 
 test('DTSU666 instantaneous block is one 70-register read; raw values scaled x0.1 V, x0.001 A, x0.1 W, x0.01 Hz', () => {
   const blocks = planBlocks(dtsu);
-  assert.deepEqual(blocks.map((b) => [b.group, b.start, b.count]), [
-    ['instant', 0x2000, 0x46],
-    ['energy', 0x401e, 12],
-  ]);
+  assert.deepEqual(
+    blocks.map((b) => [b.group, b.start, b.count]),
+    [
+      ['instant', 0x2000, 0x46],
+      ['energy', 0x401e, 12],
+    ],
+  );
   const instant = blocks[0];
   assert.ok(instant);
   // Ua 2302.0 = 0x450FE000; Ia 5000.0 = 0x459C4000; Pt -1963.0 = 0xC4F56000; Pa 1000.0 = 0x447A0000;

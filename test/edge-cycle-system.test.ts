@@ -5,7 +5,13 @@ import { ASSETS, cyclesPass, startControlSite, until } from './helpers/control-s
 // The battery absorbs the PV step on each phase (PV left uncurtailed here; with the PV inverter steered
 // too, see test/edge-steering-system.test.ts: curtailed PV is released in proportion to the battery's headroom).
 const STEER = {
-  assets: ASSETS.filter((a) => a.type !== 'pv'), controllers: [{ kind: 'self-consumption', id: 'self' }, { kind: 'zero-export', id: 'zero' }], safety: { batteries: [{ component: 'ess0', socMinPct: 10, socMaxPct: 95 }] } };
+  assets: ASSETS.filter((a) => a.type !== 'pv'),
+  controllers: [
+    { kind: 'self-consumption', id: 'self' },
+    { kind: 'zero-export', id: 'zero' },
+  ],
+  safety: { batteries: [{ component: 'ess0', socMinPct: 10, socMaxPct: 95 }] },
+};
 
 test('zero export after a PV step: every phase stops exporting within a few cycles and stays near zero', async (t) => {
   const s = await startControlSite({ control: STEER });
@@ -23,7 +29,10 @@ test('zero export after a PV step: every phase stops exporting within a few cycl
     await new Promise((r) => setTimeout(r, 200));
   }
   const g = s.grid();
-  assert.ok(Math.min(...worst) > -60, `no phase exports more than 60 W once settled (worst ${Math.round(Math.min(...worst))} W, ${settledBy} cycles after the step)`);
+  assert.ok(
+    Math.min(...worst) > -60,
+    `no phase exports more than 60 W once settled (worst ${Math.round(Math.min(...worst))} W, ${settledBy} cycles after the step)`,
+  );
   assert.ok(Math.abs(g.total) < 600, `total grid near zero: ${Math.round(g.total)} W`);
   const st = s.sys.control?.status() as { controllers: Array<{ id: string; status: { state: string } }> };
   assert.deepEqual(st.controllers.map((c) => c.status.state).sort(), ['ok', 'ok']);
@@ -38,7 +47,10 @@ test('a stale grid meter sends the battery to idle within three cycles', async (
   await until('every phase setpoint is 0', () => Object.values(s.setpoints()).every((w) => w === 0), 10_000);
   assert.ok(s.cycles() - at <= 3, `idle after ${s.cycles() - at} cycles`);
   const st = s.sys.control?.status() as { safe: Array<{ component: string; why: string }>; escalations: unknown[] };
-  assert.ok(st.safe.some((x) => x.component === 'ess0' && /grid meter not usable/.test(x.why)), JSON.stringify(st.safe));
+  assert.ok(
+    st.safe.some((x) => x.component === 'ess0' && /grid meter not usable/.test(x.why)),
+    JSON.stringify(st.safe),
+  );
   assert.ok(st.escalations.length >= 1, 'battery dispatch escalated to a person');
   const alarms = s.sys.alarms.store.list({ state: 'open' }).map((a) => a.rule);
   assert.ok(alarms.includes('control_safe_state'), alarms.join(', '));
@@ -46,7 +58,16 @@ test('a stale grid meter sends the battery to idle within three cycles', async (
 
 test('a controller that throws and one that loops forever are stopped and marked failed; the cycle keeps its period', async (t) => {
   const modules = [new URL('./helpers/control-test-controllers.js', import.meta.url).href];
-  const s = await startControlSite({ control: STEER, hooks: { modules, controllers: [{ id: 'thrower', kind: 'test-throw', battery: 'ess0' }, { id: 'looper', kind: 'test-loop', battery: 'ess0' }] } });
+  const s = await startControlSite({
+    control: STEER,
+    hooks: {
+      modules,
+      controllers: [
+        { id: 'thrower', kind: 'test-throw', battery: 'ess0' },
+        { id: 'looper', kind: 'test-loop', battery: 'ess0' },
+      ],
+    },
+  });
   t.after(() => s.close());
   await until('both are failed', () => {
     const c = (s.sys.control?.status().controllers ?? []) as Array<{ id: string; status: { state: string; reason?: string }; stopped: boolean }>;
@@ -67,7 +88,10 @@ test('a controller that throws and one that loops forever are stopped and marked
 });
 
 test('L2: a proposal approved through the API actuates; L1 never actuates', async (t) => {
-  const s = await startControlSite({ control: { ...STEER, autonomy: [{ capability: 'battery-dispatch', asset: 'ess0', level: 'L2' }] }, pv: { L1: 1000, L2: 1000, L3: 1000 } });
+  const s = await startControlSite({
+    control: { ...STEER, autonomy: [{ capability: 'battery-dispatch', asset: 'ess0', level: 'L2' }] },
+    pv: { L1: 1000, L2: 1000, L3: 1000 },
+  });
   t.after(() => s.close());
   await cyclesPass(s, 4);
   assert.deepEqual(s.setpoints(), { L1: 0, L2: 0, L3: 0 }, 'nothing written without a person');
@@ -83,12 +107,18 @@ test('L2: a proposal approved through the API actuates; L1 never actuates', asyn
   await until('the approved value is written', () => Math.abs(s.setpoints().L1 - Math.round(p.value)) <= 2 || s.setpoints().L1 < -50);
   assert.equal((await s.call('POST', `/api/control/proposals/${p.id}/approve`)).status, 409, 'approved once');
 
-  const l1 = await startControlSite({ control: { ...STEER, autonomy: [{ capability: 'battery-dispatch', asset: 'ess0', level: 'L1' }] }, pv: { L1: 1000, L2: 1000, L3: 1000 } });
+  const l1 = await startControlSite({
+    control: { ...STEER, autonomy: [{ capability: 'battery-dispatch', asset: 'ess0', level: 'L1' }] },
+    pv: { L1: 1000, L2: 1000, L3: 1000 },
+  });
   t.after(() => l1.close());
   await cyclesPass(l1, 5);
   assert.deepEqual(l1.setpoints(), { L1: 0, L2: 0, L3: 0 }, 'L1 never writes');
   const recs = (l1.sys.control?.status().recommendations ?? []) as Array<{ target: string; value: number }>;
-  assert.ok(recs.some((r) => r.target === 'ess0/SetActivePower_L1' && r.value < -100), JSON.stringify(recs));
+  assert.ok(
+    recs.some((r) => r.target === 'ess0/SetActivePower_L1' && r.value < -100),
+    JSON.stringify(recs),
+  );
 });
 
 test('an override holds its asset, then expires; the audit chain verifies', async (t) => {

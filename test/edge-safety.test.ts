@@ -12,7 +12,9 @@ const battery: Battery = { kind: 'battery-setpoint', component: 'ess0', perPhase
 const pv: PvInverter = { kind: 'pv-limit', component: 'pv0', perPhase: false, phases: 3, ratedW: 10_000 };
 const cfg = (over: Partial<SafetyConfig> = {}): SafetyConfig => ({
   grid,
-  batteries: [{ battery, socMinPct: 10, socMaxPct: 95, rampWPerS: 2_000, tempMinC: -10, tempMaxC: 55, chargeTempMinC: 0, cellVoltageMinV: 2.9, cellVoltageMaxV: 3.6 }],
+  batteries: [
+    { battery, socMinPct: 10, socMaxPct: 95, rampWPerS: 2_000, tempMinC: -10, tempMaxC: 55, chargeTempMinC: 0, cellVoltageMinV: 2.9, cellVoltageMaxV: 3.6 },
+  ],
   pv: [{ pv }],
   generators: [{ kind: 'generator', component: 'gen0', ratedW: 20_000 }],
   exportLimitW: 0,
@@ -37,14 +39,35 @@ interface Case {
 const stale = (v: number) => ({ value: v, ts: T0 - 30_000, quality: 'STALE' as const });
 const cases: Case[] = [
   { name: 'all good: rating, ramp 2 kW/s from idle', values: good, battery: [-2_000, 2_000], pvMax: 10_000 },
-  { name: 'after 1 s at 1.5 kW: up to 3.5 kW, down to idle and beyond by one step', values: good, last: { 'ess0/SetActivePower': 1_500 }, battery: [-2_000, 3_500] },
-  { name: 'stale grid meter: battery idle, PV to the export limit (0: curtailed)', values: { ...good, 'grid/ActivePower': stale(500) }, battery: [0, 0], pvMax: 0, why: /grid meter not usable/ },
+  {
+    name: 'after 1 s at 1.5 kW: up to 3.5 kW, down to idle and beyond by one step',
+    values: good,
+    last: { 'ess0/SetActivePower': 1_500 },
+    battery: [-2_000, 3_500],
+  },
+  {
+    name: 'stale grid meter: battery idle, PV to the export limit (0: curtailed)',
+    values: { ...good, 'grid/ActivePower': stale(500) },
+    battery: [0, 0],
+    pvMax: 0,
+    why: /grid meter not usable/,
+  },
   { name: 'missing SoC: battery idle', values: { ...good, 'ess0/Soc': { value: null, ts: T0, quality: 'ERROR' } }, battery: [0, 0], why: /ess0\/Soc ERROR/ },
   { name: 'e-stop pressed: everything safe', values: { ...good, 'io0/EmergencyStop': 1 }, battery: [0, 0], pvMax: 0, why: /emergency stop pressed/ },
-  { name: 'e-stop input unreadable: fail safe', values: { ...good, 'io0/EmergencyStop': stale(0) }, battery: [0, 0], pvMax: 0, why: /emergency-stop input not readable/ },
+  {
+    name: 'e-stop input unreadable: fail safe',
+    values: { ...good, 'io0/EmergencyStop': stale(0) },
+    battery: [0, 0],
+    pvMax: 0,
+    why: /emergency-stop input not readable/,
+  },
   { name: 'SoC at max: no charging', values: { ...good, 'ess0/Soc': 95 }, battery: [0, 2_000] },
   { name: 'SoC at min: no discharging', values: { ...good, 'ess0/Soc': 10 }, battery: [-2_000, 0] },
-  { name: 'BMS allows 1 kW charge, 500 W discharge', values: { ...good, 'ess0/AllowedChargePower': 1_000, 'ess0/AllowedDischargePower': 500 }, battery: [-1_000, 500] },
+  {
+    name: 'BMS allows 1 kW charge, 500 W discharge',
+    values: { ...good, 'ess0/AllowedChargePower': 1_000, 'ess0/AllowedDischargePower': 500 },
+    battery: [-1_000, 500],
+  },
   { name: 'BMS limits reported but stale: idle', values: { ...good, 'ess0/AllowedChargePower': stale(1_000) }, battery: [0, 0] },
   { name: 'too hot: idle', values: { ...good, 'ess0/BatteryTemperature': 60 }, battery: [0, 0], why: /temperature 60/ },
   { name: 'below 0 °C: no charging', values: { ...good, 'ess0/BatteryTemperature': -2 }, battery: [0, 2_000] },
@@ -90,7 +113,14 @@ test('safety envelope: whatever controllers, operators or schedules ask, the dis
     const s = snap(T0 + k * 1_000, values);
     const env = envelope(s, cfg(), last, 1_000, T0 + k * 1_000);
     const wild: Proposal[] = [
-      { kind: 'target', target: 'ess0/SetActivePower', value: (rng() - 0.5) * 40_000, criticality: rng() < 0.5 ? 'business' : 'supply-quality', source: 'anyone', why: 'random' },
+      {
+        kind: 'target',
+        target: 'ess0/SetActivePower',
+        value: (rng() - 0.5) * 40_000,
+        criticality: rng() < 0.5 ? 'business' : 'supply-quality',
+        source: 'anyone',
+        why: 'random',
+      },
       { kind: 'bound', target: 'ess0/SetActivePower', min: rng() * 20_000, criticality: 'supply-quality', source: 'droop', why: 'random' },
       { kind: 'target', target: 'pv0/ActivePowerLimit', value: rng() * 30_000, criticality: 'optimisation', source: 'anyone', why: 'random' },
     ];
@@ -106,7 +136,10 @@ test('safety envelope: whatever controllers, operators or schedules ask, the dis
     if (soc >= 95) assert.ok(bat >= 0);
     if (soc <= 10) assert.ok(bat <= 0);
     if (values['io0/EmergencyStop'] === 1) assert.equal(bat, 0);
-    assert.ok(Math.abs(bat - (last['ess0/SetActivePower'] ?? 0)) <= 2_000 + 1e-9 || Math.abs(bat) < Math.abs(last['ess0/SetActivePower'] ?? 0), 'ramp away from idle');
+    assert.ok(
+      Math.abs(bat - (last['ess0/SetActivePower'] ?? 0)) <= 2_000 + 1e-9 || Math.abs(bat) < Math.abs(last['ess0/SetActivePower'] ?? 0),
+      'ramp away from idle',
+    );
     last = { 'ess0/SetActivePower': bat };
   }
 });

@@ -26,7 +26,9 @@ const discharge = (s: ControlSite): number => {
 
 test('peak shaving: a load step above the import limit is met by discharging, and the battery returns to idle after it', async (t) => {
   const LIMIT = 1500;
-  const s = await startControlSite({ control: { assets: BATTERY_ONLY, controllers: [{ kind: 'peak-shaving', id: 'peak', importLimitW: LIMIT }], safety: SAFETY } });
+  const s = await startControlSite({
+    control: { assets: BATTERY_ONLY, controllers: [{ kind: 'peak-shaving', id: 'peak', importLimitW: LIMIT }], safety: SAFETY },
+  });
   t.after(() => s.close());
   await until('the cycle steers with good data', () => s.cycles() >= 3 && (s.sys.control?.status().safe as unknown[]).length === 0);
   const before = s.grid().total;
@@ -43,7 +45,10 @@ test('peak shaving: a load step above the import limit is met by discharging, an
   const settledIn = s.cycles() - stepAt;
   const held = await sample(s, 3000);
   const worst = Math.max(...held.map((g) => g.total));
-  assert.ok(worst <= LIMIT + 100, `the import stays within 100 W of the ${LIMIT} W limit once settled (worst ${Math.round(worst)} W, settled ${settledIn} cycles after the step)`);
+  assert.ok(
+    worst <= LIMIT + 100,
+    `the import stays within 100 W of the ${LIMIT} W limit once settled (worst ${Math.round(worst)} W, settled ${settledIn} cycles after the step)`,
+  );
   assert.ok(settledIn <= 4, `settled within 4 cycles of the step (took ${settledIn})`);
   const d = discharge(s);
   assert.ok(d > 2000 && d < 4500, `the battery discharges the excess: ${Math.round(d)} W`);
@@ -87,8 +92,14 @@ test('backup reserve: kept until the grid fails; then the site islands, non-crit
   // 1. On grid, below the floor: self-consumption would discharge to cover the import; the reserve blocks it.
   await cyclesPass(s, 3);
   assert.ok(s.grid().total > 200, `the site imports ${Math.round(s.grid().total)} W`);
-  assert.ok(Object.values(s.setpoints()).every((w) => w <= 0), `the battery does not discharge below its reserve: ${JSON.stringify(s.setpoints())}`);
-  const reserve = (): { state: string; detail?: string; reason?: string } => ((s.sys.control?.status().controllers ?? []) as Array<{ id: string; status: { state: string; detail?: string; reason?: string } }>).find((c) => c.id === 'reserve')?.status ?? { state: 'missing' };
+  assert.ok(
+    Object.values(s.setpoints()).every((w) => w <= 0),
+    `the battery does not discharge below its reserve: ${JSON.stringify(s.setpoints())}`,
+  );
+  const reserve = (): { state: string; detail?: string; reason?: string } =>
+    ((s.sys.control?.status().controllers ?? []) as Array<{ id: string; status: { state: string; detail?: string; reason?: string } }>).find(
+      (c) => c.id === 'reserve',
+    )?.status ?? { state: 'missing' };
   assert.match(reserve().detail ?? '', /on-grid.*discharge blocked/);
 
   // 2. The grid fails: islanded after the confirmation time; meter 2 is shed, meter 3 (critical) keeps its supply.
@@ -147,7 +158,14 @@ test('the simulator takes PV steps and grid-meter silence over HTTP, validated',
 
 test('zero export with the PV inverter steered too: curtailed PV comes back within a few cycles after a PV step, and no phase exports', async (t) => {
   const s = await startControlSite({
-    control: { assets: ASSETS, controllers: [{ kind: 'self-consumption', id: 'self' }, { kind: 'zero-export', id: 'zero' }], safety: { ...SAFETY, exportLimitW: 0 } },
+    control: {
+      assets: ASSETS,
+      controllers: [
+        { kind: 'self-consumption', id: 'self' },
+        { kind: 'zero-export', id: 'zero' },
+      ],
+      safety: { ...SAFETY, exportLimitW: 0 },
+    },
   });
   t.after(() => s.close());
   const e = s.sys.sim?.energy;
@@ -163,11 +181,15 @@ test('zero export with the PV inverter steered too: curtailed PV comes back with
   e.setPvAvailable({ L1: 1500, L2: 1800, L3: 1200 });
   const stepAt = s.cycles();
   const worst: number[] = [];
-  await until('PV produces 95 % of what the sun gives', () => {
-    const g = s.grid();
-    worst.push(Math.min(g.L1, g.L2, g.L3));
-    return pvNow() >= 0.95 * 4500;
-  }, 20_000);
+  await until(
+    'PV produces 95 % of what the sun gives',
+    () => {
+      const g = s.grid();
+      worst.push(Math.min(g.L1, g.L2, g.L3));
+      return pvNow() >= 0.95 * 4500;
+    },
+    20_000,
+  );
   const releasedIn = s.cycles() - stepAt;
   const held = await sample(s, 3000);
   for (const g of held) worst.push(Math.min(g.L1, g.L2, g.L3));

@@ -21,7 +21,13 @@ interface FleetMeter {
 test('the fleet view lists every meter with status, last reading, completeness, energy today and open alarms', async () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'mgos-fleet-'));
   const sys = await startSystem({
-    config: { site: { id: 'f1', name: 'Fleet site' }, poll: { intervalMs: 1000 }, storage: { path: path.join(dir, 'mgos.db'), flushIntervalMs: 1000 }, http: { port: 0 }, sim: { enabled: true, customers: 3, port: 0 } },
+    config: {
+      site: { id: 'f1', name: 'Fleet site' },
+      poll: { intervalMs: 1000 },
+      storage: { path: path.join(dir, 'mgos.db'), flushIntervalMs: 1000 },
+      http: { port: 0 },
+      sim: { enabled: true, customers: 3, port: 0 },
+    },
     adminPassword: 'fleet admin password',
     logger: pino({ level: 'silent' }),
   });
@@ -41,7 +47,10 @@ test('the fleet view lists every meter with status, last reading, completeness, 
     assert.equal(fleet.status, 200, fleet.text);
     const [site] = fleet.json.sites as { id: string; meters: FleetMeter[] }[];
     assert.equal(site?.id, 'f1');
-    assert.deepEqual(site.meters.map((m) => m.key), ['meter100', 'meter2', 'meter3', 'meter4']);
+    assert.deepEqual(
+      site.meters.map((m) => m.key),
+      ['meter100', 'meter2', 'meter3', 'meter4'],
+    );
     for (const m of site.meters) {
       assert.equal(m.quality, 'GOOD');
       assert.ok(m.lastReadingTs && Date.now() - m.lastReadingTs < 5000);

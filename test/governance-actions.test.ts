@@ -1,7 +1,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { AuditLog } from '../src/governance/audit-log.js';
-import { capabilityOfTarget, confirmEscalation, decideAction, DEFAULT_ACTION_AUTONOMY, effectiveLevel, type Approval, type Escalation, type Override } from '../src/governance/actions.js';
+import {
+  capabilityOfTarget,
+  confirmEscalation,
+  decideAction,
+  DEFAULT_ACTION_AUTONOMY,
+  effectiveLevel,
+  type Approval,
+  type Escalation,
+  type Override,
+} from '../src/governance/actions.js';
 import type { AutonomyLevel } from '../src/governance/types.js';
 import { mulberry32, type Rng } from '../src/sim/prng.js';
 import { tempDb } from './helpers/temp-db.js';
@@ -38,7 +47,12 @@ interface Actuation {
 }
 
 /** One random run: proposals every second, people approving and overriding at random, faults and e-stops. */
-function runSequence(rng: Rng, audit: AuditLog, levels: Record<string, AutonomyLevel>, steps: number): { actuations: Actuation[]; approvals: Approval[]; overrides: Override[] } {
+function runSequence(
+  rng: Rng,
+  audit: AuditLog,
+  levels: Record<string, AutonomyLevel>,
+  steps: number,
+): { actuations: Actuation[]; approvals: Approval[]; overrides: Override[] } {
   const approvals: Approval[] = [];
   const overrides: Override[] = [];
   const escalation = new Map<string, Escalation | null>();
@@ -52,17 +66,34 @@ function runSequence(rng: Rng, audit: AuditLog, levels: Record<string, AutonomyL
     for (const { target, asset } of TARGETS) {
       const level = levels[target] ?? 'L3';
       const capability = capabilityOfTarget(target) ?? 'battery-dispatch';
-      const envelope = eStop ? { min: 0, max: 0 } : target.endsWith('SetRunning') ? { min: 0, max: 1 } : { min: -Math.round(rng() * 5_000), max: Math.round(rng() * 5_000) };
+      const envelope = eStop
+        ? { min: 0, max: 0 }
+        : target.endsWith('SetRunning')
+          ? { min: 0, max: 1 }
+          : { min: -Math.round(rng() * 5_000), max: Math.round(rng() * 5_000) };
       const value = Math.round(envelope.min + rng() * (envelope.max - envelope.min));
       // People act at random.
       if (rng() < 0.03) {
-        const o: Override = { by: person(), target, value: Math.round((rng() - 0.5) * 20_000), untilMs: now + Math.round(rng() * 20_000), reason: 'taking over for maintenance' };
+        const o: Override = {
+          by: person(),
+          target,
+          value: Math.round((rng() - 0.5) * 20_000),
+          untilMs: now + Math.round(rng() * 20_000),
+          reason: 'taking over for maintenance',
+        };
         overrides.push(o);
         audit.append({ ts: now, actor: o.by, action: 'override', detail: `${target} = ${o.value} until ${o.untilMs}` });
       }
       const pid = pending.get(target);
       if (pid !== undefined && rng() < 0.15) {
-        const a: Approval = { proposalId: pid, by: person(), target, value: rng() < 0.5 ? value : Math.round((rng() - 0.5) * 20_000), atMs: now, expiresAtMs: now + Math.round(rng() * 10_000) };
+        const a: Approval = {
+          proposalId: pid,
+          by: person(),
+          target,
+          value: rng() < 0.5 ? value : Math.round((rng() - 0.5) * 20_000),
+          atMs: now,
+          expiresAtMs: now + Math.round(rng() * 10_000),
+        };
         approvals.push(a);
         pending.delete(target);
         audit.append({ ts: now, actor: a.by, action: 'approved', proposalId: pid, detail: `${target} = ${a.value} until ${a.expiresAtMs}` });
@@ -76,7 +107,16 @@ function runSequence(rng: Rng, audit: AuditLog, levels: Record<string, AutonomyL
       const approval = [...approvals].reverse().find((a) => a.target === target && now < a.expiresAtMs) ?? null;
       const ctx = { level, escalation: escalation.get(target) ?? null, override, approval, proposalTtlMs: 30_000, nowMs: now };
       const d = decideAction(
-        { asset, capability, target, value, envelope, limitHit: rng() < 0.05 ? 'SoC floor' : null, inputsPoor: rng() < 0.05 ? 'grid meter STALE' : null, why: 'random' },
+        {
+          asset,
+          capability,
+          target,
+          value,
+          envelope,
+          limitHit: rng() < 0.05 ? 'SoC floor' : null,
+          inputsPoor: rng() < 0.05 ? 'grid meter STALE' : null,
+          why: 'random',
+        },
         ctx,
       );
       if (d.outcome === 'actuate') {
@@ -123,7 +163,10 @@ test('governance properties over random sequences of proposals, approvals, overr
       }
     }
     for (const target of Object.keys(levels).filter((k) => levels[k] === 'L1')) {
-      assert.ok(actuations.filter((a) => a.target === target).every((a) => a.authority === 'override'), `${target} (L1) only by override`);
+      assert.ok(
+        actuations.filter((a) => a.target === target).every((a) => a.authority === 'override'),
+        `${target} (L1) only by override`,
+      );
     }
     // Every actuation has its audit entry, with the value written.
     const entries = audit.list();
@@ -134,7 +177,11 @@ test('governance properties over random sequences of proposals, approvals, overr
       assert.ok(actuate[i].detail.startsWith(`${a.target} = ${a.value} `), actuate[i].detail);
       assert.equal(actuate[i].actor, a.by);
     });
-    if (Object.values(levels).includes('L3')) assert.ok(entries.some((e) => e.action === 'escalated'), 'limits and poor inputs escalate');
+    if (Object.values(levels).includes('L3'))
+      assert.ok(
+        entries.some((e) => e.action === 'escalated'),
+        'limits and poor inputs escalate',
+      );
     // The chain verifies.
     const v = audit.verify();
     assert.ok(v.ok, JSON.stringify(v));
@@ -179,7 +226,9 @@ test('the audit chain: a cut-off tail is found, and entries from before the chai
 
   // An old file: entries written before migration 3 have no hash; opening the log seals them in order.
   const db2 = tempDb(t);
-  db2.prepare("INSERT INTO governance_audit (ts, actor, action, detail) VALUES (?, 'system', 'proposed', 'old 1'), (?, 'op1', 'approved', 'old 2')").run(T0, T0 + 1);
+  db2
+    .prepare("INSERT INTO governance_audit (ts, actor, action, detail) VALUES (?, 'system', 'proposed', 'old 1'), (?, 'op1', 'approved', 'old 2')")
+    .run(T0, T0 + 1);
   const log2 = new AuditLog(db2);
   assert.ok(log2.verify().ok);
   log2.append({ ts: T0 + 2, actor: 'system', action: 'relay-opened', detail: 'new' });

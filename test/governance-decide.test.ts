@@ -49,14 +49,20 @@ for (const c of cases) {
       reason: 'balance zero',
       proposedBy: c.by === 'user' ? { kind: 'user', username: 'op' } : { kind: 'system' },
     };
-    const ctx: DecisionContext = { policy, autonomy: c.level ?? 'L2', protectedCustomer: c.protectedCustomer ?? false, heldClosed: c.held ?? false, nowMs: c.at ?? kampala(TUE, '10:00') };
+    const ctx: DecisionContext = {
+      policy,
+      autonomy: c.level ?? 'L2',
+      protectedCustomer: c.protectedCustomer ?? false,
+      heldClosed: c.held ?? false,
+      nowMs: c.at ?? kampala(TUE, '10:00'),
+    };
     const d = decide(p, ctx);
     assert.equal(d.outcome, c.outcome, d.why);
     if (c.why) assert.match(d.why, c.why);
   });
 }
 
-test('gate: the time zone is the site\'s, not the server\'s', () => {
+test("gate: the time zone is the site's, not the server's", () => {
   const lagos = disconnectPolicySchema.parse({ timeZone: 'Africa/Lagos' }); // UTC+1
   const at = Date.parse('2026-04-07T17:30:00Z'); // 20:30 in Kampala, 18:30 in Lagos, 17:30 UTC
   const p: ProposalInput = { capability: 'disconnect', asset: { customer: 'C1', meter: 2 }, reason: 'x', proposedBy: { kind: 'system' } };

@@ -23,7 +23,6 @@ import { CreditEventHub } from '../src/billing-runtime/credit-events.js';
 
 const kampala = (hhmm: string): number => Date.parse(`2026-04-07T${hhmm}:00+03:00`); // a Tuesday
 
-
 test('prepaid loop on the simulator: zero -> supervised proposal -> approved over HTTP -> 0 W; payment -> reconnect; night -> nothing', async (t) => {
   let now = kampala('10:00');
   const s = await startSimSite({ customers: 4, sim: { clock: () => now, seed: 5 }, now: () => now });
@@ -78,7 +77,11 @@ test('prepaid loop on the simulator: zero -> supervised proposal -> approved ove
     if (err instanceof HttpError) return reply.code(err.status).send({ error: err.message });
     return reply.code(err.statusCode ?? 500).send({ error: err.message });
   });
-  registerGovernanceRoutes(new RouteRegistry(app, users), { gate, audit, customerOfMeter: (m) => [...customers.values()].find((c) => c.meter === m)?.id ?? null });
+  registerGovernanceRoutes(new RouteRegistry(app, users), {
+    gate,
+    audit,
+    customerOfMeter: (m) => [...customers.values()].find((c) => c.meter === m)?.id ?? null,
+  });
   const url = await app.listen({ port: 0, host: '127.0.0.1' });
   t.after(() => app.close());
   const http = httpClient(() => url);
@@ -95,7 +98,10 @@ test('prepaid loop on the simulator: zero -> supervised proposal -> approved ove
   assert.equal(pending.status, 200);
   const [proposal] = pending.json.proposals as Proposal[];
   assert.ok(proposal);
-  assert.deepEqual([proposal.capability, proposal.asset, proposal.criticality, proposal.proposedBy], ['disconnect', { customer: 'C1', meter: c1.meter }, 'business-critical', { kind: 'system' }]);
+  assert.deepEqual(
+    [proposal.capability, proposal.asset, proposal.criticality, proposal.proposedBy],
+    ['disconnect', { customer: 'C1', meter: c1.meter }, 'business-critical', { kind: 'system' }],
+  );
   assert.ok((await powerOf(c1.meter)) > 400, 'nothing is switched before approval');
 
   // 2. A viewer may not approve; an operator does, and the relay opens.
@@ -112,7 +118,10 @@ test('prepaid loop on the simulator: zero -> supervised proposal -> approved ove
   credit.emit('positive', { customer: 'C1', balance: 'UGX 4,500', amount: 'UGX 5,000' });
   await loop.idle();
   assert.ok((await powerOf(c1.meter)) > 400);
-  assert.deepEqual(gate.list('executed').map((p) => p.capability), ['disconnect', 'reconnect']);
+  assert.deepEqual(
+    gate.list('executed').map((p) => p.capability),
+    ['disconnect', 'reconnect'],
+  );
 
   // 4. At 19:00 nobody is disconnected: no proposal is created, and the refusal is audited.
   now = kampala('19:00');
@@ -137,7 +146,10 @@ test('prepaid loop on the simulator: zero -> supervised proposal -> approved ove
   assert.equal(await powerOf(c3.meter), 0);
 
   // 7. Human override: force C3 closed and hold it; a new zero balance is refused while held.
-  const o = await http.call('POST', `/api/relays/${c3.meter}/override`, { token: token.operator, body: { action: 'hold', reason: 'hospital patient at home' } });
+  const o = await http.call('POST', `/api/relays/${c3.meter}/override`, {
+    token: token.operator,
+    body: { action: 'hold', reason: 'hospital patient at home' },
+  });
   assert.equal(o.status, 200, o.text);
   assert.ok((await powerOf(c3.meter)) > 400);
   credit.emit('zero', { customer: 'C3', balance: 'UGX 0' });
@@ -148,7 +160,9 @@ test('prepaid loop on the simulator: zero -> supervised proposal -> approved ove
   // The audit log holds every step with who and when, and refuses to be rewritten.
   const all = await http.call('GET', `/api/audit?from=${kampala('00:00')}&to=${new Date(kampala('23:59')).toISOString()}`, { token: token.viewer });
   assert.equal(all.status, 200);
-  const steps = (all.json.entries as Array<{ ts: number; actor: string; action: string; customer: string | null; detail: string }>).map((e) => `${e.customer} ${e.actor} ${e.action}`);
+  const steps = (all.json.entries as Array<{ ts: number; actor: string; action: string; customer: string | null; detail: string }>).map(
+    (e) => `${e.customer} ${e.actor} ${e.action}`,
+  );
   assert.deepEqual(steps, [
     'C1 system proposed',
     'C1 operator1 approved',
@@ -172,7 +186,13 @@ test('prepaid loop on the simulator: zero -> supervised proposal -> approved ove
   assert.throws(() => db.prepare("UPDATE governance_audit SET actor = 'nobody'").run(), /append-only/);
 
   // The customer was told at each step.
-  assert.deepEqual(outbox.all().filter((m) => m.to === c1.phone).map((m) => m.kind), ['low-balance', 'disconnect-warning', 'receipt', 'reconnect']);
+  assert.deepEqual(
+    outbox
+      .all()
+      .filter((m) => m.to === c1.phone)
+      .map((m) => m.kind),
+    ['low-balance', 'disconnect-warning', 'receipt', 'reconnect'],
+  );
 });
 
 test('a relay that does not switch leaves the proposal failed and audited, never assumed done', async (t) => {
@@ -189,7 +209,16 @@ test('a relay that does not switch leaves the proposal failed and audited, never
   const db = tempDb(t);
   const audit = new AuditLog(db);
   const settings = new GovernanceSettings(db);
-  const gate = new GovernanceGate({ site: 'test', policy: disconnectPolicySchema.parse({}), proposals: new ProposalStore(db), settings, audit, relays, isProtected: () => false, clock: () => now });
+  const gate = new GovernanceGate({
+    site: 'test',
+    policy: disconnectPolicySchema.parse({}),
+    proposals: new ProposalStore(db),
+    settings,
+    audit,
+    relays,
+    isProtected: () => false,
+    clock: () => now,
+  });
   gate.setAutonomy('disconnect', 'L3', 'admin1');
   const r = await gate.propose({ capability: 'disconnect', asset: { customer: 'C1', meter }, reason: 'balance zero', proposedBy: { kind: 'system' } });
   assert.ok(r.created);
@@ -218,5 +247,8 @@ test('pending proposals expire after the policy time to live', async (t) => {
   assert.deepEqual(gate.list('pending'), []);
   assert.equal(gate.list('expired').length, 1);
   await assert.rejects(gate.approve(r.proposal.id, 'op'), /expired, not pending/);
-  assert.deepEqual(audit.list().map((e) => e.action), ['proposed', 'expired']);
+  assert.deepEqual(
+    audit.list().map((e) => e.action),
+    ['proposed', 'expired'],
+  );
 });

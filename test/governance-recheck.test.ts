@@ -16,7 +16,6 @@ const WEDNESDAY_MORNING = Date.parse('2026-04-08T09:00:00+03:00');
 /** Friday 21:00, and the Saturday/Sunday after it (weekend days are no-disconnect days too). */
 const FRIDAY_NIGHT = Date.parse('2026-04-10T21:00:00+03:00');
 
-
 function setUp(t: { after: (fn: () => void) => void }, start: number) {
   const db = tempDb(t);
   const clock = { now: start };
@@ -32,7 +31,16 @@ function setUp(t: { after: (fn: () => void) => void }, start: number) {
     },
   };
   const audit = new AuditLog(db);
-  const gate = new GovernanceGate({ site: 'test', policy: disconnectPolicySchema.parse({}), proposals: new ProposalStore(db), settings: new GovernanceSettings(db), audit, relays, isProtected: () => false, clock: () => clock.now });
+  const gate = new GovernanceGate({
+    site: 'test',
+    policy: disconnectPolicySchema.parse({}),
+    proposals: new ProposalStore(db),
+    settings: new GovernanceSettings(db),
+    audit,
+    relays,
+    isProtected: () => false,
+    clock: () => clock.now,
+  });
   const customers = new Map<string, PrepaidCustomer>([['C1', { id: 'C1', name: 'Amina', phone: '+256700000001', meter: 11 }]]);
   const atZero = new Set<string>();
   const sms: Array<{ to: string; kind: string }> = [];
@@ -72,7 +80,10 @@ test('a disconnect refused at night is proposed again at 09:00 the next weekday 
   const [p] = s.gate.list('pending');
   assert.ok(p);
   assert.deepEqual([p.capability, p.asset], ['disconnect', { customer: 'C1', meter: 11 }]);
-  assert.deepEqual(s.sms.map((m) => m.kind), ['disconnect-warning']);
+  assert.deepEqual(
+    s.sms.map((m) => m.kind),
+    ['disconnect-warning'],
+  );
   assert.deepEqual(s.loop.deferredCustomers(), []);
   // Once proposed it is not proposed again by later re-checks.
   assert.equal(await s.loop.recheck(), 0);

@@ -22,7 +22,10 @@ function siteConfig() {
     storage: { path: path.join(dir, 'mgos.db'), flushIntervalMs: 60_000 },
     http: { port: 0 },
     sim: { enabled: true, customers: 24, port: 0 },
-    meters: [{ id: 100, name: 'main', type: '3phase', role: 'main' }, ...Array.from({ length: 9 }, (_, i) => ({ id: i + 2, name: `house_${i + 2}`, type: '1phase' }))],
+    meters: [
+      { id: 100, name: 'main', type: '3phase', role: 'main' },
+      ...Array.from({ length: 9 }, (_, i) => ({ id: i + 2, name: `house_${i + 2}`, type: '1phase' })),
+    ],
   };
 }
 
@@ -30,7 +33,10 @@ before(async () => {
   dir = mkdtempSync(path.join(tmpdir(), 'mgos-hot-'));
   sys = await startSystem({ config: siteConfig(), adminPassword: 'admin password 123', logger: pino({ level: 'silent' }) });
   admin = await login('admin', 'admin password 123');
-  assert.equal((await call('POST', '/api/users', { token: admin, body: { username: 'fieldtech', password: 'installer password', role: 'installer' } })).status, 200);
+  assert.equal(
+    (await call('POST', '/api/users', { token: admin, body: { username: 'fieldtech', password: 'installer password', role: 'installer' } })).status,
+    200,
+  );
   installer = await login('fieldtech', 'installer password');
 });
 
@@ -58,10 +64,14 @@ test('adding a meter that does not answer is rolled back with the reason', async
   assert.equal(r.status, 422, r.text);
   assert.match(r.json.error as string, /meter60 \(house_60\) did not answer within 2 poll cycles \(no reply \(timed out\)\); the change was rolled back/);
   assert.equal((await call('GET', '/api/meters/meter60', { token: installer })).status, 404);
-  assert.equal(((await call('GET', '/api/config/versions', { token: installer })).json.versions as unknown[]).length, versionsBefore, 'no version was recorded');
+  assert.equal(
+    ((await call('GET', '/api/config/versions', { token: installer })).json.versions as unknown[]).length,
+    versionsBefore,
+    'no version was recorded',
+  );
 });
 
-test("the add_meter.sh checks: address range, address 1, duplicates, model; viewers may not add", async () => {
+test('the add_meter.sh checks: address range, address 1, duplicates, model; viewers may not add', async () => {
   const refuse = async (body: Record<string, unknown>, status: number, pattern: RegExp): Promise<void> => {
     const r = await call('POST', '/api/meters', { token: installer, body });
     assert.equal(r.status, status, r.text);
@@ -84,7 +94,13 @@ test('disable, re-enable, remove and restore a meter without restart', async () 
   const disabled = await call('PATCH', '/api/meters/meter3', { token: installer, body: { enabled: false, reason: 'customer moved out' } });
   assert.equal(disabled.status, 200, disabled.text);
   assert.equal((disabled.json.meter as { enabled: boolean; quality: unknown }).quality, null);
-  assert.ok(!sys.site.pollers()[0]?.devices().some((d) => d.key === 'meter3'), 'a disabled meter is not polled');
+  assert.ok(
+    !sys.site
+      .pollers()[0]
+      ?.devices()
+      .some((d) => d.key === 'meter3'),
+    'a disabled meter is not polled',
+  );
   const enabled = await call('PATCH', '/api/meters/meter3', { token: installer, body: { enabled: true } });
   assert.equal(enabled.status, 200, enabled.text);
   assert.equal((enabled.json.meter as { quality: string }).quality, 'GOOD');

@@ -57,13 +57,19 @@ after(async () => {
 test('the bench converter opens only serial devices (after resolving the path) and configured gateways', async (t) => {
   const passwd = await call('POST', '/api/converter/identify', { token: admin, body: { port: '/dev/../etc/passwd' } });
   assert.equal(passwd.status, 400);
-  assert.match(String(passwd.json.error), /port: "\/dev\/\.\.\/etc\/passwd" \(it resolves to \/etc\/passwd\) is not a bench serial device; allowed: a serial device whose real path starts with \/dev\/ttyUSB, \/dev\/pts\//);
+  assert.match(
+    String(passwd.json.error),
+    /port: "\/dev\/\.\.\/etc\/passwd" \(it resolves to \/etc\/passwd\) is not a bench serial device; allowed: a serial device whose real path starts with \/dev\/ttyUSB, \/dev\/pts\//,
+  );
   const missing = await call('POST', '/api/converter/identify', { token: admin, body: { port: '/dev/ttyUSB99' } });
   assert.equal(missing.status, 400);
   assert.match(String(missing.json.error), /port: "\/dev\/ttyUSB99" does not exist/);
   const tcp = await call('POST', '/api/converter/run', { token: admin, body: { tcp: '127.0.0.1:1', model: 'DDSU666', address: 12 } });
   assert.equal(tcp.status, 400);
-  assert.match(String(tcp.json.error), new RegExp(`tcp: 127\\.0\\.0\\.1:1 is not a configured gateway; allowed: ${bench.tcp.replaceAll('.', '\\.')}, 127\\.0\\.0\\.1:9`));
+  assert.match(
+    String(tcp.json.error),
+    new RegExp(`tcp: 127\\.0\\.0\\.1:1 is not a configured gateway; allowed: ${bench.tcp.replaceAll('.', '\\.')}, 127\\.0\\.0\\.1:9`),
+  );
   const ok = await call('POST', '/api/converter/identify', { token: admin, body: { tcp: bench.tcp, timeoutMs: 300 } });
   assert.equal(ok.status, 200, ok.text);
   assert.equal(ok.json.serial, '200322016690');
@@ -103,7 +109,10 @@ test('the inventory CSV export neutralises formulas, and importing it back chang
   const nasty = { building: "=cmd|' /C calc'!A0", notes: '@SUM(1+1)*cmd|x' };
   const created = await call('POST', '/api/inventory', { token: admin, body: { serial: '200322016691', model: 'DDSU666', ...nasty, reason: 'received' } });
   assert.equal(created.status, 200, created.text);
-  const plus = await call('POST', '/api/inventory', { token: admin, body: { serial: '200322016692', model: 'DDSU666', building: '+1+1', notes: '-12.5', reason: 'received' } });
+  const plus = await call('POST', '/api/inventory', {
+    token: admin,
+    body: { serial: '200322016692', model: 'DDSU666', building: '+1+1', notes: '-12.5', reason: 'received' },
+  });
   assert.equal(plus.status, 200, plus.text);
   const csv = await call('GET', '/api/inventory.csv', { token: admin });
   assert.equal(csv.status, 200);

@@ -38,11 +38,25 @@ function store(db: StoreDb, readings: readonly Reading[]): void {
 function prepaidSite(t: { after: (fn: () => void) => void }) {
   const db = tempDb(t);
   const ledger = new Ledger(db, 'kasese', 'UGX');
-  saveTariff(db, { id: 'flat', name: 'Flat', currency: 'UGX', versions: [{ version: 1, effectiveFrom: '2026-01-01', energy: { kind: 'flat', priceE4: 2_500_000 }, fixedMonthlyMinor: 0, taxes: [] }] });
+  saveTariff(db, {
+    id: 'flat',
+    name: 'Flat',
+    currency: 'UGX',
+    versions: [{ version: 1, effectiveFrom: '2026-01-01', energy: { kind: 'flat', priceE4: 2_500_000 }, fixedMonthlyMinor: 0, taxes: [] }],
+  });
   ledger.openAccount('cash:mtn', 'asset');
   createCustomer(db, ledger, { id: 'amina', name: 'Amina', phone: '+256772123456', site: 'kasese', tariffId: 'flat', mode: 'prepaid' });
   assignMeter(db, 'amina', 'meter7', T0);
-  ledger.post({ key: 'pay1', kind: 'payment', reference: 'MTN 1', atMs: T0, lines: [{ account: 'cash:mtn', amountMinor: minor(100_000) }, { account: 'customer:amina', amountMinor: minor(-100_000) }] });
+  ledger.post({
+    key: 'pay1',
+    kind: 'payment',
+    reference: 'MTN 1',
+    atMs: T0,
+    lines: [
+      { account: 'cash:mtn', amountMinor: minor(100_000) },
+      { account: 'customer:amina', amountMinor: minor(-100_000) },
+    ],
+  });
   return { db, ledger, opts: { ledger, timeZone: TZ } };
 }
 
@@ -57,16 +71,25 @@ test('the DDSU666 profile rates it at 80 A x 230 V x 1.15; a DTSU666 behind CTs 
 
 test('a backwards counter step and an impossible interval are quarantined, alarmed and never billed; a resolution bills once', (t) => {
   const { db, ledger, opts } = prepaidSite(t);
-  store(db, Array.from({ length: 121 }, (_, k) => ({ meter: 'meter7', ts: T0 + k * MIN, values: { ActivePower: 600, EnergyImport: counterAt(k) } })));
+  store(
+    db,
+    Array.from({ length: 121 }, (_, k) => ({ meter: 'meter7', ts: T0 + k * MIN, values: { ActivePower: 600, EnergyImport: counterAt(k) } })),
+  );
   assert.equal(build(db, T0 + 130 * MIN), 8);
 
   const q = listQuarantined(db, 'meter7');
-  assert.deepEqual(q.map((x) => (x.startMs - T0) / MIN), [30, 75]);
+  assert.deepEqual(
+    q.map((x) => (x.startMs - T0) / MIN),
+    [30, 75],
+  );
   assert.match(q[0]?.reason ?? '', /import counter stepped back from 3000\.39 to 212\.00 kWh/);
   assert.match(q[1]?.reason ?? '', /more than the meter can measure/);
   assert.ok(Math.abs((q[1]?.suspectImportKWh ?? 0) - 50.15) < 1e-6, 'what the counters said is kept aside');
   const rows = intervals(db, 'meter7', T0, T0 + 120 * MIN);
-  assert.deepEqual(rows.map((r) => r.energyImportKWh), [0.15, 0.15, null, 0.15, 0.15, null, 0.15, 0.15]);
+  assert.deepEqual(
+    rows.map((r) => r.energyImportKWh),
+    [0.15, 0.15, null, 0.15, 0.15, null, 0.15, 0.15],
+  );
 
   // The alarm names the meter and tells the operator what to do.
   const alarm = quarantineFinding('meter7', 'floor1', q);
@@ -84,9 +107,22 @@ test('a backwards counter step and an impossible interval are quarantined, alarm
   const by = { by: 'olivia', why: 'demo restart; the customer drew 600 W throughout', atMs: T0 + 3 * 3600_000 };
   resolveInterval(db, 'meter7', T0 + 30 * MIN, { ...by, action: 'set', importKWh: 0.15 });
   resolveInterval(db, 'meter7', T0 + 75 * MIN, { ...by, action: 'zero' });
-  assert.throws(() => resolveInterval(db, 'meter7', T0 + 75 * MIN, { ...by, action: 'accept' }), (e: unknown) => e instanceof QuarantineError && e.kind === 'conflict' && /already resolved/.test(e.message));
+  assert.throws(
+    () => resolveInterval(db, 'meter7', T0 + 75 * MIN, { ...by, action: 'accept' }),
+    (e: unknown) => e instanceof QuarantineError && e.kind === 'conflict' && /already resolved/.test(e.message),
+  );
   assert.throws(() => resolveInterval(db, 'meter7', T0, { ...by, action: 'accept' }), /not quarantined/);
-  assert.deepEqual(resolutionOf(db, 'meter7', T0 + 30 * MIN), { id: 1, meter: 'meter7', startMs: T0 + 30 * MIN, action: 'set', importKWh: 0.15, exportKWh: 0, by: 'olivia', atMs: by.atMs, why: by.why });
+  assert.deepEqual(resolutionOf(db, 'meter7', T0 + 30 * MIN), {
+    id: 1,
+    meter: 'meter7',
+    startMs: T0 + 30 * MIN,
+    action: 'set',
+    importKWh: 0.15,
+    exportKWh: 0,
+    by: 'olivia',
+    atMs: by.atMs,
+    why: by.why,
+  });
   assert.equal(listQuarantined(db).length, 0);
   assert.equal(quarantineFinding('meter7', 'floor1', []).active, false, 'the alarm clears when nothing is left');
 
@@ -100,7 +136,10 @@ test('a backwards counter step and an impossible interval are quarantined, alarm
 
 test('an interval resolved before billing reaches it is billed once, the ordinary way', (t) => {
   const { db, ledger, opts } = prepaidSite(t);
-  store(db, Array.from({ length: 61 }, (_, k) => ({ meter: 'meter7', ts: T0 + k * MIN, values: { EnergyImport: counterAt(k) } })));
+  store(
+    db,
+    Array.from({ length: 61 }, (_, k) => ({ meter: 'meter7', ts: T0 + k * MIN, values: { EnergyImport: counterAt(k) } })),
+  );
   build(db, T0 + 70 * MIN);
   resolveInterval(db, 'meter7', T0 + 30 * MIN, { action: 'accept', by: 'olivia', why: 'accepted as read', atMs: T0 + 70 * MIN });
   chargeNewIntervals(db, T0 + 70 * MIN, opts);
@@ -113,7 +152,10 @@ test('quarantine survives a rebuild and is stored by a schema migration of an ol
   const db = tempDb(t);
   const cols = db.prepare("SELECT name FROM pragma_table_info('intervals')").pluck().all();
   assert.ok(['status', 'reason', 'suspect_imp_kwh', 'suspect_exp_kwh'].every((c) => cols.includes(c)));
-  store(db, Array.from({ length: 61 }, (_, k) => ({ meter: 'meter7', ts: T0 + k * MIN, values: { EnergyImport: counterAt(k) } })));
+  store(
+    db,
+    Array.from({ length: 61 }, (_, k) => ({ meter: 'meter7', ts: T0 + k * MIN, values: { EnergyImport: counterAt(k) } })),
+  );
   build(db, T0 + 70 * MIN);
   assert.equal(intervals(db, 'meter7', T0, T0 + 60 * MIN)[2]?.status, 'quarantined');
 });

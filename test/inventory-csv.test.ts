@@ -40,7 +40,11 @@ test('RFC 4180 parsing: quotes, doubled quotes, line breaks in fields, CRLF/LF/C
   assert.deepEqual(parseCsv(''), []);
   assert.deepEqual(parseCsv('a,\r\n'), [{ line: 1, fields: ['a', ''] }]);
   assert.deepEqual(parseCsv('""'), [{ line: 1, fields: [''] }]);
-  assert.deepEqual(parseCsv('a\r\n\r\nb\r\n').map((r) => r.fields), [['a'], [''], ['b']], 'a blank line is an empty record');
+  assert.deepEqual(
+    parseCsv('a\r\n\r\nb\r\n').map((r) => r.fields),
+    [['a'], [''], ['b']],
+    'a blank line is an empty record',
+  );
 });
 
 test('RFC 4180 errors name the line and the fix', () => {
@@ -49,13 +53,20 @@ test('RFC 4180 errors name the line and the fix', () => {
     ['a,b\r\nx,he said "no"', /^line 2: a quote inside an unquoted field; quote the whole field and write the quote as ""/],
     ['"a"b,c', /^line 1: text after a closing quote/],
   ];
-  for (const [text, message] of bad) assert.throws(() => parseCsv(text), (e: unknown) => e instanceof CsvSyntaxError && message.test(e.message));
+  for (const [text, message] of bad)
+    assert.throws(
+      () => parseCsv(text),
+      (e: unknown) => e instanceof CsvSyntaxError && message.test(e.message),
+    );
 });
 
 test('writing then reading any text gives it back', () => {
   const nasty = ['', 'plain', 'a,b', '"quoted"', 'line\nbreak', 'cr\r\nlf', ' spaces ', ',', '""', 'ü 漢字'];
   const text = [csvLine(nasty), csvLine([...nasty].reverse())].join('\r\n');
-  assert.deepEqual(parseCsv(text).map((r) => r.fields), [nasty, [...nasty].reverse()]);
+  assert.deepEqual(
+    parseCsv(text).map((r) => r.fields),
+    [nasty, [...nasty].reverse()],
+  );
 });
 
 test('the export has the seed spreadsheet header exactly, and hand-checked rows with local dates', (t) => {
@@ -64,7 +75,10 @@ test('the export has the seed spreadsheet header exactly, and hand-checked rows 
   assert.equal(INVENTORY_CSV_HEADER, SEED_HEADER);
   assert.equal(csvOf(store), `${SEED_HEADER}\r\n`);
   store.create({ serial: '200322016690', model: 'DDSU666', building: 'Floor 1 Reception', address: 2 }, 'dev');
-  store.create({ serial: '200415023456', model: 'DTSU666', building: 'Main 3-Phase Supply', address: 100, notes: 'Required reverse byte toggle, "twice"' }, 'dev');
+  store.create(
+    { serial: '200415023456', model: 'DTSU666', building: 'Main 3-Phase Supply', address: 100, notes: 'Required reverse byte toggle, "twice"' },
+    'dev',
+  );
   store.create({ serial: '200322016692', model: 'DDSU666' }, 'dev');
   clock.now = Date.parse('2026-04-02T21:30:00Z'); // 00:30 on 3 April in Kampala
   store.transition('200415023456', { to: 'Converted', reason: 'lab', bus: 'main' }, 'jane');
@@ -91,7 +105,8 @@ test('round trip: export -> import into an empty store -> export is identical', 
   a.create({ serial: '200415023456', model: 'DTSU666', address: 100 }, 'dev');
   a.create({ serial: '200322016693', model: 'DDSU666', address: 3 }, 'dev');
   clock.now += 3 * DAY;
-  for (const to of ['Converted', 'Shipped', 'Installed', 'Commissioned'] as const) a.transition('200415023456', { to, reason: 'go', bus: to === 'Installed' ? 'main' : undefined }, `user_${to.toLowerCase()}`);
+  for (const to of ['Converted', 'Shipped', 'Installed', 'Commissioned'] as const)
+    a.transition('200415023456', { to, reason: 'go', bus: to === 'Installed' ? 'main' : undefined }, `user_${to.toLowerCase()}`);
   a.transition('200322016693', { to: 'Decommissioned', reason: 'damaged in transit' }, 'admin');
   const first = csvOf(a);
 
@@ -221,8 +236,15 @@ test('a file may move addresses between its own meters, and updates keep what th
 test('a wrong header or broken CSV is refused before any row', (t) => {
   const store = newStore(t);
   const wrongHeader = SEED_HEADER.replace('Site Name', 'Site');
-  assert.throws(() => importInventoryCsv(store, `${wrongHeader}\r\n`, 'dev'), (e: unknown) => e instanceof InventoryImportError && /row 1: the first row must be exactly the header Meter Serial Number,Meter Type,Site Name/.test(e.message));
-  assert.throws(() => importInventoryCsv(store, '', 'dev'), (e: unknown) => e instanceof InventoryImportError && e.errors[0]?.value === '(empty file)');
+  assert.throws(
+    () => importInventoryCsv(store, `${wrongHeader}\r\n`, 'dev'),
+    (e: unknown) =>
+      e instanceof InventoryImportError && /row 1: the first row must be exactly the header Meter Serial Number,Meter Type,Site Name/.test(e.message),
+  );
+  assert.throws(
+    () => importInventoryCsv(store, '', 'dev'),
+    (e: unknown) => e instanceof InventoryImportError && e.errors[0]?.value === '(empty file)',
+  );
   assert.throws(
     () => importInventoryCsv(store, `${SEED_HEADER}\r\n200322016690,DDSU666,"Office,,,,,,,,,,,`, 'dev'),
     (e: unknown) => e instanceof InventoryImportError && e.errors[0]?.row === null && /line 2: a quoted field is never closed/.test(e.message),

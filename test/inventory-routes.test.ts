@@ -112,10 +112,13 @@ test('create, move along the workflow and read the history; the logged-in user i
   const one = await call('GET', '/api/inventory/200322016690', { as: 'viewer' });
   assert.equal(one.status, 200);
   const history = one.json.history as { action: string; by: string; to: string; reason: string }[];
-  assert.deepEqual(history.map((h) => [h.action, h.by, h.to, h.reason]), [
-    ['created', 'installer1', 'Unassigned', 'received'],
-    ['transition', 'installer1', 'Assigned', 'site plan'],
-  ]);
+  assert.deepEqual(
+    history.map((h) => [h.action, h.by, h.to, h.reason]),
+    [
+      ['created', 'installer1', 'Unassigned', 'received'],
+      ['transition', 'installer1', 'Assigned', 'site plan'],
+    ],
+  );
   assert.equal((one.json.meter as { overdue: boolean }).overdue, false);
 });
 
@@ -130,7 +133,10 @@ test('refusals are 400/404/409 and name the field and the fix', async () => {
   const badTo = await call('POST', '/api/inventory/200322016690/transition', { as: 'installer', body: { to: 'Delivered', reason: 'x' } });
   assert.equal(badTo.status, 400);
   assert.match(error(badTo), /^to: must be one of Unassigned, .*Decommissioned; found "Delivered"$/);
-  assert.deepEqual((badTo.json.issues as { field: string }[]).map((i) => i.field), ['to']);
+  assert.deepEqual(
+    (badTo.json.issues as { field: string }[]).map((i) => i.field),
+    ['to'],
+  );
   const skip = await call('POST', '/api/inventory/200322016690/transition', { as: 'installer', body: { to: 'Installed', reason: 'x' } });
   assert.equal(skip.status, 409);
   assert.equal(error(skip), 'meter 200322016690 is Assigned and cannot go to Installed; allowed from Assigned: Converted, Decommissioned');
@@ -164,12 +170,21 @@ test('list with filters and overdue flags', async () => {
   assert.ok(meters.length >= 3);
   const late = await call('GET', '/api/inventory?overdue=true', { as: 'viewer' });
   const lateMeters = late.json.meters as { serial: string; overdueReason: string }[];
-  assert.deepEqual(lateMeters.map((m) => m.serial), ['200322016690']);
+  assert.deepEqual(
+    lateMeters.map((m) => m.serial),
+    ['200322016690'],
+  );
   assert.match(lateMeters[0]?.overdueReason ?? '', /conversion is due within 7 days/);
   const byStatus = await call('GET', '/api/inventory?status=Decommissioned', { as: 'viewer' });
-  assert.deepEqual((byStatus.json.meters as { serial: string }[]).map((m) => m.serial), ['200322016691']);
+  assert.deepEqual(
+    (byStatus.json.meters as { serial: string }[]).map((m) => m.serial),
+    ['200322016691'],
+  );
   const search = await call('GET', '/api/inventory?q=reverse%20byte', { as: 'viewer' });
-  assert.deepEqual((search.json.meters as { serial: string }[]).map((m) => m.serial), ['200322016690']);
+  assert.deepEqual(
+    (search.json.meters as { serial: string }[]).map((m) => m.serial),
+    ['200322016690'],
+  );
   const bad = await call('GET', '/api/inventory?overdue=yes', { as: 'viewer' });
   assert.equal(bad.status, 400);
   assert.equal(error(bad), 'overdue: must be one of true, false; found "yes"');
@@ -192,19 +207,28 @@ test('CSV download, and import as text/csv, text/plain or JSON; a bad file is 40
   const asJson = await call('POST', '/api/inventory/import', { as: 'installer', body: { csv: `${INVENTORY_CSV_HEADER}\n${newRow}\n` } });
   assert.deepEqual(asJson.json, { created: 1, updated: 0 });
   const hist = await call('GET', '/api/inventory/200322016699', { as: 'viewer' });
-  assert.deepEqual((hist.json.history as { action: string; by: string }[]).map((h) => [h.action, h.by]), [['imported', 'installer1']]);
+  assert.deepEqual(
+    (hist.json.history as { action: string; by: string }[]).map((h) => [h.action, h.by]),
+    [['imported', 'installer1']],
+  );
 
   const before = (await call('GET', '/api/inventory.csv', { as: 'viewer' })).text;
   const bad = `${INVENTORY_CSV_HEADER}\r\n12345,DDSU666,,,5,Assigned,,,,,,,,\r\n200322016698,DDSU666,,,9,Assigned,,,,,,,,\r\n200322016697,XYZ,,,,Unassigned,,,,,,,,\r\n`;
   const refused = await call('POST', '/api/inventory/import', { as: 'installer', body: bad });
   assert.equal(refused.status, 400);
   const errors = refused.json.errors as { row: number; column: string; message: string }[];
-  assert.deepEqual(errors.map((e) => [e.row, e.column]), [
-    [2, 'Meter Serial Number'],
-    [3, 'Assigned Modbus Address'],
-    [4, 'Meter Type'],
-  ]);
-  assert.match(error(refused), /^nothing was imported; 3 problems: row 2, Meter Serial Number: .*; row 3, Assigned Modbus Address: address 9 is already used .* by inventory meter 200322016699/);
+  assert.deepEqual(
+    errors.map((e) => [e.row, e.column]),
+    [
+      [2, 'Meter Serial Number'],
+      [3, 'Assigned Modbus Address'],
+      [4, 'Meter Type'],
+    ],
+  );
+  assert.match(
+    error(refused),
+    /^nothing was imported; 3 problems: row 2, Meter Serial Number: .*; row 3, Assigned Modbus Address: address 9 is already used .* by inventory meter 200322016699/,
+  );
   assert.equal((await call('GET', '/api/inventory.csv', { as: 'viewer' })).text, before);
 });
 
@@ -227,7 +251,15 @@ test('address plan: suggest and check per bus and phase count', async () => {
 
 test('the routes are in the OpenAPI document', () => {
   const doc = buildOpenApi(routes.documented, 'test') as { paths: Record<string, Record<string, unknown>> };
-  for (const p of ['/api/inventory', '/api/inventory.csv', '/api/inventory/{serial}', '/api/inventory/{serial}/transition', '/api/inventory/import', '/api/address-plan/suggest', '/api/address-plan/check']) {
+  for (const p of [
+    '/api/inventory',
+    '/api/inventory.csv',
+    '/api/inventory/{serial}',
+    '/api/inventory/{serial}/transition',
+    '/api/inventory/import',
+    '/api/address-plan/suggest',
+    '/api/address-plan/check',
+  ]) {
     assert.ok(doc.paths[p], p);
   }
   assert.ok(doc.paths['/api/inventory/{serial}']?.patch);

@@ -47,7 +47,12 @@ const FORWARD: readonly InventoryStatus[] = ['Unassigned', 'Assigned', 'Converte
 function bring(store: InventoryStore, serial: string, status: InventoryStatus, address: number): void {
   store.create({ serial, model: 'DDSU666', building: 'Floor 1' }, 'dev');
   const path = status === 'Decommissioned' ? ['Decommissioned' as const] : FORWARD.slice(1, FORWARD.indexOf(status) + 1);
-  for (const to of path) store.transition(serial, { to, reason: `step to ${to}`, address: to === 'Assigned' ? address : undefined, bus: to === 'Commissioned' ? 'main' : undefined }, 'dev');
+  for (const to of path)
+    store.transition(
+      serial,
+      { to, reason: `step to ${to}`, address: to === 'Assigned' ? address : undefined, bus: to === 'Commissioned' ? 'main' : undefined },
+      'dev',
+    );
 }
 
 // Written out here rather than read from TRANSITIONS, so a change to the table must change this test too.
@@ -136,17 +141,29 @@ test('-> Assigned needs an address the plan allows; -> Commissioned needs a bus'
   refused(() => assign('200322016690', 1), 'invalid', /address 1 is the factory default/);
   refused(() => assign('200322016690', 100), 'invalid', /outside the single-phase range; a single-phase meter uses 2-99/);
   refused(() => assign('200415023456', 50), 'invalid', /outside the three-phase range; a three-phase meter uses 100-247/);
-  refused(() => assign('200322016690', 2), 'conflict', /already used on bus main of Office Building A by configured meter reception \(id 2\); the next free one is 3/);
+  refused(
+    () => assign('200322016690', 2),
+    'conflict',
+    /already used on bus main of Office Building A by configured meter reception \(id 2\); the next free one is 3/,
+  );
   refused(() => assign('200322016690', 3, 'west'), 'invalid', /bus: no bus "west" at Office Building A; allowed: main, east/);
   assert.equal(assign('200322016690', 2, 'east').address, 2, 'address 2 is free on the other bus');
   assert.equal(assign('200415023456', 100).address, 100);
   store.create({ serial: '200322016691', model: 'DDSU666' }, 'dev');
   refused(() => assign('200322016691', 2, 'east'), 'conflict', /by inventory meter 200322016690 \(Assigned\)/);
-  refused(() => store.transition('200415023456', { to: 'Converted', reason: 'x', address: 101 }, 'dev'), 'invalid', /address: an address is given only when assigning/);
+  refused(
+    () => store.transition('200415023456', { to: 'Converted', reason: 'x', address: 101 }, 'dev'),
+    'invalid',
+    /address: an address is given only when assigning/,
+  );
   refused(() => store.transition('200415023456', { to: 'Converted', reason: '  ' }, 'dev'), 'invalid', /^reason: say why/);
 
   for (const to of ['Converted', 'Shipped', 'Installed'] as const) store.transition('200415023456', { to, reason: 'on', bus: undefined }, 'ops');
-  refused(() => store.transition('200415023456', { to: 'Commissioned', reason: 'live' }, 'alice'), 'invalid', /^bus: commissioning needs the bus the meter is wired to; allowed: main, east$/);
+  refused(
+    () => store.transition('200415023456', { to: 'Commissioned', reason: 'live' }, 'alice'),
+    'invalid',
+    /^bus: commissioning needs the bus the meter is wired to; allowed: main, east$/,
+  );
   configured.push({ site: SITE, bus: 'main', address: 100, by: 'configured meter supply (id 100)' });
   const live = store.transition('200415023456', { to: 'Commissioned', reason: 'live', bus: 'main' }, 'alice');
   assert.equal(live.bus, 'main', 'the configured meter at its address is this meter, added to the config when commissioning');
@@ -157,7 +174,11 @@ test('moving to another bus re-checks the address there', (t) => {
   store.create({ serial: '200322016690', model: 'DDSU666', address: 5, bus: 'east' }, 'dev');
   store.create({ serial: '200322016691', model: 'DDSU666', address: 5 }, 'dev');
   store.transition('200322016691', { to: 'Converted', reason: 'lab' }, 'jane');
-  refused(() => store.transition('200322016691', { to: 'Shipped', reason: 'to site', bus: 'east' }, 'jane'), 'conflict', /address 5 is already used on bus east/);
+  refused(
+    () => store.transition('200322016691', { to: 'Shipped', reason: 'to site', bus: 'east' }, 'jane'),
+    'conflict',
+    /address 5 is already used on bus east/,
+  );
   assert.equal(store.require('200322016691').status, 'Converted');
 });
 
@@ -167,7 +188,10 @@ test('create: with an address the meter is Assigned at once; a known serial is r
   assert.equal(m.status, 'Assigned');
   assert.equal(m.model, 'DDSU666');
   assert.equal(m.site, SITE, 'no site given: the local site');
-  assert.deepEqual(store.history('200322016690').map((e) => e.to), ['Unassigned', 'Assigned']);
+  assert.deepEqual(
+    store.history('200322016690').map((e) => e.to),
+    ['Unassigned', 'Assigned'],
+  );
   refused(() => store.create({ serial: '200322016690', model: 'DDSU666' }, 'dev'), 'conflict', /already in the inventory \(Assigned\)/);
   refused(() => store.create({ serial: '200322016692', model: 'DDSU666', address: 2 }, 'dev'), 'conflict', /already used/);
   assert.equal(store.get('200322016692'), undefined, 'a refused create leaves nothing behind');
@@ -224,9 +248,15 @@ test('overdue days come from the config', (t) => {
   bring(store, '200322016690', 'Assigned', 2);
   bring(store, '200322016691', 'Installed', 3);
   clock.now = T0 + 0.5 * DAY + 1;
-  assert.deepEqual(store.list({ overdue: true }).map((m) => m.serial), ['200322016691']);
+  assert.deepEqual(
+    store.list({ overdue: true }).map((m) => m.serial),
+    ['200322016691'],
+  );
   clock.now = T0 + DAY + 1;
-  assert.deepEqual(store.list({ overdue: true }).map((m) => m.serial), ['200322016690', '200322016691']);
+  assert.deepEqual(
+    store.list({ overdue: true }).map((m) => m.serial),
+    ['200322016690', '200322016691'],
+  );
   assert.deepEqual(store.list({ overdue: false }), []);
 });
 
@@ -255,7 +285,14 @@ test('edits of notes, building and site are in the history; a site change re-che
   clock.now = T0 + 1000;
   store.edit('200322016690', { notes: 'Required reverse byte toggle', building: 'Floor 2' }, 'jane');
   const last = store.history('200322016690').at(-1);
-  assert.deepEqual(last && [last.action, last.by, last.at, last.from, last.to, last.changes], ['edited', 'jane', T0 + 1000, null, null, { building: ['', 'Floor 2'], notes: ['', 'Required reverse byte toggle'] }]);
+  assert.deepEqual(last && [last.action, last.by, last.at, last.from, last.to, last.changes], [
+    'edited',
+    'jane',
+    T0 + 1000,
+    null,
+    null,
+    { building: ['', 'Floor 2'], notes: ['', 'Required reverse byte toggle'] },
+  ]);
   refused(() => store.edit('200322016690', { site: 'Clinic B' }, 'jane'), 'conflict', /address 2 is already used on bus main of Clinic B/);
   const n = store.history('200322016690').length;
   store.edit('200322016690', { notes: 'Required reverse byte toggle' }, 'jane');

@@ -10,7 +10,8 @@ import { postJson, startApiServer } from './helpers/api-server.js';
 
 const ADMIN = ['admin', 'the admin password', 'admin'] as const;
 const VIEWER = ['viewer1', 'the viewer password', 'viewer'] as const;
-const login = (base: string, username: string, password: string, headers?: Record<string, string>) => postJson(base, '/api/login', { username, password }, { headers });
+const login = (base: string, username: string, password: string, headers?: Record<string, string>) =>
+  postJson(base, '/api/login', { username, password }, { headers });
 
 test('400 parallel wrong passwords: at most 5 are checked, the rest are refused unchecked, and the account stays blocked', async () => {
   const s = await startApiServer({ users: [ADMIN] });
@@ -86,7 +87,13 @@ test('http.trustProxy: behind a configured proxy two clients are throttled separ
   assert.deepEqual(siteConfigSchema.parse({ site: { id: 'x', name: 'x' } }).http, { host: '127.0.0.1', port: 8080, trustProxy: [], secureCookies: false });
   const dir = mkdtempSync(path.join(tmpdir(), 'mgos-proxy-'));
   const sys = await startSystem({
-    config: { site: { id: 'proxy', name: 'Behind a proxy' }, storage: { path: path.join(dir, 'mgos.db') }, http: { port: 0, trustProxy: ['127.0.0.1', '10.0.0.0/8'], secureCookies: true }, buses: [], meters: [] },
+    config: {
+      site: { id: 'proxy', name: 'Behind a proxy' },
+      storage: { path: path.join(dir, 'mgos.db') },
+      http: { port: 0, trustProxy: ['127.0.0.1', '10.0.0.0/8'], secureCookies: true },
+      buses: [],
+      meters: [],
+    },
     adminPassword: ADMIN[1],
     logger: pino({ level: 'silent' }),
   });

@@ -21,8 +21,22 @@ const opts = { maxPowerWFor: () => LIMIT_W };
  */
 const SWAP = T0 + 20.5 * MIN;
 const counterAt = (k: number): number => (k <= 20 ? 5000 + 0.01 * k : 0.005 + 0.01 * (k - 21));
-const readings: Reading[] = Array.from({ length: 61 }, (_, k) => ({ meter: 'meter7', ts: T0 + k * MIN, values: { EnergyImport: counterAt(k), EnergyExport: 0 } }));
-const swap = { meter: 'meter7', atMs: SWAP, oldSerial: 'A-1', newSerial: 'B-2', oldFinalImportKWh: 5000.205, newFirstImportKWh: 0, oldFinalExportKWh: 0, newFirstExportKWh: 0, why: 'display dead, meter swapped' };
+const readings: Reading[] = Array.from({ length: 61 }, (_, k) => ({
+  meter: 'meter7',
+  ts: T0 + k * MIN,
+  values: { EnergyImport: counterAt(k), EnergyExport: 0 },
+}));
+const swap = {
+  meter: 'meter7',
+  atMs: SWAP,
+  oldSerial: 'A-1',
+  newSerial: 'B-2',
+  oldFinalImportKWh: 5000.205,
+  newFirstImportKWh: 0,
+  oldFinalExportKWh: 0,
+  newFirstExportKWh: 0,
+  why: 'display dead, meter swapped',
+};
 
 function store(db: StoreDb): void {
   const w = new ReadingWriter(db);
@@ -55,14 +69,20 @@ test('a replacement recorded after the swap was quarantined resolves the interva
   assert.equal(r?.action, 'replacement');
   assert.equal(r.by, 'ivan');
   assert.match(r.why, /meter replacement #1: display dead/);
-  assert.throws(() => recordReplacement({ db, clock, buildOptions: opts }, swap, 'ivan'), (e: unknown) => e instanceof InventoryError && e.kind === 'conflict');
+  assert.throws(
+    () => recordReplacement({ db, clock, buildOptions: opts }, swap, 'ivan'),
+    (e: unknown) => e instanceof InventoryError && e.kind === 'conflict',
+  );
 });
 
 test('a replacement whose readings contradict the stored ones is refused with a sentence naming the field', (t) => {
   const db = tempDb(t);
   store(db);
   const d = { db, clock: manualClock(T0 + 2 * 3600_000), buildOptions: opts };
-  assert.throws(() => recordReplacement(d, { ...swap, oldFinalImportKWh: 4000 }, 'ivan'), /^Error: oldFinalImportKWh: found 4000 kWh, but the old meter already showed 5000\.2 kWh/);
+  assert.throws(
+    () => recordReplacement(d, { ...swap, oldFinalImportKWh: 4000 }, 'ivan'),
+    /^Error: oldFinalImportKWh: found 4000 kWh, but the old meter already showed 5000\.2 kWh/,
+  );
   assert.throws(() => recordReplacement(d, { ...swap, newFirstImportKWh: 3 }, 'ivan'), /newFirstImportKWh: found 3 kWh, but the new meter showed 0\.005 kWh/);
   assert.throws(() => recordReplacement(d, { ...swap, atMs: T0 + 3 * 3600_000 }, 'ivan'), /at: found .* in the future/);
   assert.throws(() => recordReplacement(d, { ...swap, meter: 'meter99' }, 'ivan'), /meter: nothing is stored for "meter99"/);

@@ -81,7 +81,10 @@ test('the default provider writes one JSON line per message', async (t) => {
   const p = new LogFileSmsProvider(log);
   const a = await p.send('+256700000003', 'hello');
   await p.send('+256700000004', 'world');
-  const lines = readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { id: string; to: string; text: string });
+  const lines = readFileSync(log, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { id: string; to: string; text: string });
   assert.equal(lines.length, 2);
   assert.deepEqual([lines[0]?.id, lines[0]?.to, lines[0]?.text], [a.id, '+256700000003', 'hello']);
 });

@@ -29,9 +29,29 @@ async function setup(t: { after: (fn: () => Promise<void> | void) => void }) {
   const db = tempDb(t);
   const clock = manualClock(T0);
   const ledger = new Ledger(db, 'kasese', 'UGX');
-  saveTariff(db, { id: 'ev', name: 'EV charging', currency: 'UGX', versions: [{ version: 1, effectiveFrom: '2026-01-01', energy: { kind: 'flat', priceE4: 8_000_000 }, fixedMonthlyMinor: 0, taxes: [{ name: 'VAT', rateBp: 1800, base: ['energy'] }] }] });
+  saveTariff(db, {
+    id: 'ev',
+    name: 'EV charging',
+    currency: 'UGX',
+    versions: [
+      {
+        version: 1,
+        effectiveFrom: '2026-01-01',
+        energy: { kind: 'flat', priceE4: 8_000_000 },
+        fixedMonthlyMinor: 0,
+        taxes: [{ name: 'VAT', rateBp: 1800, base: ['energy'] }],
+      },
+    ],
+  });
   createCustomer(db, ledger, { id: 'amina', name: 'Amina', phone: '+256772123456', site: 'kasese', tariffId: 'ev', mode: 'prepaid' });
-  const config = ocppConfigSchema.parse({ enabled: true, host: '127.0.0.1', port: 0, heartbeatS: 60, chargers: [{ id: 'cp1', passwordHash: await hashPassword(PASSWORD) }], idTags: [{ idTag: 'RFID-AMINA', customerId: 'amina' }] });
+  const config = ocppConfigSchema.parse({
+    enabled: true,
+    host: '127.0.0.1',
+    port: 0,
+    heartbeatS: 60,
+    chargers: [{ id: 'cp1', passwordHash: await hashPassword(PASSWORD) }],
+    idTags: [{ idTag: 'RFID-AMINA', customerId: 'amina' }],
+  });
   const cs = new CentralSystem({ config, db, ledger, timeZone: 'Africa/Kampala', clock });
   const port = await cs.listen();
   t.after(() => cs.close());
@@ -69,7 +89,11 @@ test('a simulated charger boots, authorises, charges, follows a limit set throug
   const sent = cp.received.at(-1)?.['csChargingProfiles'] as Record<string, unknown>;
   assert.equal(sent['chargingProfilePurpose'], 'TxProfile');
   assert.equal(sent['transactionId'], tx);
-  assert.equal((sent['chargingSchedule'] as Record<string, unknown>)['startSchedule'], new Date(T0 + 30 * 60_000).toISOString(), 'startSchedule always set, from the clock');
+  assert.equal(
+    (sent['chargingSchedule'] as Record<string, unknown>)['startSchedule'],
+    new Date(T0 + 30 * 60_000).toISOString(),
+    'startSchedule always set, from the clock',
+  );
   clock.advance(60 * 60_000);
   await cp.drive(60 * 60_000);
   const s = cs.session(tx) ?? assert.fail('no session');
@@ -94,7 +118,11 @@ test('a simulated charger boots, authorises, charges, follows a limit set throug
   assert.equal(row.amountMinor, 6514);
   assert.match(row.reference, /^EV charging cp1\/1 transaction \d+: 6\.900 kWh$/);
   assert.equal(cs.bill(tx), done.billedTxId, 'billing again posts nothing new');
-  assert.equal(ledger.statement('customer:amina', 0, T0 + 24 * 3_600_000).rows.filter((r) => r.kind === 'consumption').length, 1, 'idempotent by transaction id');
+  assert.equal(
+    ledger.statement('customer:amina', 0, T0 + 24 * 3_600_000).rows.filter((r) => r.kind === 'consumption').length,
+    1,
+    'idempotent by transaction id',
+  );
 });
 
 test('RemoteStart and RemoteStop; a TxDefaultProfile when idle; the maximum profile goes to connector 0 only', async (t) => {
@@ -127,10 +155,18 @@ test('a charger with a wrong basic-auth password, or none, is refused', async (t
   const { cs, charger, port } = await setup(t);
   const wrong = charger('not-the-password');
   await assert.rejects(() => wrong.connect(), http401);
-  const none = new RPCClient({ endpoint: `ws://127.0.0.1:${port}`, identity: 'cp1', protocols: ['ocpp1.6'], reconnect: false } as ConstructorParameters<typeof RPCClient>[0]);
+  const none = new RPCClient({ endpoint: `ws://127.0.0.1:${port}`, identity: 'cp1', protocols: ['ocpp1.6'], reconnect: false } as ConstructorParameters<
+    typeof RPCClient
+  >[0]);
   t.after(() => none.close({ force: true }));
   await assert.rejects(() => none.connect(), http401);
-  const stranger = new RPCClient({ endpoint: `ws://127.0.0.1:${port}`, identity: 'cp9', password: PASSWORD, protocols: ['ocpp1.6'], reconnect: false } as ConstructorParameters<typeof RPCClient>[0]);
+  const stranger = new RPCClient({
+    endpoint: `ws://127.0.0.1:${port}`,
+    identity: 'cp9',
+    password: PASSWORD,
+    protocols: ['ocpp1.6'],
+    reconnect: false,
+  } as ConstructorParameters<typeof RPCClient>[0]);
   t.after(() => stranger.close({ force: true }));
   await assert.rejects(() => stranger.connect(), http401);
   assert.deepEqual(cs.connected(), []);
@@ -145,7 +181,13 @@ test('wired in the system: the site file section starts the central system; the 
     storage: { path: path.join(dir, 'mgos.db'), flushIntervalMs: 0 },
     http: { host: '127.0.0.1', port: 0 },
     sim: { enabled: true, seed: 3, customers: 2, port: 0 },
-    ocpp: { enabled: true, host: '127.0.0.1', port: 0, chargers: [{ id: 'cp1', passwordHash: await hashPassword(PASSWORD) }], idTags: [{ idTag: 'RFID-AMINA', customerId: 'amina' }] },
+    ocpp: {
+      enabled: true,
+      host: '127.0.0.1',
+      port: 0,
+      chargers: [{ id: 'cp1', passwordHash: await hashPassword(PASSWORD) }],
+      idTags: [{ idTag: 'RFID-AMINA', customerId: 'amina' }],
+    },
   };
   const sys = await startSystem({ config, adminPassword: 'ocpp-test-password-1', clock, simClock: clock, logger: pino({ level: 'silent' }) });
   t.after(async () => {
@@ -154,7 +196,12 @@ test('wired in the system: the site file section starts the central system; the 
   });
   const cs = sys.ocpp ?? assert.fail('no central system');
   const currency = sys.billing.ledger.currency;
-  saveTariff(sys.db, { id: 'ev', name: 'EV charging', currency, versions: [{ version: 1, effectiveFrom: '2026-01-01', energy: { kind: 'flat', priceE4: 8_000_000 }, fixedMonthlyMinor: 0, taxes: [] }] });
+  saveTariff(sys.db, {
+    id: 'ev',
+    name: 'EV charging',
+    currency,
+    versions: [{ version: 1, effectiveFrom: '2026-01-01', energy: { kind: 'flat', priceE4: 8_000_000 }, fixedMonthlyMinor: 0, taxes: [] }],
+  });
   createCustomer(sys.db, sys.billing.ledger, { id: 'amina', name: 'Amina', phone: '+256772123456', site: 'ocpp', tariffId: 'ev', mode: 'prepaid' });
   const cp = new SimCharger({ url: `ws://127.0.0.1:${cs.boundPort}`, id: 'cp1', password: PASSWORD, clock, carMaxW: 7400 });
   t.after(() => cp.close());

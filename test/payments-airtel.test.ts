@@ -12,7 +12,18 @@ import { reconcile } from '../src/payments/reconcile.js';
 import { AirtelSandbox } from '../src/payments/sandbox/airtel.js';
 import { RecordingLedger, startPaymentApi } from '../src/payments/sandbox/harness.js';
 
-const FEES: FeeConfig = { bearer: 'operator', schedules: [{ effectiveFromMs: 0, bands: [{ upToMinor: 10_000, fixedMinor: 100, percentBp: 0 }, { upToMinor: null, fixedMinor: 250, percentBp: 0 }] }] };
+const FEES: FeeConfig = {
+  bearer: 'operator',
+  schedules: [
+    {
+      effectiveFromMs: 0,
+      bands: [
+        { upToMinor: 10_000, fixedMinor: 100, percentBp: 0 },
+        { upToMinor: null, fixedMinor: 250, percentBp: 0 },
+      ],
+    },
+  ],
+};
 const KEY = 'portal-private-key';
 
 async function setup(t: TestContext, callbacks: 'auto' | 'manual' = 'auto') {
@@ -39,7 +50,8 @@ async function setup(t: TestContext, callbacks: 'auto' | 'manual' = 'auto') {
   return { sandbox, ledger, ...first, reopen: open };
 }
 
-const pay = (p: PaymentProcessor, amountMinor = 5000) => p.start({ account: 'acc-2', provider: 'airtel', msisdn: '+256752123456', amountMinor, currency: 'UGX', description: 'Yaka meter 0421' });
+const pay = (p: PaymentProcessor, amountMinor = 5000) =>
+  p.start({ account: 'acc-2', provider: 'airtel', msisdn: '+256752123456', amountMinor, currency: 'UGX', description: 'Yaka meter 0421' });
 
 describe('Airtel Money adapter against the Airtel sandbox', () => {
   it('a successful payment: USSD push, signed callback, status re-query, credited once; the operator bears the fee', async (t) => {
@@ -91,7 +103,12 @@ describe('Airtel Money adapter against the Airtel sandbox', () => {
     assert.equal(row.raw, raw);
     assert.equal(row.outcome, 'credited');
     const orphan = JSON.stringify({ transaction: { id: 'nobody', status_code: 'TS' } });
-    const strict = new PaymentProcessor({ store: h.processor.store, providers: { airtel: new AirtelAdapter({ baseUrl: h.sandbox.url, clientId: 'cid', clientSecret: 'secret', country: 'UG', currency: 'UGX', fees: FEES }) }, ledger: h.ledger, maxInboxAttempts: 2 });
+    const strict = new PaymentProcessor({
+      store: h.processor.store,
+      providers: { airtel: new AirtelAdapter({ baseUrl: h.sandbox.url, clientId: 'cid', clientSecret: 'secret', country: 'UG', currency: 'UGX', fees: FEES }) },
+      ledger: h.ledger,
+      maxInboxAttempts: 2,
+    });
     const first = await strict.receiveCallback('airtel', orphan, {});
     assert.equal(first.outcome, 'waiting_for_intent');
     await strict.processInbox();
@@ -158,8 +175,17 @@ describe('Airtel Money adapter against the Airtel sandbox', () => {
     h.sandbox.decide(unbooked.intent.id, 'TS');
     h.sandbox.forget(vanished.intent.id);
     const r = await reconcile(h.processor, from, Date.now() + 1000);
-    assert.deepEqual(r.matched.map((l) => l.reference), [ok.intent.id]);
-    assert.deepEqual(r.missingInOurBooks.map((l) => l.reference), [unbooked.intent.id]);
-    assert.deepEqual(r.missingAtProvider.map((l) => l.reference), [vanished.intent.id]);
+    assert.deepEqual(
+      r.matched.map((l) => l.reference),
+      [ok.intent.id],
+    );
+    assert.deepEqual(
+      r.missingInOurBooks.map((l) => l.reference),
+      [unbooked.intent.id],
+    );
+    assert.deepEqual(
+      r.missingAtProvider.map((l) => l.reference),
+      [vanished.intent.id],
+    );
   });
 });

@@ -69,10 +69,19 @@ describe('payment callbacks are public but cannot be used against the site', () 
 
   it('answers 404 with a sentence for a provider that is not configured, and stores nothing', async () => {
     const before = inbox().rows;
-    const airtel = await rawRequest({ url: `${sys.url}/api/payments/callbacks/airtel`, from: '127.0.5.1', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ transaction: { id: 'x', status_code: 'TS' } }) });
+    const airtel = await rawRequest({
+      url: `${sys.url}/api/payments/callbacks/airtel`,
+      from: '127.0.5.1',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ transaction: { id: 'x', status_code: 'TS' } }),
+    });
     assert.equal(airtel.status, 404, airtel.text);
     assert.match(airtel.text, /airtel is not configured on this site.*configured: mtn/);
-    const pesapal = await rawRequest({ url: `${sys.url}/api/payments/callbacks/pesapal?OrderTrackingId=a&OrderMerchantReference=b`, method: 'GET', from: '127.0.5.1' });
+    const pesapal = await rawRequest({
+      url: `${sys.url}/api/payments/callbacks/pesapal?OrderTrackingId=a&OrderMerchantReference=b`,
+      method: 'GET',
+      from: '127.0.5.1',
+    });
     assert.equal(pesapal.status, 404, pesapal.text);
     assert.equal(inbox().rows, before);
   });
@@ -95,7 +104,12 @@ describe('payment callbacks are public but cannot be used against the site', () 
     assert.match(r.text, /callback body is too large: found more than 8192 bytes.*at most 8192 bytes/);
     assert.ok(r.sentBytes < 300 * 1024 * 1024, `the sender was stopped early (sent ${r.sentBytes} bytes)`);
     // A declared length over the limit is refused before a byte is read.
-    const declared = await rawRequest({ url: `${sys.url}/api/payments/callbacks/mtn/${randomUUID()}`, from: '127.0.6.1', headers: { 'content-type': 'application/json' }, body: Buffer.alloc(9000, 0x20) });
+    const declared = await rawRequest({
+      url: `${sys.url}/api/payments/callbacks/mtn/${randomUUID()}`,
+      from: '127.0.6.1',
+      headers: { 'content-type': 'application/json' },
+      body: Buffer.alloc(9000, 0x20),
+    });
     assert.equal(declared.status, 413, declared.text);
     assert.match(declared.text, /content-length 9000/);
     assert.equal(inbox().rows, before, 'nothing was stored');
@@ -125,14 +139,34 @@ describe('payment callbacks are public but cannot be used against the site', () 
 
   it('a flood of 10,000 callbacks for unknown references from 250 addresses leaves the inbox and the database bounded; payments stay fast and a real callback credits once', async () => {
     const tariffFrom = isoDay(systemClock() - 40 * 86_400_000);
-    let r = await call('POST', '/api/tariffs', { token: admin, body: { id: 'eur-flat', name: 'EUR flat', currency: 'EUR', versions: [{ version: 1, effectiveFrom: tariffFrom, energy: { kind: 'flat', priceE4: 25 * 10_000 } }] } });
+    let r = await call('POST', '/api/tariffs', {
+      token: admin,
+      body: {
+        id: 'eur-flat',
+        name: 'EUR flat',
+        currency: 'EUR',
+        versions: [{ version: 1, effectiveFrom: tariffFrom, energy: { kind: 'flat', priceE4: 25 * 10_000 } }],
+      },
+    });
     assert.ok(r.status === 200 || r.status === 201, r.text);
-    r = await call('POST', '/api/customers', { token: admin, body: { id: 'c2', name: 'Amina', phone: '+256772123456', tariffId: 'eur-flat', mode: 'prepaid', meter: 2 } });
+    r = await call('POST', '/api/customers', {
+      token: admin,
+      body: { id: 'c2', name: 'Amina', phone: '+256772123456', tariffId: 'eur-flat', mode: 'prepaid', meter: 2 },
+    });
     assert.ok(r.status === 200 || r.status === 201, r.text);
 
     const bytesBefore = fileBytes();
     // What an MTN callback looks like (MTN callback page), padded to 2 KB, each naming a reference that is no payment of ours.
-    const body = JSON.stringify({ financialTransactionId: '1232581108', externalId: 'x', amount: '5', currency: 'EUR', payer: { partyIdType: 'MSISDN', partyId: '46733123999' }, payerMessage: 'x'.repeat(1800), payeeNote: '', status: 'SUCCESSFUL' });
+    const body = JSON.stringify({
+      financialTransactionId: '1232581108',
+      externalId: 'x',
+      amount: '5',
+      currency: 'EUR',
+      payer: { partyIdType: 'MSISDN', partyId: '46733123999' },
+      payerMessage: 'x'.repeat(1800),
+      payeeNote: '',
+      status: 'SUCCESSFUL',
+    });
     const sources = Array.from({ length: 250 }, (_, i) => `127.0.${10 + Math.floor(i / 200)}.${1 + (i % 200)}`);
     const agents = new Map(sources.map((s) => [s, new http.Agent({ keepAlive: true, maxSockets: 1 })]));
     const counts = new Map<number, number>();
@@ -141,7 +175,13 @@ describe('payment callbacks are public but cannot be used against the site', () 
     const worker = async () => {
       for (let i = next++; i < total; i = next++) {
         const from = sources[i % sources.length] ?? '127.0.10.1';
-        const res = await rawRequest({ url: `${sys.url}/api/payments/callbacks/mtn/${randomUUID()}`, from, agent: agents.get(from), headers: { 'content-type': 'application/json' }, body });
+        const res = await rawRequest({
+          url: `${sys.url}/api/payments/callbacks/mtn/${randomUUID()}`,
+          from,
+          agent: agents.get(from),
+          headers: { 'content-type': 'application/json' },
+          body,
+        });
         counts.set(res.status, (counts.get(res.status) ?? 0) + 1);
       }
     };
@@ -162,7 +202,10 @@ describe('payment callbacks are public but cannot be used against the site', () 
 
     // Starting a payment touches only its own callbacks, not the flood.
     const t1 = performance.now();
-    r = await call('POST', '/api/payments', { token: admin, body: { account: 'c2', provider: 'mtn', msisdn: '46733123999', amountMinor: 5000, currency: 'EUR' } });
+    r = await call('POST', '/api/payments', {
+      token: admin,
+      body: { account: 'c2', provider: 'mtn', msisdn: '46733123999', amountMinor: 5000, currency: 'EUR' },
+    });
     const startMs = performance.now() - t1;
     assert.ok(r.status === 200 || r.status === 201, r.text);
     assert.ok(startMs < 1000, `POST /api/payments took ${startMs.toFixed(0)} ms after the flood; at most 1000 ms allowed`);
@@ -179,10 +222,17 @@ describe('payment callbacks are public but cannot be used against the site', () 
     // The same callback again (a provider retry or a replay) credits nothing more.
     const replay = sandbox.deliveries[0];
     assert.equal(replay?.status, 200);
-    const again = await rawRequest({ url: `${sys.url}/api/payments/callbacks/mtn/${paymentId}`, from: '127.0.8.1', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ status: 'SUCCESSFUL', amount: '50', currency: 'EUR', financialTransactionId: 'forged-2' }) });
+    const again = await rawRequest({
+      url: `${sys.url}/api/payments/callbacks/mtn/${paymentId}`,
+      from: '127.0.8.1',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ status: 'SUCCESSFUL', amount: '50', currency: 'EUR', financialTransactionId: 'forged-2' }),
+    });
     assert.equal(again.status, 200, again.text);
     const customer = await call('GET', '/api/customers/c2', { token: admin });
     assert.equal(customer.json.creditMinor, 5000, 'credited once');
-    console.log(`flood: ${total} callbacks in ${floodS.toFixed(1)} s; inbox ${JSON.stringify(c)}; files +${grewMb.toFixed(2)} MB; POST /api/payments ${startMs.toFixed(1)} ms`);
+    console.log(
+      `flood: ${total} callbacks in ${floodS.toFixed(1)} s; inbox ${JSON.stringify(c)}; files +${grewMb.toFixed(2)} MB; POST /api/payments ${startMs.toFixed(1)} ms`,
+    );
   });
 });

@@ -34,7 +34,10 @@ describe('cash recorded by an agent', () => {
     const i = await h.processor.recordCash({ account: 'acc-4', amountMinor: 20_000, currency: 'UGX', receipt: 'R-000123', agent: 'agent-amina' });
     assert.equal(i.state, 'successful');
     assert.equal(i.providerTxId, 'R-000123');
-    await assert.rejects(h.processor.recordCash({ account: 'acc-5', amountMinor: 9_000, currency: 'UGX', receipt: 'R-000123', agent: 'agent-bosco' }), DuplicateReceipt);
+    await assert.rejects(
+      h.processor.recordCash({ account: 'acc-5', amountMinor: 9_000, currency: 'UGX', receipt: 'R-000123', agent: 'agent-bosco' }),
+      DuplicateReceipt,
+    );
     assert.equal(h.processor.store.forAccount('acc-5').length, 0);
     assert.equal(h.ledger.credits.size, 1);
     assert.equal(h.ledger.accountTotal('acc-4'), 20_000);
@@ -60,16 +63,30 @@ describe('cash recorded by an agent', () => {
     new CashBook(h.db, NO_FEES).record({ receipt: 'R-3', agent: 'a', account: 'acc-4', amountMinor: 3_000, currency: 'UGX', atMs: Date.now() });
     h.db.prepare("UPDATE payment_cash_receipts SET amount_minor = 2500 WHERE receipt = 'R-2'").run();
     const r = await reconcile(h.processor, 0, Date.now() + 1000);
-    assert.deepEqual(r.matched.map((l) => l.reference), [ok.id]);
-    assert.deepEqual(r.amountMismatches.map((l) => l.reference), [changed.id]);
-    assert.deepEqual(r.missingInOurBooks.map((l) => l.providerRef), ['R-3']);
+    assert.deepEqual(
+      r.matched.map((l) => l.reference),
+      [ok.id],
+    );
+    assert.deepEqual(
+      r.amountMismatches.map((l) => l.reference),
+      [changed.id],
+    );
+    assert.deepEqual(
+      r.missingInOurBooks.map((l) => l.providerRef),
+      ['R-3'],
+    );
   });
 
   it('HTTP: an operator records cash with a receipt; the same receipt again is 409', async (t) => {
     const h = setup(t);
     const api = await startPaymentApi(h.db, h.processor);
     t.after(() => api.close());
-    const post = (body: unknown, token = api.tokens.operator) => fetch(`${api.url}/api/payments/cash`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const post = (body: unknown, token = api.tokens.operator) =>
+      fetch(`${api.url}/api/payments/cash`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
     const body = { account: 'acc-6', amountMinor: 15_000, currency: 'UGX', receipt: 'BK7-0001' };
     assert.equal((await post(body, api.tokens.viewer)).status, 403);
     const first = await post(body);

@@ -54,7 +54,15 @@ async function setup(t: TestContext, opts: Partial<MtnSandboxOptions> = {}) {
 const txOf = (sandbox: MtnSandbox, id: string) => sandbox.txs.get(id) ?? assert.fail(`the sandbox has no transaction ${id}`);
 
 const pay = (p: PaymentProcessor, msisdn = '46733123999', reference?: string) =>
-  p.start({ account: 'acc-1', provider: 'mtn', msisdn, amountMinor: 5000, currency: 'EUR', description: 'Electricity credit', ...(reference ? { reference } : {}) });
+  p.start({
+    account: 'acc-1',
+    provider: 'mtn',
+    msisdn,
+    amountMinor: 5000,
+    currency: 'EUR',
+    description: 'Electricity credit',
+    ...(reference ? { reference } : {}),
+  });
 
 describe('MTN MoMo adapter against the MTN sandbox', () => {
   it('a successful payment: request, callback (POST and PUT), status re-query, credited once with the fee shown', async (t) => {
@@ -81,7 +89,10 @@ describe('MTN MoMo adapter against the MTN sandbox', () => {
     const { intent } = await pay(h.processor);
     h.sandbox.finish(intent.id, 'SUCCESSFUL');
     const out = await h.sandbox.callback(intent.id, { times: 10 });
-    assert.deepEqual(out.map((d) => d.status), Array(10).fill(200));
+    assert.deepEqual(
+      out.map((d) => d.status),
+      Array(10).fill(200),
+    );
     assert.equal(h.ledger.credits.size, 1);
     assert.equal(h.ledger.repeats, 0);
     assert.deepEqual(credited, [intent.id]);
@@ -124,7 +135,12 @@ describe('MTN MoMo adapter against the MTN sandbox', () => {
   it('a callback that arrives before our request row exists waits in the inbox and credits once the row is there', async (t) => {
     const h = await setup(t, { callbacks: 'manual' });
     const ref = randomUUID();
-    const early = await h.processor.receiveCallback('mtn', JSON.stringify({ amount: '50.5', currency: 'EUR', status: 'SUCCESSFUL', financialTransactionId: '42' }), {}, { pathRef: ref });
+    const early = await h.processor.receiveCallback(
+      'mtn',
+      JSON.stringify({ amount: '50.5', currency: 'EUR', status: 'SUCCESSFUL', financialTransactionId: '42' }),
+      {},
+      { pathRef: ref },
+    );
     assert.equal(early.outcome, 'waiting_for_intent');
     assert.equal(h.ledger.credits.size, 0);
     const { intent } = await pay(h.processor, '46733123999', ref); // the sandbox approves at once
@@ -235,24 +251,45 @@ describe('MTN MoMo adapter against the MTN sandbox', () => {
     h.sandbox.setAmount(mismatched.intent.id, '40');
     h.sandbox.forget(vanished.intent.id);
     const r = await reconcile(h.processor, from, Date.now() + 1000);
-    assert.deepEqual(r.matched.map((l) => l.reference), [ok.intent.id]);
-    assert.deepEqual(r.amountMismatches.map((l) => l.reference), [mismatched.intent.id]);
-    assert.deepEqual(r.missingAtProvider.map((l) => l.reference), [vanished.intent.id]);
-    assert.deepEqual(r.missingInOurBooks.map((l) => l.reference), [unbooked.intent.id]);
+    assert.deepEqual(
+      r.matched.map((l) => l.reference),
+      [ok.intent.id],
+    );
+    assert.deepEqual(
+      r.amountMismatches.map((l) => l.reference),
+      [mismatched.intent.id],
+    );
+    assert.deepEqual(
+      r.missingAtProvider.map((l) => l.reference),
+      [vanished.intent.id],
+    );
+    assert.deepEqual(
+      r.missingInOurBooks.map((l) => l.reference),
+      [unbooked.intent.id],
+    );
   });
 
   it('HTTP: operators start payments, viewers may not, and only admins see the reconciliation', async (t) => {
     const h = await setup(t);
     const call = (method: string, url: string, token: string, body?: unknown) =>
-      fetch(`${h.api.url}${url}`, { method, headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined });
+      fetch(`${h.api.url}${url}`, {
+        method,
+        headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+        body: body ? JSON.stringify(body) : undefined,
+      });
     const req = { account: 'acc-9', provider: 'mtn', msisdn: '46733123999', amountMinor: 5000, currency: 'EUR' };
     assert.equal((await call('POST', '/api/payments', h.api.tokens.viewer, req)).status, 403);
     const started = await call('POST', '/api/payments', h.api.tokens.operator, req);
     assert.equal(started.status, 200);
     await h.sandbox.settle();
     const list = (await (await call('GET', '/api/payments?account=acc-9', h.api.tokens.viewer)).json()) as { payments: Array<{ state: string }> };
-    assert.deepEqual(list.payments.map((p) => p.state), ['successful']);
-    const quote = (await (await call('POST', '/api/payments/quote', h.api.tokens.viewer, { provider: 'mtn', amountMinor: 10000, currency: 'EUR' })).json()) as Record<string, unknown>;
+    assert.deepEqual(
+      list.payments.map((p) => p.state),
+      ['successful'],
+    );
+    const quote = (await (
+      await call('POST', '/api/payments/quote', h.api.tokens.viewer, { provider: 'mtn', amountMinor: 10000, currency: 'EUR' })
+    ).json()) as Record<string, unknown>;
     assert.deepEqual([quote.amountMinor, quote.feeMinor, quote.payerPaysMinor, quote.creditMinor, quote.bearer], [10000, 100, 10100, 10000, 'customer']);
     assert.equal((await call('GET', '/api/payments/reconciliation?from=0&to=9999999999999', h.api.tokens.operator)).status, 403);
     const rec = (await (await call('GET', '/api/payments/reconciliation?from=0&to=9999999999999', h.api.tokens.admin)).json()) as { matched: unknown[] };

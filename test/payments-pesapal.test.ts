@@ -49,7 +49,8 @@ async function setup(t: TestContext, opts: Partial<PesapalSandboxOptions> = {}) 
   return { sandbox, ledger, apiUrl, ...first, reopen: open };
 }
 
-const pay = (p: PaymentProcessor, amountMinor = 50_000) => p.start({ account: 'acc-3', provider: 'pesapal', msisdn: '0772123456', amountMinor, currency: 'UGX', description: 'Electricity credit' });
+const pay = (p: PaymentProcessor, amountMinor = 50_000) =>
+  p.start({ account: 'acc-3', provider: 'pesapal', msisdn: '0772123456', amountMinor, currency: 'UGX', description: 'Electricity credit' });
 const tracking = (i: { providerRef: string | null }) => i.providerRef ?? assert.fail('no tracking id');
 
 describe('Pesapal 3.0 adapter against the Pesapal sandbox', () => {
@@ -62,7 +63,12 @@ describe('Pesapal 3.0 adapter against the Pesapal sandbox', () => {
     h.sandbox.decide(tracking(r.intent), 1);
     await h.sandbox.settle();
     assert.equal(h.sandbox.deliveries.length, 1, 'the first ack was exact, so Pesapal did not resend');
-    assert.deepEqual(JSON.parse(h.sandbox.deliveries[0]?.body ?? '{}'), { orderNotificationType: 'IPNCHANGE', orderTrackingId: tracking(r.intent), orderMerchantReference: r.intent.id, status: 200 });
+    assert.deepEqual(JSON.parse(h.sandbox.deliveries[0]?.body ?? '{}'), {
+      orderNotificationType: 'IPNCHANGE',
+      orderTrackingId: tracking(r.intent),
+      orderMerchantReference: r.intent.id,
+      status: 200,
+    });
     const done = h.processor.store.get(r.intent.id);
     assert.equal(done?.state, 'successful');
     assert.equal(done.providerTxId, h.sandbox.orders.get(tracking(r.intent))?.confirmationCode);
@@ -98,13 +104,21 @@ describe('Pesapal 3.0 adapter against the Pesapal sandbox', () => {
     assert.equal(h.processor.store.get(intent.id)?.state, 'successful');
     assert.equal(h.ledger.credits.size, 1);
     const r = await reconcile(h.processor, 0, Date.now() + 1000);
-    assert.deepEqual(r.missingAtProvider.map((l) => l.reference), [intent.id], 'the reversal shows up for a person to handle');
+    assert.deepEqual(
+      r.missingAtProvider.map((l) => l.reference),
+      [intent.id],
+      'the reversal shows up for a person to handle',
+    );
   });
 
   it('forged IPNs: a made-up tracking id is ignored in favour of ours; a collection smaller than asked credits only what was verified, flagged', async (t) => {
     const h = await setup(t, { ipn: 'manual' });
     const { intent } = await pay(h.processor);
-    const forged = await fetch(`${h.apiUrl}/api/payments/callbacks/pesapal`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ OrderTrackingId: 'forged-id', OrderMerchantReference: intent.id, OrderNotificationType: 'IPNCHANGE' }) });
+    const forged = await fetch(`${h.apiUrl}/api/payments/callbacks/pesapal`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ OrderTrackingId: 'forged-id', OrderMerchantReference: intent.id, OrderNotificationType: 'IPNCHANGE' }),
+    });
     assert.equal(forged.status, 200);
     assert.equal(h.processor.store.get(intent.id)?.state, 'pending');
     h.sandbox.setAmount(tracking(intent), 5_000);
@@ -120,7 +134,11 @@ describe('Pesapal 3.0 adapter against the Pesapal sandbox', () => {
     const h = await setup(t, { ipn: 'manual' });
     const { intent } = await pay(h.processor);
     h.sandbox.decide(tracking(intent), 1);
-    h.processor.storeCallback('pesapal', JSON.stringify({ OrderTrackingId: tracking(intent), OrderMerchantReference: intent.id, OrderNotificationType: 'IPNCHANGE' }), {});
+    h.processor.storeCallback(
+      'pesapal',
+      JSON.stringify({ OrderTrackingId: tracking(intent), OrderMerchantReference: intent.id, OrderNotificationType: 'IPNCHANGE' }),
+      {},
+    );
     h.db.close();
     const again = h.reopen();
     t.after(() => again.db.close());
@@ -151,9 +169,21 @@ describe('Pesapal 3.0 adapter against the Pesapal sandbox', () => {
     h.sandbox.setAmount(tracking(mismatched.intent), 40_000);
     h.sandbox.forget(tracking(vanished.intent));
     const r = await reconcile(h.processor, from, Date.now() + 1000);
-    assert.deepEqual(r.matched.map((l) => l.reference), [ok.intent.id]);
-    assert.deepEqual(r.amountMismatches.map((l) => l.reference), [mismatched.intent.id]);
-    assert.deepEqual(r.missingAtProvider.map((l) => l.reference), [vanished.intent.id]);
-    assert.deepEqual(r.missingInOurBooks.map((l) => l.reference), [unbooked.intent.id]);
+    assert.deepEqual(
+      r.matched.map((l) => l.reference),
+      [ok.intent.id],
+    );
+    assert.deepEqual(
+      r.amountMismatches.map((l) => l.reference),
+      [mismatched.intent.id],
+    );
+    assert.deepEqual(
+      r.missingAtProvider.map((l) => l.reference),
+      [vanished.intent.id],
+    );
+    assert.deepEqual(
+      r.missingInOurBooks.map((l) => l.reference),
+      [unbooked.intent.id],
+    );
   });
 });

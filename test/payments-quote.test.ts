@@ -17,7 +17,13 @@ const bands = [
 ];
 const JAN = Date.UTC(2026, 0, 1);
 const FEB = Date.UTC(2026, 1, 1);
-const table = (bearer: 'customer' | 'operator'): FeeConfig => ({ bearer, schedules: [{ effectiveFromMs: JAN, bands }, { effectiveFromMs: FEB, bands: [{ upToMinor: null, fixedMinor: 300, percentBp: 0 }] }] });
+const table = (bearer: 'customer' | 'operator'): FeeConfig => ({
+  bearer,
+  schedules: [
+    { effectiveFromMs: JAN, bands },
+    { effectiveFromMs: FEB, bands: [{ upToMinor: null, fixedMinor: 300, percentBp: 0 }] },
+  ],
+});
 
 describe('fee quotes', () => {
   it('picks the band and the schedule in force', () => {
@@ -29,8 +35,20 @@ describe('fee quotes', () => {
   });
 
   it('shows amount, fee, what the payer pays and the credit, for each bearer', () => {
-    assert.deepEqual(quoteFor(table('customer'), 50_000, JAN + 1), { amountMinor: 50_000, feeMinor: 2_650, payerPaysMinor: 52_650, creditMinor: 50_000, bearer: 'customer' });
-    assert.deepEqual(quoteFor(table('operator'), 50_000, JAN + 1), { amountMinor: 50_000, feeMinor: 2_650, payerPaysMinor: 50_000, creditMinor: 50_000, bearer: 'operator' });
+    assert.deepEqual(quoteFor(table('customer'), 50_000, JAN + 1), {
+      amountMinor: 50_000,
+      feeMinor: 2_650,
+      payerPaysMinor: 52_650,
+      creditMinor: 50_000,
+      bearer: 'customer',
+    });
+    assert.deepEqual(quoteFor(table('operator'), 50_000, JAN + 1), {
+      amountMinor: 50_000,
+      feeMinor: 2_650,
+      payerPaysMinor: 50_000,
+      creditMinor: 50_000,
+      bearer: 'operator',
+    });
     assert.equal(creditFor(52_650, 2_650, 'customer'), 50_000);
     assert.equal(creditFor(50_000, 2_650, 'operator'), 50_000);
   });
@@ -49,11 +67,28 @@ describe('fee quotes', () => {
   it('HTTP quote shows the energy from the caller hook', async (t) => {
     const db = new Database(':memory:');
     t.after(() => db.close());
-    const mtn = new MtnAdapter({ baseUrl: 'http://127.0.0.1:1', subscriptionKey: 'k', apiUserId: 'u', apiKey: 'a', targetEnvironment: 'sandbox', fees: table('customer') });
-    const processor = new PaymentProcessor({ store: new IntentStore(db), providers: { mtn }, cash: new CashBook(db, table('operator')), ledger: new RecordingLedger(), now: () => JAN + 1 });
+    const mtn = new MtnAdapter({
+      baseUrl: 'http://127.0.0.1:1',
+      subscriptionKey: 'k',
+      apiUserId: 'u',
+      apiKey: 'a',
+      targetEnvironment: 'sandbox',
+      fees: table('customer'),
+    });
+    const processor = new PaymentProcessor({
+      store: new IntentStore(db),
+      providers: { mtn },
+      cash: new CashBook(db, table('operator')),
+      ledger: new RecordingLedger(),
+      now: () => JAN + 1,
+    });
     const api = await startPaymentApi(db, processor, (credit) => credit / 1000); // 1,000 UGX per kWh
     t.after(() => api.close());
-    const res = await fetch(`${api.url}/api/payments/quote`, { method: 'POST', headers: { authorization: `Bearer ${api.tokens.viewer}`, 'content-type': 'application/json' }, body: JSON.stringify({ provider: 'mtn', amountMinor: 40_000, currency: 'UGX' }) });
+    const res = await fetch(`${api.url}/api/payments/quote`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${api.tokens.viewer}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ provider: 'mtn', amountMinor: 40_000, currency: 'UGX' }),
+    });
     const q = (await res.json()) as Record<string, unknown>;
     assert.deepEqual([q.amountMinor, q.feeMinor, q.payerPaysMinor, q.creditMinor, q.bearer], [40_000, 500, 40_500, 40_000, 'customer']);
     assert.equal(q.energyKwh, 40);

@@ -44,11 +44,25 @@ test('a mobile-money payment through the running system: MTN sandbox callback, v
       logger: pino({ level: 'silent' }),
     });
     const admin = await login('admin', 'payments admin password');
-    let r = await call('POST', '/api/tariffs', { token: admin, body: { id: 'eur-flat', name: 'EUR flat', currency: 'EUR', versions: [{ version: 1, effectiveFrom: '2026-01-01', energy: { kind: 'flat', priceE4: 25 * 10_000 } }] } });
+    let r = await call('POST', '/api/tariffs', {
+      token: admin,
+      body: {
+        id: 'eur-flat',
+        name: 'EUR flat',
+        currency: 'EUR',
+        versions: [{ version: 1, effectiveFrom: '2026-01-01', energy: { kind: 'flat', priceE4: 25 * 10_000 } }],
+      },
+    });
     assert.ok(r.status === 200 || r.status === 201, r.text);
-    r = await call('POST', '/api/customers', { token: admin, body: { id: 'c2', name: 'Amina', phone: '+256772123456', tariffId: 'eur-flat', mode: 'prepaid', meter: 2 } });
+    r = await call('POST', '/api/customers', {
+      token: admin,
+      body: { id: 'c2', name: 'Amina', phone: '+256772123456', tariffId: 'eur-flat', mode: 'prepaid', meter: 2 },
+    });
     assert.ok(r.status === 200 || r.status === 201, r.text);
-    r = await call('POST', '/api/payments', { token: admin, body: { account: 'c2', provider: 'mtn', msisdn: '46733123999', amountMinor: 5000, currency: 'EUR' } });
+    r = await call('POST', '/api/payments', {
+      token: admin,
+      body: { account: 'c2', provider: 'mtn', msisdn: '46733123999', amountMinor: 5000, currency: 'EUR' },
+    });
     assert.ok(r.status === 200 || r.status === 201 || r.status === 202, r.text);
     await sandbox.settle(); // the sandbox approves and calls our callback URL
     const deadline = Date.now() + 5000;

@@ -69,7 +69,10 @@ after(async () => {
 });
 
 test('DDSU666 section: float registers, big-endian, 0-based, FC03', async (t) => {
-  if (!ready) { t.skip('mbpoll or socat missing'); return; }
+  if (!ready) {
+    t.skip('mbpoll or socat missing');
+    return;
+  }
   const cmd = (register: string): string[] => [...BASE, '-t', '4:float', '-B', '-0', '-r', register, '-c', '1', pty?.a ?? '', '-a', String(DDSU), '-1'];
   assertRaw(await read(cmd('0x2000')), 0x2000, v(DDSU, 'Voltage_L1'), 'voltage V');
   assertRaw(await read(cmd('0x2002')), 0x2002, v(DDSU, 'Current_L1'), 'current A');
@@ -93,14 +96,20 @@ async function seedCommand(args: readonly string[], t: { diagnostic(message: str
 }
 
 test('DDSU666 section: the address register 0x0006', async (t) => {
-  if (!ready) { t.skip('mbpoll or socat missing'); return; }
+  if (!ready) {
+    t.skip('mbpoll or socat missing');
+    return;
+  }
   const run = await seedCommand([...BASE, '-t', '4:int16', '-0', '-r', '0x0006', '-c', '1', pty?.a ?? '', '-a', String(DDSU), '-1'], t);
   assert.equal(run.code, 0, run.out);
   assert.equal(parse(run.out).get(6), DDSU);
 });
 
-test('DDSU666 section: changing the address with the seed\'s write command', async (t) => {
-  if (!ready) { t.skip('mbpoll or socat missing'); return; }
+test("DDSU666 section: changing the address with the seed's write command", async (t) => {
+  if (!ready) {
+    t.skip('mbpoll or socat missing');
+    return;
+  }
   const meter = 4;
   const write = (from: number, to: number): Promise<Run> =>
     seedCommand([...BASE, '-t', '4:int16', '-0', '-r', '0x0006', pty?.a ?? '', '-a', String(from), '-W', '--', String(to)], t);
@@ -112,8 +121,25 @@ test('DDSU666 section: changing the address with the seed\'s write command', asy
 });
 
 test('DTSU666 section: input registers (FC04), raw values scaled as the meter holds them', async (t) => {
-  if (!ready) { t.skip('mbpoll or socat missing'); return; }
-  const cmd = (register: string, count: number): string[] => [...BASE, '-t', '3:float', '-B', '-0', '-r', register, '-c', String(count), pty?.a ?? '', '-a', String(DTSU), '-1'];
+  if (!ready) {
+    t.skip('mbpoll or socat missing');
+    return;
+  }
+  const cmd = (register: string, count: number): string[] => [
+    ...BASE,
+    '-t',
+    '3:float',
+    '-B',
+    '-0',
+    '-r',
+    register,
+    '-c',
+    String(count),
+    pty?.a ?? '',
+    '-a',
+    String(DTSU),
+    '-1',
+  ];
   const volts = await read(cmd('0x2006', 3));
   ['L1', 'L2', 'L3'].forEach((ph, i) => assertRaw(volts, 0x2006 + 2 * i, v(DTSU, `Voltage_${ph}`) * 10, `U${ph} x0.1 V`));
   const amps = await read(cmd('0x200C', 3));
@@ -127,22 +153,48 @@ test('DTSU666 section: input registers (FC04), raw values scaled as the meter ho
 });
 
 test('DTSU666 section: the address register 0x002E is a holding register', async (t) => {
-  if (!ready) { t.skip('mbpoll or socat missing'); return; }
+  if (!ready) {
+    t.skip('mbpoll or socat missing');
+    return;
+  }
   const run = await seedCommand([...BASE, '-t', '4:int16', '-0', '-r', '0x002E', '-c', '1', pty?.a ?? '', '-a', String(DTSU), '-1'], t);
   assert.equal(run.code, 0, run.out);
   assert.equal(parse(run.out).get(0x2e), DTSU);
 });
 
 test('an address nobody has times out, as in the field guide', async (t) => {
-  if (!ready) { t.skip('mbpoll or socat missing'); return; }
+  if (!ready) {
+    t.skip('mbpoll or socat missing');
+    return;
+  }
   const run = await mbpoll([...BASE, '-t', '4:float', '-B', '-0', '-r', '0x2000', '-c', '1', '-o', '0.2', pty?.a ?? '', '-a', '42', '-1']);
   assert.notEqual(run.code, 0);
   assert.match(run.out, /timed out/i);
 });
 
 test('mbpoll -m tcp reads the main meter over the Modbus TCP port', async (t) => {
-  if (!ready) { t.skip('mbpoll or socat missing'); return; }
-  const got = await read(['-m', 'tcp', '-p', String(sim?.mbapPort ?? 0), '-t', '3:float', '-B', '-0', '-r', '0x2006', '-c', '3', '-a', String(DTSU), '-1', '127.0.0.1']);
+  if (!ready) {
+    t.skip('mbpoll or socat missing');
+    return;
+  }
+  const got = await read([
+    '-m',
+    'tcp',
+    '-p',
+    String(sim?.mbapPort ?? 0),
+    '-t',
+    '3:float',
+    '-B',
+    '-0',
+    '-r',
+    '0x2006',
+    '-c',
+    '3',
+    '-a',
+    String(DTSU),
+    '-1',
+    '127.0.0.1',
+  ]);
   assertRaw(got, 0x2006, v(DTSU, 'Voltage_L1') * 10, 'UL1 over Modbus TCP');
   assertRaw(got, 0x200a, v(DTSU, 'Voltage_L3') * 10, 'UL3 over Modbus TCP');
 });

@@ -14,11 +14,13 @@ const PYTHON = '/usr/bin/python3';
 
 /** Debian's pymodbus (not a pyenv python) must be importable; under CI a missing one fails the test. */
 async function pymodbusAvailable(t: { skip(m: string): void }): Promise<boolean> {
-  const ok = existsSync(PYTHON) && (await new Promise<boolean>((resolve) => {
-    const p = spawn(PYTHON, ['-c', 'import pymodbus, serial_asyncio'], { stdio: 'ignore' });
-    p.on('exit', (code) => resolve(code === 0));
-    p.on('error', () => resolve(false));
-  }));
+  const ok =
+    existsSync(PYTHON) &&
+    (await new Promise<boolean>((resolve) => {
+      const p = spawn(PYTHON, ['-c', 'import pymodbus, serial_asyncio'], { stdio: 'ignore' });
+      p.on('exit', (code) => resolve(code === 0));
+      p.on('error', () => resolve(false));
+    }));
   if (ok) return true;
   const message = 'python3-pymodbus is not installed (apt-get install python3-pymodbus python3-serial-asyncio)';
   if (process.env.CI) throw new Error(`${message}; CI must run this test`);

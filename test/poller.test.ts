@@ -15,7 +15,11 @@ test('every meter is read in one request per cycle; values equal what the simula
     const reports = [];
     for (let i = 0; i < 6; i++) reports.push(await poller.runCycle());
     const perCycle = reports.map((r) => r.requests);
-    assert.equal(perCycle.reduce((a, b) => a + b, 0), 21 * 6 + 21, 'one instant read per meter per cycle plus one energy read per meter per six cycles');
+    assert.equal(
+      perCycle.reduce((a, b) => a + b, 0),
+      21 * 6 + 21,
+      'one instant read per meter per cycle plus one energy read per meter per six cycles',
+    );
     for (const m of s.sim.model.meters()) {
       const truth = s.sim.model.meterValues(m.id);
       assert.ok(truth);

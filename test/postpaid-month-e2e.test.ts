@@ -39,7 +39,13 @@ const TARIFF_INPUT = {
     {
       version: 1,
       effectiveFrom: '2020-01-01',
-      energy: { kind: 'block', blocks: [{ upToKWh: 15, priceE4: 250 * 10_000 }, { upToKWh: null, priceE4: 756 * 10_000 }] },
+      energy: {
+        kind: 'block',
+        blocks: [
+          { upToKWh: 15, priceE4: 250 * 10_000 },
+          { upToKWh: null, priceE4: 756 * 10_000 },
+        ],
+      },
       fixedMonthlyMinor: FIXED_MONTHLY_MINOR,
       taxes: [{ name: 'VAT', rateBp: 1800, base: ['energy', 'fixed'] }],
     },
@@ -107,7 +113,14 @@ test('postpaid: a month of simulated data produces invoices whose totals match t
     // c1 has two meters (2, 3) for the whole month; c3 meter 4 from the 10th (local midnight); c4 meter 5 from the 1st.
     const midMonth = cal.monthRange(month)[0] + 9 * 86_400_000;
     const plan: Array<{ id: string; name: string; meters: Array<{ meter: string; from: number }> }> = [
-      { id: 'c1', name: 'Okello Hardware', meters: [{ meter: 'meter2', from: fromMs - 3_600_000 }, { meter: 'meter3', from: fromMs - 3_600_000 }] },
+      {
+        id: 'c1',
+        name: 'Okello Hardware',
+        meters: [
+          { meter: 'meter2', from: fromMs - 3_600_000 },
+          { meter: 'meter3', from: fromMs - 3_600_000 },
+        ],
+      },
       { id: 'c3', name: 'Namutebi Salon', meters: [{ meter: 'meter4', from: midMonth }] },
       { id: 'c4', name: 'Achieng Kiosk', meters: [{ meter: 'meter5', from: fromMs }] },
     ];
@@ -130,7 +143,11 @@ test('postpaid: a month of simulated data produces invoices whose totals match t
       // Independent re-rating: the meters' intervals straight from the store, within each assignment.
       const stored = c.meters.flatMap((a) => intervals(sys.db, a.meter, Math.max(fromMs, a.from), toMs).map((x) => ({ ...x, meterKey: a.meter })));
       // The simulator's counters are sound: nothing of its month may be held back as impossible.
-      assert.deepEqual(stored.filter((x) => x.status === 'quarantined').map((x) => `${x.meterKey} ${x.startMs}: ${x.reason}`), [], `${c.id}: no quarantined intervals`);
+      assert.deepEqual(
+        stored.filter((x) => x.status === 'quarantined').map((x) => `${x.meterKey} ${x.startMs}: ${x.reason}`),
+        [],
+        `${c.id}: no quarantined intervals`,
+      );
       const own = stored.map((x) => ({ meterKey: x.meterKey, startMs: x.startMs, kWh: x.energyImportKWh ?? 0 }));
       const days = (toMs - fromMs) / 86_400_000;
       const expectedIntervals = c.meters.reduce((s, a) => s + (toMs - Math.max(fromMs, a.from)) / 900_000, 0);
@@ -147,7 +164,10 @@ test('postpaid: a month of simulated data produces invoices whose totals match t
       assert.equal(inv.totalMinor, rerated.totalMinor, `${c.id}: invoice ${inv.totalMinor} = re-rated ${rerated.totalMinor}`);
       assert.deepEqual(inv.bill.lines, rerated.lines);
       assert.ok(inv.bill.lines.some((l) => l.kind === 'fixed') && inv.bill.lines.some((l) => l.kind === 'tax' && l.taxName === 'VAT'));
-      assert.equal(inv.bill.lines.reduce((s, l) => s + l.amountMinor, 0), inv.totalMinor);
+      assert.equal(
+        inv.bill.lines.reduce((s, l) => s + l.amountMinor, 0),
+        inv.totalMinor,
+      );
 
       // The ledger: the invoice transaction moves the customer's receivable by exactly the total.
       r = await call('GET', `/api/customers/${c.id}/statement?from=${fromMs}`);
@@ -168,14 +188,20 @@ test('postpaid: a month of simulated data produces invoices whose totals match t
     }
     const c1 = invoices.get('c1');
     assert.ok(c1);
-    assert.ok(c1.bill.lines.some((l) => l.kind === 'energy' && /Block 2/.test(l.description)), 'two meters for a month go past the lifeline block');
+    assert.ok(
+      c1.bill.lines.some((l) => l.kind === 'energy' && /Block 2/.test(l.description)),
+      'two meters for a month go past the lifeline block',
+    );
 
     // A cash payment is allocated to the invoice; the PDF shows it.
     const paid = Math.floor(c1.totalMinor / 2);
     r = await call('POST', '/api/payments/cash', { account: 'c1', amountMinor: paid, currency: 'UGX', receipt: 'RCPT-PP-1' });
     assert.equal(r.status, 200, r.text);
     r = await call('GET', '/api/customers/c1');
-    assert.deepEqual((r.json.openInvoices as Array<{ id: number; openMinor: number }>).map((o) => [o.id, o.openMinor]), [[c1.id, c1.totalMinor - paid]]);
+    assert.deepEqual(
+      (r.json.openInvoices as Array<{ id: number; openMinor: number }>).map((o) => [o.id, o.openMinor]),
+      [[c1.id, c1.totalMinor - paid]],
+    );
 
     // Downloads: CSV and PDF.
     r = await call('GET', `/api/invoices/${c1.id}.csv`);
@@ -207,7 +233,11 @@ test('postpaid: a month of simulated data produces invoices whose totals match t
     // The dashboard sees this month's invoicing (posted now) and the cash payment.
     r = await call('GET', '/api/billing/dashboard');
     assert.equal(r.status, 200);
-    const [dash] = (r.json as { sites: { currency: string; revenueMinor: number; billedMinor: number; paymentsMinor: number; arrearsMinor: number; collectionRate: number | null }[] }).sites;
+    const [dash] = (
+      r.json as {
+        sites: { currency: string; revenueMinor: number; billedMinor: number; paymentsMinor: number; arrearsMinor: number; collectionRate: number | null }[];
+      }
+    ).sites;
     assert.ok(dash);
     assert.equal(dash.currency, 'UGX');
     assert.ok(dash.revenueMinor > 0 && dash.billedMinor >= dash.revenueMinor, `revenue ${dash.revenueMinor}, billed ${dash.billedMinor}`);

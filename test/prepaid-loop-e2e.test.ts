@@ -26,7 +26,12 @@ const WEDNESDAY_NIGHT = Date.UTC(2026, 10, 25, 18, 0, 0);
 const THURSDAY_MORNING = Date.UTC(2026, 10, 26, 6, 0, 0);
 
 /** UGX 100,000/kWh: at 3 kW that is about UGX 83 per second, so UGX 300 of credit lasts a few seconds. */
-const TARIFF = { id: 'test-expensive', name: 'Test tariff (expensive)', currency: 'UGX', versions: [{ version: 1, effectiveFrom: '2026-01-01', energy: { kind: 'flat', priceE4: 100_000 * 10_000 } }] };
+const TARIFF = {
+  id: 'test-expensive',
+  name: 'Test tariff (expensive)',
+  currency: 'UGX',
+  versions: [{ version: 1, effectiveFrom: '2026-01-01', energy: { kind: 'flat', priceE4: 100_000 * 10_000 } }],
+};
 
 function config(dir: string, governance: Record<string, unknown>) {
   return {
@@ -52,7 +57,13 @@ async function until<T>(what: string, fn: () => T | undefined | null | false | P
 
 async function setUp(governance: Record<string, unknown>, clock: Clock) {
   const dir = mkdtempSync(path.join(tmpdir(), 'mgos-prepaid-'));
-  const sys = await startSystem({ config: config(dir, governance), adminPassword: PASSWORD, clock, simClock: clockStartingAt(clock()), logger: pino({ level: 'silent' }) });
+  const sys = await startSystem({
+    config: config(dir, governance),
+    adminPassword: PASSWORD,
+    clock,
+    simClock: clockStartingAt(clock()),
+    logger: pino({ level: 'silent' }),
+  });
   const http = httpClient(() => sys.url);
   const token = await http.login('admin', PASSWORD);
   const call = (method: string, url: string, body?: unknown) => http.call(method, url, { token, body });
@@ -75,7 +86,9 @@ async function setUp(governance: Record<string, unknown>, clock: Clock) {
 async function pendingDisconnects(call: (m: string, u: string, b?: unknown) => Promise<{ status: number; json: Record<string, unknown> }>) {
   const r = await call('GET', '/api/proposals?state=pending');
   assert.equal(r.status, 200);
-  return (r.json.proposals as Array<{ id: number; capability: string; asset: { meter: number; customer: string } }>).filter((p) => p.capability === 'disconnect' && p.asset.meter === 2);
+  return (r.json.proposals as Array<{ id: number; capability: string; asset: { meter: number; customer: string } }>).filter(
+    (p) => p.capability === 'disconnect' && p.asset.meter === 2,
+  );
 }
 
 test('prepaid loop: credit runs out, disconnect approved, relay opens, payment reconnects, all audited', async () => {
@@ -91,7 +104,10 @@ test('prepaid loop: credit runs out, disconnect approved, relay opens, payment r
     assert.equal(r.json.creditMinor, 300);
 
     // Credit runs out within seconds at 3 kW: the system proposes a disconnect and waits for an operator.
-    const [proposal] = await until('a pending disconnect proposal for meter 2', async () => (await pendingDisconnects(call))[0] && (await pendingDisconnects(call)));
+    const [proposal] = await until(
+      'a pending disconnect proposal for meter 2',
+      async () => (await pendingDisconnects(call))[0] && (await pendingDisconnects(call)),
+    );
     assert.ok(proposal);
     assert.equal(proposal.asset.customer, 'c2');
     assert.ok(((await power()) ?? 0) > 2500, 'supervised: nothing is switched before an operator approves');
@@ -173,8 +189,13 @@ test('prepaid loop: at night (default no-disconnect window) credit runs out but 
     await until('the zero-credit event', () => sys.billing.events.recent.some((e) => e.kind === 'zero' && e.customer === 'c2'));
     await sys.billing.loop.idle();
     const audit = await call('GET', '/api/audit');
-    const refused = (audit.json.entries as Array<{ action: string; detail: string; meter: number | null }>).filter((e) => e.action === 'refused' && e.meter === 2);
-    assert.ok(refused.some((e) => /no disconnects between 18:00 and 08:00/.test(e.detail)), JSON.stringify(refused));
+    const refused = (audit.json.entries as Array<{ action: string; detail: string; meter: number | null }>).filter(
+      (e) => e.action === 'refused' && e.meter === 2,
+    );
+    assert.ok(
+      refused.some((e) => /no disconnects between 18:00 and 08:00/.test(e.detail)),
+      JSON.stringify(refused),
+    );
     assert.equal((await pendingDisconnects(call)).length, 0);
     assert.equal(sys.sim?.model.isLoadConnected(2), true);
     assert.ok(((await power()) ?? 0) > 2500);

@@ -53,7 +53,12 @@ function assertStoredEqualsSimulated(sys: RunningSystem): void {
 
 test('over RTU-over-TCP: the recorder stores in SQLite what the simulator shows', async () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'mgos-e2e-'));
-  const sys = await startSystem({ config: baseConfig(dir, { sim: { enabled: true, customers: 20, port: 0 } }), adminPassword: 'correct horse battery', simClock: () => FROZEN, logger: pino({ level: 'silent' }) });
+  const sys = await startSystem({
+    config: baseConfig(dir, { sim: { enabled: true, customers: 20, port: 0 } }),
+    adminPassword: 'correct horse battery',
+    simClock: () => FROZEN,
+    logger: pino({ level: 'silent' }),
+  });
   try {
     assert.equal(sys.site.meterList().length, 21);
     await waitForAllMeters(sys);

@@ -60,7 +60,9 @@ test('a system killed with SIGKILL 5 s after it started has stored readings', as
   await exited;
   const db = openDatabase(dbPath);
   try {
-    const stored = db.prepare<[], { key: string; n: number }>('SELECT m.key, count(*) AS n FROM readings r JOIN meters m ON m.id = r.meter_id GROUP BY m.key').all();
+    const stored = db
+      .prepare<[], { key: string; n: number }>('SELECT m.key, count(*) AS n FROM readings r JOIN meters m ON m.id = r.meter_id GROUP BY m.key')
+      .all();
     assert.deepEqual(stored.map((s) => s.key).sort(), ['meter100', 'meter2', 'meter3'], `readings stored per meter: ${JSON.stringify(stored)}`);
   } finally {
     db.close();

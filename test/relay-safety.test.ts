@@ -76,7 +76,16 @@ test('relay guard: daily write budget per channel, persisted over restarts, rene
   const relays = new RelayBank();
   relays.wire(7, { driver, channel: 1 });
   const audit = new AuditLog(db);
-  const gate = new GovernanceGate({ site: 'test', policy: disconnectPolicySchema.parse({}), proposals: new ProposalStore(db), settings: new GovernanceSettings(db), audit, relays, isProtected: () => false, clock: () => now });
+  const gate = new GovernanceGate({
+    site: 'test',
+    policy: disconnectPolicySchema.parse({}),
+    proposals: new ProposalStore(db),
+    settings: new GovernanceSettings(db),
+    audit,
+    relays,
+    isProtected: () => false,
+    clock: () => now,
+  });
   const r = await gate.propose({ capability: 'reconnect', asset: { customer: 'C1', meter: 7 }, reason: 'paid', proposedBy: { kind: 'system' } });
   assert.ok(r.created);
   assert.equal(r.proposal.state, 'failed');
@@ -104,6 +113,10 @@ test('relay faults: a read-back mismatch and a Modbus exception are reported to 
   assert.equal(faults[1]?.kind, 'exception');
   assert.equal(faults[1].exceptionCode, 4);
   // A listener that throws does not replace the relay's own error.
-  const loud = new RelayDriver(bus, 201, NC, { onFault: () => { throw new Error('sink down'); } });
+  const loud = new RelayDriver(bus, 201, NC, {
+    onFault: () => {
+      throw new Error('sink down');
+    },
+  });
   await assert.rejects(loud.open(3), ModbusError);
 });

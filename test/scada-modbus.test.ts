@@ -45,7 +45,13 @@ before(async () => {
     poll: { intervalMs: 10_000 },
     storage: { path: path.join(dir, 'mgos.db'), flushIntervalMs: 0 },
     http: { host: '127.0.0.1', port: 0 },
-    sim: { enabled: true, seed: 3, customers: 3, port: 0, energy: { inverter: 'generic', capacityWh: 20_000, initialSoc: 0.6, maxPowerW: 6000, responseMs: 600, pvPeakWPerPhase: 3000, cloudiness: 0 } },
+    sim: {
+      enabled: true,
+      seed: 3,
+      customers: 3,
+      port: 0,
+      energy: { inverter: 'generic', capacityWh: 20_000, initialSoc: 0.6, maxPowerW: 6000, responseMs: 600, pvPeakWPerPhase: 3000, cloudiness: 0 },
+    },
     control: { devices: DEVICES, assets: ASSETS, ...STEER },
     scada: { enabled: true, host: '127.0.0.1', port: 0, allow: ['127.0.0.1'], readOnly: ['127.0.0.2'], modes: [{ name: 'passive', controllers: [] }] },
   };
@@ -56,7 +62,13 @@ before(async () => {
   const token = await http.login('admin', PASSWORD);
   s = { sys, call: (method, url, body) => http.call(method, url, { token, body }), setpoints: () => ({ ...energy.system.setpointW }) };
   port = sys.scada?.port ?? assert.fail('no SCADA server');
-  await until('grid, battery and PV values are GOOD', () => [['grid', 'ActivePower'], ['ess0', 'Soc'], ['pv0', 'ActivePower']].every(([c = '', ch = '']) => sys.site.image.get(c, ch)?.quality === 'GOOD'));
+  await until('grid, battery and PV values are GOOD', () =>
+    [
+      ['grid', 'ActivePower'],
+      ['ess0', 'Soc'],
+      ['pv0', 'ActivePower'],
+    ].every(([c = '', ch = '']) => sys.site.image.get(c, ch)?.quality === 'GOOD'),
+  );
   ready = true;
 });
 
@@ -127,12 +139,18 @@ test('a setpoint written with mbpoll becomes an override by scada in /api/contro
   const st = (await site.call('GET', '/api/control')).json as { overrides: Array<{ asset: string; value: number; by: string; reason: string }> };
   const ess = st.overrides.filter((o) => o.asset === 'ess0');
   assert.equal(ess.length, 3, JSON.stringify(st.overrides));
-  assert.ok(ess.every((o) => o.by === 'scada' && o.value === -800 && /SCADA write from 127\.0\.0\.1/.test(o.reason)), JSON.stringify(ess));
+  assert.ok(
+    ess.every((o) => o.by === 'scada' && o.value === -800 && /SCADA write from 127\.0\.0\.1/.test(o.reason)),
+    JSON.stringify(ess),
+  );
   assert.equal((await int32(101, 1)).get(101), -2400, 'the override reads back');
   assert.equal((await read(['-t', '4', '-r', '100', '-c', '1', '127.0.0.1'])).get(100), 4, 'battery mode reads "setpoint override"');
   await until('the inverter follows', () => site.setpoints().L1 < -700);
   const audit = (await site.call('GET', '/api/control/audit')).json as { entries: Array<{ actor: string; action: string; detail: string }> };
-  assert.ok(audit.entries.some((e) => e.actor === 'scada' && e.action === 'override' && /-800/.test(e.detail)), 'audited');
+  assert.ok(
+    audit.entries.some((e) => e.actor === 'scada' && e.action === 'override' && /-800/.test(e.detail)),
+    'audited',
+  );
 
   const tooBig = await mbpoll(['-t', '4:int', '-B', '-r', '101', '127.0.0.1', '--', '-7000']);
   assert.notEqual(tooBig.code, 0);
@@ -156,7 +174,11 @@ test('a setpoint written with mbpoll becomes an override by scada in /api/contro
   assert.equal(mode.code, 0, mode.out);
   assert.deepEqual(control.controllerConfigList(), [], 'control mode 1 (passive, no controllers)');
   assert.equal(await mbpoll(['-t', '4', '-r', '106', '127.0.0.1', '0']).then((r) => r.code), 0);
-  assert.deepEqual(control.controllerConfigList().map((c) => c.id), ['self'], 'mode 0 returns to the site file');
+  assert.deepEqual(
+    control.controllerConfigList().map((c) => c.id),
+    ['self'],
+    'mode 0 returns to the site file',
+  );
 });
 
 /** One Modbus TCP request from a chosen source address; resolves with the reply PDU or 'closed'. */

@@ -6,9 +6,14 @@ import { Scheduler } from '../src/util/scheduler.js';
 test('a job runs every period, and runNow runs it at once', async () => {
   const s = new Scheduler();
   let runs = 0;
-  s.every('count', 20, () => {
-    runs++;
-  }, { runNow: true });
+  s.every(
+    'count',
+    20,
+    () => {
+      runs++;
+    },
+    { runNow: true },
+  );
   const atOnce = runs;
   assert.equal(atOnce, 1, 'runNow: the first run starts synchronously');
   await sleep(110);
@@ -41,12 +46,17 @@ test('a failing job is reported with its name and keeps its schedule', async () 
   const errors: string[] = [];
   const s = new Scheduler({ onError: (job, err) => errors.push(`${job}: ${(err as Error).message}`) });
   let n = 0;
-  s.every('flaky', 15, () => {
-    n++;
-    if (n === 1) throw new Error('sync boom');
-    if (n === 2) return Promise.reject(new Error('async boom'));
-    return undefined;
-  }, { runNow: true });
+  s.every(
+    'flaky',
+    15,
+    () => {
+      n++;
+      if (n === 1) throw new Error('sync boom');
+      if (n === 2) return Promise.reject(new Error('async boom'));
+      return undefined;
+    },
+    { runNow: true },
+  );
   await sleep(70);
   const st = s.status()[0];
   await s.stop();
@@ -71,7 +81,10 @@ test('runNow joins a run in progress; names are unique; a stopped scheduler take
   await assert.rejects(s.runNow('missing'), /no job named missing/);
   const stopOne = s.every('other', 1000, () => undefined);
   await stopOne();
-  assert.deepEqual(s.status().map((j) => j.name), ['once']);
+  assert.deepEqual(
+    s.status().map((j) => j.name),
+    ['once'],
+  );
   await s.stop();
   assert.throws(() => s.every('late', 1000, () => undefined), /stopped/);
 });

@@ -20,7 +20,12 @@ async function setup(t: { after: (fn: () => Promise<void> | void) => void }) {
   const dir = mkdtempSync(path.join(tmpdir(), 'mgos-writer-'));
   const file = path.join(dir, 'mgos.db');
   const clock = manualClock(T0);
-  const sim = await startSimulator({ seed: 1, customers: 3, clock, energy: { spec: { battery: DEFAULT_BATTERY, pv: DEFAULT_PV, inverter: { ...DEFAULT_INVERTER, protocol: 'srne', phases: ['L1'] } } } });
+  const sim = await startSimulator({
+    seed: 1,
+    customers: 3,
+    clock,
+    energy: { spec: { battery: DEFAULT_BATTERY, pv: DEFAULT_PV, inverter: { ...DEFAULT_INVERTER, protocol: 'srne', phases: ['L1'] } } },
+  });
   const bus = new ModbusBus(busSchema.parse({ id: 'inv', transport: 'tcp', host: sim.host, port: sim.energy?.mbapPort ?? 0 }), clock);
   const dbs: Array<{ close(): void }> = [];
   t.after(async () => {
@@ -33,7 +38,12 @@ async function setup(t: { after: (fn: () => Promise<void> | void) => void }) {
   const writer = (budget = 3): SettingWriter => {
     const db = openDatabase(file);
     dbs.push(db);
-    return new SettingWriter(db, bus, { key: 'ess0', address: 1, profile: SRNE }, { clock, dailyBudget: budget, timeZone: 'Africa/Kampala', onBudgetExceeded: (e) => exceeded.push(e) });
+    return new SettingWriter(
+      db,
+      bus,
+      { key: 'ess0', address: 1, profile: SRNE },
+      { clock, dailyBudget: budget, timeZone: 'Africa/Kampala', onBudgetExceeded: (e) => exceeded.push(e) },
+    );
   };
   return { sim, clock, writer, exceeded, inverter: sim.energy?.inverter ?? assert.fail() };
 }

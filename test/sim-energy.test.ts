@@ -1,6 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DEFAULT_BATTERY, DEFAULT_GENERATOR, DEFAULT_INVERTER, DEFAULT_PV, EnergySystem, pvAvailableW, respond, type EnergySystemSpec } from '../src/sim/energy-system.js';
+import {
+  DEFAULT_BATTERY,
+  DEFAULT_GENERATOR,
+  DEFAULT_INVERTER,
+  DEFAULT_PV,
+  EnergySystem,
+  pvAvailableW,
+  respond,
+  type EnergySystemSpec,
+} from '../src/sim/energy-system.js';
 import { SiteModel } from '../src/sim/site-model.js';
 import { PHASES } from '../src/sim/site-plan.js';
 import { manualClock } from '../src/util/clock.js';
@@ -10,7 +19,9 @@ const NOON = Date.UTC(2026, 2, 10, 9, 0); // 12:00 in UTC+3
 const NIGHT = Date.UTC(2026, 2, 10, 19, 0); // 22:00 in UTC+3
 const NO_LOAD = { L1: 0, L2: 0, L3: 0 };
 
-function spec(over: { battery?: Partial<EnergySystemSpec['battery']>; inverter?: Partial<EnergySystemSpec['inverter']>; pv?: Partial<EnergySystemSpec['pv']> } = {}): EnergySystemSpec {
+function spec(
+  over: { battery?: Partial<EnergySystemSpec['battery']>; inverter?: Partial<EnergySystemSpec['inverter']>; pv?: Partial<EnergySystemSpec['pv']> } = {},
+): EnergySystemSpec {
   return {
     battery: { ...DEFAULT_BATTERY, ...over.battery },
     inverter: { ...DEFAULT_INVERTER, ...over.inverter },
@@ -26,7 +37,11 @@ function run(e: EnergySystem, fromMs: number, forMs: number, stepMs = 100, deman
 const essTotal = (e: EnergySystem): number => PHASES.reduce((s, ph) => s + e.snapshot().essW[ph], 0);
 
 test('battery: SoC integrates power with charge and discharge efficiency', () => {
-  const s = spec({ battery: { capacityWh: 10_000, initialSoc: 0.5, chargeEfficiency: 0.95, dischargeEfficiency: 0.9 }, inverter: { responseMs: 0, rampWPerS: 1e9 }, pv: { peakW: { L1: 0, L2: 0, L3: 0 } } });
+  const s = spec({
+    battery: { capacityWh: 10_000, initialSoc: 0.5, chargeEfficiency: 0.95, dischargeEfficiency: 0.9 },
+    inverter: { responseMs: 0, rampWPerS: 1e9 },
+    pv: { peakW: { L1: 0, L2: 0, L3: 0 } },
+  });
   const dis = new EnergySystem(s, 1);
   dis.setTotalSetpoint(2000);
   run(dis, NIGHT, 3_600_000, 1000);
@@ -41,7 +56,11 @@ test('battery: SoC integrates power with charge and discharge efficiency', () =>
 });
 
 test('battery: power and SoC limits hold whatever the setpoint', () => {
-  const s = spec({ battery: { capacityWh: 2000, initialSoc: 0.2, socMin: 0.1, maxDischargeW: 3000 }, inverter: { responseMs: 0, rampWPerS: 1e9, ratedW: 6000 }, pv: { peakW: { L1: 0, L2: 0, L3: 0 } } });
+  const s = spec({
+    battery: { capacityWh: 2000, initialSoc: 0.2, socMin: 0.1, maxDischargeW: 3000 },
+    inverter: { responseMs: 0, rampWPerS: 1e9, ratedW: 6000 },
+    pv: { peakW: { L1: 0, L2: 0, L3: 0 } },
+  });
   const e = new EnergySystem(s, 1);
   e.setTotalSetpoint(10_000);
   e.step(NIGHT, 100, NO_LOAD);
@@ -82,7 +101,10 @@ test('PV: a daily profile, clouds per phase, the same for a seed and different f
 test('site: the main meter sees loads - PV - battery discharge per phase; deterministic for a seed and a clock', () => {
   const make = (): { model: SiteModel; clock: ReturnType<typeof manualClock> } => {
     const clock = manualClock(NOON);
-    return { model: new SiteModel({ seed: 4, customers: 12, clock, utcOffsetHours: 3, energy: spec({ inverter: { responseMs: 500, rampWPerS: 1e9 } }) }), clock };
+    return {
+      model: new SiteModel({ seed: 4, customers: 12, clock, utcOffsetHours: 3, energy: spec({ inverter: { responseMs: 500, rampWPerS: 1e9 } }) }),
+      clock,
+    };
   };
   const a = make();
   const b = make();
@@ -150,7 +172,13 @@ test('grid failure with a single-phase SRNE: its phase is supplied, the others g
 
 test('SRNE modes: SBU carries the load from the battery, UTI charges from the utility up to the AC cap', () => {
   const clock = manualClock(NIGHT);
-  const model = new SiteModel({ seed: 3, customers: 9, clock, utcOffsetHours: 3, energy: spec({ inverter: { protocol: 'srne', phases: ['L1'], responseMs: 500 } }) });
+  const model = new SiteModel({
+    seed: 3,
+    customers: 9,
+    clock,
+    utcOffsetHours: 3,
+    energy: spec({ inverter: { protocol: 'srne', phases: ['L1'], responseMs: 500 } }),
+  });
   const e = model.energy ?? assert.fail();
   for (let i = 0; i < 50; i++) {
     clock.advance(100);
@@ -196,7 +224,10 @@ test('generator: starts after its delay and ramps; e-stop stops every asset at o
   e.setEmergencyStop(true);
   const s = e.snapshot();
   assert.equal(s.genRunning, false);
-  assert.equal(PHASES.reduce((x, ph) => x + s.essW[ph] + s.pvW[ph], 0), 0);
+  assert.equal(
+    PHASES.reduce((x, ph) => x + s.essW[ph] + s.pvW[ph], 0),
+    0,
+  );
   clock.advance(1000);
   model.update();
   assert.equal(e.snapshot().mode, 'shutdown');

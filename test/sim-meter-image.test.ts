@@ -11,7 +11,16 @@ const profiles = loadProfiles();
 const ddsu = profiles.get('DDSU666') ?? assert.fail('DDSU666 profile');
 const dtsu = profiles.get('DTSU666') ?? assert.fail('DTSU666 profile');
 
-const single = { Voltage_L1: 230.2, Current_L1: 2.5, ActivePower: 560.5, ReactivePower: 120.25, PowerFactor: 0.97, Frequency: 50.01, EnergyImport: 1234.5, EnergyExport: 12.25 };
+const single = {
+  Voltage_L1: 230.2,
+  Current_L1: 2.5,
+  ActivePower: 560.5,
+  ReactivePower: 120.25,
+  PowerFactor: 0.97,
+  Frequency: 50.01,
+  EnergyImport: 1234.5,
+  EnergyExport: 12.25,
+};
 
 const words = (r: number[] | ModbusRefusal): number[] => (isRefusal(r) ? assert.fail(`exception ${r.exception}`) : r);
 

@@ -57,7 +57,15 @@ test('same seed and time sequence give the same values; another seed gives other
 
 test('the main meter sees the sum of its customers per phase plus small positive line losses', () => {
   const { model, at } = steppedModel(3);
-  const customersOn = new Map(PHASES.map((ph) => [ph, model.meters().filter((m) => m.phase === ph).map((m) => m.id)]));
+  const customersOn = new Map(
+    PHASES.map((ph) => [
+      ph,
+      model
+        .meters()
+        .filter((m) => m.phase === ph)
+        .map((m) => m.id),
+    ]),
+  );
   for (const hour of [3, 8, 13, 19.5]) {
     at(T0 + hour * HOUR);
     const main = model.meterValues(100) ?? assert.fail('main meter missing');
@@ -158,6 +166,9 @@ test('time never runs backwards and unknown meters have no values', () => {
   model.advanceTo(T0);
   assert.deepEqual(model.meterValues(100), v);
   assert.equal(model.meterValues(5), undefined);
-  assert.deepEqual(model.meters().map((m) => m.id), [100, 2, 3, 4]);
+  assert.deepEqual(
+    model.meters().map((m) => m.id),
+    [100, 2, 3, 4],
+  );
   assert.throws(() => new SiteModel({ customers: 99 }), /0 to 98/);
 });

@@ -6,7 +6,13 @@ import { RtuFramer } from '../src/sim/rtu-framer.js';
 const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 
 test('CRC-16/MODBUS matches frames captured on the wire (docs/modbus.md#rs-485-timing)', () => {
-  for (const frame of ['01 04 20 06 00 02 9A 0A', '01 04 04 45 0F E0 00 97 4B', '01 06 00 2E 00 01 28 03', '01 04 04 43 66 33 34 1B 38', '01 04 20 00 00 7D 3B EB']) {
+  for (const frame of [
+    '01 04 20 06 00 02 9A 0A',
+    '01 04 04 45 0F E0 00 97 4B',
+    '01 06 00 2E 00 01 28 03',
+    '01 04 04 43 66 33 34 1B 38',
+    '01 04 20 00 00 7D 3B EB',
+  ]) {
     assert.ok(hasValidCrc(hex(frame)), frame);
   }
   assert.equal(crc16modbus(hex('01 04 20 06 00 02')), 0x0a9a);

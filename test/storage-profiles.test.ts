@@ -24,7 +24,13 @@ const clock = manualClock(NOON);
 
 before(async () => {
   const base = { battery: { ...DEFAULT_BATTERY, initialSoc: 0.73 }, pv: DEFAULT_PV, generator: DEFAULT_GENERATOR };
-  srne = await startSimulator({ seed: 5, customers: 6, clock, utcOffsetHours: 3, energy: { spec: { ...base, inverter: { ...DEFAULT_INVERTER, protocol: 'srne', phases: ['L1'] } }, srneVariant: 'HF' } });
+  srne = await startSimulator({
+    seed: 5,
+    customers: 6,
+    clock,
+    utcOffsetHours: 3,
+    energy: { spec: { ...base, inverter: { ...DEFAULT_INVERTER, protocol: 'srne', phases: ['L1'] } }, srneVariant: 'HF' },
+  });
   generic = await startSimulator({ seed: 5, customers: 6, clock, utcOffsetHours: 3, energy: { spec: { ...base, inverter: DEFAULT_INVERTER } } });
   for (const s of [srne, generic]) {
     s.energy?.system.setTotalSetpoint(-1200);
@@ -44,7 +50,8 @@ async function readAll(sim: SimulatorHandle, p: DeviceProfile, address: number):
   const bus = new ModbusBus(busSchema.parse({ id: 'inv', transport: 'tcp', host: sim.host, port: sim.energy?.mbapPort ?? 0, timeoutMs: 1000 }), clock);
   try {
     const out: Record<string, number> = {};
-    for (const b of planBlocks(p)) Object.assign(out, decodeBlock(b, await bus.readRegisters(address, p.functionCode, b.start, b.count), { ...DEFAULT_SCALING, wordOrder: p.wordOrder }));
+    for (const b of planBlocks(p))
+      Object.assign(out, decodeBlock(b, await bus.readRegisters(address, p.functionCode, b.start, b.count), { ...DEFAULT_SCALING, wordOrder: p.wordOrder }));
     return out;
   } finally {
     await bus.close();
@@ -57,7 +64,10 @@ test('every profile loads; storage profiles are not offered as meter types', () 
   const s = profile('SRNE-HYBRID');
   assert.equal(s.capabilities?.activePowerSetpoint, false);
   assert.ok(s.capabilities.minModeDwellMs >= 900_000);
-  assert.ok(planBlocks(s).every((b) => b.count <= 32), 'SRNE reads at most 32 registers');
+  assert.ok(
+    planBlocks(s).every((b) => b.count <= 32),
+    'SRNE reads at most 32 registers',
+  );
   const state = s.groups.flatMap((g) => g.points).find((p) => p.channel === 'EssState') ?? assert.fail();
   assert.equal(enumFor(s, state, 'HF')?.['5'], 'inverter operation');
   assert.equal(enumFor(s, state, 'SPLIT_EU')?.['3'], 'inverter');
@@ -114,10 +124,18 @@ test('generic ESS over Modbus TCP: setpoint read-back, discharge-positive power,
 });
 
 test('mbpoll (libmodbus) reads the SRNE battery block over Modbus TCP', async (t) => {
-  if (!requireTool('mbpoll')) { t.skip('mbpoll missing'); return; }
+  if (!requireTool('mbpoll')) {
+    t.skip('mbpoll missing');
+    return;
+  }
   const sim = srne ?? assert.fail();
   const out = await new Promise<string>((resolve, reject) =>
-    execFile('mbpoll', ['-m', 'tcp', '-p', String(sim.energy?.mbapPort), '-a', '1', '-t', '4', '-0', '-r', '0x0100', '-c', '4', '-1', sim.host], { timeout: 5000 }, (err, stdout, stderr) => (err ? reject(new Error(`${stdout}${stderr}`)) : resolve(stdout))),
+    execFile(
+      'mbpoll',
+      ['-m', 'tcp', '-p', String(sim.energy?.mbapPort), '-a', '1', '-t', '4', '-0', '-r', '0x0100', '-c', '4', '-1', sim.host],
+      { timeout: 5000 },
+      (err, stdout, stderr) => (err ? reject(new Error(`${stdout}${stderr}`)) : resolve(stdout)),
+    ),
   );
   const regs = new Map([...out.matchAll(/^\[(\d+)\]:\s+(-?\d+)/gm)].map((m) => [Number(m[1]), Number(m[2])]));
   const snap = sim.energy?.system.snapshot() ?? assert.fail();

@@ -51,11 +51,18 @@ test('an hourly chunk reads back every row byte for byte, with its layouts; time
   const rows: ReadingRow[] = [];
   for (let i = 0; i < 360; i++) {
     const layout = i % 6 === 0 ? b : a;
-    rows.push({ ts: start + i * 10 + (i % 3), layout_id: i % 6 === 0 ? 2 : 1, vals: encodeValues(layout, { ActivePower: Math.random() * 5000, Voltage: 229 + Math.random(), EnergyImport: 1e6 + i / 100 }) });
+    rows.push({
+      ts: start + i * 10 + (i % 3),
+      layout_id: i % 6 === 0 ? 2 : 1,
+      vals: encodeValues(layout, { ActivePower: Math.random() * 5000, Voltage: 229 + Math.random(), EnergyImport: 1e6 + i / 100 }),
+    });
   }
   const blob = encodeChunk(start, rows);
   assert.deepEqual(decodeChunk(start, blob), rows);
-  assert.deepEqual(chunkTimes(start, blob), rows.map((r) => r.ts));
+  assert.deepEqual(
+    chunkTimes(start, blob),
+    rows.map((r) => r.ts),
+  );
   assert.ok(blob.length < rows.reduce((s, r) => s + r.vals.length, 0), `compressed: ${blob.length} bytes`);
   assert.deepEqual(decodeChunk(start, encodeChunk(start, [])), []);
   assert.throws(() => encodeChunk(start, [rows[1] as ReadingRow, rows[0] as ReadingRow]), /out of order/);
@@ -77,8 +84,17 @@ test('readers span the hourly chunks and the recent table: one series, no gap, n
   assert.deepEqual(readingTimes(db, 1, { desc: true }), [...all].reverse());
   // A range across the boundary, with a limit, both ways.
   const from = (T0 + 2 * HOUR) / 1000 - 50;
-  assert.deepEqual(readingRows(db, 1, { fromS: from, limit: 10 }).map((r) => r.ts), all.filter((x) => x >= from).slice(0, 10));
-  assert.deepEqual(readingRows(db, 1, { toS: from + 100, desc: true, limit: 20 }).map((r) => r.ts), all.filter((x) => x < from + 100).reverse().slice(0, 20));
+  assert.deepEqual(
+    readingRows(db, 1, { fromS: from, limit: 10 }).map((r) => r.ts),
+    all.filter((x) => x >= from).slice(0, 10),
+  );
+  assert.deepEqual(
+    readingRows(db, 1, { toS: from + 100, desc: true, limit: 20 }).map((r) => r.ts),
+    all
+      .filter((x) => x < from + 100)
+      .reverse()
+      .slice(0, 20),
+  );
   // The history API, the counter lookup and the view see the same values as before the move.
   const series = rawSeries(db, 'm2', 'ActivePower', T0, T0 + 3 * HOUR);
   assert.equal(series.length, 3 * 360);
@@ -91,7 +107,10 @@ test('readers span the hourly chunks and the recent table: one series, no gap, n
   w.add({ meter: 'm1', ts: T0 + 5_000, values: { ActivePower: 7 } });
   w.add({ meter: 'm1', ts: T0 + 10_000, values: { ActivePower: 8 } });
   assert.deepEqual(w.flush(), { written: 1, ignored: 1 });
-  assert.deepEqual(rawSeries(db, 'm1', 'ActivePower', T0, T0 + 20_000).map(([ts]) => ts), [T0, T0 + 5_000, T0 + 10_000]);
+  assert.deepEqual(
+    rawSeries(db, 'm1', 'ActivePower', T0, T0 + 20_000).map(([ts]) => ts),
+    [T0, T0 + 5_000, T0 + 10_000],
+  );
   assert.equal(count(db, 'SELECT count(*) FROM readings_chunks'), 6);
 });
 
@@ -102,7 +121,9 @@ test('a move that fails part-way leaves every reading where it was: no duplicate
   w.flush();
   const before = readingRows(db, 2);
   // The disk fails on the second meter's chunk of the second hour.
-  db.exec(`CREATE TEMP TRIGGER fail BEFORE INSERT ON readings_chunks WHEN NEW.start_ts = ${(T0 + HOUR) / 1000} AND NEW.meter_id = 2 BEGIN SELECT RAISE(ABORT, 'simulated disk error'); END`);
+  db.exec(
+    `CREATE TEMP TRIGGER fail BEFORE INSERT ON readings_chunks WHEN NEW.start_ts = ${(T0 + HOUR) / 1000} AND NEW.meter_id = 2 BEGIN SELECT RAISE(ABORT, 'simulated disk error'); END`,
+  );
   assert.throws(() => archiveReadings(db, T0 + 2 * HOUR), /simulated disk error/);
   assert.equal(count(db, 'SELECT count(*) FROM readings_chunks'), 0);
   assert.equal(count(db, 'SELECT count(*) FROM readings_recent'), 3 * 3 * 360);
@@ -114,7 +135,7 @@ test('a move that fails part-way leaves every reading where it was: no duplicate
   assert.equal(archiveReadings(db, T0 + 2 * HOUR), 0, 'done already');
 });
 
-test("the migration turns an old archive (a row per reading) into chunks, and retention trims them exactly", async (t) => {
+test('the migration turns an old archive (a row per reading) into chunks, and retention trims them exactly', async (t) => {
   const file = tempFile(t);
   const convertAt = MIGRATIONS.indexOf(convertArchiveToChunks);
   assert.ok(convertAt > 0);
@@ -126,11 +147,15 @@ test("the migration turns an old archive (a row per reading) into chunks, and re
   record(w, T0, 3);
   w.flush();
   old.exec("INSERT INTO meters (id, key) VALUES (1, 'm1'), (2, 'm2'), (3, 'm3')");
-  for (const l of scratch.prepare<[], { id: number; spec: string }>('SELECT id, spec FROM layouts').all()) old.prepare('INSERT INTO layouts (id, spec) VALUES (?, ?)').run(l.id, l.spec);
+  for (const l of scratch.prepare<[], { id: number; spec: string }>('SELECT id, spec FROM layouts').all())
+    old.prepare('INSERT INTO layouts (id, spec) VALUES (?, ?)').run(l.id, l.spec);
   const insert = old.prepare('INSERT INTO readings_recent (meter_id, ts, layout_id, vals) VALUES (?, ?, ?, ?)');
-  for (const r of scratch.prepare<[], ReadingRow & { meter_id: number }>('SELECT meter_id, ts, layout_id, vals FROM readings_recent').all()) insert.run(r.meter_id, r.ts, r.layout_id, r.vals);
+  for (const r of scratch.prepare<[], ReadingRow & { meter_id: number }>('SELECT meter_id, ts, layout_id, vals FROM readings_recent').all())
+    insert.run(r.meter_id, r.ts, r.layout_id, r.vals);
   const expected = [1, 2, 3].map((m) => old.prepare<[number], ReadingRow>('SELECT ts, layout_id, vals FROM readings WHERE meter_id = ? ORDER BY ts').all(m));
-  old.exec(`INSERT INTO readings_archive SELECT meter_id, ts, layout_id, vals FROM readings_recent WHERE ts < ${(T0 + 2 * HOUR) / 1000}; DELETE FROM readings_recent WHERE ts < ${(T0 + 2 * HOUR) / 1000}; UPDATE readings_archived_upto SET ts = ${(T0 + 2 * HOUR) / 1000 - 1}`);
+  old.exec(
+    `INSERT INTO readings_archive SELECT meter_id, ts, layout_id, vals FROM readings_recent WHERE ts < ${(T0 + 2 * HOUR) / 1000}; DELETE FROM readings_recent WHERE ts < ${(T0 + 2 * HOUR) / 1000}; UPDATE readings_archived_upto SET ts = ${(T0 + 2 * HOUR) / 1000 - 1}`,
+  );
   old.close();
   const db = openTemp(t, file);
   assert.equal(count(db, "SELECT count(*) FROM sqlite_master WHERE name = 'readings_archive'"), 0);
@@ -139,6 +164,10 @@ test("the migration turns an old archive (a row per reading) into chunks, and re
   // Retention at 30 minutes into the first hour: the straddling chunks are rewritten without their old rows.
   const cut = T0 + HOUR / 2;
   assert.equal(await pruneRawReadings(db, cut, 100), 3 * 180);
-  for (const m of [1, 2, 3]) assert.deepEqual(readingRows(db, m), expected[m - 1]?.filter((r) => r.ts >= cut / 1000));
+  for (const m of [1, 2, 3])
+    assert.deepEqual(
+      readingRows(db, m),
+      expected[m - 1]?.filter((r) => r.ts >= cut / 1000),
+    );
   assert.equal(count(db, `SELECT count(*) FROM readings WHERE ts < ${cut / 1000}`), 0);
 });

@@ -61,12 +61,18 @@ test('readings CSV: the first rows of a day carry the counter read before midnig
   w.add({ meter: 'meter10', ts: Date.parse('2026-04-03T21:00:20Z'), values: { ActivePower: 120, EnergyImport: 50.26, EnergyExport: 0 } });
   w.flush();
   const rows = rowsOf(csvText(readingsCsv(db, 'meter10', '2026-04-04', TZ)));
-  assert.deepEqual(rows.map((r) => [r.timestamp, r.E_total_kWh, r.E_export_kWh, r.E_age_s]), [
-    ['2026-04-04 00:00:10', '50.25', '0', '40'],
-    ['2026-04-04 00:00:20', '50.26', '0', '0'],
-  ]);
+  assert.deepEqual(
+    rows.map((r) => [r.timestamp, r.E_total_kWh, r.E_export_kWh, r.E_age_s]),
+    [
+      ['2026-04-04 00:00:10', '50.25', '0', '40'],
+      ['2026-04-04 00:00:20', '50.26', '0', '0'],
+    ],
+  );
   // A meter that never read energy leaves the cells and the age empty.
   w.add({ meter: 'meter11', ts: Date.parse('2026-04-04T09:00:00Z'), values: { ActivePower: 1 } });
   w.flush();
-  assert.deepEqual(rowsOf(csvText(readingsCsv(db, 'meter11', '2026-04-04', TZ))).map((r) => [r.E_total_kWh, r.E_age_s]), [['', '']]);
+  assert.deepEqual(
+    rowsOf(csvText(readingsCsv(db, 'meter11', '2026-04-04', TZ))).map((r) => [r.E_total_kWh, r.E_age_s]),
+    [['', '']],
+  );
 });

@@ -6,9 +6,9 @@ import { ReadingWriter } from '../src/store/reading-writer.js';
 import { buildIntervals } from '../src/store/intervals.js';
 import { csvText, intervalsCsv, readingsCsv } from '../src/store/csv-export.js';
 
-
 const TZ = 'Africa/Kampala';
-const HEADER = 'timestamp,meter_id,V_L1_V,V_L2_V,V_L3_V,I_L1_A,I_L2_A,I_L3_A,P_total_kW,P_L1_kW,P_L2_kW,P_L3_kW,Q_total_kvar,PF_total,F_Hz,E_total_kWh,E_export_kWh,E_age_s';
+const HEADER =
+  'timestamp,meter_id,V_L1_V,V_L2_V,V_L3_V,I_L1_A,I_L2_A,I_L3_A,P_total_kW,P_L1_kW,P_L2_kW,P_L3_kW,Q_total_kvar,PF_total,F_Hz,E_total_kWh,E_export_kWh,E_age_s';
 
 test('readings CSV: the seed logger header and hand-checked rows, local time, kW, empty cells for missing channels', (t) => {
   const db = tempDb(t);
@@ -19,9 +19,21 @@ test('readings CSV: the seed logger header and hand-checked rows, local time, kW
     meter: 'meter10',
     ts: Date.parse('2026-04-04T12:15:10Z'),
     values: {
-      Voltage_L1: 230.1, Voltage_L2: 231.2, Voltage_L3: 229.8, Current_L1: 1.5, Current_L2: 2.25, Current_L3: 0.75,
-      ActivePower: 1234.5, ActivePower_L1: 400, ActivePower_L2: 500.5, ActivePower_L3: 334, ReactivePower: -150,
-      PowerFactor: 0.987, Frequency: 50.02, EnergyImport: 12345.67, EnergyExport: 1.25,
+      Voltage_L1: 230.1,
+      Voltage_L2: 231.2,
+      Voltage_L3: 229.8,
+      Current_L1: 1.5,
+      Current_L2: 2.25,
+      Current_L3: 0.75,
+      ActivePower: 1234.5,
+      ActivePower_L1: 400,
+      ActivePower_L2: 500.5,
+      ActivePower_L3: 334,
+      ReactivePower: -150,
+      PowerFactor: 0.987,
+      Frequency: 50.02,
+      EnergyImport: 12345.67,
+      EnergyExport: 1.25,
     },
   });
   // Outside the local day: 00:00 on 5 April in Kampala is 21:00 UTC on the 4th.
@@ -61,7 +73,11 @@ test('interval CSV: header and a hand-checked row', (t) => {
   const w = new ReadingWriter(db);
   const start = Date.parse('2026-04-04T12:00:00Z'); // 15:00 in Kampala
   for (let k = 0; k <= 15; k++) {
-    w.add({ meter: 'meter10', ts: start + k * 60_000, values: { ActivePower: k === 7 ? 2500 : 500, Voltage_L1: k === 2 ? 226.5 : 231, EnergyImport: 10 + 0.01 * k } });
+    w.add({
+      meter: 'meter10',
+      ts: start + k * 60_000,
+      values: { ActivePower: k === 7 ? 2500 : 500, Voltage_L1: k === 2 ? 226.5 : 231, EnergyImport: 10 + 0.01 * k },
+    });
   }
   w.flush();
   buildIntervals(db, start + 60 * 60_000);

@@ -52,7 +52,12 @@ test('on a nearly full disk the system starts, serves the UI, raises the disk al
   const dbPath = path.join(dir, 'data', 'mgos.db');
   mkdirSync(path.dirname(dbPath));
   // Already stored: a site that ran before (every table, the admin account), without readings yet.
-  const base = { site: { id: 'full', name: 'Full disk', timezone: 'Africa/Kampala' }, poll: { intervalMs: 1000 }, storage: { path: dbPath, flushIntervalMs: 1000 }, http: { host: '127.0.0.1', port: 0 } };
+  const base = {
+    site: { id: 'full', name: 'Full disk', timezone: 'Africa/Kampala' },
+    poll: { intervalMs: 1000 },
+    storage: { path: dbPath, flushIntervalMs: 1000 },
+    http: { host: '127.0.0.1', port: 0 },
+  };
   await (await startSystem({ config: base, adminPassword: PASSWORD, logger: pino({ level: 'silent' }) })).close();
   {
     const db = openDatabase(dbPath);
@@ -78,7 +83,11 @@ test('on a nearly full disk the system starts, serves the UI, raises the disk al
   t.after(() => sys.close());
 
   // The UI's API answers, with the account stored before.
-  const login = await fetch(`${sys.url}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: PASSWORD }) });
+  const login = await fetch(`${sys.url}/api/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username: 'admin', password: PASSWORD }),
+  });
   assert.equal(login.status, 200);
   const { token } = (await login.json()) as { token: string };
   const site = await fetch(`${sys.url}/api/site`, { headers: { authorization: `Bearer ${token}` } });
@@ -91,14 +100,22 @@ test('on a nearly full disk the system starts, serves the UI, raises the disk al
   }
   assert.ok(disk, 'the disk_free alarm is open');
   // No history was recorded: nothing older than the start.
-  assert.ok(warnings.some((w) => /simulated history skipped/.test(w)), `warned: ${warnings.join(' | ')}`);
+  assert.ok(
+    warnings.some((w) => /simulated history skipped/.test(w)),
+    `warned: ${warnings.join(' | ')}`,
+  );
   const meterIds = sys.db.prepare<[], number>('SELECT id FROM meters').pluck().all();
   for (const id of meterIds) assert.deepEqual(readingTimes(sys.db, id, { toS: Math.floor(startedAt / 1000) - 60 }), [], 'no backfilled reading');
 
   // The disk fills up completely: flushes fail, the system goes on, readings wait in memory.
   fill(path.join(dir, 'filler2'), 0);
   await sleep(3000);
-  const count = (): number => sys.db.prepare<[], number>('SELECT id FROM meters').pluck().all().reduce((s, id) => s + readingTimes(sys.db, id).length, 0);
+  const count = (): number =>
+    sys.db
+      .prepare<[], number>('SELECT id FROM meters')
+      .pluck()
+      .all()
+      .reduce((s, id) => s + readingTimes(sys.db, id).length, 0);
   const whileFull = count();
   assert.ok((await fetch(`${sys.url}/api/site`, { headers: { authorization: `Bearer ${token}` } })).ok, 'still serving while full');
   // Space freed: the next flush writes what waited.

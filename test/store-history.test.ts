@@ -8,9 +8,18 @@ import { dailyEnergy, intervals } from '../src/store/history.js';
 import type { IntervalRow } from '../src/store/interval-calc.js';
 import { ZonedClock } from '../src/store/zoned-clock.js';
 
-
 function interval(iso: string, imp: number, exp: number): IntervalRow {
-  return { startMs: Date.parse(iso), energyImportKWh: imp, energyExportKWh: exp, powerAvgW: 1, powerMinW: 1, powerMaxW: 1, voltageMinV: 230, voltageMaxV: 230, samples: 90 };
+  return {
+    startMs: Date.parse(iso),
+    energyImportKWh: imp,
+    energyExportKWh: exp,
+    powerAvgW: 1,
+    powerMinW: 1,
+    powerMaxW: 1,
+    voltageMinV: 230,
+    voltageMaxV: 230,
+    samples: 90,
+  };
 }
 
 function meterId(db: StoreDb, key: string): number {
@@ -39,7 +48,11 @@ test('dailyEnergy groups intervals by local day in Africa/Kampala (UTC+3)', (t) 
   // The same intervals in UTC fall on other days.
   assert.deepEqual(
     dailyEnergy(db, 'meter12', from, from + 4 * 86_400_000, 'UTC').map((d) => [d.day, d.importKWh]),
-    [['2026-04-04', 15], ['2026-04-05', 16], ['2026-04-06', 32]],
+    [
+      ['2026-04-04', 15],
+      ['2026-04-05', 16],
+      ['2026-04-06', 32],
+    ],
   );
   assert.deepEqual(dailyEnergy(db, 'nobody', from, from + 86_400_000, 'Africa/Kampala'), []);
 });

@@ -38,7 +38,16 @@ function valuesAt(k: number): Record<string, number> {
 }
 const readings: Reading[] = MINUTES.map((k) => ({ meter: 'm1', ts: T0 + k * MIN, values: valuesAt(k) }));
 
-const row = (min: number, e: number, pAvg: number | null, pMin: number | null, pMax: number | null, vMin: number | null, vMax: number | null, samples: number): IntervalRow => ({
+const row = (
+  min: number,
+  e: number,
+  pAvg: number | null,
+  pMin: number | null,
+  pMax: number | null,
+  vMin: number | null,
+  vMax: number | null,
+  samples: number,
+): IntervalRow => ({
   startMs: T0 + min * MIN,
   energyImportKWh: e,
   energyExportKWh: 0,
@@ -53,7 +62,14 @@ const row = (min: number, e: number, pAvg: number | null, pMin: number | null, p
 const EXPECTED: IntervalRow[] = [
   row(0, 0.45, 1728.571, 1000, 2400, 220, 240, 15), // power at minute 3 missing: (14*1000 + 100*(105-3)) / 14, stored to the mW
   // 100.45 -> 100.57, steps back to 0.02 (a fault: quarantined, what the counters add up to kept aside), 0.02 -> 0.32
-  { ...row(15, 0, 1700, 1000, 2400, 229, 231, 15), energyImportKWh: null, energyExportKWh: null, status: 'quarantined', suspectImportKWh: 0.42, suspectExportKWh: 0 },
+  {
+    ...row(15, 0, 1700, 1000, 2400, 229, 231, 15),
+    energyImportKWh: null,
+    energyExportKWh: null,
+    status: 'quarantined',
+    suspectImportKWh: 0.42,
+    suspectExportKWh: 0,
+  },
   row(30, 0.03, 1050, 1000, 1100, 229, 231, 2), // boundary 45: nothing within 5 min after, carry minute 31
   row(45, 0, null, null, null, null, null, 0), // inside the gap
   row(60, 1.24, 2050, 1700, 2400, 229, 231, 8), // the gap's 1.00 kWh lands where readings resume, + 8 min * 0.03
@@ -101,7 +117,13 @@ test('computeIntervals: boundaries are interpolated when readings are near on bo
 });
 
 test('computeIntervals: a configured rollover counts the energy across the wrap', () => {
-  const s = (min: number, kwh: number): IntervalSample => ({ ts: T0 + min * MIN, activePowerW: NaN, voltagesV: [], energyImportKWh: kwh, energyExportKWh: NaN });
+  const s = (min: number, kwh: number): IntervalSample => ({
+    ts: T0 + min * MIN,
+    activePowerW: NaN,
+    voltagesV: [],
+    energyImportKWh: kwh,
+    energyExportKWh: NaN,
+  });
   const samples = [s(0, 999999.8), s(5, 999999.95), s(10, 0.15), s(15, 0.3)];
   const [wrapped] = computeIntervals(samples, T0, T0 + 15 * MIN, { counter: { rollover: 999999.99 } });
   assert.ok(Math.abs((wrapped?.energyImportKWh ?? NaN) - 0.49) < 1e-6);
@@ -129,11 +151,17 @@ function store(db: StoreDb, rs: readonly Reading[]): void {
 
 test('buildIntervals from the file: same rows as by hand, built incrementally, idempotent and restart-safe', (t) => {
   const { file, db } = tempDb(t);
-  store(db, readings.filter((r) => r.ts <= T0 + 31 * MIN));
+  store(
+    db,
+    readings.filter((r) => r.ts <= T0 + 31 * MIN),
+  );
   // At 12:50 only intervals that ended 5 min (nearMs) ago are final: 12:00, 12:15, 12:30.
   assert.equal(buildIntervals(db, T0 + 50 * MIN), 3);
   assert.equal(buildIntervals(db, T0 + 50 * MIN), 0, 'nothing twice');
-  store(db, readings.filter((r) => r.ts > T0 + 31 * MIN));
+  store(
+    db,
+    readings.filter((r) => r.ts > T0 + 31 * MIN),
+  );
   assert.equal(buildIntervals(db, T0 + 120 * MIN), 3);
   assertRows(intervals(db, 'm1', T0, T0 + 120 * MIN), EXPECTED);
 

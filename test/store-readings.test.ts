@@ -56,7 +56,10 @@ test('readings round-trip: float32 values read back tidy, counters keep full flo
   w.add({ meter: 'meter11', ts: T0, values: { Voltage_L1: 230, Frequency: 50.01 } });
   assert.deepEqual(w.flush(), { written: 3, ignored: 0 });
 
-  assert.deepEqual(rawSeries(db, 'meter10', 'ActivePower', T0, T0 + 20_000), [[T0, 490], [T0 + 10_000, -12.5]]);
+  assert.deepEqual(rawSeries(db, 'meter10', 'ActivePower', T0, T0 + 20_000), [
+    [T0, 490],
+    [T0 + 10_000, -12.5],
+  ]);
   assert.deepEqual(rawSeries(db, 'meter10', 'Current_L1', T0, T0 + 20_000), [[T0, 2.1]]);
   assert.deepEqual(rawSeries(db, 'meter10', 'EnergyImport', T0, T0 + 20_000), [[T0, 999999.99]]);
   assert.deepEqual(rawSeries(db, 'meter10', 'ActivePower', T0 + 1, T0 + 10_000), [], 'range is [from, to)');
@@ -65,7 +68,9 @@ test('readings round-trip: float32 values read back tidy, counters keep full flo
   assert.equal(latestReading(db, 'nobody'), undefined);
   // Both meter10 rows share one layout (the second padded with NaN); meter11 has its own.
   assert.equal((db.prepare('SELECT count(DISTINCT layout_id) AS n FROM readings').get() as { n: number }).n, 2);
-  const blob = db.prepare("SELECT vals FROM readings WHERE ts = ? AND meter_id = (SELECT id FROM meters WHERE key = 'meter10')").get(T0 / 1000) as { vals: Buffer };
+  const blob = db.prepare("SELECT vals FROM readings WHERE ts = ? AND meter_id = (SELECT id FROM meters WHERE key = 'meter10')").get(T0 / 1000) as {
+    vals: Buffer;
+  };
   assert.equal(blob.vals.length, 3 * 4 + 2 * 8, 'three float32 channels and two float64 counters');
 });
 
@@ -93,7 +98,9 @@ test('a flush is one transaction: a failure part-way writes nothing and keeps th
   for (let i = 0; i < 30; i++) w.add({ meter: `meter${i % 3}`, ts: T0 + Math.floor(i / 3) * 10_000, values: { ActivePower: i } });
   // Simulate the disk failing on the 20th row of the batch.
   const failTs = T0 / 1000 + 60;
-  db.exec(`CREATE TEMP TRIGGER fail BEFORE INSERT ON readings_recent WHEN NEW.ts = ${failTs} AND NEW.meter_id = (SELECT id FROM meters WHERE key = 'meter1') BEGIN SELECT RAISE(ABORT, 'simulated disk error'); END`);
+  db.exec(
+    `CREATE TEMP TRIGGER fail BEFORE INSERT ON readings_recent WHEN NEW.ts = ${failTs} AND NEW.meter_id = (SELECT id FROM meters WHERE key = 'meter1') BEGIN SELECT RAISE(ABORT, 'simulated disk error'); END`,
+  );
   assert.throws(() => w.flush(), /simulated disk error/);
   assert.equal(count(db), 0, 'no partial write');
   assert.equal(w.pendingCount, 30, 'the batch is kept');
@@ -114,7 +121,10 @@ test('the buffer is bounded while flushes keep failing: the oldest readings go f
   assert.equal(w.pendingCount, 5);
   assert.equal(w.dropped, 3);
   w.flush();
-  assert.deepEqual(rawSeries(db, 'm', 'ActivePower', 0, Infinity).map(([, v]) => v), [3, 4, 5, 6, 7]);
+  assert.deepEqual(
+    rawSeries(db, 'm', 'ActivePower', 0, Infinity).map(([, v]) => v),
+    [3, 4, 5, 6, 7],
+  );
 });
 
 test('closing without a flush loses only the unflushed batch; the file is intact and reopens with every earlier batch', (t) => {
@@ -130,7 +140,10 @@ test('closing without a flush loses only the unflushed batch; the file is intact
   t.after(() => again.close());
   assert.equal(again.pragma('integrity_check', { simple: true }), 'ok');
   assert.equal(count(again), 20);
-  assert.deepEqual(rawSeries(again, 'meter9', 'EnergyImport', 0, Infinity), [[T0, 100], [T0 + 10_000, 101]]);
+  assert.deepEqual(rawSeries(again, 'meter9', 'EnergyImport', 0, Infinity), [
+    [T0, 100],
+    [T0 + 10_000, 101],
+  ]);
   // The writer carries on after a restart with the meter's stored layout.
   const w2 = new ReadingWriter(again);
   w2.add({ meter: 'meter9', ts: T0 + 20_000, values: { ActivePower: 7 } });

@@ -12,7 +12,8 @@ const def = (id: number) => defs.get(id) ?? assert.fail(`no model ${id}`);
 
 test('every vendored model file passes the schema, and the fixed lengths match the SunSpec tables', () => {
   const all = loadModels(fromRoot('sunspec-models'));
-  for (const id of [1, 101, 102, 103, 111, 112, 113, 120, 121, 122, 123, 124, 201, 202, 203, 204, 701, 702, 703, 704, 705, 802]) assert.ok(all.has(id), `model ${id}`);
+  for (const id of [1, 101, 102, 103, 111, 112, 113, 120, 121, 122, 123, 124, 201, 202, 203, 204, 701, 702, 703, 704, 705, 802])
+    assert.ok(all.has(id), `model ${id}`);
   // L of the fixed part, summed from the SunSpec JSON: 704 adds its four 2-register PF groups to its 57.
   const expected: Record<number, number> = { 1: 66, 101: 50, 103: 50, 120: 26, 121: 30, 122: 44, 123: 24, 124: 24, 203: 105, 701: 153, 702: 50, 704: 65 };
   for (const [id, l] of Object.entries(expected)) assert.equal(all.get(Number(id))?.fixedLength, l, `L of model ${id}`);
@@ -40,7 +41,14 @@ test('points: signed, sentinels for not implemented, acc32, float32 NaN, strings
   assert.equal(decodePoint('string', 4, [0x5375, 0x6e53, 0x2d31, 0x0000], 0), 'SunS-1');
   assert.equal(decodePoint('string', 2, [0, 0], 0), null);
   assert.equal(decodePoint('pad', 1, [0x1234], 0), null);
-  for (const [t, size, v] of [['int16', 1, -5], ['uint32', 2, 70000], ['int32', 2, -70000], ['acc64', 4, 123456789], ['float32', 2, 0.5], ['string', 8, 'mgos']] as const) {
+  for (const [t, size, v] of [
+    ['int16', 1, -5],
+    ['uint32', 2, 70000],
+    ['int32', 2, -70000],
+    ['acc64', 4, 123456789],
+    ['float32', 2, 0.5],
+    ['string', 8, 'mgos'],
+  ] as const) {
     assert.equal(decodePoint(t, size, encodePoint(t, size, v), 0), v, `${t} round trip`);
   }
   assert.deepEqual(encodePoint('int16', 1, null), [0x8000]);
@@ -54,14 +62,28 @@ test('model 103 by hand: scale factors by name, a negative SF, not-implemented p
   w[0] = 103;
   w[1] = 50;
   // A=1234, AphA..C, A_SF=-2 (offsets 2-6)
-  w[2] = 1234; w[3] = 411; w[4] = 412; w[5] = 0xffff; w[6] = 0xfffe;
+  w[2] = 1234;
+  w[3] = 411;
+  w[4] = 412;
+  w[5] = 0xffff;
+  w[6] = 0xfffe;
   // PhVphA..C at 10..12, V_SF at 13 = -1
-  w[7] = 0xffff; w[8] = 0xffff; w[9] = 0xffff; w[10] = 2304; w[11] = 2311; w[12] = 2296;
+  w[7] = 0xffff;
+  w[8] = 0xffff;
+  w[9] = 0xffff;
+  w[10] = 2304;
+  w[11] = 2311;
+  w[12] = 2296;
   w[13] = 0x8000; // V_SF not implemented -> the voltages are null
-  w[14] = 0xfe0c; w[15] = 1; // W = -500 × 10^1
-  w[16] = 5002; w[17] = 0xfffe; // Hz 50.02
-  w[18] = 0x8000; w[19] = 0; // VA not implemented
-  w[24] = 0x0001; w[25] = 0x86a0; w[26] = 0; // WH acc32 100000 Wh
+  w[14] = 0xfe0c;
+  w[15] = 1; // W = -500 × 10^1
+  w[16] = 5002;
+  w[17] = 0xfffe; // Hz 50.02
+  w[18] = 0x8000;
+  w[19] = 0; // VA not implemented
+  w[24] = 0x0001;
+  w[25] = 0x86a0;
+  w[26] = 0; // WH acc32 100000 Wh
   w[38] = 4; // St MPPT
   const m = decodeModel(def(103), w);
   assert.equal(m.id, 103);
@@ -87,7 +109,12 @@ test('model 1 strings and 705 repeating groups round trip through the encoder', 
   assert.equal(common.values['DA'], 3);
   const vv = encodeModel(def(705), {
     values: { NPt: 2, NCrv: 2, V_SF: -1, DeptRef_SF: 0 },
-    groups: { Crv: [0, 1].map((c) => ({ values: { ActPt: 2, VRef: 230 }, groups: { Pt: [{ values: { V: 207.5 + c, Var: 40 } }, { values: { V: 253.5, Var: -40 } }] } })) },
+    groups: {
+      Crv: [0, 1].map((c) => ({
+        values: { ActPt: 2, VRef: 230 },
+        groups: { Pt: [{ values: { V: 207.5 + c, Var: 40 } }, { values: { V: 253.5, Var: -40 } }] },
+      })),
+    },
   });
   const m = decodeModel(def(705), vv);
   assert.equal(m.length, def(705).fixedLength + 2 * (10 + 2 * 2));
@@ -95,7 +122,13 @@ test('model 1 strings and 705 repeating groups round trip through the encoder', 
   assert.equal(crv.length, 2);
   const second = crv[1] ?? assert.fail('no second curve');
   assert.equal(second.values['VRef'], 230);
-  assert.deepEqual(second.groups['Pt']?.map((p) => [p.values['V'], p.values['Var']]), [[208.5, 40], [253.5, -40]]);
+  assert.deepEqual(
+    second.groups['Pt']?.map((p) => [p.values['V'], p.values['Var']]),
+    [
+      [208.5, 40],
+      [253.5, -40],
+    ],
+  );
 });
 
 test('every vendored model encodes with nothing implemented and decodes to nulls at its fixed length', () => {
@@ -114,7 +147,10 @@ test('float model 113 and the storage model 124 decode their values', () => {
   assert.equal(inv.values['Hz'], Math.fround(49.98));
   assert.equal(inv.values['WH'], 1.5e6);
   assert.equal(inv.values['VA'], null, 'NaN');
-  const st = decodeModel(def(124), encodeModel(def(124), { values: { WChaMax: 5000, WChaMax_SF: 1, ChaState: 55.5, ChaState_SF: -1, InWRte: -25, InOutWRte_SF: 0 } }));
+  const st = decodeModel(
+    def(124),
+    encodeModel(def(124), { values: { WChaMax: 5000, WChaMax_SF: 1, ChaState: 55.5, ChaState_SF: -1, InWRte: -25, InOutWRte_SF: 0 } }),
+  );
   assert.equal(st.raw['WChaMax'], 500);
   assert.equal(st.values['WChaMax'], 5000);
   assert.equal(st.values['ChaState'], 55.5);

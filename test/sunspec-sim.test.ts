@@ -22,7 +22,10 @@ const buses: ModbusBus[] = [];
 
 function client(h: SunSpecSimHandle | undefined): SunSpecClient {
   assert.ok(h, 'simulator not started');
-  const bus = new ModbusBus(busSchema.parse({ id: `ss${buses.length}`, transport: 'tcp', host: '127.0.0.1', port: h.listener.port, timeoutMs: 1000, retries: 0 }), clock);
+  const bus = new ModbusBus(
+    busSchema.parse({ id: `ss${buses.length}`, transport: 'tcp', host: '127.0.0.1', port: h.listener.port, timeoutMs: 1000, retries: 0 }),
+    clock,
+  );
   buses.push(bus);
   return new SunSpecClient(bus, 1);
 }
@@ -44,7 +47,15 @@ test('scan finds SunS at 40000 and the model chain of the 1xx device, IDs and le
   assert.equal(r.base, 40000);
   assert.deepEqual(
     r.models.map((m) => [m.id, m.length]),
-    [[1, 66], [103, 50], [120, 26], [121, 30], [122, 44], [123, 24], [203, 105]],
+    [
+      [1, 66],
+      [103, 50],
+      [120, 26],
+      [121, 30],
+      [122, 44],
+      [123, 24],
+      [203, 105],
+    ],
   );
   assert.equal(r.models[0]?.address, 40002);
   assert.equal(r.models[1]?.address, 40002 + 68);
@@ -53,7 +64,10 @@ test('scan finds SunS at 40000 and the model chain of the 1xx device, IDs and le
 test('scan walks the 7xx device, including 704 with its PF groups and 705 with a curve', async () => {
   const r = await client(der).scan();
   assert.equal(r.base, 40000);
-  assert.deepEqual(r.models.map((m) => m.id), [1, 701, 702, 703, 704, 705, 802]);
+  assert.deepEqual(
+    r.models.map((m) => m.id),
+    [1, 701, 702, 703, 704, 705, 802],
+  );
   assert.equal(r.models.find((m) => m.id === 704)?.length, 65);
   assert.equal(r.models.find((m) => m.id === 705)?.length, 13 + 10 + 4 * 2, '13 registers, one curve of 10 and 4 points of 2');
 });
@@ -176,10 +190,22 @@ test('mbpoll (libmodbus) reads the SunS marker and the common model ID from our 
   if (!requireTool('mbpoll', t)) return;
   const port = legacy?.listener.port ?? assert.fail('simulator not started');
   const out = await new Promise<string>((resolve, reject) => {
-    execFile('mbpoll', ['-m', 'tcp', '-a', '1', '-p', String(port), '-r', '40001', '-c', '4', '-t', '4:hex', '-1', '127.0.0.1'], { timeout: 5000 }, (err, stdout, stderr) =>
-      err ? reject(new Error(`${err.message}\n${stdout}${stderr}`)) : resolve(stdout),
+    execFile(
+      'mbpoll',
+      ['-m', 'tcp', '-a', '1', '-p', String(port), '-r', '40001', '-c', '4', '-t', '4:hex', '-1', '127.0.0.1'],
+      { timeout: 5000 },
+      (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stdout}${stderr}`)) : resolve(stdout)),
     );
   });
   const words = [...out.matchAll(/^\[(\d+)\]:\s+0x([0-9A-Fa-f]{4})\s*$/gm)].map((m) => [Number(m[1]), parseInt(m[2] ?? '', 16)]);
-  assert.deepEqual(words, [[40001, 0x5375], [40002, 0x6e53], [40003, 1], [40004, 66]], out);
+  assert.deepEqual(
+    words,
+    [
+      [40001, 0x5375],
+      [40002, 0x6e53],
+      [40003, 1],
+      [40004, 66],
+    ],
+    out,
+  );
 });

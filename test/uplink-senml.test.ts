@@ -23,7 +23,9 @@ function tempDir(t: { after: (fn: () => void) => void }): string {
 
 test('RFC 8428 example packs resolve: base name, base time, base unit, relative time', () => {
   // RFC 8428 §5.1.2-style: two records sharing a base.
-  const pack = decodeJson('[{"bn":"urn:dev:ow:10e2073a01080063:","bt":1.320067464e+09,"bu":"%RH","v":20},{"u":"lon","v":24.30621},{"u":"lat","v":60.07965},{"t":60,"v":20.3},{"n":"x","t":-5,"vs":"ok"}]');
+  const pack = decodeJson(
+    '[{"bn":"urn:dev:ow:10e2073a01080063:","bt":1.320067464e+09,"bu":"%RH","v":20},{"u":"lon","v":24.30621},{"u":"lat","v":60.07965},{"t":60,"v":20.3},{"n":"x","t":-5,"vs":"ok"}]',
+  );
   const r = resolvePack(pack, 0);
   assert.equal(r.length, 5);
   assert.deepEqual(r[0], { n: 'urn:dev:ow:10e2073a01080063:', t: 1.320067464e9, u: '%RH', v: 20 });
@@ -57,7 +59,11 @@ test('decoding names the record and the field of every error', () => {
 });
 
 test('CBOR uses the RFC 8428 integer labels and round-trips; float32 readings take 4 bytes', () => {
-  const pack = [{ bn: 'kasese/meter12/', bt: 1.8e9, n: '1-0:16.7.0', u: 'W', v: 230.5 }, { n: '1-0:1.8.0', u: 'kWh', v: 478490.123 }, { n: 'on', vb: true }];
+  const pack = [
+    { bn: 'kasese/meter12/', bt: 1.8e9, n: '1-0:16.7.0', u: 'W', v: 230.5 },
+    { n: '1-0:1.8.0', u: 'kWh', v: 478490.123 },
+    { n: 'on', vb: true },
+  ];
   const bytes = encodeCbor(pack);
   // Array of 3 maps; the first map's first key is bn = -2 (0x21).
   assert.equal(bytes[0], 0x83);
@@ -78,7 +84,13 @@ test('meter channels get OBIS names and registered SenML units; energy in kWh, W
   assert.deepEqual(senmlValue('PowerFactor', 0.98, 'kWh'), { unit: '/', value: 0.98 });
   assert.deepEqual(senmlValue('Soc', 61, 'kWh'), { unit: '%EL', value: 61 });
   assert.deepEqual(senmlValue('BatteryTemperature', 31, 'kWh'), { unit: 'Cel', value: 31 });
-  const m: NewMessage = { component: 'meter12', ts: T0, channels: ['ActivePower', 'Voltage_L1', 'ReactivePower', 'EnergyImport'], values: [-7536, 230.2, 12, 478490.12], times: [T0, T0, T0, T0 - 50_000] };
+  const m: NewMessage = {
+    component: 'meter12',
+    ts: T0,
+    channels: ['ActivePower', 'Voltage_L1', 'ReactivePower', 'EnergyImport'],
+    values: [-7536, 230.2, 12, 478490.12],
+    times: [T0, T0, T0, T0 - 50_000],
+  };
   const pack = toPack(m, OPTS);
   assert.deepEqual(pack[0], { bn: 'kasese/meter12/', bt: T0 / 1000, n: '1-0:16.7.0', u: 'W', v: -7536 });
   assert.deepEqual(pack[2], { n: 'ReactivePower', u: 'var', v: 12 });
@@ -91,22 +103,36 @@ test('meter channels get OBIS names and registered SenML units; energy in kWh, W
 test('the queue keeps messages across reopening, in order, compactly; acks delete in the next batch', (t) => {
   const file = path.join(tempDir(t), 'q.db');
   let q = new UplinkQueue(file, { maxMessages: 1000 });
-  const msg = (i: number): NewMessage => ({ component: `meter${i % 3}`, ts: T0 + i * 10_000, channels: ['ActivePower', 'Voltage_L1', 'EnergyImport'], values: [i * 1.5, 230.2, 1000 + i / 100] });
+  const msg = (i: number): NewMessage => ({
+    component: `meter${i % 3}`,
+    ts: T0 + i * 10_000,
+    channels: ['ActivePower', 'Voltage_L1', 'EnergyImport'],
+    values: [i * 1.5, 230.2, 1000 + i / 100],
+  });
   for (let i = 0; i < 10; i++) q.add(msg(i));
   assert.equal(q.read(0, 1e9, 100).length, 0, 'nothing is readable (or sendable) before the batch commits');
   const added = q.flush();
-  assert.deepEqual(added.map((m) => m.id), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+  assert.deepEqual(
+    added.map((m) => m.id),
+    [1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
+  );
   q.ack(1);
   q.ack(2);
   q.close();
   q = new UplinkQueue(file, { maxMessages: 1000 });
   const back = q.read(0, q.maxId(), 100);
-  assert.deepEqual(back.map((m) => m.id), [3, 4, 5, 6, 7, 8, 9, 10]);
+  assert.deepEqual(
+    back.map((m) => m.id),
+    [3, 4, 5, 6, 7, 8, 9, 10],
+  );
   assert.deepEqual(back[0], { id: 3, ...msg(2) });
   // Ids are never reused, even when the queue empties.
   for (const m of back) q.ack(m.id);
   q.add(msg(99));
-  assert.deepEqual(q.flush().map((m) => m.id), [11]);
+  assert.deepEqual(
+    q.flush().map((m) => m.id),
+    [11],
+  );
   assert.equal(q.size, 1);
   q.close();
 });
@@ -118,7 +144,10 @@ test('a full queue drops its oldest messages, counts them and says so', (t) => {
   q.flush();
   for (let i = 0; i < 5; i++) q.add({ component: 'm', ts: T0 + 200 + i, channels: ['ActivePower'], values: [i] });
   q.flush();
-  assert.deepEqual(drops, [[30, 30], [5, 35]]);
+  assert.deepEqual(drops, [
+    [30, 30],
+    [5, 35],
+  ]);
   assert.equal(q.size, 100);
   assert.equal(q.read(0, 1e9, 1)[0]?.id, 36);
   assert.equal(q.dropped, 35);
@@ -136,7 +165,9 @@ test('size: a week of 10 s telemetry for 100 meters fits the default bound (esti
   const perMessage = q.bytesUsed() / (periods * 100);
   const week = 7 * 8640 * 100;
   const weekMb = (perMessage * week) / 1e6;
-  console.log(`uplink queue: ${perMessage.toFixed(1)} bytes per message (one meter's 9 channels), a week for 100 meters = ${week.toLocaleString('en')} messages = ${weekMb.toFixed(0)} MB`);
+  console.log(
+    `uplink queue: ${perMessage.toFixed(1)} bytes per message (one meter's 9 channels), a week for 100 meters = ${week.toLocaleString('en')} messages = ${weekMb.toFixed(0)} MB`,
+  );
   assert.ok(week <= uplinkConfigSchema.parse({ url: 'mqtt://x:1883' }).queue.maxMessages, 'the default bound holds a week');
   assert.ok(weekMb < 1000, `a week takes ${weekMb.toFixed(0)} MB`);
   q.close();

@@ -113,7 +113,8 @@ export class AlarmStore {
     migrateAlarmTables(db);
     this.now = opts.now ?? systemClock;
     this.onChange = opts.onChange ?? (() => undefined);
-    for (const row of db.prepare<[], AlarmRow>("SELECT * FROM alarms WHERE state = 'open'").all()) this.openAlarms.set(openKey(row.rule, row.subject), toRecord(row));
+    for (const row of db.prepare<[], AlarmRow>("SELECT * FROM alarms WHERE state = 'open'").all())
+      this.openAlarms.set(openKey(row.rule, row.subject), toRecord(row));
   }
 
   /** Opens an alarm, or updates the open one when its condition or severity changed; returns what happened. */
@@ -156,7 +157,8 @@ export class AlarmStore {
     if (!by) throw new AlarmError('invalid', 'an acknowledgement needs the name of the operator');
     const alarm = this.get(id);
     if (!alarm) throw new AlarmError('not_found', `no alarm ${id}`);
-    if (alarm.acknowledged) throw new AlarmError('conflict', `alarm ${id} was already acknowledged by ${alarm.acknowledged.by} at ${new Date(alarm.acknowledged.at).toISOString()}`);
+    if (alarm.acknowledged)
+      throw new AlarmError('conflict', `alarm ${id} was already acknowledged by ${alarm.acknowledged.by} at ${new Date(alarm.acknowledged.at).toISOString()}`);
     return this.db.transaction(() => {
       this.db.prepare('UPDATE alarms SET acked_by = ?, acked_at = ?, ack_note = ? WHERE id = ?').run(by, at, note ?? null, id);
       return this.record(id, { at, kind: 'acknowledged', by, message: note ?? null });

@@ -140,7 +140,11 @@ export function startAlarms(o: AlarmsOptions): Alarms {
       if (!o.site.meter(meter)) throw new AlarmError('not_found', `no meter ${meter}`);
       const entry = statusCode(code);
       const f = statusFinding(meter, entry);
-      if (f.active) return { code: entry, alarm: store.raise({ rule: f.rule, subject: f.subject, severity: f.severity, condition: f.condition, message: f.message, at, by }).alarm };
+      if (f.active)
+        return {
+          code: entry,
+          alarm: store.raise({ rule: f.rule, subject: f.subject, severity: f.severity, condition: f.condition, message: f.message, at, by }).alarm,
+        };
       return { code: entry, alarm: store.clear(f.rule, f.subject, { at, by, message: f.message }) };
     },
     subscribe(listener) {

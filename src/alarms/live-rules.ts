@@ -85,7 +85,13 @@ export class LiveRules {
     const out: Finding[] = [];
     for (const m of meters) {
       const values = this.d.site.image.component(m.key);
-      if (!this.heldBack(m)) out.push(offlineFinding(m, this.badCycles.count(m.key), this.d.config.offlineCycles, this.d.site.lastErrorOf(m.key), { id: m.bus, port: this.d.site.busPort(m.bus) }));
+      if (!this.heldBack(m))
+        out.push(
+          offlineFinding(m, this.badCycles.count(m.key), this.d.config.offlineCycles, this.d.site.lastErrorOf(m.key), {
+            id: m.bus,
+            port: this.d.site.busPort(m.bus),
+          }),
+        );
       for (const ch of VOLTAGE_CHANNELS) {
         const volts = good(values, ch);
         const subject = `${m.key}/${ch}`;

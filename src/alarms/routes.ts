@@ -84,6 +84,7 @@ export function registerAlarmRoutes(routes: RouteRegistry, alarms: Pick<Alarms, 
 export function alarmStreamSource(alarms: Pick<Alarms, 'subscribe'>): StreamSource {
   return {
     event: 'alarm',
-    subscribe: (send) => alarms.subscribe((c) => send({ ...alarmView(c.alarm), event: { kind: c.event.kind, at: c.event.at, by: c.event.by, message: c.event.message } })),
+    subscribe: (send) =>
+      alarms.subscribe((c) => send({ ...alarmView(c.alarm), event: { kind: c.event.kind, at: c.event.at, by: c.event.by, message: c.event.message } })),
   };
 }

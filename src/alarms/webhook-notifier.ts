@@ -86,10 +86,13 @@ export class WebhookNotifier {
   private schedule(delayMs: number): void {
     if (this.stopped) return;
     if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
-      this.timer = null;
-      this.deliverDue().catch((e: unknown) => this.opts.onError?.('webhook delivery', e));
-    }, Math.max(0, delayMs));
+    this.timer = setTimeout(
+      () => {
+        this.timer = null;
+        this.deliverDue().catch((e: unknown) => this.opts.onError?.('webhook delivery', e));
+      },
+      Math.max(0, delayMs),
+    );
   }
 
   private async run(): Promise<number> {
@@ -117,7 +120,12 @@ export class WebhookNotifier {
     const headers: Record<string, string> = { 'content-type': 'application/json', 'user-agent': 'mgos-alarms' };
     if (this.target.secret) headers[SIGNATURE_HEADER] = signBody(this.target.secret, body);
     try {
-      const res = await fetch(this.target.url, { method: 'POST', headers, body, signal: AbortSignal.any([this.abort.signal, AbortSignal.timeout(this.timeoutMs)]) });
+      const res = await fetch(this.target.url, {
+        method: 'POST',
+        headers,
+        body,
+        signal: AbortSignal.any([this.abort.signal, AbortSignal.timeout(this.timeoutMs)]),
+      });
       await res.arrayBuffer(); // drain, so the connection can be reused
       return res.ok ? null : `HTTP ${res.status} ${res.statusText}`;
     } catch (e) {

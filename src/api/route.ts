@@ -24,7 +24,14 @@ export interface RouteSpec<Q extends z.ZodType, P extends z.ZodType, B extends z
   readonly public?: boolean;
   /** Content types a browser may send to this route; application/json when not given (see request-guard.ts). */
   readonly consumes?: readonly string[];
-  readonly handler: (ctx: { query: z.output<Q>; params: z.output<P>; body: z.output<B>; user: User | null; req: FastifyRequest; reply: FastifyReply }) => unknown;
+  readonly handler: (ctx: {
+    query: z.output<Q>;
+    params: z.output<P>;
+    body: z.output<B>;
+    user: User | null;
+    req: FastifyRequest;
+    reply: FastifyReply;
+  }) => unknown;
 }
 
 /** Another source of live events for /api/stream (scan progress, alarms, ...); the server's stream-route.ts sends them. */

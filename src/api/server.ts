@@ -32,7 +32,8 @@ export interface ApiDeps {
 /** The system clock's reading when a response was sent, in ms since the epoch. */
 export const SERVER_TIME_HEADER = 'x-mgos-time';
 
-const CSP = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+const CSP =
+  "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
 export async function createApiServer(deps: ApiDeps): Promise<FastifyInstance> {
   const trustProxy = deps.trustProxy && deps.trustProxy.length > 0 ? [...deps.trustProxy] : false;

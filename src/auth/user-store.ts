@@ -57,7 +57,9 @@ export class UserStore {
     if (password.length < 10) throw new Error('password: use at least 10 characters');
     const exists = this.db.prepare('SELECT 1 FROM users WHERE username = ?').get(username);
     if (exists) throw new Error(`username: "${username}" already exists`);
-    this.db.prepare('INSERT INTO users (username, role, password_hash, created_at) VALUES (?, ?, ?, ?)').run(username, role, await hashPassword(password), this.clock());
+    this.db
+      .prepare('INSERT INTO users (username, role, password_hash, created_at) VALUES (?, ?, ?, ?)')
+      .run(username, role, await hashPassword(password), this.clock());
     return { username, role };
   }
 
@@ -80,8 +82,7 @@ export class UserStore {
   /** Checks a password without starting a session. */
   async verify(username: string, password: string): Promise<User | null> {
     const row = this.db.prepare('SELECT username, role, password_hash FROM users WHERE username = ?').get(username) as
-      | { username: string; role: Role; password_hash: string }
-      | undefined;
+      { username: string; role: Role; password_hash: string } | undefined;
     // Hash even for unknown users so response time does not reveal which usernames exist.
     const ok = await verifyPassword(password, row?.password_hash ?? 'scrypt$16384$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=');
     return row && ok ? { username: row.username, role: row.role } : null;

@@ -76,14 +76,23 @@ export function monthFigures(db: StoreDb, ledger: Ledger, timeZone: string, nowM
   const site = ledger.site;
   // Revenue accounts are credited (negative): negate for the amount earned.
   const credited = (account: string): number =>
-    -(db.prepare<[string, number, number, string], number>('SELECT coalesce(sum(amount), 0) FROM billing_entries WHERE site = ? AND posted_ms >= ? AND posted_ms <= ? AND account = ?').pluck().get(site, startMs, nowMs, account) ?? 0) || 0;
+    -(
+      db
+        .prepare<[string, number, number, string], number>(
+          'SELECT coalesce(sum(amount), 0) FROM billing_entries WHERE site = ? AND posted_ms >= ? AND posted_ms <= ? AND account = ?',
+        )
+        .pluck()
+        .get(site, startMs, nowMs, account) ?? 0
+    ) || 0;
   const energy = credited(ACCOUNTS.revenueEnergy);
   const fixed = credited(ACCOUNTS.revenueFixed);
   const fees = credited(ACCOUNTS.revenueFees);
 
   const opening = new Map(
     db
-      .prepare<[string, number], { account: string; s: number }>("SELECT account, sum(amount) AS s FROM billing_entries WHERE site = ? AND account LIKE 'customer:%' AND posted_ms < ? GROUP BY account")
+      .prepare<[string, number], { account: string; s: number }>(
+        "SELECT account, sum(amount) AS s FROM billing_entries WHERE site = ? AND account LIKE 'customer:%' AND posted_ms < ? GROUP BY account",
+      )
       .all(site, startMs)
       .map((r) => [r.account, r.s]),
   );

@@ -19,7 +19,16 @@ export function localMonthStart(ts: number, timeZone: string): { month: string; 
   // Local midnight of the 1st: guess UTC midnight, then correct by the zone's offset at that instant.
   const guess = Date.UTC(y, m - 1, 1);
   const offsetAt = (t: number): number => {
-    const f = new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric' }).formatToParts(new Date(t));
+    const f = new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      second: 'numeric',
+    }).formatToParts(new Date(t));
     const g = (k: string): number => Number(f.find((p) => p.type === k)?.value);
     return Date.UTC(g('year'), g('month') - 1, g('day'), g('hour'), g('minute'), g('second')) - t;
   };

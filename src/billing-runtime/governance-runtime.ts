@@ -18,7 +18,12 @@ export interface GovernanceRuntime {
 const AUTONOMY: Record<'manual' | 'supervised' | 'autonomous', AutonomyLevel> = { manual: 'L1', supervised: 'L2', autonomous: 'L3' };
 
 /** The disconnect/reconnect gate over the relays: the file seeds the autonomy level, windows and holidays. */
-export function createGovernanceRuntime(d: { readonly db: StoreDb; readonly config: SiteConfig; readonly relays: RelayBank; readonly clock: Clock }): GovernanceRuntime {
+export function createGovernanceRuntime(d: {
+  readonly db: StoreDb;
+  readonly config: SiteConfig;
+  readonly relays: RelayBank;
+  readonly clock: Clock;
+}): GovernanceRuntime {
   const { db, config } = d;
   const governance = governanceConfigSchema.parse(config.governance ?? {});
   const audit = new AuditLog(db);
@@ -26,7 +31,12 @@ export function createGovernanceRuntime(d: { readonly db: StoreDb; readonly conf
   const seeded = db.prepare<[string], number>("SELECT 1 FROM governance_autonomy WHERE site = ? AND capability = 'disconnect'").pluck().get(config.site.id);
   // The file seeds the level; a later change through the API (audited) is kept over restarts.
   if (seeded === undefined) settings.setAutonomy(config.site.id, 'disconnect', AUTONOMY[governance.disconnectAutonomy]);
-  const policy = disconnectPolicySchema.parse({ timeZone: config.site.timezone, noDisconnectWindows: governance.noDisconnectWindows, noDisconnectWeekdays: governance.noDisconnectWeekdays, holidays: governance.holidays });
+  const policy = disconnectPolicySchema.parse({
+    timeZone: config.site.timezone,
+    noDisconnectWindows: governance.noDisconnectWindows,
+    noDisconnectWeekdays: governance.noDisconnectWeekdays,
+    holidays: governance.holidays,
+  });
   const gate = new GovernanceGate({
     site: config.site.id,
     policy,

@@ -105,7 +105,8 @@ export async function createBillingRuntime(d: BillingRuntimeDeps): Promise<Billi
   const scheduler = d.scheduler ?? new Scheduler({ clock, onError: (job, err) => log.error({ err }, `${job} failed`) });
 
   const existing = Ledger.open(db, config.site.id);
-  if (existing && existing.currency !== billing.currency) log.warn({ ledger: existing.currency, config: billing.currency }, 'billing.currency differs from the ledger; the ledger keeps its currency');
+  if (existing && existing.currency !== billing.currency)
+    log.warn({ ledger: existing.currency, config: billing.currency }, 'billing.currency differs from the ledger; the ledger keeps its currency');
   const ledger = existing ?? new Ledger(db, config.site.id, billing.currency);
 
   // SMS: a log file next to the database until a gateway is configured.
@@ -113,8 +114,28 @@ export async function createBillingRuntime(d: BillingRuntimeDeps): Promise<Billi
   const { relays, simRelays } = createRelayRuntime(d);
   const { audit, settings, gate } = createGovernanceRuntime({ db, config, relays, clock });
   const events = new CreditEventHub();
-  const prepaid = new PrepaidRuntime({ db, ledger, timeZone, lowBalanceThresholdsMinor: billing.lowBalanceThresholdsMinor, provisionalFromRawReadings: billing.provisionalFromRawReadings, chargeFixed: billing.chargeFixedToPrepaid, events });
-  const supply = createPrepaidSupply({ db, site: d.site, relays, gate, sms, prepaid, events, recorder: d.recorder, log, clock, ...(d.onChargeFailure ? { onChargeFailure: d.onChargeFailure } : {}) });
+  const prepaid = new PrepaidRuntime({
+    db,
+    ledger,
+    timeZone,
+    lowBalanceThresholdsMinor: billing.lowBalanceThresholdsMinor,
+    provisionalFromRawReadings: billing.provisionalFromRawReadings,
+    chargeFixed: billing.chargeFixedToPrepaid,
+    events,
+  });
+  const supply = createPrepaidSupply({
+    db,
+    site: d.site,
+    relays,
+    gate,
+    sms,
+    prepaid,
+    events,
+    recorder: d.recorder,
+    log,
+    clock,
+    ...(d.onChargeFailure ? { onChargeFailure: d.onChargeFailure } : {}),
+  });
   const { loop, meterOf, chargeNow } = supply;
   const payments = await createPaymentsRuntime({ db, config, ledger, prepaid, maxPaymentMinor: billing.maxPaymentMinor, log, clock });
   const { processor } = payments;
@@ -146,13 +167,29 @@ export async function createBillingRuntime(d: BillingRuntimeDeps): Promise<Billi
         audit,
         customerOfMeter: (meter) => {
           const key = d.site.meterList().find((m) => m.id === meter)?.key;
-          const a = key ? db.prepare<[string], string>('SELECT customer_id FROM billing_meter_assignments WHERE meter_key = ? AND to_ms IS NULL').pluck().get(key) : undefined;
+          const a = key
+            ? db.prepare<[string], string>('SELECT customer_id FROM billing_meter_assignments WHERE meter_key = ? AND to_ms IS NULL').pluck().get(key)
+            : undefined;
           return a ?? null;
         },
       });
-      registerBillingRoutes(routes, { db, ledger, timeZone, prepaid, siteName: d.config.site.name, meterExists: (key) => d.site.meter(key) !== undefined, now: clock });
+      registerBillingRoutes(routes, {
+        db,
+        ledger,
+        timeZone,
+        prepaid,
+        siteName: d.config.site.name,
+        meterExists: (key) => d.site.meter(key) !== undefined,
+        now: clock,
+      });
       registerBillingDashboardRoutes(routes, { db, ledger, timeZone, now: clock });
-      registerSupplyRoutes(routes, { gate, customerExists: (id) => getCustomer(db, id)?.site === config.site.id, meterOf, hasRelay: (m) => relays.has(m), holdOn: (m) => settings.holdOn(m, clock()) });
+      registerSupplyRoutes(routes, {
+        gate,
+        customerExists: (id) => getCustomer(db, id)?.site === config.site.id,
+        meterOf,
+        hasRelay: (m) => relays.has(m),
+        holdOn: (m) => settings.holdOn(m, clock()),
+      });
     },
     chargeNow,
     start: () => {

@@ -42,7 +42,14 @@ export async function createPaymentsRuntime(d: PaymentsRuntimeDeps): Promise<Pay
   if (payments.mtn) providers.mtn = new MtnAdapter(payments.mtn);
   if (payments.airtel) providers.airtel = new AirtelAdapter(payments.airtel);
   if (payments.pesapal) providers.pesapal = new PesapalAdapter(payments.pesapal);
-  const processor = new PaymentProcessor({ store: new IntentStore(db), providers, cash: new CashBook(db, payments.cash?.fees ?? NO_FEES), ledger: new BillingLedgerPort(db, ledger), now: clock, limits: { currency: ledger.currency, maxAmountMinor: d.maxPaymentMinor } });
+  const processor = new PaymentProcessor({
+    store: new IntentStore(db),
+    providers,
+    cash: new CashBook(db, payments.cash?.fees ?? NO_FEES),
+    ledger: new BillingLedgerPort(db, ledger),
+    now: clock,
+    limits: { currency: ledger.currency, maxAmountMinor: d.maxPaymentMinor },
+  });
   processor.onCredited((intent) => {
     try {
       const c = customerOfAccount(db, intent.account);

@@ -47,7 +47,12 @@ export class PrepaidRuntime {
   run(nowMs: number): { charged: number; events: number; atZero: CreditEvent[]; failures: ChargeFailure[] } {
     const o = this.o;
     let emitted = 0;
-    const r = chargeNewIntervals(o.db, nowMs, { ledger: o.ledger, timeZone: o.timeZone, lowBalanceThresholdsMinor: o.lowBalanceThresholdsMinor, chargeFixed: o.chargeFixed ?? false });
+    const r = chargeNewIntervals(o.db, nowMs, {
+      ledger: o.ledger,
+      timeZone: o.timeZone,
+      lowBalanceThresholdsMinor: o.lowBalanceThresholdsMinor,
+      chargeFixed: o.chargeFixed ?? false,
+    });
     const failures = [...r.failures];
     const taken = takeBalanceEvents(o.db);
     for (const e of taken.events) {
@@ -162,7 +167,10 @@ export class PrepaidRuntime {
     if (!tariff) return 0;
     const ivs: IntervalEnergy[] = [];
     for (const a of assignmentsOf(db, c.id)) {
-      const mark = db.prepare<[string, string], number>('SELECT next_ms FROM billing_watermarks WHERE customer_id = ? AND meter_key = ?').pluck().get(c.id, a.meterKey);
+      const mark = db
+        .prepare<[string, string], number>('SELECT next_ms FROM billing_watermarks WHERE customer_id = ? AND meter_key = ?')
+        .pluck()
+        .get(c.id, a.meterKey);
       const from = Math.max(mark ?? a.fromMs, a.fromMs);
       const to = Math.min(a.toMs ?? nowMs, nowMs);
       if (from >= to) continue;

@@ -33,7 +33,10 @@ const SIM_RELAY_FIRST_ADDRESS = 200;
 function simulatedRelays(sim: SimulatorHandle, config: SiteConfig): { modules: SimulatedRelayModule[]; relays: NonNullable<SiteConfig['relays']> } {
   const bus = config.buses[0]?.id;
   const inSite = new Set(config.meters.filter((m) => m.role === 'customer').map((m) => m.id));
-  const ids = sim.model.customers.map((c) => c.id).filter((id) => inSite.has(id)).sort((a, b) => a - b);
+  const ids = sim.model.customers
+    .map((c) => c.id)
+    .filter((id) => inSite.has(id))
+    .sort((a, b) => a - b);
   const modules: SimulatedRelayModule[] = [];
   const relays: NonNullable<SiteConfig['relays']> = [];
   if (!bus) return { modules, relays };

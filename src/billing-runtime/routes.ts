@@ -32,7 +32,15 @@ export interface BillingRouteDeps {
 }
 
 const instant = z.union([z.coerce.number().int().nonnegative(), z.iso.datetime({ offset: true }).transform((s) => Date.parse(s))]);
-const meterRef = z.union([z.number().int().min(1).max(247).transform((n) => `meter${n}`), z.string().regex(/^meter\d{1,3}$/)]);
+const meterRef = z.union([
+  z
+    .number()
+    .int()
+    .min(1)
+    .max(247)
+    .transform((n) => `meter${n}`),
+  z.string().regex(/^meter\d{1,3}$/),
+]);
 
 /**
  * Billing errors are plain Errors with a clear message: the client's mistake unless proven otherwise.
@@ -71,7 +79,10 @@ export function registerBillingRoutes(routes: RouteRegistry, d: BillingRouteDeps
       creditMinor: c.mode === 'prepaid' ? negate(balanceMinor) : null,
       availableCreditMinor: c.mode === 'prepaid' ? d.prepaid.available(c.id, now()) : null,
       meters: assignmentsOf(d.db, c.id),
-      openInvoices: c.mode === 'postpaid' ? openInvoices(d.db, c.id).map((o) => ({ id: o.invoice.id, month: o.invoice.month, totalMinor: o.invoice.totalMinor, openMinor: o.openMinor })) : [],
+      openInvoices:
+        c.mode === 'postpaid'
+          ? openInvoices(d.db, c.id).map((o) => ({ id: o.invoice.id, month: o.invoice.month, totalMinor: o.invoice.totalMinor, openMinor: o.openMinor }))
+          : [],
     };
   };
 
@@ -135,7 +146,8 @@ export function registerBillingRoutes(routes: RouteRegistry, d: BillingRouteDeps
   routes.add({
     method: 'GET',
     url: '/api/customers/:id/statement',
-    summary: "A customer's account statement for from <= t < to (unix ms or ISO 8601; default: the last 31 days). Rows: txId, atMs, kind, reference (machine-readable), description (words, site time zone, e.g. 'Energy 14:00–14:15, 0.42 kWh'), energyKWh (consumption rows), amountMinor, balanceMinor",
+    summary:
+      "A customer's account statement for from <= t < to (unix ms or ISO 8601; default: the last 31 days). Rows: txId, atMs, kind, reference (machine-readable), description (words, site time zone, e.g. 'Energy 14:00–14:15, 0.42 kWh'), energyKWh (consumption rows), amountMinor, balanceMinor",
     role: 'viewer',
     params: z.object({ id: z.string().min(1) }).strict(),
     query: z.object({ from: instant.optional(), to: instant.optional() }).strict(),
@@ -194,7 +206,10 @@ export function registerBillingRoutes(routes: RouteRegistry, d: BillingRouteDeps
         const doc = invoicePdf(seesPersonalData(user) ? input : { ...input, customer: { ...input.customer, phone: maskPhone(input.customer.phone) } });
         return reply.header('content-type', 'application/pdf').header('content-disposition', `attachment; filename="invoice-${id}.pdf"`).send(doc);
       }
-      return reply.header('content-type', 'text/csv; charset=utf-8').header('content-disposition', `attachment; filename="invoice-${id}.csv"`).send(invoiceCsv(inv));
+      return reply
+        .header('content-type', 'text/csv; charset=utf-8')
+        .header('content-disposition', `attachment; filename="invoice-${id}.csv"`)
+        .send(invoiceCsv(inv));
     },
   });
 }

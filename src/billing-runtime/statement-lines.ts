@@ -16,7 +16,12 @@ export interface DescribedRow extends StatementRow {
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 const MONTH_NAMES = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
-const PROVIDERS: Record<string, string> = { cash: 'Cash payment, receipt', mtn: 'MTN MoMo payment, transaction', airtel: 'Airtel Money payment, transaction', pesapal: 'Pesapal payment, confirmation' };
+const PROVIDERS: Record<string, string> = {
+  cash: 'Cash payment, receipt',
+  mtn: 'MTN MoMo payment, transaction',
+  airtel: 'Airtel Money payment, transaction',
+  pesapal: 'Pesapal payment, confirmation',
+};
 
 /** `meter3@<fromMs>-<toMs>` (intervals starting in [from, to)) or `meter3@resolved#<id>` (a corrected interval). */
 const RANGE = /^([^@,]+)@(\d+)-(\d+)$/;

@@ -32,7 +32,8 @@ export function registerSupplyRoutes(routes: RouteRegistry, d: SupplyRouteDeps):
   const meterFor = (id: string, requireRelay: boolean): number => {
     const meter = d.meterOf(id);
     if (meter === undefined) throw new HttpError(409, `customer ${id} has no meter assigned now`);
-    if (requireRelay && !d.hasRelay(meter)) throw new HttpError(409, `meter ${meter} of customer ${id} has no relay wired, so its supply cannot be switched from here`);
+    if (requireRelay && !d.hasRelay(meter))
+      throw new HttpError(409, `meter ${meter} of customer ${id} has no relay wired, so its supply cannot be switched from here`);
     return meter;
   };
   const state = (id: string) => {
@@ -55,7 +56,8 @@ export function registerSupplyRoutes(routes: RouteRegistry, d: SupplyRouteDeps):
   routes.add({
     method: 'GET',
     url: '/api/customers/:id/supply',
-    summary: "A customer's supply for the disconnect/reconnect buttons: meter, hasRelay, disconnected (the relay's last audited switch), pendingDisconnect {id, state, createdAt, reason} or null, hold {by, since, until, reason} or null",
+    summary:
+      "A customer's supply for the disconnect/reconnect buttons: meter, hasRelay, disconnected (the relay's last audited switch), pendingDisconnect {id, state, createdAt, reason} or null, hold {by, since, until, reason} or null",
     role: 'viewer',
     params,
     handler: ({ params: p }) => {
@@ -66,14 +68,20 @@ export function registerSupplyRoutes(routes: RouteRegistry, d: SupplyRouteDeps):
   routes.add({
     method: 'POST',
     url: '/api/customers/:id/disconnect',
-    summary: "An operator disconnects a customer now, saying why: a person's proposal through the governance gate (policy checked, relay read back, audited); 409 with the reason when the policy refuses (no-disconnect window, override hold), 502 when the relay fails",
+    summary:
+      "An operator disconnects a customer now, saying why: a person's proposal through the governance gate (policy checked, relay read back, audited); 409 with the reason when the policy refuses (no-disconnect window, override hold), 502 when the relay fails",
     role: 'operator',
     params,
     body,
     handler: async ({ params: p, body: b, user }) => {
       known(p.id);
       const meter = meterFor(p.id, true);
-      const r = await d.gate.propose({ capability: 'disconnect', asset: { customer: p.id, meter }, reason: b.reason, proposedBy: { kind: 'user', username: who(user) } });
+      const r = await d.gate.propose({
+        capability: 'disconnect',
+        asset: { customer: p.id, meter },
+        reason: b.reason,
+        proposedBy: { kind: 'user', username: who(user) },
+      });
       if (!r.created) throw new HttpError(409, `disconnect of ${p.id} refused: ${r.why}`);
       if (r.proposal.state === 'failed') throw new HttpError(502, `disconnect of ${p.id} failed at the relay: ${r.proposal.why ?? 'no detail'}`);
       return { proposal: r.proposal, supply: state(p.id) };
@@ -82,7 +90,8 @@ export function registerSupplyRoutes(routes: RouteRegistry, d: SupplyRouteDeps):
   routes.add({
     method: 'POST',
     url: '/api/customers/:id/reconnect',
-    summary: "An operator reconnects a customer now, saying why: the governance override 'close' (relay closed and read back, pending disconnects withdrawn, audited); 502 when the relay fails",
+    summary:
+      "An operator reconnects a customer now, saying why: the governance override 'close' (relay closed and read back, pending disconnects withdrawn, audited); 502 when the relay fails",
     role: 'operator',
     params,
     body,

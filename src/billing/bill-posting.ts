@@ -3,7 +3,11 @@ import { minor } from './money.js';
 import type { BillLine } from './rating.js';
 
 /** A tax's payable account: VAT -> tax:vat-payable, "Excise duty" -> tax:excise-duty-payable. */
-export const taxAccount = (taxName: string): string => `tax:${taxName.trim().toLowerCase().replace(/[^a-z0-9]+/g, '-')}-payable`;
+export const taxAccount = (taxName: string): string =>
+  `tax:${taxName
+    .trim()
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')}-payable`;
 
 function accountOf(line: BillLine): string {
   if (line.kind === 'energy') return ACCOUNTS.revenueEnergy;

@@ -19,8 +19,24 @@ export const CustomerSchema = z.object({
 });
 export type Customer = z.infer<typeof CustomerSchema>;
 
-interface CustomerRow { id: string; name: string; phone: string; site: string; tariff_id: string; mode: 'prepaid' | 'postpaid'; protected: number }
-const fromRow = (r: CustomerRow): Customer => ({ id: r.id, name: r.name, phone: r.phone, site: r.site, tariffId: r.tariff_id, mode: r.mode, protected: r.protected === 1 });
+interface CustomerRow {
+  id: string;
+  name: string;
+  phone: string;
+  site: string;
+  tariff_id: string;
+  mode: 'prepaid' | 'postpaid';
+  protected: number;
+}
+const fromRow = (r: CustomerRow): Customer => ({
+  id: r.id,
+  name: r.name,
+  phone: r.phone,
+  site: r.site,
+  tariffId: r.tariff_id,
+  mode: r.mode,
+  protected: r.protected === 1,
+});
 
 /**
  * Creates a customer and its one ledger account: prepaid credit is money owed to the customer
@@ -34,7 +50,15 @@ export function createCustomer(db: StoreDb, ledger: Ledger, input: z.input<typeo
   if (!t) throw new Error(`unknown tariff ${c.tariffId}`);
   if (t.currency !== ledger.currency) throw new Error(`tariff ${t.id} is in ${t.currency}, the ledger in ${ledger.currency}`);
   db.transaction(() => {
-    prep(db, 'INSERT INTO billing_customers (id, name, phone, site, tariff_id, mode, protected) VALUES (?, ?, ?, ?, ?, ?, ?)').run(c.id, c.name, c.phone, c.site, c.tariffId, c.mode, c.protected ? 1 : 0);
+    prep(db, 'INSERT INTO billing_customers (id, name, phone, site, tariff_id, mode, protected) VALUES (?, ?, ?, ?, ?, ?, ?)').run(
+      c.id,
+      c.name,
+      c.phone,
+      c.site,
+      c.tariffId,
+      c.mode,
+      c.protected ? 1 : 0,
+    );
     ledger.openAccount(ACCOUNTS.customer(c.id), c.mode === 'prepaid' ? 'liability' : 'asset');
   })();
   return c;
@@ -62,7 +86,12 @@ export interface Assignment {
   readonly toMs: number | null;
 }
 
-interface AssignRow { meter_key: string; customer_id: string; from_ms: number; to_ms: number | null }
+interface AssignRow {
+  meter_key: string;
+  customer_id: string;
+  from_ms: number;
+  to_ms: number | null;
+}
 const toAssignment = (r: AssignRow): Assignment => ({ meterKey: r.meter_key, customerId: r.customer_id, fromMs: r.from_ms, toMs: r.to_ms });
 
 /**
@@ -85,8 +114,7 @@ export function unassignMeter(db: StoreDb, meterKey: string, atMs: number): void
 }
 
 function closeAt(db: StoreDb, meterKey: string, atMs: number): void {
-  const latest = prep<[string], AssignRow>(db, 'SELECT * FROM billing_meter_assignments WHERE meter_key = ? ORDER BY from_ms DESC LIMIT 1')
-    .get(meterKey);
+  const latest = prep<[string], AssignRow>(db, 'SELECT * FROM billing_meter_assignments WHERE meter_key = ? ORDER BY from_ms DESC LIMIT 1').get(meterKey);
   if (!latest) return;
   if (atMs <= latest.from_ms || (latest.to_ms !== null && atMs < latest.to_ms)) {
     throw new Error(`meter ${meterKey}: ${new Date(atMs).toISOString()} is inside its recorded assignment history`);
@@ -96,7 +124,9 @@ function closeAt(db: StoreDb, meterKey: string, atMs: number): void {
 
 export function assignmentsOf(db: StoreDb, customerId: string): Assignment[] {
   ensureBillingSchema(db);
-  return prep<[string], AssignRow>(db, 'SELECT * FROM billing_meter_assignments WHERE customer_id = ? ORDER BY from_ms, meter_key').all(customerId).map(toAssignment);
+  return prep<[string], AssignRow>(db, 'SELECT * FROM billing_meter_assignments WHERE customer_id = ? ORDER BY from_ms, meter_key')
+    .all(customerId)
+    .map(toAssignment);
 }
 
 export interface CustomerInterval {

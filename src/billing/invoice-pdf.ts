@@ -86,8 +86,16 @@ export function invoicePdf(d: InvoicePdfInput, opts: { compress?: boolean } = {}
   const width = right - M;
 
   // Header: operator and the invoice's identity.
-  doc.font('Helvetica-Bold').fontSize(18).fillColor('black').text(d.siteName, M, M, { width: width * 0.6 });
-  doc.font('Helvetica').fontSize(9).fillColor(GREY).text('Electricity invoice', M, doc.y + 2);
+  doc
+    .font('Helvetica-Bold')
+    .fontSize(18)
+    .fillColor('black')
+    .text(d.siteName, M, M, { width: width * 0.6 });
+  doc
+    .font('Helvetica')
+    .fontSize(9)
+    .fillColor(GREY)
+    .text('Electricity invoice', M, doc.y + 2);
   doc.font('Helvetica-Bold').fontSize(20).fillColor('black').text('INVOICE', M, M, { width, align: 'right' });
   doc.font('Helvetica').fontSize(10);
   const idRows: Array<[string, string]> = [
@@ -109,16 +117,29 @@ export function invoicePdf(d: InvoicePdfInput, opts: { compress?: boolean } = {}
   doc.font('Helvetica-Bold').fontSize(9).fillColor(GREY).text('BILL TO', M, y);
   doc.text('ACCOUNT', M + width / 2, y);
   y += 13;
-  doc.font('Helvetica-Bold').fontSize(11).fillColor('black').text(d.customer.name, M, y, { width: width / 2 - 10 });
-  doc.font('Helvetica').fontSize(10).text(d.account, M + width / 2, y);
+  doc
+    .font('Helvetica-Bold')
+    .fontSize(11)
+    .fillColor('black')
+    .text(d.customer.name, M, y, { width: width / 2 - 10 });
+  doc
+    .font('Helvetica')
+    .fontSize(10)
+    .text(d.account, M + width / 2, y);
   y += 15;
-  doc.font('Helvetica').fontSize(10).text(d.customer.phone || '-', M, y);
+  doc
+    .font('Helvetica')
+    .fontSize(10)
+    .text(d.customer.phone || '-', M, y);
   doc.fillColor(GREY).text(`Customer id ${d.customer.id}`, M + width / 2, y);
   y += 26;
 
   // Meters.
   const th = (cols: Array<[string, number, number, 'left' | 'right']>): void => {
-    doc.rect(M, y - 4, width, 18).fillColor('#eeeeee').fill();
+    doc
+      .rect(M, y - 4, width, 18)
+      .fillColor('#eeeeee')
+      .fill();
     doc.font('Helvetica-Bold').fontSize(9).fillColor('black');
     for (const [t, x, w, align] of cols) doc.text(t, x, y, { width: w, align });
     y += 18;
@@ -146,7 +167,10 @@ export function invoicePdf(d: InvoicePdfInput, opts: { compress?: boolean } = {}
   }
   doc.moveTo(M, y).lineTo(right, y).lineWidth(0.5).strokeColor(RULE).stroke();
   y += 5;
-  doc.font('Helvetica-Bold').text('Total', M + 6, y).text(kwh(totalKWh), right - 166, y, { width: 160, align: 'right' });
+  doc
+    .font('Helvetica-Bold')
+    .text('Total', M + 6, y)
+    .text(kwh(totalKWh), right - 166, y, { width: 160, align: 'right' });
   y += 28;
 
   // Charges, line by line as the rating explains them.
@@ -185,10 +209,16 @@ export function invoicePdf(d: InvoicePdfInput, opts: { compress?: boolean } = {}
   ];
   for (const [k, v, strong] of totals) {
     if (strong) {
-      doc.rect(right - 250, y - 5, 250, 22).fillColor('#eeeeee').fill();
+      doc
+        .rect(right - 250, y - 5, 250, 22)
+        .fillColor('#eeeeee')
+        .fill();
       doc.font('Helvetica-Bold').fontSize(12);
     } else doc.font('Helvetica').fontSize(10);
-    doc.fillColor('black').text(k, right - 244, y, { width: 120 }).text(v, right - 130, y, { width: 124, align: 'right' });
+    doc
+      .fillColor('black')
+      .text(k, right - 244, y, { width: 120 })
+      .text(v, right - 130, y, { width: 124, align: 'right' });
     y += strong ? 26 : 16;
   }
   y += 10;
@@ -202,23 +232,33 @@ export function invoicePdf(d: InvoicePdfInput, opts: { compress?: boolean } = {}
     y += 15;
   }
   for (const p of d.payments) {
-    doc.fillColor('black').text(p.ref, M + 6, y, { width: 300 }).text(money(p.amountMinor), right - 206, y, { width: 200, align: 'right' });
+    doc
+      .fillColor('black')
+      .text(p.ref, M + 6, y, { width: 300 })
+      .text(money(p.amountMinor), right - 206, y, { width: 200, align: 'right' });
     y += 14;
   }
   y += 10;
   const bal = d.accountBalanceMinor;
-  doc.font('Helvetica-Bold').fontSize(10).fillColor('black')
+  doc
+    .font('Helvetica-Bold')
+    .fontSize(10)
+    .fillColor('black')
     .text(`Account balance on ${localDate(d.printedMs, d.timeZone)}`, M, y, { width: 300 })
     .text(bal > 0 ? `${money(bal)} owed` : bal < 0 ? `${money(negate(bal))} in credit` : money(0), right - 206, y, { width: 200, align: 'right' });
 
   // Footer.
-  doc.font('Helvetica').fontSize(8).fillColor(GREY).text(
-    `Amounts in ${cur}. Consumption is rated per 15-minute interval with the tariff version in force; each line is rounded once. ` +
-      `Please quote invoice no. ${String(inv.id).padStart(6, '0')} and account ${d.account} with your payment.`,
-    M,
-    A4.h - M - 30,
-    { width, align: 'center', lineBreak: true },
-  );
+  doc
+    .font('Helvetica')
+    .fontSize(8)
+    .fillColor(GREY)
+    .text(
+      `Amounts in ${cur}. Consumption is rated per 15-minute interval with the tariff version in force; each line is rounded once. ` +
+        `Please quote invoice no. ${String(inv.id).padStart(6, '0')} and account ${d.account} with your payment.`,
+      M,
+      A4.h - M - 30,
+      { width, align: 'center', lineBreak: true },
+    );
   doc.end();
   return doc;
 }

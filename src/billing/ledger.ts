@@ -70,7 +70,14 @@ export interface Statement {
  */
 export const MAX_LEDGER_LINE_MINOR = 1e13;
 
-interface TxRow { id: number; idem_key: string; kind: string; reference: string; posted_ms: number; reverses: number | null }
+interface TxRow {
+  id: number;
+  idem_key: string;
+  kind: string;
+  reference: string;
+  posted_ms: number;
+  reverses: number | null;
+}
 
 /**
  * Double-entry ledger of one site in one currency, in the site's SQLite file. Balances are debit
@@ -111,26 +118,30 @@ export class Ledger {
 
   /** Posts atomically, or returns the transaction already posted under the key. Refuses an unbalanced one. */
   post(req: PostRequest): PostResult {
-    return this.db.transaction((): PostResult => {
-      const prior = this.byKey(req.key);
-      if (prior) return { tx: prior, duplicate: true };
-      return { tx: this.insert(req, null), duplicate: false };
-    }).immediate();
+    return this.db
+      .transaction((): PostResult => {
+        const prior = this.byKey(req.key);
+        if (prior) return { tx: prior, duplicate: true };
+        return { tx: this.insert(req, null), duplicate: false };
+      })
+      .immediate();
   }
 
   /** Posts the exact negation of a transaction. A transaction is reversed at most once; a reversal is not reversed. */
   reverse(txId: number, req: { key: string; reference: string; atMs: number }): PostResult {
-    return this.db.transaction((): PostResult => {
-      const prior = this.byKey(req.key);
-      if (prior) return { tx: prior, duplicate: true };
-      const orig = this.transaction(txId);
-      if (!orig) throw new Error(`no transaction ${txId}`);
-      if (orig.reverses !== null) throw new Error(`transaction ${txId} is itself a reversal`);
-      const done = prep<[number], number>(this.db, 'SELECT id FROM billing_transactions WHERE reverses = ?').pluck().get(txId);
-      if (done !== undefined) throw new Error(`transaction ${txId} was already reversed by ${done}`);
-      const lines = orig.lines.map((l) => ({ account: l.account, amountMinor: negate(l.amountMinor) }));
-      return { tx: this.insert({ key: req.key, kind: 'reversal', reference: req.reference, atMs: req.atMs, lines }, txId), duplicate: false };
-    }).immediate();
+    return this.db
+      .transaction((): PostResult => {
+        const prior = this.byKey(req.key);
+        if (prior) return { tx: prior, duplicate: true };
+        const orig = this.transaction(txId);
+        if (!orig) throw new Error(`no transaction ${txId}`);
+        if (orig.reverses !== null) throw new Error(`transaction ${txId} is itself a reversal`);
+        const done = prep<[number], number>(this.db, 'SELECT id FROM billing_transactions WHERE reverses = ?').pluck().get(txId);
+        if (done !== undefined) throw new Error(`transaction ${txId} was already reversed by ${done}`);
+        const lines = orig.lines.map((l) => ({ account: l.account, amountMinor: negate(l.amountMinor) }));
+        return { tx: this.insert({ key: req.key, kind: 'reversal', reference: req.reference, atMs: req.atMs, lines }, txId), duplicate: false };
+      })
+      .immediate();
   }
 
   transaction(id: number): Transaction | undefined {
@@ -144,7 +155,10 @@ export class Ledger {
   }
 
   balance(account: string, atMs = Number.MAX_SAFE_INTEGER): Minor {
-    const s = prep<[string, string, number], number>(this.db, 'SELECT coalesce(sum(amount), 0) FROM billing_entries WHERE site = ? AND account = ? AND posted_ms < ?')
+    const s = prep<[string, string, number], number>(
+      this.db,
+      'SELECT coalesce(sum(amount), 0) FROM billing_entries WHERE site = ? AND account = ? AND posted_ms < ?',
+    )
       .pluck()
       .get(this.site, account, atMs);
     return minor(s ?? 0);
@@ -153,10 +167,11 @@ export class Ledger {
   statement(account: string, fromMs: number, toMs: number): Statement {
     const opening = this.balance(account, fromMs);
     let running: number = opening;
-    const rows = prep<[string, string, number, number], { tx_id: number; posted_ms: number; kind: string; reference: string; amount: number }>(this.db, 
-        `SELECT e.tx_id, e.posted_ms, t.kind, t.reference, sum(e.amount) AS amount FROM billing_entries e JOIN billing_transactions t ON t.id = e.tx_id
+    const rows = prep<[string, string, number, number], { tx_id: number; posted_ms: number; kind: string; reference: string; amount: number }>(
+      this.db,
+      `SELECT e.tx_id, e.posted_ms, t.kind, t.reference, sum(e.amount) AS amount FROM billing_entries e JOIN billing_transactions t ON t.id = e.tx_id
          WHERE e.site = ? AND e.account = ? AND e.posted_ms >= ? AND e.posted_ms < ? GROUP BY e.tx_id ORDER BY e.posted_ms, e.tx_id`,
-      )
+    )
       .all(this.site, account, fromMs, toMs)
       .map((r) => {
         running += r.amount;
@@ -169,8 +184,10 @@ export class Ledger {
   trialBalance(atMs = Number.MAX_SAFE_INTEGER): { accounts: Record<string, Minor>; totalMinor: Minor } {
     const accounts: Record<string, Minor> = {};
     let total = 0;
-    const rows = prep<[string, number], { account: string; s: number }>(this.db, 'SELECT account, sum(amount) AS s FROM billing_entries WHERE site = ? AND posted_ms < ? GROUP BY account ORDER BY account')
-      .all(this.site, atMs);
+    const rows = prep<[string, number], { account: string; s: number }>(
+      this.db,
+      'SELECT account, sum(amount) AS s FROM billing_entries WHERE site = ? AND posted_ms < ? GROUP BY account ORDER BY account',
+    ).all(this.site, atMs);
     for (const r of rows) {
       accounts[r.account] = minor(r.s);
       total += r.s;
@@ -188,11 +205,20 @@ export class Ledger {
     }
     if (sum !== 0) throw new Error(`transaction ${req.key} does not balance: entries sum to ${sum}`);
     const big = req.lines.find((l) => Math.abs(l.amountMinor) > MAX_LEDGER_LINE_MINOR);
-    if (big) throw new RangeError(`transaction ${req.key}: ${big.account} ${big.amountMinor} is beyond the ledger's bound of ±${MAX_LEDGER_LINE_MINOR} minor units per line`);
+    if (big)
+      throw new RangeError(
+        `transaction ${req.key}: ${big.account} ${big.amountMinor} is beyond the ledger's bound of ±${MAX_LEDGER_LINE_MINOR} minor units per line`,
+      );
     if (!Number.isSafeInteger(req.atMs)) throw new Error('atMs must be an integer time');
     const id = Number(
-      prep(this.db, 'INSERT INTO billing_transactions (site, idem_key, kind, reference, posted_ms, reverses) VALUES (?, ?, ?, ?, ?, ?)')
-        .run(this.site, req.key, req.kind, req.reference, req.atMs, reverses).lastInsertRowid,
+      prep(this.db, 'INSERT INTO billing_transactions (site, idem_key, kind, reference, posted_ms, reverses) VALUES (?, ?, ?, ?, ?, ?)').run(
+        this.site,
+        req.key,
+        req.kind,
+        req.reference,
+        req.atMs,
+        reverses,
+      ).lastInsertRowid,
     );
     const ins = prep(this.db, 'INSERT INTO billing_entries (tx_id, site, account, amount, posted_ms) VALUES (?, ?, ?, ?, ?)');
     for (const l of req.lines) ins.run(id, this.site, l.account, l.amountMinor, req.atMs);

@@ -19,8 +19,24 @@ export interface Invoice {
   readonly issuedMs: number;
 }
 
-interface InvoiceRow { id: number; customer_id: string; month: string; total: number; tx_id: number; issued_ms: number; bill_json: string }
-const fromRow = (r: InvoiceRow): Invoice => ({ id: r.id, customerId: r.customer_id, month: r.month, bill: JSON.parse(r.bill_json) as Bill, totalMinor: minor(r.total), txId: r.tx_id, issuedMs: r.issued_ms });
+interface InvoiceRow {
+  id: number;
+  customer_id: string;
+  month: string;
+  total: number;
+  tx_id: number;
+  issued_ms: number;
+  bill_json: string;
+}
+const fromRow = (r: InvoiceRow): Invoice => ({
+  id: r.id,
+  customerId: r.customer_id,
+  month: r.month,
+  bill: JSON.parse(r.bill_json) as Bill,
+  totalMinor: minor(r.total),
+  txId: r.tx_id,
+  issuedMs: r.issued_ms,
+});
 
 /**
  * Invoices a postpaid customer for a local calendar month: rates the month's consumption (all meters
@@ -43,17 +59,26 @@ export function invoiceMonth(db: StoreDb, ledger: Ledger, customerId: string, mo
   const service = assignmentsOf(db, customerId).map((a) => ({ fromMs: a.fromMs, toMs: a.toMs }));
   const bill = rate(consumptionOf(db, customerId, fromMs, toMs), tariff, { fromMs, toMs }, timeZone, { service });
   if (bill.lines.length === 0) throw new Error(`customer ${customerId} had no meter and used no energy in ${month}: there is nothing to invoice`);
-  return db.transaction((): Invoice => {
-    const { tx } = ledger.post({
-      key: `invoice:${customerId}:${month}`,
-      kind: 'invoice',
-      reference: `invoice ${customerId} ${month}`,
-      atMs: issuedMs,
-      lines: chargeEntries(ledger, ACCOUNTS.customer(customerId), bill.lines),
-    });
-    prep(db, 'INSERT INTO billing_invoices (customer_id, month, total, tx_id, issued_ms, bill_json) VALUES (?, ?, ?, ?, ?, ?)').run(customerId, month, bill.totalMinor, tx.id, issuedMs, JSON.stringify(bill));
-    return invoiceOf(db, customerId, month) as Invoice;
-  }).immediate();
+  return db
+    .transaction((): Invoice => {
+      const { tx } = ledger.post({
+        key: `invoice:${customerId}:${month}`,
+        kind: 'invoice',
+        reference: `invoice ${customerId} ${month}`,
+        atMs: issuedMs,
+        lines: chargeEntries(ledger, ACCOUNTS.customer(customerId), bill.lines),
+      });
+      prep(db, 'INSERT INTO billing_invoices (customer_id, month, total, tx_id, issued_ms, bill_json) VALUES (?, ?, ?, ?, ?, ?)').run(
+        customerId,
+        month,
+        bill.totalMinor,
+        tx.id,
+        issuedMs,
+        JSON.stringify(bill),
+      );
+      return invoiceOf(db, customerId, month) as Invoice;
+    })
+    .immediate();
 }
 
 export function invoiceOf(db: StoreDb, customerId: string, month: string): Invoice | undefined {
@@ -70,10 +95,11 @@ export interface OpenInvoice {
 /** Invoices with an unpaid remainder, oldest month first. */
 export function openInvoices(db: StoreDb, customerId: string): OpenInvoice[] {
   ensureBillingSchema(db);
-  return prep<[string], InvoiceRow & { paid: number }>(db, 
-      `SELECT i.*, coalesce((SELECT sum(amount) FROM billing_allocations a WHERE a.invoice_id = i.id), 0) AS paid
+  return prep<[string], InvoiceRow & { paid: number }>(
+    db,
+    `SELECT i.*, coalesce((SELECT sum(amount) FROM billing_allocations a WHERE a.invoice_id = i.id), 0) AS paid
        FROM billing_invoices i WHERE customer_id = ? ORDER BY month`,
-    )
+  )
     .all(customerId)
     .filter((r) => r.total > r.paid)
     .map((r) => ({ invoice: fromRow(r), openMinor: minor(r.total - r.paid) }));
@@ -100,26 +126,32 @@ export function allocatePayment(db: StoreDb, ledger: Ledger, customerId: string,
   const amount = -tx.lines.filter((l) => l.account === account).reduce((s, l) => s + l.amountMinor, 0);
   if (amount <= 0) throw new Error(`transaction ${paymentKey} pays nothing to ${customerId}`);
   const paymentRef = paymentKey;
-  return db.transaction(() => {
-    const done = prep<[string, string], { invoice_id: number; month: string; amount: number }>(db, 
+  return db
+    .transaction(() => {
+      const done = prep<[string, string], { invoice_id: number; month: string; amount: number }>(
+        db,
         'SELECT a.invoice_id, i.month, a.amount FROM billing_allocations a JOIN billing_invoices i ON i.id = a.invoice_id WHERE a.payment_ref = ? AND i.customer_id = ? ORDER BY i.month',
-      )
-      .all(paymentRef, customerId);
-    const toAlloc = (r: { invoice_id: number; month: string; amount: number }): Allocation => ({ invoiceId: r.invoice_id, month: r.month, amountMinor: minor(r.amount) });
-    if (done.length > 0) {
-      const used = done.reduce((s, r) => s + r.amount, 0);
-      return { allocations: done.map(toAlloc), unallocatedMinor: minor(amount - used) };
-    }
-    let left: number = amount;
-    const out: Allocation[] = [];
-    const ins = prep(db, 'INSERT INTO billing_allocations (invoice_id, payment_ref, amount) VALUES (?, ?, ?)');
-    for (const o of openInvoices(db, customerId)) {
-      if (left === 0) break;
-      const take = Math.min(left, o.openMinor);
-      ins.run(o.invoice.id, paymentRef, take);
-      out.push({ invoiceId: o.invoice.id, month: o.invoice.month, amountMinor: minor(take) });
-      left -= take;
-    }
-    return { allocations: out, unallocatedMinor: minor(left) };
-  }).immediate();
+      ).all(paymentRef, customerId);
+      const toAlloc = (r: { invoice_id: number; month: string; amount: number }): Allocation => ({
+        invoiceId: r.invoice_id,
+        month: r.month,
+        amountMinor: minor(r.amount),
+      });
+      if (done.length > 0) {
+        const used = done.reduce((s, r) => s + r.amount, 0);
+        return { allocations: done.map(toAlloc), unallocatedMinor: minor(amount - used) };
+      }
+      let left: number = amount;
+      const out: Allocation[] = [];
+      const ins = prep(db, 'INSERT INTO billing_allocations (invoice_id, payment_ref, amount) VALUES (?, ?, ?)');
+      for (const o of openInvoices(db, customerId)) {
+        if (left === 0) break;
+        const take = Math.min(left, o.openMinor);
+        ins.run(o.invoice.id, paymentRef, take);
+        out.push({ invoiceId: o.invoice.id, month: o.invoice.month, amountMinor: minor(take) });
+        left -= take;
+      }
+      return { allocations: out, unallocatedMinor: minor(left) };
+    })
+    .immediate();
 }

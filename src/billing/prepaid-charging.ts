@@ -79,18 +79,20 @@ export function chargeNewIntervals(db: StoreDb, nowMs: number, opts: ChargeOptio
   const keep = prep(db, 'INSERT INTO billing_balance_events (customer_id, kind, threshold, credit, protected, at_ms) VALUES (?, ?, ?, ?, ?, ?)');
   for (const c of listCustomers(db, { site: opts.ledger.site, mode: 'prepaid' })) {
     try {
-      const done = db.transaction(() => {
-        const tariff = loadTariff(db, c.tariffId);
-        if (!tariff) throw new Error(`unknown tariff ${c.tariffId}`);
-        const before = prepaidCredit(opts.ledger, c.id);
-        const fixed = opts.chargeFixed ? chargeFixedDays(db, c, tariff, nowMs, cal, opts) : [];
-        const charge = chargeCustomer(db, c, tariff, nowMs, cal, opts);
-        const mine = [...fixed, ...(charge ? [charge.charge] : [])];
-        if (mine.length === 0) return { mine, evs: [] };
-        const evs = crossings(c, before, prepaidCredit(opts.ledger, c.id), nowMs, opts.lowBalanceThresholdsMinor ?? []);
-        for (const e of evs) keep.run(e.customerId, e.kind, e.thresholdMinor, e.creditMinor, e.protected ? 1 : 0, e.atMs);
-        return { mine, evs };
-      }).immediate();
+      const done = db
+        .transaction(() => {
+          const tariff = loadTariff(db, c.tariffId);
+          if (!tariff) throw new Error(`unknown tariff ${c.tariffId}`);
+          const before = prepaidCredit(opts.ledger, c.id);
+          const fixed = opts.chargeFixed ? chargeFixedDays(db, c, tariff, nowMs, cal, opts) : [];
+          const charge = chargeCustomer(db, c, tariff, nowMs, cal, opts);
+          const mine = [...fixed, ...(charge ? [charge.charge] : [])];
+          if (mine.length === 0) return { mine, evs: [] };
+          const evs = crossings(c, before, prepaidCredit(opts.ledger, c.id), nowMs, opts.lowBalanceThresholdsMinor ?? []);
+          for (const e of evs) keep.run(e.customerId, e.kind, e.thresholdMinor, e.creditMinor, e.protected ? 1 : 0, e.atMs);
+          return { mine, evs };
+        })
+        .immediate();
       charges.push(...done.mine);
       events.push(...done.evs);
     } catch (e) {
@@ -103,10 +105,20 @@ export function chargeNewIntervals(db: StoreDb, nowMs: number, opts: ChargeOptio
 /** The balance events committed so far, oldest first; `done` removes them once they were handed on. */
 export function takeBalanceEvents(db: StoreDb): { events: BalanceEvent[]; done: () => void } {
   ensureBillingSchema(db);
-  const rows = prep<[], { id: number; customer_id: string; kind: BalanceEvent['kind']; threshold: number; credit: number; protected: number; at_ms: number }>(db, 'SELECT * FROM billing_balance_events ORDER BY id').all();
+  const rows = prep<[], { id: number; customer_id: string; kind: BalanceEvent['kind']; threshold: number; credit: number; protected: number; at_ms: number }>(
+    db,
+    'SELECT * FROM billing_balance_events ORDER BY id',
+  ).all();
   const last = rows[rows.length - 1]?.id ?? 0;
   return {
-    events: rows.map((r) => ({ customerId: r.customer_id, kind: r.kind, thresholdMinor: r.threshold, creditMinor: minor(r.credit), protected: r.protected === 1, atMs: r.at_ms })),
+    events: rows.map((r) => ({
+      customerId: r.customer_id,
+      kind: r.kind,
+      thresholdMinor: r.threshold,
+      creditMinor: minor(r.credit),
+      protected: r.protected === 1,
+      atMs: r.at_ms,
+    })),
     done: () => void prep(db, 'DELETE FROM billing_balance_events WHERE id <= ?').run(last),
   };
 }
@@ -114,13 +126,18 @@ export function takeBalanceEvents(db: StoreDb): { events: BalanceEvent[]; done: 
 function chargeCustomer(db: StoreDb, c: Customer, tariff: Tariff, nowMs: number, cal: LocalCalendar, opts: ChargeOptions) {
   const ranges: string[] = [];
   const fresh: IntervalEnergy[] = [];
-  const setMark = prep(db, 'INSERT INTO billing_watermarks (customer_id, meter_key, next_ms) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET next_ms = excluded.next_ms');
+  const setMark = prep(
+    db,
+    'INSERT INTO billing_watermarks (customer_id, meter_key, next_ms) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET next_ms = excluded.next_ms',
+  );
   // Quarantined intervals read as 0 kWh; those resolved after the watermark passed them are charged here, once.
   const late = lateResolutions(db, c.id, assignmentsOf(db, c.id));
   fresh.push(...late.intervals);
   ranges.push(...late.ranges);
   for (const a of assignmentsOf(db, c.id)) {
-    const mark = prep<[string, string], number>(db, 'SELECT next_ms FROM billing_watermarks WHERE customer_id = ? AND meter_key = ?').pluck().get(c.id, a.meterKey);
+    const mark = prep<[string, string], number>(db, 'SELECT next_ms FROM billing_watermarks WHERE customer_id = ? AND meter_key = ?')
+      .pluck()
+      .get(c.id, a.meterKey);
     const from = Math.max(mark ?? a.fromMs, a.fromMs);
     const to = Math.min(a.toMs ?? nowMs, nowMs);
     if (from >= to) continue;
@@ -152,7 +169,13 @@ function chargeCustomer(db: StoreDb, c: Customer, tariff: Tariff, nowMs: number,
   if (amount === 0) return undefined;
   const account = ACCOUNTS.customer(c.id);
   const before = prepaidCredit(opts.ledger, c.id);
-  const { tx } = opts.ledger.post({ key: `prepaid:${c.id}:${ranges.join(',')}`, kind: 'consumption', reference: ranges.join(','), atMs: nowMs, lines: chargeEntries(opts.ledger, account, lines) });
+  const { tx } = opts.ledger.post({
+    key: `prepaid:${c.id}:${ranges.join(',')}`,
+    kind: 'consumption',
+    reference: ranges.join(','),
+    atMs: nowMs,
+    lines: chargeEntries(opts.ledger, account, lines),
+  });
   return { charge: { customerId: c.id, txId: tx.id, amountMinor: minor(amount), lines }, before, after: prepaidCredit(opts.ledger, c.id) };
 }
 
@@ -178,17 +201,27 @@ function chargeFixedDays(db: StoreDb, c: Customer, tariff: Tariff, nowMs: number
     const lines = rateFixedDay(tariff, day, opts.timeZone);
     const amount = lines.reduce((s, l) => s + l.amountMinor, 0);
     if (amount === 0) continue;
-    const { tx, duplicate } = opts.ledger.post({ key: `prepaid-fixed:${c.id}:${day}`, kind: 'fixed-charge', reference: `fixed charge and fees ${day}`, atMs: Math.max(start, 0), lines: chargeEntries(opts.ledger, account, lines) });
+    const { tx, duplicate } = opts.ledger.post({
+      key: `prepaid-fixed:${c.id}:${day}`,
+      kind: 'fixed-charge',
+      reference: `fixed charge and fees ${day}`,
+      atMs: Math.max(start, 0),
+      lines: chargeEntries(opts.ledger, account, lines),
+    });
     if (!duplicate) out.push({ customerId: c.id, txId: tx.id, amountMinor: minor(amount), lines });
   }
-  prep(db, 'INSERT INTO billing_prepaid_fixed_days (customer_id, next_day) VALUES (?, ?) ON CONFLICT DO UPDATE SET next_day = excluded.next_day').run(c.id, day);
+  prep(db, 'INSERT INTO billing_prepaid_fixed_days (customer_id, next_day) VALUES (?, ?) ON CONFLICT DO UPDATE SET next_day = excluded.next_day').run(
+    c.id,
+    day,
+  );
   return out;
 }
 
 function crossings(c: Customer, before: number, after: number, atMs: number, thresholds: readonly number[]): BalanceEvent[] {
   const out: BalanceEvent[] = [];
   for (const th of [...thresholds].sort((a, b) => b - a)) {
-    if (th > 0 && before > th && after <= th) out.push({ customerId: c.id, kind: 'low-balance', thresholdMinor: th, creditMinor: minor(after), protected: c.protected, atMs });
+    if (th > 0 && before > th && after <= th)
+      out.push({ customerId: c.id, kind: 'low-balance', thresholdMinor: th, creditMinor: minor(after), protected: c.protected, atMs });
   }
   if (before > 0 && after <= 0) out.push({ customerId: c.id, kind: 'zero', thresholdMinor: 0, creditMinor: minor(after), protected: c.protected, atMs });
   return out;
@@ -202,5 +235,8 @@ function loadStates(db: StoreDb, customerId: string): Record<string, Usage> {
 function saveStates(db: StoreDb, customerId: string, states: Record<string, Usage>): void {
   const keep: Record<string, Usage> = {};
   for (const m of Object.keys(states).sort().slice(-KEEP_MONTHS)) keep[m] = states[m] as Usage;
-  prep(db, 'INSERT INTO billing_prepaid_state (customer_id, usage_json) VALUES (?, ?) ON CONFLICT DO UPDATE SET usage_json = excluded.usage_json').run(customerId, JSON.stringify(keep));
+  prep(db, 'INSERT INTO billing_prepaid_state (customer_id, usage_json) VALUES (?, ?) ON CONFLICT DO UPDATE SET usage_json = excluded.usage_json').run(
+    customerId,
+    JSON.stringify(keep),
+  );
 }

@@ -49,7 +49,13 @@ interface Keyed {
  * each line is rounded half-even once; taxes are rounded per tax per version on their base lines.
  * Fixed charge and fees: see fixedLines. includeFixed=false rates energy and its tax only (prepaid).
  */
-export function rate(intervals: readonly IntervalEnergy[], tariff: Tariff, period: Period, timeZone: string, opts: { includeFixed?: boolean; service?: readonly ServicePeriod[] } = {}): Bill {
+export function rate(
+  intervals: readonly IntervalEnergy[],
+  tariff: Tariff,
+  period: Period,
+  timeZone: string,
+  opts: { includeFixed?: boolean; service?: readonly ServicePeriod[] } = {},
+): Bill {
   const cal = LocalCalendar.for(timeZone);
   const versions = new VersionClock(tariff, cal);
   const usage = emptyUsage();
@@ -104,7 +110,11 @@ function diffLines(before: readonly Keyed[], after: readonly Keyed[]): BillLine[
     const amount = a.line.amountMinor - (b?.line.amountMinor ?? 0);
     const dq = (a.mWh ?? 0) - (b?.mWh ?? 0);
     if (amount === 0 && dq === 0) continue;
-    const line: BillLine = { ...a.line, amountMinor: minor(amount), description: `${a.line.description} (month to date; increment ${dq ? formatKWh(dq) : 'tax'})` };
+    const line: BillLine = {
+      ...a.line,
+      amountMinor: minor(amount),
+      description: `${a.line.description} (month to date; increment ${dq ? formatKWh(dq) : 'tax'})`,
+    };
     out.push(a.mWh === undefined ? line : { ...line, quantityKWh: dq / MWH_PER_KWH });
   }
   return out;
@@ -133,7 +143,9 @@ function taxLines(base: readonly Keyed[], tariff: Tariff): Keyed[] {
   const out: Keyed[] = [];
   for (const v of tariff.versions) {
     v.taxes.forEach((tax, j) => {
-      const lines = base.filter((k) => k.line.tariffVersion === v.version && tax.base.includes(k.line.kind === 'fixed' ? 'fixed' : k.line.kind === 'fee' ? 'fees' : 'energy'));
+      const lines = base.filter(
+        (k) => k.line.tariffVersion === v.version && tax.base.includes(k.line.kind === 'fixed' ? 'fixed' : k.line.kind === 'fee' ? 'fees' : 'energy'),
+      );
       if (lines.length === 0) return;
       const b = sumLines(lines.map((k) => k.line));
       out.push({
@@ -170,7 +182,8 @@ function fixedLines(period: Period, tariff: Tariff, cal: LocalCalendar, versions
     const items: Array<{ key: string; name?: string; monthly: number }> = [];
     if (v.fixedMonthlyMinor !== 0) items.push({ key: `v${String(v.version).padStart(4, '0')}|f|${month}`, monthly: v.fixedMonthlyMinor });
     (v.fees ?? []).forEach((fee, j) => {
-      if (fee.amountMinor !== 0) items.push({ key: `v${String(v.version).padStart(4, '0')}|g${String(j).padStart(3, '0')}|${month}`, name: fee.name, monthly: fee.amountMinor });
+      if (fee.amountMinor !== 0)
+        items.push({ key: `v${String(v.version).padStart(4, '0')}|g${String(j).padStart(3, '0')}|${month}`, name: fee.name, monthly: fee.amountMinor });
     });
     for (const it of items) {
       const d = days.get(it.key) ?? { version: v.version, month, ...(it.name === undefined ? {} : { name: it.name }), monthly: it.monthly, days: 0 };
@@ -182,9 +195,10 @@ function fixedLines(period: Period, tariff: Tariff, cal: LocalCalendar, versions
     const dim = daysInMonth(d.month);
     const amountMinor = minorFromBig(divHalfEven(BigInt(d.monthly) * BigInt(d.days), BigInt(dim)));
     const of = `${d.days}/${dim} days of ${formatMinor(minor(d.monthly), tariff.currency)}`;
-    const line: BillLine = d.name === undefined
-      ? { kind: 'fixed', description: `Fixed charge ${d.month}: ${of}`, amountMinor, tariffVersion: d.version }
-      : { kind: 'fee', description: `${d.name} ${d.month}: ${of}`, amountMinor, tariffVersion: d.version, feeName: d.name };
+    const line: BillLine =
+      d.name === undefined
+        ? { kind: 'fixed', description: `Fixed charge ${d.month}: ${of}`, amountMinor, tariffVersion: d.version }
+        : { kind: 'fee', description: `${d.name} ${d.month}: ${of}`, amountMinor, tariffVersion: d.version, feeName: d.name };
     return { key, line };
   });
 }
@@ -216,8 +230,13 @@ export function rateFixedDay(tariff: Tariff, day: string, timeZone: string): Bil
   for (const a of after) {
     const amount = a.line.amountMinor - (prev.get(a.key) ?? 0);
     if (amount === 0) continue;
-    const what = a.line.kind === 'tax' ? `${a.line.taxName ?? 'Tax'} on fixed charge and fees` : a.line.kind === 'fee' ? (a.line.feeName ?? 'Fee') : 'Fixed charge';
-    out.push({ ...a.line, amountMinor: minor(amount), description: `${what} ${day} (day ${Number(day.slice(8, 10))} of ${daysInMonth(day.slice(0, 7))}, tariff v${a.line.tariffVersion})` });
+    const what =
+      a.line.kind === 'tax' ? `${a.line.taxName ?? 'Tax'} on fixed charge and fees` : a.line.kind === 'fee' ? (a.line.feeName ?? 'Fee') : 'Fixed charge';
+    out.push({
+      ...a.line,
+      amountMinor: minor(amount),
+      description: `${what} ${day} (day ${Number(day.slice(8, 10))} of ${daysInMonth(day.slice(0, 7))}, tariff v${a.line.tariffVersion})`,
+    });
   }
   return out;
 }

@@ -19,14 +19,19 @@ export function lateResolutions(db: StoreDb, customerId: string, assignments: re
   const ranges: string[] = [];
   if (newest > seen) {
     for (const a of assignments) {
-      const passed = prep<[string, string], number>(db, 'SELECT next_ms FROM billing_watermarks WHERE customer_id = ? AND meter_key = ?').pluck().get(customerId, a.meterKey);
+      const passed = prep<[string, string], number>(db, 'SELECT next_ms FROM billing_watermarks WHERE customer_id = ? AND meter_key = ?')
+        .pluck()
+        .get(customerId, a.meterKey);
       if (passed === undefined) continue;
       for (const r of resolutionsAfter(db, seen, a.meterKey, a.fromMs, Math.min(passed, a.toMs ?? Infinity))) {
         intervals.push({ startMs: r.startMs, kWh: r.importKWh ?? 0 });
         ranges.push(`${a.meterKey}@resolved#${r.id}`);
       }
     }
-    prep(db, 'INSERT INTO billing_resolution_marks (customer_id, last_id) VALUES (?, ?) ON CONFLICT DO UPDATE SET last_id = excluded.last_id').run(customerId, newest);
+    prep(db, 'INSERT INTO billing_resolution_marks (customer_id, last_id) VALUES (?, ?) ON CONFLICT DO UPDATE SET last_id = excluded.last_id').run(
+      customerId,
+      newest,
+    );
   }
   return { intervals, ranges };
 }

@@ -12,18 +12,22 @@ import { prep } from './sql-cache.js';
 export function saveTariff(db: Database.Database, input: unknown, opts: { currency?: string } = {}): Tariff {
   ensureBillingSchema(db);
   const t = parseTariff(input);
-  if (opts.currency !== undefined && t.currency !== opts.currency) throw new TariffInvalid(`currency: found "${t.currency}"; this site bills in ${opts.currency}, so its tariffs must be in ${opts.currency}`);
-  return db.transaction((): Tariff => {
-    const old = loadTariff(db, t.id);
-    if (old) {
-      if (old.currency !== t.currency) throw new TariffInvalid(`tariff ${t.id} cannot change currency`);
-      old.versions.forEach((v, i) => {
-        if (canonical(v) !== canonical(t.versions[i])) throw new TariffInvalid(`tariff ${t.id} version ${v.version} is in use and cannot change; add a new version`);
-      });
-    }
-    prep(db, 'INSERT INTO billing_tariffs (id, json) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET json = excluded.json').run(t.id, JSON.stringify(t));
-    return t;
-  }).immediate();
+  if (opts.currency !== undefined && t.currency !== opts.currency)
+    throw new TariffInvalid(`currency: found "${t.currency}"; this site bills in ${opts.currency}, so its tariffs must be in ${opts.currency}`);
+  return db
+    .transaction((): Tariff => {
+      const old = loadTariff(db, t.id);
+      if (old) {
+        if (old.currency !== t.currency) throw new TariffInvalid(`tariff ${t.id} cannot change currency`);
+        old.versions.forEach((v, i) => {
+          if (canonical(v) !== canonical(t.versions[i]))
+            throw new TariffInvalid(`tariff ${t.id} version ${v.version} is in use and cannot change; add a new version`);
+        });
+      }
+      prep(db, 'INSERT INTO billing_tariffs (id, json) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET json = excluded.json').run(t.id, JSON.stringify(t));
+      return t;
+    })
+    .immediate();
 }
 
 /** A version as compared for immutability: fees: [] and no fees are the same version. */

@@ -18,7 +18,13 @@ const Monthly = z.number().int().nonnegative().max(MAX_MONTHLY_MINOR);
 const Day = z.string().superRefine((s, ctx) => {
   const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(s);
   const real = m !== null && new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]))).toISOString().slice(0, 10) === s;
-  if (!real) ctx.addIssue({ code: 'custom', message: m ? 'that is not a day of the calendar (month 01-12, day within that month); write YYYY-MM-DD' : 'expected a date written YYYY-MM-DD, e.g. 2026-04-01' });
+  if (!real)
+    ctx.addIssue({
+      code: 'custom',
+      message: m
+        ? 'that is not a day of the calendar (month 01-12, day within that month); write YYYY-MM-DD'
+        : 'expected a date written YYYY-MM-DD, e.g. 2026-04-01',
+    });
 });
 const Minute = z.number().int().min(0).max(1440);
 
@@ -30,9 +36,15 @@ const Block = z
     kind: z.literal('block'),
     blocks: z.array(z.object({ upToKWh: z.number().positive().nullable(), priceE4: Price })).min(1),
   })
-  .refine((b) => b.blocks.every((x, i) => (i === b.blocks.length - 1 ? x.upToKWh === null : x.upToKWh !== null && (i === 0 || x.upToKWh > (b.blocks[i - 1]?.upToKWh ?? 0)))), {
-    error: 'block upper bounds must rise, and only the last block is open (upToKWh: null)',
-  });
+  .refine(
+    (b) =>
+      b.blocks.every((x, i) =>
+        i === b.blocks.length - 1 ? x.upToKWh === null : x.upToKWh !== null && (i === 0 || x.upToKWh > (b.blocks[i - 1]?.upToKWh ?? 0)),
+      ),
+    {
+      error: 'block upper bounds must rise, and only the last block is open (upToKWh: null)',
+    },
+  );
 
 /**
  * Time of use: the first period that contains an interval's local start time (and weekday, 0 = Sunday,
@@ -40,7 +52,9 @@ const Block = z
  */
 const Tou = z.object({
   kind: z.literal('tou'),
-  periods: z.array(z.object({ name: z.string().min(1), fromMinute: Minute, toMinute: Minute, weekdays: z.array(z.number().int().min(0).max(6)).optional(), priceE4: Price })),
+  periods: z.array(
+    z.object({ name: z.string().min(1), fromMinute: Minute, toMinute: Minute, weekdays: z.array(z.number().int().min(0).max(6)).optional(), priceE4: Price }),
+  ),
   otherwisePriceE4: Price,
 });
 
@@ -76,9 +90,12 @@ export const TariffSchema = z
     currency: z.enum(CURRENCY_CODES),
     versions: z.array(TariffVersionSchema).min(1),
   })
-  .refine((t) => t.versions.every((v, i) => i === 0 || (v.effectiveFrom > (t.versions[i - 1]?.effectiveFrom ?? '') && v.version > (t.versions[i - 1]?.version ?? 0))), {
-    error: 'versions must be in order of rising version number and effectiveFrom',
-  });
+  .refine(
+    (t) => t.versions.every((v, i) => i === 0 || (v.effectiveFrom > (t.versions[i - 1]?.effectiveFrom ?? '') && v.version > (t.versions[i - 1]?.version ?? 0))),
+    {
+      error: 'versions must be in order of rising version number and effectiveFrom',
+    },
+  );
 
 export type Tariff = z.infer<typeof TariffSchema>;
 export type TariffVersion = z.infer<typeof TariffVersionSchema>;

@@ -62,7 +62,9 @@ function describe(v: TariffVersion, month: string, slot: number): [string, strin
   if (e.kind === 'flat') return [`${vk}|e|flat`, 'Energy', e.priceE4];
   if (e.kind === 'tou') {
     const p = e.periods[slot];
-    return p ? [`${vk}|e|tou${String(slot).padStart(3, '0')}`, `${p.name} ${hhmm(p.fromMinute)}-${hhmm(p.toMinute)}`, p.priceE4] : [`${vk}|e|tou~`, 'Other hours', e.otherwisePriceE4];
+    return p
+      ? [`${vk}|e|tou${String(slot).padStart(3, '0')}`, `${p.name} ${hhmm(p.fromMinute)}-${hhmm(p.toMinute)}`, p.priceE4]
+      : [`${vk}|e|tou~`, 'Other hours', e.otherwisePriceE4];
   }
   const b = e.blocks[slot] as { upToKWh: number | null; priceE4: number };
   const lower = slot === 0 ? 0 : (e.blocks[slot - 1]?.upToKWh ?? 0);

@@ -4,7 +4,7 @@
  * customer), reactive power positive = inductive (IEEE 1459 load convention).
  * A customer (sub-)meter uses the same names; a single-phase meter fills the L1 channels and totals.
  */
-export type ChannelUnit = 'W' | 'var' | 'VA' | 'V' | 'A' | 'Hz' | 'Hz/s' | 'kWh' | 'kvarh' | '%' | 'Wh' | '°C' | '' ;
+export type ChannelUnit = 'W' | 'var' | 'VA' | 'V' | 'A' | 'Hz' | 'Hz/s' | 'kWh' | 'kvarh' | '%' | 'Wh' | '°C' | '';
 
 export interface ChannelDef {
   readonly name: string;
@@ -107,7 +107,8 @@ export const COMPONENT_KINDS: Readonly<Record<ComponentKind, ComponentKindDef>> 
   meter: { kind: 'meter', description: 'A physical meter. Active power positive = import into the site or the customer.', channels: METER_CHANNELS },
   grid: {
     kind: 'grid',
-    description: 'The point of connection to the utility, a physical meter or the virtual grid meter (loads - PV - ESS discharge - generator). Positive = import, negative = export.',
+    description:
+      'The point of connection to the utility, a physical meter or the virtual grid meter (loads - PV - ESS discharge - generator). Positive = import, negative = export.',
     channels: METER_CHANNELS,
   },
   ess: {
@@ -122,11 +123,18 @@ export const COMPONENT_KINDS: Readonly<Record<ComponentKind, ComponentKindDef>> 
     ],
   },
   pv: { kind: 'pv', description: 'A PV inverter. Active power positive = production.', channels: [...produced('PV'), named('ActivePowerLimit')] },
-  gen: { kind: 'gen', description: 'A generator. Active power positive = production.', channels: [...produced('Generator'), named('Running'), named('Frequency')] },
+  gen: {
+    kind: 'gen',
+    description: 'A generator. Active power positive = production.',
+    channels: [...produced('Generator'), named('Running'), named('Frequency')],
+  },
   load: {
     kind: 'load',
     description: "The site's consumption. Active power positive = consumed.",
-    channels: [named('ActivePower', 'Load active power. Positive = consumed.'), ...phaseNames('ActivePower').map((n) => named(n, `Load active power on phase ${n.slice(-2)} (positive = consumed)`))],
+    channels: [
+      named('ActivePower', 'Load active power. Positive = consumed.'),
+      ...phaseNames('ActivePower').map((n) => named(n, `Load active power on phase ${n.slice(-2)} (positive = consumed)`)),
+    ],
   },
 };
 

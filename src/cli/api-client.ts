@@ -43,7 +43,11 @@ export class ApiClient {
     if (this.token) return;
     if (!this.o.user) throw new UsageError('log in with --user NAME (or set MGOS_TOKEN)');
     const password = process.env.MGOS_PASSWORD ?? (await ask(`password for ${this.o.user}: `));
-    const res = await fetch(`${this.base}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: this.o.user, password }) }).catch((e: unknown) => {
+    const res = await fetch(`${this.base}/api/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: this.o.user, password }),
+    }).catch((e: unknown) => {
       throw new Error(`cannot reach mgos at ${this.base} (${(e as Error).message}); is it running? (--url)`, { cause: e });
     });
     const json = (await res.json()) as { token?: string; error?: string };

@@ -71,7 +71,9 @@ function mustBe(issue: Issue, allowedHint: () => string | undefined): string {
     }
     case 'invalid_union': {
       // A union of literals (stop bits 1 | 2): gather what each branch allowed.
-      const values = ((issue.errors as Issue[][] | undefined) ?? []).flatMap((branch) => branch.flatMap((i) => (i.code === 'invalid_value' ? (i.values as unknown[]) : [])));
+      const values = ((issue.errors as Issue[][] | undefined) ?? []).flatMap((branch) =>
+        branch.flatMap((i) => (i.code === 'invalid_value' ? (i.values as unknown[]) : [])),
+      );
       return values.length > 0 ? `must be ${listValues(values, 'or')}` : issue.message;
     }
     case 'invalid_type': {

@@ -57,11 +57,20 @@ export function suggestAddress(ranges: AddressRanges, used: readonly UsedAddress
 }
 
 /** Whether `address` may be given to a meter with `phases` on that bus; if not, why and what to use instead. */
-export function checkAddress(ranges: AddressRanges, used: readonly UsedAddress[], slot: BusSlot, phases: Phases, address: number, opts: CheckOptions = {}): AddressCheck {
+export function checkAddress(
+  ranges: AddressRanges,
+  used: readonly UsedAddress[],
+  slot: BusSlot,
+  phases: Phases,
+  address: number,
+  opts: CheckOptions = {},
+): AddressCheck {
   const { min, max } = rangeFor(ranges, phases);
   const allowed = `a ${kind(phases)} meter uses ${min}-${max}`;
-  if (!Number.isInteger(address) || address < 1 || address > 247) return { ok: false, code: 'not-an-address', reason: `address ${address} is not a Modbus address; ${allowed}` };
-  if (address === FACTORY_ADDRESS) return { ok: false, code: 'reserved', reason: `address 1 is the factory default of every new meter and is never assigned; ${allowed}` };
+  if (!Number.isInteger(address) || address < 1 || address > 247)
+    return { ok: false, code: 'not-an-address', reason: `address ${address} is not a Modbus address; ${allowed}` };
+  if (address === FACTORY_ADDRESS)
+    return { ok: false, code: 'reserved', reason: `address 1 is the factory default of every new meter and is never assigned; ${allowed}` };
   if (address < min || address > max) return { ok: false, code: 'out-of-range', reason: `address ${address} is outside the ${kind(phases)} range; ${allowed}` };
   const holder = holdersIn(used, slot, opts).find((u) => u.address === address);
   if (!holder) return { ok: true };

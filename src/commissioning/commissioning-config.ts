@@ -30,7 +30,10 @@ export const commissioningConfigSchema = z
     bench: z
       .object({
         /** Serial devices (after resolving links) must start with one of these; tests add /dev/pts/ for a socat pty. */
-        serialPrefixes: z.array(z.string().regex(/^\/dev\/[\w/-]+$/, 'a device path prefix under /dev/, e.g. /dev/ttyUSB')).min(1).default([...BENCH_SERIAL_PREFIXES]),
+        serialPrefixes: z
+          .array(z.string().regex(/^\/dev\/[\w/-]+$/, 'a device path prefix under /dev/, e.g. /dev/ttyUSB'))
+          .min(1)
+          .default([...BENCH_SERIAL_PREFIXES]),
         /** RS-485-to-Ethernet gateways (HOST:PORT) for the bench, besides the rtu-over-tcp buses. */
         gateways: z.array(z.string().regex(/^[^\s:]+:\d{1,5}$/, 'HOST:PORT, e.g. 192.168.1.50:4196')).default([]),
       })

@@ -42,7 +42,11 @@ export interface Commissioning {
 /** A successful bench conversion of a meter the inventory expects moves it from Assigned to Converted. */
 function markConverted(inventory: InventoryStore, r: ConversionResult, by: string): void {
   if (!r.serial || inventory.get(r.serial)?.status !== 'Assigned') return;
-  inventory.transition(r.serial, { to: 'Converted', reason: `converter run: ${r.model ?? 'meter'} switched to Modbus, now at address ${r.address ?? '?'}` }, by);
+  inventory.transition(
+    r.serial,
+    { to: 'Converted', reason: `converter run: ${r.model ?? 'meter'} switched to Modbus, now at address ${r.address ?? '?'}` },
+    by,
+  );
 }
 
 /** Meter management (hot add with verification and rollback, versions) and bus discovery, wired together. */
@@ -76,8 +80,17 @@ export function startCommissioning(d: CommissioningDeps): Commissioning {
       // A meter's lifecycle in the field: swaps are inventory events, impossible intervals wait for a person.
       registerReplacementRoutes(routes, { db: d.db, clock: d.clock ?? systemClock, buildOptions: d.recorder.buildOptions });
       registerQuarantineRoutes(routes, { db: d.db, clock: d.clock ?? systemClock });
-      registerInventoryRoutes(routes, { inventory, addressPlan: inventory.addressPlan, timeZone: d.config.site.timezone, buses: d.config.buses.map((b) => b.id) });
-      registerConverterRoutes(routes, { linePolicy: benchLinePolicyFor(d.config), profiles: d.profiles, onConverted: (r, by) => markConverted(inventory, r, by) });
+      registerInventoryRoutes(routes, {
+        inventory,
+        addressPlan: inventory.addressPlan,
+        timeZone: d.config.site.timezone,
+        buses: d.config.buses.map((b) => b.id),
+      });
+      registerConverterRoutes(routes, {
+        linePolicy: benchLinePolicyFor(d.config),
+        profiles: d.profiles,
+        onConverted: (r, by) => markConverted(inventory, r, by),
+      });
     },
     streamSources: [{ event: 'scan', subscribe: (send) => discovery.subscribe(send) }],
   };

@@ -42,7 +42,8 @@ export class ConfigVersions {
   /** The meters to run: the newest version, after taking in the site file if it changed. */
   adoptFile(fileMeters: readonly MeterConfig[]): ConfigVersion {
     const hash = metersHash(fileMeters);
-    const lastFile = this.db.prepare("SELECT file_hash FROM config_versions WHERE source = 'file' ORDER BY version DESC LIMIT 1").get() as { file_hash: string } | undefined;
+    const lastFile = this.db.prepare("SELECT file_hash FROM config_versions WHERE source = 'file' ORDER BY version DESC LIMIT 1").get() as
+      { file_hash: string } | undefined;
     if (!lastFile || lastFile.file_hash !== hash) {
       return this.append(fileMeters, 'site file', lastFile ? 'the site file changed' : 'first start', 'file', hash);
     }

@@ -57,7 +57,13 @@ export function registerMeterAdminRoutes(routes: RouteRegistry, site: SiteRuntim
       return { removed: params.key, configVersion: version.version };
     },
   });
-  routes.add({ method: 'GET', url: '/api/config/versions', summary: 'Configuration versions: who changed the meter list, when and why', role: 'viewer', handler: () => ({ versions: versions.list() }) });
+  routes.add({
+    method: 'GET',
+    url: '/api/config/versions',
+    summary: 'Configuration versions: who changed the meter list, when and why',
+    role: 'viewer',
+    handler: () => ({ versions: versions.list() }),
+  });
   routes.add({
     method: 'GET',
     url: '/api/config/versions/:version',

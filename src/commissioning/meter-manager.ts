@@ -67,7 +67,11 @@ export class MeterManager {
       const parsed = meterSchema.safeParse(input);
       if (!parsed.success) throw new MeterChangeError(400, parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '));
       const meter = { ...parsed.data, bus: parsed.data.bus ?? this.d.config.buses[0]?.id };
-      if (this.current.some((m) => m.id === meter.id)) throw new MeterChangeError(409, `id: meter ${meter.id} already exists (${this.current.find((m) => m.id === meter.id)?.name}); pick another id or change that meter`);
+      if (this.current.some((m) => m.id === meter.id))
+        throw new MeterChangeError(
+          409,
+          `id: meter ${meter.id} already exists (${this.current.find((m) => m.id === meter.id)?.name}); pick another id or change that meter`,
+        );
       this.checkPlan(meter);
       const version = await this.apply([...this.current, meter], by, reason, meter.enabled ? meter : null);
       return { meter, version };
@@ -88,7 +92,12 @@ export class MeterManager {
   remove(key: string, by: string, reason = 'meter removed'): Promise<ConfigVersion> {
     return this.serialised(async () => {
       const old = this.find(key);
-      return this.apply(this.current.filter((m) => m.id !== old.id), by, reason, null);
+      return this.apply(
+        this.current.filter((m) => m.id !== old.id),
+        by,
+        reason,
+        null,
+      );
     });
   }
 
@@ -118,7 +127,13 @@ export class MeterManager {
   }
 
   /** Validates the whole list like a site file, applies the difference, verifies, or rolls back. */
-  private async apply(next: MeterConfig[], by: string, reason: string, mustAnswer: MeterConfig | null, source: ConfigVersion['source'] = 'change'): Promise<ConfigVersion> {
+  private async apply(
+    next: MeterConfig[],
+    by: string,
+    reason: string,
+    mustAnswer: MeterConfig | null,
+    source: ConfigVersion['source'] = 'change',
+  ): Promise<ConfigVersion> {
     const check = siteConfigSchemaFor([...this.d.profiles.keys()]).safeParse({ ...this.d.config, meters: next });
     if (!check.success) {
       throw new MeterChangeError(409, check.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
@@ -130,7 +145,10 @@ export class MeterManager {
       if (failure) {
         this.switchTo(next, before);
         const rolledBack = this.d.versions.latest();
-        throw new MeterChangeError(422, `${meterKey(mustAnswer)} (${mustAnswer.name}) ${failure}; the change was rolled back${rolledBack ? ` (configuration version ${rolledBack.version} is still in force)` : ''}`);
+        throw new MeterChangeError(
+          422,
+          `${meterKey(mustAnswer)} (${mustAnswer.name}) ${failure}; the change was rolled back${rolledBack ? ` (configuration version ${rolledBack.version} is still in force)` : ''}`,
+        );
       }
     }
     return this.d.versions.append(next, by, reason, source);

@@ -27,7 +27,8 @@ export function gridPhases(s: Snapshot, g: GridMeter, nowMs: number, maxAgeMs: n
 }
 
 /** Measured battery power (W, discharge positive), total or per phase. */
-export const batteryPower = (s: Snapshot, b: Battery, nowMs: number, maxAgeMs: number, phase?: Phase): number | undefined => fresh(s, `${b.component}/ActivePower${phase ? `_${phase}` : ''}`, nowMs, maxAgeMs);
+export const batteryPower = (s: Snapshot, b: Battery, nowMs: number, maxAgeMs: number, phase?: Phase): number | undefined =>
+  fresh(s, `${b.component}/ActivePower${phase ? `_${phase}` : ''}`, nowMs, maxAgeMs);
 
 /**
  * What the battery may do now (W, discharge positive): its rating, narrowed by the BMS's allowed
@@ -43,7 +44,9 @@ export function batteryRange(s: Snapshot, b: Battery, nowMs: number, maxAgeMs: n
   };
 }
 
-export const pvPower = (s: Snapshot, p: PvInverter, nowMs: number, maxAgeMs: number, phase?: Phase): number | undefined => fresh(s, `${p.component}/ActivePower${phase ? `_${phase}` : ''}`, nowMs, maxAgeMs);
+export const pvPower = (s: Snapshot, p: PvInverter, nowMs: number, maxAgeMs: number, phase?: Phase): number | undefined =>
+  fresh(s, `${p.component}/ActivePower${phase ? `_${phase}` : ''}`, nowMs, maxAgeMs);
 
 /** The PV's present limit as read back (W), when reported. */
-export const pvLimitNow = (s: Snapshot, p: PvInverter, nowMs: number, maxAgeMs: number, phase?: Phase): number | undefined => fresh(s, `${p.component}/ActivePowerLimit${phase ? `_${phase}` : ''}`, nowMs, maxAgeMs);
+export const pvLimitNow = (s: Snapshot, p: PvInverter, nowMs: number, maxAgeMs: number, phase?: Phase): number | undefined =>
+  fresh(s, `${p.component}/ActivePowerLimit${phase ? `_${phase}` : ''}`, nowMs, maxAgeMs);

@@ -61,7 +61,11 @@ function gridPresent(s: Snapshot, cfg: BackupReserveConfig, nowMs: number): bool
 export function nextGridMode(st: BackupReserveState, present: boolean, cfg: BackupReserveConfig, nowMs: number): BackupReserveState {
   const confirm = cfg.confirmMs ?? 2_000;
   const stable = cfg.returnStableMs ?? 60_000;
-  const to = (mode: GridMode): BackupReserveState => ({ mode, sinceMs: nowMs, restoringUntilMs: mode === 'on-grid' ? nowMs + (cfg.restoreHoldMs ?? 10_000) : null });
+  const to = (mode: GridMode): BackupReserveState => ({
+    mode,
+    sinceMs: nowMs,
+    restoringUntilMs: mode === 'on-grid' ? nowMs + (cfg.restoreHoldMs ?? 10_000) : null,
+  });
   switch (st.mode) {
     case 'on-grid':
       if (present) return st;
@@ -83,7 +87,16 @@ export function backupReserve(s: Snapshot, cfg: BackupReserveConfig, st: BackupR
   const proposals: Proposal[] = [];
   const islandRelays = (why: string): void => {
     if (cfg.pcc) proposals.push({ kind: 'target', target: command.relayClosed(cfg.pcc), value: 0, criticality: 'safety', source: cfg.id, why });
-    for (const r of cfg.shed ?? []) if (r.role === 'shed') proposals.push({ kind: 'target', target: command.relayClosed(r), value: 0, criticality: 'safety', source: cfg.id, why: `${why}: non-critical load shed` });
+    for (const r of cfg.shed ?? [])
+      if (r.role === 'shed')
+        proposals.push({
+          kind: 'target',
+          target: command.relayClosed(r),
+          value: 0,
+          criticality: 'safety',
+          source: cfg.id,
+          why: `${why}: non-critical load shed`,
+        });
   };
   if (next.mode === 'islanded' || next.mode === 'return-pending') {
     const why = next.mode === 'islanded' ? 'grid lost: site islanded' : 'grid back, waiting until it is stable before reconnecting';
@@ -94,20 +107,32 @@ export function backupReserve(s: Snapshot, cfg: BackupReserveConfig, st: BackupR
   if (next.restoringUntilMs !== null && nowMs < next.restoringUntilMs) {
     const why = 'grid back and stable: reconnecting and restoring shed loads';
     if (cfg.pcc) proposals.push({ kind: 'target', target: command.relayClosed(cfg.pcc), value: 1, criticality: 'safety', source: cfg.id, why });
-    for (const r of cfg.shed ?? []) if (r.role === 'shed') proposals.push({ kind: 'target', target: command.relayClosed(r), value: 1, criticality: 'supply-quality', source: cfg.id, why });
+    for (const r of cfg.shed ?? [])
+      if (r.role === 'shed') proposals.push({ kind: 'target', target: command.relayClosed(r), value: 1, criticality: 'supply-quality', source: cfg.id, why });
   }
   // On grid (or loss suspected): keep the reserve.
   const soc = fresh(s, `${cfg.battery.component}/Soc`, nowMs, cfg.maxAgeMs ?? DEFAULT_MAX_AGE_MS);
-  if (soc === undefined) return { proposals, state: next, status: { state: 'failed', reason: `${cfg.battery.component}/Soc not usable; the reserve cannot be judged (the safety envelope idles the battery)` } };
+  if (soc === undefined)
+    return {
+      proposals,
+      state: next,
+      status: { state: 'failed', reason: `${cfg.battery.component}/Soc not usable; the reserve cannot be judged (the safety envelope idles the battery)` },
+    };
   if (soc <= cfg.floorPct) {
     const b = cfg.battery;
     const perPhase = b.kind === 'battery-setpoint' && b.perPhase;
     for (const p of perPhase ? (['L1', 'L2', 'L3'] as const) : [undefined]) {
-      proposals.push({ kind: 'bound', target: command.batteryPower(b, p), max: 0, criticality: cfg.reserveCriticality ?? 'supply-quality', source: cfg.id, why: `backup reserve: SoC ${tenth(soc)} % at or below the ${cfg.floorPct} % kept for outages` });
+      proposals.push({
+        kind: 'bound',
+        target: command.batteryPower(b, p),
+        max: 0,
+        criticality: cfg.reserveCriticality ?? 'supply-quality',
+        source: cfg.id,
+        why: `backup reserve: SoC ${tenth(soc)} % at or below the ${cfg.floorPct} % kept for outages`,
+      });
     }
   }
   if (present === undefined) return { proposals, state: next, status: { state: 'failed', reason: 'grid frequency not usable: grid loss cannot be detected' } };
   const detail = `${next.mode}; SoC ${tenth(soc)} % (floor ${cfg.floorPct} %${soc <= cfg.floorPct ? ', discharge blocked' : ''})`;
   return ok(proposals, next, next.mode === 'loss-suspected' ? `${detail}; grid loss suspected, confirming` : detail);
 }
-

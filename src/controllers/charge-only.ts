@@ -36,11 +36,22 @@ export function chargeOnly(s: Snapshot, cfg: ChargeOnlyConfig, st: ChargeOnlySta
   if (soc === undefined) return failed({ charging: false }, `${cfg.battery.component}/Soc not usable; not charging blind`);
   const resume = cfg.socTargetPct - (cfg.hysteresisPct ?? 2);
   const charging = st.charging ? soc < cfg.socTargetPct : soc < resume;
-  if (!charging) return idle({ charging }, `SoC ${tenth(soc)} % has reached the target ${cfg.socTargetPct} %${st.charging ? '' : ` (charging resumes below ${tenth(resume)} %)`}`);
+  if (!charging)
+    return idle(
+      { charging },
+      `SoC ${tenth(soc)} % has reached the target ${cfg.socTargetPct} %${st.charging ? '' : ` (charging resumes below ${tenth(resume)} %)`}`,
+    );
   const b = cfg.battery;
   const why = `charge only: SoC ${soc} % -> ${cfg.socTargetPct} % at ${fmtW(cfg.rateW)}`;
   const criticality = cfg.criticality ?? 'business';
   const perPhase = b.kind === 'battery-setpoint' && b.perPhase;
-  const proposals: Proposal[] = (perPhase ? phasesOf(b.phases) : [undefined]).map((p) => ({ kind: 'target', target: command.batteryPower(b, p), value: -cfg.rateW / (perPhase ? b.phases : 1), criticality, source: cfg.id, why }));
+  const proposals: Proposal[] = (perPhase ? phasesOf(b.phases) : [undefined]).map((p) => ({
+    kind: 'target',
+    target: command.batteryPower(b, p),
+    value: -cfg.rateW / (perPhase ? b.phases : 1),
+    criticality,
+    source: cfg.id,
+    why,
+  }));
   return ok(proposals, { charging }, why);
 }

@@ -52,7 +52,15 @@ export function chargeSchedule(s: Snapshot, cfg: ChargeScheduleConfig, st: Charg
       }
     }
     const why = `schedule ${w}: ${fmtW(e.powerW)}`;
-    for (const p of perPhase ? phasesOf(b.phases) : [undefined]) proposals.push({ kind: 'target', target: command.batteryPower(b, p), value: perPhase ? e.powerW / b.phases : e.powerW, criticality: cfg.criticality ?? 'optimisation', source: cfg.id, why });
+    for (const p of perPhase ? phasesOf(b.phases) : [undefined])
+      proposals.push({
+        kind: 'target',
+        target: command.batteryPower(b, p),
+        value: perPhase ? e.powerW / b.phases : e.powerW,
+        criticality: cfg.criticality ?? 'optimisation',
+        source: cfg.id,
+        why,
+      });
   }
   if (!proposals.length) return idle(st, skipped.join('; '));
   return ok(proposals, st, `${active.length} window(s) in force${skipped.length ? `; ${skipped.join('; ')}` : ''}`);

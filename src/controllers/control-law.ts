@@ -69,7 +69,8 @@ export function loopStep(input: LoopInput, cfg: LoopConfig, st: LoopState, nowMs
   const unclamped = base + input.errorW + integral;
   const saturatedHigh = unclamped >= input.maxW && input.errorW > 0;
   const saturatedLow = unclamped <= input.minW && input.errorW < 0;
-  if (settled && inZone && !inBand && !saturatedHigh && !saturatedLow) integral = clamp(integral + cfg.ki * input.errorW, -cfg.integralLimitW, cfg.integralLimitW);
+  if (settled && inZone && !inBand && !saturatedHigh && !saturatedLow)
+    integral = clamp(integral + cfg.ki * input.errorW, -cfg.integralLimitW, cfg.integralLimitW);
   let cmd = clamp(base + input.errorW + integral, input.minW, input.maxW);
   let how = `feed-forward ${Math.round(base)} W + error ${Math.round(input.errorW)} W + integral ${Math.round(integral)} W`;
   if (last !== null && inBand && last >= input.minW && last <= input.maxW) {

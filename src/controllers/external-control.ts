@@ -53,7 +53,15 @@ export function externalControl(_s: Snapshot, cfg: ExternalControlConfig, st: Ex
   const criticality = cfg.criticality ?? 'business';
   const why = `external schedule: P ${fmtW(e.activeW)}${e.reactiveVar !== undefined ? `, Q ${Math.round(e.reactiveVar)} var` : ''} until ${new Date(e.toMs).toISOString()}`;
   const perPhase = b.kind === 'battery-setpoint' && b.perPhase;
-  const proposals: Proposal[] = (perPhase ? phasesOf(b.phases) : [undefined]).map((p) => ({ kind: 'target', target: command.batteryPower(b, p), value: perPhase ? e.activeW / b.phases : e.activeW, criticality, source: cfg.id, why }));
-  if (e.reactiveVar !== undefined) proposals.push({ kind: 'target', target: command.batteryReactive(b), value: e.reactiveVar, criticality, source: cfg.id, why });
+  const proposals: Proposal[] = (perPhase ? phasesOf(b.phases) : [undefined]).map((p) => ({
+    kind: 'target',
+    target: command.batteryPower(b, p),
+    value: perPhase ? e.activeW / b.phases : e.activeW,
+    criticality,
+    source: cfg.id,
+    why,
+  }));
+  if (e.reactiveVar !== undefined)
+    proposals.push({ kind: 'target', target: command.batteryReactive(b), value: e.reactiveVar, criticality, source: cfg.id, why });
   return ok(proposals, st, why);
 }

@@ -46,7 +46,8 @@ export function droopPower(f: number, c: { f1: number; f2: number; f3: number; f
 
 export function frequencyDroop(s: Snapshot, cfg: FrequencyDroopConfig, st: FrequencyDroopState, nowMs: number): ControllerResult<FrequencyDroopState> {
   const th = { f1: cfg.f1 ?? 49.5, f2: cfg.f2 ?? 49.9, f3: cfg.f3 ?? 50.1, f4: cfg.f4 ?? 50.5, maxW: cfg.maxResponseW };
-  if (!(th.f1 < th.f2 && th.f2 <= th.f3 && th.f3 < th.f4)) return failed(st, `thresholds must satisfy f1 < f2 <= f3 < f4; found ${th.f1}, ${th.f2}, ${th.f3}, ${th.f4}`);
+  if (!(th.f1 < th.f2 && th.f2 <= th.f3 && th.f3 < th.f4))
+    return failed(st, `thresholds must satisfy f1 < f2 <= f3 < f4; found ${th.f1}, ${th.f2}, ${th.f3}, ${th.f4}`);
   const ch = cfg.frequencyChannel ?? 'grid/Frequency';
   const f = fresh(s, ch, nowMs, cfg.maxAgeMs ?? DEFAULT_MAX_AGE_MS);
   if (f === undefined) return failed(st, `${ch} not usable; no frequency response`);
@@ -57,7 +58,14 @@ export function frequencyDroop(s: Snapshot, cfg: FrequencyDroopConfig, st: Frequ
   const why = `frequency ${f.toFixed(3)} Hz: ${p > 0 ? 'under' : 'over'}-frequency response ${fmtW(p)}`;
   const proposals: Proposal[] = (perPhase ? phasesOf(b.phases) : [undefined]).map((ph) => {
     const v = perPhase ? p / b.phases : p;
-    return { kind: 'bound', target: command.batteryPower(b, ph), ...(p > 0 ? { min: v } : { max: v }), criticality: cfg.criticality ?? 'supply-quality', source: cfg.id, why };
+    return {
+      kind: 'bound',
+      target: command.batteryPower(b, ph),
+      ...(p > 0 ? { min: v } : { max: v }),
+      criticality: cfg.criticality ?? 'supply-quality',
+      source: cfg.id,
+      why,
+    };
   });
   return ok(proposals, st, why);
 }

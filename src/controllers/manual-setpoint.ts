@@ -24,6 +24,13 @@ export function manualSetpoint(_s: Snapshot, cfg: ManualSetpointConfig, st: Manu
   const b = cfg.battery;
   const perPhase = b.kind === 'battery-setpoint' && b.perPhase;
   const why = `manual setpoint ${fmtW(cfg.setpointW)} by ${cfg.setBy}`;
-  const proposals: Proposal[] = (perPhase ? phasesOf(b.phases) : [undefined]).map((p) => ({ kind: 'target', target: command.batteryPower(b, p), value: perPhase ? cfg.setpointW / b.phases : cfg.setpointW, criticality: cfg.criticality ?? 'business', source: cfg.id, why }));
+  const proposals: Proposal[] = (perPhase ? phasesOf(b.phases) : [undefined]).map((p) => ({
+    kind: 'target',
+    target: command.batteryPower(b, p),
+    value: perPhase ? cfg.setpointW / b.phases : cfg.setpointW,
+    criticality: cfg.criticality ?? 'business',
+    source: cfg.id,
+    why,
+  }));
   return ok(proposals, st, why);
 }

@@ -42,7 +42,8 @@ export function peakShaving(s: Snapshot, cfg: PeakShavingConfig, st: PeakShaving
   const range = b ? batteryRange(s, b, nowMs, maxAge) : undefined;
   const split = (b2: Battery, v: number, key: 'min' | 'max', criticality: Criticality, why: string): void => {
     const perPhase = b2.kind === 'battery-setpoint' && b2.perPhase;
-    for (const p of perPhase ? phasesOf(b2.phases) : [undefined]) proposals.push({ kind: 'bound', target: command.batteryPower(b2, p), [key]: perPhase ? v / b2.phases : v, criticality, source: cfg.id, why });
+    for (const p of perPhase ? phasesOf(b2.phases) : [undefined])
+      proposals.push({ kind: 'bound', target: command.batteryPower(b2, p), [key]: perPhase ? v / b2.phases : v, criticality, source: cfg.id, why });
   };
 
   let status = `grid ${fmtW(g.w)}`;
@@ -62,9 +63,17 @@ export function peakShaving(s: Snapshot, cfg: PeakShavingConfig, st: PeakShaving
     if (pv && pvNow === undefined) notes.push(`${pv.component} production not usable, PV not steered`);
     const lim = pv ? pvLimitNow(s, pv, nowMs, maxAge) : undefined;
     const held = pv !== undefined && pvNow !== undefined && lim !== undefined && lim < pv.ratedW && pvNow >= lim - 50;
-    const plan = absorb({ needW: -cfg.exportLimitW - g.w, batteryW: bat, batteryMinW: range?.minW ?? 0, pvW: pvNow, pvCurtailed: held, shiftStepW: cfg.shiftStepW ?? 500 });
+    const plan = absorb({
+      needW: -cfg.exportLimitW - g.w,
+      batteryW: bat,
+      batteryMinW: range?.minW ?? 0,
+      pvW: pvNow,
+      pvCurtailed: held,
+      shiftStepW: cfg.shiftStepW ?? 500,
+    });
     if (b && plan.batteryMaxW !== undefined) split(b, plan.batteryMaxW, 'max', crit, why);
-    if (pv && plan.pvMaxW !== undefined) proposals.push({ kind: 'bound', target: command.pvLimit(pv), min: 0, max: plan.pvMaxW, criticality: crit, source: cfg.id, why });
+    if (pv && plan.pvMaxW !== undefined)
+      proposals.push({ kind: 'bound', target: command.pvLimit(pv), min: 0, max: plan.pvMaxW, criticality: crit, source: cfg.id, why });
     shortfall = plan.shortfallW;
     status += -g.w > cfg.exportLimitW ? `, ${fmtW(-g.w - cfg.exportLimitW)} over the export limit` : '';
   }

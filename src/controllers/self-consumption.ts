@@ -51,11 +51,23 @@ export function selfConsumption(s: Snapshot, cfg: SelfConsumptionConfig, st: Sel
     let integral = 0;
     for (const p of phasesOf(n)) {
       const measured = batteryPower(s, b, nowMs, maxAge, p);
-      const out = loopStep({ errorW: byPhase.w[p] - target / n, measuredW: measured, minW: range.minW / n, maxW: range.maxW / n }, phaseLoop, st.phases?.[p] ?? LOOP_START, nowMs);
+      const out = loopStep(
+        { errorW: byPhase.w[p] - target / n, measuredW: measured, minW: range.minW / n, maxW: range.maxW / n },
+        phaseLoop,
+        st.phases?.[p] ?? LOOP_START,
+        nowMs,
+      );
       states[p] = out.state;
       total += out.cmdW;
       integral += out.state.integralW;
-      proposals.push({ kind: 'target', target: command.batteryPower(b, p), value: out.cmdW, criticality, source: cfg.id, why: `self-consumption: ${p} grid ${fmtW(byPhase.w[p])}, target ${fmtW(target / n)}` });
+      proposals.push({
+        kind: 'target',
+        target: command.batteryPower(b, p),
+        value: out.cmdW,
+        criticality,
+        source: cfg.id,
+        why: `self-consumption: ${p} grid ${fmtW(byPhase.w[p])}, target ${fmtW(target / n)}`,
+      });
       hows.push(`${p} ${fmtW(out.cmdW)} (${out.how}${measured === undefined ? '; not measured, last command used' : ''})`);
     }
     const why = `self-consumption per phase: grid ${PHASES_TEXT(byPhase.w)}, target ${fmtW(target)}`;
@@ -63,11 +75,20 @@ export function selfConsumption(s: Snapshot, cfg: SelfConsumptionConfig, st: Sel
   }
   const measured = batteryPower(s, b, nowMs, maxAge);
   // Coming back from per-phase loops: the total loop starts from their sum, without their per-phase states.
-  const out = loopStep({ errorW: g.w - target, measuredW: measured, minW: range.minW, maxW: range.maxW }, loop, { lastCmdW: st.lastCmdW, integralW: st.integralW, lastMs: st.lastMs }, nowMs);
+  const out = loopStep(
+    { errorW: g.w - target, measuredW: measured, minW: range.minW, maxW: range.maxW },
+    loop,
+    { lastCmdW: st.lastCmdW, integralW: st.integralW, lastMs: st.lastMs },
+    nowMs,
+  );
   const why = `self-consumption: grid ${fmtW(g.w)}, target ${fmtW(target)}`;
   const proposals: Proposal[] =
     b.kind === 'battery-setpoint' && b.perPhase
       ? phasesOf(b.phases).map((p) => ({ kind: 'target', target: command.batteryPower(b, p), value: out.cmdW / b.phases, criticality, source: cfg.id, why }))
       : [{ kind: 'target', target: command.batteryPower(b), value: out.cmdW, criticality, source: cfg.id, why }];
-  return ok(proposals, out.state, `${why} -> battery ${fmtW(out.cmdW)} (${out.how}${measured === undefined ? '; battery power not measured, last command used' : ''})`);
+  return ok(
+    proposals,
+    out.state,
+    `${why} -> battery ${fmtW(out.cmdW)} (${out.how}${measured === undefined ? '; battery power not measured, last command used' : ''})`,
+  );
 }

@@ -67,7 +67,10 @@ const BACKOFF_MAX_MS = 8_000;
  * How much held-back PV to release this cycle (W, total), and the state for the next. `held`: PV is at
  * (or rising towards) its limit with no phase exporting; `headroomW`: how much more the battery may charge.
  */
-export function planRelease(st: ZeroExportState, o: { held: boolean; headroomW: number; pvW: number; baseStepW: number; nowMs: number }): { stepW: number; state: ZeroExportState } {
+export function planRelease(
+  st: ZeroExportState,
+  o: { held: boolean; headroomW: number; pvW: number; baseStepW: number; nowMs: number },
+): { stepW: number; state: ZeroExportState } {
   let { probeAfterMs, backoffMs } = st;
   // Did PV take up last cycle's step? Less than a quarter of it means the sun is not there.
   const tookUp = st.stepW > 0 && o.pvW - st.pvAtStepW >= 0.25 * st.stepW;
@@ -128,11 +131,12 @@ export function zeroExport(s: Snapshot, cfg: ZeroExportConfig, st: ZeroExportSta
   const anyHeld = pv ? (pv.perPhase ? PHASES.some((p) => pvHeld(p)) : pvHeld()) : false;
   const headroomW = ((): number => {
     if (!b || !range) return 0;
-    if (b.kind === 'battery-setpoint' && b.perPhase) return PHASES.reduce((sum, p) => sum + Math.max(0, (batteryPower(s, b, nowMs, maxAge, p) ?? range.minW / b.phases) - range.minW / b.phases), 0);
+    if (b.kind === 'battery-setpoint' && b.perPhase)
+      return PHASES.reduce((sum, p) => sum + Math.max(0, (batteryPower(s, b, nowMs, maxAge, p) ?? range.minW / b.phases) - range.minW / b.phases), 0);
     const bat = batteryPower(s, b, nowMs, maxAge);
     return bat === undefined ? 0 : Math.max(0, bat - range.minW);
   })();
-  const pvTotal = pv ? (pv.perPhase ? PHASES.reduce((sum, p) => sum + (pvAt(p) ?? 0), 0) : pvAt() ?? 0) : 0;
+  const pvTotal = pv ? (pv.perPhase ? PHASES.reduce((sum, p) => sum + (pvAt(p) ?? 0), 0) : (pvAt() ?? 0)) : 0;
   const release = planRelease(st, { held: anyHeld && PHASES.every((p) => need[p] <= tol), headroomW, pvW: pvTotal, baseStepW: shift, nowMs });
   // Releasing: a phase within `tol` of the margin is at it (meter noise), nothing to absorb there.
   if (release.stepW > 0) for (const p of PHASES) need[p] = Math.min(need[p], 0);
@@ -154,10 +158,26 @@ export function zeroExport(s: Snapshot, cfg: ZeroExportConfig, st: ZeroExportSta
         }
         // With per-phase PV too, battery and PV of this phase are planned together.
         const pvHere = pv?.perPhase ? pvAt(p) : undefined;
-        const plan = absorb({ needW: need[p], batteryW: bat, batteryMinW: range.minW / b.phases, pvW: pvHere, pvCurtailed: pvHeld(p), shiftStepW: release.stepW / b.phases });
-        bound(command.batteryPower(b, p), plan.batteryMaxW ?? bat, need[p] > 0 ? `${p} battery charges ${fmtW(bat - (plan.batteryMaxW ?? bat))} more` : `${p} battery may add ${fmtW((plan.batteryMaxW ?? bat) - bat)}`);
+        const plan = absorb({
+          needW: need[p],
+          batteryW: bat,
+          batteryMinW: range.minW / b.phases,
+          pvW: pvHere,
+          pvCurtailed: pvHeld(p),
+          shiftStepW: release.stepW / b.phases,
+        });
+        bound(
+          command.batteryPower(b, p),
+          plan.batteryMaxW ?? bat,
+          need[p] > 0 ? `${p} battery charges ${fmtW(bat - (plan.batteryMaxW ?? bat))} more` : `${p} battery may add ${fmtW((plan.batteryMaxW ?? bat) - bat)}`,
+        );
         if (pv?.perPhase && pvHere !== undefined && plan.pvMaxW !== undefined) {
-          bound(command.pvLimit(pv, p), plan.pvMaxW, plan.pvMaxW < pvHere ? `curtail ${p} PV by ${fmtW(pvHere - plan.pvMaxW)}` : `${p} PV may rise by ${fmtW(plan.pvMaxW - pvHere)}`, 0);
+          bound(
+            command.pvLimit(pv, p),
+            plan.pvMaxW,
+            plan.pvMaxW < pvHere ? `curtail ${p} PV by ${fmtW(pvHere - plan.pvMaxW)}` : `${p} PV may rise by ${fmtW(plan.pvMaxW - pvHere)}`,
+            0,
+          );
           pvDone.add(p);
           shortfall += plan.shortfallW;
         }
@@ -183,7 +203,11 @@ export function zeroExport(s: Snapshot, cfg: ZeroExportConfig, st: ZeroExportSta
           const bat = batteryPower(s, b, nowMs, maxAge, p);
           if (bat === undefined) continue;
           room[p] = pvRoom / 3; // read back below as 3 x the smallest room
-          bound(command.batteryPower(b, p), bat - step * w[p] + (room0[p] - pvRoom * w[p]), `PV is held back: ${p} battery charges ${fmtW(step * w[p])} more so that PV may rise by as much${pvRoom > 0 ? `, and by the ${fmtW(pvRoom * w[p])} of this phase's import` : ''}`);
+          bound(
+            command.batteryPower(b, p),
+            bat - step * w[p] + (room0[p] - pvRoom * w[p]),
+            `PV is held back: ${p} battery charges ${fmtW(step * w[p])} more so that PV may rise by as much${pvRoom > 0 ? `, and by the ${fmtW(pvRoom * w[p])} of this phase's import` : ''}`,
+          );
         }
         shifted = step;
       }
@@ -196,7 +220,11 @@ export function zeroExport(s: Snapshot, cfg: ZeroExportConfig, st: ZeroExportSta
         if (worst > 0) {
           const plan = absorb({ needW: worst * k, batteryW: bat, batteryMinW: range.minW, pvW: undefined, pvCurtailed: false, shiftStepW: shift });
           const took = bat - (plan.batteryMaxW ?? bat);
-          bound(command.batteryPower(b), plan.batteryMaxW ?? bat, `symmetric battery charges ${fmtW(took)} more to hold the most-exporting phase at ${fmtW(margin)} import (${k} x ${fmtW(worst)})`);
+          bound(
+            command.batteryPower(b),
+            plan.batteryMaxW ?? bat,
+            `symmetric battery charges ${fmtW(took)} more to hold the most-exporting phase at ${fmtW(margin)} import (${k} x ${fmtW(worst)})`,
+          );
           for (const p of PHASES) absorbed[p] = took / k;
         } else {
           // A symmetric discharge may use the smallest room on every phase, unless PV is being held
@@ -248,7 +276,18 @@ export function zeroExport(s: Snapshot, cfg: ZeroExportConfig, st: ZeroExportSta
   const exporting = PHASES.filter((p) => g.w[p] < 0);
   const detail = `${exporting.length ? `absorbing on ${exporting.join(', ')}` : 'no phase exports'}${notes.length ? `; ${notes.join('; ')}` : ''}`;
   // A shortfall is a failure of the objective; the best-effort bounds are still proposed.
-  const next: ZeroExportState = pv ? { ...release.state, lastPvW: { total: pvTotal, L1: pvAt('L1') ?? pvTotal / 3, L2: pvAt('L2') ?? pvTotal / 3, L3: pvAt('L3') ?? pvTotal / 3 } } : release.state;
-  if (shortfall > 0.5) return { proposals, state: next, status: { state: 'failed', reason: `${why}: ${fmtW(shortfall)} can be absorbed by neither battery nor PV, so a phase exports; ${detail}` } };
-  return { proposals, state: next, status: { state: 'ok', detail: `${why}: ${detail}${release.stepW > 0 ? `; releasing ${fmtW(release.stepW)} of held-back PV` : ''}` } };
+  const next: ZeroExportState = pv
+    ? { ...release.state, lastPvW: { total: pvTotal, L1: pvAt('L1') ?? pvTotal / 3, L2: pvAt('L2') ?? pvTotal / 3, L3: pvAt('L3') ?? pvTotal / 3 } }
+    : release.state;
+  if (shortfall > 0.5)
+    return {
+      proposals,
+      state: next,
+      status: { state: 'failed', reason: `${why}: ${fmtW(shortfall)} can be absorbed by neither battery nor PV, so a phase exports; ${detail}` },
+    };
+  return {
+    proposals,
+    state: next,
+    status: { state: 'ok', detail: `${why}: ${detail}${release.stepW > 0 ? `; releasing ${fmtW(release.stepW)} of held-back PV` : ''}` },
+  };
 }

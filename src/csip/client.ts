@@ -141,7 +141,13 @@ export class CsipClient {
   /** Runs tick() at once and then every `everyMs` of real time (timers unref'd). */
   async start(everyMs = 1000): Promise<void> {
     await this.tick();
-    this.timer = setInterval(() => void this.tick().then(() => this.postResponses()).catch(() => undefined), everyMs);
+    this.timer = setInterval(
+      () =>
+        void this.tick()
+          .then(() => this.postResponses())
+          .catch(() => undefined),
+      everyMs,
+    );
     this.timer.unref();
   }
 
@@ -279,7 +285,8 @@ export class CsipClient {
         this.endDevice = mine ?? null;
         if (!mine) throw new Error(`${n.href}: no EndDevice with LFDI ${this.identity.lfdi} or SFDI ${this.identity.sfdi} among ${list.items.length}`);
         const rate = list.pollRate ?? n.inheritedRateS;
-        if (mine.RegistrationLink) return { children: [{ href: mine.RegistrationLink.href, kind: 'registration', inheritedRateS: rate }], rateS: list.pollRate };
+        if (mine.RegistrationLink)
+          return { children: [{ href: mine.RegistrationLink.href, kind: 'registration', inheritedRateS: rate }], rateS: list.pollRate };
         return { children: this.fsaChild(mine, rate), rateS: list.pollRate };
       }
       case 'registration': {
@@ -292,7 +299,12 @@ export class CsipClient {
         const list = await this.getList('FunctionSetAssignmentsList', n.href, (l) => l.FunctionSetAssignments);
         this.fsaLists.set(n.href, list.items);
         const rate = list.pollRate ?? n.inheritedRateS;
-        return { children: list.items.flatMap((f) => (f.DERProgramListLink ? [{ href: f.DERProgramListLink.href, kind: 'derpList' as const, inheritedRateS: rate }] : [])), rateS: list.pollRate };
+        return {
+          children: list.items.flatMap((f) =>
+            f.DERProgramListLink ? [{ href: f.DERProgramListLink.href, kind: 'derpList' as const, inheritedRateS: rate }] : [],
+          ),
+          rateS: list.pollRate,
+        };
       }
       case 'derpList': {
         const list = await this.getList('DERProgramList', n.href, (l) => l.DERProgram);
@@ -353,7 +365,10 @@ export class CsipClient {
         {
           method,
           agent: this.agent,
-          headers: { accept: 'application/sep+xml', ...(body !== undefined ? { 'content-type': 'application/sep+xml', 'content-length': Buffer.byteLength(body) } : {}) },
+          headers: {
+            accept: 'application/sep+xml',
+            ...(body !== undefined ? { 'content-type': 'application/sep+xml', 'content-length': Buffer.byteLength(body) } : {}),
+          },
         },
         (res) => {
           const chunks: Buffer[] = [];

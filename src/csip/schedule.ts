@@ -144,8 +144,14 @@ export function eventTimelines(input: ScheduleInput, t: number): EventTimeline[]
         continue;
       }
       const supersededBy = p.controls.find(
-        (o) => o !== c && o.EventStatus.currentStatus !== 2 && o.EventStatus.currentStatus !== 3 && o.EventStatus.currentStatus !== 4 &&
-          newer(o, c) && o.interval.start < c.interval.start + c.interval.duration && c.interval.start < o.interval.start + o.interval.duration,
+        (o) =>
+          o !== c &&
+          o.EventStatus.currentStatus !== 2 &&
+          o.EventStatus.currentStatus !== 3 &&
+          o.EventStatus.currentStatus !== 4 &&
+          newer(o, c) &&
+          o.interval.start < c.interval.start + c.interval.duration &&
+          c.interval.start < o.interval.start + o.interval.duration,
       );
       if (supersededBy) {
         out.push({ ...base, end, state: 'superseded', detail: `superseded by ${supersededBy.mRID}` });

@@ -38,7 +38,14 @@ export const DEMO_TARIFFS = [
       {
         version: 1,
         effectiveFrom: '2020-01-01',
-        energy: { kind: 'block', blocks: [{ upToKWh: 15, priceE4: ugxPerKWh(250) }, { upToKWh: 100, priceE4: ugxPerKWh(756) }, { upToKWh: null, priceE4: ugxPerKWh(900) }] },
+        energy: {
+          kind: 'block',
+          blocks: [
+            { upToKWh: 15, priceE4: ugxPerKWh(250) },
+            { upToKWh: 100, priceE4: ugxPerKWh(756) },
+            { upToKWh: null, priceE4: ugxPerKWh(900) },
+          ],
+        },
         fixedMonthlyMinor: 3_360,
         fees: [{ name: 'Meter rental', amountMinor: 2_000 }],
         taxes: [{ name: 'VAT', rateBp: 1800, base: ['energy', 'fixed', 'fees'] }],
@@ -87,11 +94,57 @@ export const DEMO_CUSTOMERS: readonly DemoCustomer[] = [
   { id: 'okello', name: 'John Okello', phone: '+256700410002', tariffId: 'demo-residential', mode: 'prepaid', meter: 3, role: 'comfortable', pays: 'airtel' },
   { id: 'grace', name: 'Grace Atim', phone: '+256772410003', tariffId: 'demo-residential', mode: 'prepaid', meter: 4, role: 'near-zero', pays: 'cash' },
   { id: 'moses', name: 'Moses Ssempala', phone: '+256700410004', tariffId: 'demo-residential', mode: 'prepaid', meter: 5, role: 'below-zero', pays: 'cash' },
-  { id: 'health-centre', name: 'Kasese Health Centre II', phone: '+256700410005', tariffId: 'demo-residential', mode: 'prepaid', meter: 6, protected: true, role: 'comfortable', pays: 'airtel' },
-  { id: 'kevin-shop', name: "Mama Kevin's shop", phone: '+256772410006', tariffId: 'demo-business-tou', mode: 'prepaid', meter: 7, role: 'comfortable', pays: 'cash' },
-  { id: 'kato-salon', name: 'Kato Salon', phone: '+256700410007', tariffId: 'demo-business-tou', mode: 'prepaid', meter: 8, role: 'comfortable', pays: 'airtel' },
-  { id: 'st-jude-school', name: 'St Jude Primary School', phone: '+256700410008', tariffId: 'demo-business-tou', mode: 'postpaid', meter: 9, role: 'invoice-paid', pays: 'airtel' },
-  { id: 'bosco-mill', name: 'Bosco Maize Mill', phone: '+256772410009', tariffId: 'demo-business-tou', mode: 'postpaid', meter: 10, role: 'invoice-part-paid', pays: 'cash' },
+  {
+    id: 'health-centre',
+    name: 'Kasese Health Centre II',
+    phone: '+256700410005',
+    tariffId: 'demo-residential',
+    mode: 'prepaid',
+    meter: 6,
+    protected: true,
+    role: 'comfortable',
+    pays: 'airtel',
+  },
+  {
+    id: 'kevin-shop',
+    name: "Mama Kevin's shop",
+    phone: '+256772410006',
+    tariffId: 'demo-business-tou',
+    mode: 'prepaid',
+    meter: 7,
+    role: 'comfortable',
+    pays: 'cash',
+  },
+  {
+    id: 'kato-salon',
+    name: 'Kato Salon',
+    phone: '+256700410007',
+    tariffId: 'demo-business-tou',
+    mode: 'prepaid',
+    meter: 8,
+    role: 'comfortable',
+    pays: 'airtel',
+  },
+  {
+    id: 'st-jude-school',
+    name: 'St Jude Primary School',
+    phone: '+256700410008',
+    tariffId: 'demo-business-tou',
+    mode: 'postpaid',
+    meter: 9,
+    role: 'invoice-paid',
+    pays: 'airtel',
+  },
+  {
+    id: 'bosco-mill',
+    name: 'Bosco Maize Mill',
+    phone: '+256772410009',
+    tariffId: 'demo-business-tou',
+    mode: 'postpaid',
+    meter: 10,
+    role: 'invoice-part-paid',
+    pays: 'cash',
+  },
 ];
 
 export interface DemoSeedDeps {
@@ -177,7 +230,15 @@ export async function seedDemoBilling(d: DemoSeedDeps): Promise<DemoSeedResult> 
   for (const c of DEMO_CUSTOMERS) {
     if (!getCustomer(db, c.id)) {
       db.transaction(() => {
-        createCustomer(db, billing.ledger, { id: c.id, name: c.name, phone: c.phone, site, tariffId: c.tariffId, mode: c.mode, protected: c.protected ?? false });
+        createCustomer(db, billing.ledger, {
+          id: c.id,
+          name: c.name,
+          phone: c.phone,
+          site,
+          tariffId: c.tariffId,
+          mode: c.mode,
+          protected: c.protected ?? false,
+        });
         assignMeter(db, c.id, `meter${c.meter}`, c.mode === 'prepaid' ? prepaidFrom : postpaidFrom);
       })();
     }
@@ -209,7 +270,15 @@ export async function seedDemoBilling(d: DemoSeedDeps): Promise<DemoSeedResult> 
     if (via === 'airtel' && d.mobileMoney) {
       const reference = `demo-airtel-${c.id}-${receipt}`;
       const msisdn = c.phone;
-      const { intent } = await billing.processor.start({ account, provider: 'airtel', msisdn, amountMinor, currency, description: `${what} ${c.name}`, reference });
+      const { intent } = await billing.processor.start({
+        account,
+        provider: 'airtel',
+        msisdn,
+        amountMinor,
+        currency,
+        description: `${what} ${c.name}`,
+        reference,
+      });
       if (intent.state === 'pending') {
         await d.mobileMoney.approve(reference); // the payer approves on the phone; the sandbox calls our callback
         if (billing.processor.store.get(reference)?.state === 'pending') await billing.processor.verifyIntent(reference); // no callback arrived: the status re-query settles it
@@ -218,7 +287,13 @@ export async function seedDemoBilling(d: DemoSeedDeps): Promise<DemoSeedResult> 
       return;
     }
     try {
-      const intent = await billing.processor.recordCash({ account, amountMinor, currency, receipt: `DEMO-${String(receipt).padStart(4, '0')}`, agent: 'Kasese office (demo)' });
+      const intent = await billing.processor.recordCash({
+        account,
+        amountMinor,
+        currency,
+        receipt: `DEMO-${String(receipt).padStart(4, '0')}`,
+        agent: 'Kasese office (demo)',
+      });
       payments.push(intent.id);
     } catch (e) {
       if (!(e instanceof DuplicateReceipt)) throw e;
@@ -228,7 +303,8 @@ export async function seedDemoBilling(d: DemoSeedDeps): Promise<DemoSeedResult> 
     const owed = cost(c);
     // near zero: 1,500-2,000 left, under the first low-balance warning; below zero: about 60 % paid, so
     // charging takes the account below zero and governance proposes a disconnect.
-    const amount = c.role === 'near-zero' ? roundUp(owed + 1_500, 500) : c.role === 'below-zero' ? Math.floor((owed * 0.6) / 1_000) * 1_000 : roundUp(owed + 20_000, 5_000);
+    const amount =
+      c.role === 'near-zero' ? roundUp(owed + 1_500, 500) : c.role === 'below-zero' ? Math.floor((owed * 0.6) / 1_000) * 1_000 : roundUp(owed + 20_000, 5_000);
     await pay(c, amount, c.pays, 'Top-up');
   }
 

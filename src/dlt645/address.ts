@@ -36,4 +36,8 @@ export function addressToSerial(address: Uint8Array): string | undefined {
 
 export const isWildcard = (address: Uint8Array): boolean => Buffer.from(address).equals(WILDCARD_ADDRESS);
 
-export const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex').toUpperCase().replace(/(..)(?=.)/g, '$1 ');
+export const hex = (bytes: Uint8Array): string =>
+  Buffer.from(bytes)
+    .toString('hex')
+    .toUpperCase()
+    .replace(/(..)(?=.)/g, '$1 ');

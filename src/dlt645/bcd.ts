@@ -6,7 +6,7 @@
 /** 0..99 -> one BCD byte. */
 export function toBcdByte(n: number): number {
   if (!Number.isInteger(n) || n < 0 || n > 99) throw new RangeError(`BCD byte: ${n} is not 0-99`);
-  return ((Math.floor(n / 10) << 4) | n % 10) & 0xff;
+  return ((Math.floor(n / 10) << 4) | (n % 10)) & 0xff;
 }
 
 /** One BCD byte -> 0..99, or undefined when a nibble is not a decimal digit. */

@@ -90,14 +90,17 @@ export function parseFrame(buf: Uint8Array): ParseResult {
   while (s < buf.length && buf[s] === PREAMBLE) s++;
   if (s >= buf.length) return fail('truncated', s, `byte ${s}: frame start 0x68 not received yet (${buf.length} bytes so far)`);
   if (buf[s] !== START) return fail('bad-start', s, `byte ${s}: expected frame start 0x68${s > 0 ? ' after the FE preamble' : ''}, found ${h2(buf[s] ?? 0)}`);
-  if (buf.length < s + HEADER) return fail('truncated', buf.length, `truncated frame: the header needs ${HEADER} bytes from the 0x68 at byte ${s}, have ${buf.length - s}`);
+  if (buf.length < s + HEADER)
+    return fail('truncated', buf.length, `truncated frame: the header needs ${HEADER} bytes from the 0x68 at byte ${s}, have ${buf.length - s}`);
   const second = s + 1 + ADDRESS_BYTES;
-  if (buf[second] !== START) return fail('bad-second-start', second, `byte ${second}: expected the second 0x68 after the 6 address bytes, found ${h2(buf[second] ?? 0)}`);
+  if (buf[second] !== START)
+    return fail('bad-second-start', second, `byte ${second}: expected the second 0x68 after the 6 address bytes, found ${h2(buf[second] ?? 0)}`);
   const lAt = s + HEADER - 1;
   const l = buf[lAt] ?? 0;
   if (l > MAX_DATA) return fail('bad-length', lAt, `byte ${lAt} (L): data length ${l} exceeds the DL/T645 maximum of ${MAX_DATA}`);
   const total = OVERHEAD + l;
-  if (buf.length < s + total) return fail('truncated', buf.length, `truncated frame: L = ${l} needs ${total} bytes from the 0x68 at byte ${s}, have ${buf.length - s}`);
+  if (buf.length < s + total)
+    return fail('truncated', buf.length, `truncated frame: L = ${l} needs ${total} bytes from the 0x68 at byte ${s}, have ${buf.length - s}`);
   const csAt = s + HEADER + l;
   const cs = checksum(buf.subarray(s, csAt));
   if (buf[csAt] !== cs) return fail('checksum', csAt, `byte ${csAt} (CS): checksum mismatch: computed ${h2(cs)}, frame has ${h2(buf[csAt] ?? 0)}`);

@@ -118,7 +118,12 @@ export class Dlt645Link {
   }
 
   private unexpected(reply: Dlt645Reply, what: string): Dlt645Error {
-    if (reply.kind === 'error') return new Dlt645Error('error-reply', `the meter refused ${what}: error byte 0x${reply.errorByte.toString(16).padStart(2, '0')} (${reply.reason})`, reply.errorByte);
+    if (reply.kind === 'error')
+      return new Dlt645Error(
+        'error-reply',
+        `the meter refused ${what}: error byte 0x${reply.errorByte.toString(16).padStart(2, '0')} (${reply.reason})`,
+        reply.errorByte,
+      );
     return new Dlt645Error('bad-reply', `unexpected ${reply.kind} reply to ${what}`);
   }
 
@@ -133,7 +138,8 @@ export class Dlt645Link {
     return new Promise<Dlt645Frame>((resolve, reject) => {
       const waiter: Waiter = {
         // Our own echo (half-duplex adapters) and other meters' frames are not our reply.
-        match: (f) => isReplyControl(f.control) && functionOf(f.control) === functionOf(req.control) && (isWildcard(req.address) || f.address.equals(req.address)),
+        match: (f) =>
+          isReplyControl(f.control) && functionOf(f.control) === functionOf(req.control) && (isWildcard(req.address) || f.address.equals(req.address)),
         resolve: (f) => finish(() => resolve(f)),
         rejected: [],
       };
@@ -141,7 +147,14 @@ export class Dlt645Link {
         const why = waiter.rejected.map((e) => e.message).join('; ');
         const name = NAMES[req.control] ?? `0x${req.control.toString(16)}`;
         const to = isWildcard(req.address) ? 'AA AA AA AA AA AA' : hex(req.address);
-        finish(() => reject(new Dlt645Error('timeout', `no DL/T645 reply to ${name} for ${to} within ${this.timeoutMs} ms on ${this.description}${why ? `; bytes received were rejected: ${why}` : ''}`)));
+        finish(() =>
+          reject(
+            new Dlt645Error(
+              'timeout',
+              `no DL/T645 reply to ${name} for ${to} within ${this.timeoutMs} ms on ${this.description}${why ? `; bytes received were rejected: ${why}` : ''}`,
+            ),
+          ),
+        );
       }, this.timeoutMs);
       const finish = (settle: () => void): void => {
         clearTimeout(timer);
@@ -149,7 +162,11 @@ export class Dlt645Link {
         settle();
       };
       this.waiter = waiter;
-      this.transport.write(bytes).catch((e: unknown) => finish(() => reject(new Dlt645Error('closed', `cannot send on ${this.description}: ${e instanceof Error ? e.message : String(e)}`))));
+      this.transport
+        .write(bytes)
+        .catch((e: unknown) =>
+          finish(() => reject(new Dlt645Error('closed', `cannot send on ${this.description}: ${e instanceof Error ? e.message : String(e)}`))),
+        );
     });
   }
 }

@@ -29,9 +29,7 @@ export const pointSchema = z
     /** Which configured transformer ratios multiply this value (secondary-side meters). */
     ratio: z.enum(['none', 'ct', 'pt', 'ctpt']).default('none'),
     /** What the device's `invert` option does to this point: negate it, or move it to another channel. */
-    onInvert: z
-      .union([z.literal('negate'), z.object({ swapWith: z.enum(CHANNEL_NAMES as [string, ...string[]]) })])
-      .optional(),
+    onInvert: z.union([z.literal('negate'), z.object({ swapWith: z.enum(CHANNEL_NAMES as [string, ...string[]]) })]).optional(),
     /**
      * The point belongs to another component of the same device (a hybrid inverter also reports its PV
      * and its load): the site maps each kind to a component name (e.g. pv -> pv0). Default: the profile's.
@@ -142,7 +140,17 @@ export const profileSchema = z
      */
     variants: z.record(z.string(), z.object({ description: z.string().default(''), enums: z.record(z.string(), z.string()).default({}) }).strict()).optional(),
     /** Channels computed from others read in the same block, e.g. battery power = voltage x current. */
-    derived: z.array(z.object({ channel: z.enum(CHANNEL_NAMES as [string, ...string[]]), product: z.tuple([z.string(), z.string()]), component: z.enum(COMPONENT_KIND_NAMES).optional() }).strict()).default([]),
+    derived: z
+      .array(
+        z
+          .object({
+            channel: z.enum(CHANNEL_NAMES as [string, ...string[]]),
+            product: z.tuple([z.string(), z.string()]),
+            component: z.enum(COMPONENT_KIND_NAMES).optional(),
+          })
+          .strict(),
+      )
+      .default([]),
     /** What a controller can ask of the device (storage): a power setpoint, or only modes and caps. */
     capabilities: capabilitiesSchema.optional(),
   })
@@ -153,7 +161,11 @@ export const profileSchema = z
     points.forEach((pt) => {
       const kind = pt.component ?? p.component;
       if (kind !== 'meter' && !componentChannelDef(kind, pt.channel)) {
-        ctx.addIssue({ code: 'custom', path: ['groups'], message: `channel ${pt.channel} is not a ${kind} channel; allowed: ${COMPONENT_KINDS[kind].channels.map((c) => c.name).join(', ')}` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['groups'],
+          message: `channel ${pt.channel} is not a ${kind} channel; allowed: ${COMPONENT_KINDS[kind].channels.map((c) => c.name).join(', ')}`,
+        });
       }
       if (pt.enum !== undefined && !enumNames.has(pt.enum)) {
         ctx.addIssue({ code: 'custom', path: ['groups'], message: `point ${pt.channel} names enum "${pt.enum}", which neither enums nor a variant defines` });
@@ -161,17 +173,26 @@ export const profileSchema = z
     });
     for (const [name, v] of Object.entries(p.variants ?? {})) {
       for (const [slot, table] of Object.entries(v.enums)) {
-        if (!(table in p.enums)) ctx.addIssue({ code: 'custom', path: ['variants', name, 'enums', slot], message: `no enum "${table}"; defined: ${Object.keys(p.enums).join(', ') || 'none'}` });
+        if (!(table in p.enums))
+          ctx.addIssue({
+            code: 'custom',
+            path: ['variants', name, 'enums', slot],
+            message: `no enum "${table}"; defined: ${Object.keys(p.enums).join(', ') || 'none'}`,
+          });
       }
     }
     const writable = new Set(points.filter((pt) => pt.writable).map((pt) => pt.channel));
     const c = p.capabilities;
     if (c) {
       const named = [...(c.activePowerSetpoint ? [c.activePowerSetpoint.channel, ...c.activePowerSetpoint.perPhaseChannels] : []), ...c.modes, ...c.caps];
-      for (const ch of named) if (!writable.has(ch)) ctx.addIssue({ code: 'custom', path: ['capabilities'], message: `capabilities name ${ch}, which is not a writable point of this profile` });
+      for (const ch of named)
+        if (!writable.has(ch))
+          ctx.addIssue({ code: 'custom', path: ['capabilities'], message: `capabilities name ${ch}, which is not a writable point of this profile` });
     }
     for (const d of p.derived) {
-      for (const input of d.product) if (!points.some((pt) => pt.channel === input)) ctx.addIssue({ code: 'custom', path: ['derived'], message: `derived ${d.channel} needs ${input}, which no point reads` });
+      for (const input of d.product)
+        if (!points.some((pt) => pt.channel === input))
+          ctx.addIssue({ code: 'custom', path: ['derived'], message: `derived ${d.channel} needs ${input}, which no point reads` });
     }
   });
 

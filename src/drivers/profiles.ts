@@ -22,7 +22,9 @@ export function loadDeviceProfiles(dirs: readonly string[] = [STORAGE_PROFILE_DI
 export function loadProfiles(dirs: readonly string[] = [BUILTIN_PROFILE_DIR]): Map<string, DeviceProfile> {
   const profiles = new Map<string, DeviceProfile>();
   for (const dir of dirs) {
-    for (const name of readdirSync(dir).filter((f) => f.endsWith('.yaml') || f.endsWith('.yml')).sort()) {
+    for (const name of readdirSync(dir)
+      .filter((f) => f.endsWith('.yaml') || f.endsWith('.yml'))
+      .sort()) {
       const profile = loadYamlFile(path.join(dir, name), profileSchema);
       profiles.set(profile.model.toUpperCase(), profile);
     }

@@ -105,7 +105,8 @@ export class SettingWriter {
 
   /** EEPROM writes made today (local day) on this device. */
   writesToday(): number {
-    const row = this.db.prepare('SELECT writes FROM setting_write_budget WHERE device = ? AND day = ?').get(this.device.key, this.today()) as { writes: number } | undefined;
+    const row = this.db.prepare('SELECT writes FROM setting_write_budget WHERE device = ? AND day = ?').get(this.device.key, this.today()) as
+      { writes: number } | undefined;
     return row?.writes ?? 0;
   }
 
@@ -136,9 +137,14 @@ export class SettingWriter {
     if (this.same(p, current, wanted)) return { written: false, value: current };
     const now = this.clock();
     if (this.modes.has(channel) && this.dwellMs > 0) {
-      const last = this.db.prepare("SELECT max(at_ms) AS at FROM setting_writes WHERE device = ? AND channel = ? AND outcome = 'written'").get(this.device.key, channel) as { at: number | null };
+      const last = this.db
+        .prepare("SELECT max(at_ms) AS at FROM setting_writes WHERE device = ? AND channel = ? AND outcome = 'written'")
+        .get(this.device.key, channel) as { at: number | null };
       if (last.at !== null && now - last.at < this.dwellMs) {
-        throw new SettingRefused(`${this.device.key}: ${channel} changed ${Math.round((now - last.at) / 1000)} s ago; the minimum dwell is ${Math.round(this.dwellMs / 1000)} s`, 'dwell');
+        throw new SettingRefused(
+          `${this.device.key}: ${channel} changed ${Math.round((now - last.at) / 1000)} s ago; the minimum dwell is ${Math.round(this.dwellMs / 1000)} s`,
+          'dwell',
+        );
       }
     }
     if (w.eeprom) this.spend(channel, value, now);
@@ -168,10 +174,13 @@ export class SettingWriter {
   private spend(channel: string, value: number, now: number): void {
     const day = this.today(now);
     const spent = this.db.transaction(() => {
-      const row = this.db.prepare('SELECT writes FROM setting_write_budget WHERE device = ? AND day = ?').get(this.device.key, day) as { writes: number } | undefined;
+      const row = this.db.prepare('SELECT writes FROM setting_write_budget WHERE device = ? AND day = ?').get(this.device.key, day) as
+        { writes: number } | undefined;
       const writes = row?.writes ?? 0;
       if (writes >= this.budget) return true;
-      this.db.prepare('INSERT INTO setting_write_budget (device, day, writes) VALUES (?, ?, 1) ON CONFLICT (device, day) DO UPDATE SET writes = writes + 1').run(this.device.key, day);
+      this.db
+        .prepare('INSERT INTO setting_write_budget (device, day, writes) VALUES (?, ?, 1) ON CONFLICT (device, day) DO UPDATE SET writes = writes + 1')
+        .run(this.device.key, day);
       return false;
     })();
     if (!spent) return;
@@ -180,7 +189,10 @@ export class SettingWriter {
       this.alarmed.add(alarmKey);
       this.o.onBudgetExceeded?.({ device: this.device.key, day, budget: this.budget, channel, value });
     }
-    throw new SettingRefused(`${this.device.key}: the daily EEPROM write budget (${this.budget}) is spent for ${day}; settings are read-only until the next day`, 'budget');
+    throw new SettingRefused(
+      `${this.device.key}: the daily EEPROM write budget (${this.budget}) is spent for ${day}; settings are read-only until the next day`,
+      'budget',
+    );
   }
 
   private async readPoint(p: PointSpec): Promise<number> {
@@ -197,8 +209,18 @@ export class SettingWriter {
     return Math.abs(a - b) <= p.scale / 2 + 1e-9 * Math.max(1, Math.abs(b));
   }
 
-  private log(p: PointSpec, channel: string, old: number, value: number, readBack: number | null, outcome: 'written' | 'mismatch' | 'failed', at: number): void {
-    this.db.prepare('INSERT INTO setting_writes (device, channel, register, old_value, new_value, read_back, outcome, at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)').run(this.device.key, channel, p.register, old, value, readBack, outcome, at);
+  private log(
+    p: PointSpec,
+    channel: string,
+    old: number,
+    value: number,
+    readBack: number | null,
+    outcome: 'written' | 'mismatch' | 'failed',
+    at: number,
+  ): void {
+    this.db
+      .prepare('INSERT INTO setting_writes (device, channel, register, old_value, new_value, read_back, outcome, at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+      .run(this.device.key, channel, p.register, old, value, readBack, outcome, at);
   }
 
   private today(now = this.clock()): string {

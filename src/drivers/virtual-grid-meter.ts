@@ -37,7 +37,8 @@ export function virtualGridPower(i: VirtualGridInputs): ChannelValue {
     [i.gen, -1],
   ];
   const present = parts.filter((p): p is [ChannelValue, number] => p[0] !== undefined);
-  if (i.load === undefined || present.length === 0) return { value: null, ts: Math.min(...present.map(([v]) => v.ts), Number.MAX_SAFE_INTEGER), quality: 'ERROR' };
+  if (i.load === undefined || present.length === 0)
+    return { value: null, ts: Math.min(...present.map(([v]) => v.ts), Number.MAX_SAFE_INTEGER), quality: 'ERROR' };
   const ts = Math.min(...present.map(([v]) => v.ts));
   if (present.some(([v]) => v.value === null || !Number.isFinite(v.value))) return { value: null, ts, quality: 'ERROR' };
   const value = present.reduce((s, [v, sign]) => s + sign * (v.value ?? 0), 0);
@@ -47,7 +48,9 @@ export function virtualGridPower(i: VirtualGridInputs): ChannelValue {
 export type PhaseKey = 'L1' | 'L2' | 'L3';
 
 /** Per-phase inputs -> the grid component's ActivePower_L1..L3 and their sum ActivePower. */
-export function virtualGridMeter(perPhase: Readonly<Record<PhaseKey, VirtualGridInputs>>): Record<'ActivePower' | 'ActivePower_L1' | 'ActivePower_L2' | 'ActivePower_L3', ChannelValue> {
+export function virtualGridMeter(
+  perPhase: Readonly<Record<PhaseKey, VirtualGridInputs>>,
+): Record<'ActivePower' | 'ActivePower_L1' | 'ActivePower_L2' | 'ActivePower_L3', ChannelValue> {
   const L1 = virtualGridPower(perPhase.L1);
   const L2 = virtualGridPower(perPhase.L2);
   const L3 = virtualGridPower(perPhase.L3);

@@ -114,17 +114,25 @@ export const assetConfigSchema = z.discriminatedUnion('type', [
       nominalVoltageV: z.number().positive().default(48),
       maxChargeCurrentA: z.number().nonnegative().default(100),
       maxAcChargeCurrentA: z.number().nonnegative().default(60),
-      minDwellMs: z.number().int().nonnegative().default(15 * 60_000),
+      minDwellMs: z
+        .number()
+        .int()
+        .nonnegative()
+        .default(15 * 60_000),
     })
     .strict(),
-  z.object({ type: z.literal('pv'), component, phases: z.union([z.literal(1), z.literal(3)]).default(3), perPhase: z.boolean().default(false), ratedW: watts }).strict(),
+  z
+    .object({ type: z.literal('pv'), component, phases: z.union([z.literal(1), z.literal(3)]).default(3), perPhase: z.boolean().default(false), ratedW: watts })
+    .strict(),
   z.object({ type: z.literal('generator'), component, ratedW: watts }).strict(),
   z.object({ type: z.literal('relay'), component, role: z.enum(['shed', 'critical', 'pcc']) }).strict(),
 ]);
 export type AssetConfig = z.input<typeof assetConfigSchema>;
 
 /** Resolves the capabilities of a site from its asset list; every problem is named, nothing half-resolved. */
-export function resolveCapabilities(assets: readonly AssetConfig[]): { readonly ok: true; readonly caps: SiteCapabilities } | { readonly ok: false; readonly problems: readonly string[] } {
+export function resolveCapabilities(
+  assets: readonly AssetConfig[],
+): { readonly ok: true; readonly caps: SiteCapabilities } | { readonly ok: false; readonly problems: readonly string[] } {
   const problems: string[] = [];
   const seen = new Set<string>();
   let grid: GridMeter | undefined;
@@ -149,10 +157,27 @@ export function resolveCapabilities(assets: readonly AssetConfig[]): { readonly 
       case 'battery':
         if (a.control === 'setpoint') {
           if (a.perPhase && a.phases !== 3) problems.push(`assets.${i}: per-phase control needs phases: 3`);
-          batteries.push({ kind: 'battery-setpoint', component: a.component, perPhase: a.perPhase, phases: a.phases, maxChargeW: a.maxChargeW, maxDischargeW: a.maxDischargeW });
+          batteries.push({
+            kind: 'battery-setpoint',
+            component: a.component,
+            perPhase: a.perPhase,
+            phases: a.phases,
+            maxChargeW: a.maxChargeW,
+            maxDischargeW: a.maxDischargeW,
+          });
         } else {
           if (a.perPhase) problems.push(`assets.${i}: a battery that only switches modes has no per-phase control`);
-          batteries.push({ kind: 'battery-modes', component: a.component, phases: a.phases, maxChargeW: a.maxChargeW, maxDischargeW: a.maxDischargeW, nominalVoltageV: a.nominalVoltageV, maxChargeCurrentA: a.maxChargeCurrentA, maxAcChargeCurrentA: a.maxAcChargeCurrentA, minDwellMs: a.minDwellMs });
+          batteries.push({
+            kind: 'battery-modes',
+            component: a.component,
+            phases: a.phases,
+            maxChargeW: a.maxChargeW,
+            maxDischargeW: a.maxDischargeW,
+            nominalVoltageV: a.nominalVoltageV,
+            maxChargeCurrentA: a.maxChargeCurrentA,
+            maxAcChargeCurrentA: a.maxAcChargeCurrentA,
+            minDwellMs: a.minDwellMs,
+          });
         }
         break;
       case 'pv':

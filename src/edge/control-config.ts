@@ -28,20 +28,87 @@ export const controlDeviceSchema = z
 
 const common = { id: component, enabled: z.boolean().default(true), criticality: z.enum(CRITICALITY).optional() };
 const battery = { battery: component.optional() };
-const loop = z.object({ deadbandW: z.number().min(0), rampWPerS: z.number().positive(), ki: z.number().min(0).max(1), settledTolW: z.number().min(0), integralLimitW: z.number().min(0), integralZoneW: z.number().min(0) }).partial().strict();
+const loop = z
+  .object({
+    deadbandW: z.number().min(0),
+    rampWPerS: z.number().positive(),
+    ki: z.number().min(0).max(1),
+    settledTolW: z.number().min(0),
+    integralLimitW: z.number().min(0),
+    integralZoneW: z.number().min(0),
+  })
+  .partial()
+  .strict();
 
 /** One controller: its kind decides its code and its default criticality class. */
 export const controllerConfigSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('self-consumption'), ...common, ...battery, targetW: z.number().default(0), loop: loop.optional() }).strict(),
-  z.object({ kind: z.literal('peak-shaving'), ...common, ...battery, pv: component.optional(), importLimitW: z.number().min(0).optional(), exportLimitW: z.number().min(0).optional() }).strict(),
+  z
+    .object({
+      kind: z.literal('peak-shaving'),
+      ...common,
+      ...battery,
+      pv: component.optional(),
+      importLimitW: z.number().min(0).optional(),
+      exportLimitW: z.number().min(0).optional(),
+    })
+    .strict(),
   z.object({ kind: z.literal('zero-export'), ...common, ...battery, pv: component.optional(), marginW: z.number().min(0).optional() }).strict(),
-  z.object({ kind: z.literal('charge-only'), ...common, ...battery, socTargetPct: z.number().min(0).max(100), rateW: z.number().positive(), window: window.optional() }).strict(),
-  z.object({ kind: z.literal('backup-reserve'), ...common, ...battery, floorPct: z.number().min(0).max(100), confirmMs: z.number().int().min(0).optional(), returnStableMs: z.number().int().min(0).optional(), restoreHoldMs: z.number().int().min(0).optional(), minHz: z.number().optional(), maxHz: z.number().optional() }).strict(),
-  z.object({ kind: z.literal('external-control'), ...common, ...battery, schedule: z.array(z.object({ fromMs: z.number(), toMs: z.number(), activeW: z.number(), reactiveVar: z.number().optional() }).strict()).default([]) }).strict(),
-  z.object({ kind: z.literal('manual-setpoint'), ...common, ...battery, setpointW: z.number(), setBy: z.string().min(1), untilMs: z.number().optional() }).strict(),
+  z
+    .object({
+      kind: z.literal('charge-only'),
+      ...common,
+      ...battery,
+      socTargetPct: z.number().min(0).max(100),
+      rateW: z.number().positive(),
+      window: window.optional(),
+    })
+    .strict(),
+  z
+    .object({
+      kind: z.literal('backup-reserve'),
+      ...common,
+      ...battery,
+      floorPct: z.number().min(0).max(100),
+      confirmMs: z.number().int().min(0).optional(),
+      returnStableMs: z.number().int().min(0).optional(),
+      restoreHoldMs: z.number().int().min(0).optional(),
+      minHz: z.number().optional(),
+      maxHz: z.number().optional(),
+    })
+    .strict(),
+  z
+    .object({
+      kind: z.literal('external-control'),
+      ...common,
+      ...battery,
+      schedule: z.array(z.object({ fromMs: z.number(), toMs: z.number(), activeW: z.number(), reactiveVar: z.number().optional() }).strict()).default([]),
+    })
+    .strict(),
+  z
+    .object({ kind: z.literal('manual-setpoint'), ...common, ...battery, setpointW: z.number(), setBy: z.string().min(1), untilMs: z.number().optional() })
+    .strict(),
   z.object({ kind: z.literal('passive'), ...common }).strict(),
-  z.object({ kind: z.literal('charge-schedule'), ...common, ...battery, entries: z.array(z.object({ window, powerW: z.number(), stopSocPct: z.number().min(0).max(100).optional() }).strict()).min(1) }).strict(),
-  z.object({ kind: z.literal('frequency-droop'), ...common, ...battery, maxResponseW: z.number().positive(), f1: z.number().optional(), f2: z.number().optional(), f3: z.number().optional(), f4: z.number().optional() }).strict(),
+  z
+    .object({
+      kind: z.literal('charge-schedule'),
+      ...common,
+      ...battery,
+      entries: z.array(z.object({ window, powerW: z.number(), stopSocPct: z.number().min(0).max(100).optional() }).strict()).min(1),
+    })
+    .strict(),
+  z
+    .object({
+      kind: z.literal('frequency-droop'),
+      ...common,
+      ...battery,
+      maxResponseW: z.number().positive(),
+      f1: z.number().optional(),
+      f2: z.number().optional(),
+      f3: z.number().optional(),
+      f4: z.number().optional(),
+    })
+    .strict(),
 ]);
 export type ControllerConfig = z.output<typeof controllerConfigSchema>;
 export type ControllerKind = ControllerConfig['kind'];
@@ -88,10 +155,25 @@ export const controlConfigSchema = z
     /** Autonomy per capability and asset; the rest follow DEFAULT_ACTION_AUTONOMY. */
     autonomy: z.array(z.object({ capability: z.enum(ASSET_CAPABILITIES), asset: component, level }).strict()).default([]),
     /** The emergency-stop input: a channel, pressed when it equals `pressedValue` (default 1). */
-    emergencyStop: z.object({ channel: z.string().regex(/^[a-z][a-z0-9_]*\/[A-Za-z0-9_]+$/, 'a channel such as io0/EmergencyStop'), pressedValue: z.number().default(1), failSafe: z.boolean().default(true) }).strict().optional(),
+    emergencyStop: z
+      .object({
+        channel: z.string().regex(/^[a-z][a-z0-9_]*\/[A-Za-z0-9_]+$/, 'a channel such as io0/EmergencyStop'),
+        pressedValue: z.number().default(1),
+        failSafe: z.boolean().default(true),
+      })
+      .strict()
+      .optional(),
     /** How long an L2 proposal waits for a person (ms), and how long an approval holds (ms). */
-    proposalTtlMs: z.number().int().min(10_000).default(15 * 60_000),
-    approvalHoldMs: z.number().int().min(10_000).default(60 * 60_000),
+    proposalTtlMs: z
+      .number()
+      .int()
+      .min(10_000)
+      .default(15 * 60_000),
+    approvalHoldMs: z
+      .number()
+      .int()
+      .min(10_000)
+      .default(60 * 60_000),
   })
   .strict()
   .superRefine((c, ctx) => {
@@ -102,7 +184,12 @@ export const controlConfigSchema = z
     });
     const comps = new Set(c.assets.map((a) => a.component));
     c.safety.batteries.forEach((b, i) => {
-      if (!comps.has(b.component)) ctx.addIssue({ code: 'custom', path: ['safety', 'batteries', i, 'component'], message: `no asset "${b.component}"; allowed: ${[...comps].join(', ') || '(declare it under control.assets)'}` });
+      if (!comps.has(b.component))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['safety', 'batteries', i, 'component'],
+          message: `no asset "${b.component}"; allowed: ${[...comps].join(', ') || '(declare it under control.assets)'}`,
+        });
     });
   });
 

@@ -50,7 +50,20 @@ interface Row {
   reason: string | null;
 }
 
-const toProposal = (r: Row): ControlProposal => ({ id: r.id, createdAt: r.created_at, expiresAt: r.expires_at, asset: r.asset, capability: r.capability, target: r.target, value: r.value, why: r.why, state: r.state, decidedBy: r.decided_by, decidedAt: r.decided_at, reason: r.reason });
+const toProposal = (r: Row): ControlProposal => ({
+  id: r.id,
+  createdAt: r.created_at,
+  expiresAt: r.expires_at,
+  asset: r.asset,
+  capability: r.capability,
+  target: r.target,
+  value: r.value,
+  why: r.why,
+  state: r.state,
+  decidedBy: r.decided_by,
+  decidedAt: r.decided_at,
+  reason: r.reason,
+});
 
 export class ControlProposals {
   constructor(private readonly db: Database.Database) {
@@ -62,7 +75,11 @@ export class ControlProposals {
   }
 
   create(p: Omit<ControlProposal, 'id' | 'state' | 'decidedBy' | 'decidedAt' | 'reason'>): ControlProposal {
-    const id = Number(this.db.prepare('INSERT INTO control_proposals (created_at, expires_at, asset, capability, target, value, why, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?)').run(p.createdAt, p.expiresAt, p.asset, p.capability, p.target, p.value, p.why, 'pending').lastInsertRowid);
+    const id = Number(
+      this.db
+        .prepare('INSERT INTO control_proposals (created_at, expires_at, asset, capability, target, value, why, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+        .run(p.createdAt, p.expiresAt, p.asset, p.capability, p.target, p.value, p.why, 'pending').lastInsertRowid,
+    );
     return this.require(id);
   }
 
@@ -88,7 +105,11 @@ export class ControlProposals {
   }
 
   transition(id: number, to: ControlProposalState, by: string, at: number, reason: string): boolean {
-    return this.db.prepare("UPDATE control_proposals SET state = ?, decided_by = ?, decided_at = ?, reason = ? WHERE id = ? AND state = 'pending'").run(to, by, at, reason, id).changes === 1;
+    return (
+      this.db
+        .prepare("UPDATE control_proposals SET state = ?, decided_by = ?, decided_at = ?, reason = ? WHERE id = ? AND state = 'pending'")
+        .run(to, by, at, reason, id).changes === 1
+    );
   }
 
   /** Pending proposals past their expiry. */
@@ -97,7 +118,10 @@ export class ControlProposals {
   }
 
   list(state?: ControlProposalState, limit = 200): ControlProposal[] {
-    return this.db.prepare<[string | null, string | null, number], Row>('SELECT * FROM control_proposals WHERE (? IS NULL OR state = ?) ORDER BY id DESC LIMIT ?').all(state ?? null, state ?? null, limit).map(toProposal);
+    return this.db
+      .prepare<[string | null, string | null, number], Row>('SELECT * FROM control_proposals WHERE (? IS NULL OR state = ?) ORDER BY id DESC LIMIT ?')
+      .all(state ?? null, state ?? null, limit)
+      .map(toProposal);
   }
 }
 

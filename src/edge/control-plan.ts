@@ -49,7 +49,10 @@ const E_STOP_COMPONENT = 'estop';
 /** The e-stop input as the envelope reads it: 1 = pressed (the cycle computes it from the configured channel). */
 export const E_STOP_CHANNEL = `${E_STOP_COMPONENT}/Pressed`;
 
-export function planControl(c: ControlConfig, o: { timeZone: string; extra?: readonly ExtraController[]; extraKinds?: ReadonlyMap<string, Criticality> }): { ok: true; plan: ControlPlan } | { ok: false; problems: string[] } {
+export function planControl(
+  c: ControlConfig,
+  o: { timeZone: string; extra?: readonly ExtraController[]; extraKinds?: ReadonlyMap<string, Criticality> },
+): { ok: true; plan: ControlPlan } | { ok: false; problems: string[] } {
   const relayAssets: AssetConfig[] = c.shedding.map((s) => ({ type: 'relay', component: `relay${s.meter}`, role: s.critical ? 'critical' : 'shed' }));
   const r = resolveCapabilities([...c.assets, ...relayAssets]);
   if (!r.ok) return { ok: false, problems: r.problems.map((p) => `control.${p}`) };
@@ -57,7 +60,10 @@ export function planControl(c: ControlConfig, o: { timeZone: string; extra?: rea
   const problems: string[] = [];
   const battery = (name: string | undefined, where: string): Battery | undefined => {
     const b = name ? caps.batteries.find((x) => x.component === name) : caps.batteries[0];
-    if (!b) problems.push(`${where}: ${name ? `no battery asset "${name}"` : 'needs a battery asset'}; batteries: ${caps.batteries.map((x) => x.component).join(', ') || 'none'}`);
+    if (!b)
+      problems.push(
+        `${where}: ${name ? `no battery asset "${name}"` : 'needs a battery asset'}; batteries: ${caps.batteries.map((x) => x.component).join(', ') || 'none'}`,
+      );
     return b;
   };
   const pvOf = (name: string | undefined, where: string): PvInverter | undefined => {
@@ -88,7 +94,15 @@ export function planControl(c: ControlConfig, o: { timeZone: string; extra?: rea
       case 'peak-shaving': {
         const b = caps.batteries.length || k.battery ? battery(k.battery, where) : undefined;
         const p = pvOf(k.pv, where);
-        config = { ...base, grid: grid(where), battery: b, pv: p, importLimitW: k.importLimitW, exportLimitW: k.exportLimitW, ...(k.criticality ? { importCriticality: k.criticality, exportCriticality: k.criticality } : {}) };
+        config = {
+          ...base,
+          grid: grid(where),
+          battery: b,
+          pv: p,
+          importLimitW: k.importLimitW,
+          exportLimitW: k.exportLimitW,
+          ...(k.criticality ? { importCriticality: k.criticality, exportCriticality: k.criticality } : {}),
+        };
         assets = [b?.component, p?.component].filter((x): x is string => !!x);
         break;
       }
@@ -103,7 +117,20 @@ export function planControl(c: ControlConfig, o: { timeZone: string; extra?: rea
         const b = battery(k.battery, where);
         const g = grid(where);
         const pcc = caps.relays.find((x: Relay) => x.role === 'pcc');
-        config = { ...base, battery: b, floorPct: k.floorPct, frequencyChannel: g ? `${g.component}/Frequency` : undefined, confirmMs: k.confirmMs, returnStableMs: k.returnStableMs, restoreHoldMs: k.restoreHoldMs, minHz: k.minHz, maxHz: k.maxHz, pcc, shed: caps.relays.filter((x) => x.role === 'shed'), ...(k.criticality ? { reserveCriticality: k.criticality } : {}) };
+        config = {
+          ...base,
+          battery: b,
+          floorPct: k.floorPct,
+          frequencyChannel: g ? `${g.component}/Frequency` : undefined,
+          confirmMs: k.confirmMs,
+          returnStableMs: k.returnStableMs,
+          restoreHoldMs: k.restoreHoldMs,
+          minHz: k.minHz,
+          maxHz: k.maxHz,
+          pcc,
+          shed: caps.relays.filter((x) => x.role === 'shed'),
+          ...(k.criticality ? { reserveCriticality: k.criticality } : {}),
+        };
         assets = [b?.component, pcc?.component, ...caps.relays.filter((x) => x.role === 'shed').map((x) => x.component)].filter((x): x is string => !!x);
         break;
       }
@@ -134,7 +161,17 @@ export function planControl(c: ControlConfig, o: { timeZone: string; extra?: rea
       case 'frequency-droop': {
         const b = battery(k.battery, where);
         const g = caps.grid;
-        config = { ...base, battery: b, maxResponseW: k.maxResponseW, f1: k.f1, f2: k.f2, f3: k.f3, f4: k.f4, frequencyChannel: g ? `${g.component}/Frequency` : undefined, criticality };
+        config = {
+          ...base,
+          battery: b,
+          maxResponseW: k.maxResponseW,
+          f1: k.f1,
+          f2: k.f2,
+          f3: k.f3,
+          f4: k.f4,
+          frequencyChannel: g ? `${g.component}/Frequency` : undefined,
+          criticality,
+        };
         assets = b ? [b.component] : [];
         break;
       }
@@ -146,14 +183,23 @@ export function planControl(c: ControlConfig, o: { timeZone: string; extra?: rea
   });
   for (const x of o.extra ?? []) {
     const b = x.battery ? battery(x.battery, `test controller ${x.id}`) : undefined;
-    controllers.push({ id: x.id, kind: x.kind, criticality: x.criticality ?? o.extraKinds?.get(x.kind) ?? 'optimisation', config: strip({ id: x.id, battery: b, grid: caps.grid, maxAgeMs: c.maxAgeMs, ...x.config }), assets: b ? [b.component] : [], start: {} });
+    controllers.push({
+      id: x.id,
+      kind: x.kind,
+      criticality: x.criticality ?? o.extraKinds?.get(x.kind) ?? 'optimisation',
+      config: strip({ id: x.id, battery: b, grid: caps.grid, maxAgeMs: c.maxAgeMs, ...x.config }),
+      assets: b ? [b.component] : [],
+      start: {},
+    });
   }
   const batteries = c.safety.batteries.flatMap((l) => {
     const b = caps.batteries.find((x) => x.component === l.component);
     return b ? [{ ...l, battery: b }] : [];
   });
   // A battery without configured limits still gets its rating, a 10-100 % SoC window and a ramp.
-  for (const b of caps.batteries) if (!batteries.some((l) => l.battery.component === b.component)) batteries.push({ component: b.component, battery: b, socMinPct: 10, socMaxPct: 100, rampWPerS: 20_000 });
+  for (const b of caps.batteries)
+    if (!batteries.some((l) => l.battery.component === b.component))
+      batteries.push({ component: b.component, battery: b, socMinPct: 10, socMaxPct: 100, rampWPerS: 20_000 });
   const safety: SafetyConfig = {
     grid: caps.grid,
     batteries,

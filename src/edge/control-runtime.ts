@@ -67,13 +67,34 @@ export class ControlRuntime {
     this.proposals = new ControlProposals(d.db);
     this.log = new DecisionLog(d.db, d.audit, { tolerance: (t) => (/Priority|Current|SetClosed|SetRunning/.test(t) ? 0 : 50) });
     this.host = new ControllerHost(d.hooks?.modules ?? [], d.config.budgetMs);
-    const onError = (device: string) => (channel: string, value: number, err: Error) => this.raise({ rule: 'control_dispatch', subject: `device:${device}`, severity: 'major', message: `${device}: writing ${channel} = ${value} failed: ${err.message}` });
+    const onError = (device: string) => (channel: string, value: number, err: Error) =>
+      this.raise({
+        rule: 'control_dispatch',
+        subject: `device:${device}`,
+        severity: 'major',
+        message: `${device}: writing ${channel} = ${value} failed: ${err.message}`,
+      });
     const onWritten = (device: string) => () => this.clearAlarm('control_dispatch', `device:${device}`);
     const components = new Set<string>(['estop']);
     for (const dev of d.site.control.devices) {
       const bus = d.site.bus(dev.bus);
       if (!bus) continue;
-      const queue = new DispatchQueue(dev.component, modbusWriter(d.db, bus, dev, { clock: d.clock, timeZone: d.timeZone, onBudgetExceeded: (device, day, budget) => this.raise({ rule: 'control_eeprom_budget', subject: `device:${device}`, severity: 'major', message: `${device}: the ${budget} EEPROM writes of ${day} are spent; its settings are read-only until tomorrow` }) }), d.clock, { tolerance: (ch) => (/Power/.test(ch) ? 10 : 0), onError: onError(dev.component), onWritten: onWritten(dev.component) });
+      const queue = new DispatchQueue(
+        dev.component,
+        modbusWriter(d.db, bus, dev, {
+          clock: d.clock,
+          timeZone: d.timeZone,
+          onBudgetExceeded: (device, day, budget) =>
+            this.raise({
+              rule: 'control_eeprom_budget',
+              subject: `device:${device}`,
+              severity: 'major',
+              message: `${device}: the ${budget} EEPROM writes of ${day} are spent; its settings are read-only until tomorrow`,
+            }),
+        }),
+        d.clock,
+        { tolerance: (ch) => (/Power/.test(ch) ? 10 : 0), onError: onError(dev.component), onWritten: onWritten(dev.component) },
+      );
       this.queues.set(dev.component, queue);
       for (const [kind, comp] of dev.components) {
         components.add(comp);
@@ -90,7 +111,12 @@ export class ControlRuntime {
     if (planned.caps.grid) components.add(planned.caps.grid.component);
     if (d.relays && planned.relayMeters.size) {
       const relays = d.relays;
-      const queue = new DispatchQueue('relays', relayWriter(relays, (c) => planned.relayMeters.get(c), new ShedLedger(d.db), d.clock), d.clock, { reassertMs: Number.POSITIVE_INFINITY, onError: onError('relays'), onWritten: onWritten('relays') });
+      const queue = new DispatchQueue(
+        'relays',
+        relayWriter(relays, (c) => planned.relayMeters.get(c), new ShedLedger(d.db), d.clock),
+        d.clock,
+        { reassertMs: Number.POSITIVE_INFINITY, onError: onError('relays'), onWritten: onWritten('relays') },
+      );
       this.queues.set('relays', queue);
       for (const comp of planned.relayMeters.keys()) this.routes.set(`${comp}/SetClosed`, { queue, channel: `${comp}/SetClosed` });
     }
@@ -120,7 +146,10 @@ export class ControlRuntime {
   }
 
   private planFor(controllers: readonly ControllerConfig[]): ControlPlan {
-    const r = planControl({ ...this.d.config, controllers: [...controllers] }, { timeZone: this.d.timeZone, extra: this.d.hooks?.controllers, extraKinds: this.d.hooks?.kinds });
+    const r = planControl(
+      { ...this.d.config, controllers: [...controllers] },
+      { timeZone: this.d.timeZone, extra: this.d.hooks?.controllers, extraKinds: this.d.hooks?.kinds },
+    );
     if (!r.ok) throw new ControlError(`control: ${r.problems.join('; ')}`, 400);
     return r.plan;
   }
@@ -175,7 +204,17 @@ export class ControlRuntime {
     const plan = this.planFor(parsed);
     this.controllerConfigs = parsed;
     this.cycle.setPlan(plan);
-    this.log.note({ ts: this.d.clock(), actor: by, action: 'mode', detail: `controllers now ${parsed.filter((c) => c.enabled).map((c) => `${c.id} (${c.kind})`).join(', ') || 'none'}: ${reason}` });
+    this.log.note({
+      ts: this.d.clock(),
+      actor: by,
+      action: 'mode',
+      detail: `controllers now ${
+        parsed
+          .filter((c) => c.enabled)
+          .map((c) => `${c.id} (${c.kind})`)
+          .join(', ') || 'none'
+      }: ${reason}`,
+    });
     this.log.flush(this.d.clock(), true);
   }
 
@@ -191,7 +230,12 @@ export class ControlRuntime {
     if (!this.proposals.transition(id, 'approved', by, now, 'approved')) throw new ControlError(`proposal ${id} was decided by someone else`, 409);
     const expiresAtMs = now + this.d.config.approvalHoldMs;
     this.gov.approvals.set(p.target, { proposalId: id, by, target: p.target, value: p.value, atMs: now, expiresAtMs });
-    this.log.note({ ts: now, actor: by, action: 'approved', detail: `proposal ${id}: ${p.target} = ${whole(p.value)} approved until ${new Date(expiresAtMs).toISOString()}` });
+    this.log.note({
+      ts: now,
+      actor: by,
+      action: 'approved',
+      detail: `proposal ${id}: ${p.target} = ${whole(p.value)} approved until ${new Date(expiresAtMs).toISOString()}`,
+    });
     this.log.flush(now, true);
     return this.proposals.require(id);
   }
@@ -207,7 +251,10 @@ export class ControlRuntime {
   }
 
   /** A person takes an asset for `minutes`: a setpoint (battery W, PV limit W, generator 0/1, relay 0/1) or a battery mode. */
-  override(o: { asset: string; setpoint?: number; mode?: 'charge' | 'discharge' | 'idle'; minutes: number; reason: string }, by: string): { id: number; asset: string; targets: Array<{ target: string; value: number }>; untilMs: number } {
+  override(
+    o: { asset: string; setpoint?: number; mode?: 'charge' | 'discharge' | 'idle'; minutes: number; reason: string },
+    by: string,
+  ): { id: number; asset: string; targets: Array<{ target: string; value: number }>; untilMs: number } {
     const caps = this.cycle.controlPlan.caps;
     const now = this.d.clock();
     const untilMs = now + o.minutes * 60_000;
@@ -219,15 +266,27 @@ export class ControlRuntime {
     if (b) {
       const w = o.mode ? (o.mode === 'idle' ? 0 : o.mode === 'charge' ? -b.maxChargeW : b.maxDischargeW) : o.setpoint;
       if (w === undefined) throw new ControlError('a battery override needs setpoint (W, discharge positive) or mode (charge, discharge, idle)', 400);
-      targets = b.kind === 'battery-setpoint' && b.perPhase ? PHASES.map((p) => ({ target: command.batteryPower(b, p), value: w / b.phases })) : [{ target: command.batteryPower(b), value: w }];
+      targets =
+        b.kind === 'battery-setpoint' && b.perPhase
+          ? PHASES.map((p) => ({ target: command.batteryPower(b, p), value: w / b.phases }))
+          : [{ target: command.batteryPower(b), value: w }];
     } else if (pv || g || r) {
       if (o.setpoint === undefined) throw new ControlError(`an override of ${o.asset} needs setpoint`, 400);
       const target = pv ? command.pvLimit(pv) : g ? command.generatorRun(g) : command.relayClosed(r as NonNullable<typeof r>);
       targets = [{ target, value: o.setpoint }];
-    } else throw new ControlError(`no asset "${o.asset}"; assets: ${[...caps.batteries, ...caps.pv, ...caps.generators, ...caps.relays].map((x) => x.component).join(', ') || 'none'}`, 404);
+    } else
+      throw new ControlError(
+        `no asset "${o.asset}"; assets: ${[...caps.batteries, ...caps.pv, ...caps.generators, ...caps.relays].map((x) => x.component).join(', ') || 'none'}`,
+        404,
+      );
     const id = this.gov.newOverrideId();
     for (const t of targets) this.gov.overrides.set(t.target, { id, asset: o.asset, by, target: t.target, value: t.value, untilMs, reason: o.reason });
-    this.log.note({ ts: now, actor: by, action: 'override', detail: `override ${id} of ${o.asset}: ${targets.map((t) => `${t.target} = ${t.value}`).join(', ')} until ${new Date(untilMs).toISOString()} (safety still applies): ${o.reason}` });
+    this.log.note({
+      ts: now,
+      actor: by,
+      action: 'override',
+      detail: `override ${id} of ${o.asset}: ${targets.map((t) => `${t.target} = ${t.value}`).join(', ')} until ${new Date(untilMs).toISOString()} (safety still applies): ${o.reason}`,
+    });
     this.log.flush(now, true);
     return { id, asset: o.asset, targets, untilMs };
   }
@@ -263,7 +322,12 @@ export class ControlRuntime {
     const plan = this.cycle.controlPlan;
     const now = this.d.clock();
     const last = this.log.recent(1)[0];
-    const assets = [...plan.caps.batteries.map((b) => ({ component: b.component, kind: b.kind })), ...plan.caps.pv.map((p) => ({ component: p.component, kind: p.kind })), ...plan.caps.generators.map((g) => ({ component: g.component, kind: g.kind })), ...plan.caps.relays.map((r) => ({ component: r.component, kind: `relay-${r.role}` }))];
+    const assets = [
+      ...plan.caps.batteries.map((b) => ({ component: b.component, kind: b.kind })),
+      ...plan.caps.pv.map((p) => ({ component: p.component, kind: p.kind })),
+      ...plan.caps.generators.map((g) => ({ component: g.component, kind: g.kind })),
+      ...plan.caps.relays.map((r) => ({ component: r.component, kind: `relay-${r.role}` })),
+    ];
     const caps = ['battery-dispatch', 'pv-curtailment', 'generator-operation', 'load-shedding', 'islanding'] as const;
     return {
       now,
@@ -274,12 +338,33 @@ export class ControlRuntime {
       modes: Object.fromEntries(this.cycle.lastModes),
       eStop: this.cycle.lastEnvelope?.eStop ?? false,
       safe: this.cycle.lastEnvelope?.safe ?? [],
-      lastCycle: last ? { cycle: last.cycle, at: last.at, durationMs: Math.round(last.durationMs * 100) / 100, jitterMs: Math.round(last.jitterMs * 100) / 100, decisions: last.decisions } : null,
+      lastCycle: last
+        ? {
+            cycle: last.cycle,
+            at: last.at,
+            durationMs: Math.round(last.durationMs * 100) / 100,
+            jitterMs: Math.round(last.jitterMs * 100) / 100,
+            decisions: last.decisions,
+          }
+        : null,
       recommendations: [...this.gov.recommendations.values()],
-      overrides: [...this.gov.overrides.values()].map((o) => ({ id: o.id, asset: o.asset, target: o.target, value: o.value, by: o.by, untilMs: o.untilMs, remainingS: Math.max(0, Math.round((o.untilMs - now) / 1000)), reason: o.reason })),
+      overrides: [...this.gov.overrides.values()].map((o) => ({
+        id: o.id,
+        asset: o.asset,
+        target: o.target,
+        value: o.value,
+        by: o.by,
+        untilMs: o.untilMs,
+        remainingS: Math.max(0, Math.round((o.untilMs - now) / 1000)),
+        reason: o.reason,
+      })),
       approvals: [...this.gov.approvals.values()],
       escalations: [...this.gov.escalations].map(([k, e]) => ({ capability: k.split('|')[0], asset: k.split('|')[1], sinceMs: e.sinceMs, why: e.why })),
-      autonomy: assets.flatMap((a) => caps.filter((c) => relevant(c, a.kind)).map((c) => ({ capability: c, asset: a.component, level: levelOf(plan, c, a.component), default: DEFAULT_ACTION_AUTONOMY[c] }))),
+      autonomy: assets.flatMap((a) =>
+        caps
+          .filter((c) => relevant(c, a.kind))
+          .map((c) => ({ capability: c, asset: a.component, level: levelOf(plan, c, a.component), default: DEFAULT_ACTION_AUTONOMY[c] })),
+      ),
       assets,
       dispatch: [...this.queues.values()].map((q) => q.state()),
       pendingProposals: this.proposals.list('pending').length,

@@ -44,7 +44,10 @@ export interface RunResult {
   readonly ms: number;
 }
 
-export type WorkerMessage = { readonly type: 'ready' } | { readonly type: 'done'; readonly seq: number; readonly results: readonly RunResult[] } | { readonly type: 'init-failed'; readonly why: string };
+export type WorkerMessage =
+  | { readonly type: 'ready' }
+  | { readonly type: 'done'; readonly seq: number; readonly results: readonly RunResult[] }
+  | { readonly type: 'init-failed'; readonly why: string };
 
 async function main(): Promise<void> {
   const init = workerData as WorkerInit;
@@ -75,7 +78,13 @@ async function main(): Promise<void> {
         results.push({ id: item.id, proposals: r.proposals, state: r.state, status: r.status, ms: performance.now() - t0 });
       } catch (e) {
         const why = e instanceof Error ? e.message : String(e);
-        results.push({ id: item.id, proposals: [], state: item.state, status: { state: 'failed', reason: `threw: ${why}; its assets are in their safe state` }, ms: performance.now() - t0 });
+        results.push({
+          id: item.id,
+          proposals: [],
+          state: item.state,
+          status: { state: 'failed', reason: `threw: ${why}; its assets are in their safe state` },
+          ms: performance.now() - t0,
+        });
       }
     });
     Atomics.store(where, 0, 0);

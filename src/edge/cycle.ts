@@ -57,7 +57,9 @@ export interface CycleDeps {
   readonly proposalTtlMs: number;
   /** The emergency-stop input and the value that means pressed. */
   readonly eStop?: { readonly channel: string; readonly pressedValue: number };
-  readonly alarm?: (a: { rule: string; subject: string; message: string; severity: 'critical' | 'major' | 'minor' | 'info' } | { clear: string; subject: string }) => void;
+  readonly alarm?: (
+    a: { rule: string; subject: string; message: string; severity: 'critical' | 'major' | 'minor' | 'info' } | { clear: string; subject: string },
+  ) => void;
   /** Components whose channels the controllers may read (devices, sub-components, assets). */
   readonly components: ReadonlySet<string>;
 }
@@ -110,7 +112,17 @@ export class EdgeCycle {
   }
 
   controllers(): ControllerView[] {
-    return this.plan.controllers.map((c) => ({ id: c.id, kind: c.kind, criticality: c.criticality, assets: c.assets, status: this.stopped.has(c.id) ? { state: 'failed', reason: this.stopped.get(c.id) ?? '' } : (this.statuses.get(c.id) ?? { state: 'idle', reason: 'not run yet' }), stopped: this.stopped.has(c.id), lastMs: this.lastMs.get(c.id) ?? null }));
+    return this.plan.controllers.map((c) => ({
+      id: c.id,
+      kind: c.kind,
+      criticality: c.criticality,
+      assets: c.assets,
+      status: this.stopped.has(c.id)
+        ? { state: 'failed', reason: this.stopped.get(c.id) ?? '' }
+        : (this.statuses.get(c.id) ?? { state: 'idle', reason: 'not run yet' }),
+      stopped: this.stopped.has(c.id),
+      lastMs: this.lastMs.get(c.id) ?? null,
+    }));
   }
 
   start(): void {
@@ -128,25 +140,28 @@ export class EdgeCycle {
 
   private arm(): void {
     if (!this.running) return;
-    this.timer = setTimeout(() => {
-      const start = performance.now();
-      const jitter = start - this.scheduled;
-      this.inCycle = this.runCycle(start, jitter)
-        .catch(() => undefined)
-        .finally(() => {
-          this.inCycle = null;
-          const end = performance.now();
-          // The next slot on the fixed grid; slots already missed are overruns, never bunched up.
-          this.scheduled += this.d.periodMs;
-          let overrun = false;
-          while (this.scheduled <= end) {
+    this.timer = setTimeout(
+      () => {
+        const start = performance.now();
+        const jitter = start - this.scheduled;
+        this.inCycle = this.runCycle(start, jitter)
+          .catch(() => undefined)
+          .finally(() => {
+            this.inCycle = null;
+            const end = performance.now();
+            // The next slot on the fixed grid; slots already missed are overruns, never bunched up.
             this.scheduled += this.d.periodMs;
-            overrun = true;
-          }
-          this.timing.add(end - start, jitter, overrun);
-          this.arm();
-        });
-    }, Math.max(0, this.scheduled - performance.now()));
+            let overrun = false;
+            while (this.scheduled <= end) {
+              this.scheduled += this.d.periodMs;
+              overrun = true;
+            }
+            this.timing.add(end - start, jitter, overrun);
+            this.arm();
+          });
+      },
+      Math.max(0, this.scheduled - performance.now()),
+    );
   }
 
   /** The consistent picture of every channel at the start of the cycle. */
@@ -173,7 +188,14 @@ export class EdgeCycle {
     // 1. Controllers, in the worker, within the budget.
     const active = plan.controllers.filter((c) => !this.stopped.has(c.id));
     const forWorker = [...s.channels].filter(([k]) => this.d.components.has(k.slice(0, k.indexOf('/'))));
-    const outcome = active.length ? await this.d.host.run(nowMs, s.takenAt, forWorker, active.map((c) => ({ id: c.id, kind: c.kind, config: c.config, state: this.states.has(c.id) ? this.states.get(c.id) : c.start }))) : { kind: 'done' as const, results: [] };
+    const outcome = active.length
+      ? await this.d.host.run(
+          nowMs,
+          s.takenAt,
+          forWorker,
+          active.map((c) => ({ id: c.id, kind: c.kind, config: c.config, state: this.states.has(c.id) ? this.states.get(c.id) : c.start })),
+        )
+      : { kind: 'done' as const, results: [] };
     const results = new Map<string, RunResult>();
     const safeBecause = new Map<string, string>();
     if (outcome.kind === 'done') for (const r of outcome.results) results.set(r.id, r);
@@ -217,7 +239,16 @@ export class EdgeCycle {
     for (const p of proposals) specs[p.target] ??= { neutral: neutralOf(plan.caps, p.target, measured) };
     for (const o of this.d.gov.overrides.values()) specs[o.target] ??= { neutral: neutralOf(plan.caps, o.target, measured) };
     const resolutions = new Map(resolve(proposals, specs));
-    for (const o of this.d.gov.overrides.values()) if (!resolutions.has(o.target)) resolutions.set(o.target, { target: o.target, value: specs[o.target]?.neutral ?? 0, interval: { min: -Infinity, max: Infinity }, chosenBy: null, boundBy: [], overruled: [] });
+    for (const o of this.d.gov.overrides.values())
+      if (!resolutions.has(o.target))
+        resolutions.set(o.target, {
+          target: o.target,
+          value: specs[o.target]?.neutral ?? 0,
+          interval: { min: -Infinity, max: Infinity },
+          chosenBy: null,
+          boundBy: [],
+          overruled: [],
+        });
     this.lastResolutions = resolutions;
 
     // 3. Governance per command.
@@ -237,7 +268,8 @@ export class EdgeCycle {
     const failedOf = (asset: string): string | null => {
       for (const c of active) {
         const st = this.statuses.get(c.id);
-        if (c.assets.includes(asset) && st?.state === 'failed' && results.has(c.id) && /cannot be absorbed|exports/.test(st.reason)) return `${c.id}: ${st.reason}`;
+        if (c.assets.includes(asset) && st?.state === 'failed' && results.has(c.id) && /cannot be absorbed|exports/.test(st.reason))
+          return `${c.id}: ${st.reason}`;
       }
       return null;
     };
@@ -252,17 +284,40 @@ export class EdgeCycle {
       const approval = this.d.gov.approvals.get(target) ?? null;
       const e = envOf(target);
       const inputsPoor = safeOf.get(asset) ?? null;
-      const why = r.chosenBy ? `${r.chosenBy.source}: ${r.chosenBy.why}` : `no target: neutral value${r.boundBy.length ? `, bound by ${r.boundBy.map((b) => b.source).join(', ')}` : ''}`;
-      let dec = decideAction({ asset, capability, target, value: r.value, envelope: e, limitHit: failedOf(asset), inputsPoor, why }, { level, escalation, override, approval, proposalTtlMs: this.d.proposalTtlMs, nowMs });
+      const why = r.chosenBy
+        ? `${r.chosenBy.source}: ${r.chosenBy.why}`
+        : `no target: neutral value${r.boundBy.length ? `, bound by ${r.boundBy.map((b) => b.source).join(', ')}` : ''}`;
+      let dec = decideAction(
+        { asset, capability, target, value: r.value, envelope: e, limitHit: failedOf(asset), inputsPoor, why },
+        { level, escalation, override, approval, proposalTtlMs: this.d.proposalTtlMs, nowMs },
+      );
       // The safe state is the envelope, not an action: it is written at L2 and L3 (escalated) too. L1 never writes.
       if (dec.outcome === 'propose' && inputsPoor && (level === 'L3' || level === 'L2')) {
         const v = Math.min(e.max, Math.max(e.min, r.value));
-        dec = { outcome: 'actuate', value: v, authority: 'L3-policy', by: 'safety-envelope', why: `safe state: ${inputsPoor}`, audit: { ts: nowMs, actor: 'system', action: 'safe-state', detail: `${target} = ${whole(v)} (${inputsPoor})` }, escalate: null };
+        dec = {
+          outcome: 'actuate',
+          value: v,
+          authority: 'L3-policy',
+          by: 'safety-envelope',
+          why: `safe state: ${inputsPoor}`,
+          audit: { ts: nowMs, actor: 'system', action: 'safe-state', detail: `${target} = ${whole(v)} (${inputsPoor})` },
+          escalate: null,
+        };
       }
       if (dec.escalate && !escalation && effectiveLevel({ level, escalation }) === 'L3') {
         this.d.gov.escalations.set(key, dec.escalate);
-        this.d.log.note({ ts: nowMs, actor: 'system', action: 'escalated', detail: `${capability} on ${asset} dropped to L2 until a person confirms: ${dec.escalate.why}` });
-        this.d.alarm?.({ rule: 'control_escalation', subject: `${capability}:${asset}`, severity: 'major', message: `${capability} on ${asset} needs a person: ${dec.escalate.why}; it acts as L2 (proposals) until confirmed` });
+        this.d.log.note({
+          ts: nowMs,
+          actor: 'system',
+          action: 'escalated',
+          detail: `${capability} on ${asset} dropped to L2 until a person confirms: ${dec.escalate.why}`,
+        });
+        this.d.alarm?.({
+          rule: 'control_escalation',
+          subject: `${capability}:${asset}`,
+          severity: 'major',
+          message: `${capability} on ${asset} needs a person: ${dec.escalate.why}; it acts as L2 (proposals) until confirmed`,
+        });
       }
       return dec;
     };
@@ -277,10 +332,25 @@ export class EdgeCycle {
         if (pending) this.d.proposals.refresh(pending.id, dec.value, dec.why);
         else {
           const p = this.d.proposals.create({ createdAt: nowMs, expiresAt: dec.expiresAtMs, asset, capability, target, value: dec.value, why: dec.why });
-          this.d.log.note({ ts: nowMs, actor: 'system', action: 'proposed', detail: `proposal ${p.id}: ${target} = ${whole(dec.value)} until ${new Date(p.expiresAt).toISOString()} (${dec.why})` });
+          this.d.log.note({
+            ts: nowMs,
+            actor: 'system',
+            action: 'proposed',
+            detail: `proposal ${p.id}: ${target} = ${whole(dec.value)} until ${new Date(p.expiresAt).toISOString()} (${dec.why})`,
+          });
         }
       }
-      decisions.push({ target, value: dec.value, outcome: dec.outcome, authority: dec.outcome === 'actuate' ? dec.authority : null, by: dec.outcome === 'actuate' ? dec.by : null, why: dec.why, chosenBy: r.chosenBy?.source ?? null, boundBy: r.boundBy.map((b) => `${b.source} (${b.criticality}): ${b.why}`), overruled: r.overruled.map((o) => `${o.source}: ${o.by}`) });
+      decisions.push({
+        target,
+        value: dec.value,
+        outcome: dec.outcome,
+        authority: dec.outcome === 'actuate' ? dec.authority : null,
+        by: dec.outcome === 'actuate' ? dec.by : null,
+        why: dec.why,
+        chosenBy: r.chosenBy?.source ?? null,
+        boundBy: r.boundBy.map((b) => `${b.source} (${b.criticality}): ${b.why}`),
+        overruled: r.overruled.map((o) => `${o.source}: ${o.by}`),
+      });
     };
 
     const modeBatteries = new Map(plan.caps.batteries.filter((b): b is ModeBattery => b.kind === 'battery-modes').map((b) => [command.batteryPower(b), b]));
@@ -309,7 +379,8 @@ export class EdgeCycle {
         continue;
       }
       apply(target, r, dec, asset, capability, true);
-      if (target.includes('/SetActivePower')) modes.set(asset, dec.outcome === 'actuate' ? (Math.abs(dec.value) < 1 ? 'idle' : dec.value > 0 ? 'discharge' : 'charge') : dec.outcome);
+      if (target.includes('/SetActivePower'))
+        modes.set(asset, dec.outcome === 'actuate' ? (Math.abs(dec.value) < 1 ? 'idle' : dec.value > 0 ? 'discharge' : 'charge') : dec.outcome);
     }
     if (env.eStop) for (const g of plan.caps.generators) values.set(command.generatorRun(g), 0);
     this.lastModes = modes;
@@ -317,7 +388,13 @@ export class EdgeCycle {
     // 4. The envelope's last clamp, then dispatch (queued, never awaited).
     const enforced = enforce(values, env);
     for (const [target, e] of enforced) {
-      if (e.clampedFrom !== undefined) this.d.log.note({ ts: nowMs, actor: 'system', action: 'clamped', detail: `${target}: ${whole(e.clampedFrom)} limited to ${whole(e.value)} by safety (${e.why ?? ''})` });
+      if (e.clampedFrom !== undefined)
+        this.d.log.note({
+          ts: nowMs,
+          actor: 'system',
+          action: 'clamped',
+          detail: `${target}: ${whole(e.clampedFrom)} limited to ${whole(e.value)} by safety (${e.why ?? ''})`,
+        });
       this.d.dispatcher.send(target, e.value);
       this.lastDispatched[target] = e.value;
     }
@@ -326,13 +403,27 @@ export class EdgeCycle {
     // 5. Alarms for assets held safe (lost communication, stale inputs), cleared when they recover.
     for (const c of [...plan.caps.batteries, ...plan.caps.pv]) {
       const why = safeOf.get(c.component);
-      if (why) this.d.alarm?.({ rule: 'control_safe_state', subject: `asset:${c.component}`, severity: 'major', message: `${c.component} held in its safe state: ${why}` });
+      if (why)
+        this.d.alarm?.({
+          rule: 'control_safe_state',
+          subject: `asset:${c.component}`,
+          severity: 'major',
+          message: `${c.component} held in its safe state: ${why}`,
+        });
       else this.d.alarm?.({ clear: 'control_safe_state', subject: `asset:${c.component}` });
     }
 
     // 6. Governance housekeeping and the record.
-    for (const o of this.d.gov.expire(nowMs)) this.d.log.note({ ts: nowMs, actor: o.by, action: 'override-ended', detail: `override ${o.id} of ${o.asset} (${o.target} = ${whole(o.value)}) ended: ${o.reason}` });
-    for (const p of this.d.proposals.expired(nowMs)) if (this.d.proposals.transition(p.id, 'expired', 'system', nowMs, 'nobody approved it in time')) this.d.log.note({ ts: nowMs, actor: 'system', action: 'expired', detail: `proposal ${p.id}: ${p.target} = ${whole(p.value)} expired unapproved` });
+    for (const o of this.d.gov.expire(nowMs))
+      this.d.log.note({
+        ts: nowMs,
+        actor: o.by,
+        action: 'override-ended',
+        detail: `override ${o.id} of ${o.asset} (${o.target} = ${whole(o.value)}) ended: ${o.reason}`,
+      });
+    for (const p of this.d.proposals.expired(nowMs))
+      if (this.d.proposals.transition(p.id, 'expired', 'system', nowMs, 'nobody approved it in time'))
+        this.d.log.note({ ts: nowMs, actor: 'system', action: 'expired', detail: `proposal ${p.id}: ${p.target} = ${whole(p.value)} expired unapproved` });
     this.d.log.record({ cycle, at: nowMs, durationMs: performance.now() - startPerf, jitterMs, decisions });
     this.d.log.flush(nowMs);
   }
@@ -343,10 +434,29 @@ export class EdgeCycle {
     const caps = this.plan.caps;
     for (const [asset, why] of assets) {
       const b: Battery | undefined = caps.batteries.find((x) => x.component === asset);
-      if (b) for (const p of [undefined, ...(b.kind === 'battery-setpoint' && b.perPhase ? PHASES : [])]) out.push({ kind: 'bound', target: command.batteryPower(b, p), min: 0, max: 0, criticality: 'safety', source: SAFE_SOURCE, why: `${why}: battery idle` });
+      if (b)
+        for (const p of [undefined, ...(b.kind === 'battery-setpoint' && b.perPhase ? PHASES : [])])
+          out.push({
+            kind: 'bound',
+            target: command.batteryPower(b, p),
+            min: 0,
+            max: 0,
+            criticality: 'safety',
+            source: SAFE_SOURCE,
+            why: `${why}: battery idle`,
+          });
       const pv = caps.pv.find((x) => x.component === asset);
       const limit = this.plan.safety.exportLimitW;
-      if (pv && limit !== null) out.push({ kind: 'bound', target: command.pvLimit(pv), min: 0, max: limit, criticality: 'safety', source: SAFE_SOURCE, why: `${why}: PV held to the export limit` });
+      if (pv && limit !== null)
+        out.push({
+          kind: 'bound',
+          target: command.pvLimit(pv),
+          min: 0,
+          max: limit,
+          criticality: 'safety',
+          source: SAFE_SOURCE,
+          why: `${why}: PV held to the export limit`,
+        });
     }
     return out;
   }

@@ -79,7 +79,13 @@ export class DecisionLog {
   actuation(target: string, value: number, authority: string, by: string, draft: AuditDraft): void {
     const run = this.runs.get(target);
     const tol = this.o.tolerance?.(target) ?? 50;
-    if (run && run.authority === authority && run.by === by && Math.max(run.max, value) - Math.min(run.min, value) <= 2 * tol && draft.ts - run.first < (this.o.auditEveryMs ?? 60_000)) {
+    if (
+      run &&
+      run.authority === authority &&
+      run.by === by &&
+      Math.max(run.max, value) - Math.min(run.min, value) <= 2 * tol &&
+      draft.ts - run.first < (this.o.auditEveryMs ?? 60_000)
+    ) {
       run.count++;
       run.min = Math.min(run.min, value);
       run.max = Math.max(run.max, value);
@@ -97,7 +103,13 @@ export class DecisionLog {
   }
 
   private closeRun(target: string, run: Run): void {
-    if (run.count > 1) this.audits.push({ ts: run.last, actor: run.by, action: 'actuate-held', detail: `${target} held by ${run.authority} for ${run.count} cycles between ${Math.round(run.min)} and ${Math.round(run.max)} until ${new Date(run.last).toISOString()}` });
+    if (run.count > 1)
+      this.audits.push({
+        ts: run.last,
+        actor: run.by,
+        action: 'actuate-held',
+        detail: `${target} held by ${run.authority} for ${run.count} cycles between ${Math.round(run.min)} and ${Math.round(run.max)} until ${new Date(run.last).toISOString()}`,
+      });
   }
 
   /** Writes what is due; `force` writes everything (shutdown, the audit API). */

@@ -43,7 +43,12 @@ export class DispatchQueue {
     readonly device: string,
     private readonly writer: Writer,
     private readonly clock: Clock,
-    private readonly o: { reassertMs?: number; tolerance?: (channel: string) => number; onError?: (channel: string, value: number, err: Error) => void; onWritten?: (channel: string, value: number) => void } = {},
+    private readonly o: {
+      reassertMs?: number;
+      tolerance?: (channel: string) => number;
+      onError?: (channel: string, value: number, err: Error) => void;
+      onWritten?: (channel: string, value: number) => void;
+    } = {},
   ) {}
 
   /** Queues a value; an older value of the same channel not yet written is replaced. */
@@ -57,7 +62,15 @@ export class DispatchQueue {
   }
 
   state(): DispatchState {
-    return { device: this.device, pending: this.pending.size, busy: this.busy, lastError: this.lastError, lastErrorAt: this.lastErrorAt, writes: this.writes, written: Object.fromEntries([...this.written].map(([k, v]) => [k, v.value])) };
+    return {
+      device: this.device,
+      pending: this.pending.size,
+      busy: this.busy,
+      lastError: this.lastError,
+      lastErrorAt: this.lastErrorAt,
+      writes: this.writes,
+      written: Object.fromEntries([...this.written].map(([k, v]) => [k, v.value])),
+    };
   }
 
   close(): void {
@@ -96,10 +109,20 @@ export class DispatchQueue {
 }
 
 /** A Modbus device's writer: RAM registers by FC16 directly, EEPROM settings through the SettingWriter. */
-export function modbusWriter(db: Database.Database, bus: ModbusBus, d: ControlDevice, o: { clock: Clock; timeZone: string; onBudgetExceeded?: (device: string, day: string, budget: number) => void }): Writer {
+export function modbusWriter(
+  db: Database.Database,
+  bus: ModbusBus,
+  d: ControlDevice,
+  o: { clock: Clock; timeZone: string; onBudgetExceeded?: (device: string, day: string, budget: number) => void },
+): Writer {
   const points = new Map<string, PointSpec>();
   for (const p of d.profile.groups.flatMap((g) => g.points)) if (p.writable) points.set(p.component ? `${p.component}/${p.channel}` : p.channel, p);
-  const settings = new SettingWriter(db, bus, { key: d.component, address: d.address, profile: d.profile }, { clock: o.clock, timeZone: o.timeZone, onBudgetExceeded: (e) => o.onBudgetExceeded?.(e.device, e.day, e.budget) });
+  const settings = new SettingWriter(
+    db,
+    bus,
+    { key: d.component, address: d.address, profile: d.profile },
+    { clock: o.clock, timeZone: o.timeZone, onBudgetExceeded: (e) => o.onBudgetExceeded?.(e.device, e.day, e.budget) },
+  );
   const scaling = { ...DEFAULT_SCALING, wordOrder: d.profile.wordOrder };
   return {
     write: async (channel, value) => {

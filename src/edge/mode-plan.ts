@@ -32,17 +32,37 @@ export function planModes(intentW: number, b: ModeBattery, st: ModePlanState, no
   const acA = Math.min(b.maxAcChargeCurrentA, Math.round(Math.min(-intentW, b.maxChargeW) / b.nominalVoltageV / step) * step);
   const want: Record<string, number> =
     mode === 'discharge'
-      ? { [command.outputPriority(b)]: OUTPUT_PRIORITY.SBU, [command.chargerPriority(b)]: CHARGER_PRIORITY.CSO, [command.maxAcChargeCurrent(b)]: 0, [command.maxChargeCurrent(b)]: b.maxChargeCurrentA }
+      ? {
+          [command.outputPriority(b)]: OUTPUT_PRIORITY.SBU,
+          [command.chargerPriority(b)]: CHARGER_PRIORITY.CSO,
+          [command.maxAcChargeCurrent(b)]: 0,
+          [command.maxChargeCurrent(b)]: b.maxChargeCurrentA,
+        }
       : mode === 'charge'
-        ? { [command.outputPriority(b)]: OUTPUT_PRIORITY.UTI, [command.chargerPriority(b)]: CHARGER_PRIORITY.SNU, [command.maxAcChargeCurrent(b)]: Math.max(step, acA), [command.maxChargeCurrent(b)]: b.maxChargeCurrentA }
-        : { [command.outputPriority(b)]: OUTPUT_PRIORITY.UTI, [command.chargerPriority(b)]: CHARGER_PRIORITY.OSO, [command.maxAcChargeCurrent(b)]: 0, [command.maxChargeCurrent(b)]: b.maxChargeCurrentA };
+        ? {
+            [command.outputPriority(b)]: OUTPUT_PRIORITY.UTI,
+            [command.chargerPriority(b)]: CHARGER_PRIORITY.SNU,
+            [command.maxAcChargeCurrent(b)]: Math.max(step, acA),
+            [command.maxChargeCurrent(b)]: b.maxChargeCurrentA,
+          }
+        : {
+            [command.outputPriority(b)]: OUTPUT_PRIORITY.UTI,
+            [command.chargerPriority(b)]: CHARGER_PRIORITY.OSO,
+            [command.maxAcChargeCurrent(b)]: 0,
+            [command.maxChargeCurrent(b)]: b.maxChargeCurrentA,
+          };
   const cur = st.settings;
   if (!cur) return { settings: want, state: { settings: want, changedAtMs: nowMs }, held: null, mode };
   const changed = Object.keys(want).some((k) => want[k] !== cur[k]);
   if (!changed) return { settings: cur, state: st, held: null, mode };
   const since = st.changedAtMs === null ? Infinity : nowMs - st.changedAtMs;
   if (since < b.minDwellMs) {
-    return { settings: cur, state: st, held: `mode change held: ${Math.ceil((b.minDwellMs - since) / 1000)} s of the ${b.minDwellMs / 60_000} min minimum dwell left (EEPROM settings)`, mode };
+    return {
+      settings: cur,
+      state: st,
+      held: `mode change held: ${Math.ceil((b.minDwellMs - since) / 1000)} s of the ${b.minDwellMs / 60_000} min minimum dwell left (EEPROM settings)`,
+      mode,
+    };
   }
   return { settings: want, state: { settings: want, changedAtMs: nowMs }, held: null, mode };
 }

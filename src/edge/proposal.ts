@@ -49,7 +49,11 @@ export interface ControllerResult<S> {
 export type Controller<C, S> = (snapshot: Snapshot, config: C, state: S, nowMs: number) => ControllerResult<S>;
 
 export const ok = <S>(proposals: readonly Proposal[], state: S, detail: string): ControllerResult<S> => ({ proposals, state, status: { state: 'ok', detail } });
-export const idle = <S>(state: S, reason: string, proposals: readonly Proposal[] = []): ControllerResult<S> => ({ proposals, state, status: { state: 'idle', reason } });
+export const idle = <S>(state: S, reason: string, proposals: readonly Proposal[] = []): ControllerResult<S> => ({
+  proposals,
+  state,
+  status: { state: 'idle', reason },
+});
 export const failed = <S>(state: S, reason: string): ControllerResult<S> => ({ proposals: [], state, status: { state: 'failed', reason } });
 
 export const fmtW = (w: number): string => `${Math.round(w)} W`;

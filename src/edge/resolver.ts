@@ -76,8 +76,10 @@ export function resolveVariable(target: string, proposals: readonly Proposal[], 
     let cLo: Edge = { value: -Infinity, by: [] };
     let cHi: Edge = { value: Infinity, by: [] };
     for (const b of bounds) {
-      if (b.min !== undefined && Number.isFinite(b.min)) cLo = b.min > cLo.value ? { value: b.min, by: [binding(b)] } : b.min === cLo.value ? { value: cLo.value, by: [...cLo.by, binding(b)] } : cLo;
-      if (b.max !== undefined && Number.isFinite(b.max)) cHi = b.max < cHi.value ? { value: b.max, by: [binding(b)] } : b.max === cHi.value ? { value: cHi.value, by: [...cHi.by, binding(b)] } : cHi;
+      if (b.min !== undefined && Number.isFinite(b.min))
+        cLo = b.min > cLo.value ? { value: b.min, by: [binding(b)] } : b.min === cLo.value ? { value: cLo.value, by: [...cLo.by, binding(b)] } : cLo;
+      if (b.max !== undefined && Number.isFinite(b.max))
+        cHi = b.max < cHi.value ? { value: b.max, by: [binding(b)] } : b.max === cHi.value ? { value: cHi.value, by: [...cHi.by, binding(b)] } : cHi;
     }
     if (cLo.value > cHi.value) {
       // Contradiction inside one class: the least intervention between the two, clamped to what is allowed.
@@ -91,14 +93,22 @@ export function resolveVariable(target: string, proposals: readonly Proposal[], 
     if (cLo.value > lo.value) {
       if (cLo.value <= hi.value) lo = cLo;
       else {
-        for (const b of cLo.by) overruled.push({ ...b, by: `asks at least ${whole(cLo.value)}, but ${hi.by.map((x) => `${x.source} (${x.criticality})`).join(', ')} allows at most ${whole(hi.value)}` });
+        for (const b of cLo.by)
+          overruled.push({
+            ...b,
+            by: `asks at least ${whole(cLo.value)}, but ${hi.by.map((x) => `${x.source} (${x.criticality})`).join(', ')} allows at most ${whole(hi.value)}`,
+          });
         lo = { value: hi.value, by: hi.by };
       }
     } else if (cLo.value === lo.value && cLo.by.length) lo = { value: lo.value, by: [...lo.by, ...cLo.by] };
     if (cHi.value < hi.value) {
       if (cHi.value >= lo.value) hi = cHi;
       else {
-        for (const b of cHi.by) overruled.push({ ...b, by: `asks at most ${whole(cHi.value)}, but ${lo.by.map((x) => `${x.source} (${x.criticality})`).join(', ')} needs at least ${whole(lo.value)}` });
+        for (const b of cHi.by)
+          overruled.push({
+            ...b,
+            by: `asks at most ${whole(cHi.value)}, but ${lo.by.map((x) => `${x.source} (${x.criticality})`).join(', ')} needs at least ${whole(lo.value)}`,
+          });
         hi = { value: lo.value, by: lo.by };
       }
     } else if (cHi.value === hi.value && cHi.by.length) hi = { value: hi.value, by: [...hi.by, ...cHi.by] };
@@ -118,7 +128,9 @@ export function resolveVariable(target: string, proposals: readonly Proposal[], 
 
   const interval = { min: lo.value, max: hi.value };
   const value = chosen ? chosen.value : clamp(spec.neutral, interval);
-  const wanted = chosen ? proposals.find((p): p is Target => p.kind === 'target' && p.source === chosen.by.source && p.why === chosen.by.why)?.value : spec.neutral;
+  const wanted = chosen
+    ? proposals.find((p): p is Target => p.kind === 'target' && p.source === chosen.by.source && p.why === chosen.by.why)?.value
+    : spec.neutral;
   const boundBy: Binding[] = [];
   // A constraint bound the value when the value sits on it and someone wanted something else.
   if ((wanted !== undefined && wanted !== value) || overruled.length > 0) {

@@ -63,7 +63,17 @@ export function flowOf(control: ControlRuntime, live: LiveValues): Record<string
   };
   const ch = (component: string, channel: string): Shown => live.component(component)[channel] ?? null;
   const grid = caps.grid ? { component: caps.grid.component, ...power(caps.grid.component) } : null;
-  const batteries = caps.batteries.map((b) => ({ component: b.component, kind: b.kind, maxChargeW: b.maxChargeW, maxDischargeW: b.maxDischargeW, ...power(b.component), soc: ch(b.component, 'Soc'), allowedChargeW: ch(b.component, 'AllowedChargePower'), allowedDischargeW: ch(b.component, 'AllowedDischargePower'), capacityWh: ch(b.component, 'Capacity') }));
+  const batteries = caps.batteries.map((b) => ({
+    component: b.component,
+    kind: b.kind,
+    maxChargeW: b.maxChargeW,
+    maxDischargeW: b.maxDischargeW,
+    ...power(b.component),
+    soc: ch(b.component, 'Soc'),
+    allowedChargeW: ch(b.component, 'AllowedChargePower'),
+    allowedDischargeW: ch(b.component, 'AllowedDischargePower'),
+    capacityWh: ch(b.component, 'Capacity'),
+  }));
   const pv = caps.pv.map((p) => ({ component: p.component, ratedW: p.ratedW, ...power(p.component), limitW: ch(p.component, 'ActivePowerLimit') }));
   const generators = caps.generators.map((g) => ({ component: g.component, ...power(g.component), running: ch(g.component, 'Running') }));
   const sources = [...batteries, ...pv, ...generators];
@@ -76,7 +86,13 @@ export function flowOf(control: ControlRuntime, live: LiveValues): Record<string
     : null;
   return {
     now: live.now(),
-    signs: { grid: 'W, positive = import from the grid, negative = export', battery: 'W, positive = discharging, negative = charging', pv: 'W, production positive', generator: 'W, production positive', load: 'W, consumption positive' },
+    signs: {
+      grid: 'W, positive = import from the grid, negative = export',
+      battery: 'W, positive = discharging, negative = charging',
+      pv: 'W, production positive',
+      generator: 'W, production positive',
+      load: 'W, consumption positive',
+    },
     grid,
     batteries,
     pv,
@@ -90,7 +106,8 @@ export function registerControlRoutes(routes: RouteRegistry, control: ControlRun
     routes.add({
       method: 'GET',
       url: '/api/control/flow',
-      summary: 'Energy flow now: grid, batteries (SoC, allowed power), PV, generators and the derived load, total and per phase, each value with its quality and time (grid import positive, battery discharge positive, production positive)',
+      summary:
+        'Energy flow now: grid, batteries (SoC, allowed power), PV, generators and the derived load, total and per phase, each value with its quality and time (grid import positive, battery discharge positive, production positive)',
       role: 'viewer',
       handler: () => flowOf(control, live),
     });
@@ -98,7 +115,8 @@ export function registerControlRoutes(routes: RouteRegistry, control: ControlRun
   routes.add({
     method: 'GET',
     url: '/api/control',
-    summary: 'Edge cycle health (duration and start jitter p50/p99, overruns), controllers with status, modes, the last decisions with why and what bound them, recommendations, overrides, escalations',
+    summary:
+      'Edge cycle health (duration and start jitter p50/p99, overruns), controllers with status, modes, the last decisions with why and what bound them, recommendations, overrides, escalations',
     role: 'viewer',
     handler: () => control.status(),
   });
@@ -150,12 +168,25 @@ export function registerControlRoutes(routes: RouteRegistry, control: ControlRun
   routes.add({
     method: 'POST',
     url: '/api/control/override',
-    summary: 'Take an asset by hand for a set time: a setpoint (battery W discharge positive, PV limit W, generator or relay 0/1) or a battery mode; safety limits still apply',
+    summary:
+      'Take an asset by hand for a set time: a setpoint (battery W discharge positive, PV limit W, generator or relay 0/1) or a battery mode; safety limits still apply',
     role: 'operator',
     body: z
-      .object({ asset, setpoint: z.number().optional(), mode: z.enum(['charge', 'discharge', 'idle']).optional(), minutes: z.number().positive().max(24 * 60), reason })
+      .object({
+        asset,
+        setpoint: z.number().optional(),
+        mode: z.enum(['charge', 'discharge', 'idle']).optional(),
+        minutes: z
+          .number()
+          .positive()
+          .max(24 * 60),
+        reason,
+      })
       .strict()
-      .refine((b) => (b.setpoint === undefined) !== (b.mode === undefined), { error: 'give either setpoint or mode, not both and not neither', path: ['setpoint'] }),
+      .refine((b) => (b.setpoint === undefined) !== (b.mode === undefined), {
+        error: 'give either setpoint or mode, not both and not neither',
+        path: ['setpoint'],
+      }),
     handler: ({ body, user }) => errors(() => ({ override: control.override(body, who(user)) })),
   });
   routes.add({
@@ -167,7 +198,8 @@ export function registerControlRoutes(routes: RouteRegistry, control: ControlRun
     query: z.object({ reason: reason.optional() }).strict(),
     handler: ({ params, query, user }) =>
       errors(() => {
-        if (!control.releaseOverride(params.asset, who(user), query.reason ?? 'released by hand')) throw new ControlError(`${params.asset} has no override`, 404);
+        if (!control.releaseOverride(params.asset, who(user), query.reason ?? 'released by hand'))
+          throw new ControlError(`${params.asset} has no override`, 404);
         return { asset: params.asset, released: true };
       }),
   });
@@ -186,15 +218,29 @@ export function registerControlRoutes(routes: RouteRegistry, control: ControlRun
   routes.add({
     method: 'GET',
     url: '/api/control/audit',
-    summary: 'The hash-chained audit log (decisions, proposals, approvals, overrides, writes), from <= ts < to, the newest `limit` (before entry `beforeId` when given: the next page back); verify=1 walks the chain',
+    summary:
+      'The hash-chained audit log (decisions, proposals, approvals, overrides, writes), from <= ts < to, the newest `limit` (before entry `beforeId` when given: the next page back); verify=1 walks the chain',
     role: 'viewer',
-    query: z.object({ from: z.coerce.number().int().nonnegative().optional(), to: z.coerce.number().int().nonnegative().optional(), beforeId: z.coerce.number().int().positive().optional(), verify: z.enum(['0', '1']).optional(), limit: z.coerce.number().int().min(1).max(5000).default(500) }).strict(),
+    query: z
+      .object({
+        from: z.coerce.number().int().nonnegative().optional(),
+        to: z.coerce.number().int().nonnegative().optional(),
+        beforeId: z.coerce.number().int().positive().optional(),
+        verify: z.enum(['0', '1']).optional(),
+        limit: z.coerce.number().int().min(1).max(5000).default(500),
+      })
+      .strict(),
     handler: ({ query }) => {
       control.log.flush(Number.MAX_SAFE_INTEGER, true);
       const all = audit.list({ from: query.from, to: query.to });
       const before = query.beforeId;
       const entries = before === undefined ? all : all.filter((e) => e.id < before);
-      return { entries: entries.slice(-query.limit), total: all.length, before: entries.length, ...(query.verify === '1' ? { verification: audit.verify() } : {}) };
+      return {
+        entries: entries.slice(-query.limit),
+        total: all.length,
+        before: entries.length,
+        ...(query.verify === '1' ? { verification: audit.verify() } : {}),
+      };
     },
   });
 }

@@ -86,7 +86,16 @@ export function rampWindow(last: number | undefined, step: number): { min: numbe
   return { min: last > 0 ? -step : last - step, max: last < 0 ? step : last + step };
 }
 
-function batteryBounds(s: Snapshot, cfg: SafetyConfig, l: BatteryLimits, last: Readonly<Record<string, number>>, dtS: number, nowMs: number, eStop: string | null, gridBad: string | null): { bounds: Bound[]; safe: string | null } {
+function batteryBounds(
+  s: Snapshot,
+  cfg: SafetyConfig,
+  l: BatteryLimits,
+  last: Readonly<Record<string, number>>,
+  dtS: number,
+  nowMs: number,
+  eStop: string | null,
+  gridBad: string | null,
+): { bounds: Bound[]; safe: string | null } {
   const b = l.battery;
   const c = b.component;
   const why: string[] = [];
@@ -130,7 +139,8 @@ function batteryBounds(s: Snapshot, cfg: SafetyConfig, l: BatteryLimits, last: R
     const t = optional(s, `${c}/BatteryTemperature`, nowMs, cfg.maxAgeMs);
     if (t && 'bad' in t) safe = `${t.bad}: battery idle`;
     else if (t) {
-      if ((l.tempMaxC !== undefined && t.v >= l.tempMaxC) || (l.tempMinC !== undefined && t.v <= l.tempMinC)) safe = `battery temperature ${tenth(t.v)} °C outside ${l.tempMinC ?? '-'}..${l.tempMaxC ?? '-'} °C: battery idle`;
+      if ((l.tempMaxC !== undefined && t.v >= l.tempMaxC) || (l.tempMinC !== undefined && t.v <= l.tempMinC))
+        safe = `battery temperature ${tenth(t.v)} °C outside ${l.tempMinC ?? '-'}..${l.tempMaxC ?? '-'} °C: battery idle`;
       else if (l.chargeTempMinC !== undefined && t.v < l.chargeTempMinC) {
         min = Math.max(min, 0);
         notes.push(`${tenth(t.v)} °C below ${l.chargeTempMinC} °C: no charging`);
@@ -164,12 +174,29 @@ function batteryBounds(s: Snapshot, cfg: SafetyConfig, l: BatteryLimits, last: R
     const lo = Math.max(min * t.share, ramp.min);
     const hi = Math.min(max * t.share, ramp.max);
     const rampNote = ramp.min > min * t.share || ramp.max < max * t.share ? `; ramp ${l.rampWPerS} W/s from ${whole(last[t.target] ?? 0)} W` : '';
-    bounds.push({ kind: 'bound', target: t.target, min: Math.min(lo, Math.max(0, hi)), max: Math.max(hi, Math.min(0, lo)), criticality: 'safety', source: SOURCE, why: `${c}: ${why.join('; ')}${rampNote}` });
+    bounds.push({
+      kind: 'bound',
+      target: t.target,
+      min: Math.min(lo, Math.max(0, hi)),
+      max: Math.max(hi, Math.min(0, lo)),
+      criticality: 'safety',
+      source: SOURCE,
+      why: `${c}: ${why.join('; ')}${rampNote}`,
+    });
   }
   return { bounds, safe };
 }
 
-function pvBounds(s: Snapshot, cfg: SafetyConfig, l: PvLimits, last: Readonly<Record<string, number>>, dtS: number, nowMs: number, eStop: string | null, gridBad: string | null): { bounds: Bound[]; safe: string | null } {
+function pvBounds(
+  s: Snapshot,
+  cfg: SafetyConfig,
+  l: PvLimits,
+  last: Readonly<Record<string, number>>,
+  dtS: number,
+  nowMs: number,
+  eStop: string | null,
+  gridBad: string | null,
+): { bounds: Bound[]; safe: string | null } {
   const pv = l.pv;
   const phases: readonly (Phase | undefined)[] = pv.perPhase ? [undefined, ...PHASES] : [undefined];
   const own = read(s, `${pv.component}/ActivePower`, nowMs, cfg.maxAgeMs);
@@ -229,7 +256,15 @@ export function envelope(s: Snapshot, cfg: SafetyConfig, last: Readonly<Record<s
   }
   for (const g of cfg.generators) {
     if (eStop) {
-      bounds.push({ kind: 'bound', target: command.generatorRun(g), min: 0, max: 0, criticality: 'safety', source: SOURCE, why: `${eStop}: generator stopped` });
+      bounds.push({
+        kind: 'bound',
+        target: command.generatorRun(g),
+        min: 0,
+        max: 0,
+        criticality: 'safety',
+        source: SOURCE,
+        why: `${eStop}: generator stopped`,
+      });
       safe.push({ component: g.component, why: eStop });
     } else bounds.push({ kind: 'bound', target: command.generatorRun(g), min: 0, max: 1, criticality: 'safety', source: SOURCE, why: 'run is 0 or 1' });
   }

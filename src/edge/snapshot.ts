@@ -62,7 +62,12 @@ export function fresh(s: Snapshot, addr: string, nowMs: number, maxAgeMs: number
 }
 
 /** Reads several addresses; all usable, or the reasons of every one that is not. */
-export function readAll<K extends string>(s: Snapshot, addrs: Readonly<Record<K, string>>, nowMs: number, maxAgeMs: number): { readonly ok: true; readonly values: Record<K, number> } | { readonly ok: false; readonly why: string } {
+export function readAll<K extends string>(
+  s: Snapshot,
+  addrs: Readonly<Record<K, string>>,
+  nowMs: number,
+  maxAgeMs: number,
+): { readonly ok: true; readonly values: Record<K, number> } | { readonly ok: false; readonly why: string } {
   const values = {} as Record<K, number>;
   const bad: string[] = [];
   for (const k of Object.keys(addrs) as K[]) {

@@ -34,7 +34,12 @@ export function fleetView(d: FleetDeps) {
   const dayStart = clock.dayStart(now);
   // As in the inventory, a record without a bus is on the site's first bus (the spreadsheet has no bus column).
   const firstBus = site.config.buses[0]?.id ?? site.busViews()[0]?.id;
-  const inventory = new Map(d.inventory().filter((r) => r.status !== 'Decommissioned').map((r) => [`${r.bus ?? firstBus}:${r.address}`, r]));
+  const inventory = new Map(
+    d
+      .inventory()
+      .filter((r) => r.status !== 'Decommissioned')
+      .map((r) => [`${r.bus ?? firstBus}:${r.address}`, r]),
+  );
   const meters = site.meterList().map((m) => {
     const id = meterIdOf(db, m.key);
     const stats = id === undefined ? undefined : completenessSince(db, id, Math.floor((now - DAY_MS) / 1000), site.intervalMs);
@@ -63,5 +68,11 @@ export function fleetView(d: FleetDeps) {
 }
 
 export function registerFleetRoutes(routes: RouteRegistry, d: FleetDeps): void {
-  routes.add({ method: 'GET', url: '/api/fleet', summary: 'Every meter across sites: status, last reading, completeness over the last day, energy today, open alarms', role: 'viewer', handler: () => fleetView(d) });
+  routes.add({
+    method: 'GET',
+    url: '/api/fleet',
+    summary: 'Every meter across sites: status, last reading, completeness over the last day, energy today, open alarms',
+    role: 'viewer',
+    handler: () => fleetView(d),
+  });
 }

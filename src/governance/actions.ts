@@ -16,7 +16,15 @@ import { whole } from '../util/text-number.js';
  * - A human override takes an asset for a set time, at any level. Safety still applies: every written
  *   value lies inside the safety envelope, whoever asked for it.
  */
-export const ASSET_CAPABILITIES = ['battery-dispatch', 'pv-curtailment', 'generator-operation', 'load-shedding', 'islanding', 'ev-charging', 'service-disconnection'] as const;
+export const ASSET_CAPABILITIES = [
+  'battery-dispatch',
+  'pv-curtailment',
+  'generator-operation',
+  'load-shedding',
+  'islanding',
+  'ev-charging',
+  'service-disconnection',
+] as const;
 export type AssetCapability = (typeof ASSET_CAPABILITIES)[number];
 
 /**
@@ -39,7 +47,11 @@ export const DEFAULT_ACTION_AUTONOMY: Readonly<Record<AssetCapability, AutonomyL
 /** Which capability a command channel exercises. */
 export function capabilityOfTarget(target: string, relayRole?: 'shed' | 'critical' | 'pcc'): AssetCapability | undefined {
   const channel = target.slice(target.indexOf('/') + 1);
-  if (/^(SetActivePower|SetReactivePower)(_L[123])?$/.test(channel) || ['OutputPriority', 'ChargerPriority', 'MaxChargeCurrent', 'MaxAcChargeCurrent'].includes(channel)) return 'battery-dispatch';
+  if (
+    /^(SetActivePower|SetReactivePower)(_L[123])?$/.test(channel) ||
+    ['OutputPriority', 'ChargerPriority', 'MaxChargeCurrent', 'MaxAcChargeCurrent'].includes(channel)
+  )
+    return 'battery-dispatch';
   if (/^ActivePowerLimit(_L[123])?$/.test(channel)) return 'pv-curtailment';
   if (channel === 'SetRunning') return 'generator-operation';
   if (channel === 'SetClosed') return relayRole === 'pcc' ? 'islanding' : 'load-shedding';
@@ -104,9 +116,24 @@ export interface AuditDraft {
 }
 
 export type ActionDecision =
-  | { readonly outcome: 'actuate'; readonly value: number; readonly authority: 'L3-policy' | 'approval' | 'override'; readonly by: string; readonly why: string; readonly audit: AuditDraft; readonly escalate: Escalation | null }
+  | {
+      readonly outcome: 'actuate';
+      readonly value: number;
+      readonly authority: 'L3-policy' | 'approval' | 'override';
+      readonly by: string;
+      readonly why: string;
+      readonly audit: AuditDraft;
+      readonly escalate: Escalation | null;
+    }
   | { readonly outcome: 'recommend'; readonly value: number; readonly why: string; readonly audit: null; readonly escalate: null }
-  | { readonly outcome: 'propose'; readonly value: number; readonly expiresAtMs: number; readonly why: string; readonly audit: AuditDraft | null; readonly escalate: null };
+  | {
+      readonly outcome: 'propose';
+      readonly value: number;
+      readonly expiresAtMs: number;
+      readonly why: string;
+      readonly audit: AuditDraft | null;
+      readonly escalate: null;
+    };
 
 const clamp = (x: number, e: { min: number; max: number }): number => Math.min(e.max, Math.max(e.min, x));
 
@@ -119,31 +146,81 @@ export function decideAction(req: ActionRequest, ctx: ActionContext): ActionDeci
   if (o && o.target === req.target && t < o.untilMs) {
     const v = clamp(o.value, req.envelope);
     const why = `override by ${o.by} until ${new Date(o.untilMs).toISOString()}: ${o.reason}${v !== o.value ? `; limited by safety to ${whole(v)} (asked ${whole(o.value)})` : ''}`;
-    return { outcome: 'actuate', value: v, authority: 'override', by: o.by, why, audit: { ts: t, actor: o.by, action: 'actuate', detail: `${req.target} = ${whole(v)} (${req.capability}, ${why})` }, escalate: null };
+    return {
+      outcome: 'actuate',
+      value: v,
+      authority: 'override',
+      by: o.by,
+      why,
+      audit: { ts: t, actor: o.by, action: 'actuate', detail: `${req.target} = ${whole(v)} (${req.capability}, ${why})` },
+      escalate: null,
+    };
   }
   const level = effectiveLevel(ctx);
   if (level === 'L1') {
-    return { outcome: 'recommend', value: req.value, why: `${req.capability} is L1 (manual): recommended ${req.target} = ${whole(req.value)} for the people on site (${req.why})`, audit: null, escalate: null };
+    return {
+      outcome: 'recommend',
+      value: req.value,
+      why: `${req.capability} is L1 (manual): recommended ${req.target} = ${whole(req.value)} for the people on site (${req.why})`,
+      audit: null,
+      escalate: null,
+    };
   }
   if (level === 'L2') {
     const a = ctx.approval;
     if (a && a.target === req.target && t >= a.atMs && t < a.expiresAtMs) {
       const v = clamp(a.value, req.envelope);
       const why = `approved by ${a.by} (proposal ${a.proposalId}) until ${new Date(a.expiresAtMs).toISOString()}${v !== a.value ? `; limited by safety to ${whole(v)} (approved ${whole(a.value)})` : ''}`;
-      return { outcome: 'actuate', value: v, authority: 'approval', by: a.by, why, audit: { ts: t, actor: a.by, action: 'actuate', detail: `${req.target} = ${whole(v)} (${req.capability}, ${why})` }, escalate: null };
+      return {
+        outcome: 'actuate',
+        value: v,
+        authority: 'approval',
+        by: a.by,
+        why,
+        audit: { ts: t, actor: a.by, action: 'actuate', detail: `${req.target} = ${whole(v)} (${req.capability}, ${why})` },
+        escalate: null,
+      };
     }
-    const reason = ctx.level === 'L3' && ctx.escalation ? `escalated to L2 since ${new Date(ctx.escalation.sinceMs).toISOString()} (${ctx.escalation.why})` : `${req.capability} is L2 (supervised)`;
-    return { outcome: 'propose', value: req.value, expiresAtMs: t + ctx.proposalTtlMs, why: `${reason}: waiting for a person to approve ${req.target} = ${whole(req.value)} (${req.why})`, audit: null, escalate: null };
+    const reason =
+      ctx.level === 'L3' && ctx.escalation
+        ? `escalated to L2 since ${new Date(ctx.escalation.sinceMs).toISOString()} (${ctx.escalation.why})`
+        : `${req.capability} is L2 (supervised)`;
+    return {
+      outcome: 'propose',
+      value: req.value,
+      expiresAtMs: t + ctx.proposalTtlMs,
+      why: `${reason}: waiting for a person to approve ${req.target} = ${whole(req.value)} (${req.why})`,
+      audit: null,
+      escalate: null,
+    };
   }
   // L3: act within policy; the value is already inside the envelope (clamped again, to be sure).
   const v = clamp(req.value, req.envelope);
   const trouble = req.inputsPoor ?? req.limitHit;
   const escalate = trouble ? { sinceMs: t, why: req.inputsPoor ? `inputs poor: ${req.inputsPoor}` : `limit hit: ${req.limitHit}` } : null;
   const why = `autonomous (L3) within policy: ${req.why}${escalate ? `; escalating to L2 (${escalate.why})` : ''}`;
-  return { outcome: 'actuate', value: v, authority: 'L3-policy', by: 'system', why, audit: { ts: t, actor: 'system', action: 'actuate', detail: `${req.target} = ${whole(v)} (${req.capability}, ${why})` }, escalate };
+  return {
+    outcome: 'actuate',
+    value: v,
+    authority: 'L3-policy',
+    by: 'system',
+    why,
+    audit: { ts: t, actor: 'system', action: 'actuate', detail: `${req.target} = ${whole(v)} (${req.capability}, ${why})` },
+    escalate,
+  };
 }
 
 /** A person confirms an escalated capability: it returns to L3. Audited by the caller. */
 export function confirmEscalation(esc: Escalation | null, by: string, nowMs: number): { readonly escalation: null; readonly audit: AuditDraft | null } {
-  return { escalation: null, audit: esc ? { ts: nowMs, actor: by, action: 'escalation-confirmed', detail: `back to L3 after escalation since ${new Date(esc.sinceMs).toISOString()} (${esc.why})` } : null };
+  return {
+    escalation: null,
+    audit: esc
+      ? {
+          ts: nowMs,
+          actor: by,
+          action: 'escalation-confirmed',
+          detail: `back to L3 after escalation since ${new Date(esc.sinceMs).toISOString()} (${esc.why})`,
+        }
+      : null,
+  };
 }

@@ -18,13 +18,17 @@ export interface AuditEntry {
 export type AuditInput = Omit<AuditEntry, 'id' | 'proposalId' | 'customer' | 'meter'> & Partial<Pick<AuditEntry, 'proposalId' | 'customer' | 'meter'>>;
 
 /** What verify() found: the whole chain intact, or the first entry where it breaks and why. */
-export type AuditVerification = { readonly ok: true; readonly entries: number; readonly head: string } | { readonly ok: false; readonly entries: number; readonly at: number; readonly why: string };
+export type AuditVerification =
+  | { readonly ok: true; readonly entries: number; readonly head: string }
+  | { readonly ok: false; readonly entries: number; readonly at: number; readonly why: string };
 
 const GENESIS = '';
 
 /** SHA-256 over the previous entry's hash and every field of this one (id included, so entries cannot be reordered). */
 export function entryHash(prevHash: string, e: AuditEntry): string {
-  return createHash('sha256').update(JSON.stringify([prevHash, e.id, e.ts, e.actor, e.action, e.proposalId, e.customer, e.meter, e.detail])).digest('hex');
+  return createHash('sha256')
+    .update(JSON.stringify([prevHash, e.id, e.ts, e.actor, e.action, e.proposalId, e.customer, e.meter, e.detail]))
+    .digest('hex');
 }
 
 const COLUMNS = 'id, ts, actor, action, proposal_id AS proposalId, customer, meter, detail';
@@ -49,8 +53,12 @@ export class AuditLog {
         BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
       CREATE TRIGGER IF NOT EXISTS governance_audit_no_delete BEFORE DELETE ON governance_audit
         BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;`);
-    const cols = db.prepare<[], { name: string }>('PRAGMA table_info(governance_audit)').all().map((c) => c.name);
-    if (!cols.includes('hash')) throw new Error('governance_audit has no hash chain: open the database with openDatabase (store/database.ts), which applies the schema migrations');
+    const cols = db
+      .prepare<[], { name: string }>('PRAGMA table_info(governance_audit)')
+      .all()
+      .map((c) => c.name);
+    if (!cols.includes('hash'))
+      throw new Error('governance_audit has no hash chain: open the database with openDatabase (store/database.ts), which applies the schema migrations');
     this.seal();
   }
 
@@ -81,7 +89,16 @@ export class AuditLog {
           .prepare('INSERT INTO governance_audit (ts, actor, action, proposal_id, customer, meter, detail, prev_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
           .run(e.ts, e.actor, e.action, e.proposalId ?? null, e.customer ?? null, e.meter ?? null, e.detail, prev).lastInsertRowid,
       );
-      const entry: AuditEntry = { id, ts: e.ts, actor: e.actor, action: e.action, proposalId: e.proposalId ?? null, customer: e.customer ?? null, meter: e.meter ?? null, detail: e.detail };
+      const entry: AuditEntry = {
+        id,
+        ts: e.ts,
+        actor: e.actor,
+        action: e.action,
+        proposalId: e.proposalId ?? null,
+        customer: e.customer ?? null,
+        meter: e.meter ?? null,
+        detail: e.detail,
+      };
       this.db.prepare('UPDATE governance_audit SET hash = ? WHERE id = ?').run(entryHash(prev, entry), id);
       return id;
     })();
@@ -93,11 +110,16 @@ export class AuditLog {
    * deletion in the middle and a cut-off tail are all found.
    */
   verify(): AuditVerification {
-    const rows = this.db.prepare<[], AuditEntry & { prevHash: string | null; hash: string | null }>(`SELECT ${COLUMNS}, prev_hash AS prevHash, hash FROM governance_audit ORDER BY id`).all();
+    const rows = this.db
+      .prepare<[], AuditEntry & { prevHash: string | null; hash: string | null }>(
+        `SELECT ${COLUMNS}, prev_hash AS prevHash, hash FROM governance_audit ORDER BY id`,
+      )
+      .all();
     let prev = GENESIS;
     for (const r of rows) {
       const { prevHash, hash, ...e } = r;
-      if (prevHash !== prev) return { ok: false, entries: rows.length, at: r.id, why: `entry ${r.id} does not follow the entry before it (an entry was deleted or changed)` };
+      if (prevHash !== prev)
+        return { ok: false, entries: rows.length, at: r.id, why: `entry ${r.id} does not follow the entry before it (an entry was deleted or changed)` };
       if (hash !== entryHash(prev, e)) return { ok: false, entries: rows.length, at: r.id, why: `entry ${r.id} was changed after it was written` };
       prev = hash;
     }
@@ -110,14 +132,18 @@ export class AuditLog {
   /** The newest entry of a meter with one of these actions (e.g. the last relay switch), if any. */
   lastFor(meter: number, actions: readonly string[]): AuditEntry | undefined {
     return this.db
-      .prepare<unknown[], AuditEntry>(`SELECT id, ts, actor, action, proposal_id AS proposalId, customer, meter, detail FROM governance_audit WHERE meter = ? AND action IN (${actions.map(() => '?').join(',')}) ORDER BY id DESC LIMIT 1`)
+      .prepare<unknown[], AuditEntry>(
+        `SELECT id, ts, actor, action, proposal_id AS proposalId, customer, meter, detail FROM governance_audit WHERE meter = ? AND action IN (${actions.map(() => '?').join(',')}) ORDER BY id DESC LIMIT 1`,
+      )
       .get(meter, ...actions);
   }
 
   /** Entries with from <= ts < to, oldest first. */
   list(range: { from?: number; to?: number } = {}): AuditEntry[] {
     return this.db
-      .prepare<[number, number], AuditEntry>('SELECT id, ts, actor, action, proposal_id AS proposalId, customer, meter, detail FROM governance_audit WHERE ts >= ? AND ts < ? ORDER BY id')
+      .prepare<[number, number], AuditEntry>(
+        'SELECT id, ts, actor, action, proposal_id AS proposalId, customer, meter, detail FROM governance_audit WHERE ts >= ? AND ts < ? ORDER BY id',
+      )
       .all(range.from ?? 0, range.to ?? Number.MAX_SAFE_INTEGER);
   }
 }

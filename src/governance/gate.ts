@@ -32,9 +32,12 @@ export interface GateDeps {
  * `windowClosed`: refused only because of a no-disconnect window (night, weekend, holiday), so worth proposing again later.
  * `existing`: an open proposal of the same meter and capability was returned instead of a new one.
  */
-export type ProposeResult = { readonly created: true; readonly proposal: Proposal; readonly existing?: boolean } | { readonly created: false; readonly why: string; readonly windowClosed: boolean };
+export type ProposeResult =
+  | { readonly created: true; readonly proposal: Proposal; readonly existing?: boolean }
+  | { readonly created: false; readonly why: string; readonly windowClosed: boolean };
 
-export type OverrideAction = { readonly action: 'close' | 'hold'; readonly reason: string; readonly until?: number } | { readonly action: 'release'; readonly reason: string };
+export type OverrideAction =
+  { readonly action: 'close' | 'hold'; readonly reason: string; readonly until?: number } | { readonly action: 'release'; readonly reason: string };
 
 /**
  * The only way a relay is switched for business reasons: every proposal passes the pure decision
@@ -58,7 +61,12 @@ export class GovernanceGate {
       nowMs: now,
     });
     if (decision.outcome === 'refuse') {
-      this.d.audit.append({ ...base, actor: actorName(input.proposedBy), action: 'refused', detail: `${input.capability}: ${decision.why} (reason given: ${input.reason})` });
+      this.d.audit.append({
+        ...base,
+        actor: actorName(input.proposedBy),
+        action: 'refused',
+        detail: `${input.capability}: ${decision.why} (reason given: ${input.reason})`,
+      });
       return { created: false, why: decision.why, windowClosed: input.capability === 'disconnect' && decision.why === blackoutReason(this.d.policy, now) };
     }
     // A restore makes every pending disconnect of the same meter moot.
@@ -67,7 +75,13 @@ export class GovernanceGate {
     if (duplicate) return { created: true, proposal: duplicate, existing: true };
     const state: ProposalState = decision.outcome === 'execute' ? 'approved' : 'pending';
     const p = this.d.proposals.create(input, state, now);
-    this.d.audit.append({ ...base, actor: actorName(input.proposedBy), action: 'proposed', proposalId: p.id, detail: `${input.capability}: ${input.reason}; ${decision.why}` });
+    this.d.audit.append({
+      ...base,
+      actor: actorName(input.proposedBy),
+      action: 'proposed',
+      proposalId: p.id,
+      detail: `${input.capability}: ${input.reason}; ${decision.why}`,
+    });
     if (state === 'pending') return { created: true, proposal: p };
     this.d.proposals.transition(p.id, ['approved'], 'approved', 'policy', now, decision.why); // records who decided
     return { created: true, proposal: await this.execute(p.id) };
@@ -78,20 +92,42 @@ export class GovernanceGate {
     const p = this.pending(id);
     const now = this.now();
     const hold = this.d.settings.holdOn(p.asset.meter, now);
-    const blocked = hold ? `an operator override by ${hold.by} keeps this relay closed` : p.capability === 'disconnect' ? blackoutReason(this.d.policy, now) : null;
+    const blocked = hold
+      ? `an operator override by ${hold.by} keeps this relay closed`
+      : p.capability === 'disconnect'
+        ? blackoutReason(this.d.policy, now)
+        : null;
     if (blocked) {
-      this.d.audit.append({ ts: now, actor: username, action: 'approval-refused', proposalId: id, customer: p.asset.customer, meter: p.asset.meter, detail: blocked });
+      this.d.audit.append({
+        ts: now,
+        actor: username,
+        action: 'approval-refused',
+        proposalId: id,
+        customer: p.asset.customer,
+        meter: p.asset.meter,
+        detail: blocked,
+      });
       throw new GovernanceError('refused', `proposal ${id} cannot be approved now: ${blocked}`);
     }
-    if (!this.d.proposals.transition(id, ['pending'], 'approved', username, now, 'approved by an operator')) throw new GovernanceError('conflict', `proposal ${id} was decided meanwhile`);
-    this.d.audit.append({ ts: now, actor: username, action: 'approved', proposalId: id, customer: p.asset.customer, meter: p.asset.meter, detail: `${p.capability}: ${p.reason}` });
+    if (!this.d.proposals.transition(id, ['pending'], 'approved', username, now, 'approved by an operator'))
+      throw new GovernanceError('conflict', `proposal ${id} was decided meanwhile`);
+    this.d.audit.append({
+      ts: now,
+      actor: username,
+      action: 'approved',
+      proposalId: id,
+      customer: p.asset.customer,
+      meter: p.asset.meter,
+      detail: `${p.capability}: ${p.reason}`,
+    });
     return this.execute(id);
   }
 
   reject(id: number, username: string, why: string): Proposal {
     const p = this.pending(id);
     const now = this.now();
-    if (!this.d.proposals.transition(id, ['pending'], 'rejected', username, now, why)) throw new GovernanceError('conflict', `proposal ${id} was decided meanwhile`);
+    if (!this.d.proposals.transition(id, ['pending'], 'rejected', username, now, why))
+      throw new GovernanceError('conflict', `proposal ${id} was decided meanwhile`);
     this.d.audit.append({ ts: now, actor: username, action: 'rejected', proposalId: id, customer: p.asset.customer, meter: p.asset.meter, detail: why });
     return this.d.proposals.require(id);
   }
@@ -102,7 +138,15 @@ export class GovernanceGate {
     const stale = this.d.proposals.list({ state: 'pending' }).filter((p) => now - p.createdAt >= this.d.policy.proposalTtlMs);
     for (const p of stale) {
       if (this.d.proposals.transition(p.id, ['pending'], 'expired', 'system', now, 'not decided in time')) {
-        this.d.audit.append({ ts: now, actor: 'system', action: 'expired', proposalId: p.id, customer: p.asset.customer, meter: p.asset.meter, detail: `pending since ${new Date(p.createdAt).toISOString()}` });
+        this.d.audit.append({
+          ts: now,
+          actor: 'system',
+          action: 'expired',
+          proposalId: p.id,
+          customer: p.asset.customer,
+          meter: p.asset.meter,
+          detail: `pending since ${new Date(p.createdAt).toISOString()}`,
+        });
       }
     }
     return stale;
@@ -162,13 +206,16 @@ export class GovernanceGate {
    * L1 autonomy, a protected customer), or null. Re-proposing then would only fill the audit log.
    */
   standingRefusal(customer: string, meter: number): string | null {
-    const d = decide({ capability: 'disconnect', asset: { customer, meter }, reason: '', proposedBy: { kind: 'system' } }, {
-      policy: { ...this.d.policy, noDisconnectWindows: [], noDisconnectWeekdays: [], holidays: [] },
-      autonomy: this.autonomy('disconnect'),
-      protectedCustomer: this.d.isProtected(customer),
-      heldClosed: this.d.settings.holdOn(meter, this.now()) !== undefined,
-      nowMs: this.now(),
-    });
+    const d = decide(
+      { capability: 'disconnect', asset: { customer, meter }, reason: '', proposedBy: { kind: 'system' } },
+      {
+        policy: { ...this.d.policy, noDisconnectWindows: [], noDisconnectWeekdays: [], holidays: [] },
+        autonomy: this.autonomy('disconnect'),
+        protectedCustomer: this.d.isProtected(customer),
+        heldClosed: this.d.settings.holdOn(meter, this.now()) !== undefined,
+        nowMs: this.now(),
+      },
+    );
     return d.outcome === 'refuse' ? d.why : null;
   }
 
@@ -208,7 +255,13 @@ export class GovernanceGate {
   }
 
   /** Switches and audits with the read-back; a failure is recorded, never assumed away. */
-  private async switchRelay(to: 'open' | 'close', meter: number, customer: string | null, actor: string, proposalId: number | null): Promise<{ done: boolean; detail: string }> {
+  private async switchRelay(
+    to: 'open' | 'close',
+    meter: number,
+    customer: string | null,
+    actor: string,
+    proposalId: number | null,
+  ): Promise<{ done: boolean; detail: string }> {
     const base = { actor, proposalId, customer, meter };
     try {
       const r = to === 'open' ? await this.d.relays.open(meter) : await this.d.relays.close(meter);

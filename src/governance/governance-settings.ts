@@ -19,16 +19,23 @@ export class GovernanceSettings {
   }
 
   autonomy(site: string, capability: Capability): AutonomyLevel {
-    const v = this.db.prepare<[string, string], string>('SELECT level FROM governance_autonomy WHERE site = ? AND capability = ?').pluck().get(site, capability);
+    const v = this.db
+      .prepare<[string, string], string>('SELECT level FROM governance_autonomy WHERE site = ? AND capability = ?')
+      .pluck()
+      .get(site, capability);
     return AUTONOMY_LEVELS.find((l) => l === v) ?? DEFAULT_AUTONOMY[capability];
   }
 
   setAutonomy(site: string, capability: Capability, level: AutonomyLevel): void {
-    this.db.prepare('INSERT INTO governance_autonomy (site, capability, level) VALUES (?, ?, ?) ON CONFLICT (site, capability) DO UPDATE SET level = excluded.level').run(site, capability, level);
+    this.db
+      .prepare('INSERT INTO governance_autonomy (site, capability, level) VALUES (?, ?, ?) ON CONFLICT (site, capability) DO UPDATE SET level = excluded.level')
+      .run(site, capability, level);
   }
 
   hold(h: Hold): void {
-    this.db.prepare('INSERT OR REPLACE INTO governance_holds (meter, by, since, until, reason) VALUES (?, ?, ?, ?, ?)').run(h.meter, h.by, h.since, h.until, h.reason);
+    this.db
+      .prepare('INSERT OR REPLACE INTO governance_holds (meter, by, since, until, reason) VALUES (?, ?, ?, ?, ?)')
+      .run(h.meter, h.by, h.since, h.until, h.reason);
   }
 
   release(meter: number): boolean {
@@ -37,6 +44,8 @@ export class GovernanceSettings {
 
   /** The hold on a meter in force at `now` (an expired hold no longer counts). */
   holdOn(meter: number, now: number): Hold | undefined {
-    return this.db.prepare<[number, number], Hold>('SELECT meter, by, since, until, reason FROM governance_holds WHERE meter = ? AND (until IS NULL OR until > ?)').get(meter, now);
+    return this.db
+      .prepare<[number, number], Hold>('SELECT meter, by, since, until, reason FROM governance_holds WHERE meter = ? AND (until IS NULL OR until > ?)')
+      .get(meter, now);
   }
 }

@@ -147,7 +147,12 @@ export class PrepaidLoop {
     const c = this.require(e.customer);
     // Level-triggered: a customer already disconnected, or with a disconnect waiting, gets nothing more.
     if (this.d.gate.isDisconnected(c.meter) || this.d.gate.openProposal(c.meter, 'disconnect')) return false;
-    const r = await this.d.gate.propose({ capability: 'disconnect', asset: { customer: c.id, meter: c.meter }, reason: `prepaid balance ${e.balance}`, proposedBy: { kind: 'system' } });
+    const r = await this.d.gate.propose({
+      capability: 'disconnect',
+      asset: { customer: c.id, meter: c.meter },
+      reason: `prepaid balance ${e.balance}`,
+      proposedBy: { kind: 'system' },
+    });
     // A refusal for the time of day/week is only a postponement: recheck() proposes it again later.
     if (!r.created && r.windowClosed && this.d.stillAtZero) this.deferred.set(c.id, e);
     else this.deferred.delete(c.id);
@@ -163,7 +168,12 @@ export class PrepaidLoop {
     if (e.amount) this.d.sms.notify(c.phone, { kind: 'receipt', name: c.name, amount: e.amount, balance: e.balance });
     this.d.gate.withdraw(c.meter, 'disconnect', `prepaid balance ${e.balance} after payment`);
     if (!this.d.gate.isDisconnected(c.meter)) return;
-    const r = await this.d.gate.propose({ capability: 'reconnect', asset: { customer: c.id, meter: c.meter }, reason: `prepaid balance ${e.balance} after payment`, proposedBy: { kind: 'system' } });
+    const r = await this.d.gate.propose({
+      capability: 'reconnect',
+      asset: { customer: c.id, meter: c.meter },
+      reason: `prepaid balance ${e.balance} after payment`,
+      proposedBy: { kind: 'system' },
+    });
     if (r.created && r.proposal.state === 'executed') this.d.sms.notify(c.phone, { kind: 'reconnect', name: c.name });
   }
 

@@ -70,7 +70,9 @@ export class ProposalStore {
   /** Moves a proposal on only from the expected state, so two operators cannot both approve it. */
   transition(id: number, from: readonly ProposalState[], to: ProposalState, by: string, at: number, why: string): boolean {
     const marks = from.map(() => '?').join(',');
-    const r = this.db.prepare(`UPDATE governance_proposals SET state = ?, decided_by = ?, decided_at = ?, why = ? WHERE id = ? AND state IN (${marks})`).run(to, by, at, why, id, ...from);
+    const r = this.db
+      .prepare(`UPDATE governance_proposals SET state = ?, decided_by = ?, decided_at = ?, why = ? WHERE id = ? AND state IN (${marks})`)
+      .run(to, by, at, why, id, ...from);
     return r.changes === 1;
   }
 

@@ -54,7 +54,11 @@ export const disconnectPolicySchema = z
     /** Local dates (YYYY-MM-DD) with no disconnects. */
     holidays: z.array(z.string().regex(/^\d{4}-\d{2}-\d{2}$/)).default([]),
     /** A pending proposal nobody decided expires after this long. */
-    proposalTtlMs: z.number().int().positive().default(24 * 3600_000),
+    proposalTtlMs: z
+      .number()
+      .int()
+      .positive()
+      .default(24 * 3600_000),
   })
   .strict();
 export type DisconnectPolicy = z.output<typeof disconnectPolicySchema>;

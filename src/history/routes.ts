@@ -18,7 +18,10 @@ const range = (maxMs: number) =>
       to: z.coerce.number().int().positive().describe('unix ms, exclusive'),
     })
     .refine((r) => r.to > r.from, { error: 'to must be after from', path: ['to'] })
-    .refine((r) => r.to - r.from <= maxMs, { error: `the range may span at most ${maxMs / DAY_MS} days; ask for intervals or daily values for longer spans`, path: ['to'] });
+    .refine((r) => r.to - r.from <= maxMs, {
+      error: `the range may span at most ${maxMs / DAY_MS} days; ask for intervals or daily values for longer spans`,
+      path: ['to'],
+    });
 
 /** History runs on the query worker; a full queue is a 503 the client may retry, never a stalled poll. */
 async function answered(reply: FastifyReply, contentType: string, body: Promise<string>): Promise<FastifyReply> {

@@ -128,7 +128,16 @@ export class BusPoller {
       release();
     }
     const durationMs = performance.now() - t0;
-    const report: CycleReport = { bus: this.bus.id, cycle: n, startedAt, durationMs, requests, failedDevices, skippedDevices, overrun: durationMs > this.intervalMs };
+    const report: CycleReport = {
+      bus: this.bus.id,
+      cycle: n,
+      startedAt,
+      durationMs,
+      requests,
+      failedDevices,
+      skippedDevices,
+      overrun: durationMs > this.intervalMs,
+    };
     this.sink.cycle?.(report);
     return report;
   }
@@ -176,7 +185,10 @@ export class BusPoller {
     const wait = this.intervalMs - (this.now() % this.intervalMs);
     this.timer = setTimeout(() => {
       this.current = this.runCycle()
-        .then(() => undefined, () => undefined)
+        .then(
+          () => undefined,
+          () => undefined,
+        )
         .finally(() => {
           this.current = null;
           this.schedule();

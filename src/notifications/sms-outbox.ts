@@ -26,7 +26,10 @@ export class SmsOutbox {
   }
 
   enqueue(to: string, kind: string, text: string, now: number): number {
-    return Number(this.db.prepare('INSERT INTO sms_outbox (created_at, recipient, kind, text, next_at) VALUES (?, ?, ?, ?, ?)').run(now, to, kind, text, now).lastInsertRowid);
+    return Number(
+      this.db.prepare('INSERT INTO sms_outbox (created_at, recipient, kind, text, next_at) VALUES (?, ?, ?, ?, ?)').run(now, to, kind, text, now)
+        .lastInsertRowid,
+    );
   }
 
   due(now: number, limit = 20): SmsRow[] {
@@ -46,4 +49,5 @@ export class SmsOutbox {
   }
 }
 
-const SELECT = 'SELECT id, recipient AS "to", kind, text, attempts, next_at AS nextAt, state, provider_id AS providerId, last_error AS lastError FROM sms_outbox';
+const SELECT =
+  'SELECT id, recipient AS "to", kind, text, attempts, next_at AS nextAt, state, provider_id AS providerId, last_error AS lastError FROM sms_outbox';

@@ -40,7 +40,8 @@ const MAX_PROFILE_ID = 3;
 
 type Params = Record<string, unknown>;
 
-const num = (v: unknown): number | null => (typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v)) ? Number(v) : null);
+const num = (v: unknown): number | null =>
+  typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v)) ? Number(v) : null;
 
 /** A sampled value in W or Wh whatever unit the charger used (kW, kWh scaled). */
 function sampled(sv: Params): { measurand: string; value: number } | null {
@@ -131,7 +132,15 @@ export class CentralSystem {
         return Promise.resolve(fn((params ?? {}) as Params));
       });
     h('BootNotification', (p) => {
-      this.sessions.booted(id, { vendor: String(p['chargePointVendor']), model: String(p['chargePointModel']), firmware: typeof p['firmwareVersion'] === 'string' ? p['firmwareVersion'] : null }, this.d.clock());
+      this.sessions.booted(
+        id,
+        {
+          vendor: String(p['chargePointVendor']),
+          model: String(p['chargePointModel']),
+          firmware: typeof p['firmwareVersion'] === 'string' ? p['firmwareVersion'] : null,
+        },
+        this.d.clock(),
+      );
       return { status: 'Accepted', currentTime: this.iso(), interval: this.d.config.heartbeatS };
     });
     h('Heartbeat', () => ({ currentTime: this.iso() }));
@@ -145,7 +154,14 @@ export class CentralSystem {
       const customerId = this.sessions.customerOf(idTag) ?? null;
       const busy = this.sessions.open(id).some((s) => s.connectorId === p['connectorId']);
       // A transaction is recorded even when refused: transactionId is required in the StartTransaction answer (ocpp-rpc's OCPP 1.6 schema).
-      const transactionId = this.sessions.start({ chargerId: id, connectorId: Number(p['connectorId']), idTag, customerId, meterStartWh: Number(p['meterStart']), startedMs: Date.parse(String(p['timestamp'])) || this.d.clock() });
+      const transactionId = this.sessions.start({
+        chargerId: id,
+        connectorId: Number(p['connectorId']),
+        idTag,
+        customerId,
+        meterStartWh: Number(p['meterStart']),
+        startedMs: Date.parse(String(p['timestamp'])) || this.d.clock(),
+      });
       const status = !customerId ? 'Invalid' : busy ? 'ConcurrentTx' : 'Accepted';
       if (status !== 'Accepted') this.sessions.stop(transactionId, Number(p['meterStart']), this.d.clock(), `refused: ${status}`);
       return { idTagInfo: { status }, transactionId };
@@ -168,7 +184,12 @@ export class CentralSystem {
       const tx = Number(p['transactionId']);
       const s = this.sessions.get(tx);
       if (!s) return { idTagInfo: { status: 'Invalid' } };
-      this.sessions.stop(tx, Number(p['meterStop']), Date.parse(String(p['timestamp'])) || this.d.clock(), typeof p['reason'] === 'string' ? p['reason'] : 'Local');
+      this.sessions.stop(
+        tx,
+        Number(p['meterStop']),
+        Date.parse(String(p['timestamp'])) || this.d.clock(),
+        typeof p['reason'] === 'string' ? p['reason'] : 'Local',
+      );
       try {
         this.bill(tx);
       } catch (e) {
@@ -192,10 +213,18 @@ export class CentralSystem {
     if (!customer) throw new Error(`no customer ${s.customerId}`);
     const tariff = loadTariff(this.d.db, customer.tariffId);
     if (!tariff) throw new Error(`no tariff ${customer.tariffId}`);
-    const bill = rate([{ startMs: s.startedMs, kWh: wh / 1000 }], tariff, { fromMs: s.startedMs, toMs: s.startedMs + 1 }, this.d.timeZone, { includeFixed: false });
+    const bill = rate([{ startMs: s.startedMs, kWh: wh / 1000 }], tariff, { fromMs: s.startedMs, toMs: s.startedMs + 1 }, this.d.timeZone, {
+      includeFixed: false,
+    });
     if (bill.totalMinor === 0) return null;
     const ledger = this.d.ledger;
-    const { tx } = ledger.post({ key: `ocpp:${transactionId}`, kind: 'consumption', reference: `EV charging ${s.chargerId}/${s.connectorId} transaction ${transactionId}: ${(wh / 1000).toFixed(3)} kWh`, atMs: s.stoppedMs, lines: chargeEntries(ledger, ACCOUNTS.customer(customer.id), bill.lines) });
+    const { tx } = ledger.post({
+      key: `ocpp:${transactionId}`,
+      kind: 'consumption',
+      reference: `EV charging ${s.chargerId}/${s.connectorId} transaction ${transactionId}: ${(wh / 1000).toFixed(3)} kWh`,
+      atMs: s.stoppedMs,
+      lines: chargeEntries(ledger, ACCOUNTS.customer(customer.id), bill.lines),
+    });
     this.sessions.billed(transactionId, tx.id);
     return tx.id;
   }
@@ -227,7 +256,11 @@ export class CentralSystem {
       stackLevel: 0,
       chargingProfilePurpose: purpose,
       chargingProfileKind: 'Absolute',
-      chargingSchedule: { startSchedule: this.iso(), chargingRateUnit: 'W', chargingSchedulePeriod: [{ startPeriod: 0, limit: Math.round(Math.max(0, watts) * 10) / 10 }] },
+      chargingSchedule: {
+        startSchedule: this.iso(),
+        chargingRateUnit: 'W',
+        chargingSchedulePeriod: [{ startPeriod: 0, limit: Math.round(Math.max(0, watts) * 10) / 10 }],
+      },
     };
   }
 
@@ -244,12 +277,18 @@ export class CentralSystem {
       return String(r['status']);
     }
     if (open.length === 0) {
-      const r = await this.call(chargerId, 'SetChargingProfile', { connectorId: 0, csChargingProfiles: this.profile(TX_DEFAULT_PROFILE_ID, 'TxDefaultProfile', watts) });
+      const r = await this.call(chargerId, 'SetChargingProfile', {
+        connectorId: 0,
+        csChargingProfiles: this.profile(TX_DEFAULT_PROFILE_ID, 'TxDefaultProfile', watts),
+      });
       return String(r['status']);
     }
     let status = 'Accepted';
     for (const s of open) {
-      const r = await this.call(chargerId, 'SetChargingProfile', { connectorId: s.connectorId, csChargingProfiles: this.profile(TX_PROFILE_ID, 'TxProfile', watts, s.transactionId) });
+      const r = await this.call(chargerId, 'SetChargingProfile', {
+        connectorId: s.connectorId,
+        csChargingProfiles: this.profile(TX_PROFILE_ID, 'TxProfile', watts, s.transactionId),
+      });
       status = String(r['status']);
       if (status === 'Accepted') this.sessions.setLimit(s.transactionId, watts);
     }
@@ -258,7 +297,10 @@ export class CentralSystem {
 
   /** A cap for the whole charger (ChargePointMaxProfile, only ever on connector 0). */
   async setChargerMaxW(chargerId: string, watts: number): Promise<string> {
-    const r = await this.call(chargerId, 'SetChargingProfile', { connectorId: 0, csChargingProfiles: this.profile(MAX_PROFILE_ID, 'ChargePointMaxProfile', watts) });
+    const r = await this.call(chargerId, 'SetChargingProfile', {
+      connectorId: 0,
+      csChargingProfiles: this.profile(MAX_PROFILE_ID, 'ChargePointMaxProfile', watts),
+    });
     return String(r['status']);
   }
 

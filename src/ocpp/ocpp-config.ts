@@ -13,7 +13,17 @@ export const ocppConfigSchema = z
     port: z.number().int().min(0).max(65535).default(9220),
     /** Heartbeat interval sent in the BootNotification answer (s). */
     heartbeatS: z.number().int().min(10).max(86_400).default(300),
-    chargers: z.array(z.object({ id: z.string().regex(/^[A-Za-z0-9_.-]{1,48}$/), passwordHash: z.string().min(1).optional(), maxPowerW: z.number().positive().default(11_000) }).strict()).default([]),
+    chargers: z
+      .array(
+        z
+          .object({
+            id: z.string().regex(/^[A-Za-z0-9_.-]{1,48}$/),
+            passwordHash: z.string().min(1).optional(),
+            maxPowerW: z.number().positive().default(11_000),
+          })
+          .strict(),
+      )
+      .default([]),
     idTags: z.array(z.object({ idTag: z.string().min(1).max(20), customerId: z.string().min(1) }).strict()).default([]),
   })
   .strict();

@@ -79,11 +79,15 @@ export class SessionStore {
   }
 
   setPasswordHash(id: string, hash: string): void {
-    this.db.prepare('INSERT INTO ocpp_chargers (id, password_hash) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET password_hash = excluded.password_hash').run(id, hash);
+    this.db
+      .prepare('INSERT INTO ocpp_chargers (id, password_hash) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET password_hash = excluded.password_hash')
+      .run(id, hash);
   }
 
   booted(id: string, b: { vendor: string; model: string; firmware: string | null }, atMs: number): void {
-    this.db.prepare('UPDATE ocpp_chargers SET vendor = ?, model = ?, firmware = ?, booted_ms = ?, seen_ms = ? WHERE id = ?').run(b.vendor, b.model, b.firmware, atMs, atMs, id);
+    this.db
+      .prepare('UPDATE ocpp_chargers SET vendor = ?, model = ?, firmware = ?, booted_ms = ?, seen_ms = ? WHERE id = ?')
+      .run(b.vendor, b.model, b.firmware, atMs, atMs, id);
   }
 
   seen(id: string, atMs: number, status?: string): void {
@@ -92,7 +96,9 @@ export class SessionStore {
   }
 
   setIdTag(idTag: string, customerId: string): void {
-    this.db.prepare('INSERT INTO ocpp_id_tags (id_tag, customer_id) VALUES (?, ?) ON CONFLICT (id_tag) DO UPDATE SET customer_id = excluded.customer_id').run(idTag, customerId);
+    this.db
+      .prepare('INSERT INTO ocpp_id_tags (id_tag, customer_id) VALUES (?, ?) ON CONFLICT (id_tag) DO UPDATE SET customer_id = excluded.customer_id')
+      .run(idTag, customerId);
   }
 
   customerOf(idTag: string): string | undefined {
@@ -100,7 +106,11 @@ export class SessionStore {
   }
 
   start(s: { chargerId: string; connectorId: number; idTag: string; customerId: string | null; meterStartWh: number; startedMs: number }): number {
-    const r = this.db.prepare('INSERT INTO ocpp_sessions (charger_id, connector_id, id_tag, customer_id, meter_start_wh, started_ms, last_meter_wh) VALUES (?, ?, ?, ?, ?, ?, ?)').run(s.chargerId, s.connectorId, s.idTag, s.customerId, s.meterStartWh, s.startedMs, s.meterStartWh);
+    const r = this.db
+      .prepare(
+        'INSERT INTO ocpp_sessions (charger_id, connector_id, id_tag, customer_id, meter_start_wh, started_ms, last_meter_wh) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      )
+      .run(s.chargerId, s.connectorId, s.idTag, s.customerId, s.meterStartWh, s.startedMs, s.meterStartWh);
     return Number(r.lastInsertRowid);
   }
 
@@ -110,7 +120,10 @@ export class SessionStore {
   }
 
   open(chargerId: string): Session[] {
-    return this.db.prepare<[string], SessionRow>('SELECT * FROM ocpp_sessions WHERE charger_id = ? AND stopped_ms IS NULL ORDER BY transaction_id').all(chargerId).map(fromRow);
+    return this.db
+      .prepare<[string], SessionRow>('SELECT * FROM ocpp_sessions WHERE charger_id = ? AND stopped_ms IS NULL ORDER BY transaction_id')
+      .all(chargerId)
+      .map(fromRow);
   }
 
   list(): Session[] {
@@ -118,7 +131,11 @@ export class SessionStore {
   }
 
   meter(transactionId: number, m: { wh?: number; powerW?: number; offeredW?: number }): void {
-    this.db.prepare('UPDATE ocpp_sessions SET last_meter_wh = coalesce(?, last_meter_wh), power_w = coalesce(?, power_w), offered_w = coalesce(?, offered_w) WHERE transaction_id = ?').run(m.wh ?? null, m.powerW ?? null, m.offeredW ?? null, transactionId);
+    this.db
+      .prepare(
+        'UPDATE ocpp_sessions SET last_meter_wh = coalesce(?, last_meter_wh), power_w = coalesce(?, power_w), offered_w = coalesce(?, offered_w) WHERE transaction_id = ?',
+      )
+      .run(m.wh ?? null, m.powerW ?? null, m.offeredW ?? null, transactionId);
   }
 
   setLimit(transactionId: number, limitW: number | null): void {
@@ -127,7 +144,9 @@ export class SessionStore {
 
   /** Stops a session once; a repeated StopTransaction changes nothing. */
   stop(transactionId: number, meterStopWh: number, stoppedMs: number, reason: string): void {
-    this.db.prepare('UPDATE ocpp_sessions SET meter_stop_wh = ?, stopped_ms = ?, stop_reason = ?, last_meter_wh = ? WHERE transaction_id = ? AND stopped_ms IS NULL').run(meterStopWh, stoppedMs, reason, meterStopWh, transactionId);
+    this.db
+      .prepare('UPDATE ocpp_sessions SET meter_stop_wh = ?, stopped_ms = ?, stop_reason = ?, last_meter_wh = ? WHERE transaction_id = ? AND stopped_ms IS NULL')
+      .run(meterStopWh, stoppedMs, reason, meterStopWh, transactionId);
   }
 
   billed(transactionId: number, txId: number): void {

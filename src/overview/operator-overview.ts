@@ -54,7 +54,13 @@ export function operatorOverview(d: OperatorOverviewDeps) {
   }
   const customers = listCustomers(d.db, { site: d.ledger.site }).map((c) => {
     const ivs = consumptionOf(d.db, c.id, dayStartMs, now);
-    return { customerId: c.id, name: c.name, mode: c.mode, meters: [...new Set(ivs.map((i) => i.meterKey))], importKWh: kWh(ivs.reduce((s, i) => s + i.kWh, 0)) };
+    return {
+      customerId: c.id,
+      name: c.name,
+      mode: c.mode,
+      meters: [...new Set(ivs.map((i) => i.meterKey))],
+      importKWh: kWh(ivs.reduce((s, i) => s + i.kWh, 0)),
+    };
   });
   const topCustomers = customers
     .filter((c) => c.importKWh > 0)
@@ -72,7 +78,10 @@ export function operatorOverview(d: OperatorOverviewDeps) {
     .flatMap((m) => {
       const a = meterAlarm.get(m.key) ?? busAlarm.get(`bus:${m.bus}`);
       if (!a) return [];
-      const live = Object.values(d.site.image.component(m.key)).reduce<number | null>((t, v) => (v.quality !== 'ERROR' && (t === null || v.ts > t) ? v.ts : t), null);
+      const live = Object.values(d.site.image.component(m.key)).reduce<number | null>(
+        (t, v) => (v.quality !== 'ERROR' && (t === null || v.ts > t) ? v.ts : t),
+        null,
+      );
       const lastReadingTs = live ?? latestReading(d.db, m.key)?.ts ?? null;
       return [
         {
@@ -105,7 +114,11 @@ export function operatorOverview(d: OperatorOverviewDeps) {
     offlineMeters,
     alarms: { open: open.length, unacknowledged: open.filter((a) => a.acknowledged === null).length, bySeverity, links: { list: '/api/alarms' } },
     arrears: { currency: money.currency, totalMinor: money.arrearsMinor, customers: money.customersInArrears },
-    disconnectQueue: { pending: pending.length, oldestSince: pending.reduce<number | null>((t, p) => (t === null || p.createdAt < t ? p.createdAt : t), null), links: { list: '/api/proposals?state=pending' } },
+    disconnectQueue: {
+      pending: pending.length,
+      oldestSince: pending.reduce<number | null>((t, p) => (t === null || p.createdAt < t ? p.createdAt : t), null),
+      links: { list: '/api/proposals?state=pending' },
+    },
     revenueMonth: {
       currency: money.currency,
       month: money.month,

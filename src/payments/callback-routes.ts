@@ -115,7 +115,9 @@ export function registerCallbackRoutes(routes: RouteRegistry, deps: CallbackRout
         .code(429)
         .header('retry-after', String(admitted.retryAfterS))
         .header('connection', 'close')
-        .send({ error: `too many callbacks from ${req.ip}: one address may send ${burst} at once and ${perSecond} per second after that; retry after ${admitted.retryAfterS} s` });
+        .send({
+          error: `too many callbacks from ${req.ip}: one address may send ${burst} at once and ${perSecond} per second after that; retry after ${admitted.retryAfterS} s`,
+        });
     }
     const name = providerIn(req.url);
     if (name && !processor.configured(name)) {
@@ -123,7 +125,9 @@ export function registerCallbackRoutes(routes: RouteRegistry, deps: CallbackRout
       return reply
         .code(404)
         .header('connection', 'close')
-        .send({ error: `payment provider ${name} is not configured on this site, so its callbacks are not accepted; configured: ${configured.join(', ') || 'none'}` });
+        .send({
+          error: `payment provider ${name} is not configured on this site, so its callbacks are not accepted; configured: ${configured.join(', ') || 'none'}`,
+        });
     }
     return;
   });
@@ -133,7 +137,10 @@ export function registerCallbackRoutes(routes: RouteRegistry, deps: CallbackRout
     const tooLarge = (found: string) => {
       // The client may still be sending: the connection is closed after the answer instead of read to the end.
       void reply.header('connection', 'close');
-      return new HttpError(413, `callback body is too large: found ${found}; at most ${limit} bytes are accepted (a provider's callback is a few hundred bytes)`);
+      return new HttpError(
+        413,
+        `callback body is too large: found ${found}; at most ${limit} bytes are accepted (a provider's callback is a few hundred bytes)`,
+      );
     };
     const declared = Number(req.headers['content-length']);
     if (declared > limit) throw tooLarge(`content-length ${declared}`);

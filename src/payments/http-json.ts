@@ -5,7 +5,10 @@ export interface JsonResponse {
   readonly text: string;
 }
 
-export async function callJson(url: string, init: { method: string; headers?: Record<string, string>; body?: unknown; timeoutMs?: number }): Promise<JsonResponse> {
+export async function callJson(
+  url: string,
+  init: { method: string; headers?: Record<string, string>; body?: unknown; timeoutMs?: number },
+): Promise<JsonResponse> {
   const res = await fetch(url, {
     method: init.method,
     headers: init.headers,

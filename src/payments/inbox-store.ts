@@ -51,7 +51,16 @@ interface Row {
   intent_id: string | null;
 }
 
-const toRow = (r: Row): InboxRow => ({ id: r.id, provider: r.provider, receivedMs: r.received_ms, headers: r.headers, raw: r.raw, context: r.context, attempts: r.attempts, intentId: r.intent_id });
+const toRow = (r: Row): InboxRow => ({
+  id: r.id,
+  provider: r.provider,
+  receivedMs: r.received_ms,
+  headers: r.headers,
+  raw: r.raw,
+  context: r.context,
+  attempts: r.attempts,
+  intentId: r.intent_id,
+});
 const COLUMNS = 'id, provider, received_ms, headers, raw, context, attempts, intent_id';
 
 /**
@@ -106,7 +115,9 @@ export class InboxStore {
     const have = new Set((this.db.prepare('PRAGMA table_info(payment_inbox)').all() as Array<{ name: string }>).map((c) => c.name));
     if (have.has('intent_id')) return;
     this.db.transaction(() => {
-      this.db.exec('ALTER TABLE payment_inbox ADD COLUMN ref TEXT; ALTER TABLE payment_inbox ADD COLUMN provider_ref TEXT; ALTER TABLE payment_inbox ADD COLUMN intent_id TEXT;');
+      this.db.exec(
+        'ALTER TABLE payment_inbox ADD COLUMN ref TEXT; ALTER TABLE payment_inbox ADD COLUMN provider_ref TEXT; ALTER TABLE payment_inbox ADD COLUMN intent_id TEXT;',
+      );
       // Once, so rows of real payments are not taken for junk by the retention rule: where each provider
       // puts our reference (docs/payments.md: MTN in our URL path, Airtel transaction.id, Pesapal
       // OrderMerchantReference). Rows it cannot attribute are treated as naming no payment.
@@ -122,7 +133,10 @@ export class InboxStore {
   }
 
   add(provider: ProviderName, headers: string, raw: string, context: string, atMs: number): number {
-    return Number(this.sql('INSERT INTO payment_inbox (provider, received_ms, headers, raw, context) VALUES (?, ?, ?, ?, ?)').run(provider, atMs, headers, raw, context).lastInsertRowid);
+    return Number(
+      this.sql('INSERT INTO payment_inbox (provider, received_ms, headers, raw, context) VALUES (?, ?, ?, ?, ?)').run(provider, atMs, headers, raw, context)
+        .lastInsertRowid,
+    );
   }
 
   get(id: number): InboxRow | null {
@@ -160,11 +174,14 @@ export class InboxStore {
 
   /** The row stays open; `refs`, what the parsed callback says it is about, let start() find it by index. */
   retry(id: number, outcome: string, refs?: { readonly reference: string | null; readonly providerRef: string | null }): void {
-    this.sql('UPDATE payment_inbox SET outcome = ?, attempts = attempts + 1, ref = COALESCE(?, ref), provider_ref = COALESCE(?, provider_ref) WHERE id = ?').run(outcome, refs?.reference ?? null, refs?.providerRef ?? null, id);
+    this.sql(
+      'UPDATE payment_inbox SET outcome = ?, attempts = attempts + 1, ref = COALESCE(?, ref), provider_ref = COALESCE(?, provider_ref) WHERE id = ?',
+    ).run(outcome, refs?.reference ?? null, refs?.providerRef ?? null, id);
   }
 
   outcome(id: number): { processedMs: number | null; outcome: string | null } {
-    const r = this.sql('SELECT processed_ms, outcome FROM payment_inbox WHERE id = ?').get(id) as { processed_ms: number | null; outcome: string | null } | undefined;
+    const r = this.sql('SELECT processed_ms, outcome FROM payment_inbox WHERE id = ?').get(id) as
+      { processed_ms: number | null; outcome: string | null } | undefined;
     return { processedMs: r?.processed_ms ?? null, outcome: r?.outcome ?? null };
   }
 
@@ -183,9 +200,15 @@ export class InboxStore {
 
   /** The time rule, a bounded batch per call (the periodic pass calls it until it returns 0). */
   expire(nowMs: number): number {
-    let n = this.deleteUnlinked(`processed_ms IS NOT NULL AND processed_ms < ? AND id IN (SELECT id FROM payment_inbox WHERE intent_id IS NULL AND processed_ms IS NOT NULL AND processed_ms < ? LIMIT ${PRUNE_BATCH})`, nowMs - this.retention.unlinkedKeepMs, nowMs - this.retention.unlinkedKeepMs);
+    let n = this.deleteUnlinked(
+      `processed_ms IS NOT NULL AND processed_ms < ? AND id IN (SELECT id FROM payment_inbox WHERE intent_id IS NULL AND processed_ms IS NOT NULL AND processed_ms < ? LIMIT ${PRUNE_BATCH})`,
+      nowMs - this.retention.unlinkedKeepMs,
+      nowMs - this.retention.unlinkedKeepMs,
+    );
     const linkedCut = nowMs - this.retention.linkedKeepMs;
-    n += this.sql(`DELETE FROM payment_inbox WHERE id IN (SELECT id FROM payment_inbox WHERE processed_ms IS NOT NULL AND processed_ms < ? AND intent_id IS NOT NULL LIMIT ${PRUNE_BATCH})`).run(linkedCut).changes;
+    n += this.sql(
+      `DELETE FROM payment_inbox WHERE id IN (SELECT id FROM payment_inbox WHERE processed_ms IS NOT NULL AND processed_ms < ? AND intent_id IS NOT NULL LIMIT ${PRUNE_BATCH})`,
+    ).run(linkedCut).changes;
     return n;
   }
 
@@ -205,6 +228,8 @@ export class InboxStore {
 
   /** Row counts, for tests, benches and the operator. */
   counts(): { rows: number; open: number; unlinked: number } {
-    return this.sql('SELECT COUNT(*) AS rows, COUNT(*) FILTER (WHERE processed_ms IS NULL) AS open, COUNT(*) FILTER (WHERE intent_id IS NULL) AS unlinked FROM payment_inbox').get() as { rows: number; open: number; unlinked: number };
+    return this.sql(
+      'SELECT COUNT(*) AS rows, COUNT(*) FILTER (WHERE processed_ms IS NULL) AS open, COUNT(*) FILTER (WHERE intent_id IS NULL) AS unlinked FROM payment_inbox',
+    ).get() as { rows: number; open: number; unlinked: number };
   }
 }

@@ -128,7 +128,21 @@ export class IntentStore {
         `INSERT INTO payment_intents (id, account, provider, msisdn, amount_minor, fee_minor, payer_pays_minor, bearer, currency, provider_ref, state, provider_tx_id, created_ms, updated_ms)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?)`,
       )
-      .run(i.id, i.account, i.provider, i.msisdn, i.amountMinor, i.feeMinor, i.payerPaysMinor, i.bearer, i.currency, i.providerRef, i.providerTxId ?? null, i.createdMs, i.createdMs);
+      .run(
+        i.id,
+        i.account,
+        i.provider,
+        i.msisdn,
+        i.amountMinor,
+        i.feeMinor,
+        i.payerPaysMinor,
+        i.bearer,
+        i.currency,
+        i.providerRef,
+        i.providerTxId ?? null,
+        i.createdMs,
+        i.createdMs,
+      );
   }
 
   get(id: string): Intent | null {
@@ -152,22 +166,29 @@ export class IntentStore {
 
   /** pending|failed -> failed only; a successful intent never changes. */
   markFailed(id: string, reason: string, atMs: number): boolean {
-    return this.db.prepare("UPDATE payment_intents SET state = 'failed', reason = ?, updated_ms = ? WHERE id = ? AND state = 'pending'").run(reason, atMs, id).changes === 1;
+    return (
+      this.db.prepare("UPDATE payment_intents SET state = 'failed', reason = ?, updated_ms = ? WHERE id = ? AND state = 'pending'").run(reason, atMs, id)
+        .changes === 1
+    );
   }
 
   /** pending|failed -> successful, once: the WHERE clause is the state machine's guard. */
   markSuccessful(id: string, p: { providerTxId: string; grossMinor: number; feeMinor: number; atMs: number }): boolean {
     return (
       this.db
-        .prepare("UPDATE payment_intents SET state = 'successful', provider_tx_id = ?, credited_gross_minor = ?, credited_fee_minor = ?, reason = NULL, updated_ms = ? WHERE id = ? AND state != 'successful'")
+        .prepare(
+          "UPDATE payment_intents SET state = 'successful', provider_tx_id = ?, credited_gross_minor = ?, credited_fee_minor = ?, reason = NULL, updated_ms = ? WHERE id = ? AND state != 'successful'",
+        )
         .run(p.providerTxId, p.grossMinor, p.feeMinor, p.atMs, id).changes === 1
     );
   }
 
   pending(provider?: ProviderName): Intent[] {
-    const rows = (provider
-      ? this.db.prepare("SELECT * FROM payment_intents WHERE state = 'pending' AND provider = ? ORDER BY created_ms").all(provider)
-      : this.db.prepare("SELECT * FROM payment_intents WHERE state = 'pending' ORDER BY created_ms").all()) as IntentRow[];
+    const rows = (
+      provider
+        ? this.db.prepare("SELECT * FROM payment_intents WHERE state = 'pending' AND provider = ? ORDER BY created_ms").all(provider)
+        : this.db.prepare("SELECT * FROM payment_intents WHERE state = 'pending' ORDER BY created_ms").all()
+    ) as IntentRow[];
     return rows.map(toIntent);
   }
 
@@ -180,13 +201,19 @@ export class IntentStore {
     const names = [...new Set(accounts)];
     if (names.length === 0) return [];
     const marks = names.map(() => '?').join(', ');
-    return (this.db.prepare(`SELECT * FROM payment_intents WHERE account IN (${marks}) ORDER BY created_ms DESC, rowid DESC`).all(...names) as IntentRow[]).map(toIntent);
+    return (this.db.prepare(`SELECT * FROM payment_intents WHERE account IN (${marks}) ORDER BY created_ms DESC, rowid DESC`).all(...names) as IntentRow[]).map(
+      toIntent,
+    );
   }
 
   inPeriod(fromMs: number, toMs: number, provider?: ProviderName): Intent[] {
-    const rows = (provider
-      ? this.db.prepare('SELECT * FROM payment_intents WHERE created_ms >= ? AND created_ms < ? AND provider = ? ORDER BY created_ms').all(fromMs, toMs, provider)
-      : this.db.prepare('SELECT * FROM payment_intents WHERE created_ms >= ? AND created_ms < ? ORDER BY created_ms').all(fromMs, toMs)) as IntentRow[];
+    const rows = (
+      provider
+        ? this.db
+            .prepare('SELECT * FROM payment_intents WHERE created_ms >= ? AND created_ms < ? AND provider = ? ORDER BY created_ms')
+            .all(fromMs, toMs, provider)
+        : this.db.prepare('SELECT * FROM payment_intents WHERE created_ms >= ? AND created_ms < ? ORDER BY created_ms').all(fromMs, toMs)
+    ) as IntentRow[];
     return rows.map(toIntent);
   }
 
@@ -195,11 +222,20 @@ export class IntentStore {
   }
 
   flag(f: Omit<Flag, 'id'>): void {
-    this.db.prepare('INSERT INTO payment_flags (intent_id, inbox_id, kind, detail, at_ms) VALUES (?, ?, ?, ?, ?)').run(f.intentId, f.inboxId, f.kind, f.detail, f.atMs);
+    this.db
+      .prepare('INSERT INTO payment_flags (intent_id, inbox_id, kind, detail, at_ms) VALUES (?, ?, ?, ?, ?)')
+      .run(f.intentId, f.inboxId, f.kind, f.detail, f.atMs);
   }
 
   flags(): Flag[] {
-    const rows = this.db.prepare('SELECT * FROM payment_flags ORDER BY id').all() as Array<{ id: number; intent_id: string | null; inbox_id: number | null; kind: string; detail: string; at_ms: number }>;
+    const rows = this.db.prepare('SELECT * FROM payment_flags ORDER BY id').all() as Array<{
+      id: number;
+      intent_id: string | null;
+      inbox_id: number | null;
+      kind: string;
+      detail: string;
+      at_ms: number;
+    }>;
     return rows.map((r) => ({ id: r.id, intentId: r.intent_id, inboxId: r.inbox_id, kind: r.kind, detail: r.detail, atMs: r.at_ms }));
   }
 }

@@ -14,7 +14,8 @@ export function toMajor(amountMinor: number, currency: string): number {
 export function toMinor(major: number | string, currency: string): number {
   const n = typeof major === 'string' ? Number(major) : major;
   const minor = Math.round(n * 10 ** currencyExponent(currency));
-  if (!Number.isFinite(n) || Math.abs(minor - n * 10 ** currencyExponent(currency)) > 1e-6) throw new Error(`amount ${major} ${currency} is not a whole number of minor units`);
+  if (!Number.isFinite(n) || Math.abs(minor - n * 10 ** currencyExponent(currency)) > 1e-6)
+    throw new Error(`amount ${major} ${currency} is not a whole number of minor units`);
   return minor;
 }
 

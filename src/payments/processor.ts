@@ -116,14 +116,33 @@ export class PaymentProcessor {
     const id = req.reference ?? randomUUID();
     const existing = this.store.get(id);
     if (existing) {
-      if (existing.account !== req.account || existing.amountMinor !== req.amountMinor || existing.provider !== req.provider) throw new ProviderRejected('REFERENCE_REUSED', `reference ${id} belongs to another payment`);
+      if (existing.account !== req.account || existing.amountMinor !== req.amountMinor || existing.provider !== req.provider)
+        throw new ProviderRejected('REFERENCE_REUSED', `reference ${id} belongs to another payment`);
       return { intent: existing };
     }
     const q = p.quote(req.amountMinor, req.currency, this.now());
-    this.store.insert({ id, account: req.account, provider: req.provider, msisdn: req.msisdn, amountMinor: q.amountMinor, feeMinor: q.feeMinor, payerPaysMinor: q.payerPaysMinor, bearer: q.bearer, currency: req.currency, providerRef: p.refIsOurReference ? id : null, createdMs: this.now() });
+    this.store.insert({
+      id,
+      account: req.account,
+      provider: req.provider,
+      msisdn: req.msisdn,
+      amountMinor: q.amountMinor,
+      feeMinor: q.feeMinor,
+      payerPaysMinor: q.payerPaysMinor,
+      bearer: q.bearer,
+      currency: req.currency,
+      providerRef: p.refIsOurReference ? id : null,
+      createdMs: this.now(),
+    });
     let redirectUrl: string | undefined;
     try {
-      const r = await p.requestPayment({ reference: id, msisdn: req.msisdn, amountMinor: q.payerPaysMinor, currency: req.currency, description: req.description });
+      const r = await p.requestPayment({
+        reference: id,
+        msisdn: req.msisdn,
+        amountMinor: q.payerPaysMinor,
+        currency: req.currency,
+        description: req.description,
+      });
       this.store.setProviderRef(id, r.providerRef, this.now());
       redirectUrl = r.redirectUrl;
     } catch (err) {
@@ -146,7 +165,19 @@ export class PaymentProcessor {
     const at = this.now();
     this.store.db.transaction(() => {
       cash.record({ receipt: c.receipt, agent: c.agent, account: c.account, amountMinor: q.payerPaysMinor, currency: c.currency, atMs: at });
-      this.store.insert({ id, account: c.account, provider: 'cash', msisdn: null, amountMinor: q.amountMinor, feeMinor: q.feeMinor, payerPaysMinor: q.payerPaysMinor, bearer: q.bearer, currency: c.currency, providerRef: c.receipt, createdMs: at });
+      this.store.insert({
+        id,
+        account: c.account,
+        provider: 'cash',
+        msisdn: null,
+        amountMinor: q.amountMinor,
+        feeMinor: q.feeMinor,
+        payerPaysMinor: q.payerPaysMinor,
+        bearer: q.bearer,
+        currency: c.currency,
+        providerRef: c.receipt,
+        createdMs: at,
+      });
     })();
     await this.verifyIntent(id);
     const intent = this.store.get(id);
@@ -159,12 +190,21 @@ export class PaymentProcessor {
     assertMinor(amountMinor);
     const l = this.deps.limits;
     if (!l) return;
-    if (currency !== l.currency) throw new PaymentRefused(`currency: found ${JSON.stringify(currency)}; this site's accounts are in ${l.currency}, so a payment must be in ${l.currency}`);
-    if (amountMinor > l.maxAmountMinor) throw new PaymentRefused(`amountMinor: found ${amountMinor}; a payment on this site may be at most ${l.maxAmountMinor} minor units of ${l.currency} (billing.maxPaymentMinor)`);
+    if (currency !== l.currency)
+      throw new PaymentRefused(`currency: found ${JSON.stringify(currency)}; this site's accounts are in ${l.currency}, so a payment must be in ${l.currency}`);
+    if (amountMinor > l.maxAmountMinor)
+      throw new PaymentRefused(
+        `amountMinor: found ${amountMinor}; a payment on this site may be at most ${l.maxAmountMinor} minor units of ${l.currency} (billing.maxPaymentMinor)`,
+      );
   }
 
   /** Stores the raw callback first (the only step before a crash can hurt), then processes it. */
-  async receiveCallback(provider: Exclude<ProviderName, 'cash'>, rawBody: string, headers: Headers, ctx: CallbackContext = {}): Promise<{ inboxId: number; outcome: string; notice: CallbackNotice | null }> {
+  async receiveCallback(
+    provider: Exclude<ProviderName, 'cash'>,
+    rawBody: string,
+    headers: Headers,
+    ctx: CallbackContext = {},
+  ): Promise<{ inboxId: number; outcome: string; notice: CallbackNotice | null }> {
     const inboxId = this.storeCallback(provider, rawBody, headers, ctx);
     // Only this row is read: the cost of a callback does not depend on how many others are waiting.
     const row = this.store.inbox.get(inboxId);
@@ -259,7 +299,12 @@ export class PaymentProcessor {
     if (!intent) {
       const ageMs = this.now() - row.receivedMs;
       if (row.attempts >= (this.deps.maxInboxAttempts ?? 100) || ageMs >= (this.deps.orphanAfterMs ?? 600_000)) {
-        this.flag(notice.reference, row.id, 'orphan_callback', `no payment ${notice.reference ?? notice.providerRef} after ${row.attempts} attempts and ${Math.round(ageMs / 1000)} s`);
+        this.flag(
+          notice.reference,
+          row.id,
+          'orphan_callback',
+          `no payment ${notice.reference ?? notice.providerRef} after ${row.attempts} attempts and ${Math.round(ageMs / 1000)} s`,
+        );
         return this.close(row, 'abandoned_no_intent', notice);
       }
       // The callback can beat our own commit: keep it open, start() and recover() process it again.
@@ -279,8 +324,14 @@ export class PaymentProcessor {
       return { outcome: 'status_error', notice };
     }
     if (notice.claimedAmountMinor !== null && st.amountMinor !== null && notice.claimedAmountMinor !== st.amountMinor)
-      this.flag(intent.id, row.id, 'callback_amount_disagrees', `callback claims ${notice.claimedAmountMinor}, provider status says ${st.amountMinor}; only the verified amount counts`);
-    if (notice.claimedStatus === 'successful' && st.status !== 'successful') this.flag(intent.id, row.id, 'callback_status_disagrees', `callback claims successful, provider status says ${st.status}`);
+      this.flag(
+        intent.id,
+        row.id,
+        'callback_amount_disagrees',
+        `callback claims ${notice.claimedAmountMinor}, provider status says ${st.amountMinor}; only the verified amount counts`,
+      );
+    if (notice.claimedStatus === 'successful' && st.status !== 'successful')
+      this.flag(intent.id, row.id, 'callback_status_disagrees', `callback claims successful, provider status says ${st.status}`);
     const outcome = this.apply(intent.id, st, row.id);
     // A pending status leaves the callback open only if it told us nothing final; the sweeper covers the rest.
     return this.close(row, outcome, notice);
@@ -293,7 +344,11 @@ export class PaymentProcessor {
     if (intent.state === 'successful') return 'already_successful';
     if (!st.known) {
       // A request that never reached the provider: after a while it is failed (a later success still credits, see below).
-      if (this.now() - intent.createdMs > (this.deps.unknownFailAfterMs ?? 3_600_000) && this.store.markFailed(intent.id, st.reason ?? 'not known at provider', this.now())) return 'failed_unknown';
+      if (
+        this.now() - intent.createdMs > (this.deps.unknownFailAfterMs ?? 3_600_000) &&
+        this.store.markFailed(intent.id, st.reason ?? 'not known at provider', this.now())
+      )
+        return 'failed_unknown';
       return 'unknown_at_provider';
     }
     if (st.status === 'pending') return 'still_pending';
@@ -317,7 +372,16 @@ export class PaymentProcessor {
     }
     const at = this.now();
     // Ledger first: it is idempotent by paymentId, so a crash before the mark below re-credits nothing.
-    this.deps.ledger.creditPayment({ paymentId: intent.id, account: intent.account, grossMinor: gross, feeMinor: fee, bearer: intent.bearer, provider: intent.provider, providerTxId: txId, at });
+    this.deps.ledger.creditPayment({
+      paymentId: intent.id,
+      account: intent.account,
+      grossMinor: gross,
+      feeMinor: fee,
+      bearer: intent.bearer,
+      provider: intent.provider,
+      providerTxId: txId,
+      at,
+    });
     this.store.markSuccessful(intent.id, { providerTxId: txId, grossMinor: gross, feeMinor: fee, atMs: at });
     if (intent.state === 'failed') this.flag(intent.id, inboxId, 'late_success', 'provider reports success after we had marked it failed; credited');
     const done = this.store.get(intent.id);

@@ -23,7 +23,8 @@ export class TokenBuckets {
     readonly limit: RateLimit,
     private readonly clock: Clock = systemClock,
   ) {
-    if (!(limit.burst >= 1) || !(limit.perSecond > 0) || !(limit.maxSources >= 1)) throw new Error(`rate limit: burst must be at least 1, perSecond above 0 and maxSources at least 1; found ${JSON.stringify(limit)}`);
+    if (!(limit.burst >= 1) || !(limit.perSecond > 0) || !(limit.maxSources >= 1))
+      throw new Error(`rate limit: burst must be at least 1, perSecond above 0 and maxSources at least 1; found ${JSON.stringify(limit)}`);
   }
 
   /** Takes one token for `source`, or says how many whole seconds until one is available. */

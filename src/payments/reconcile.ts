@@ -65,17 +65,35 @@ export async function reconcile(processor: PaymentProcessor, fromMs: number, toM
         }
       } else theirs = { status: 'unknown', amountMinor: null };
       if (i.providerRef) seen.add(i.providerRef);
-      const line = (note: string): ReconLine => ({ provider: name, reference: i.id, providerRef: i.providerRef, providerTxId: i.providerTxId, ours: { state: i.state, creditedGrossMinor: i.creditedGrossMinor }, theirs, note });
+      const line = (note: string): ReconLine => ({
+        provider: name,
+        reference: i.id,
+        providerRef: i.providerRef,
+        providerTxId: i.providerTxId,
+        ours: { state: i.state, creditedGrossMinor: i.creditedGrossMinor },
+        theirs,
+        note,
+      });
       const credited = i.state === 'successful';
       if (credited && theirs.status !== 'successful') r.missingAtProvider.push(line(`we credited ${i.creditedGrossMinor}; provider says ${theirs.status}`));
-      else if (!credited && theirs.status === 'successful') r.missingInOurBooks.push(line(`provider collected ${theirs.amountMinor ?? i.payerPaysMinor}; we hold ${i.state}, nothing credited`));
-      else if (credited && theirs.amountMinor !== null && theirs.amountMinor !== i.creditedGrossMinor) r.amountMismatches.push(line(`we credited ${i.creditedGrossMinor}; provider says ${theirs.amountMinor}`));
+      else if (!credited && theirs.status === 'successful')
+        r.missingInOurBooks.push(line(`provider collected ${theirs.amountMinor ?? i.payerPaysMinor}; we hold ${i.state}, nothing credited`));
+      else if (credited && theirs.amountMinor !== null && theirs.amountMinor !== i.creditedGrossMinor)
+        r.amountMismatches.push(line(`we credited ${i.creditedGrossMinor}; provider says ${theirs.amountMinor}`));
       else if (i.state === 'pending' && theirs.status !== 'failed') r.pending.push(line('pending'));
       else r.matched.push(line('matched'));
     }
     for (const t of listed ?? []) {
       if (seen.has(t.providerRef) || t.status !== 'successful') continue;
-      r.missingInOurBooks.push({ provider: name, reference: t.reference, providerRef: t.providerRef, providerTxId: t.providerTxId, ours: null, theirs: { status: t.status, amountMinor: t.amountMinor }, note: `provider lists ${t.amountMinor} ${t.currency} we never recorded` });
+      r.missingInOurBooks.push({
+        provider: name,
+        reference: t.reference,
+        providerRef: t.providerRef,
+        providerTxId: t.providerTxId,
+        ours: null,
+        theirs: { status: t.status, amountMinor: t.amountMinor },
+        note: `provider lists ${t.amountMinor} ${t.currency} we never recorded`,
+      });
     }
   }
   return r;

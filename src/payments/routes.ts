@@ -77,7 +77,15 @@ export function registerPaymentRoutes(routes: RouteRegistry, deps: PaymentRouteD
     url: '/api/payments',
     summary: 'Start a mobile-money payment for an account',
     role: 'operator',
-    body: z.object({ account: z.string().min(1), provider: Provider, msisdn: z.string().min(7), amountMinor: Amount, currency: Currency, description: z.string().max(160).default('Electricity credit'), reference: z.string().min(8).max(50).optional() }),
+    body: z.object({
+      account: z.string().min(1),
+      provider: Provider,
+      msisdn: z.string().min(7),
+      amountMinor: Amount,
+      currency: Currency,
+      description: z.string().max(160).default('Electricity credit'),
+      reference: z.string().min(8).max(50).optional(),
+    }),
     handler: async ({ body }) => {
       try {
         const a = resolve(body.account);

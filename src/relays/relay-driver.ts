@@ -91,7 +91,12 @@ export class RelayDriver {
       if (e instanceof RelayRefused) this.fault({ kind: 'refused', channel, message: e.message });
       else if (e instanceof RelayError) this.fault({ kind: 'mismatch', channel, message: e.message });
       else if (e instanceof ModbusError && e.kind === 'exception') {
-        this.fault({ kind: 'exception', channel, message: `relay module ${this.unit} channel ${channel}: Modbus exception ${e.exceptionCode ?? '?'}: ${e.message}`, ...(e.exceptionCode === undefined ? {} : { exceptionCode: e.exceptionCode }) });
+        this.fault({
+          kind: 'exception',
+          channel,
+          message: `relay module ${this.unit} channel ${channel}: Modbus exception ${e.exceptionCode ?? '?'}: ${e.message}`,
+          ...(e.exceptionCode === undefined ? {} : { exceptionCode: e.exceptionCode }),
+        });
       }
       throw e;
     }
@@ -111,7 +116,11 @@ export class RelayDriver {
     await this.bus.writeCoil(this.unit, coil, value);
     const after = await this.state(channel);
     if (after !== want) {
-      throw new RelayError(`relay module ${this.unit} channel ${channel}: wrote ${want} (coil ${coil} = ${value}) but it reads back ${after}`, this.unit, channel);
+      throw new RelayError(
+        `relay module ${this.unit} channel ${channel}: wrote ${want} (coil ${coil} = ${value}) but it reads back ${after}`,
+        this.unit,
+        channel,
+      );
     }
     return { channel, before, after };
   }

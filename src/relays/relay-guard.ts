@@ -64,8 +64,14 @@ export class RelayWriteGuard {
 
   /** Writes today and the last change of a channel. */
   usage(module: string, channel: number): { writesToday: number; lastChangeMs: number | null } {
-    const writes = this.db.prepare<[string, number, string], number>('SELECT writes FROM relay_channel_writes WHERE module = ? AND channel = ? AND day = ?').pluck().get(module, channel, this.dayOf(this.now()));
-    const last = this.db.prepare<[string, number], number | null>('SELECT MAX(last_ms) FROM relay_channel_writes WHERE module = ? AND channel = ?').pluck().get(module, channel);
+    const writes = this.db
+      .prepare<[string, number, string], number>('SELECT writes FROM relay_channel_writes WHERE module = ? AND channel = ? AND day = ?')
+      .pluck()
+      .get(module, channel, this.dayOf(this.now()));
+    const last = this.db
+      .prepare<[string, number], number | null>('SELECT MAX(last_ms) FROM relay_channel_writes WHERE module = ? AND channel = ?')
+      .pluck()
+      .get(module, channel);
     return { writesToday: writes ?? 0, lastChangeMs: last ?? null };
   }
 
@@ -81,12 +87,22 @@ export class RelayWriteGuard {
     const now = this.now();
     const u = this.usage(module, channel);
     if (u.writesToday >= this.dailyWriteBudget) {
-      throw new RelayRefused(`relay ${module} channel ${channel}: daily write budget of ${this.dailyWriteBudget} changes used up (${this.dayOf(now)}); read-only until tomorrow`, 'budget', module, channel);
+      throw new RelayRefused(
+        `relay ${module} channel ${channel}: daily write budget of ${this.dailyWriteBudget} changes used up (${this.dayOf(now)}); read-only until tomorrow`,
+        'budget',
+        module,
+        channel,
+      );
     }
     const bypass = want === 'closed' && this.restoreBypassesDwell;
     if (!bypass && u.lastChangeMs !== null && now - u.lastChangeMs < this.minDwellMs) {
       const wait = Math.ceil((this.minDwellMs - (now - u.lastChangeMs)) / 1000);
-      throw new RelayRefused(`relay ${module} channel ${channel}: last changed ${Math.round((now - u.lastChangeMs) / 1000)} s ago, minimum dwell is ${Math.round(this.minDwellMs / 1000)} s (${wait} s to go)`, 'dwell', module, channel);
+      throw new RelayRefused(
+        `relay ${module} channel ${channel}: last changed ${Math.round((now - u.lastChangeMs) / 1000)} s ago, minimum dwell is ${Math.round(this.minDwellMs / 1000)} s (${wait} s to go)`,
+        'dwell',
+        module,
+        channel,
+      );
     }
   }
 
@@ -94,7 +110,9 @@ export class RelayWriteGuard {
   record(module: string, channel: number): void {
     const now = this.now();
     this.db
-      .prepare('INSERT INTO relay_channel_writes (module, channel, day, writes, last_ms) VALUES (?, ?, ?, 1, ?) ON CONFLICT (module, channel, day) DO UPDATE SET writes = writes + 1, last_ms = excluded.last_ms')
+      .prepare(
+        'INSERT INTO relay_channel_writes (module, channel, day, writes, last_ms) VALUES (?, ?, ?, 1, ?) ON CONFLICT (module, channel, day) DO UPDATE SET writes = writes + 1, last_ms = excluded.last_ms',
+      )
       .run(module, channel, this.dayOf(now), now);
   }
 

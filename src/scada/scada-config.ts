@@ -19,7 +19,10 @@ export const scadaConfigSchema = z
     /** How long an override written by SCADA lasts unless the client writes register 105 first. */
     overrideMinutes: z.number().int().min(1).max(1440).default(15),
     /** Control modes SCADA may select by number (register 106): 1 = the first entry; 0 = the site file's controllers. */
-    modes: z.array(z.object({ name: z.string().min(1), controllers: z.array(z.record(z.string(), z.unknown())).max(20) }).strict()).max(100).default([]),
+    modes: z
+      .array(z.object({ name: z.string().min(1), controllers: z.array(z.record(z.string(), z.unknown())).max(20) }).strict())
+      .max(100)
+      .default([]),
   })
   .strict();
 

@@ -94,13 +94,20 @@ export class ScadaRegisters {
       case 'channel':
         return this.channel(s.role, s.channel);
       case 'limit':
-        return s.limit === 'batteryMaxChargeW' ? (battery?.maxChargeW ?? null) : s.limit === 'batteryMaxDischargeW' ? (battery?.maxDischargeW ?? null) : (pv?.ratedW ?? null);
+        return s.limit === 'batteryMaxChargeW'
+          ? (battery?.maxChargeW ?? null)
+          : s.limit === 'batteryMaxDischargeW'
+            ? (battery?.maxDischargeW ?? null)
+            : (pv?.ratedW ?? null);
     }
     switch (s.state) {
       case 'mapVersion':
         return MAP_VERSION;
       case 'qualityFlags':
-        return REGISTER_MAP.reduce((bits, r) => (r.source.kind === 'channel' && this.channel(r.source.role, r.source.channel) === null ? bits | (1 << r.source.qualityBit) : bits), 0);
+        return REGISTER_MAP.reduce(
+          (bits, r) => (r.source.kind === 'channel' && this.channel(r.source.role, r.source.channel) === null ? bits | (1 << r.source.qualityBit) : bits),
+          0,
+        );
       case 'alarmsOpen':
         return this.d.openAlarms().length;
       case 'alarmWorst':
@@ -281,8 +288,13 @@ export function answer(regs: ScadaRegisters, pdu: Buffer, client: string, mayWri
       const start = pdu.readUInt16BE(1);
       const count = pdu.readUInt16BE(3);
       const bytes = pdu.readUInt8(5);
-      if (count < 1 || count > MAX_WRITE || bytes !== 2 * count || pdu.length !== 6 + bytes) throw new Refused(EXCEPTION.illegalValue, 'bad write request length');
-      regs.write(start, Array.from({ length: count }, (_, i) => pdu.readUInt16BE(6 + 2 * i)), client);
+      if (count < 1 || count > MAX_WRITE || bytes !== 2 * count || pdu.length !== 6 + bytes)
+        throw new Refused(EXCEPTION.illegalValue, 'bad write request length');
+      regs.write(
+        start,
+        Array.from({ length: count }, (_, i) => pdu.readUInt16BE(6 + 2 * i)),
+        client,
+      );
       return pdu.subarray(0, 5);
     }
     throw new Refused(EXCEPTION.illegalFunction, `function ${fc} is not served`);

@@ -11,7 +11,13 @@ export interface BackfillReading {
  * limited to the channels its driver reads. The demo uses it so a first start already has history;
  * the counters continue seamlessly into live polling because it is the same model.
  */
-export function backfill(model: SiteModel, untilMs: number, stepMs: number, channelsOf: (meterId: number) => readonly string[], add: (r: BackfillReading) => void): number {
+export function backfill(
+  model: SiteModel,
+  untilMs: number,
+  stepMs: number,
+  channelsOf: (meterId: number) => readonly string[],
+  add: (r: BackfillReading) => void,
+): number {
   const meters = model.meters().map((m) => ({ id: m.id, key: `meter${m.id}`, channels: channelsOf(m.id) }));
   let count = 0;
   for (let t = model.timeMs; t < untilMs; t += stepMs) {

@@ -18,8 +18,7 @@ export interface ModbusRefusal {
 
 export const refuse = (exception: ExceptionCode): ModbusRefusal => ({ exception });
 
-export const isRefusal = (x: unknown): x is ModbusRefusal =>
-  typeof x === 'object' && x !== null && 'exception' in x;
+export const isRefusal = (x: unknown): x is ModbusRefusal => typeof x === 'object' && x !== null && 'exception' in x;
 
 export interface RegisterDevice {
   /** The address the device answers on now; writing its address register changes it. */

@@ -35,7 +35,7 @@ function commonEss(model: SiteModel, e: EnergySystem): Record<string, number> {
     Frequency: s.livePhases.size > 0 ? f : 0,
   };
   for (const ph of PHASES) {
-    out[`Voltage_${ph}`] = s.livePhases.has(ph) && e.spec.inverter.phases.includes(ph) ? model.meterValues(model.mainId)?.[`Voltage_${ph}`] ?? 0 : 0;
+    out[`Voltage_${ph}`] = s.livePhases.has(ph) && e.spec.inverter.phases.includes(ph) ? (model.meterValues(model.mainId)?.[`Voltage_${ph}`] ?? 0) : 0;
     out[`load/ActivePower_${ph}`] = Math.max(0, st[ph].mainW + s.pvW[ph] + s.essW[ph] + s.genW[ph]);
     out[`grid/ActivePower_${ph}`] = st[ph].mainW;
   }
@@ -95,7 +95,11 @@ export function genericEssValues(model: SiteModel, e: EnergySystem): Record<stri
 
 export function genValues(model: SiteModel, e: EnergySystem): Record<string, number> {
   const s = e.snapshot();
-  const out: Record<string, number> = { Running: s.genRunning ? 1 : 0, ActivePower: PHASES.reduce((x, ph) => x + s.genW[ph], 0), Frequency: s.genRunning ? (model.meterValues(model.mainId)?.Frequency ?? 50) : 0 };
+  const out: Record<string, number> = {
+    Running: s.genRunning ? 1 : 0,
+    ActivePower: PHASES.reduce((x, ph) => x + s.genW[ph], 0),
+    Frequency: s.genRunning ? (model.meterValues(model.mainId)?.Frequency ?? 50) : 0,
+  };
   for (const ph of PHASES) out[`ActivePower_${ph}`] = s.genW[ph];
   return out;
 }

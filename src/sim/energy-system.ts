@@ -84,7 +84,14 @@ export const DEFAULT_BATTERY: BatterySpec = {
   ambientC: 25,
 };
 
-export const DEFAULT_INVERTER: InverterSpec = { protocol: 'generic', phases: ['L1', 'L2', 'L3'], responseMs: 600, rampWPerS: 20_000, ratedW: 6000, nominalVoltage: 230 };
+export const DEFAULT_INVERTER: InverterSpec = {
+  protocol: 'generic',
+  phases: ['L1', 'L2', 'L3'],
+  responseMs: 600,
+  rampWPerS: 20_000,
+  ratedW: 6000,
+  nominalVoltage: 230,
+};
 export const DEFAULT_PV: PvSpec = { peakW: { L1: 1500, L2: 1500, L3: 1500 }, cloudiness: 0.5 };
 export const DEFAULT_GENERATOR: GeneratorSpec = { ratedW: 8000, startDelayMs: 10_000, rampWPerS: 1000 };
 
@@ -102,7 +109,15 @@ export interface SrneSettings {
   socDischargeCutoff: number;
 }
 
-export const SRNE_FACTORY: SrneSettings = { outputPriority: 2, chargerPriority: 2, maxChargeA: 80, maxAcChargeA: 60, socSwitchToGrid: 20, socSwitchToBattery: 60, socDischargeCutoff: 10 };
+export const SRNE_FACTORY: SrneSettings = {
+  outputPriority: 2,
+  chargerPriority: 2,
+  maxChargeA: 80,
+  maxAcChargeA: 60,
+  socSwitchToGrid: 20,
+  socSwitchToBattery: 60,
+  socDischargeCutoff: 10,
+};
 
 /** What the inverter is doing, before a model family encodes it as a state code. */
 export type InverterMode = 'standby' | 'line' | 'inverter' | 'island' | 'shutdown';
@@ -302,7 +317,11 @@ export class EnergySystem {
   step(tMs: number, dtMs: number, demandW: Readonly<Record<Phase, number>>): void {
     if (dtMs <= 0) return;
     const inv = this.spec.inverter;
-    for (const ph of PHASES) this.pvAvail[ph] = inv.phases.includes(ph) || inv.protocol === 'generic' ? this.pvOverrideW?.[ph] ?? pvAvailableW(this.seed, this.spec.pv, ph, tMs, this.utcOffsetHours) : 0;
+    for (const ph of PHASES)
+      this.pvAvail[ph] =
+        inv.phases.includes(ph) || inv.protocol === 'generic'
+          ? (this.pvOverrideW?.[ph] ?? pvAvailableW(this.seed, this.spec.pv, ph, tMs, this.utcOffsetHours))
+          : 0;
     this.stepGenerator(tMs, dtMs);
     const a = this.allowed();
     const genFormsGrid = !this.gridUp && this.genOn;
@@ -352,7 +371,10 @@ export class EnergySystem {
    *   the switch-to-battery threshold): the utility carries the load; PV charges the battery first, and
    *   the utility charges it too (CUB, SNU; CSO only without PV; never OSO) up to the AC charge cap.
    */
-  private srneTargets(demandW: Readonly<Record<Phase, number>>, a: { chargeW: number; dischargeW: number }): { ess: Record<Phase, number>; pv: Record<Phase, number> } {
+  private srneTargets(
+    demandW: Readonly<Record<Phase, number>>,
+    a: { chargeW: number; dischargeW: number },
+  ): { ess: Record<Phase, number>; pv: Record<Phase, number> } {
     const s = this.srne;
     const phases = this.spec.inverter.phases;
     const v = this.batteryVoltage();

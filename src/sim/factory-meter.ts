@@ -1,7 +1,15 @@
 import { isWildcard, serialToAddress } from '../dlt645/address.js';
 import { CONTROL, type Dlt645Frame } from '../dlt645/frame.js';
 import { DI, energyPayload, errorReply, readAddressReply, readDataReply } from '../dlt645/messages.js';
-import { DDSU666_ADDRESS, DTSU666, FACTORY_MODBUS_ADDRESS, PROTOCOL_CODES, protocolOfCode, type MeterModel, type ProtocolName } from '../dlt645/converter-registers.js';
+import {
+  DDSU666_ADDRESS,
+  DTSU666,
+  FACTORY_MODBUS_ADDRESS,
+  PROTOCOL_CODES,
+  protocolOfCode,
+  type MeterModel,
+  type ProtocolName,
+} from '../dlt645/converter-registers.js';
 import type { DeviceProfile } from '../drivers/profile-schema.js';
 import { loadProfiles } from '../drivers/profiles.js';
 import type { RegisterDevice } from './device.js';
@@ -49,7 +57,18 @@ function benchValues(model: MeterModel, m: FactoryMeter): Record<string, number>
   const common = { Frequency: m.frequency, EnergyImport: m.energyKWh, EnergyExport: 0, ActivePower: 0, ReactivePower: 0, PowerFactor: 1 };
   if (model === 'DDSU666') return { ...common, Voltage_L1: v, Current_L1: 0 };
   const ll = Number((v * Math.sqrt(3)).toFixed(1));
-  return { ...common, Voltage_L1: v, Voltage_L2: v, Voltage_L3: v, Voltage_L12: ll, Voltage_L23: ll, Voltage_L31: ll, Current_L1: 0, Current_L2: 0, Current_L3: 0 };
+  return {
+    ...common,
+    Voltage_L1: v,
+    Voltage_L2: v,
+    Voltage_L3: v,
+    Voltage_L12: ll,
+    Voltage_L23: ll,
+    Voltage_L31: ll,
+    Current_L1: 0,
+    Current_L2: 0,
+    Current_L3: 0,
+  };
 }
 
 export class FactoryMeter {

@@ -73,7 +73,10 @@ export class SimulatedMeter implements RegisterDevice {
     this.scaling = { ...DEFAULT_SCALING, ctRatio: o.ctRatio ?? 1, ptRatio: o.ptRatio ?? 1, wordOrder: o.profile.wordOrder };
     this.points = [...o.profile.groups.flatMap((g) => g.points), ...(FIRMWARE_ALIASES[o.profile.model.toUpperCase()] ?? [])];
     for (const c of configRegisters(o.profile)) this.config.set(c.register, { ...c });
-    this.windows = servedWindows([...this.points.map((p) => [p.register, p.register + registerWidth(p.type)] as const), ...[...this.config.keys()].map((r) => [r, r + 1] as const)]);
+    this.windows = servedWindows([
+      ...this.points.map((p) => [p.register, p.register + registerWidth(p.type)] as const),
+      ...[...this.config.keys()].map((r) => [r, r + 1] as const),
+    ]);
   }
 
   get address(): number {

@@ -40,7 +40,14 @@ export class SimCharger {
 
   constructor(private readonly o: SimChargerOptions) {
     this.energyWh = o.meterStartWh ?? 1_000_000;
-    this.client = new RPCClient({ endpoint: o.url, identity: o.id, password: o.password, protocols: ['ocpp1.6'], strictMode: true, reconnect: false } as ConstructorParameters<typeof RPCClient>[0]);
+    this.client = new RPCClient({
+      endpoint: o.url,
+      identity: o.id,
+      password: o.password,
+      protocols: ['ocpp1.6'],
+      strictMode: true,
+      reconnect: false,
+    } as ConstructorParameters<typeof RPCClient>[0]);
     this.client.handle('SetChargingProfile', ({ params }: IHandlersOption) => Promise.resolve({ status: this.setProfile((params ?? {}) as Params) }));
     this.client.handle('ClearChargingProfile', ({ params }: IHandlersOption) => {
       const p = (params ?? {}) as Params;
@@ -77,12 +84,18 @@ export class SimCharger {
     const purpose = prof['chargingProfilePurpose'] as Purpose;
     if (typeof sched['startSchedule'] !== 'string') return 'Rejected'; // the quirk of many chargers
     if (purpose === 'ChargePointMaxProfile' && p['connectorId'] !== 0) return 'Rejected';
-    if (purpose === 'TxProfile' && (this.transactionId === null || (prof['transactionId'] !== undefined && prof['transactionId'] !== this.transactionId))) return 'Rejected';
+    if (purpose === 'TxProfile' && (this.transactionId === null || (prof['transactionId'] !== undefined && prof['transactionId'] !== this.transactionId)))
+      return 'Rejected';
     const periods = sched['chargingSchedulePeriod'] as Params[];
     const first = periods[0];
     const limit = Number(first?.['limit']);
     const limitW = sched['chargingRateUnit'] === 'A' ? limit * 230 * Number(first?.['numberPhases'] ?? 3) : limit;
-    this.profiles.set(Number(prof['chargingProfileId']), { id: Number(prof['chargingProfileId']), purpose, limitW, ...(typeof prof['transactionId'] === 'number' ? { transactionId: prof['transactionId'] } : {}) });
+    this.profiles.set(Number(prof['chargingProfileId']), {
+      id: Number(prof['chargingProfileId']),
+      purpose,
+      limitW,
+      ...(typeof prof['transactionId'] === 'number' ? { transactionId: prof['transactionId'] } : {}),
+    });
     return 'Accepted';
   }
 
@@ -120,7 +133,10 @@ export class SimCharger {
 
   async start(idTag: string): Promise<{ status: string; transactionId: number }> {
     await this.status('Preparing');
-    const r = (await this.client.call('StartTransaction', { connectorId: 1, idTag, meterStart: Math.round(this.energyWh), timestamp: this.iso() })) as { idTagInfo: { status: string }; transactionId: number };
+    const r = (await this.client.call('StartTransaction', { connectorId: 1, idTag, meterStart: Math.round(this.energyWh), timestamp: this.iso() })) as {
+      idTagInfo: { status: string };
+      transactionId: number;
+    };
     if (r.idTagInfo.status === 'Accepted') {
       this.transactionId = r.transactionId;
       this.idTag = idTag;
@@ -154,7 +170,13 @@ export class SimCharger {
     const tx = this.transactionId;
     this.transactionId = null;
     for (const [id, p] of this.profiles) if (p.purpose === 'TxProfile') this.profiles.delete(id);
-    const r = (await this.client.call('StopTransaction', { transactionId: tx, meterStop: Math.round(this.energyWh), timestamp: this.iso(), reason, ...(this.idTag ? { idTag: this.idTag } : {}) })) as Params;
+    const r = (await this.client.call('StopTransaction', {
+      transactionId: tx,
+      meterStop: Math.round(this.energyWh),
+      timestamp: this.iso(),
+      reason,
+      ...(this.idTag ? { idTag: this.idTag } : {}),
+    })) as Params;
     await this.status('Available');
     return r;
   }

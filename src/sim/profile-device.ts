@@ -65,7 +65,7 @@ export class ProfileDevice implements RegisterDevice {
   writeRegisters(start: number, words: readonly number[]): ModbusRefusal | undefined {
     // A write must cover whole writable points.
     const writes: Array<{ point: PointSpec; value: number }> = [];
-    for (let r = start; r < start + words.length; ) {
+    for (let r = start; r < start + words.length;) {
       const p = this.byRegister.get(r);
       if (!p?.writable) return refuse(EXCEPTION.illegalDataAddress);
       const width = registerWidth(p.type);

@@ -90,8 +90,17 @@ export class SimulatedRelayModule implements RegisterDevice {
 }
 
 /** Puts a relay module on a running simulator's bus, one channel per listed customer meter. */
-export function addRelayModule(sim: { model: SiteModel; slave: { addDevice(d: RegisterDevice): void } }, opts: { address: number; wiredTo: ReadonlyArray<number | undefined>; channels?: number; wiring?: RelayWiring }): SimulatedRelayModule {
-  const module = new SimulatedRelayModule({ address: opts.address, channels: opts.channels ?? 8, model: sim.model, wiredTo: opts.wiredTo, wiring: opts.wiring });
+export function addRelayModule(
+  sim: { model: SiteModel; slave: { addDevice(d: RegisterDevice): void } },
+  opts: { address: number; wiredTo: ReadonlyArray<number | undefined>; channels?: number; wiring?: RelayWiring },
+): SimulatedRelayModule {
+  const module = new SimulatedRelayModule({
+    address: opts.address,
+    channels: opts.channels ?? 8,
+    model: sim.model,
+    wiredTo: opts.wiredTo,
+    wiring: opts.wiring,
+  });
   sim.slave.addDevice(module);
   return module;
 }

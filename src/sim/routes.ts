@@ -25,7 +25,8 @@ export function registerSimRoutes(routes: RouteRegistry, sim: SimulatorHandle): 
   routes.add({
     method: 'POST',
     url: '/api/sim/energy/fault',
-    summary: 'Simulator only: fail or restore the grid, cut the inverter\'s or the grid meter\'s comms, press or release the e-stop, start or stop the generator, step the PV available per phase (or give it back to the sun)',
+    summary:
+      "Simulator only: fail or restore the grid, cut the inverter's or the grid meter's comms, press or release the e-stop, start or stop the generator, step the PV available per phase (or give it back to the sun)",
     role: 'installer',
     body: z
       .object({
@@ -35,7 +36,16 @@ export function registerSimRoutes(routes: RouteRegistry, sim: SimulatorHandle): 
         emergencyStop: z.boolean().optional(),
         generator: z.enum(['run', 'stop']).optional(),
         // A step of the PV available on each phase (W, missing phases 0), or "sun" for the daily profile and clouds again.
-        pv: z.union([z.literal('sun'), z.object({ L1: PV_W, L2: PV_W, L3: PV_W }).partial().strict().refine((o) => Object.keys(o).length > 0, 'give the PV available (W) of at least one phase: L1, L2 or L3')]).optional(),
+        pv: z
+          .union([
+            z.literal('sun'),
+            z
+              .object({ L1: PV_W, L2: PV_W, L3: PV_W })
+              .partial()
+              .strict()
+              .refine((o) => Object.keys(o).length > 0, 'give the PV available (W) of at least one phase: L1, L2 or L3'),
+          ])
+          .optional(),
       })
       .strict(),
     handler: ({ body }) => {
@@ -48,7 +58,11 @@ export function registerSimRoutes(routes: RouteRegistry, sim: SimulatorHandle): 
       if (body.generator) e.setGeneratorRunning(body.generator === 'run');
       if (body.pv !== undefined) e.setPvAvailable(body.pv === 'sun' ? null : { L1: body.pv.L1 ?? 0, L2: body.pv.L2 ?? 0, L3: body.pv.L3 ?? 0 });
       const o = e.system.pvOverrideW;
-      return { gridConnected: e.system.gridConnected, emergencyStop: e.system.emergencyStop, pvAvailableW: o ? { L1: o.L1 ?? 0, L2: o.L2 ?? 0, L3: o.L3 ?? 0 } : 'sun' };
+      return {
+        gridConnected: e.system.gridConnected,
+        emergencyStop: e.system.emergencyStop,
+        pvAvailableW: o ? { L1: o.L1 ?? 0, L2: o.L2 ?? 0, L3: o.L3 ?? 0 } : 'sun',
+      };
     },
   });
 }

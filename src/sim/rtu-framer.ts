@@ -17,13 +17,24 @@ export function requestLength(buf: Buffer): Length {
   const fc = buf.readUInt8(1);
   const withCount = (countAt: number, fixed: number): Length => (buf.length <= countAt ? 'more' : fixed + buf.readUInt8(countAt));
   switch (fc) {
-    case 1: case 2: case 3: case 4: case 5: case 6: case 8:
+    case 1:
+    case 2:
+    case 3:
+    case 4:
+    case 5:
+    case 6:
+    case 8:
       return 8;
-    case 7: case 11: case 12: case 17:
+    case 7:
+    case 11:
+    case 12:
+    case 17:
       return 4;
-    case 15: case 16:
+    case 15:
+    case 16:
       return withCount(6, 9);
-    case 20: case 21:
+    case 20:
+    case 21:
       return withCount(2, 5);
     case 22:
       return 10;

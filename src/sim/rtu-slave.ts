@@ -52,7 +52,18 @@ export interface RtuLink {
   close(): void;
 }
 
-const zeroCounters = (): BusCounters => ({ requests: 0, replies: 0, exceptions: 0, crcErrors: 0, ignored: 0, silenced: 0, corrupted: 0, collisions: 0, broadcasts: 0, droppedBytes: 0 });
+const zeroCounters = (): BusCounters => ({
+  requests: 0,
+  replies: 0,
+  exceptions: 0,
+  crcErrors: 0,
+  ignored: 0,
+  silenced: 0,
+  corrupted: 0,
+  collisions: 0,
+  broadcasts: 0,
+  droppedBytes: 0,
+});
 
 /** A reply the master must reject: the last data byte flipped, the CRC left as it was. */
 function breakFrame(frame: Buffer): Buffer {
@@ -231,10 +242,13 @@ export class RtuSlave {
     while (!this.closed && performance.now() < t) {
       await new Promise<void>((resolve) => {
         const w = {
-          timer: setTimeout(() => {
-            this.waits.delete(w);
-            resolve();
-          }, Math.max(1, Math.ceil(t - performance.now()))),
+          timer: setTimeout(
+            () => {
+              this.waits.delete(w);
+              resolve();
+            },
+            Math.max(1, Math.ceil(t - performance.now())),
+          ),
           resolve,
         };
         this.waits.add(w);

@@ -127,7 +127,15 @@ function profileFor(profiles: ReadonlyMap<string, DeviceProfile>, model: string)
 
 export async function startSimulator(options: SimulatorOptions = {}): Promise<SimulatorHandle> {
   const clock = options.clock ?? systemClock;
-  const model = new SiteModel({ seed: options.seed, customers: options.customers, clock, startMs: options.startMs, utcOffsetHours: options.utcOffsetHours, electrical: options.electrical, energy: options.energy?.spec });
+  const model = new SiteModel({
+    seed: options.seed,
+    customers: options.customers,
+    clock,
+    startMs: options.startMs,
+    utcOffsetHours: options.utcOffsetHours,
+    electrical: options.electrical,
+    energy: options.energy?.spec,
+  });
   const profiles = options.profiles ?? loadProfiles();
   const single = profileFor(profiles, 'DDSU666');
   const three = profileFor(profiles, 'DTSU666');
@@ -158,11 +166,21 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   }
 }
 
-async function startEnergyLine(model: SiteModel, o: SimulatedEnergyOptions, host: string, opened: Array<Listener | SerialEndpoint>, slaves: RtuSlave[]): Promise<SimulatedEnergyHandle> {
+async function startEnergyLine(
+  model: SiteModel,
+  o: SimulatedEnergyOptions,
+  host: string,
+  opened: Array<Listener | SerialEndpoint>,
+  slaves: RtuSlave[],
+): Promise<SimulatedEnergyHandle> {
   const system = model.energy;
   if (!system) throw new Error('the site model has no energy system');
   const inverterAddress = o.inverterAddress ?? 1;
-  const devices = energyDevices(model, o.profiles ?? loadDeviceProfiles(), { inverterAddress, generatorAddress: o.generatorAddress ?? 2, srneVariant: o.srneVariant });
+  const devices = energyDevices(model, o.profiles ?? loadDeviceProfiles(), {
+    inverterAddress,
+    generatorAddress: o.generatorAddress ?? 2,
+    srneVariant: o.srneVariant,
+  });
   const gridMeterAddress = o.gridMeterAddress ?? 3;
   const dtsu = (o.profiles?.get('DTSU666') ? o.profiles : loadProfiles()).get('DTSU666');
   // The PCC meter sits on the grid side of the point where the site islands: while the utility is down it
@@ -176,7 +194,10 @@ async function startEnergyLine(model: SiteModel, o: SimulatedEnergyOptions, host
     return dead;
   };
   const gridMeter = gridMeterAddress > 0 && dtsu ? [new SimulatedMeter({ profile: dtsu, address: gridMeterAddress, values: pccValues })] : [];
-  const slave = new RtuSlave([devices.inverter, ...(devices.generator ? [devices.generator] : []), ...gridMeter], { lineSpeed: o.lineSpeed || undefined, beforeServe: () => model.update() });
+  const slave = new RtuSlave([devices.inverter, ...(devices.generator ? [devices.generator] : []), ...gridMeter], {
+    lineSpeed: o.lineSpeed || undefined,
+    beforeServe: () => model.update(),
+  });
   slaves.push(slave);
   const mbap = await serveModbusTcp(slave, host, o.mbapPort ?? 0);
   opened.push(mbap);

@@ -59,12 +59,21 @@ export class SiteModel {
   private readonly disconnected = new Set<number>();
   private readonly overrides = new Map<number, LoadSample>();
   private readonly unmeteredW: Record<Phase, number> = { L1: 0, L2: 0, L3: 0 };
-  private readonly disturbance: { voltageOffsetV: Record<Phase, number>; frequencyHz: number | null } = { voltageOffsetV: { L1: 0, L2: 0, L3: 0 }, frequencyHz: null };
+  private readonly disturbance: { voltageOffsetV: Record<Phase, number>; frequencyHz: number | null } = {
+    voltageOffsetV: { L1: 0, L2: 0, L3: 0 },
+    frequencyHz: null,
+  };
   private readonly inputs: Inputs;
   /** The site's own sources, when it has any. */
   readonly energy?: EnergySystem;
   private readonly energyStepMs: number;
-  private readonly supply?: { injectionW: Record<Phase, number>; gridConnected: boolean; livePhases: Set<Phase>; islandVoltage: number; islandFrequency: number };
+  private readonly supply?: {
+    injectionW: Record<Phase, number>;
+    gridConnected: boolean;
+    livePhases: Set<Phase>;
+    islandVoltage: number;
+    islandFrequency: number;
+  };
   private readonly counters = new Map<number, Counters>();
   private state: SiteState;
 
@@ -75,7 +84,13 @@ export class SiteModel {
     this.energyStepMs = options.energyStepMs ?? 100;
     if (options.energy) {
       this.energy = new EnergySystem(options.energy, this.seed, options.utcOffsetHours ?? 0);
-      this.supply = { injectionW: { L1: 0, L2: 0, L3: 0 }, gridConnected: true, livePhases: new Set(PHASES), islandVoltage: options.energy.inverter.nominalVoltage, islandFrequency: 50 };
+      this.supply = {
+        injectionW: { L1: 0, L2: 0, L3: 0 },
+        gridConnected: true,
+        livePhases: new Set(PHASES),
+        islandVoltage: options.energy.inverter.nominalVoltage,
+        islandFrequency: 50,
+      };
     }
     this.customers = sizeCustomers(planCustomers(options.customers ?? 24), this.seed);
     this.inputs = {
@@ -228,7 +243,15 @@ export class SiteModel {
     out.Voltage_L23 = ll(v.L2, v.L3);
     out.Voltage_L31 = ll(v.L3, v.L1);
     const n = this.counters.get(this.mainId) ?? { importKwh: 0, exportKwh: 0 };
-    Object.assign(out, { ActivePower: p, ReactivePower: q, ApparentPower: s, PowerFactor: s > 0 ? p / s : 1, Frequency: st.frequency, EnergyImport: n.importKwh, EnergyExport: n.exportKwh });
+    Object.assign(out, {
+      ActivePower: p,
+      ReactivePower: q,
+      ApparentPower: s,
+      PowerFactor: s > 0 ? p / s : 1,
+      Frequency: st.frequency,
+      EnergyImport: n.importKwh,
+      EnergyExport: n.exportKwh,
+    });
     return out;
   }
 
@@ -241,7 +264,10 @@ export class SiteModel {
       else n.exportKwh += (-watts * dtMs) / WMS_PER_KWH;
     };
     for (const [id, c] of this.state.customers) add(id, c.p);
-    add(this.mainId, PHASES.reduce((sum, ph) => sum + this.state.phases[ph].p, 0));
+    add(
+      this.mainId,
+      PHASES.reduce((sum, ph) => sum + this.state.phases[ph].p, 0),
+    );
   }
 
   /**

@@ -210,32 +210,97 @@ export class SunSpecSimDevice implements RegisterDevice {
     switch (id) {
       case 103:
         return {
-          A: 3 * phaseA, AphA: phaseA, AphB: phaseA, AphC: phaseA, A_SF: -2,
-          PhVphA: V_PHASE[0], PhVphB: V_PHASE[1], PhVphC: V_PHASE[2], V_SF: -1,
-          W: w, W_SF: 0, Hz: 50.02, Hz_SF: -2, VA: w, VA_SF: 0, PF: 1, PF_SF: -2,
-          WH: Math.round(this.energyWh), WH_SF: 0, TmpCab: 35.5, Tmp_SF: -1,
-          St: w === 0 ? 2 : limited ? 5 : 4, Evt1: 0,
+          A: 3 * phaseA,
+          AphA: phaseA,
+          AphB: phaseA,
+          AphC: phaseA,
+          A_SF: -2,
+          PhVphA: V_PHASE[0],
+          PhVphB: V_PHASE[1],
+          PhVphC: V_PHASE[2],
+          V_SF: -1,
+          W: w,
+          W_SF: 0,
+          Hz: 50.02,
+          Hz_SF: -2,
+          VA: w,
+          VA_SF: 0,
+          PF: 1,
+          PF_SF: -2,
+          WH: Math.round(this.energyWh),
+          WH_SF: 0,
+          TmpCab: 35.5,
+          Tmp_SF: -1,
+          St: w === 0 ? 2 : limited ? 5 : 4,
+          Evt1: 0,
         };
       case 120:
         return { DERTyp: 4, WRtg: this.ratingW, WRtg_SF: 0, VARtg: this.ratingW, VARtg_SF: 0, ARtg: this.ratingW / 3 / 230, ARtg_SF: -2 };
       case 122:
-        return { PVConn: 0b111, ECPConn: 1, ActWh: Math.round(this.energyWh), WAval: Math.round(available), WAval_SF: 0, StActCtl: limited ? 1 : 0, Tms: Math.floor((now - SUNSPEC_EPOCH_MS) / 1000) };
+        return {
+          PVConn: 0b111,
+          ECPConn: 1,
+          ActWh: Math.round(this.energyWh),
+          WAval: Math.round(available),
+          WAval_SF: 0,
+          StActCtl: limited ? 1 : 0,
+          Tms: Math.floor((now - SUNSPEC_EPOCH_MS) / 1000),
+        };
       case 203: {
         const total = grid.reduce((a, b) => a + b, 0);
         return {
-          A: grid.reduce((a, g) => a + Math.abs(g) / 230, 0), AphA: Math.abs(grid[0] ?? 0) / V_PHASE[0], AphB: Math.abs(grid[1] ?? 0) / V_PHASE[1], AphC: Math.abs(grid[2] ?? 0) / V_PHASE[2], A_SF: -2,
-          PhVphA: V_PHASE[0], PhVphB: V_PHASE[1], PhVphC: V_PHASE[2], V_SF: -1, Hz: 50.02, Hz_SF: -2,
-          W: Math.round(total), WphA: Math.round(grid[0] ?? 0), WphB: Math.round(grid[1] ?? 0), WphC: Math.round(grid[2] ?? 0), W_SF: 0,
-          TotWhExp: Math.round(this.meterExpWh), TotWhImp: Math.round(this.meterImpWh), TotWh_SF: 0, Evt: 0,
+          A: grid.reduce((a, g) => a + Math.abs(g) / 230, 0),
+          AphA: Math.abs(grid[0] ?? 0) / V_PHASE[0],
+          AphB: Math.abs(grid[1] ?? 0) / V_PHASE[1],
+          AphC: Math.abs(grid[2] ?? 0) / V_PHASE[2],
+          A_SF: -2,
+          PhVphA: V_PHASE[0],
+          PhVphB: V_PHASE[1],
+          PhVphC: V_PHASE[2],
+          V_SF: -1,
+          Hz: 50.02,
+          Hz_SF: -2,
+          W: Math.round(total),
+          WphA: Math.round(grid[0] ?? 0),
+          WphB: Math.round(grid[1] ?? 0),
+          WphC: Math.round(grid[2] ?? 0),
+          W_SF: 0,
+          TotWhExp: Math.round(this.meterExpWh),
+          TotWhImp: Math.round(this.meterImpWh),
+          TotWh_SF: 0,
+          Evt: 0,
         };
       }
       case 701: {
         const pw = Math.round(this.outputW / 3);
         return {
-          ACType: 2, St: 1, InvSt: w === 0 ? 2 : limited ? 5 : 4, ConnSt: 1, Alrm: 0,
-          W: w, VA: w, W_SF: 0, VA_SF: 0, A: 3 * phaseA, A_SF: -2, Hz: 50.02, Hz_SF: -2, PF: 1, PF_SF: -2,
-          TotWhInj: Math.round(this.energyWh), TotWh_SF: 0,
-          WL1: pw, WL2: pw, WL3: pw, VL1: V_PHASE[0], VL2: V_PHASE[1], VL3: V_PHASE[2], V_SF: -1, AL1: phaseA, AL2: phaseA, AL3: phaseA,
+          ACType: 2,
+          St: 1,
+          InvSt: w === 0 ? 2 : limited ? 5 : 4,
+          ConnSt: 1,
+          Alrm: 0,
+          W: w,
+          VA: w,
+          W_SF: 0,
+          VA_SF: 0,
+          A: 3 * phaseA,
+          A_SF: -2,
+          Hz: 50.02,
+          Hz_SF: -2,
+          PF: 1,
+          PF_SF: -2,
+          TotWhInj: Math.round(this.energyWh),
+          TotWh_SF: 0,
+          WL1: pw,
+          WL2: pw,
+          WL3: pw,
+          VL1: V_PHASE[0],
+          VL2: V_PHASE[1],
+          VL3: V_PHASE[2],
+          V_SF: -1,
+          AL1: phaseA,
+          AL2: phaseA,
+          AL3: phaseA,
           ThrotPct: limited ? Math.round((100 * this.outputW) / this.wMax()) : 100,
         };
       }
@@ -249,26 +314,101 @@ export class SunSpecSimDevice implements RegisterDevice {
     const r = this.ratingW;
     switch (id) {
       case 1:
-        return { values: { Mn: 'mgos-sim', Md: this.o.kind === 'legacy' ? 'SunSpec PV 1xx' : 'SunSpec DER 7xx', Opt: 'sim', Vr: '1.0.0', SN: `SIM-${this.o.kind}-${this.address}`, DA: this.address } };
+        return {
+          values: {
+            Mn: 'mgos-sim',
+            Md: this.o.kind === 'legacy' ? 'SunSpec PV 1xx' : 'SunSpec DER 7xx',
+            Opt: 'sim',
+            Vr: '1.0.0',
+            SN: `SIM-${this.o.kind}-${this.address}`,
+            DA: this.address,
+          },
+        };
       case 121:
         return { values: { WMax: r, WMax_SF: 0, VRef: 230, VRef_SF: 0, VAMax: r, VAMax_SF: 0, ECPNomHz: 50, ECPNomHz_SF: 0, ConnPh: 3 } };
       case 123:
-        return { values: { Conn: 1, WMaxLimPct: 100, WMaxLimPct_WinTms: 0, WMaxLimPct_RvrtTms: 0, WMaxLimPct_RmpTms: 0, WMaxLim_Ena: 0, WMaxLimPct_SF: 0, OutPFSet_SF: -3, VArPct_SF: 0 } };
+        return {
+          values: {
+            Conn: 1,
+            WMaxLimPct: 100,
+            WMaxLimPct_WinTms: 0,
+            WMaxLimPct_RvrtTms: 0,
+            WMaxLimPct_RmpTms: 0,
+            WMaxLim_Ena: 0,
+            WMaxLimPct_SF: 0,
+            OutPFSet_SF: -3,
+            VArPct_SF: 0,
+          },
+        };
       case 702:
         return { values: { WMaxRtg: r, VAMaxRtg: r, VNomRtg: 230, WMax: r, VAMax: r, VNom: 230, W_SF: 0, VA_SF: 0, V_SF: 0 } };
       case 703:
-        return { values: { ES: 1, ESVHi: 253, ESVLo: 196, ESHzHi: 50.5, ESHzLo: 47.5, ESDlyTms: 60, ESRndTms: 0, ESRmpTms: 300, ESDlyRemTms: 0, V_SF: 0, Hz_SF: -2 } };
+        return {
+          values: { ES: 1, ESVHi: 253, ESVLo: 196, ESHzHi: 50.5, ESHzLo: 47.5, ESDlyTms: 60, ESRndTms: 0, ESRmpTms: 300, ESDlyRemTms: 0, V_SF: 0, Hz_SF: -2 },
+        };
       case 704:
-        return { values: { WMaxLimPctEna: 0, WMaxLimPct: 100, WMaxLimPctRvrt: 100, WMaxLimPctEnaRvrt: 0, WMaxLimPctRvrtTms: 0, WMaxLimPctRvrtRem: 0, WSetEna: 0, AntiIslEna: 1, WMaxLimPct_SF: -2, WSet_SF: 0, WSetPct_SF: -2, PF_SF: -3 } };
+        return {
+          values: {
+            WMaxLimPctEna: 0,
+            WMaxLimPct: 100,
+            WMaxLimPctRvrt: 100,
+            WMaxLimPctEnaRvrt: 0,
+            WMaxLimPctRvrtTms: 0,
+            WMaxLimPctRvrtRem: 0,
+            WSetEna: 0,
+            AntiIslEna: 1,
+            WMaxLimPct_SF: -2,
+            WSet_SF: 0,
+            WSetPct_SF: -2,
+            PF_SF: -3,
+          },
+        };
       case 705: {
-        const pts = [[207, 44], [220, 0], [240, 0], [253, -44]] as const;
+        const pts = [
+          [207, 44],
+          [220, 0],
+          [240, 0],
+          [253, -44],
+        ] as const;
         return {
           values: { Ena: 0, AdptCrvReq: 0, AdptCrvRslt: 0, NPt: pts.length, NCrv: 1, RvrtTms: 0, RvrtRem: 0, RvrtCrv: 0, V_SF: 0, DeptRef_SF: 0, RspTms_SF: 0 },
-          groups: { Crv: [{ values: { ActPt: pts.length, DeptRef: 1, Pri: 1, VRef: 230, ReadOnly: 0 }, groups: { Pt: pts.map(([v, q]) => ({ values: { V: v, Var: q } })) } }] },
+          groups: {
+            Crv: [
+              {
+                values: { ActPt: pts.length, DeptRef: 1, Pri: 1, VRef: 230, ReadOnly: 0 },
+                groups: { Pt: pts.map(([v, q]) => ({ values: { V: v, Var: q } })) },
+              },
+            ],
+          },
         };
       }
       case 802:
-        return { values: { AHRtg: 200, WHRtg: 10240, WChaRteMax: 5000, WDisChaRteMax: 5000, SoC: 62.5, SoCMax: 100, SoCMin: 10, SoH: 98, V: 51.2, A: 0, W: 0, AHRtg_SF: 0, WHRtg_SF: 0, WChaDisChaMax_SF: 0, SoC_SF: -1, SoH_SF: 0, V_SF: -1, A_SF: -1, W_SF: 0, ChaSt: 4, Typ: 4, State: 2 } };
+        return {
+          values: {
+            AHRtg: 200,
+            WHRtg: 10240,
+            WChaRteMax: 5000,
+            WDisChaRteMax: 5000,
+            SoC: 62.5,
+            SoCMax: 100,
+            SoCMin: 10,
+            SoH: 98,
+            V: 51.2,
+            A: 0,
+            W: 0,
+            AHRtg_SF: 0,
+            WHRtg_SF: 0,
+            WChaDisChaMax_SF: 0,
+            SoC_SF: -1,
+            SoH_SF: 0,
+            V_SF: -1,
+            A_SF: -1,
+            W_SF: 0,
+            ChaSt: 4,
+            Typ: 4,
+            State: 2,
+          },
+        };
       default:
         return { values: {} };
     }

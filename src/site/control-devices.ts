@@ -38,10 +38,19 @@ export function controlDevicesOf(config: SiteConfig, meterProfiles: ReadonlyMap<
   const devices: ControlDevice[] = list.map((d) => {
     const profile = all.get(d.profile.toUpperCase());
     if (!profile) throw new Error(`control.devices: no profile "${d.profile}" for ${d.component}; loaded: ${[...all.keys()].join(', ')}`);
-    if (!config.buses.some((b) => b.id === d.bus)) throw new Error(`control.devices: ${d.component} is on bus "${d.bus}", which is not defined; allowed: ${config.buses.map((b) => b.id).join(', ') || '(none)'}`);
+    if (!config.buses.some((b) => b.id === d.bus))
+      throw new Error(
+        `control.devices: ${d.component} is on bus "${d.bus}", which is not defined; allowed: ${config.buses.map((b) => b.id).join(', ') || '(none)'}`,
+      );
     const components = new Map<string, string>([['', d.component]]);
     for (const [kind, name] of Object.entries(d.subComponents)) components.set(kind, name);
-    const polled: PolledDevice = { key: d.component, address: d.address, profile, functionCode: profile.functionCode, scaling: { ...DEFAULT_SCALING, wordOrder: profile.wordOrder } };
+    const polled: PolledDevice = {
+      key: d.component,
+      address: d.address,
+      profile,
+      functionCode: profile.functionCode,
+      scaling: { ...DEFAULT_SCALING, wordOrder: profile.wordOrder },
+    };
     return { component: d.component, bus: d.bus, profile, address: d.address, polled, components };
   });
   const byKey = new Map(devices.map((d) => [d.component, d]));

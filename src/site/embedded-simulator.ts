@@ -16,9 +16,33 @@ function attach(config: SiteConfig, sim: SimulatorHandle): SiteConfig {
     config.buses.length > 0
       ? config.buses
       : [
-          { id: 'sim', transport: 'rtu-over-tcp' as const, host: sim.host, port: sim.rtuTcpPort, baudRate: config.sim?.lineSpeedBaud || 9600, stopBits: 2 as const, parity: 'none' as const, timeoutMs: 1000, retries: 1 },
+          {
+            id: 'sim',
+            transport: 'rtu-over-tcp' as const,
+            host: sim.host,
+            port: sim.rtuTcpPort,
+            baudRate: config.sim?.lineSpeedBaud || 9600,
+            stopBits: 2 as const,
+            parity: 'none' as const,
+            timeoutMs: 1000,
+            retries: 1,
+          },
           // The inverter's own line (Modbus TCP), polled every control period by the edge cycle's devices.
-          ...(sim.energy ? [{ id: 'energy', transport: 'tcp' as const, host: sim.host, port: sim.energy.mbapPort, baudRate: 9600, stopBits: 1 as const, parity: 'none' as const, timeoutMs: 300, retries: 0 }] : []),
+          ...(sim.energy
+            ? [
+                {
+                  id: 'energy',
+                  transport: 'tcp' as const,
+                  host: sim.host,
+                  port: sim.energy.mbapPort,
+                  baudRate: 9600,
+                  stopBits: 1 as const,
+                  parity: 'none' as const,
+                  timeoutMs: 300,
+                  retries: 0,
+                },
+              ]
+            : []),
         ];
   if (config.meters.length > 0) return { ...config, buses };
   const meters = simulatedMeterConfigs(config.sim?.customers).map((m) => ({ ...m, enabled: true, ctRatio: 1, ptRatio: 1, invert: false }));

@@ -29,5 +29,11 @@ export function registerProfileRoutes(routes: RouteRegistry, profiles: ReadonlyM
     .filter((p) => p.component === 'meter')
     .map(profileSummary)
     .sort((a, b) => a.phases - b.phases || a.model.localeCompare(b.model));
-  routes.add({ method: 'GET', url: '/api/profiles', summary: 'Meter models with their type names, phases and channels', role: 'viewer', handler: () => ({ profiles: list }) });
+  routes.add({
+    method: 'GET',
+    url: '/api/profiles',
+    summary: 'Meter models with their type names, phases and channels',
+    role: 'viewer',
+    handler: () => ({ profiles: list }),
+  });
 }

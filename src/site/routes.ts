@@ -4,7 +4,18 @@ import type { SiteRuntime, MeterInfo } from './site-runtime.js';
 import { HttpError, type RouteRegistry } from '../api/route.js';
 
 /** Channels shown for the site's connection point on the overview. */
-const GRID_CHANNELS = ['ActivePower', 'ActivePower_L1', 'ActivePower_L2', 'ActivePower_L3', 'Voltage_L1', 'Voltage_L2', 'Voltage_L3', 'Frequency', 'EnergyImport', 'EnergyExport'];
+const GRID_CHANNELS = [
+  'ActivePower',
+  'ActivePower_L1',
+  'ActivePower_L2',
+  'ActivePower_L3',
+  'Voltage_L1',
+  'Voltage_L2',
+  'Voltage_L3',
+  'Frequency',
+  'EnergyImport',
+  'EnergyExport',
+];
 
 export const meterParams = z.object({ key: z.string().regex(/^meter\d{1,3}$/, 'a meter key looks like meter12') }).strict();
 
@@ -50,9 +61,17 @@ export function registerSiteRoutes(routes: RouteRegistry, site: SiteRuntime, ver
     url: '/api/sites',
     summary: 'All sites this installation runs (one per edge box)',
     role: 'viewer',
-    handler: () => ({ sites: [{ id: site.config.site.id, name: site.config.site.name, timezone: site.config.site.timezone, meters: site.meterList().length }] }),
+    handler: () => ({
+      sites: [{ id: site.config.site.id, name: site.config.site.name, timezone: site.config.site.timezone, meters: site.meterList().length }],
+    }),
   });
-  routes.add({ method: 'GET', url: '/api/overview', summary: 'Site overview: grid power, voltage, frequency, meter counts', role: 'viewer', handler: () => overview(site) });
+  routes.add({
+    method: 'GET',
+    url: '/api/overview',
+    summary: 'Site overview: grid power, voltage, frequency, meter counts',
+    role: 'viewer',
+    handler: () => overview(site),
+  });
   routes.add({
     method: 'GET',
     url: '/api/meters',
@@ -72,6 +91,18 @@ export function registerSiteRoutes(routes: RouteRegistry, site: SiteRuntime, ver
       return meterView(site, m);
     },
   });
-  routes.add({ method: 'GET', url: '/api/buses', summary: 'Per-bus figures: requests, errors, timeouts, bytes, utilisation', role: 'viewer', handler: () => ({ buses: site.busViews() }) });
-  routes.add({ method: 'GET', url: '/api/channels', summary: 'The channel catalogue: names, units and sign conventions', role: 'viewer', handler: () => ({ channels: CHANNELS }) });
+  routes.add({
+    method: 'GET',
+    url: '/api/buses',
+    summary: 'Per-bus figures: requests, errors, timeouts, bytes, utilisation',
+    role: 'viewer',
+    handler: () => ({ buses: site.busViews() }),
+  });
+  routes.add({
+    method: 'GET',
+    url: '/api/channels',
+    summary: 'The channel catalogue: names, units and sign conventions',
+    role: 'viewer',
+    handler: () => ({ channels: CHANNELS }),
+  });
 }

@@ -112,7 +112,20 @@ export class SiteRuntime {
     const bus = busId ? this.buses.get(busId) : undefined;
     if (!bus) throw new Error(`bus: no bus "${busId ?? ''}" to put meter ${m.id} on`);
     const profile = resolveProfile(m.type, this.profiles);
-    const info: MeterInfo = { key: meterKey(m), id: m.id, address: m.address ?? m.id, name: m.name, model: profile.model, phases: profile.phases, bus: bus.bus.id, role: m.role, enabled: m.enabled, ctRatio: m.ctRatio, ptRatio: m.ptRatio, invert: m.invert };
+    const info: MeterInfo = {
+      key: meterKey(m),
+      id: m.id,
+      address: m.address ?? m.id,
+      name: m.name,
+      model: profile.model,
+      phases: profile.phases,
+      bus: bus.bus.id,
+      role: m.role,
+      enabled: m.enabled,
+      ctRatio: m.ctRatio,
+      ptRatio: m.ptRatio,
+      invert: m.invert,
+    };
     this.meters.set(info.key, info);
     if (m.enabled) bus.poller.addDevice(toPolledDevice(m, this.profiles));
     return info;

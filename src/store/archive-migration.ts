@@ -12,7 +12,9 @@ const PAGE_ROWS = 20_000;
  */
 export function convertArchiveToChunks(db: Database.Database): void {
   const meters = db.prepare<[], number>('SELECT DISTINCT meter_id FROM readings_archive ORDER BY meter_id').pluck().all();
-  const page = db.prepare<[number, number, number], ReadingRow>('SELECT ts, layout_id, vals FROM readings_archive WHERE meter_id = ? AND ts >= ? ORDER BY ts LIMIT ?');
+  const page = db.prepare<[number, number, number], ReadingRow>(
+    'SELECT ts, layout_id, vals FROM readings_archive WHERE meter_id = ? AND ts >= ? ORDER BY ts LIMIT ?',
+  );
   const insert = db.prepare<[number, number, Buffer]>('INSERT INTO readings_chunks (meter_id, start_ts, data) VALUES (?, ?, ?)');
   for (const meterId of meters) {
     let hour: ReadingRow[] = [];

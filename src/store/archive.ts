@@ -30,10 +30,16 @@ export const hourOf = (ts: number): number => ts - (((ts % HOUR_S) + HOUR_S) % H
  * dropped (the stored one stays, as INSERT OR IGNORE would). Returns how many rows were added.
  */
 export function addToChunk(db: StoreDb, meterId: number, startS: number, rows: readonly ReadingRow[]): number {
-  const existing = db.prepare<[number, number], { id: number; data: Buffer }>('SELECT id, data FROM readings_chunks WHERE start_ts = ? AND meter_id = ?').get(startS, meterId);
+  const existing = db
+    .prepare<[number, number], { id: number; data: Buffer }>('SELECT id, data FROM readings_chunks WHERE start_ts = ? AND meter_id = ?')
+    .get(startS, meterId);
   if (!existing) {
     const unique = rows.filter((r, i) => i === 0 || r.ts !== (rows[i - 1] as ReadingRow).ts);
-    db.prepare<[number, number, Buffer]>('INSERT INTO readings_chunks (meter_id, start_ts, data) VALUES (?, ?, ?)').run(meterId, startS, encodeChunk(startS, unique));
+    db.prepare<[number, number, Buffer]>('INSERT INTO readings_chunks (meter_id, start_ts, data) VALUES (?, ?, ?)').run(
+      meterId,
+      startS,
+      encodeChunk(startS, unique),
+    );
     return unique.length;
   }
   const stored = decodeChunk(startS, existing.data);
@@ -63,7 +69,7 @@ export function archiveReadings(db: StoreDb, beforeMs: number): number {
       const h = hourOf(next);
       const rows = hourRows.all(h, Math.min(h + HOUR_S, beforeS));
       // Chunks go in (start_ts, meter_id) order: both b-trees of readings_chunks grow at their end.
-      for (let i = 0; i < rows.length; ) {
+      for (let i = 0; i < rows.length;) {
         let j = i;
         const meterId = (rows[i] as { meter_id: number }).meter_id;
         while (j < rows.length && (rows[j] as { meter_id: number }).meter_id === meterId) j++;

@@ -31,7 +31,8 @@ export class HistoryPool {
 
   run<Q extends HistoryQuery>(query: Q, ...args: Parameters<HistoryQueries[Q]>): Promise<string> {
     if (this.closed) return Promise.reject(new Error('the history service is shutting down'));
-    if (this.pending.size >= this.maxQueued) return Promise.reject(new QueryBusyError(`the history service is busy (${this.maxQueued} queries waiting); retry in a few seconds`));
+    if (this.pending.size >= this.maxQueued)
+      return Promise.reject(new QueryBusyError(`the history service is busy (${this.maxQueued} queries waiting); retry in a few seconds`));
     const id = this.nextId++;
     return new Promise<string>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });

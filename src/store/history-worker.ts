@@ -8,7 +8,8 @@ export interface QueryRequest {
   readonly query: HistoryQuery;
   readonly args: readonly unknown[];
 }
-export type QueryResponse = { readonly id: number; readonly ok: true; readonly body: string } | { readonly id: number; readonly ok: false; readonly error: string };
+export type QueryResponse =
+  { readonly id: number; readonly ok: true; readonly body: string } | { readonly id: number; readonly ok: false; readonly error: string };
 
 const port = parentPort;
 if (port) {

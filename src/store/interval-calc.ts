@@ -150,12 +150,7 @@ const milli = (x: number): number | null => (Number.isFinite(x) ? round(x, 1e3) 
  * difference of the running totals at the two boundaries, so consecutive intervals add up exactly
  * to the counter's advance, gaps included.
  */
-export function computeIntervals(
-  samples: readonly IntervalSample[],
-  fromMs: number,
-  toMs: number,
-  opts: IntervalCalcOptions = {},
-): IntervalRow[] {
+export function computeIntervals(samples: readonly IntervalSample[], fromMs: number, toMs: number, opts: IntervalCalcOptions = {}): IntervalRow[] {
   const nearMs = opts.nearMs ?? DEFAULT_NEAR_MS;
   const counter = opts.counter ?? {};
   const imp = curveOf(samples, (s) => s.energyImportKWh, counter);
@@ -191,11 +186,22 @@ export function computeIntervals(
 
 /** Never billed or summed: the energies are withheld until a person resolves the interval. */
 export function quarantined(row: IntervalRow, reason: string): IntervalRow {
-  return { ...row, energyImportKWh: null, energyExportKWh: null, status: 'quarantined', reason, suspectImportKWh: row.energyImportKWh, suspectExportKWh: row.energyExportKWh };
+  return {
+    ...row,
+    energyImportKWh: null,
+    energyExportKWh: null,
+    status: 'quarantined',
+    reason,
+    suspectImportKWh: row.energyImportKWh,
+    suspectExportKWh: row.energyExportKWh,
+  };
 }
 
 function faultsIn(c: Curve, what: string, start: number, end: number): string[] {
   return c.faults
     .filter(([t]) => t >= start && t < end)
-    .map(([t, before, after]) => `the ${what} counter stepped back from ${before.toFixed(2)} to ${after.toFixed(2)} kWh at ${new Date(t).toISOString()}; a meter replacement is never assumed`);
+    .map(
+      ([t, before, after]) =>
+        `the ${what} counter stepped back from ${before.toFixed(2)} to ${after.toFixed(2)} kWh at ${new Date(t).toISOString()}; a meter replacement is never assumed`,
+    );
 }

@@ -9,7 +9,22 @@ export function insertIntervals(db: StoreDb, meterId: number, rows: readonly Int
   );
   db.transaction(() => {
     for (const r of rows) {
-      insert.run(meterId, r.startMs / 1000, r.energyImportKWh, r.energyExportKWh, r.powerAvgW, r.powerMinW, r.powerMaxW, r.voltageMinV, r.voltageMaxV, r.samples, r.status ?? 'ok', r.reason ?? null, r.suspectImportKWh ?? null, r.suspectExportKWh ?? null);
+      insert.run(
+        meterId,
+        r.startMs / 1000,
+        r.energyImportKWh,
+        r.energyExportKWh,
+        r.powerAvgW,
+        r.powerMinW,
+        r.powerMaxW,
+        r.voltageMinV,
+        r.voltageMaxV,
+        r.samples,
+        r.status ?? 'ok',
+        r.reason ?? null,
+        r.suspectImportKWh ?? null,
+        r.suspectExportKWh ?? null,
+      );
     }
   })();
 }
@@ -46,7 +61,13 @@ export function selectIntervals(db: StoreDb, meterId: number, fromMs: number, to
     };
     const status = r[9] as string;
     if (status === 'ok') return row;
-    return { ...row, status: status as 'quarantined' | 'resolved', reason: (r[10] as string | null) ?? '', suspectImportKWh: unscale(r[11] as number | null, 1e6), suspectExportKWh: unscale(r[12] as number | null, 1e6) };
+    return {
+      ...row,
+      status: status as 'quarantined' | 'resolved',
+      reason: (r[10] as string | null) ?? '',
+      suspectImportKWh: unscale(r[11] as number | null, 1e6),
+      suspectExportKWh: unscale(r[12] as number | null, 1e6),
+    };
   });
 }
 

@@ -76,7 +76,10 @@ export function listQuarantined(db: StoreDb, meter?: string, limit = 1000): Quar
      FROM intervals i JOIN meters m ON m.id = i.meter_id
      WHERE i.status = 'quarantined' ${meter === undefined ? '' : 'AND m.key = ?'} ORDER BY i.start_ts, m.key LIMIT ?`;
   const args = meter === undefined ? [limit] : [meter, limit];
-  return db.prepare<unknown[], QRow>(sql).all(...args).map(toQuarantined);
+  return db
+    .prepare<unknown[], QRow>(sql)
+    .all(...args)
+    .map(toQuarantined);
 }
 
 const MAX_KWH = 1_000_000;
@@ -89,7 +92,8 @@ function energiesOf(q: QuarantinedInterval, r: ResolutionInput): [number, number
       if (field === 'exportKWh') return 0;
       throw new QuarantineError('invalid', `importKWh: action "set" needs the corrected energy; found nothing; allowed: a number of kWh from 0 to ${MAX_KWH}`);
     }
-    if (!Number.isFinite(v) || v < 0 || v > MAX_KWH) throw new QuarantineError('invalid', `${field}: found ${v}; allowed: a number of kWh from 0 to ${MAX_KWH}`);
+    if (!Number.isFinite(v) || v < 0 || v > MAX_KWH)
+      throw new QuarantineError('invalid', `${field}: found ${v}; allowed: a number of kWh from 0 to ${MAX_KWH}`);
     return v;
   };
   return [check('importKWh', r.importKWh), check('exportKWh', r.exportKWh)];
@@ -100,16 +104,27 @@ export function resolveInterval(db: StoreDb, meter: string, startMs: number, r: 
   return db.transaction(() => resolveOne(db, meter, startMs, r))();
 }
 
-function resolveOne(db: StoreDb, meter: string, startMs: number, r: Omit<ResolutionInput, 'action'> & { action: ResolutionAction | 'replacement' }, energies?: [number | null, number | null]): Resolution {
+function resolveOne(
+  db: StoreDb,
+  meter: string,
+  startMs: number,
+  r: Omit<ResolutionInput, 'action'> & { action: ResolutionAction | 'replacement' },
+  energies?: [number | null, number | null],
+): Resolution {
   const meterId = meterIdOf(db, meter);
   if (meterId === undefined) throw new QuarantineError('not-found', `meter: no intervals are stored for "${meter}"`);
   const found = db
-    .prepare<[number, number], Omit<QRow, 'key'> & { status: string }>('SELECT start_ts, reason, suspect_imp_kwh, suspect_exp_kwh, samples, status FROM intervals WHERE meter_id = ? AND start_ts = ?')
+    .prepare<[number, number], Omit<QRow, 'key'> & { status: string }>(
+      'SELECT start_ts, reason, suspect_imp_kwh, suspect_exp_kwh, samples, status FROM intervals WHERE meter_id = ? AND start_ts = ?',
+    )
     .get(meterId, startMs / 1000);
   const row = found && { ...found, key: meter };
   if (!row) throw new QuarantineError('not-found', `start: ${meter} has no stored interval starting at ${new Date(startMs).toISOString()}`);
   if (row.status !== 'quarantined') {
-    throw new QuarantineError('conflict', `start: the interval of ${meter} at ${new Date(startMs).toISOString()} is ${row.status === 'ok' ? 'not quarantined' : 'already resolved'}; only a quarantined interval can be resolved, once`);
+    throw new QuarantineError(
+      'conflict',
+      `start: the interval of ${meter} at ${new Date(startMs).toISOString()} is ${row.status === 'ok' ? 'not quarantined' : 'already resolved'}; only a quarantined interval can be resolved, once`,
+    );
   }
   const [imp, exp] = energies ?? energiesOf(toQuarantined(row), r as ResolutionInput);
   db.prepare("UPDATE intervals SET status = 'resolved', e_imp_kwh = ?, e_exp_kwh = ? WHERE meter_id = ? AND start_ts = ?").run(imp, exp, meterId, row.start_ts);
@@ -124,11 +139,19 @@ function resolveOne(db: StoreDb, meter: string, startMs: number, r: Omit<Resolut
  * again with it; those that are now plausible are resolved as 'replacement' (by whoever recorded
  * it), the others stay quarantined with their reason brought up to date.
  */
-export function rejudgeQuarantined(db: StoreDb, meterId: number, fromMs: number, who: { by: string; why: string; atMs: number }, opts: BuildOptions = {}): Resolution[] {
+export function rejudgeQuarantined(
+  db: StoreDb,
+  meterId: number,
+  fromMs: number,
+  who: { by: string; why: string; atMs: number },
+  opts: BuildOptions = {},
+): Resolution[] {
   const meter = db.prepare<[number], string>('SELECT key FROM meters WHERE id = ?').pluck().get(meterId);
   if (meter === undefined) return [];
   const starts = db
-    .prepare<[number, number], number>("SELECT start_ts * 1000 FROM intervals WHERE meter_id = ? AND status = 'quarantined' AND start_ts >= ? ORDER BY start_ts")
+    .prepare<[number, number], number>(
+      "SELECT start_ts * 1000 FROM intervals WHERE meter_id = ? AND status = 'quarantined' AND start_ts >= ? ORDER BY start_ts",
+    )
     .pluck()
     .all(meterId, (alignInterval(fromMs) - INTERVAL_MS) / 1000);
   const first = starts[0];
@@ -158,11 +181,31 @@ export function resolutionsAfter(db: StoreDb, afterId: number, meter: string, fr
   const meterId = meterIdOf(db, meter);
   if (meterId === undefined) return [];
   return db
-    .prepare<[number, number, number, number], { id: number; start_ts: number; action: Resolution['action']; e_imp_kwh: number | null; e_exp_kwh: number | null; by_user: string; at_ms: number; why: string }>(
-      'SELECT * FROM interval_resolutions WHERE id > ? AND meter_id = ? AND start_ts >= ? AND start_ts < ? ORDER BY id',
-    )
+    .prepare<
+      [number, number, number, number],
+      {
+        id: number;
+        start_ts: number;
+        action: Resolution['action'];
+        e_imp_kwh: number | null;
+        e_exp_kwh: number | null;
+        by_user: string;
+        at_ms: number;
+        why: string;
+      }
+    >('SELECT * FROM interval_resolutions WHERE id > ? AND meter_id = ? AND start_ts >= ? AND start_ts < ? ORDER BY id')
     .all(afterId, meterId, Math.ceil(fromMs / 1000), Math.ceil(toMs / 1000))
-    .map((r) => ({ id: r.id, meter, startMs: r.start_ts * 1000, action: r.action, importKWh: r.e_imp_kwh, exportKWh: r.e_exp_kwh, by: r.by_user, atMs: r.at_ms, why: r.why }));
+    .map((r) => ({
+      id: r.id,
+      meter,
+      startMs: r.start_ts * 1000,
+      action: r.action,
+      importKWh: r.e_imp_kwh,
+      exportKWh: r.e_exp_kwh,
+      by: r.by_user,
+      atMs: r.at_ms,
+      why: r.why,
+    }));
 }
 
 /** Who resolved an interval, when and why (the audit trail). */

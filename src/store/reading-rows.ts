@@ -70,7 +70,10 @@ function scan(db: StoreDb, meterId: number, q: RowQuery, timesOnly: boolean): (R
     const recent = (): void => {
       if (to <= upto + 1 || out.length >= limit) return;
       const cols = timesOnly ? 'ts, layout_id' : 'ts, layout_id, vals';
-      const stmt = prepared<[number, number, number], ReadingRow>(db, `SELECT ${cols} FROM readings_recent WHERE meter_id = ? AND ts >= ? AND ts < ? ORDER BY ts ${dir}`);
+      const stmt = prepared<[number, number, number], ReadingRow>(
+        db,
+        `SELECT ${cols} FROM readings_recent WHERE meter_id = ? AND ts >= ? AND ts < ? ORDER BY ts ${dir}`,
+      );
       for (const r of stmt.iterate(meterId, Math.max(from, upto + 1), to)) {
         if (!keep(r)) continue;
         out.push(timesOnly ? r.ts : r);
@@ -86,7 +89,10 @@ function scan(db: StoreDb, meterId: number, q: RowQuery, timesOnly: boolean): (R
       for (const c of stmt.iterate(meterId, hourOf(Math.max(from, LOW)), Math.min(to, upto + 1))) {
         let rows: (ReadingRow | number)[];
         if (timesOnly && !q.layouts) rows = chunkTimes(c.start_ts, c.data).filter((t) => t >= from && t < to);
-        else rows = decodeChunk(c.start_ts, c.data).filter((r) => r.ts >= from && r.ts < to && keep(r)).map((r) => (timesOnly ? r.ts : r));
+        else
+          rows = decodeChunk(c.start_ts, c.data)
+            .filter((r) => r.ts >= from && r.ts < to && keep(r))
+            .map((r) => (timesOnly ? r.ts : r));
         if (q.desc) rows.reverse();
         for (const r of rows) {
           out.push(r);

@@ -154,7 +154,12 @@ export class ReadingWriter {
     }
     for (const g of late.values()) {
       // Stable sort: of two readings in one second, the first stays, as INSERT OR IGNORE keeps it.
-      const added = addToChunk(this.db, g.meterId, g.hour, g.rows.sort((a, b) => a.ts - b.ts));
+      const added = addToChunk(
+        this.db,
+        g.meterId,
+        g.hour,
+        g.rows.sort((a, b) => a.ts - b.ts),
+      );
       written += added;
       ignored += g.rows.length - added;
     }
@@ -200,9 +205,7 @@ export class ReadingWriter {
 
 function prepareStatements(db: StoreDb) {
   return {
-    insert: db.prepare<[number, number, number, Buffer]>(
-      'INSERT OR IGNORE INTO readings_recent (meter_id, ts, layout_id, vals) VALUES (?, ?, ?, ?)',
-    ),
+    insert: db.prepare<[number, number, number, Buffer]>('INSERT OR IGNORE INTO readings_recent (meter_id, ts, layout_id, vals) VALUES (?, ?, ?, ?)'),
     addMeter: db.prepare<[string]>('INSERT OR IGNORE INTO meters (key) VALUES (?)'),
     meterId: db.prepare<[string], { id: number }>('SELECT id FROM meters WHERE key = ?'),
     // The meter's newest row tells which layout to continue with after a restart.

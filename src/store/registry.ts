@@ -8,7 +8,10 @@ export function meterIdOf(db: StoreDb, meter: string): number | undefined {
 }
 
 export function meterKeys(db: StoreDb): string[] {
-  return db.prepare<[], { key: string }>('SELECT key FROM meters ORDER BY key').all().map((r) => r.key);
+  return db
+    .prepare<[], { key: string }>('SELECT key FROM meters ORDER BY key')
+    .all()
+    .map((r) => r.key);
 }
 
 function loadLayouts(db: StoreDb): Map<number, Layout> {

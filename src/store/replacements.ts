@@ -61,7 +61,19 @@ export function insertReplacement(db: StoreDb, r: Omit<Replacement, 'id'>): Repl
       `INSERT INTO meter_replacements (meter_id, at_ms, old_serial, new_serial, old_final_imp_kwh, new_first_imp_kwh, old_final_exp_kwh, new_first_exp_kwh, by_user, recorded_ms, why)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     )
-    .run(r.meterId, r.atMs, r.oldSerial, r.newSerial, r.oldFinalImportKWh, r.newFirstImportKWh, r.oldFinalExportKWh, r.newFirstExportKWh, r.by, r.recordedMs, r.why);
+    .run(
+      r.meterId,
+      r.atMs,
+      r.oldSerial,
+      r.newSerial,
+      r.oldFinalImportKWh,
+      r.newFirstImportKWh,
+      r.oldFinalExportKWh,
+      r.newFirstExportKWh,
+      r.by,
+      r.recordedMs,
+      r.why,
+    );
   return { ...r, id: Number(info.lastInsertRowid) };
 }
 

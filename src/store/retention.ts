@@ -21,7 +21,9 @@ export function pruneBatch(db: StoreDb, beforeMs: number, batchSize = DEFAULT_PR
   const delRecent = db.prepare<[number, number]>(
     'DELETE FROM readings_recent WHERE (ts, meter_id) IN (SELECT ts, meter_id FROM readings_recent WHERE ts < ? ORDER BY ts LIMIT ?)',
   );
-  const oldChunks = db.prepare<[number], { id: number; start_ts: number; data: Buffer }>('SELECT id, start_ts, data FROM readings_chunks WHERE start_ts < ? ORDER BY start_ts');
+  const oldChunks = db.prepare<[number], { id: number; start_ts: number; data: Buffer }>(
+    'SELECT id, start_ts, data FROM readings_chunks WHERE start_ts < ? ORDER BY start_ts',
+  );
   return db.transaction(() => {
     let left = batchSize;
     const done: { id: number; keep: ReadingRow[] | null; start: number }[] = [];

@@ -22,7 +22,11 @@ function put(out: Channels, name: string, v: RawValue | undefined, f: (x: number
 }
 
 const kWh = (wh: number): number => wh / 1000;
-const PHASES = [['A', 'L1'], ['B', 'L2'], ['C', 'L3']] as const;
+const PHASES = [
+  ['A', 'L1'],
+  ['B', 'L2'],
+  ['C', 'L3'],
+] as const;
 
 /** Inverter channels from 101-103/111-113, 701, 120/121/702 (WMax) and 123/704 (limit). */
 export function inverterChannels(models: ReadonlyMap<number, DecodedModel>): Channels {

@@ -63,7 +63,10 @@ export class SunSpecClient {
 
   private read(start: number, count: number): Promise<number[]> {
     const o = this.options;
-    return this.line.readRegisters(this.unit, 3, start, count, { ...(o.priority ? { priority: o.priority } : {}), ...(o.timeoutMs ? { timeoutMs: o.timeoutMs } : {}) });
+    return this.line.readRegisters(this.unit, 3, start, count, {
+      ...(o.priority ? { priority: o.priority } : {}),
+      ...(o.timeoutMs ? { timeoutMs: o.timeoutMs } : {}),
+    });
   }
 
   private async readBlock(start: number, count: number): Promise<number[]> {
@@ -186,7 +189,8 @@ export class SunSpecClient {
     }
     const back = await this.readLimit(via);
     const mismatch: string[] = [];
-    if (back.pct === null || Math.abs(back.pct - pct) > 10 ** (typeof sf === 'number' ? sf : 0) / 2 + 1e-9) mismatch.push(`limit reads back ${String(back.pct)} %, wrote ${pct} %`);
+    if (back.pct === null || Math.abs(back.pct - pct) > 10 ** (typeof sf === 'number' ? sf : 0) / 2 + 1e-9)
+      mismatch.push(`limit reads back ${String(back.pct)} %, wrote ${pct} %`);
     if (!back.enabled) mismatch.push('the limit reads back disabled');
     if (back.revertS !== null && back.revertS !== revertS) mismatch.push(`revert time reads back ${back.revertS} s, wrote ${revertS} s`);
     return { ...back, requestedPct: pct, ok: mismatch.length === 0, mismatch };

@@ -97,7 +97,10 @@ export function decodePoint(type: PointType, size: number, w: readonly number[],
     case 'string': {
       const b = bytesOf(w, i, size);
       const end = b.indexOf(0);
-      const s = b.subarray(0, end < 0 ? b.length : end).toString('latin1').trimEnd();
+      const s = b
+        .subarray(0, end < 0 ? b.length : end)
+        .toString('latin1')
+        .trimEnd();
       return s === '' ? null : s;
     }
     case 'ipv6addr':

@@ -11,9 +11,28 @@ import { fromRoot } from '../util/paths.js';
  */
 
 export const POINT_TYPES = [
-  'int16', 'uint16', 'count', 'acc16', 'enum16', 'bitfield16', 'sunssf', 'pad',
-  'int32', 'uint32', 'acc32', 'enum32', 'bitfield32', 'float32', 'ipaddr',
-  'int64', 'uint64', 'acc64', 'float64', 'ipv6addr', 'eui48', 'string',
+  'int16',
+  'uint16',
+  'count',
+  'acc16',
+  'enum16',
+  'bitfield16',
+  'sunssf',
+  'pad',
+  'int32',
+  'uint32',
+  'acc32',
+  'enum32',
+  'bitfield32',
+  'float32',
+  'ipaddr',
+  'int64',
+  'uint64',
+  'acc64',
+  'float64',
+  'ipv6addr',
+  'eui48',
+  'string',
 ] as const;
 export type PointType = (typeof POINT_TYPES)[number];
 
@@ -84,7 +103,9 @@ export const MODELS_DIR = fromRoot('sunspec-models');
 /** The model definitions of a folder, by model ID. Throws on a file that does not match the schema. */
 export function loadModels(dir: string = MODELS_DIR): ReadonlyMap<number, ModelDef> {
   const out = new Map<number, ModelDef>();
-  for (const name of readdirSync(dir).filter((n) => /^model_\d+\.json$/.test(n)).sort()) {
+  for (const name of readdirSync(dir)
+    .filter((n) => /^model_\d+\.json$/.test(n))
+    .sort()) {
     const file = path.join(dir, name);
     const parsed = modelFileSchema.safeParse(JSON.parse(readFileSync(file, 'utf8')));
     if (!parsed.success) throw new Error(`${file}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);

@@ -83,7 +83,10 @@ const recordSchema = z
     v: finite.optional(),
     vs: z.string().optional(),
     vb: z.boolean().optional(),
-    vd: z.string().regex(/^[A-Za-z0-9_-]*$/, 'must be base64url without padding').optional(),
+    vd: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]*$/, 'must be base64url without padding')
+      .optional(),
     s: finite.optional(),
     t: finite.optional(),
     ut: finite.optional(),
@@ -141,7 +144,8 @@ export function resolvePack(pack: SenmlPack, nowS: number): ResolvedRecord[] {
     if (r.bs !== undefined) bs = r.bs;
     const n = bn + (r.n ?? '');
     if (n === '') throw new SenmlError(i, 'n', 'the name (bn + n) is empty');
-    if (!NAME_PATTERN.test(n)) throw new SenmlError(i, r.n === undefined ? 'bn' : 'n', `name "${n}" has characters RFC 8428 does not allow (first [A-Za-z0-9], then [A-Za-z0-9:./_-])`);
+    if (!NAME_PATTERN.test(n))
+      throw new SenmlError(i, r.n === undefined ? 'bn' : 'n', `name "${n}" has characters RFC 8428 does not allow (first [A-Za-z0-9], then [A-Za-z0-9:./_-])`);
     const t0 = bt + (r.t ?? 0);
     const t = t0 < RELATIVE_TIME_LIMIT ? nowS + t0 : t0;
     const values = (['v', 'vs', 'vb', 'vd'] as const).filter((k) => r[k] !== undefined);

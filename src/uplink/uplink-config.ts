@@ -23,7 +23,10 @@ export const uplinkConfigSchema = z
       .refine((t) => (t.cert === undefined) === (t.key === undefined), { error: 'a client certificate needs both cert and key' })
       .optional(),
     /** Topics are <topicPrefix>/<site>/<component> (docs/uplink.md). */
-    topicPrefix: z.string().regex(/^[^#+\s]+$/, 'no MQTT wildcards or spaces').default('mgos'),
+    topicPrefix: z
+      .string()
+      .regex(/^[^#+\s]+$/, 'no MQTT wildcards or spaces')
+      .default('mgos'),
     format: z.enum(['json', 'cbor']).default('json'),
     /** Meter values named by OBIS code where one exists (otherwise the channel name), or always by channel name. */
     names: z.enum(['obis', 'channel']).default('obis'),

@@ -35,7 +35,9 @@ export interface ApiServer {
  * meters and a fresh database; `users` are created before it listens.
  */
 export async function startApiServer(
-  opts: { users?: ReadonlyArray<readonly [string, string, 'viewer' | 'operator' | 'installer' | 'admin']> } & Partial<Pick<ApiDeps, 'trustProxy' | 'secureCookie' | 'extraRoutes'>> = {},
+  opts: { users?: ReadonlyArray<readonly [string, string, 'viewer' | 'operator' | 'installer' | 'admin']> } & Partial<
+    Pick<ApiDeps, 'trustProxy' | 'secureCookie' | 'extraRoutes'>
+  > = {},
 ): Promise<ApiServer> {
   const dir = mkdtempSync(path.join(tmpdir(), 'mgos-api-server-'));
   const dbPath = path.join(dir, 'mgos.db');
@@ -43,7 +45,14 @@ export async function startApiServer(
   const users = new CountingUserStore(db);
   for (const [name, password, role] of opts.users ?? []) await users.create(name, password, role);
   const site = new SiteRuntime(siteConfigSchema.parse({ site: { id: 'test', name: 'Test site' } }), loadProfiles(), new CollectingSink());
-  const http = await createApiServer({ site, users, version: 'test', trustProxy: opts.trustProxy, secureCookie: opts.secureCookie, extraRoutes: opts.extraRoutes });
+  const http = await createApiServer({
+    site,
+    users,
+    version: 'test',
+    trustProxy: opts.trustProxy,
+    secureCookie: opts.secureCookie,
+    extraRoutes: opts.extraRoutes,
+  });
   await http.listen({ host: '127.0.0.1', port: 0 });
   const port = (http.server.address() as AddressInfo).port;
   users.checks = 0;
@@ -65,7 +74,12 @@ export async function startApiServer(
 }
 
 /** POST JSON, optionally with a bearer token and extra headers (X-Forwarded-For, Origin, cookie, ...). */
-export async function postJson(base: string, url: string, body: unknown, opts: { token?: string; headers?: Record<string, string> } = {}): Promise<{ status: number; json: Record<string, unknown>; headers: Headers }> {
+export async function postJson(
+  base: string,
+  url: string,
+  body: unknown,
+  opts: { token?: string; headers?: Record<string, string> } = {},
+): Promise<{ status: number; json: Record<string, unknown>; headers: Headers }> {
   const res = await fetch(`${base}${url}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...(opts.token ? { authorization: `Bearer ${opts.token}` } : {}), ...opts.headers },

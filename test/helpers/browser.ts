@@ -6,7 +6,15 @@ import { fromRoot } from '../../src/util/paths.js';
 /** Debian's Chromium: tests never download a browser of their own. */
 export const CHROMIUM_PATH = '/usr/bin/chromium';
 
-const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 /**
  * Why browser tests cannot run here, or false when they can. Without Chromium a developer's run

@@ -33,7 +33,13 @@ export const ASSETS = [
   { type: 'pv', component: 'pv0', ratedW: 9000 },
 ];
 
-export async function startControlSite(o: { control: Record<string, unknown>; energy?: Record<string, unknown>; relays?: boolean; hooks?: ControlTestHooks; pv?: { L1: number; L2: number; L3: number } }): Promise<ControlSite> {
+export async function startControlSite(o: {
+  control: Record<string, unknown>;
+  energy?: Record<string, unknown>;
+  relays?: boolean;
+  hooks?: ControlTestHooks;
+  pv?: { L1: number; L2: number; L3: number };
+}): Promise<ControlSite> {
   const dir = mkdtempSync(path.join(tmpdir(), 'mgos-control-'));
   const clock = clockStartingAt(NOON);
   const config = {
@@ -41,10 +47,24 @@ export async function startControlSite(o: { control: Record<string, unknown>; en
     poll: { intervalMs: 10_000 },
     storage: { path: path.join(dir, 'mgos.db'), flushIntervalMs: 0 },
     http: { host: '127.0.0.1', port: 0 },
-    sim: { enabled: true, seed: 3, customers: 3, port: 0, ...(o.relays ? { relays: true } : {}), energy: { inverter: 'generic', capacityWh: 20_000, initialSoc: 0.6, maxPowerW: 6000, responseMs: 600, pvPeakWPerPhase: 3000, cloudiness: 0, ...o.energy } },
+    sim: {
+      enabled: true,
+      seed: 3,
+      customers: 3,
+      port: 0,
+      ...(o.relays ? { relays: true } : {}),
+      energy: { inverter: 'generic', capacityWh: 20_000, initialSoc: 0.6, maxPowerW: 6000, responseMs: 600, pvPeakWPerPhase: 3000, cloudiness: 0, ...o.energy },
+    },
     control: { devices: DEVICES, assets: ASSETS, ...o.control },
   };
-  const sys = await startSystem({ config, adminPassword: PASSWORD, clock, simClock: clock, logger: pino({ level: 'silent' }), ...(o.hooks ? { controlHooks: o.hooks } : {}) });
+  const sys = await startSystem({
+    config,
+    adminPassword: PASSWORD,
+    clock,
+    simClock: clock,
+    logger: pino({ level: 'silent' }),
+    ...(o.hooks ? { controlHooks: o.hooks } : {}),
+  });
   const e = sys.sim?.energy;
   if (!e) throw new Error('no simulated energy system');
   e.setPvAvailable(o.pv ?? { L1: 0, L2: 0, L3: 0 });

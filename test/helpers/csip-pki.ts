@@ -32,13 +32,61 @@ export function makePki(): Pki {
   };
   try {
     const ca = (name: string): void => {
-      ssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', f(`${name}.key`), '-out', f(`${name}.crt`),
-        '-subj', `/CN=${name}`, '-days', '3650', '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign');
+      ssl(
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-keyout',
+        f(`${name}.key`),
+        '-out',
+        f(`${name}.crt`),
+        '-subj',
+        `/CN=${name}`,
+        '-days',
+        '3650',
+        '-addext',
+        'basicConstraints=critical,CA:TRUE',
+        '-addext',
+        'keyUsage=critical,keyCertSign,cRLSign',
+      );
     };
     const leaf = (name: string, caName: string, ext: string): void => {
-      ssl('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', f(`${name}.key`), '-out', f(`${name}.csr`), '-subj', `/CN=${name}`);
+      ssl(
+        'req',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-keyout',
+        f(`${name}.key`),
+        '-out',
+        f(`${name}.csr`),
+        '-subj',
+        `/CN=${name}`,
+      );
       writeFileSync(f(`${name}.ext`), ext);
-      ssl('x509', '-req', '-in', f(`${name}.csr`), '-CA', f(`${caName}.crt`), '-CAkey', f(`${caName}.key`), '-CAcreateserial', '-out', f(`${name}.crt`), '-days', '3650', '-extfile', f(`${name}.ext`));
+      ssl(
+        'x509',
+        '-req',
+        '-in',
+        f(`${name}.csr`),
+        '-CA',
+        f(`${caName}.crt`),
+        '-CAkey',
+        f(`${caName}.key`),
+        '-CAcreateserial',
+        '-out',
+        f(`${name}.crt`),
+        '-days',
+        '3650',
+        '-extfile',
+        f(`${name}.ext`),
+      );
     };
     ca('utility-ca');
     ca('rogue-ca');

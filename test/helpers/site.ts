@@ -24,7 +24,13 @@ export interface SimSite {
 }
 
 /** A simulator on RTU-over-TCP and a SiteRuntime polling it, without timers: tests call runCycle(). */
-export async function startSimSite(opts: { customers: number; sim?: SimulatorOptions; timeoutMs?: number; now?: () => number; intervalMs?: number }): Promise<SimSite> {
+export async function startSimSite(opts: {
+  customers: number;
+  sim?: SimulatorOptions;
+  timeoutMs?: number;
+  now?: () => number;
+  intervalMs?: number;
+}): Promise<SimSite> {
   const sim = await startSimulator({ customers: opts.customers, ...opts.sim });
   const config = siteConfigSchema.parse({
     site: { id: 'test', name: 'Test site' },

@@ -13,7 +13,13 @@ export interface UiSession {
 }
 
 /** A fresh browser context signed in through the login form, as a person would. */
-export async function signIn(browser: Browser, url: string, username: string, password: string, viewport: { width: number; height: number } = DESKTOP): Promise<UiSession> {
+export async function signIn(
+  browser: Browser,
+  url: string,
+  username: string,
+  password: string,
+  viewport: { width: number; height: number } = DESKTOP,
+): Promise<UiSession> {
   const phone = viewport.width < 500;
   const context = await browser.newContext({ viewport, isMobile: phone, hasTouch: phone, acceptDownloads: true });
   const page = await context.newPage();

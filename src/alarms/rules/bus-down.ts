@@ -9,7 +9,13 @@ import { busLabel, type BusLabel } from './meter-offline.js';
  * one webhook message, not one per meter.
  * `silentCycles` counts consecutive cycles in which no meter of the bus answered.
  */
-export function busDownFinding(bus: BusLabel, meters: readonly Pick<MeterInfo, 'key' | 'role'>[], silentCycles: number, offlineCycles: number, lastError: string | null): Finding {
+export function busDownFinding(
+  bus: BusLabel,
+  meters: readonly Pick<MeterInfo, 'key' | 'role'>[],
+  silentCycles: number,
+  offlineCycles: number,
+  lastError: string | null,
+): Finding {
   const subject = busSubject(bus.id);
   if (silentCycles < offlineCycles) return clear('bus_down', subject, `bus ${busLabel(bus)} answers again`);
   const why = lastError ? `; last error: ${lastError}` : '';

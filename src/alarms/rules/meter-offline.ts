@@ -35,7 +35,13 @@ export interface BusLabel {
 export const busLabel = (b: BusLabel): string => (b.port ? `${b.id} (${b.port})` : b.id);
 
 /** The main meter is the site's connection point: without it the site is blind, so it is critical. */
-export function offlineFinding(meter: Pick<MeterInfo, 'key' | 'name' | 'role'>, badCycles: number, offlineCycles: number, lastError: string | null, bus?: BusLabel): Finding {
+export function offlineFinding(
+  meter: Pick<MeterInfo, 'key' | 'name' | 'role'>,
+  badCycles: number,
+  offlineCycles: number,
+  lastError: string | null,
+  bus?: BusLabel,
+): Finding {
   if (badCycles < offlineCycles) return clear('meter_offline', meter.key, `${meter.key} (${meter.name}) answers again`);
   const why = lastError ? ` (last error: ${lastError})` : '';
   // Other meters on the same bus answer (otherwise the bus alarm would stand in for this one), so

@@ -24,9 +24,19 @@ export interface ExportStep {
  * A consumption meter counts export only when it is wired backwards (CT or L/N swapped) or tampered
  * with. Raises once the export counter rose more than limitKWh since the baseline.
  */
-export function reverseEnergyStep(meter: string, prev: ExportWatch | undefined, exportKWh: number, nowMs: number, limitKWh: number, wasOpen: boolean): ExportStep {
+export function reverseEnergyStep(
+  meter: string,
+  prev: ExportWatch | undefined,
+  exportKWh: number,
+  nowMs: number,
+  limitKWh: number,
+  wasOpen: boolean,
+): ExportStep {
   if (!prev || exportKWh < prev.lastKWh - RESET_KWH) {
-    return { watch: { baselineKWh: exportKWh, lastKWh: exportKWh, lastRiseAt: nowMs }, finding: clear('reverse_energy', meter, `${meter}: export counter (re)started at ${fmt(exportKWh, 2)} kWh`) };
+    return {
+      watch: { baselineKWh: exportKWh, lastKWh: exportKWh, lastRiseAt: nowMs },
+      finding: clear('reverse_energy', meter, `${meter}: export counter (re)started at ${fmt(exportKWh, 2)} kWh`),
+    };
   }
   const watch = exportKWh > prev.lastKWh ? { ...prev, lastKWh: exportKWh, lastRiseAt: nowMs } : prev;
   if (wasOpen && nowMs - watch.lastRiseAt >= REVERSE_QUIET_MS) {

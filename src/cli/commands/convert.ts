@@ -39,10 +39,24 @@ address, on a lab bench with ONE meter on the line (the pre-commissioning "full 
   --json               print the result as JSON`;
 
 const OPTIONS = {
-  port: { type: 'string' }, tcp: { type: 'string' }, config: { type: 'string' }, address: { type: 'string' }, model: { type: 'string' }, serial: { type: 'string' },
-  from: { type: 'string' }, to: { type: 'string' }, protocol: { type: 'string' }, baud: { type: 'string' }, parity: { type: 'string' },
-  'stop-bits': { type: 'string' }, 'new-baud': { type: 'string' }, 'dlt-baud': { type: 'string' }, timeout: { type: 'string' }, 'probe-attempts': { type: 'string' },
-  yes: { type: 'boolean' }, json: { type: 'boolean' },
+  port: { type: 'string' },
+  tcp: { type: 'string' },
+  config: { type: 'string' },
+  address: { type: 'string' },
+  model: { type: 'string' },
+  serial: { type: 'string' },
+  from: { type: 'string' },
+  to: { type: 'string' },
+  protocol: { type: 'string' },
+  baud: { type: 'string' },
+  parity: { type: 'string' },
+  'stop-bits': { type: 'string' },
+  'new-baud': { type: 'string' },
+  'dlt-baud': { type: 'string' },
+  timeout: { type: 'string' },
+  'probe-attempts': { type: 'string' },
+  yes: { type: 'boolean' },
+  json: { type: 'boolean' },
 } as const;
 
 type Values = ReturnType<typeof parseArgs<{ args: string[]; options: typeof OPTIONS; allowPositionals: true }>>['values'];
@@ -107,7 +121,11 @@ function printEvent(e: ConverterEvent): void {
 
 async function runFull(v: Values): Promise<number> {
   const address = int(v.address, 'address');
-  const run = new ConverterRun({ line: lineOf(v), plan: { serial: v.serial, model: modelOf(v), address }, probeAttempts: int(v['probe-attempts'], 'probe-attempts', 5) });
+  const run = new ConverterRun({
+    line: lineOf(v),
+    plan: { serial: v.serial, model: modelOf(v), address },
+    probeAttempts: int(v['probe-attempts'], 'probe-attempts', 5),
+  });
   const rl = v.yes ? undefined : createInterface({ input: process.stdin });
   // Enter counts only while the run waits for it; input closing (EOF, a script) stops the run.
   rl?.on('line', () => {
@@ -128,7 +146,12 @@ async function runFull(v: Values): Promise<number> {
   try {
     const r = await run.start();
     if (v.json) out(JSON.stringify(r));
-    else out(r.ok ? `═══ Full process complete: ${r.model} ${r.serial} is at Modbus address ${r.address}. Label it "Modbus Address: ${r.address}". ═══` : `═══ Full process FAILED at ${r.failedStep}: ${r.reason} ═══`);
+    else
+      out(
+        r.ok
+          ? `═══ Full process complete: ${r.model} ${r.serial} is at Modbus address ${r.address}. Label it "Modbus Address: ${r.address}". ═══`
+          : `═══ Full process FAILED at ${r.failedStep}: ${r.reason} ═══`,
+      );
     return r.ok ? 0 : 1;
   } finally {
     rl?.close();
@@ -162,7 +185,9 @@ async function modbusOp(v: Values, op: string): Promise<number> {
     const address = int(v.address, 'address');
     if (op === 'show') {
       const info = await identifyModel(bus, address);
-      out(v.json ? JSON.stringify(info) : `${info.model} at address ${info.address}${info.protocol ? `, protocol ${info.protocol}, ${info.baudRate} baud` : ''}`);
+      out(
+        v.json ? JSON.stringify(info) : `${info.model} at address ${info.address}${info.protocol ? `, protocol ${info.protocol}, ${info.baudRate} baud` : ''}`,
+      );
       return 0;
     }
     if (op === 'set-protocol') {

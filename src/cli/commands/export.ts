@@ -20,7 +20,15 @@ export const EXPORT_HELP = `mgos export: write one meter's day as CSV (the field
 export async function exportCommand(argv: string[]): Promise<number> {
   const { values: v } = parseArgs({
     args: argv,
-    options: { config: { type: 'string' }, demo: { type: 'boolean' }, data: { type: 'string' }, meter: { type: 'string' }, date: { type: 'string' }, intervals: { type: 'boolean' }, out: { type: 'string' } },
+    options: {
+      config: { type: 'string' },
+      demo: { type: 'boolean' },
+      data: { type: 'string' },
+      meter: { type: 'string' },
+      date: { type: 'string' },
+      intervals: { type: 'boolean' },
+      out: { type: 'string' },
+    },
   });
   const site = siteFor(v);
   const id = Number((v.meter ?? '').replace(/^meter/, ''));

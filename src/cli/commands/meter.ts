@@ -27,8 +27,15 @@ export async function meterCommand(argv: string[]): Promise<number> {
     args: argv,
     allowPositionals: true,
     options: {
-      url: { type: 'string' }, user: { type: 'string' }, id: { type: 'string' }, name: { type: 'string' }, type: { type: 'string' },
-      bus: { type: 'string' }, ct: { type: 'string' }, role: { type: 'string' }, reason: { type: 'string' },
+      url: { type: 'string' },
+      user: { type: 'string' },
+      id: { type: 'string' },
+      name: { type: 'string' },
+      type: { type: 'string' },
+      bus: { type: 'string' },
+      ct: { type: 'string' },
+      role: { type: 'string' },
+      reason: { type: 'string' },
     },
   });
   const api = new ApiClient({ url: v.url, user: v.user });
@@ -37,22 +44,38 @@ export async function meterCommand(argv: string[]): Promise<number> {
   switch (action) {
     case 'list': {
       const { meters } = await api.request<{ meters: MeterRow[] }>('GET', '/api/meters');
-      for (const m of meters) process.stdout.write(`${String(m.id).padStart(3)}  ${m.name.padEnd(24)} ${m.model.padEnd(8)} ${m.bus.padEnd(8)} ${m.enabled ? (m.quality ?? 'waiting') : 'disabled'}\n`);
+      for (const m of meters)
+        process.stdout.write(
+          `${String(m.id).padStart(3)}  ${m.name.padEnd(24)} ${m.model.padEnd(8)} ${m.bus.padEnd(8)} ${m.enabled ? (m.quality ?? 'waiting') : 'disabled'}\n`,
+        );
       return 0;
     }
     case 'add': {
       if (!v.id || !v.name || !v.type) throw new UsageError('add needs --id, --name and --type');
       process.stderr.write(`adding meter ${v.id}; waiting for it to answer (up to two poll cycles)...\n`);
-      const body = { id: Number(v.id), name: v.name, type: v.type, ...(v.bus ? { bus: v.bus } : {}), ...(v.ct ? { ctRatio: Number(v.ct) } : {}), ...(v.role ? { role: v.role } : {}), ...(v.reason ? { reason: v.reason } : {}) };
+      const body = {
+        id: Number(v.id),
+        name: v.name,
+        type: v.type,
+        ...(v.bus ? { bus: v.bus } : {}),
+        ...(v.ct ? { ctRatio: Number(v.ct) } : {}),
+        ...(v.role ? { role: v.role } : {}),
+        ...(v.reason ? { reason: v.reason } : {}),
+      };
       const r = await api.request<{ meter: MeterRow & { values: Record<string, { value: number }> }; configVersion: number }>('POST', '/api/meters', body);
       const volts = r.meter.values.Voltage_L1?.value;
-      process.stdout.write(`meter ${r.meter.id} (${r.meter.name}) is live${volts !== undefined ? `: ${volts.toFixed(1)} V` : ''}; configuration version ${r.configVersion}\n`);
+      process.stdout.write(
+        `meter ${r.meter.id} (${r.meter.name}) is live${volts !== undefined ? `: ${volts.toFixed(1)} V` : ''}; configuration version ${r.configVersion}\n`,
+      );
       return 0;
     }
     case 'disable':
     case 'enable': {
       if (!key) throw new UsageError(`${action} needs the meter id`);
-      const r = await api.request<{ configVersion: number }>('PATCH', `/api/meters/${key}`, { enabled: action === 'enable', ...(v.reason ? { reason: v.reason } : {}) });
+      const r = await api.request<{ configVersion: number }>('PATCH', `/api/meters/${key}`, {
+        enabled: action === 'enable',
+        ...(v.reason ? { reason: v.reason } : {}),
+      });
       process.stdout.write(`${key} ${action}d; configuration version ${r.configVersion}\n`);
       return 0;
     }
@@ -64,7 +87,10 @@ export async function meterCommand(argv: string[]): Promise<number> {
     }
     case 'suggest': {
       const phases = v.type === '3phase' || v.type?.toUpperCase() === 'DTSU666' ? 3 : 1;
-      const r = await api.request<{ address: number | null }>('GET', `/api/address-plan/suggest?phases=${phases}${v.bus ? `&bus=${encodeURIComponent(v.bus)}` : ''}`);
+      const r = await api.request<{ address: number | null }>(
+        'GET',
+        `/api/address-plan/suggest?phases=${phases}${v.bus ? `&bus=${encodeURIComponent(v.bus)}` : ''}`,
+      );
       process.stdout.write(`${r.address ?? 'no free address in the range'}\n`);
       return 0;
     }

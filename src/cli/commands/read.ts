@@ -50,7 +50,15 @@ const hex = (n: number): string => `0x${n.toString(16).padStart(4, '0')}`;
  * probably the other type, so ask it who it is (the address register, as a bus scan does) and say which
  * --type to give.
  */
-async function wrongTypeMessage(m: ReadModules, bus: ModbusBus, address: number, profile: DeviceProfile, fc: 3 | 4, block: ReadBlock, all: ReadonlyMap<string, DeviceProfile>): Promise<string> {
+async function wrongTypeMessage(
+  m: ReadModules,
+  bus: ModbusBus,
+  address: number,
+  profile: DeviceProfile,
+  fc: 3 | 4,
+  block: ReadBlock,
+  all: ReadonlyMap<string, DeviceProfile>,
+): Promise<string> {
   const aliases = m.siteConfig.METER_TYPE_ALIASES;
   const typeOf = (model: string): string => Object.keys(aliases).find((k) => aliases[k] === model) ?? model;
   const named = (model: string): string => (typeOf(model) === model ? model : `${model} (${typeOf(model)})`);
@@ -76,10 +84,19 @@ export async function readCommand(argv: string[]): Promise<number> {
   const { values: v } = parseArgs({
     args: argv,
     options: {
-      port: { type: 'string' }, tcp: { type: 'string' }, 'rtu-over-tcp': { type: 'boolean' },
-      address: { type: 'string' }, type: { type: 'string' }, fc: { type: 'string' },
-      ct: { type: 'string' }, pt: { type: 'string' }, baud: { type: 'string' }, parity: { type: 'string' },
-      'stop-bits': { type: 'string' }, timeout: { type: 'string' }, json: { type: 'boolean' },
+      port: { type: 'string' },
+      tcp: { type: 'string' },
+      'rtu-over-tcp': { type: 'boolean' },
+      address: { type: 'string' },
+      type: { type: 'string' },
+      fc: { type: 'string' },
+      ct: { type: 'string' },
+      pt: { type: 'string' },
+      baud: { type: 'string' },
+      parity: { type: 'string' },
+      'stop-bits': { type: 'string' },
+      timeout: { type: 'string' },
+      json: { type: 'boolean' },
     },
   });
   const address = Number(v.address);

@@ -17,7 +17,10 @@ function bar(done: number, total: number, width = 30): string {
 }
 
 export async function scanCommand(argv: string[]): Promise<number> {
-  const { values: v } = parseArgs({ args: argv, options: { url: { type: 'string' }, user: { type: 'string' }, bus: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' } } });
+  const { values: v } = parseArgs({
+    args: argv,
+    options: { url: { type: 'string' }, user: { type: 'string' }, bus: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' } },
+  });
   if (!v.bus) throw new UsageError('--bus: which bus to scan (see mgos meter list for bus names)');
   const api = new ApiClient({ url: v.url, user: v.user });
   const from = Number(v.from ?? 1);
@@ -37,7 +40,8 @@ export async function scanCommand(argv: string[]): Promise<number> {
   }
   if (scan.proposals.length > 0) {
     process.stdout.write('\nproposed meters (add with "mgos meter add ..." after checking them):\n');
-    for (const p of scan.proposals) process.stdout.write(`  - { id: ${p.id}, name: ${p.name}, type: ${p.type}, bus: ${p.bus}${p.address ? `, address: ${p.address}` : ''} }\n`);
+    for (const p of scan.proposals)
+      process.stdout.write(`  - { id: ${p.id}, name: ${p.name}, type: ${p.type}, bus: ${p.bus}${p.address ? `, address: ${p.address}` : ''} }\n`);
   }
   return scan.state === 'done' ? 0 : 1;
 }

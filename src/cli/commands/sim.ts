@@ -26,9 +26,16 @@ export async function simCommand(argv: string[]): Promise<number> {
   const { values: v } = parseArgs({
     args: argv,
     options: {
-      customers: { type: 'string' }, seed: { type: 'string' }, host: { type: 'string' }, port: { type: 'string' },
-      'mbap-port': { type: 'string' }, serial: { type: 'string', multiple: true }, baud: { type: 'string' }, turnaround: { type: 'string' },
-      silent: { type: 'string', multiple: true }, corrupt: { type: 'string', multiple: true },
+      customers: { type: 'string' },
+      seed: { type: 'string' },
+      host: { type: 'string' },
+      port: { type: 'string' },
+      'mbap-port': { type: 'string' },
+      serial: { type: 'string', multiple: true },
+      baud: { type: 'string' },
+      turnaround: { type: 'string' },
+      silent: { type: 'string', multiple: true },
+      corrupt: { type: 'string', multiple: true },
     },
   });
   const baud = int(v.baud, 'baud', 0);
@@ -47,7 +54,9 @@ export async function simCommand(argv: string[]): Promise<number> {
   const lines = [
     `simulated mini-grid: ${sim.meters.size} meters (main DTSU666 at 100, DDSU666 at 2..${sim.meters.size})`,
     `  RTU over TCP   ${sim.host}:${sim.rtuTcpPort}    e.g. mgos read --tcp ${sim.host}:${sim.rtuTcpPort} --rtu-over-tcp --address 2 --type 1phase`,
-    ...(sim.mbapPort ? [`  Modbus TCP     ${sim.host}:${sim.mbapPort}    e.g. mbpoll -m tcp -p ${sim.mbapPort} -a 2 -t 4:float -B -0 -r 0x2000 -c 1 -1 ${sim.host}`] : []),
+    ...(sim.mbapPort
+      ? [`  Modbus TCP     ${sim.host}:${sim.mbapPort}    e.g. mbpoll -m tcp -p ${sim.mbapPort} -a 2 -t 4:float -B -0 -r 0x2000 -c 1 -1 ${sim.host}`]
+      : []),
     ...sim.serialPaths.map((p) => `  serial RTU     ${p}`),
     baud > 0 ? `  line speed emulated at ${baud} baud 8N2` : '  no line-speed emulation (answers at once)',
   ];

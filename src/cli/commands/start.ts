@@ -25,10 +25,18 @@ export async function startCommand(argv: string[]): Promise<number> {
   const port = v.port === undefined ? undefined : Number(v.port);
   if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) throw new UsageError(`--port: expected 0-65535, got "${v.port}"`);
   const { startSystem } = await import('../../system.js'); // loaded here so that `mgos start --help` stays quick
-  const system = await startSystem({ configPath: v.config, dataDir: v.data ?? 'data', httpPort: port, httpHost: v.host, adminPassword: process.env.MGOS_ADMIN_PASSWORD });
+  const system = await startSystem({
+    configPath: v.config,
+    dataDir: v.data ?? 'data',
+    httpPort: port,
+    httpHost: v.host,
+    adminPassword: process.env.MGOS_ADMIN_PASSWORD,
+  });
   const lines = [`Microgrid OS is running: ${system.url}  (${system.site.meterList().length} meters, database ${system.config.storage.path})`];
   if (system.sim) {
-    lines.push(`Simulated RS-485 bus (RTU over TCP): ${system.sim.host}:${system.sim.rtuTcpPort}, e.g. mgos read --tcp ${system.sim.host}:${system.sim.rtuTcpPort} --rtu-over-tcp --address 2 --type 1phase`);
+    lines.push(
+      `Simulated RS-485 bus (RTU over TCP): ${system.sim.host}:${system.sim.rtuTcpPort}, e.g. mgos read --tcp ${system.sim.host}:${system.sim.rtuTcpPort} --rtu-over-tcp --address 2 --type 1phase`,
+    );
   }
   if (system.adminPassword && !process.env.MGOS_ADMIN_PASSWORD) {
     lines.push(

@@ -41,7 +41,8 @@ function checkSerial(port: string, policy: BenchLinePolicy): string {
   }
   const via = real === port ? '' : ` (it resolves to ${real})`;
   // A prefix ends where a device name may go on (ttyUSB -> ttyUSB0), never across a folder.
-  if (!policy.serialPrefixes.some((p) => real.startsWith(p) && !real.slice(p.length).includes('/'))) throw new BenchLineRefused(`port: "${port}"${via} is not a bench serial device; ${allowed}`);
+  if (!policy.serialPrefixes.some((p) => real.startsWith(p) && !real.slice(p.length).includes('/')))
+    throw new BenchLineRefused(`port: "${port}"${via} is not a bench serial device; ${allowed}`);
   if (!statSync(real).isCharacterDevice()) throw new BenchLineRefused(`port: "${port}"${via} is not a character device; ${allowed}`);
   return real;
 }
@@ -55,7 +56,8 @@ function checkTcp(target: string, policy: BenchLinePolicy): string {
   }
   const key = `${hp.host.toLowerCase()}:${hp.port}`;
   if (!policy.gateways.some((g) => g.toLowerCase() === key)) {
-    const allowed = policy.gateways.length > 0 ? policy.gateways.join(', ') : 'none (list them under commissioning.bench.gateways or as rtu-over-tcp buses in the site file)';
+    const allowed =
+      policy.gateways.length > 0 ? policy.gateways.join(', ') : 'none (list them under commissioning.bench.gateways or as rtu-over-tcp buses in the site file)';
     throw new BenchLineRefused(`tcp: ${target} is not a configured gateway; allowed: ${allowed}`);
   }
   return target;

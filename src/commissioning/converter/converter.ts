@@ -70,10 +70,15 @@ async function identifyStep(log: StepLog, line: BenchLineSpec, expectedSerial?: 
       try {
         link = await openDlt645(line);
         const serial = await link.readAddress().catch((e: unknown) => {
-          throw new Error(`${e instanceof Error ? e.message : String(e)}. Check A+/B- wiring and power; only ONE meter may be on the line; a meter already in Modbus mode does not answer DL/T645 (use "mgos convert set-address").`, { cause: e });
+          throw new Error(
+            `${e instanceof Error ? e.message : String(e)}. Check A+/B- wiring and power; only ONE meter may be on the line; a meter already in Modbus mode does not answer DL/T645 (use "mgos convert set-address").`,
+            { cause: e },
+          );
         });
         if (expectedSerial !== undefined && serial !== expectedSerial) {
-          throw new ConverterRefusal(`the meter on the bench is ${serial} but the plan is for ${expectedSerial}; connect the right meter or correct the inventory`);
+          throw new ConverterRefusal(
+            `the meter on the bench is ${serial} but the plan is for ${expectedSerial}; connect the right meter or correct the inventory`,
+          );
         }
         return { serial, energyKWh: await link.readEnergy(serial) };
       } finally {
@@ -158,7 +163,12 @@ export class ConverterRun {
     let bus: ModbusBus | undefined;
     try {
       const { plan, line } = this.o;
-      await this.log.run('plan', 'Check the plan', () => checkPlan(plan, this.profiles), (d) => d);
+      await this.log.run(
+        'plan',
+        'Check the plan',
+        () => checkPlan(plan, this.profiles),
+        (d) => d,
+      );
       Object.assign(facts, await identifyStep(this.log, line, plan.serial));
       await this.log.run(
         'protocol-switch',
@@ -179,9 +189,17 @@ export class ConverterRun {
         'set-address',
         `Write address ${plan.address}`,
         () => writeAddress(open, info.model, FACTORY_MODBUS_ADDRESS, plan.address, this.profiles),
-        (a) => (a === 'acknowledged' ? `meter acknowledged address ${plan.address}` : 'no reply to the write (the meter may have moved before answering); verifying at the new address'),
+        (a) =>
+          a === 'acknowledged'
+            ? `meter acknowledged address ${plan.address}`
+            : 'no reply to the write (the meter may have moved before answering); verifying at the new address',
       );
-      const verified = await this.log.run('verify', `Verify at address ${plan.address}`, () => this.verify(open, info.model, plan.address, facts.energyKWh), (r) => r.detail);
+      const verified = await this.log.run(
+        'verify',
+        `Verify at address ${plan.address}`,
+        () => this.verify(open, info.model, plan.address, facts.energyKWh),
+        (r) => r.detail,
+      );
       Object.assign(facts, { address: plan.address, voltage: verified.voltage });
       this.runState = 'done';
       return { ok: true, ...facts, steps: this.log.steps() };
@@ -245,10 +263,13 @@ export class ConverterRun {
     if (held !== address) throw new Error(`the meter at ${address} reports address ${held} in its address register`);
     const voltage = await readChannel(bus, address, profile, 'Voltage_L1');
     if (!(voltage >= VERIFY_VOLTAGE.min && voltage <= VERIFY_VOLTAGE.max)) {
-      throw new Error(`Voltage_L1 reads ${voltage} V at address ${address}, outside ${VERIFY_VOLTAGE.min}-${VERIFY_VOLTAGE.max} V: check the supply and the meter`);
+      throw new Error(
+        `Voltage_L1 reads ${voltage} V at address ${address}, outside ${VERIFY_VOLTAGE.min}-${VERIFY_VOLTAGE.max} V: check the supply and the meter`,
+      );
     }
     const energy = await readChannel(bus, address, profile, 'EnergyImport').catch(() => undefined);
-    const energyNote = energy === undefined ? '' : `; Modbus import energy ${fmtKWh(energy)}${dltEnergy === undefined ? '' : ` (DL/T645 said ${fmtKWh(dltEnergy)})`}`;
+    const energyNote =
+      energy === undefined ? '' : `; Modbus import energy ${fmtKWh(energy)}${dltEnergy === undefined ? '' : ` (DL/T645 said ${fmtKWh(dltEnergy)})`}`;
     return { voltage, detail: `address register holds ${held}; Voltage_L1 ${voltage.toFixed(1)} V${energyNote}` };
   }
 }

@@ -67,7 +67,15 @@ export class StepLog {
     this.emit({ type: 'step-started', step: this.records[index] as StepRecord });
     const finish = (status: 'ok' | 'failed', detail: string): StepRecord => {
       const now = this.clock();
-      const record: StepRecord = { id, title, status, startedAt: new Date(started).toISOString(), finishedAt: new Date(now).toISOString(), durationMs: now - started, detail };
+      const record: StepRecord = {
+        id,
+        title,
+        status,
+        startedAt: new Date(started).toISOString(),
+        finishedAt: new Date(now).toISOString(),
+        durationMs: now - started,
+        detail,
+      };
       this.records[index] = record;
       this.emit({ type: 'step-finished', step: record });
       return record;

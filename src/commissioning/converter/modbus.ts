@@ -4,7 +4,16 @@ import { registerWidth } from '../../drivers/profile-schema.js';
 import type { ModbusBus } from '../../modbus/bus.js';
 import { ModbusError } from '../../modbus/modbus-error.js';
 import { addressRegisterOf, assertSafeWrite, ConverterRefusal } from './plan.js';
-import { baudOfCode, codeOfBaud, DDSU666_ADDRESS, DTSU666, PROTOCOL_CODES, protocolOfCode, type MeterModel, type ProtocolName } from '../../dlt645/converter-registers.js';
+import {
+  baudOfCode,
+  codeOfBaud,
+  DDSU666_ADDRESS,
+  DTSU666,
+  PROTOCOL_CODES,
+  protocolOfCode,
+  type MeterModel,
+  type ProtocolName,
+} from '../../dlt645/converter-registers.js';
 
 /**
  * Converter operations over Modbus on a bench (or any) line: identify the model, read and change
@@ -73,7 +82,13 @@ export async function readAddressRegister(bus: ModbusBus, unit: number, model: M
  * Writes `to` into the address register of the meter at `from`. The meter moves as it takes the
  * write; if its reply is lost that way, the write is not called failed: verify at `to` instead.
  */
-export async function writeAddress(bus: ModbusBus, model: MeterModel, from: number, to: number, profiles: ReadonlyMap<string, DeviceProfile>): Promise<'acknowledged' | 'no-reply'> {
+export async function writeAddress(
+  bus: ModbusBus,
+  model: MeterModel,
+  from: number,
+  to: number,
+  profiles: ReadonlyMap<string, DeviceProfile>,
+): Promise<'acknowledged' | 'no-reply'> {
   const register = addressRegisterOf(model, profiles);
   try {
     await writeConfig(bus, from, model, register, to);

@@ -43,13 +43,16 @@ export function addressRegisterOf(model: MeterModel, profiles: ReadonlyMap<strin
 export function checkAddress(address: number): void {
   if (!Number.isInteger(address) || address < 1 || address > 247) throw new ConverterRefusal(`Modbus address must be an integer 1-247; got ${address}`);
   if (address === FACTORY_MODBUS_ADDRESS) {
-    throw new ConverterRefusal('target address 1 is the factory default; the pre-commissioning guide never assigns it (it collides with every unconverted meter)');
+    throw new ConverterRefusal(
+      'target address 1 is the factory default; the pre-commissioning guide never assigns it (it collides with every unconverted meter)',
+    );
   }
 }
 
 /** Validates a plan before anything is sent; returns a one-line description of the write it implies. */
 export function checkPlan(plan: MeterPlan, profiles: ReadonlyMap<string, DeviceProfile>): string {
-  if (plan.serial !== undefined && !isSerial(plan.serial)) throw new ConverterRefusal(`serial must be exactly 12 digits (the DL/T645 station address); got "${plan.serial}"`);
+  if (plan.serial !== undefined && !isSerial(plan.serial))
+    throw new ConverterRefusal(`serial must be exactly 12 digits (the DL/T645 station address); got "${plan.serial}"`);
   checkAddress(plan.address);
   const register = addressRegisterOf(plan.model, profiles);
   return `${plan.model}${plan.serial ? ` ${plan.serial}` : ''}: write ${plan.address} to ${h4(register)} at Modbus address ${FACTORY_MODBUS_ADDRESS}`;

@@ -24,7 +24,10 @@ export interface ConverterRouteDeps {
 }
 
 const lineShape = {
-  tcp: z.string().regex(/^[^\s:]+:\d{1,5}$/, 'HOST:PORT').optional(),
+  tcp: z
+    .string()
+    .regex(/^[^\s:]+:\d{1,5}$/, 'HOST:PORT')
+    .optional(),
   // Which devices may be opened is decided after resolving the path (linePolicy), not by its spelling.
   port: z.string().min(1).max(256).optional(),
   timeoutMs: z.number().int().min(50).max(10_000).optional(),
@@ -38,7 +41,10 @@ const runBody = z
     ...lineShape,
     model: z.enum(METER_MODELS),
     address: z.number().int().min(2).max(247),
-    serial: z.string().regex(/^\d{12}$/, '12 digits').optional(),
+    serial: z
+      .string()
+      .regex(/^\d{12}$/, '12 digits')
+      .optional(),
     /** The meter was already switched on its panel (like --yes). */
     operatorConfirmed: z.boolean().default(false),
   })
@@ -167,5 +173,12 @@ export function registerConverterRoutes(routes: RouteRegistry, deps: ConverterRo
     },
   });
 
-  routes.add({ method: 'GET', url: '/api/converter/runs/:id', summary: 'Bench: state and step log of a converter run', role: 'installer', params: runParams, handler: ({ params }) => view(params.id) });
+  routes.add({
+    method: 'GET',
+    url: '/api/converter/runs/:id',
+    summary: 'Bench: state and step log of a converter run',
+    role: 'installer',
+    params: runParams,
+    handler: ({ params }) => view(params.id),
+  });
 }

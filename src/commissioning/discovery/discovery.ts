@@ -68,11 +68,31 @@ export class Discovery {
 
   start(busId: string, from: number, to: number, by: string): ScanState {
     const bus = this.d.site.bus(busId);
-    if (!bus) throw new Error(`bus: no bus "${busId}"; buses: ${this.d.site.busViews().map((b) => b.id).join(', ')}`);
+    if (!bus)
+      throw new Error(
+        `bus: no bus "${busId}"; buses: ${this.d.site
+          .busViews()
+          .map((b) => b.id)
+          .join(', ')}`,
+      );
     if (from < 1 || to > 247 || from > to) throw new Error('range: addresses run from 1 to 247 and from must not exceed to');
     const running = [...this.scans.values()].find((s) => s.bus === busId && s.state === 'running');
     if (running) throw new Error(`bus ${busId} is already being scanned (scan ${running.id}); cancel it or wait`);
-    const scan: ScanState = { id: randomUUID(), bus: busId, from, to, state: 'running', scanned: 0, total: to - from + 1, found: [], proposals: [], by, startedAt: this.d.site.now(), finishedAt: null, error: null };
+    const scan: ScanState = {
+      id: randomUUID(),
+      bus: busId,
+      from,
+      to,
+      state: 'running',
+      scanned: 0,
+      total: to - from + 1,
+      found: [],
+      proposals: [],
+      by,
+      startedAt: this.d.site.now(),
+      finishedAt: null,
+      error: null,
+    };
     this.scans.set(scan.id, scan);
     this.trim();
     void this.run(scan);
@@ -164,7 +184,13 @@ export class Discovery {
       scan.found.push({ address, model: result.model, status: 'known', configuredAs, detail: result.detail });
       return;
     }
-    scan.found.push({ address, model: result.model, status: 'new', configuredAs: null, detail: planProblem ? `${result.detail}; note: ${planProblem}` : result.detail });
+    scan.found.push({
+      address,
+      model: result.model,
+      status: 'new',
+      configuredAs: null,
+      detail: planProblem ? `${result.detail}; note: ${planProblem}` : result.detail,
+    });
     const idTaken = this.d.meters().some((m) => m.id === address);
     scan.proposals.push({
       id: idTaken ? this.freeId() : address,

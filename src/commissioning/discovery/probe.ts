@@ -32,20 +32,27 @@ export async function probeAddress(bus: ModbusBus, address: number, profiles: re
     } catch (e) {
       const err = e instanceof ModbusError ? e : new ModbusError('frame', String(e));
       if (err.kind === 'timeout' && !answered) return { kind: 'absent' };
-      if (err.kind === 'crc' || err.kind === 'frame') return { kind: 'garbled', detail: `replies fail their check (${err.message}): two meters may share this address` };
+      if (err.kind === 'crc' || err.kind === 'frame')
+        return { kind: 'garbled', detail: `replies fail their check (${err.message}): two meters may share this address` };
       if (err.kind === 'exception') answered = true;
       if (err.kind === 'disconnected') throw err;
     }
   }
   if (candidates.length === 0) return answered ? { kind: 'unidentified', detail: 'answers, but no known profile recognises it' } : { kind: 'absent' };
-  if (candidates.length === 1 && candidates[0]) return { kind: 'identified', model: candidates[0].model, detail: `address register 0x${(candidates[0].addressRegister ?? 0).toString(16).padStart(4, '0')} = ${address}` };
+  if (candidates.length === 1 && candidates[0])
+    return {
+      kind: 'identified',
+      model: candidates[0].model,
+      detail: `address register 0x${(candidates[0].addressRegister ?? 0).toString(16).padStart(4, '0')} = ${address}`,
+    };
   for (const p of candidates) {
     const block = planBlocks(p)[0];
     if (!block) continue;
     try {
       const words = await bus.readRegisters(address, p.functionCode, block.start, block.count, opts);
       const v = decodeBlock(block, words, { ctRatio: 1, ptRatio: 1, invert: false, wordOrder: p.wordOrder }).Voltage_L1;
-      if (v !== undefined && v >= PLAUSIBLE_VOLTAGE[0] && v <= PLAUSIBLE_VOLTAGE[1]) return { kind: 'identified', model: p.model, detail: `voltage ${v.toFixed(1)} V fits ${p.model}` };
+      if (v !== undefined && v >= PLAUSIBLE_VOLTAGE[0] && v <= PLAUSIBLE_VOLTAGE[1])
+        return { kind: 'identified', model: p.model, detail: `voltage ${v.toFixed(1)} V fits ${p.model}` };
     } catch {
       // this profile's block is not served: not this model
     }

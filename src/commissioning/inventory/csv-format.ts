@@ -51,7 +51,8 @@ export function parseCsv(text: string): CsvRecord[] {
         i += width;
       }
       i++;
-      if (i < s.length && s[i] !== ',' && endOfLine() === 0) throw new CsvSyntaxError(line, `text after a closing quote; quote the whole field and write a quote inside it as ""`);
+      if (i < s.length && s[i] !== ',' && endOfLine() === 0)
+        throw new CsvSyntaxError(line, `text after a closing quote; quote the whole field and write a quote inside it as ""`);
     } else {
       while (i < s.length && s[i] !== ',' && endOfLine() === 0) {
         if (s[i] === '"') throw new CsvSyntaxError(line, 'a quote inside an unquoted field; quote the whole field and write the quote as ""');

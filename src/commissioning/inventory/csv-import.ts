@@ -43,7 +43,9 @@ export function importInventoryCsv(store: InventoryStore, text: string, by: stri
   const header = records[0];
   if (!header || header.fields.map((f) => f.trim()).join(',') !== INVENTORY_CSV_HEADER) {
     const found = header ? header.fields.join(',') : '(empty file)';
-    throw new InventoryImportError([{ row: 1, line: 1, column: null, value: found, message: `the first row must be exactly the header ${INVENTORY_CSV_HEADER}` }]);
+    throw new InventoryImportError([
+      { row: 1, line: 1, column: null, value: found, message: `the first row must be exactly the header ${INVENTORY_CSV_HEADER}` },
+    ]);
   }
   const errors: CsvRowError[] = [];
   const rows = new RowChecker(store, new ZonedClock(timeZone), by, errors).check(records.slice(1));
@@ -125,7 +127,8 @@ class RowChecker {
   private address(text: string, status: InventoryStatus | undefined, fail: (c: InventoryCsvColumn, v: string, m: string) => void): number | null {
     const t = text.trim();
     if (t === '') {
-      if (status && holdsAddress(status)) fail('Assigned Modbus Address', t, `a meter that is ${status} has an address; fill it in, or set Status to Unassigned`);
+      if (status && holdsAddress(status))
+        fail('Assigned Modbus Address', t, `a meter that is ${status} has an address; fill it in, or set Status to Unassigned`);
       return null;
     }
     if (!/^\d{1,3}$/.test(t)) {
@@ -161,7 +164,13 @@ class RowChecker {
   }
 
   /** The address against the site config, meters not in this file, and the file's earlier rows. */
-  private addressFree(m: Pick<InventoryMeter, 'serial' | 'model' | 'site' | 'bus' | 'status'>, address: number, row: number, inFile: ReadonlySet<string>, fail: (c: InventoryCsvColumn, v: string, msg: string) => void): void {
+  private addressFree(
+    m: Pick<InventoryMeter, 'serial' | 'model' | 'site' | 'bus' | 'status'>,
+    address: number,
+    row: number,
+    inFile: ReadonlySet<string>,
+    fail: (c: InventoryCsvColumn, v: string, msg: string) => void,
+  ): void {
     const slot = this.store.slot(m.site, m.bus);
     // A meter the sheet says is on the bus (Commissioned) is the configured meter at its address, as
     // when the commissioning transition is made in the inventory itself.

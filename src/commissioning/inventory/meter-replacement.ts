@@ -36,9 +36,14 @@ export interface ReplacementDeps {
  */
 export function recordReplacement(d: ReplacementDeps, input: ReplacementInput, by: string): { replacement: Replacement; resolved: Resolution[] } {
   const meterId = meterIdOf(d.db, input.meter);
-  if (meterId === undefined) throw new InventoryError('not-found', `meter: nothing is stored for "${input.meter}"; a replacement is recorded for a meter that has readings`);
+  if (meterId === undefined)
+    throw new InventoryError('not-found', `meter: nothing is stored for "${input.meter}"; a replacement is recorded for a meter that has readings`);
   const now = d.clock();
-  if (input.atMs > now) throw new InventoryError('invalid', `at: found ${new Date(input.atMs).toISOString()}, which is in the future; allowed: a time up to now (${new Date(now).toISOString()})`);
+  if (input.atMs > now)
+    throw new InventoryError(
+      'invalid',
+      `at: found ${new Date(input.atMs).toISOString()}, which is in the future; allowed: a time up to now (${new Date(now).toISOString()})`,
+    );
   if ((input.oldFinalExportKWh === undefined) !== (input.newFirstExportKWh === undefined)) {
     throw new InventoryError('invalid', 'oldFinalExportKWh, newFirstExportKWh: found only one of them; allowed: both export readings or neither');
   }
@@ -76,11 +81,17 @@ function checkAgainstStored(db: StoreDb, meterId: number, input: ReplacementInpu
     if (oldFinal === undefined || newFirst === undefined) continue;
     const before = counterReading(db, meterId, channel, input.atMs - 1);
     if (before && oldFinal < before.value - DEFAULT_COUNTER_NOISE) {
-      throw new InventoryError('invalid', `${oldField}: found ${oldFinal} kWh, but the old meter already showed ${before.value} kWh at ${new Date(before.ts).toISOString()}; allowed: its final reading, at least that`);
+      throw new InventoryError(
+        'invalid',
+        `${oldField}: found ${oldFinal} kWh, but the old meter already showed ${before.value} kWh at ${new Date(before.ts).toISOString()}; allowed: its final reading, at least that`,
+      );
     }
     const after = counterReading(db, meterId, channel, input.atMs, true);
     if (after && newFirst > after.value + DEFAULT_COUNTER_NOISE) {
-      throw new InventoryError('invalid', `${newField}: found ${newFirst} kWh, but the new meter showed ${after.value} kWh at ${new Date(after.ts).toISOString()}; allowed: its first reading, at most that`);
+      throw new InventoryError(
+        'invalid',
+        `${newField}: found ${newFirst} kWh, but the new meter showed ${after.value} kWh at ${new Date(after.ts).toISOString()}; allowed: its first reading, at most that`,
+      );
     }
   }
 }

@@ -12,7 +12,11 @@ export type OverdueDays = Pick<CommissioningConfig, 'assignedOverdueDays' | 'ins
  */
 export function overdueReason(m: InventoryMeter, now: number, days: OverdueDays): string | null {
   const rule =
-    m.status === 'Assigned' ? { limit: days.assignedOverdueDays, what: 'conversion' } : m.status === 'Installed' ? { limit: days.installedOverdueDays, what: 'commissioning' } : null;
+    m.status === 'Assigned'
+      ? { limit: days.assignedOverdueDays, what: 'conversion' }
+      : m.status === 'Installed'
+        ? { limit: days.installedOverdueDays, what: 'commissioning' }
+        : null;
   const since = m.stages[m.status]?.at;
   if (!rule || since === undefined) return null;
   const elapsed = now - since;

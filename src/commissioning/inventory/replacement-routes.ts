@@ -9,7 +9,8 @@ import { meterParams } from '../../site/routes.js';
 const STATUS = { invalid: 400, 'not-found': 404, conflict: 409 } as const;
 
 // The registry names the field (`oldFinalImportKWh: ...`): messages here say only what is allowed.
-const reading = () => z.number({ error: 'must be a counter reading in kWh from 0 to 99999999' }).min(0, 'must not be negative').max(99_999_999, 'must be at most 99999999 kWh');
+const reading = () =>
+  z.number({ error: 'must be a counter reading in kWh from 0 to 99999999' }).min(0, 'must not be negative').max(99_999_999, 'must be at most 99999999 kWh');
 const REASON = 'a reason of 3 to 500 characters is needed';
 
 /** Meter replacements: an inventory event with both meters' readings, never inferred from the counters. */

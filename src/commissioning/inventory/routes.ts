@@ -58,7 +58,16 @@ const listQuery = z
   .strict();
 const address = z.number().int().min(1).max(247);
 const createBody = z
-  .object({ serial: z.string(), model: z.string(), site: text.optional(), building: text.optional(), bus: z.string().max(64).optional(), address: address.optional(), notes: text.optional(), reason: text.optional() })
+  .object({
+    serial: z.string(),
+    model: z.string(),
+    site: text.optional(),
+    building: text.optional(),
+    bus: z.string().max(64).optional(),
+    address: address.optional(),
+    notes: text.optional(),
+    reason: text.optional(),
+  })
   .strict();
 const transitionBody = z.object({ to: z.enum(STATUSES), reason: text, address: address.optional(), bus: z.string().max(64).optional() }).strict();
 const editBody = z
@@ -66,7 +75,11 @@ const editBody = z
   .strict()
   .refine((b) => b.notes !== undefined || b.building !== undefined || b.site !== undefined, { error: 'give at least one of notes, building, site' });
 const importBody = z.union([z.string(), z.object({ csv: z.string() }).strict()]);
-const slotQuery = { bus: z.string().max(64).optional(), site: z.string().max(200).optional(), phases: z.enum(['1', '3']).transform((p): Phases => (p === '1' ? 1 : 3)) };
+const slotQuery = {
+  bus: z.string().max(64).optional(),
+  site: z.string().max(200).optional(),
+  phases: z.enum(['1', '3']).transform((p): Phases => (p === '1' ? 1 : 3)),
+};
 const suggestQuery = z.object(slotQuery).strict();
 const checkQuery = z.object({ ...slotQuery, address: z.coerce.number().int() }).strict();
 
@@ -80,7 +93,10 @@ export function registerInventoryRoutes(routes: RouteRegistry, deps: InventoryRo
   const knownBus = (q: { site?: string; bus?: string }): void => {
     const buses = deps.buses;
     if (q.bus === undefined || buses === undefined || !sameSite(q.site ?? inventory.localSite, inventory.localSite) || buses.includes(q.bus)) return;
-    throw new HttpError(404, `bus: no bus "${q.bus}" is configured at ${inventory.localSite || 'this site'}; allowed: ${buses.join(', ') || 'none (define one under buses: in the site file)'}`);
+    throw new HttpError(
+      404,
+      `bus: no bus "${q.bus}" is configured at ${inventory.localSite || 'this site'}; allowed: ${buses.join(', ') || 'none (define one under buses: in the site file)'}`,
+    );
   };
 
   routes.add({
@@ -99,7 +115,10 @@ export function registerInventoryRoutes(routes: RouteRegistry, deps: InventoryRo
     query: listQuery,
     produces: 'text/csv',
     handler: ({ query, reply }) => {
-      const csv = inventoryCsv(guarded(() => inventory.list(filterOf(query))), timeZone);
+      const csv = inventoryCsv(
+        guarded(() => inventory.list(filterOf(query))),
+        timeZone,
+      );
       void reply.header('content-type', 'text/csv; charset=utf-8');
       void reply.header('content-disposition', `attachment; filename="meter_inventory_${new ZonedClock(timeZone).day(inventory.now())}.csv"`);
       return csv;

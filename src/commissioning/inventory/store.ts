@@ -6,7 +6,17 @@ import { InventoryError } from './error.js';
 import { CHINT_MODELS, requireSerial, resolveModel, unknownModel, type MeterModels } from './fields.js';
 import { overdueReason } from './overdue.js';
 import { canTransition, holdsAddress, refusal, STATUSES, type InventoryStatus } from './status.js';
-import { createInventoryTables, historyFromRow, meterFromRow, rowFromMeter, UPSERT_METER, type HistoryAction, type HistoryEntry, type InventoryMeter, type MeterRow } from './tables.js';
+import {
+  createInventoryTables,
+  historyFromRow,
+  meterFromRow,
+  rowFromMeter,
+  UPSERT_METER,
+  type HistoryAction,
+  type HistoryEntry,
+  type InventoryMeter,
+  type MeterRow,
+} from './tables.js';
 
 export interface InventoryOptions {
   readonly commissioning: Pick<CommissioningConfig, 'addressPlan' | 'assignedOverdueDays' | 'installedOverdueDays'>;
@@ -133,26 +143,47 @@ export class InventoryStore {
 
   history(serial: string): HistoryEntry[] {
     this.require(serial);
-    return (this.db.prepare('SELECT * FROM inventory_history WHERE serial = ? ORDER BY id').all(serial) as Parameters<typeof historyFromRow>[0][]).map(historyFromRow);
+    return (this.db.prepare('SELECT * FROM inventory_history WHERE serial = ? ORDER BY id').all(serial) as Parameters<typeof historyFromRow>[0][]).map(
+      historyFromRow,
+    );
   }
 
   /** Addresses inventory meters hold (assigned and not decommissioned). */
   usedAddresses(): UsedAddress[] {
-    const rows = this.db.prepare('SELECT serial, site, bus, address, status FROM inventory_meters WHERE address IS NOT NULL').all() as { serial: string; site: string; bus: string | null; address: number; status: InventoryStatus }[];
-    return rows.filter((r) => holdsAddress(r.status)).map((r) => ({ ...this.slot(r.site, r.bus), address: r.address, serial: r.serial, by: `inventory meter ${r.serial} (${r.status})` }));
+    const rows = this.db.prepare('SELECT serial, site, bus, address, status FROM inventory_meters WHERE address IS NOT NULL').all() as {
+      serial: string;
+      site: string;
+      bus: string | null;
+      address: number;
+      status: InventoryStatus;
+    }[];
+    return rows
+      .filter((r) => holdsAddress(r.status))
+      .map((r) => ({ ...this.slot(r.site, r.bus), address: r.address, serial: r.serial, by: `inventory meter ${r.serial} (${r.status})` }));
   }
 
   create(input: NewMeter, by: string): InventoryView {
     return this.db.transaction(() => {
       const serial = requireSerial(input.serial.trim());
       const existing = this.get(serial);
-      if (existing) throw new InventoryError('conflict', `meter ${serial} is already in the inventory (${existing.status}); change it with a transition or an edit`);
+      if (existing)
+        throw new InventoryError('conflict', `meter ${serial} is already in the inventory (${existing.status}); change it with a transition or an edit`);
       const model = resolveModel(this.models, input.model);
       if (!model) throw new InventoryError('invalid', `model: ${unknownModel(this.models, input.model)}`);
       const site = input.site?.trim() || this.localSite;
       const bus = input.bus?.trim() || null;
       if (bus) this.requireBus(site, bus);
-      const received: InventoryMeter = { serial, model, site, building: input.building?.trim() ?? '', bus, address: null, status: 'Unassigned', notes: input.notes ?? '', stages: { Unassigned: { at: this.now(), by } } };
+      const received: InventoryMeter = {
+        serial,
+        model,
+        site,
+        building: input.building?.trim() ?? '',
+        bus,
+        address: null,
+        status: 'Unassigned',
+        notes: input.notes ?? '',
+        stages: { Unassigned: { at: this.now(), by } },
+      };
       this.write(received, null, 'created', input.reason?.trim() || 'received', by);
       if (input.address === undefined) return this.view(received);
       return this.view(this.move(received, { to: 'Assigned', reason: input.reason?.trim() || 'address assigned on entry', address: input.address }, by));
@@ -166,7 +197,12 @@ export class InventoryStore {
   edit(serial: string, e: MeterEdit, by: string): InventoryView {
     return this.db.transaction(() => {
       const cur = this.require(serial);
-      const next: InventoryMeter = { ...stripView(cur), notes: e.notes ?? cur.notes, building: e.building?.trim() ?? cur.building, site: e.site?.trim() ?? cur.site };
+      const next: InventoryMeter = {
+        ...stripView(cur),
+        notes: e.notes ?? cur.notes,
+        building: e.building?.trim() ?? cur.building,
+        site: e.site?.trim() ?? cur.site,
+      };
       if (next.site !== cur.site && holdsAddress(next.status) && next.address !== null) this.requireFree(next, next.address, false);
       if (next.site !== cur.site && next.bus) this.requireBus(next.site, next.bus);
       if (next.notes === cur.notes && next.building === cur.building && next.site === cur.site) return cur;
@@ -193,11 +229,20 @@ export class InventoryStore {
     const reason = req.reason.trim();
     if (!reason) throw new InventoryError('invalid', 'reason: say why, e.g. "converted in the lab, answers at its address"; it goes into the audit trail');
     if (req.address !== undefined && req.to !== 'Assigned') {
-      throw new InventoryError('invalid', `address: an address is given only when assigning (to: Assigned); meter ${cur.serial} keeps ${cur.address ?? 'none'}`);
+      throw new InventoryError(
+        'invalid',
+        `address: an address is given only when assigning (to: Assigned); meter ${cur.serial} keeps ${cur.address ?? 'none'}`,
+      );
     }
     const bus = req.bus?.trim() || cur.bus;
     if (req.bus?.trim() && bus) this.requireBus(cur.site, bus);
-    const next: InventoryMeter = { ...stripView(cur), bus, status: req.to, address: req.address ?? cur.address, stages: { ...cur.stages, [req.to]: { at: this.now(), by } } };
+    const next: InventoryMeter = {
+      ...stripView(cur),
+      bus,
+      status: req.to,
+      address: req.address ?? cur.address,
+      stages: { ...cur.stages, [req.to]: { at: this.now(), by } },
+    };
     if (req.to === 'Assigned') {
       if (req.address === undefined) {
         const free = this.addressPlan.suggest(this.slot(cur.site, bus), this.phasesOf(cur.model), { ignore: (u) => u.serial === cur.serial });
@@ -205,7 +250,11 @@ export class InventoryStore {
       }
       this.requireFree(next, req.address, false);
     } else if (req.to === 'Commissioned') {
-      if (!bus) throw new InventoryError('invalid', `bus: commissioning needs the bus the meter is wired to${this.opts.buses?.length ? `; allowed: ${this.opts.buses.join(', ')}` : ''}`);
+      if (!bus)
+        throw new InventoryError(
+          'invalid',
+          `bus: commissioning needs the bus the meter is wired to${this.opts.buses?.length ? `; allowed: ${this.opts.buses.join(', ')}` : ''}`,
+        );
       if (next.address === null) throw new InventoryError('invalid', `address: meter ${cur.serial} has no address; it cannot be commissioned`);
       // The commissioning team adds this meter to the site config, so a configured meter at its address is itself.
       this.requireFree(next, next.address, true);
@@ -235,7 +284,16 @@ export class InventoryStore {
     const edit = action === 'edited';
     this.db
       .prepare('INSERT INTO inventory_history (serial, at, by, action, from_status, to_status, reason, changes) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
-      .run(next.serial, this.now(), by, action, edit ? null : (prev?.status ?? null), edit ? null : next.status, reason, JSON.stringify(changes(prev, next, action === 'imported')));
+      .run(
+        next.serial,
+        this.now(),
+        by,
+        action,
+        edit ? null : (prev?.status ?? null),
+        edit ? null : next.status,
+        reason,
+        JSON.stringify(changes(prev, next, action === 'imported')),
+      );
   }
 
   private view(m: InventoryMeter): InventoryView {

@@ -94,7 +94,16 @@ export function meterFromRow(r: MeterRow): InventoryMeter {
 
 /** Named parameters for UPSERT_METER: a whole record is written at once, so it is never half-updated. */
 export function rowFromMeter(m: InventoryMeter): MeterRow {
-  const row: MeterRow = { serial: m.serial, model: m.model, site: m.site, building: m.building, bus: m.bus, address: m.address, status: m.status, notes: m.notes };
+  const row: MeterRow = {
+    serial: m.serial,
+    model: m.model,
+    site: m.site,
+    building: m.building,
+    bus: m.bus,
+    address: m.address,
+    status: m.status,
+    notes: m.notes,
+  };
   for (const s of STATUSES) {
     row[`${col(s)}_at`] = m.stages[s]?.at ?? null;
     row[`${col(s)}_by`] = m.stages[s]?.by ?? null;
@@ -105,7 +114,9 @@ export function rowFromMeter(m: InventoryMeter): MeterRow {
 const COLUMNS = ['serial', 'model', 'site', 'building', 'bus', 'address', 'status', 'notes', ...STATUSES.flatMap((s) => [`${col(s)}_at`, `${col(s)}_by`])];
 // An upsert, not INSERT OR REPLACE: replacing deletes the row, which the history's foreign key forbids.
 export const UPSERT_METER = `INSERT INTO inventory_meters (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map((c) => `@${c}`).join(', ')})
-  ON CONFLICT (serial) DO UPDATE SET ${COLUMNS.slice(1).map((c) => `${c} = excluded.${c}`).join(', ')}`;
+  ON CONFLICT (serial) DO UPDATE SET ${COLUMNS.slice(1)
+    .map((c) => `${c} = excluded.${c}`)
+    .join(', ')}`;
 
 interface HistoryRow {
   id: number;
@@ -120,5 +131,15 @@ interface HistoryRow {
 }
 
 export function historyFromRow(r: HistoryRow): HistoryEntry {
-  return { id: r.id, serial: r.serial, at: r.at, by: r.by, action: r.action, from: r.from_status, to: r.to_status, reason: r.reason, changes: JSON.parse(r.changes) as HistoryEntry['changes'] };
+  return {
+    id: r.id,
+    serial: r.serial,
+    at: r.at,
+    by: r.by,
+    action: r.action,
+    from: r.from_status,
+    to: r.to_status,
+    reason: r.reason,
+    changes: JSON.parse(r.changes) as HistoryEntry['changes'],
+  };
 }

@@ -3,7 +3,15 @@ import { z } from 'zod';
 import { FeeQuoting, type FeeConfig } from '../fees.js';
 import { callJson, type CachedToken } from '../http-json.js';
 import { airtelMsisdn, toMajor } from '../money.js';
-import { ProviderRejected, type CallbackNotice, type PaymentProvider, type PaymentRequest, type PaymentStatus, type RequestResult, type StatusResult } from '../provider.js';
+import {
+  ProviderRejected,
+  type CallbackNotice,
+  type PaymentProvider,
+  type PaymentRequest,
+  type PaymentStatus,
+  type RequestResult,
+  type StatusResult,
+} from '../provider.js';
 
 export interface AirtelConfig {
   readonly baseUrl: string;
@@ -16,11 +24,24 @@ export interface AirtelConfig {
   readonly fees: FeeConfig;
 }
 
-const Envelope = z.object({ code: z.string().optional(), message: z.string().optional(), result_code: z.string().optional(), response_code: z.string().optional(), success: z.boolean().optional() });
+const Envelope = z.object({
+  code: z.string().optional(),
+  message: z.string().optional(),
+  result_code: z.string().optional(),
+  response_code: z.string().optional(),
+  success: z.boolean().optional(),
+});
 /** Airtel token: `expires_in` is a string in the docs sample. */
 const TokenBody = z.object({ access_token: z.string(), expires_in: z.union([z.string(), z.number()]), token_type: z.string().optional() });
 const StatusBody = z.object({
-  data: z.object({ transaction: z.object({ airtel_money_id: z.string().optional(), id: z.union([z.string(), z.boolean()]).optional(), message: z.string().optional(), status: z.string() }) }),
+  data: z.object({
+    transaction: z.object({
+      airtel_money_id: z.string().optional(),
+      id: z.union([z.string(), z.boolean()]).optional(),
+      message: z.string().optional(),
+      status: z.string(),
+    }),
+  }),
   status: Envelope,
 });
 const PushBody = z.object({ status: Envelope }).loose();
@@ -70,7 +91,13 @@ export class AirtelAdapter extends FeeQuoting implements PaymentProvider {
   }
 
   private async headers(): Promise<Record<string, string>> {
-    return { authorization: `Bearer ${await this.bearer()}`, 'x-country': this.cfg.country, 'x-currency': this.cfg.currency, 'content-type': 'application/json', accept: '*/*' };
+    return {
+      authorization: `Bearer ${await this.bearer()}`,
+      'x-country': this.cfg.country,
+      'x-currency': this.cfg.currency,
+      'content-type': 'application/json',
+      accept: '*/*',
+    };
   }
 
   /** Airtel USSD push: DP00800001006 = in process; ESB000041 = our id already exists, so it was created. */
@@ -90,7 +117,8 @@ export class AirtelAdapter extends FeeQuoting implements PaymentProvider {
     const s = parsed.data.status;
     if (s.result_code === 'ESB000041') return { providerRef: req.reference, status: 'pending' };
     if (r.status === 200 && (s.response_code === 'DP00800001006' || s.success === true)) return { providerRef: req.reference, status: 'pending' };
-    if (s.result_code === 'ESB000001' || s.result_code === 'ESB000014' || s.response_code === 'DP00800001000') throw new Error(`Airtel push ambiguous: ${r.text}`);
+    if (s.result_code === 'ESB000001' || s.result_code === 'ESB000014' || s.response_code === 'DP00800001000')
+      throw new Error(`Airtel push ambiguous: ${r.text}`);
     throw new ProviderRejected(s.response_code ?? s.result_code ?? `HTTP_${r.status}`, `Airtel refused: ${r.text}`);
   }
 
@@ -106,18 +134,33 @@ export class AirtelAdapter extends FeeQuoting implements PaymentProvider {
       signatureValid = want.length === got.length && timingSafeEqual(want, got);
     }
     const st = b.transaction.status_code;
-    return { reference: b.transaction.id, providerRef: b.transaction.id, claimedStatus: st === 'TS' || st === 'TF' ? mapStatus(st) : null, claimedAmountMinor: null, providerTxId: b.transaction.airtel_money_id ?? null, signatureValid };
+    return {
+      reference: b.transaction.id,
+      providerRef: b.transaction.id,
+      claimedStatus: st === 'TS' || st === 'TF' ? mapStatus(st) : null,
+      claimedAmountMinor: null,
+      providerTxId: b.transaction.airtel_money_id ?? null,
+      signatureValid,
+    };
   }
 
   /** Airtel transaction enquiry: GET /standard/v1/payments/{id}. The response carries no amount; ESB000045 = no such transaction. */
   async status(providerRef: string): Promise<StatusResult> {
     const r = await callJson(`${this.cfg.baseUrl}/standard/v1/payments/${encodeURIComponent(providerRef)}`, { method: 'GET', headers: await this.headers() });
     const env = z.object({ status: Envelope }).loose().safeParse(r.body);
-    if (env.success && env.data.status.result_code === 'ESB000045') return { status: 'pending', amountMinor: null, currency: null, providerTxId: null, reason: 'ESB000045', known: false };
+    if (env.success && env.data.status.result_code === 'ESB000045')
+      return { status: 'pending', amountMinor: null, currency: null, providerTxId: null, reason: 'ESB000045', known: false };
     if (r.status !== 200) throw new Error(`Airtel status: HTTP ${r.status} ${r.text}`);
     const b = StatusBody.parse(r.body);
     const t = b.data.transaction;
-    return { status: mapStatus(t.status), amountMinor: null, currency: null, providerTxId: t.airtel_money_id ?? null, reason: t.status === 'TF' ? (b.status.response_code ?? t.message ?? 'TF') : null, known: true };
+    return {
+      status: mapStatus(t.status),
+      amountMinor: null,
+      currency: null,
+      providerTxId: t.airtel_money_id ?? null,
+      reason: t.status === 'TF' ? (b.status.response_code ?? t.message ?? 'TF') : null,
+      known: true,
+    };
   }
 
   /** No listing endpoint is documented for Airtel Collection: reconciliation re-queries each intent. */

@@ -52,9 +52,12 @@ export class CashBook extends FeeQuoting implements PaymentProvider {
   /** One receipt number is one payment: a second use of the same number is refused. */
   record(e: CashEntry): void {
     assertMinor(e.amountMinor);
-    if (!/^[A-Za-z0-9][A-Za-z0-9/_-]{2,39}$/.test(e.receipt)) throw new ProviderRejected('INVALID_RECEIPT', `receipt number ${JSON.stringify(e.receipt)} is not valid`);
+    if (!/^[A-Za-z0-9][A-Za-z0-9/_-]{2,39}$/.test(e.receipt))
+      throw new ProviderRejected('INVALID_RECEIPT', `receipt number ${JSON.stringify(e.receipt)} is not valid`);
     try {
-      this.db.prepare('INSERT INTO payment_cash_receipts (receipt, agent, account, amount_minor, currency, at_ms) VALUES (?, ?, ?, ?, ?, ?)').run(e.receipt, e.agent, e.account, e.amountMinor, e.currency, e.atMs);
+      this.db
+        .prepare('INSERT INTO payment_cash_receipts (receipt, agent, account, amount_minor, currency, at_ms) VALUES (?, ?, ?, ?, ?, ?)')
+        .run(e.receipt, e.agent, e.account, e.amountMinor, e.currency, e.atMs);
     } catch (err) {
       if (err instanceof Error && /UNIQUE/.test(err.message)) throw new DuplicateReceipt(`receipt ${e.receipt} is already recorded`);
       throw err;
@@ -77,6 +80,16 @@ export class CashBook extends FeeQuoting implements PaymentProvider {
 
   listTransactions(fromMs: number, toMs: number): Promise<ProviderTransaction[]> {
     const rows = this.db.prepare('SELECT * FROM payment_cash_receipts WHERE at_ms >= ? AND at_ms < ? ORDER BY at_ms').all(fromMs, toMs) as ReceiptRow[];
-    return Promise.resolve(rows.map((r) => ({ providerRef: r.receipt, reference: null, status: 'successful', amountMinor: r.amount_minor, currency: r.currency, providerTxId: r.receipt, atMs: r.at_ms })));
+    return Promise.resolve(
+      rows.map((r) => ({
+        providerRef: r.receipt,
+        reference: null,
+        status: 'successful',
+        amountMinor: r.amount_minor,
+        currency: r.currency,
+        providerTxId: r.receipt,
+        atMs: r.at_ms,
+      })),
+    );
   }
 }

@@ -2,7 +2,16 @@ import { z } from 'zod';
 import { FeeQuoting, type FeeConfig } from '../fees.js';
 import { callJson, type CachedToken } from '../http-json.js';
 import { mtnMsisdn, toMajor, toMinor } from '../money.js';
-import { ProviderRejected, type CallbackContext, type CallbackNotice, type PaymentProvider, type PaymentRequest, type PaymentStatus, type RequestResult, type StatusResult } from '../provider.js';
+import {
+  ProviderRejected,
+  type CallbackContext,
+  type CallbackNotice,
+  type PaymentProvider,
+  type PaymentRequest,
+  type PaymentStatus,
+  type RequestResult,
+  type StatusResult,
+} from '../provider.js';
 
 export interface MtnConfig {
   readonly baseUrl: string;
@@ -49,7 +58,10 @@ export class MtnAdapter extends FeeQuoting implements PaymentProvider {
   private async bearer(): Promise<string> {
     if (this.token && Date.now() < this.token.refreshAtMs) return this.token.token;
     const basic = Buffer.from(`${this.cfg.apiUserId}:${this.cfg.apiKey}`).toString('base64');
-    const r = await callJson(`${this.cfg.baseUrl}/collection/token/`, { method: 'POST', headers: { authorization: `Basic ${basic}`, 'ocp-apim-subscription-key': this.cfg.subscriptionKey } });
+    const r = await callJson(`${this.cfg.baseUrl}/collection/token/`, {
+      method: 'POST',
+      headers: { authorization: `Basic ${basic}`, 'ocp-apim-subscription-key': this.cfg.subscriptionKey },
+    });
     if (r.status !== 200) throw new Error(`MTN token: HTTP ${r.status} ${r.text}`);
     const t = TokenBody.parse(r.body);
     this.token = { token: t.access_token, refreshAtMs: Date.now() + Math.max(0, t.expires_in - 600) * 1000 };
@@ -57,7 +69,11 @@ export class MtnAdapter extends FeeQuoting implements PaymentProvider {
   }
 
   private async headers(): Promise<Record<string, string>> {
-    return { authorization: `Bearer ${await this.bearer()}`, 'x-target-environment': this.cfg.targetEnvironment, 'ocp-apim-subscription-key': this.cfg.subscriptionKey };
+    return {
+      authorization: `Bearer ${await this.bearer()}`,
+      'x-target-environment': this.cfg.targetEnvironment,
+      'ocp-apim-subscription-key': this.cfg.subscriptionKey,
+    };
   }
 
   /** MTN RequestToPay: X-Reference-Id must be a UUIDv4; amount is a string; 202 empty = PENDING; 409 = already created. */
@@ -69,7 +85,14 @@ export class MtnAdapter extends FeeQuoting implements PaymentProvider {
     const r = await callJson(`${this.cfg.baseUrl}/collection/v1_0/requesttopay`, {
       method: 'POST',
       headers,
-      body: { amount: String(toMajor(req.amountMinor, req.currency)), currency: req.currency, externalId: req.reference, payer: { partyIdType: 'MSISDN', partyId: mtnMsisdn(req.msisdn) }, payerMessage: message, payeeNote: message },
+      body: {
+        amount: String(toMajor(req.amountMinor, req.currency)),
+        currency: req.currency,
+        externalId: req.reference,
+        payer: { partyIdType: 'MSISDN', partyId: mtnMsisdn(req.msisdn) },
+        payerMessage: message,
+        payeeNote: message,
+      },
     });
     if (r.status === 202 || r.status === 409) return { providerRef: req.reference, status: 'pending' };
     const err = ErrorBody.safeParse(r.body);
@@ -91,17 +114,34 @@ export class MtnAdapter extends FeeQuoting implements PaymentProvider {
       claimed = null;
     }
     const ref = ctx?.pathRef ?? null;
-    return { reference: ref, providerRef: ref, claimedStatus: mapStatus(b.status), claimedAmountMinor: claimed, providerTxId: b.financialTransactionId ?? null, signatureValid: null };
+    return {
+      reference: ref,
+      providerRef: ref,
+      claimedStatus: mapStatus(b.status),
+      claimedAmountMinor: claimed,
+      providerTxId: b.financialTransactionId ?? null,
+      signatureValid: null,
+    };
   }
 
   /** MTN RequestToPay status: GET /collection/v1_0/requesttopay/{referenceId}; unknown id = 404. */
   async status(providerRef: string): Promise<StatusResult> {
-    const r = await callJson(`${this.cfg.baseUrl}/collection/v1_0/requesttopay/${encodeURIComponent(providerRef)}`, { method: 'GET', headers: await this.headers() });
+    const r = await callJson(`${this.cfg.baseUrl}/collection/v1_0/requesttopay/${encodeURIComponent(providerRef)}`, {
+      method: 'GET',
+      headers: await this.headers(),
+    });
     if (r.status === 404) return { status: 'pending', amountMinor: null, currency: null, providerTxId: null, reason: 'not found at provider', known: false };
     if (r.status !== 200) throw new Error(`MTN status: HTTP ${r.status} ${r.text}`);
     const b = StatusBody.parse(r.body);
     const reason = b.reason === undefined ? null : typeof b.reason === 'string' ? b.reason : (b.reason.code ?? null);
-    return { status: mapStatus(b.status), amountMinor: toMinor(b.amount, b.currency), currency: b.currency, providerTxId: b.financialTransactionId ?? null, reason, known: true };
+    return {
+      status: mapStatus(b.status),
+      amountMinor: toMinor(b.amount, b.currency),
+      currency: b.currency,
+      providerTxId: b.financialTransactionId ?? null,
+      reason,
+      known: true,
+    };
   }
 
   /** MTN Collection has no transaction listing: reconciliation re-queries each intent. */

@@ -2,7 +2,16 @@ import { z } from 'zod';
 import { FeeQuoting, type FeeConfig } from '../fees.js';
 import { callJson, type CachedToken } from '../http-json.js';
 import { nationalNumber, toMajor, toMinor } from '../money.js';
-import { ProviderRejected, type CallbackContext, type CallbackNotice, type PaymentProvider, type PaymentRequest, type PaymentStatus, type RequestResult, type StatusResult } from '../provider.js';
+import {
+  ProviderRejected,
+  type CallbackContext,
+  type CallbackNotice,
+  type PaymentProvider,
+  type PaymentRequest,
+  type PaymentStatus,
+  type RequestResult,
+  type StatusResult,
+} from '../provider.js';
 
 export interface PesapalConfig {
   readonly baseUrl: string;
@@ -29,7 +38,10 @@ const StatusBody = z.object({
   payment_status_description: z.string().nullable().optional(),
   status_code: z.number().int().nullable().optional(),
   status: z.string().optional(),
-  error: z.object({ error_type: z.string().nullable().optional(), code: z.string().nullable().optional(), message: z.string().nullable().optional() }).nullable().optional(),
+  error: z
+    .object({ error_type: z.string().nullable().optional(), code: z.string().nullable().optional(), message: z.string().nullable().optional() })
+    .nullable()
+    .optional(),
 });
 /** Pesapal IPN: OrderTrackingId, OrderMerchantReference, OrderNotificationType=IPNCHANGE; no status, no signature. */
 const Ipn = z.object({ OrderTrackingId: z.string().min(1), OrderMerchantReference: z.string().min(1), OrderNotificationType: z.string() });
@@ -57,7 +69,11 @@ export class PesapalAdapter extends FeeQuoting implements PaymentProvider {
   /** Pesapal RequestToken: refresh from `expiryDate`, not from a constant. */
   private async bearer(): Promise<string> {
     if (this.token && Date.now() < this.token.refreshAtMs) return this.token.token;
-    const r = await callJson(`${this.cfg.baseUrl}/api/Auth/RequestToken`, { method: 'POST', headers: PesapalAdapter.JSON, body: { consumer_key: this.cfg.consumerKey, consumer_secret: this.cfg.consumerSecret } });
+    const r = await callJson(`${this.cfg.baseUrl}/api/Auth/RequestToken`, {
+      method: 'POST',
+      headers: PesapalAdapter.JSON,
+      body: { consumer_key: this.cfg.consumerKey, consumer_secret: this.cfg.consumerSecret },
+    });
     const t = TokenBody.safeParse(r.body);
     if (r.status !== 200 || !t.success) throw new Error(`Pesapal token: HTTP ${r.status} ${r.text}`);
     this.token = { token: t.data.token, refreshAtMs: Date.parse(t.data.expiryDate) - 30_000 };
@@ -71,7 +87,11 @@ export class PesapalAdapter extends FeeQuoting implements PaymentProvider {
   /** Pesapal RegisterIPN with POST notifications; the ipn_id is the order's notification_id. */
   async registerIpn(): Promise<string> {
     if (this.ipnId) return this.ipnId;
-    const r = await callJson(`${this.cfg.baseUrl}/api/URLSetup/RegisterIPN`, { method: 'POST', headers: await this.headers(), body: { url: this.cfg.ipnUrl, ipn_notification_type: 'POST' } });
+    const r = await callJson(`${this.cfg.baseUrl}/api/URLSetup/RegisterIPN`, {
+      method: 'POST',
+      headers: await this.headers(),
+      body: { url: this.cfg.ipnUrl, ipn_notification_type: 'POST' },
+    });
     const b = IpnBody.safeParse(r.body);
     if (r.status !== 200 || !b.success) throw new Error(`Pesapal RegisterIPN: HTTP ${r.status} ${r.text}`);
     this.ipnId = b.data.ipn_id;
@@ -105,12 +125,22 @@ export class PesapalAdapter extends FeeQuoting implements PaymentProvider {
   verifyCallback(rawBody: string, _headers: Readonly<Record<string, string | string[] | undefined>>, ctx?: CallbackContext): CallbackNotice {
     const source: unknown = rawBody.trim().length > 0 ? JSON.parse(rawBody) : (ctx?.query ?? {});
     const b = Ipn.parse(source);
-    return { reference: b.OrderMerchantReference, providerRef: b.OrderTrackingId, claimedStatus: null, claimedAmountMinor: null, providerTxId: null, signatureValid: null };
+    return {
+      reference: b.OrderMerchantReference,
+      providerRef: b.OrderTrackingId,
+      claimedStatus: null,
+      claimedAmountMinor: null,
+      providerTxId: null,
+      signatureValid: null,
+    };
   }
 
   /** Pesapal GetTransactionStatus?orderTrackingId=... */
   async status(providerRef: string): Promise<StatusResult> {
-    const r = await callJson(`${this.cfg.baseUrl}/api/Transactions/GetTransactionStatus?orderTrackingId=${encodeURIComponent(providerRef)}`, { method: 'GET', headers: await this.headers() });
+    const r = await callJson(`${this.cfg.baseUrl}/api/Transactions/GetTransactionStatus?orderTrackingId=${encodeURIComponent(providerRef)}`, {
+      method: 'GET',
+      headers: await this.headers(),
+    });
     if (r.status !== 200) throw new Error(`Pesapal status: HTTP ${r.status} ${r.text}`);
     const b = StatusBody.parse(r.body);
     const status = mapStatus(b.status_code);
@@ -118,7 +148,14 @@ export class PesapalAdapter extends FeeQuoting implements PaymentProvider {
     // status_code at all (the exact unknown-order answer is UNCONFIRMED).
     const known = b.status_code !== null && b.status_code !== undefined;
     const amountMinor = b.amount != null && b.currency ? toMinor(b.amount, b.currency) : null;
-    return { status, amountMinor, currency: b.currency ?? null, providerTxId: b.confirmation_code || null, reason: status === 'failed' ? (b.payment_status_description ?? `status_code ${b.status_code}`) : null, known };
+    return {
+      status,
+      amountMinor,
+      currency: b.currency ?? null,
+      providerTxId: b.confirmation_code || null,
+      reason: status === 'failed' ? (b.payment_status_description ?? `status_code ${b.status_code}`) : null,
+      known,
+    };
   }
 
   /** Pesapal 3.0 documents no transaction listing: reconciliation re-queries each intent. */

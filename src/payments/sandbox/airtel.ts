@@ -26,7 +26,13 @@ export interface AirtelTx {
   message: string;
 }
 
-const env = (code: string, result: string, response: string, success: boolean, message = success ? 'SUCCESS' : 'FAILED') => ({ code, message, result_code: result, response_code: response, success });
+const env = (code: string, result: string, response: string, success: boolean, message = success ? 'SUCCESS' : 'FAILED') => ({
+  code,
+  message,
+  result_code: result,
+  response_code: response,
+  success,
+});
 
 export class AirtelSandbox {
   readonly txs = new Map<string, AirtelTx>();
@@ -74,7 +80,8 @@ export class AirtelSandbox {
     app.post('/auth/oauth2/token', async (req, reply) => {
       const b = (req.body ?? {}) as { client_id?: string; client_secret?: string; grant_type?: string };
       const basic = Buffer.from((req.headers.authorization ?? '').replace(/^Basic /, ''), 'base64').toString();
-      const ok = (b.client_id === this.opts.clientId && b.client_secret === this.opts.clientSecret) || basic === `${this.opts.clientId}:${this.opts.clientSecret}`;
+      const ok =
+        (b.client_id === this.opts.clientId && b.client_secret === this.opts.clientSecret) || basic === `${this.opts.clientId}:${this.opts.clientSecret}`;
       if (!ok || b.grant_type !== 'client_credentials') return reply.code(401).send({ error: 'invalid_client' });
       const token = randomBytes(24).toString('base64url');
       this.tokens.add(token);
@@ -83,10 +90,15 @@ export class AirtelSandbox {
     // Airtel Collection USSD push
     app.post('/merchant/v1/payments/', async (req, reply) => {
       if (!this.authorised(req, reply)) return reply;
-      const b = (req.body ?? {}) as { reference?: string; subscriber?: { msisdn?: string }; transaction?: { amount?: unknown; currency?: string; id?: string } };
+      const b = (req.body ?? {}) as {
+        reference?: string;
+        subscriber?: { msisdn?: string };
+        transaction?: { amount?: unknown; currency?: string; id?: string };
+      };
       const id = b.transaction?.id;
       const msisdn = b.subscriber?.msisdn ?? '';
-      if (!id || typeof b.transaction?.amount !== 'number' || !(b.transaction.amount > 0)) return reply.code(400).send({ status: env('400', 'ESB000008', 'DP00800001004', false, 'field validation') });
+      if (!id || typeof b.transaction?.amount !== 'number' || !(b.transaction.amount > 0))
+        return reply.code(400).send({ status: env('400', 'ESB000008', 'DP00800001004', false, 'field validation') });
       if (!/^\d{9}$/.test(msisdn)) return reply.code(400).send({ status: env('400', 'ESB000033', 'DP00800001000', false, 'invalid msisdn length') });
       if (this.txs.has(id)) return reply.code(400).send({ status: env('400', 'ESB000041', 'DP00800001000', false, 'external transaction ID already exists') });
       this.txs.set(id, { id, amount: b.transaction.amount, currency: b.transaction.currency ?? 'UGX', msisdn, status: 'TIP', message: 'In process' });
@@ -98,7 +110,10 @@ export class AirtelSandbox {
       const tx = this.txs.get(req.params.id);
       if (!tx) return reply.code(404).send({ status: env('404', 'ESB000045', 'DP00800001025', false, 'no transaction with that id') });
       const response = tx.status === 'TS' ? 'DP00800001001' : tx.status === 'TF' ? 'DP00800001007' : tx.status === 'TA' ? 'DP00800001000' : 'DP00800001006';
-      return { data: { transaction: { ...(tx.airtelMoneyId ? { airtel_money_id: tx.airtelMoneyId } : {}), id: tx.id, message: tx.message, status: tx.status } }, status: env('200', 'ESB000010', response, true) };
+      return {
+        data: { transaction: { ...(tx.airtelMoneyId ? { airtel_money_id: tx.airtelMoneyId } : {}), id: tx.id, message: tx.message, status: tx.status } },
+        status: env('200', 'ESB000010', response, true),
+      };
     });
   }
 
@@ -118,9 +133,16 @@ export class AirtelSandbox {
   /** The Airtel callback body, hashed when the portal key is set; `forge` writes a wrong hash or overrides fields. */
   callbackBody(id: string, forge: { badHash?: boolean; status?: 'TS' | 'TF'; noHash?: boolean } = {}): Record<string, unknown> {
     const tx = this.txs.get(id);
-    const transaction = { id, message: tx?.message ?? '', status_code: forge.status ?? (tx?.status === 'TF' ? 'TF' : 'TS'), airtel_money_id: tx?.airtelMoneyId ?? 'MP000000.0000.X00000' };
+    const transaction = {
+      id,
+      message: tx?.message ?? '',
+      status_code: forge.status ?? (tx?.status === 'TF' ? 'TF' : 'TS'),
+      airtel_money_id: tx?.airtelMoneyId ?? 'MP000000.0000.X00000',
+    };
     if (!this.opts.callbackKey || forge.noHash) return { transaction };
-    const hash = createHmac('sha256', forge.badHash ? 'not-the-key' : this.opts.callbackKey).update(JSON.stringify(transaction)).digest('base64');
+    const hash = createHmac('sha256', forge.badHash ? 'not-the-key' : this.opts.callbackKey)
+      .update(JSON.stringify(transaction))
+      .digest('base64');
     return { transaction, hash };
   }
 

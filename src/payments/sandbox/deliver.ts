@@ -16,7 +16,11 @@ export async function deliver(url: string, body: unknown, opts: DeliveryOptions 
   for (let i = 0; i < (opts.times ?? 1); i++) {
     const method = opts.method ?? 'POST';
     try {
-      const res = await fetch(url, { method, headers: method === 'GET' ? {} : { 'content-type': 'application/json' }, body: method === 'GET' ? undefined : typeof body === 'string' ? body : JSON.stringify(body) });
+      const res = await fetch(url, {
+        method,
+        headers: method === 'GET' ? {} : { 'content-type': 'application/json' },
+        body: method === 'GET' ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+      });
       out.push({ status: res.status, body: await res.text() });
     } catch (err) {
       out.push({ status: 0, body: err instanceof Error ? err.message : String(err) });

@@ -21,11 +21,13 @@ export class RecordingLedger implements LedgerPort {
   creditPayment(p: PaymentCredit): void {
     const prev = this.credits.get(p.paymentId);
     if (prev) {
-      if (prev.grossMinor !== p.grossMinor || prev.feeMinor !== p.feeMinor || prev.account !== p.account || prev.providerTxId !== p.providerTxId) throw new Error(`payment ${p.paymentId} credited again with different figures`);
+      if (prev.grossMinor !== p.grossMinor || prev.feeMinor !== p.feeMinor || prev.account !== p.account || prev.providerTxId !== p.providerTxId)
+        throw new Error(`payment ${p.paymentId} credited again with different figures`);
       this.repeats++;
       return;
     }
-    for (const c of this.credits.values()) if (c.provider === p.provider && c.providerTxId === p.providerTxId) throw new Error(`provider transaction ${p.providerTxId} credited to two payments`);
+    for (const c of this.credits.values())
+      if (c.provider === p.provider && c.providerTxId === p.providerTxId) throw new Error(`provider transaction ${p.providerTxId} credited to two payments`);
     this.credits.set(p.paymentId, p);
     if (this.crashAfterNext) {
       this.crashAfterNext = false;

@@ -129,7 +129,9 @@ export class MtnSandbox {
     app.post('/collection/token/', async (req, reply) => {
       if (!this.subscribed(req, reply)) return reply;
       if (req.body !== undefined && req.body !== '') return reply.code(400).send({ error: 'request body not allowed' });
-      const [id, key] = Buffer.from((req.headers.authorization ?? '').replace(/^Basic /, ''), 'base64').toString().split(':');
+      const [id, key] = Buffer.from((req.headers.authorization ?? '').replace(/^Basic /, ''), 'base64')
+        .toString()
+        .split(':');
       const u = id ? this.users.get(id) : undefined;
       if (!u || !key || u.key !== key) return reply.code(401).send({ error: 'login_failed' });
       const token = randomBytes(24).toString('base64url');
@@ -144,11 +146,13 @@ export class MtnSandbox {
       if (this.txs.has(ref)) return reply.code(409).send({ code: 'RESOURCE_ALREADY_EXIST', message: 'Duplicated reference id. Creation of resource failed.' });
       const cb = req.headers['x-callback-url'];
       if (cb !== undefined && String(cb) === '') return reply.code(400).send({ code: 'INVALID_CALLBACK_URL_HOST' });
-      if (cb !== undefined && new URL(String(cb)).hostname !== this.opts.providerCallbackHost) return reply.code(500).send({ code: 'INVALID_CALLBACK_URL_HOST', message: 'Callback URL with different host' });
+      if (cb !== undefined && new URL(String(cb)).hostname !== this.opts.providerCallbackHost)
+        return reply.code(500).send({ code: 'INVALID_CALLBACK_URL_HOST', message: 'Callback URL with different host' });
       // Parsed from the request as sent: any field may be missing.
       const b = JSON.parse((req.body as string | undefined) ?? '{}') as Partial<Omit<MtnTx, 'payer'>> & { payer?: Partial<MtnTx['payer']> };
       if (typeof b.amount !== 'string' || !/^\d+(\.\d+)?$/.test(b.amount) || !b.payer?.partyId) return reply.code(400).send({ code: 'BAD_REQUEST' });
-      if ((b.payerMessage ?? '').length > 160 || (b.payeeNote ?? '').length > 160 || /'/.test(`${b.payerMessage}${b.payeeNote}`)) return reply.code(400).send({ code: 'BAD_REQUEST' });
+      if ((b.payerMessage ?? '').length > 160 || (b.payeeNote ?? '').length > 160 || /'/.test(`${b.payerMessage}${b.payeeNote}`))
+        return reply.code(400).send({ code: 'BAD_REQUEST' });
       // MTN: the sandbox accepts EUR only
       if (b.currency !== 'EUR') return reply.code(500).send({ code: 'INVALID_CURRENCY', message: 'Currency not supported.' });
       const magic = MAGIC[b.payer.partyId];

@@ -72,7 +72,14 @@ export class PesapalSandbox {
     app.post('/api/Auth/RequestToken', async (req, reply) => {
       const b = (req.body ?? {}) as { consumer_key?: string; consumer_secret?: string };
       if (b.consumer_key !== this.opts.consumerKey || b.consumer_secret !== this.opts.consumerSecret)
-        return reply.code(200).send({ token: null, expiryDate: null, error: { type: 'error', code: 'invalid_consumer_key_or_secret_provided', message: 'bad credentials' }, status: '500' });
+        return reply
+          .code(200)
+          .send({
+            token: null,
+            expiryDate: null,
+            error: { type: 'error', code: 'invalid_consumer_key_or_secret_provided', message: 'bad credentials' },
+            status: '500',
+          });
       const token = randomBytes(24).toString('base64url');
       const exp = Date.now() + (this.opts.tokenTtlMs ?? 300_000);
       this.tokens.set(token, exp);
@@ -81,12 +88,24 @@ export class PesapalSandbox {
     app.post('/api/URLSetup/RegisterIPN', async (req, reply) => {
       if (!this.authorised(req, reply)) return reply;
       const b = (req.body ?? {}) as { url?: string; ipn_notification_type?: string };
-      if (!b.url || (b.ipn_notification_type !== 'GET' && b.ipn_notification_type !== 'POST')) return reply.code(400).send({ error: { type: 'error', code: 'invalid_ipn', message: 'url and ipn_notification_type' }, status: '400' });
+      if (!b.url || (b.ipn_notification_type !== 'GET' && b.ipn_notification_type !== 'POST'))
+        return reply.code(400).send({ error: { type: 'error', code: 'invalid_ipn', message: 'url and ipn_notification_type' }, status: '400' });
       const ipnId = randomUUID();
       const created = new Date().toISOString();
       this.ipns.set(ipnId, { url: b.url, type: b.ipn_notification_type, created });
       // the recorded fixture's misspelled key `ipn_status_decription` is kept on purpose
-      return { id: this.ipns.size, url: b.url, created_date: created, ipn_id: ipnId, notification_type: b.ipn_notification_type === 'GET' ? 0 : 1, ipn_notification_type_description: b.ipn_notification_type, ipn_status: 1, ipn_status_decription: 'Active', error: null, status: '200' };
+      return {
+        id: this.ipns.size,
+        url: b.url,
+        created_date: created,
+        ipn_id: ipnId,
+        notification_type: b.ipn_notification_type === 'GET' ? 0 : 1,
+        ipn_notification_type_description: b.ipn_notification_type,
+        ipn_status: 1,
+        ipn_status_decription: 'Active',
+        error: null,
+        status: '200',
+      };
     });
     app.get('/api/URLSetup/GetIpnList', async (req, reply) => {
       if (!this.authorised(req, reply)) return reply;
@@ -94,8 +113,25 @@ export class PesapalSandbox {
     });
     app.post('/api/Transactions/SubmitOrderRequest', async (req, reply) => {
       if (!this.authorised(req, reply)) return reply;
-      const b = (req.body ?? {}) as { id?: string; currency?: string; amount?: unknown; description?: string; callback_url?: string; notification_id?: string; billing_address?: { email_address?: string; phone_number?: string } };
-      const bad = (message: string) => reply.code(200).send({ order_tracking_id: null, merchant_reference: b.id ?? null, redirect_url: null, error: { error_type: 'api_error', code: 'invalid_request', message }, status: '500' });
+      const b = (req.body ?? {}) as {
+        id?: string;
+        currency?: string;
+        amount?: unknown;
+        description?: string;
+        callback_url?: string;
+        notification_id?: string;
+        billing_address?: { email_address?: string; phone_number?: string };
+      };
+      const bad = (message: string) =>
+        reply
+          .code(200)
+          .send({
+            order_tracking_id: null,
+            merchant_reference: b.id ?? null,
+            redirect_url: null,
+            error: { error_type: 'api_error', code: 'invalid_request', message },
+            status: '500',
+          });
       if (!b.id || b.id.length > 50) return bad('id is required, max 50 characters');
       if (typeof b.amount !== 'number' || !(b.amount > 0)) return bad('amount');
       if (!b.description || b.description.length > 100) return bad('description is required, max 100 characters');
@@ -104,8 +140,24 @@ export class PesapalSandbox {
       if (!b.billing_address?.email_address && !b.billing_address?.phone_number) return bad('email or phone is required');
       if ([...this.orders.values()].some((o) => o.merchantReference === b.id)) return bad('duplicate merchant reference');
       const trackingId = randomUUID();
-      this.orders.set(trackingId, { trackingId, merchantReference: b.id, amount: b.amount, currency: b.currency ?? 'UGX', description: b.description, notificationId: b.notification_id, statusCode: 0, confirmationCode: null, createdMs: Date.now() });
-      return { order_tracking_id: trackingId, merchant_reference: b.id, redirect_url: `${this.url}/pesapaliframe/PesapalIframe3/Index?OrderTrackingId=${trackingId}`, error: null, status: '200' };
+      this.orders.set(trackingId, {
+        trackingId,
+        merchantReference: b.id,
+        amount: b.amount,
+        currency: b.currency ?? 'UGX',
+        description: b.description,
+        notificationId: b.notification_id,
+        statusCode: 0,
+        confirmationCode: null,
+        createdMs: Date.now(),
+      });
+      return {
+        order_tracking_id: trackingId,
+        merchant_reference: b.id,
+        redirect_url: `${this.url}/pesapaliframe/PesapalIframe3/Index?OrderTrackingId=${trackingId}`,
+        error: null,
+        status: '200',
+      };
     });
     app.get<{ Querystring: { orderTrackingId?: string } }>('/api/Transactions/GetTransactionStatus', async (req, reply) => {
       if (!this.authorised(req, reply)) return reply;
@@ -118,9 +170,25 @@ export class PesapalSandbox {
   statusBody(o: PesapalOrder): Record<string, unknown> {
     const d = DESCRIPTIONS[o.statusCode];
     const description = this.opts.mixedCase ? d.charAt(0) + d.slice(1).toLowerCase() : d;
-    const base = { payment_method: o.statusCode === 0 ? null : 'MpesaKE', amount: o.amount, created_date: new Date(o.createdMs).toISOString(), confirmation_code: o.confirmationCode ?? '', order_tracking_id: o.trackingId, payment_status_description: description, description: o.description, message: 'Request processed successfully', payment_account: '', call_back_url: `https://example.invalid/return?OrderTrackingId=${o.trackingId}&OrderMerchantReference=${o.merchantReference}`, status_code: o.statusCode, merchant_reference: o.merchantReference, payment_status_code: '', currency: o.currency };
+    const base = {
+      payment_method: o.statusCode === 0 ? null : 'MpesaKE',
+      amount: o.amount,
+      created_date: new Date(o.createdMs).toISOString(),
+      confirmation_code: o.confirmationCode ?? '',
+      order_tracking_id: o.trackingId,
+      payment_status_description: description,
+      description: o.description,
+      message: 'Request processed successfully',
+      payment_account: '',
+      call_back_url: `https://example.invalid/return?OrderTrackingId=${o.trackingId}&OrderMerchantReference=${o.merchantReference}`,
+      status_code: o.statusCode,
+      merchant_reference: o.merchantReference,
+      payment_status_code: '',
+      currency: o.currency,
+    };
     // Pesapal GetTransactionStatus: a pending order is HTTP 200 with body status "500" and payment_details_not_found
-    if (o.statusCode === 0) return { ...base, error: { error_type: 'api_error', code: 'payment_details_not_found', message: 'Pending Payment', call_back_url: '' }, status: '500' };
+    if (o.statusCode === 0)
+      return { ...base, error: { error_type: 'api_error', code: 'payment_details_not_found', message: 'Pending Payment', call_back_url: '' }, status: '500' };
     return { ...base, error: { error_type: null, code: null, message: null, call_back_url: null }, status: '200' };
   }
 
@@ -144,8 +212,17 @@ export class PesapalSandbox {
     const o = this.orders.get(trackingId);
     const ipn = o ? this.ipns.get(o.notificationId) : [...this.ipns.values()][0];
     if (!ipn) throw new Error('no IPN registered');
-    const fields = { OrderTrackingId: trackingId, OrderMerchantReference: opts.merchantReference ?? o?.merchantReference ?? '', OrderNotificationType: 'IPNCHANGE' };
-    const expected = JSON.stringify({ orderNotificationType: 'IPNCHANGE', orderTrackingId: fields.OrderTrackingId, orderMerchantReference: fields.OrderMerchantReference, status: 200 });
+    const fields = {
+      OrderTrackingId: trackingId,
+      OrderMerchantReference: opts.merchantReference ?? o?.merchantReference ?? '',
+      OrderNotificationType: 'IPNCHANGE',
+    };
+    const expected = JSON.stringify({
+      orderNotificationType: 'IPNCHANGE',
+      orderTrackingId: fields.OrderTrackingId,
+      orderMerchantReference: fields.OrderMerchantReference,
+      status: 200,
+    });
     const out: Delivery[] = [];
     const url = ipn.type === 'GET' ? `${ipn.url}?${new URLSearchParams(fields).toString()}` : ipn.url;
     for (let n = 0; n < (opts.times ?? 1); n++) {

@@ -63,7 +63,12 @@ export class Chart {
   readonly plot: uPlot;
   private readonly observer: ResizeObserver;
 
-  constructor(U: typeof uPlot, private readonly host: HTMLElement, private readonly spec: ChartSpec, data: uPlot.AlignedData) {
+  constructor(
+    U: typeof uPlot,
+    private readonly host: HTMLElement,
+    private readonly spec: ChartSpec,
+    data: uPlot.AlignedData,
+  ) {
     this.plot = new U(options(U, spec, this.width()), data, host);
     this.observer = new ResizeObserver(() => {
       const w = this.width();

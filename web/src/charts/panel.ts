@@ -10,7 +10,10 @@ export class Panel {
   private readonly heading: HTMLElement;
   chart: Chart | null = null;
 
-  constructor(title: string, readonly id: string) {
+  constructor(
+    title: string,
+    readonly id: string,
+  ) {
     this.heading = h('h2', { id: `${id}-title` }, title);
     this.note = h('p', { class: 'chart-note', 'data-testid': `${id}-note`, 'aria-live': 'polite' }, 'Loading…');
     // The canvas says nothing to a screen reader: name what it shows (the CSV has the numbers).

@@ -33,20 +33,36 @@ function isIssues(body: unknown): body is { issues: Array<{ field: string; messa
 }
 
 /** A labelled control with its hint and its own error line (the markup of views/form.ts, as a component). */
-export function Field(p: { id: string; label: string; error?: string | undefined; hint?: string; children: (a: { id: string; 'aria-invalid'?: 'true'; 'aria-describedby': string }) => VNode }): VNode {
+export function Field(p: {
+  id: string;
+  label: string;
+  error?: string | undefined;
+  hint?: string;
+  children: (a: { id: string; 'aria-invalid'?: 'true'; 'aria-describedby': string }) => VNode;
+}): VNode {
   const describedBy = [p.hint ? `${p.id}-hint` : '', `${p.id}-error`].filter(Boolean).join(' ');
   return (
     <div class="field">
       <label for={p.id}>{p.label}</label>
       {p.children({ id: p.id, 'aria-describedby': describedBy, ...(p.error ? { 'aria-invalid': 'true' as const } : {}) })}
-      {p.hint ? <p class="hint" id={`${p.id}-hint`}>{p.hint}</p> : null}
-      <p class="field-error" id={`${p.id}-error`} data-testid={`${p.id}-error`} hidden={!p.error}>{p.error ?? ''}</p>
+      {p.hint ? (
+        <p class="hint" id={`${p.id}-hint`}>
+          {p.hint}
+        </p>
+      ) : null}
+      <p class="field-error" id={`${p.id}-error`} data-testid={`${p.id}-error`} hidden={!p.error}>
+        {p.error ?? ''}
+      </p>
     </div>
   );
 }
 
 export function FormError({ text, testId }: { text: string | null; testId: string }): VNode | null {
-  return text ? <p class="notice notice-error" role="alert" data-testid={testId}>{text}</p> : null;
+  return text ? (
+    <p class="notice notice-error" role="alert" data-testid={testId}>
+      {text}
+    </p>
+  ) : null;
 }
 
 export function Success({ testId, children }: { testId: string; children: ComponentChildren }): VNode {

@@ -38,8 +38,18 @@ export function useLoad<T>(fetch: () => Promise<T>, deps: readonly unknown[] = [
 /** Loading text, the error (as notice.ts words it), or `children(data)`: the three states every page shows alike. */
 export function Show<T>(props: { state: Loaded<T>; errorTestId?: string; children: (data: T) => ComponentChildren }): VNode | null {
   const { data, error, loading } = props.state;
-  if (error && data === undefined) return <p class="notice notice-error" role="alert" data-testid={props.errorTestId ?? 'error'}>{errorText(error)}</p>;
-  if (data === undefined) return loading ? <p class="loading" aria-busy="true">Loading…</p> : null;
+  if (error && data === undefined)
+    return (
+      <p class="notice notice-error" role="alert" data-testid={props.errorTestId ?? 'error'}>
+        {errorText(error)}
+      </p>
+    );
+  if (data === undefined)
+    return loading ? (
+      <p class="loading" aria-busy="true">
+        Loading…
+      </p>
+    ) : null;
   return <>{props.children(data)}</>;
 }
 

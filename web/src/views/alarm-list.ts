@@ -8,7 +8,12 @@ const SEVERITY_ICON: Record<string, string> = { critical: '‼', major: '!', war
 
 export function severityBadge(severity: string): HTMLElement {
   const s = severity.toLowerCase();
-  return h('span', { class: `sev sev-${SEVERITY_ICON[s] ? s : 'info'}`, 'data-testid': 'severity' }, h('span', { 'aria-hidden': 'true' }, `${SEVERITY_ICON[s] ?? 'ℹ'} `), s.toUpperCase());
+  return h(
+    'span',
+    { class: `sev sev-${SEVERITY_ICON[s] ? s : 'info'}`, 'data-testid': 'severity' },
+    h('span', { 'aria-hidden': 'true' }, `${SEVERITY_ICON[s] ?? 'ℹ'} `),
+    s.toUpperCase(),
+  );
 }
 
 /** "Open, not acknowledged" / "Open, acknowledged by ann" / "Cleared 2026-04-03 14:05". */
@@ -32,13 +37,31 @@ export function alarmList(alarms: readonly Alarm[], tz: string, empty: string): 
 function alarmItem(a: Alarm, tz: string): HTMLElement {
   const id = String(a.id);
   const attention = a.state === 'open' && !a.acknowledged;
-  return h('li', { class: `alarm alarm-${a.state}${attention ? ' attention' : ''}`, 'data-testid': 'alarm-item', 'data-id': id, 'data-rule': a.rule, 'data-subject': a.subject, 'data-state': a.state },
-    h('div', { class: 'alarm-head' },
+  return h(
+    'li',
+    {
+      class: `alarm alarm-${a.state}${attention ? ' attention' : ''}`,
+      'data-testid': 'alarm-item',
+      'data-id': id,
+      'data-rule': a.rule,
+      'data-subject': a.subject,
+      'data-state': a.state,
+    },
+    h(
+      'div',
+      { class: 'alarm-head' },
       severityBadge(a.severity),
-      h('a', { href: href({ page: 'alarm', id }), class: 'alarm-title', 'data-testid': 'alarm-link' }, `${capitalise(a.rule.replace(/[_-]/g, ' '))}: `, a.subject),
+      h(
+        'a',
+        { href: href({ page: 'alarm', id }), class: 'alarm-title', 'data-testid': 'alarm-link' },
+        `${capitalise(a.rule.replace(/[_-]/g, ' '))}: `,
+        a.subject,
+      ),
     ),
     h('p', { class: 'alarm-message' }, a.message),
-    h('p', { class: 'hint' },
+    h(
+      'p',
+      { class: 'hint' },
       `Raised ${dateTime(a.raisedAt, tz)} · `,
       h('span', { class: attention ? 'needs-ack' : null, 'data-testid': 'alarm-state' }, alarmStateText(a, tz)),
     ),

@@ -12,7 +12,9 @@ import type { Ctx, View } from './view.js';
 export function alarmView(ctx: Ctx, id: string): View {
   const tz = ctx.site.timezone;
   const body = h('div', { class: 'stack' }, loading());
-  const el = h('div', { class: 'page narrow', 'data-testid': 'alarm-page', 'data-id': id },
+  const el = h(
+    'div',
+    { class: 'page narrow', 'data-testid': 'alarm-page', 'data-id': id },
     h('p', {}, h('a', { href: href({ page: 'alarms' }), 'data-testid': 'back-to-alarms' }, '← All alarms')),
     body,
   );
@@ -26,9 +28,13 @@ export function alarmView(ctx: Ctx, id: string): View {
   function render(a: Alarm, events: AlarmEvent[]): HTMLElement[] {
     return [
       h('h1', { class: 'alarm-h1' }, severityBadge(a.severity), ` ${capitalise(a.rule.replace(/[_-]/g, ' '))}`),
-      h('section', { class: 'card' },
+      h(
+        'section',
+        { class: 'card' },
         h('p', { class: 'alarm-message', 'data-testid': 'alarm-message' }, a.message),
-        h('dl', { class: 'figures' },
+        h(
+          'dl',
+          { class: 'figures' },
           fig('Subject', subjectOf(a.subject)),
           fig('State', h('span', { 'data-testid': 'alarm-state' }, alarmStateText(a, tz))),
           fig('Raised', dateTime(a.raisedAt, tz)),
@@ -38,11 +44,27 @@ export function alarmView(ctx: Ctx, id: string): View {
         a.acknowledged?.note ? h('p', { class: 'notes', 'data-testid': 'ack-note-text' }, h('strong', {}, 'Note: '), a.acknowledged.note) : null,
       ),
       a.acknowledged ? h('p', { class: 'notice notice-ok', 'data-testid': 'alarm-acked' }, `Acknowledged by ${a.acknowledged.by}`) : ackForm(a),
-      h('section', { 'aria-labelledby': 'events-title' },
+      h(
+        'section',
+        { 'aria-labelledby': 'events-title' },
         h('h2', { id: 'events-title' }, 'Timeline'),
-        events.length === 0 ? h('p', { class: 'hint' }, 'No events.') : h('ol', { class: 'timeline', 'data-testid': 'alarm-events' },
-          ...events.map((e) => h('li', {}, h('span', { class: 'when' }, dateTime(e.at, tz)), ' ', h('strong', {}, capitalise(e.kind)), e.by ? ` by ${e.by}` : '', e.message ? ` — ${e.message}` : '')),
-        ),
+        events.length === 0
+          ? h('p', { class: 'hint' }, 'No events.')
+          : h(
+              'ol',
+              { class: 'timeline', 'data-testid': 'alarm-events' },
+              ...events.map((e) =>
+                h(
+                  'li',
+                  {},
+                  h('span', { class: 'when' }, dateTime(e.at, tz)),
+                  ' ',
+                  h('strong', {}, capitalise(e.kind)),
+                  e.by ? ` by ${e.by}` : '',
+                  e.message ? ` — ${e.message}` : '',
+                ),
+              ),
+            ),
       ),
     ];
   }
@@ -53,7 +75,13 @@ export function alarmView(ctx: Ctx, id: string): View {
     typing = note.control;
     const submit = h('button', { type: 'submit', class: 'primary', 'data-testid': 'ack-submit' }, 'Acknowledge');
     const msg = h('div', { 'aria-live': 'polite' });
-    const form = h('form', { class: 'card form', 'aria-label': 'Acknowledge the alarm', 'data-testid': 'ack-form' }, note.el, h('div', { class: 'actions' }, submit), msg);
+    const form = h(
+      'form',
+      { class: 'card form', 'aria-label': 'Acknowledge the alarm', 'data-testid': 'ack-form' },
+      note.el,
+      h('div', { class: 'actions' }, submit),
+      msg,
+    );
     form.addEventListener('submit', (ev) => {
       ev.preventDefault();
       submit.disabled = true;

@@ -20,14 +20,18 @@ export function alarmsView(ctx: Ctx, initial?: string): View {
   let filter: Filter = STATES.find(([s]) => s === initial)?.[0] ?? 'open';
   const summary = h('p', { class: 'hint', 'data-testid': 'alarms-summary', 'aria-live': 'polite' });
   const list = h('div', {}, loading());
-  const chips = h('div', { class: 'chips', role: 'group', 'aria-label': 'Show alarms' },
-    ...STATES.map(([s, label]) => h('button', { type: 'button', class: 'chip', 'data-state': s, 'aria-pressed': String(s === filter), 'data-testid': `alarms-filter-${s}`, onclick: () => choose(s) }, label)),
+  const chips = h(
+    'div',
+    { class: 'chips', role: 'group', 'aria-label': 'Show alarms' },
+    ...STATES.map(([s, label]) =>
+      h(
+        'button',
+        { type: 'button', class: 'chip', 'data-state': s, 'aria-pressed': String(s === filter), 'data-testid': `alarms-filter-${s}`, onclick: () => choose(s) },
+        label,
+      ),
+    ),
   );
-  const el = h('div', { class: 'page', 'data-testid': 'alarms' },
-    h('div', { class: 'page-head' }, h('h1', {}, 'Alarms'), chips),
-    summary,
-    list,
-  );
+  const el = h('div', { class: 'page', 'data-testid': 'alarms' }, h('div', { class: 'page-head' }, h('h1', {}, 'Alarms'), chips), summary, list);
 
   function choose(s: Filter): void {
     filter = s;

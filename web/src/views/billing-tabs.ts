@@ -8,7 +8,11 @@ const TABS = [
 
 /** The Billing section's own links (customers and dashboard, the disconnect queue, tariffs). */
 export function billingTabs(current: (typeof TABS)[number][0]): HTMLElement {
-  return h('nav', { class: 'chips', 'aria-label': 'Billing', 'data-testid': 'billing-tabs' },
-    ...TABS.map(([id, label, target]) => h('a', { href: target, class: 'chip', 'aria-current': id === current ? 'page' : null, 'data-testid': `billing-tab-${id}` }, label)),
+  return h(
+    'nav',
+    { class: 'chips', 'aria-label': 'Billing', 'data-testid': 'billing-tabs' },
+    ...TABS.map(([id, label, target]) =>
+      h('a', { href: target, class: 'chip', 'aria-current': id === current ? 'page' : null, 'data-testid': `billing-tab-${id}` }, label),
+    ),
   );
 }

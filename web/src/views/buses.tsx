@@ -13,7 +13,13 @@ export function BusPanel({ refresh }: { refresh: number }): VNode {
 /** One card per RS-485/Modbus bus: how busy the line is and how often it fails. */
 export function BusCards({ buses }: { buses: readonly Bus[] }): VNode {
   if (buses.length === 0) return <p class="hint">No buses configured.</p>;
-  return <div class="grid">{buses.map((b) => <BusCard key={b.id} b={b} />)}</div>;
+  return (
+    <div class="grid">
+      {buses.map((b) => (
+        <BusCard key={b.id} b={b} />
+      ))}
+    </div>
+  );
 }
 
 function BusCard({ b }: { b: Bus }): VNode {

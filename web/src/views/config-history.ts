@@ -14,7 +14,9 @@ import { listTable, type Column } from './table.js';
 export function configHistory(user: User, tz: string): HTMLElement {
   const content = h('div', {}, loading());
   const msg = h('div', { 'aria-live': 'polite' });
-  const details = h('details', { class: 'card', 'data-testid': 'config-history' },
+  const details = h(
+    'details',
+    { class: 'card', 'data-testid': 'config-history' },
     h('summary', {}, h('h2', { class: 'inline' }, 'Configuration history')),
     msg,
     content,
@@ -38,17 +40,29 @@ export function configHistory(user: User, tz: string): HTMLElement {
       { label: 'Meters', num: true, cell: (v) => String(typeof v.meters === 'number' ? v.meters : v.meters.length) },
     ];
     if (can(user, 'admin')) columns.push({ label: 'Restore', cell: (v) => (v.version === latest ? '—' : restoreButton(v)) });
-    return listTable({ caption: 'Configuration versions, newest first', columns, testId: 'config-versions', rowAttrs: (v) => ({ 'data-testid': 'config-version', 'data-version': v.version }) }, [...versions].sort((a, b) => b.version - a.version)).el;
+    return listTable(
+      {
+        caption: 'Configuration versions, newest first',
+        columns,
+        testId: 'config-versions',
+        rowAttrs: (v) => ({ 'data-testid': 'config-version', 'data-version': v.version }),
+      },
+      [...versions].sort((a, b) => b.version - a.version),
+    ).el;
   }
 
   function restoreButton(v: ConfigVersion): HTMLElement {
-    return h('button', {
-      type: 'button',
-      class: 'secondary small',
-      'data-testid': 'restore-version',
-      'aria-label': `Restore version ${v.version}`,
-      onclick: () => void restore(v),
-    }, 'Restore');
+    return h(
+      'button',
+      {
+        type: 'button',
+        class: 'secondary small',
+        'data-testid': 'restore-version',
+        'aria-label': `Restore version ${v.version}`,
+        onclick: () => void restore(v),
+      },
+      'Restore',
+    );
   }
 
   async function restore(v: ConfigVersion): Promise<void> {

@@ -13,8 +13,12 @@ export function confirmDialog(o: ConfirmOptions): Promise<boolean> {
   return new Promise((resolve) => {
     const yes = h('button', { type: 'submit', value: 'yes', class: o.danger ? 'primary danger' : 'primary', 'data-testid': 'confirm-yes' }, o.confirm);
     const no = h('button', { type: 'submit', value: 'no', class: 'secondary', 'data-testid': 'confirm-no' }, 'Cancel');
-    const dialog = h('dialog', { class: 'confirm', 'aria-labelledby': 'confirm-title', 'aria-describedby': 'confirm-message', 'data-testid': 'confirm-dialog' },
-      h('form', { method: 'dialog' },
+    const dialog = h(
+      'dialog',
+      { class: 'confirm', 'aria-labelledby': 'confirm-title', 'aria-describedby': 'confirm-message', 'data-testid': 'confirm-dialog' },
+      h(
+        'form',
+        { method: 'dialog' },
         h('h2', { id: 'confirm-title' }, o.title),
         h('p', { id: 'confirm-message' }, o.message),
         h('div', { class: 'actions' }, no, yes),

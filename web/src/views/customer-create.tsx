@@ -10,7 +10,14 @@ const ID = /^[A-Za-z0-9_.-]{1,64}$/;
 const PHONE = /^\+[1-9]\d{7,14}$/;
 const FIELDS = ['id', 'name', 'phone', 'tariffId', 'mode', 'meter'] as const;
 
-interface Draft { id: string; name: string; phone: string; tariffId: string; mode: 'prepaid' | 'postpaid'; meter: string }
+interface Draft {
+  id: string;
+  name: string;
+  phone: string;
+  tariffId: string;
+  mode: 'prepaid' | 'postpaid';
+  meter: string;
+}
 
 /**
  * An operator adds a customer: id, name, phone, tariff, prepaid or postpaid, and the meter that
@@ -21,8 +28,12 @@ export function CustomerCreate({ holders, created }: { holders: ReadonlyMap<stri
   const state = useLoad(() => Promise.all([billingApi.tariffs(), api.meters()]), []);
   return (
     <details class="card" data-testid="customer-new">
-      <summary data-testid="customer-new-open"><h2 class="inline">Add a customer</h2></summary>
-      <Show state={state}>{([t, m]) => <Form tariffs={t.tariffs} meters={m.meters.filter((x) => x.role === 'customer').map((x) => x.key)} holders={holders} created={created} />}</Show>
+      <summary data-testid="customer-new-open">
+        <h2 class="inline">Add a customer</h2>
+      </summary>
+      <Show state={state}>
+        {([t, m]) => <Form tariffs={t.tariffs} meters={m.meters.filter((x) => x.role === 'customer').map((x) => x.key)} holders={holders} created={created} />}
+      </Show>
     </details>
   );
 }
@@ -32,7 +43,10 @@ function Form(p: { tariffs: Tariff[]; meters: string[]; holders: ReadonlyMap<str
   const [errors, setErrors] = useState<FormErrors>(NO_ERRORS);
   const [busy, setBusy] = useState(false);
   const [done, setDone] = useState<{ id: string; name: string } | null>(null);
-  const set = (k: keyof Draft) => (ev: Event): void => setD({ ...d, [k]: (ev.currentTarget as HTMLInputElement).value });
+  const set =
+    (k: keyof Draft) =>
+    (ev: Event): void =>
+      setD({ ...d, [k]: (ev.currentTarget as HTMLInputElement).value });
 
   function check(): Record<string, string> {
     const e: Record<string, string> = {};
@@ -53,7 +67,14 @@ function Form(p: { tariffs: Tariff[]; meters: string[]; holders: ReadonlyMap<str
     }
     setErrors(NO_ERRORS);
     setBusy(true);
-    const body = { id: d.id, name: d.name.trim(), phone: d.phone.replace(/\s/g, ''), tariffId: d.tariffId, mode: d.mode, ...(d.meter ? { meter: d.meter } : {}) };
+    const body = {
+      id: d.id,
+      name: d.name.trim(),
+      phone: d.phone.replace(/\s/g, ''),
+      tariffId: d.tariffId,
+      mode: d.mode,
+      ...(d.meter ? { meter: d.meter } : {}),
+    };
     billingApi
       .createCustomer(body)
       .then((v) => {
@@ -91,7 +112,9 @@ function Form(p: { tariffs: Tariff[]; meters: string[]; holders: ReadonlyMap<str
         <Field id="cust-tariff" label="Tariff" error={err('tariffId')}>
           {(a) => (
             <select {...a} value={d.tariffId} onChange={set('tariffId')} data-testid="cust-tariff">
-              {p.tariffs.map((t) => <option key={t.id} value={t.id}>{`${t.name} (${t.id})`}</option>)}
+              {p.tariffs.map((t) => (
+                <option key={t.id} value={t.id}>{`${t.name} (${t.id})`}</option>
+              ))}
             </select>
           )}
         </Field>
@@ -103,18 +126,33 @@ function Form(p: { tariffs: Tariff[]; meters: string[]; holders: ReadonlyMap<str
             </select>
           )}
         </Field>
-        <Field id="cust-meter" label="Meter" error={err('meter')} hint={d.meter && p.holders.get(d.meter) ? `Now supplies ${p.holders.get(d.meter) ?? ''}: it moves to this customer from now` : 'Supplies the customer from now'}>
+        <Field
+          id="cust-meter"
+          label="Meter"
+          error={err('meter')}
+          hint={
+            d.meter && p.holders.get(d.meter)
+              ? `Now supplies ${p.holders.get(d.meter) ?? ''}: it moves to this customer from now`
+              : 'Supplies the customer from now'
+          }
+        >
           {(a) => (
             <select {...a} value={d.meter} onChange={set('meter')} data-testid="cust-meter">
               <option value="">None yet</option>
-              {p.meters.map((k) => <option key={k} value={k}>{p.holders.get(k) ? `${k} (now ${p.holders.get(k) ?? ''})` : `${k} (free)`}</option>)}
+              {p.meters.map((k) => (
+                <option key={k} value={k}>
+                  {p.holders.get(k) ? `${k} (now ${p.holders.get(k) ?? ''})` : `${k} (free)`}
+                </option>
+              ))}
             </select>
           )}
         </Field>
       </div>
       <FormError text={errors.form} testId="customer-create-error" />
       <div class="actions">
-        <button type="submit" class="primary" disabled={busy} data-testid="customer-create">{busy ? 'Adding…' : 'Add customer'}</button>
+        <button type="submit" class="primary" disabled={busy} data-testid="customer-create">
+          {busy ? 'Adding…' : 'Add customer'}
+        </button>
       </div>
       {done ? (
         <Success testId="customer-created">

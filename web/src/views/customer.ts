@@ -19,7 +19,9 @@ const DAY = 86_400_000;
 export function customerView(ctx: Ctx, id: string): View {
   const tz = ctx.site.timezone;
   const body = h('div', { class: 'stack' }, loading());
-  const el = h('div', { class: 'page', 'data-testid': 'customer-page', 'data-id': id },
+  const el = h(
+    'div',
+    { class: 'page', 'data-testid': 'customer-page', 'data-id': id },
     h('p', {}, h('a', { href: href({ page: 'billing' }) }, '← All customers')),
     body,
   );
@@ -31,11 +33,16 @@ export function customerView(ctx: Ctx, id: string): View {
   let flash: HTMLElement | null = null;
 
   function load(): void {
-    void ctx.scope.load(Promise.all([billingApi.customer(id), hasPdf()]), body, ([v]) => {
-      const nodes = [...(flash ? [flash] : []), ...render(v)];
-      flash = null;
-      return nodes;
-    }, { key: 'customer', loading: false });
+    void ctx.scope.load(
+      Promise.all([billingApi.customer(id), hasPdf()]),
+      body,
+      ([v]) => {
+        const nodes = [...(flash ? [flash] : []), ...render(v)];
+        flash = null;
+        return nodes;
+      },
+      { key: 'customer', loading: false },
+    );
   }
 
   /** Whether the controller renders invoices as PDF (a HEAD-less probe: a 404 "no route" means no). */
@@ -55,14 +62,32 @@ export function customerView(ctx: Ctx, id: string): View {
     const bal = standing(v);
     return [
       h('h1', {}, c.name, ' ', h('small', {}, c.id)),
-      h('section', { class: 'card' },
-        h('dl', { class: 'figures' },
-          fig(c.mode === 'prepaid' ? 'Credit' : 'Balance', h('span', { 'data-testid': 'balance', class: bal < 0 ? 'warn-text' : null }, money(bal, v.currency))),
-          v.availableCreditMinor !== null ? fig('Available now', h('span', { 'data-testid': 'available-credit' }, money(v.availableCreditMinor, v.currency))) : null,
+      h(
+        'section',
+        { class: 'card' },
+        h(
+          'dl',
+          { class: 'figures' },
+          fig(
+            c.mode === 'prepaid' ? 'Credit' : 'Balance',
+            h('span', { 'data-testid': 'balance', class: bal < 0 ? 'warn-text' : null }, money(bal, v.currency)),
+          ),
+          v.availableCreditMinor !== null
+            ? fig('Available now', h('span', { 'data-testid': 'available-credit' }, money(v.availableCreditMinor, v.currency)))
+            : null,
           fig('Mode', capitalise(c.mode)),
           fig('Tariff', c.tariffId),
           fig('Phone', c.phone),
-          fig('Meters', h('span', { 'data-testid': 'customer-meters' }, ...v.meters.filter((m) => m.toMs === null).flatMap((m, i) => [i ? ', ' : '', h('a', { href: href({ page: 'meter', key: m.meterKey }) }, m.meterKey)]))),
+          fig(
+            'Meters',
+            h(
+              'span',
+              { 'data-testid': 'customer-meters' },
+              ...v.meters
+                .filter((m) => m.toMs === null)
+                .flatMap((m, i) => [i ? ', ' : '', h('a', { href: href({ page: 'meter', key: m.meterKey }) }, m.meterKey)]),
+            ),
+          ),
         ),
       ),
       supplyHost,
@@ -74,8 +99,14 @@ export function customerView(ctx: Ctx, id: string): View {
   }
 
   function cashForm(v: CustomerView): HTMLElement {
-    const amount = field(`Amount (${v.currency})`, h('input', { id: 'cash-amount', inputmode: 'decimal', autocomplete: 'off', required: true, 'data-testid': 'cash-amount' }));
-    const receipt = field('Receipt number', h('input', { id: 'cash-receipt', autocomplete: 'off', required: true, minlength: 3, maxlength: 40, 'data-testid': 'cash-receipt' }));
+    const amount = field(
+      `Amount (${v.currency})`,
+      h('input', { id: 'cash-amount', inputmode: 'decimal', autocomplete: 'off', required: true, 'data-testid': 'cash-amount' }),
+    );
+    const receipt = field(
+      'Receipt number',
+      h('input', { id: 'cash-receipt', autocomplete: 'off', required: true, minlength: 3, maxlength: 40, 'data-testid': 'cash-receipt' }),
+    );
     const quoteBox = h('div', { 'aria-live': 'polite', 'data-testid': 'cash-quote' });
     const msg = h('div', { 'aria-live': 'polite' });
     const submit = h('button', { type: 'submit', class: 'primary', 'data-testid': 'cash-submit' }, 'Show quote');
@@ -87,7 +118,9 @@ export function customerView(ctx: Ctx, id: string): View {
     };
     amount.control.addEventListener('input', reset);
     receipt.control.addEventListener('input', () => quoted && (quoted = { ...quoted, receipt: receipt.control.value.trim() }));
-    const form = h('form', { class: 'card form', 'aria-labelledby': 'cash-title', 'data-testid': 'cash-form' },
+    const form = h(
+      'form',
+      { class: 'card form', 'aria-labelledby': 'cash-title', 'data-testid': 'cash-form' },
       h('h2', { id: 'cash-title' }, 'Record cash payment'),
       h('div', { class: 'form-row' }, amount.el, receipt.el),
       quoteBox,
@@ -115,12 +148,16 @@ export function customerView(ctx: Ctx, id: string): View {
           .quote(minor, v.currency, id)
           .then((q) => {
             quoted = { minor, receipt: rc, q };
-            quoteBox.replaceChildren(h('dl', { class: 'figures' },
-              fig('Amount', money(q.amountMinor, v.currency)),
-              fig('Fee', money(q.feeMinor, v.currency)),
-              fig('Credit', h('strong', { 'data-testid': 'quote-credit' }, money(q.creditMinor, v.currency))),
-              q.energyKwh !== null ? fig('Energy', `${q.energyKwh.toFixed(1)} kWh`) : null,
-            ));
+            quoteBox.replaceChildren(
+              h(
+                'dl',
+                { class: 'figures' },
+                fig('Amount', money(q.amountMinor, v.currency)),
+                fig('Fee', money(q.feeMinor, v.currency)),
+                fig('Credit', h('strong', { 'data-testid': 'quote-credit' }, money(q.creditMinor, v.currency))),
+                q.energyKwh !== null ? fig('Energy', `${q.energyKwh.toFixed(1)} kWh`) : null,
+              ),
+            );
             submit.textContent = 'Record payment';
           })
           .catch((err: unknown) => msg.replaceChildren(errorBox(err, 'cash-error')))
@@ -144,22 +181,36 @@ export function customerView(ctx: Ctx, id: string): View {
 
   function invoices(v: CustomerView): HTMLElement | null {
     if (v.customer.mode !== 'postpaid') return null;
-    const list = v.openInvoices.length === 0 ? h('p', { class: 'hint' }, 'No open invoices.') : listTable({
-      caption: 'Open invoices',
-      testId: 'invoices',
-      columns: [
-        { label: 'Month', cell: (i) => i.month },
-        { label: 'Total', num: true, cell: (i) => money(i.totalMinor, v.currency) },
-        { label: 'Open', num: true, cell: (i) => money(i.openMinor, v.currency) },
-        { label: 'Download', cell: (i) => [
-          h('a', { href: billingApi.invoiceUrl(i.id, 'csv'), download: `invoice-${i.id}.csv`, 'data-testid': 'invoice-csv' }, 'CSV'),
-          pdf ? ' · ' : null,
-          pdf ? h('a', { href: billingApi.invoiceUrl(i.id, 'pdf'), download: `invoice-${i.id}.pdf`, 'data-testid': 'invoice-pdf' }, 'PDF') : null,
-        ] },
-      ],
-      rowAttrs: (i) => ({ 'data-testid': 'invoice-row', 'data-id': i.id }),
-    }, v.openInvoices).el;
-    const section = h('section', { 'aria-labelledby': 'invoices-title', 'data-testid': 'invoices-section' }, h('h2', { id: 'invoices-title' }, 'Invoices'), list);
+    const list =
+      v.openInvoices.length === 0
+        ? h('p', { class: 'hint' }, 'No open invoices.')
+        : listTable(
+            {
+              caption: 'Open invoices',
+              testId: 'invoices',
+              columns: [
+                { label: 'Month', cell: (i) => i.month },
+                { label: 'Total', num: true, cell: (i) => money(i.totalMinor, v.currency) },
+                { label: 'Open', num: true, cell: (i) => money(i.openMinor, v.currency) },
+                {
+                  label: 'Download',
+                  cell: (i) => [
+                    h('a', { href: billingApi.invoiceUrl(i.id, 'csv'), download: `invoice-${i.id}.csv`, 'data-testid': 'invoice-csv' }, 'CSV'),
+                    pdf ? ' · ' : null,
+                    pdf ? h('a', { href: billingApi.invoiceUrl(i.id, 'pdf'), download: `invoice-${i.id}.pdf`, 'data-testid': 'invoice-pdf' }, 'PDF') : null,
+                  ],
+                },
+              ],
+              rowAttrs: (i) => ({ 'data-testid': 'invoice-row', 'data-id': i.id }),
+            },
+            v.openInvoices,
+          ).el;
+    const section = h(
+      'section',
+      { 'aria-labelledby': 'invoices-title', 'data-testid': 'invoices-section' },
+      h('h2', { id: 'invoices-title' }, 'Invoices'),
+      list,
+    );
     if (can(ctx.user, 'operator')) {
       const month = field('Month', h('input', { id: 'invoice-month', type: 'month', 'data-testid': 'invoice-month', value: lastMonth(tz) }));
       const msg = h('div', { 'aria-live': 'polite' });
@@ -168,10 +219,13 @@ export function customerView(ctx: Ctx, id: string): View {
       form.addEventListener('submit', (ev) => {
         ev.preventDefault();
         go.disabled = true;
-        billingApi.invoice(v.customer.id, month.control.value).then(load).catch((err: unknown) => {
-          go.disabled = false;
-          msg.replaceChildren(errorBox(err, 'invoice-error'));
-        });
+        billingApi
+          .invoice(v.customer.id, month.control.value)
+          .then(load)
+          .catch((err: unknown) => {
+            go.disabled = false;
+            msg.replaceChildren(errorBox(err, 'invoice-error'));
+          });
       });
       section.append(form);
     }
@@ -186,49 +240,81 @@ export function customerView(ctx: Ctx, id: string): View {
       const f = Date.parse(`${from.value}T00:00:00Z`);
       const t = Date.parse(`${to.value}T00:00:00Z`) + DAY;
       if (!Number.isFinite(f) || !Number.isFinite(t)) return;
-      billingApi.statement(v.customer.id, f, t).then((s) => {
-        const sign = (n: number): number => -n || 0;
-        out.replaceChildren(
-          h('p', { class: 'hint' }, `Opening ${money(sign(s.openingMinor), s.currency)} · closing ${money(sign(s.closingMinor), s.currency)}`),
-          s.rows.length === 0 ? h('p', { class: 'hint' }, 'Nothing in this period.') : listTable({
-            caption: 'Statement',
-            testId: 'statement',
-            columns: [
-              { label: 'When', cell: (r) => dateTime(r.atMs, tz) },
-              // In words (site time zone), as the server describes it; the machine reference only when it has none.
-              { label: 'What', cell: (r) => [r.description ?? `${capitalise(r.kind)} ${r.reference}`, h('small', {}, capitalise(r.kind))] },
-              { label: 'Energy', num: true, cell: (r) => (r.energyKWh === null || r.energyKWh === undefined ? null : h('span', { class: 'stmt-energy' }, `${kwh(r.energyKWh)} kWh`)) },
-              { label: 'Amount', num: true, cell: (r) => money(sign(r.amountMinor), s.currency) },
-              { label: 'Balance', num: true, cell: (r) => money(sign(r.balanceMinor), s.currency) },
-            ],
-            rowAttrs: (r) => ({ 'data-testid': 'statement-row', 'data-kind': r.kind }),
-          }, [...s.rows].reverse()).el,
-        );
-      }).catch((err: unknown) => out.replaceChildren(errorBox(err)));
+      billingApi
+        .statement(v.customer.id, f, t)
+        .then((s) => {
+          const sign = (n: number): number => -n || 0;
+          out.replaceChildren(
+            h('p', { class: 'hint' }, `Opening ${money(sign(s.openingMinor), s.currency)} · closing ${money(sign(s.closingMinor), s.currency)}`),
+            s.rows.length === 0
+              ? h('p', { class: 'hint' }, 'Nothing in this period.')
+              : listTable(
+                  {
+                    caption: 'Statement',
+                    testId: 'statement',
+                    columns: [
+                      { label: 'When', cell: (r) => dateTime(r.atMs, tz) },
+                      // In words (site time zone), as the server describes it; the machine reference only when it has none.
+                      { label: 'What', cell: (r) => [r.description ?? `${capitalise(r.kind)} ${r.reference}`, h('small', {}, capitalise(r.kind))] },
+                      {
+                        label: 'Energy',
+                        num: true,
+                        cell: (r) =>
+                          r.energyKWh === null || r.energyKWh === undefined ? null : h('span', { class: 'stmt-energy' }, `${kwh(r.energyKWh)} kWh`),
+                      },
+                      { label: 'Amount', num: true, cell: (r) => money(sign(r.amountMinor), s.currency) },
+                      { label: 'Balance', num: true, cell: (r) => money(sign(r.balanceMinor), s.currency) },
+                    ],
+                    rowAttrs: (r) => ({ 'data-testid': 'statement-row', 'data-kind': r.kind }),
+                  },
+                  [...s.rows].reverse(),
+                ).el,
+          );
+        })
+        .catch((err: unknown) => out.replaceChildren(errorBox(err)));
     };
     from.addEventListener('change', show);
     to.addEventListener('change', show);
     show();
-    return h('section', { 'aria-labelledby': 'statement-title' },
+    return h(
+      'section',
+      { 'aria-labelledby': 'statement-title' },
       h('h2', { id: 'statement-title' }, 'Statement'),
-      h('div', { class: 'filters' }, h('div', { class: 'field' }, h('label', { for: 'st-from' }, 'From'), from), h('div', { class: 'field' }, h('label', { for: 'st-to' }, 'To'), to)),
+      h(
+        'div',
+        { class: 'filters' },
+        h('div', { class: 'field' }, h('label', { for: 'st-from' }, 'From'), from),
+        h('div', { class: 'field' }, h('label', { for: 'st-to' }, 'To'), to),
+      ),
       out,
     );
   }
 
   function payments(v: CustomerView): HTMLElement {
     const out = h('div', {}, loading());
-    billingApi.payments(v.account).then((r) => out.replaceChildren(r.payments.length === 0 ? h('p', { class: 'hint' }, 'No payments yet.') : listTable({
-      caption: 'Payments',
-      testId: 'payments',
-      columns: [
-        { label: 'When', cell: (p) => dateTime(p.createdMs, tz) },
-        { label: 'How', cell: (p) => [capitalise(p.provider), ' ', h('small', {}, p.providerTxId ?? '')] },
-        { label: 'Amount', num: true, cell: (p) => money(p.amountMinor, p.currency) },
-        { label: 'State', cell: (p) => capitalise(p.state) },
-      ],
-      rowAttrs: () => ({ 'data-testid': 'payment-row' }),
-    }, r.payments).el)).catch((err: unknown) => out.replaceChildren(errorBox(err)));
+    billingApi
+      .payments(v.account)
+      .then((r) =>
+        out.replaceChildren(
+          r.payments.length === 0
+            ? h('p', { class: 'hint' }, 'No payments yet.')
+            : listTable(
+                {
+                  caption: 'Payments',
+                  testId: 'payments',
+                  columns: [
+                    { label: 'When', cell: (p) => dateTime(p.createdMs, tz) },
+                    { label: 'How', cell: (p) => [capitalise(p.provider), ' ', h('small', {}, p.providerTxId ?? '')] },
+                    { label: 'Amount', num: true, cell: (p) => money(p.amountMinor, p.currency) },
+                    { label: 'State', cell: (p) => capitalise(p.state) },
+                  ],
+                  rowAttrs: () => ({ 'data-testid': 'payment-row' }),
+                },
+                r.payments,
+              ).el,
+        ),
+      )
+      .catch((err: unknown) => out.replaceChildren(errorBox(err)));
     return h('section', { 'aria-labelledby': 'payments-title' }, h('h2', { id: 'payments-title' }, 'Payments'), out);
   }
 

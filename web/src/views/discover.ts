@@ -13,27 +13,47 @@ const POLL_MS = 1_000;
 /** Bus discovery: which addresses answer, which are new, which clash; follows a running scan live. */
 export function discoverView(ctx: Ctx, scanId?: string): View {
   const busSelect = select({ id: 'scan-bus', required: true, 'data-testid': 'scan-bus' }, []);
-  const from = field('From address', h('input', { id: 'scan-from', type: 'number', inputmode: 'numeric', min: 1, max: 247, value: 1, required: true, 'data-testid': 'scan-from' }));
-  const to = field('To address', h('input', { id: 'scan-to', type: 'number', inputmode: 'numeric', min: 1, max: 247, value: 247, required: true, 'data-testid': 'scan-to' }));
+  const from = field(
+    'From address',
+    h('input', { id: 'scan-from', type: 'number', inputmode: 'numeric', min: 1, max: 247, value: 1, required: true, 'data-testid': 'scan-from' }),
+  );
+  const to = field(
+    'To address',
+    h('input', { id: 'scan-to', type: 'number', inputmode: 'numeric', min: 1, max: 247, value: 247, required: true, 'data-testid': 'scan-to' }),
+  );
   const start = h('button', { type: 'submit', class: 'primary', 'data-testid': 'scan-start' }, 'Start scan');
   const formMsg = h('div', { 'aria-live': 'polite' });
-  const form = h('form', { class: 'card form-row', 'aria-label': 'Scan a bus', 'data-testid': 'scan-form' },
-    field('Bus', busSelect).el, from.el, to.el, h('div', { class: 'actions' }, start), formMsg,
+  const form = h(
+    'form',
+    { class: 'card form-row', 'aria-label': 'Scan a bus', 'data-testid': 'scan-form' },
+    field('Bus', busSelect).el,
+    from.el,
+    to.el,
+    h('div', { class: 'actions' }, start),
+    formMsg,
   );
   const bar = h('progress', { id: 'scan-progress', max: 1, value: 0, 'data-testid': 'scan-bar' });
   const count = h('span', { 'data-testid': 'scan-count' });
   const stateText = h('p', { role: 'status', 'data-testid': 'scan-state' });
   const cancel = h('button', { type: 'button', class: 'secondary', 'data-testid': 'scan-cancel' }, 'Cancel scan');
-  const progress = h('section', { class: 'card', 'aria-labelledby': 'scan-title', 'data-testid': 'scan-progress-card', hidden: true },
+  const progress = h(
+    'section',
+    { class: 'card', 'aria-labelledby': 'scan-title', 'data-testid': 'scan-progress-card', hidden: true },
     h('h2', { id: 'scan-title' }, 'Scan'),
     h('div', { class: 'meter-line' }, h('label', { for: 'scan-progress' }, count), bar),
     stateText,
     h('div', { class: 'actions' }, cancel),
   );
   const results = h('div');
-  const el = h('div', { class: 'page', 'data-testid': 'discover' },
+  const el = h(
+    'div',
+    { class: 'page', 'data-testid': 'discover' },
     h('h1', {}, 'Discover meters on a bus'),
-    h('p', { class: 'hint' }, 'Asks each address in the range who it is, between normal polls (live readings carry on). A full 1–247 scan takes a few minutes on a 9600-baud line.'),
+    h(
+      'p',
+      { class: 'hint' },
+      'Asks each address in the range who it is, between normal polls (live readings carry on). A full 1–247 scan takes a few minutes on a 9600-baud line.',
+    ),
     form,
     progress,
     results,
@@ -77,15 +97,30 @@ export function discoverView(ctx: Ctx, scanId?: string): View {
   }
 
   function follow(id: string): void {
-    current = { id, bus: busSelect.value, from: Number(from.control.value), to: Number(to.control.value), state: 'running', scanned: 0, total: 0, found: [], proposals: [] };
+    current = {
+      id,
+      bus: busSelect.value,
+      from: Number(from.control.value),
+      to: Number(to.control.value),
+      state: 'running',
+      scanned: 0,
+      total: 0,
+      found: [],
+      proposals: [],
+    };
     shownKey = '';
     replaceRoute({ page: 'discover', scan: id });
     poll();
   }
 
-  void ctx.scope.load(api.buses(), null, ({ buses }) => {
-    busSelect.replaceChildren(...buses.map((b) => h('option', { value: b.id }, `${b.id} (${b.transport})`)));
-  }, { error: (err) => formMsg.replaceChildren(errorBox(err)) });
+  void ctx.scope.load(
+    api.buses(),
+    null,
+    ({ buses }) => {
+      busSelect.replaceChildren(...buses.map((b) => h('option', { value: b.id }, `${b.id} (${b.transport})`)));
+    },
+    { error: (err) => formMsg.replaceChildren(errorBox(err)) },
+  );
 
   form.addEventListener('submit', (ev) => {
     ev.preventDefault();

@@ -47,17 +47,28 @@ export function fleetView(ctx: Ctx): View {
   let sort: { key: SortKey; dir: 1 | -1 } = { key: 'id', dir: 1 };
   const badges = new Map<string, { el: HTMLElement; enabled: boolean }>();
   const headRow = h('tr');
-  const table = h('table', { class: 'list fleet', 'data-testid': 'fleet-table' }, h('caption', { class: 'visually-hidden' }, 'Meters of every site; the column headings sort'), h('thead', {}, headRow));
+  const table = h(
+    'table',
+    { class: 'list fleet', 'data-testid': 'fleet-table' },
+    h('caption', { class: 'visually-hidden' }, 'Meters of every site; the column headings sort'),
+    h('thead', {}, headRow),
+  );
   const content = h('div', {}, loading());
   const summary = h('p', { class: 'hint', 'data-testid': 'fleet-summary' });
   // On a phone the headings are hidden (rows are cards), so the order is chosen here instead.
-  const sortSelect = select({ id: 'fleet-sort', 'data-testid': 'fleet-sort' }, COLS.map((c) => [c.key, c.label] as const), sort.key);
+  const sortSelect = select(
+    { id: 'fleet-sort', 'data-testid': 'fleet-sort' },
+    COLS.map((c) => [c.key, c.label] as const),
+    sort.key,
+  );
   sortSelect.addEventListener('change', () => {
     const key = COLS.find((c) => c.key === sortSelect.value)?.key ?? 'id';
     sort = { key, dir: 1 };
     draw();
   });
-  const el = h('div', { class: 'page', 'data-testid': 'fleet' },
+  const el = h(
+    'div',
+    { class: 'page', 'data-testid': 'fleet' },
     h('div', { class: 'page-head' }, h('h1', {}, 'Fleet'), h('div', { class: 'filter phone-only' }, h('label', { for: 'fleet-sort' }, 'Sort by'), sortSelect)),
     summary,
     content,
@@ -65,8 +76,15 @@ export function fleetView(ctx: Ctx): View {
 
   function heading(c: Col): HTMLElement {
     const active = sort.key === c.key;
-    const th = h('th', { scope: 'col', class: c.num ? 'num' : null, 'aria-sort': active ? (sort.dir === 1 ? 'ascending' : 'descending') : 'none' },
-      h('button', { type: 'button', class: 'sort', 'data-testid': `fleet-sort-${c.key}`, onclick: () => sortBy(c.key) }, c.label, h('span', { 'aria-hidden': 'true' }, active ? (sort.dir === 1 ? ' ▲' : ' ▼') : ' ↕')),
+    const th = h(
+      'th',
+      { scope: 'col', class: c.num ? 'num' : null, 'aria-sort': active ? (sort.dir === 1 ? 'ascending' : 'descending') : 'none' },
+      h(
+        'button',
+        { type: 'button', class: 'sort', 'data-testid': `fleet-sort-${c.key}`, onclick: () => sortBy(c.key) },
+        c.label,
+        h('span', { 'aria-hidden': 'true' }, active ? (sort.dir === 1 ? ' ▲' : ' ▼') : ' ↕'),
+      ),
     );
     return th;
   }
@@ -94,13 +112,30 @@ export function fleetView(ctx: Ctx): View {
     if (local) badges.set(m.key, { el: b, enabled: m.enabled });
     const c = m.completeness;
     const low = c !== null && c < LOW_COMPLETENESS;
-    return h('tr', { 'data-testid': 'fleet-row', 'data-key': m.key },
-      h('th', { scope: 'row', class: 'meter-name' }, h('a', { href: href({ page: 'meter', key: m.key }) }, m.name), h('small', {}, `#${m.id} · ${m.model} · ${m.bus}`)),
+    return h(
+      'tr',
+      { 'data-testid': 'fleet-row', 'data-key': m.key },
+      h(
+        'th',
+        { scope: 'row', class: 'meter-name' },
+        h('a', { href: href({ page: 'meter', key: m.key }) }, m.name),
+        h('small', {}, `#${m.id} · ${m.model} · ${m.bus}`),
+      ),
       td('quality', b),
       td('lastReadingTs', dateTime(m.lastReadingTs, tz)),
-      td('completeness',
+      td(
+        'completeness',
         h('span', { class: low ? 'warn-text' : null, 'data-testid': 'completeness' }, `${share(c)}${low ? ' (gaps)' : ''}`),
-        h('meter', { class: 'completeness', min: 0, max: 1, low: LOW_COMPLETENESS, high: 0.99, optimum: 1, value: c ?? 0, 'aria-label': `${share(c)} of expected readings stored` }),
+        h('meter', {
+          class: 'completeness',
+          min: 0,
+          max: 1,
+          low: LOW_COMPLETENESS,
+          high: 0.99,
+          optimum: 1,
+          value: c ?? 0,
+          'aria-label': `${share(c)} of expected readings stored`,
+        }),
       ),
       td('todayImportKWh', num(m.todayImportKWh, 1)),
       td('openAlarms', m.openAlarms > 0 ? h('a', { href: href({ page: 'alarms' }), class: 'warn-text' }, `${m.openAlarms} open`) : '0'),
@@ -114,10 +149,23 @@ export function fleetView(ctx: Ctx): View {
     headRow.replaceChildren(...COLS.map(heading));
     for (const tb of table.querySelectorAll('tbody')) tb.remove();
     for (const s of sites) {
-      table.append(h('tbody', { 'data-testid': 'fleet-site', 'data-site': s.id },
-        h('tr', { class: 'group' }, h('th', { scope: 'rowgroup', colspan: COLS.length }, `${s.name} `, h('small', {}, `${s.meters.length} ${s.meters.length === 1 ? 'meter' : 'meters'}`))),
-        ...sorted(s.meters).map((m) => row(m, s.id === ctx.site.id)),
-      ));
+      table.append(
+        h(
+          'tbody',
+          { 'data-testid': 'fleet-site', 'data-site': s.id },
+          h(
+            'tr',
+            { class: 'group' },
+            h(
+              'th',
+              { scope: 'rowgroup', colspan: COLS.length },
+              `${s.name} `,
+              h('small', {}, `${s.meters.length} ${s.meters.length === 1 ? 'meter' : 'meters'}`),
+            ),
+          ),
+          ...sorted(s.meters).map((m) => row(m, s.id === ctx.site.id)),
+        ),
+      );
     }
     const all = sites.flatMap((s) => s.meters);
     const withData = all.filter((m) => m.completeness !== null);
@@ -126,10 +174,15 @@ export function fleetView(ctx: Ctx): View {
     content.replaceChildren(h('div', { class: 'table-wrap' }, table));
   }
 
-  void ctx.scope.load(fleetApi.get(), content, (r) => {
-    sites = r.sites;
-    draw();
-  }, { loading: false });
+  void ctx.scope.load(
+    fleetApi.get(),
+    content,
+    (r) => {
+      sites = r.sites;
+      draw();
+    },
+    { loading: false },
+  );
 
   return {
     el,

@@ -16,7 +16,9 @@ export function field(label: string, control: Control, hint?: string, action?: H
   const err = h('p', { class: 'field-error', id: `${id}-error`, 'data-testid': `${id}-error`, hidden: true });
   const describedBy = [hint ? `${id}-hint` : '', `${id}-error`].filter(Boolean).join(' ');
   control.setAttribute('aria-describedby', describedBy);
-  const el = h('div', { class: 'field' },
+  const el = h(
+    'div',
+    { class: 'field' },
     h('label', { for: id }, label),
     action ? h('div', { class: 'input-row' }, control, action) : control,
     hint ? h('p', { class: 'hint', id: `${id}-hint` }, hint) : null,

@@ -10,7 +10,11 @@ const NEW_FIELDS = ['serial', 'model', 'site', 'building', 'notes'] as const;
 /** A new inventory record (a meter delivered by the supplier). */
 export function newRecordForm(defaultSite: string, created: (serial: string) => void): HTMLElement {
   const f: Record<(typeof NEW_FIELDS)[number], Field> = {
-    serial: field('Serial number', h('input', { id: 'inv-serial', required: true, inputmode: 'numeric', autocomplete: 'off', 'data-testid': 'inv-serial' }), 'The 12 digits on the meter’s label, e.g. 200322016690.'),
+    serial: field(
+      'Serial number',
+      h('input', { id: 'inv-serial', required: true, inputmode: 'numeric', autocomplete: 'off', 'data-testid': 'inv-serial' }),
+      'The 12 digits on the meter’s label, e.g. 200322016690.',
+    ),
     model: field('Model', select({ id: 'inv-model', required: true, 'data-testid': 'inv-model' }, [])),
     site: field('Site', h('input', { id: 'inv-site', required: true, value: defaultSite, 'data-testid': 'inv-site' })),
     building: field('Building / customer', h('input', { id: 'inv-building', 'data-testid': 'inv-building' }), 'e.g. Floor 1 Reception'),
@@ -25,11 +29,23 @@ export function newRecordForm(defaultSite: string, created: (serial: string) => 
       .then((models) => fillModels(modelSelect, models, (m) => [m.model, `${m.model} (${phaseWord(m)})`]))
       .catch((err: unknown) => f.model.error(`Could not list the meter models: ${err instanceof Error ? err.message : String(err)}`));
   }
-  const form = h('form', { class: 'form-row', 'aria-label': 'New inventory record' }, ...NEW_FIELDS.map((k) => f[k].el), h('div', { class: 'actions' }, submit), msg);
+  const form = h(
+    'form',
+    { class: 'form-row', 'aria-label': 'New inventory record' },
+    ...NEW_FIELDS.map((k) => f[k].el),
+    h('div', { class: 'actions' }, submit),
+    msg,
+  );
   form.addEventListener('submit', (ev) => {
     ev.preventDefault();
     for (const k of NEW_FIELDS) f[k].error(null);
-    const rec = { serial: f.serial.control.value.trim(), model: f.model.control.value, site: f.site.control.value.trim(), building: f.building.control.value.trim(), notes: f.notes.control.value.trim() };
+    const rec = {
+      serial: f.serial.control.value.trim(),
+      model: f.model.control.value,
+      site: f.site.control.value.trim(),
+      building: f.building.control.value.trim(),
+      notes: f.notes.control.value.trim(),
+    };
     submit.disabled = true;
     inventoryApi
       .create(rec)
@@ -59,7 +75,10 @@ export function importProblems(err: unknown): string[] {
   if (typeof body === 'object' && body !== null && 'errors' in body && Array.isArray(body.errors)) {
     return body.errors.map(rowProblem);
   }
-  return err.message.split(/\n|;\s*(?=row\s|line\s)/i).map((s) => s.trim()).filter(Boolean);
+  return err.message
+    .split(/\n|;\s*(?=row\s|line\s)/i)
+    .map((s) => s.trim())
+    .filter(Boolean);
 }
 
 /** One row error, `{row, line, column, message}` from the server, as "row 3, serial: ...". */
@@ -78,7 +97,11 @@ function rowProblem(e: unknown): string {
 
 /** Import the spreadsheet as CSV: every refused row is listed, so the sheet can be fixed in one go. */
 export function importForm(imported: () => void): HTMLElement {
-  const file = field('CSV file', h('input', { id: 'inv-file', type: 'file', accept: '.csv,text/csv', required: true, 'data-testid': 'inv-file' }), 'Columns as in the export: serial, model, site, building, status, address, notes…');
+  const file = field(
+    'CSV file',
+    h('input', { id: 'inv-file', type: 'file', accept: '.csv,text/csv', required: true, 'data-testid': 'inv-file' }),
+    'Columns as in the export: serial, model, site, building, status, address, notes…',
+  );
   const submit = h('button', { type: 'submit', class: 'primary', 'data-testid': 'inv-import' }, 'Import');
   const msg = h('div', { 'aria-live': 'polite', 'data-testid': 'inv-import-outcome' });
   const form = h('form', { class: 'form-row', 'aria-label': 'Import inventory CSV' }, file.el, h('div', { class: 'actions' }, submit), msg);
@@ -98,10 +121,14 @@ export function importForm(imported: () => void): HTMLElement {
       })
       .catch((err: unknown) => {
         const problems = importProblems(err);
-        msg.replaceChildren(h('div', { class: 'notice notice-error', role: 'alert', 'data-testid': 'inv-import-errors' },
-          h('p', {}, `The import was refused: ${problems.length} ${problems.length === 1 ? 'problem' : 'problems'}.`),
-          h('ul', {}, ...problems.map((p) => h('li', {}, p))),
-        ));
+        msg.replaceChildren(
+          h(
+            'div',
+            { class: 'notice notice-error', role: 'alert', 'data-testid': 'inv-import-errors' },
+            h('p', {}, `The import was refused: ${problems.length} ${problems.length === 1 ? 'problem' : 'problems'}.`),
+            h('ul', {}, ...problems.map((p) => h('li', {}, p))),
+          ),
+        );
       })
       .finally(() => {
         submit.disabled = false;

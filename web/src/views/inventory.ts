@@ -29,7 +29,11 @@ export function inventoryView(ctx: Ctx, initialStatus?: string): View {
     rowAttrs: (m) => ({ 'data-testid': 'inv-row', 'data-serial': m.serial, 'data-status': m.status.toLowerCase(), class: m.overdue ? 'row-overdue' : null }),
     rowHref: (m) => href({ page: 'inventory-record', serial: m.serial }),
     columns: [
-      { label: 'Serial', class: 'nowrap', cell: (m) => [h('a', { href: href({ page: 'inventory-record', serial: m.serial }), 'data-testid': 'inv-link' }, m.serial), h('small', {}, m.model)] },
+      {
+        label: 'Serial',
+        class: 'nowrap',
+        cell: (m) => [h('a', { href: href({ page: 'inventory-record', serial: m.serial }), 'data-testid': 'inv-link' }, m.serial), h('small', {}, m.model)],
+      },
       { label: 'Status', cell: statusCell },
       { label: 'Since', class: 'nowrap', cell: (m) => dateOnly(since(m), tz) },
       { label: 'Site', cell: (m) => [m.site, m.building ? h('small', {}, m.building) : null] },
@@ -38,20 +42,35 @@ export function inventoryView(ctx: Ctx, initialStatus?: string): View {
   };
   const table = listTable(opts, []);
   const installer = can(ctx.user, 'installer');
-  const el = h('div', { class: 'page', 'data-testid': 'inventory' },
-    h('div', { class: 'page-head' },
+  const el = h(
+    'div',
+    { class: 'page', 'data-testid': 'inventory' },
+    h(
+      'div',
+      { class: 'page-head' },
       h('h1', {}, 'Inventory'),
       h('div', { class: 'actions' }, h('a', { class: 'button secondary', href: inventoryApi.csvUrl, download: '', 'data-testid': 'inv-export' }, 'Export CSV')),
     ),
     chips,
-    h('div', { class: 'filters' },
+    h(
+      'div',
+      { class: 'filters' },
       h('div', { class: 'filter' }, h('label', { for: 'inv-q' }, 'Search'), search),
       h('label', { class: 'check' }, overdueOnly, ' Overdue only'),
     ),
     count,
     content,
-    installer ? h('details', { class: 'card', 'data-testid': 'inv-new' }, h('summary', {}, h('h2', { class: 'inline' }, 'Add a record')), newRecordForm(ctx.site.name, reload)) : null,
-    installer ? h('details', { class: 'card', 'data-testid': 'inv-import-box' }, h('summary', {}, h('h2', { class: 'inline' }, 'Import CSV')), importForm(reload)) : null,
+    installer
+      ? h(
+          'details',
+          { class: 'card', 'data-testid': 'inv-new' },
+          h('summary', {}, h('h2', { class: 'inline' }, 'Add a record')),
+          newRecordForm(ctx.site.name, reload),
+        )
+      : null,
+    installer
+      ? h('details', { class: 'card', 'data-testid': 'inv-import-box' }, h('summary', {}, h('h2', { class: 'inline' }, 'Import CSV')), importForm(reload))
+      : null,
   );
 
   const matchesText = (m: InventoryMeter, q: string): boolean =>
@@ -65,29 +84,44 @@ export function inventoryView(ctx: Ctx, initialStatus?: string): View {
     chips.replaceChildren(chip(ALL, 'All', base.length), ...STATUSES.map((s) => chip(s.toLowerCase(), s, counts.get(s.toLowerCase()) ?? 0)));
     const shown = base.filter((m) => status === ALL || key(m) === status);
     fillRows(opts, table.body, shown);
-    setText(count, `${shown.length} of ${records.length} meters${records.some((m) => m.overdue) ? ` · ${records.filter((m) => m.overdue).length} overdue` : ''}`);
-    content.replaceChildren(shown.length ? table.el : h('p', { class: 'hint', 'data-testid': 'inv-empty' }, records.length ? 'No meter matches.' : 'The inventory is empty.'));
+    setText(
+      count,
+      `${shown.length} of ${records.length} meters${records.some((m) => m.overdue) ? ` · ${records.filter((m) => m.overdue).length} overdue` : ''}`,
+    );
+    content.replaceChildren(
+      shown.length ? table.el : h('p', { class: 'hint', 'data-testid': 'inv-empty' }, records.length ? 'No meter matches.' : 'The inventory is empty.'),
+    );
   }
 
   function chip(s: string, label: string, n: number): HTMLElement {
-    return h('button', {
-      type: 'button',
-      class: 'chip',
-      'aria-pressed': String(s === status),
-      'data-testid': `inv-chip-${s}`,
-      onclick: () => {
-        status = s;
-        replaceRoute({ page: 'inventory', status: s === ALL ? undefined : s });
-        apply();
+    return h(
+      'button',
+      {
+        type: 'button',
+        class: 'chip',
+        'aria-pressed': String(s === status),
+        'data-testid': `inv-chip-${s}`,
+        onclick: () => {
+          status = s;
+          replaceRoute({ page: 'inventory', status: s === ALL ? undefined : s });
+          apply();
+        },
       },
-    }, `${label} `, h('span', { class: 'chip-count' }, String(n)));
+      `${label} `,
+      h('span', { class: 'chip-count' }, String(n)),
+    );
   }
 
   function reload(): void {
-    void ctx.scope.load(inventoryApi.list(), content, (r) => {
-      records = r.meters;
-      apply();
-    }, { key: 'list', loading: false });
+    void ctx.scope.load(
+      inventoryApi.list(),
+      content,
+      (r) => {
+        records = r.meters;
+        apply();
+      },
+      { key: 'list', loading: false },
+    );
   }
   search.addEventListener('input', apply);
   overdueOnly.addEventListener('change', apply);

@@ -5,8 +5,23 @@ import type { User } from '../types.js';
 
 /** Sign-in form. There is no default password: the first start prints the admin credential once. */
 export function loginView(onLoggedIn: (u: User) => void): HTMLElement {
-  const user = h('input', { id: 'login-user', name: 'username', autocomplete: 'username', required: true, autocapitalize: 'none', spellcheck: 'false', 'data-testid': 'login-username' });
-  const pass = h('input', { id: 'login-pass', name: 'password', type: 'password', autocomplete: 'current-password', required: true, 'data-testid': 'login-password' });
+  const user = h('input', {
+    id: 'login-user',
+    name: 'username',
+    autocomplete: 'username',
+    required: true,
+    autocapitalize: 'none',
+    spellcheck: 'false',
+    'data-testid': 'login-username',
+  });
+  const pass = h('input', {
+    id: 'login-pass',
+    name: 'password',
+    type: 'password',
+    autocomplete: 'current-password',
+    required: true,
+    'data-testid': 'login-password',
+  });
   const msg = h('p', { class: 'notice notice-error', role: 'alert', 'data-testid': 'login-error', hidden: true });
   const submit = h('button', { type: 'submit', class: 'primary', 'data-testid': 'login-submit' }, 'Sign in');
 

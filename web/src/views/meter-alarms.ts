@@ -11,8 +11,14 @@ const REFRESH_MS = 15_000;
 export class MeterAlarms {
   readonly el: HTMLElement;
   private readonly list = h('div', {}, loading());
-  constructor(private readonly key: string, private readonly tz: string, private readonly scope: PageScope) {
-    this.el = h('section', { class: 'card', 'aria-labelledby': 'meter-alarms-title', 'data-testid': 'meter-alarms' },
+  constructor(
+    private readonly key: string,
+    private readonly tz: string,
+    private readonly scope: PageScope,
+  ) {
+    this.el = h(
+      'section',
+      { class: 'card', 'aria-labelledby': 'meter-alarms-title', 'data-testid': 'meter-alarms' },
       h('h2', { id: 'meter-alarms-title' }, 'Open alarms ', h('a', { href: href({ page: 'alarms', state: 'all' }), class: 'small-link' }, 'all alarms')),
       this.list,
     );
@@ -25,6 +31,9 @@ export class MeterAlarms {
   }
 
   refresh(): void {
-    void this.scope.load(alarmsApi.list('open', this.key), this.list, (r) => alarmList(sortAlarms(r.alarms), this.tz, 'No open alarms for this meter.'), { key: 'meter-alarms', loading: false });
+    void this.scope.load(alarmsApi.list('open', this.key), this.list, (r) => alarmList(sortAlarms(r.alarms), this.tz, 'No open alarms for this meter.'), {
+      key: 'meter-alarms',
+      loading: false,
+    });
   }
 }

@@ -37,7 +37,12 @@ export class MeterCharts {
   private drawnAt = 0;
   private pending = { power: false, volts: false };
 
-  constructor(private readonly key: string, private readonly phases: string[], private readonly site: Site, private readonly isToday: (day: string) => boolean) {
+  constructor(
+    private readonly key: string,
+    private readonly phases: string[],
+    private readonly site: Site,
+    private readonly isToday: (day: string) => boolean,
+  ) {
     this.el = h('div', { class: 'charts' }, this.power.el, this.voltage.el, this.quarters.el, this.daily.el);
     if (phases.length === 0) this.voltage.el.hidden = true;
   }
@@ -97,7 +102,11 @@ export class MeterCharts {
   private drawPower(U: typeof uPlot): void {
     const data = alignSeries([this.powerPts], this.maxGap(this.powerPts), (w) => w / 1000);
     this.power.say(this.powerPts.length ? '' : 'No readings on this day.');
-    this.power.draw(U, { kind: 'line', tz: this.site.timezone, range: this.range(), yLabel: 'kW', series: [{ label: 'Power', color: IMPORT, digits: 2, unit: 'kW' }] }, data);
+    this.power.draw(
+      U,
+      { kind: 'line', tz: this.site.timezone, range: this.range(), yLabel: 'kW', series: [{ label: 'Power', color: IMPORT, digits: 2, unit: 'kW' }] },
+      data,
+    );
   }
 
   private drawVoltage(U: typeof uPlot): void {
@@ -117,15 +126,27 @@ export class MeterCharts {
   }
 
   private loadQuarters(U: typeof uPlot, from: number, to: number, current: () => boolean, quiet = false): Promise<void> {
-    return this.guard(this.quarters, current, async () => {
-      const { intervals } = await api.intervals(this.key, from, to);
-      if (!current()) return;
-      this.intervalsAt = performance.now();
-      const slots: number[] = [];
-      for (let t = from; t < to; t += QUARTER_MS) slots.push(t);
-      this.quarters.say(intervals.length ? '' : 'No complete 15-minute intervals on this day yet.');
-      this.quarters.draw(U, energySpec(this.site.timezone, [from, to]), energyData(slots, intervals.map((i: Interval) => [i.start, i])));
-    }, quiet);
+    return this.guard(
+      this.quarters,
+      current,
+      async () => {
+        const { intervals } = await api.intervals(this.key, from, to);
+        if (!current()) return;
+        this.intervalsAt = performance.now();
+        const slots: number[] = [];
+        for (let t = from; t < to; t += QUARTER_MS) slots.push(t);
+        this.quarters.say(intervals.length ? '' : 'No complete 15-minute intervals on this day yet.');
+        this.quarters.draw(
+          U,
+          energySpec(this.site.timezone, [from, to]),
+          energyData(
+            slots,
+            intervals.map((i: Interval) => [i.start, i]),
+          ),
+        );
+      },
+      quiet,
+    );
   }
 
   private loadDaily(U: typeof uPlot, day: string, current: () => boolean): Promise<void> {
@@ -139,7 +160,14 @@ export class MeterCharts {
       const slots: number[] = [];
       for (let d = `${day.slice(0, 7)}-01`; d.startsWith(day.slice(0, 7)); d = addDays(d, 1)) slots.push(midnight(d, tz));
       this.daily.say(days.length ? '' : 'No energy recorded in this month yet.');
-      this.daily.draw(U, energySpec(tz, [from, to]), energyData(slots, days.map((d: Day) => [midnight(d.day, tz), d])));
+      this.daily.draw(
+        U,
+        energySpec(tz, [from, to]),
+        energyData(
+          slots,
+          days.map((d: Day) => [midnight(d.day, tz), d]),
+        ),
+      );
     });
   }
 
@@ -177,7 +205,10 @@ export class MeterCharts {
 
 function energySpec(tz: string, range: [number, number]): ChartSpec {
   return {
-    kind: 'bars', tz, range, yLabel: 'kWh',
+    kind: 'bars',
+    tz,
+    range,
+    yLabel: 'kWh',
     series: [
       { label: 'Import', color: IMPORT, digits: 3, unit: 'kWh' },
       { label: 'Export', color: EXPORT, digits: 3, unit: 'kWh', abs: true },

@@ -12,18 +12,54 @@ import { errorBox, successBox, working } from './notice.js';
  * Each is a new configuration version on the server; `changed` reloads the page's meter.
  */
 export function meterManage(meter: Meter, pollIntervalMs: number, changed: () => void): HTMLElement {
-  const name = field('Name', h('input', { id: 'edit-name', required: true, pattern: '[a-z0-9][a-z0-9_]*', autocapitalize: 'none', spellcheck: 'false', value: meter.name, 'data-testid': 'edit-name' }));
-  const ct = field('CT ratio', h('input', { id: 'edit-ct', type: 'number', inputmode: 'decimal', min: 0.001, step: 'any', value: meter.ctRatio, placeholder: meter.ctRatio === undefined ? 'unchanged' : null, 'data-testid': 'edit-ct' }), meter.ctRatio === undefined ? 'Leave empty to keep the current ratio.' : undefined);
+  const name = field(
+    'Name',
+    h('input', {
+      id: 'edit-name',
+      required: true,
+      pattern: '[a-z0-9][a-z0-9_]*',
+      autocapitalize: 'none',
+      spellcheck: 'false',
+      value: meter.name,
+      'data-testid': 'edit-name',
+    }),
+  );
+  const ct = field(
+    'CT ratio',
+    h('input', {
+      id: 'edit-ct',
+      type: 'number',
+      inputmode: 'decimal',
+      min: 0.001,
+      step: 'any',
+      value: meter.ctRatio,
+      placeholder: meter.ctRatio === undefined ? 'unchanged' : null,
+      'data-testid': 'edit-ct',
+    }),
+    meter.ctRatio === undefined ? 'Leave empty to keep the current ratio.' : undefined,
+  );
   const save = h('button', { type: 'submit', class: 'primary', 'data-testid': 'edit-save' }, 'Save changes');
-  const toggle = h('button', { type: 'button', class: 'secondary', 'data-testid': meter.enabled ? 'meter-disable' : 'meter-enable' }, meter.enabled ? 'Disable polling' : 'Enable polling');
+  const toggle = h(
+    'button',
+    { type: 'button', class: 'secondary', 'data-testid': meter.enabled ? 'meter-disable' : 'meter-enable' },
+    meter.enabled ? 'Disable polling' : 'Enable polling',
+  );
   const remove = h('button', { type: 'button', class: 'secondary danger', 'data-testid': 'meter-remove' }, 'Remove meter');
   const msg = h('div', { 'aria-live': 'polite', 'data-testid': 'manage-outcome' });
   const form = h('form', { class: 'form-row', 'aria-label': 'Rename or change CT ratio' }, name.el, ct.el, h('div', { class: 'actions' }, save));
-  const el = h('section', { class: 'card', 'aria-labelledby': 'manage-title', 'data-testid': 'meter-manage' },
+  const el = h(
+    'section',
+    { class: 'card', 'aria-labelledby': 'manage-title', 'data-testid': 'meter-manage' },
     h('h2', { id: 'manage-title' }, 'Configuration'),
     form,
     h('div', { class: 'actions separated' }, toggle, remove),
-    h('p', { class: 'hint' }, meter.enabled ? 'A disabled meter keeps its history and configuration but is not polled.' : 'Enabling polls it again; it must answer within two poll cycles.'),
+    h(
+      'p',
+      { class: 'hint' },
+      meter.enabled
+        ? 'A disabled meter keeps its history and configuration but is not polled.'
+        : 'Enabling polls it again; it must answer within two poll cycles.',
+    ),
     msg,
   );
   const buttons = [save, toggle, remove];
@@ -59,13 +95,23 @@ export function meterManage(meter: Meter, pollIntervalMs: number, changed: () =>
       return;
     }
     // A changed meter is polled afresh and must answer, like a new one.
-    const why = [patch.name ? `renamed ${meter.name} to ${patch.name}` : '', patch.ctRatio ? `CT ratio set to ${patch.ctRatio}` : ''].filter(Boolean).join('; ');
-    run(`Saving: waiting for the meter to answer with its new settings… (about ${Math.ceil((2 * pollIntervalMs) / 1000)} s)`, () => meterConfigApi.patch(meter.key, patch, why), changed);
+    const why = [patch.name ? `renamed ${meter.name} to ${patch.name}` : '', patch.ctRatio ? `CT ratio set to ${patch.ctRatio}` : '']
+      .filter(Boolean)
+      .join('; ');
+    run(
+      `Saving: waiting for the meter to answer with its new settings… (about ${Math.ceil((2 * pollIntervalMs) / 1000)} s)`,
+      () => meterConfigApi.patch(meter.key, patch, why),
+      changed,
+    );
   });
 
   toggle.addEventListener('click', () => {
     const enabled = !meter.enabled;
-    run(enabled ? 'Enabling: waiting for the meter to answer…' : 'Disabling…', () => meterConfigApi.patch(meter.key, { enabled }, `${enabled ? 'enabled' : 'disabled'} ${meter.name}`), changed);
+    run(
+      enabled ? 'Enabling: waiting for the meter to answer…' : 'Disabling…',
+      () => meterConfigApi.patch(meter.key, { enabled }, `${enabled ? 'enabled' : 'disabled'} ${meter.name}`),
+      changed,
+    );
   });
 
   remove.addEventListener('click', () => {
@@ -76,9 +122,13 @@ export function meterManage(meter: Meter, pollIntervalMs: number, changed: () =>
       danger: true,
     }).then((yes) => {
       if (!yes) return;
-      run('Removing…', () => meterConfigApi.remove(meter.key, `removed ${meter.name}`), () => {
-        el.replaceChildren(successBox('meter-removed', `${meter.name} was removed. `, h('a', { href: href({ page: 'meters' }) }, 'Back to all meters')));
-      });
+      run(
+        'Removing…',
+        () => meterConfigApi.remove(meter.key, `removed ${meter.name}`),
+        () => {
+          el.replaceChildren(successBox('meter-removed', `${meter.name} was removed. `, h('a', { href: href({ page: 'meters' }) }, 'Back to all meters')));
+        },
+      );
     });
   });
 

@@ -16,7 +16,9 @@ import type { Ctx, View } from './view.js';
 export function meterView(ctx: Ctx, key: string, day?: string): View {
   const tz = ctx.site.timezone;
   const body = h('div', { class: 'stack' }, loading());
-  const el = h('div', { class: 'page', 'data-testid': 'meter-page', 'data-key': key },
+  const el = h(
+    'div',
+    { class: 'page', 'data-testid': 'meter-page', 'data-key': key },
     h('p', {}, h('a', { href: href({ page: 'meters' }), 'data-testid': 'back-to-meters' }, '← All meters')),
     body,
   );
@@ -49,15 +51,24 @@ export function meterView(ctx: Ctx, key: string, day?: string): View {
     const step = (n: number, label: string, text: string): HTMLButtonElement =>
       h('button', { type: 'button', class: 'step', 'aria-label': label, onclick: () => choose(addDays(picker.value || chosen, n)) }, text);
     body.replaceChildren();
-    append(body,
-      h('div', {},
+    append(
+      body,
+      h(
+        'div',
+        {},
         h('h1', { 'data-testid': 'meter-name' }, meter.name),
-        h('p', { class: 'hint' }, `Address ${meter.id} · ${meter.model} · bus ${meter.bus} · ${meter.role === 'main' ? 'main (grid) meter' : 'customer meter'}${meter.enabled ? '' : ' · disabled'}`),
+        h(
+          'p',
+          { class: 'hint' },
+          `Address ${meter.id} · ${meter.model} · bus ${meter.bus} · ${meter.role === 'main' ? 'main (grid) meter' : 'customer meter'}${meter.enabled ? '' : ' · disabled'}`,
+        ),
       ),
       meter.lastError ? h('p', { class: 'notice notice-error', 'data-testid': 'meter-last-error' }, `Last read failed: ${meter.lastError}`) : null,
       live.el,
       alarms.el,
-      h('div', { class: 'day-bar' },
+      h(
+        'div',
+        { class: 'day-bar' },
         h('label', { for: 'day' }, 'Day'),
         step(-1, 'Previous day', '◀'),
         picker,

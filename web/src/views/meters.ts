@@ -38,23 +38,35 @@ export function metersView(ctx: Ctx): View {
     'table',
     { class: 'meters', 'data-testid': 'meters-table' },
     h('caption', { class: 'visually-hidden' }, 'Meters with their latest readings'),
-    h('thead', {}, h('tr', {},
-      h('th', { scope: 'col' }, 'Meter'),
-      h('th', { scope: 'col' }, 'Status'),
-      ...COLS.map(([, label, unit]) => h('th', { scope: 'col', class: 'num' }, `${label} (${unit})`)),
-    )),
+    h(
+      'thead',
+      {},
+      h(
+        'tr',
+        {},
+        h('th', { scope: 'col' }, 'Meter'),
+        h('th', { scope: 'col' }, 'Status'),
+        ...COLS.map(([, label, unit]) => h('th', { scope: 'col', class: 'num' }, `${label} (${unit})`)),
+      ),
+    ),
     body,
   );
   const content = h('div', {}, loading());
   const el = h(
     'div',
     { class: 'page', 'data-testid': 'meters' },
-    h('div', { class: 'page-head' },
+    h(
+      'div',
+      { class: 'page-head' },
       h('h1', {}, 'Meters'),
-      installer ? h('div', { class: 'actions' },
-        h('a', { class: 'button', href: href({ page: 'add-meter', prefill: {} }), 'data-testid': 'add-meter-link' }, '+ Add meter'),
-        h('a', { class: 'button secondary', href: href({ page: 'discover' }) }, 'Discover on a bus'),
-      ) : null,
+      installer
+        ? h(
+            'div',
+            { class: 'actions' },
+            h('a', { class: 'button', href: href({ page: 'add-meter', prefill: {} }), 'data-testid': 'add-meter-link' }, '+ Add meter'),
+            h('a', { class: 'button secondary', href: href({ page: 'discover' }) }, 'Discover on a bus'),
+          )
+        : null,
       h('div', { class: 'filter' }, h('label', { for: 'meter-filter' }, 'Filter'), filter),
     ),
     count,
@@ -74,7 +86,10 @@ export function metersView(ctx: Ctx): View {
   }
   filter.addEventListener('input', applyFilter);
 
-  void ctx.scope.load(api.meters(), content, ({ meters }) => {
+  void ctx.scope.load(
+    api.meters(),
+    content,
+    ({ meters }) => {
       const sorted = [...meters].sort((a, b) => (a.role === b.role ? a.id - b.id : a.role === 'main' ? -1 : 1));
       for (const m of sorted) {
         const row = makeRow(m);
@@ -83,7 +98,9 @@ export function metersView(ctx: Ctx): View {
       }
       content.replaceChildren(h('div', { class: 'table-wrap' }, table));
       applyFilter();
-    }, { loading: false });
+    },
+    { loading: false },
+  );
 
   return {
     el,
@@ -106,7 +123,10 @@ function makeRow(m: Meter): Row {
     { 'data-testid': 'meter-row', 'data-key': m.key },
     h('th', { scope: 'row', class: 'meter-name' }, link, h('small', {}, `#${m.id} · ${m.model}${m.role === 'main' ? ' · main' : ''}`)),
     h('td', { class: 'status', 'data-label': 'Status' }, b, age),
-    cells.v, cells.a, cells.kw, cells.kwh,
+    cells.v,
+    cells.a,
+    cells.kw,
+    cells.kwh,
   );
   // The whole row is a target (easier with a thumb); the link stays the accessible way in.
   tr.addEventListener('click', (ev) => {

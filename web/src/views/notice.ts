@@ -20,10 +20,19 @@ export function loading(what = 'Loading…'): HTMLElement {
 
 /** Something slow is under way: a spinner (still when motion is reduced) and the words for what it waits on. */
 export function working(testId: string, what: string): HTMLElement {
-  return h('p', { class: 'notice notice-busy', role: 'status', 'aria-busy': 'true', 'data-testid': testId }, h('span', { class: 'spinner', 'aria-hidden': 'true' }), what);
+  return h(
+    'p',
+    { class: 'notice notice-busy', role: 'status', 'aria-busy': 'true', 'data-testid': testId },
+    h('span', { class: 'spinner', 'aria-hidden': 'true' }),
+    what,
+  );
 }
 
 /** The page needs a role the signed-in user lacks. */
 export function needsRole(role: string, what: string): HTMLElement {
-  return h('div', { class: 'page', 'data-testid': 'needs-role' }, h('p', { class: 'notice notice-error', role: 'alert' }, `${what} needs the ${role} role. Ask an administrator if you need it.`));
+  return h(
+    'div',
+    { class: 'page', 'data-testid': 'needs-role' },
+    h('p', { class: 'notice notice-error', role: 'alert' }, `${what} needs the ${role} role. Ask an administrator if you need it.`),
+  );
 }

@@ -31,7 +31,8 @@ export function overviewView(ctx: Ctx): View {
   const freq = h('span', { 'data-testid': 'frequency' }, '—');
   const hero = h('section', { class: 'card hero', 'aria-labelledby': 'grid-title' });
   const gridAge = h('p', { class: 'old', 'data-testid': 'grid-age', hidden: true });
-  append(hero,
+  append(
+    hero,
     h('h2', { id: 'grid-title' }, 'Grid connection'),
     h('p', { class: 'hero-line' }, direction, big, h('span', { class: 'unit' }, 'kW')),
     gridAge,
@@ -52,14 +53,18 @@ export function overviewView(ctx: Ctx): View {
     h('h1', { class: 'visually-hidden' }, 'Site overview'),
     status,
     hero,
-    h('section', { class: 'card', 'aria-labelledby': 'phase-title' },
+    h(
+      'section',
+      { class: 'card', 'aria-labelledby': 'phase-title' },
       h('h2', { id: 'phase-title' }, 'Per phase'),
       h('p', { class: 'legend' }, h('span', { class: 'key export' }, '◀ export'), h('span', { class: 'key import' }, 'import ▶')),
       phases.el,
       h('p', { class: 'hint freq-line' }, 'Frequency ', h('strong', {}, freq), ' Hz'),
     ),
     operatorHost,
-    h('section', { class: 'card wide', 'aria-labelledby': 'counts-title' },
+    h(
+      'section',
+      { class: 'card wide', 'aria-labelledby': 'counts-title' },
       h('h2', { id: 'counts-title' }, 'Meters ', total, h('a', { href: href({ page: 'meters' }), class: 'small-link' }, 'see all')),
       counts,
     ),
@@ -127,7 +132,16 @@ function renderCounts(el: HTMLElement, c: MeterCounts): void {
   const keys = items.map(([label]) => label).join();
   if (el.dataset['keys'] !== keys) {
     el.dataset['keys'] = keys;
-    el.replaceChildren(...items.map(([label, , kind]) => h('div', { class: `count count-${kind}`, 'data-testid': `count-${label.toLowerCase()}` }, h('span', { class: 'count-value' }), h('span', { class: 'count-label' }, label))));
+    el.replaceChildren(
+      ...items.map(([label, , kind]) =>
+        h(
+          'div',
+          { class: `count count-${kind}`, 'data-testid': `count-${label.toLowerCase()}` },
+          h('span', { class: 'count-value' }),
+          h('span', { class: 'count-label' }, label),
+        ),
+      ),
+    );
   }
   items.forEach(([, n], i) => {
     const value = el.children[i]?.firstElementChild;

@@ -19,7 +19,9 @@ export class PhaseBars {
       const power = h('span', { class: 'phase-power', 'data-testid': `phase-power-${p}` });
       const volt = h('span', { class: 'phase-volt', 'data-testid': `phase-voltage-${p}` });
       this.el.append(
-        h('div', { class: 'phase-row', 'data-testid': `phase-${p}` },
+        h(
+          'div',
+          { class: 'phase-row', 'data-testid': `phase-${p}` },
           h('span', { class: 'phase-name' }, p),
           h('span', { class: 'bar', 'aria-hidden': 'true' }, h('span', { class: 'bar-zero' }), fill),
           power,

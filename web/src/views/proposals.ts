@@ -23,7 +23,9 @@ export function proposalsView(ctx: Ctx): View {
   const audit = h('div', {}, loading());
   const operator = can(ctx.user, 'operator');
   const manual = h('div');
-  const el = h('div', { class: 'page', 'data-testid': 'proposals' },
+  const el = h(
+    'div',
+    { class: 'page', 'data-testid': 'proposals' },
     h('div', { class: 'page-head' }, h('h1', {}, 'Disconnects'), billingTabs('proposals')),
     msg,
     h('section', { 'aria-labelledby': 'queue-title' }, h('h2', { id: 'queue-title' }, 'Waiting for a decision'), queue),
@@ -36,63 +38,98 @@ export function proposalsView(ctx: Ctx): View {
   function actions(p: Proposal): Array<HTMLElement | string> {
     if (!operator) return [];
     const what = `${p.capability} of ${p.asset.customer} (meter ${p.asset.meter})`;
-    const approve = h('button', { type: 'button', class: p.capability === 'disconnect' ? 'small danger' : 'small primary', 'data-testid': 'proposal-approve' }, 'Approve');
+    const approve = h(
+      'button',
+      { type: 'button', class: p.capability === 'disconnect' ? 'small danger' : 'small primary', 'data-testid': 'proposal-approve' },
+      'Approve',
+    );
     const reject = h('button', { type: 'button', class: 'small secondary', 'data-testid': 'proposal-reject' }, 'Reject');
     approve.addEventListener('click', () => {
-      void confirmDialog({ title: `Approve ${p.capability}?`, message: `The relay of meter ${p.asset.meter} (${p.asset.customer}) will be switched now: ${p.reason}`, confirm: `Approve ${p.capability}`, danger: p.capability === 'disconnect' }).then((ok) => {
+      void confirmDialog({
+        title: `Approve ${p.capability}?`,
+        message: `The relay of meter ${p.asset.meter} (${p.asset.customer}) will be switched now: ${p.reason}`,
+        confirm: `Approve ${p.capability}`,
+        danger: p.capability === 'disconnect',
+      }).then((ok) => {
         if (!ok) return;
         approve.disabled = reject.disabled = true;
-        billingApi.approve(p.id).then((r) => {
-          msg.replaceChildren(successBox('proposal-done', `Approved ${what}: ${capitalise(r.proposal.state)}${r.proposal.why ? ` — ${r.proposal.why}` : ''}`));
-          refresh();
-        }).catch((err: unknown) => {
-          msg.replaceChildren(errorBox(err, 'proposal-error'));
-          refresh();
-        });
+        billingApi
+          .approve(p.id)
+          .then((r) => {
+            msg.replaceChildren(
+              successBox('proposal-done', `Approved ${what}: ${capitalise(r.proposal.state)}${r.proposal.why ? ` — ${r.proposal.why}` : ''}`),
+            );
+            refresh();
+          })
+          .catch((err: unknown) => {
+            msg.replaceChildren(errorBox(err, 'proposal-error'));
+            refresh();
+          });
       });
     });
     reject.addEventListener('click', () => {
-      void confirmDialog({ title: `Reject ${p.capability}?`, message: `Nothing is switched; the proposal for ${p.asset.customer} is closed.`, confirm: 'Reject' }).then((ok) => {
+      void confirmDialog({
+        title: `Reject ${p.capability}?`,
+        message: `Nothing is switched; the proposal for ${p.asset.customer} is closed.`,
+        confirm: 'Reject',
+      }).then((ok) => {
         if (!ok) return;
         approve.disabled = reject.disabled = true;
-        billingApi.reject(p.id, `rejected by ${ctx.user.username} in the web UI`).then(() => {
-          msg.replaceChildren(successBox('proposal-done', `Rejected ${what}`));
-          refresh();
-        }).catch((err: unknown) => msg.replaceChildren(errorBox(err, 'proposal-error')));
+        billingApi
+          .reject(p.id, `rejected by ${ctx.user.username} in the web UI`)
+          .then(() => {
+            msg.replaceChildren(successBox('proposal-done', `Rejected ${what}`));
+            refresh();
+          })
+          .catch((err: unknown) => msg.replaceChildren(errorBox(err, 'proposal-error')));
       });
     });
     return [approve, ' ', reject];
   }
 
   function showQueue(ps: Proposal[]): void {
-    queue.replaceChildren(ps.length === 0 ? h('p', { class: 'hint', 'data-testid': 'queue-empty' }, 'Nothing waits for a decision.') : listTable({
-      caption: 'Pending proposals',
-      testId: 'proposal-queue',
-      columns: [
-        { label: 'Customer', cell: (p) => h('a', { href: href({ page: 'customer', id: p.asset.customer }) }, p.asset.customer) },
-        { label: 'Action', cell: (p) => capitalise(p.capability) },
-        { label: 'Meter', cell: (p) => h('a', { href: href({ page: 'meter', key: `meter${p.asset.meter}` }) }, `meter${p.asset.meter}`) },
-        { label: 'Reason', cell: (p) => p.reason },
-        { label: 'Proposed', cell: (p) => dateTime(p.createdAt, tz) },
-        ...(operator ? [{ label: 'Decide', cell: actions }] : []),
-      ],
-      rowAttrs: (p) => ({ 'data-testid': 'proposal-row', 'data-id': p.id, 'data-meter': p.asset.meter }),
-    }, ps).el);
+    queue.replaceChildren(
+      ps.length === 0
+        ? h('p', { class: 'hint', 'data-testid': 'queue-empty' }, 'Nothing waits for a decision.')
+        : listTable(
+            {
+              caption: 'Pending proposals',
+              testId: 'proposal-queue',
+              columns: [
+                { label: 'Customer', cell: (p) => h('a', { href: href({ page: 'customer', id: p.asset.customer }) }, p.asset.customer) },
+                { label: 'Action', cell: (p) => capitalise(p.capability) },
+                { label: 'Meter', cell: (p) => h('a', { href: href({ page: 'meter', key: `meter${p.asset.meter}` }) }, `meter${p.asset.meter}`) },
+                { label: 'Reason', cell: (p) => p.reason },
+                { label: 'Proposed', cell: (p) => dateTime(p.createdAt, tz) },
+                ...(operator ? [{ label: 'Decide', cell: actions }] : []),
+              ],
+              rowAttrs: (p) => ({ 'data-testid': 'proposal-row', 'data-id': p.id, 'data-meter': p.asset.meter }),
+            },
+            ps,
+          ).el,
+    );
   }
 
   function showAudit(es: AuditEntry[]): void {
-    audit.replaceChildren(es.length === 0 ? h('p', { class: 'hint' }, 'No entries.') : listTable({
-      caption: 'Audit log',
-      testId: 'audit',
-      columns: [
-        { label: 'When', cell: (e) => dateTime(e.ts, tz) },
-        { label: 'Who', cell: (e) => e.actor },
-        { label: 'What', cell: (e) => [capitalise(e.action), e.meter !== null ? h('small', {}, ` meter${e.meter}`) : null] },
-        { label: 'Customer', cell: (e) => e.customer ?? '—' },
-        { label: 'Detail', cell: (e) => e.detail },
-      ],
-      rowAttrs: (e) => ({ 'data-testid': 'audit-row', 'data-action': e.action }),
-    }, [...es].sort((a, b) => b.ts - a.ts || b.id - a.id).slice(0, 100)).el);
+    audit.replaceChildren(
+      es.length === 0
+        ? h('p', { class: 'hint' }, 'No entries.')
+        : listTable(
+            {
+              caption: 'Audit log',
+              testId: 'audit',
+              columns: [
+                { label: 'When', cell: (e) => dateTime(e.ts, tz) },
+                { label: 'Who', cell: (e) => e.actor },
+                { label: 'What', cell: (e) => [capitalise(e.action), e.meter !== null ? h('small', {}, ` meter${e.meter}`) : null] },
+                { label: 'Customer', cell: (e) => e.customer ?? '—' },
+                { label: 'Detail', cell: (e) => e.detail },
+              ],
+              rowAttrs: (e) => ({ 'data-testid': 'audit-row', 'data-action': e.action }),
+            },
+            [...es].sort((a, b) => b.ts - a.ts || b.id - a.id).slice(0, 100),
+          ).el,
+    );
   }
 
   function refresh(): void {

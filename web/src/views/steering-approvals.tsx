@@ -33,22 +33,25 @@ export function ApprovalsPage(p: SteeringProps): VNode {
           {done ? <Success testId="approval-done">{done}</Success> : null}
           <section class="card" aria-labelledby="pending-title" data-testid="approvals-pending">
             <h2 id="pending-title">
-              Waiting for your decision <span class="count-total" data-testid="pending-count">({r.proposals.length})</span>
+              Waiting for your decision{' '}
+              <span class="count-total" data-testid="pending-count">
+                ({r.proposals.length})
+              </span>
             </h2>
             {r.proposals.length === 0 ? (
-              <p class="hint" data-testid="pending-none">Nothing waits for a decision. Capabilities at Level 2 propose here; they act only once approved.</p>
+              <p class="hint" data-testid="pending-none">
+                Nothing waits for a decision. Capabilities at Level 2 propose here; they act only once approved.
+              </p>
             ) : (
               <ul class="item-list">
-                {r.proposals.map((x) => <PendingItem key={x.id} x={x} operator={p.operator} tz={p.tz} changed={changed} />)}
+                {r.proposals.map((x) => (
+                  <PendingItem key={x.id} x={x} operator={p.operator} tz={p.tz} changed={changed} />
+                ))}
               </ul>
             )}
           </section>
-          <Show state={status}>
-            {(s) => <Recommendations recs={s.recommendations} tz={p.tz} />}
-          </Show>
-          <Show state={decided}>
-            {(d) => <Decided list={d.proposals.filter((x) => x.state !== 'pending').slice(0, 15)} tz={p.tz} />}
-          </Show>
+          <Show state={status}>{(s) => <Recommendations recs={s.recommendations} tz={p.tz} />}</Show>
+          <Show state={decided}>{(d) => <Decided list={d.proposals.filter((x) => x.state !== 'pending').slice(0, 15)} tz={p.tz} />}</Show>
         </>
       )}
     </ShowControl>
@@ -65,7 +68,11 @@ function PendingItem({ x, operator, tz, changed }: { x: ControlProposal; operato
   const what = describeCommand(x.target, x.value);
 
   function approve(): void {
-    void confirmDialog({ title: `Approve proposal ${x.id}?`, message: `${what[0]?.toUpperCase() ?? ''}${what.slice(1)}, inside the safety limits, until the approval ends. Why the system proposes it: ${x.why}`, confirm: 'Approve' }).then((yes) => {
+    void confirmDialog({
+      title: `Approve proposal ${x.id}?`,
+      message: `${what[0]?.toUpperCase() ?? ''}${what.slice(1)}, inside the safety limits, until the approval ends. Why the system proposes it: ${x.why}`,
+      confirm: 'Approve',
+    }).then((yes) => {
       if (!yes) return;
       setBusy(true);
       controlApi
@@ -95,9 +102,13 @@ function PendingItem({ x, operator, tz, changed }: { x: ControlProposal; operato
     <li class="item" data-testid="proposal" data-id={x.id} data-target={x.target}>
       <p class="item-head">
         <strong data-testid="proposal-what">{what}</strong>
-        <span class="badge badge-stale" data-testid="proposal-expiry" title={`expires ${dateTime(x.expiresAt, tz)}`}>{left > 0 ? `expires in ${countdown(left)}` : 'expired'}</span>
+        <span class="badge badge-stale" data-testid="proposal-expiry" title={`expires ${dateTime(x.expiresAt, tz)}`}>
+          {left > 0 ? `expires in ${countdown(left)}` : 'expired'}
+        </span>
       </p>
-      <p class="item-why" data-testid="proposal-why">{x.why}</p>
+      <p class="item-why" data-testid="proposal-why">
+        {x.why}
+      </p>
       <p class="hint">{`#${x.id} · ${x.capability} on ${x.asset} · proposed ${ago(x.createdAt, now)}`}</p>
       <FormError text={errors.form} testId="proposal-error" />
       {operator ? (
@@ -107,14 +118,22 @@ function PendingItem({ x, operator, tz, changed }: { x: ControlProposal; operato
               {(a) => <input {...a} value={reason} maxLength={500} onInput={(e) => setReason(e.currentTarget.value)} data-testid="reject-reason" />}
             </Field>
             <div class="actions">
-              <button type="submit" class="primary danger small" disabled={busy} data-testid="reject-confirm">Reject</button>
-              <button type="button" class="secondary small" onClick={() => setRejecting(false)}>Cancel</button>
+              <button type="submit" class="primary danger small" disabled={busy} data-testid="reject-confirm">
+                Reject
+              </button>
+              <button type="button" class="secondary small" onClick={() => setRejecting(false)}>
+                Cancel
+              </button>
             </div>
           </form>
         ) : (
           <div class="actions">
-            <button type="button" class="primary small" disabled={busy || left <= 0} onClick={approve} data-testid="proposal-approve">Approve…</button>
-            <button type="button" class="secondary small" disabled={busy} onClick={() => setRejecting(true)} data-testid="proposal-reject">Reject…</button>
+            <button type="button" class="primary small" disabled={busy || left <= 0} onClick={approve} data-testid="proposal-approve">
+              Approve…
+            </button>
+            <button type="button" class="secondary small" disabled={busy} onClick={() => setRejecting(true)} data-testid="proposal-reject">
+              Reject…
+            </button>
           </div>
         )
       ) : null}
@@ -128,11 +147,17 @@ function Recommendations({ recs, tz }: { recs: readonly Recommendation[]; tz: st
     <section class="card" aria-labelledby="recs-title" data-testid="recommendations">
       <h2 id="recs-title">Recommended action for people on site</h2>
       <p class="hint">Level 1: the system never acts on these itself. Someone on site does it by hand, or not.</p>
-      {recs.length === 0 ? <p class="hint" data-testid="recs-none">No recommendation now.</p> : (
+      {recs.length === 0 ? (
+        <p class="hint" data-testid="recs-none">
+          No recommendation now.
+        </p>
+      ) : (
         <ul class="item-list">
           {recs.map((r) => (
             <li key={r.target} class="item" data-testid="recommendation" data-target={r.target}>
-              <p class="item-head"><strong>{describeCommand(r.target, r.value)}</strong></p>
+              <p class="item-head">
+                <strong>{describeCommand(r.target, r.value)}</strong>
+              </p>
               <p class="item-why">{r.why}</p>
               <p class="hint">{`${r.capability} on ${r.asset} · recommended since ${dateTime(r.since, tz)} (${ago(r.since, now)})`}</p>
             </li>
@@ -147,7 +172,9 @@ function Decided({ list, tz }: { list: readonly ControlProposal[]; tz: string })
   return (
     <section class="card" aria-labelledby="decided-title" data-testid="approvals-decided">
       <h2 id="decided-title">Decided lately</h2>
-      {list.length === 0 ? <p class="hint">None yet.</p> : (
+      {list.length === 0 ? (
+        <p class="hint">None yet.</p>
+      ) : (
         <ul class="item-list compact">
           {list.map((x) => (
             <li key={x.id} data-testid="decided" data-state={x.state}>

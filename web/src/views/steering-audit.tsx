@@ -26,7 +26,10 @@ export function AuditPage(p: SteeringProps): VNode {
   /** The `beforeId` of each page shown so far: the last is the current page (undefined = newest). */
   const [pages, setPages] = useState<Array<number | undefined>>([undefined]);
   const before = pages[pages.length - 1];
-  const state = useLoad(() => controlApi.audit({ ...range, ...(before !== undefined ? { beforeId: before } : {}), limit: PAGE }), [range.from, range.to, before]);
+  const state = useLoad(
+    () => controlApi.audit({ ...range, ...(before !== undefined ? { beforeId: before } : {}), limit: PAGE }),
+    [range.from, range.to, before],
+  );
   const [fromText, setFromText] = useState('');
   const [toText, setToText] = useState('');
   const [errors, setErrors] = useState<FormErrors>(NO_ERRORS);
@@ -67,14 +70,26 @@ export function AuditPage(p: SteeringProps): VNode {
         <h2 id="verify-title">Tamper check</h2>
         <p class="hint">Each entry carries the hash of the one before: an entry edited or deleted behind the system's back breaks the chain there.</p>
         <div class="actions">
-          <button type="button" class="secondary" onClick={verify} disabled={verifying} data-testid="verify-chain">{verifying ? 'Verifying…' : 'Verify chain'}</button>
+          <button type="button" class="secondary" onClick={verify} disabled={verifying} data-testid="verify-chain">
+            {verifying ? 'Verifying…' : 'Verify chain'}
+          </button>
         </div>
         <FormError text={verifyError} testId="verify-error" />
         {verification ? (
           verification.ok ? (
-            <p class="notice notice-ok" role="status" data-testid="verify-result" data-ok="true">{`✓ The chain is intact: ${verification.entries} entries, head ${verification.head.slice(0, 12)}…`}</p>
+            <p
+              class="notice notice-ok"
+              role="status"
+              data-testid="verify-result"
+              data-ok="true"
+            >{`✓ The chain is intact: ${verification.entries} entries, head ${verification.head.slice(0, 12)}…`}</p>
           ) : (
-            <p class="notice notice-error" role="alert" data-testid="verify-result" data-ok="false">{`✕ The chain breaks at entry ${verification.at} (of ${verification.entries}): ${verification.why}`}</p>
+            <p
+              class="notice notice-error"
+              role="alert"
+              data-testid="verify-result"
+              data-ok="false"
+            >{`✕ The chain breaks at entry ${verification.at} (of ${verification.entries}): ${verification.why}`}</p>
           )
         ) : null}
       </section>
@@ -89,9 +104,22 @@ export function AuditPage(p: SteeringProps): VNode {
           </Field>
         </fieldset>
         <div class="actions">
-          <button type="submit" class="primary small" data-testid="audit-apply">Show</button>
+          <button type="submit" class="primary small" data-testid="audit-apply">
+            Show
+          </button>
           {range.from !== undefined || range.to !== undefined ? (
-            <button type="button" class="secondary small" onClick={() => { setFromText(''); setToText(''); setRange({}); setPages([undefined]); }}>All times</button>
+            <button
+              type="button"
+              class="secondary small"
+              onClick={() => {
+                setFromText('');
+                setToText('');
+                setRange({});
+                setPages([undefined]);
+              }}
+            >
+              All times
+            </button>
           ) : null}
         </div>
       </form>
@@ -104,22 +132,43 @@ export function AuditPage(p: SteeringProps): VNode {
           return (
             <section class="card" aria-labelledby="entries-title" data-testid="audit-entries">
               <h2 id="entries-title">
-                Entries <span class="count-total" data-testid="audit-count">{r.entries.length ? `(${shownFrom}–${r.before ?? r.total} of ${r.total}, newest first)` : `(0 of ${r.total})`}</span>
+                Entries{' '}
+                <span class="count-total" data-testid="audit-count">
+                  {r.entries.length ? `(${shownFrom}–${r.before ?? r.total} of ${r.total}, newest first)` : `(0 of ${r.total})`}
+                </span>
               </h2>
-              {list.length === 0 ? <p class="hint">No entry in this time.</p> : (
+              {list.length === 0 ? (
+                <p class="hint">No entry in this time.</p>
+              ) : (
                 <ol class="timeline audit">
                   {list.map((e) => (
                     <li key={e.id} data-testid="audit-entry" data-action={e.action}>
-                      <span class="when">{`#${e.id} · ${dateOnly(e.ts, p.tz)} ${clock(e.ts, p.tz)}`}</span>{' '}
-                      <strong>{e.action}</strong> <small>{`by ${e.actor}`}</small>
+                      <span class="when">{`#${e.id} · ${dateOnly(e.ts, p.tz)} ${clock(e.ts, p.tz)}`}</span> <strong>{e.action}</strong>{' '}
+                      <small>{`by ${e.actor}`}</small>
                       <p class="audit-detail">{e.detail}</p>
                     </li>
                   ))}
                 </ol>
               )}
               <div class="actions separated">
-                <button type="button" class="secondary small" disabled={pages.length <= 1} onClick={() => setPages((ps) => ps.slice(0, -1))} data-testid="audit-newer">← Newer</button>
-                <button type="button" class="secondary small" disabled={olderLeft <= 0 || !oldest} onClick={() => oldest && setPages((ps) => [...ps, oldest.id])} data-testid="audit-older">Older →</button>
+                <button
+                  type="button"
+                  class="secondary small"
+                  disabled={pages.length <= 1}
+                  onClick={() => setPages((ps) => ps.slice(0, -1))}
+                  data-testid="audit-newer"
+                >
+                  ← Newer
+                </button>
+                <button
+                  type="button"
+                  class="secondary small"
+                  disabled={olderLeft <= 0 || !oldest}
+                  onClick={() => oldest && setPages((ps) => [...ps, oldest.id])}
+                  data-testid="audit-older"
+                >
+                  Older →
+                </button>
               </div>
             </section>
           );

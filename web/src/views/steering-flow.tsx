@@ -32,17 +32,31 @@ export function FlowPage(): VNode {
           <section class="card" aria-labelledby="signs-title" data-testid="flow-signs">
             <h2 id="signs-title">How to read this</h2>
             <ul class="signs">
-              <li><strong>Grid</strong>: importing = the site takes power from the grid; exporting = it sends power into the grid.</li>
-              <li><strong>Battery</strong>: charging = power goes into the battery; discharging = the battery supplies the site.</li>
-              <li><strong>PV</strong> and <strong>generator</strong>: what they produce.</li>
-              <li><strong>Loads</strong>: what the site consumes, worked out as grid + battery + PV + generator (not metered directly).</li>
+              <li>
+                <strong>Grid</strong>: importing = the site takes power from the grid; exporting = it sends power into the grid.
+              </li>
+              <li>
+                <strong>Battery</strong>: charging = power goes into the battery; discharging = the battery supplies the site.
+              </li>
+              <li>
+                <strong>PV</strong> and <strong>generator</strong>: what they produce.
+              </li>
+              <li>
+                <strong>Loads</strong>: what the site consumes, worked out as grid + battery + PV + generator (not metered directly).
+              </li>
               <li>Grey values with an age are not current: the device has not answered since.</li>
             </ul>
           </section>
           <Show state={status}>
-            {(s) => (Object.keys(s.modes).length ? (
-              <p class="hint" data-testid="flow-modes">{`Battery modes: ${Object.entries(s.modes).map(([a, m]) => `${a} ${m}`).join(', ')}`}</p>
-            ) : <></>)}
+            {(s) =>
+              Object.keys(s.modes).length ? (
+                <p class="hint" data-testid="flow-modes">{`Battery modes: ${Object.entries(s.modes)
+                  .map(([a, m]) => `${a} ${m}`)
+                  .join(', ')}`}</p>
+              ) : (
+                <></>
+              )
+            }
           </Show>
         </>
       )}
@@ -69,15 +83,27 @@ function FlowNode(p: NodeProps): VNode {
   const dir = w === null ? 'none' : Math.abs(w) < QUIET_W ? 'none' : w > 0 ? 'plus' : 'minus';
   const words = w === null ? 'no data' : dir === 'none' ? (p.zero ?? 'none') : dir === 'plus' ? p.plus : p.minus;
   return (
-    <section class={`card flow-node${isOld(p.v) ? ' is-old' : ''}`} style={{ gridArea: p.area }} data-testid={`flow-${p.id}`} data-dir={dir} data-quality={p.v?.quality ?? 'NONE'}>
+    <section
+      class={`card flow-node${isOld(p.v) ? ' is-old' : ''}`}
+      style={{ gridArea: p.area }}
+      data-testid={`flow-${p.id}`}
+      data-dir={dir}
+      data-quality={p.v?.quality ?? 'NONE'}
+    >
       <h2 class="tile-label">{p.label}</h2>
       <span class="flow-value">
-        <span class="tile-value" data-testid={`flow-${p.id}-kw`}>{w === null ? '—' : kWabs(w)}</span>
+        <span class="tile-value" data-testid={`flow-${p.id}-kw`}>
+          {w === null ? '—' : kWabs(w)}
+        </span>
         <span class="unit"> kW</span>
       </span>
-      <span class={`flow-dir flow-dir-${dir}`} data-testid={`flow-${p.id}-dir`}>{words}</span>
+      <span class={`flow-dir flow-dir-${dir}`} data-testid={`flow-${p.id}-dir`}>
+        {words}
+      </span>
       {p.extra ? <small class="hint">{p.extra}</small> : null}
-      {isOld(p.v) && p.v ? <span class="age" data-testid={`flow-${p.id}-age`}>{`${p.v.quality === 'ERROR' ? 'no answer' : 'stale'} · ${ago(p.v.ts, now)}`}</span> : null}
+      {isOld(p.v) && p.v ? (
+        <span class="age" data-testid={`flow-${p.id}-age`}>{`${p.v.quality === 'ERROR' ? 'no answer' : 'stale'} · ${ago(p.v.ts, now)}`}</span>
+      ) : null}
     </section>
   );
 }
@@ -89,7 +115,11 @@ function Arrow({ area, v, toBus, testId }: { area: string; v: Shown; toBus: 'plu
   const into = flowing && (w > 0 ? toBus === 'plus' : toBus === 'minus');
   const vertical = area.startsWith('a-n') || area.startsWith('a-s');
   const glyph = !flowing ? '·' : vertical ? (into === area.startsWith('a-n') ? '↓' : '↑') : into === area.startsWith('a-w') ? '→' : '←';
-  return <span class={`flow-arrow${flowing ? '' : ' quiet'}${isOld(v) ? ' is-old' : ''}`} style={{ gridArea: area }} aria-hidden="true" data-testid={testId}>{glyph}</span>;
+  return (
+    <span class={`flow-arrow${flowing ? '' : ' quiet'}${isOld(v) ? ' is-old' : ''}`} style={{ gridArea: area }} aria-hidden="true" data-testid={testId}>
+      {glyph}
+    </span>
+  );
 }
 
 function Diagram({ f }: { f: Flow }): VNode {
@@ -99,22 +129,65 @@ function Diagram({ f }: { f: Flow }): VNode {
   const soc = b?.soc?.value ?? null;
   return (
     <div class="flow" role="group" aria-label="Energy flow now" data-testid="flow-diagram">
-      {pv ? <FlowNode id="pv" label={`PV ${pv.component}`} v={pv.total} plus="producing" minus="consuming" area="pv"
-        extra={pv.limitW?.value !== undefined && pv.limitW.value !== null && pv.limitW.value < pv.ratedW ? `limited to ${kWabs(pv.limitW.value)} kW` : `rated ${kWabs(pv.ratedW)} kW`} /> : <span style={{ gridArea: 'pv' }} />}
+      {pv ? (
+        <FlowNode
+          id="pv"
+          label={`PV ${pv.component}`}
+          v={pv.total}
+          plus="producing"
+          minus="consuming"
+          area="pv"
+          extra={
+            pv.limitW?.value !== undefined && pv.limitW.value !== null && pv.limitW.value < pv.ratedW
+              ? `limited to ${kWabs(pv.limitW.value)} kW`
+              : `rated ${kWabs(pv.ratedW)} kW`
+          }
+        />
+      ) : (
+        <span style={{ gridArea: 'pv' }} />
+      )}
       {pv ? <Arrow area="a-n" v={pv.total} toBus="plus" testId="arrow-pv" /> : null}
-      {f.grid ? <FlowNode id="grid" label="Grid" v={f.grid.total} plus="importing" minus="exporting" zero="balanced" area="grid" /> : <span style={{ gridArea: 'grid' }} />}
+      {f.grid ? (
+        <FlowNode id="grid" label="Grid" v={f.grid.total} plus="importing" minus="exporting" zero="balanced" area="grid" />
+      ) : (
+        <span style={{ gridArea: 'grid' }} />
+      )}
       {f.grid ? <Arrow area="a-w" v={f.grid.total} toBus="plus" testId="arrow-grid" /> : null}
-      <div class="flow-bus" style={{ gridArea: 'bus' }} aria-hidden="true">Site</div>
+      <div class="flow-bus" style={{ gridArea: 'bus' }} aria-hidden="true">
+        Site
+      </div>
       {f.load ? <Arrow area="a-e" v={f.load.total} toBus="minus" testId="arrow-load" /> : null}
       {f.load ? <FlowNode id="load" label="Loads" v={f.load.total} plus="consuming" minus="feeding back" area="load" /> : <span style={{ gridArea: 'load' }} />}
       {b ? <Arrow area="a-s" v={b.total} toBus="plus" testId="arrow-battery" /> : null}
       {b ? (
-        <FlowNode id="battery" label={`Battery ${b.component}`} v={b.total} plus="discharging" minus="charging" zero="idle" area="battery"
-          extra={<span data-testid="flow-soc">{soc === null ? 'SoC —' : `SoC ${soc.toFixed(0)} %`}<meter class="soc" min={0} max={100} low={20} high={80} optimum={100} value={soc ?? 0} /></span>} />
-      ) : <span style={{ gridArea: 'battery' }} />}
+        <FlowNode
+          id="battery"
+          label={`Battery ${b.component}`}
+          v={b.total}
+          plus="discharging"
+          minus="charging"
+          zero="idle"
+          area="battery"
+          extra={
+            <span data-testid="flow-soc">
+              {soc === null ? 'SoC —' : `SoC ${soc.toFixed(0)} %`}
+              <meter class="soc" min={0} max={100} low={20} high={80} optimum={100} value={soc ?? 0} />
+            </span>
+          }
+        />
+      ) : (
+        <span style={{ gridArea: 'battery' }} />
+      )}
       {gen ? (
-        <FlowNode id="generator" label={`Generator ${gen.component}`} v={gen.total} plus="producing" minus="consuming" area="gen"
-          extra={gen.running?.value === null || gen.running === null ? null : gen.running.value >= 1 ? 'running' : 'stopped'} />
+        <FlowNode
+          id="generator"
+          label={`Generator ${gen.component}`}
+          v={gen.total}
+          plus="producing"
+          minus="consuming"
+          area="gen"
+          extra={gen.running?.value === null || gen.running === null ? null : gen.running.value >= 1 ? 'running' : 'stopped'}
+        />
       ) : null}
     </div>
   );
@@ -139,7 +212,9 @@ function PhaseTable({ f }: { f: Flow }): VNode {
   const gen = f.generators[0];
   return (
     <section class="card" aria-labelledby="phases-title" data-testid="flow-phases">
-      <h2 id="phases-title">Per phase <span class="count-total">(kW)</span></h2>
+      <h2 id="phases-title">
+        Per phase <span class="count-total">(kW)</span>
+      </h2>
       <div class="phase-flow-wrap">
         <table class="phase-flow">
           <thead>

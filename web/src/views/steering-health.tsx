@@ -27,7 +27,15 @@ export function HealthPage(p: SteeringProps): VNode {
           <Safety s={s} />
           <Timing s={s} />
           <Controllers s={s} />
-          <Escalations list={s.escalations} operator={p.operator} tz={p.tz} changed={(t) => { setDone(t); state.reload(); }} />
+          <Escalations
+            list={s.escalations}
+            operator={p.operator}
+            tz={p.tz}
+            changed={(t) => {
+              setDone(t);
+              state.reload();
+            }}
+          />
           <Autonomy s={s} />
           <LastCycle s={s} tz={p.tz} />
         </>
@@ -41,9 +49,17 @@ function Safety({ s }: { s: ControlStatus }): VNode {
     <section class={`card${s.eStop || s.safe.length ? ' attention' : ''}`} aria-labelledby="safety-title" data-testid="health-safety">
       <h2 id="safety-title">Safety</h2>
       <p data-testid="estop" data-pressed={String(s.eStop)}>
-        {s.eStop ? <span class="badge badge-error">✕ Emergency stop pressed: every asset is in its safe state</span> : <span class="badge badge-good">✓ Emergency stop not pressed</span>}
+        {s.eStop ? (
+          <span class="badge badge-error">✕ Emergency stop pressed: every asset is in its safe state</span>
+        ) : (
+          <span class="badge badge-good">✓ Emergency stop not pressed</span>
+        )}
       </p>
-      {s.safe.length === 0 ? <p class="hint" data-testid="safe-none">No asset is held in its safe state.</p> : (
+      {s.safe.length === 0 ? (
+        <p class="hint" data-testid="safe-none">
+          No asset is held in its safe state.
+        </p>
+      ) : (
         <ul class="plain" data-testid="safe-list">
           {s.safe.map((x, i) => (
             <li key={`${x.component}-${i}`} class="warn-text" data-testid="safe-item" data-component={x.component}>{`${x.component} held safe: ${x.why}`}</li>
@@ -61,13 +77,36 @@ function Timing({ s }: { s: ControlStatus }): VNode {
     <section class="card" aria-labelledby="timing-title" data-testid="health-timing">
       <h2 id="timing-title">Cycle</h2>
       <dl class="figures">
-        <div><dt>Period</dt><dd data-testid="period">{`${(s.periodMs / 1000).toFixed(s.periodMs % 1000 ? 1 : 0)} s`}</dd></div>
-        <div><dt>Cycles run</dt><dd data-testid="cycles">{String(t.cycles)}</dd></div>
-        <div><dt>Duration p50 / p99</dt><dd data-testid="duration">{`${ms(t.durationMs.p50)} / ${ms(t.durationMs.p99)}`}</dd></div>
-        <div><dt>Start jitter p50 / p99</dt><dd data-testid="jitter" class={late ? 'warn-text' : ''}>{`${ms(t.jitterMs.p50)} / ${ms(t.jitterMs.p99)}`}</dd></div>
-        <div><dt>Worst duration / jitter</dt><dd>{`${ms(t.durationMs.max)} / ${ms(t.jitterMs.max)}`}</dd></div>
-        <div><dt>Overruns</dt><dd data-testid="overruns" class={t.overruns ? 'warn-text' : ''}>{String(t.overruns)}</dd></div>
-        <div><dt>Controller budget</dt><dd>{ms(s.budgetMs)}</dd></div>
+        <div>
+          <dt>Period</dt>
+          <dd data-testid="period">{`${(s.periodMs / 1000).toFixed(s.periodMs % 1000 ? 1 : 0)} s`}</dd>
+        </div>
+        <div>
+          <dt>Cycles run</dt>
+          <dd data-testid="cycles">{String(t.cycles)}</dd>
+        </div>
+        <div>
+          <dt>Duration p50 / p99</dt>
+          <dd data-testid="duration">{`${ms(t.durationMs.p50)} / ${ms(t.durationMs.p99)}`}</dd>
+        </div>
+        <div>
+          <dt>Start jitter p50 / p99</dt>
+          <dd data-testid="jitter" class={late ? 'warn-text' : ''}>{`${ms(t.jitterMs.p50)} / ${ms(t.jitterMs.p99)}`}</dd>
+        </div>
+        <div>
+          <dt>Worst duration / jitter</dt>
+          <dd>{`${ms(t.durationMs.max)} / ${ms(t.jitterMs.max)}`}</dd>
+        </div>
+        <div>
+          <dt>Overruns</dt>
+          <dd data-testid="overruns" class={t.overruns ? 'warn-text' : ''}>
+            {String(t.overruns)}
+          </dd>
+        </div>
+        <div>
+          <dt>Controller budget</dt>
+          <dd>{ms(s.budgetMs)}</dd>
+        </div>
       </dl>
     </section>
   );
@@ -77,15 +116,20 @@ function Controllers({ s }: { s: ControlStatus }): VNode {
   return (
     <section class="card" aria-labelledby="ctl-title" data-testid="health-controllers">
       <h2 id="ctl-title">Controllers</h2>
-      {s.controllers.length === 0 ? <p class="hint">None runs.</p> : (
+      {s.controllers.length === 0 ? (
+        <p class="hint">None runs.</p>
+      ) : (
         <ul class="ctl-list">
           {s.controllers.map((c) => (
             <li key={c.id} class={c.status.state === 'failed' ? 'failed' : ''} data-testid="health-controller" data-id={c.id} data-state={c.status.state}>
-              <strong>{c.id}</strong> <small>{`${c.kind} · ${c.criticality}${c.assets.length ? ` · ${c.assets.join(', ')}` : ''}${c.lastMs !== null ? ` · ${ms(c.lastMs)}` : ''}`}</small>{' '}
+              <strong>{c.id}</strong>{' '}
+              <small>{`${c.kind} · ${c.criticality}${c.assets.length ? ` · ${c.assets.join(', ')}` : ''}${c.lastMs !== null ? ` · ${ms(c.lastMs)}` : ''}`}</small>{' '}
               <span class={`badge ${c.status.state === 'failed' ? 'badge-error' : c.status.state === 'ok' ? 'badge-good' : 'badge-off'}`}>
                 {c.status.state === 'failed' ? `✕ failed${c.stopped ? ', stopped' : ''}` : c.status.state === 'ok' ? '✓ ok' : '– idle'}
               </span>
-              <p class={c.status.state === 'failed' ? 'warn-text' : 'hint'} data-testid="controller-reason">{c.status.state === 'ok' ? c.status.detail : c.status.reason}</p>
+              <p class={c.status.state === 'failed' ? 'warn-text' : 'hint'} data-testid="controller-reason">
+                {c.status.state === 'ok' ? c.status.detail : c.status.reason}
+              </p>
             </li>
           ))}
         </ul>
@@ -98,7 +142,11 @@ function Escalations({ list, operator, tz, changed }: { list: readonly Escalatio
   const now = useNow();
   const [error, setError] = useState<string | null>(null);
   function confirm(e: Escalation): void {
-    void confirmDialog({ title: `Confirm ${e.capability} on ${e.asset}?`, message: `It returns to Level 3: the system acts on its own again within policy. It was escalated because: ${e.why}`, confirm: 'Confirm' }).then((yes) => {
+    void confirmDialog({
+      title: `Confirm ${e.capability} on ${e.asset}?`,
+      message: `It returns to Level 3: the system acts on its own again within policy. It was escalated because: ${e.why}`,
+      confirm: 'Confirm',
+    }).then((yes) => {
       if (!yes) return;
       controlApi
         .confirm(e.capability, e.asset)
@@ -110,14 +158,26 @@ function Escalations({ list, operator, tz, changed }: { list: readonly Escalatio
     <section class={`card${list.length ? ' attention' : ''}`} aria-labelledby="esc-title" data-testid="health-escalations">
       <h2 id="esc-title">Escalations</h2>
       <FormError text={error} testId="escalation-error" />
-      {list.length === 0 ? <p class="hint" data-testid="escalations-none">Nothing escalated: every Level 3 capability acts on its own.</p> : (
+      {list.length === 0 ? (
+        <p class="hint" data-testid="escalations-none">
+          Nothing escalated: every Level 3 capability acts on its own.
+        </p>
+      ) : (
         <ul class="item-list">
           {list.map((e) => (
             <li key={`${e.capability}|${e.asset}`} class="item" data-testid="escalation">
-              <p class="item-head"><strong>{`${e.capability} on ${e.asset}`}</strong> <span class="badge badge-stale">dropped to Level 2</span></p>
+              <p class="item-head">
+                <strong>{`${e.capability} on ${e.asset}`}</strong> <span class="badge badge-stale">dropped to Level 2</span>
+              </p>
               <p class="item-why">{e.why}</p>
               <p class="hint">{`since ${dateTime(e.sinceMs, tz)} (${ago(e.sinceMs, now)})`}</p>
-              {operator ? <div class="actions"><button type="button" class="primary small" onClick={() => confirm(e)} data-testid="escalation-confirm">Confirm…</button></div> : null}
+              {operator ? (
+                <div class="actions">
+                  <button type="button" class="primary small" onClick={() => confirm(e)} data-testid="escalation-confirm">
+                    Confirm…
+                  </button>
+                </div>
+              ) : null}
             </li>
           ))}
         </ul>
@@ -134,7 +194,9 @@ function Autonomy({ s }: { s: ControlStatus }): VNode {
       <ul class="plain">
         {s.autonomy.map((a) => (
           <li key={`${a.capability}|${a.asset}`} data-testid="autonomy" data-level={a.level}>
-            <strong>{a.level}</strong>{` ${a.capability} on ${a.asset}`}{a.level !== a.default ? <small class="hint">{` (default ${a.default})`}</small> : null}
+            <strong>{a.level}</strong>
+            {` ${a.capability} on ${a.asset}`}
+            {a.level !== a.default ? <small class="hint">{` (default ${a.default})`}</small> : null}
           </li>
         ))}
       </ul>
@@ -147,7 +209,9 @@ function LastCycle({ s, tz }: { s: ControlStatus; tz: string }): VNode {
   return (
     <section class="card" aria-labelledby="last-title" data-testid="health-last">
       <h2 id="last-title">Last cycle {c ? <small class="count-total">{`#${c.cycle} at ${dateTime(c.at, tz)}`}</small> : null}</h2>
-      {!c || c.decisions.length === 0 ? <p class="hint">No decision.</p> : (
+      {!c || c.decisions.length === 0 ? (
+        <p class="hint">No decision.</p>
+      ) : (
         <ul class="item-list compact">
           {c.decisions.map((d) => (
             <li key={d.target} data-testid="decision" data-outcome={d.outcome}>

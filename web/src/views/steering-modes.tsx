@@ -28,7 +28,11 @@ interface KindDef {
 
 /** The controllers a person switches here (src/edge/control-config.ts); others are kept as the site file has them. */
 const KINDS: Record<string, KindDef> = {
-  'self-consumption': { label: 'Self-consumption', what: 'Uses the battery to keep the grid near the target (0 W: neither import nor export).', fields: [{ key: 'targetW', label: 'Grid target (W)', hint: 'Positive = a little import, negative = a little export' }] },
+  'self-consumption': {
+    label: 'Self-consumption',
+    what: 'Uses the battery to keep the grid near the target (0 W: neither import nor export).',
+    fields: [{ key: 'targetW', label: 'Grid target (W)', hint: 'Positive = a little import, negative = a little export' }],
+  },
   'peak-shaving': {
     label: 'Peak shaving',
     what: 'Discharges the battery when the site imports more than the import limit, and charges or limits PV when it exports more than the export limit.',
@@ -37,7 +41,11 @@ const KINDS: Record<string, KindDef> = {
       { key: 'exportLimitW', label: 'Export limit (W)', hint: 'Grid export above this is absorbed or curtailed', min: 0 },
     ],
   },
-  'zero-export': { label: 'Zero export', what: 'No phase exports: the battery absorbs and PV is curtailed when it cannot.', fields: [{ key: 'marginW', label: 'Margin (W)', hint: 'Kept as import on each phase', min: 0 }] },
+  'zero-export': {
+    label: 'Zero export',
+    what: 'No phase exports: the battery absorbs and PV is curtailed when it cannot.',
+    fields: [{ key: 'marginW', label: 'Margin (W)', hint: 'Kept as import on each phase', min: 0 }],
+  },
   'charge-only': {
     label: 'Charge only',
     what: 'Charges the battery up to a target SoC at a set rate, in a window if given; never discharges.',
@@ -47,9 +55,22 @@ const KINDS: Record<string, KindDef> = {
     ],
     windows: 'one',
   },
-  'charge-schedule': { label: 'Charge schedule', what: 'Charges (or discharges) the battery at a set power in time windows, up to a stop SoC.', fields: [], windows: 'schedule' },
-  'backup-reserve': { label: 'Backup reserve', what: 'Keeps an SoC floor for outages: below it the battery is not discharged while the grid is up.', fields: [{ key: 'floorPct', label: 'Reserve floor (% SoC)', required: true, min: 0, max: 100 }] },
-  'manual-setpoint': { label: 'Manual setpoint', what: 'Holds the battery at a fixed power.', fields: [{ key: 'setpointW', label: 'Battery power (W)', hint: 'Positive = discharge, negative = charge', required: true }] },
+  'charge-schedule': {
+    label: 'Charge schedule',
+    what: 'Charges (or discharges) the battery at a set power in time windows, up to a stop SoC.',
+    fields: [],
+    windows: 'schedule',
+  },
+  'backup-reserve': {
+    label: 'Backup reserve',
+    what: 'Keeps an SoC floor for outages: below it the battery is not discharged while the grid is up.',
+    fields: [{ key: 'floorPct', label: 'Reserve floor (% SoC)', required: true, min: 0, max: 100 }],
+  },
+  'manual-setpoint': {
+    label: 'Manual setpoint',
+    what: 'Holds the battery at a fixed power.',
+    fields: [{ key: 'setpointW', label: 'Battery power (W)', hint: 'Positive = discharge, negative = charge', required: true }],
+  },
   passive: { label: 'Passive', what: 'Monitors only: commands nothing.', fields: [] },
 };
 
@@ -76,7 +97,13 @@ function rowOf(c: ControllerConfig): Row {
     windows = [{ from: w.from, to: w.to, powerW: '', dir: 'charge', stopSocPct: '' }];
   }
   if (c.kind === 'charge-schedule' && Array.isArray(c['entries'])) {
-    windows = (c['entries'] as Array<{ window: { from: string; to: string }; powerW: number; stopSocPct?: number }>).map((e) => ({ from: e.window.from, to: e.window.to, powerW: String(Math.abs(e.powerW)), dir: e.powerW > 0 ? 'discharge' : 'charge', stopSocPct: str(e.stopSocPct) }));
+    windows = (c['entries'] as Array<{ window: { from: string; to: string }; powerW: number; stopSocPct?: number }>).map((e) => ({
+      from: e.window.from,
+      to: e.window.to,
+      powerW: String(Math.abs(e.powerW)),
+      dir: e.powerW > 0 ? 'discharge' : 'charge',
+      stopSocPct: str(e.stopSocPct),
+    }));
   }
   return { base: c, kind: c.kind, id: c.id, enabled: c.enabled !== false, values, windows };
 }
@@ -84,7 +111,12 @@ function rowOf(c: ControllerConfig): Row {
 function newRow(kind: string, taken: readonly string[]): Row {
   let id = kind.split('-')[0] ?? kind;
   for (let i = 2; taken.includes(id); i++) id = `${kind.split('-')[0] ?? kind}${i}`;
-  const defaults: Record<string, Record<string, string>> = { 'peak-shaving': { importLimitW: '5000', exportLimitW: '0' }, 'backup-reserve': { floorPct: '30' }, 'charge-only': { socTargetPct: '90', rateW: '3000' }, 'self-consumption': { targetW: '0' } };
+  const defaults: Record<string, Record<string, string>> = {
+    'peak-shaving': { importLimitW: '5000', exportLimitW: '0' },
+    'backup-reserve': { floorPct: '30' },
+    'charge-only': { socTargetPct: '90', rateW: '3000' },
+    'self-consumption': { targetW: '0' },
+  };
   const values: Record<string, string> = {};
   for (const f of KINDS[kind]?.fields ?? []) values[f.key] = defaults[kind]?.[f.key] ?? '';
   const windows = kind === 'charge-schedule' ? [{ from: '10:00', to: '15:00', powerW: '3000', dir: 'charge' as const, stopSocPct: '95' }] : [];
@@ -137,7 +169,11 @@ function build(rows: readonly Row[], user: string): { ok: true; list: Controller
         if (w.powerW.trim() === '' || !Number.isFinite(p) || p < 0) fields[`${i}.w${j}.powerW`] = 'A power of 0 W or more';
         const stop = w.stopSocPct.trim() === '' ? undefined : Number(w.stopSocPct);
         if (stop !== undefined && (!Number.isFinite(stop) || stop < 0 || stop > 100)) fields[`${i}.w${j}.stopSocPct`] = 'Between 0 and 100';
-        return { window: { from: w.from, to: w.to }, powerW: w.dir === 'charge' ? -Math.abs(p) : Math.abs(p), ...(stop !== undefined ? { stopSocPct: stop } : {}) };
+        return {
+          window: { from: w.from, to: w.to },
+          powerW: w.dir === 'charge' ? -Math.abs(p) : Math.abs(p),
+          ...(stop !== undefined ? { stopSocPct: stop } : {}),
+        };
       });
     }
     list.push(out);
@@ -172,7 +208,17 @@ export function ModesPage(p: SteeringProps): VNode {
         <>
           {saved ? <Success testId="mode-saved">{saved}</Success> : null}
           <Running s={s} />
-          {p.operator ? <ModeEditor key={s.controllers.map((c) => JSON.stringify(c.config)).join('|')} s={s} user={p.user} saved={(t) => { setSaved(t); state.reload(); }} /> : null}
+          {p.operator ? (
+            <ModeEditor
+              key={s.controllers.map((c) => JSON.stringify(c.config)).join('|')}
+              s={s}
+              user={p.user}
+              saved={(t) => {
+                setSaved(t);
+                state.reload();
+              }}
+            />
+          ) : null}
         </>
       )}
     </ShowControl>
@@ -188,12 +234,16 @@ function Running({ s }: { s: ControlStatus }): VNode {
   return (
     <section class="card" aria-labelledby="running-title" data-testid="modes-running">
       <h2 id="running-title">Running now</h2>
-      {s.controllers.length === 0 ? <p class="hint">No controller runs: the site is not steered.</p> : (
+      {s.controllers.length === 0 ? (
+        <p class="hint">No controller runs: the site is not steered.</p>
+      ) : (
         <ul class="ctl-list">
           {s.controllers.map((c) => (
             <li key={c.id} data-testid="running-controller" data-id={c.id} data-kind={c.kind} data-state={c.status.state}>
               <strong>{KINDS[c.kind]?.label ?? c.kind}</strong> <small>{`${c.id} · ${c.criticality}`}</small>{' '}
-              <span class={`badge ${c.status.state === 'failed' ? 'badge-error' : c.status.state === 'ok' ? 'badge-good' : 'badge-off'}`}>{c.status.state}</span>
+              <span class={`badge ${c.status.state === 'failed' ? 'badge-error' : c.status.state === 'ok' ? 'badge-good' : 'badge-off'}`}>
+                {c.status.state}
+              </span>
               <p class={c.status.state === 'failed' ? 'warn-text' : 'hint'}>{statusText(c)}</p>
             </li>
           ))}
@@ -223,14 +273,25 @@ function ModeEditor({ s, user, saved }: { s: ControlStatus; user: string; saved:
     }
     setErrors(NO_ERRORS);
     const on = b.list.filter((c) => c.enabled !== false).map((c) => KINDS[c.kind]?.label ?? c.kind);
-    void confirmDialog({ title: 'Switch the site’s mode?', message: `From the next cycle these run: ${on.join(', ') || 'nothing (the site is not steered)'}. Reason: ${why}`, confirm: 'Switch now' }).then((yes) => {
+    void confirmDialog({
+      title: 'Switch the site’s mode?',
+      message: `From the next cycle these run: ${on.join(', ') || 'nothing (the site is not steered)'}. Reason: ${why}`,
+      confirm: 'Switch now',
+    }).then((yes) => {
       if (!yes) return;
       setBusy(true);
       controlApi
         .setMode(b.list, why)
         .then((r) => {
           setReason('');
-          saved(`Mode switched: ${r.controllers.filter((c) => c.enabled !== false).map((c) => KINDS[c.kind]?.label ?? c.kind).join(', ') || 'nothing runs'}`);
+          saved(
+            `Mode switched: ${
+              r.controllers
+                .filter((c) => c.enabled !== false)
+                .map((c) => KINDS[c.kind]?.label ?? c.kind)
+                .join(', ') || 'nothing runs'
+            }`,
+          );
         })
         .catch((err: unknown) => setErrors(placeServer(err)))
         .finally(() => setBusy(false));
@@ -240,27 +301,74 @@ function ModeEditor({ s, user, saved }: { s: ControlStatus; user: string; saved:
   return (
     <form class="card form" onSubmit={submit} noValidate aria-labelledby="editor-title" data-testid="mode-editor">
       <h2 id="editor-title">Change the mode</h2>
-      <p class="hint">Tick the controllers that should run and set their limits. Several run at once; when they disagree, safety wins over supply quality, business and optimisation.</p>
-      {rows.map((r, i) => <ControllerRow key={`${i}-${r.base.id}`} r={r} i={i} errors={errors.fields} set={(x) => set(i, x)} remove={() => setRows((rs) => rs.filter((_, j) => j !== i))} />)}
+      <p class="hint">
+        Tick the controllers that should run and set their limits. Several run at once; when they disagree, safety wins over supply quality, business and
+        optimisation.
+      </p>
+      {rows.map((r, i) => (
+        <ControllerRow
+          key={`${i}-${r.base.id}`}
+          r={r}
+          i={i}
+          errors={errors.fields}
+          set={(x) => set(i, x)}
+          remove={() => setRows((rs) => rs.filter((_, j) => j !== i))}
+        />
+      ))}
       <div class="input-row add-ctl">
-        <label for="add-kind" class="visually-hidden">Controller to add</label>
+        <label for="add-kind" class="visually-hidden">
+          Controller to add
+        </label>
         <select id="add-kind" value={adding} onChange={(e) => setAdding(e.currentTarget.value)} data-testid="add-kind">
-          {Object.entries(KINDS).map(([k, d]) => <option key={k} value={k}>{d.label}</option>)}
+          {Object.entries(KINDS).map(([k, d]) => (
+            <option key={k} value={k}>
+              {d.label}
+            </option>
+          ))}
         </select>
-        <button type="button" class="secondary small" data-testid="add-controller" onClick={() => setRows((rs) => [...rs, newRow(adding, rs.map((x) => x.id))])}>Add</button>
+        <button
+          type="button"
+          class="secondary small"
+          data-testid="add-controller"
+          onClick={() =>
+            setRows((rs) => [
+              ...rs,
+              newRow(
+                adding,
+                rs.map((x) => x.id),
+              ),
+            ])
+          }
+        >
+          Add
+        </button>
       </div>
       <Field id="mode-reason" label="Why" error={errors.fields['reason']} hint="Kept in the audit log with your name">
         {(a) => <input {...a} value={reason} maxLength={500} autocomplete="off" onInput={(e) => setReason(e.currentTarget.value)} data-testid="mode-reason" />}
       </Field>
       <FormError text={errors.form} testId="mode-error" />
       <div class="actions">
-        <button type="submit" class="primary" disabled={busy} data-testid="mode-apply">Switch mode…</button>
+        <button type="submit" class="primary" disabled={busy} data-testid="mode-apply">
+          Switch mode…
+        </button>
       </div>
     </form>
   );
 }
 
-function ControllerRow({ r, i, errors, set, remove }: { r: Row; i: number; errors: Readonly<Record<string, string>>; set: (r: Partial<Row>) => void; remove: () => void }): VNode {
+function ControllerRow({
+  r,
+  i,
+  errors,
+  set,
+  remove,
+}: {
+  r: Row;
+  i: number;
+  errors: Readonly<Record<string, string>>;
+  set: (r: Partial<Row>) => void;
+  remove: () => void;
+}): VNode {
   const def = KINDS[r.kind];
   const pre = `ctl-${i}`;
   const setWindow = (j: number, w: Partial<Row['windows'][number]>): void => set({ windows: r.windows.map((x, k) => (k === j ? { ...x, ...w } : x)) });
@@ -278,16 +386,43 @@ function ControllerRow({ r, i, errors, set, remove }: { r: Row; i: number; error
       </Field>
       {def?.fields.map((f) => (
         <Field key={f.key} id={`${pre}-${f.key}`} label={f.label} error={errors[`${i}.${f.key}`]} {...(f.hint ? { hint: f.hint } : {})}>
-          {(a) => <input {...a} inputMode="decimal" value={r.values[f.key] ?? ''} placeholder={f.required ? '' : 'not set'} onInput={(e) => set({ values: { ...r.values, [f.key]: e.currentTarget.value } })} data-testid={`field-${f.key}`} />}
+          {(a) => (
+            <input
+              {...a}
+              inputMode="decimal"
+              value={r.values[f.key] ?? ''}
+              placeholder={f.required ? '' : 'not set'}
+              onInput={(e) => set({ values: { ...r.values, [f.key]: e.currentTarget.value } })}
+              data-testid={`field-${f.key}`}
+            />
+          )}
         </Field>
       ))}
       {def?.windows === 'one' ? (
         <>
           <Field id={`${pre}-w0-from`} label="Window from (optional)" error={errors[`${i}.w0.from`]} hint="HH:MM, site time">
-            {(a) => <input {...a} type="time" value={r.windows[0]?.from ?? ''} onInput={(e) => set({ windows: [{ ...(r.windows[0] ?? { from: '', to: '', powerW: '', dir: 'charge', stopSocPct: '' }), from: e.currentTarget.value }] })} />}
+            {(a) => (
+              <input
+                {...a}
+                type="time"
+                value={r.windows[0]?.from ?? ''}
+                onInput={(e) =>
+                  set({ windows: [{ ...(r.windows[0] ?? { from: '', to: '', powerW: '', dir: 'charge', stopSocPct: '' }), from: e.currentTarget.value }] })
+                }
+              />
+            )}
           </Field>
           <Field id={`${pre}-w0-to`} label="Window to" error={errors[`${i}.w0.to`]}>
-            {(a) => <input {...a} type="time" value={r.windows[0]?.to ?? ''} onInput={(e) => set({ windows: [{ ...(r.windows[0] ?? { from: '', to: '', powerW: '', dir: 'charge', stopSocPct: '' }), to: e.currentTarget.value }] })} />}
+            {(a) => (
+              <input
+                {...a}
+                type="time"
+                value={r.windows[0]?.to ?? ''}
+                onInput={(e) =>
+                  set({ windows: [{ ...(r.windows[0] ?? { from: '', to: '', powerW: '', dir: 'charge', stopSocPct: '' }), to: e.currentTarget.value }] })
+                }
+              />
+            )}
           </Field>
         </>
       ) : null}
@@ -313,17 +448,37 @@ function ControllerRow({ r, i, errors, set, remove }: { r: Row; i: number; error
                 {(a) => <input {...a} inputMode="decimal" value={w.powerW} onInput={(e) => setWindow(j, { powerW: e.currentTarget.value })} />}
               </Field>
               <Field id={`${pre}-w${j}-stop`} label="Stop at (% SoC)" error={errors[`${i}.w${j}.stopSocPct`]}>
-                {(a) => <input {...a} inputMode="decimal" value={w.stopSocPct} placeholder="not set" onInput={(e) => setWindow(j, { stopSocPct: e.currentTarget.value })} />}
+                {(a) => (
+                  <input
+                    {...a}
+                    inputMode="decimal"
+                    value={w.stopSocPct}
+                    placeholder="not set"
+                    onInput={(e) => setWindow(j, { stopSocPct: e.currentTarget.value })}
+                  />
+                )}
               </Field>
-              <button type="button" class="secondary small" onClick={() => set({ windows: r.windows.filter((_, k) => k !== j) })}>Remove window</button>
+              <button type="button" class="secondary small" onClick={() => set({ windows: r.windows.filter((_, k) => k !== j) })}>
+                Remove window
+              </button>
             </div>
           ))}
-          <p class="field-error" hidden={!errors[`${i}.windows`]}>{errors[`${i}.windows`] ?? ''}</p>
-          <button type="button" class="secondary small" onClick={() => set({ windows: [...r.windows, { from: '22:00', to: '06:00', powerW: '2000', dir: 'charge', stopSocPct: '' }] })}>Add a window</button>
+          <p class="field-error" hidden={!errors[`${i}.windows`]}>
+            {errors[`${i}.windows`] ?? ''}
+          </p>
+          <button
+            type="button"
+            class="secondary small"
+            onClick={() => set({ windows: [...r.windows, { from: '22:00', to: '06:00', powerW: '2000', dir: 'charge', stopSocPct: '' }] })}
+          >
+            Add a window
+          </button>
         </div>
       ) : null}
       <div class="actions">
-        <button type="button" class="secondary small danger" onClick={remove} data-testid="controller-remove">Remove</button>
+        <button type="button" class="secondary small danger" onClick={remove} data-testid="controller-remove">
+          Remove
+        </button>
       </div>
     </fieldset>
   );

@@ -27,10 +27,14 @@ export function OverridesPage(p: SteeringProps): VNode {
       {(s) => (
         <>
           {done ? <Success testId="override-done">{done}</Success> : null}
-          <p class="hint">An override holds an asset whatever the controllers say, until its time is up or it is released. Safety limits (SoC, power, ramp) still apply.</p>
+          <p class="hint">
+            An override holds an asset whatever the controllers say, until its time is up or it is released. Safety limits (SoC, power, ramp) still apply.
+          </p>
           {s.assets.length === 0 ? <p class="hint">No steerable asset is configured.</p> : null}
           <div class="grid">
-            {s.assets.map((a) => <AssetCard key={a.component} asset={a} s={s} p={p} changed={changed} />)}
+            {s.assets.map((a) => (
+              <AssetCard key={a.component} asset={a} s={s} p={p} changed={changed} />
+            ))}
           </div>
         </>
       )}
@@ -41,7 +45,17 @@ export function OverridesPage(p: SteeringProps): VNode {
 type Kind = 'battery' | 'pv' | 'generator' | 'relay';
 const kindOf = (k: string): Kind => (k.startsWith('battery') ? 'battery' : k === 'pv-limit' ? 'pv' : k === 'generator' ? 'generator' : 'relay');
 
-function AssetCard({ asset, s, p, changed }: { asset: ControlStatus['assets'][number]; s: ControlStatus; p: SteeringProps; changed: (t: string) => void }): VNode {
+function AssetCard({
+  asset,
+  s,
+  p,
+  changed,
+}: {
+  asset: ControlStatus['assets'][number];
+  s: ControlStatus;
+  p: SteeringProps;
+  changed: (t: string) => void;
+}): VNode {
   const held = s.overrides.filter((o) => o.asset === asset.component);
   const kind = kindOf(asset.kind);
   const label = { battery: 'Battery', pv: 'PV', generator: 'Generator', relay: 'Relay' }[kind];
@@ -51,7 +65,13 @@ function AssetCard({ asset, s, p, changed }: { asset: ControlStatus['assets'][nu
         {`${label} ${asset.component}`} <small class="count-total">{asset.kind}</small>
       </h2>
       {s.modes[asset.component] ? <p class="hint">{`Mode now: ${s.modes[asset.component] ?? ''}`}</p> : null}
-      {held.length ? <Held list={held} operator={p.operator} tz={p.tz} changed={changed} /> : <p class="hint" data-testid="override-none">Steered by the controllers.</p>}
+      {held.length ? (
+        <Held list={held} operator={p.operator} tz={p.tz} changed={changed} />
+      ) : (
+        <p class="hint" data-testid="override-none">
+          Steered by the controllers.
+        </p>
+      )}
       {p.operator ? <TakeForm asset={asset.component} kind={kind} changed={changed} /> : null}
     </section>
   );
@@ -64,7 +84,11 @@ function Held({ list, operator, tz, changed }: { list: readonly Override[]; oper
   const [error, setError] = useState<string | null>(null);
   const left = first.untilMs - now;
   function release(): void {
-    void confirmDialog({ title: `Release ${first.asset}?`, message: `The controllers steer ${first.asset} again from the next cycle.`, confirm: 'Release now' }).then((yes) => {
+    void confirmDialog({
+      title: `Release ${first.asset}?`,
+      message: `The controllers steer ${first.asset} again from the next cycle.`,
+      confirm: 'Release now',
+    }).then((yes) => {
       if (!yes) return;
       setBusy(true);
       controlApi
@@ -78,16 +102,24 @@ function Held({ list, operator, tz, changed }: { list: readonly Override[]; oper
     <div class="override-held" data-testid="override-held">
       <p class="item-head">
         <span class="badge badge-stale">Held by hand</span>
-        <span class="countdown" data-testid="override-countdown" aria-live="off">{left > 0 ? `${countdown(left)} left` : 'ending…'}</span>
+        <span class="countdown" data-testid="override-countdown" aria-live="off">
+          {left > 0 ? `${countdown(left)} left` : 'ending…'}
+        </span>
       </p>
       <ul class="plain">
-        {list.map((o) => <li key={o.target} data-testid="override-target">{describeCommand(o.target, o.value)}</li>)}
+        {list.map((o) => (
+          <li key={o.target} data-testid="override-target">
+            {describeCommand(o.target, o.value)}
+          </li>
+        ))}
       </ul>
       <p class="hint">{`by ${first.by} until ${dateTime(first.untilMs, tz)}: ${first.reason}`}</p>
       <FormError text={error} testId="release-error" />
       {operator ? (
         <div class="actions">
-          <button type="button" class="secondary small" disabled={busy} onClick={release} data-testid="override-release">Release…</button>
+          <button type="button" class="secondary small" disabled={busy} onClick={release} data-testid="override-release">
+            Release…
+          </button>
         </div>
       ) : null}
     </div>
@@ -110,7 +142,8 @@ function TakeForm({ asset, kind, changed }: { asset: string; kind: Kind; changed
     const m = Number(minutes);
     if (minutes.trim() === '' || !Number.isFinite(m) || m <= 0 || m > 1440) fields['minutes'] = 'Between 1 and 1440 minutes';
     const w = Number(watts);
-    if (needsWatts && (watts.trim() === '' || !Number.isFinite(w))) fields['setpoint'] = kind === 'pv' ? 'A limit in W' : 'A power in W (positive = discharge, negative = charge)';
+    if (needsWatts && (watts.trim() === '' || !Number.isFinite(w)))
+      fields['setpoint'] = kind === 'pv' ? 'A limit in W' : 'A power in W (positive = discharge, negative = charge)';
     if (kind === 'pv' && w < 0) fields['setpoint'] = 'A limit of 0 W or more';
     const why = reason.trim();
     if (!why) fields['reason'] = 'Say why you take it: it goes into the audit log';
@@ -123,8 +156,21 @@ function TakeForm({ asset, kind, changed }: { asset: string; kind: Kind; changed
       kind === 'battery' && how !== 'setpoint'
         ? { asset, mode: how as 'charge' | 'discharge' | 'idle', minutes: m, reason: why }
         : { asset, setpoint: needsWatts ? w : Number(how), minutes: m, reason: why };
-    const what = 'mode' in body ? (body.mode === 'idle' ? `hold ${asset} idle (0 W)` : `${body.mode} ${asset} at full power`) : kind === 'pv' ? `limit ${asset} to ${w} W` : kind === 'battery' ? describeCommand(`${asset}/SetActivePower`, w) : `${kind === 'generator' ? (body.setpoint >= 1 ? 'run' : 'stop') : body.setpoint >= 1 ? 'close' : 'open'} ${asset}`;
-    void confirmDialog({ title: `Take ${asset} by hand?`, message: `${what} for ${m} min, whatever the controllers say (safety limits still apply). Reason: ${why}`, confirm: 'Take over' }).then((yes) => {
+    const what =
+      'mode' in body
+        ? body.mode === 'idle'
+          ? `hold ${asset} idle (0 W)`
+          : `${body.mode} ${asset} at full power`
+        : kind === 'pv'
+          ? `limit ${asset} to ${w} W`
+          : kind === 'battery'
+            ? describeCommand(`${asset}/SetActivePower`, w)
+            : `${kind === 'generator' ? (body.setpoint >= 1 ? 'run' : 'stop') : body.setpoint >= 1 ? 'close' : 'open'} ${asset}`;
+    void confirmDialog({
+      title: `Take ${asset} by hand?`,
+      message: `${what} for ${m} min, whatever the controllers say (safety limits still apply). Reason: ${why}`,
+      confirm: 'Take over',
+    }).then((yes) => {
       if (!yes) return;
       setBusy(true);
       controlApi
@@ -133,7 +179,9 @@ function TakeForm({ asset, kind, changed }: { asset: string; kind: Kind; changed
           setReason('');
           changed(`${asset} held by hand for ${m} min: ${what}`);
         })
-        .catch((err: unknown) => setErrors(errorsOf(err, (f) => (/reason/.test(f) ? 'reason' : /minutes/.test(f) ? 'minutes' : /setpoint|mode/.test(f) ? 'setpoint' : null))))
+        .catch((err: unknown) =>
+          setErrors(errorsOf(err, (f) => (/reason/.test(f) ? 'reason' : /minutes/.test(f) ? 'minutes' : /setpoint|mode/.test(f) ? 'setpoint' : null))),
+        )
         .finally(() => setBusy(false));
     });
   }
@@ -169,7 +217,12 @@ function TakeForm({ asset, kind, changed }: { asset: string; kind: Kind; changed
           </Field>
         ) : null}
         {needsWatts ? (
-          <Field id={`${pre}-w`} label={kind === 'pv' ? 'PV limit (W)' : 'Battery power (W)'} error={errors.fields['setpoint']} hint={kind === 'pv' ? 'Production cap' : 'Positive = discharge, negative = charge'}>
+          <Field
+            id={`${pre}-w`}
+            label={kind === 'pv' ? 'PV limit (W)' : 'Battery power (W)'}
+            error={errors.fields['setpoint']}
+            hint={kind === 'pv' ? 'Production cap' : 'Positive = discharge, negative = charge'}
+          >
             {(a) => <input {...a} inputMode="decimal" value={watts} onInput={(e) => setWatts(e.currentTarget.value)} data-testid="override-watts" />}
           </Field>
         ) : null}
@@ -177,11 +230,15 @@ function TakeForm({ asset, kind, changed }: { asset: string; kind: Kind; changed
           {(a) => <input {...a} inputMode="numeric" value={minutes} onInput={(e) => setMinutes(e.currentTarget.value)} data-testid="override-minutes" />}
         </Field>
         <Field id={`${pre}-reason`} label="Why" error={errors.fields['reason']} hint="Kept in the audit log with your name">
-          {(a) => <input {...a} value={reason} maxLength={500} autocomplete="off" onInput={(e) => setReason(e.currentTarget.value)} data-testid="override-reason" />}
+          {(a) => (
+            <input {...a} value={reason} maxLength={500} autocomplete="off" onInput={(e) => setReason(e.currentTarget.value)} data-testid="override-reason" />
+          )}
         </Field>
         <FormError text={errors.form} testId="override-error" />
         <div class="actions">
-          <button type="submit" class="primary" disabled={busy} data-testid="override-submit">Take over…</button>
+          <button type="submit" class="primary" disabled={busy} data-testid="override-submit">
+            Take over…
+          </button>
         </div>
       </form>
     </details>

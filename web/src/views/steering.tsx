@@ -31,10 +31,16 @@ export interface SteeringProps {
  */
 export function steeringPage(ctx: Ctx, tab: SteeringTab, title: string, component: ComponentType<SteeringProps>): View {
   const host = h('div', { class: 'stack' });
-  const el = h('div', { class: 'page steering', 'data-testid': tab },
+  const el = h(
+    'div',
+    { class: 'page steering', 'data-testid': tab },
     h('div', { class: 'page-head' }, h('h1', {}, title)),
-    h('nav', { class: 'chips', 'aria-label': 'Steering', 'data-testid': 'steering-tabs' },
-      ...TABS.map(([id, label, target]) => h('a', { href: target, class: 'chip', 'aria-current': id === tab ? 'page' : null, 'data-testid': `steering-tab-${id}` }, label)),
+    h(
+      'nav',
+      { class: 'chips', 'aria-label': 'Steering', 'data-testid': 'steering-tabs' },
+      ...TABS.map(([id, label, target]) =>
+        h('a', { href: target, class: 'chip', 'aria-current': id === tab ? 'page' : null, 'data-testid': `steering-tab-${id}` }, label),
+      ),
     ),
     host,
   );
@@ -78,10 +84,24 @@ export function noControl(err: unknown): boolean {
 export function ShowControl<T>(p: { state: Loaded<T>; children: (data: T) => VNode }): VNode | null {
   const { data, error, loading } = p.state;
   if (error && data === undefined) {
-    if (noControl(error)) return <p class="notice" data-testid="no-control">This site has no <code>control:</code> section in its site file: nothing is steered here.</p>;
-    return <p class="notice notice-error" role="alert" data-testid="error">{errorText(error)}</p>;
+    if (noControl(error))
+      return (
+        <p class="notice" data-testid="no-control">
+          This site has no <code>control:</code> section in its site file: nothing is steered here.
+        </p>
+      );
+    return (
+      <p class="notice notice-error" role="alert" data-testid="error">
+        {errorText(error)}
+      </p>
+    );
   }
-  if (data === undefined) return loading ? <p class="loading" aria-busy="true">Loading…</p> : null;
+  if (data === undefined)
+    return loading ? (
+      <p class="loading" aria-busy="true">
+        Loading…
+      </p>
+    ) : null;
   return (
     <>
       {error ? <p class="notice notice-error" role="alert" data-testid="refresh-error">{`Not refreshed: ${errorText(error)}`}</p> : null}

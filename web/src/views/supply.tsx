@@ -20,7 +20,17 @@ export function SupplyControls(p: { customer: string; operator: boolean; tz: str
     <section class="card" aria-labelledby={`supply-title-${p.customer}`} data-testid="supply" data-customer={p.customer}>
       <h2 id={`supply-title-${p.customer}`}>Supply</h2>
       <Show state={state} errorTestId="supply-load-error">
-        {(s) => <SupplyBody s={s} operator={p.operator} tz={p.tz} done={() => { setTick((t) => t + 1); p.changed?.(); }} />}
+        {(s) => (
+          <SupplyBody
+            s={s}
+            operator={p.operator}
+            tz={p.tz}
+            done={() => {
+              setTick((t) => t + 1);
+              p.changed?.();
+            }}
+          />
+        )}
       </Show>
     </section>
   );
@@ -69,23 +79,42 @@ function SupplyBody({ s, operator, tz, done }: { s: Supply; operator: boolean; t
   return (
     <>
       <p class="supply-state">
-        <span class={`badge ${s.disconnected ? 'badge-error' : s.meter === null ? 'badge-off' : 'badge-good'}`} data-testid="supply-state" data-state={s.disconnected ? 'off' : 'on'}>
+        <span
+          class={`badge ${s.disconnected ? 'badge-error' : s.meter === null ? 'badge-off' : 'badge-good'}`}
+          data-testid="supply-state"
+          data-state={s.disconnected ? 'off' : 'on'}
+        >
           {s.meter === null ? 'No meter' : s.disconnected ? '✕ Disconnected' : '✓ Supply on'}
         </span>
         {s.meter !== null ? <a href={href({ page: 'meter', key: `meter${s.meter}` })}>{`meter${s.meter}`}</a> : null}
       </p>
       {s.pendingDisconnect ? (
         <p class="hint" data-testid="supply-pending">
-          A disconnect waits for a decision since {dateTime(s.pendingDisconnect.createdAt, tz)}: {s.pendingDisconnect.reason} (<a href={href({ page: 'proposals' })}>queue</a>)
+          A disconnect waits for a decision since {dateTime(s.pendingDisconnect.createdAt, tz)}: {s.pendingDisconnect.reason} (
+          <a href={href({ page: 'proposals' })}>queue</a>)
         </p>
       ) : null}
-      {s.hold ? <p class="hint" data-testid="supply-hold">{`Held by ${s.hold.by} since ${dateTime(s.hold.since, tz)}${s.hold.until ? ` until ${dateTime(s.hold.until, tz)}` : ''}: ${s.hold.reason}`}</p> : null}
+      {s.hold ? (
+        <p
+          class="hint"
+          data-testid="supply-hold"
+        >{`Held by ${s.hold.by} since ${dateTime(s.hold.since, tz)}${s.hold.until ? ` until ${dateTime(s.hold.until, tz)}` : ''}: ${s.hold.reason}`}</p>
+      ) : null}
       {ok ? <Success testId="supply-done">{ok}</Success> : null}
-      {operator && s.meter !== null && !s.hasRelay ? <p class="hint">{`meter${s.meter} has no relay wired: its supply cannot be switched from here.`}</p> : null}
+      {operator && s.meter !== null && !s.hasRelay ? (
+        <p class="hint">{`meter${s.meter} has no relay wired: its supply cannot be switched from here.`}</p>
+      ) : null}
       {operator && s.meter !== null && s.hasRelay ? (
         <form class="form" onSubmit={act} noValidate data-testid="supply-form">
-          <Field id={reasonId} label={action === 'disconnect' ? 'Why disconnect' : 'Why reconnect'} error={errors.fields['reason']} hint="Kept in the audit log with your name">
-            {(a) => <input {...a} value={reason} onInput={(e) => setReason(e.currentTarget.value)} maxLength={500} autocomplete="off" data-testid="supply-reason" />}
+          <Field
+            id={reasonId}
+            label={action === 'disconnect' ? 'Why disconnect' : 'Why reconnect'}
+            error={errors.fields['reason']}
+            hint="Kept in the audit log with your name"
+          >
+            {(a) => (
+              <input {...a} value={reason} onInput={(e) => setReason(e.currentTarget.value)} maxLength={500} autocomplete="off" data-testid="supply-reason" />
+            )}
           </Field>
           <FormError text={errors.form} testId="supply-error" />
           <div class="actions">
@@ -112,7 +141,9 @@ export function ManualSupply(p: { tz: string; changed: () => void }): VNode {
             <label for="manual-customer">Customer</label>
             <select id="manual-customer" value={chosen} onChange={(e) => setChosen(e.currentTarget.value)} data-testid="manual-customer">
               <option value="">Choose a customer…</option>
-              {r.customers.map((c) => <option key={c.id} value={c.id}>{`${c.name} (${c.id})`}</option>)}
+              {r.customers.map((c) => (
+                <option key={c.id} value={c.id}>{`${c.name} (${c.id})`}</option>
+              ))}
             </select>
           </div>
         )}

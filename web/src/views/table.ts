@@ -42,10 +42,14 @@ export function fillRows<T>(o: TableOptions<T>, body: HTMLTableSectionElement, r
 
 function row<T>(o: TableOptions<T>, r: T): HTMLTableRowElement {
   const [first, ...rest] = o.columns;
-  const tr = h('tr', o.rowAttrs(r),
+  const tr = h(
+    'tr',
+    o.rowAttrs(r),
     first ? h('th', { scope: 'row', class: first.class ?? null, 'data-card-label': first.labelOnCard ? first.label : null }, ...cellChildren(first, r)) : null,
     // One wrapper per cell, so the phone layout puts the whole value beside its column name.
-    ...rest.map((c) => h('td', { class: [c.num ? 'num' : '', c.class ?? ''].join(' ').trim() || null, 'data-label': c.label }, h('div', {}, ...cellChildren(c, r)))),
+    ...rest.map((c) =>
+      h('td', { class: [c.num ? 'num' : '', c.class ?? ''].join(' ').trim() || null, 'data-label': c.label }, h('div', {}, ...cellChildren(c, r))),
+    ),
   );
   const target = o.rowHref?.(r);
   if (target) {

@@ -17,7 +17,13 @@ const hhmm = (min: number): string => `${String(Math.floor(min / 60)).padStart(2
 export function energyText(v: TariffVersion, cur: string): string {
   const e = v.energy;
   if (e.kind === 'flat') return `Flat ${perKwh(e.priceE4, cur)}`;
-  if (e.kind === 'block') return (e.blocks ?? []).map((b, i) => `${b.upToKWh === null ? `above ${(e.blocks?.[i - 1]?.upToKWh ?? 0)} kWh` : `${i === 0 ? 'lifeline ' : ''}up to ${b.upToKWh} kWh`} ${perKwh(b.priceE4, cur)}`).join('; ');
+  if (e.kind === 'block')
+    return (e.blocks ?? [])
+      .map(
+        (b, i) =>
+          `${b.upToKWh === null ? `above ${e.blocks?.[i - 1]?.upToKWh ?? 0} kWh` : `${i === 0 ? 'lifeline ' : ''}up to ${b.upToKWh} kWh`} ${perKwh(b.priceE4, cur)}`,
+      )
+      .join('; ');
   const periods = (e.periods ?? []).map((p) => `${p.name} ${hhmm(p.fromMinute)}–${hhmm(p.toMinute)} ${perKwh(p.priceE4, cur)}`);
   return `Time of use: ${[...periods, `otherwise ${perKwh(e.otherwisePriceE4, cur)}`].join('; ')}`;
 }
@@ -44,9 +50,21 @@ function TariffsPage({ admin, tz }: { admin: boolean; tz: string }): VNode {
   return (
     <>
       {saved ? <Success testId="tariff-saved">{saved}</Success> : null}
-      {admin ? <NewTariff tz={tz} saved={onSaved} currency={state.data?.tariffs[0]?.currency ?? 'UGX'} taken={(state.data?.tariffs ?? []).map((t) => t.id)} /> : null}
+      {admin ? (
+        <NewTariff tz={tz} saved={onSaved} currency={state.data?.tariffs[0]?.currency ?? 'UGX'} taken={(state.data?.tariffs ?? []).map((t) => t.id)} />
+      ) : null}
       <Show state={state}>
-        {(r) => (r.tariffs.length === 0 ? <p class="hint">No tariffs yet.</p> : <>{r.tariffs.map((t) => <TariffCard key={t.id} t={t} admin={admin} tz={tz} saved={onSaved} />)}</>)}
+        {(r) =>
+          r.tariffs.length === 0 ? (
+            <p class="hint">No tariffs yet.</p>
+          ) : (
+            <>
+              {r.tariffs.map((t) => (
+                <TariffCard key={t.id} t={t} admin={admin} tz={tz} saved={onSaved} />
+              ))}
+            </>
+          )
+        }
       </Show>
     </>
   );
@@ -82,13 +100,18 @@ function TariffCard({ t, admin, tz, saved }: { t: Tariff; admin: boolean; tz: st
 function NewTariff({ tz, saved, currency, taken }: { tz: string; saved: (text: string) => void; currency: string; taken: string[] }): VNode {
   return (
     <details class="card" data-testid="tariff-new">
-      <summary data-testid="tariff-new-open"><h2 class="inline">New tariff</h2></summary>
+      <summary data-testid="tariff-new-open">
+        <h2 class="inline">New tariff</h2>
+      </summary>
       <VersionForm prefix="nt" tz={tz} currency={currency} taken={taken} saved={saved} />
     </details>
   );
 }
 
-interface Fee { name: string; amount: string }
+interface Fee {
+  name: string;
+  amount: string;
+}
 interface Draft {
   id: string;
   name: string;
@@ -174,8 +197,14 @@ function VersionForm(p: { prefix: string; tz: string; tariff?: Tariff; currency?
   const [d, setD] = useState<Draft>(() => draftFrom(latest, cur, dateOnly(siteNow(), p.tz)));
   const [errors, setErrors] = useState<FormErrors>(NO_ERRORS);
   const [busy, setBusy] = useState(false);
-  const set = (k: keyof Draft) => (ev: Event): void => setD({ ...d, [k]: (ev.currentTarget as HTMLInputElement).value });
-  const setFee = (i: number, k: keyof Fee) => (ev: Event): void => setD({ ...d, fees: d.fees.map((f, j) => (j === i ? { ...f, [k]: (ev.currentTarget as HTMLInputElement).value } : f)) });
+  const set =
+    (k: keyof Draft) =>
+    (ev: Event): void =>
+      setD({ ...d, [k]: (ev.currentTarget as HTMLInputElement).value });
+  const setFee =
+    (i: number, k: keyof Fee) =>
+    (ev: Event): void =>
+      setD({ ...d, fees: d.fees.map((f, j) => (j === i ? { ...f, [k]: (ev.currentTarget as HTMLInputElement).value } : f)) });
   const id = (name: string): string => `${p.prefix}-${name}`;
   const err = (k: string): string | undefined => errors.fields[k];
 
@@ -213,7 +242,13 @@ function VersionForm(p: { prefix: string; tz: string; tariff?: Tariff; currency?
       const lp = e4(d.lifePrice);
       if (!(upTo > 0)) e['lifeKwh'] = 'Enter the kWh per month the lifeline block covers';
       if (lp === null) e['lifePrice'] = 'Enter the lifeline price';
-      energy = { kind: 'block', blocks: [{ upToKWh: upTo, priceE4: lp }, { upToKWh: null, priceE4: price }] };
+      energy = {
+        kind: 'block',
+        blocks: [
+          { upToKWh: upTo, priceE4: lp },
+          { upToKWh: null, priceE4: price },
+        ],
+      };
     } else if (d.kind === 'tou') {
       const from = minute(d.peakFrom);
       const to = minute(d.peakTo);
@@ -246,7 +281,12 @@ function VersionForm(p: { prefix: string; tz: string; tariff?: Tariff; currency?
       taxes: vat > 0 ? [{ name: 'VAT', rateBp: Math.round(vat * 100), base: ['energy', 'fixed', ...(fees.length ? ['fees'] : [])] }] : [],
     };
     const t = p.tariff;
-    return { version, body: t ? { id: t.id, name: t.name, currency: t.currency, versions: [...t.versions, v] } : { id: d.id, name: d.name.trim(), currency: cur, versions: [v] } };
+    return {
+      version,
+      body: t
+        ? { id: t.id, name: t.name, currency: t.currency, versions: [...t.versions, v] }
+        : { id: d.id, name: d.name.trim(), currency: cur, versions: [v] },
+    };
   }
 
   function submit(ev: Event): void {
@@ -269,11 +309,13 @@ function VersionForm(p: { prefix: string; tz: string; tariff?: Tariff; currency?
   }
 
   const F = (name: string, label: string, input: (a: Record<string, unknown>) => VNode, hint?: string): VNode => (
-    <Field id={id(name)} label={label} error={err(name)} {...(hint ? { hint } : {})}>{(a) => input(a)}</Field>
+    <Field id={id(name)} label={label} error={err(name)} {...(hint ? { hint } : {})}>
+      {(a) => input(a)}
+    </Field>
   );
-  const text = (k: keyof Draft, testId: string, extra: Record<string, unknown> = {}) => (a: Record<string, unknown>): VNode => (
-    <input {...a} {...extra} value={d[k] as string} onInput={set(k)} autocomplete="off" data-testid={testId} />
-  );
+  const text =
+    (k: keyof Draft, testId: string, extra: Record<string, unknown> = {}) =>
+    (a: Record<string, unknown>): VNode => <input {...a} {...extra} value={d[k] as string} onInput={set(k)} autocomplete="off" data-testid={testId} />;
   return (
     <form class="form" onSubmit={submit} noValidate data-testid="tariff-form">
       {!p.tariff ? (
@@ -291,10 +333,21 @@ function VersionForm(p: { prefix: string; tz: string; tariff?: Tariff; currency?
           </select>
         ))}
         {F('from', 'Effective from', text('from', 'tariff-from', { type: 'date' }))}
-        {F('price', d.kind === 'flat' ? `Price per kWh (${cur})` : d.kind === 'block' ? `Price above the lifeline, per kWh (${cur})` : `Price outside the peak, per kWh (${cur})`, text('price', 'tariff-price', { inputmode: 'decimal' }))}
+        {F(
+          'price',
+          d.kind === 'flat'
+            ? `Price per kWh (${cur})`
+            : d.kind === 'block'
+              ? `Price above the lifeline, per kWh (${cur})`
+              : `Price outside the peak, per kWh (${cur})`,
+          text('price', 'tariff-price', { inputmode: 'decimal' }),
+        )}
       </div>
       {d.kind === 'block' && (latest?.energy.blocks?.length ?? 0) > 2 ? (
-        <p class="hint" data-testid="tariff-blocks-note">{`v${latest?.version ?? ''} has ${latest?.energy.blocks?.length ?? 0} blocks; this form sets a lifeline block and one price above it, so the blocks between are not carried into the new version.`}</p>
+        <p
+          class="hint"
+          data-testid="tariff-blocks-note"
+        >{`v${latest?.version ?? ''} has ${latest?.energy.blocks?.length ?? 0} blocks; this form sets a lifeline block and one price above it, so the blocks between are not carried into the new version.`}</p>
       ) : null}
       {d.kind === 'block' ? (
         <div class="form-row">
@@ -325,16 +378,32 @@ function VersionForm(p: { prefix: string; tz: string; tariff?: Tariff; currency?
             <Field id={id(`fee-${i}-amount`)} label={`Per month (${cur})`}>
               {(a) => <input {...a} value={f.amount} onInput={setFee(i, 'amount')} inputmode="decimal" autocomplete="off" data-testid="tariff-fee-amount" />}
             </Field>
-            <button type="button" class="secondary small" aria-label={`Remove fee ${i + 1}`} onClick={() => setD({ ...d, fees: d.fees.filter((_, j) => j !== i) })}>Remove</button>
+            <button
+              type="button"
+              class="secondary small"
+              aria-label={`Remove fee ${i + 1}`}
+              onClick={() => setD({ ...d, fees: d.fees.filter((_, j) => j !== i) })}
+            >
+              Remove
+            </button>
           </div>
         ))}
         <div class="actions">
-          <button type="button" class="secondary small" data-testid="tariff-fee-add" onClick={() => setD({ ...d, fees: [...d.fees, { name: '', amount: '' }] })}>+ Add a fee</button>
+          <button
+            type="button"
+            class="secondary small"
+            data-testid="tariff-fee-add"
+            onClick={() => setD({ ...d, fees: [...d.fees, { name: '', amount: '' }] })}
+          >
+            + Add a fee
+          </button>
         </div>
       </fieldset>
       <FormError text={errors.form} testId="tariff-error" />
       <div class="actions">
-        <button type="submit" class="primary" disabled={busy} data-testid="tariff-submit">{p.tariff ? 'Add version' : 'Create tariff'}</button>
+        <button type="submit" class="primary" disabled={busy} data-testid="tariff-submit">
+          {p.tariff ? 'Add version' : 'Create tariff'}
+        </button>
       </div>
     </form>
   );
