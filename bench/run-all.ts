@@ -9,6 +9,7 @@ import { run as history } from './history.js';
 import { run as ingest } from './ingest.js';
 import { run as memory } from './memory.js';
 import { run as paymentsInbox } from './payments-inbox.js';
+import { run as uplink } from './uplink.js';
 import { run as webColdLoad } from './web-cold-load.js';
 
 /** A benchmark's figures; the ones that do no I/O of their own run synchronously. */
@@ -20,6 +21,7 @@ const benches: Array<[string, () => Figures | Promise<Figures>]> = [
   ['History: a year of 15-minute intervals for one meter', () => history()],
   ['Billing: rate and bill 10,000 customers for a month; one day of prepaid charging', () => billing()],
   ['Payments inbox: callback and payment-start time against inbox size (goal: ratio near 1)', () => paymentsInbox()],
+  ['Uplink: backlog drain rate through Mosquitto on 127.0.0.1:1883, live-data latency while draining, bytes per reading (set BENCH_UPLINK_BACKLOG, default 20000)', () => uplink()],
   ['CLI start-up: mgos --help and mgos read against the simulator, a fresh process each run (set BENCH_CLI_RUNS, default 11)', () => cliStartup()],
   ['Web cold load: the overview on an emulated phone (slow 3G, CPU 4x slower) in Chromium, empty cache (set BENCH_WEB_RUNS, default 3)', () => webColdLoad()],
   ['Memory: 100 simulated meters, whole system (set BENCH_MEMORY_MINUTES, default 10)', () => memory()],

@@ -5,6 +5,7 @@ import type { RouteRegistry } from './api/route.js';
 import { createApiServer } from './api/server.js';
 import { alarmStreamSource, registerAlarmRoutes } from './alarms/routes.js';
 import { registerFleetRoutes } from './fleet/routes.js';
+import { startUplink } from './uplink/index.js';
 import { registerHistoryRoutes } from './history/routes.js';
 import { startAlarms, type Alarms } from './alarms/index.js';
 import { registerSimRoutes } from './sim/routes.js';
@@ -202,6 +203,13 @@ export async function startSystem(o: SystemOptions = {}): Promise<RunningSystem>
     recorder.start();
     site.start();
     control?.start();
+    // The uplink: telemetry to the operator's broker through a durable queue; a full queue drops its oldest, alarmed.
+    const uplinkConfig = config.uplink;
+    if (uplinkConfig?.enabled) {
+      const uplink = startUplink({ config: uplinkConfig, siteId: config.site.id, storagePath: config.storage.path, image: site.image, live: site.live, clock, log,
+        onDrop: (n, total) => alarms.store.raise({ rule: 'uplink_queue_full', subject: 'uplink', severity: 'major', condition: 'dropped', message: `uplink queue full: ${n} oldest messages dropped (${total} in all)` }) });
+      cleanups.push(() => uplink.stop());
+    }
     if (mobileMoney) mobileMoney.setSiteUrl(`http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`);
     // The demo's billing is seeded once, on its first start, before the charging timer runs.
     if (demo) await seedDemoBilling({ db, config, billing, recorder, clock, log, mobileMoney }).catch((err: unknown) => log.error({ err }, 'demo: seeding billing failed; the demo runs without it'));

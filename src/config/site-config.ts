@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { CURRENCY_CODES } from '../billing/money.js';
 import { alarmConfigSchema } from '../alarms/alarm-config.js';
 import { commissioningConfigSchema } from '../commissioning/commissioning-config.js';
+import { uplinkConfigSchema } from '../uplink/uplink-config.js';
 import { WORD_ORDERS } from '../drivers/profile-schema.js';
 import { calendarDate } from '../util/calendar-date.js';
 import { timeZoneSchema } from './time-zone.js';
@@ -257,6 +258,8 @@ export const siteConfigSchemaFor = (knownTypes?: readonly string[]) => z
     sim: simSchema.optional(),
     commissioning: commissioningConfigSchema.default(() => commissioningConfigSchema.parse({})),
     alarms: alarmConfigSchema.default(() => alarmConfigSchema.parse({})),
+    /** The MQTT v5 uplink: SenML telemetry with a durable queue (src/uplink/uplink-config.ts, docs/uplink.md). */
+    uplink: uplinkConfigSchema.optional(),
     /** Billing, governance, relays and payments: optional, defaults applied where they are used. */
     billing: billingConfigSchema.optional(),
     governance: governanceConfigSchema.optional(),
