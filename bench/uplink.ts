@@ -51,7 +51,13 @@ async function drain(backlog: number, maxPerSecond: number): Promise<{ rate: num
     if (at !== undefined) latencies.push(performance.now() - at);
   });
   await sub.subscribeAsync(`${topicPrefix}/#`, { qos: 1 });
-  const config = uplinkConfigSchema.parse({ url: 'mqtt://127.0.0.1:1883', topicPrefix, clientId: `${topicPrefix}-pub`, replay: { maxPerSecond, inflight: 64 }, queue: { flushDelayMs: 1000 } });
+  const config = uplinkConfigSchema.parse({
+    url: 'mqtt://127.0.0.1:1883',
+    topicPrefix,
+    clientId: `${topicPrefix}-pub`,
+    replay: { maxPerSecond, inflight: 64 },
+    queue: { flushDelayMs: 1000 },
+  });
   const up = new Uplink({ config, siteId: 'bench', queuePath: file });
   const start = performance.now();
   up.start();
@@ -81,7 +87,9 @@ export async function run(): Promise<Record<string, number | string>> {
   const opts = { siteId: 'kasese', topicPrefix: 'mgos', names: 'obis' as const, energyUnit: 'kWh' as const };
   const json = encodePayload(m, { ...opts, format: 'json' }).payload.length;
   const cbor = encodePayload(m, { ...opts, format: 'cbor' }).payload.length;
-  const naive = JSON.stringify(m.channels.map((ch, i) => ({ site: 'kasese', component: 'meter12', channel: ch, value: m.values[i], unit: 'W', timestamp: new Date(m.ts).toISOString() }))).length;
+  const naive = JSON.stringify(
+    m.channels.map((ch, i) => ({ site: 'kasese', component: 'meter12', channel: ch, value: m.values[i], unit: 'W', timestamp: new Date(m.ts).toISOString() })),
+  ).length;
   // Queue rows on disk: one hour of 100 meters.
   const dir = mkdtempSync(path.join(tmpdir(), 'mgos-bench-uplink-size-'));
   const q = new UplinkQueue(path.join(dir, 'q.db'), { maxMessages: 10_000_000 });

@@ -207,10 +207,13 @@ export class Uplink {
       this.send(next, true);
     }
     if (this.tokens < 1 && this.backlogLeft > 0 && !this.pumpTimer) {
-      this.pumpTimer = setTimeout(() => {
-        this.pumpTimer = null;
-        this.pump();
-      }, Math.ceil(((1 - this.tokens) * 1000) / rate));
+      this.pumpTimer = setTimeout(
+        () => {
+          this.pumpTimer = null;
+          this.pump();
+        },
+        Math.ceil(((1 - this.tokens) * 1000) / rate),
+      );
     }
   }
 
@@ -233,18 +236,23 @@ export class Uplink {
     this.inflight.set(m.id, backlog);
     if (backlog) this.backlogInflight++;
     this.sent++;
-    client.publish(topicOf(this.payloadOptions, m.component), payload, { qos: 1, properties: { contentType, userProperties: { mid: String(m.id) } } }, (err) => {
-      if (gen !== this.generation) return;
-      if (this.inflight.delete(m.id) && backlog) {
-        this.backlogInflight--;
-        this.backlogLeft = Math.max(0, this.backlogLeft - 1);
-      }
-      // A refused or unanswered message stays queued and goes again after the next reconnection.
-      if (err) return;
-      this.acked++;
-      this.queue.ack(m.id);
-      this.scheduleFlush();
-      this.pump();
-    });
+    client.publish(
+      topicOf(this.payloadOptions, m.component),
+      payload,
+      { qos: 1, properties: { contentType, userProperties: { mid: String(m.id) } } },
+      (err) => {
+        if (gen !== this.generation) return;
+        if (this.inflight.delete(m.id) && backlog) {
+          this.backlogInflight--;
+          this.backlogLeft = Math.max(0, this.backlogLeft - 1);
+        }
+        // A refused or unanswered message stays queued and goes again after the next reconnection.
+        if (err) return;
+        this.acked++;
+        this.queue.ack(m.id);
+        this.scheduleFlush();
+        this.pump();
+      },
+    );
   }
 }

@@ -54,7 +54,9 @@ export interface Subscriber {
 export async function subscribe(topic: string, opts: { hex?: boolean } = {}): Promise<Subscriber> {
   // Line-buffered: a piped mosquitto_sub otherwise holds its output in a block buffer (stdbuf execs it, same pid).
   const args = ['-h', BROKER_HOST, '-p', String(BROKER_PORT), '-V', 'mqttv5', '-q', '1', '-d', '-t', topic, '-F', opts.hex ? '%P\t%t\t%x' : '%P\t%t\t%p'];
-  const child: ChildProcess = toolPath('stdbuf') ? spawn('stdbuf', ['-oL', 'mosquitto_sub', ...args], { stdio: ['ignore', 'pipe', 'pipe'] }) : spawn('mosquitto_sub', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child: ChildProcess = toolPath('stdbuf')
+    ? spawn('stdbuf', ['-oL', 'mosquitto_sub', ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+    : spawn('mosquitto_sub', args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const messages: Received[] = [];
   let buf = '';
   let subscribed: () => void = () => undefined;

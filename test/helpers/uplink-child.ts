@@ -7,7 +7,13 @@ import { Uplink } from '../../src/uplink/uplink.js';
 
 const [queuePath, url, topicPrefix, siteId, rate] = process.argv.slice(2);
 if (!queuePath || !url || !topicPrefix || !siteId || !rate) throw new Error('usage: uplink-child <queue> <url> <prefix> <site> <rate>');
-const config = uplinkConfigSchema.parse({ url, topicPrefix, clientId: `${siteId}-child`, replay: { maxPerSecond: Number(rate), inflight: 32 }, queue: { flushDelayMs: 200 } });
+const config = uplinkConfigSchema.parse({
+  url,
+  topicPrefix,
+  clientId: `${siteId}-child`,
+  replay: { maxPerSecond: Number(rate), inflight: 32 },
+  queue: { flushDelayMs: 200 },
+});
 const uplink = new Uplink({ config, siteId, queuePath });
 uplink.start();
 setInterval(() => {
