@@ -21,13 +21,22 @@ const benches: Array<[string, () => Figures | Promise<Figures>]> = [
   ['History: a year of 15-minute intervals for one meter', () => history()],
   ['Billing: rate and bill 10,000 customers for a month; one day of prepaid charging', () => billing()],
   ['Payments inbox: callback and payment-start time against inbox size (goal: ratio near 1)', () => paymentsInbox()],
-  ['Uplink: backlog drain rate through Mosquitto on 127.0.0.1:1883, live-data latency while draining, bytes per reading (set BENCH_UPLINK_BACKLOG, default 20000)', () => uplink()],
+  [
+    'Uplink: backlog drain rate through Mosquitto on 127.0.0.1:1883, live-data latency while draining, bytes per reading (set BENCH_UPLINK_BACKLOG, default 20000)',
+    () => uplink(),
+  ],
   ['CLI start-up: mgos --help and mgos read against the simulator, a fresh process each run (set BENCH_CLI_RUNS, default 11)', () => cliStartup()],
   ['Web cold load: the overview on an emulated phone (slow 3G, CPU 4x slower) in Chromium, empty cache (set BENCH_WEB_RUNS, default 3)', () => webColdLoad()],
   ['Memory: 100 simulated meters, whole system (set BENCH_MEMORY_MINUTES, default 10)', () => memory()],
   ['Disk writes: 100 simulated meters, whole system, write_bytes per reading and per day (set BENCH_DISK_MINUTES, default 10)', () => diskWrites()],
-  ['Control steps: settle, worst export and energy exported per phase after PV and load steps through the edge cycle, per-phase vs OpenEMS-style symmetric (set BENCH_STEP_HOLD_MS, default 10000)', () => controlSteps()],
-  ['Cycle jitter: edge cycle start jitter and duration with 100 meters polled, idle and under 50 history clients; CPU share (set BENCH_JITTER_SECONDS, default 60)', () => cycleJitter()],
+  [
+    'Control steps: settle, worst export and energy exported per phase after PV and load steps through the edge cycle, per-phase vs OpenEMS-style symmetric (set BENCH_STEP_HOLD_MS, default 10000)',
+    () => controlSteps(),
+  ],
+  [
+    'Cycle jitter: edge cycle start jitter and duration with 100 meters polled, idle and under 50 history clients; CPU share (set BENCH_JITTER_SECONDS, default 60)',
+    () => cycleJitter(),
+  ],
 ];
 
 const only = process.argv[2];

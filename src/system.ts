@@ -147,7 +147,14 @@ export async function startSystem(o: SystemOptions = {}): Promise<RunningSystem>
     const mobileMoney = demo ? await startDemoMobileMoney() : null;
     if (mobileMoney) {
       cleanups.push(() => mobileMoney.close());
-      config = { ...config, payments: { ...config.payments, sweepEveryMs: config.payments?.sweepEveryMs ?? 60_000, airtel: { ...mobileMoney.airtel, fees: { bearer: 'operator', schedules: [] } } } };
+      config = {
+        ...config,
+        payments: {
+          ...config.payments,
+          sweepEveryMs: config.payments?.sweepEveryMs ?? 60_000,
+          airtel: { ...mobileMoney.airtel, fees: { bearer: 'operator', schedules: [] } },
+        },
+      };
     }
     const billing = await createBillingRuntime({
       db,
@@ -160,11 +167,31 @@ export async function startSystem(o: SystemOptions = {}): Promise<RunningSystem>
       clock,
       scheduler,
       // A relay that does not do what it was told is a field job: raise it like any other alarm.
-      onRelayFault: (f) => alarms.store.raise({ rule: 'relay_fault', subject: `${f.module}/ch${f.channel}`, severity: 'major', condition: f.kind, message: f.message }),
+      onRelayFault: (f) =>
+        alarms.store.raise({ rule: 'relay_fault', subject: `${f.module}/ch${f.channel}`, severity: 'major', condition: f.kind, message: f.message }),
       // A customer that cannot be charged (the others were) needs a person: an alarm on that customer with the reason.
-      onChargeFailure: (f) => alarms.store.raise({ rule: 'billing_charge', subject: `customer:${f.customerId}`, severity: 'major', condition: 'charge-failed', message: `prepaid charging of ${f.customerId} failed: ${f.reason}` }),
+      onChargeFailure: (f) =>
+        alarms.store.raise({
+          rule: 'billing_charge',
+          subject: `customer:${f.customerId}`,
+          severity: 'major',
+          condition: 'charge-failed',
+          message: `prepaid charging of ${f.customerId} failed: ${f.reason}`,
+        }),
     });
-    const control = config.control?.enabled ? new ControlRuntime({ config: config.control, timeZone: config.site.timezone, site, db, audit: billing.audit, alarms: alarms.store, relays: billing.relays, clock, hooks: o.controlHooks }) : null;
+    const control = config.control?.enabled
+      ? new ControlRuntime({
+          config: config.control,
+          timeZone: config.site.timezone,
+          site,
+          db,
+          audit: billing.audit,
+          alarms: alarms.store,
+          relays: billing.relays,
+          clock,
+          hooks: o.controlHooks,
+        })
+      : null;
     // History and CSV queries run on a worker thread: no request can stall the bus or the recorder.
     const history = new HistoryPool(config.storage.path);
     cleanups.push(() => history.close());
@@ -188,7 +215,9 @@ export async function startSystem(o: SystemOptions = {}): Promise<RunningSystem>
           }),
         ...(simHandle ? [(routes: RouteRegistry) => registerSimRoutes(routes, simHandle)] : []),
         billing.registerRoutes,
-        ...(control ? [(routes: RouteRegistry) => registerControlRoutes(routes, control, billing.audit, { component: (c) => site.image.component(c), now: clock })] : []),
+        ...(control
+          ? [(routes: RouteRegistry) => registerControlRoutes(routes, control, billing.audit, { component: (c) => site.image.component(c), now: clock })]
+          : []),
         (routes) => registerOperatorOverviewRoutes(routes, { site, db, alarms: alarms.store, ledger: billing.ledger, gate: billing.gate, now: clock }),
       ],
       streamSources: [...commissioning.streamSources, alarmStreamSource(alarms)],
@@ -206,22 +235,50 @@ export async function startSystem(o: SystemOptions = {}): Promise<RunningSystem>
     // The uplink: telemetry to the operator's broker through a durable queue; a full queue drops its oldest, alarmed.
     const uplinkConfig = config.uplink;
     if (uplinkConfig?.enabled) {
-      const uplink = startUplink({ config: uplinkConfig, siteId: config.site.id, storagePath: config.storage.path, image: site.image, live: site.live, clock, log,
-        onDrop: (n, total) => alarms.store.raise({ rule: 'uplink_queue_full', subject: 'uplink', severity: 'major', condition: 'dropped', message: `uplink queue full: ${n} oldest messages dropped (${total} in all)` }) });
+      const uplink = startUplink({
+        config: uplinkConfig,
+        siteId: config.site.id,
+        storagePath: config.storage.path,
+        image: site.image,
+        live: site.live,
+        clock,
+        log,
+        onDrop: (n, total) =>
+          alarms.store.raise({
+            rule: 'uplink_queue_full',
+            subject: 'uplink',
+            severity: 'major',
+            condition: 'dropped',
+            message: `uplink queue full: ${n} oldest messages dropped (${total} in all)`,
+          }),
+      });
       cleanups.push(() => uplink.stop());
     }
     if (mobileMoney) mobileMoney.setSiteUrl(`http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`);
     // The demo's billing is seeded once, on its first start, before the charging timer runs.
-    if (demo) await seedDemoBilling({ db, config, billing, recorder, clock, log, mobileMoney }).catch((err: unknown) => log.error({ err }, 'demo: seeding billing failed; the demo runs without it'));
+    if (demo)
+      await seedDemoBilling({ db, config, billing, recorder, clock, log, mobileMoney }).catch((err: unknown) =>
+        log.error({ err }, 'demo: seeding billing failed; the demo runs without it'),
+      );
     billing.start();
     // Stopped first: no charging run or relay command while the buses and the database close.
     cleanups.push(() => billing.close());
     if (control) cleanups.push(() => control.stop());
     const scadaConfig = config.scada;
-    const scada = scadaConfig?.enabled ? await startScadaServer({ config: scadaConfig, image: site.image, control, openAlarms: () => alarms.store.list({ state: 'open' }).map((a) => a.severity), log: (m) => log.warn(m) }) : null;
+    const scada = scadaConfig?.enabled
+      ? await startScadaServer({
+          config: scadaConfig,
+          image: site.image,
+          control,
+          openAlarms: () => alarms.store.list({ state: 'open' }).map((a) => a.severity),
+          log: (m) => log.warn(m),
+        })
+      : null;
     if (scada) cleanups.push(() => scada.close());
     const ocppConfig = config.ocpp;
-    const ocpp = ocppConfig?.enabled ? new CentralSystem({ config: ocppConfig, db, ledger: billing.ledger, timeZone: config.site.timezone, clock, log: (m) => log.warn(m) }) : null;
+    const ocpp = ocppConfig?.enabled
+      ? new CentralSystem({ config: ocppConfig, db, ledger: billing.ledger, timeZone: config.site.timezone, clock, log: (m) => log.warn(m) })
+      : null;
     if (ocpp) {
       await ocpp.listen();
       cleanups.push(() => ocpp.close());

@@ -15,9 +15,7 @@ import { ocppConfigSchema } from '../ocpp/ocpp-config.js';
  * The site configuration file. The `meters` list keeps the shape of the field team's
  * config.prod.yaml (id, name, type, enabled) so existing files carry over; the rest has defaults.
  */
-const name = z
-  .string()
-  .regex(/^[a-z0-9][a-z0-9_]*$/, 'use lowercase letters, digits and underscores, e.g. floor1_reception');
+const name = z.string().regex(/^[a-z0-9][a-z0-9_]*$/, 'use lowercase letters, digits and underscores, e.g. floor1_reception');
 
 const BAUD_RATES: readonly number[] = [1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200];
 
@@ -61,24 +59,24 @@ export const busSchema = z.discriminatedUnion('transport', [serialBus, networkBu
 export const METER_TYPE_ALIASES: Record<string, string> = { '1phase': 'DDSU666', '3phase': 'DTSU666' };
 
 const meterFields = {
-    /** The meter's id in the site, and its Modbus address unless `address` says otherwise. */
-    id: z.number().int().min(1).max(247),
-    /** Modbus address on its bus, when it differs from the id (sites with several buses). */
-    address: z.number().int().min(1).max(247).optional(),
-    name,
-    /** 1phase, 3phase or a profile model name (DDSU666, DTSU666, ...). */
-    type: z.string().min(1) as z.ZodType<string>,
-    enabled: z.boolean().default(true),
-    bus: name.optional(),
-    /** main = the meter at the grid connection point; customer = a sub-meter. */
-    role: z.enum(['main', 'customer']).default('customer'),
-    ctRatio: z.number().positive().default(1),
-    ptRatio: z.number().positive().default(1),
-    /** The most power this meter can measure (W), overriding its profile's rating (e.g. a PT-connected meter). */
-    maxPowerW: z.number().positive().optional(),
-    invert: z.boolean().default(false),
-    functionCode: z.union([z.literal(3), z.literal(4)]).optional(),
-    wordOrder: z.enum(WORD_ORDERS).optional(),
+  /** The meter's id in the site, and its Modbus address unless `address` says otherwise. */
+  id: z.number().int().min(1).max(247),
+  /** Modbus address on its bus, when it differs from the id (sites with several buses). */
+  address: z.number().int().min(1).max(247).optional(),
+  name,
+  /** 1phase, 3phase or a profile model name (DDSU666, DTSU666, ...). */
+  type: z.string().min(1) as z.ZodType<string>,
+  enabled: z.boolean().default(true),
+  bus: name.optional(),
+  /** main = the meter at the grid connection point; customer = a sub-meter. */
+  role: z.enum(['main', 'customer']).default('customer'),
+  ctRatio: z.number().positive().default(1),
+  ptRatio: z.number().positive().default(1),
+  /** The most power this meter can measure (W), overriding its profile's rating (e.g. a PT-connected meter). */
+  maxPowerW: z.number().positive().optional(),
+  invert: z.boolean().default(false),
+  functionCode: z.union([z.literal(3), z.literal(4)]).optional(),
+  wordOrder: z.enum(WORD_ORDERS).optional(),
 };
 
 /** A meter entry; `knownTypes` (profile models and aliases) makes an unknown type a config error. */
@@ -122,7 +120,10 @@ export const simSchema = z
         inverter: z.enum(['generic', 'srne']).default('generic'),
         /** SRNE model family (profile variant): HF, ASF, ASP, SPLIT_EU, HESP. */
         srneVariant: z.string().default('HF'),
-        phases: z.array(z.enum(['L1', 'L2', 'L3'])).min(1).optional(),
+        phases: z
+          .array(z.enum(['L1', 'L2', 'L3']))
+          .min(1)
+          .optional(),
         capacityWh: z.number().positive().default(15_360),
         initialSoc: z.number().min(0).max(1).default(0.6),
         maxPowerW: z.number().positive().default(6000),
@@ -190,10 +191,22 @@ const feeConfigSchema = z
     bearer: z.enum(['customer', 'operator']).default('operator'),
     schedules: z
       .array(
-        z.object({
-          effectiveFromMs: z.number().int().nonnegative(),
-          bands: z.array(z.object({ upToMinor: z.number().int().positive().nullable(), fixedMinor: z.number().int().nonnegative(), percentBp: z.number().int().min(0).max(10_000) }).strict()).min(1),
-        }).strict(),
+        z
+          .object({
+            effectiveFromMs: z.number().int().nonnegative(),
+            bands: z
+              .array(
+                z
+                  .object({
+                    upToMinor: z.number().int().positive().nullable(),
+                    fixedMinor: z.number().int().nonnegative(),
+                    percentBp: z.number().int().min(0).max(10_000),
+                  })
+                  .strict(),
+              )
+              .min(1),
+          })
+          .strict(),
       )
       .default([]),
   })
@@ -202,10 +215,46 @@ const feeConfigSchema = z
 /** Payment providers; cash is always on, mobile money only when configured. */
 export const paymentsConfigSchema = z
   .object({
-    cash: z.object({ fees: feeConfigSchema.default({ bearer: 'operator', schedules: [] }) }).strict().optional(),
-    mtn: z.object({ baseUrl: z.url(), subscriptionKey: z.string().min(1), apiUserId: z.string().min(1), apiKey: z.string().min(1), targetEnvironment: z.string().min(1), callbackUrl: z.string().optional(), fees: feeConfigSchema.default({ bearer: 'operator', schedules: [] }) }).strict().optional(),
-    airtel: z.object({ baseUrl: z.url(), clientId: z.string().min(1), clientSecret: z.string().min(1), country: z.string().min(2), currency: z.string().length(3), callbackKey: z.string().optional(), fees: feeConfigSchema.default({ bearer: 'operator', schedules: [] }) }).strict().optional(),
-    pesapal: z.object({ baseUrl: z.url(), consumerKey: z.string().min(1), consumerSecret: z.string().min(1), ipnUrl: z.url(), callbackUrl: z.url(), countryCode: z.string().min(2), fees: feeConfigSchema.default({ bearer: 'operator', schedules: [] }) }).strict().optional(),
+    cash: z
+      .object({ fees: feeConfigSchema.default({ bearer: 'operator', schedules: [] }) })
+      .strict()
+      .optional(),
+    mtn: z
+      .object({
+        baseUrl: z.url(),
+        subscriptionKey: z.string().min(1),
+        apiUserId: z.string().min(1),
+        apiKey: z.string().min(1),
+        targetEnvironment: z.string().min(1),
+        callbackUrl: z.string().optional(),
+        fees: feeConfigSchema.default({ bearer: 'operator', schedules: [] }),
+      })
+      .strict()
+      .optional(),
+    airtel: z
+      .object({
+        baseUrl: z.url(),
+        clientId: z.string().min(1),
+        clientSecret: z.string().min(1),
+        country: z.string().min(2),
+        currency: z.string().length(3),
+        callbackKey: z.string().optional(),
+        fees: feeConfigSchema.default({ bearer: 'operator', schedules: [] }),
+      })
+      .strict()
+      .optional(),
+    pesapal: z
+      .object({
+        baseUrl: z.url(),
+        consumerKey: z.string().min(1),
+        consumerSecret: z.string().min(1),
+        ipnUrl: z.url(),
+        callbackUrl: z.url(),
+        countryCode: z.string().min(2),
+        fees: feeConfigSchema.default({ bearer: 'operator', schedules: [] }),
+      })
+      .strict()
+      .optional(),
     /** How often pending mobile-money payments are re-queried. */
     sweepEveryMs: z.number().int().min(1000).default(60_000),
   })
@@ -223,93 +272,113 @@ const proxyAddress = z.string().refine(
   { error: 'must be an IP address or CIDR range (e.g. 10.0.0.1 or 10.0.0.0/8), or loopback, linklocal, uniquelocal' },
 );
 
-export const siteConfigSchemaFor = (knownTypes?: readonly string[]) => z
-  .object({
-    site: z
-      .object({ id: name, name: z.string().min(1), timezone: timeZoneSchema.default('UTC') })
-      .strict(),
-    poll: z
-      .object({ intervalMs: z.number().int().min(1000).max(3_600_000).default(10_000) })
-      .strict()
-      .default({ intervalMs: 10_000 }),
-    storage: z
-      .object({
-        path: z.string().default('data/mgos.db'),
-        rawRetentionDays: z.number().int().min(1).default(90),
-        /** Readings are written in batches to spare the SD card; at most this much is lost on a power cut. */
-        flushIntervalMs: z.number().int().min(0).max(600_000).default(30_000),
-      })
-      .strict()
-      .default({ path: 'data/mgos.db', rawRetentionDays: 90, flushIntervalMs: 30_000 }),
-    http: z
-      .object({
-        host: z.string().default('127.0.0.1'),
-        port: z.number().int().min(0).max(65535).default(8080),
-        /** Reverse proxies whose X-Forwarded-For is believed (addresses or CIDRs); none by default. */
-        trustProxy: z.array(proxyAddress).default([]),
-        /** The session cookie gets the Secure flag: set when the site is reached over HTTPS (a TLS proxy). */
-        secureCookies: z.boolean().default(false),
-      })
-      .strict()
-      .default({ host: '127.0.0.1', port: 8080, trustProxy: [], secureCookies: false }),
-    profiles: z.array(z.string()).default([]),
-    buses: z.array(busSchema).default([]),
-    meters: z.array(meterSchemaFor(knownTypes)).default([]),
-    sim: simSchema.optional(),
-    commissioning: commissioningConfigSchema.default(() => commissioningConfigSchema.parse({})),
-    alarms: alarmConfigSchema.default(() => alarmConfigSchema.parse({})),
-    /** The MQTT v5 uplink: SenML telemetry with a durable queue (src/uplink/uplink-config.ts, docs/uplink.md). */
-    uplink: uplinkConfigSchema.optional(),
-    /** Billing, governance, relays and payments: optional, defaults applied where they are used. */
-    billing: billingConfigSchema.optional(),
-    governance: governanceConfigSchema.optional(),
-    relays: z.array(relayModuleConfigSchema).optional(),
-    payments: paymentsConfigSchema.optional(),
-    /** The edge cycle: devices it steers, controllers, safety limits, autonomy (src/edge/control-config.ts). */
-    control: controlConfigSchema.optional(),
-    /** The Modbus TCP server for SCADA, off by default (src/scada/scada-config.ts, docs/scada-modbus.md). */
-    scada: scadaConfigSchema.optional(),
-    /** The OCPP 1.6J central system for EV chargers, off by default (src/ocpp/ocpp-config.ts, docs/ocpp.md). */
-    ocpp: ocppConfigSchema.optional(),
-  })
-  .strict()
-  .superRefine((cfg, ctx) => {
-    const busIds = new Set(cfg.buses.map((b) => b.id));
-    const seenName = new Map<string, number>();
-    const seenId = new Map<number, number>();
-    const seenAddress = new Map<string, number>();
-    cfg.meters.forEach((m, i) => {
-      const bus = m.bus ?? cfg.buses[0]?.id;
-      if (m.bus !== undefined && !busIds.has(m.bus)) {
-        ctx.addIssue({ code: 'custom', path: ['meters', i, 'bus'], message: `no bus "${m.bus}" is defined; allowed: ${[...busIds].join(', ') || '(define one under buses:)'}` });
+export const siteConfigSchemaFor = (knownTypes?: readonly string[]) =>
+  z
+    .object({
+      site: z.object({ id: name, name: z.string().min(1), timezone: timeZoneSchema.default('UTC') }).strict(),
+      poll: z
+        .object({ intervalMs: z.number().int().min(1000).max(3_600_000).default(10_000) })
+        .strict()
+        .default({ intervalMs: 10_000 }),
+      storage: z
+        .object({
+          path: z.string().default('data/mgos.db'),
+          rawRetentionDays: z.number().int().min(1).default(90),
+          /** Readings are written in batches to spare the SD card; at most this much is lost on a power cut. */
+          flushIntervalMs: z.number().int().min(0).max(600_000).default(30_000),
+        })
+        .strict()
+        .default({ path: 'data/mgos.db', rawRetentionDays: 90, flushIntervalMs: 30_000 }),
+      http: z
+        .object({
+          host: z.string().default('127.0.0.1'),
+          port: z.number().int().min(0).max(65535).default(8080),
+          /** Reverse proxies whose X-Forwarded-For is believed (addresses or CIDRs); none by default. */
+          trustProxy: z.array(proxyAddress).default([]),
+          /** The session cookie gets the Secure flag: set when the site is reached over HTTPS (a TLS proxy). */
+          secureCookies: z.boolean().default(false),
+        })
+        .strict()
+        .default({ host: '127.0.0.1', port: 8080, trustProxy: [], secureCookies: false }),
+      profiles: z.array(z.string()).default([]),
+      buses: z.array(busSchema).default([]),
+      meters: z.array(meterSchemaFor(knownTypes)).default([]),
+      sim: simSchema.optional(),
+      commissioning: commissioningConfigSchema.default(() => commissioningConfigSchema.parse({})),
+      alarms: alarmConfigSchema.default(() => alarmConfigSchema.parse({})),
+      /** The MQTT v5 uplink: SenML telemetry with a durable queue (src/uplink/uplink-config.ts, docs/uplink.md). */
+      uplink: uplinkConfigSchema.optional(),
+      /** Billing, governance, relays and payments: optional, defaults applied where they are used. */
+      billing: billingConfigSchema.optional(),
+      governance: governanceConfigSchema.optional(),
+      relays: z.array(relayModuleConfigSchema).optional(),
+      payments: paymentsConfigSchema.optional(),
+      /** The edge cycle: devices it steers, controllers, safety limits, autonomy (src/edge/control-config.ts). */
+      control: controlConfigSchema.optional(),
+      /** The Modbus TCP server for SCADA, off by default (src/scada/scada-config.ts, docs/scada-modbus.md). */
+      scada: scadaConfigSchema.optional(),
+      /** The OCPP 1.6J central system for EV chargers, off by default (src/ocpp/ocpp-config.ts, docs/ocpp.md). */
+      ocpp: ocppConfigSchema.optional(),
+    })
+    .strict()
+    .superRefine((cfg, ctx) => {
+      const busIds = new Set(cfg.buses.map((b) => b.id));
+      const seenName = new Map<string, number>();
+      const seenId = new Map<number, number>();
+      const seenAddress = new Map<string, number>();
+      cfg.meters.forEach((m, i) => {
+        const bus = m.bus ?? cfg.buses[0]?.id;
+        if (m.bus !== undefined && !busIds.has(m.bus)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['meters', i, 'bus'],
+            message: `no bus "${m.bus}" is defined; allowed: ${[...busIds].join(', ') || '(define one under buses:)'}`,
+          });
+        }
+        const prevName = seenName.get(m.name);
+        if (prevName !== undefined) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['meters', i, 'name'],
+            message: `name "${m.name}" is already used by meters[${prevName}]; names must be unique`,
+          });
+        }
+        seenName.set(m.name, i);
+        const prevId = seenId.get(m.id);
+        if (prevId !== undefined && (cfg.meters[prevId]?.bus ?? cfg.buses[0]?.id) !== bus) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['meters', i, 'id'],
+            message: `id ${m.id} is already used by meters[${prevId}] on another bus; ids are unique in a site (set address: to reuse a Modbus address on another bus)`,
+          });
+        }
+        seenId.set(m.id, i);
+        const address = m.address ?? m.id;
+        const key = `${bus}:${address}`;
+        const prevAddr = seenAddress.get(key);
+        if (prevAddr !== undefined) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['meters', i, m.address === undefined ? 'id' : 'address'],
+            message: `address ${address} is already used on bus ${bus} by meters[${prevAddr}]; each meter on a bus needs its own address`,
+          });
+        }
+        seenAddress.set(key, i);
+      });
+      // Checked here, not when the relays are wired: by then the database and the first admin exist.
+      const relayBuses = cfg.buses.length === 0 && cfg.sim?.enabled ? new Set(['sim']) : busIds;
+      cfg.relays?.forEach((r, i) => {
+        if (!relayBuses.has(r.bus))
+          ctx.addIssue({
+            code: 'custom',
+            path: ['relays', i, 'bus'],
+            message: `no bus "${r.bus}" is defined; allowed: ${[...relayBuses].join(', ') || '(define one under buses:)'}`,
+          });
+      });
+      if (cfg.meters.length > 0 && cfg.buses.length === 0 && !cfg.sim?.enabled) {
+        ctx.addIssue({ code: 'custom', path: ['buses'], message: 'meters are configured but no bus is; add a bus under buses:' });
       }
-      const prevName = seenName.get(m.name);
-      if (prevName !== undefined) {
-        ctx.addIssue({ code: 'custom', path: ['meters', i, 'name'], message: `name "${m.name}" is already used by meters[${prevName}]; names must be unique` });
-      }
-      seenName.set(m.name, i);
-      const prevId = seenId.get(m.id);
-      if (prevId !== undefined && (cfg.meters[prevId]?.bus ?? cfg.buses[0]?.id) !== bus) {
-        ctx.addIssue({ code: 'custom', path: ['meters', i, 'id'], message: `id ${m.id} is already used by meters[${prevId}] on another bus; ids are unique in a site (set address: to reuse a Modbus address on another bus)` });
-      }
-      seenId.set(m.id, i);
-      const address = m.address ?? m.id;
-      const key = `${bus}:${address}`;
-      const prevAddr = seenAddress.get(key);
-      if (prevAddr !== undefined) {
-        ctx.addIssue({ code: 'custom', path: ['meters', i, m.address === undefined ? 'id' : 'address'], message: `address ${address} is already used on bus ${bus} by meters[${prevAddr}]; each meter on a bus needs its own address` });
-      }
-      seenAddress.set(key, i);
     });
-    // Checked here, not when the relays are wired: by then the database and the first admin exist.
-    const relayBuses = cfg.buses.length === 0 && cfg.sim?.enabled ? new Set(['sim']) : busIds;
-    cfg.relays?.forEach((r, i) => {
-      if (!relayBuses.has(r.bus)) ctx.addIssue({ code: 'custom', path: ['relays', i, 'bus'], message: `no bus "${r.bus}" is defined; allowed: ${[...relayBuses].join(', ') || '(define one under buses:)'}` });
-    });
-    if (cfg.meters.length > 0 && cfg.buses.length === 0 && !cfg.sim?.enabled) {
-      ctx.addIssue({ code: 'custom', path: ['buses'], message: 'meters are configured but no bus is; add a bus under buses:' });
-    }
-  });
 
 export const siteConfigSchema = siteConfigSchemaFor();
 

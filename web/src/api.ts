@@ -4,7 +4,11 @@ import { observeServerTime } from './clock.js';
 /** An API call that failed; `status` 0 means the network failed, not the server. */
 export class ApiError extends Error {
   /** The parsed JSON body of the failed response, when there was one (row errors of an import, say). */
-  constructor(readonly status: number, message: string, readonly body: unknown = null) {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly body: unknown = null,
+  ) {
     super(message);
     this.name = 'ApiError';
   }
@@ -48,8 +52,7 @@ export async function request<T>(method: Method, path: string, body?: unknown): 
   return data as T;
 }
 
-export const q = (params: Record<string, string | number>): string =>
-  new URLSearchParams(Object.entries(params).map(([k, v]) => [k, String(v)])).toString();
+export const q = (params: Record<string, string | number>): string => new URLSearchParams(Object.entries(params).map(([k, v]) => [k, String(v)])).toString();
 
 const m = (key: string): string => `/api/meters/${encodeURIComponent(key)}`;
 
@@ -61,13 +64,10 @@ export const api = {
   overview: () => request<Overview>('GET', '/api/overview'),
   meters: () => request<{ meters: Meter[] }>('GET', '/api/meters'),
   meter: (key: string) => request<Meter>('GET', m(key)),
-  history: (key: string, channel: string, from: number, to: number) =>
-    request<History>('GET', `${m(key)}/history?${q({ channel, from, to })}`),
-  intervals: (key: string, from: number, to: number) =>
-    request<{ intervals: Interval[] }>('GET', `${m(key)}/intervals?${q({ from, to })}`),
+  history: (key: string, channel: string, from: number, to: number) => request<History>('GET', `${m(key)}/history?${q({ channel, from, to })}`),
+  intervals: (key: string, from: number, to: number) => request<{ intervals: Interval[] }>('GET', `${m(key)}/intervals?${q({ from, to })}`),
   daily: (key: string, from: number, to: number) => request<{ days: Day[] }>('GET', `${m(key)}/daily?${q({ from, to })}`),
   buses: () => request<{ buses: Bus[] }>('GET', '/api/buses'),
   /** readings = every poll, in the field logger's columns; intervals = the day's 15-minute figures. */
-  csvUrl: (key: string, date: string, kind: 'readings' | 'intervals' = 'readings') =>
-    `${m(key)}/csv?${q(kind === 'readings' ? { date } : { date, kind })}`,
+  csvUrl: (key: string, date: string, kind: 'readings' | 'intervals' = 'readings') => `${m(key)}/csv?${q(kind === 'readings' ? { date } : { date, kind })}`,
 };

@@ -128,7 +128,9 @@ export interface Flow {
   now: number;
   signs: Record<string, string>;
   grid: PowerFlow | null;
-  batteries: Array<PowerFlow & { kind: string; maxChargeW: number; maxDischargeW: number; soc: Shown; allowedChargeW: Shown; allowedDischargeW: Shown; capacityWh: Shown }>;
+  batteries: Array<
+    PowerFlow & { kind: string; maxChargeW: number; maxDischargeW: number; soc: Shown; allowedChargeW: Shown; allowedDischargeW: Shown; capacityWh: Shown }
+  >;
   pv: Array<PowerFlow & { ratedW: number; limitW: Shown }>;
   generators: Array<PowerFlow & { running: Shown }>;
   load: { total: Shown; phases: Record<PhaseName, Shown>; derived: string } | null;
@@ -137,12 +139,17 @@ export interface Flow {
 export const controlApi = {
   status: () => request<ControlStatus>('GET', '/api/control'),
   flow: () => request<Flow>('GET', '/api/control/flow'),
-  setMode: (controllers: ControllerConfig[], reason: string) => request<{ controllers: ControllerConfig[] }>('POST', '/api/control/mode', { controllers, reason }),
+  setMode: (controllers: ControllerConfig[], reason: string) =>
+    request<{ controllers: ControllerConfig[] }>('POST', '/api/control/mode', { controllers, reason }),
   proposals: (state?: ControlProposal['state']) => request<{ proposals: ControlProposal[] }>('GET', `/api/control/proposals${state ? `?${q({ state })}` : ''}`),
   approve: (id: number) => request<{ proposal: ControlProposal }>('POST', `/api/control/proposals/${id}/approve`, {}),
   reject: (id: number, reason: string) => request<{ proposal: ControlProposal }>('POST', `/api/control/proposals/${id}/reject`, { reason }),
   override: (o: { asset: string; setpoint?: number; mode?: 'charge' | 'discharge' | 'idle'; minutes: number; reason: string }) =>
-    request<{ override: { id: number; asset: string; targets: Array<{ target: string; value: number }>; untilMs: number } }>('POST', '/api/control/override', o),
+    request<{ override: { id: number; asset: string; targets: Array<{ target: string; value: number }>; untilMs: number } }>(
+      'POST',
+      '/api/control/override',
+      o,
+    ),
   release: (asset: string, reason: string) => request<{ released: boolean }>('DELETE', `/api/control/override/${encodeURIComponent(asset)}?${q({ reason })}`),
   confirm: (capability: string, asset: string) => request<{ confirmed: boolean }>('POST', '/api/control/escalations/confirm', { capability, asset }),
   audit: (o: { from?: number; to?: number; beforeId?: number; limit: number; verify?: boolean }) => {
@@ -167,7 +174,8 @@ export function describeCommand(target: string, value: number | null): string {
   const on = phase ? ` on ${phase}` : '';
   if (value === null) return `${target}: nothing`;
   const kw = (w: number): string => `${(Math.abs(w) / 1000).toFixed(2)} kW`;
-  if (/^SetActivePower/.test(channel)) return value < 0 ? `charge ${asset} at ${kw(value)}${on}` : value > 0 ? `discharge ${asset} at ${kw(value)}${on}` : `hold ${asset} idle (0 W)${on}`;
+  if (/^SetActivePower/.test(channel))
+    return value < 0 ? `charge ${asset} at ${kw(value)}${on}` : value > 0 ? `discharge ${asset} at ${kw(value)}${on}` : `hold ${asset} idle (0 W)${on}`;
   if (/^ActivePowerLimit/.test(channel)) return `limit ${asset} to ${kw(value)}${on}`;
   if (channel === 'SetRunning') return value >= 1 ? `start ${asset}` : `stop ${asset}`;
   if (channel === 'SetClosed') return value >= 1 ? `close relay ${asset}` : `open relay ${asset}`;

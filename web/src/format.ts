@@ -34,7 +34,15 @@ export function dateTime(ts: number | null | undefined, tz: string): string {
   if (ts === null || ts === undefined || !Number.isFinite(new Date(ts).getTime())) return DASH;
   let f = dateTimeFmt.get(tz);
   if (!f) {
-    f = new Intl.DateTimeFormat('en-CA', { timeZone: tz, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+    f = new Intl.DateTimeFormat('en-CA', {
+      timeZone: tz,
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      hourCycle: 'h23',
+    });
     dateTimeFmt.set(tz, f);
   }
   return f.format(new Date(ts)).replace(',', '');

@@ -93,6 +93,12 @@ export function nextStates(m: InventoryMeter): readonly Status[] {
 export function reachedAt(m: InventoryMeter, status: Status): number | null {
   const stage = m.stages?.[status];
   if (stage) return stage.at;
-  const flat: Partial<Record<Status, number | null | undefined>> = { Assigned: m.assignedAt, Converted: m.convertedAt, Shipped: m.shippedAt, Installed: m.installedAt, Commissioned: m.commissionedAt };
+  const flat: Partial<Record<Status, number | null | undefined>> = {
+    Assigned: m.assignedAt,
+    Converted: m.convertedAt,
+    Shipped: m.shippedAt,
+    Installed: m.installedAt,
+    Commissioned: m.commissionedAt,
+  };
   return flat[status] ?? null;
 }

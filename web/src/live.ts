@@ -29,7 +29,10 @@ export class LiveStream {
   private backoffMs = 1000;
   private stopped = true;
 
-  constructor(private readonly handlers: LiveHandlers, private readonly silenceMs: number) {}
+  constructor(
+    private readonly handlers: LiveHandlers,
+    private readonly silenceMs: number,
+  ) {}
 
   start(): void {
     this.stopped = false;

@@ -17,7 +17,10 @@ import type { PageScope } from './loader.js';
 const main = mustFind('main');
 const nav = mustFind('nav');
 buildNav(nav, () => {
-  void api.logout().catch(() => undefined).then(showLogin);
+  void api
+    .logout()
+    .catch(() => undefined)
+    .then(showLogin);
 });
 const siteName = mustFind('site-name');
 const status = new StatusBar(document, 'UTC');
@@ -57,7 +60,10 @@ function showLogin(): void {
   alarmBadge.stop();
   nav.hidden = true;
   status.show(false);
-  mount(loginView(() => void start()), 'Sign in');
+  mount(
+    loginView(() => void start()),
+    'Sign in',
+  );
 }
 
 async function start(): Promise<void> {

@@ -45,7 +45,8 @@ const m = (key: string): string => `/api/meters/${encodeURIComponent(key)}`;
 
 export const meterConfigApi = {
   /** The next free address of the plan on `bus` (the first bus when none is given); 409 when the plan is full. */
-  suggestAddress: (bus: string | undefined, phases: 1 | 3) => request<{ address: number }>('GET', `/api/address-plan/suggest?${q(bus ? { bus, phases } : { phases })}`),
+  suggestAddress: (bus: string | undefined, phases: 1 | 3) =>
+    request<{ address: number }>('GET', `/api/address-plan/suggest?${q(bus ? { bus, phases } : { phases })}`),
   /** Takes about two poll cycles: the server waits for the new meter to answer before it answers. */
   add: (meter: NewMeter) => request<AddedMeter>('POST', '/api/meters', meter),
   /** `reason` goes into the configuration history ("disabled", "renamed to house_07b"). */

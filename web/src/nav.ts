@@ -13,7 +13,15 @@ const entries = (): PageDef[] => (ROUTES as unknown as readonly PageDef[]).filte
 export function buildNav(nav: HTMLElement, logout: () => void): void {
   nav.replaceChildren(
     ...entries().map((d) =>
-      h('a', { href: href({ page: d.page } as Route), 'data-testid': `nav-${d.page}`, 'data-page': d.page, 'data-role': d.role ?? null, hidden: d.role !== undefined },
+      h(
+        'a',
+        {
+          href: href({ page: d.page } as Route),
+          'data-testid': `nav-${d.page}`,
+          'data-page': d.page,
+          'data-role': d.role ?? null,
+          hidden: d.role !== undefined,
+        },
         d.nav ?? '',
         d.badge ? ' ' : null,
         d.badge ? h('span', { class: 'nav-badge', 'data-testid': d.badge, hidden: true }) : null,

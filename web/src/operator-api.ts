@@ -16,7 +16,17 @@ export interface OperatorOverview {
   alarms: { open: number; unacknowledged: number; bySeverity: Record<string, number> };
   arrears: { currency: string; totalMinor: number; customers: number };
   disconnectQueue: { pending: number; oldestSince: number | null };
-  revenueMonth: { currency: string; month: string; revenueMinor: number; energyMinor: number; fixedMinor: number; feesMinor: number; billedMinor: number; paymentsMinor: number; collectionRate: number | null };
+  revenueMonth: {
+    currency: string;
+    month: string;
+    revenueMinor: number;
+    energyMinor: number;
+    fixedMinor: number;
+    feesMinor: number;
+    billedMinor: number;
+    paymentsMinor: number;
+    collectionRate: number | null;
+  };
 }
 
 export interface OfflineMeter {

@@ -34,11 +34,18 @@ export function modelFor(list: readonly MeterModel[], type: string | undefined):
 export const phaseWord = (m: MeterModel): string => (m.phases === 1 ? 'single-phase' : 'three-phase');
 
 /** Fills a select with one option per model; keeps `chosen` (a type name) selected when it names one. */
-export function fillModels(sel: HTMLSelectElement, list: readonly MeterModel[], option: (m: MeterModel) => readonly [value: string, label: string], chosen?: string): void {
+export function fillModels(
+  sel: HTMLSelectElement,
+  list: readonly MeterModel[],
+  option: (m: MeterModel) => readonly [value: string, label: string],
+  chosen?: string,
+): void {
   const keep = modelFor(list, chosen ?? sel.value);
-  sel.replaceChildren(...list.map((m) => {
-    const [value, label] = option(m);
-    return Object.assign(document.createElement('option'), { value, textContent: label });
-  }));
+  sel.replaceChildren(
+    ...list.map((m) => {
+      const [value, label] = option(m);
+      return Object.assign(document.createElement('option'), { value, textContent: label });
+    }),
+  );
   if (keep) sel.value = option(keep)[0];
 }

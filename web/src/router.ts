@@ -73,7 +73,8 @@ export function href(route: Route): string {
     if (typeof v === 'string' && v !== '') q.push([name, v]);
   }
   // A view may leave a filter it dropped as undefined.
-  if (d.rest) for (const [k, v] of Object.entries((fields[d.rest] ?? {}) as Record<string, string | undefined>)) if (v !== undefined && v !== '') q.push([k, v]);
+  if (d.rest)
+    for (const [k, v] of Object.entries((fields[d.rest] ?? {}) as Record<string, string | undefined>)) if (v !== undefined && v !== '') q.push([k, v]);
   const s = new URLSearchParams(q).toString();
   return `#/${path}${s ? `?${s}` : ''}`;
 }

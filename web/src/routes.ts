@@ -35,31 +35,85 @@ import type { Ctx, View } from './views/view.js';
 export const ROUTES = [
   page({ page: 'overview', path: 'overview', title: 'Overview', nav: 'Overview', view: (ctx) => overviewView(ctx) }),
   page({ page: 'meters', path: 'meters', title: 'Meters', nav: 'Meters', view: (ctx) => metersView(ctx) }),
-  page({ page: 'add-meter', path: 'meters/new', rest: 'prefill', section: 'meters', role: 'installer', title: 'Adding a meter', view: (ctx, r) => addMeterView(ctx, r.prefill) }),
+  page({
+    page: 'add-meter',
+    path: 'meters/new',
+    rest: 'prefill',
+    section: 'meters',
+    role: 'installer',
+    title: 'Adding a meter',
+    view: (ctx, r) => addMeterView(ctx, r.prefill),
+  }),
   page({ page: 'meter', path: 'meters/:key', query: ['day'], section: 'meters', title: (r) => r.key, view: (ctx, r) => meterView(ctx, r.key, r.day) }),
   page({ page: 'alarms', path: 'alarms', query: ['state'], title: 'Alarms', nav: 'Alarms', badge: 'alarm-badge', view: (ctx, r) => alarmsView(ctx, r.state) }),
   page({ page: 'alarm', path: 'alarms/:id', section: 'alarms', title: (r) => `Alarm ${r.id}`, view: (ctx, r) => alarmView(ctx, r.id) }),
   page({ page: 'fleet', path: 'fleet', title: 'Fleet', nav: 'Fleet', view: (ctx) => fleetView(ctx) }),
   page({ page: 'inventory', path: 'inventory', query: ['status'], title: 'Inventory', nav: 'Inventory', view: (ctx, r) => inventoryView(ctx, r.status) }),
-  page({ page: 'inventory-record', path: 'inventory/:serial', section: 'inventory', title: (r) => r.serial, view: (ctx, r) => inventoryRecordView(ctx, r.serial) }),
+  page({
+    page: 'inventory-record',
+    path: 'inventory/:serial',
+    section: 'inventory',
+    title: (r) => r.serial,
+    view: (ctx, r) => inventoryRecordView(ctx, r.serial),
+  }),
   page({ page: 'billing', path: 'billing', title: 'Billing', nav: 'Billing', view: (ctx) => billingView(ctx) }),
   page({ page: 'proposals', path: 'billing/proposals', section: 'billing', title: 'Disconnects', view: (ctx) => proposalsView(ctx) }),
   page({ page: 'tariffs', path: 'billing/tariffs', section: 'billing', title: 'Tariffs', view: (ctx) => tariffsView(ctx) }),
   page({ page: 'customer', path: 'billing/customers/:id', section: 'billing', title: (r) => r.id, view: (ctx, r) => customerView(ctx, r.id) }),
   page({ page: 'steering', path: 'steering', title: 'Energy flow', nav: 'Steering', view: (ctx) => steeringPage(ctx, 'steering', 'Energy flow', FlowPage) }),
-  page({ page: 'steering-modes', path: 'steering/modes', section: 'steering', title: 'Modes', view: (ctx) => steeringPage(ctx, 'steering-modes', 'Modes and schedules', ModesPage) }),
-  page({ page: 'steering-approvals', path: 'steering/approvals', section: 'steering', title: 'Approvals', view: (ctx) => steeringPage(ctx, 'steering-approvals', 'Approvals', ApprovalsPage) }),
-  page({ page: 'steering-overrides', path: 'steering/overrides', section: 'steering', title: 'Overrides', view: (ctx) => steeringPage(ctx, 'steering-overrides', 'Overrides', OverridesPage) }),
-  page({ page: 'steering-health', path: 'steering/health', section: 'steering', title: 'Cycle health', view: (ctx) => steeringPage(ctx, 'steering-health', 'Cycle health', HealthPage) }),
-  page({ page: 'steering-audit', path: 'steering/audit', section: 'steering', title: 'Steering audit log', view: (ctx) => steeringPage(ctx, 'steering-audit', 'Audit log', AuditPage) }),
-  page({ page: 'discover', path: 'discover', query: ['scan'], role: 'installer', title: 'Discovering meters', nav: 'Discover', view: (ctx, r) => discoverView(ctx, r.scan) }),
+  page({
+    page: 'steering-modes',
+    path: 'steering/modes',
+    section: 'steering',
+    title: 'Modes',
+    view: (ctx) => steeringPage(ctx, 'steering-modes', 'Modes and schedules', ModesPage),
+  }),
+  page({
+    page: 'steering-approvals',
+    path: 'steering/approvals',
+    section: 'steering',
+    title: 'Approvals',
+    view: (ctx) => steeringPage(ctx, 'steering-approvals', 'Approvals', ApprovalsPage),
+  }),
+  page({
+    page: 'steering-overrides',
+    path: 'steering/overrides',
+    section: 'steering',
+    title: 'Overrides',
+    view: (ctx) => steeringPage(ctx, 'steering-overrides', 'Overrides', OverridesPage),
+  }),
+  page({
+    page: 'steering-health',
+    path: 'steering/health',
+    section: 'steering',
+    title: 'Cycle health',
+    view: (ctx) => steeringPage(ctx, 'steering-health', 'Cycle health', HealthPage),
+  }),
+  page({
+    page: 'steering-audit',
+    path: 'steering/audit',
+    section: 'steering',
+    title: 'Steering audit log',
+    view: (ctx) => steeringPage(ctx, 'steering-audit', 'Audit log', AuditPage),
+  }),
+  page({
+    page: 'discover',
+    path: 'discover',
+    query: ['scan'],
+    role: 'installer',
+    title: 'Discovering meters',
+    nav: 'Discover',
+    view: (ctx, r) => discoverView(ctx, r.scan),
+  }),
 ] as const;
 
 /** The names `:name` in a path. */
 type PathParams<P extends string> = P extends `${string}:${infer K}/${infer Rest}` ? K | PathParams<Rest> : P extends `${string}:${infer K}` ? K : never;
 
 /** A route's fields: path parameters (required), query parameters (optional), the gathered rest. */
-export type RouteParams<P extends string, Q extends string, R extends string> = { [K in PathParams<P>]: string } & { [K in Q]?: string } & { [K in R]: Record<string, string> };
+export type RouteParams<P extends string, Q extends string, R extends string> = { [K in PathParams<P>]: string } & { [K in Q]?: string } & {
+  [K in R]: Record<string, string>;
+};
 
 export interface PageDef<N extends string = string, P extends string = string, Q extends string = string, R extends string = string> {
   /** The page's name, as in `href({ page: 'meter', key })`. */
@@ -80,7 +134,9 @@ export interface PageDef<N extends string = string, P extends string = string, Q
   readonly view: (ctx: Ctx, r: RouteParams<P, Q, R>) => View;
 }
 
-function page<const N extends string, const P extends string, const Q extends string = never, const R extends string = never>(def: PageDef<N, P, Q, R>): PageDef<N, P, Q, R> {
+function page<const N extends string, const P extends string, const Q extends string = never, const R extends string = never>(
+  def: PageDef<N, P, Q, R>,
+): PageDef<N, P, Q, R> {
   return def;
 }
 

@@ -9,7 +9,10 @@ export class StatusBar {
   private readonly state: HTMLElement;
   private readonly last: HTMLElement;
 
-  constructor(root: ParentNode, private tz: string) {
+  constructor(
+    root: ParentNode,
+    private tz: string,
+  ) {
     const state = byTestId(root, 'conn-state');
     const last = byTestId(root, 'last-update');
     if (!state || !last) throw new Error('index.html lacks the status bar');

@@ -72,14 +72,12 @@ export class PesapalSandbox {
     app.post('/api/Auth/RequestToken', async (req, reply) => {
       const b = (req.body ?? {}) as { consumer_key?: string; consumer_secret?: string };
       if (b.consumer_key !== this.opts.consumerKey || b.consumer_secret !== this.opts.consumerSecret)
-        return reply
-          .code(200)
-          .send({
-            token: null,
-            expiryDate: null,
-            error: { type: 'error', code: 'invalid_consumer_key_or_secret_provided', message: 'bad credentials' },
-            status: '500',
-          });
+        return reply.code(200).send({
+          token: null,
+          expiryDate: null,
+          error: { type: 'error', code: 'invalid_consumer_key_or_secret_provided', message: 'bad credentials' },
+          status: '500',
+        });
       const token = randomBytes(24).toString('base64url');
       const exp = Date.now() + (this.opts.tokenTtlMs ?? 300_000);
       this.tokens.set(token, exp);
@@ -123,15 +121,13 @@ export class PesapalSandbox {
         billing_address?: { email_address?: string; phone_number?: string };
       };
       const bad = (message: string) =>
-        reply
-          .code(200)
-          .send({
-            order_tracking_id: null,
-            merchant_reference: b.id ?? null,
-            redirect_url: null,
-            error: { error_type: 'api_error', code: 'invalid_request', message },
-            status: '500',
-          });
+        reply.code(200).send({
+          order_tracking_id: null,
+          merchant_reference: b.id ?? null,
+          redirect_url: null,
+          error: { error_type: 'api_error', code: 'invalid_request', message },
+          status: '500',
+        });
       if (!b.id || b.id.length > 50) return bad('id is required, max 50 characters');
       if (typeof b.amount !== 'number' || !(b.amount > 0)) return bad('amount');
       if (!b.description || b.description.length > 100) return bad('description is required, max 100 characters');
