@@ -1,8 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { StoreDb } from '../src/store/database.js';
 import { tempDb } from './helpers/temp-db.js';
-import { ReadingWriter } from '../src/store/reading-writer.js';
 import { insertIntervals } from '../src/store/interval-table.js';
 import type { IntervalRow } from '../src/store/interval-calc.js';
 import { Ledger } from '../src/billing/ledger.js';
@@ -13,28 +11,7 @@ import { chargeNewIntervals, prepaidCredit } from '../src/billing/prepaid-chargi
 import { allocatePayment, invoiceMonth, openInvoices } from '../src/billing/postpaid.js';
 import { invoiceCsv } from '../src/billing/invoice-csv.js';
 import { rate } from '../src/billing/rating.js';
-
-const TZ = 'Africa/Kampala';
-const local = (s: string): number => Date.parse(`${s}+03:00`);
-const Q = 900_000;
-
-function meter(db: StoreDb, key: string): number {
-  const w = new ReadingWriter(db);
-  w.add({ meter: key, ts: 0, values: { ActivePower: 0 } });
-  w.flush();
-  return (db.prepare('SELECT id FROM meters WHERE key = ?').get(key) as { id: number }).id;
-}
-const row = (startMs: number, kWh: number): IntervalRow => ({
-  startMs,
-  energyImportKWh: kWh,
-  energyExportKWh: 0,
-  powerAvgW: 1,
-  powerMinW: 1,
-  powerMaxW: 1,
-  voltageMinV: 230,
-  voltageMaxV: 230,
-  samples: 90,
-});
+import { TZ, local, Q, intervalRow as row, meterId as meter } from './helpers/billing-fixtures.js';
 
 function site(t: { after: (fn: () => void) => void }) {
   const db = tempDb(t);

@@ -1,9 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { StoreDb } from '../src/store/database.js';
-import { ReadingWriter } from '../src/store/reading-writer.js';
 import { insertIntervals } from '../src/store/interval-table.js';
-import type { IntervalRow } from '../src/store/interval-calc.js';
 import { Ledger } from '../src/billing/ledger.js';
 import { minor } from '../src/billing/money.js';
 import { loadTariff, saveTariff } from '../src/billing/tariff-store.js';
@@ -21,32 +18,12 @@ import { ProposalStore } from '../src/governance/proposal-store.js';
 import { disconnectPolicySchema } from '../src/governance/types.js';
 import { manualClock } from '../src/util/clock.js';
 import { tempDb } from './helpers/temp-db.js';
+import { TZ, local, Q, intervalRow as row, meterId as meter } from './helpers/billing-fixtures.js';
 
 /**
  * Billing integrity (issue 8 §2) on a real SQLite file: every date is fixed in the test, none comes
  * from the machine's clock, so the results do not depend on the day or hour the suite runs.
  */
-const TZ = 'Africa/Kampala';
-const local = (s: string): number => Date.parse(`${s}+03:00`);
-const Q = 900_000;
-const row = (startMs: number, kWh: number): IntervalRow => ({
-  startMs,
-  energyImportKWh: kWh,
-  energyExportKWh: 0,
-  powerAvgW: 1,
-  powerMinW: 1,
-  powerMaxW: 1,
-  voltageMinV: 230,
-  voltageMaxV: 230,
-  samples: 90,
-});
-
-function meter(db: StoreDb, key: string): number {
-  const w = new ReadingWriter(db);
-  w.add({ meter: key, ts: 0, values: { ActivePower: 0 } });
-  w.flush();
-  return (db.prepare('SELECT id FROM meters WHERE key = ?').get(key) as { id: number }).id;
-}
 
 const flat = (id: string, effectiveFrom: string, priceE4: number, extra: object = {}) => ({
   id,

@@ -1,10 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { StoreDb } from '../src/store/database.js';
 import { tempDb } from './helpers/temp-db.js';
-import { ReadingWriter } from '../src/store/reading-writer.js';
 import { insertIntervals } from '../src/store/interval-table.js';
-import type { IntervalRow } from '../src/store/interval-calc.js';
 import { Ledger, type Transaction } from '../src/billing/ledger.js';
 import { minor } from '../src/billing/money.js';
 import { saveTariff } from '../src/billing/tariff-store.js';
@@ -12,29 +9,10 @@ import { assignMeter, consumptionOf, createCustomer } from '../src/billing/custo
 import { chargeNewIntervals } from '../src/billing/prepaid-charging.js';
 import { rate } from '../src/billing/rating.js';
 import { mulberry32 } from '../src/sim/prng.js';
-
-const TZ = 'Africa/Kampala';
-const Q = 900_000;
+import { TZ, Q, intervalRow as row, meterId } from './helpers/billing-fixtures.js';
 
 /** A seeded generator, so a failing sequence can be replayed from its seed. */
 const rng = mulberry32;
-const row = (startMs: number, kWh: number): IntervalRow => ({
-  startMs,
-  energyImportKWh: kWh,
-  energyExportKWh: 0,
-  powerAvgW: 1,
-  powerMinW: 1,
-  powerMaxW: 1,
-  voltageMinV: 230,
-  voltageMaxV: 230,
-  samples: 90,
-});
-function meterId(db: StoreDb, key: string): number {
-  const w = new ReadingWriter(db);
-  w.add({ meter: key, ts: 0, values: { ActivePower: 0 } });
-  w.flush();
-  return (db.prepare('SELECT id FROM meters WHERE key = ?').get(key) as { id: number }).id;
-}
 
 const TARIFF = {
   id: 'k',

@@ -4,32 +4,8 @@ import { describeStatement } from '../src/billing-runtime/statement-lines.js';
 import { minor } from '../src/billing/money.js';
 import type { StatementRow } from '../src/billing/ledger.js';
 import { insertIntervals } from '../src/store/interval-table.js';
-import type { IntervalRow } from '../src/store/interval-calc.js';
-import { ReadingWriter } from '../src/store/reading-writer.js';
-import type { StoreDb } from '../src/store/database.js';
 import { tempDb } from './helpers/temp-db.js';
-
-const TZ = 'Africa/Kampala';
-const local = (s: string): number => Date.parse(`${s}+03:00`);
-const Q = 900_000;
-const row = (startMs: number, kWh: number): IntervalRow => ({
-  startMs,
-  energyImportKWh: kWh,
-  energyExportKWh: 0,
-  powerAvgW: 1,
-  powerMinW: 1,
-  powerMaxW: 1,
-  voltageMinV: 230,
-  voltageMaxV: 230,
-  samples: 90,
-});
-
-function meter(db: StoreDb, key: string): number {
-  const w = new ReadingWriter(db);
-  w.add({ meter: key, ts: 0, values: { ActivePower: 0 } });
-  w.flush();
-  return (db.prepare('SELECT id FROM meters WHERE key = ?').get(key) as { id: number }).id;
-}
+import { TZ, local, Q, intervalRow as row, meterId as meter } from './helpers/billing-fixtures.js';
 
 const st = (atMs: number, kind: string, reference: string, amount: number): StatementRow => ({
   txId: 1,
