@@ -7,16 +7,15 @@
  * (process.cpuUsage / wall time / cores). Goal: p99 jitter under 50 ms on 2 cores in both.
  * The simulators run in this process (like bench/memory.ts), so the CPU share is an upper bound for mgos.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { pino } from 'pino';
 import { simulatedEnergyOptions } from '../src/sim/energy-config.js';
-import { startSimulator, simulatedMeterConfigs } from '../src/sim/simulator.js';
+import { startSimulator } from '../src/sim/simulator.js';
 import { startSystem } from '../src/system.js';
-import { fromRoot } from '../src/util/paths.js';
+import { pct, runLoadClients, SLOW_LINE, twoBusMeters } from './helpers.js';
 
 const PHASE_S = Number(process.env.BENCH_JITTER_SECONDS ?? 60);
 const CLIENTS = 50;
@@ -24,30 +23,10 @@ const STREAMS = 5;
 const PER_BUS = 49; // 2 x (49 customers + 1 main) = 100 meters
 const PASSWORD = 'cycle jitter bench password';
 
-const pct = (xs: readonly number[], p: number): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length ? (s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? 0) : NaN;
-};
 const r1 = (x: number): number => Math.round(x * 10) / 10;
-
-function runClients(url: string, token: string): Promise<{ done: Record<string, number>; failed: Record<string, number> }> {
-  const child = spawn(
-    'nice',
-    ['-n', '19', process.execPath, fromRoot('dist', 'bench', 'load-clients.js'), url, token, String(PHASE_S), String(CLIENTS), String(STREAMS), 'meter2'],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  let out = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  return new Promise((resolve, reject) =>
-    child.once('exit', () =>
-      out ? resolve(JSON.parse(out) as { done: Record<string, number>; failed: Record<string, number> }) : reject(new Error('load clients printed nothing')),
-    ),
-  );
-}
 
 export async function run(): Promise<Record<string, number | string>> {
   const dir = mkdtempSync(path.join(tmpdir(), 'mgos-jitter-'));
-  const line = { baudRate: 9600, parity: 'none' as const, stopBits: 2 as const, turnaroundMs: 5 };
   const energy = simulatedEnergyOptions({
     inverter: 'generic',
     capacityWh: 15_360,
@@ -60,21 +39,12 @@ export async function run(): Promise<Record<string, number | string>> {
     generatorW: 0,
   } as Parameters<typeof simulatedEnergyOptions>[0]);
   const sims = [
-    await startSimulator({ customers: PER_BUS, seed: 1, lineSpeed: line, energy }),
-    await startSimulator({ customers: PER_BUS, seed: 2, lineSpeed: line }),
+    await startSimulator({ customers: PER_BUS, seed: 1, lineSpeed: SLOW_LINE, energy }),
+    await startSimulator({ customers: PER_BUS, seed: 2, lineSpeed: SLOW_LINE }),
   ];
   const e = sims[0]?.energy;
   if (!e) throw new Error('no energy line');
-  const meters = sims.flatMap((_, b) =>
-    simulatedMeterConfigs(PER_BUS).map((m) => ({
-      ...m,
-      id: b === 0 ? m.id : m.id === 100 ? 200 : 149 + m.id,
-      address: m.id,
-      name: `${m.name}_b${b}`,
-      bus: `bus${b}`,
-      role: b === 0 ? m.role : 'customer',
-    })),
-  );
+  const meters = twoBusMeters(PER_BUS);
   const sys = await startSystem({
     config: {
       site: { id: 'jitter', name: 'cycle jitter bench', timezone: 'Africa/Kampala' },
@@ -123,7 +93,7 @@ export async function run(): Promise<Record<string, number | string>> {
       let requests = 0;
       let failed = '{}';
       if (load) {
-        const r = await runClients(sys.url, token);
+        const r = await runLoadClients(sys.url, token, PHASE_S, CLIENTS, STREAMS);
         requests = Object.entries(r.done)
           .filter(([k]) => k !== 'sse bytes')
           .reduce((n, [, v]) => n + v, 0);

@@ -22,7 +22,6 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface, type Interface } from 'node:readline';
@@ -38,6 +37,7 @@ import { DEFAULT_NEAR_MS, INTERVAL_MS } from '../src/store/interval-calc.js';
 import { ReadingWriter } from '../src/store/reading-writer.js';
 import { systemClock } from '../src/util/clock.js';
 import { fromRoot } from '../src/util/paths.js';
+import { freePort, twoBusMeters } from './helpers.js';
 
 const GOAL_MB_PER_DAY = 150;
 const PER_BUS = 49; // customers per bus: 2 x (49 + 1 main) = 100 meters
@@ -54,14 +54,6 @@ const TARIFF = {
 const PREFILL_DAYS = Number(process.env.BENCH_DISK_PREFILL_DAYS ?? 3);
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-const freePort = (): Promise<number> =>
-  new Promise((resolve, reject) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => (typeof a === 'object' && a ? resolve(a.port) : reject(new Error('no port'))));
-    });
-  });
 
 /** The simulated buses: one child process with two `mgos sim` gateways. */
 async function spawnSims(ports: number[]): Promise<ChildProcess[]> {
@@ -238,16 +230,8 @@ export async function run(minutes = Number(process.env.BENCH_DISK_MINUTES ?? 10)
   const sims = await spawnSims(ports);
   let sys: SystemChild | null = null;
   try {
-    const meters: MeterCfg[] = [0, 1].flatMap((b) =>
-      simulatedMeterConfigs(PER_BUS).map((m) => ({
-        ...m,
-        id: b === 0 ? m.id : m.id === 100 ? 200 : 149 + m.id,
-        address: m.id,
-        name: `${m.name}_b${b}`,
-        bus: `bus${b}`,
-        role: b === 0 ? m.role : 'customer',
-      })),
-    );
+    const meters: MeterCfg[] = twoBusMeters(PER_BUS);
+
     const prefilled = await prefill(path.join(dir, 'data', 'mgos.db'), meters, PREFILL_DAYS);
     const configFile = path.join(dir, 'site.json');
     writeFileSync(

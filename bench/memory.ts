@@ -8,26 +8,21 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { pino } from 'pino';
-import { startSimulator, simulatedMeterConfigs } from '../src/sim/simulator.js';
+import { startSimulator } from '../src/sim/simulator.js';
 import { startSystem } from '../src/system.js';
+import { SLOW_LINE, twoBusMeters } from './helpers.js';
 
 const GOAL_MB = 150;
 const PER_BUS = 49; // customers per bus: 2 x (49 + 1 main) = 100 meters
 
 export async function run(minutes = Number(process.env.BENCH_MEMORY_MINUTES ?? 10)): Promise<Record<string, number | string>> {
   const dir = mkdtempSync(path.join(tmpdir(), 'mgos-mem-'));
-  const line = { baudRate: 9600, parity: 'none' as const, stopBits: 2 as const, turnaroundMs: 5 };
-  const sims = [await startSimulator({ customers: PER_BUS, seed: 1, lineSpeed: line }), await startSimulator({ customers: PER_BUS, seed: 2, lineSpeed: line })];
-  const meters = sims.flatMap((sim, b) =>
-    simulatedMeterConfigs(PER_BUS).map((m) => ({
-      ...m,
-      id: b === 0 ? m.id : m.id === 100 ? 200 : 149 + m.id,
-      address: m.id,
-      name: `${m.name}_b${b}`,
-      bus: `bus${b}`,
-      role: b === 0 ? m.role : 'customer',
-    })),
-  );
+  const sims = [
+    await startSimulator({ customers: PER_BUS, seed: 1, lineSpeed: SLOW_LINE }),
+    await startSimulator({ customers: PER_BUS, seed: 2, lineSpeed: SLOW_LINE }),
+  ];
+  const meters = twoBusMeters(PER_BUS);
+
   const sys = await startSystem({
     config: {
       site: { id: 'mem', name: 'memory bench' },

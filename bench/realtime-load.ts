@@ -6,7 +6,6 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -18,6 +17,7 @@ import { recordSimulatedHistory } from '../src/recorder/simulated-history.js';
 import { simulatedMeterConfigs, startSimulator } from '../src/sim/simulator.js';
 import { openDatabase } from '../src/store/database.js';
 import { startSystem } from '../src/system.js';
+import { freePort, pct, runLoadClients } from './helpers.js';
 import { fromRoot } from '../src/util/paths.js';
 
 const PHASE_S = Number(process.env.BENCH_LOAD_SECONDS ?? 30);
@@ -25,14 +25,6 @@ const CLIENTS = 50;
 const STREAMS = 5;
 const POLL_MS = 3000;
 const PASSWORD = 'realtime bench password';
-
-const freePort = (): Promise<number> =>
-  new Promise((resolve, reject) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => (typeof a === 'object' && a ? resolve(a.port) : reject(new Error('no port'))));
-    });
-  });
 
 async function spawnSim(port: number): Promise<ChildProcess> {
   const child = spawn(process.execPath, [fromRoot('dist', 'src', 'cli', 'mgos.js'), 'sim', '--customers', '24', '--port', String(port), '--baud', '9600'], {
@@ -44,28 +36,6 @@ async function spawnSim(port: number): Promise<ChildProcess> {
   });
   return child;
 }
-
-function runClients(url: string, token: string): Promise<{ done: Record<string, number>; failed: Record<string, number> }> {
-  // The clients stand for phones and laptops on other machines: at the lowest CPU priority here, so
-  // on a 2-core bench they take what the system leaves rather than starve it (and the meters).
-  const child = spawn(
-    'nice',
-    ['-n', '19', process.execPath, fromRoot('dist', 'bench', 'load-clients.js'), url, token, String(PHASE_S), String(CLIENTS), String(STREAMS), 'meter2'],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  let out = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  return new Promise((resolve, reject) =>
-    child.once('exit', () =>
-      out ? resolve(JSON.parse(out) as { done: Record<string, number>; failed: Record<string, number> }) : reject(new Error('load clients printed nothing')),
-    ),
-  );
-}
-
-const pct = (xs: number[], p: number): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length ? (s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? 0) : NaN;
-};
 
 /** A few days of minute history first, so the queries read what a real site holds. */
 function prefill(dbPath: string, meters: ReturnType<typeof simulatedMeterConfigs>, days: number): Promise<void> {
@@ -115,7 +85,7 @@ export async function run(): Promise<Record<string, number | string>> {
     phase = 'idle';
     await new Promise((r) => setTimeout(r, PHASE_S * 1000));
     phase = 'load';
-    const load = await runClients(sys.url, token);
+    const load = await runLoadClients(sys.url, token, PHASE_S, CLIENTS, STREAMS);
     phase = 'after';
     const of = (p: string): CycleReport[] => cycles.filter((c) => c.phase === p);
     const durations = (p: string): number[] => of(p).map((c) => c.durationMs);
