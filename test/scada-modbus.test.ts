@@ -2,14 +2,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import net from 'node:net';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { pino } from 'pino';
-import { startSystem, type RunningSystem } from '../src/system.js';
-import { clockStartingAt } from '../src/util/clock.js';
-import { ASSETS, DEVICES, NOON, PASSWORD, until } from './helpers/control-site.js';
-import { httpClient } from './helpers/http.js';
+import { startControlSite, until, type ControlSite } from './helpers/control-site.js';
 import { requireTool } from './helpers/pty.js';
 import { REGISTER_MAP } from '../src/scada/register-map.js';
 
@@ -25,42 +18,20 @@ const STEER = {
   safety: { batteries: [{ component: 'ess0', socMinPct: 10, socMaxPct: 95 }] },
 };
 
-interface Site {
-  readonly sys: RunningSystem;
-  call(method: string, url: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }>;
-  setpoints(): { L1: number; L2: number; L3: number };
-}
-
-let s: Site | undefined;
-let dir = '';
+let s: ControlSite | undefined;
 let port = 0;
 let ready = false;
 
 before(async () => {
   if (!requireTool('mbpoll')) return;
-  dir = mkdtempSync(path.join(tmpdir(), 'mgos-scada-'));
-  const clock = clockStartingAt(NOON);
-  const config = {
-    site: { id: 'scada', name: 'SCADA test', timezone: 'Africa/Kampala' },
-    poll: { intervalMs: 10_000 },
-    storage: { path: path.join(dir, 'mgos.db'), flushIntervalMs: 0 },
-    http: { host: '127.0.0.1', port: 0 },
-    sim: {
-      enabled: true,
-      seed: 3,
-      customers: 3,
-      port: 0,
-      energy: { inverter: 'generic', capacityWh: 20_000, initialSoc: 0.6, maxPowerW: 6000, responseMs: 600, pvPeakWPerPhase: 3000, cloudiness: 0 },
+  s = await startControlSite({
+    control: STEER,
+    pv: { L1: 1000, L2: 1000, L3: 1000 },
+    extra: {
+      scada: { enabled: true, host: '127.0.0.1', port: 0, allow: ['127.0.0.1'], readOnly: ['127.0.0.2'], modes: [{ name: 'passive', controllers: [] }] },
     },
-    control: { devices: DEVICES, assets: ASSETS, ...STEER },
-    scada: { enabled: true, host: '127.0.0.1', port: 0, allow: ['127.0.0.1'], readOnly: ['127.0.0.2'], modes: [{ name: 'passive', controllers: [] }] },
-  };
-  const sys = await startSystem({ config, adminPassword: PASSWORD, clock, simClock: clock, logger: pino({ level: 'silent' }) });
-  const energy = sys.sim?.energy ?? assert.fail('no simulated energy system');
-  energy.setPvAvailable({ L1: 1000, L2: 1000, L3: 1000 });
-  const http = httpClient(() => sys.url);
-  const token = await http.login('admin', PASSWORD);
-  s = { sys, call: (method, url, body) => http.call(method, url, { token, body }), setpoints: () => ({ ...energy.system.setpointW }) };
+  });
+  const sys = s.sys;
   port = sys.scada?.port ?? assert.fail('no SCADA server');
   await until('grid, battery and PV values are GOOD', () =>
     [
@@ -73,8 +44,7 @@ before(async () => {
 });
 
 after(async () => {
-  await s?.sys.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  await s?.close();
 });
 
 interface Run {
@@ -109,7 +79,7 @@ test('mbpoll reads the register map: grid power, SoC, PV, limits and flags match
     t.skip('mbpoll missing');
     return;
   }
-  const site = s as Site;
+  const site = s as ControlSite;
   const words = await read(['-t', '4', '-r', '0', '-c', '21', '127.0.0.1']);
   assert.equal(words.get(0), 1, 'map version');
   const soc = site.sys.site.image.get('ess0', 'Soc')?.value ?? NaN;
@@ -133,7 +103,7 @@ test('a setpoint written with mbpoll becomes an override by scada in /api/contro
     t.skip('mbpoll missing');
     return;
   }
-  const site = s as Site;
+  const site = s as ControlSite;
   const w = await mbpoll(['-t', '4:int', '-B', '-r', '101', '127.0.0.1', '--', '-2400']);
   assert.equal(w.code, 0, w.out);
   const st = (await site.call('GET', '/api/control')).json as { overrides: Array<{ asset: string; value: number; by: string; reason: string }> };
@@ -220,7 +190,7 @@ test('a write from an address not on the allow-list is refused; a read-only addr
     t.skip('mbpoll missing');
     return;
   }
-  const site = s as Site;
+  const site = s as ControlSite;
   const write = Buffer.from([0x06, 0x00, 0x64, 0x00, 0x02]); // FC06 register 100 (battery mode) = 2 (charge)
   const refused = await rawRequest('127.0.0.2', write);
   assert.ok(refused !== 'closed');

@@ -39,6 +39,8 @@ export async function startControlSite(o: {
   relays?: boolean;
   hooks?: ControlTestHooks;
   pv?: { L1: number; L2: number; L3: number };
+  /** Further top-level sections of the site config (e.g. scada). */
+  extra?: Record<string, unknown>;
 }): Promise<ControlSite> {
   const dir = mkdtempSync(path.join(tmpdir(), 'mgos-control-'));
   const clock = clockStartingAt(NOON);
@@ -56,6 +58,7 @@ export async function startControlSite(o: {
       energy: { inverter: 'generic', capacityWh: 20_000, initialSoc: 0.6, maxPowerW: 6000, responseMs: 600, pvPeakWPerPhase: 3000, cloudiness: 0, ...o.energy },
     },
     control: { devices: DEVICES, assets: ASSETS, ...o.control },
+    ...o.extra,
   };
   const sys = await startSystem({
     config,
