@@ -1,4 +1,4 @@
-import { Decoder, Encoder, FLOAT32_OPTIONS } from 'cbor-x';
+import { decode as cborDecode, encode as cborEncode } from 'cbor2';
 import { z } from 'zod';
 
 /**
@@ -184,25 +184,32 @@ export function decodeJson(text: string | Buffer): SenmlPack {
 
 // --- CBOR -----------------------------------------------------------------------------------------
 
-// Non-integers go out as float32 when that keeps their decimal digits (a float32 reading), else float64.
-const cborEncoder = new Encoder({ useRecords: false, mapsAsObjects: false, useFloat32: FLOAT32_OPTIONS.DECIMAL_FIT, variableMapSize: true });
-const cborDecoder = new Decoder({ useRecords: false, mapsAsObjects: false });
+/**
+ * Non-integers go out as float32 when that keeps their 7 significant decimal digits (a meter's
+ * float32 reading), else float64: cbor2 writes the shortest float that holds a value exactly, so a
+ * value rounded to float32 here takes 5 bytes instead of 9.
+ */
+function compactFloat(v: unknown): unknown {
+  if (typeof v !== 'number' || Number.isInteger(v) || !Number.isFinite(v)) return v;
+  const f = Math.fround(v);
+  return Number(f.toPrecision(7)) === v ? f : v;
+}
 
 /** CBOR with the integer labels of RFC 8428 §6 (media type application/senml+cbor). */
 export function encodeCbor(pack: SenmlPack): Buffer {
   const records = pack.map((r) => {
     const m = new Map<number, unknown>();
-    for (const [k, v] of Object.entries(r)) if (v !== undefined) m.set(CBOR_LABELS[k as keyof SenmlRecord], v);
+    for (const [k, v] of Object.entries(r)) if (v !== undefined) m.set(CBOR_LABELS[k as keyof SenmlRecord], compactFloat(v));
     return m;
   });
-  return cborEncoder.encode(records);
+  return Buffer.from(cborEncode(records));
 }
 
 /** Decodes and validates a SenML CBOR pack; unknown labels are kept under their number (and ignored). */
 export function decodeCbor(bytes: Uint8Array): SenmlPack {
   let data: unknown;
   try {
-    data = cborDecoder.decode(bytes);
+    data = cborDecode(bytes, { preferMap: true });
   } catch (e) {
     throw new SenmlError(0, '(pack)', `not CBOR: ${(e as Error).message}`);
   }
