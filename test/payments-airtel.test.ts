@@ -1,16 +1,12 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
-import Database from 'better-sqlite3';
 import { AirtelAdapter } from '../src/payments/adapters/airtel.js';
 import type { FeeConfig } from '../src/payments/fees.js';
 import { IntentStore } from '../src/payments/intent-store.js';
 import { PaymentProcessor } from '../src/payments/processor.js';
 import { reconcile } from '../src/payments/reconcile.js';
+import { paymentHarness } from './helpers/payment-harness.js';
 import { AirtelSandbox } from '../src/payments/sandbox/airtel.js';
-import { RecordingLedger, startPaymentApi } from '../src/payments/sandbox/harness.js';
 
 const FEES: FeeConfig = {
   bearer: 'operator',
@@ -27,27 +23,13 @@ const FEES: FeeConfig = {
 const KEY = 'portal-private-key';
 
 async function setup(t: TestContext, callbacks: 'auto' | 'manual' = 'auto') {
-  const dir = mkdtempSync(path.join(tmpdir(), 'mgos-pay-'));
-  const file = path.join(dir, 'pay.db');
   const sandbox = new AirtelSandbox({ clientId: 'cid', clientSecret: 'secret', callbackUrl: '', callbackKey: KEY, callbacks });
-  const baseUrl = await sandbox.start();
-  const ledger = new RecordingLedger();
-  const open = () => {
-    const db = new Database(file);
-    db.pragma('journal_mode = WAL');
+  const h = await paymentHarness(t, sandbox, (db, ledger, baseUrl) => {
     const adapter = new AirtelAdapter({ baseUrl, clientId: 'cid', clientSecret: 'secret', country: 'UG', currency: 'UGX', callbackKey: KEY, fees: FEES });
-    return { db, processor: new PaymentProcessor({ store: new IntentStore(db), providers: { airtel: adapter }, ledger }) };
-  };
-  const first = open();
-  const api = await startPaymentApi(first.db, first.processor);
-  sandbox.opts.callbackUrl = `${api.url}/api/payments/callbacks/airtel`;
-  t.after(async () => {
-    await sandbox.stop();
-    await api.close();
-    if (first.db.open) first.db.close();
-    rmSync(dir, { recursive: true, force: true });
+    return new PaymentProcessor({ store: new IntentStore(db), providers: { airtel: adapter }, ledger });
   });
-  return { sandbox, ledger, ...first, reopen: open };
+  sandbox.opts.callbackUrl = `${h.api.url}/api/payments/callbacks/airtel`;
+  return h;
 }
 
 const pay = (p: PaymentProcessor, amountMinor = 5000) =>

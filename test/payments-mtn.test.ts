@@ -1,53 +1,31 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { describe, it, type TestContext } from 'node:test';
-import Database from 'better-sqlite3';
 import { MtnAdapter } from '../src/payments/adapters/mtn.js';
 import type { FeeConfig } from '../src/payments/fees.js';
 import { IntentStore } from '../src/payments/intent-store.js';
 import { PaymentProcessor } from '../src/payments/processor.js';
 import { reconcile } from '../src/payments/reconcile.js';
+import { paymentHarness } from './helpers/payment-harness.js';
 import { MtnSandbox, type MtnSandboxOptions } from '../src/payments/sandbox/mtn.js';
-import { RecordingLedger, startPaymentApi, type PaymentApi } from '../src/payments/sandbox/harness.js';
 
 const FEES: FeeConfig = { bearer: 'customer', schedules: [{ effectiveFromMs: 0, bands: [{ upToMinor: null, fixedMinor: 0, percentBp: 100 }] }] };
 const CREDS = { subscriptionKey: 'sub-key', apiUserId: randomUUID(), apiKey: 'api-key-1' };
 
-async function setup(t: TestContext, opts: Partial<MtnSandboxOptions> = {}) {
-  const dir = mkdtempSync(path.join(tmpdir(), 'mgos-pay-'));
-  const file = path.join(dir, 'pay.db');
+function setup(t: TestContext, opts: Partial<MtnSandboxOptions> = {}) {
   const sandbox = new MtnSandbox({ ...CREDS, providerCallbackHost: '127.0.0.1', ...opts });
-  const baseUrl = await sandbox.start();
-  const ledger = new RecordingLedger();
-  let api: PaymentApi | null = null;
-  const open = () => {
-    const db = new Database(file);
-    db.pragma('journal_mode = WAL');
+  return paymentHarness(t, sandbox, (db, ledger, baseUrl, apiUrl) => {
     const adapter = new MtnAdapter({
       baseUrl,
       ...CREDS,
       targetEnvironment: 'sandbox',
       fees: FEES,
       get callbackUrl() {
-        return `${api?.url ?? 'http://127.0.0.1:1'}/api/payments/callbacks/mtn`;
+        return `${apiUrl()}/api/payments/callbacks/mtn`;
       },
     });
-    const processor = new PaymentProcessor({ store: new IntentStore(db), providers: { mtn: adapter }, ledger, sweepGapMs: 0 });
-    return { db, processor };
-  };
-  const first = open();
-  api = await startPaymentApi(first.db, first.processor);
-  const h = { sandbox, ledger, ...first, api, reopen: open };
-  t.after(async () => {
-    await sandbox.stop();
-    await api.close();
-    if (h.db.open) h.db.close();
-    rmSync(dir, { recursive: true, force: true });
+    return new PaymentProcessor({ store: new IntentStore(db), providers: { mtn: adapter }, ledger, sweepGapMs: 0 });
   });
-  return h;
 }
 
 /** The sandbox's transaction for a payment; the test fails when the sandbox has none. */

@@ -1,29 +1,18 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
-import Database from 'better-sqlite3';
 import { PesapalAdapter } from '../src/payments/adapters/pesapal.js';
 import type { FeeConfig } from '../src/payments/fees.js';
 import { IntentStore } from '../src/payments/intent-store.js';
 import { PaymentProcessor } from '../src/payments/processor.js';
 import { reconcile } from '../src/payments/reconcile.js';
+import { paymentHarness } from './helpers/payment-harness.js';
 import { PesapalSandbox, type PesapalSandboxOptions } from '../src/payments/sandbox/pesapal.js';
-import { RecordingLedger, startPaymentApi, type PaymentApi } from '../src/payments/sandbox/harness.js';
 
 const FEES: FeeConfig = { bearer: 'customer', schedules: [{ effectiveFromMs: 0, bands: [{ upToMinor: null, fixedMinor: 0, percentBp: 350 }] }] };
 
 async function setup(t: TestContext, opts: Partial<PesapalSandboxOptions> = {}) {
-  const dir = mkdtempSync(path.join(tmpdir(), 'mgos-pay-'));
-  const file = path.join(dir, 'pay.db');
   const sandbox = new PesapalSandbox({ consumerKey: 'ck', consumerSecret: 'cs', mixedCase: true, ...opts });
-  const baseUrl = await sandbox.start();
-  const ledger = new RecordingLedger();
-  let api: PaymentApi | null = null;
-  const open = () => {
-    const db = new Database(file);
-    db.pragma('journal_mode = WAL');
+  const h = await paymentHarness(t, sandbox, (db, ledger, baseUrl, apiUrl) => {
     const adapter = new PesapalAdapter({
       baseUrl,
       consumerKey: 'ck',
@@ -32,21 +21,12 @@ async function setup(t: TestContext, opts: Partial<PesapalSandboxOptions> = {}) 
       countryCode: 'UG',
       fees: FEES,
       get ipnUrl() {
-        return `${api?.url ?? 'http://127.0.0.1:1'}/api/payments/callbacks/pesapal`;
+        return `${apiUrl()}/api/payments/callbacks/pesapal`;
       },
     });
-    return { db, processor: new PaymentProcessor({ store: new IntentStore(db), providers: { pesapal: adapter }, ledger }) };
-  };
-  const first = open();
-  api = await startPaymentApi(first.db, first.processor);
-  const apiUrl = api.url;
-  t.after(async () => {
-    await sandbox.stop();
-    await api.close();
-    if (first.db.open) first.db.close();
-    rmSync(dir, { recursive: true, force: true });
+    return new PaymentProcessor({ store: new IntentStore(db), providers: { pesapal: adapter }, ledger });
   });
-  return { sandbox, ledger, apiUrl, ...first, reopen: open };
+  return { ...h, apiUrl: h.api.url };
 }
 
 const pay = (p: PaymentProcessor, amountMinor = 50_000) =>
