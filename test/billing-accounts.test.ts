@@ -11,31 +11,35 @@ import { chargeNewIntervals, prepaidCredit } from '../src/billing/prepaid-chargi
 import { allocatePayment, invoiceMonth, openInvoices } from '../src/billing/postpaid.js';
 import { invoiceCsv } from '../src/billing/invoice-csv.js';
 import { rate } from '../src/billing/rating.js';
+import type { Tariff } from '../src/billing/tariff.js';
 import { TZ, local, Q, intervalRow as row, meterId as meter } from './helpers/billing-fixtures.js';
+
+/** The block tariff every customer here is on. */
+const DOMESTIC: Tariff = {
+  id: 'domestic',
+  name: 'Domestic',
+  currency: 'UGX',
+  versions: [
+    {
+      version: 1,
+      effectiveFrom: '2026-01-01',
+      energy: {
+        kind: 'block',
+        blocks: [
+          { upToKWh: 15, priceE4: 2_500_000 },
+          { upToKWh: null, priceE4: 7_500_000 },
+        ],
+      },
+      fixedMonthlyMinor: 3000,
+      taxes: [{ name: 'VAT', rateBp: 1800, base: ['energy', 'fixed'] }],
+    },
+  ],
+};
 
 function site(t: { after: (fn: () => void) => void }) {
   const db = tempDb(t);
   const ledger = new Ledger(db, 'kasese', 'UGX');
-  saveTariff(db, {
-    id: 'domestic',
-    name: 'Domestic',
-    currency: 'UGX',
-    versions: [
-      {
-        version: 1,
-        effectiveFrom: '2026-01-01',
-        energy: {
-          kind: 'block',
-          blocks: [
-            { upToKWh: 15, priceE4: 2_500_000 },
-            { upToKWh: null, priceE4: 7_500_000 },
-          ],
-        },
-        fixedMonthlyMinor: 3000,
-        taxes: [{ name: 'VAT', rateBp: 1800, base: ['energy', 'fixed'] }],
-      },
-    ],
-  });
+  saveTariff(db, DOMESTIC);
   ledger.openAccount('cash:mtn', 'asset');
   return { db, ledger };
 }
@@ -134,26 +138,7 @@ test('postpaid: a month of synthetic intervals gives an invoice equal to the led
   const march = invoiceMonth(db, ledger, 'bosco', '2026-03', TZ, local('2026-04-01T06:00:00'));
   const expected = rate(
     rows.map((r) => ({ startMs: r.startMs, kWh: r.energyImportKWh ?? 0 })),
-    {
-      id: 'domestic',
-      name: 'Domestic',
-      currency: 'UGX',
-      versions: [
-        {
-          version: 1,
-          effectiveFrom: '2026-01-01',
-          energy: {
-            kind: 'block',
-            blocks: [
-              { upToKWh: 15, priceE4: 2_500_000 },
-              { upToKWh: null, priceE4: 7_500_000 },
-            ],
-          },
-          fixedMonthlyMinor: 3000,
-          taxes: [{ name: 'VAT', rateBp: 1800, base: ['energy', 'fixed'] }],
-        },
-      ],
-    },
+    DOMESTIC,
     { fromMs: from, toMs: local('2026-04-01T00:00:00') },
     TZ,
   );
