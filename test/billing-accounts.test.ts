@@ -210,26 +210,7 @@ test('prepaid: a meter that catches up after the month turned is charged in its 
     Array.from({ length: 20 }, (_, i) => row(t0 + (i + 4) * Q, 1)),
   ); // B catches up across midnight
   chargeNewIntervals(db, t0 + 25 * Q, opts);
-  const tariff = {
-    id: 'domestic',
-    name: 'Domestic',
-    currency: 'UGX' as const,
-    versions: [
-      {
-        version: 1,
-        effectiveFrom: '2026-01-01',
-        energy: {
-          kind: 'block' as const,
-          blocks: [
-            { upToKWh: 15, priceE4: 2_500_000 },
-            { upToKWh: null, priceE4: 7_500_000 },
-          ],
-        },
-        fixedMonthlyMinor: 3000,
-        taxes: [{ name: 'VAT', rateBp: 1800, base: ['energy' as const, 'fixed' as const] }],
-      },
-    ],
-  };
+  const tariff = DOMESTIC;
   const all = consumptionOf(db, 'amina', t0, t0 + 24 * Q);
   const expected =
     rate(all, tariff, { fromMs: local('2026-03-01T00:00:00'), toMs: local('2026-04-01T00:00:00') }, TZ, { includeFixed: false }).totalMinor +
