@@ -362,6 +362,8 @@ describe('operator pages in Chromium', { skip: browserSkipReason(), timeout: 480
 /** The tab of the page shown is marked and looks different from the others. */
 async function activeTab(page: Page, id: string): Promise<void> {
   const tab = page.getByTestId(`billing-tab-${id}`);
+  // The tab bar re-renders after the click: wait for it rather than read the old one.
+  await page.locator(`[data-testid=billing-tab-${id}][aria-current=page]`).waitFor();
   assert.equal(await tab.getAttribute('aria-current'), 'page');
   const other = page.locator('[data-testid^=billing-tab-]:not([aria-current])').first();
   const bg = (l: typeof tab): Promise<string> => l.evaluate(backgroundOf);
