@@ -87,7 +87,12 @@ export async function subscribe(topic: string, opts: { hex?: boolean } = {}): Pr
           resolve();
           return;
         }
-        child.once('exit', () => resolve());
+        // mosquitto_sub can miss SIGTERM (seen under faketime): kill it for good after 2 s.
+        const hard = setTimeout(() => child.kill('SIGKILL'), 2000);
+        child.once('exit', () => {
+          clearTimeout(hard);
+          resolve();
+        });
         child.kill('SIGTERM');
       }),
   };
