@@ -32,6 +32,8 @@ function openTemp(t: { after: (fn: () => void) => void }, file = tempFile(t)): S
 }
 
 const count = (db: StoreDb, sql: string): number => db.prepare<[], number>(sql).pluck().get() ?? 0;
+/** Readings in the journal after the archive's end (the store's table function over the journal). */
+const JOURNAL_COUNT = 'SELECT count(*) FROM readings_archived_upto u, readings_journal(u.ts)';
 
 /** Three meters at 10 s for `hours`, energy every 6th poll (a second layout), one duplicate second. */
 function record(w: ReadingWriter, fromMs: number, hours: number): void {
@@ -78,7 +80,7 @@ test('readers span the hourly chunks and the recent table: one series, no gap, n
   // The first two hours become chunks; the third stays recent.
   assert.equal(archiveReadings(db, T0 + 2 * HOUR), 3 * 2 * 360);
   assert.equal(count(db, 'SELECT count(*) FROM readings_chunks'), 6);
-  assert.equal(count(db, 'SELECT count(*) FROM readings_recent'), 3 * 360);
+  assert.equal(count(db, JOURNAL_COUNT), 3 * 360);
   assert.equal(archivedUptoS(db), (T0 + 2 * HOUR) / 1000 - 1);
   assert.deepEqual(readingTimes(db, 1), all);
   assert.deepEqual(readingTimes(db, 1, { desc: true }), [...all].reverse());
@@ -126,7 +128,7 @@ test('a move that fails part-way leaves every reading where it was: no duplicate
   );
   assert.throws(() => archiveReadings(db, T0 + 2 * HOUR), /simulated disk error/);
   assert.equal(count(db, 'SELECT count(*) FROM readings_chunks'), 0);
-  assert.equal(count(db, 'SELECT count(*) FROM readings_recent'), 3 * 3 * 360);
+  assert.equal(count(db, JOURNAL_COUNT), 3 * 3 * 360);
   assert.equal(archivedUptoS(db), -1);
   assert.deepEqual(readingRows(db, 2), before);
   db.exec('DROP TRIGGER fail');
@@ -150,7 +152,7 @@ test('the migration turns an old archive (a row per reading) into chunks, and re
   for (const l of scratch.prepare<[], { id: number; spec: string }>('SELECT id, spec FROM layouts').all())
     old.prepare('INSERT INTO layouts (id, spec) VALUES (?, ?)').run(l.id, l.spec);
   const insert = old.prepare('INSERT INTO readings_recent (meter_id, ts, layout_id, vals) VALUES (?, ?, ?, ?)');
-  for (const r of scratch.prepare<[], ReadingRow & { meter_id: number }>('SELECT meter_id, ts, layout_id, vals FROM readings_recent').all())
+  for (const r of scratch.prepare<[], ReadingRow & { meter_id: number }>('SELECT meter_id, ts, layout_id, vals FROM readings').all())
     insert.run(r.meter_id, r.ts, r.layout_id, r.vals);
   const expected = [1, 2, 3].map((m) => old.prepare<[number], ReadingRow>('SELECT ts, layout_id, vals FROM readings WHERE meter_id = ? ORDER BY ts').all(m));
   old.exec(
@@ -159,7 +161,9 @@ test('the migration turns an old archive (a row per reading) into chunks, and re
   old.close();
   const db = openTemp(t, file);
   assert.equal(count(db, "SELECT count(*) FROM sqlite_master WHERE name = 'readings_archive'"), 0);
-  assert.equal(count(db, 'SELECT count(*) FROM readings_chunks'), 6);
+  // Two hours from the archive; the third, still recent, was moved to the chunks when the journal came.
+  assert.equal(count(db, 'SELECT count(*) FROM readings_chunks'), 9);
+  assert.equal(count(db, JOURNAL_COUNT), 0);
   for (const m of [1, 2, 3]) assert.deepEqual(readingRows(db, m), expected[m - 1]);
   // Retention at 30 minutes into the first hour: the straddling chunks are rewritten without their old rows.
   const cut = T0 + HOUR / 2;

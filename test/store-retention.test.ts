@@ -6,6 +6,7 @@ import path from 'node:path';
 import { openDatabase, type StoreDb } from '../src/store/database.js';
 import { ReadingWriter } from '../src/store/reading-writer.js';
 import { buildIntervals } from '../src/store/intervals.js';
+import { archiveCutMs, archiveReadings } from '../src/store/archive.js';
 import { pruneBatch, pruneRawReadings, retentionCutoffMs } from '../src/store/retention.js';
 
 const DAY = 86_400_000;
@@ -25,6 +26,8 @@ test('retention deletes raw readings older than N days, in bounded batches, and 
     for (const m of ['a', 'b', 'c']) w.add({ meter: m, ts: now - 100 * DAY + h * 3_600_000, values: { ActivePower: h, EnergyImport: h } });
   }
   w.flush();
+  // As the recorder does after each flush: the closed hours move from the journal to the chunks.
+  archiveReadings(db, archiveCutMs(now));
   buildIntervals(db, now, { maxIntervals: Infinity });
   const intervalsBefore = count(db, 'SELECT count(*) AS n FROM intervals');
   assert.ok(intervalsBefore > 9000);

@@ -28,7 +28,7 @@ export interface Completeness {
  * within the window is judged from its first reading.
  */
 export function completenessSince(db: StoreDb, meterId: number, fromS: number, pollMs: number): Completeness {
-  // The times alone, from the recent table and the hourly chunks' uncompressed headers: the last
+  // The times alone, from the journal and the hourly chunks' uncompressed headers: the last
   // one before the window (ORDER BY ts DESC LIMIT 1, never max() over everything), then the window.
   const before = readingTimes(db, meterId, { toS: fromS, desc: true, limit: 1 });
   const times = [...before, ...readingTimes(db, meterId, { fromS })];

@@ -64,7 +64,7 @@ export class Recorder {
     try {
       this.writer.flush();
       buildIntervals(this.db, this.writer.oldestPendingMs() ?? this.now(), this.buildOptions);
-      // Once an hour the closed hours move from the recent table to the archive (few page writes).
+      // Once an hour the closed hours move from the journal to the chunks.
       archiveReadings(this.db, archiveCutMs(this.now()));
     } catch (e) {
       this.opts.onError?.('flush', e);

@@ -17,8 +17,8 @@ const FLUSH_EVERY = 20_000;
 export const hasReadings = (db: StoreDb): boolean => hasAnyReading(db);
 
 /**
- * What recording a backfill costs on disk, per reading, generously: the recent table's row in the
- * WAL and in the file, its hourly chunk, the intervals (bench/disk-writes.ts measures ~60 + ~20).
+ * What recording a backfill costs on disk, per reading, generously: its journal record (~60), its
+ * hourly chunk in the WAL and the file (~20 each), the intervals (bench/disk-writes.ts).
  */
 const BACKFILL_BYTES_PER_READING = 200;
 

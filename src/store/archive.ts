@@ -2,27 +2,26 @@ import type { StoreDb } from './database.js';
 import { decodeChunk, encodeChunk } from './chunk-codec.js';
 import type { ReadingRow } from './registry.js';
 
-export const HOUR_MS = 3_600_000;
-export const HOUR_S = 3600;
+import { HOUR_MS } from './hour.js';
+import { journalOf } from './journal-of.js';
+
+export { HOUR_MS, HOUR_S, hourOf } from './hour.js';
 
 /**
- * Where new readings land and when they move (see the migrations that made `readings` a view):
- * a flush appends to `readings_recent` (keyed by time, so it writes a few new pages instead of one
- * page per meter), and once an hour the closed hour becomes one compressed chunk per meter in
- * `readings_chunks` (chunk-codec.ts), appended in time order.
+ * Where new readings land and when they move: a flush appends to the journal (recent-journal.ts:
+ * one append-only file per hour, written once), and once an hour the closed hour becomes one
+ * compressed chunk per meter in `readings_chunks` (chunk-codec.ts), appended in time order.
  */
 
-/** Unix seconds: readings at or before it are in the chunks, later ones in the recent table. */
+/** Unix seconds: readings at or before it are in the chunks, later ones in the journal. */
 export function archivedUptoS(db: StoreDb): number {
   return db.prepare<[], number>('SELECT ts FROM readings_archived_upto WHERE id = 1').pluck().get() ?? -1;
 }
 
-/** The cut for `nowMs`: the recent table keeps the current and the previous hour. */
+/** The cut for `nowMs`: the journal keeps the current and the previous hour. */
 export function archiveCutMs(nowMs: number): number {
   return Math.floor(nowMs / HOUR_MS) * HOUR_MS - HOUR_MS;
 }
-
-export const hourOf = (ts: number): number => ts - (((ts % HOUR_S) + HOUR_S) % HOUR_S);
 
 /**
  * Adds rows (one meter's, sorted by ts, all in the hour starting at startS) to that meter-hour's
@@ -52,33 +51,24 @@ export function addToChunk(db: StoreDb, meterId: number, startS: number, rows: r
 }
 
 /**
- * Moves every reading before `beforeMs` from the recent table into chunks, hour by hour, in one
- * transaction (a crash leaves either all of it moved or none), and returns how many moved (0 at once
- * when that was done already). Duplicates of a stored (meter, second) are dropped, as the writer would.
+ * Moves every reading before `beforeMs` from the journal into chunks, hour by hour, in one
+ * transaction (a crash leaves either all of it moved or none: the journal's files stay until an
+ * hour after, and rows at or before the archive's end are ignored in them), and returns how many
+ * moved (0 at once when that was done already). Duplicates of a stored (meter, second) are dropped.
  */
 export function archiveReadings(db: StoreDb, beforeMs: number): number {
   const beforeS = Math.floor(beforeMs / 1000);
-  if (beforeS - 1 <= archivedUptoS(db)) return 0;
-  const firstAfter = db.prepare<[number, number], number>('SELECT ts FROM readings_recent WHERE ts >= ? AND ts < ? ORDER BY ts LIMIT 1').pluck();
-  const hourRows = db.prepare<[number, number], ReadingRow & { meter_id: number }>(
-    'SELECT meter_id, ts, layout_id, vals FROM readings_recent WHERE ts >= ? AND ts < ? ORDER BY meter_id, ts',
-  );
-  return db.transaction(() => {
-    let moved = 0;
-    for (let next = firstAfter.get(-1e15, beforeS); next !== undefined; next = firstAfter.get(hourOf(next) + HOUR_S, beforeS)) {
-      const h = hourOf(next);
-      const rows = hourRows.all(h, Math.min(h + HOUR_S, beforeS));
-      // Chunks go in (start_ts, meter_id) order: both b-trees of readings_chunks grow at their end.
-      for (let i = 0; i < rows.length;) {
-        let j = i;
-        const meterId = (rows[i] as { meter_id: number }).meter_id;
-        while (j < rows.length && (rows[j] as { meter_id: number }).meter_id === meterId) j++;
-        moved += addToChunk(db, meterId, h, rows.slice(i, j));
-        i = j;
-      }
-    }
-    db.prepare<[number]>('DELETE FROM readings_recent WHERE ts < ?').run(beforeS);
+  const upto = archivedUptoS(db);
+  if (beforeS - 1 <= upto) return 0;
+  const journal = journalOf(db);
+  // Chunks go in (start_ts, meter_id) order: both b-trees of readings_chunks grow at their end.
+  const groups = journal.rowsBefore(beforeS, upto);
+  const moved = db.transaction(() => {
+    let n = 0;
+    for (const g of groups) n += addToChunk(db, g.meterId, g.hour, g.rows);
     db.prepare<[number]>('UPDATE readings_archived_upto SET ts = max(ts, ?) WHERE id = 1').run(beforeS - 1);
-    return moved;
+    return n;
   })();
+  journal.forget(beforeS);
+  return moved;
 }

@@ -3,7 +3,7 @@ import type { ReadingRow } from './registry.js';
 
 /**
  * One meter's readings of one closed hour as one BLOB (a row of `readings_chunks`), written once
- * when the hour moves out of `readings_recent`. A row per reading costs a key, a record header and
+ * when the hour moves out of the journal (recent-journal.ts). A row per reading costs a key, a record header and
  * cell slack, and moving rows one by one into a per-meter b-tree rewrote a page per meter; a chunk
  * is appended, and compressed to about a third.
  *

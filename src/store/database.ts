@@ -3,6 +3,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { MIGRATIONS, type Migration } from './schema.js';
 import { registerChunkFunctions } from './chunk-sql.js';
+import { journalOf } from './journal-of.js';
 
 declare const migrated: unique symbol;
 
@@ -30,6 +31,7 @@ export function openDatabase(file: string, opts: OpenOptions = {}): StoreDb {
     db.pragma('temp_store = MEMORY');
     registerChunkFunctions(db);
     migrate(db, opts.migrations ?? MIGRATIONS);
+    loadJournal(db);
   } catch (err) {
     db.close();
     throw err;
@@ -45,7 +47,15 @@ export function openReadOnly(file: string): StoreDb {
   const db = new Database(file, { readonly: true, fileMustExist: true });
   db.pragma('busy_timeout = 5000');
   registerChunkFunctions(db);
+  loadJournal(db);
   return db as StoreDb;
+}
+
+/** The recent readings live in the journal once the schema has moved them there (a newer file). */
+function loadJournal(db: Database.Database): void {
+  const hasUpto = db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'readings_archived_upto'").get() !== undefined;
+  if (!hasUpto) return;
+  journalOf(db).load(db.prepare<[], number>('SELECT ts FROM readings_archived_upto WHERE id = 1').pluck().get() ?? -1);
 }
 
 export function schemaVersion(db: Database.Database): number {

@@ -60,7 +60,7 @@ export function buildIntervals(db: StoreDb, untilMs: number, opts: BuildOptions 
 }
 
 function prepareQueries(db: StoreDb) {
-  // Through reading-rows.ts: the recent table and the hourly chunks, decoding only what the range needs.
+  // Through reading-rows.ts: the journal and the hourly chunks, decoding only what the range needs.
   return {
     lookup: layoutLookup(db),
     first: { get: (meterId: number): number | undefined => firstReadingS(db, meterId) },

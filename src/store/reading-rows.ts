@@ -2,11 +2,12 @@ import type { Statement } from 'better-sqlite3';
 import type { StoreDb } from './database.js';
 import { archivedUptoS, hourOf } from './archive.js';
 import { chunkTimes, decodeChunk } from './chunk-codec.js';
+import { journalOf } from './journal-of.js';
 import type { ReadingRow } from './registry.js';
 
 /**
- * The one way code reads stored readings: the recent table's rows and the hourly chunks' rows, as
- * one series per meter. Chunks hold everything at or before archivedUptoS, the recent table what
+ * The one way code reads stored readings: the journal's rows and the hourly chunks' rows, as
+ * one series per meter. Chunks hold everything at or before archivedUptoS, the journal what
  * came after, so the two never overlap and need no merging. Only the chunks that can hold rows in
  * the range are decoded (the `readings` view would decode all of a meter's). Each call reads in one
  * transaction, so an hourly move committed by another connection is seen entirely or not at all.
@@ -44,7 +45,7 @@ export function lastReadingS(db: StoreDb, meterId: number): number | undefined {
 }
 
 export function hasAnyReading(db: StoreDb): boolean {
-  return db.prepare('SELECT 1 FROM readings_recent LIMIT 1').get() !== undefined || db.prepare('SELECT 1 FROM readings_chunks LIMIT 1').get() !== undefined;
+  return db.prepare('SELECT 1 FROM readings_chunks LIMIT 1').get() !== undefined || !journalOf(db).isEmpty(archivedUptoS(db));
 }
 
 const cache = new WeakMap<StoreDb, Map<string, unknown>>();
@@ -69,12 +70,9 @@ function scan(db: StoreDb, meterId: number, q: RowQuery, timesOnly: boolean): (R
     const upto = archivedUptoS(db);
     const recent = (): void => {
       if (to <= upto + 1 || out.length >= limit) return;
-      const cols = timesOnly ? 'ts, layout_id' : 'ts, layout_id, vals';
-      const stmt = prepared<[number, number, number], ReadingRow>(
-        db,
-        `SELECT ${cols} FROM readings_recent WHERE meter_id = ? AND ts >= ? AND ts < ? ORDER BY ts ${dir}`,
-      );
-      for (const r of stmt.iterate(meterId, Math.max(from, upto + 1), to)) {
+      const rows = journalOf(db).rows(meterId, from, to, upto);
+      if (q.desc) rows.reverse();
+      for (const r of rows) {
         if (!keep(r)) continue;
         out.push(timesOnly ? r.ts : r);
         if (out.length >= limit) break;

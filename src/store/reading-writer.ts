@@ -1,5 +1,7 @@
 import type { StoreDb } from './database.js';
 import { addToChunk, archivedUptoS, hourOf } from './archive.js';
+import { journalOf } from './journal-of.js';
+import type { JournalRow } from './recent-journal.js';
 import { readingRows } from './reading-rows.js';
 import type { ReadingRow } from './registry.js';
 import { encodeValues, layoutCovers, layoutFor, parseLayout, type Layout } from './codec.js';
@@ -131,8 +133,11 @@ export class ReadingWriter {
   private writeBatch(batch: readonly Reading[], staged: Staged): FlushResult {
     let written = 0;
     let ignored = 0;
-    // New readings append to the recent table; one as old as the archive joins its hour's chunk (no row is in both).
+    // New readings append to the journal; one as old as the archive joins its hour's chunk (no row is in both).
     const upto = archivedUptoS(this.db);
+    const journal = journalOf(this.db);
+    const fresh: JournalRow[] = [];
+    const seen = new Set<string>();
     const late = new Map<string, { meterId: number; hour: number; rows: ReadingRow[] }>();
     for (const r of batch) {
       if (!Object.values(r.values).some(Number.isFinite)) {
@@ -148,9 +153,14 @@ export class ReadingWriter {
         late.set(key, group);
         continue;
       }
-      const info = this.stmt.insert.run(meterId, ts, layoutId, encodeValues(layout, r.values));
-      if (info.changes > 0) written++;
-      else ignored++;
+      // The first of two readings in one second stays.
+      const key = `${meterId}:${ts}`;
+      if (seen.has(key) || journal.has(meterId, ts)) {
+        ignored++;
+        continue;
+      }
+      seen.add(key);
+      fresh.push({ meterId, ts, layout_id: layoutId, vals: encodeValues(layout, r.values) });
     }
     for (const g of late.values()) {
       // Stable sort: of two readings in one second, the first stays, as INSERT OR IGNORE keeps it.
@@ -163,6 +173,9 @@ export class ReadingWriter {
       written += added;
       ignored += g.rows.length - added;
     }
+    // Last, so that a failed append rolls back the transaction's meters and late rows too.
+    journal.append(fresh);
+    written += fresh.length;
     return { written, ignored };
   }
 
@@ -205,7 +218,6 @@ export class ReadingWriter {
 
 function prepareStatements(db: StoreDb) {
   return {
-    insert: db.prepare<[number, number, number, Buffer]>('INSERT OR IGNORE INTO readings_recent (meter_id, ts, layout_id, vals) VALUES (?, ?, ?, ?)'),
     addMeter: db.prepare<[string]>('INSERT OR IGNORE INTO meters (key) VALUES (?)'),
     meterId: db.prepare<[string], { id: number }>('SELECT id FROM meters WHERE key = ?'),
     // The meter's newest row tells which layout to continue with after a restart.

@@ -13,14 +13,11 @@ export function retentionCutoffMs(nowMs: number, days: number): number {
  * Deletes at most batchSize raw readings older than beforeMs, in one short transaction, and
  * returns how many went. Old readings are in the hourly chunks (oldest first along their time
  * index, so a batch costs the same however large the table is); a chunk that straddles the cutoff,
- * or holds more than the batch has left, is rewritten without its old rows. The recent table holds
- * hours, unless a retention shorter than that is configured. Intervals are never touched.
+ * or holds more than the batch has left, is rewritten without its old rows. The journal holds
+ * the last hour or two, never older than the shortest retention (a day). Intervals are never touched.
  */
 export function pruneBatch(db: StoreDb, beforeMs: number, batchSize = DEFAULT_PRUNE_BATCH): number {
   const beforeS = Math.ceil(beforeMs / 1000);
-  const delRecent = db.prepare<[number, number]>(
-    'DELETE FROM readings_recent WHERE (ts, meter_id) IN (SELECT ts, meter_id FROM readings_recent WHERE ts < ? ORDER BY ts LIMIT ?)',
-  );
   const oldChunks = db.prepare<[number], { id: number; start_ts: number; data: Buffer }>(
     'SELECT id, start_ts, data FROM readings_chunks WHERE start_ts < ? ORDER BY start_ts',
   );
@@ -40,7 +37,6 @@ export function pruneBatch(db: StoreDb, beforeMs: number, batchSize = DEFAULT_PR
       if (d.keep === null) db.prepare<[number]>('DELETE FROM readings_chunks WHERE id = ?').run(d.id);
       else db.prepare<[Buffer, number]>('UPDATE readings_chunks SET data = ? WHERE id = ?').run(encodeChunk(d.start, d.keep), d.id);
     }
-    if (left > 0) left -= delRecent.run(beforeS, left).changes;
     return batchSize - left;
   })();
 }

@@ -15,7 +15,7 @@
  * A migration is SQL, or a function for a step SQL cannot do (converting data with the codec).
  */
 import type Database from 'better-sqlite3';
-import { convertArchiveToChunks } from './archive-migration.js';
+import { convertArchiveToChunks, moveRecentToChunks } from './archive-migration.js';
 
 export type Migration = string | ((db: Database.Database) => void);
 
@@ -222,4 +222,8 @@ export const MIGRATIONS: readonly Migration[] = [
   );
   CREATE INDEX ocpp_sessions_by_charger ON ocpp_sessions (charger_id, stopped_ms);
   `,
+  // Fewer writes, part 3: the recent readings leave SQLite for an append-only journal file per hour
+  // (recent-journal.ts). In WAL mode each row was written three times as whole pages (the WAL, the
+  // checkpoint, the page rewritten by the hourly delete); an append is written once.
+  moveRecentToChunks,
 ];
