@@ -2,6 +2,7 @@ import type { StoreDb } from '../store/database.js';
 import { systemClock } from '../util/clock.js';
 import { archiveCutMs, archiveReadings } from '../store/archive.js';
 import { buildIntervals, type BuildOptions } from '../store/intervals.js';
+import { intervalMoveCutMs, moveIntervals } from '../store/interval-table.js';
 import { ReadingWriter } from '../store/reading-writer.js';
 import { pruneRawReadings, retentionCutoffMs } from '../store/retention.js';
 import type { DeviceReading } from '../modbus/poller.js';
@@ -66,6 +67,8 @@ export class Recorder {
       buildIntervals(this.db, this.writer.oldestPendingMs() ?? this.now(), this.buildOptions);
       // Once an hour the closed hours move from the journal to the chunks.
       archiveReadings(this.db, archiveCutMs(this.now()));
+      // Once a day the intervals before yesterday move to their archive (one run of pages per meter).
+      moveIntervals(this.db, intervalMoveCutMs(this.now()));
     } catch (e) {
       this.opts.onError?.('flush', e);
     }

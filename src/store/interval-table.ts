@@ -1,11 +1,17 @@
 import type { StoreDb } from './database.js';
 import type { IntervalRow } from './interval-calc.js';
+import { INTERVAL_COLUMNS } from './schema.js';
 
-/** Reads and writes the intervals table; the only place that knows its columns and units (seconds). */
+/**
+ * Reads and writes the intervals; the only place that knows their columns and units (seconds).
+ * New ones go to `intervals_recent` (keyed by time: a build appends), and moveIntervals carries the
+ * older days to `intervals_archive` (keyed by meter); readers use the `intervals` view of both.
+ */
 export function insertIntervals(db: StoreDb, meterId: number, rows: readonly IntervalRow[]): void {
   const insert = db.prepare(
-    `INSERT OR IGNORE INTO intervals (meter_id, start_ts, e_imp_kwh, e_exp_kwh, p_avg_w, p_min_w, p_max_w, v_min_v, v_max_v, samples, status, reason, suspect_imp_kwh, suspect_exp_kwh)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    `INSERT OR IGNORE INTO intervals_recent (${INTERVAL_COLUMNS})
+     SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
+     WHERE NOT EXISTS (SELECT 1 FROM intervals_archive WHERE meter_id = ? AND start_ts = ?)`,
   );
   db.transaction(() => {
     for (const r of rows) {
@@ -24,9 +30,50 @@ export function insertIntervals(db: StoreDb, meterId: number, rows: readonly Int
         r.reason ?? null,
         r.suspectImportKWh ?? null,
         r.suspectExportKWh ?? null,
+        meterId,
+        r.startMs / 1000,
       );
     }
   })();
+}
+
+type Settable = 'status' | 'e_imp_kwh' | 'e_exp_kwh' | 'reason' | 'suspect_imp_kwh' | 'suspect_exp_kwh';
+
+/** Changes one stored interval, in whichever table holds it; false if none does. */
+export function updateInterval(db: StoreDb, meterId: number, startS: number, set: Partial<Record<Settable, string | number | null>>): boolean {
+  const cols = Object.keys(set) as Settable[];
+  if (cols.length === 0) return false;
+  const assignments = cols.map((c) => `${c} = ?`).join(', ');
+  const values = cols.map((c) => set[c] ?? null);
+  let changed = 0;
+  for (const table of ['intervals_recent', 'intervals_archive']) {
+    changed += db.prepare(`UPDATE ${table} SET ${assignments} WHERE meter_id = ? AND start_ts = ?`).run(...values, meterId, startS).changes;
+  }
+  return changed > 0;
+}
+
+/**
+ * Moves the intervals starting before beforeMs to the archive, in (meter, start) order so that each
+ * meter's rows land together, in one transaction. Returns how many moved (0 at once when none is due).
+ */
+export function moveIntervals(db: StoreDb, beforeMs: number): number {
+  const beforeS = Math.floor(beforeMs / 1000);
+  if (db.prepare<[number]>('SELECT 1 FROM intervals_recent WHERE start_ts < ? LIMIT 1').get(beforeS) === undefined) return 0;
+  return db.transaction(() => {
+    const moved = db
+      .prepare<[number]>(
+        `INSERT OR IGNORE INTO intervals_archive (${INTERVAL_COLUMNS}) SELECT ${INTERVAL_COLUMNS} FROM intervals_recent WHERE start_ts < ? ORDER BY meter_id, start_ts`,
+      )
+      .run(beforeS).changes;
+    db.prepare<[number]>('DELETE FROM intervals_recent WHERE start_ts < ?').run(beforeS);
+    return moved;
+  })();
+}
+
+/** The cut for `nowMs`: the recent table keeps yesterday and today (UTC days). */
+export function intervalMoveCutMs(nowMs: number): number {
+  const DAY_MS = 86_400_000;
+  return Math.floor(nowMs / DAY_MS) * DAY_MS - DAY_MS;
 }
 
 /**
@@ -85,14 +132,22 @@ export function selectEnergies(db: StoreDb, meterId: number, fromMs: number, toM
 }
 
 export function lastIntervalStartMs(db: StoreDb, meterId: number): number | undefined {
-  const row = db.prepare<[number], { s: number | null }>('SELECT max(start_ts) AS s FROM intervals WHERE meter_id = ?').get(meterId);
-  return row?.s == null ? undefined : row.s * 1000;
+  // The recent table is keyed by time: its newest rows hold the meter's newest, found walking back.
+  const recent = db.prepare<[number], number>('SELECT start_ts FROM intervals_recent WHERE meter_id = ? ORDER BY start_ts DESC LIMIT 1').pluck().get(meterId);
+  const archived = db.prepare<[number], number | null>('SELECT max(start_ts) FROM intervals_archive WHERE meter_id = ?').pluck().get(meterId);
+  const s = Math.max(recent ?? -Infinity, archived ?? -Infinity);
+  return Number.isFinite(s) ? s * 1000 : undefined;
 }
 
 /** Forgets intervals from fromMs on (all meters, or one), so the next build recomputes them. */
 export function deleteIntervalsFrom(db: StoreDb, fromMs: number, meterId?: number): number {
   const fromS = Math.ceil(fromMs / 1000);
-  return meterId === undefined
-    ? db.prepare('DELETE FROM intervals WHERE start_ts >= ?').run(fromS).changes
-    : db.prepare('DELETE FROM intervals WHERE meter_id = ? AND start_ts >= ?').run(meterId, fromS).changes;
+  let n = 0;
+  for (const table of ['intervals_recent', 'intervals_archive']) {
+    n +=
+      meterId === undefined
+        ? db.prepare(`DELETE FROM ${table} WHERE start_ts >= ?`).run(fromS).changes
+        : db.prepare(`DELETE FROM ${table} WHERE meter_id = ? AND start_ts >= ?`).run(meterId, fromS).changes;
+  }
+  return n;
 }

@@ -1,6 +1,7 @@
 import type { StoreDb } from './database.js';
 import { INTERVAL_MS, alignInterval } from './interval-calc.js';
 import { recomputeIntervals, type BuildOptions } from './intervals.js';
+import { updateInterval } from './interval-table.js';
 import { meterIdOf } from './registry.js';
 
 /**
@@ -127,7 +128,7 @@ function resolveOne(
     );
   }
   const [imp, exp] = energies ?? energiesOf(toQuarantined(row), r as ResolutionInput);
-  db.prepare("UPDATE intervals SET status = 'resolved', e_imp_kwh = ?, e_exp_kwh = ? WHERE meter_id = ? AND start_ts = ?").run(imp, exp, meterId, row.start_ts);
+  updateInterval(db, meterId, row.start_ts, { status: 'resolved', e_imp_kwh: imp, e_exp_kwh: exp });
   const info = db
     .prepare('INSERT INTO interval_resolutions (meter_id, start_ts, action, e_imp_kwh, e_exp_kwh, by_user, at_ms, why) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
     .run(meterId, row.start_ts, r.action, imp, exp, r.by, r.atMs, r.why);
@@ -159,13 +160,17 @@ export function rejudgeQuarantined(
   if (first === undefined || last === undefined) return [];
   const fresh = new Map(recomputeIntervals(db, meterId, first, last + INTERVAL_MS, opts).map((r) => [r.startMs, r]));
   const out: Resolution[] = [];
-  const update = db.prepare('UPDATE intervals SET reason = ?, suspect_imp_kwh = ?, suspect_exp_kwh = ? WHERE meter_id = ? AND start_ts = ?');
   db.transaction(() => {
     for (const s of starts) {
       const r = fresh.get(s);
       if (!r) continue;
       if (r.status === undefined) out.push(resolveOne(db, meter, s, { ...who, action: 'replacement' }, [r.energyImportKWh, r.energyExportKWh]));
-      else update.run(r.reason ?? '', r.suspectImportKWh ?? null, r.suspectExportKWh ?? null, meterId, s / 1000);
+      else
+        updateInterval(db, meterId, s / 1000, {
+          reason: r.reason ?? '',
+          suspect_imp_kwh: r.suspectImportKWh ?? null,
+          suspect_exp_kwh: r.suspectExportKWh ?? null,
+        });
     }
   })();
   return out;
