@@ -2,7 +2,7 @@
  * The system under test of bench/disk-writes.ts, in a process of its own so that its
  * /proc/<pid>/io write_bytes counts mgos alone. Usage: node disk-writes-system.js <config.json>.
  *
- * It counts, without changing what is written:
+ * It counts, without changing what is written (readings appended to the journal, too):
  * - rows changed per table: every better-sqlite3 Statement.run is wrapped and its `changes` are
  *   added to the table its SQL names (INSERT INTO / UPDATE / DELETE FROM / REPLACE INTO x);
  * - WAL frames per table: a reader follows the -wal file, takes the page number from each frame
@@ -12,7 +12,8 @@
  * Protocol on stdin/stdout: it prints `ready <pid> <url>` once started; each `stats` line read
  * answers with one JSON line of the counters; `checkpoint` checkpoints the WAL, `archive` moves every
  * recent reading to the archive and checkpoints, `archive-hour` runs the hourly move of the closed
- * hours now (each answers a JSON line); `stop` closes and exits.
+ * hours now, `move-intervals-day` the daily move of yesterday's intervals (each answers a JSON line);
+ * `stop` closes and exits.
  */
 import { closeSync, openSync, readSync, fstatSync } from 'node:fs';
 import { readFileSync } from 'node:fs';
@@ -20,6 +21,8 @@ import { createInterface } from 'node:readline';
 import Database from 'better-sqlite3';
 import { pino } from 'pino';
 import { archiveReadings } from '../src/store/archive.js';
+import { intervalMoveCutMs, moveIntervals } from '../src/store/interval-table.js';
+import { RecentJournal } from '../src/store/recent-journal.js';
 import { startSystem } from '../src/system.js';
 import { systemClock as clock } from '../src/util/clock.js';
 
@@ -46,6 +49,16 @@ const tableOf = (sql: string): string => {
       rowsByTable.set(t, (rowsByTable.get(t) ?? 0) + r.changes);
     }
     return r;
+  };
+}
+
+// Readings appended to the journal (recent-journal.ts), which is a file, not a table.
+{
+  const proto = RecentJournal.prototype as { append: (this: RecentJournal, rows: Parameters<RecentJournal['append']>[0]) => void };
+  const append = proto.append;
+  proto.append = function (this: RecentJournal, rows) {
+    append.call(this, rows);
+    rowsByTable.set('readings (journal)', (rowsByTable.get('readings (journal)') ?? 0) + rows.length);
   };
 }
 
@@ -124,6 +137,11 @@ for await (const line of lines) {
   } else if (line === 'archive-hour') {
     // The hourly pass, now: every closed hour moves to the chunks (what the recorder does at hh:00).
     const moved = archiveReadings(sys.db, Math.floor(clock() / 3_600_000) * 3_600_000);
+    sys.db.pragma('wal_checkpoint(PASSIVE)');
+    process.stdout.write(`${JSON.stringify({ moved })}\n`);
+  } else if (line === 'move-intervals-day') {
+    // The daily pass, now: yesterday's intervals move to the archive (what the recorder does at 00:00 UTC).
+    const moved = moveIntervals(sys.db, intervalMoveCutMs(clock()) + 86_400_000);
     sys.db.pragma('wal_checkpoint(PASSIVE)');
     process.stdout.write(`${JSON.stringify({ moved })}\n`);
   } else if (line === 'stop') {

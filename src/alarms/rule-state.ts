@@ -7,6 +7,8 @@ import type Database from 'better-sqlite3';
 export class RuleStateStore {
   /** Read once per key, then served from memory: rules ask after every poll cycle. Writes go through. */
   private readonly cache = new Map<string, unknown>();
+  /** What is stored, as text: a caller may have changed the cached object in place before set(). */
+  private readonly stored = new Map<string, string | undefined>();
 
   constructor(private readonly db: Database.Database) {}
 
@@ -16,11 +18,19 @@ export class RuleStateStore {
     const text = this.db.prepare<[string, string], string>('SELECT state FROM alarm_rule_state WHERE rule = ? AND subject = ?').pluck().get(rule, subject);
     const state = text === undefined ? undefined : (JSON.parse(text) as unknown);
     this.cache.set(key, state);
+    this.stored.set(key, text);
     return state;
   }
 
   set(rule: string, subject: string, state: unknown): void {
-    this.db.prepare('INSERT OR REPLACE INTO alarm_rule_state (rule, subject, state) VALUES (?, ?, ?)').run(rule, subject, JSON.stringify(state));
-    this.cache.set(`${rule}\u0000${subject}`, state);
+    // Rules set their state every cycle; an unchanged row is not written again (SD wear).
+    const key = `${rule}\u0000${subject}`;
+    if (!this.stored.has(key)) this.get(rule, subject);
+    const text = JSON.stringify(state);
+    if (this.stored.get(key) !== text) {
+      this.db.prepare('INSERT OR REPLACE INTO alarm_rule_state (rule, subject, state) VALUES (?, ?, ?)').run(rule, subject, text);
+      this.stored.set(key, text);
+    }
+    this.cache.set(key, state);
   }
 }

@@ -210,10 +210,13 @@ function chargeFixedDays(db: StoreDb, c: Customer, tariff: Tariff, nowMs: number
     });
     if (!duplicate) out.push({ customerId: c.id, txId: tx.id, amountMinor: minor(amount), lines });
   }
-  prep(db, 'INSERT INTO billing_prepaid_fixed_days (customer_id, next_day) VALUES (?, ?) ON CONFLICT DO UPDATE SET next_day = excluded.next_day').run(
-    c.id,
-    day,
-  );
+  // Written only when it moved: an unchanged row rewritten every run still costs a page (SD wear).
+  if (day !== stored) {
+    prep(db, 'INSERT INTO billing_prepaid_fixed_days (customer_id, next_day) VALUES (?, ?) ON CONFLICT DO UPDATE SET next_day = excluded.next_day').run(
+      c.id,
+      day,
+    );
+  }
   return out;
 }
 
