@@ -83,17 +83,19 @@ export function intervalMoveCutMs(nowMs: number): number {
  * resolution the values are stored at) and JS scales them back, exactly, in about a third of that.
  */
 export function selectIntervals(db: StoreDb, meterId: number, fromMs: number, toMs: number): IntervalRow[] {
-  const json = db
-    .prepare<[number, number, number], string>(
-      `SELECT json_group_array(json_array(start_ts, ${scaled('e_imp_kwh', 1e6)}, ${scaled('e_exp_kwh', 1e6)},
-         ${scaled('p_avg_w', 1e3)}, ${scaled('p_min_w', 1e3)}, ${scaled('p_max_w', 1e3)},
-         ${scaled('v_min_v', 1e3)}, ${scaled('v_max_v', 1e3)}, samples,
-         status, reason, ${scaled('suspect_imp_kwh', 1e6)}, ${scaled('suspect_exp_kwh', 1e6)}))
-       FROM (SELECT * FROM intervals WHERE meter_id = ? AND start_ts >= ? AND start_ts < ? ORDER BY start_ts)`,
-    )
-    .pluck()
-    .get(meterId, Math.ceil(fromMs / 1000), Math.ceil(toMs / 1000));
-  const rows = JSON.parse(json ?? '[]') as (number | string | null)[][];
+  const rows = inBothTables(db, (table) => {
+    const json = db
+      .prepare<[number, number, number], string>(
+        `SELECT json_group_array(json_array(start_ts, ${scaled('e_imp_kwh', 1e6)}, ${scaled('e_exp_kwh', 1e6)},
+           ${scaled('p_avg_w', 1e3)}, ${scaled('p_min_w', 1e3)}, ${scaled('p_max_w', 1e3)},
+           ${scaled('v_min_v', 1e3)}, ${scaled('v_max_v', 1e3)}, samples,
+           status, reason, ${scaled('suspect_imp_kwh', 1e6)}, ${scaled('suspect_exp_kwh', 1e6)}))
+         FROM (SELECT * FROM ${table} WHERE meter_id = ? AND start_ts >= ? AND start_ts < ? ORDER BY start_ts)`,
+      )
+      .pluck()
+      .get(meterId, Math.ceil(fromMs / 1000), Math.ceil(toMs / 1000));
+    return JSON.parse(json ?? '[]') as (number | string | null)[][];
+  });
   return rows.map((r) => {
     const row: IntervalRow = {
       startMs: (r[0] as number) * 1000,
@@ -123,12 +125,29 @@ const unscale = (x: number | null | undefined, per: number): number | null => (x
 
 /** Just the energies, for daily sums: three cells a row keep a year well inside the budget. */
 export function selectEnergies(db: StoreDb, meterId: number, fromMs: number, toMs: number): [number, number | null, number | null][] {
-  return db
-    .prepare<[number, number, number], [number, number | null, number | null]>(
-      'SELECT start_ts * 1000, e_imp_kwh, e_exp_kwh FROM intervals WHERE meter_id = ? AND start_ts >= ? AND start_ts < ? ORDER BY start_ts',
-    )
-    .raw(true)
-    .all(meterId, Math.ceil(fromMs / 1000), Math.ceil(toMs / 1000));
+  return inBothTables(db, (table) =>
+    db
+      .prepare<[number, number, number], [number, number | null, number | null]>(
+        `SELECT start_ts * 1000, e_imp_kwh, e_exp_kwh FROM ${table} WHERE meter_id = ? AND start_ts >= ? AND start_ts < ? ORDER BY start_ts`,
+      )
+      .raw(true)
+      .all(meterId, Math.ceil(fromMs / 1000), Math.ceil(toMs / 1000)),
+  );
+}
+
+/**
+ * Rows (first cell: start) from the archive then the recent table, each read in its own key's order
+ * (through the view, SQLite would sort the union). The archive's rows come first in time unless a
+ * rebuild wrote old intervals to the recent table; only then are they sorted.
+ */
+function inBothTables<R extends readonly unknown[]>(db: StoreDb, read: (table: 'intervals_archive' | 'intervals_recent') => R[]): R[] {
+  // One snapshot for both: a daily move committed between the two reads would show its rows twice.
+  const both = (): [R[], R[]] => [read('intervals_archive'), read('intervals_recent')];
+  const [archived, recent] = db.inTransaction ? both() : db.transaction(both)();
+  const all = archived.concat(recent);
+  const [lastArchived, firstRecent] = [archived[archived.length - 1], recent[0]];
+  if (lastArchived && firstRecent && (lastArchived[0] as number) > (firstRecent[0] as number)) all.sort((a, b) => (a[0] as number) - (b[0] as number));
+  return all;
 }
 
 export function lastIntervalStartMs(db: StoreDb, meterId: number): number | undefined {
