@@ -67,7 +67,7 @@ test('the caller is never blocked by a gateway that hangs', async (t) => {
   sender.start();
   const started = performance.now();
   for (let i = 0; i < 5; i++) sender.notify('+256700000002', { kind: 'low-balance', name: 'Joseph', balance: 'UGX 300' });
-  assert.ok(performance.now() - started < 50);
+  assert.ok(performance.now() - started < 1000, 'notify returned although the gateway never answers');
   assert.equal(new SmsOutbox(db).all().length, 5);
   await new Promise((r) => setTimeout(r, 100));
   await sender.stop();

@@ -57,19 +57,18 @@ test('dailyEnergy groups intervals by local day in Africa/Kampala (UTC+3)', (t) 
   assert.deepEqual(dailyEnergy(db, 'nobody', from, from + 86_400_000, 'Africa/Kampala'), []);
 });
 
-test('intervals() returns a range [from, to) and a year of 15-minute data for one meter fast', (t) => {
+// How fast is measured by bench/history.ts (50 ms goal), not asserted here: a test must not fail on a busy machine.
+test('intervals() returns a range [from, to) and a year of 15-minute data for one meter', (t) => {
   const db = tempDb(t);
   const id = meterId(db, 'meter1');
   const start = Date.UTC(2025, 0, 1);
   const rows = Array.from({ length: 35_040 }, (_, i) => interval(new Date(start + i * 900_000).toISOString(), 0.1, 0));
   insertIntervals(db, id, rows);
   assert.equal(intervals(db, 'meter1', start + 900_000, start + 3 * 900_000).length, 2);
-  const t0 = performance.now();
   const year = intervals(db, 'meter1', start, start + 365 * 86_400_000);
-  const ms = performance.now() - t0;
   assert.equal(year.length, 35_040);
   assert.deepEqual(year[0], rows[0]);
-  assert.ok(ms < 500, `took ${ms} ms (bench/history.ts measures the 50 ms goal)`);
+  assert.deepEqual(year[year.length - 1], rows[rows.length - 1]);
 });
 
 test('ZonedClock: local time, day ranges in zones with DST and odd offsets', () => {
