@@ -6,7 +6,8 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { pino } from 'pino';
@@ -74,6 +75,16 @@ export async function run(): Promise<Record<string, number | string>> {
   const cycles: Array<CycleReport & { phase: string }> = [];
   let phase = 'warm-up';
   const unsubscribe = sys.site.live.subscribe(({ report }) => cycles.push({ ...report, phase }));
+  // How long this process's event loop was held (the bus's replies wait behind it), per phase.
+  const loopDelay = { idle: monitorEventLoopDelay({ resolution: 5 }), load: monitorEventLoopDelay({ resolution: 5 }) };
+  const load1 = { idle: 0, load: 0 };
+  const measure = async (p: 'idle' | 'load', during: () => Promise<unknown>): Promise<void> => {
+    phase = p;
+    loopDelay[p].enable();
+    await during();
+    loopDelay[p].disable();
+    load1[p] = loadavg()[0] ?? NaN;
+  };
   try {
     const login = await fetch(`${sys.url}/api/login`, {
       method: 'POST',
@@ -82,10 +93,9 @@ export async function run(): Promise<Record<string, number | string>> {
     });
     const token = ((await login.json()) as { token: string }).token;
     await new Promise((r) => setTimeout(r, 3 * POLL_MS)); // first full reads
-    phase = 'idle';
-    await new Promise((r) => setTimeout(r, PHASE_S * 1000));
-    phase = 'load';
-    const load = await runLoadClients(sys.url, token, PHASE_S, CLIENTS, STREAMS);
+    await measure('idle', () => new Promise((r) => setTimeout(r, PHASE_S * 1000)));
+    let load: Awaited<ReturnType<typeof runLoadClients>> = { done: {}, failed: {} };
+    await measure('load', async () => (load = await runLoadClients(sys.url, token, PHASE_S, CLIENTS, STREAMS)));
     phase = 'after';
     const of = (p: string): CycleReport[] => cycles.filter((c) => c.phase === p);
     const durations = (p: string): number[] => of(p).map((c) => c.durationMs);
@@ -93,6 +103,19 @@ export async function run(): Promise<Record<string, number | string>> {
       const cs = of(p);
       return cs.length ? cs.reduce((n, c) => n + (meters.length - c.failedDevices - c.skippedDevices), 0) / cs.length : NaN;
     };
+    // Readings the poller delivered against rows stored for the same cycles (after a flush).
+    sys.recorder.flushAndBuild();
+    const count = sys.db.prepare('SELECT count(*) AS n FROM readings WHERE ts >= ? AND ts <= ?');
+    const lost = (p: string): number => {
+      const cs = of(p);
+      const from = Math.floor(Math.min(...cs.map((c) => c.startedAt)) / 1000);
+      // Rows hold whole seconds (floored); ceil here would take in the next cycle's first second.
+      const to = Math.floor(Math.max(...cs.map((c) => c.startedAt + c.durationMs)) / 1000);
+      const stored = (count.get(from, to) as { n: number }).n;
+      return cs.reduce((n, c) => n + meters.length - c.failedDevices - c.skippedDevices, 0) - stored;
+    };
+    const ms = (ns: number): number => Math.round(ns / 1e5) / 10;
+    const delay = (p: 'idle' | 'load'): string => `${ms(loopDelay[p].percentile(50))} / ${ms(loopDelay[p].percentile(99))} / ${ms(loopDelay[p].max)}`;
     const idle50 = pct(durations('idle'), 50);
     const load50 = pct(durations('load'), 50);
     const requests = Object.entries(load.done)
@@ -100,7 +123,7 @@ export async function run(): Promise<Record<string, number | string>> {
       .reduce((n, [, v]) => n + v, 0);
     return {
       meters: meters.length,
-      'cycles idle / under load': `${of('idle').length} / ${of('load').length}`,
+      'cycles idle / under load (of)': `${of('idle').length} / ${of('load').length} (${Math.floor((PHASE_S * 1000) / POLL_MS)})`,
       'cycle p50 idle (ms)': Math.round(idle50),
       'cycle p99 idle (ms)': Math.round(pct(durations('idle'), 99)),
       'cycle p50 load (ms)': Math.round(load50),
@@ -109,6 +132,10 @@ export async function run(): Promise<Record<string, number | string>> {
       'p99 load / idle p99': Math.round((pct(durations('load'), 99) / pct(durations('idle'), 99)) * 100) / 100,
       'overruns under load': of('load').filter((c) => c.overrun).length,
       'meters read per cycle idle / load': `${readsPerCycle('idle').toFixed(2)} / ${readsPerCycle('load').toFixed(2)}`,
+      'readings lost idle / load (goal 0)': `${lost('idle')} / ${lost('load')}`,
+      'event loop delay idle p50/p99/max (ms)': delay('idle'),
+      'event loop delay load p50/p99/max (ms)': delay('load'),
+      'load average (1 min) after idle / load': `${load1.idle.toFixed(2)} / ${load1.load.toFixed(2)}`,
       'HTTP requests served under load': requests,
       'HTTP requests per s': Math.round(requests / PHASE_S),
       'HTTP failures': JSON.stringify(load.failed),

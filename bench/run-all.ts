@@ -8,6 +8,7 @@ import { run as cycleJitter } from './cycle-jitter.js';
 import { run as history } from './history.js';
 import { run as ingest } from './ingest.js';
 import { run as memory } from './memory.js';
+import { run as realtimeLoad } from './realtime-load.js';
 import { run as paymentsInbox } from './payments-inbox.js';
 import { run as uplink } from './uplink.js';
 import { run as webColdLoad } from './web-cold-load.js';
@@ -32,6 +33,10 @@ const benches: Array<[string, () => Figures | Promise<Figures>]> = [
   [
     'Control steps: settle, worst export and energy exported per phase after PV and load steps through the edge cycle, per-phase vs OpenEMS-style symmetric (set BENCH_STEP_HOLD_MS, default 10000)',
     () => controlSteps(),
+  ],
+  [
+    'Real time under load: poll cycle p50/p99 of 25 meters on one 9600-baud bus, idle and under 50 history/CSV clients and 5 SSE streams (goal: ratio <= 1.10, no reading lost; set BENCH_LOAD_SECONDS, default 30)',
+    () => realtimeLoad(),
   ],
   [
     'Cycle jitter: edge cycle start jitter and duration with 100 meters polled, idle and under 50 history clients; CPU share (set BENCH_JITTER_SECONDS, default 60)',
