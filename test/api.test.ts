@@ -1,6 +1,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
+import { get as httpGet, type IncomingHttpHeaders } from 'node:http';
+import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
@@ -141,4 +143,31 @@ test('the simulator can be told to silence a meter over the API (installer role)
   } finally {
     await call('POST', '/api/sim/meters/3/fault', { token: adminToken, body: { fault: 'none' } });
   }
+});
+
+test('history and CSV come compressed by the query worker as the client accepts, and plain to a client that accepts none', async () => {
+  const day = new Intl.DateTimeFormat('en-CA', { timeZone: 'UTC' }).format(new Date());
+  const get = (acceptEncoding?: string): Promise<{ headers: IncomingHttpHeaders; body: Buffer }> =>
+    new Promise((resolve, reject) => {
+      const headers = { authorization: `Bearer ${adminToken}`, ...(acceptEncoding ? { 'accept-encoding': acceptEncoding } : {}) };
+      httpGet(`${sys.url}/api/meters/meter2/csv?date=${day}`, { headers }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ headers: res.headers, body: Buffer.concat(chunks) }));
+      }).on('error', reject);
+    });
+  // Enough polls recorded for the day's CSV to pass the 1 KB compression threshold.
+  let plain = await get();
+  for (const deadline = Date.now() + 15_000; plain.body.length <= 1024 && Date.now() < deadline; plain = await get())
+    await new Promise((r) => setTimeout(r, 500));
+  assert.equal(plain.headers['content-encoding'], undefined);
+  assert.match(plain.body.toString('utf8'), /^timestamp,meter_id,/);
+  assert.ok(plain.body.length > 1024, 'a day of readings is worth compressing');
+  const br = await get('gzip, deflate, br');
+  assert.equal(br.headers['content-encoding'], 'br');
+  assert.equal(br.headers.vary, 'accept-encoding');
+  assert.equal(brotliDecompressSync(br.body).toString('utf8').split('\n')[0], plain.body.toString('utf8').split('\n')[0]);
+  const gz = await get('gzip');
+  assert.equal(gz.headers['content-encoding'], 'gzip');
+  assert.match(gunzipSync(gz.body).toString('utf8'), /^timestamp,meter_id,/);
 });

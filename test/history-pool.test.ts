@@ -1,6 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
 import { threadId } from 'node:worker_threads';
+import { brotliDecompressSync, gunzipSync } from 'node:zlib';
+import { QUERY_NICE } from '../src/store/history-worker.js';
+import { kernelThreadId, threadNice } from '../src/util/thread-priority.js';
 import { ReadingWriter } from '../src/store/reading-writer.js';
 import { HistoryPool, QueryBusyError } from '../src/store/history-pool.js';
 import { tempDb } from './helpers/temp-db.js';
@@ -48,3 +52,42 @@ test('a closed pool refuses new queries and fails none silently', async (t) => {
   await pending;
   await assert.rejects(pool.run('intervals', 'meter9', 0, 1), /shutting down/);
 });
+
+test('the worker answers compressed in the encoding asked for (br, gzip), plain when small or not asked, and the bytes decode to the same text', async (t) => {
+  const db = tempDb(t);
+  const w = new ReadingWriter(db);
+  for (let i = 0; i < 500; i++) w.add({ meter: 'meter2', ts: T0 + i * 10_000, values: { ActivePower: 100 + (i % 7) } });
+  w.flush();
+  const pool = new HistoryPool(db.name);
+  t.after(() => pool.close());
+  const args = ['meter2', 'ActivePower', 'W', T0, T0 + 5_000_000] as const;
+  const text = await pool.run('raw', ...args);
+  assert.ok(text.length > 5000);
+  const br = await pool.runEncoded('br', 'raw', ...args);
+  assert.equal(br.encoding, 'br');
+  assert.equal(brotliDecompressSync(br.body).toString('utf8'), text);
+  assert.ok(br.body.length < text.length / 3, `compressed ${br.body.length} of ${text.length} bytes`);
+  const gz = await pool.runEncoded('gzip', 'raw', ...args);
+  assert.equal(gz.encoding, 'gzip');
+  assert.equal(gunzipSync(gz.body).toString('utf8'), text);
+  const plain = await pool.runEncoded('identity', 'raw', ...args);
+  assert.deepEqual(plain, { body: Buffer.from(text), encoding: 'identity' });
+  // Under the server's 1 KB threshold compression is not worth it.
+  assert.deepEqual(await pool.runEncoded('br', 'intervals', 'meter9', 0, 1), { body: Buffer.from('{"intervals":[]}'), encoding: 'identity' });
+});
+
+test(
+  'the query worker runs at a lower CPU priority than the thread that polls the bus (Linux)',
+  { skip: kernelThreadId() === null && 'no /proc/thread-self' },
+  async (t) => {
+    const db = tempDb(t);
+    const pool = new HistoryPool(db.name);
+    t.after(() => pool.close());
+    const before = new Set(readdirSync('/proc/self/task'));
+    await pool.run('intervals', 'meter9', 0, 1);
+    const started = readdirSync('/proc/self/task').filter((tid) => !before.has(tid));
+    const nices = started.map((tid) => threadNice(Number(tid)));
+    assert.ok(nices.includes(QUERY_NICE), `a new thread at nice ${QUERY_NICE}; new threads' nice: ${JSON.stringify(nices)}`);
+    assert.equal(threadNice(kernelThreadId() ?? 0), 0, 'this (the polling) thread keeps its priority');
+  },
+);

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { UserStore } from '../auth/user-store.js';
+import type { CycleEvent } from '../site/live-feed.js';
 import type { SiteRuntime } from '../site/site-runtime.js';
 import { readSessionToken, type StreamSource } from './route.js';
 import { overview } from '../site/routes.js';
@@ -11,7 +12,24 @@ import { overview } from '../site/routes.js';
 /** How often an open stream re-checks its session for changes no event announces (another process, expiry). */
 export const SESSION_RECHECK_MS = 2_000;
 
+/** A cycle's events, serialised once for every open stream rather than once per stream. */
+function cycleFrames(site: SiteRuntime): (e: CycleEvent) => string {
+  const frames = new WeakMap<CycleEvent, string>();
+  return (e) => {
+    let text = frames.get(e);
+    if (text === undefined) {
+      const meters = e.changed.map((key) => ({ key, quality: site.image.quality(key), values: site.image.component(key) }));
+      text = frame('values', { ts: site.now(), meters }) + frame('overview', overview(site));
+      frames.set(e, text);
+    }
+    return text;
+  };
+}
+
+const frame = (event: string, data: unknown): string => `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
+
 export function registerStream(app: FastifyInstance, site: SiteRuntime, users: UserStore, sources: readonly StreamSource[] = []): void {
+  const framesOf = cycleFrames(site);
   app.get('/api/stream', (req, reply) => {
     const token = readSessionToken(req);
     const user = token ? users.userForToken(token) : null;
@@ -34,13 +52,11 @@ export function registerStream(app: FastifyInstance, site: SiteRuntime, users: U
       return true;
     };
     const send = (event: string, data: unknown): void => {
-      if (!sessionEnded()) res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+      if (!sessionEnded()) res.write(frame(event, data));
     };
     send('overview', overview(site));
-    const unsubscribe = site.live.subscribe(({ changed }) => {
-      const meters = changed.map((key) => ({ key, quality: site.image.quality(key), values: site.image.component(key) }));
-      send('values', { ts: site.now(), meters });
-      send('overview', overview(site));
+    const unsubscribe = site.live.subscribe((e) => {
+      if (!sessionEnded()) res.write(framesOf(e));
     });
     const unsubscribeSources = sources.map((s) => s.subscribe((data) => send(s.event, data)));
     const offEnded = users.onSessionsEnded((username) => {

@@ -18,6 +18,8 @@ export type SessionsEnded = (username: string) => void;
 /** Users and login sessions, in the site database. Session tokens are stored only as hashes. */
 export class UserStore {
   private readonly endedListeners = new Set<SessionsEnded>();
+  /** Asked on every request and by every open stream: prepared once. */
+  private readonly sessionUser: Database.Statement<[string, number], User>;
 
   constructor(
     private readonly db: Database.Database,
@@ -35,6 +37,9 @@ export class UserStore {
         username TEXT NOT NULL REFERENCES users(username) ON DELETE CASCADE,
         expires_at INTEGER NOT NULL
       );`);
+    this.sessionUser = db.prepare<[string, number], User>(
+      'SELECT u.username, u.role FROM sessions s JOIN users u ON u.username = s.username WHERE s.token_hash = ? AND s.expires_at > ?',
+    );
   }
 
   count(): number {
@@ -99,10 +104,7 @@ export class UserStore {
   }
 
   userForToken(token: string): User | null {
-    const row = this.db
-      .prepare('SELECT u.username, u.role FROM sessions s JOIN users u ON u.username = s.username WHERE s.token_hash = ? AND s.expires_at > ?')
-      .get(sha256(token), this.clock()) as User | undefined;
-    return row ?? null;
+    return this.sessionUser.get(sha256(token), this.clock()) ?? null;
   }
 
   logout(token: string): void {

@@ -1,8 +1,9 @@
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { channelDef, CHANNEL_NAMES } from '../channels/catalogue.js';
 import type { SiteRuntime } from '../site/site-runtime.js';
-import { QueryBusyError, type HistoryPool } from '../store/history-pool.js';
+import { QueryBusyError, type EncodedBody, type HistoryPool } from '../store/history-pool.js';
+import { negotiateEncoding, type Encoding } from '../util/content-encoding.js';
 import { calendarDate } from '../util/calendar-date.js';
 import { HttpError, type RouteRegistry } from '../api/route.js';
 import { meterParams } from '../site/routes.js';
@@ -23,11 +24,14 @@ const range = (maxMs: number) =>
       path: ['to'],
     });
 
-/** History runs on the query worker; a full queue is a 503 the client may retry, never a stalled poll. */
-async function answered(reply: FastifyReply, contentType: string, body: Promise<string>): Promise<FastifyReply> {
-  let text: string;
+/**
+ * History runs on the query worker, which also serialises and compresses (the request thread only
+ * sends bytes); a full queue is a 503 the client may retry, never a stalled poll.
+ */
+async function answered(reply: FastifyReply, contentType: string, answer: Promise<EncodedBody>): Promise<FastifyReply> {
+  let encoded: EncodedBody;
   try {
-    text = await body;
+    encoded = await answer;
   } catch (e) {
     if (e instanceof QueryBusyError) {
       void reply.header('retry-after', '5');
@@ -35,9 +39,12 @@ async function answered(reply: FastifyReply, contentType: string, body: Promise<
     }
     throw e;
   }
-  void reply.header('content-type', contentType);
-  return reply.send(text);
+  void reply.header('content-type', contentType).header('vary', 'accept-encoding');
+  if (encoded.encoding !== 'identity') void reply.header('content-encoding', encoded.encoding);
+  return reply.send(encoded.body);
 }
+
+const accepted = (req: FastifyRequest): Encoding => negotiateEncoding(req.headers['accept-encoding']);
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 
@@ -52,9 +59,13 @@ export function registerHistoryRoutes(routes: RouteRegistry, site: SiteRuntime, 
     role: 'viewer',
     params: meterParams,
     query: z.intersection(range(MAX_RAW_RANGE_MS), z.object({ channel: z.enum(CHANNEL_NAMES as [string, ...string[]]) })),
-    handler: ({ params, query, reply }) => {
+    handler: ({ params, query, req, reply }) => {
       known(params.key);
-      return answered(reply, JSON_TYPE, history.run('raw', params.key, query.channel, channelDef(query.channel)?.unit ?? '', query.from, query.to));
+      return answered(
+        reply,
+        JSON_TYPE,
+        history.runEncoded(accepted(req), 'raw', params.key, query.channel, channelDef(query.channel)?.unit ?? '', query.from, query.to),
+      );
     },
   });
   routes.add({
@@ -64,9 +75,9 @@ export function registerHistoryRoutes(routes: RouteRegistry, site: SiteRuntime, 
     role: 'viewer',
     params: meterParams,
     query: range(MAX_RANGE_MS),
-    handler: ({ params, query, reply }) => {
+    handler: ({ params, query, req, reply }) => {
       known(params.key);
-      return answered(reply, JSON_TYPE, history.run('intervals', params.key, query.from, query.to));
+      return answered(reply, JSON_TYPE, history.runEncoded(accepted(req), 'intervals', params.key, query.from, query.to));
     },
   });
   routes.add({
@@ -76,9 +87,9 @@ export function registerHistoryRoutes(routes: RouteRegistry, site: SiteRuntime, 
     role: 'viewer',
     params: meterParams,
     query: range(MAX_RANGE_MS),
-    handler: ({ params, query, reply }) => {
+    handler: ({ params, query, req, reply }) => {
       known(params.key);
-      return answered(reply, JSON_TYPE, history.run('daily', params.key, query.from, query.to, site.config.site.timezone));
+      return answered(reply, JSON_TYPE, history.runEncoded(accepted(req), 'daily', params.key, query.from, query.to, site.config.site.timezone));
     },
   });
   routes.add({
@@ -92,13 +103,17 @@ export function registerHistoryRoutes(routes: RouteRegistry, site: SiteRuntime, 
       date: calendarDate.describe('the local day, YYYY-MM-DD'),
       kind: z.enum(['readings', 'intervals']).default('readings'),
     }),
-    handler: ({ params, query, reply }) => {
+    handler: ({ params, query, req, reply }) => {
       known(params.key);
       const meter = site.meter(params.key);
       const id = String(meter?.id ?? 0).padStart(3, '0');
       const suffix = query.kind === 'intervals' ? '_15min' : '';
       void reply.header('content-disposition', `attachment; filename="meter_${id}_${query.date}${suffix}.csv"`);
-      return answered(reply, 'text/csv; charset=utf-8', history.run('csv', query.kind, params.key, query.date, site.config.site.timezone, meter?.id));
+      return answered(
+        reply,
+        'text/csv; charset=utf-8',
+        history.runEncoded(accepted(req), 'csv', query.kind, params.key, query.date, site.config.site.timezone, meter?.id),
+      );
     },
   });
 }

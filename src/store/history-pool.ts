@@ -1,21 +1,26 @@
 import { Worker } from 'node:worker_threads';
+import type { Encoding } from '../util/content-encoding.js';
 import type { HistoryQueries, HistoryQuery } from './history-queries.js';
 import type { QueryRequest, QueryResponse } from './history-worker.js';
 
 /** Too many queries waiting: the caller answers 503 and the client retries later. */
 export class QueryBusyError extends Error {}
 
+/** A query's answer as it goes on the wire: bytes in `encoding` (identity when small or not accepted). */
+export interface EncodedBody {
+  readonly body: Buffer;
+  readonly encoding: Encoding;
+}
+
 interface Pending {
-  resolve(body: string): void;
+  resolve(body: EncodedBody): void;
   reject(err: Error): void;
 }
 
 /**
- * History and CSV queries on a worker thread with its own read-only SQLite connection. Why a query
- * worker rather than moving the site runtime off the main thread: better-sqlite3 is synchronous, and
- * its big reads were what stalled polling (50 clients stretched a 2 s cycle to 18 s); the bus, the
- * recorder and the control cycle stay together on the main thread, where they share the process
- * image without copying, and only the work whose size a client chooses goes elsewhere.
+ * History and CSV queries on a worker thread with its own read-only SQLite connection, at a lower
+ * CPU priority than the bus and the recorder (docs/architecture.md, "Requests never stall the bus").
+ * The worker queries, serialises and compresses; the request thread only sends the bytes it gets.
  * The queue is bounded so a flood of requests costs memory in proportion to the bound, not the flood.
  */
 export class HistoryPool {
@@ -29,14 +34,20 @@ export class HistoryPool {
     private readonly maxQueued = 64,
   ) {}
 
-  run<Q extends HistoryQuery>(query: Q, ...args: Parameters<HistoryQueries[Q]>): Promise<string> {
+  /** The answer as text (uncompressed). */
+  async run<Q extends HistoryQuery>(query: Q, ...args: Parameters<HistoryQueries[Q]>): Promise<string> {
+    return (await this.runEncoded('identity', query, ...args)).body.toString('utf8');
+  }
+
+  /** The answer compressed in `encoding` when it is worth it, ready to send. */
+  runEncoded<Q extends HistoryQuery>(encoding: Encoding, query: Q, ...args: Parameters<HistoryQueries[Q]>): Promise<EncodedBody> {
     if (this.closed) return Promise.reject(new Error('the history service is shutting down'));
     if (this.pending.size >= this.maxQueued)
       return Promise.reject(new QueryBusyError(`the history service is busy (${this.maxQueued} queries waiting); retry in a few seconds`));
     const id = this.nextId++;
-    return new Promise<string>((resolve, reject) => {
+    return new Promise<EncodedBody>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      const request: QueryRequest = { id, query, args };
+      const request: QueryRequest = { id, query, args, encoding };
       const w = this.ensureWorker();
       w.ref(); // a query in flight keeps the process alive; an idle worker does not
       w.postMessage(request);
@@ -59,7 +70,7 @@ export class HistoryPool {
       if (!p) return;
       this.pending.delete(m.id);
       if (this.pending.size === 0) w.unref();
-      if (m.ok) p.resolve(m.body);
+      if (m.ok) p.resolve({ body: Buffer.from(m.body), encoding: m.encoding });
       else p.reject(new Error(m.error));
     });
     // A crashed worker fails what it held; the next query starts a new one.
