@@ -19,7 +19,7 @@ export type QueryResponse =
 
 /** Below this a body goes uncompressed (the server's own threshold). */
 const COMPRESS_FROM_BYTES = 1024;
-/** Queries take the CPU the bus and recorder leave (nice 10: about a tenth of a contended core). */
+/** Queries take the CPU the bus and recorder leave: 10 nice steps below them (about a tenth of a contended core). */
 export const QUERY_NICE = 10;
 
 function encode(text: string, encoding: Encoding): { body: Buffer; encoding: Encoding } {

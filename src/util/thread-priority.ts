@@ -1,5 +1,5 @@
 import { readFileSync, readlinkSync } from 'node:fs';
-import { setPriority } from 'node:os';
+import { getPriority, setPriority } from 'node:os';
 
 /** This thread's kernel id on Linux (/proc/thread-self is "PID/task/TID"); null elsewhere. */
 export function kernelThreadId(): number | null {
@@ -12,17 +12,20 @@ export function kernelThreadId(): number | null {
 }
 
 /**
- * Lowers the calling thread's CPU priority to `nice` (Linux: setpriority on a thread id affects
- * that thread only). Raising nice needs no privilege. False where the OS cannot do it.
+ * Lowers the calling thread's CPU priority by `by` nice steps from where it is (at most 19), so it
+ * always ends below the thread that started it, even in a process started with `nice` (Linux:
+ * setpriority on a thread id affects that thread only; lowering needs no privilege). The nice value
+ * set, or null where the OS cannot do it.
  */
-export function niceThisThread(nice: number): boolean {
+export function niceThisThread(by: number): number | null {
   const tid = kernelThreadId();
-  if (tid === null) return false;
+  if (tid === null) return null;
   try {
+    const nice = Math.min(19, getPriority(tid) + by);
     setPriority(tid, nice);
-    return true;
+    return nice;
   } catch {
-    return false;
+    return null;
   }
 }
 
