@@ -108,3 +108,14 @@ test('a moved hour keeps its file one more hour (readers may be on it), then the
   assert.equal(readingTimes(again, 1).length, 9);
   assert.equal(again.prepare('SELECT count(*) FROM readings').pluck().get(), 18);
 });
+
+test('a store in memory keeps its journal in memory: no file is made', (t) => {
+  const db = openDatabase(':memory:');
+  t.after(() => db.close());
+  const w = new ReadingWriter(db);
+  flush(w, T0, 3);
+  assert.equal(readingTimes(db, 1).length, 3);
+  assert.equal(existsSync(':memory:-recent'), false);
+  assert.equal(archiveReadings(db, T0 + HOUR), 6);
+  assert.equal(readingTimes(db, 1).length, 3);
+});

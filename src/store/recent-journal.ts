@@ -141,7 +141,8 @@ export class RecentJournal {
   private writer = false;
   private loaded = false;
 
-  constructor(readonly dir: string) {}
+  /** dir null: a database in memory keeps its journal in memory too. */
+  constructor(readonly dir: string | null) {}
 
   /** Reads the files of the hours after uptoS (a connection does this once, when it opens). */
   load(uptoS: number): void {
@@ -230,6 +231,10 @@ export class RecentJournal {
    * caller's retry finds those rows and skips them as duplicates.
    */
   private write(seg: Segment, rec: Buffer): void {
+    if (this.dir === null) {
+      seg.size += rec.length;
+      return;
+    }
     mkdirSync(this.dir, { recursive: true });
     const fd = openSync(path.join(this.dir, `${seg.hour}${EXT}`), constants.O_RDWR | constants.O_CREAT);
     try {
@@ -280,6 +285,7 @@ export class RecentJournal {
 
   private readFiles(uptoS: number): void {
     const archivedHour = hourOf(uptoS + 1);
+    if (this.dir === null) return;
     let names: string[];
     try {
       names = readdirSync(this.dir);
@@ -295,6 +301,7 @@ export class RecentJournal {
   }
 
   private readNew(seg: Segment): void {
+    if (this.dir === null) return;
     let fd: number;
     try {
       fd = openSync(path.join(this.dir, `${seg.hour}${EXT}`), 'r');
@@ -320,6 +327,7 @@ export class RecentJournal {
   }
 
   private removeFiles(gone: (hour: number) => boolean): void {
+    if (this.dir === null) return;
     let names: string[];
     try {
       names = readdirSync(this.dir);
