@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { BusConfig } from '../config/site-config.js';
+import type { BusConfig } from '../config/bus-meter-schemas.js';
 import { UsageError } from './usage-error.js';
 
 /**

@@ -1,4 +1,5 @@
-import { registerWidth, type DeviceProfile, type PointSpec } from './profile-schema.js';
+import type { DeviceProfile, PointSpec } from './profile-schema.js';
+import { registerWidth } from './register-types.js';
 
 /** Modbus FC03/FC04 read at most 125 registers per request (Modbus application protocol V1.1b). */
 export const MAX_READ_REGISTERS = 125;

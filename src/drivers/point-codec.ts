@@ -1,5 +1,6 @@
 import { decodeRegisters, encodeRegisters } from './registers.js';
-import { registerWidth, type PointSpec, type WordOrder } from './profile-schema.js';
+import type { PointSpec } from './profile-schema.js';
+import { registerWidth, type WordOrder } from './register-types.js';
 import type { ReadBlock } from './block-plan.js';
 
 /** Per-installation settings that change how a profile's raw values become engineering values. */

@@ -1,15 +1,8 @@
 import { z } from 'zod';
 import { CHANNEL_NAMES, channelDef, COMPONENT_KINDS, componentChannelDef, type ComponentKind } from '../channels/catalogue.js';
+import { REGISTER_TYPES, WORD_ORDERS } from './register-types.js';
 
-/** Register value types a profile may use; float32 etc. occupy two registers. */
-export const REGISTER_TYPES = ['int16', 'uint16', 'int32', 'uint32', 'float32'] as const;
-export type RegisterType = (typeof REGISTER_TYPES)[number];
-
-/** Word order of 32-bit values: ABCD = big-endian words (CHINT), CDAB = low word first. */
-export const WORD_ORDERS = ['ABCD', 'CDAB', 'BADC', 'DCBA'] as const;
-export type WordOrder = (typeof WORD_ORDERS)[number];
-
-export const registerWidth = (t: RegisterType): number => (t === 'int16' || t === 'uint16' ? 1 : 2);
+export { REGISTER_TYPES, WORD_ORDERS, registerWidth, type RegisterType, type WordOrder } from './register-types.js';
 
 const register = z.number().int().min(0).max(0xffff);
 

@@ -1,4 +1,4 @@
-import type { RegisterType, WordOrder } from './profile-schema.js';
+import type { RegisterType, WordOrder } from './register-types.js';
 
 /**
  * Converts between 16-bit register words and numbers. Word/byte order letters name the bytes of the

@@ -1,5 +1,5 @@
 import type { MeterConfig } from '../config/site-config.js';
-import { METER_TYPE_ALIASES } from '../config/site-config.js';
+import { METER_TYPE_ALIASES } from '../config/bus-meter-schemas.js';
 import type { DeviceProfile } from '../drivers/profile-schema.js';
 import type { PolledDevice } from '../modbus/poller.js';
 

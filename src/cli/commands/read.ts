@@ -22,23 +22,23 @@ export const READ_HELP = `mgos read: read every channel of one meter once, in en
   --json               print JSON instead of a table`;
 
 /**
- * What a read needs, loaded when it runs so that `mgos read --help` loads nothing: the site file's schemas
- * (options are checked as a site file's bus and meter are), the profiles, the codec and the bus.
+ * What a read needs, loaded when it runs so that `mgos read --help` loads nothing: the site file's bus and
+ * meter schemas (options are checked as a site file's are, without the rest of the site schema), the
+ * profiles, the codec and the bus. The probe that names a wrong type is loaded only on that error.
  */
 async function readModules() {
-  const [siteConfig, options, profiles, devices, blockPlan, pointCodec, catalogue, bus, modbusError, probe] = await Promise.all([
-    import('../../config/site-config.js'),
+  const [siteConfig, options, profiles, devices, blockPlan, pointCodec, catalogue, bus, modbusError] = await Promise.all([
+    import('../../config/bus-meter-schemas.js'),
     import('../read-options.js'),
-    import('../../drivers/profiles.js'),
+    import('../../drivers/profile-cache.js'),
     import('../../site/devices.js'),
     import('../../drivers/block-plan.js'),
     import('../../drivers/point-codec.js'),
     import('../../channels/catalogue.js'),
     import('../../modbus/bus.js'),
     import('../../modbus/modbus-error.js'),
-    import('../../commissioning/discovery/probe.js'),
   ]);
-  return { siteConfig, options, profiles, devices, blockPlan, pointCodec, catalogue, bus, modbusError, probe };
+  return { siteConfig, options, profiles, devices, blockPlan, pointCodec, catalogue, bus, modbusError };
 }
 
 type ReadModules = Awaited<ReturnType<typeof readModules>>;
@@ -63,9 +63,10 @@ async function wrongTypeMessage(
   const typeOf = (model: string): string => Object.keys(aliases).find((k) => aliases[k] === model) ?? model;
   const named = (model: string): string => (typeOf(model) === model ? model : `${model} (${typeOf(model)})`);
   const head = `address ${address} refused the ${named(profile.model)} registers ${hex(block.start)}-${hex(block.start + block.count - 1)} (FC ${fc}) with Modbus exception 2, illegal data address`;
-  let found: Awaited<ReturnType<typeof m.probe.probeAddress>>;
+  const probe = await import('../../commissioning/discovery/probe.js');
+  let found: Awaited<ReturnType<typeof probe.probeAddress>>;
   try {
-    found = await m.probe.probeAddress(bus, address, [...all.values()], bus.config.timeoutMs);
+    found = await probe.probeAddress(bus, address, [...all.values()], bus.config.timeoutMs);
   } catch {
     found = { kind: 'unidentified', detail: 'it could not be asked' };
   }
@@ -106,7 +107,7 @@ export async function readCommand(argv: string[]): Promise<number> {
   const schemas = { busSchema: m.siteConfig.busSchema, meterSchema: m.siteConfig.meterSchema };
   const busConfig = m.options.busFromOptions(v, schemas);
   const meter = m.options.meterFromOptions(v, address, v.type, schemas);
-  const profiles = m.profiles.loadProfiles();
+  const profiles = await m.profiles.loadMeterProfiles();
   let profile: DeviceProfile;
   try {
     profile = m.devices.resolveProfile(v.type, profiles);
