@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
 import type { RouteRegistry } from './api/route.js';
@@ -7,7 +8,7 @@ import { alarmStreamSource, registerAlarmRoutes } from './alarms/routes.js';
 import { registerFleetRoutes } from './fleet/routes.js';
 import { startUplink } from './uplink/index.js';
 import { registerHistoryRoutes } from './history/routes.js';
-import { startAlarms, type Alarms } from './alarms/index.js';
+import { startAlarms, type Alarms, type RaiseInput } from './alarms/index.js';
 import { registerSimRoutes } from './sim/routes.js';
 import { createBillingRuntime, type BillingRuntime } from './billing-runtime/index.js';
 import { UserStore } from './auth/user-store.js';
@@ -27,7 +28,8 @@ import { seedDemoBilling } from './demo/demo-billing-seed.js';
 import { startDemoMobileMoney } from './demo/demo-mobile-money.js';
 import { registerOperatorOverviewRoutes } from './overview/operator-overview.js';
 import { registerProfileRoutes } from './site/profile-routes.js';
-import { openDatabase, type StoreDb } from './store/database.js';
+import type { StoreDb } from './store/database.js';
+import { hasRoomFor, moveToDisk, openStore, type StorePlace } from './store/open-store.js';
 import { HistoryPool } from './store/history-pool.js';
 import { fromRoot } from './util/paths.js';
 import { systemClock, type Clock } from './util/clock.js';
@@ -83,8 +85,16 @@ export interface RunningSystem {
   readonly scada: ScadaServer | null;
   /** The OCPP 1.6J central system for EV chargers, when the site file enables it. */
   readonly ocpp: CentralSystem | null;
+  /**
+   * Whether the store is on disk. In memory (a first start on a full disk) `roomOnDisk` resolves once the
+   * disk has room; `close()` then copies the store to its file, and a new start runs on it.
+   */
+  readonly storage: StorePlace & { readonly roomOnDisk: Promise<void> };
   close(): Promise<void>;
 }
+
+/** How often a store in memory looks for room on its disk. */
+const ROOM_CHECK_MS = 2000;
 
 export const VERSION = (JSON.parse(readFileSync(fromRoot('package.json'), 'utf8')) as { version: string }).version;
 
@@ -106,10 +116,23 @@ export async function startSystem(o: SystemOptions = {}): Promise<RunningSystem>
     for (const c of cleanups.reverse()) await c();
   };
   try {
-    const db = openDatabase(config.storage.path);
+    const storePath = config.storage.path;
+    const { db, place } = openStore(storePath);
     cleanups.push(() => {
       db.close();
     });
+    if (!place.onDisk) {
+      log.warn({ why: place.why }, 'the data disk is full: the store runs in memory until there is room');
+      // Runs just before the store closes, after the recorder's last flush.
+      cleanups.push(async () => {
+        try {
+          await moveToDisk(db, storePath);
+          log.info({ db: storePath }, 'the store held in memory is now on disk');
+        } catch (err) {
+          log.error({ err, db: storePath }, 'the store held in memory could not be written to disk and is lost');
+        }
+      });
+    }
     const users = new UserStore(db, clock);
     const adminPassword = await users.ensureAdmin(o.adminPassword);
     // Limits follow the meter list in force: the site file's until commissioning manages it live.
@@ -120,10 +143,17 @@ export async function startSystem(o: SystemOptions = {}): Promise<RunningSystem>
       rawRetentionDays: config.storage.rawRetentionDays,
       now: clock,
       onError: (what, err) => log.error({ err }, `recorder ${what} failed; readings kept for the next try`),
+      holdUntilStop: !place.onDisk,
     });
     let sim: SimulatorHandle | null = null;
     if (config.sim?.enabled) {
-      const started = await startEmbeddedSimulator(config, { recorder, profiles: resolved.profiles, log, clock: o.simClock ?? clock });
+      const started = await startEmbeddedSimulator(config, {
+        recorder,
+        profiles: resolved.profiles,
+        log,
+        clock: o.simClock ?? clock,
+        backfill: place.onDisk,
+      });
       sim = started.sim;
       cleanups.push(() => started.sim.close());
       config = started.config;
@@ -141,6 +171,9 @@ export async function startSystem(o: SystemOptions = {}): Promise<RunningSystem>
     cleanups.push(() => scheduler.stop());
     const alarms = startAlarms({ db, site, config, now: clock, scheduler, onError: (what, err) => log.error({ err }, `alarms: ${what} failed`) });
     cleanups.push(() => alarms.stop());
+    const roomOnDisk = place.onDisk ? new Promise<void>(() => undefined) : watchForRoom(scheduler, db, storePath);
+    if (!place.onDisk) alarms.store.raise(storeInMemoryAlarm(storePath, recorder.writer.maxPending));
+    else alarms.store.clear(STORE_IN_MEMORY.rule, STORE_IN_MEMORY.subject, { message: `the store is on disk (${storePath})` });
     const simHandle = sim;
     const demo = o.configPath === undefined && o.config === undefined;
     // The demo's mobile money: a local Airtel sandbox in this process, configured as the site's provider.
@@ -234,7 +267,8 @@ export async function startSystem(o: SystemOptions = {}): Promise<RunningSystem>
     control?.start();
     // The uplink: telemetry to the operator's broker through a durable queue; a full queue drops its oldest, alarmed.
     const uplinkConfig = config.uplink;
-    if (uplinkConfig?.enabled) {
+    if (uplinkConfig?.enabled && !place.onDisk) log.warn('the uplink waits for room on the data disk (its queue is a file there)');
+    if (uplinkConfig?.enabled && place.onDisk) {
       const uplink = startUplink({
         config: uplinkConfig,
         siteId: config.site.id,
@@ -285,9 +319,37 @@ export async function startSystem(o: SystemOptions = {}): Promise<RunningSystem>
     }
     const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
     log.info({ url, meters: site.meterList().length, buses: config.buses.length, db: config.storage.path }, 'mgos running');
-    return { url, adminPassword, config, site, recorder, db, sim, http, commissioning, alarms, billing, control, scada, ocpp, close };
+    const storage = { ...place, roomOnDisk };
+    return { url, adminPassword, config, site, recorder, db, sim, http, commissioning, alarms, billing, control, scada, ocpp, storage, close };
   } catch (e) {
     await close();
     throw e;
   }
+}
+
+/** Beside the periodic disk_free alarm (which says how full), this one says the store is not on disk. */
+const STORE_IN_MEMORY = { rule: 'store_in_memory', subject: 'site' } as const;
+
+/** The alarm of a store held in memory: which disk, what it means, and the fix, in a sentence each. */
+function storeInMemoryAlarm(file: string, maxReadings: number): RaiseInput {
+  return {
+    ...STORE_IN_MEMORY,
+    severity: 'critical',
+    condition: 'in-memory',
+    message:
+      `The data disk of ${path.dirname(path.resolve(file))} is full, so mgos could not create its database ${file}: it runs from memory ` +
+      `and keeps the last ${maxReadings} readings there. Free space on that disk (remove old files, or use a larger card); ` +
+      'within seconds mgos writes everything to the file and carries on from it.',
+  };
+}
+
+/** Resolves once the disk holding `file` has room for the memory store (checked on the scheduler). */
+function watchForRoom(scheduler: Scheduler, db: StoreDb, file: string): Promise<void> {
+  return new Promise((resolve) => {
+    const stop = scheduler.every('store-room-check', ROOM_CHECK_MS, () => {
+      if (!hasRoomFor(db, file)) return;
+      void stop();
+      resolve();
+    });
+  });
 }

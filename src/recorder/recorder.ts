@@ -15,6 +15,12 @@ export interface RecorderOptions {
   readonly onError?: (what: string, err: unknown) => void;
   /** Each meter's physical limit (W): an interval holding more energy is quarantined, never billed. */
   readonly maxPowerWFor?: (meterKey: string) => number | undefined;
+  /**
+   * The store is in memory because the disk is full: readings wait in the writer's bounded buffer
+   * (the oldest go first) instead of growing the memory store, and are written at stop, just before
+   * the store is copied to disk.
+   */
+  readonly holdUntilStop?: boolean;
 }
 
 const RETENTION_EVERY_MS = 6 * 3600 * 1000;
@@ -62,6 +68,7 @@ export class Recorder {
 
   /** Writes buffered readings and builds every interval that has closed. Safe to call any time. */
   flushAndBuild(): void {
+    if (this.opts.holdUntilStop && !this.stopping) return;
     try {
       this.writer.flush();
       buildIntervals(this.db, this.writer.oldestPendingMs() ?? this.now(), this.buildOptions);
@@ -88,7 +95,10 @@ export class Recorder {
     }
   }
 
+  private stopping = false;
+
   stop(): void {
+    this.stopping = true;
     if (this.flushTimer) clearInterval(this.flushTimer);
     if (this.retentionTimer) clearInterval(this.retentionTimer);
     this.flushAndBuild();

@@ -68,12 +68,14 @@ function continueCounters(sim: SimulatorHandle, config: SiteConfig, recorder: Re
  */
 export async function startEmbeddedSimulator(
   config: SiteConfig,
-  d: { recorder: Recorder; profiles: ReadonlyMap<string, DeviceProfile>; log: Logger; clock?: () => number },
+  d: { recorder: Recorder; profiles: ReadonlyMap<string, DeviceProfile>; log: Logger; clock?: () => number; backfill?: boolean },
 ): Promise<{ sim: SimulatorHandle; config: SiteConfig }> {
   const s = config.sim;
   if (!s?.enabled) throw new Error('sim: the simulator is not enabled in this configuration');
   const now = (d.clock ?? systemClock)();
-  const backfillMs = s.backfillDays > 0 && !hasReadings(d.recorder.db) ? s.backfillDays * 86_400_000 : 0;
+  // No backfill into a store held in memory (a full disk): it would crowd out the live readings.
+  if (s.backfillDays > 0 && d.backfill === false) d.log.warn('simulated history skipped: the store is in memory (the data disk is full)');
+  const backfillMs = s.backfillDays > 0 && d.backfill !== false && !hasReadings(d.recorder.db) ? s.backfillDays * 86_400_000 : 0;
   const sim = await startSimulator({
     seed: s.seed,
     customers: s.customers,

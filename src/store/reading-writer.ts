@@ -49,7 +49,8 @@ export class ReadingWriter {
   private timer: NodeJS.Timeout | undefined;
   private readonly meters = new Map<string, MeterState>();
   private readonly layoutIds = new Map<string, number>();
-  private readonly maxPending: number;
+  /** Readings held at most while flushes fail or wait; beyond it the oldest go. */
+  readonly maxPending: number;
   private readonly stmt: Statements;
 
   constructor(

@@ -25,14 +25,18 @@ export async function startCommand(argv: string[]): Promise<number> {
   const port = v.port === undefined ? undefined : Number(v.port);
   if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) throw new UsageError(`--port: expected 0-65535, got "${v.port}"`);
   const { startSystem } = await import('../../system.js'); // loaded here so that `mgos start --help` stays quick
-  const system = await startSystem({
-    configPath: v.config,
-    dataDir: v.data ?? 'data',
-    httpPort: port,
-    httpHost: v.host,
-    adminPassword: process.env.MGOS_ADMIN_PASSWORD,
-  });
-  const lines = [`Microgrid OS is running: ${system.url}  (${system.site.meterList().length} meters, database ${system.config.storage.path})`];
+  const start = () =>
+    startSystem({
+      configPath: v.config,
+      dataDir: v.data ?? 'data',
+      httpPort: port,
+      httpHost: v.host,
+      adminPassword: process.env.MGOS_ADMIN_PASSWORD,
+    });
+  let system = await start();
+  const lines = [
+    `Microgrid OS is running: ${system.url}  (${system.site.meterList().length} meters, database ${system.storage.onDisk ? system.config.storage.path : `in memory: the data disk of ${system.config.storage.path} is full`})`,
+  ];
   if (system.sim) {
     lines.push(
       `Simulated RS-485 bus (RTU over TCP): ${system.sim.host}:${system.sim.rtuTcpPort}, e.g. mgos read --tcp ${system.sim.host}:${system.sim.rtuTcpPort} --rtu-over-tcp --address 2 --type 1phase`,
@@ -48,10 +52,16 @@ export async function startCommand(argv: string[]): Promise<number> {
     );
   }
   process.stdout.write(`${lines.join('\n')}\n`);
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
+  const stopped = new Promise<'stop'>((resolve) => {
+    process.once('SIGINT', () => resolve('stop'));
+    process.once('SIGTERM', () => resolve('stop'));
   });
+  // A store held in memory (a first start on a full disk) moves to its file once the disk has room.
+  while ((await Promise.race([stopped, system.storage.roomOnDisk.then(() => 'room' as const)])) === 'room') {
+    process.stdout.write(`the data disk has room again: writing the store to ${system.config.storage.path} and restarting on it\n`);
+    await system.close();
+    system = await start();
+  }
   process.stdout.write('stopping: writing buffered readings...\n');
   await system.close();
   return 0;
