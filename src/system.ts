@@ -30,6 +30,7 @@ import { registerOperatorOverviewRoutes } from './overview/operator-overview.js'
 import { registerProfileRoutes } from './site/profile-routes.js';
 import type { StoreDb } from './store/database.js';
 import { hasRoomFor, moveToDisk, openStore, type StorePlace } from './store/open-store.js';
+import { keepReserve } from './store/disk-reserve.js';
 import { HistoryPool } from './store/history-pool.js';
 import { fromRoot } from './util/paths.js';
 import { systemClock, type Clock } from './util/clock.js';
@@ -95,6 +96,8 @@ export interface RunningSystem {
 
 /** How often a store in memory looks for room on its disk. */
 const ROOM_CHECK_MS = 2000;
+/** How often a missing disk reserve is written back when there is room. */
+const RESERVE_CHECK_MS = 10 * 60_000;
 
 export const VERSION = (JSON.parse(readFileSync(fromRoot('package.json'), 'utf8')) as { version: string }).version;
 
@@ -174,6 +177,12 @@ export async function startSystem(o: SystemOptions = {}): Promise<RunningSystem>
     const roomOnDisk = place.onDisk ? new Promise<void>(() => undefined) : watchForRoom(scheduler, db, storePath);
     if (!place.onDisk) alarms.store.raise(storeInMemoryAlarm(storePath, recorder.writer.maxPending));
     else alarms.store.clear(STORE_IN_MEMORY.rule, STORE_IN_MEMORY.subject, { message: `the store is on disk (${storePath})` });
+    if (place.onDisk && place.reserveReleased) log.warn({ db: storePath }, 'the data disk was full: its reserve was given back so the store could open');
+    // The reserve is written back once the disk has room again (a full disk's alarm says how full).
+    if (place.onDisk) {
+      keepReserve(storePath);
+      cleanups.push(scheduler.every('store-reserve', RESERVE_CHECK_MS, () => keepReserve(storePath)));
+    }
     const simHandle = sim;
     const demo = o.configPath === undefined && o.config === undefined;
     // The demo's mobile money: a local Airtel sandbox in this process, configured as the site's provider.

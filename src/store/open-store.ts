@@ -1,9 +1,10 @@
 import { existsSync, mkdirSync, statfsSync, statSync, unlinkSync } from 'node:fs';
 import path from 'node:path';
 import { openDatabase, schemaVersion, type StoreDb } from './database.js';
+import { releaseReserve } from './disk-reserve.js';
 
 /** Where the store lives: its file, or memory while the file's disk has no room to create it. */
-export type StorePlace = { readonly onDisk: true } | { readonly onDisk: false; readonly why: string };
+export type StorePlace = { readonly onDisk: true; readonly reserveReleased?: true } | { readonly onDisk: false; readonly why: string };
 
 /** SQLite's and the OS's ways of saying "no space": SQLITE_FULL, and I/O errors when the filesystem is full. */
 export function isOutOfSpace(err: unknown, file: string): boolean {
@@ -27,16 +28,19 @@ function isFirstStartFile(file: string): boolean {
 }
 
 /**
- * Opens the store file. On a first start whose disk has no room even to create it, the store opens in
- * memory instead so the system still starts, serves the UI and raises the disk alarm; `moveToDisk`
- * copies it to the file once there is room. A file that already holds data is never replaced by an
- * empty memory store (its accounts and history would seem lost): that start fails as before.
+ * Opens the store file. On a disk with no room to open it, a store that holds data gets the space of its
+ * reserve (`disk-reserve.ts`) and opens on disk. On a first start, the store opens in memory instead, so
+ * the system still starts, serves the UI and raises the disk alarm; `moveToDisk` copies it to the file
+ * once there is room. A file that holds data is never replaced by an empty memory store (its accounts
+ * and history would seem lost): without a reserve that start fails as before.
  */
 export function openStore(file: string): { db: StoreDb; place: StorePlace } {
   try {
     return { db: openDatabase(file), place: { onDisk: true } };
   } catch (err) {
-    if (!isOutOfSpace(err, file) || !isFirstStartFile(file)) throw err;
+    if (!isOutOfSpace(err, file)) throw err;
+    if (!isFirstStartFile(file) && releaseReserve(file)) return { db: openDatabase(file), place: { onDisk: true, reserveReleased: true } };
+    if (!isFirstStartFile(file)) throw err;
     for (const f of [file, `${file}-wal`, `${file}-shm`]) if (existsSync(f)) unlinkSync(f);
     return { db: openDatabase(':memory:'), place: { onDisk: false, why: `${(err as Error).message} (${file})` } };
   }
