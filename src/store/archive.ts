@@ -72,3 +72,9 @@ export function archiveReadings(db: StoreDb, beforeMs: number): number {
   journal.forget(beforeS);
   return moved;
 }
+
+/** Moves every reading the journal holds into chunks (before a store in memory is copied to a file). */
+export function archiveEverything(db: StoreDb): number {
+  const newest = journalOf(db).newestS(archivedUptoS(db));
+  return newest === undefined ? 0 : archiveReadings(db, (newest + 1) * 1000);
+}

@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, statfsSync, statSync, unlinkSync } from 'node:fs';
 import path from 'node:path';
 import { openDatabase, schemaVersion, type StoreDb } from './database.js';
+import { archiveEverything } from './archive.js';
 import { releaseReserve } from './disk-reserve.js';
 
 /** Where the store lives: its file, or memory while the file's disk has no room to create it. */
@@ -56,10 +57,12 @@ export function hasRoomFor(db: StoreDb, file: string): boolean {
   return freeBytes(file) >= 2 * storeBytes(db) + 1024 * 1024;
 }
 
-/** Copies the memory store (every table, the readings waiting in it) into the file with SQLite's backup. */
+/** Copies the memory store (every table, the readings in its journal) into the file with SQLite's backup. */
 export async function moveToDisk(db: StoreDb, file: string): Promise<void> {
   if (!db.memory) throw new Error('the store is already on disk');
   mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  // The recent readings live in the journal, which is in memory too: into the chunks, so the copy holds them.
+  archiveEverything(db);
   await db.backup(file);
   // The copy is whole: opening it applies no migration, it only checks the version.
   const copy = openDatabase(file);

@@ -190,6 +190,13 @@ export class RecentJournal {
     }
   }
 
+  /** The newest second held after uptoS, if any. */
+  newestS(uptoS: number): number | undefined {
+    let newest: number | undefined;
+    for (const r of this.all(uptoS)) if (newest === undefined || r.ts > newest) newest = r.ts;
+    return newest;
+  }
+
   has(meterId: number, ts: number): boolean {
     return this.segments.get(hourOf(ts))?.meters.get(meterId)?.has(ts) ?? false;
   }
