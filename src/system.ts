@@ -36,6 +36,9 @@ import { fromRoot } from './util/paths.js';
 import { systemClock, type Clock } from './util/clock.js';
 import { Scheduler } from './util/scheduler.js';
 import { ControlRuntime, type ControlTestHooks } from './edge/control-runtime.js';
+import { controlApprovalSource } from './edge/approval-source.js';
+import { registerApprovalRoutes, supplyApprovalSource } from './governance/approvals.js';
+import { RelayClaims } from './governance/relay-claims.js';
 import { registerControlRoutes } from './edge/routes.js';
 import { startScadaServer, type ScadaServer } from './scada/server.js';
 import { CentralSystem } from './ocpp/central-system.js';
@@ -198,8 +201,19 @@ export async function startSystem(o: SystemOptions = {}): Promise<RunningSystem>
         },
       };
     }
+    // Who holds each customer relay above business (shedding, overrides): shared by the edge cycle and the disconnect gate.
+    const claims = new RelayClaims();
     const billing = await createBillingRuntime({
       db,
+      claims,
+      // supply-disconnect escalated (L3 hit a limit or had poor inputs): an alarm for the UI and the webhook.
+      onEscalation: (e) =>
+        alarms.store.raise({
+          rule: 'governance_escalation',
+          subject: `${e.capability}:${e.asset}`,
+          severity: 'major',
+          message: `${e.capability} on ${e.asset} needs a person: ${e.why}; it acts as L2 (proposals) until confirmed`,
+        }),
       config,
       site,
       recorder,
@@ -232,6 +246,9 @@ export async function startSystem(o: SystemOptions = {}): Promise<RunningSystem>
           relays: billing.relays,
           clock,
           hooks: o.controlHooks,
+          claims,
+          businessOpen: (meter) => billing.gate.isDisconnected(meter),
+          onEscalation: (e) => billing.smsEscalation(e),
         })
       : null;
     // History and CSV queries run on a worker thread: no request can stall the bus or the recorder.
@@ -260,6 +277,11 @@ export async function startSystem(o: SystemOptions = {}): Promise<RunningSystem>
         ...(control
           ? [(routes: RouteRegistry) => registerControlRoutes(routes, control, billing.audit, { component: (c) => site.image.component(c), now: clock })]
           : []),
+        (routes) =>
+          registerApprovalRoutes(routes, [
+            supplyApprovalSource(billing.gate, billing.gate.proposalTtlMs),
+            ...(control ? [controlApprovalSource(control)] : []),
+          ]),
         (routes) => registerOperatorOverviewRoutes(routes, { site, db, alarms: alarms.store, ledger: billing.ledger, gate: billing.gate, now: clock }),
       ],
       streamSources: [...commissioning.streamSources, alarmStreamSource(alarms)],

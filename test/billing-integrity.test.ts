@@ -20,6 +20,12 @@ import { manualClock } from '../src/util/clock.js';
 import { tempDb } from './helpers/temp-db.js';
 import { TZ, local, Q, intervalRow as row, meterId as meter } from './helpers/billing-fixtures.js';
 
+/** These cases start supervised (L2), as a site seeded with governance.disconnectAutonomy: supervised; the seed's own default is L3. */
+function supervised(s: GovernanceSettings): GovernanceSettings {
+  s.setSiteLevel('kasese', 'L2');
+  return s;
+}
+
 /**
  * Billing integrity (issue 8 §2) on a real SQLite file: every date is fixed in the test, none comes
  * from the machine's clock, so the results do not depend on the day or hour the suite runs.
@@ -121,7 +127,7 @@ function governed(t: { after: (fn: () => void) => void }, clockStart: number) {
     // No windows: the outcome does not depend on the hour.
     policy: disconnectPolicySchema.parse({ timeZone: TZ, noDisconnectWindows: [], noDisconnectWeekdays: [] }),
     proposals: new ProposalStore(db),
-    settings: new GovernanceSettings(db),
+    settings: supervised(new GovernanceSettings(db)),
     audit: new AuditLog(db),
     relays: {
       open: (m: number) => {

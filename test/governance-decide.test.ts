@@ -37,7 +37,15 @@ const cases: Case[] = [
   { name: 'L1 accepts a person', level: 'L1', by: 'user', outcome: 'execute' },
   { name: 'an operator hold keeps the relay closed', held: true, by: 'user', outcome: 'refuse', why: /override/ },
   { name: 'reconnect at night', capability: 'reconnect', at: kampala(TUE, '23:00'), outcome: 'execute' },
-  { name: 'reconnect on a holiday at L1', capability: 'reconnect', level: 'L1', at: kampala('2026-12-25', '03:00'), outcome: 'execute' },
+  {
+    name: 'reconnect by a person on a holiday at L1',
+    capability: 'reconnect',
+    level: 'L1',
+    by: 'user',
+    at: kampala('2026-12-25', '03:00'),
+    outcome: 'execute',
+  },
+  { name: 'L1: the system never reconnects by itself', capability: 'reconnect', level: 'L1', outcome: 'refuse', why: /L1/ },
   { name: 'reconnect of a held, protected customer', capability: 'reconnect', held: true, protectedCustomer: true, outcome: 'execute', why: /always allowed/ },
 ];
 

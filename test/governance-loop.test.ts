@@ -21,6 +21,12 @@ import { startSimSite } from './helpers/site.js';
 import { tempDb } from './helpers/temp-db.js';
 import { CreditEventHub } from '../src/billing-runtime/credit-events.js';
 
+/** These cases start supervised (L2), as a site seeded with governance.disconnectAutonomy: supervised; the seed's own default is L3. */
+function supervised(s: GovernanceSettings): GovernanceSettings {
+  s.setSiteLevel('test', 'L2');
+  return s;
+}
+
 const kampala = (hhmm: string): number => Date.parse(`2026-04-07T${hhmm}:00+03:00`); // a Tuesday
 
 test('prepaid loop on the simulator: zero -> supervised proposal -> approved over HTTP -> 0 W; payment -> reconnect; night -> nothing', async (t) => {
@@ -53,7 +59,7 @@ test('prepaid loop on the simulator: zero -> supervised proposal -> approved ove
     site: 'test',
     policy: disconnectPolicySchema.parse({}),
     proposals: new ProposalStore(db),
-    settings: new GovernanceSettings(db),
+    settings: supervised(new GovernanceSettings(db)),
     audit,
     relays,
     isProtected: (c) => customers.get(c)?.protected ?? false,
@@ -208,7 +214,7 @@ test('a relay that does not switch leaves the proposal failed and audited, never
   relays.wire(meter, { driver: new RelayDriver(bus, 120, RELAY_MODELS['waveshare-8ch-nc']), channel: 1 });
   const db = tempDb(t);
   const audit = new AuditLog(db);
-  const settings = new GovernanceSettings(db);
+  const settings = supervised(new GovernanceSettings(db));
   const gate = new GovernanceGate({
     site: 'test',
     policy: disconnectPolicySchema.parse({}),
@@ -235,7 +241,7 @@ test('pending proposals expire after the policy time to live', async (t) => {
     site: 'test',
     policy: disconnectPolicySchema.parse({ proposalTtlMs: 3600_000 }),
     proposals: new ProposalStore(db),
-    settings: new GovernanceSettings(db),
+    settings: supervised(new GovernanceSettings(db)),
     audit,
     relays: new RelayBank(),
     isProtected: () => false,

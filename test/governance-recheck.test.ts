@@ -9,6 +9,12 @@ import { disconnectPolicySchema } from '../src/governance/types.js';
 import { tempDb } from './helpers/temp-db.js';
 import { CreditEventHub } from '../src/billing-runtime/credit-events.js';
 
+/** These cases start supervised (L2), as a site seeded with governance.disconnectAutonomy: supervised; the seed's own default is L3. */
+function supervised(s: GovernanceSettings): GovernanceSettings {
+  s.setSiteLevel('test', 'L2');
+  return s;
+}
+
 /** Tuesday 2026-04-07 21:00 in Kampala (UTC+3): inside the default night window. */
 const TUESDAY_NIGHT = Date.parse('2026-04-07T21:00:00+03:00');
 /** Wednesday 09:00: the window is open. */
@@ -35,7 +41,7 @@ function setUp(t: { after: (fn: () => void) => void }, start: number) {
     site: 'test',
     policy: disconnectPolicySchema.parse({}),
     proposals: new ProposalStore(db),
-    settings: new GovernanceSettings(db),
+    settings: supervised(new GovernanceSettings(db)),
     audit,
     relays,
     isProtected: () => false,

@@ -12,6 +12,12 @@ import { RelayRefused, RelayWriteGuard } from '../src/relays/relay-guard.js';
 import { RELAY_MODELS } from '../src/relays/relay-models.js';
 import { tempDb } from './helpers/temp-db.js';
 
+/** These cases start supervised (L2), as a site seeded with governance.disconnectAutonomy: supervised; the seed's own default is L3. */
+function supervised(s: GovernanceSettings): GovernanceSettings {
+  s.setSiteLevel('test', 'L2');
+  return s;
+}
+
 const T0 = Date.UTC(2026, 3, 7, 7, 0, 0); // Tuesday 10:00 in Kampala
 const NC = RELAY_MODELS['waveshare-8ch-nc'];
 
@@ -80,7 +86,7 @@ test('relay guard: daily write budget per channel, persisted over restarts, rene
     site: 'test',
     policy: disconnectPolicySchema.parse({}),
     proposals: new ProposalStore(db),
-    settings: new GovernanceSettings(db),
+    settings: supervised(new GovernanceSettings(db)),
     audit,
     relays,
     isProtected: () => false,

@@ -1,7 +1,9 @@
 import { getCustomer } from '../billing/customers.js';
 import { governanceConfigSchema, type SiteConfig } from '../config/site-config.js';
 import { AuditLog } from '../governance/audit-log.js';
-import { GovernanceGate } from '../governance/gate.js';
+import { EscalationStore } from '../governance/escalations.js';
+import { GovernanceGate, type GateDeps } from '../governance/gate.js';
+import type { RelayClaims } from '../governance/relay-claims.js';
 import { GovernanceSettings } from '../governance/governance-settings.js';
 import { ProposalStore } from '../governance/proposal-store.js';
 import { disconnectPolicySchema, type AutonomyLevel } from '../governance/types.js';
@@ -23,14 +25,19 @@ export function createGovernanceRuntime(d: {
   readonly config: SiteConfig;
   readonly relays: RelayBank;
   readonly clock: Clock;
+  readonly claims?: RelayClaims;
+  readonly inputsPoor?: (meter: number) => string | null;
+  readonly notify?: GateDeps['notify'];
 }): GovernanceRuntime {
   const { db, config } = d;
   const governance = governanceConfigSchema.parse(config.governance ?? {});
   const audit = new AuditLog(db);
   const settings = new GovernanceSettings(db);
-  const seeded = db.prepare<[string], number>("SELECT 1 FROM governance_autonomy WHERE site = ? AND capability = 'disconnect'").pluck().get(config.site.id);
-  // The file seeds the level; a later change through the API (audited) is kept over restarts.
-  if (seeded === undefined) settings.setAutonomy(config.site.id, 'disconnect', AUTONOMY[governance.disconnectAutonomy]);
+  // The file seeds the site's level; a later change through the API (audited) is kept over restarts.
+  // A relay's own level (control.autonomy, capability supply-disconnect, asset relay<meter>) comes first.
+  const fileLevels = new Map((config.control?.autonomy ?? []).filter((a) => a.capability === 'supply-disconnect').map((a) => [a.asset, a.level] as const));
+  const siteFromFile = fileLevels.get('site') ?? AUTONOMY[governance.disconnectAutonomy];
+  if (settings.siteLevel(config.site.id) === undefined) settings.setSiteLevel(config.site.id, siteFromFile);
   const policy = disconnectPolicySchema.parse({
     timeZone: config.site.timezone,
     noDisconnectWindows: governance.noDisconnectWindows,
@@ -46,6 +53,11 @@ export function createGovernanceRuntime(d: {
     relays: d.relays,
     isProtected: (id) => getCustomer(db, id)?.protected ?? false,
     clock: d.clock,
+    assetLevel: (asset) => fileLevels.get(asset),
+    escalations: new EscalationStore(db),
+    ...(d.claims ? { claims: d.claims } : {}),
+    ...(d.inputsPoor ? { inputsPoor: d.inputsPoor } : {}),
+    ...(d.notify ? { notify: d.notify } : {}),
   });
   return { audit, settings, gate };
 }

@@ -7,10 +7,11 @@ import { Ledger } from '../billing/ledger.js';
 import type { ChargeFailure } from '../billing/prepaid-charging.js';
 import { registerBillingDashboardRoutes } from './dashboard-routes.js';
 import { registerSupplyRoutes } from './supply-routes.js';
-import { billingConfigSchema, type SiteConfig } from '../config/site-config.js';
+import { billingConfigSchema, governanceConfigSchema, type SiteConfig } from '../config/site-config.js';
 import type { AuditLog } from '../governance/audit-log.js';
 import type { GovernanceGate } from '../governance/gate.js';
 import type { PrepaidLoop } from '../governance/prepaid-loop.js';
+import type { RelayClaims } from '../governance/relay-claims.js';
 import { registerGovernanceRoutes } from '../governance/routes.js';
 import { SmsOutbox } from '../notifications/sms-outbox.js';
 import { LogFileSmsProvider } from '../notifications/sms-provider.js';
@@ -30,6 +31,7 @@ import { Scheduler } from '../util/scheduler.js';
 import { CreditEventHub } from './credit-events.js';
 import { createGovernanceRuntime } from './governance-runtime.js';
 import { customerOfAccount, resolvePaymentAccount } from './ledger-adapter.js';
+import { meterInputsPoor } from './meter-inputs.js';
 import { createPaymentsRuntime } from './payments-runtime.js';
 import { createPrepaidSupply } from './prepaid-supply.js';
 import { PrepaidRuntime } from './prepaid-runtime.js';
@@ -64,6 +66,10 @@ export interface BillingRuntimeDeps {
    * startSystem does not pass one yet, so alarms for relays are not raised there.
    */
   readonly onRelayFault?: (f: RelayFault) => void;
+  /** Relays held by a more critical capability (the edge cycle's shedding, overrides); one object shared with it. */
+  readonly claims?: RelayClaims;
+  /** An L3 capability escalated to L2 (e.g. raise an alarm: UI and webhook); SMS to governance.escalationSms is sent here. */
+  readonly onEscalation?: (e: { capability: string; asset: string; sinceMs: number; why: string }) => void;
   /** How often a disconnect refused by a no-disconnect window is re-checked (default 5 min). */
   readonly recheckEveryMs?: number;
   /**
@@ -83,6 +89,8 @@ export interface BillingRuntime {
   readonly sms: SmsSender;
   readonly prepaid: PrepaidRuntime;
   readonly events: CreditEventHub;
+  /** Texts the operators in governance.escalationSms that a capability escalated (the edge cycle's too). */
+  readonly smsEscalation: (e: { capability: string; why: string }) => void;
   /** Simulated relay modules put on the simulator's bus (empty without a simulator). */
   readonly simRelays: readonly SimulatedRelayModule[];
   readonly registerRoutes: (routes: RouteRegistry, app: FastifyInstance) => void;
@@ -112,7 +120,24 @@ export async function createBillingRuntime(d: BillingRuntimeDeps): Promise<Billi
   // SMS: a log file next to the database until a gateway is configured.
   const sms = new SmsSender(new SmsOutbox(db), new LogFileSmsProvider(path.join(path.dirname(path.resolve(config.storage.path)), 'sms.log')), { scheduler });
   const { relays, simRelays } = createRelayRuntime(d);
-  const { audit, settings, gate } = createGovernanceRuntime({ db, config, relays, clock });
+  const escalationSms = governanceConfigSchema.parse(config.governance ?? {}).escalationSms;
+  /** People hear of an escalation in the UI and by webhook (the alarm) and by SMS. */
+  const smsEscalation = (e: { capability: string; why: string }): void => {
+    for (const to of escalationSms) sms.notify(to, { kind: 'escalation', site: config.site.name, capability: e.capability, why: e.why });
+  };
+  const notifyEscalation = (e: { capability: string; asset: string; sinceMs: number; why: string }): void => {
+    d.onEscalation?.(e);
+    smsEscalation(e);
+  };
+  const { audit, settings, gate } = createGovernanceRuntime({
+    db,
+    config,
+    relays,
+    clock,
+    ...(d.claims ? { claims: d.claims } : {}),
+    inputsPoor: (meter) => meterInputsPoor(d.site, meter),
+    notify: (e) => notifyEscalation({ capability: e.capability, asset: e.asset, ...e.escalation }),
+  });
   const events = new CreditEventHub();
   const prepaid = new PrepaidRuntime({
     db,
@@ -151,6 +176,7 @@ export async function createBillingRuntime(d: BillingRuntimeDeps): Promise<Billi
     sms,
     prepaid,
     events,
+    smsEscalation,
     simRelays,
     registerRoutes: (routes, app) => {
       registerPaymentRoutes(routes, {
@@ -199,7 +225,10 @@ export async function createBillingRuntime(d: BillingRuntimeDeps): Promise<Billi
         // request's status about 5 minutes after initiation when no callback has come.
         ...(payments.hasProviders ? [scheduler.every('payments sweep', payments.sweepEveryMs, () => processor.recover())] : []),
         scheduler.every('prepaid charging', billing.chargeEveryMs, chargeNow),
-        scheduler.every('disconnect re-check', d.recheckEveryMs ?? 5 * 60_000, () => loop.recheck()),
+        scheduler.every('disconnect re-check', d.recheckEveryMs ?? 5 * 60_000, async () => {
+          await loop.recheck();
+          await gate.resumeDeferred(); // reconnects that waited for an override that has lapsed
+        }),
       ];
     },
     close: async () => {

@@ -99,6 +99,7 @@ export function registerSupplyRoutes(routes: RouteRegistry, d: SupplyRouteDeps):
       known(p.id);
       const meter = meterFor(p.id, true);
       const r = await d.gate.override(meter, p.id, who(user), { action: 'close', reason: b.reason });
+      if (r.outranked) throw new HttpError(409, `reconnect of ${p.id} refused: ${r.detail}`);
       if (!r.done) throw new HttpError(502, `reconnect of ${p.id} failed at the relay: ${r.detail}`);
       return { detail: r.detail, supply: state(p.id) };
     },

@@ -97,6 +97,8 @@ export const governanceConfigSchema = z
     /** Local weekdays with no disconnects, 0 = Sunday. */
     noDisconnectWeekdays: z.array(z.number().int().min(0).max(6)).default([0, 6]),
     holidays: z.array(calendarDate).default([]),
+    /** Operators' phone numbers told by SMS when an autonomous (L3) capability escalates to L2. */
+    escalationSms: z.array(z.string().regex(/^\+?\d{7,15}$/, 'a phone number such as +256700000000')).default([]),
   })
   .strict();
 

@@ -152,7 +152,11 @@ export const controlConfigSchema = z
       })
       .strict()
       .default({ batteries: [], exportLimitW: 0 }),
-    /** Autonomy per capability and asset; the rest follow DEFAULT_ACTION_AUTONOMY. */
+    /**
+     * Autonomy per capability and asset (asset `site`: every asset of that capability); the rest follow
+     * DEFAULT_ACTION_AUTONOMY. Billing disconnects are here too: capability supply-disconnect, asset
+     * relay<meter> or site.
+     */
     autonomy: z.array(z.object({ capability: z.enum(ASSET_CAPABILITIES), asset: component, level }).strict()).default([]),
     /** The emergency-stop input: a channel, pressed when it equals `pressedValue` (default 1). */
     emergencyStop: z

@@ -41,8 +41,12 @@ export interface ExtraController {
 
 export const autonomyKey = (capability: AssetCapability, asset: string): string => `${capability}|${asset}`;
 
+/** The asset name that sets a capability's level for every asset of the site (`control.autonomy`). */
+export const SITE_WIDE = 'site';
+
+/** The asset's own level, else the site-wide one, else the seed's default. */
 export function levelOf(plan: Pick<ControlPlan, 'autonomy'>, capability: AssetCapability, asset: string): AutonomyLevel {
-  return plan.autonomy.get(autonomyKey(capability, asset)) ?? DEFAULT_ACTION_AUTONOMY[capability];
+  return plan.autonomy.get(autonomyKey(capability, asset)) ?? plan.autonomy.get(autonomyKey(capability, SITE_WIDE)) ?? DEFAULT_ACTION_AUTONOMY[capability];
 }
 
 const E_STOP_COMPONENT = 'estop';

@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3';
 import type { AlarmStore } from '../alarms/alarm-store.js';
 import { confirmEscalation, DEFAULT_ACTION_AUTONOMY, type AssetCapability } from '../governance/actions.js';
 import type { AuditLog } from '../governance/audit-log.js';
+import type { RelayClaims } from '../governance/relay-claims.js';
 import type { RelayBank } from '../relays/relay-bank.js';
 import type { SiteRuntime } from '../site/site-runtime.js';
 import type { Clock } from '../util/clock.js';
@@ -38,6 +39,12 @@ export interface ControlDeps {
   readonly relays?: RelayBank;
   readonly clock: Clock;
   readonly hooks?: ControlTestHooks;
+  /** Relays held above business, shared with the disconnect gate: shedding and relay overrides claim here. */
+  readonly claims?: RelayClaims;
+  /** Whether billing has this meter's relay open (a disconnect): the shed restore then leaves it open. */
+  readonly businessOpen?: (meter: number) => boolean;
+  /** An L3 capability escalated: people are told beyond the alarm (SMS). */
+  readonly onEscalation?: (e: { capability: string; asset: string; sinceMs: number; why: string }) => void;
 }
 
 export class ControlError extends Error {
@@ -113,7 +120,10 @@ export class ControlRuntime {
       const relays = d.relays;
       const queue = new DispatchQueue(
         'relays',
-        relayWriter(relays, (c) => planned.relayMeters.get(c), new ShedLedger(d.db), d.clock),
+        relayWriter(relays, (c) => planned.relayMeters.get(c), new ShedLedger(d.db), d.clock, {
+          ...(d.claims ? { claims: d.claims } : {}),
+          ...(d.businessOpen ? { businessOpen: d.businessOpen } : {}),
+        }),
         d.clock,
         { reassertMs: Number.POSITIVE_INFINITY, onError: onError('relays'), onWritten: onWritten('relays') },
       );
@@ -141,6 +151,13 @@ export class ControlRuntime {
       proposalTtlMs: d.config.proposalTtlMs,
       ...(d.config.emergencyStop ? { eStop: { channel: d.config.emergencyStop.channel, pressedValue: d.config.emergencyStop.pressedValue } } : {}),
       alarm: (a) => ('clear' in a ? this.clearAlarm(a.clear, a.subject) : this.raise(a)),
+      onEscalation: (e) => {
+        try {
+          d.onEscalation?.(e);
+        } catch {
+          /* a notification path that fails must not stop the cycle */
+        }
+      },
       components,
     });
   }
@@ -281,6 +298,16 @@ export class ControlRuntime {
       );
     const id = this.gov.newOverrideId();
     for (const t of targets) this.gov.overrides.set(t.target, { id, asset: o.asset, by, target: t.target, value: t.value, untilMs, reason: o.reason });
+    // A person holding a customer's relay outranks billing on it until the override ends.
+    const meter = r ? this.cycle.controlPlan.relayMeters.get(r.component) : undefined;
+    if (meter !== undefined && o.setpoint !== undefined)
+      this.d.claims?.claim(meter, {
+        by: overrideClaim(o.asset),
+        criticality: 'safety',
+        state: o.setpoint >= 0.5 ? 'closed' : 'open',
+        why: `override ${id} by ${by}: ${o.reason}`,
+        untilMs,
+      });
     this.log.note({
       ts: now,
       actor: by,
@@ -300,6 +327,8 @@ export class ControlRuntime {
       found = true;
     }
     if (!found) return false;
+    const meter = this.cycle.controlPlan.relayMeters.get(asset);
+    if (meter !== undefined) this.d.claims?.release(meter, overrideClaim(asset));
     this.log.note({ ts: now, actor: by, action: 'override-released', detail: `override of ${asset} released: ${reason}` });
     this.log.flush(now, true);
     return true;
@@ -371,6 +400,8 @@ export class ControlRuntime {
     };
   }
 }
+
+const overrideClaim = (asset: string): string => `override of ${asset}`;
 
 function relevant(c: AssetCapability, kind: string): boolean {
   if (kind.startsWith('battery')) return c === 'battery-dispatch';

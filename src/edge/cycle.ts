@@ -60,6 +60,8 @@ export interface CycleDeps {
   readonly alarm?: (
     a: { rule: string; subject: string; message: string; severity: 'critical' | 'major' | 'minor' | 'info' } | { clear: string; subject: string },
   ) => void;
+  /** An L3 capability escalated to L2 (besides the alarm): people are told by SMS. */
+  readonly onEscalation?: (e: { capability: string; asset: string; sinceMs: number; why: string }) => void;
   /** Components whose channels the controllers may read (devices, sub-components, assets). */
   readonly components: ReadonlySet<string>;
 }
@@ -318,6 +320,7 @@ export class EdgeCycle {
           severity: 'major',
           message: `${capability} on ${asset} needs a person: ${dec.escalate.why}; it acts as L2 (proposals) until confirmed`,
         });
+        this.d.onEscalation?.({ capability, asset, ...dec.escalate });
       }
       return dec;
     };

@@ -1,3 +1,4 @@
+import type { RelayClaims } from '../governance/relay-claims.js';
 import type Database from 'better-sqlite3';
 import { encodePoint, DEFAULT_SCALING } from '../drivers/point-codec.js';
 import type { PointSpec } from '../drivers/profile-schema.js';
@@ -164,6 +165,9 @@ export class ShedLedger {
   }
 }
 
+/** Who holds a relay the edge cycle opened to shed load (src/governance/relay-claims.ts). */
+export const SHED_CLAIM = 'load-shedding';
+
 /**
  * A relay of the site's relay bank (load shedding), with the bank's read-back.
  *
@@ -173,20 +177,42 @@ export class ShedLedger {
  * because its daily budget is spent would leave the island carrying a load it cannot, and the inverter
  * trips for everyone. The restore is bounded the other way: it closes only the relays that shedding
  * opened (the ledger), never one that was already open, so a customer billing disconnected for arrears
- * stays disconnected when the grid returns.
+ * stays disconnected when the grid returns, and neither is one billing disconnected while it was shed.
+ * While shedding holds a relay open it claims it (safety), and the disconnect gate does not close it.
  */
-export function relayWriter(relays: RelayBank, meterOf: (component: string) => number | undefined, ledger: ShedLedger, clock: Clock): Writer {
+export function relayWriter(
+  relays: RelayBank,
+  meterOf: (component: string) => number | undefined,
+  ledger: ShedLedger,
+  clock: Clock,
+  shared: { readonly claims?: RelayClaims; readonly businessOpen?: (meter: number) => boolean } = {},
+): Writer {
   return {
     write: async (channel, value) => {
       const meter = meterOf(channel.split('/')[0] ?? '');
       if (meter === undefined || !relays.has(meter)) throw new Error(`no relay is wired to ${channel}`);
       if (value >= 0.5) {
+        // Shedding ends: its claim goes first, so a reconnect billing deferred meanwhile may run.
+        shared.claims?.release(meter, SHED_CLAIM);
         if (!ledger.has(meter)) return; // not opened by shedding: billing's to switch, not ours
+        // Billing disconnected this customer while the load was shed: the relay stays open.
+        if (shared.businessOpen?.(meter)) {
+          ledger.restored(meter);
+          return;
+        }
         const r = await relays.close(meter, { safety: true });
         if (r.after !== 'closed') throw new Error(`relay of meter ${meter} reads ${r.after} after the command`);
         ledger.restored(meter);
         return;
       }
+      // Claimed whether or not it was already open: while shedding holds it, billing must not close it.
+      shared.claims?.claim(meter, {
+        by: SHED_CLAIM,
+        criticality: 'safety',
+        state: 'open',
+        why: `the edge cycle sheds ${channel} (load shedding)`,
+        untilMs: null,
+      });
       // Recorded before the write, so a relay that opens but fails its read-back is still restored later.
       const before = await relays.state(meter);
       if (before === 'open') return; // already open (billing disconnected it): nothing shed, nothing to restore

@@ -23,16 +23,38 @@ export const ASSET_CAPABILITIES = [
   'load-shedding',
   'islanding',
   'ev-charging',
-  'service-disconnection',
+  'supply-disconnect',
 ] as const;
 export type AssetCapability = (typeof ASSET_CAPABILITIES)[number];
 
+/** The seed's criticality classes, most critical first; a higher class outranks a lower one on the same asset. */
+export const CRITICALITY_CLASSES = ['safety', 'supply-quality', 'business', 'optimisation'] as const;
+export type CriticalityClass = (typeof CRITICALITY_CLASSES)[number];
+
 /**
- * Defaults from docs/ems-modes.md#autonomy-levels: battery dispatch L3, generator operation
- * L1, charging orchestration L3, service disconnection L3. Capabilities the table does not list are
- * safety-critical (docs/ems-modes.md#criticality: emergency load shedding, islanding) or the export limit a
- * utility imposes (PV curtailment): autonomous, because a person cannot answer within a cycle.
- * (The billing gate keeps its own, deliberately more careful default for disconnects: L2.)
+ * The class of each capability (docs/ems-modes.md#criticality): emergency load shedding and islanding
+ * are safety; the export limit is supply quality; disconnecting a customer for arrears is business.
+ */
+export const CAPABILITY_CLASS: Readonly<Record<AssetCapability, CriticalityClass>> = {
+  'battery-dispatch': 'optimisation',
+  'pv-curtailment': 'supply-quality',
+  'generator-operation': 'supply-quality',
+  'load-shedding': 'safety',
+  islanding: 'safety',
+  'ev-charging': 'optimisation',
+  'supply-disconnect': 'business',
+};
+
+/** Whether class `a` outranks class `b` (strictly more critical). */
+export const outranks = (a: CriticalityClass, b: CriticalityClass): boolean => CRITICALITY_CLASSES.indexOf(a) < CRITICALITY_CLASSES.indexOf(b);
+
+/**
+ * Defaults from the seed's "Applying the Framework" table (docs/ems-modes.md#autonomy-levels): battery
+ * dispatch L3, generator operation L1, charging orchestration L3, service disconnection by a smart
+ * relay L3 (still only inside the no-disconnect windows, never for a protected customer or a held
+ * relay). Capabilities the table does not list are safety-critical (emergency load shedding,
+ * islanding) or the export limit a utility imposes (PV curtailment): autonomous, because a person
+ * cannot answer within a cycle.
  */
 export const DEFAULT_ACTION_AUTONOMY: Readonly<Record<AssetCapability, AutonomyLevel>> = {
   'battery-dispatch': 'L3',
@@ -41,7 +63,7 @@ export const DEFAULT_ACTION_AUTONOMY: Readonly<Record<AssetCapability, AutonomyL
   'load-shedding': 'L3',
   islanding: 'L3',
   'ev-charging': 'L3',
-  'service-disconnection': 'L3',
+  'supply-disconnect': 'L3',
 };
 
 /** Which capability a command channel exercises. */

@@ -6,6 +6,7 @@ export type Decision = { readonly outcome: 'refuse'; readonly why: string } | { 
 
 export interface DecisionContext {
   readonly policy: DisconnectPolicy;
+  /** The effective level of supply-disconnect on this relay (an escalated L3 acts as L2). */
   readonly autonomy: AutonomyLevel;
   readonly protectedCustomer: boolean;
   /** An operator's override keeps this relay closed. */
@@ -32,11 +33,16 @@ export function blackoutReason(policy: DisconnectPolicy, nowMs: number): string 
 
 /**
  * The gate's rule, pure: the same proposal, policy and clock give the same answer, so every
- * decision can be tested and explained. Restoring supply is always allowed (safety before business).
+ * decision can be tested and explained. Restoring supply is allowed at any hour: at L2 and L3 it runs
+ * by itself (supply on is the customer's neutral state, as the safe state is for the edge cycle);
+ * at L1 the system never switches, so it is only shown to people.
  */
 export function decide(p: ProposalInput, ctx: DecisionContext): Decision {
-  if (p.capability === 'reconnect') return { outcome: 'execute', why: 'restoring supply is always allowed' };
   const human = p.proposedBy.kind === 'user';
+  if (p.capability === 'reconnect') {
+    if (!human && ctx.autonomy === 'L1') return { outcome: 'refuse', why: 'supply-disconnect is L1 (manual): a person reconnects on site or with the button' };
+    return { outcome: 'execute', why: 'restoring supply is always allowed' };
+  }
   if (ctx.heldClosed) return { outcome: 'refuse', why: 'an operator override keeps this relay closed' };
   if (!human && ctx.autonomy === 'L1') return { outcome: 'refuse', why: 'disconnect autonomy is L1 (manual): only a person may propose it' };
   if (!human && ctx.protectedCustomer) return { outcome: 'refuse', why: 'protected customer: never disconnected automatically' };

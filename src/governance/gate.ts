@@ -1,6 +1,9 @@
 import type { RelayBank } from '../relays/relay-bank.js';
 import { systemClock } from '../util/clock.js';
+import { CAPABILITY_CLASS, confirmEscalation, DEFAULT_ACTION_AUTONOMY, effectiveLevel, type Escalation } from './actions.js';
 import type { AuditLog } from './audit-log.js';
+import type { EscalationStore } from './escalations.js';
+import type { RelayClaims } from './relay-claims.js';
 import { blackoutReason, decide } from './decide.js';
 import type { GovernanceSettings } from './governance-settings.js';
 import type { ProposalStore } from './proposal-store.js';
@@ -26,7 +29,23 @@ export interface GateDeps {
   readonly relays: RelayActuator;
   readonly isProtected: (customer: string) => boolean;
   readonly clock?: () => number;
+  /** The level of supply-disconnect set for one relay asset (`relay<meter>`) in the site file, if any. */
+  readonly assetLevel?: (asset: string) => AutonomyLevel | undefined;
+  /** L3 escalations of supply-disconnect; without it the gate never escalates. */
+  readonly escalations?: EscalationStore;
+  /** Why the readings a system disconnect of this meter rests on are poor (stale, in error), or null. */
+  readonly inputsPoor?: (meter: number) => string | null;
+  /** Tells people (alarm, webhook, SMS) that supply-disconnect dropped to L2. */
+  readonly notify?: (e: { readonly capability: typeof CAPABILITY; readonly asset: string; readonly escalation: Escalation }) => void;
+  /** Relays held by a more critical capability (load shedding, an operator override): they outrank this one. */
+  readonly claims?: RelayClaims;
 }
+
+/** The capability this gate governs, in the same table as the edge cycle's (src/governance/actions.ts). */
+export const CAPABILITY = 'supply-disconnect';
+/** Escalation covers the capability on the whole site: poor inputs or a relay limit are rarely one customer's. */
+const SITE_ASSET = 'site';
+export const relayAsset = (meter: number): string => `relay${meter}`;
 
 /**
  * `windowClosed`: refused only because of a no-disconnect window (night, weekend, holiday), so worth proposing again later.
@@ -48,14 +67,19 @@ export class GovernanceGate {
 
   constructor(private readonly d: GateDeps) {
     this.now = d.clock ?? systemClock;
+    // A reconnect that waited for a safety claim runs when the claim ends.
+    d.claims?.onRelease((meter) => void this.resumeDeferred(meter));
   }
 
   async propose(input: ProposalInput): Promise<ProposeResult> {
     const now = this.now();
     const base = { ts: now, customer: input.asset.customer, meter: input.asset.meter };
+    // Poor inputs under L3: escalate before deciding, so this very proposal waits for a person.
+    const poor = input.proposedBy.kind === 'system' && input.capability === 'disconnect' ? (this.d.inputsPoor?.(input.asset.meter) ?? null) : null;
+    if (poor && this.effectiveAutonomy(input.asset.meter) === 'L3') this.escalate(`inputs poor: ${poor}`);
     const decision = decide(input, {
       policy: this.d.policy,
-      autonomy: this.autonomy(input.capability),
+      autonomy: this.effectiveAutonomy(input.asset.meter),
       protectedCustomer: this.d.isProtected(input.asset.customer),
       heldClosed: this.d.settings.holdOn(input.asset.meter, now) !== undefined,
       nowMs: now,
@@ -165,7 +189,7 @@ export class GovernanceGate {
   }
 
   /** Human override: force a relay closed now, optionally keep it closed (hold), or release a hold. */
-  async override(meter: number, customer: string | null, username: string, o: OverrideAction): Promise<{ done: boolean; detail: string }> {
+  async override(meter: number, customer: string | null, username: string, o: OverrideAction): Promise<{ done: boolean; detail: string; outranked?: boolean }> {
     const now = this.now();
     const base = { ts: now, actor: username, customer, meter };
     if (o.action === 'release') {
@@ -181,14 +205,68 @@ export class GovernanceGate {
     return this.switchRelay('close', meter, customer, username, null);
   }
 
-  setAutonomy(capability: Capability, level: AutonomyLevel, username: string): void {
-    const before = this.autonomy(capability);
-    this.d.settings.setAutonomy(this.d.site, capability, level);
-    this.d.audit.append({ ts: this.now(), actor: username, action: 'autonomy', detail: `${this.d.site} ${capability}: ${before} -> ${level}` });
+  /** Sets the site-wide level of supply-disconnect (both directions; `disconnect` is its old name). */
+  setAutonomy(_capability: 'disconnect' | typeof CAPABILITY, level: AutonomyLevel, username: string): void {
+    const before = this.autonomy();
+    this.d.settings.setSiteLevel(this.d.site, level);
+    this.d.audit.append({ ts: this.now(), actor: username, action: 'autonomy', detail: `${this.d.site} ${CAPABILITY}: ${before} -> ${level}` });
   }
 
-  autonomy(capability: Capability): AutonomyLevel {
-    return this.d.settings.autonomy(this.d.site, capability);
+  /** The configured level of supply-disconnect: the relay's own (site file), else the site's, else the seed's default (L3). */
+  autonomy(meter?: number): AutonomyLevel {
+    return (
+      (meter === undefined ? undefined : this.d.assetLevel?.(relayAsset(meter))) ??
+      this.d.settings.siteLevel(this.d.site) ??
+      DEFAULT_ACTION_AUTONOMY[CAPABILITY]
+    );
+  }
+
+  /** The level in force: an escalated L3 acts as L2 until a person confirms. */
+  effectiveAutonomy(meter?: number): AutonomyLevel {
+    return effectiveLevel({ level: this.autonomy(meter), escalation: this.escalation() });
+  }
+
+  escalation(): Escalation | null {
+    return this.d.escalations?.get(CAPABILITY, SITE_ASSET) ?? null;
+  }
+
+  /** L3 hit a limit or its inputs are poor: drop to L2, audit, tell people (once per escalation). */
+  escalate(why: string): void {
+    const store = this.d.escalations;
+    if (!store) return;
+    const escalation = { sinceMs: this.now(), why };
+    if (!store.raise(CAPABILITY, SITE_ASSET, escalation)) return;
+    this.d.audit.append({
+      ts: escalation.sinceMs,
+      actor: 'system',
+      action: 'escalated',
+      detail: `${CAPABILITY} on ${this.d.site} dropped to L2 until a person confirms: ${why}`,
+    });
+    try {
+      this.d.notify?.({ capability: CAPABILITY, asset: SITE_ASSET, escalation });
+    } catch {
+      /* a notification path that fails must not stop the gate; the audit entry and the state stand */
+    }
+  }
+
+  /** A person confirms: supply-disconnect returns to L3. False when it was not escalated. */
+  confirmEscalation(username: string): boolean {
+    const r = confirmEscalation(this.escalation(), username, this.now());
+    if (!r.audit) return false;
+    this.d.escalations?.clear(CAPABILITY, SITE_ASSET);
+    this.d.audit.append({ ...r.audit, detail: `${CAPABILITY} on ${this.d.site}: ${r.audit.detail}` });
+    return true;
+  }
+
+  /** Approved reconnects that waited for a safety claim on the relay; run now if the claim has ended. */
+  async resumeDeferred(meter?: number): Promise<void> {
+    const approved = this.d.proposals.list({ state: 'approved', capability: 'reconnect', ...(meter === undefined ? {} : { meter }) });
+    for (const p of approved) if (!this.d.claims?.blocking(p.asset.meter, 'closed', CAPABILITY_CLASS[CAPABILITY], this.now())) await this.execute(p.id);
+  }
+
+  /** How long a pending proposal waits for a person. */
+  get proposalTtlMs(): number {
+    return this.d.policy.proposalTtlMs;
   }
 
   /** Why a disconnect may not happen now (night, weekend, holiday), or null inside the allowed window. */
@@ -210,7 +288,7 @@ export class GovernanceGate {
       { capability: 'disconnect', asset: { customer, meter }, reason: '', proposedBy: { kind: 'system' } },
       {
         policy: { ...this.d.policy, noDisconnectWindows: [], noDisconnectWeekdays: [], holidays: [] },
-        autonomy: this.autonomy('disconnect'),
+        autonomy: this.effectiveAutonomy(meter),
         protectedCustomer: this.d.isProtected(customer),
         heldClosed: this.d.settings.holdOn(meter, this.now()) !== undefined,
         nowMs: this.now(),
@@ -249,8 +327,13 @@ export class GovernanceGate {
     // Who decided stays on the proposal (the approving operator, or 'policy'): executing is not deciding.
     const decider = p.decidedBy ?? 'system';
     const ok = await this.switchRelay(p.capability === 'disconnect' ? 'open' : 'close', p.asset.meter, p.asset.customer, 'system', id);
+    // A reconnect outranked by safety stays approved and runs when the claim ends (resumeDeferred);
+    // an outranked disconnect fails, and the prepaid loop proposes it again later if still due.
+    if (ok.outranked && p.capability === 'reconnect') return this.d.proposals.require(id);
     const now = this.now();
     this.d.proposals.transition(id, ['approved'], ok.done ? 'executed' : 'failed', decider, now, ok.detail);
+    // L3 hit a limit (the relay's wear guard, a relay that does not answer): people decide from now on.
+    if (!ok.done && !ok.outranked && decider === 'policy' && p.capability === 'disconnect') this.escalate(`limit hit: ${ok.detail}`);
     return this.d.proposals.require(id);
   }
 
@@ -261,8 +344,14 @@ export class GovernanceGate {
     customer: string | null,
     actor: string,
     proposalId: number | null,
-  ): Promise<{ done: boolean; detail: string }> {
+  ): Promise<{ done: boolean; detail: string; outranked?: boolean }> {
     const base = { actor, proposalId, customer, meter };
+    const claim = this.d.claims?.blocking(meter, to === 'open' ? 'open' : 'closed', CAPABILITY_CLASS[CAPABILITY], this.now());
+    if (claim) {
+      const detail = `${CAPABILITY} (business) outranked by ${claim.by} (${claim.criticality}), which holds the relay ${claim.state}: ${claim.why}; nothing written${to === 'close' ? ', the close runs when it releases the relay' : ''}`;
+      this.d.audit.append({ ...base, ts: this.now(), action: 'relay-outranked', detail });
+      return { done: false, detail, outranked: true };
+    }
     try {
       const r = to === 'open' ? await this.d.relays.open(meter) : await this.d.relays.close(meter);
       const detail = r.before === r.after ? `already ${r.after} (read back)` : `${r.before} -> ${r.after} (read back)`;

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { AUTONOMY_LEVELS, DEFAULT_AUTONOMY, type AutonomyLevel, type Capability } from './types.js';
+import { AUTONOMY_LEVELS, type AutonomyLevel } from './types.js';
 
 export interface Hold {
   readonly meter: number;
@@ -10,7 +10,15 @@ export interface Hold {
   readonly reason: string;
 }
 
-/** Autonomy levels per site and capability, and operator holds that keep a relay closed. */
+/**
+ * The site-wide level of supply-disconnect as changed through the API (audited, kept over restarts),
+ * and operator holds that keep a relay closed. Per-relay levels live in the site file's
+ * `control.autonomy`, beside the other capabilities.
+ */
+const SITE_KEY = 'supply-disconnect';
+/** Rows written before disconnects became a capability of the action governance. */
+const LEGACY_KEY = 'disconnect';
+
 export class GovernanceSettings {
   constructor(private readonly db: Database.Database) {
     db.exec(`
@@ -18,18 +26,18 @@ export class GovernanceSettings {
       CREATE TABLE IF NOT EXISTS governance_holds (meter INTEGER PRIMARY KEY, by TEXT NOT NULL, since INTEGER NOT NULL, until INTEGER, reason TEXT NOT NULL);`);
   }
 
-  autonomy(site: string, capability: Capability): AutonomyLevel {
-    const v = this.db
-      .prepare<[string, string], string>('SELECT level FROM governance_autonomy WHERE site = ? AND capability = ?')
-      .pluck()
-      .get(site, capability);
-    return AUTONOMY_LEVELS.find((l) => l === v) ?? DEFAULT_AUTONOMY[capability];
+  /** The site-wide level of supply-disconnect, or undefined when nobody set one (the seed's default applies). */
+  siteLevel(site: string): AutonomyLevel | undefined {
+    const get = (key: string): string | undefined =>
+      this.db.prepare<[string, string], string>('SELECT level FROM governance_autonomy WHERE site = ? AND capability = ?').pluck().get(site, key);
+    const v = get(SITE_KEY) ?? get(LEGACY_KEY);
+    return AUTONOMY_LEVELS.find((l) => l === v);
   }
 
-  setAutonomy(site: string, capability: Capability, level: AutonomyLevel): void {
+  setSiteLevel(site: string, level: AutonomyLevel): void {
     this.db
       .prepare('INSERT INTO governance_autonomy (site, capability, level) VALUES (?, ?, ?) ON CONFLICT (site, capability) DO UPDATE SET level = excluded.level')
-      .run(site, capability, level);
+      .run(site, SITE_KEY, level);
   }
 
   hold(h: Hold): void {

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { HttpError, type RouteRegistry } from '../api/route.js';
 import type { AuditLog } from './audit-log.js';
 import { GovernanceError, type GovernanceGate } from './gate.js';
-import { AUTONOMY_LEVELS, CAPABILITIES, type ProposalState } from './types.js';
+import { AUTONOMY_LEVELS, type ProposalState } from './types.js';
 
 export interface GovernanceRouteDeps {
   readonly gate: GovernanceGate;
@@ -68,12 +68,13 @@ export function registerGovernanceRoutes(routes: RouteRegistry, deps: Governance
   routes.add({
     method: 'PUT',
     url: '/api/governance/autonomy',
-    summary: "Set this site's autonomy level for a capability (L1 manual, L2 supervised, L3 autonomous)",
+    summary:
+      "Set this site's level of supply-disconnect, both directions (L1 manual, L2 supervised, L3 autonomous); `disconnect` is its old name. A relay's own level in the site file's control.autonomy comes first",
     role: 'admin',
-    body: z.object({ capability: z.enum(CAPABILITIES), level: z.enum(AUTONOMY_LEVELS) }).strict(),
+    body: z.object({ capability: z.enum(['supply-disconnect', 'disconnect']), level: z.enum(AUTONOMY_LEVELS) }).strict(),
     handler: ({ body, user }) => {
       gate.setAutonomy(body.capability, body.level, who(user));
-      return { capability: body.capability, level: gate.autonomy(body.capability) };
+      return { capability: body.capability, level: gate.autonomy() };
     },
   });
   routes.add({

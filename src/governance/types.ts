@@ -1,14 +1,15 @@
 import { z } from 'zod';
 
+/**
+ * The two directions of the capability `supply-disconnect` (src/governance/actions.ts): one autonomy
+ * level, one criticality class (business), one approvals queue and one audit log for both.
+ */
 export const CAPABILITIES = ['disconnect', 'reconnect'] as const;
 export type Capability = (typeof CAPABILITIES)[number];
 
 /** L1 manual: only a human may act. L2 supervised: an operator approves. L3 autonomous: within policy. */
 export const AUTONOMY_LEVELS = ['L1', 'L2', 'L3'] as const;
 export type AutonomyLevel = (typeof AUTONOMY_LEVELS)[number];
-
-/** Default levels: a disconnect needs an operator; restoring supply may always run by itself. */
-export const DEFAULT_AUTONOMY: Readonly<Record<Capability, AutonomyLevel>> = { disconnect: 'L2', reconnect: 'L3' };
 
 export type Actor = { readonly kind: 'system' } | { readonly kind: 'user'; readonly username: string };
 export const actorName = (a: Actor): string => (a.kind === 'system' ? 'system' : a.username);

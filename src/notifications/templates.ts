@@ -3,7 +3,9 @@ export type SmsMessage =
   | { readonly kind: 'receipt'; readonly name: string; readonly amount: string; readonly balance: string }
   | { readonly kind: 'low-balance'; readonly name: string; readonly balance: string }
   | { readonly kind: 'disconnect-warning'; readonly name: string; readonly balance: string }
-  | { readonly kind: 'reconnect'; readonly name: string };
+  | { readonly kind: 'reconnect'; readonly name: string }
+  /** To operators: an autonomous capability dropped to supervised and waits for a person. */
+  | { readonly kind: 'escalation'; readonly site: string; readonly capability: string; readonly why: string };
 
 export type SmsKind = SmsMessage['kind'];
 
@@ -18,5 +20,7 @@ export function renderSms(m: SmsMessage): string {
       return `Dear ${m.name}, your balance is ${m.balance}. Your supply will be disconnected unless you pay.`;
     case 'reconnect':
       return `Dear ${m.name}, your payment has been received and your electricity supply is restored.`;
+    case 'escalation':
+      return `${m.site}: ${m.capability} now waits for approval (L2) until someone confirms. ${m.why}`.slice(0, 160);
   }
 }
