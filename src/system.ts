@@ -39,6 +39,8 @@ import { ControlRuntime, type ControlTestHooks } from './edge/control-runtime.js
 import { controlApprovalSource } from './edge/approval-source.js';
 import { registerApprovalRoutes, supplyApprovalSource } from './governance/approvals.js';
 import { RelayClaims } from './governance/relay-claims.js';
+import { UtilityRuntime } from './csip/utility-runtime.js';
+import { registerUtilityRoutes } from './csip/routes.js';
 import { registerControlRoutes } from './edge/routes.js';
 import { startScadaServer, type ScadaServer } from './scada/server.js';
 import { CentralSystem } from './ocpp/central-system.js';
@@ -85,6 +87,8 @@ export interface RunningSystem {
   readonly billing: BillingRuntime;
   /** The edge cycle, when the site file has a control section. */
   readonly control: ControlRuntime | null;
+  /** The 2030.5 client writing the utility's limits into the process image, when the site file has a csip section. */
+  readonly utility: UtilityRuntime | null;
   /** The Modbus TCP server for SCADA, when the site file enables it. */
   readonly scada: ScadaServer | null;
   /** The OCPP 1.6J central system for EV chargers, when the site file enables it. */
@@ -235,6 +239,8 @@ export async function startSystem(o: SystemOptions = {}): Promise<RunningSystem>
           message: `prepaid charging of ${f.customerId} failed: ${f.reason}`,
         }),
     });
+    // The utility's limits reach the edge cycle as `utility/*` channels (src/csip/utility-channels.ts).
+    const utility = config.csip?.enabled ? new UtilityRuntime(config.csip, site.image, clock) : null;
     const control = config.control?.enabled
       ? new ControlRuntime({
           config: config.control,
@@ -282,6 +288,7 @@ export async function startSystem(o: SystemOptions = {}): Promise<RunningSystem>
             supplyApprovalSource(billing.gate, billing.gate.proposalTtlMs),
             ...(control ? [controlApprovalSource(control)] : []),
           ]),
+        ...(utility ? [(routes: RouteRegistry) => registerUtilityRoutes(routes, utility, clock)] : []),
         (routes) => registerOperatorOverviewRoutes(routes, { site, db, alarms: alarms.store, ledger: billing.ledger, gate: billing.gate, now: clock }),
       ],
       streamSources: [...commissioning.streamSources, alarmStreamSource(alarms)],
@@ -295,6 +302,10 @@ export async function startSystem(o: SystemOptions = {}): Promise<RunningSystem>
     const port = typeof address === 'object' && address ? address.port : config.http.port;
     recorder.start();
     site.start();
+    if (utility) {
+      utility.start();
+      cleanups.push(() => utility.stop());
+    }
     control?.start();
     // The uplink: telemetry to the operator's broker through a durable queue; a full queue drops its oldest, alarmed.
     const uplinkConfig = config.uplink;
@@ -351,7 +362,7 @@ export async function startSystem(o: SystemOptions = {}): Promise<RunningSystem>
     const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
     log.info({ url, meters: site.meterList().length, buses: config.buses.length, db: config.storage.path }, 'mgos running');
     const storage = { ...place, roomOnDisk };
-    return { url, adminPassword, config, site, recorder, db, sim, http, commissioning, alarms, billing, control, scada, ocpp, storage, close };
+    return { url, adminPassword, config, site, recorder, db, sim, http, commissioning, alarms, billing, control, utility, scada, ocpp, storage, close };
   } catch (e) {
     await close();
     throw e;

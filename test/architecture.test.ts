@@ -45,6 +45,7 @@ const FILE_ROOMS: Readonly<Record<string, string>> = {
   'src/uplink/uplink-config.ts': 'config',
   'src/scada/scada-config.ts': 'config',
   'src/ocpp/ocpp-config.ts': 'config',
+  'src/csip/csip-config.ts': 'config',
 };
 
 /**

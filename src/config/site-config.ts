@@ -10,6 +10,7 @@ import { timeZoneSchema } from './time-zone.js';
 import { controlConfigSchema } from '../edge/control-config.js';
 import { scadaConfigSchema } from '../scada/scada-config.js';
 import { ocppConfigSchema } from '../ocpp/ocpp-config.js';
+import { csipConfigSchema } from '../csip/csip-config.js';
 
 export { busSchema, meterSchema, meterSchemaFor, METER_TYPE_ALIASES } from './bus-meter-schemas.js';
 
@@ -244,6 +245,8 @@ export const siteConfigSchemaFor = (knownTypes?: readonly string[]) =>
       scada: scadaConfigSchema.optional(),
       /** The OCPP 1.6J central system for EV chargers, off by default (src/ocpp/ocpp-config.ts, docs/ocpp.md). */
       ocpp: ocppConfigSchema.optional(),
+      /** The IEEE 2030.5 / CSIP-AUS client for the utility's limits (src/csip/csip-config.ts, docs/csip.md). */
+      csip: csipConfigSchema.optional(),
     })
     .strict()
     .superRefine((cfg, ctx) => {

@@ -46,6 +46,8 @@ export interface CsipClientOptions {
   readonly retryMs?: number;
   /** The site's limits when neither an event nor a default sets a quantity. */
   readonly fallback?: LimitValues;
+  /** Reads every resource at this period (s) instead of its pollRate (a test server, a site's own policy). */
+  readonly pollRateS?: number;
 }
 
 type Kind = 'dcap' | 'time' | 'edevList' | 'registration' | 'fsaList' | 'derpList' | 'dercList' | 'dderc';
@@ -219,7 +221,14 @@ export class CsipClient {
   }
 
   private node(c: Child, parent: string | null): Node {
-    return { href: c.href, kind: c.kind, parent, inheritedRateS: c.inheritedRateS, everyMs: c.inheritedRateS * 1000, nextDueMs: -Infinity };
+    return {
+      href: c.href,
+      kind: c.kind,
+      parent,
+      inheritedRateS: c.inheritedRateS,
+      everyMs: (this.o.pollRateS ?? c.inheritedRateS) * 1000,
+      nextDueMs: -Infinity,
+    };
   }
 
   private fail(e: unknown): void {
@@ -239,7 +248,7 @@ export class CsipClient {
       n.nextDueMs = this.o.clock() + Math.min(this.retryMs, n.everyMs);
       return;
     }
-    n.everyMs = (rateS ?? n.inheritedRateS) * 1000;
+    n.everyMs = (this.o.pollRateS ?? rateS ?? n.inheritedRateS) * 1000;
     n.nextDueMs = this.o.clock() + n.everyMs;
     const keep = new Set(children.map((c) => c.href));
     for (const old of [...this.nodes.values()]) if (old.parent === n.href && !keep.has(old.href)) this.drop(old);

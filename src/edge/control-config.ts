@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ASSET_CAPABILITIES } from '../governance/actions.js';
+import { sunspecDeviceSchema } from '../sunspec/sunspec-config.js';
 import { assetConfigSchema } from './capabilities.js';
 import { CRITICALITY } from './proposal.js';
 
@@ -91,6 +92,21 @@ export const controllerConfigSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('passive'), ...common }).strict(),
   z
     .object({
+      kind: z.literal('utility-limits'),
+      ...common,
+      ...battery,
+      pv: component.optional(),
+      /** Kept inside the utility's export and import limits (W). */
+      marginW: z.number().min(0).optional(),
+      /** How long the import stays above what the battery covers before a non-critical relay opens (ms). */
+      shedAfterMs: z.number().int().min(0).optional(),
+      /** How long the import stays well under the limit before the last shed relay closes (ms). */
+      restoreAfterMs: z.number().int().min(0).optional(),
+      restoreMarginW: z.number().min(0).optional(),
+    })
+    .strict(),
+  z
+    .object({
       kind: z.literal('charge-schedule'),
       ...common,
       ...battery,
@@ -136,7 +152,8 @@ export const controlConfigSchema = z
     budgetMs: z.number().int().min(5).max(5000).default(100),
     /** A measurement older than this is missing (ms). */
     maxAgeMs: z.number().int().min(100).default(3000),
-    devices: z.array(controlDeviceSchema).default([]),
+    /** Profile devices, and SunSpec devices (`type: sunspec`, scanned at start). */
+    devices: z.array(z.union([sunspecDeviceSchema, controlDeviceSchema])).default([]),
     /** What each component can do (capabilities.ts): grid meter, batteries, PV, generator, relays. */
     assets: z.array(assetConfigSchema).default([]),
     /** Relays that shed load, by the customer meter they feed; `critical` ones are never shed automatically. */

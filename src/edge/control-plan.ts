@@ -182,6 +182,25 @@ export function planControl(
       case 'passive':
         config = { id: k.id };
         break;
+      case 'utility-limits': {
+        const b = caps.batteries.length || k.battery ? battery(k.battery, where) : undefined;
+        const p = pvOf(k.pv, where);
+        const shed = caps.relays.filter((x) => x.role === 'shed');
+        config = {
+          ...base,
+          grid: grid(where),
+          battery: b,
+          pv: p,
+          shed,
+          marginW: k.marginW,
+          shedAfterMs: k.shedAfterMs,
+          restoreAfterMs: k.restoreAfterMs,
+          restoreMarginW: k.restoreMarginW,
+          criticality,
+        };
+        assets = [b?.component, p?.component, ...shed.map((x) => x.component)].filter((x): x is string => !!x);
+        break;
+      }
     }
     controllers.push({ id: k.id, kind: k.kind, criticality, config: strip(config), assets, start: kind?.start ?? {} });
   });

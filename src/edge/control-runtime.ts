@@ -82,7 +82,8 @@ export class ControlRuntime {
         message: `${device}: writing ${channel} = ${value} failed: ${err.message}`,
       });
     const onWritten = (device: string) => () => this.clearAlarm('control_dispatch', `device:${device}`);
-    const components = new Set<string>(['estop']);
+    // `utility`: the limits the 2030.5 client writes (src/csip/utility-channels.ts).
+    const components = new Set<string>(['estop', 'utility']);
     for (const dev of d.site.control.devices) {
       const bus = d.site.bus(dev.bus);
       if (!bus) continue;
@@ -112,6 +113,29 @@ export class ControlRuntime {
           this.routes.set(`${comp}/${channel}`, { queue, channel: `${prefix}${p.channel}` });
         }
       }
+    }
+    // SunSpec inverters: a PV limit in W becomes 123/704 with a revert time of a few periods, written
+    // again well before it reverts; a read-back that differs is a dispatch failure (alarmed).
+    const sunspec = d.site.sunspec;
+    for (const comp of sunspec.components()) components.add(comp);
+    for (const comp of sunspec.components()) {
+      const dev = sunspec.device(comp);
+      if (!dev) continue;
+      const revertMs = dev.revertPeriods * d.config.periodMs;
+      const queue = new DispatchQueue(
+        comp,
+        {
+          write: async (channel, value) => {
+            if (channel !== 'ActivePowerLimit') throw new Error(`${comp} takes ActivePowerLimit only, not ${channel}`);
+            const back = await sunspec.setLimitW(comp, value);
+            if (!back.ok) throw new Error(`read back differs (${back.mismatch.join('; ')})`);
+          },
+        },
+        d.clock,
+        { reassertMs: Math.max(d.config.periodMs, Math.floor(revertMs / 2)), tolerance: () => 10, onError: onError(comp), onWritten: onWritten(comp) },
+      );
+      this.queues.set(comp, queue);
+      this.routes.set(`${comp}/ActivePowerLimit`, { queue, channel: 'ActivePowerLimit' });
     }
     for (const a of planned.caps.relays) components.add(a.component);
     for (const a of [...planned.caps.batteries, ...planned.caps.pv, ...planned.caps.generators]) components.add(a.component);

@@ -8,6 +8,7 @@ import { manualSetpoint, MANUAL_START } from '../controllers/manual-setpoint.js'
 import { passive, PASSIVE_START } from '../controllers/passive.js';
 import { peakShaving, PEAK_SHAVING_START } from '../controllers/peak-shaving.js';
 import { selfConsumption, SELF_CONSUMPTION_START } from '../controllers/self-consumption.js';
+import { utilityLimits, UTILITY_LIMITS_START } from '../controllers/utility-limits.js';
 import { zeroExport, ZERO_EXPORT_START } from '../controllers/zero-export.js';
 
 /**
@@ -34,4 +35,6 @@ export const CONTROLLER_KINDS: Readonly<Record<string, ControllerKindDef>> = {
   passive: { run: passive, start: PASSIVE_START, criticality: 'optimisation' },
   'charge-schedule': { run: chargeSchedule, start: CHARGE_SCHEDULE_START, criticality: 'optimisation' },
   'frequency-droop': { run: frequencyDroop, start: DROOP_START, criticality: 'supply-quality' },
+  // Above business and optimisation, below the safety envelope (docs/csip.md "On the site").
+  'utility-limits': { run: utilityLimits, start: UTILITY_LIMITS_START, criticality: 'supply-quality' },
 };

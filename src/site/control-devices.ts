@@ -4,6 +4,7 @@ import { DEFAULT_SCALING } from '../drivers/point-codec.js';
 import type { DeviceProfile } from '../drivers/profile-schema.js';
 import { loadDeviceProfiles } from '../drivers/profiles.js';
 import type { DeviceReading, PolledDevice } from '../modbus/poller.js';
+import type { SunSpecDeviceConfig } from '../sunspec/sunspec-config.js';
 
 /**
  * The devices the edge cycle steers (the site file's `control.devices`): an ESS with its PV, a
@@ -32,7 +33,7 @@ export interface ControlDevices {
 }
 
 export function controlDevicesOf(config: SiteConfig, meterProfiles: ReadonlyMap<string, DeviceProfile>): ControlDevices {
-  const list = config.control?.enabled === false ? [] : (config.control?.devices ?? []);
+  const list = (config.control?.enabled === false ? [] : (config.control?.devices ?? [])).flatMap((d) => ('profile' in d ? [d] : []));
   let all: ReadonlyMap<string, DeviceProfile> = meterProfiles;
   if (list.length) all = new Map([...loadDeviceProfiles(), ...meterProfiles]);
   const devices: ControlDevice[] = list.map((d) => {
@@ -55,6 +56,7 @@ export function controlDevicesOf(config: SiteConfig, meterProfiles: ReadonlyMap<
   });
   const byKey = new Map(devices.map((d) => [d.component, d]));
   const buses = new Set(devices.map((d) => d.bus));
+  for (const d of sunspecDevicesOf(config)) buses.add(d.bus);
   const period = config.control?.periodMs ?? 1000;
   return {
     devices,
@@ -88,4 +90,10 @@ export function routeReading(c: ControlDevices, r: DeviceReading): Array<{ compo
     parts.push({ component: componentOf(d, kind), values, periodMs: period });
   }
   return parts;
+}
+
+/** The SunSpec devices of `control.devices` (read by the site's SunSpec poller, not the profile poller). */
+export function sunspecDevicesOf(config: SiteConfig): SunSpecDeviceConfig[] {
+  if (config.control?.enabled === false) return [];
+  return (config.control?.devices ?? []).flatMap((d) => ('type' in d ? [d] : []));
 }

@@ -6,7 +6,8 @@ import { ModbusBus, type BusStats } from '../modbus/bus.js';
 import { BusPoller, type CycleReport, type DeviceReading } from '../modbus/poller.js';
 import type { ModbusError } from '../modbus/modbus-error.js';
 import { meterKey, resolveProfile, toPolledDevice } from './devices.js';
-import { controlDevicesOf, routeReading, type ControlDevices } from './control-devices.js';
+import { controlDevicesOf, routeReading, sunspecDevicesOf, type ControlDevices } from './control-devices.js';
+import { SunSpecDevices } from './sunspec-devices.js';
 import { LiveFeed } from './live-feed.js';
 
 export interface MeterInfo {
@@ -68,6 +69,8 @@ export class SiteRuntime {
   private readonly pollStatus = new Map<string, PollStatus>();
   /** Devices the edge cycle steers (control.devices): polled every control period, sub-components mapped. */
   readonly control: ControlDevices;
+  /** SunSpec devices of control.devices: scanned at start, read every control period. */
+  readonly sunspec: SunSpecDevices;
 
   constructor(
     readonly config: SiteConfig,
@@ -80,6 +83,7 @@ export class SiteRuntime {
     for (const b of config.buses) this.addBus(b, this.control.busIntervalMs(b.id));
     for (const m of config.meters) this.addMeter(m);
     for (const d of this.control.devices) this.buses.get(d.bus)?.poller.addDevice(d.polled);
+    this.sunspec = new SunSpecDevices(sunspecDevicesOf(config), (id) => this.bus(id), this.image, now, config.control?.periodMs ?? 1000);
   }
 
   get intervalMs(): number {
@@ -189,9 +193,11 @@ export class SiteRuntime {
 
   start(): void {
     for (const b of this.buses.values()) b.poller.start();
+    this.sunspec.start();
   }
 
   async stop(): Promise<void> {
+    await this.sunspec.stop();
     for (const b of this.buses.values()) await b.poller.stop();
     for (const b of this.buses.values()) await b.bus.close();
   }

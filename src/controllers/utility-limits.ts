@@ -1,0 +1,175 @@
+import { command, type Battery, type GridMeter, type PvInverter, type Relay } from '../edge/capabilities.js';
+import { failed, fmtW, type ControllerResult, type Criticality, type Proposal } from '../edge/proposal.js';
+import { fresh, read, type Snapshot } from '../edge/snapshot.js';
+import { EVALUATED_CHANNEL, UTILITY_CHANNEL, UTILITY_COMPONENT } from '../csip/utility-channels.js';
+import { absorb } from './absorb.js';
+import { batteryPower, batteryRange, DEFAULT_MAX_AGE_MS, gridPower, phasesOf, pvLimitNow, pvPower } from './assets.js';
+
+/**
+ * The utility's limits (docs/csip.md "On the site"): the `utility/*` channels the 2030.5 client writes
+ * become bounds, in a class above business and optimisation (supply quality by default), so a site's
+ * own peak shaving or self-consumption chooses only within them, and the safety envelope (safety
+ * class) still wins where they contradict. Bounds of one class intersect, so the most restrictive of
+ * the utility's limit and the site's own export limit (zero export, peak shaving) holds.
+ *
+ * - Export limit: the battery charges first, PV is curtailed for the rest (absorb.ts, feed-forward from
+ *   measured grid, battery and PV power), with `marginW` kept inside the limit.
+ * - Generation limit: PV production plus battery discharge stay under it.
+ * - MaxLimitPct: PV at most that share of its rating.
+ * - Import limit: the battery discharges at least `measured + (grid - limit)`; what it cannot give
+ *   for `shedAfterMs` opens the next non-critical relay (role `shed`, never `critical`), one at a
+ *   time; with the import `restoreMarginW` under the limit for `restoreAfterMs` the last one closes.
+ * - Load limit: the battery's own consumption (charging) stays under it.
+ * - Connect or Energize = 0: PV at 0 and the battery idle.
+ * Without a usable `utility/Evaluated` (no client, or it stopped) the controller proposes nothing and
+ * says so; the other controllers and the envelope keep the site as configured.
+ */
+export interface UtilityLimitsConfig {
+  readonly id: string;
+  readonly grid: GridMeter;
+  readonly battery?: Battery;
+  readonly pv?: PvInverter;
+  /** Non-critical relays, in the order they are shed. */
+  readonly shed?: readonly Relay[];
+  readonly marginW?: number;
+  readonly shedAfterMs?: number;
+  readonly restoreAfterMs?: number;
+  readonly restoreMarginW?: number;
+  readonly criticality?: Criticality;
+  readonly maxAgeMs?: number;
+}
+
+export interface UtilityLimitsState {
+  /** Relays opened for the import limit, in the order opened. */
+  readonly shed: readonly string[];
+  readonly overSinceMs: number | null;
+  readonly underSinceMs: number | null;
+}
+export const UTILITY_LIMITS_START: UtilityLimitsState = { shed: [], overSinceMs: null, underSinceMs: null };
+
+const limit = (s: Snapshot, q: keyof typeof UTILITY_CHANNEL, nowMs: number, maxAge: number): number | undefined =>
+  fresh(s, `${UTILITY_COMPONENT}/${UTILITY_CHANNEL[q]}`, nowMs, maxAge);
+
+export function utilityLimits(s: Snapshot, cfg: UtilityLimitsConfig, st: UtilityLimitsState, nowMs: number): ControllerResult<UtilityLimitsState> {
+  const maxAge = cfg.maxAgeMs ?? DEFAULT_MAX_AGE_MS;
+  const crit = cfg.criticality ?? 'supply-quality';
+  const margin = cfg.marginW ?? 25;
+  const evaluated = read(s, `${UTILITY_COMPONENT}/${EVALUATED_CHANNEL}`, nowMs, maxAge);
+  if (!evaluated.ok) return failed(st, `no utility limits to apply (${evaluated.why}); the site keeps its own limits`);
+  const exp = limit(s, 'opModExpLimW', nowMs, maxAge);
+  const gen = limit(s, 'opModGenLimW', nowMs, maxAge);
+  const imp = limit(s, 'opModImpLimW', nowMs, maxAge);
+  const load = limit(s, 'opModLoadLimW', nowMs, maxAge);
+  const maxPct = limit(s, 'opModMaxLimW', nowMs, maxAge);
+  const connect = limit(s, 'opModConnect', nowMs, maxAge);
+  const energize = limit(s, 'opModEnergize', nowMs, maxAge);
+
+  const proposals: Proposal[] = [];
+  const b = cfg.battery;
+  const pv = cfg.pv;
+  const bound = (target: string, why: string, min?: number, max?: number): void => {
+    proposals.push({
+      kind: 'bound',
+      target,
+      ...(min !== undefined ? { min } : {}),
+      ...(max !== undefined ? { max } : {}),
+      criticality: crit,
+      source: cfg.id,
+      why,
+    });
+  };
+  const batteryBound = (why: string, min?: number, max?: number): void => {
+    if (!b) return;
+    const perPhase = b.kind === 'battery-setpoint' && b.perPhase;
+    const n = perPhase ? b.phases : 1;
+    for (const p of perPhase ? phasesOf(b.phases) : [undefined])
+      bound(command.batteryPower(b, p), why, min === undefined ? undefined : min / n, max === undefined ? undefined : max / n);
+  };
+  const inForce = [
+    exp !== undefined ? `export ${fmtW(exp)}` : '',
+    gen !== undefined ? `generation ${fmtW(gen)}` : '',
+    imp !== undefined ? `import ${fmtW(imp)}` : '',
+    load !== undefined ? `load ${fmtW(load)}` : '',
+    maxPct !== undefined ? `max ${maxPct} %` : '',
+  ].filter(Boolean);
+
+  if (connect === 0 || energize === 0) {
+    const why = `the utility asks the DER to ${connect === 0 ? 'disconnect' : 'de-energise'}`;
+    if (pv) bound(command.pvLimit(pv), why, 0, 0);
+    batteryBound(why, 0, 0);
+    return { proposals, state: { ...st, overSinceMs: null, underSinceMs: null }, status: { state: 'ok', detail: `${why}: PV at 0, battery idle` } };
+  }
+  if (inForce.length === 0) return { proposals, state: st, status: { state: 'idle', reason: 'the utility sets no limit now' } };
+
+  const g = gridPower(s, cfg.grid, nowMs, maxAge);
+  if (!g.ok) return failed(st, `no usable grid power (${g.why}); utility limits (${inForce.join(', ')}) left to the safe state`);
+  const bat = b ? batteryPower(s, b, nowMs, maxAge) : undefined;
+  const range = b ? batteryRange(s, b, nowMs, maxAge) : { minW: 0, maxW: 0 };
+  const pvNow = pv ? pvPower(s, pv, nowMs, maxAge) : undefined;
+  const notes: string[] = [];
+  let problem: string | undefined;
+
+  if (exp !== undefined) {
+    const why = `utility export limit ${fmtW(exp)}: grid ${fmtW(g.w)}`;
+    const lim = pv ? pvLimitNow(s, pv, nowMs, maxAge) : undefined;
+    const held = pv !== undefined && pvNow !== undefined && lim !== undefined && lim < pv.ratedW && pvNow >= lim - 50;
+    const plan = absorb({ needW: -(exp - margin) - g.w, batteryW: bat, batteryMinW: range.minW, pvW: pvNow, pvCurtailed: held, shiftStepW: 500 });
+    if (plan.batteryMaxW !== undefined) batteryBound(why, undefined, plan.batteryMaxW);
+    if (pv && plan.pvMaxW !== undefined) bound(command.pvLimit(pv), why, 0, plan.pvMaxW);
+    if (plan.shortfallW > 0.5) problem = `${fmtW(plan.shortfallW)} of export above the utility's limit cannot be absorbed`;
+  }
+  if (gen !== undefined) {
+    const why = `utility generation limit ${fmtW(gen)}`;
+    if (pv) bound(command.pvLimit(pv), why, 0, Math.max(0, gen - Math.max(0, bat ?? 0)));
+    if (b) batteryBound(why, undefined, Math.max(0, gen - Math.max(0, pvNow ?? 0)));
+  }
+  if (maxPct !== undefined && pv) bound(command.pvLimit(pv), `utility limit of ${maxPct} % of rated power`, 0, (pv.ratedW * maxPct) / 100);
+  if (load !== undefined && b) batteryBound(`utility load limit ${fmtW(load)}: battery charging at most that`, -load, undefined);
+
+  let state = st;
+  if (imp !== undefined) {
+    const why = `utility import limit ${fmtW(imp)}: grid ${fmtW(g.w)}`;
+    let shortfall = g.w - imp;
+    if (b && bat !== undefined) {
+      const min = bat + (g.w - (imp - margin));
+      batteryBound(why, Math.min(min, range.maxW), undefined);
+      shortfall = min - range.maxW;
+    } else if (b) notes.push(`${b.component} power not measured, battery not used`);
+    state = shedding(state, cfg, shortfall, g.w, imp, nowMs);
+    for (const r of state.shed) bound(command.relayClosed({ component: r }), `${why}: non-critical load shed (battery cannot cover the import)`, 0, 0);
+    if (state.shed.length) notes.push(`shed ${state.shed.join(', ')}`);
+    if (shortfall > 0.5) {
+      const left = (cfg.shed ?? []).filter((r) => r.role === 'shed' && !state.shed.includes(r.component)).length;
+      const msg = `${fmtW(shortfall)} of import above the utility's limit not covered by the battery`;
+      if (left === 0) problem = problem ? `${problem}; ${msg}, nothing left to shed` : `${msg}, nothing left to shed`;
+      else notes.push(`${msg}; shedding after ${Math.round((cfg.shedAfterMs ?? 5000) / 1000)} s`);
+    }
+  }
+  const text = `${inForce.join(', ')} in force; grid ${fmtW(g.w)}${notes.length ? `; ${notes.join('; ')}` : ''}`;
+  if (problem) return { proposals, state, status: { state: 'failed', reason: `${text}; ${problem}` } };
+  return { proposals, state, status: { state: 'ok', detail: text } };
+}
+
+/** One relay more after `shedAfterMs` over the limit, one back after `restoreAfterMs` well under it. */
+function shedding(
+  st: UtilityLimitsState,
+  cfg: UtilityLimitsConfig,
+  shortfallW: number,
+  gridW: number,
+  importLimitW: number,
+  nowMs: number,
+): UtilityLimitsState {
+  const candidates = (cfg.shed ?? []).filter((r) => r.role === 'shed').map((r) => r.component);
+  if (shortfallW > 0.5) {
+    const since = st.overSinceMs ?? nowMs;
+    const next = candidates.find((c) => !st.shed.includes(c));
+    if (next && nowMs - since >= (cfg.shedAfterMs ?? 5000)) return { shed: [...st.shed, next], overSinceMs: nowMs, underSinceMs: null };
+    return { ...st, overSinceMs: since, underSinceMs: null };
+  }
+  if (st.shed.length && gridW < importLimitW - (cfg.restoreMarginW ?? 500)) {
+    const since = st.underSinceMs ?? nowMs;
+    if (nowMs - since >= (cfg.restoreAfterMs ?? 30_000)) return { shed: st.shed.slice(0, -1), overSinceMs: null, underSinceMs: nowMs };
+    return { ...st, overSinceMs: null, underSinceMs: since };
+  }
+  return { ...st, overSinceMs: null, underSinceMs: null };
+}

@@ -1,0 +1,92 @@
+import { readFileSync } from 'node:fs';
+import { X509Certificate } from 'node:crypto';
+import type { ProcessImage } from '../channels/process-image.js';
+import type { Clock } from '../util/clock.js';
+import { CsipClient } from './client.js';
+import type { CsipConfig } from './csip-config.js';
+import { QUANTITIES, type LimitValues, type ScheduleResult } from './schedule.js';
+import { EVALUATED_CHANNEL, SOURCE_CODE, UTILITY_CHANNEL, UTILITY_COMPONENT } from './utility-channels.js';
+
+/**
+ * Runs the 2030.5 client of the site file's `csip:` section and, every `evaluateEveryMs`, writes the
+ * limits in force into the process image (utility-channels.ts) on the system's clock. The client never
+ * blocks the start: before its first read (or with the server unreachable from the start) the
+ * fallback is in force; once read, events and defaults go on while the server is away.
+ */
+export function fallbackValues(f: CsipConfig['fallback']): LimitValues {
+  const v: LimitValues = {};
+  if (f.exportLimitW !== undefined) v.opModExpLimW = f.exportLimitW;
+  if (f.generationLimitW !== undefined) v.opModGenLimW = f.generationLimitW;
+  if (f.importLimitW !== undefined) v.opModImpLimW = f.importLimitW;
+  if (f.loadLimitW !== undefined) v.opModLoadLimW = f.loadLimitW;
+  if (f.connect !== undefined) v.opModConnect = f.connect;
+  if (f.energize !== undefined) v.opModEnergize = f.energize;
+  return v;
+}
+
+export class UtilityRuntime {
+  readonly client: CsipClient;
+  readonly certExpiresAt: number;
+  private timer: NodeJS.Timeout | null = null;
+  private last: ScheduleResult | null = null;
+  private lastAt: number | null = null;
+
+  constructor(
+    readonly config: CsipConfig,
+    private readonly image: ProcessImage,
+    private readonly clock: Clock,
+  ) {
+    const cert = readFileSync(config.cert, 'utf8');
+    this.certExpiresAt = Date.parse(new X509Certificate(cert).validTo);
+    this.client = new CsipClient({
+      baseUrl: config.server,
+      dcapPath: config.dcapPath,
+      cert,
+      key: readFileSync(config.key, 'utf8'),
+      ca: readFileSync(config.ca, 'utf8'),
+      clock,
+      pageSize: config.poll.pageSize,
+      retryMs: config.poll.retryMs,
+      fallback: fallbackValues(config.fallback),
+      ...(config.pin !== undefined ? { pin: config.pin } : {}),
+      ...(config.poll.rateS !== undefined ? { pollRateS: config.poll.rateS } : {}),
+    });
+  }
+
+  start(): void {
+    this.evaluate();
+    void this.client.start(this.config.poll.tickMs).catch(() => undefined);
+    this.timer = setInterval(() => this.evaluate(), this.config.evaluateEveryMs);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.client.stop();
+  }
+
+  /** Writes the limits in force now into the image (also called by tests between timer ticks). */
+  evaluate(): ScheduleResult {
+    const r = this.client.limits();
+    const values: Record<string, number> = { [EVALUATED_CHANNEL]: 1 };
+    for (const q of QUANTITIES) {
+      const l = r.limits[q];
+      if (!l) continue;
+      values[UTILITY_CHANNEL[q]] = typeof l.value === 'boolean' ? (l.value ? 1 : 0) : l.value;
+      values[`${UTILITY_CHANNEL[q]}Source`] = SOURCE_CODE[l.source.kind];
+    }
+    const now = this.clock();
+    // Replaced whole, so a quantity no longer set leaves no channel behind.
+    this.image.remove(UTILITY_COMPONENT);
+    this.image.update(UTILITY_COMPONENT, values, now, this.config.evaluateEveryMs);
+    this.last = r;
+    this.lastAt = now;
+    return r;
+  }
+
+  /** The last evaluation, for the API. */
+  lastEvaluation(): { readonly at: number; readonly result: ScheduleResult } | null {
+    return this.last && this.lastAt !== null ? { at: this.lastAt, result: this.last } : null;
+  }
+}

@@ -1,0 +1,90 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { utilityLimits, UTILITY_LIMITS_START, type UtilityLimitsConfig } from '../src/controllers/utility-limits.js';
+import { resolve } from '../src/edge/resolver.js';
+import type { Proposal } from '../src/edge/proposal.js';
+import { snap, T0 } from './helpers/edge-snapshot.js';
+
+// The utility-limits controller on hand-made snapshots: which bounds each limit gives, the class it
+// proposes in, and the shedding sequence when the battery cannot cover an import limit.
+
+const CFG: UtilityLimitsConfig = {
+  id: 'utility',
+  grid: { kind: 'grid-meter', component: 'grid', perPhase: false },
+  battery: { kind: 'battery-setpoint', component: 'ess0', perPhase: false, phases: 3, maxChargeW: 5000, maxDischargeW: 3000 },
+  pv: { kind: 'pv-limit', component: 'pv0', perPhase: false, phases: 3, ratedW: 8000 },
+  shed: [
+    { kind: 'relay', component: 'relay2', role: 'shed' },
+    { kind: 'relay', component: 'relay3', role: 'critical' },
+    { kind: 'relay', component: 'relay4', role: 'shed' },
+  ],
+  shedAfterMs: 5000,
+  restoreAfterMs: 10_000,
+};
+
+const site = (o: Record<string, number>, at = T0) =>
+  snap(at, { 'utility/Evaluated': 1, 'ess0/ActivePower': 0, 'pv0/ActivePower': 0, 'pv0/ActivePowerLimit': 8000, ...o });
+const maxOf = (ps: readonly Proposal[], target: string): number | undefined =>
+  Math.min(...ps.filter((p) => p.kind === 'bound' && p.target === target).map((p) => (p.kind === 'bound' ? (p.max ?? Infinity) : Infinity)));
+
+test('export limit: the battery charges first, PV takes the rest; bounds in the supply-quality class', () => {
+  // 6 kW PV, 1 kW load: 5 kW export against a 1.5 kW limit; the battery may charge 5 kW.
+  const r = utilityLimits(site({ 'grid/ActivePower': -5000, 'pv0/ActivePower': 6000, 'utility/ExportLimitW': 1500 }), CFG, UTILITY_LIMITS_START, T0);
+  assert.equal(r.status.state, 'ok');
+  assert.ok(r.proposals.every((p) => p.criticality === 'supply-quality'));
+  assert.equal(maxOf(r.proposals, 'ess0/SetActivePower'), -3525, 'charge 3.5 kW (25 W inside the limit)');
+  assert.equal(maxOf(r.proposals, 'pv0/ActivePowerLimit'), 6000, 'PV untouched while the battery absorbs it');
+});
+
+test("the most restrictive of the utility's and the site's own limit holds, and the envelope still wins", () => {
+  const r = utilityLimits(
+    site({ 'grid/ActivePower': -3000, 'pv0/ActivePower': 4000, 'utility/ExportLimitW': 2000 }),
+    { ...CFG, battery: undefined },
+    UTILITY_LIMITS_START,
+    T0,
+  );
+  const site0: Proposal = { kind: 'bound', target: 'pv0/ActivePowerLimit', min: 0, max: 2500, criticality: 'business', source: 'peak', why: 'own limit' };
+  const envelope: Proposal = {
+    kind: 'bound',
+    target: 'pv0/ActivePowerLimit',
+    min: 0,
+    max: 1000,
+    criticality: 'safety',
+    source: 'envelope',
+    why: 'inputs poor',
+  };
+  const v = (ps: readonly Proposal[]): number | undefined => resolve(ps, { 'pv0/ActivePowerLimit': { neutral: 8000 } }).get('pv0/ActivePowerLimit')?.value;
+  assert.equal(v(r.proposals), 2975, 'utility alone: PV to 2975 W');
+  assert.equal(v([...r.proposals, site0]), 2500, "the site's own tighter limit (business) still applies within the utility's");
+  assert.equal(v([...r.proposals, site0, envelope]), 1000, 'the safety envelope wins over both');
+});
+
+test('import limit: the battery discharges by feed-forward; what it cannot give sheds non-critical relays one at a time, never a critical one, and restores', () => {
+  const over = (w: number, dt: number) => site({ 'grid/ActivePower': w, 'ess0/ActivePower': 3000, 'utility/ImportLimitW': 2000 }, T0 + dt);
+  let r = utilityLimits(over(4000, 0), CFG, UTILITY_LIMITS_START, T0);
+  assert.equal(r.status.state, 'ok');
+  const min = Math.max(
+    ...r.proposals.filter((p) => p.kind === 'bound' && p.target === 'ess0/SetActivePower').map((p) => (p.kind === 'bound' ? (p.min ?? -Infinity) : -Infinity)),
+  );
+  assert.equal(min, 3000, 'at most the battery can give (it would need 5025 W)');
+  assert.equal(r.state.shed.length, 0, 'not shed at once');
+  r = utilityLimits(over(4000, 5000), CFG, r.state, T0 + 5000);
+  assert.deepEqual(r.state.shed, ['relay2']);
+  assert.ok(r.proposals.some((p) => p.kind === 'bound' && p.target === 'relay2/SetClosed' && p.max === 0));
+  r = utilityLimits(over(3000, 10_000), CFG, r.state, T0 + 10_000);
+  assert.deepEqual(r.state.shed, ['relay2', 'relay4'], 'the next non-critical one; relay3 is critical');
+  r = utilityLimits(over(2500, 15_000), CFG, r.state, T0 + 15_000);
+  assert.equal(r.status.state, 'failed', 'nothing left to shed and still over: says so');
+  r = utilityLimits(over(1000, 20_000), CFG, r.state, T0 + 20_000);
+  r = utilityLimits(over(1000, 30_000), CFG, r.state, T0 + 30_000);
+  assert.deepEqual(r.state.shed, ['relay2'], 'the last one shed is restored first, after 10 s well under the limit');
+});
+
+test('connect = 0 puts PV at 0 and the battery idle; a stopped client means no proposals, said as failed', () => {
+  const r = utilityLimits(site({ 'grid/ActivePower': 500, 'utility/Connect': 0 }), CFG, UTILITY_LIMITS_START, T0);
+  assert.equal(maxOf(r.proposals, 'pv0/ActivePowerLimit'), 0);
+  assert.equal(maxOf(r.proposals, 'ess0/SetActivePower'), 0);
+  const none = utilityLimits(snap(T0, { 'grid/ActivePower': 500 }), CFG, UTILITY_LIMITS_START, T0);
+  assert.equal(none.status.state, 'failed');
+  assert.equal(none.proposals.length, 0);
+});

@@ -1,0 +1,63 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { deviceIdentity } from '../../src/csip/lfdi.js';
+import { CsipTestServer } from '../../src/csip/test-server.js';
+import type { Clock } from '../../src/util/clock.js';
+import { controlItem, dcapXml, defaultXml, endDeviceItem, fsaItem, programItem, registrationXml, type ControlSpec } from './csip-fixtures.js';
+import { makePki } from './csip-pki.js';
+
+/**
+ * A local 2030.5 server over HTTPS with mTLS (certificates made by openssl in csip-pki.ts) holding one
+ * program with a DefaultDERControl and the given events, and the site file's `csip:` section that
+ * points the client at it (PEM files in a temporary directory).
+ */
+export interface UtilityServer {
+  readonly server: CsipTestServer;
+  readonly csip: Record<string, unknown>;
+  setEvents(events: readonly ControlSpec[]): void;
+  close(): Promise<void>;
+}
+
+export async function startUtilityServer(o: {
+  clock: Clock;
+  defaults: Readonly<Record<string, number | boolean>>;
+  events: readonly ControlSpec[];
+  fallback?: Record<string, unknown>;
+}): Promise<UtilityServer> {
+  const pki = makePki();
+  const dir = mkdtempSync(path.join(tmpdir(), 'mgos-csip-'));
+  const file = (name: string, pem: string): string => {
+    const p = path.join(dir, name);
+    writeFileSync(p, pem);
+    return p;
+  };
+  const server = new CsipTestServer({ cert: pki.serverCert, key: pki.serverKey, ca: pki.caCert, clock: o.clock, timePollRate: 900 });
+  const me = deviceIdentity(pki.deviceCert);
+  server.set('/dcap', dcapXml(1));
+  server.setList('/edev', 'EndDeviceList', [endDeviceItem(me.lfdi, me.sfdi, 1)], 1);
+  server.set('/edev/1/rg', registrationXml(111115, 1));
+  server.setList('/edev/1/fsa', 'FunctionSetAssignmentsList', [fsaItem(1)], 1);
+  server.setList('/edev/1/fsa/1/derp', 'DERProgramList', [programItem('A1', 1)], 1);
+  server.set('/derp/A1/dderc', defaultXml('A1', o.defaults));
+  const setEvents = (events: readonly ControlSpec[]): void => server.setList('/derp/A1/derc', 'DERControlList', events.map(controlItem), 1);
+  setEvents(o.events);
+  const url = await server.start();
+  return {
+    server,
+    setEvents,
+    csip: {
+      server: url,
+      cert: file('device.pem', pki.deviceCert),
+      key: file('device.key', pki.deviceKey),
+      ca: file('ca.pem', pki.caCert),
+      fallback: o.fallback ?? {},
+      poll: { tickMs: 250, retryMs: 1000, rateS: 1 },
+      evaluateEveryMs: 250,
+    },
+    close: async () => {
+      await server.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
