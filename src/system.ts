@@ -6,7 +6,10 @@ import type { RouteRegistry } from './api/route.js';
 import { createApiServer } from './api/server.js';
 import { alarmStreamSource, registerAlarmRoutes } from './alarms/routes.js';
 import { registerFleetRoutes } from './fleet/routes.js';
-import { startUplink } from './uplink/index.js';
+import { startUplink, type RunningUplink } from './uplink/index.js';
+import { prometheusRegistry } from './metrics/prometheus.js';
+import { registerMetricsRoute } from './metrics/routes.js';
+import { siteFigures } from './metrics/site-figures.js';
 import { registerHistoryRoutes } from './history/routes.js';
 import { startAlarms, type Alarms, type RaiseInput } from './alarms/index.js';
 import { registerSimRoutes } from './sim/routes.js';
@@ -257,6 +260,20 @@ export async function startSystem(o: SystemOptions = {}): Promise<RunningSystem>
           onEscalation: (e) => billing.smsEscalation(e),
         })
       : null;
+    // The uplink starts after the HTTP server; the figures ask for it when read.
+    let uplink: RunningUplink | null = null;
+    const figures = siteFigures({
+      siteId: config.site.id,
+      version: VERSION,
+      clock,
+      site,
+      control,
+      alarms: alarms.store,
+      hasUplink: config.uplink?.enabled === true,
+      uplink: () => uplink?.status() ?? null,
+    });
+    const metrics = config.metrics?.enabled ? prometheusRegistry(figures) : null;
+    if (metrics) cleanups.push(() => metrics.close());
     // History and CSV queries run on a worker thread: no request can stall the bus or the recorder.
     const history = new HistoryPool(config.storage.path);
     cleanups.push(() => history.close());
@@ -289,6 +306,7 @@ export async function startSystem(o: SystemOptions = {}): Promise<RunningSystem>
             ...(control ? [controlApprovalSource(control)] : []),
           ]),
         ...(utility ? [(routes: RouteRegistry) => registerUtilityRoutes(routes, utility, clock)] : []),
+        (routes) => registerMetricsRoute(routes, config.metrics, metrics),
         (routes) => registerOperatorOverviewRoutes(routes, { site, db, alarms: alarms.store, ledger: billing.ledger, gate: billing.gate, now: clock }),
       ],
       streamSources: [...commissioning.streamSources, alarmStreamSource(alarms)],
@@ -311,7 +329,7 @@ export async function startSystem(o: SystemOptions = {}): Promise<RunningSystem>
     const uplinkConfig = config.uplink;
     if (uplinkConfig?.enabled && !place.onDisk) log.warn('the uplink waits for room on the data disk (its queue is a file there)');
     if (uplinkConfig?.enabled && place.onDisk) {
-      const uplink = startUplink({
+      const started = startUplink({
         config: uplinkConfig,
         siteId: config.site.id,
         storagePath: config.storage.path,
@@ -328,7 +346,8 @@ export async function startSystem(o: SystemOptions = {}): Promise<RunningSystem>
             message: `uplink queue full: ${n} oldest messages dropped (${total} in all)`,
           }),
       });
-      cleanups.push(() => uplink.stop());
+      uplink = started;
+      cleanups.push(() => started.stop());
     }
     if (mobileMoney) mobileMoney.setSiteUrl(`http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`);
     // The demo's billing is seeded once, on its first start, before the charging timer runs.

@@ -22,7 +22,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ['alarms', 'commissioning', 'billing', 'payments', 'notifications', 'history', 'fleet', 'uplink', 'csip'],
   ['governance', 'ocpp'],
   ['billing-runtime', 'control'],
-  ['overview', 'demo', 'scada'],
+  ['overview', 'demo', 'scada', 'metrics'],
   ['api'],
   ['system'],
   ['cli'],
@@ -46,6 +46,7 @@ const FILE_ROOMS: Readonly<Record<string, string>> = {
   'src/scada/scada-config.ts': 'config',
   'src/ocpp/ocpp-config.ts': 'config',
   'src/csip/csip-config.ts': 'config',
+  'src/metrics/metrics-config.ts': 'config',
 };
 
 /**

@@ -178,6 +178,16 @@ export class AlarmStore {
     return this.openAlarms.has(openKey(rule, subject));
   }
 
+  /** How many alarms are open, per severity (every severity present, 0 when none). */
+  openBySeverity(): Record<Severity, number> {
+    const counts = Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<Severity, number>;
+    const rows = this.db
+      .prepare<[], { severity: Severity; n: number }>("SELECT severity, COUNT(*) AS n FROM alarms WHERE state = 'open' GROUP BY severity")
+      .all();
+    for (const r of rows) if (r.severity in counts) counts[r.severity] = r.n;
+    return counts;
+  }
+
   /** Newest first. */
   list(q: AlarmQuery = {}): AlarmRecord[] {
     const where: string[] = [];

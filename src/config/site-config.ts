@@ -13,6 +13,7 @@ import { ocppConfigSchema } from '../ocpp/ocpp-config.js';
 import { csipConfigSchema } from '../csip/csip-config.js';
 
 export { busSchema, meterSchema, meterSchemaFor, METER_TYPE_ALIASES } from './bus-meter-schemas.js';
+import { metricsConfigSchema } from '../metrics/metrics-config.js';
 
 /**
  * The site configuration file. The `meters` list keeps the shape of the field team's
@@ -247,6 +248,8 @@ export const siteConfigSchemaFor = (knownTypes?: readonly string[]) =>
       ocpp: ocppConfigSchema.optional(),
       /** The IEEE 2030.5 / CSIP-AUS client for the utility's limits (src/csip/csip-config.ts, docs/csip.md). */
       csip: csipConfigSchema.optional(),
+      /** The Prometheus endpoint GET /metrics, off unless configured with a token (src/metrics/metrics-config.ts, docs/metrics.md). */
+      metrics: metricsConfigSchema.optional(),
     })
     .strict()
     .superRefine((cfg, ctx) => {

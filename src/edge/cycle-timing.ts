@@ -12,12 +12,20 @@ const round = (x: number): number => Math.round(x * 100) / 100;
 export class CycleTiming {
   private readonly durations: number[] = [];
   private readonly jitters: number[] = [];
+  private readonly listeners = new Set<(durationMs: number, jitterMs: number) => void>();
   cycles = 0;
   overruns = 0;
 
   constructor(private readonly window = 600) {}
 
+  /** Every cycle's figures as they happen (the Prometheus histograms); returns the unsubscribe. */
+  subscribe(listener: (durationMs: number, jitterMs: number) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
   add(durationMs: number, jitterMs: number, overrun: boolean): void {
+    for (const l of this.listeners) l(durationMs, jitterMs);
     this.cycles++;
     if (overrun) this.overruns++;
     this.durations.push(durationMs);
