@@ -63,11 +63,24 @@ export const uplinkConfigSchema = z
       })
       .strict()
       .default({ maxPerSecond: 200, inflight: 32 }),
+    /** Home Assistant MQTT discovery: retained sensor configs for every component's channels (docs/uplink.md). */
+    homeAssistant: z
+      .object({
+        enabled: z.boolean().default(false),
+        discoveryPrefix: z
+          .string()
+          .regex(/^[^#+\s]+$/, 'no MQTT wildcards or spaces')
+          .default('homeassistant'),
+      })
+      .strict()
+      .default({ enabled: false, discoveryPrefix: 'homeassistant' }),
     keepaliveS: z.number().int().min(5).max(3600).default(60),
     /** Reconnect back-off, doubling from min to max. */
     reconnectMinMs: z.number().int().min(100).default(1000),
     reconnectMaxMs: z.number().int().min(100).default(60_000),
   })
-  .strict();
+  .strict()
+  // Home Assistant's templates read JSON only.
+  .refine((c) => !c.homeAssistant.enabled || c.format === 'json', { error: 'homeAssistant needs format: json', path: ['homeAssistant'] });
 
 export type UplinkConfig = z.output<typeof uplinkConfigSchema>;

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
+import { DiscoveryAnnouncer } from './home-assistant.js';
 import { encodePayload, topicOf, type PayloadOptions } from './payload.js';
 import { UplinkQueue, type NewMessage, type QueuedMessage } from './queue.js';
 import type { UplinkConfig } from './uplink-config.js';
@@ -45,6 +46,7 @@ const BACKLOG_PAGE = 256;
 export class Uplink {
   readonly queue: UplinkQueue;
   private readonly payloadOptions: PayloadOptions;
+  private readonly discovery: DiscoveryAnnouncer | null;
   private client: MqttClient | null = null;
   private generation = 0;
   private connected = false;
@@ -73,6 +75,9 @@ export class Uplink {
     this.queue = new UplinkQueue(o.queuePath, { maxMessages: c.queue.maxMessages, onDrop: o.onDrop });
     this.payloadOptions = { siteId: o.siteId, topicPrefix: c.topicPrefix, format: c.format, names: c.names, energyUnit: c.energyUnit };
     this.reconnectDelay = c.reconnectMinMs;
+    this.discovery = c.homeAssistant.enabled
+      ? new DiscoveryAnnouncer({ ...this.payloadOptions, discoveryPrefix: c.homeAssistant.discoveryPrefix, periodMs: c.telemetry.periodMs })
+      : null;
   }
 
   start(): void {
@@ -83,6 +88,7 @@ export class Uplink {
   /** Queues a message: committed with the next batch, then sent. */
   enqueue(m: NewMessage): void {
     this.queue.add(m);
+    this.discovery?.note(m.component, m.channels);
     this.scheduleFlush();
   }
 
@@ -156,6 +162,8 @@ export class Uplink {
       this.connections++;
       this.reconnectDelay = this.o.config.reconnectMinMs;
       client.publish(`${this.o.config.topicPrefix}/${this.o.siteId}/status`, 'online', { qos: 1, retain: true });
+      // Retained state, sent again on every connection: not queued durably.
+      this.discovery?.connected((d) => client.publish(d.topic, d.payload, { qos: 1, retain: true }));
       // Everything committed so far is backlog; what is committed from now on is live.
       this.queue.flush();
       this.live = [];
@@ -177,6 +185,7 @@ export class Uplink {
       if (gen !== this.generation) return;
       const was = this.connected;
       this.connected = false;
+      this.discovery?.disconnected();
       this.live = [];
       this.inflight.clear();
       this.backlogInflight = 0;

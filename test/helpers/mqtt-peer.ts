@@ -38,6 +38,7 @@ export async function requireBroker(t: Skippable): Promise<boolean> {
 }
 
 export interface Received {
+  /** The user property mid; -1 for a message without one (only kept with `withoutMid`). */
   readonly mid: number;
   readonly topic: string;
   /** Payload as printed: text for JSON, hex for CBOR (hex: true). */
@@ -51,7 +52,7 @@ export interface Subscriber {
 }
 
 /** mosquitto_sub (MQTT v5, QoS 1) on `topic`, printing the user property mid, the topic and the payload. */
-export async function subscribe(topic: string, opts: { hex?: boolean } = {}): Promise<Subscriber> {
+export async function subscribe(topic: string, opts: { hex?: boolean; withoutMid?: boolean } = {}): Promise<Subscriber> {
   // Line-buffered: a piped mosquitto_sub otherwise holds its output in a block buffer (stdbuf execs it, same pid).
   const args = ['-h', BROKER_HOST, '-p', String(BROKER_PORT), '-V', 'mqttv5', '-q', '1', '-d', '-t', topic, '-F', opts.hex ? '%P\t%t\t%x' : '%P\t%t\t%p'];
   const child: ChildProcess = toolPath('stdbuf')
@@ -69,6 +70,8 @@ export async function subscribe(topic: string, opts: { hex?: boolean } = {}): Pr
       if (line.includes('received SUBACK')) subscribed();
       const m = /^mid:(\d+)\t([^\t]+)\t(.*)$/.exec(line);
       if (m) messages.push({ mid: Number(m[1]), topic: m[2] ?? '', payload: m[3] ?? '' });
+      const plain = opts.withoutMid && !m ? /^\t([^\t]+)\t(.*)$/.exec(line) : null;
+      if (plain) messages.push({ mid: -1, topic: plain[1] ?? '', payload: plain[2] ?? '' });
     }
   });
   await ready;
