@@ -9,6 +9,9 @@ import { registerFleetRoutes } from './fleet/routes.js';
 import { startUplink, type RunningUplink } from './uplink/index.js';
 import { prometheusRegistry } from './metrics/prometheus.js';
 import { registerMetricsRoute } from './metrics/routes.js';
+import { publishHealth } from './metrics/health-publisher.js';
+import { registerUplinkRoutes } from './uplink/routes.js';
+import path from 'node:path';
 import { siteFigures } from './metrics/site-figures.js';
 import { registerHistoryRoutes } from './history/routes.js';
 import { startAlarms, type Alarms, type RaiseInput } from './alarms/index.js';
@@ -307,6 +310,7 @@ export async function startSystem(o: SystemOptions = {}): Promise<RunningSystem>
           ]),
         ...(utility ? [(routes: RouteRegistry) => registerUtilityRoutes(routes, utility, clock)] : []),
         (routes) => registerMetricsRoute(routes, config.metrics, metrics),
+        (routes) => registerUplinkRoutes(routes, { configured: config.uplink?.enabled === true, status: () => uplink?.status() ?? null, now: clock }),
         (routes) => registerOperatorOverviewRoutes(routes, { site, db, alarms: alarms.store, ledger: billing.ledger, gate: billing.gate, now: clock }),
       ],
       streamSources: [...commissioning.streamSources, alarmStreamSource(alarms)],
@@ -348,6 +352,14 @@ export async function startSystem(o: SystemOptions = {}): Promise<RunningSystem>
       });
       uplink = started;
       cleanups.push(() => started.stop());
+      if (uplinkConfig.health.enabled) {
+        const dataDir = path.dirname(config.storage.path);
+        const format = uplinkConfig.format;
+        const removeHealth = scheduler.every('uplink health', uplinkConfig.health.periodMs, () =>
+          publishHealth({ figures, uplink: started.uplink, format, dataDir, clock }),
+        );
+        cleanups.push(() => removeHealth());
+      }
     }
     if (mobileMoney) mobileMoney.setSiteUrl(`http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`);
     // The demo's billing is seeded once, on its first start, before the charging timer runs.

@@ -29,7 +29,7 @@ export interface RunningUplink {
 export function startUplink(o: StartUplinkOptions): RunningUplink {
   const c = o.config;
   const queuePath = c.queue.path ?? path.join(path.dirname(o.storagePath), 'uplink-queue.db');
-  const uplink = new Uplink({ config: c, siteId: o.siteId, queuePath, onDrop: o.onDrop, log: o.log });
+  const uplink = new Uplink({ config: c, siteId: o.siteId, queuePath, onDrop: o.onDrop, log: o.log, clock: o.clock });
   const telemetry = new TelemetryPublisher(
     {
       componentNames: () => o.image.componentNames(),

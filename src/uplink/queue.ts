@@ -210,6 +210,12 @@ export class UplinkQueue {
     return (pages - free) * (this.db.pragma('page_size', { simple: true }) as number);
   }
 
+  /** The oldest queued message's time (ms), or null when empty. */
+  oldestTs(): number | null {
+    const row = this.db.prepare<[], { ts: number }>('SELECT ts FROM uplink_queue ORDER BY id LIMIT 1').get();
+    return row ? row.ts : null;
+  }
+
   close(): void {
     this.flush();
     this.db.close();

@@ -63,6 +63,11 @@ export const uplinkConfigSchema = z
       })
       .strict()
       .default({ maxPerSecond: 200, inflight: 32 }),
+    /** The site's own health on <prefix>/<site>/health, retained (docs/uplink.md). */
+    health: z
+      .object({ enabled: z.boolean().default(true), periodMs: z.number().int().min(1000).max(3_600_000).default(60_000) })
+      .strict()
+      .default({ enabled: true, periodMs: 60_000 }),
     /** Home Assistant MQTT discovery: retained sensor configs for every component's channels (docs/uplink.md). */
     homeAssistant: z
       .object({

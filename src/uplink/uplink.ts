@@ -5,6 +5,7 @@ import { DiscoveryAnnouncer } from './home-assistant.js';
 import { encodePayload, topicOf, type PayloadOptions } from './payload.js';
 import { UplinkQueue, type NewMessage, type QueuedMessage } from './queue.js';
 import type { UplinkConfig } from './uplink-config.js';
+import { systemClock, type Clock } from '../util/clock.js';
 
 /**
  * The MQTT v5 side of the uplink: sends the durable queue's messages with QoS 1 and deletes each when
@@ -26,6 +27,8 @@ export interface UplinkOptions {
   /** Told when the bound drops the oldest messages. */
   readonly onDrop?: (dropped: number, total: number) => void;
   readonly log?: UplinkLog;
+  /** For the last contact with the broker. Default systemClock. */
+  readonly clock?: Clock;
 }
 
 export interface UplinkStatus {
@@ -39,6 +42,10 @@ export interface UplinkStatus {
   readonly acked: number;
   readonly dropped: number;
   readonly connections: number;
+  /** When a packet last came from the broker (system clock ms); null before the first. */
+  readonly lastContactMs: number | null;
+  /** Time of the oldest message still queued (its SenML base time, ms); null when the queue is empty. */
+  readonly oldestQueuedMs: number | null;
 }
 
 const BACKLOG_PAGE = 256;
@@ -69,12 +76,15 @@ export class Uplink {
   private tokensAt = performance.now();
   private sent = 0;
   private acked = 0;
+  private lastContactMs: number | null = null;
+  private readonly clock: Clock;
 
   constructor(private readonly o: UplinkOptions) {
     const c = o.config;
     this.queue = new UplinkQueue(o.queuePath, { maxMessages: c.queue.maxMessages, onDrop: o.onDrop });
     this.payloadOptions = { siteId: o.siteId, topicPrefix: c.topicPrefix, format: c.format, names: c.names, energyUnit: c.energyUnit };
     this.reconnectDelay = c.reconnectMinMs;
+    this.clock = o.clock ?? systemClock;
     this.discovery = c.homeAssistant.enabled
       ? new DiscoveryAnnouncer({ ...this.payloadOptions, discoveryPrefix: c.homeAssistant.discoveryPrefix, periodMs: c.telemetry.periodMs })
       : null;
@@ -111,6 +121,8 @@ export class Uplink {
       acked: this.acked,
       dropped: this.queue.dropped,
       connections: this.connections,
+      lastContactMs: this.lastContactMs,
+      oldestQueuedMs: this.queue.oldestTs(),
     };
   }
 
@@ -122,6 +134,16 @@ export class Uplink {
     this.connected = false;
     if (client) await client.endAsync(true).catch(() => undefined);
     this.queue.close();
+  }
+
+  /**
+   * Publishes the site's current state under `<prefix>/<site>/<subtopic>`, retained, QoS 1, outside the
+   * durable queue (the next state replaces it). False when not connected: nothing is kept.
+   */
+  publishState(subtopic: string, payload: Buffer, contentType: string): boolean {
+    if (!this.connected || !this.client) return false;
+    this.client.publish(`${this.o.config.topicPrefix}/${this.o.siteId}/${subtopic}`, payload, { qos: 1, retain: true, properties: { contentType } });
+    return true;
   }
 
   private scheduleFlush(): void {
@@ -177,6 +199,9 @@ export class Uplink {
       this.tokensAt = performance.now();
       this.o.log?.info({ url: this.o.config.url, backlog: this.backlogLeft }, 'uplink connected');
       this.pump();
+    });
+    client.on('packetreceive', () => {
+      if (gen === this.generation) this.lastContactMs = this.clock();
     });
     client.on('error', (err) => {
       if (gen === this.generation) this.o.log?.warn({ err: err.message }, 'uplink: MQTT error');
