@@ -1,4 +1,4 @@
-import type { Bus, Day, History, Interval, Meter, Overview, Site, User } from './types.js';
+import type { Bus, Day, History, Interval, Meter, Overview, Site, UplinkState, User } from './types.js';
 import { observeServerTime } from './clock.js';
 
 /** An API call that failed; `status` 0 means the network failed, not the server. */
@@ -68,6 +68,7 @@ export const api = {
   intervals: (key: string, from: number, to: number) => request<{ intervals: Interval[] }>('GET', `${m(key)}/intervals?${q({ from, to })}`),
   daily: (key: string, from: number, to: number) => request<{ days: Day[] }>('GET', `${m(key)}/daily?${q({ from, to })}`),
   buses: () => request<{ buses: Bus[] }>('GET', '/api/buses'),
+  uplink: () => request<UplinkState>('GET', '/api/uplink'),
   /** readings = every poll, in the field logger's columns; intervals = the day's 15-minute figures. */
   csvUrl: (key: string, date: string, kind: 'readings' | 'intervals' = 'readings') => `${m(key)}/csv?${q(kind === 'readings' ? { date } : { date, kind })}`,
 };

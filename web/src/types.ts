@@ -107,3 +107,15 @@ export interface Bus {
   lastError?: string | null;
   overruns?: number;
 }
+
+/** GET /api/uplink (docs/uplink.md). */
+export interface UplinkState {
+  configured: boolean;
+  state: 'off' | 'starting' | 'connected' | 'disconnected';
+  now: number;
+  queued?: number;
+  backlog?: number;
+  dropped?: number;
+  oldestQueuedMs?: number | null;
+  lastContactMs?: number | null;
+}

@@ -7,6 +7,7 @@ import type { MeterCounts, Overview } from '../types.js';
 import { h as jsx } from 'preact';
 import { island } from '../ui/load.js';
 import { BusPanel } from './buses.js';
+import { UplinkPanel } from './uplink.js';
 import { OperatorPanel } from './operator-panel.js';
 import { loading } from './notice.js';
 import { PhaseBars } from './phase-bars.js';
@@ -45,6 +46,8 @@ export function overviewView(ctx: Ctx): View {
   const buses = h('div', { 'data-testid': 'buses' });
   let busRefresh = 0;
   const busPanel = island(buses, jsx(BusPanel, { refresh: busRefresh }), ctx.scope);
+  const uplinkHost = h('div', { 'data-testid': 'uplink-panel' });
+  const uplinkPanel = island(uplinkHost, jsx(UplinkPanel, { refresh: busRefresh }), ctx.scope);
   const status = h('div', { class: 'wide' }, loading());
 
   const el = h(
@@ -69,6 +72,7 @@ export function overviewView(ctx: Ctx): View {
       counts,
     ),
     h('section', { class: 'wide', 'aria-labelledby': 'bus-title' }, h('h2', { id: 'bus-title' }, 'Communication buses'), buses),
+    h('section', { class: 'wide', 'aria-labelledby': 'uplink-title' }, h('h2', { id: 'uplink-title' }, 'Uplink'), uplinkHost),
   );
 
   // The bus cards and the operator panel fetched as they mounted, alongside the overview itself.
@@ -77,6 +81,7 @@ export function overviewView(ctx: Ctx): View {
   function refreshBuses(): void {
     lastBusFetch = performance.now();
     busPanel(jsx(BusPanel, { refresh: ++busRefresh }));
+    uplinkPanel(jsx(UplinkPanel, { refresh: busRefresh }));
   }
 
   function update(o: Overview): void {
