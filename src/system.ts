@@ -11,7 +11,6 @@ import { prometheusRegistry } from './metrics/prometheus.js';
 import { registerMetricsRoute } from './metrics/routes.js';
 import { publishHealth } from './metrics/health-publisher.js';
 import { registerUplinkRoutes } from './uplink/routes.js';
-import path from 'node:path';
 import { siteFigures } from './metrics/site-figures.js';
 import { registerHistoryRoutes } from './history/routes.js';
 import { startAlarms, type Alarms, type RaiseInput } from './alarms/index.js';

@@ -53,9 +53,11 @@ function parseExposition(text: string): { types: Map<string, string>; samples: S
         assert.ok(l, `${where}: label="value" pairs`);
         labels[l[1] ?? ''] = (l[2] ?? '').replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c));
       }
+      // Values are read as Go's ParseFloat does: NaN and Inf in any letter case (prom-client writes "Nan").
       const raw = m[3] ?? '';
-      const value = raw === '+Inf' ? Infinity : raw === '-Inf' ? -Infinity : raw === 'NaN' ? NaN : Number(raw);
-      assert.ok(!Number.isNaN(value) || raw === 'NaN', `${where}: a number`);
+      const special = /^([+-]?)(inf|nan)$/i.exec(raw);
+      const value = special ? (special[2]?.toLowerCase() === 'nan' ? NaN : special[1] === '-' ? -Infinity : Infinity) : Number(raw);
+      assert.ok(!Number.isNaN(value) || special !== null, `${where}: a number`);
       const name = m[1] ?? '';
       const family = [...types.keys()].find(
         (f) =>
