@@ -58,8 +58,10 @@ export function watchPage(page: Page): { problems: string[] } {
   });
   page.on('requestfailed', (r) => {
     const path = new URL(r.url()).pathname;
-    // The event stream is cut when the page navigates or closes; that is not a failure.
-    if (path !== '/api/stream') problems.push(`request failed: ${r.url()} ${r.failure()?.errorText ?? ''}`);
+    // The event stream is cut when the page navigates or closes, and a reload or a view's teardown
+    // aborts what it was still fetching (ERR_ABORTED): neither is a failure. A refused or dropped
+    // connection is.
+    if (path !== '/api/stream' && r.failure()?.errorText !== 'net::ERR_ABORTED') problems.push(`request failed: ${r.url()} ${r.failure()?.errorText ?? ''}`);
   });
   return { problems };
 }
