@@ -1,29 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdtempSync, openSync, rmSync, statfsSync, writeSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, rmSync, statfsSync } from 'node:fs';
 import path from 'node:path';
 import { pino } from 'pino';
 import { startSystem, type RunningSystem } from '../src/system.js';
 import { openDatabase, type StoreDb } from '../src/store/database.js';
 import { readingTimes } from '../src/store/reading-rows.js';
+import { fillUp, mountTmpfs } from './helpers/tmpfs.js';
 
 const PASSWORD = 'first start on a full disk';
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-/** Writes zeros into `file` until its filesystem has not a byte left. */
-function fillUp(file: string): void {
-  const fd = openSync(file, 'a');
-  const block = Buffer.alloc(64 * 1024);
-  try {
-    for (;;) writeSync(fd, block);
-  } catch {
-    // ENOSPC: full
-  } finally {
-    closeSync(fd);
-  }
-}
 
 const storedReadings = (db: StoreDb): number =>
   db
@@ -42,17 +28,8 @@ async function login(sys: RunningSystem): Promise<Response> {
 
 test('a first start with 0 bytes free runs from memory, serves the UI, alarms, holds readings and writes them once the disk has room', async (t) => {
   // A real full filesystem: a 4 MB tmpfs filled to the last byte (needs root; skipped elsewhere unless CI).
-  const dir = mkdtempSync(path.join(tmpdir(), 'mgos-full-first-'));
-  if (spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'tmpfs', dir]).status !== 0) {
-    rmSync(dir, { recursive: true, force: true });
-    if (process.env.CI === 'true') assert.fail('mount -t tmpfs is not permitted: run the full-disk test as root');
-    t.skip('mount -t tmpfs is not permitted here (needs root)');
-    return;
-  }
-  t.after(() => {
-    spawnSync('umount', ['-l', dir]);
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const dir = mountTmpfs(t, 4, 'mgos-full-first-');
+  if (dir === null) return;
   const filler = path.join(dir, 'filler');
   fillUp(filler);
   assert.equal(statfsSync(dir).bavail, 0, 'not a byte free');

@@ -1,42 +1,19 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdtempSync, openSync, rmSync, statfsSync, statSync, writeSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, statfsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { pino } from 'pino';
 import { startSystem } from '../src/system.js';
 import { reservePath } from '../src/store/disk-reserve.js';
+import { fillUp, mountTmpfs } from './helpers/tmpfs.js';
 
 const PASSWORD = 'restart on a full disk';
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** Writes zeros into `file` until its filesystem has not a byte left. */
-function fillUp(file: string): void {
-  const fd = openSync(file, 'a');
-  const block = Buffer.alloc(64 * 1024);
-  try {
-    for (;;) writeSync(fd, block);
-  } catch {
-    // ENOSPC: full
-  } finally {
-    closeSync(fd);
-  }
-}
-
 test('a restart with 0 bytes free opens the store in the space of its reserve, serves the UI and raises the disk alarm', async (t) => {
   // A real full filesystem: an 8 MB tmpfs (needs root; skipped elsewhere unless CI).
-  const dir = mkdtempSync(path.join(tmpdir(), 'mgos-full-restart-'));
-  if (spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=8m', 'tmpfs', dir]).status !== 0) {
-    rmSync(dir, { recursive: true, force: true });
-    if (process.env.CI === 'true') assert.fail('mount -t tmpfs is not permitted: run the full-disk test as root');
-    t.skip('mount -t tmpfs is not permitted here (needs root)');
-    return;
-  }
-  t.after(() => {
-    spawnSync('umount', ['-l', dir]);
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const dir = mountTmpfs(t, 8, 'mgos-full-restart-');
+  if (dir === null) return;
   const dbPath = path.join(dir, 'data', 'mgos.db');
   const options = {
     config: {

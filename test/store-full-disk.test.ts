@@ -1,8 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, statfsSync, writeSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { closeSync, mkdirSync, openSync, rmSync, statfsSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { pino } from 'pino';
 import { startSystem } from '../src/system.js';
@@ -10,6 +8,7 @@ import { openDatabase } from '../src/store/database.js';
 import { UserStore } from '../src/auth/user-store.js';
 import { systemClock } from '../src/util/clock.js';
 import { readingTimes } from '../src/store/reading-rows.js';
+import { mountTmpfs } from './helpers/tmpfs.js';
 
 const PASSWORD = 'full disk password';
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -37,18 +36,8 @@ function fill(file: string, leave: number): void {
 
 test('on a nearly full disk the system starts, serves the UI, raises the disk alarm and skips the backfill; once space is freed it records again', async (t) => {
   // A real small filesystem: a 3 MB tmpfs (needs root; skipped elsewhere unless CI).
-  const dir = mkdtempSync(path.join(tmpdir(), 'mgos-full-'));
-  const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=3m', 'tmpfs', dir]).status === 0;
-  if (!mounted) {
-    rmSync(dir, { recursive: true, force: true });
-    if (process.env.CI === 'true') assert.fail('mount -t tmpfs is not permitted: run the full-disk test as root');
-    t.skip('mount -t tmpfs is not permitted here (needs root)');
-    return;
-  }
-  t.after(() => {
-    spawnSync('umount', ['-l', dir]);
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const dir = mountTmpfs(t, 3, 'mgos-full-');
+  if (dir === null) return;
   const dbPath = path.join(dir, 'data', 'mgos.db');
   mkdirSync(path.dirname(dbPath));
   // Already stored: a site that ran before (every table, the admin account), without readings yet.
