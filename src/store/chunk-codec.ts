@@ -1,5 +1,6 @@
 import { deflateRawSync, inflateRawSync, constants } from 'node:zlib';
 import type { ReadingRow } from './registry.js';
+import { pushVarint, VarintReader } from './varint.js';
 
 /**
  * One meter's readings of one closed hour as one BLOB (a row of `readings_chunks`), written once
@@ -18,39 +19,14 @@ import type { ReadingRow } from './registry.js';
  */
 export const CHUNK_VERSION = 1;
 
-function pushVarint(out: number[], x: number): void {
-  if (!Number.isInteger(x) || x < 0) throw new Error(`chunk: cannot encode ${x}`);
-  while (x >= 0x80) {
-    out.push((x % 0x80) | 0x80);
-    x = Math.floor(x / 0x80);
-  }
-  out.push(x);
-}
-
-class Reader {
-  pos = 0;
-  constructor(readonly buf: Buffer) {}
-  varint(): number {
-    let x = 0;
-    let mul = 1;
-    for (;;) {
-      const b = this.buf[this.pos++];
-      if (b === undefined) throw new Error('chunk: truncated');
-      x += (b & 0x7f) * mul;
-      if (b < 0x80) return x;
-      mul *= 0x80;
-    }
-  }
-}
-
 /** Rows must be one meter's, sorted by ts, unique, all at or after startS. */
 export function encodeChunk(startS: number, rows: readonly ReadingRow[]): Buffer {
   const head: number[] = [CHUNK_VERSION];
-  pushVarint(head, rows.length);
+  pushVarint(head, rows.length, 'chunk');
   let prev = startS;
   for (const r of rows) {
     if (r.ts < prev) throw new Error(`chunk: rows out of order at ${r.ts}`);
-    pushVarint(head, r.ts - prev);
+    pushVarint(head, r.ts - prev, 'chunk');
     prev = r.ts;
   }
   const runs: { layout: number; len: number; from: number; count: number }[] = [];
@@ -59,12 +35,12 @@ export function encodeChunk(startS: number, rows: readonly ReadingRow[]): Buffer
     if (last && last.layout === r.layout_id && last.len === r.vals.length) last.count++;
     else runs.push({ layout: r.layout_id, len: r.vals.length, from: i, count: 1 });
   });
-  pushVarint(head, runs.length);
+  pushVarint(head, runs.length, 'chunk');
   let total = 0;
   for (const run of runs) {
-    pushVarint(head, run.layout);
-    pushVarint(head, run.len);
-    pushVarint(head, run.count);
+    pushVarint(head, run.layout, 'chunk');
+    pushVarint(head, run.len, 'chunk');
+    pushVarint(head, run.count, 'chunk');
     total += run.len * run.count;
   }
   const planes = Buffer.alloc(total);
@@ -87,7 +63,7 @@ interface Header {
 }
 
 function readHeader(startS: number, data: Buffer, timesOnly: boolean): Header {
-  const r = new Reader(data);
+  const r = new VarintReader(data, 'chunk');
   const version = data[r.pos++];
   if (version !== CHUNK_VERSION) throw new Error(`chunk: unknown version ${String(version)}`);
   const n = r.varint();

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { crc32 } from 'node:zlib';
 import { HOUR_S, hourOf } from './hour.js';
 import type { ReadingRow } from './registry.js';
+import { pushVarint, VarintReader } from './varint.js';
 
 /**
  * The readings of the hours not yet moved to the chunks: an append-only file per hour beside the
@@ -36,7 +37,7 @@ class MeterHour {
   used = 0;
 
   has(ts: number): boolean {
-    return this.indexOf(ts) < this.ts.length && this.ts[this.indexOf(ts)] === ts;
+    return this.ts[this.indexOf(ts)] === ts;
   }
 
   /** First index whose time is at or after ts. */
@@ -80,28 +81,23 @@ interface Segment {
   size: number;
 }
 
-function pushVarint(out: number[], x: number): void {
-  if (!Number.isInteger(x) || x < 0) throw new Error(`journal: cannot encode ${x}`);
-  while (x >= 0x80) {
-    out.push((x % 0x80) | 0x80);
-    x = Math.floor(x / 0x80);
-  }
-  out.push(x);
+/** Appends to out a meter-hour's rows with fromS <= ts < toS. */
+function rowsOf(mh: MeterHour, fromS: number, toS: number, out: ReadingRow[]): ReadingRow[] {
+  for (let i = mh.indexOf(fromS); i < mh.ts.length && (mh.ts[i] as number) < toS; i++) out.push(mh.row(i));
+  return out;
 }
 
 function encodeRecord(hour: number, rows: readonly JournalRow[]): Buffer {
-  const head: number[] = [];
-  pushVarint(head, rows.length);
-  const parts: Buffer[] = [];
+  const bytes: number[] = [];
+  pushVarint(bytes, rows.length, 'journal');
   for (const r of rows) {
-    const h: number[] = [];
-    pushVarint(h, r.meterId);
-    pushVarint(h, r.ts - hour);
-    pushVarint(h, r.layout_id);
-    pushVarint(h, r.vals.length);
-    parts.push(Buffer.from(h), r.vals);
+    pushVarint(bytes, r.meterId, 'journal');
+    pushVarint(bytes, r.ts - hour, 'journal');
+    pushVarint(bytes, r.layout_id, 'journal');
+    pushVarint(bytes, r.vals.length, 'journal');
+    for (const b of r.vals) bytes.push(b);
   }
-  const payload = Buffer.concat([Buffer.from(head), ...parts]);
+  const payload = Buffer.from(bytes);
   const header = Buffer.allocUnsafe(HEADER);
   header.writeUInt32LE(payload.length, 0);
   header.writeUInt32LE(crc32(payload), 4);
@@ -109,28 +105,17 @@ function encodeRecord(hour: number, rows: readonly JournalRow[]): Buffer {
 }
 
 function decodePayload(hour: number, p: Buffer): JournalRow[] {
-  let pos = 0;
-  const varint = (): number => {
-    let x = 0;
-    let mul = 1;
-    for (;;) {
-      const b = p[pos++];
-      if (b === undefined) throw new Error('journal: truncated record');
-      x += (b & 0x7f) * mul;
-      if (b < 0x80) return x;
-      mul *= 0x80;
-    }
-  };
-  const n = varint();
+  const r = new VarintReader(p, 'journal');
+  const n = r.varint();
   const rows: JournalRow[] = [];
   for (let i = 0; i < n; i++) {
-    const meterId = varint();
-    const ts = hour + varint();
-    const layout = varint();
-    const len = varint();
-    if (pos + len > p.length) throw new Error('journal: truncated record');
-    rows.push({ meterId, ts, layout_id: layout, vals: p.subarray(pos, pos + len) });
-    pos += len;
+    const meterId = r.varint();
+    const ts = hour + r.varint();
+    const layout = r.varint();
+    const len = r.varint();
+    if (r.pos + len > p.length) throw new Error('journal: truncated');
+    rows.push({ meterId, ts, layout_id: layout, vals: p.subarray(r.pos, r.pos + len) });
+    r.pos += len;
   }
   return rows;
 }
@@ -154,12 +139,10 @@ export class RecentJournal {
   rows(meterId: number, fromS: number, toS: number, uptoS: number): ReadingRow[] {
     this.refresh(uptoS);
     const out: ReadingRow[] = [];
-    for (const hour of [...this.segments.keys()].sort((a, b) => a - b)) {
-      if (hour + HOUR_S <= fromS || hour >= toS) continue;
-      const mh = this.segments.get(hour)?.meters.get(meterId);
-      if (!mh) continue;
-      const lo = Math.max(fromS, uptoS + 1);
-      for (let i = mh.indexOf(lo); i < mh.ts.length && (mh.ts[i] as number) < toS; i++) out.push(mh.row(i));
+    for (const seg of this.inOrder()) {
+      if (seg.hour + HOUR_S <= fromS || seg.hour >= toS) continue;
+      const mh = seg.meters.get(meterId);
+      if (mh) rowsOf(mh, Math.max(fromS, uptoS + 1), toS, out);
     }
     return out;
   }
@@ -168,12 +151,11 @@ export class RecentJournal {
   rowsBefore(beforeS: number, uptoS: number): { hour: number; meterId: number; rows: ReadingRow[] }[] {
     this.refresh(uptoS);
     const out: { hour: number; meterId: number; rows: ReadingRow[] }[] = [];
-    for (const hour of [...this.segments.keys()].sort((a, b) => a - b)) {
-      if (hour >= beforeS) continue;
-      const seg = this.segments.get(hour) as Segment;
+    for (const seg of this.inOrder()) {
+      if (seg.hour >= beforeS) continue;
       for (const meterId of [...seg.meters.keys()].sort((a, b) => a - b)) {
-        const rows = this.rows(meterId, hour, Math.min(hour + HOUR_S, beforeS), uptoS);
-        if (rows.length > 0) out.push({ hour, meterId, rows });
+        const rows = rowsOf(seg.meters.get(meterId) as MeterHour, uptoS + 1, beforeS, []);
+        if (rows.length > 0) out.push({ hour: seg.hour, meterId, rows });
       }
     }
     return out;
@@ -182,8 +164,7 @@ export class RecentJournal {
   /** Every row after uptoS, oldest hour first (the `readings` view). */
   *all(uptoS: number): Generator<JournalRow> {
     this.refresh(uptoS);
-    for (const hour of [...this.segments.keys()].sort((a, b) => a - b)) {
-      const seg = this.segments.get(hour) as Segment;
+    for (const seg of this.inOrder()) {
       for (const [meterId, mh] of seg.meters) {
         for (let i = mh.indexOf(uptoS + 1); i < mh.ts.length; i++) yield { meterId, ...mh.row(i) };
       }
@@ -271,6 +252,11 @@ export class RecentJournal {
     this.segments.clear();
   }
 
+  /** The hours held, oldest first. */
+  private inOrder(): Segment[] {
+    return [...this.segments.values()].sort((a, b) => a.hour - b.hour);
+  }
+
   private segment(hour: number): Segment {
     let seg = this.segments.get(hour);
     if (!seg) this.segments.set(hour, (seg = { hour, meters: new Map(), size: 0 }));
@@ -292,19 +278,22 @@ export class RecentJournal {
 
   private readFiles(uptoS: number): void {
     const archivedHour = hourOf(uptoS + 1);
-    if (this.dir === null) return;
+    for (const hour of this.fileHours()) if (hour + HOUR_S > archivedHour) this.readNew(this.segment(hour));
+  }
+
+  /** The hours that have a file in the journal's directory. */
+  private fileHours(): number[] {
+    if (this.dir === null) return [];
     let names: string[];
     try {
       names = readdirSync(this.dir);
     } catch {
-      return;
+      return [];
     }
-    for (const name of names) {
-      if (!name.endsWith(EXT)) continue;
-      const hour = Number(name.slice(0, -EXT.length));
-      if (!Number.isInteger(hour) || hour + HOUR_S <= archivedHour) continue;
-      this.readNew(this.segment(hour));
-    }
+    return names
+      .filter((n) => n.endsWith(EXT))
+      .map((n) => Number(n.slice(0, -EXT.length)))
+      .filter(Number.isInteger);
   }
 
   private readNew(seg: Segment): void {
@@ -334,16 +323,8 @@ export class RecentJournal {
   }
 
   private removeFiles(gone: (hour: number) => boolean): void {
-    if (this.dir === null) return;
-    let names: string[];
-    try {
-      names = readdirSync(this.dir);
-    } catch {
-      return;
-    }
-    for (const name of names) {
-      const hour = Number(name.slice(0, -EXT.length));
-      if (name.endsWith(EXT) && Number.isInteger(hour) && gone(hour) && !this.segments.has(hour)) rmSync(path.join(this.dir, name), { force: true });
-    }
+    const dir = this.dir;
+    if (dir === null) return;
+    for (const hour of this.fileHours()) if (gone(hour) && !this.segments.has(hour)) rmSync(path.join(dir, `${hour}${EXT}`), { force: true });
   }
 }
