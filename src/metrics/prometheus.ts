@@ -168,58 +168,22 @@ export function prometheusRegistry(f: SystemFigures): MetricsRegistry {
 
   if (f.hasUplink) {
     // Before the uplink started (it starts after the HTTP server), its figures read 0.
-    const up = (pick: (s: UplinkStatus) => number) => (e: Emit) => {
-      const s = f.uplink();
-      e({}, s ? pick(s) : 0);
-    };
-    gauge(
-      'mgos_uplink_connected',
-      'Whether the MQTT uplink is connected to its broker: 1 or 0.',
-      [],
-      up((s) => (s.connected ? 1 : 0)),
-    );
-    gauge(
-      'mgos_uplink_queue_messages',
-      'Messages in the durable queue not yet acknowledged by the broker.',
-      [],
-      up((s) => s.queued),
-    );
-    gauge(
-      'mgos_uplink_backlog_messages',
-      'Backlog messages still to replay since the last connection.',
-      [],
-      up((s) => s.backlog),
-    );
-    gauge(
-      'mgos_uplink_inflight_messages',
-      'Messages sent and awaiting their PUBACK.',
-      [],
-      up((s) => s.inflight),
-    );
-    counter(
-      'mgos_uplink_sent_total',
-      'Messages published (resends included).',
-      [],
-      up((s) => s.sent),
-    );
-    counter(
-      'mgos_uplink_acked_total',
-      'Messages the broker acknowledged.',
-      [],
-      up((s) => s.acked),
-    );
-    counter(
-      'mgos_uplink_dropped_total',
-      'Oldest messages dropped because the queue was full.',
-      [],
-      up((s) => s.dropped),
-    );
-    counter(
-      'mgos_uplink_connections_total',
-      'Connections made to the broker.',
-      [],
-      up((s) => s.connections),
-    );
+    const figures: [kind: 'gauge' | 'counter', name: string, help: string, pick: (s: UplinkStatus) => number][] = [
+      ['gauge', 'mgos_uplink_connected', 'Whether the MQTT uplink is connected to its broker: 1 or 0.', (s) => (s.connected ? 1 : 0)],
+      ['gauge', 'mgos_uplink_queue_messages', 'Messages in the durable queue not yet acknowledged by the broker.', (s) => s.queued],
+      ['gauge', 'mgos_uplink_backlog_messages', 'Backlog messages still to replay since the last connection.', (s) => s.backlog],
+      ['gauge', 'mgos_uplink_inflight_messages', 'Messages sent and awaiting their PUBACK.', (s) => s.inflight],
+      ['counter', 'mgos_uplink_sent_total', 'Messages published (resends included).', (s) => s.sent],
+      ['counter', 'mgos_uplink_acked_total', 'Messages the broker acknowledged.', (s) => s.acked],
+      ['counter', 'mgos_uplink_dropped_total', 'Oldest messages dropped because the queue was full.', (s) => s.dropped],
+      ['counter', 'mgos_uplink_connections_total', 'Connections made to the broker.', (s) => s.connections],
+    ];
+    for (const [kind, name, help, pick] of figures) {
+      (kind === 'gauge' ? gauge : counter)(name, help, [], (e) => {
+        const s = f.uplink();
+        e({}, s ? pick(s) : 0);
+      });
+    }
   }
 
   gauge('mgos_alarms_open', 'Open alarms by severity.', ['severity'], (e) => {
