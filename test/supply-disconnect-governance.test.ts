@@ -303,6 +303,9 @@ test('HTTP: an L2 disconnect proposal shows in the unified approvals list with t
     assert.equal(sys.billing.audit.verify().ok, true);
     res = await call('POST', `/api/approvals/supply-${p.proposal.id}/approve`);
     assert.equal(res.status, 409, 'decided once');
+    // A number from outside is bounded: 23 digits is a malformed id, not a lookup of 1e+23.
+    res = await call('POST', '/api/approvals/supply-99999999999999999999999/approve');
+    assert.equal(res.status, 400);
   } finally {
     await sys.close();
   }

@@ -101,7 +101,9 @@ export function supplyApprovalSource(gate: GovernanceGate, proposalTtlMs: number
   };
 }
 
-const idParams = z.object({ id: z.string().regex(/^[a-z]+-\d+$/, 'an approval id such as supply-12 or control-7') }).strict();
+const idParams = z
+  .object({ id: z.string().regex(/^[a-z]{1,20}-[1-9]\d{0,14}$/, 'an approval id such as supply-12 or control-7 (a number up to 15 digits)') })
+  .strict();
 const reason = z.string().min(1, 'say why, in a few words').max(500);
 
 function who(user: { username: string } | null): string {
@@ -177,7 +179,15 @@ export function registerApprovalRoutes(routes: RouteRegistry, sources: readonly 
     url: '/api/escalations/confirm',
     summary: 'A person confirms an escalated capability (asset `site` for supply-disconnect): it returns from L2 to L3',
     role: 'operator',
-    body: z.object({ capability: z.enum(ASSET_CAPABILITIES), asset: z.string().regex(/^[a-z][a-z0-9_]*$/) }).strict(),
+    body: z
+      .object({
+        capability: z.enum(ASSET_CAPABILITIES),
+        asset: z
+          .string()
+          .max(64)
+          .regex(/^[a-z][a-z0-9_]*$/),
+      })
+      .strict(),
     handler: ({ body, user }) => {
       const by = who(user);
       if (!sources.some((s) => s.confirm(body.capability, body.asset, by))) throw new HttpError(404, `${body.capability} on ${body.asset} is not escalated`);
