@@ -13,7 +13,7 @@ import { publishHealth } from './metrics/health-publisher.js';
 import { registerUplinkRoutes } from './uplink/routes.js';
 import { siteFigures } from './metrics/site-figures.js';
 import { registerHistoryRoutes } from './history/routes.js';
-import { startAlarms, type Alarms, type RaiseInput } from './alarms/index.js';
+import { startAlarms, type Alarms } from './alarms/index.js';
 import { registerSimRoutes } from './sim/routes.js';
 import { createBillingRuntime, type BillingRuntime } from './billing-runtime/index.js';
 import { UserStore } from './auth/user-store.js';
@@ -34,8 +34,8 @@ import { startDemoMobileMoney } from './demo/demo-mobile-money.js';
 import { registerOperatorOverviewRoutes } from './overview/operator-overview.js';
 import { registerProfileRoutes } from './site/profile-routes.js';
 import type { StoreDb } from './store/database.js';
-import { hasRoomFor, moveToDisk, openStore, type StorePlace } from './store/open-store.js';
-import { keepReserve } from './store/disk-reserve.js';
+import { moveToDisk, openStore, type StorePlace } from './store/open-store.js';
+import { superviseStorePlace } from './store-place-supervisor.js';
 import { HistoryPool } from './store/history-pool.js';
 import { fromRoot } from './util/paths.js';
 import { systemClock, type Clock } from './util/clock.js';
@@ -105,11 +105,6 @@ export interface RunningSystem {
   readonly storage: StorePlace & { readonly roomOnDisk: Promise<void> };
   close(): Promise<void>;
 }
-
-/** How often a store in memory looks for room on its disk. */
-const ROOM_CHECK_MS = 2000;
-/** How often a missing disk reserve is written back when there is room. */
-const RESERVE_CHECK_MS = 10 * 60_000;
 
 export const VERSION = (JSON.parse(readFileSync(fromRoot('package.json'), 'utf8')) as { version: string }).version;
 
@@ -186,15 +181,16 @@ export async function startSystem(o: SystemOptions = {}): Promise<RunningSystem>
     cleanups.push(() => scheduler.stop());
     const alarms = startAlarms({ db, site, config, now: clock, scheduler, onError: (what, err) => log.error({ err }, `alarms: ${what} failed`) });
     cleanups.push(() => alarms.stop());
-    const roomOnDisk = place.onDisk ? new Promise<void>(() => undefined) : watchForRoom(scheduler, db, storePath);
-    if (!place.onDisk) alarms.store.raise(storeInMemoryAlarm(storePath, recorder.writer.maxPending));
-    else alarms.store.clear(STORE_IN_MEMORY.rule, STORE_IN_MEMORY.subject, { message: `the store is on disk (${storePath})` });
-    if (place.onDisk && place.reserveReleased) log.warn({ db: storePath }, 'the data disk was full: its reserve was given back so the store could open');
-    // The reserve is written back once the disk has room again (a full disk's alarm says how full).
-    if (place.onDisk) {
-      keepReserve(storePath);
-      cleanups.push(scheduler.every('store-reserve', RESERVE_CHECK_MS, () => keepReserve(storePath)));
-    }
+    const roomOnDisk = superviseStorePlace({
+      place,
+      db,
+      file: storePath,
+      scheduler,
+      alarms: alarms.store,
+      maxReadings: recorder.writer.maxPending,
+      log,
+      cleanups,
+    });
     const simHandle = sim;
     const demo = o.configPath === undefined && o.config === undefined;
     // The demo's mobile money: a local Airtel sandbox in this process, configured as the site's provider.
@@ -397,31 +393,4 @@ export async function startSystem(o: SystemOptions = {}): Promise<RunningSystem>
     await close();
     throw e;
   }
-}
-
-/** Beside the periodic disk_free alarm (which says how full), this one says the store is not on disk. */
-const STORE_IN_MEMORY = { rule: 'store_in_memory', subject: 'site' } as const;
-
-/** The alarm of a store held in memory: which disk, what it means, and the fix, in a sentence each. */
-function storeInMemoryAlarm(file: string, maxReadings: number): RaiseInput {
-  return {
-    ...STORE_IN_MEMORY,
-    severity: 'critical',
-    condition: 'in-memory',
-    message:
-      `The data disk of ${path.dirname(path.resolve(file))} is full, so mgos could not create its database ${file}: it runs from memory ` +
-      `and keeps the last ${maxReadings} readings there. Free space on that disk (remove old files, or use a larger card); ` +
-      'within seconds mgos writes everything to the file and carries on from it.',
-  };
-}
-
-/** Resolves once the disk holding `file` has room for the memory store (checked on the scheduler). */
-function watchForRoom(scheduler: Scheduler, db: StoreDb, file: string): Promise<void> {
-  return new Promise((resolve) => {
-    const stop = scheduler.every('store-room-check', ROOM_CHECK_MS, () => {
-      if (!hasRoomFor(db, file)) return;
-      void stop();
-      resolve();
-    });
-  });
 }

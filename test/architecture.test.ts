@@ -46,6 +46,7 @@ const FILE_ROOMS: Readonly<Record<string, string>> = {
   'src/scada/scada-config.ts': 'config',
   'src/ocpp/ocpp-config.ts': 'config',
   'src/csip/csip-config.ts': 'config',
+  'src/store-place-supervisor.ts': 'system',
   'src/metrics/metrics-config.ts': 'config',
 };
 
