@@ -4,7 +4,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
-import { z } from 'zod';
+import { z } from '#zod';
 import { INVENTORY_CSV_HEADER } from '../src/commissioning/inventory/csv.js';
 import { startSystem, type RunningSystem } from '../src/system.js';
 import { postJson, startApiServer } from './helpers/api-server.js';

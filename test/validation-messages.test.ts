@@ -1,6 +1,6 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { z } from 'zod';
+import { z } from '#zod';
 import { postJson, startApiServer, type ApiServer } from './helpers/api-server.js';
 
 let s: ApiServer;

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from '#zod';
 
 /** Thresholds of the built-in alarm rules (site file `alarms:` section). */
 export const alarmConfigSchema = z

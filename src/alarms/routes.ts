@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from '#zod';
 import { alarmView } from './alarm-view.js';
 import type { Alarms } from './engine.js';
 import { AlarmError } from './errors.js';

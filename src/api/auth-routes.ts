@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { z } from 'zod';
+import { z } from '#zod';
 import { ROLES } from '../auth/roles.js';
 import { LoginThrottle, LoginThrottled, type LoginAttempt } from '../auth/login-throttle.js';
 import type { UserStore } from '../auth/user-store.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from '#zod';
 import type { DocumentedRoute } from './route.js';
 
 type JsonSchema = Record<string, unknown>;

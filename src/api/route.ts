@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { z } from 'zod';
+import { z } from '#zod';
 import { roleAllows, type Role } from '../auth/roles.js';
 import type { User, UserStore } from '../auth/user-store.js';
 import { describeValidation, sentenceErrorMap, type FieldIssue } from './validation-errors.js';

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type { z } from '#zod';
 
 /**
  * Turns zod's findings about a request into sentences a person can act on: the field, what is

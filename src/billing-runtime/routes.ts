@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from '#zod';
 import { HttpError, validationHttpError, type RouteRegistry } from '../api/route.js';
 import { sentenceErrorMap } from '../api/validation-errors.js';
 import { assignMeter, assignmentsOf, createCustomer, getCustomer, listCustomers } from '../billing/customers.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from '#zod';
 import { HttpError, type RouteRegistry } from '../api/route.js';
 import type { GovernanceGate } from '../governance/gate.js';
 import type { Hold } from '../governance/governance-settings.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from '#zod';
 import type { StoreDb } from '../store/database.js';
 import { intervals } from '../store/history.js';
 import { ensureBillingSchema } from './billing-schema.js';

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type { z } from '#zod';
 import type { BusConfig } from '../config/bus-meter-schemas.js';
 import { UsageError } from './usage-error.js';
 

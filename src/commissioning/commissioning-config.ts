@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from '#zod';
 
 const range = z
   .object({ min: z.number().int().min(2).max(247), max: z.number().int().min(2).max(247) })

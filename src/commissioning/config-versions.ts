@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { systemClock, type Clock } from '../util/clock.js';
 import type Database from 'better-sqlite3';
-import { z } from 'zod';
+import { z } from '#zod';
 import { meterSchema, type MeterConfig } from '../config/site-config.js';
 
 export interface ConfigVersion {

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from '#zod';
 import { meterSchema } from '../config/site-config.js';
 import type { ConfigVersions } from './config-versions.js';
 import { MeterChangeError, meterPatchSchema, type MeterManager } from './meter-manager.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from '#zod';
 import { meterSchema, siteConfigSchemaFor, type MeterConfig, type SiteConfig } from '../config/site-config.js';
 import type { DeviceProfile } from '../drivers/profile-schema.js';
 import { meterKey, resolveProfile } from '../site/devices.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from '#zod';
 import type { StoreDb } from '../store/database.js';
 import { listQuarantined, QuarantineError, resolutionOf, resolveInterval } from '../store/quarantine.js';
 import type { Clock } from '../util/clock.js';

@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { z } from 'zod';
+import { z } from '#zod';
 import { CURRENCY_CODES } from '../billing/money.js';
 import { alarmConfigSchema } from '../alarms/alarm-config.js';
 import { commissioningConfigSchema } from '../commissioning/commissioning-config.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from '#zod';
 
 /**
  * An IANA time zone this Node knows (Africa/Kampala, UTC). Checked when the file is read, because

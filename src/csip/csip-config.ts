@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from '#zod';
 
 /**
  * The site file's `csip:` section: the IEEE 2030.5 / CSIP-AUS client that brings the utility's limits

@@ -1,5 +1,5 @@
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
-import { z } from 'zod';
+import { z } from '#zod';
 
 /**
  * The IEEE 2030.5 resources the CSIP-AUS client reads, parsed from XML into typed, zod-validated

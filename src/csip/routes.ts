@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from '#zod';
 import type { RouteRegistry } from '../api/route.js';
 import { QUANTITIES } from './schedule.js';
 import type { UtilityRuntime } from './utility-runtime.js';

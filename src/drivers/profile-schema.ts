@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from '#zod';
 import { CHANNEL_NAMES, channelDef, COMPONENT_KINDS, componentChannelDef, type ComponentKind } from '../channels/catalogue.js';
 import { REGISTER_TYPES, WORD_ORDERS } from './register-types.js';
 

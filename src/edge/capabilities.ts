@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from '#zod';
 
 /**
  * Capabilities, not devices (docs/architecture.md): controllers see what an asset can do, resolved from the

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from '#zod';
 import { ASSET_CAPABILITIES } from '../governance/actions.js';
 import { sunspecDeviceSchema } from '../sunspec/sunspec-config.js';
 import { assetConfigSchema } from './capabilities.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from '#zod';
 import { HttpError, type RouteRegistry } from '../api/route.js';
 import { ASSET_CAPABILITIES } from '../governance/actions.js';
 import type { AuditLog } from '../governance/audit-log.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from '#zod';
 import { HttpError, type RouteRegistry } from '../api/route.js';
 import { ASSET_CAPABILITIES, CAPABILITY_CLASS, type AssetCapability, type CriticalityClass } from './actions.js';
 import { GovernanceError, relayAsset, type GovernanceGate } from './gate.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from '#zod';
 import { HttpError, type RouteRegistry } from '../api/route.js';
 import type { AuditLog } from './audit-log.js';
 import { GovernanceError, type GovernanceGate } from './gate.js';

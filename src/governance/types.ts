@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from '#zod';
 
 /**
  * The two directions of the capability `supply-disconnect` (src/governance/actions.ts): one autonomy

@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { z } from 'zod';
+import { z } from '#zod';
 import { channelDef, CHANNEL_NAMES } from '../channels/catalogue.js';
 import type { SiteRuntime } from '../site/site-runtime.js';
 import { QueryBusyError, type EncodedBody, type HistoryPool } from '../store/history-pool.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from '#zod';
 
 /**
  * The site file's `metrics:` section (docs/metrics.md): the Prometheus endpoint `GET /metrics`. Without

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from '#zod';
 
 /**
  * The OCPP 1.6J central system (site file `ocpp:` section, docs/ocpp.md). Off by default. Each charger

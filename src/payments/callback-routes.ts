@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { z } from 'zod';
+import { z } from '#zod';
 import { HttpError, type RouteRegistry } from '../api/route.js';
 import { PesapalAdapter } from './adapters/pesapal.js';
 import type { Headers, PaymentProcessor } from './processor.js';

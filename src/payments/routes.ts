@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { z } from 'zod';
+import { z } from '#zod';
 import { HttpError, type RouteRegistry } from '../api/route.js';
 import { roleAllows } from '../auth/roles.js';
 import { maskPhone } from '../util/mask.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from '#zod';
 
 /**
  * The Modbus TCP server for SCADA (site file `scada:` section, docs/scada-modbus.md). Off by default.

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from '#zod';
 import type { SimulatorHandle } from './simulator.js';
 import { HttpError, type RouteRegistry } from '../api/route.js';
 

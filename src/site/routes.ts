@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from '#zod';
 import { CHANNELS } from '../channels/catalogue.js';
 import type { SiteRuntime, MeterInfo } from './site-runtime.js';
 import { HttpError, type RouteRegistry } from '../api/route.js';

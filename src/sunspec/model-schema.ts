@@ -1,6 +1,6 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { z } from 'zod';
+import { z } from '#zod';
 import { fromRoot } from '../util/paths.js';
 
 /**

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from '#zod';
 
 /**
  * A SunSpec device in the site file's `control.devices` (docs/sunspec.md "In the site"): scanned at

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from '#zod';
 import type { RouteRegistry } from '../api/route.js';
 import type { Clock } from '../util/clock.js';
 import type { UplinkStatus } from './uplink.js';

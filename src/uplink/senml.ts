@@ -1,5 +1,5 @@
 import { decode as cborDecode, encode as cborEncode } from 'cbor2';
-import { z } from 'zod';
+import { z } from '#zod';
 
 /**
  * A small RFC 8428 SenML codec (JSON and CBOR), no npm package exists for it. Encoding takes records

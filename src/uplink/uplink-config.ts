@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from '#zod';
 
 /** The site file's `uplink:` section: MQTT v5 telemetry as SenML with a durable queue (docs/uplink.md). */
 export const uplinkConfigSchema = z

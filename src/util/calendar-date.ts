@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from '#zod';
 
 /**
  * A calendar day written YYYY-MM-DD that exists: 2026-13-45 and 2026-02-31 are refused instead of

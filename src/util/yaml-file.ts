@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { LineCounter, parseDocument, isNode, visit, type Document } from 'yaml';
-import type { z } from 'zod';
+import type { z } from '#zod';
 
 /** A configuration problem that names the file, line, field, what was found and what is allowed. */
 export class ConfigError extends Error {

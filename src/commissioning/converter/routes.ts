@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { z } from 'zod';
+import { z } from '#zod';
 import { ConverterRun, identifyOverDlt645, type ConversionResult } from './converter.js';
 import type { StepRecord } from './log.js';
 import { allowedBenchLine, BenchLineRefused, type BenchLinePolicy } from './bench-line-policy.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from '#zod';
 import { InventoryError } from './error.js';
 import { recordReplacement, type ReplacementDeps } from './meter-replacement.js';
 import { meterIdOf } from '../../store/registry.js';

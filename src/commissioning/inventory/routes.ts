@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { z } from 'zod';
+import { z } from '#zod';
 import type { User } from '../../auth/user-store.js';
 import { sameSite, type AddressPlan, type Phases } from '../address-plan.js';
 import { inventoryCsv } from './csv.js';

@@ -1,5 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { z } from 'zod';
+import { z } from '#zod';
 import { FeeQuoting, type FeeConfig } from '../fees.js';
 import { callJson, type CachedToken } from '../http-json.js';
 import { airtelMsisdn, toMajor } from '../money.js';

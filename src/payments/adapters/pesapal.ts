@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from '#zod';
 import { FeeQuoting, type FeeConfig } from '../fees.js';
 import { callJson, type CachedToken } from '../http-json.js';
 import { nationalNumber, toMajor, toMinor } from '../money.js';
