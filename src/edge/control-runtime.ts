@@ -183,6 +183,7 @@ export class ControlRuntime {
         }
       },
       components,
+      readingsInMs: () => d.site.controlReadingsMs(),
     });
   }
 

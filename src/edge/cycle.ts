@@ -25,8 +25,11 @@ import { whole } from '../util/text-number.js';
  * (never awaited) -> decision log and audit (batched).
  *
  * Failures are explicit: a controller that throws or runs past its budget is `failed` with the reason
- * and its assets get safety bounds holding them in their safe state; one past its budget is stopped
- * (its worker terminated) and left out until an operator switches modes again.
+ * and its assets get safety bounds holding them in their safe state; past its budget, its worker is
+ * terminated, and three cycles in a row past it stop the controller until an operator switches modes.
+ *
+ * The cycle starts on the clock's period boundaries, offset by the time the control buses take to poll
+ * (they poll on the same boundaries), so each snapshot holds readings a few ms old.
  */
 export interface ControllerView {
   readonly id: string;
@@ -64,7 +67,22 @@ export interface CycleDeps {
   readonly onEscalation?: (e: { capability: string; asset: string; sinceMs: number; why: string }) => void;
   /** Components whose channels the controllers may read (devices, sub-components, assets). */
   readonly components: ReadonlySet<string>;
+  /**
+   * How long after each period boundary of the clock the readings of the control devices are in (ms):
+   * their buses poll on those boundaries, so a cycle started then acts on readings a few ms old instead of
+   * up to a period old. Bounded to half a period; none means the cycle starts on the boundaries.
+   */
+  readonly readingsInMs?: () => number | undefined;
 }
+
+/** Cycles in a row past the budget before a controller is stopped (until the next mode change). */
+const STOP_AFTER_LATE_CYCLES = 3;
+
+/** Consecutive cycles of poor inputs on an asset before its L3 capability escalates to L2. */
+const ESCALATE_AFTER_POOR_CYCLES = 3;
+
+/** Margin after the control buses' last poll cycle, for the readings to reach the process image. */
+const READINGS_MARGIN_MS = 20;
 
 const SAFE_SOURCE = 'controller-failure';
 
@@ -74,6 +92,8 @@ export class EdgeCycle {
   private readonly statuses = new Map<string, ControllerStatus>();
   private readonly lastMs = new Map<string, number>();
   private readonly stopped = new Map<string, string>();
+  /** Controllers that ran past the budget, with the number of cycles in a row. */
+  private readonly late = new Map<string, number>();
   private readonly lastProposals = new Map<string, readonly Proposal[]>();
   private modeStates = new Map<string, ModePlanState>();
   private lastDispatched: Record<string, number> = {};
@@ -84,6 +104,8 @@ export class EdgeCycle {
   private inCycle: Promise<void> | null = null;
   private seq = 0;
   private scheduled = 0;
+  /** Assets whose inputs are poor, with the number of consecutive cycles they have been. */
+  private readonly poorCycles = new Map<string, number>();
   lastEnvelope: Envelope | null = null;
   lastResolutions: ReadonlyMap<string, Resolution> = new Map();
   lastModes = new Map<string, string>();
@@ -110,6 +132,7 @@ export class EdgeCycle {
       this.statuses.delete(c.id);
     }
     this.stopped.clear();
+    this.late.clear();
     this.plan = plan;
   }
 
@@ -130,8 +153,16 @@ export class EdgeCycle {
   start(): void {
     this.running = true;
     this.d.host.warm();
-    this.scheduled = performance.now() + this.d.periodMs;
     this.arm();
+  }
+
+  /** Time to the next start: the clock's next period boundary plus the time the control readings take to come in. */
+  private untilNextSlot(): number {
+    const period = this.d.periodMs;
+    const raw = this.d.readingsInMs?.();
+    const offset = raw === undefined || !Number.isFinite(raw) ? 0 : Math.min(period / 2, Math.max(0, raw + READINGS_MARGIN_MS));
+    const intoPeriod = (((this.d.clock() - offset) % period) + period) % period;
+    return period - intoPeriod;
   }
 
   async stop(): Promise<void> {
@@ -142,28 +173,24 @@ export class EdgeCycle {
 
   private arm(): void {
     if (!this.running) return;
-    this.timer = setTimeout(
-      () => {
-        const start = performance.now();
-        const jitter = start - this.scheduled;
-        this.inCycle = this.runCycle(start, jitter)
-          .catch(() => undefined)
-          .finally(() => {
-            this.inCycle = null;
-            const end = performance.now();
-            // The next slot on the fixed grid; slots already missed are overruns, never bunched up.
-            this.scheduled += this.d.periodMs;
-            let overrun = false;
-            while (this.scheduled <= end) {
-              this.scheduled += this.d.periodMs;
-              overrun = true;
-            }
-            this.timing.add(end - start, jitter, overrun);
-            this.arm();
-          });
-      },
-      Math.max(0, this.scheduled - performance.now()),
-    );
+    let wait = this.untilNextSlot();
+    // When the readings' offset grows, the next slot may come right after the last start: take the one after.
+    if (this.scheduled > 0 && performance.now() + wait - this.scheduled < this.d.periodMs / 2) wait += this.d.periodMs;
+    this.scheduled = performance.now() + wait;
+    this.timer = setTimeout(() => {
+      const start = performance.now();
+      const jitter = start - this.scheduled;
+      this.inCycle = this.runCycle(start, jitter)
+        .catch(() => undefined)
+        .finally(() => {
+          this.inCycle = null;
+          const end = performance.now();
+          // The next slot is the next one on the clock's grid: a slot already missed is an overrun, never
+          // bunched up.
+          this.timing.add(end - start, jitter, end > this.scheduled + this.d.periodMs);
+          this.arm();
+        });
+    }, wait);
   }
 
   /** The consistent picture of every channel at the start of the cycle. */
@@ -202,20 +229,32 @@ export class EdgeCycle {
     const safeBecause = new Map<string, string>();
     if (outcome.kind === 'done') for (const r of outcome.results) results.set(r.id, r);
     else if (outcome.kind === 'hung') {
-      const why = `ran past its ${this.d.budgetMs} ms budget (stopped after ${Math.round(outcome.afterMs)} ms); its assets are in their safe state`;
-      this.stopped.set(outcome.id, why);
-      this.d.log.note({ ts: nowMs, actor: 'system', action: 'controller-stopped', detail: `${outcome.id} ${why}` });
-      this.d.alarm?.({ rule: 'controller_failed', subject: `controller:${outcome.id}`, severity: 'major', message: `controller ${outcome.id} ${why}` });
+      // A loop that never ends is late every cycle; a busy CPU makes a controller late once. Stopped only when late
+      // cycles in a row: its assets are in the safe state for each late cycle either way.
+      const late = (this.late.get(outcome.id) ?? 0) + 1;
+      this.late.set(outcome.id, late);
+      const ms = Math.round(outcome.afterMs);
+      if (late >= STOP_AFTER_LATE_CYCLES) {
+        const why = `ran past its ${this.d.budgetMs} ms budget ${late} cycles in a row (stopped after ${ms} ms); its assets are in their safe state`;
+        this.stopped.set(outcome.id, why);
+        this.d.log.note({ ts: nowMs, actor: 'system', action: 'controller-stopped', detail: `${outcome.id} ${why}` });
+        this.d.alarm?.({ rule: 'controller_failed', subject: `controller:${outcome.id}`, severity: 'major', message: `controller ${outcome.id} ${why}` });
+      } else {
+        const why = `ran past its ${this.d.budgetMs} ms budget this cycle (${ms} ms; stopped at ${STOP_AFTER_LATE_CYCLES} in a row); its assets are in their safe state this cycle`;
+        this.statuses.set(outcome.id, { state: 'failed', reason: why });
+        for (const a of plan.controllers.find((c) => c.id === outcome.id)?.assets ?? []) safeBecause.set(a, `${outcome.id} ${why}`);
+      }
     }
     for (const c of active) {
       const r = results.get(c.id);
       if (r) {
+        this.late.delete(c.id);
         this.states.set(c.id, r.state);
         this.statuses.set(c.id, r.status);
         this.lastMs.set(c.id, Math.round(r.ms * 1000) / 1000);
         this.lastProposals.set(c.id, r.proposals);
         if (r.status.state === 'failed' && r.status.reason.startsWith('threw:')) for (const a of c.assets) safeBecause.set(a, `${c.id} ${r.status.reason}`);
-      } else if (!this.stopped.has(c.id)) {
+      } else if (!this.stopped.has(c.id) && !(outcome.kind === 'hung' && outcome.id === c.id)) {
         // Its answer was lost with a stopped worker, or the worker is starting: last proposals held one cycle.
         const why = outcome.kind === 'not-ready' ? outcome.why : 'answer lost when the worker was stopped; last proposals held';
         this.statuses.set(c.id, { state: 'failed', reason: why });
@@ -267,6 +306,8 @@ export class EdgeCycle {
     };
     const safeOf = new Map(env.safe.map((x) => [x.component, x.why]));
     for (const [a, why] of safeBecause) safeOf.set(a, why);
+    for (const a of [...this.poorCycles.keys()]) if (!safeOf.has(a)) this.poorCycles.delete(a);
+    for (const a of safeOf.keys()) this.poorCycles.set(a, (this.poorCycles.get(a) ?? 0) + 1);
     const failedOf = (asset: string): string | null => {
       for (const c of active) {
         const st = this.statuses.get(c.id);
@@ -306,7 +347,10 @@ export class EdgeCycle {
           escalate: null,
         };
       }
-      if (dec.escalate && !escalation && effectiveLevel({ level, escalation }) === 'L3') {
+      // Poor inputs put the asset in its safe state at once, but escalate only when they last: the cycles before
+      // the first readings after a start, or one missed read, are not a reason to call a person.
+      const lasting = !inputsPoor || (this.poorCycles.get(asset) ?? 0) >= ESCALATE_AFTER_POOR_CYCLES;
+      if (dec.escalate && lasting && !escalation && effectiveLevel({ level, escalation }) === 'L3') {
         this.d.gov.escalations.set(key, dec.escalate);
         this.d.log.note({
           ts: nowMs,

@@ -183,6 +183,14 @@ export class SiteRuntime {
     }));
   }
 
+  /** How long the last poll cycle of the buses carrying control devices took (ms; the longest), or undefined before one. */
+  controlReadingsMs(): number | undefined {
+    let longest: number | undefined;
+    for (const [id, { state }] of this.buses)
+      if (state.last && this.control.busIntervalMs(id) !== undefined) longest = Math.max(longest ?? 0, state.last.durationMs);
+    return longest;
+  }
+
   bus(id: string): ModbusBus | undefined {
     return this.buses.get(id)?.bus;
   }
