@@ -87,6 +87,61 @@ test('a controller that throws and one that loops forever are stopped and marked
   assert.ok((audit.json.entries as Array<{ action: string }>).some((e) => e.action === 'controller-stopped'));
 });
 
+test('a controller late in two cycles in a row (a busy CPU) is not stopped; its assets are safe only in those cycles', async (t) => {
+  const modules = [new URL('./helpers/control-test-controllers.js', import.meta.url).href];
+  // Late while the clock is before this instant: at most two cycles at a 1 s period, fewer than the three that stop it.
+  let lateUntilMs = 0;
+  const s = await startControlSite({
+    control: STEER,
+    // The config is read when the plan is made: at start (0, never late) and at the mode change below.
+    hooks: {
+      modules,
+      controllers: [
+        {
+          id: 'slow',
+          kind: 'test-late-until',
+          battery: 'ess0',
+          config: {
+            get lateUntilMs() {
+              return lateUntilMs;
+            },
+          },
+        },
+      ],
+    },
+  });
+  t.after(() => s.close());
+  await cyclesPass(s, 3);
+  lateUntilMs = s.clock() + 1500;
+  s.sys.control?.setMode([...STEER.controllers.map((c) => ({ ...c, enabled: true }))], 'test', 'reload the late controller with its window');
+  const reasons: string[] = [];
+  await until('the late window has passed', () => {
+    const c = (s.sys.control?.status().controllers ?? []) as Array<{ id: string; status: { state: string; reason?: string } }>;
+    const slow = c.find((x) => x.id === 'slow');
+    if (slow?.status.reason) reasons.push(slow.status.reason);
+    return s.clock() > lateUntilMs + 2000;
+  });
+  const c = (s.sys.control?.status().controllers ?? []) as Array<{ id: string; stopped: boolean; status: { state: string } }>;
+  const slow = c.find((x) => x.id === 'slow');
+  assert.ok(
+    reasons.some((r) => /ran past its 100 ms budget this cycle/.test(r)),
+    `it was late: ${[...new Set(reasons)].join(' | ')}`,
+  );
+  assert.equal(slow?.stopped, false, `stopped after a late window: ${reasons.join(' | ')}`);
+  assert.equal(slow.status.state, 'ok');
+  assert.ok(!(s.sys.control?.status().escalations as unknown[]).length, 'no escalation either');
+});
+
+test('the first cycles of a start, before any reading, put the battery in its safe state but do not escalate to a person', async (t) => {
+  const s = await startControlSite({ control: STEER, pv: { L1: 1000, L2: 1000, L3: 1000 } });
+  t.after(() => s.close());
+  await until('the battery is steered', () => s.setpoints().L1 < -100);
+  const st = s.sys.control?.status() as { escalations: unknown[] };
+  assert.deepEqual(st.escalations, []);
+  const open = s.sys.alarms.store.list({ state: 'open' }).map((a) => a.rule);
+  assert.ok(!open.includes('control_escalation'), open.join(', '));
+});
+
 test('L2: a proposal approved through the API actuates; L1 never actuates', async (t) => {
   const s = await startControlSite({
     control: { ...STEER, autonomy: [{ capability: 'battery-dispatch', asset: 'ess0', level: 'L2' }] },

@@ -17,4 +17,18 @@ export const controllers = {
     start: {},
     criticality: 'optimisation',
   },
+  'test-late-until': {
+    // Late (300 ms of work) in every cycle before `lateUntilMs`, as on a CPU busy with other work; then quick.
+    run: (_s: unknown, cfg: { lateUntilMs?: number }, st: unknown, nowMs: number) => {
+      if (nowMs < (cfg.lateUntilMs ?? 0)) {
+        const until = performance.now() + 300;
+        while (performance.now() < until) {
+          /* busy */
+        }
+      }
+      return { proposals: [], state: st, status: { state: 'ok', detail: 'on time' } };
+    },
+    start: {},
+    criticality: 'optimisation',
+  },
 };
