@@ -43,6 +43,7 @@ import { Scheduler } from './util/scheduler.js';
 import { ControlRuntime, type ControlTestHooks } from './edge/control-runtime.js';
 import { controlApprovalSource } from './edge/approval-source.js';
 import { registerApprovalRoutes, supplyApprovalSource } from './governance/approvals.js';
+import { escalationAlarmMessage } from './governance/escalations.js';
 import { RelayClaims } from './governance/relay-claims.js';
 import { UtilityRuntime } from './csip/utility-runtime.js';
 import { registerUtilityRoutes } from './csip/routes.js';
@@ -217,8 +218,11 @@ export async function startSystem(o: SystemOptions = {}): Promise<RunningSystem>
           rule: 'governance_escalation',
           subject: `${e.capability}:${e.asset}`,
           severity: 'major',
-          message: `${e.capability} on ${e.asset} needs a person: ${e.why}; it acts as L2 (proposals) until confirmed`,
+          message: escalationAlarmMessage(e),
         }),
+      // A person confirmed it (POST /api/escalations/confirm): the alarm has done its job.
+      onEscalationConfirmed: (e) =>
+        alarms.store.clear('governance_escalation', `${e.capability}:${e.asset}`, { by: e.by, message: `confirmed by ${e.by}: back to L3` }),
       config,
       site,
       recorder,

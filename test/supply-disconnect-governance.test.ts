@@ -10,7 +10,8 @@ import { GovernanceGate } from '../src/governance/gate.js';
 import { GovernanceSettings } from '../src/governance/governance-settings.js';
 import { ProposalStore } from '../src/governance/proposal-store.js';
 import { RelayClaims } from '../src/governance/relay-claims.js';
-import { disconnectPolicySchema, type AutonomyLevel } from '../src/governance/types.js';
+import { disconnectPolicySchema, type AutonomyLevel, type ReconnectAtL2 } from '../src/governance/types.js';
+import { restoreSupplyRule } from '../src/governance/decide.js';
 import { relayWriter, ShedLedger } from '../src/edge/dispatch.js';
 import { RelayBank } from '../src/relays/relay-bank.js';
 import { RelayDriver, type CoilBus } from '../src/relays/relay-driver.js';
@@ -52,7 +53,7 @@ function mulberry32(seed: number): () => number {
   };
 }
 
-function rig(t: { after: (fn: () => void) => void }, level: AutonomyLevel) {
+function rig(t: { after: (fn: () => void) => void }, level: AutonomyLevel, reconnectAtL2: ReconnectAtL2 = 'unattended') {
   const db = tempDb(t);
   let now = T0;
   const coils = new Coils();
@@ -67,7 +68,7 @@ function rig(t: { after: (fn: () => void) => void }, level: AutonomyLevel) {
   let poor: string | null = null;
   const gate = new GovernanceGate({
     site: 'test',
-    policy: disconnectPolicySchema.parse({ noDisconnectWindows: [], noDisconnectWeekdays: [], proposalTtlMs: 3600_000 }),
+    policy: disconnectPolicySchema.parse({ noDisconnectWindows: [], noDisconnectWeekdays: [], proposalTtlMs: 3600_000, reconnectAtL2 }),
     proposals: new ProposalStore(db),
     settings,
     audit,
@@ -93,11 +94,15 @@ function rig(t: { after: (fn: () => void) => void }, level: AutonomyLevel) {
   };
 }
 
-for (const level of ['L1', 'L2'] as const) {
-  test(`property: supply-disconnect at ${level} never switches a relay without a person (never opens one at L2); every write is audited; the chain verifies`, async (t) => {
+for (const [level, reconnect] of [
+  ['L1', 'unattended'],
+  ['L2', 'unattended'],
+  ['L2', 'supervised'],
+] as const) {
+  test(`property: supply-disconnect at ${level} (reconnects at L2 ${reconnect}) never switches a relay without a person (at L2 never opens one${reconnect === 'supervised' ? ', nor closes one' : ''}); every write is audited; the chain verifies`, async (t) => {
     let personWrites = 0;
     for (let seed = 1; seed <= 12; seed++) {
-      const r = rig(t, level);
+      const r = rig(t, level, reconnect);
       const rnd = mulberry32(seed * 7919);
       const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)] as T;
       const person = async (fn: () => unknown): Promise<void> => {
@@ -156,7 +161,7 @@ for (const level of ['L1', 'L2'] as const) {
       // NC wiring: a coil on means the relay is open (supply off).
       const opens = unattended.filter((w) => w.on);
       assert.equal(opens.length, 0, `seed ${seed}: a relay opened without a person: ${JSON.stringify(opens)}`);
-      if (level === 'L1') assert.equal(unattended.length, 0, `seed ${seed}: L1 switched a relay by itself`);
+      if (level === 'L1' || reconnect === 'supervised') assert.equal(unattended.length, 0, `seed ${seed}: ${level} (${reconnect}) switched a relay by itself`);
       // Every write has its audit entry (a relay-opened/closed entry with a change read back).
       const changes = r.audit.list().filter((e) => (e.action === 'relay-opened' || e.action === 'relay-closed') && e.detail.includes('->'));
       assert.equal(changes.length, r.coils.writes.length, `seed ${seed}: writes and audited changes differ`);
@@ -309,4 +314,82 @@ test('HTTP: an L2 disconnect proposal shows in the unified approvals list with t
   } finally {
     await sys.close();
   }
+});
+
+test('rule restore-supply: which reconnects the system runs without a person, per level and site setting', () => {
+  const table: Array<[AutonomyLevel, ReconnectAtL2, 'refuse' | 'needs-approval' | 'execute']> = [
+    ['L1', 'unattended', 'refuse'],
+    ['L1', 'supervised', 'refuse'],
+    ['L2', 'unattended', 'execute'],
+    ['L2', 'supervised', 'needs-approval'],
+    ['L3', 'unattended', 'execute'],
+    ['L3', 'supervised', 'execute'],
+  ];
+  for (const [level, atL2, outcome] of table) {
+    const d = restoreSupplyRule(level, atL2);
+    assert.equal(d.outcome, outcome, `${level} ${atL2}`);
+    if (outcome === 'execute') assert.match(d.why, /rule restore-supply/, 'an unattended restore names its rule');
+  }
+});
+
+for (const atL2 of ['unattended', 'supervised'] as const) {
+  test(`L2 reconnect after payment, governance.reconnectAtL2 ${atL2}: ${atL2 === 'unattended' ? 'runs without a person and is audited under its rule' : 'waits for a person like a disconnect'}`, async (t) => {
+    const r = rig(t, 'L2', atL2);
+    const asset = { customer: 'C1', meter: 1 };
+    await r.gate.propose({ capability: 'disconnect', asset, reason: 'tampering', proposedBy: { kind: 'user', username: 'op1' } });
+    assert.equal(await r.relays.state(1), 'open');
+    const p = await r.gate.propose({ capability: 'reconnect', asset, reason: 'paid 5000 UGX', proposedBy: { kind: 'system' } });
+    assert.ok(p.created);
+    if (atL2 === 'unattended') {
+      assert.equal(p.proposal.state, 'executed');
+      assert.equal(p.proposal.decidedBy, 'policy');
+      assert.equal(await r.relays.state(1), 'closed');
+      const proposed = r.audit.list().find((e) => e.action === 'proposed' && e.proposalId === p.proposal.id);
+      assert.match(proposed?.detail ?? '', /rule restore-supply: a reconnect restores supply, so it runs without a person at L2/);
+      assert.equal(r.audit.list().find((e) => e.action === 'relay-closed' && e.proposalId === p.proposal.id)?.actor, 'system');
+    } else {
+      assert.equal(p.proposal.state, 'pending');
+      assert.equal(await r.relays.state(1), 'open', 'nothing switched before a person approves');
+      const done = await r.gate.approve(p.proposal.id, 'op2');
+      assert.equal(done.state, 'executed');
+      assert.equal(done.decidedBy, 'op2');
+      assert.equal(await r.relays.state(1), 'closed');
+    }
+    assert.equal(r.audit.verify().ok, true);
+  });
+}
+
+test("a person's disconnect or approval against a relay held by a more critical capability is refused, naming the holder; nothing is written", async (t) => {
+  const r = rig(t, 'L2');
+  const asset = { customer: 'C2', meter: 2 };
+  const pending = await r.gate.propose({ capability: 'disconnect', asset, reason: 'credit at zero', proposedBy: { kind: 'system' } });
+  assert.ok(pending.created && pending.proposal.state === 'pending');
+  r.claims.claim(2, { by: 'override of relay2', criticality: 'safety', state: 'closed', why: 'override 1 by op9: clinic fridge', untilMs: r.now() + 3600_000 });
+  const writes = r.coils.writes.length;
+  const d = await r.gate.propose({ capability: 'disconnect', asset, reason: 'tampering', proposedBy: { kind: 'user', username: 'op1' } });
+  assert.ok(!d.created);
+  assert.match(
+    d.why,
+    /^supply-disconnect \(business\) is outranked by override of relay2 \(safety\), which holds relay2 closed until 2026-04-07T08:00:00.000Z: override 1 by op9: clinic fridge$/,
+  );
+  await assert.rejects(
+    () => r.gate.approve(pending.proposal.id, 'op1'),
+    (e: Error & { reason?: string }) => e.reason === 'outranked' && /outranked by override of relay2 \(safety\).*it stays pending/.test(e.message),
+  );
+  assert.equal(r.gate.list().find((x) => x.id === pending.proposal.id)?.state, 'pending');
+  assert.equal(r.coils.writes.length, writes);
+  assert.equal(await r.relays.state(2), 'closed');
+  // The override ends: the same approval goes through.
+  r.advance(3600_000);
+  r.gate.expireStale();
+  const again = await r.gate.propose({ capability: 'disconnect', asset, reason: 'tampering', proposedBy: { kind: 'user', username: 'op1' } });
+  assert.ok(again.created && again.proposal.state === 'executed');
+  assert.equal(await r.relays.state(2), 'open');
+  assert.deepEqual(
+    r.audit
+      .list()
+      .filter((e) => e.action === 'refused' || e.action === 'approval-refused')
+      .map((e) => e.action),
+    ['refused', 'approval-refused'],
+  );
 });

@@ -28,6 +28,7 @@ export function createGovernanceRuntime(d: {
   readonly claims?: RelayClaims;
   readonly inputsPoor?: (meter: number) => string | null;
   readonly notify?: GateDeps['notify'];
+  readonly confirmed?: GateDeps['confirmed'];
 }): GovernanceRuntime {
   const { db, config } = d;
   const governance = governanceConfigSchema.parse(config.governance ?? {});
@@ -43,6 +44,7 @@ export function createGovernanceRuntime(d: {
     noDisconnectWindows: governance.noDisconnectWindows,
     noDisconnectWeekdays: governance.noDisconnectWeekdays,
     holidays: governance.holidays,
+    reconnectAtL2: governance.reconnectAtL2,
   });
   const gate = new GovernanceGate({
     site: config.site.id,
@@ -58,6 +60,7 @@ export function createGovernanceRuntime(d: {
     ...(d.claims ? { claims: d.claims } : {}),
     ...(d.inputsPoor ? { inputsPoor: d.inputsPoor } : {}),
     ...(d.notify ? { notify: d.notify } : {}),
+    ...(d.confirmed ? { confirmed: d.confirmed } : {}),
   });
   return { audit, settings, gate };
 }

@@ -70,6 +70,8 @@ export interface BillingRuntimeDeps {
   readonly claims?: RelayClaims;
   /** An L3 capability escalated to L2 (e.g. raise an alarm: UI and webhook); SMS to governance.escalationSms is sent here. */
   readonly onEscalation?: (e: { capability: string; asset: string; sinceMs: number; why: string }) => void;
+  /** A person confirmed that escalation (e.g. clear its alarm). */
+  readonly onEscalationConfirmed?: (e: { capability: string; asset: string; by: string }) => void;
   /** How often a disconnect refused by a no-disconnect window is re-checked (default 5 min). */
   readonly recheckEveryMs?: number;
   /**
@@ -137,6 +139,7 @@ export async function createBillingRuntime(d: BillingRuntimeDeps): Promise<Billi
     ...(d.claims ? { claims: d.claims } : {}),
     inputsPoor: (meter) => meterInputsPoor(d.site, meter),
     notify: (e) => notifyEscalation({ capability: e.capability, asset: e.asset, ...e.escalation }),
+    ...(d.onEscalationConfirmed ? { confirmed: d.onEscalationConfirmed } : {}),
   });
   const events = new CreditEventHub();
   const prepaid = new PrepaidRuntime({

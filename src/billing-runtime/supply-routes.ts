@@ -69,7 +69,7 @@ export function registerSupplyRoutes(routes: RouteRegistry, d: SupplyRouteDeps):
     method: 'POST',
     url: '/api/customers/:id/disconnect',
     summary:
-      "An operator disconnects a customer now, saying why: a person's proposal through the governance gate (policy checked, relay read back, audited); 409 with the reason when the policy refuses (no-disconnect window, override hold), 502 when the relay fails",
+      "An operator disconnects a customer now, saying why: a person's proposal through the governance gate (policy checked, relay read back, audited); 409 with the reason when the policy refuses (no-disconnect window, override hold) or a more critical capability holds the relay (naming it), 502 when the relay fails",
     role: 'operator',
     params,
     body,
@@ -91,7 +91,7 @@ export function registerSupplyRoutes(routes: RouteRegistry, d: SupplyRouteDeps):
     method: 'POST',
     url: '/api/customers/:id/reconnect',
     summary:
-      "An operator reconnects a customer now, saying why: the governance override 'close' (relay closed and read back, pending disconnects withdrawn, audited); 502 when the relay fails",
+      "An operator reconnects a customer now, saying why: the governance override 'close' (relay closed and read back, pending disconnects withdrawn, audited); 409 naming the holder when a more critical capability holds the relay open, 502 when the relay fails",
     role: 'operator',
     params,
     body,

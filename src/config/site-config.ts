@@ -99,6 +99,11 @@ export const governanceConfigSchema = z
     /** Local weekdays with no disconnects, 0 = Sunday. */
     noDisconnectWeekdays: z.array(z.number().int().min(0).max(6)).default([0, 6]),
     holidays: z.array(calendarDate).default([]),
+    /**
+     * At L2, whether a reconnect after payment runs without a person (`unattended`, the default: it
+     * restores supply, rule `restore-supply` in src/governance/decide.ts) or waits for approval (`supervised`).
+     */
+    reconnectAtL2: z.enum(['unattended', 'supervised']).default('unattended'),
     /** Operators' phone numbers told by SMS when an autonomous (L3) capability escalates to L2. */
     escalationSms: z.array(z.string().regex(/^\+?\d{7,15}$/, 'a phone number such as +256700000000')).default([]),
   })

@@ -15,8 +15,10 @@ const item = (p: ControlProposal): ApprovalItem => ({
   state: p.state,
   createdAt: p.createdAt,
   expiresAt: p.expiresAt,
-  why: p.why,
+  why: p.state === 'rejected' && p.reason ? `${p.why} (rejected: ${p.reason})` : p.why,
   customer: null,
+  decidedBy: p.decidedBy,
+  decidedAt: p.decidedAt,
 });
 
 /** The edge cycle's L2 proposals and escalations in the one approvals queue (src/governance/approvals.ts). */

@@ -24,6 +24,9 @@ export interface ApprovalItem {
   readonly expiresAt: number | null;
   readonly why: string;
   readonly customer: string | null;
+  /** Who decided it: a person, `policy` (a rule ran it without a person), `system` (expired, withdrawn), or null while pending. */
+  readonly decidedBy: string | null;
+  readonly decidedAt: number | null;
 }
 
 export interface EscalationItem {
@@ -54,7 +57,7 @@ export class ApprovalError extends Error {
   }
 }
 
-const STATUS: Record<GovernanceError['reason'], 404 | 409> = { not_found: 404, conflict: 409, refused: 409 };
+const STATUS: Record<GovernanceError['reason'], 404 | 409> = { not_found: 404, conflict: 409, refused: 409, outranked: 409 };
 
 function supplyItem(p: Proposal, ttlMs: number): ApprovalItem {
   return {
@@ -71,6 +74,8 @@ function supplyItem(p: Proposal, ttlMs: number): ApprovalItem {
     expiresAt: p.state === 'pending' ? p.createdAt + ttlMs : null,
     why: `${p.capability} ${p.asset.customer}: ${p.reason}${p.why ? ` (${p.why})` : ''}`,
     customer: p.asset.customer,
+    decidedBy: p.decidedBy,
+    decidedAt: p.decidedAt,
   };
 }
 

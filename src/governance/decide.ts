@@ -1,5 +1,5 @@
 import { localTime, parseHhmm } from './local-time.js';
-import type { AutonomyLevel, DisconnectPolicy, ProposalInput } from './types.js';
+import type { AutonomyLevel, DisconnectPolicy, ProposalInput, ReconnectAtL2 } from './types.js';
 
 /** What the gate does with a proposal: refuse it, queue it for an operator, or run it now. */
 export type Decision = { readonly outcome: 'refuse'; readonly why: string } | { readonly outcome: 'needs-approval' | 'execute'; readonly why: string };
@@ -31,17 +31,41 @@ export function blackoutReason(policy: DisconnectPolicy, nowMs: number): string 
   return null;
 }
 
+/** The name of the rule below, as written in audit entries and docs/architecture.md. */
+export const RESTORE_SUPPLY_RULE = 'restore-supply';
+
+/**
+ * Rule `restore-supply`: what a reconnect the system proposes (a customer paid) may do by itself.
+ * Reconnecting restores supply, the direction of safety and supply quality (the customer's neutral
+ * state, as the safe state is the edge cycle's), so by default it runs without a person at L2 as at L3,
+ * at any hour, and says so in its audit entry. A site whose operators want to see every switch sets
+ * `governance.reconnectAtL2: supervised`: then it waits for approval at L2 like a disconnect. At L1
+ * the system never switches. This is the only place that decides it.
+ */
+export function restoreSupplyRule(autonomy: AutonomyLevel, atL2: ReconnectAtL2): Decision {
+  if (autonomy === 'L1') return { outcome: 'refuse', why: 'supply-disconnect is L1 (manual): a person reconnects on site or with the button' };
+  if (autonomy === 'L3') return { outcome: 'execute', why: `autonomous (L3): restoring supply (rule ${RESTORE_SUPPLY_RULE})` };
+  if (atL2 === 'supervised')
+    return {
+      outcome: 'needs-approval',
+      why: `supervised (L2), and this site gates reconnects too (governance.reconnectAtL2: supervised): waiting for an operator`,
+    };
+  return {
+    outcome: 'execute',
+    why: `rule ${RESTORE_SUPPLY_RULE}: a reconnect restores supply, so it runs without a person at L2 (governance.reconnectAtL2: unattended)`,
+  };
+}
+
 /**
  * The gate's rule, pure: the same proposal, policy and clock give the same answer, so every
- * decision can be tested and explained. Restoring supply is allowed at any hour: at L2 and L3 it runs
- * by itself (supply on is the customer's neutral state, as the safe state is for the edge cycle);
- * at L1 the system never switches, so it is only shown to people.
+ * decision can be tested and explained. Restoring supply is allowed at any hour; whether the system's
+ * reconnect waits for a person is `restoreSupplyRule`.
  */
 export function decide(p: ProposalInput, ctx: DecisionContext): Decision {
   const human = p.proposedBy.kind === 'user';
   if (p.capability === 'reconnect') {
-    if (!human && ctx.autonomy === 'L1') return { outcome: 'refuse', why: 'supply-disconnect is L1 (manual): a person reconnects on site or with the button' };
-    return { outcome: 'execute', why: 'restoring supply is always allowed' };
+    if (human) return { outcome: 'execute', why: `restoring supply, commanded by ${p.proposedBy.username}` };
+    return restoreSupplyRule(ctx.autonomy, ctx.policy.reconnectAtL2);
   }
   if (ctx.heldClosed) return { outcome: 'refuse', why: 'an operator override keeps this relay closed' };
   if (!human && ctx.autonomy === 'L1') return { outcome: 'refuse', why: 'disconnect autonomy is L1 (manual): only a person may propose it' };

@@ -42,3 +42,12 @@ export class EscalationStore {
       .all();
   }
 }
+
+/**
+ * The alarm's sentence for an escalation: which capability, on which asset, why, and how to hand
+ * autonomy back. Asset `site` is every relay of the site (supply-disconnect escalates site-wide).
+ */
+export function escalationAlarmMessage(e: { readonly capability: string; readonly asset: string; readonly why: string }): string {
+  const where = e.asset === 'site' ? 'every relay of the site (asset site)' : `asset ${e.asset}`;
+  return `${e.capability} on ${where} needs a person: ${e.why}; it acts as L2 (proposals wait for approval) until someone confirms it (POST /api/escalations/confirm with capability ${e.capability} and asset ${e.asset})`;
+}

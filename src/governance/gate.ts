@@ -3,7 +3,7 @@ import { systemClock } from '../util/clock.js';
 import { CAPABILITY_CLASS, confirmEscalation, DEFAULT_ACTION_AUTONOMY, effectiveLevel, type Escalation } from './actions.js';
 import type { AuditLog } from './audit-log.js';
 import type { EscalationStore } from './escalations.js';
-import type { RelayClaims } from './relay-claims.js';
+import { claimSentence, type RelayClaim, type RelayClaims } from './relay-claims.js';
 import { blackoutReason, decide } from './decide.js';
 import type { GovernanceSettings } from './governance-settings.js';
 import type { ProposalStore } from './proposal-store.js';
@@ -13,7 +13,8 @@ export type RelayActuator = Pick<RelayBank, 'open' | 'close'>;
 
 export class GovernanceError extends Error {
   constructor(
-    readonly reason: 'not_found' | 'conflict' | 'refused',
+    /** `outranked`: a more critical capability holds the relay (relay-claims.ts); the message names it. */
+    readonly reason: 'not_found' | 'conflict' | 'refused' | 'outranked',
     message: string,
   ) {
     super(message);
@@ -37,6 +38,8 @@ export interface GateDeps {
   readonly inputsPoor?: (meter: number) => string | null;
   /** Tells people (alarm, webhook, SMS) that supply-disconnect dropped to L2. */
   readonly notify?: (e: { readonly capability: typeof CAPABILITY; readonly asset: string; readonly escalation: Escalation }) => void;
+  /** A person confirmed the escalation: what `notify` raised (the alarm) is cleared. */
+  readonly confirmed?: (e: { readonly capability: typeof CAPABILITY; readonly asset: string; readonly by: string }) => void;
   /** Relays held by a more critical capability (load shedding, an operator override): they outrank this one. */
   readonly claims?: RelayClaims;
 }
@@ -53,7 +56,7 @@ export const relayAsset = (meter: number): string => `relay${meter}`;
  */
 export type ProposeResult =
   | { readonly created: true; readonly proposal: Proposal; readonly existing?: boolean }
-  | { readonly created: false; readonly why: string; readonly windowClosed: boolean };
+  | { readonly created: false; readonly why: string; readonly windowClosed: boolean; readonly outranked?: RelayClaim };
 
 export type OverrideAction =
   { readonly action: 'close' | 'hold'; readonly reason: string; readonly until?: number } | { readonly action: 'release'; readonly reason: string };
@@ -93,12 +96,25 @@ export class GovernanceGate {
       });
       return { created: false, why: decision.why, windowClosed: input.capability === 'disconnect' && decision.why === blackoutReason(this.d.policy, now) };
     }
+    // A person's disconnect of a relay a more critical capability holds is refused at once, naming the holder;
+    // the system's is recorded and fails at the relay (the prepaid loop proposes it again later).
+    const claim = input.proposedBy.kind === 'user' && input.capability === 'disconnect' ? this.blockingClaim(input.asset.meter, 'open') : null;
+    if (claim) {
+      const why = claimSentence(input.asset.meter, claim, CAPABILITY, CAPABILITY_CLASS[CAPABILITY]);
+      this.d.audit.append({
+        ...base,
+        actor: actorName(input.proposedBy),
+        action: 'refused',
+        detail: `${input.capability}: ${why} (reason given: ${input.reason})`,
+      });
+      return { created: false, why, windowClosed: false, outranked: claim };
+    }
     // A restore makes every pending disconnect of the same meter moot.
     if (input.capability === 'reconnect') this.withdraw(input.asset.meter, 'disconnect', 'superseded by a reconnect');
     const duplicate = this.openProposal(input.asset.meter, input.capability);
     if (duplicate) return { created: true, proposal: duplicate, existing: true };
     const state: ProposalState = decision.outcome === 'execute' ? 'approved' : 'pending';
-    const p = this.d.proposals.create(input, state, now);
+    const p = this.d.proposals.create(input, state, now, decision.why);
     this.d.audit.append({
       ...base,
       actor: actorName(input.proposedBy),
@@ -115,6 +131,22 @@ export class GovernanceGate {
   async approve(id: number, username: string): Promise<Proposal> {
     const p = this.pending(id);
     const now = this.now();
+    // Approving a disconnect a more critical capability stands against would only fail at the relay: refuse
+    // it (409, naming the holder) and leave it pending. An approved reconnect waits for the claim instead.
+    const claim = p.capability === 'disconnect' ? this.blockingClaim(p.asset.meter, 'open') : null;
+    if (claim) {
+      const why = claimSentence(p.asset.meter, claim, CAPABILITY, CAPABILITY_CLASS[CAPABILITY]);
+      this.d.audit.append({
+        ts: now,
+        actor: username,
+        action: 'approval-refused',
+        proposalId: id,
+        customer: p.asset.customer,
+        meter: p.asset.meter,
+        detail: why,
+      });
+      throw new GovernanceError('outranked', `proposal ${id} cannot be approved now: ${why}; it stays pending`);
+    }
     const hold = this.d.settings.holdOn(p.asset.meter, now);
     const blocked = hold
       ? `an operator override by ${hold.by} keeps this relay closed`
@@ -255,13 +287,23 @@ export class GovernanceGate {
     if (!r.audit) return false;
     this.d.escalations?.clear(CAPABILITY, SITE_ASSET);
     this.d.audit.append({ ...r.audit, detail: `${CAPABILITY} on ${this.d.site}: ${r.audit.detail}` });
+    try {
+      this.d.confirmed?.({ capability: CAPABILITY, asset: SITE_ASSET, by: username });
+    } catch {
+      /* as with notify: the confirmation stands even if clearing the alarm fails */
+    }
     return true;
+  }
+
+  /** The claim of a more critical capability that stands against switching this relay to `want` now, or null. */
+  blockingClaim(meter: number, want: 'open' | 'closed'): RelayClaim | null {
+    return this.d.claims?.blocking(meter, want, CAPABILITY_CLASS[CAPABILITY], this.now()) ?? null;
   }
 
   /** Approved reconnects that waited for a safety claim on the relay; run now if the claim has ended. */
   async resumeDeferred(meter?: number): Promise<void> {
     const approved = this.d.proposals.list({ state: 'approved', capability: 'reconnect', ...(meter === undefined ? {} : { meter }) });
-    for (const p of approved) if (!this.d.claims?.blocking(p.asset.meter, 'closed', CAPABILITY_CLASS[CAPABILITY], this.now())) await this.execute(p.id);
+    for (const p of approved) if (!this.blockingClaim(p.asset.meter, 'closed')) await this.execute(p.id);
   }
 
   /** How long a pending proposal waits for a person. */
@@ -331,7 +373,8 @@ export class GovernanceGate {
     // an outranked disconnect fails, and the prepaid loop proposes it again later if still due.
     if (ok.outranked && p.capability === 'reconnect') return this.d.proposals.require(id);
     const now = this.now();
-    this.d.proposals.transition(id, ['approved'], ok.done ? 'executed' : 'failed', decider, now, ok.detail);
+    // The decision's why (an operator's approval, or the rule that ran it) stays in front of the relay's answer.
+    this.d.proposals.transition(id, ['approved'], ok.done ? 'executed' : 'failed', decider, now, p.why ? `${p.why}; ${ok.detail}` : ok.detail);
     // L3 hit a limit (the relay's wear guard, a relay that does not answer): people decide from now on.
     if (!ok.done && !ok.outranked && decider === 'policy' && p.capability === 'disconnect') this.escalate(`limit hit: ${ok.detail}`);
     return this.d.proposals.require(id);
@@ -346,9 +389,9 @@ export class GovernanceGate {
     proposalId: number | null,
   ): Promise<{ done: boolean; detail: string; outranked?: boolean }> {
     const base = { actor, proposalId, customer, meter };
-    const claim = this.d.claims?.blocking(meter, to === 'open' ? 'open' : 'closed', CAPABILITY_CLASS[CAPABILITY], this.now());
+    const claim = this.blockingClaim(meter, to === 'open' ? 'open' : 'closed');
     if (claim) {
-      const detail = `${CAPABILITY} (business) outranked by ${claim.by} (${claim.criticality}), which holds the relay ${claim.state}: ${claim.why}; nothing written${to === 'close' ? ', the close runs when it releases the relay' : ''}`;
+      const detail = `${claimSentence(meter, claim, CAPABILITY, CAPABILITY_CLASS[CAPABILITY])}; nothing written${to === 'close' && proposalId !== null ? ', the close runs when it releases the relay' : ''}`;
       this.d.audit.append({ ...base, ts: this.now(), action: 'relay-outranked', detail });
       return { done: false, detail, outranked: true };
     }

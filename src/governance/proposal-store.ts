@@ -47,11 +47,12 @@ export class ProposalStore {
     CREATE INDEX IF NOT EXISTS governance_proposals_state ON governance_proposals (state, meter);`);
   }
 
-  create(p: ProposalInput, state: ProposalState, createdAt: number): Proposal {
+  /** `why`: the decision that put it in this state (why it waits, or which rule runs it). */
+  create(p: ProposalInput, state: ProposalState, createdAt: number, why: string | null = null): Proposal {
     const id = Number(
       this.db
-        .prepare('INSERT INTO governance_proposals (created_at, capability, customer, meter, reason, proposed_by, state) VALUES (?, ?, ?, ?, ?, ?, ?)')
-        .run(createdAt, p.capability, p.asset.customer, p.asset.meter, p.reason, fromActor(p.proposedBy), state).lastInsertRowid,
+        .prepare('INSERT INTO governance_proposals (created_at, capability, customer, meter, reason, proposed_by, state, why) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+        .run(createdAt, p.capability, p.asset.customer, p.asset.meter, p.reason, fromActor(p.proposedBy), state, why).lastInsertRowid,
     );
     return this.require(id);
   }

@@ -58,3 +58,13 @@ export class RelayClaims {
     return () => this.listeners.delete(f);
   }
 }
+
+/**
+ * Why an action of class `cls` may not switch this relay now, in one sentence naming who holds it
+ * (the 409 answer and the audit entry): "supply-disconnect (business) is outranked by load-shedding
+ * (safety), which holds relay2 open until released: …".
+ */
+export function claimSentence(meter: number, c: RelayClaim, capability: string, cls: CriticalityClass): string {
+  const until = c.untilMs === null ? ' until it releases it' : ` until ${new Date(c.untilMs).toISOString()}`;
+  return `${capability} (${cls}) is outranked by ${c.by} (${c.criticality}), which holds relay${meter} ${c.state}${until}: ${c.why}`;
+}

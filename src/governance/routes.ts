@@ -12,7 +12,7 @@ export interface GovernanceRouteDeps {
 }
 
 const STATES = ['pending', 'approved', 'executed', 'rejected', 'expired', 'withdrawn', 'failed'] as const satisfies readonly ProposalState[];
-const STATUS: Record<GovernanceError['reason'], number> = { not_found: 404, conflict: 409, refused: 409 };
+const STATUS: Record<GovernanceError['reason'], number> = { not_found: 404, conflict: 409, refused: 409, outranked: 409 };
 const idParams = z.object({ id: z.coerce.number().int().positive() }).strict();
 const instant = z.union([z.coerce.number().int().nonnegative(), z.iso.datetime({ offset: true }).transform((s) => Date.parse(s))]);
 
@@ -80,7 +80,8 @@ export function registerGovernanceRoutes(routes: RouteRegistry, deps: Governance
   routes.add({
     method: 'POST',
     url: '/api/relays/:meter/override',
-    summary: "Human override of a customer's relay: close it now, hold it closed (optionally until a time), or release a hold",
+    summary:
+      "Human override of a customer's relay: close it now, hold it closed (optionally until a time), or release a hold; 409 naming the holder when a more critical capability (load shedding, an edge-cycle override) holds the relay open, 502 when the relay fails",
     role: 'operator',
     params: z.object({ meter: z.coerce.number().int().min(1).max(247) }).strict(),
     body: z.discriminatedUnion('action', [
@@ -91,6 +92,8 @@ export function registerGovernanceRoutes(routes: RouteRegistry, deps: Governance
     handler: ({ params, body, user }) =>
       httpErrors(async () => {
         const r = await gate.override(params.meter, deps.customerOfMeter?.(params.meter) ?? null, who(user), body);
+        // A more critical capability holds the relay: a conflict of rank, not a fault of the relay.
+        if (r.outranked) throw new HttpError(409, `override of relay${params.meter} refused: ${r.detail}`);
         if (!r.done) throw new HttpError(502, r.detail);
         return { meter: params.meter, action: body.action, detail: r.detail };
       }),

@@ -42,6 +42,10 @@ export interface Proposal extends ProposalInput {
   readonly why: string | null;
 }
 
+/** What a reconnect of the system does at L2: see `restoreSupplyRule` in decide.ts. */
+export const RECONNECT_AT_L2 = ['unattended', 'supervised'] as const;
+export type ReconnectAtL2 = (typeof RECONNECT_AT_L2)[number];
+
 const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'HH:MM, 24 h');
 
 /** When a disconnect may not happen, in the site's time zone. */
@@ -54,6 +58,11 @@ export const disconnectPolicySchema = z
     noDisconnectWeekdays: z.array(z.number().int().min(0).max(6)).default([0, 6]),
     /** Local dates (YYYY-MM-DD) with no disconnects. */
     holidays: z.array(z.string().regex(/^\d{4}-\d{2}-\d{2}$/)).default([]),
+    /**
+     * Reconnecting a customer at L2 (decide.ts, rule `restore-supply`): `unattended` (default) runs it
+     * without a person, because it restores supply; `supervised` makes it wait for approval too.
+     */
+    reconnectAtL2: z.enum(RECONNECT_AT_L2).default('unattended'),
     /** A pending proposal nobody decided expires after this long. */
     proposalTtlMs: z
       .number()
