@@ -90,15 +90,20 @@ describe('billing pages in Chromium', { skip: browserSkipReason(), timeout: 300_
     // Credit runs out within seconds at 3 kW: the disconnect waits in the queue for an operator.
     await page.getByTestId('nav-billing').click();
     await page.getByTestId('billing-tab-proposals').click();
-    const row = page.locator('[data-testid=proposal-row][data-meter="2"]');
+    // The Disconnects page counts what waits and leads to the one approvals queue.
+    await page.getByTestId('queue-count').waitFor({ timeout: 30_000 });
+    await shoot(page, 'billing-proposals');
+    await page.getByTestId('approvals-link').click();
+    const row = page.locator('[data-testid=proposal][data-capability=supply-disconnect][data-target="relay2/SetClosed"]');
     await row.waitFor({ timeout: 30_000 });
     assert.match(await row.innerText(), /c2/);
-    await shoot(page, 'billing-proposals');
     await row.getByTestId('proposal-approve').click();
     await page.getByTestId('confirm-yes').click();
-    await page.getByTestId('proposal-done').waitFor();
-    assert.match(await page.getByTestId('proposal-done').innerText(), /Executed/);
+    await page.getByTestId('approval-done').waitFor();
+    assert.match(await page.getByTestId('approval-done').innerText(), /executed/);
     await until('meter2 relay open', () => (system.sim?.model.isLoadConnected(2) === false ? true : undefined));
+    await page.getByTestId('nav-billing').click();
+    await page.getByTestId('billing-tab-proposals').click();
     await page.locator('[data-testid=audit-row][data-action=relay-opened]').first().waitFor();
 
     // The meter page shows 0 W; the customer list shows the customer disconnected.

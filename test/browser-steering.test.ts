@@ -124,7 +124,7 @@ describe('steering pages in Chromium', { skip: browserSkipReason(), timeout: 480
     assert.match((await proposal.getByTestId('proposal-expiry').textContent()) ?? '', /expires in \d+:\d\d/);
     assert.ok(((await proposal.getByTestId('proposal-why').textContent()) ?? '').length > 5, 'says why');
     await shoot(page, 'steering-approvals');
-    const id = Number(await proposal.getAttribute('data-id'));
+    const id = Number(await proposal.getAttribute('data-source-id'));
     await proposal.getByTestId('proposal-approve').click();
     await page.getByTestId('confirm-yes').click();
     await page.getByTestId('approval-done').waitFor();
