@@ -46,7 +46,14 @@ const cases: Case[] = [
     outcome: 'execute',
   },
   { name: 'L1: the system never reconnects by itself', capability: 'reconnect', level: 'L1', outcome: 'refuse', why: /L1/ },
-  { name: 'reconnect of a held, protected customer', capability: 'reconnect', held: true, protectedCustomer: true, outcome: 'execute', why: /rule restore-supply/ },
+  {
+    name: 'reconnect of a held, protected customer',
+    capability: 'reconnect',
+    held: true,
+    protectedCustomer: true,
+    outcome: 'execute',
+    why: /rule restore-supply/,
+  },
 ];
 
 for (const c of cases) {
