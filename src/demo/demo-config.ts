@@ -7,7 +7,7 @@ import { siteConfigSchema, type SiteConfig } from '../config/site-config.js';
  * A first start fills a week of simulated history (1-minute resolution) so the charts have data, and
  * startSystem seeds its billing (demo-billing-seed.ts) with mobile money through a local sandbox.
  * A hybrid inverter with a battery, PV and a generator sits at the main bus and the edge cycle steers it
- * (self-consumption, per-phase zero export, backup reserve), so the Steering pages show it at work.
+ * (self-consumption, per-phase zero export, backup reserve, the generator at L1), so the Steering pages show it at work.
  */
 export function demoConfig(dataDir: string, overrides: { httpPort?: number; httpHost?: string; intervalMs?: number; simPort?: number } = {}): SiteConfig {
   return siteConfigSchema.parse({
@@ -29,7 +29,8 @@ export function demoConfig(dataDir: string, overrides: { httpPort?: number; http
     },
     // Steering from the first minute: the battery keeps the grid at zero, no phase exports (PV is curtailed
     // when the battery cannot take it), 30 % is kept for outages. The battery and the PV limit act (L3); the
-    // generator is only recommended to people on site (L1).
+    // generator controller's start and stop are only recommended to people on site (L1): fail the grid
+    // (POST /api/sim/energy/fault {"grid":"down"}) to see it under Steering › Approvals.
     control: {
       devices: [
         { component: 'ess0', profile: 'GENERIC-ESS', bus: 'energy', address: 1, subComponents: { pv: 'pv0' } },
@@ -46,6 +47,8 @@ export function demoConfig(dataDir: string, overrides: { httpPort?: number; http
         { kind: 'self-consumption', id: 'self' },
         { kind: 'zero-export', id: 'zero' },
         { kind: 'backup-reserve', id: 'reserve', floorPct: 30 },
+        // In an outage: start the generator below 50 % SoC or above the inverter's 6 kW, stop at 85 % (L1: recommended).
+        { kind: 'generator', id: 'genset', startSocPct: 50, stopSocPct: 85 },
       ],
       safety: { batteries: [{ component: 'ess0', socMinPct: 10, socMaxPct: 95 }], exportLimitW: 0 },
       autonomy: [

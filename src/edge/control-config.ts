@@ -125,6 +125,45 @@ export const controllerConfigSchema = z.discriminatedUnion('kind', [
       f4: z.number().optional(),
     })
     .strict(),
+  z
+    .object({
+      kind: z.literal('generator'),
+      ...common,
+      ...battery,
+      /** The generator asset; the first one by default. */
+      generator: component.optional(),
+      /** Start below this SoC during an outage (%). */
+      startSocPct: z.number().min(0).max(100),
+      /** Stop at or above this SoC (%), higher than startSocPct. */
+      stopSocPct: z.number().min(0).max(100),
+      /** What the inverter carries alone (W); the battery's maxDischargeW by default. */
+      inverterCapacityW: z.number().positive().max(10_000_000).optional(),
+      /** Start when the load exceeds this share of the capacity (%), stop at or below loadStopPct. */
+      loadStartPct: z.number().positive().max(1000).optional(),
+      loadStopPct: z.number().positive().max(1000).optional(),
+      minRunMs: z
+        .number()
+        .int()
+        .min(0)
+        .max(24 * 3600_000)
+        .optional(),
+      minOffMs: z
+        .number()
+        .int()
+        .min(0)
+        .max(24 * 3600_000)
+        .optional(),
+      confirmMs: z.number().int().min(0).max(3600_000).optional(),
+    })
+    .strict()
+    .refine((g) => g.stopSocPct > g.startSocPct, {
+      error: 'stopSocPct must be above startSocPct, or the generator would start and stop in turn',
+      path: ['stopSocPct'],
+    })
+    .refine((g) => (g.loadStopPct ?? 80) < (g.loadStartPct ?? 100), {
+      error: 'loadStopPct must be below loadStartPct (defaults 80 and 100), or the generator would start and stop in turn',
+      path: ['loadStopPct'],
+    }),
 ]);
 export type ControllerConfig = z.output<typeof controllerConfigSchema>;
 export type ControllerKind = ControllerConfig['kind'];

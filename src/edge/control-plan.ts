@@ -179,6 +179,41 @@ export function planControl(
         assets = b ? [b.component] : [];
         break;
       }
+      case 'generator': {
+        const g = k.generator ? caps.generators.find((x) => x.component === k.generator) : caps.generators[0];
+        if (!g)
+          problems.push(
+            `${where}: ${k.generator ? `no generator asset "${k.generator}"` : 'needs a generator asset'}; generators: ${caps.generators.map((x) => x.component).join(', ') || 'none'}`,
+          );
+        const b = caps.batteries.length || k.battery ? battery(k.battery, where) : undefined;
+        const capacity = k.inverterCapacityW ?? b?.maxDischargeW;
+        if (capacity === undefined || capacity <= 0) problems.push(`${where}: give inverterCapacityW (W), the load the inverter carries alone`);
+        // The site's load: what the grid, the battery, PV and generators deliver (each sign: into the site).
+        const loadChannels = [
+          ...(caps.grid ? [`${caps.grid.component}/ActivePower`] : []),
+          ...caps.batteries.map((x) => `${x.component}/ActivePower`),
+          ...caps.pv.map((x) => `${x.component}/ActivePower`),
+          ...caps.generators.map((x) => `${x.component}/ActivePower`),
+        ];
+        config = {
+          ...base,
+          generator: g,
+          battery: b,
+          frequencyChannel: caps.grid ? `${caps.grid.component}/Frequency` : undefined,
+          loadChannels,
+          inverterCapacityW: capacity,
+          startSocPct: k.startSocPct,
+          stopSocPct: k.stopSocPct,
+          loadStartPct: k.loadStartPct,
+          loadStopPct: k.loadStopPct,
+          minRunMs: k.minRunMs,
+          minOffMs: k.minOffMs,
+          confirmMs: k.confirmMs,
+          criticality,
+        };
+        assets = g ? [g.component] : [];
+        break;
+      }
       case 'passive':
         config = { id: k.id };
         break;

@@ -4,6 +4,7 @@ import { chargeOnly, CHARGE_ONLY_START } from '../controllers/charge-only.js';
 import { chargeSchedule, CHARGE_SCHEDULE_START } from '../controllers/charge-schedule.js';
 import { externalControl, EXTERNAL_START } from '../controllers/external-control.js';
 import { frequencyDroop, DROOP_START } from '../controllers/frequency-droop.js';
+import { generatorControl, GENERATOR_START } from '../controllers/generator.js';
 import { manualSetpoint, MANUAL_START } from '../controllers/manual-setpoint.js';
 import { passive, PASSIVE_START } from '../controllers/passive.js';
 import { peakShaving, PEAK_SHAVING_START } from '../controllers/peak-shaving.js';
@@ -35,6 +36,8 @@ export const CONTROLLER_KINDS: Readonly<Record<string, ControllerKindDef>> = {
   passive: { run: passive, start: PASSIVE_START, criticality: 'optimisation' },
   'charge-schedule': { run: chargeSchedule, start: CHARGE_SCHEDULE_START, criticality: 'optimisation' },
   'frequency-droop': { run: frequencyDroop, start: DROOP_START, criticality: 'supply-quality' },
+  // Generator operation is supply quality (src/governance/actions.ts CAPABILITY_CLASS).
+  generator: { run: generatorControl, start: GENERATOR_START, criticality: 'supply-quality' },
   // Above business and optimisation, below the safety envelope (docs/csip.md "On the site").
   'utility-limits': { run: utilityLimits, start: UTILITY_LIMITS_START, criticality: 'supply-quality' },
 };

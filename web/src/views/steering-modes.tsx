@@ -66,6 +66,14 @@ const KINDS: Record<string, KindDef> = {
     what: 'Keeps an SoC floor for outages: below it the battery is not discharged while the grid is up.',
     fields: [{ key: 'floorPct', label: 'Reserve floor (% SoC)', required: true, min: 0, max: 100 }],
   },
+  generator: {
+    label: 'Generator',
+    what: 'During an outage, starts the generator when the battery runs low or the load exceeds the inverter, and stops it above a higher SoC (after a minimum run). At Level 1 it only recommends.',
+    fields: [
+      { key: 'startSocPct', label: 'Start below (% SoC)', required: true, min: 0, max: 100 },
+      { key: 'stopSocPct', label: 'Stop at (% SoC)', hint: 'Higher than the start', required: true, min: 0, max: 100 },
+    ],
+  },
   'manual-setpoint': {
     label: 'Manual setpoint',
     what: 'Holds the battery at a fixed power.',
@@ -114,6 +122,7 @@ function newRow(kind: string, taken: readonly string[]): Row {
   const defaults: Record<string, Record<string, string>> = {
     'peak-shaving': { importLimitW: '5000', exportLimitW: '0' },
     'backup-reserve': { floorPct: '30' },
+    generator: { startSocPct: '35', stopSocPct: '80' },
     'charge-only': { socTargetPct: '90', rateW: '3000' },
     'self-consumption': { targetW: '0' },
   };
