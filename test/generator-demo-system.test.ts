@@ -60,6 +60,6 @@ test('demo: in an outage under 50 % SoC the generator controller recommends star
   const ctl = (status.json.controllers as Array<{ id: string; status: { state: string; detail?: string } }>).find((c) => c.id === 'genset');
   assert.ok(ctl);
   assert.equal(ctl.status.state, 'ok');
-  assert.match(ctl.status.detail ?? '', /running since .* \(outage: battery SoC/);
+  assert.match(ctl.status.detail ?? '', /start wanted since .* \(outage: battery SoC/);
   assert.equal(s.sys.sim?.energy?.system.snapshot().genRunning, false, 'L1: the system never starts it');
 });

@@ -195,6 +195,10 @@ test('safety outranks the business disconnect on one relay: a shed relay is not 
   p = await r.gate.propose({ capability: 'reconnect', asset, reason: 'paid', proposedBy: { kind: 'system' } });
   assert.ok(p.created);
   assert.equal(p.proposal.state, 'approved', 'it waits for shedding to end');
+  assert.match(
+    p.proposal.why ?? '',
+    /outranked by load-shedding \(safety\), which holds relay1 open until it releases it: .*the close runs when it releases the relay/,
+  );
   assert.equal(r.coils.writes.length, writes);
   assert.equal(await r.relays.state(1), 'open');
   assert.match(r.audit.list().at(-1)?.detail ?? '', /outranked by load-shedding \(safety\)/);

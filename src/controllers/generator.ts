@@ -75,7 +75,7 @@ function siteLoad(s: Snapshot, cfg: GeneratorConfig, nowMs: number, maxAge: numb
   return sum;
 }
 
-const clock = (ms: number): string => new Date(ms).toISOString().slice(11, 19);
+const iso = (ms: number): string => new Date(ms).toISOString();
 
 export function generatorControl(s: Snapshot, cfg: GeneratorConfig, st: GeneratorState, nowMs: number): ControllerResult<GeneratorState> {
   const maxAge = cfg.maxAgeMs ?? DEFAULT_MAX_AGE_MS;
@@ -107,7 +107,7 @@ export function generatorControl(s: Snapshot, cfg: GeneratorConfig, st: Generato
       const seen = st.startSeenMs ?? nowMs;
       const why = `${grid === false && cfg.frequencyChannel ? 'outage' : 'off grid'}: ${reasons.join('; ')}`;
       next = nowMs - seen >= d.confirmMs ? { on: true, sinceMs: nowMs, why, startSeenMs: null } : { ...st, startSeenMs: seen };
-      if (!next.on) held = `${why}; confirming for ${d.confirmMs / 1000} s (since ${clock(seen)})`;
+      if (!next.on) held = `${why}; confirming for ${d.confirmMs / 1000} s (since ${iso(seen)})`;
     }
   } else {
     let stop: string | null = null;
@@ -118,7 +118,7 @@ export function generatorControl(s: Snapshot, cfg: GeneratorConfig, st: Generato
       const since = st.sinceMs ?? nowMs;
       const ranFor = nowMs - since;
       if (ranFor >= d.minRunMs) next = { on: false, sinceMs: nowMs, why: stop, startSeenMs: null };
-      else held = `${stop}, but it keeps running until its minimum run of ${d.minRunMs / 60_000} min ends at ${clock(since + d.minRunMs)}`;
+      else held = `${stop}, but it keeps running until its minimum run of ${d.minRunMs / 60_000} min ends at ${iso(since + d.minRunMs)}`;
     }
   }
 
@@ -131,7 +131,12 @@ export function generatorControl(s: Snapshot, cfg: GeneratorConfig, st: Generato
   else if (running !== undefined && running >= 0.5 && next.sinceMs !== null)
     proposals.push({ kind: 'target', target, value: 0, criticality, source: cfg.id, why: `stop ${cfg.generator.component}: ${next.why}` });
 
-  const state = next.on ? `running since ${clock(next.sinceMs ?? nowMs)} (${next.why})` : `off (${next.why})`;
+  // What this controller wants, not what the engine does: at L1 people on site decide.
+  const state = next.on
+    ? `start wanted since ${iso(next.sinceMs ?? nowMs)} (${next.why})`
+    : next.sinceMs === null
+      ? next.why
+      : `stop wanted since ${iso(next.sinceMs)} (${next.why})`;
   const detail = [state, held, unreadable.length ? `inputs: ${unreadable.join('; ')}` : null].filter((x) => x !== null).join('; ');
   if (unreadable.length && proposals.length === 0) return { proposals, state: next, status: { state: 'failed', reason: detail } };
   return ok(proposals, next, detail);

@@ -371,7 +371,12 @@ export class GovernanceGate {
     const ok = await this.switchRelay(p.capability === 'disconnect' ? 'open' : 'close', p.asset.meter, p.asset.customer, 'system', id);
     // A reconnect outranked by safety stays approved and runs when the claim ends (resumeDeferred);
     // an outranked disconnect fails, and the prepaid loop proposes it again later if still due.
-    if (ok.outranked && p.capability === 'reconnect') return this.d.proposals.require(id);
+    if (ok.outranked && p.capability === 'reconnect') {
+      // Say on the proposal why it has not run yet (once; the audit log has every attempt).
+      if (!p.why?.includes('outranked'))
+        this.d.proposals.transition(id, ['approved'], 'approved', decider, p.decidedAt ?? this.now(), p.why ? `${p.why}; ${ok.detail}` : ok.detail);
+      return this.d.proposals.require(id);
+    }
     const now = this.now();
     // The decision's why (an operator's approval, or the rule that ran it) stays in front of the relay's answer.
     this.d.proposals.transition(id, ['approved'], ok.done ? 'executed' : 'failed', decider, now, p.why ? `${p.why}; ${ok.detail}` : ok.detail);

@@ -37,7 +37,8 @@ export function ApprovalsPage(p: SteeringProps): VNode {
   const status = useLoad(() => controlApi.status().catch(() => null), []);
   usePoll(() => all.reload(), REFRESH_MS);
   usePoll(() => escalations.reload(), REFRESH_MS);
-  usePoll(() => status.reload(), REFRESH_MS);
+  // A site without an edge cycle answered null once: no need to ask again every few seconds.
+  usePoll(() => status.data !== null && status.reload(), REFRESH_MS);
   const [done, setDone] = useState<string | null>(null);
   const changed = (text: string): void => {
     setDone(text);
