@@ -50,6 +50,7 @@ import { registerUtilityRoutes } from './csip/routes.js';
 import { registerControlRoutes } from './edge/routes.js';
 import { startScadaServer, type ScadaServer } from './scada/server.js';
 import { CentralSystem } from './ocpp/central-system.js';
+import { startRemote } from './remote/remote-runtime.js';
 
 export interface SystemOptions {
   /** A site YAML file. Without it (and without `config`) the embedded demo runs. */
@@ -104,6 +105,11 @@ export interface RunningSystem {
    * disk has room; `close()` then copies the store to its file, and a new start runs on it.
    */
   readonly storage: StorePlace & { readonly roomOnDisk: Promise<void> };
+  /**
+   * Resolves (with the reason) when a remote command asks for a restart: the caller closes this system
+   * and starts a new one, as `mgos start` does after a store move (src/cli/commands/start.ts).
+   */
+  readonly restartRequested: Promise<string>;
   close(): Promise<void>;
 }
 
@@ -279,6 +285,10 @@ export async function startSystem(o: SystemOptions = {}): Promise<RunningSystem>
     // History and CSV queries run on a worker thread: no request can stall the bus or the recorder.
     const history = new HistoryPool(config.storage.path);
     cleanups.push(() => history.close());
+    // The one approvals queue: the HTTP routes and the remote commands use the same sources.
+    const approvalSources = [supplyApprovalSource(billing.gate, billing.gate.proposalTtlMs), ...(control ? [controlApprovalSource(control)] : [])];
+    let requestRestart: (why: string) => void = () => undefined;
+    const restartRequested = new Promise<string>((resolve) => (requestRestart = resolve));
     const http = await createApiServer({
       site,
       users,
@@ -302,11 +312,7 @@ export async function startSystem(o: SystemOptions = {}): Promise<RunningSystem>
         ...(control
           ? [(routes: RouteRegistry) => registerControlRoutes(routes, control, billing.audit, { component: (c) => site.image.component(c), now: clock })]
           : []),
-        (routes) =>
-          registerApprovalRoutes(routes, [
-            supplyApprovalSource(billing.gate, billing.gate.proposalTtlMs),
-            ...(control ? [controlApprovalSource(control)] : []),
-          ]),
+        (routes) => registerApprovalRoutes(routes, approvalSources),
         ...(utility ? [(routes: RouteRegistry) => registerUtilityRoutes(routes, utility, clock)] : []),
         (routes) => registerMetricsRoute(routes, config.metrics, metrics),
         (routes) => registerUplinkRoutes(routes, { configured: config.uplink?.enabled === true, status: () => uplink?.status() ?? null, now: clock }),
@@ -351,6 +357,26 @@ export async function startSystem(o: SystemOptions = {}): Promise<RunningSystem>
       });
       uplink = started;
       cleanups.push(() => started.stop());
+      if (uplinkConfig.commands.enabled) {
+        const remote = startRemote({
+          uplink: started.uplink,
+          config: uplinkConfig.commands,
+          db,
+          users,
+          control,
+          approvals: approvalSources,
+          audit: billing.audit,
+          clock,
+          version: VERSION,
+          restart: (why) => {
+            log.warn({ why }, 'restart requested by a remote command');
+            requestRestart(why);
+          },
+          every: (name, ms, fn) => scheduler.every(name, ms, fn),
+          log: (m) => log.warn(m),
+        });
+        cleanups.push(() => remote.stop());
+      }
       if (uplinkConfig.health.enabled) {
         const dataDir = path.dirname(config.storage.path);
         const format = uplinkConfig.format;
@@ -392,7 +418,26 @@ export async function startSystem(o: SystemOptions = {}): Promise<RunningSystem>
     const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
     log.info({ url, meters: site.meterList().length, buses: config.buses.length, db: config.storage.path }, 'mgos running');
     const storage = { ...place, roomOnDisk };
-    return { url, adminPassword, config, site, recorder, db, sim, http, commissioning, alarms, billing, control, utility, scada, ocpp, storage, close };
+    return {
+      url,
+      adminPassword,
+      config,
+      site,
+      recorder,
+      db,
+      sim,
+      http,
+      commissioning,
+      alarms,
+      billing,
+      control,
+      utility,
+      scada,
+      ocpp,
+      storage,
+      restartRequested,
+      close,
+    };
   } catch (e) {
     await close();
     throw e;

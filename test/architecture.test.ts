@@ -22,7 +22,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ['alarms', 'commissioning', 'billing', 'payments', 'notifications', 'history', 'fleet', 'uplink', 'csip'],
   ['governance', 'ocpp'],
   ['billing-runtime', 'control'],
-  ['overview', 'demo', 'scada', 'metrics'],
+  ['overview', 'demo', 'scada', 'metrics', 'remote'],
   ['api'],
   ['system'],
   ['cli'],

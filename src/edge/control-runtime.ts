@@ -231,7 +231,8 @@ export class ControlRuntime {
     return this.controllerConfigs;
   }
 
-  setMode(controllers: readonly unknown[], by: string, reason: string): void {
+  /** Checks a controller list exactly as setMode does, changing nothing; a ControlError (400) names the field. */
+  checkMode(controllers: readonly unknown[]): { parsed: ControllerConfig[]; plan: ControlPlan } {
     const parsed: ControllerConfig[] = [];
     const problems: string[] = [];
     controllers.forEach((c, i) => {
@@ -243,7 +244,11 @@ export class ControlRuntime {
     const dup = ids.find((x, i) => ids.indexOf(x) !== i);
     if (dup) problems.push(`controller id "${dup}" is used twice`);
     if (problems.length) throw new ControlError(problems.join('; '), 400);
-    const plan = this.planFor(parsed);
+    return { parsed, plan: this.planFor(parsed) };
+  }
+
+  setMode(controllers: readonly unknown[], by: string, reason: string): void {
+    const { parsed, plan } = this.checkMode(controllers);
     this.controllerConfigs = parsed;
     this.cycle.setPlan(plan);
     this.log.note({

@@ -24,9 +24,30 @@ function who(user: { username: string } | null): string {
   return user.username;
 }
 
-const reason = z.string().min(1, 'say why, in a few words').max(500);
+/** Shared with the remote commands (src/remote/), so an MQTT command is checked exactly like the HTTP body. */
+export const reason = z.string().min(1, 'say why, in a few words').max(500);
 const idParams = z.object({ id: z.coerce.number().int().positive() }).strict();
-const asset = z.string().regex(/^[a-z][a-z0-9_]*$/, 'a component name such as ess0');
+export const asset = z.string().regex(/^[a-z][a-z0-9_]*$/, 'a component name such as ess0');
+export const modeBody = z.object({ controllers: z.array(z.record(z.string(), z.unknown())).max(20), reason }).strict();
+export const overrideFields = {
+  asset,
+  setpoint: z.number().optional(),
+  mode: z.enum(['charge', 'discharge', 'idle']).optional(),
+  minutes: z
+    .number()
+    .positive()
+    .max(24 * 60),
+  reason,
+};
+/** An override is a setpoint or a battery mode, never both. */
+export const setpointOrMode: [(b: { setpoint?: number; mode?: string }) => boolean, { error: string; path: string[] }] = [
+  (b) => (b.setpoint === undefined) !== (b.mode === undefined),
+  { error: 'give either setpoint or mode, not both and not neither', path: ['setpoint'] },
+];
+export const overrideBody = z
+  .object(overrideFields)
+  .strict()
+  .refine(...setpointOrMode);
 
 /** Where the flow view reads live values: the process image (src/channels/process-image.ts) and the site's clock. */
 export interface LiveValues {
@@ -133,7 +154,7 @@ export function registerControlRoutes(routes: RouteRegistry, control: ControlRun
     url: '/api/control/mode',
     summary: 'Switch which controllers run and with which settings (the whole list, as in the site file control.controllers), e.g. peak shaving with limits',
     role: 'operator',
-    body: z.object({ controllers: z.array(z.record(z.string(), z.unknown())).max(20), reason }).strict(),
+    body: modeBody,
     handler: ({ body, user }) =>
       errors(() => {
         control.setMode(body.controllers, who(user), body.reason);
@@ -171,22 +192,7 @@ export function registerControlRoutes(routes: RouteRegistry, control: ControlRun
     summary:
       'Take an asset by hand for a set time: a setpoint (battery W discharge positive, PV limit W, generator or relay 0/1) or a battery mode; safety limits still apply',
     role: 'operator',
-    body: z
-      .object({
-        asset,
-        setpoint: z.number().optional(),
-        mode: z.enum(['charge', 'discharge', 'idle']).optional(),
-        minutes: z
-          .number()
-          .positive()
-          .max(24 * 60),
-        reason,
-      })
-      .strict()
-      .refine((b) => (b.setpoint === undefined) !== (b.mode === undefined), {
-        error: 'give either setpoint or mode, not both and not neither',
-        path: ['setpoint'],
-      }),
+    body: overrideBody,
     handler: ({ body, user }) => errors(() => ({ override: control.override(body, who(user)) })),
   });
   routes.add({

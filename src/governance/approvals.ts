@@ -106,9 +106,9 @@ export function supplyApprovalSource(gate: GovernanceGate, proposalTtlMs: number
   };
 }
 
-const idParams = z
-  .object({ id: z.string().regex(/^[a-z]{1,20}-[1-9]\d{0,14}$/, 'an approval id such as supply-12 or control-7 (a number up to 15 digits)') })
-  .strict();
+/** An approval's id (`control-7`, `supply-12`); shared with the remote commands (src/remote/). */
+export const approvalId = z.string().regex(/^[a-z]{1,20}-[1-9]\d{0,14}$/, 'an approval id such as supply-12 or control-7 (a number up to 15 digits)');
+const idParams = z.object({ id: approvalId }).strict();
 const reason = z.string().min(1, 'say why, in a few words').max(500);
 
 function who(user: { username: string } | null): string {
@@ -116,13 +116,16 @@ function who(user: { username: string } | null): string {
   return user.username;
 }
 
+/** The source of an approval id (`control-7` → the edge cycle's, 7); an unknown source is an ApprovalError 404. */
+export function approvalSourceOf(sources: readonly ApprovalSource[], id: string): { src: ApprovalSource; n: number } {
+  const dash = id.lastIndexOf('-');
+  const src = sources.find((s) => s.source === id.slice(0, dash));
+  if (!src) throw new ApprovalError(`no approval source "${id.slice(0, dash)}"; sources: ${sources.map((s) => s.source).join(', ')}`, 404);
+  return { src, n: Number(id.slice(dash + 1)) };
+}
+
 export function registerApprovalRoutes(routes: RouteRegistry, sources: readonly ApprovalSource[]): void {
-  const find = (id: string): { src: ApprovalSource; n: number } => {
-    const dash = id.lastIndexOf('-');
-    const src = sources.find((s) => s.source === id.slice(0, dash));
-    if (!src) throw new HttpError(404, `no approval source "${id.slice(0, dash)}"; sources: ${sources.map((s) => s.source).join(', ')}`);
-    return { src, n: Number(id.slice(dash + 1)) };
-  };
+  const find = (id: string): { src: ApprovalSource; n: number } => approvalSourceOf(sources, id);
   const errors = async <T>(fn: () => Promise<T>): Promise<T> => {
     try {
       return await fn();

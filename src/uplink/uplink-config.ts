@@ -79,6 +79,19 @@ export const uplinkConfigSchema = z
       })
       .strict()
       .default({ enabled: false, discoveryPrefix: 'homeassistant' }),
+    /** Remote commands and the device twin over MQTT (docs/uplink.md, "Commands"); off unless enabled. */
+    commands: z
+      .object({
+        enabled: z.boolean().default(false),
+        /** A command's issuedAt may differ from the site's clock by at most this much (replays of old commands are refused). */
+        maxSkewMs: z.number().int().min(10_000).max(3_600_000).default(300_000),
+        /** Request ids remembered (in SQLite, across restarts) at most; within the skew window none is forgotten. */
+        rememberIds: z.number().int().min(100).max(1_000_000).default(10_000),
+        /** Commands larger than this are refused before parsing. */
+        maxBytes: z.number().int().min(1024).max(262_144).default(16_384),
+      })
+      .strict()
+      .default({ enabled: false, maxSkewMs: 300_000, rememberIds: 10_000, maxBytes: 16_384 }),
     keepaliveS: z.number().int().min(5).max(3600).default(60),
     /** Reconnect back-off, doubling from min to max. */
     reconnectMinMs: z.number().int().min(100).default(1000),

@@ -50,6 +50,15 @@ export interface UplinkStatus {
 
 const BACKLOG_PAGE = 256;
 
+/** Inbound messages (remote commands, the twin's desired state): topics under `<prefix>/<site>/`. */
+export interface InboundHandler {
+  /** MQTT filters below `<prefix>/<site>/`, e.g. `cmd/+`; subscribed (QoS 1) on every connection. */
+  readonly filters: readonly string[];
+  onMessage(subtopic: string, payload: Buffer): void;
+  /** After each connection, once the filters are subscribed. */
+  onConnected?(): void;
+}
+
 export class Uplink {
   readonly queue: UplinkQueue;
   private readonly payloadOptions: PayloadOptions;
@@ -78,6 +87,7 @@ export class Uplink {
   private acked = 0;
   private lastContactMs: number | null = null;
   private readonly clock: Clock;
+  private inbound: InboundHandler | null = null;
 
   constructor(private readonly o: UplinkOptions) {
     const c = o.config;
@@ -146,6 +156,42 @@ export class Uplink {
     return true;
   }
 
+  /** Subscribes `h`'s filters now (when connected) and after every connection; messages go to `h`. */
+  listen(h: InboundHandler): void {
+    this.inbound = h;
+    if (this.connected && this.client) this.subscribeInbound(this.client, this.generation);
+  }
+
+  /**
+   * Publishes one message under `<prefix>/<site>/<subtopic>`, QoS 1, outside the durable queue (a
+   * command's answer). Resolves true on PUBACK, false when not connected or the broker refused it.
+   */
+  publishTo(subtopic: string, payload: Buffer, o: { retain: boolean; contentType: string }): Promise<boolean> {
+    const client = this.client;
+    if (!this.connected || !client) return Promise.resolve(false);
+    return new Promise((resolve) =>
+      client.publish(`${this.base()}${subtopic}`, payload, { qos: 1, retain: o.retain, properties: { contentType: o.contentType } }, (err) => resolve(!err)),
+    );
+  }
+
+  private base(): string {
+    return `${this.o.config.topicPrefix}/${this.o.siteId}/`;
+  }
+
+  private subscribeInbound(client: MqttClient, gen: number): void {
+    const h = this.inbound;
+    if (!h) return;
+    client.subscribe(
+      h.filters.map((f) => `${this.base()}${f}`),
+      { qos: 1 },
+      (err) => {
+        if (gen !== this.generation) return;
+        if (err) this.o.log?.warn({ err: err.message }, 'uplink: subscribing to commands failed');
+        else h.onConnected?.();
+      },
+    );
+  }
+
   private scheduleFlush(): void {
     if (this.flushTimer) return;
     this.flushTimer = setTimeout(() => this.flush(), this.o.config.queue.flushDelayMs);
@@ -199,6 +245,11 @@ export class Uplink {
       this.tokensAt = performance.now();
       this.o.log?.info({ url: this.o.config.url, backlog: this.backlogLeft }, 'uplink connected');
       this.pump();
+      this.subscribeInbound(client, gen);
+    });
+    client.on('message', (topic, payload) => {
+      const base = this.base();
+      if (gen === this.generation && topic.startsWith(base)) this.inbound?.onMessage(topic.slice(base.length), payload);
     });
     client.on('packetreceive', () => {
       if (gen === this.generation) this.lastContactMs = this.clock();

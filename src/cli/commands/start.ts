@@ -56,9 +56,14 @@ export async function startCommand(argv: string[]): Promise<number> {
     process.once('SIGINT', () => resolve('stop'));
     process.once('SIGTERM', () => resolve('stop'));
   });
-  // A store held in memory (a first start on a full disk) moves to its file once the disk has room.
-  while ((await Promise.race([stopped, system.storage.roomOnDisk.then(() => 'room' as const)])) === 'room') {
-    process.stdout.write(`the data disk has room again: writing the store to ${system.config.storage.path} and restarting on it\n`);
+  // A store held in memory (a first start on a full disk) moves to its file once the disk has room; a
+  // remote restart command closes and starts again the same way.
+  for (;;) {
+    const next = await Promise.race([stopped, system.storage.roomOnDisk.then(() => 'room' as const), system.restartRequested.then((why) => ({ why }))]);
+    if (next === 'stop') break;
+    process.stdout.write(
+      next === 'room' ? `the data disk has room again: writing the store to ${system.config.storage.path} and restarting on it\n` : `restarting: ${next.why}\n`,
+    );
     await system.close();
     system = await start();
   }
