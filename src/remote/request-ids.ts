@@ -35,6 +35,7 @@ export class RequestIds {
 
   /** Null when the command may be taken; otherwise why not. Remembers nothing (see take). */
   check(requestId: string, issuedAt: number | null): Refusal | null {
+    this.prune.run(this.o.clock() - 2 * this.o.maxSkewMs);
     if (this.has.get(requestId) !== undefined)
       return { field: 'requestId', reason: `requestId: "${requestId}" was already used; send each command with a new request id` };
     if (issuedAt !== null) {
@@ -46,7 +47,6 @@ export class RequestIds {
           reason: `issuedAt: ${new Date(issuedAt).toISOString()} is ${Math.round(Math.abs(skew) / 1000)} s ${skew < 0 ? 'old' : 'ahead'} (at most ${this.o.maxSkewMs / 1000} s); send it again with the current time`,
         };
     }
-    this.prune.run(this.o.clock() - 2 * this.o.maxSkewMs);
     const n = this.count.get() ?? 0;
     if (n >= this.o.remember)
       return {

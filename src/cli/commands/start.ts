@@ -66,6 +66,7 @@ export async function startCommand(argv: string[]): Promise<number> {
     );
     await system.close();
     system = await start();
+    process.stdout.write(`Microgrid OS is running again: ${system.url}\n`);
   }
   process.stdout.write('stopping: writing buffered readings...\n');
   await system.close();
