@@ -54,6 +54,8 @@ function siteConfig(): Record<string, unknown> {
       assets: ASSETS,
       controllers: SITE_FILE_CONTROLLERS,
       safety: { batteries: [{ component: 'ess0', socMinPct: 10, socMaxPct: 95 }] },
+      // L2: the battery's dispatch waits for a person, so there are proposals to approve and reject by command.
+      autonomy: [{ capability: 'battery-dispatch', asset: 'ess0', level: 'L2' }],
     },
     uplink: {
       url: `mqtt://${BROKER_HOST}:${BROKER_PORT}`,
@@ -67,6 +69,8 @@ function siteConfig(): Record<string, unknown> {
 
 async function start(): Promise<RunningSystem> {
   const s = await startSystem({ config: siteConfig(), adminPassword: PASSWORD, clock, simClock: clock, logger: pino({ level: 'silent' }) });
+  // PV exports, so self-consumption proposes to charge the battery.
+  s.sim?.energy?.setPvAvailable({ L1: 1000, L2: 1000, L3: 1000 });
   const http = httpClient(() => s.url);
   const token = await http.login('admin', PASSWORD);
   await until('the uplink is connected', async () => (await http.call('GET', '/api/uplink', { token })).json.state === 'connected');
@@ -173,6 +177,43 @@ test('a ping from an admin is acknowledged and answered', async (t) => {
   const [ack, result] = await answered(rid, 2);
   assert.deepEqual([ack?.phase, ack?.status, ack?.user], ['ack', 'accepted', 'admin']);
   assert.deepEqual([result?.phase, result?.status, result?.result?.pong], ['result', 'done', true]);
+});
+
+test('approve and reject by command go through the one approvals queue, with the role and rules of POST /api/approvals', async (t) => {
+  if (!ready) {
+    t.skip(skipped ?? 'setup failed');
+    return;
+  }
+  let pending: Array<{ id: string; target: string }> = [];
+  await until('battery proposals are pending', async () => {
+    pending = (await api().call('GET', '/api/approvals?state=pending', { token: adminToken })).json.proposals as typeof pending;
+    return pending.filter((p) => p.id.startsWith('control-')).length >= 2;
+  });
+  const [first, second] = pending.filter((p) => p.id.startsWith('control-'));
+  assert.ok(first && second);
+  const byViewer = await send({ type: 'approve', id: first.id }, { token: viewerToken });
+  assert.deepEqual(
+    (await answered(byViewer, 1)).map((a) => [a.status, a.field]),
+    [['refused', 'auth.token']],
+  );
+  const approve = await send({ type: 'approve', id: first.id });
+  const [ack, done] = await answered(approve, 2);
+  assert.deepEqual([ack?.status, done?.status], ['accepted', 'done'], JSON.stringify(done));
+  assert.equal((done?.result?.proposal as { state: string }).state, 'approved');
+  const again = await send({ type: 'approve', id: first.id });
+  const [, failed] = await answered(again, 2);
+  assert.equal(failed?.status, 'failed');
+  assert.match(failed.reason ?? '', /is approved, not pending/);
+  const reject = await send({ type: 'reject', id: second.id, reason: 'keep the battery for the evening' });
+  assert.equal((await answered(reject, 2))[1]?.status, 'done');
+  const proposals = (await api().call('GET', '/api/approvals', { token: adminToken })).json.proposals as Array<{ id: string; state: string }>;
+  assert.deepEqual(
+    [first.id, second.id].map((id) => proposals.find((p) => p.id === id)?.state),
+    ['approved', 'rejected'],
+  );
+  const entries = await audit();
+  assert.ok(entries.some((e) => e.action === 'approved' && e.actor === 'admin' && e.detail.startsWith(`proposal ${first.id.slice(8)}:`)));
+  assert.ok(entries.some((e) => e.action === 'rejected' && e.detail.includes(`keep the battery for the evening (remote request ${reject})`)));
 });
 
 test('unauthorised and malformed commands are refused with the field and a reason, and change nothing', async (t) => {
