@@ -34,7 +34,7 @@ export const INVALID_REQUEST_ID = 'invalid';
 
 class Failed extends Error {}
 
-const SITE_WIDE = 'the site has no control section (control: in the site file)';
+const NO_CONTROL = 'the site has no control section (control: in the site file)';
 
 /**
  * Remote commands (issue 12 item 3): each is read (bounded, zod), checked against replays (request id,
@@ -85,8 +85,8 @@ export class CommandProcessor {
       return this.refuse(requestId, c.type, bad, who.user.username);
     }
     this.d.ids.take(requestId);
-    void this.d.reply({ requestId, phase: 'ack', status: 'accepted', type: env.command.type, user: who.user.username, at: this.d.clock() });
-    await this.run(requestId, env.command, who.user.username);
+    void this.d.reply({ requestId, phase: 'ack', status: 'accepted', type: c.type, user: who.user.username, at: this.d.clock() });
+    await this.run(requestId, c, who.user.username);
   }
 
   /** The retained desired configuration on `twin/desired`. A version already processed is a re-delivery: ignored. */
@@ -171,7 +171,7 @@ export class CommandProcessor {
   }
 
   private control(): ControlRuntime {
-    if (!this.d.control) throw new Failed(`${SITE_WIDE}; this command steers the edge cycle`);
+    if (!this.d.control) throw new Failed(`${NO_CONTROL}; this command steers the edge cycle`);
     return this.d.control;
   }
 
