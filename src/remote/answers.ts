@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type { z } from '#zod';
 import { describeValidation, sentenceErrorMap } from '../api/validation-errors.js';
 import type { Refusal } from './request-ids.js';
 

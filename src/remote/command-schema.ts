@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from '#zod';
 import { asset, modeBody, overrideFields, reason, setpointOrMode } from '../edge/routes.js';
 import { approvalId } from '../governance/approvals.js';
 import type { Role } from '../auth/roles.js';

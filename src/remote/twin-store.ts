@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { z } from 'zod';
+import { z } from '#zod';
 import { twinConfigSchema, type TwinConfig } from './command-schema.js';
 
 /** A desired configuration as received, and what became of it. */
