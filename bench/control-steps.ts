@@ -42,7 +42,7 @@ interface Sample {
 
 interface StepFigures {
   settleS: number;
-  /** The largest distance of the grid total from where it ends (W): the step the loop had to correct. */
+  /** The largest distance of the grid (total or a phase) from where it ends (W): the step the loop had to correct. */
   stepW: number;
   worstExportW: number;
   exportedWh: Record<Phase, number>;
@@ -75,11 +75,13 @@ function figures(xs: readonly Sample[]): StepFigures {
   const total = (x: Sample): number => x.g.L1 + x.g.L2 + x.g.L3;
   const tail = xs.filter((x) => x.t >= (xs.at(-1)?.t ?? 0) - 1000);
   const final = tail.reduce((n, x) => n + total(x), 0) / Math.max(1, tail.length);
+  const finalOf = (p: Phase): number => tail.reduce((n, x) => n + x.g[p], 0) / Math.max(1, tail.length);
+  const finals = { L1: finalOf('L1'), L2: finalOf('L2'), L3: finalOf('L3') };
   let settle = 0;
   let stepW = 0;
   for (const x of xs) {
     if (PH.some((p) => x.g[p] < -50) || Math.abs(total(x) - final) > SETTLED_W) settle = x.t + SAMPLE_MS;
-    stepW = Math.max(stepW, Math.abs(total(x) - final));
+    stepW = Math.max(stepW, Math.abs(total(x) - final), ...PH.map((p) => Math.abs(x.g[p] - finals[p])));
   }
   const exported = { L1: 0, L2: 0, L3: 0 };
   let curtailed = 0;
