@@ -378,3 +378,29 @@ test('a desired configuration reaches the reported state; a bad one is refused a
     await reported.stop();
   }
 });
+
+test('a flood of commands from nobody known is answered and audited up to a rate; the rest are counted into the next entry', async (t) => {
+  if (!ready) {
+    t.skip(skipped ?? 'setup failed');
+    return;
+  }
+  // A fresh minute for the rate (earlier tests' refusals are in the last one).
+  clock.moveTo(clock() + 61_000);
+  const ids: string[] = [];
+  for (let i = 0; i < 30; i++) ids.push(await send({ type: 'ping' }, { token: 'y'.repeat(43) }));
+  await answered(ids[9] ?? '', 1);
+  const ping = await send({ type: 'ping' });
+  await answered(ping, 2);
+  const answeredIds = ids.filter((id) => answersTo(id).length > 0);
+  assert.equal(answeredIds.length, 10, 'ten answers in the minute');
+  let entries = await audit();
+  const floodEntries = entries.filter((e) => e.action === 'remote-refused' && ids.some((id) => e.detail.includes(id)));
+  assert.equal(floodEntries.length, 10, 'ten audit entries in the minute');
+  // The next minute: the next refusal says how many went unanswered.
+  clock.moveTo(clock() + 61_000);
+  const next = await send({ type: 'ping' }, { token: 'y'.repeat(43) });
+  assert.equal((await answered(next, 1))[0]?.status, 'refused');
+  entries = await audit();
+  const summary = entries.find((e) => e.action === 'remote-refused' && e.detail.includes(next));
+  assert.match(summary?.detail ?? '', /and 20 more refused without an answer or an audit entry/);
+});

@@ -44,6 +44,8 @@ const NO_CONTROL = 'the site has no control section (control: in the site file)'
  * with its request id in the hash-chained log.
  */
 export class CommandProcessor {
+  private readonly anonymous = new AnonymousRefusals();
+
   constructor(private readonly d: CommandDeps) {}
 
   /** A message on `cmd/<requestId>`. */
@@ -61,7 +63,7 @@ export class CommandProcessor {
     if (!p.ok) return this.refuse(requestId, null, p.refusal);
     const env = p.value;
     const who = this.authorise(requestId, env.issuedAt, env.auth.token, env.command.type);
-    if (!who.ok) return this.refuse(requestId, env.command.type, who.refusal);
+    if (!who.ok) return this.refuse(requestId, env.command.type, who.refusal, who.user?.username);
     const c = env.command;
     if (c.type === 'config' && c.version <= this.d.twin.lastVersion()) {
       return this.refuse(requestId, 'config', {
@@ -106,7 +108,7 @@ export class CommandProcessor {
     if (!who.ok) {
       this.d.twin.noteProblem(who.refusal);
       this.d.reportedChanged();
-      return this.refuse(env.requestId, 'desired', who.refusal);
+      return this.refuse(env.requestId, 'desired', who.refusal, who.user?.username);
     }
     this.d.ids.take(env.requestId);
     const bad = checkControllers(this.d.control, env.config.controllers, 'config.controllers');
@@ -124,7 +126,7 @@ export class CommandProcessor {
     issuedAt: number | null,
     token: string,
     type: Command['type'],
-  ): { ok: true; user: User } | { ok: false; refusal: Refusal } {
+  ): { ok: true; user: User } | { ok: false; refusal: Refusal; user?: User } {
     const replay = this.d.ids.check(requestId, issuedAt);
     if (replay) return { ok: false, refusal: replay };
     const user = this.d.users.userForToken(token);
@@ -141,6 +143,7 @@ export class CommandProcessor {
       return {
         ok: false,
         refusal: { field: 'auth.token', reason: `auth.token: ${user.username} has the role ${user.role}; ${type} needs ${needed} or above` },
+        user,
       };
     return { ok: true, user };
   }
@@ -148,7 +151,20 @@ export class CommandProcessor {
   /** `by`: the user when the token was accepted (the refusal is then theirs in the audit log). */
   private async refuse(requestId: string, type: string | null, r: Refusal, by = 'remote'): Promise<void> {
     const at = this.d.clock();
-    this.d.audit.append({ ts: at, actor: by, action: 'remote-refused', detail: bounded(`request ${requestId}${type ? ` (${type})` : ''}: ${r.reason}`) });
+    // Whoever may publish to the broker can send refusals by the thousand: those of no known user are answered and
+    // audited up to a rate, and the rest counted into the next entry, so a flood neither fills the disk nor the link.
+    let also = '';
+    if (by === 'remote') {
+      const left = this.anonymous.take(at);
+      if (left === null) return;
+      if (left > 0) also = ` (and ${left} more refused without an answer or an audit entry in the minute before)`;
+    }
+    this.d.audit.append({
+      ts: at,
+      actor: by,
+      action: 'remote-refused',
+      detail: bounded(`request ${requestId}${type ? ` (${type})` : ''}: ${r.reason}${also}`),
+    });
     await this.d.reply({ requestId, phase: 'ack', status: 'refused', field: r.field, reason: r.reason, at });
   }
 
@@ -206,5 +222,31 @@ export class CommandProcessor {
       case 'restart':
         return { restarting: true };
     }
+  }
+}
+
+/** Refusals of no known user answered and audited per minute; beyond it they are only counted. */
+export const ANONYMOUS_REFUSALS_PER_MINUTE = 10;
+
+/** A fixed one-minute window over the refusals of senders that no token identified. */
+class AnonymousRefusals {
+  private windowStart = Number.NEGATIVE_INFINITY;
+  private inWindow = 0;
+  private suppressed = 0;
+
+  /** Null when this one is over the rate (counted); otherwise how many were counted since the last one let through. */
+  take(at: number): number | null {
+    if (at - this.windowStart >= 60_000) {
+      this.windowStart = at;
+      this.inWindow = 0;
+    }
+    if (this.inWindow >= ANONYMOUS_REFUSALS_PER_MINUTE) {
+      this.suppressed++;
+      return null;
+    }
+    this.inWindow++;
+    const n = this.suppressed;
+    this.suppressed = 0;
+    return n;
   }
 }
