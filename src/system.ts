@@ -252,6 +252,11 @@ export async function startSystem(o: SystemOptions = {}): Promise<RunningSystem>
     });
     // The utility's limits reach the edge cycle as `utility/*` channels (src/csip/utility-channels.ts).
     const utility = config.csip?.enabled ? new UtilityRuntime(config.csip, site.image, clock) : null;
+    // The central system is made before the edge cycle, which steers its chargers (docs/ocpp.md); it listens later.
+    const ocppConfig = config.ocpp;
+    const ocpp = ocppConfig?.enabled
+      ? new CentralSystem({ config: ocppConfig, db, ledger: billing.ledger, timeZone: config.site.timezone, clock, log: (m) => log.warn(m), image: site.image })
+      : null;
     const control = config.control?.enabled
       ? new ControlRuntime({
           config: config.control,
@@ -266,6 +271,7 @@ export async function startSystem(o: SystemOptions = {}): Promise<RunningSystem>
           claims,
           businessOpen: (meter) => billing.gate.isDisconnected(meter),
           onEscalation: (e) => billing.smsEscalation(e),
+          ...(ocpp ? { evChargers: ocpp } : {}),
         })
       : null;
     // The uplink starts after the HTTP server; the figures ask for it when read.
@@ -407,10 +413,6 @@ export async function startSystem(o: SystemOptions = {}): Promise<RunningSystem>
         })
       : null;
     if (scada) cleanups.push(() => scada.close());
-    const ocppConfig = config.ocpp;
-    const ocpp = ocppConfig?.enabled
-      ? new CentralSystem({ config: ocppConfig, db, ledger: billing.ledger, timeZone: config.site.timezone, clock, log: (m) => log.warn(m) })
-      : null;
     if (ocpp) {
       await ocpp.listen();
       cleanups.push(() => ocpp.close());

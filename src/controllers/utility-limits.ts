@@ -1,8 +1,10 @@
-import { command, type Battery, type GridMeter, type PvInverter, type Relay } from '../edge/capabilities.js';
+import { command, evMinW, type Battery, type EvCharger, type GridMeter, type PvInverter, type Relay } from '../edge/capabilities.js';
 import { failed, fmtW, type ControllerResult, type Criticality, type Proposal } from '../edge/proposal.js';
 import { fresh, read, type Snapshot } from '../edge/snapshot.js';
 import { EVALUATED_CHANNEL, UTILITY_CHANNEL, UTILITY_COMPONENT } from '../csip/utility-channels.js';
+import { EV_CHANNEL } from '../ocpp/ev-channels.js';
 import { absorb } from './absorb.js';
+import { splitCorrection } from './ev-share.js';
 import { batteryPower, batteryRange, DEFAULT_MAX_AGE_MS, gridPower, phasesOf, pvLimitNow, pvPower } from './assets.js';
 
 /**
@@ -16,10 +18,12 @@ import { batteryPower, batteryRange, DEFAULT_MAX_AGE_MS, gridPower, phasesOf, pv
  *   measured grid, battery and PV power), with `marginW` kept inside the limit.
  * - Generation limit: PV production plus battery discharge stay under it.
  * - MaxLimitPct: PV at most that share of its rating.
- * - Import limit: the battery discharges at least `measured + (grid - limit)`; what it cannot give
- *   for `shedAfterMs` opens the next non-critical relay (role `shed`, never `critical`), one at a
+ * - Import limit: EV charging is reduced first (each car's limit, ev-share.ts), the battery
+ *   discharges the rest, at least `measured + (grid - limit) - what the cars gave`; what neither can
+ *   give for `shedAfterMs` opens the next non-critical relay (role `shed`, never `critical`), one at a
  *   time; with the import `restoreMarginW` under the limit for `restoreAfterMs` the last one closes.
- * - Load limit: the battery's own consumption (charging) stays under it.
+ * - Load limit: the controllable consumption, EV charging plus battery charging, stays under it; the
+ *   cars give first.
  * - Connect or Energize = 0: PV at 0 and the battery idle.
  * Without a usable `utility/Evaluated` (no client, or it stopped) the controller proposes nothing and
  * says so; the other controllers and the envelope keep the site as configured.
@@ -31,6 +35,10 @@ export interface UtilityLimitsConfig {
   readonly pv?: PvInverter;
   /** Non-critical relays, in the order they are shed. */
   readonly shed?: readonly Relay[];
+  /** EV chargers: reduced before the battery and before shedding under the import and load limits. */
+  readonly ev?: readonly EvCharger[];
+  /** How old a charger's reported power may be (ms): chargers report every minute or so. */
+  readonly evMaxAgeMs?: number;
   readonly marginW?: number;
   readonly shedAfterMs?: number;
   readonly restoreAfterMs?: number;
@@ -124,14 +132,35 @@ export function utilityLimits(s: Snapshot, cfg: UtilityLimitsConfig, st: Utility
     if (b) batteryBound(why, undefined, Math.max(0, gen - Math.max(0, pvNow ?? 0)));
   }
   if (maxPct !== undefined && pv) bound(command.pvLimit(pv), `utility limit of ${maxPct} % of rated power`, 0, (pv.ratedW * maxPct) / 100);
-  if (load !== undefined && b) batteryBound(`utility load limit ${fmtW(load)}: battery charging at most that`, -load, undefined);
+  const evAge = cfg.evMaxAgeMs ?? 120_000;
+  const evs = (cfg.ev ?? []).filter((c) => fresh(s, `${c.component}/${EV_CHANNEL.transaction}`, nowMs, evAge) !== undefined);
+  const evIn = evs.map((c) => ({ w: Math.max(0, fresh(s, `${c.component}/${EV_CHANNEL.power}`, nowMs, evAge) ?? 0), minW: evMinW(c), maxW: c.maxW }));
+  const evTotal = evIn.reduce((n, e) => n + e.w, 0);
+  const evBounds = (why: string, max: readonly number[]): void => evs.forEach((c, i) => bound(command.evLimit(c), why, 0, max[i] ?? 0));
+  if (load !== undefined) {
+    const why = `utility load limit ${fmtW(load)}`;
+    const charge = Math.max(0, -(bat ?? 0));
+    const split = splitCorrection(charge + evTotal - load, evIn, b !== undefined);
+    evBounds(`${why}: EV charging reduced first`, split.evMaxW);
+    if (b)
+      batteryBound(
+        `${why}: battery charging at most ${fmtW(Math.max(0, charge - split.batteryW))}`,
+        -Math.min(load, Math.max(0, charge - split.batteryW)),
+        undefined,
+      );
+    if (split.evReductionW > 0.5) notes.push(`EV charging reduced by ${fmtW(split.evReductionW)} for the load limit`);
+  }
 
   let state = st;
   if (imp !== undefined) {
     const why = `utility import limit ${fmtW(imp)}: grid ${fmtW(g.w)}`;
-    let shortfall = g.w - imp;
+    const excess = g.w - (imp - margin);
+    const split = splitCorrection(excess, evIn, b !== undefined && bat !== undefined);
+    evBounds(`${why}: EV charging reduced before the battery and before shedding`, split.evMaxW);
+    if (split.evReductionW > 0.5) notes.push(`EV charging reduced by ${fmtW(split.evReductionW)}`);
+    let shortfall = excess - split.evReductionW - margin;
     if (b && bat !== undefined) {
-      const min = bat + (g.w - (imp - margin));
+      const min = bat + split.batteryW;
       batteryBound(why, Math.min(min, range.maxW), undefined);
       shortfall = min - range.maxW;
     } else if (b) notes.push(`${b.component} power not measured, battery not used`);

@@ -71,12 +71,32 @@ export interface Relay {
   readonly role: 'shed' | 'critical' | 'pcc';
 }
 
+/**
+ * An EV charger steered through the OCPP central system (docs/ocpp.md "Smart charging"): a flexible load
+ * whose charging limit (W) the cycle sets. Below `minCurrentA` per phase a car does not charge (IEC
+ * 61851: 6 A), so a limit is either 0 (paused) or at least `evMinW`; dispatch writes whole amps.
+ */
+export interface EvCharger {
+  readonly kind: 'ev-charger';
+  readonly component: string;
+  /** The charger's OCPP identity (the username it connects with). */
+  readonly chargerId: string;
+  readonly phases: 1 | 3;
+  readonly voltageV: number;
+  readonly minCurrentA: number;
+  readonly maxW: number;
+}
+
+/** The lowest charging power a car accepts on this charger (W): the minimum current on every phase. */
+export const evMinW = (c: Pick<EvCharger, 'minCurrentA' | 'voltageV' | 'phases'>): number => c.minCurrentA * c.voltageV * c.phases;
+
 export interface SiteCapabilities {
   readonly grid: GridMeter | undefined;
   readonly batteries: readonly Battery[];
   readonly pv: readonly PvInverter[];
   readonly generators: readonly Generator[];
   readonly relays: readonly Relay[];
+  readonly evChargers: readonly EvCharger[];
 }
 
 /** Command channels (the resolver's decision variables). Measured channels keep their own names. */
@@ -90,6 +110,8 @@ export const command = {
   chargerPriority: (b: { component: string }): string => `${b.component}/ChargerPriority`,
   maxChargeCurrent: (b: { component: string }): string => `${b.component}/MaxChargeCurrent`,
   maxAcChargeCurrent: (b: { component: string }): string => `${b.component}/MaxAcChargeCurrent`,
+  /** An EV charger's charging limit (W, >= 0; 0 pauses). */
+  evLimit: (c: { component: string }): string => `${c.component}/SetChargeLimit`,
 } as const;
 
 /** SRNE output priority (E204) and charger priority (E20F) codes, SRNE protocol V1.96 (docs/devices.md#settings). */
@@ -126,6 +148,17 @@ export const assetConfigSchema = z.discriminatedUnion('type', [
     .strict(),
   z.object({ type: z.literal('generator'), component, ratedW: watts }).strict(),
   z.object({ type: z.literal('relay'), component, role: z.enum(['shed', 'critical', 'pcc']) }).strict(),
+  z
+    .object({
+      type: z.literal('ev-charger'),
+      component,
+      chargerId: z.string().regex(/^[A-Za-z0-9_.-]{1,48}$/, 'the charger id it connects to the OCPP central system with'),
+      phases: z.union([z.literal(1), z.literal(3)]).default(3),
+      voltageV: z.number().min(100).max(480).default(230),
+      minCurrentA: z.number().min(6).max(32).default(6),
+      maxW: z.number().positive().max(350_000),
+    })
+    .strict(),
 ]);
 export type AssetConfig = z.input<typeof assetConfigSchema>;
 
@@ -140,6 +173,7 @@ export function resolveCapabilities(
   const pv: PvInverter[] = [];
   const generators: Generator[] = [];
   const relays: Relay[] = [];
+  const evChargers: EvCharger[] = [];
   assets.forEach((raw, i) => {
     const parsed = assetConfigSchema.safeParse(raw);
     if (!parsed.success) {
@@ -190,8 +224,24 @@ export function resolveCapabilities(
       case 'relay':
         relays.push({ kind: 'relay', component: a.component, role: a.role });
         break;
+      case 'ev-charger': {
+        const ev: EvCharger = {
+          kind: 'ev-charger',
+          component: a.component,
+          chargerId: a.chargerId,
+          phases: a.phases,
+          voltageV: a.voltageV,
+          minCurrentA: a.minCurrentA,
+          maxW: a.maxW,
+        };
+        if (a.maxW < evMinW(ev))
+          problems.push(`assets.${i}: maxW ${a.maxW} is below the minimum charging power ${evMinW(ev)} W (minCurrentA x voltageV x phases)`);
+        if (evChargers.some((x) => x.chargerId === a.chargerId)) problems.push(`assets.${i}: charger ${a.chargerId} is declared twice`);
+        evChargers.push(ev);
+        break;
+      }
     }
   });
   if (relays.filter((r) => r.role === 'pcc').length > 1) problems.push('assets: more than one pcc relay');
-  return problems.length ? { ok: false, problems } : { ok: true, caps: { grid, batteries, pv, generators, relays } };
+  return problems.length ? { ok: false, problems } : { ok: true, caps: { grid, batteries, pv, generators, relays, evChargers } };
 }

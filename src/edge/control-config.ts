@@ -107,6 +107,29 @@ export const controllerConfigSchema = z.discriminatedUnion('kind', [
     .strict(),
   z
     .object({
+      kind: z.literal('ev-surplus'),
+      ...common,
+      ...battery,
+      /** The EV charger assets it steers, in the order they share the surplus (default: all). */
+      chargers: z.array(component).min(1).optional(),
+      mode: z.enum(['surplus', 'min-surplus', 'fast', 'off']).default('surplus'),
+      /** battery: the battery takes the surplus first; ev: battery charging counts as surplus for the cars. */
+      priority: z.enum(['battery', 'ev']).default('battery'),
+      /** Kept exported in surplus mode (W). */
+      marginW: z.number().min(0).max(10_000).optional(),
+      /** While charging, what a car may take from the grid before the stop delay starts (W). */
+      hysteresisW: z.number().min(0).max(10_000).optional(),
+      /** How long the surplus must cover a car's minimum before it starts, and be short before it pauses (ms). */
+      startDelayMs: z.number().int().min(0).max(3_600_000).optional(),
+      stopDelayMs: z.number().int().min(0).max(3_600_000).optional(),
+      /** The site's own import cap (W): the cars never push the grid past it. */
+      importLimitW: z.number().min(0).optional(),
+      /** How old a charger's reported power may be (ms); chargers report every minute or so. */
+      evMaxAgeMs: z.number().int().min(1000).max(900_000).optional(),
+    })
+    .strict(),
+  z
+    .object({
       kind: z.literal('charge-schedule'),
       ...common,
       ...battery,

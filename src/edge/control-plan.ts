@@ -1,6 +1,15 @@
 import { DEFAULT_ACTION_AUTONOMY, type AssetCapability } from '../governance/actions.js';
 import type { AutonomyLevel } from '../governance/types.js';
-import { PHASES, resolveCapabilities, type AssetConfig, type Battery, type PvInverter, type Relay, type SiteCapabilities } from './capabilities.js';
+import {
+  PHASES,
+  resolveCapabilities,
+  type AssetConfig,
+  type Battery,
+  type EvCharger,
+  type PvInverter,
+  type Relay,
+  type SiteCapabilities,
+} from './capabilities.js';
 import type { ControlConfig, ControllerConfig } from './control-config.js';
 import { CONTROLLER_KINDS } from './controller-registry.js';
 import type { Criticality } from './proposal.js';
@@ -217,6 +226,33 @@ export function planControl(
       case 'passive':
         config = { id: k.id };
         break;
+      case 'ev-surplus': {
+        const b = caps.batteries.length || k.battery ? battery(k.battery, where) : undefined;
+        const chargers: EvCharger[] = [];
+        for (const name of k.chargers ?? caps.evChargers.map((x) => x.component)) {
+          const ev = caps.evChargers.find((x) => x.component === name);
+          if (ev) chargers.push(ev);
+          else problems.push(`${where}: no ev-charger asset "${name}"; chargers: ${caps.evChargers.map((x) => x.component).join(', ') || 'none'}`);
+        }
+        if (chargers.length === 0 && !k.chargers) problems.push(`${where}: needs an ev-charger asset`);
+        config = {
+          ...base,
+          grid: grid(where),
+          battery: b,
+          chargers,
+          mode: k.mode,
+          priority: k.priority,
+          marginW: k.marginW,
+          hysteresisW: k.hysteresisW,
+          startDelayMs: k.startDelayMs,
+          stopDelayMs: k.stopDelayMs,
+          importLimitW: k.importLimitW,
+          evMaxAgeMs: k.evMaxAgeMs,
+          criticality,
+        };
+        assets = chargers.map((x) => x.component);
+        break;
+      }
       case 'utility-limits': {
         const b = caps.batteries.length || k.battery ? battery(k.battery, where) : undefined;
         const p = pvOf(k.pv, where);
@@ -227,13 +263,14 @@ export function planControl(
           battery: b,
           pv: p,
           shed,
+          ev: caps.evChargers,
           marginW: k.marginW,
           shedAfterMs: k.shedAfterMs,
           restoreAfterMs: k.restoreAfterMs,
           restoreMarginW: k.restoreMarginW,
           criticality,
         };
-        assets = [b?.component, p?.component, ...shed.map((x) => x.component)].filter((x): x is string => !!x);
+        assets = [b?.component, p?.component, ...shed.map((x) => x.component), ...caps.evChargers.map((x) => x.component)].filter((x): x is string => !!x);
         break;
       }
     }
@@ -263,6 +300,7 @@ export function planControl(
     batteries,
     pv: caps.pv.map((pv) => ({ pv, ...(c.safety.pvRampWPerS ? { rampWPerS: c.safety.pvRampWPerS } : {}) })),
     generators: caps.generators,
+    evChargers: caps.evChargers,
     exportLimitW: c.safety.exportLimitW,
     ...(c.emergencyStop ? { eStopChannel: E_STOP_CHANNEL, eStopFailSafe: c.emergencyStop.failSafe } : {}),
     maxAgeMs: c.maxAgeMs,
@@ -278,11 +316,14 @@ function strip(o: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
 }
 
-/** What the resolver takes when nobody asks: battery idle, PV at its rating, relays closed, generator as it is. */
+/** What the resolver takes when nobody asks: battery idle, PV at its rating, relays closed, generator as it is, EV at its rating. */
 export function neutralOf(caps: SiteCapabilities, target: string, measured: (addr: string) => number | undefined): number {
   const [component, channel = ''] = target.split('/') as [string, string?];
   const pv = caps.pv.find((p) => p.component === component);
   if (pv && channel.startsWith('ActivePowerLimit')) return channel === 'ActivePowerLimit' ? pv.ratedW : pv.ratedW / pv.phases;
+  // Nobody asks: the charger charges as the car wants, up to its rating (as without the edge cycle).
+  const ev = caps.evChargers.find((e) => e.component === component);
+  if (ev && channel === 'SetChargeLimit') return ev.maxW;
   if (channel === 'SetClosed') return 1;
   if (channel === 'SetRunning') return measured(`${component}/Running`) ?? 0;
   return 0;

@@ -13,7 +13,8 @@ import { autonomyKey, levelOf, planControl, type ControlPlan, type ExtraControll
 import { ControllerHost } from './controller-host.js';
 import { EdgeCycle, type Dispatcher } from './cycle.js';
 import { DecisionLog } from './decision-log.js';
-import { DispatchQueue, modbusWriter, relayWriter, ShedLedger } from './dispatch.js';
+import { DispatchQueue, modbusWriter, relayWriter, ShedLedger, type DispatchState } from './dispatch.js';
+import { EvLimitQueue, type EvChargerPort } from './ev-dispatch.js';
 import type { Criticality } from './proposal.js';
 import { whole } from '../util/text-number.js';
 
@@ -45,6 +46,8 @@ export interface ControlDeps {
   readonly businessOpen?: (meter: number) => boolean;
   /** An L3 capability escalated: people are told beyond the alarm (SMS). */
   readonly onEscalation?: (e: { capability: string; asset: string; sinceMs: number; why: string }) => void;
+  /** The OCPP central system (or any charger port): where EV charging limits go (ev-dispatch.ts). */
+  readonly evChargers?: EvChargerPort;
 }
 
 export class ControlError extends Error {
@@ -62,6 +65,8 @@ export class ControlRuntime {
   readonly proposals: ControlProposals;
   readonly log: DecisionLog;
   readonly queues = new Map<string, DispatchQueue>();
+  /** One limit queue per EV charger asset (SetChargingProfile through the central system). */
+  readonly evQueues = new Map<string, EvLimitQueue>();
   private readonly host: ControllerHost;
   private controllerConfigs: ControllerConfig[];
   /** Command target -> the queue and the device channel that takes it. */
@@ -140,6 +145,11 @@ export class ControlRuntime {
     for (const a of planned.caps.relays) components.add(a.component);
     for (const a of [...planned.caps.batteries, ...planned.caps.pv, ...planned.caps.generators]) components.add(a.component);
     if (planned.caps.grid) components.add(planned.caps.grid.component);
+    for (const ev of planned.caps.evChargers) {
+      components.add(ev.component);
+      if (!d.evChargers) continue;
+      this.evQueues.set(ev.component, new EvLimitQueue(ev, d.evChargers, d.clock, { onError: onError(ev.component), onWritten: onWritten(ev.component) }));
+    }
     if (d.relays && planned.relayMeters.size) {
       const relays = d.relays;
       const queue = new DispatchQueue(
@@ -156,6 +166,11 @@ export class ControlRuntime {
     }
     const dispatcher: Dispatcher = {
       send: (target, value) => {
+        const ev = this.evQueues.get(target.slice(0, target.indexOf('/')));
+        if (ev && target.endsWith('/SetChargeLimit')) {
+          ev.set(value);
+          return true;
+        }
         const r = this.routes.get(target);
         if (!r) return false;
         r.queue.set(r.channel, value);
@@ -221,6 +236,7 @@ export class ControlRuntime {
   async stop(): Promise<void> {
     await this.cycle.stop();
     for (const q of this.queues.values()) q.close();
+    for (const q of this.evQueues.values()) q.close();
     await this.host.close();
     this.log.flush(this.d.clock(), true);
   }
@@ -309,6 +325,7 @@ export class ControlRuntime {
     const pv = caps.pv.find((x) => x.component === o.asset);
     const g = caps.generators.find((x) => x.component === o.asset);
     const r = caps.relays.find((x) => x.component === o.asset);
+    const ev = caps.evChargers.find((x) => x.component === o.asset);
     let targets: Array<{ target: string; value: number }>;
     if (b) {
       const w = o.mode ? (o.mode === 'idle' ? 0 : o.mode === 'charge' ? -b.maxChargeW : b.maxDischargeW) : o.setpoint;
@@ -317,13 +334,13 @@ export class ControlRuntime {
         b.kind === 'battery-setpoint' && b.perPhase
           ? PHASES.map((p) => ({ target: command.batteryPower(b, p), value: w / b.phases }))
           : [{ target: command.batteryPower(b), value: w }];
-    } else if (pv || g || r) {
+    } else if (pv || g || r || ev) {
       if (o.setpoint === undefined) throw new ControlError(`an override of ${o.asset} needs setpoint`, 400);
-      const target = pv ? command.pvLimit(pv) : g ? command.generatorRun(g) : command.relayClosed(r as NonNullable<typeof r>);
+      const target = pv ? command.pvLimit(pv) : g ? command.generatorRun(g) : ev ? command.evLimit(ev) : command.relayClosed(r as NonNullable<typeof r>);
       targets = [{ target, value: o.setpoint }];
     } else
       throw new ControlError(
-        `no asset "${o.asset}"; assets: ${[...caps.batteries, ...caps.pv, ...caps.generators, ...caps.relays].map((x) => x.component).join(', ') || 'none'}`,
+        `no asset "${o.asset}"; assets: ${[...caps.batteries, ...caps.pv, ...caps.generators, ...caps.relays, ...caps.evChargers].map((x) => x.component).join(', ') || 'none'}`,
         404,
       );
     const id = this.gov.newOverrideId();
@@ -386,8 +403,9 @@ export class ControlRuntime {
       ...plan.caps.pv.map((p) => ({ component: p.component, kind: p.kind })),
       ...plan.caps.generators.map((g) => ({ component: g.component, kind: g.kind })),
       ...plan.caps.relays.map((r) => ({ component: r.component, kind: `relay-${r.role}` })),
+      ...plan.caps.evChargers.map((e) => ({ component: e.component, kind: e.kind })),
     ];
-    const caps = ['battery-dispatch', 'pv-curtailment', 'generator-operation', 'load-shedding', 'islanding'] as const;
+    const caps = ['battery-dispatch', 'pv-curtailment', 'generator-operation', 'load-shedding', 'islanding', 'ev-charging'] as const;
     return {
       now,
       periodMs: this.d.config.periodMs,
@@ -425,7 +443,7 @@ export class ControlRuntime {
           .map((c) => ({ capability: c, asset: a.component, level: levelOf(plan, c, a.component), default: DEFAULT_ACTION_AUTONOMY[c] })),
       ),
       assets,
-      dispatch: [...this.queues.values()].map((q) => q.state()),
+      dispatch: [...[...this.queues.values()].map((q) => q.state()), ...[...this.evQueues.values()].map((q): DispatchState => q.state())],
       pendingProposals: this.proposals.list('pending').length,
     };
   }
@@ -438,5 +456,6 @@ function relevant(c: AssetCapability, kind: string): boolean {
   if (kind === 'pv-limit') return c === 'pv-curtailment';
   if (kind === 'generator') return c === 'generator-operation';
   if (kind === 'relay-pcc') return c === 'islanding';
+  if (kind === 'ev-charger') return c === 'ev-charging';
   return c === 'load-shedding' && kind.startsWith('relay');
 }

@@ -2,6 +2,7 @@ import type { Controller, Criticality } from './proposal.js';
 import { backupReserve, BACKUP_START } from '../controllers/backup-reserve.js';
 import { chargeOnly, CHARGE_ONLY_START } from '../controllers/charge-only.js';
 import { chargeSchedule, CHARGE_SCHEDULE_START } from '../controllers/charge-schedule.js';
+import { evSurplus, EV_SURPLUS_START } from '../controllers/ev-surplus.js';
 import { externalControl, EXTERNAL_START } from '../controllers/external-control.js';
 import { frequencyDroop, DROOP_START } from '../controllers/frequency-droop.js';
 import { generatorControl, GENERATOR_START } from '../controllers/generator.js';
@@ -40,4 +41,6 @@ export const CONTROLLER_KINDS: Readonly<Record<string, ControllerKindDef>> = {
   generator: { run: generatorControl, start: GENERATOR_START, criticality: 'supply-quality' },
   // Above business and optimisation, below the safety envelope (docs/csip.md "On the site").
   'utility-limits': { run: utilityLimits, start: UTILITY_LIMITS_START, criticality: 'supply-quality' },
+  // EV charging from the surplus is optimisation; its import cap is a business bound of its own.
+  'ev-surplus': { run: evSurplus, start: EV_SURPLUS_START, criticality: 'optimisation' },
 };

@@ -492,6 +492,9 @@ export class EdgeCycle {
             source: SAFE_SOURCE,
             why: `${why}: battery idle`,
           });
+      const ev = caps.evChargers.find((x) => x.component === asset);
+      if (ev)
+        out.push({ kind: 'bound', target: command.evLimit(ev), min: 0, max: 0, criticality: 'safety', source: SAFE_SOURCE, why: `${why}: EV charging paused` });
       const pv = caps.pv.find((x) => x.component === asset);
       const limit = this.plan.safety.exportLimitW;
       if (pv && limit !== null)

@@ -1,4 +1,4 @@
-import { command, PHASES, type Battery, type Generator, type GridMeter, type Phase, type PvInverter } from './capabilities.js';
+import { command, PHASES, type Battery, type EvCharger, type Generator, type GridMeter, type Phase, type PvInverter } from './capabilities.js';
 import type { Bound } from './proposal.js';
 import { read, type Snapshot } from './snapshot.js';
 import { tenth, thousandth, whole } from '../util/text-number.js';
@@ -42,6 +42,8 @@ export interface SafetyConfig {
   readonly batteries: readonly BatteryLimits[];
   readonly pv: readonly PvLimits[];
   readonly generators: readonly Generator[];
+  /** EV chargers: their limit within 0..rating; paused on an emergency stop or without a usable grid meter. */
+  readonly evChargers?: readonly EvCharger[];
   /** The configured export limit (W, >= 0); 0 forbids export; null when the site may export freely. */
   readonly exportLimitW: number | null;
   /** E.g. `io0/EmergencyStop`, 1 = pressed. */
@@ -267,6 +269,20 @@ export function envelope(s: Snapshot, cfg: SafetyConfig, last: Readonly<Record<s
       });
       safe.push({ component: g.component, why: eStop });
     } else bounds.push({ kind: 'bound', target: command.generatorRun(g), min: 0, max: 1, criticality: 'safety', source: SOURCE, why: 'run is 0 or 1' });
+  }
+  for (const ev of cfg.evChargers ?? []) {
+    // A car is a load: without the grid meter nobody knows whether it pushes the site past a limit.
+    const stop = eStop ?? (gridBad ? `${gridBad}: EV charging paused` : null);
+    bounds.push({
+      kind: 'bound',
+      target: command.evLimit(ev),
+      min: 0,
+      max: stop ? 0 : ev.maxW,
+      criticality: 'safety',
+      source: SOURCE,
+      why: stop ?? `${ev.component}: rating ${Math.round(ev.maxW)} W`,
+    });
+    if (stop) safe.push({ component: ev.component, why: stop });
   }
   return { bounds, safe, eStop: eStop !== null };
 }

@@ -76,6 +76,7 @@ export function capabilityOfTarget(target: string, relayRole?: 'shed' | 'critica
     return 'battery-dispatch';
   if (/^ActivePowerLimit(_L[123])?$/.test(channel)) return 'pv-curtailment';
   if (channel === 'SetRunning') return 'generator-operation';
+  if (channel === 'SetChargeLimit') return 'ev-charging';
   if (channel === 'SetClosed') return relayRole === 'pcc' ? 'islanding' : 'load-shedding';
   return undefined;
 }

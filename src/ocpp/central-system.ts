@@ -5,8 +5,10 @@ import { getCustomer } from '../billing/customers.js';
 import { ACCOUNTS, type Ledger } from '../billing/ledger.js';
 import { rate } from '../billing/rating.js';
 import { loadTariff } from '../billing/tariff-store.js';
+import type { ProcessImage } from '../channels/process-image.js';
 import type { StoreDb } from '../store/database.js';
 import type { Clock } from '../util/clock.js';
+import { EV_STATUS, EvChannels, evComponentOf } from './ev-channels.js';
 import type { OcppConfig } from './ocpp-config.js';
 import { SessionStore, type Session } from './session-store.js';
 
@@ -30,6 +32,8 @@ export interface CentralSystemDeps {
   readonly timeZone: string;
   readonly clock: Clock;
   readonly log?: (message: string) => void;
+  /** Where each charger's power, limit and status go as channels (ev-channels.ts), for the edge cycle. */
+  readonly image?: Pick<ProcessImage, 'update' | 'markFailed'>;
 }
 
 export class OcppRefused extends Error {}
@@ -57,9 +61,12 @@ export class CentralSystem {
   private readonly server: RPCServer;
   private readonly clients = new Map<string, RPCClient>();
   private port = 0;
+  private readonly channels: EvChannels | null;
 
   constructor(private readonly d: CentralSystemDeps) {
     this.sessions = new SessionStore(d.db);
+    const components = new Map(d.config.chargers.map((c) => [c.id, c.component ?? evComponentOf(c.id)]));
+    this.channels = d.image ? new EvChannels(d.image, (id) => components.get(id) ?? evComponentOf(id)) : null;
     for (const c of d.config.chargers) if (c.passwordHash) this.sessions.setPasswordHash(c.id, c.passwordHash);
     for (const t of d.config.idTags) this.sessions.setIdTag(t.idTag, t.customerId);
     this.server = new RPCServer({ protocols: ['ocpp1.6'], strictMode: true });
@@ -120,12 +127,33 @@ export class CentralSystem {
     return [...this.clients.keys()];
   }
 
+  isConnected(chargerId: string): boolean {
+    return this.clients.has(chargerId);
+  }
+
+  /** The running transaction of a charger (the first connector's), or null. */
+  transactionOf(chargerId: string): number | null {
+    return this.sessions.open(chargerId)[0]?.transactionId ?? null;
+  }
+
+  private publish(chargerId: string, values: Parameters<EvChannels['write']>[1]): void {
+    this.channels?.write(chargerId, values, this.d.clock());
+  }
+
+  /** Whether a transaction runs; without one the car draws nothing (a known 0, not a missing value). */
+  private txChannels(chargerId: string): { transaction: number; power?: number } {
+    return this.transactionOf(chargerId) === null ? { transaction: 0, power: 0 } : { transaction: 1 };
+  }
+
   private onClient(client: RPCClient): void {
     const id = client.identity ?? '';
     this.clients.set(id, client);
     client.on('close', () => {
-      if (this.clients.get(id) === client) this.clients.delete(id);
+      if (this.clients.get(id) !== client) return;
+      this.clients.delete(id);
+      this.channels?.lost(id, this.d.clock());
     });
+    this.publish(id, this.txChannels(id));
     const h = (method: string, fn: (p: Params) => Record<string, unknown>) =>
       client.handle(method, ({ params }: IHandlersOption) => {
         this.sessions.seen(id, this.d.clock());
@@ -143,9 +171,14 @@ export class CentralSystem {
       );
       return { status: 'Accepted', currentTime: this.iso(), interval: this.d.config.heartbeatS };
     });
-    h('Heartbeat', () => ({ currentTime: this.iso() }));
+    h('Heartbeat', () => {
+      this.publish(id, this.txChannels(id));
+      return { currentTime: this.iso() };
+    });
     h('StatusNotification', (p) => {
       this.sessions.seen(id, this.d.clock(), `${String(p['connectorId'])}:${String(p['status'])}`);
+      // Connector 0 is the charger as a whole; the channels follow the connectors (one per charger here).
+      if (p['connectorId'] !== 0) this.publish(id, { status: EV_STATUS[String(p['status'])] ?? -1, ...this.txChannels(id) });
       return {};
     });
     h('Authorize', (p) => ({ idTagInfo: { status: this.sessions.customerOf(String(p['idTag'])) ? 'Accepted' : 'Invalid' } }));
@@ -164,6 +197,7 @@ export class CentralSystem {
       });
       const status = !customerId ? 'Invalid' : busy ? 'ConcurrentTx' : 'Accepted';
       if (status !== 'Accepted') this.sessions.stop(transactionId, Number(p['meterStart']), this.d.clock(), `refused: ${status}`);
+      else this.publish(id, { transaction: 1, power: 0 });
       return { idTagInfo: { status }, transactionId };
     });
     h('MeterValues', (p) => {
@@ -174,8 +208,13 @@ export class CentralSystem {
           const s = sampled(sv);
           if (!s) continue;
           if (s.measurand === 'Energy.Active.Import.Register') this.sessions.meter(tx, { wh: Math.round(s.value) });
-          else if (s.measurand === 'Power.Active.Import') this.sessions.meter(tx, { powerW: s.value });
-          else if (s.measurand === 'Power.Offered') this.sessions.meter(tx, { offeredW: s.value });
+          else if (s.measurand === 'Power.Active.Import') {
+            this.sessions.meter(tx, { powerW: s.value });
+            this.publish(id, { power: s.value });
+          } else if (s.measurand === 'Power.Offered') {
+            this.sessions.meter(tx, { offeredW: s.value });
+            this.publish(id, { limit: s.value });
+          }
         }
       }
       return {};
@@ -190,6 +229,7 @@ export class CentralSystem {
         Date.parse(String(p['timestamp'])) || this.d.clock(),
         typeof p['reason'] === 'string' ? p['reason'] : 'Local',
       );
+      this.publish(id, { ...this.txChannels(id), power: 0 });
       try {
         this.bill(tx);
       } catch (e) {
@@ -281,6 +321,7 @@ export class CentralSystem {
         connectorId: 0,
         csChargingProfiles: this.profile(TX_DEFAULT_PROFILE_ID, 'TxDefaultProfile', watts),
       });
+      if (r['status'] === 'Accepted') this.publish(chargerId, { limit: watts });
       return String(r['status']);
     }
     let status = 'Accepted';
@@ -290,7 +331,10 @@ export class CentralSystem {
         csChargingProfiles: this.profile(TX_PROFILE_ID, 'TxProfile', watts, s.transactionId),
       });
       status = String(r['status']);
-      if (status === 'Accepted') this.sessions.setLimit(s.transactionId, watts);
+      if (status === 'Accepted') {
+        this.sessions.setLimit(s.transactionId, watts);
+        this.publish(chargerId, { limit: watts });
+      }
     }
     return status;
   }
