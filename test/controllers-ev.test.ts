@@ -21,7 +21,7 @@ const EV2: EvCharger = { ...EV1, component: 'ev2', chargerId: 'cp2', phases: 3, 
 const MIN1 = evMinW(EV1); // 1380 W
 const MIN2 = evMinW(EV2); // 4140 W
 const GRID = { kind: 'grid-meter', component: 'grid', perPhase: false } as const;
-const CFG: EvSurplusConfig = { id: 'ev', grid: GRID, chargers: [EV1], marginW: 100, hysteresisW: 300, startDelayMs: 10_000, stopDelayMs: 20_000 };
+const CFG: EvSurplusConfig = { id: 'ev', grid: GRID, chargers: [EV1], marginW: 100, hysteresisW: 300, startDelayMs: 10_000, stopDelayMs: 20_000, settleMs: 0 };
 
 const site = (o: Record<string, number | ChannelValue>, at = T0) => snap(at, { 'ev1/Transaction': 1, 'ev1/ActivePower': 0, ...o });
 const targetOf = (ps: readonly Proposal[], t: string): number | undefined => {
@@ -141,6 +141,27 @@ test('modes, several chargers, a car not plugged in, a charger not connected, th
     for (const [comp, want] of Object.entries(c.want))
       assert.equal(targetOf(r.proposals, `${comp}/SetChargeLimit`), want, `${c.name}: ${JSON.stringify(r.status)}`);
   }
+});
+
+test('after a change the limit is held for settleMs while the car follows it: no double counting of a fresh car reading beside an older grid reading', () => {
+  const cfg = { ...CFG, settleMs: 3000 };
+  let st: EvSurplusState = { chargers: { ev1: { on: true, sinceMs: null } } };
+  const steps: Array<{ s: number; grid: number; car: number; want: number }> = [
+    { s: 0, grid: -4000, car: 1380, want: 5280 }, // a change: held for 3 s
+    { s: 1, grid: -4000, car: 5280, want: 5280 }, // the car follows, the grid reading is older: would be 9 kW
+    { s: 2, grid: -100, car: 5280, want: 5280 },
+    { s: 3, grid: -600, car: 5280, want: 5780 }, // settled: follows the surplus again
+    { s: 4, grid: -200, car: 5780, want: 5780 }, // under a whole amp of change: no new change
+    { s: 5, grid: -100, car: 5780, want: 5780 },
+  ];
+  for (const x of steps) {
+    const r = evSurplus(site({ 'grid/ActivePower': x.grid, 'ev1/ActivePower': x.car }, T0 + x.s * 1000), cfg, st, T0 + x.s * 1000);
+    assert.equal(targetOf(r.proposals, 'ev1/SetChargeLimit'), x.want, `t=${x.s} s: ${JSON.stringify(r.status)}`);
+    st = r.state;
+  }
+  // A pause is never held back.
+  const r = evSurplus(site({ 'grid/ActivePower': 6000, 'ev1/ActivePower': 5780 }, T0 + 5500), { ...cfg, stopDelayMs: 0 }, st, T0 + 5500);
+  assert.equal(targetOf(r.proposals, 'ev1/SetChargeLimit'), 0);
 });
 
 test('without a usable grid meter it fails and proposes nothing (the envelope pauses the car)', () => {

@@ -13,6 +13,9 @@ import { batteryPower, DEFAULT_MAX_AGE_MS, gridPower } from './assets.js';
  *   only after the surplus has covered its minimum power (6 A on each phase) for `startDelayMs`, and
  *   once charging it keeps at least the minimum, taking up to `hysteresisW` from the grid without
  *   notice, more only for `stopDelayMs`, then it pauses (0 W): no flicker around the threshold.
+ *   After each change of its limit by a whole amp or more the limit is held for `settleMs`: the car
+ *   takes seconds to follow a profile and the connection point meter is read once a second, so a
+ *   fresh reading of the car beside an older one of the grid would count the change twice (overshoot).
  * - `min-surplus`: never below the minimum while a car is connected; the surplus on top.
  * - `fast`: the charger's rating. `off`: paused.
  * - `importLimitW` (the site's own import cap): a bound in `importCriticality` (business) on each
@@ -37,6 +40,7 @@ export interface EvSurplusConfig {
   readonly hysteresisW?: number;
   readonly startDelayMs?: number;
   readonly stopDelayMs?: number;
+  readonly settleMs?: number;
   readonly importLimitW?: number;
   readonly importCriticality?: Criticality;
   readonly criticality?: Criticality;
@@ -49,6 +53,9 @@ export interface EvChargerState {
   readonly on: boolean;
   /** Since when the surplus has been past the start (off) or under the stop (on) threshold. */
   readonly sinceMs: number | null;
+  /** The last target and when it last changed by a whole amp or more (for `settleMs`). */
+  readonly targetW?: number;
+  readonly changedAtMs?: number;
 }
 
 export interface EvSurplusState {
@@ -140,7 +147,16 @@ export function evSurplus(s: Snapshot, cfg: EvSurplusConfig, st: EvSurplusState,
       targetW = r.targetW;
       next[c.component] = r.state;
       note = r.note;
+      const settle = cfg.settleMs ?? 10_000;
+      const age = nowMs - (own.changedAtMs ?? -Infinity);
+      if (own.on && r.state.on && own.targetW !== undefined && age < settle) {
+        targetW = own.targetW;
+        note = `${fmtW(targetW)} held ${Math.ceil((settle - age) / 1000)} s more while the car follows its last limit`;
+      }
     }
+    const prev = own.targetW;
+    const moved = prev === undefined || Math.abs(targetW - prev) >= c.voltageV * c.phases;
+    next[c.component] = { ...(next[c.component] ?? OFF), targetW: moved ? targetW : prev, changedAtMs: moved ? nowMs : (own.changedAtMs ?? nowMs) };
     remaining -= targetW;
     const target = command.evLimit(c);
     proposals.push({ kind: 'target', target, value: targetW, criticality: crit, source: cfg.id, why: `EV ${mode}: ${note}; grid ${fmtW(g.w)}` });

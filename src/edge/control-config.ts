@@ -122,6 +122,8 @@ export const controllerConfigSchema = z.discriminatedUnion('kind', [
       /** How long the surplus must cover a car's minimum before it starts, and be short before it pauses (ms). */
       startDelayMs: z.number().int().min(0).max(3_600_000).optional(),
       stopDelayMs: z.number().int().min(0).max(3_600_000).optional(),
+      /** How long a car's limit is held after it changed, while the car follows it (ms). */
+      settleMs: z.number().int().min(0).max(600_000).optional(),
       /** The site's own import cap (W): the cars never push the grid past it. */
       importLimitW: z.number().min(0).optional(),
       /** How old a charger's reported power may be (ms); chargers report every minute or so. */

@@ -246,6 +246,7 @@ export function planControl(
           hysteresisW: k.hysteresisW,
           startDelayMs: k.startDelayMs,
           stopDelayMs: k.stopDelayMs,
+          settleMs: k.settleMs,
           importLimitW: k.importLimitW,
           evMaxAgeMs: k.evMaxAgeMs,
           criticality,

@@ -148,6 +148,7 @@ export class ControlRuntime {
     for (const ev of planned.caps.evChargers) {
       components.add(ev.component);
       if (!d.evChargers) continue;
+      d.evChargers.bindComponent(ev.chargerId, ev.component);
       this.evQueues.set(ev.component, new EvLimitQueue(ev, d.evChargers, d.clock, { onError: onError(ev.component), onWritten: onWritten(ev.component) }));
     }
     if (d.relays && planned.relayMeters.size) {

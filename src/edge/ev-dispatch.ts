@@ -13,6 +13,8 @@ import type { DispatchState } from './dispatch.js';
  * One queue per charger, latest value wins, never awaited by the cycle (like DispatchQueue).
  */
 export interface EvChargerPort {
+  /** The charger's channels go to this component (the asset's name). */
+  bindComponent(chargerId: string, component: string): void;
   isConnected(chargerId: string): boolean;
   /** The charger's running transaction, or null. */
   transactionOf(chargerId: string): number | null;

@@ -62,11 +62,12 @@ export class CentralSystem {
   private readonly clients = new Map<string, RPCClient>();
   private port = 0;
   private readonly channels: EvChannels | null;
+  /** Charger id -> its component in the process image, as the edge cycle's assets name it. */
+  private readonly components = new Map<string, string>();
 
   constructor(private readonly d: CentralSystemDeps) {
     this.sessions = new SessionStore(d.db);
-    const components = new Map(d.config.chargers.map((c) => [c.id, c.component ?? evComponentOf(c.id)]));
-    this.channels = d.image ? new EvChannels(d.image, (id) => components.get(id) ?? evComponentOf(id)) : null;
+    this.channels = d.image ? new EvChannels(d.image, (id) => this.components.get(id) ?? evComponentOf(id)) : null;
     for (const c of d.config.chargers) if (c.passwordHash) this.sessions.setPasswordHash(c.id, c.passwordHash);
     for (const t of d.config.idTags) this.sessions.setIdTag(t.idTag, t.customerId);
     this.server = new RPCServer({ protocols: ['ocpp1.6'], strictMode: true });
@@ -125,6 +126,11 @@ export class CentralSystem {
 
   connected(): string[] {
     return [...this.clients.keys()];
+  }
+
+  /** Names a charger's component (the edge cycle's `ev-charger` asset); otherwise `ev<id>`. */
+  bindComponent(chargerId: string, component: string): void {
+    this.components.set(chargerId, component);
   }
 
   isConnected(chargerId: string): boolean {

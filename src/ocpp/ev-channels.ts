@@ -2,8 +2,9 @@ import type { ProcessImage } from '../channels/process-image.js';
 
 /**
  * What the central system knows of each charger, as channels of the process image, so the edge cycle
- * reads chargers like any other measurement (docs/ocpp.md "Channels"). Component `ev<id>` (the charger
- * id lower-cased, other characters than a-z and 0-9 as `_`), or the `component` given in the site file:
+ * reads chargers like any other measurement (docs/ocpp.md "Channels"). Component: the one the edge
+ * cycle's `ev-charger` asset names for that charger id, else `ev<id>` (lower-cased, other characters
+ * than a-z and 0-9 as `_`):
  * - `ActivePower`: W the car draws (MeterValues `Power.Active.Import`), 0 without a transaction;
  * - `ChargeLimitW`: the limit the charger says it applies (`Power.Offered`), else the one last accepted;
  * - `Status`: the connector status as a code (EV_STATUS), `Transaction`: 1 while a transaction runs.

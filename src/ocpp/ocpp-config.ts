@@ -20,11 +20,6 @@ export const ocppConfigSchema = z
             id: z.string().regex(/^[A-Za-z0-9_.-]{1,48}$/),
             passwordHash: z.string().min(1).optional(),
             maxPowerW: z.number().positive().default(11_000),
-            /** Its component in the process image (docs/ocpp.md "Channels"); default `ev<id>`. */
-            component: z
-              .string()
-              .regex(/^[a-z][a-z0-9_]*$/, 'a component name such as ev1')
-              .optional(),
           })
           .strict(),
       )
