@@ -2,6 +2,7 @@
 import { run as billing } from './billing.js';
 import { run as busEfficiency } from './bus-efficiency.js';
 import { run as diskWrites } from './disk-writes.js';
+import { run as evChargers } from './ev-chargers.js';
 import { run as cliStartup } from './cli-startup.js';
 import { run as controlSteps } from './control-steps.js';
 import { run as cycleJitter } from './cycle-jitter.js';
@@ -41,6 +42,10 @@ const benches: Array<[string, () => Figures | Promise<Figures>]> = [
   [
     'Cycle jitter: edge cycle start jitter and duration with 100 meters polled, idle and under 50 history clients; CPU share (set BENCH_JITTER_SECONDS, default 60)',
     () => cycleJitter(),
+  ],
+  [
+    'EV chargers: edge cycle start jitter and duration without and with 100 simulated OCPP chargers charging and steered (set BENCH_EV_SECONDS, default 30; BENCH_EV_METER_MS, default 2000; BENCH_EV_BUDGET_MS, default 100)',
+    () => evChargers(),
   ],
 ];
 
