@@ -2,6 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { evSurplus, EV_SURPLUS_START, type EvSurplusConfig, type EvSurplusState } from '../src/controllers/ev-surplus.js';
 import { splitCorrection } from '../src/controllers/ev-share.js';
+import { loadSiteConfigText } from '../src/config/load-site-config.js';
+import { planControl } from '../src/edge/control-plan.js';
 import { utilityLimits, UTILITY_LIMITS_START, type UtilityLimitsConfig } from '../src/controllers/utility-limits.js';
 import { evMinW, type EvCharger } from '../src/edge/capabilities.js';
 import { evWriteReason, quantiseEvLimit } from '../src/edge/ev-dispatch.js';
@@ -308,4 +310,32 @@ test('dispatch: whole amps, 0 under 6 A, the rating; a profile is written only o
   ];
   for (const [last, next, want] of cases) assert.equal(evWriteReason(last, next), want, JSON.stringify([last, next]));
   assert.equal(evWriteReason({ amps: 8, transactionId: 5 }, { amps: 9, transactionId: 5 }, 2), null, 'minStepA 2: 1 A is no reason');
+});
+
+test('the site file: an EV charger asset needs its charger under an enabled ocpp section, named by file and line', () => {
+  const site = (ocpp: string) => `site: { id: ev, name: EV, timezone: Africa/Kampala }
+control:
+  assets:
+    - { type: grid-meter, component: grid }
+    - { type: ev-charger, component: ev1, chargerId: cp1, phases: 1, maxW: 7360 }
+  controllers:
+    - { kind: ev-surplus, id: ev, startDelayMs: 30000 }
+${ocpp}`;
+  assert.throws(() => loadSiteConfigText(site(''), '/etc/mgos/site.yaml'), /assets\.1\.chargerId.*enable the ocpp section and list it under ocpp\.chargers/s);
+  assert.throws(
+    () => loadSiteConfigText(site('ocpp: { enabled: true, chargers: [{ id: cp2 }] }'), '/etc/mgos/site.yaml'),
+    /no charger "cp1" under ocpp\.chargers; allowed: cp2/,
+  );
+  const { config } = loadSiteConfigText(site('ocpp: { enabled: true, chargers: [{ id: cp1 }] }'), '/etc/mgos/site.yaml');
+  const control = config.control ?? assert.fail('no control section');
+  assert.equal(control.controllers[0]?.kind, 'ev-surplus');
+  const plan = planControl(control, { timeZone: 'Africa/Kampala' });
+  assert.ok(plan.ok);
+  assert.deepEqual(plan.plan.controllers[0]?.assets, ['ev1']);
+  // A rating under the minimum charging power cannot be steered: refused when the cycle is planned.
+  const low = planControl(
+    { ...control, assets: control.assets.map((a) => (a.type === 'ev-charger' ? { ...a, maxW: 1000 } : a)) },
+    { timeZone: 'Africa/Kampala' },
+  );
+  assert.ok(!low.ok && low.problems.some((p) => /assets\.1: maxW 1000 is below the minimum charging power 1380 W/.test(p)), JSON.stringify(low));
 });

@@ -311,6 +311,18 @@ export const siteConfigSchemaFor = (knownTypes?: readonly string[]) =>
             message: `no bus "${r.bus}" is defined; allowed: ${[...relayBuses].join(', ') || '(define one under buses:)'}`,
           });
       });
+      // An EV charger the edge cycle steers reaches it only through the central system.
+      const chargers = new Set(cfg.ocpp?.enabled ? cfg.ocpp.chargers.map((c) => c.id) : []);
+      cfg.control?.assets.forEach((a, i) => {
+        if (a.type !== 'ev-charger' || chargers.has(a.chargerId)) return;
+        ctx.addIssue({
+          code: 'custom',
+          path: ['control', 'assets', i, 'chargerId'],
+          message: cfg.ocpp?.enabled
+            ? `no charger "${a.chargerId}" under ocpp.chargers; allowed: ${[...chargers].join(', ') || '(add it there)'}`
+            : `charger "${a.chargerId}" is steered through OCPP; enable the ocpp section and list it under ocpp.chargers`,
+        });
+      });
       if (cfg.meters.length > 0 && cfg.buses.length === 0 && !cfg.sim?.enabled) {
         ctx.addIssue({ code: 'custom', path: ['buses'], message: 'meters are configured but no bus is; add a bus under buses:' });
       }
