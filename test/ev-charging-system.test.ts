@@ -4,7 +4,9 @@ import { hashPassword } from '../src/auth/passwords.js';
 import { createCustomer } from '../src/billing/customers.js';
 import { saveTariff } from '../src/billing/tariff-store.js';
 import { SimCharger } from '../src/sim/ocpp-charger.js';
+import { clockStartingAt } from '../src/util/clock.js';
 import { ASSETS, NOON, sleep, startControlSite, until } from './helpers/control-site.js';
+import { startUtilityServer } from './helpers/utility-server.js';
 
 // EV charging as a flexible load of the edge cycle, closed loop through the real protocols (issue 12
 // item 5): the simulated site with PV and a battery on Modbus TCP, the OCPP central system, and the
@@ -160,4 +162,96 @@ test('a charger boots, authorises, charges from the solar surplus following the 
   assert.ok((rows[0]?.amountMinor ?? 0) > 0);
   const audit = await s.call('GET', '/api/control/audit?verify=1');
   assert.equal((audit.json['verification'] as { ok: boolean }).ok, true);
+});
+
+test("the utility's load limit (CSIP-AUS opModLoadLimW) cuts a car charging at full power, before anything else; lifted, the car is back at its rating", async (t) => {
+  const clock0 = clockStartingAt(NOON);
+  const nowS = Math.floor(clock0() / 1000);
+  const LIMIT = 3000;
+  const utility = await startUtilityServer({
+    clock: clock0,
+    defaults: { opModLoadLimW: 50_000 },
+    events: [{ mRID: 'C1', start: nowS - 10, duration: 600, creationTime: nowS - 60, base: { opModLoadLimW: LIMIT } }],
+  });
+  t.after(() => utility.close());
+  const s = await startControlSite({
+    control: {
+      assets: [...ASSETS, { type: 'ev-charger', component: 'ev1', chargerId: 'cp1', phases: 1, maxW: 7360 }],
+      controllers: [
+        { kind: 'utility-limits', id: 'utility' },
+        { kind: 'ev-surplus', id: 'ev', mode: 'fast' },
+      ],
+      safety: { batteries: [{ component: 'ess0', socMinPct: 10, socMaxPct: 95 }], exportLimitW: null },
+    },
+    pv: { L1: 1000, L2: 1000, L3: 1000 },
+    extra: {
+      csip: utility.csip,
+      ocpp: {
+        enabled: true,
+        host: '127.0.0.1',
+        port: 0,
+        chargers: [{ id: 'cp1', passwordHash: await hashPassword(PASSWORD) }],
+        idTags: [{ idTag: 'RFID-AMINA', customerId: 'amina' }],
+      },
+    },
+  });
+  t.after(() => s.close());
+  const { sys, clock } = s;
+  const cs = sys.ocpp ?? assert.fail('no central system');
+  const model = sys.sim?.model ?? assert.fail('no simulated site');
+  await until('the load limit is in force and the cycle has good data', () => {
+    return sys.site.image.get('utility', 'LoadLimitW')?.value === LIMIT && s.cycles() >= 2 && (sys.control?.status().safe as unknown[]).length === 0;
+  }).catch((e: unknown) => {
+    throw new Error(
+      `${String(e)}: utility ${JSON.stringify(sys.site.image.component('utility'))}; safe ${JSON.stringify(sys.control?.status().safe)}; client ${sys.utility?.client.lastError ?? ''}`,
+    );
+  });
+  for (const e of sys.control?.status().escalations as Array<{ capability: string; asset: string }>)
+    assert.equal((await s.call('POST', '/api/control/escalations/confirm', e)).status, 200);
+  const cp = new SimCharger({ url: `ws://127.0.0.1:${cs.boundPort}`, id: 'cp1', password: PASSWORD, clock, carMaxW: 7360 });
+  t.after(() => cp.close());
+  await cp.connect();
+  const driving = { on: true };
+  const car = (async () => {
+    let last = clock();
+    while (driving.on) {
+      await sleep(250);
+      const now = clock();
+      await cp.drive(now - last).catch(() => undefined);
+      last = now;
+      model.setLoadOverride(CAR_CUSTOMER, { watts: CAR_BASE_W + cp.powerW(), powerFactor: 1 });
+    }
+  })();
+  t.after(async () => {
+    driving.on = false;
+    await car;
+  });
+  assert.equal((await cp.start('RFID-AMINA')).status, 'Accepted');
+  const why = (): string =>
+    `car ${cp.powerW()} W, limit ${cp.limitW()} W; ev ${JSON.stringify(sys.site.image.component('ev1'))}; controllers ${JSON.stringify(sys.control?.status().controllers)}`;
+
+  // Fast mode wants the rating; the utility's load limit (supply quality) holds the car at whole amps under 3 kW.
+  await until('the car is held under the load limit', () => cp.limitW() > 0 && cp.limitW() <= LIMIT, 20_000).catch((e: unknown) => {
+    throw new Error(`${String(e)}: ${why()}`);
+  });
+  const held: number[] = [];
+  for (let i = 0; i < 8; i++) {
+    held.push(cp.powerW());
+    await sleep(250);
+  }
+  assert.ok(Math.max(...held) <= LIMIT && Math.min(...held) >= 1380, `held under ${LIMIT} W and charging: ${held.join(', ')}`);
+  const decisions = (sys.control?.status().lastCycle as { decisions: Array<{ target: string; boundBy: string[]; chosenBy: string | null }> }).decisions;
+  const d = decisions.find((x) => x.target === 'ev1/SetChargeLimit') ?? assert.fail('no decision for ev1');
+  assert.equal(d.chosenBy, 'ev');
+  assert.ok(
+    d.boundBy.some((b) => /^utility \(supply-quality\): utility load limit 3000 W/.test(b)),
+    `bound by the utility: ${JSON.stringify(d.boundBy)}`,
+  );
+  t.diagnostic(`under a ${LIMIT} W load limit the car charges at ${cp.powerW()} W`);
+
+  // The event is cancelled: the default (50 kW) applies and the car is back at its rating.
+  utility.setEvents([]);
+  await until('the car is back at its rating', () => cp.limitW() === 7360, 30_000).catch((e: unknown) => {
+    throw new Error(`${String(e)}: ${why()}`);
+  });
 });
