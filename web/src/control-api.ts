@@ -179,5 +179,6 @@ export function describeCommand(target: string, value: number | null): string {
   if (/^ActivePowerLimit/.test(channel)) return `limit ${asset} to ${kw(value)}${on}`;
   if (channel === 'SetRunning') return value >= 1 ? `start ${asset}` : `stop ${asset}`;
   if (channel === 'SetClosed') return value >= 1 ? `close relay ${asset}` : `open relay ${asset}`;
+  if (channel === 'SetChargeLimit') return value > 0 ? `limit EV charging at ${asset} to ${kw(value)}` : `pause EV charging at ${asset}`;
   return `${target} = ${value}`;
 }

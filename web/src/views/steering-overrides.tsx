@@ -42,8 +42,9 @@ export function OverridesPage(p: SteeringProps): VNode {
   );
 }
 
-type Kind = 'battery' | 'pv' | 'generator' | 'relay';
-const kindOf = (k: string): Kind => (k.startsWith('battery') ? 'battery' : k === 'pv-limit' ? 'pv' : k === 'generator' ? 'generator' : 'relay');
+type Kind = 'battery' | 'pv' | 'generator' | 'relay' | 'ev';
+const kindOf = (k: string): Kind =>
+  k.startsWith('battery') ? 'battery' : k === 'pv-limit' ? 'pv' : k === 'generator' ? 'generator' : k === 'ev-charger' ? 'ev' : 'relay';
 
 function AssetCard({
   asset,
@@ -58,7 +59,7 @@ function AssetCard({
 }): VNode {
   const held = s.overrides.filter((o) => o.asset === asset.component);
   const kind = kindOf(asset.kind);
-  const label = { battery: 'Battery', pv: 'PV', generator: 'Generator', relay: 'Relay' }[kind];
+  const label = { battery: 'Battery', pv: 'PV', generator: 'Generator', relay: 'Relay', ev: 'EV charger' }[kind];
   return (
     <section class="card" aria-labelledby={`ov-${asset.component}`} data-testid="override-asset" data-asset={asset.component}>
       <h2 id={`ov-${asset.component}`}>
@@ -127,14 +128,16 @@ function Held({ list, operator, tz, changed }: { list: readonly Override[]; oper
 }
 
 function TakeForm({ asset, kind, changed }: { asset: string; kind: Kind; changed: (t: string) => void }): VNode {
-  const [how, setHow] = useState<string>(kind === 'battery' ? 'charge' : kind === 'pv' ? 'limit' : '1');
+  const [how, setHow] = useState<string>(kind === 'battery' ? 'charge' : kind === 'pv' || kind === 'ev' ? 'limit' : '1');
   const [watts, setWatts] = useState('');
   const [minutes, setMinutes] = useState('30');
   const [reason, setReason] = useState('');
   const [errors, setErrors] = useState<FormErrors>(NO_ERRORS);
   const [busy, setBusy] = useState(false);
   const pre = `take-${asset}`;
-  const needsWatts = (kind === 'battery' && how === 'setpoint') || kind === 'pv';
+  // A PV limit and an EV charging limit are both a cap in W.
+  const limitKind = kind === 'pv' || kind === 'ev';
+  const needsWatts = (kind === 'battery' && how === 'setpoint') || limitKind;
 
   function submit(ev: Event): void {
     ev.preventDefault();
@@ -143,8 +146,8 @@ function TakeForm({ asset, kind, changed }: { asset: string; kind: Kind; changed
     if (minutes.trim() === '' || !Number.isFinite(m) || m <= 0 || m > 1440) fields['minutes'] = 'Between 1 and 1440 minutes';
     const w = Number(watts);
     if (needsWatts && (watts.trim() === '' || !Number.isFinite(w)))
-      fields['setpoint'] = kind === 'pv' ? 'A limit in W' : 'A power in W (positive = discharge, negative = charge)';
-    if (kind === 'pv' && w < 0) fields['setpoint'] = 'A limit of 0 W or more';
+      fields['setpoint'] = limitKind ? 'A limit in W' : 'A power in W (positive = discharge, negative = charge)';
+    if (limitKind && w < 0) fields['setpoint'] = 'A limit of 0 W or more';
     const why = reason.trim();
     if (!why) fields['reason'] = 'Say why you take it: it goes into the audit log';
     if (Object.keys(fields).length) {
@@ -163,9 +166,11 @@ function TakeForm({ asset, kind, changed }: { asset: string; kind: Kind; changed
           : `${body.mode} ${asset} at full power`
         : kind === 'pv'
           ? `limit ${asset} to ${w} W`
-          : kind === 'battery'
-            ? describeCommand(`${asset}/SetActivePower`, w)
-            : `${kind === 'generator' ? (body.setpoint >= 1 ? 'run' : 'stop') : body.setpoint >= 1 ? 'close' : 'open'} ${asset}`;
+          : kind === 'ev'
+            ? describeCommand(`${asset}/SetChargeLimit`, w)
+            : kind === 'battery'
+              ? describeCommand(`${asset}/SetActivePower`, w)
+              : `${kind === 'generator' ? (body.setpoint >= 1 ? 'run' : 'stop') : body.setpoint >= 1 ? 'close' : 'open'} ${asset}`;
     void confirmDialog({
       title: `Take ${asset} by hand?`,
       message: `${what} for ${m} min, whatever the controllers say (safety limits still apply). Reason: ${why}`,
@@ -190,7 +195,7 @@ function TakeForm({ asset, kind, changed }: { asset: string; kind: Kind; changed
     <details class="take" data-testid="override-take">
       <summary data-testid="override-open">Take by hand…</summary>
       <form class="form" onSubmit={submit} noValidate data-testid="override-form">
-        {kind !== 'pv' ? (
+        {!limitKind ? (
           <Field id={`${pre}-how`} label="What">
             {(a) => (
               <select {...a} value={how} onChange={(e) => setHow(e.currentTarget.value)} data-testid="override-how">
@@ -219,9 +224,15 @@ function TakeForm({ asset, kind, changed }: { asset: string; kind: Kind; changed
         {needsWatts ? (
           <Field
             id={`${pre}-w`}
-            label={kind === 'pv' ? 'PV limit (W)' : 'Battery power (W)'}
+            label={kind === 'pv' ? 'PV limit (W)' : kind === 'ev' ? 'Charging limit (W)' : 'Battery power (W)'}
             error={errors.fields['setpoint']}
-            hint={kind === 'pv' ? 'Production cap' : 'Positive = discharge, negative = charge'}
+            hint={
+              kind === 'pv'
+                ? 'Production cap'
+                : kind === 'ev'
+                  ? 'Whole amps; under 6 A per phase (or 0) pauses the car'
+                  : 'Positive = discharge, negative = charge'
+            }
           >
             {(a) => <input {...a} inputMode="decimal" value={watts} onInput={(e) => setWatts(e.currentTarget.value)} data-testid="override-watts" />}
           </Field>
