@@ -52,8 +52,8 @@ test('a charger boots, authorises, charges from the solar surplus following the 
   });
   createCustomer(sys.db, sys.billing.ledger, { id: 'amina', name: 'Amina', phone: '+256772123456', site: 'ctl', tariffId: 'ev', mode: 'prepaid' });
 
-  // The cycle steers with good data; an escalation from a first cycle that ran before the connection
-  // point meter was read (inputs poor at start) is confirmed by a person, as on site.
+  // The cycle steers with good data. Poor inputs escalate only when they last three cycles; should a slow
+  // start have lasted that long, a person confirms, as on site.
   await until('the cycle has good data', () => s.cycles() >= 2 && (sys.control?.status().safe as unknown[]).length === 0);
   for (const e of sys.control?.status().escalations as Array<{ capability: string; asset: string }>)
     assert.equal((await s.call('POST', '/api/control/escalations/confirm', e)).status, 200);
