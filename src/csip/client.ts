@@ -1,10 +1,12 @@
 import { Agent, request } from 'node:https';
 import type { Clock } from '../util/clock.js';
+import { capabilityXml, settingsXml, statusXml, type DerReport } from './der-reports.js';
 import { deviceIdentity, type DeviceIdentity } from './lfdi.js';
 import {
   parseResource,
   type DefaultDERControl,
   type DERControl,
+  type DER,
   type DERProgram,
   type DeviceCapability,
   type EndDevice,
@@ -48,9 +50,15 @@ export interface CsipClientOptions {
   readonly fallback?: LimitValues;
   /** Reads every resource at this period (s) instead of its pollRate (a test server, a site's own policy). */
   readonly pollRateS?: number;
+  /**
+   * The DERs behind this device, in the order of the server's DERList: their capability and settings
+   * are PUT once per DER resource, their status at every read of the DERList. Unset: the DERList is
+   * not read.
+   */
+  readonly ders?: () => readonly DerReport[];
 }
 
-type Kind = 'dcap' | 'time' | 'edevList' | 'registration' | 'fsaList' | 'derpList' | 'dercList' | 'dderc';
+type Kind = 'dcap' | 'time' | 'edevList' | 'registration' | 'fsaList' | 'derpList' | 'dercList' | 'dderc' | 'derList';
 
 interface Node {
   readonly href: string;
@@ -73,7 +81,7 @@ export const DEFAULT_POLL_RATE_S = 900;
 const MAX_PAGES = 100;
 
 export interface RequestRecord {
-  readonly method: 'GET' | 'POST';
+  readonly method: 'GET' | 'POST' | 'PUT';
   readonly href: string;
   readonly status: number;
 }
@@ -82,8 +90,9 @@ export class CsipHttpError extends Error {
   constructor(
     readonly href: string,
     readonly status: number,
+    method = 'GET',
   ) {
-    super(`GET ${href}: HTTP ${status}`);
+    super(`${method} ${href}: HTTP ${status}`);
     this.name = 'CsipHttpError';
   }
 }
@@ -98,6 +107,8 @@ export class CsipClient {
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<string[]> | null = null;
   private readonly memory = new Map<string, { firstSeen: number; sent: Set<number> }>();
+  /** DER resources whose capability and settings were accepted. */
+  private readonly reported = new Set<string>();
 
   dcap: DeviceCapability | null = null;
   time: Time | null = null;
@@ -294,9 +305,10 @@ export class CsipClient {
         this.endDevice = mine ?? null;
         if (!mine) throw new Error(`${n.href}: no EndDevice with LFDI ${this.identity.lfdi} or SFDI ${this.identity.sfdi} among ${list.items.length}`);
         const rate = list.pollRate ?? n.inheritedRateS;
+        const ders: Child[] = this.o.ders && mine.DERListLink ? [{ href: mine.DERListLink.href, kind: 'derList', inheritedRateS: rate }] : [];
         if (mine.RegistrationLink)
-          return { children: [{ href: mine.RegistrationLink.href, kind: 'registration', inheritedRateS: rate }], rateS: list.pollRate };
-        return { children: this.fsaChild(mine, rate), rateS: list.pollRate };
+          return { children: [{ href: mine.RegistrationLink.href, kind: 'registration', inheritedRateS: rate }, ...ders], rateS: list.pollRate };
+        return { children: [...this.fsaChild(mine, rate), ...ders], rateS: list.pollRate };
       }
       case 'registration': {
         const r = parseResource('Registration', await this.getText(n.href));
@@ -334,6 +346,32 @@ export class CsipClient {
         this.defaults.set(n.href, parseResource('DefaultDERControl', await this.getText(n.href)));
         return { children: [], rateS: undefined };
       }
+      case 'derList': {
+        const list = await this.getList('DERList', n.href, (l) => l.DER);
+        await this.report(list.items);
+        return { children: [], rateS: list.pollRate };
+      }
+    }
+  }
+
+  /** PUTs each DER's capability and settings (until accepted once) and its status (every time). */
+  private async report(ders: readonly DER[]): Promise<void> {
+    const reports = this.o.ders?.() ?? [];
+    const nowS = this.now() / 1000;
+    for (const [i, der] of ders.entries()) {
+      const r = reports[i];
+      if (r === undefined) break;
+      const puts: [string | undefined, string, boolean][] = [
+        [der.DERCapabilityLink?.href, capabilityXml(r.capability), true],
+        [der.DERSettingsLink?.href, settingsXml(r.settings, nowS), true],
+        [der.DERStatusLink?.href, statusXml(r.status, nowS), false],
+      ];
+      for (const [href, body, once] of puts) {
+        if (href === undefined || (once && this.reported.has(href))) continue;
+        const res = await this.http('PUT', href, body);
+        if (res.status < 200 || res.status >= 300) throw new CsipHttpError(href, res.status, 'PUT');
+        if (once) this.reported.add(href);
+      }
     }
   }
 
@@ -342,7 +380,7 @@ export class CsipClient {
   }
 
   /** Reads a whole list, page by page (s, l), until `all` items or an empty page. */
-  private async getList<N extends 'EndDeviceList' | 'FunctionSetAssignmentsList' | 'DERProgramList' | 'DERControlList', T>(
+  private async getList<N extends 'EndDeviceList' | 'FunctionSetAssignmentsList' | 'DERProgramList' | 'DERControlList' | 'DERList', T>(
     name: N,
     href: string,
     pick: (list: Resource<N>) => readonly T[],
@@ -366,7 +404,7 @@ export class CsipClient {
     return res.body;
   }
 
-  private http(method: 'GET' | 'POST', href: string, body?: string): Promise<{ status: number; body: string }> {
+  private http(method: 'GET' | 'POST' | 'PUT', href: string, body?: string): Promise<{ status: number; body: string }> {
     const url = new URL(href, this.o.baseUrl);
     return new Promise((resolve, reject) => {
       const req = request(

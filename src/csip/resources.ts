@@ -261,6 +261,21 @@ export const DeviceCapabilitySchema = element({
   SelfDeviceLink: link.optional(),
 });
 
+/** A DER of an EndDevice (sep.xsd DER): where its capability, settings and status are reported (PUT). */
+export const DERSchema = element({
+  href: str.optional(),
+  subscribable: uint8('a subscribable code').optional(),
+  AssociatedDERProgramListLink: listLink.optional(),
+  AssociatedUsagePointLink: link.optional(),
+  CurrentDERProgramLink: link.optional(),
+  DERAvailabilityLink: link.optional(),
+  DERCapabilityLink: link.optional(),
+  DERSettingsLink: link.optional(),
+  DERStatusLink: link.optional(),
+});
+
+export const DERListSchema = element({ ...listAttrs, DER: many(DERSchema) });
+
 /** The resources by root element name. */
 export const RESOURCE_SCHEMAS = {
   DeviceCapability: DeviceCapabilitySchema,
@@ -275,6 +290,8 @@ export const RESOURCE_SCHEMAS = {
   DERControl: DERControlSchema,
   DefaultDERControl: DefaultDERControlSchema,
   Time: TimeSchema,
+  DERList: DERListSchema,
+  DER: DERSchema,
 } as const;
 
 export type ResourceName = keyof typeof RESOURCE_SCHEMAS;
@@ -293,6 +310,7 @@ export type DERControl = Resource<'DERControl'>;
 export type DefaultDERControl = Resource<'DefaultDERControl'>;
 export type DERControlBase = z.output<typeof DERControlBaseSchema>;
 export type Time = Resource<'Time'>;
+export type DER = Resource<'DER'>;
 
 const parser = new XMLParser({
   ignoreAttributes: false,

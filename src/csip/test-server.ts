@@ -22,6 +22,17 @@ export interface CsipTestServerOptions {
   readonly clock: Clock;
   readonly timePath?: string;
   readonly timePollRate?: number;
+  /**
+   * Answers a request instead of the resources set here (the conformance interpreter's utility model);
+   * undefined falls through to them. Called after the request is recorded.
+   */
+  readonly route?: (req: RecordedRequest) => Answer | undefined;
+}
+
+export interface Answer {
+  readonly status: number;
+  readonly body?: string;
+  readonly location?: string;
 }
 
 export interface RecordedRequest {
@@ -62,6 +73,14 @@ export class CsipTestServer {
         const lfdi = peer ? createHash('sha256').update(peer.raw).digest('hex').slice(0, 40).toUpperCase() : '';
         const body = Buffer.concat(chunks).toString('utf8');
         this.requests.push({ method: req.method ?? '', path: url.pathname, query: Object.fromEntries(url.searchParams), body, lfdi });
+        const routed = this.o.route?.(this.requests[this.requests.length - 1] as RecordedRequest);
+        if (routed) {
+          const headers: Record<string, string> = {};
+          if (routed.body !== undefined) headers['content-type'] = 'application/sep+xml';
+          if (routed.location !== undefined) headers['location'] = routed.location;
+          res.writeHead(routed.status, headers).end(routed.body);
+          return;
+        }
         if (req.method === 'POST') {
           res.writeHead(201, { location: `${url.pathname}/${this.requests.length}` }).end();
           return;

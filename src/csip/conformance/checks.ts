@@ -1,0 +1,204 @@
+import { z } from 'zod';
+import type { Check } from './procedure.js';
+import { resolveParams, type Resolver } from './expressions.js';
+import type { UtilityModel } from './utility-model.js';
+
+/**
+ * The checks of the CACTUS procedures (SCHEMA-README.md "Checks"), evaluated on the utility model and
+ * the run's steps. Each returns pass or the reason it failed; a check this file does not implement
+ * is never evaluated (the runner reports the procedure as unsupported before it starts).
+ */
+
+export type CheckResult = { readonly pass: true } | { readonly pass: false; readonly reason: string };
+
+export interface CheckContext {
+  readonly model: UtilityModel;
+  readonly resolver: Resolver;
+  /** Steps that were active at some time and are no longer; steps active now. */
+  readonly completedSteps: ReadonlySet<string>;
+  readonly activeSteps: ReadonlySet<string>;
+  readonly allSteps: readonly string[];
+}
+
+const ok: CheckResult = { pass: true };
+const fail = (reason: string): CheckResult => ({ pass: false, reason });
+
+const optBool = z.boolean().optional();
+const optInt = z.number().int().optional();
+const optHex = z
+  .union([z.string(), z.number()])
+  .optional()
+  .transform((v) => (v === undefined ? undefined : parseInt(String(v), 16)));
+
+const ContentsParams = z.record(z.string(), z.union([z.boolean(), z.number(), z.string()]));
+
+/** DERSettings / DERCapability / DERStatus contents: `X: true` set, `X_set`/`X_unset` bit masks, `X: n` equal. */
+function contents(what: string, flat: Readonly<Record<string, number>> | undefined, params: Record<string, unknown>): CheckResult {
+  if (flat === undefined) return fail(`the client has not sent a ${what}`);
+  const p = ContentsParams.parse(params);
+  for (const [k, v] of Object.entries(p)) {
+    const bits = /^(.*)_(set|unset|anyset)$/.exec(k);
+    const bit = /^(.*)_bit(\d)$/.exec(k);
+    if (bits) {
+      const field = bits[1] ?? '';
+      const mask = optHex.parse(v) ?? 0;
+      const have = flat[field];
+      if (have === undefined) return fail(`${what}.${field} is missing (${k}: ${String(v)})`);
+      if (bits[2] === 'set' && (have & mask) !== mask) return fail(`${what}.${field} is ${have.toString(16)}, bits ${mask.toString(16)} should be set`);
+      if (bits[2] === 'unset' && (have & mask) !== 0) return fail(`${what}.${field} is ${have.toString(16)}, bits ${mask.toString(16)} should be clear`);
+      if (bits[2] === 'anyset' && (have & mask) === 0) return fail(`${what}.${field} is ${have.toString(16)}, one of bits ${mask.toString(16)} should be set`);
+    } else if (bit) {
+      const have = flat[bit[1] ?? ''];
+      const on = have !== undefined && ((have >> Number(bit[2])) & 1) === 1;
+      if (on !== v) return fail(`${what}.${bit[1] ?? ''} bit ${bit[2] ?? ''} is ${on ? 'set' : 'clear'}, expected ${v ? 'set' : 'clear'}`);
+    } else if (typeof v === 'boolean') {
+      // `true` asks that the element is present; an expression that came out false (`$(this <= rtgMaxW)`) fails.
+      if (flat[k] === undefined) return fail(`${what}.${k} is missing`);
+      if (!v) return fail(`${what}.${k} = ${flat[k]} does not meet the procedure's condition`);
+    } else if (typeof v === 'number') {
+      if (flat[k] !== v) return fail(`${what}.${k} is ${flat[k] ?? 'missing'}, expected ${v}`);
+    }
+  }
+  return ok;
+}
+
+const ResponseParams = z.object({ latest: optBool, status: optInt, all: optBool, subject_tag: z.string().optional(), exists: optBool });
+
+function responseContents(ctx: CheckContext, params: Record<string, unknown>): CheckResult {
+  const p = ResponseParams.parse(params);
+  const { model } = ctx;
+  const tagged = p.subject_tag === undefined ? undefined : model.controls.find((c) => c.tag === p.subject_tag);
+  if (p.subject_tag !== undefined && !tagged) return fail(`no DERControl has the tag ${p.subject_tag}`);
+  let rs = model.responses;
+  if (p.latest) rs = rs.slice(-1);
+  if (tagged) rs = rs.filter((r) => r.subject.toUpperCase() === tagged.mrid);
+  if (p.status !== undefined) rs = rs.filter((r) => r.status === p.status);
+  const exists = p.exists ?? true;
+  const what = `a Response${p.latest ? ' (the latest)' : ''}${p.status !== undefined ? ` with status ${p.status}` : ''}${tagged ? ` for ${p.subject_tag ?? ''}` : ''}`;
+  if (p.all) {
+    const targets = tagged ? [tagged] : model.controls;
+    const missing = targets.filter(
+      (c) => !model.responses.some((r) => r.subject.toUpperCase() === c.mrid && (p.status === undefined || r.status === p.status)),
+    );
+    if (exists && missing.length > 0) return fail(`no Response with status ${p.status ?? 'any'} for ${missing.map((c) => c.tag ?? c.mrid).join(', ')}`);
+    return ok;
+  }
+  if (exists && rs.length === 0) {
+    const last = model.responses.at(-1);
+    return fail(`expected ${what}; last received: ${last ? `status ${last.status} for ${last.subject}` : 'none'}`);
+  }
+  if (!exists && rs.length > 0) return fail(`expected no ${what}, received ${rs.length}`);
+  return ok;
+}
+
+const RESOURCE_PATHS: Readonly<Record<string, RegExp>> = {
+  DeviceCapability: /^\/dcap$/,
+  Time: /^\/tm$/,
+  EndDeviceList: /^\/edev$/,
+  EndDevice: /^\/edev\/\d+$/,
+  Registration: /^\/edev\/\d+\/rg$/,
+  ConnectionPoint: /^\/edev\/\d+\/cp$/,
+  FunctionSetAssignmentsList: /^\/edev\/\d+\/fsa$/,
+  DERProgramList: /^\/edev\/\d+\/fsa\/\d+\/derp$/,
+  DERControlList: /^\/edev\/\d+\/derp\/\d+\/derc$/,
+  DefaultDERControl: /^\/edev\/\d+\/derp\/\d+\/dderc$/,
+  DERList: /^\/edev\/\d+\/der$/,
+  DERCapability: /^\/edev\/\d+\/der\/\d+\/dercap$/,
+  DERSettings: /^\/edev\/\d+\/der\/\d+\/ders$/,
+  DERStatus: /^\/edev\/\d+\/der\/\d+\/derg$/,
+  MirrorUsagePointList: /^\/mup$/,
+  MirrorUsagePoint: /^\/mup\/\d+$/,
+};
+
+const ResourceParams = z.object({ resources: z.array(z.string()), minimum_count: optInt, maximum_count: optInt });
+
+function resourceRequests(ctx: CheckContext, params: Record<string, unknown>): CheckResult {
+  const p = ResourceParams.parse(params);
+  const unknown = p.resources.filter((r) => RESOURCE_PATHS[r] === undefined);
+  if (unknown.length > 0) return fail(`resource-requests: the interpreter does not know where ${unknown.join(', ')} live`);
+  const n = ctx.model.served.filter((s) => p.resources.some((r) => RESOURCE_PATHS[r]?.test(s.path))).length;
+  if (p.minimum_count !== undefined && n < p.minimum_count) return fail(`${n} requests to ${p.resources.join(', ')}, expected at least ${p.minimum_count}`);
+  if (p.maximum_count !== undefined && n > p.maximum_count) return fail(`${n} requests to ${p.resources.join(', ')}, expected at most ${p.maximum_count}`);
+  return ok;
+}
+
+/** Readings of any kind: the utility model keeps MirrorUsagePoints unread, so only their absence is judged. */
+function readings(ctx: CheckContext, type: string): CheckResult | 'unsupported' {
+  if (ctx.model.mupPosts.length === 0) return fail(`${type}: the client posted no MirrorUsagePoint`);
+  return 'unsupported';
+}
+
+/** The checks implemented here; the others make a procedure unsupported. */
+export const SUPPORTED_CHECKS: ReadonlySet<string> = new Set([
+  'all-steps-complete',
+  'end-device-contents',
+  'end-device-count',
+  'der-settings-contents',
+  'der-capability-contents',
+  'der-status-contents',
+  'response-contents',
+  'resource-requests',
+  'readings-voltage',
+  'readings-site-active-power',
+  'readings-site-reactive-power',
+  'readings-der-active-power',
+  'readings-der-reactive-power',
+  'readings-der-stored-energy',
+  'subscription-contents',
+  'all-notifications-transmitted',
+]);
+
+export function evaluateCheck(check: Check, ctx: CheckContext): CheckResult | 'unsupported' {
+  let params: Record<string, unknown>;
+  try {
+    params = resolveParams(check.parameters, ctx.resolver);
+  } catch (e) {
+    return fail(`${check.type}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  switch (check.type) {
+    case 'all-steps-complete': {
+      const ignored = new Set(z.array(z.string()).optional().parse(params['ignored_steps']) ?? []);
+      const open = ctx.allSteps.filter((s) => !ignored.has(s) && !ctx.completedSteps.has(s));
+      return open.length === 0 ? ok : fail(`steps not complete: ${open.map((s) => (ctx.activeSteps.has(s) ? `${s} (waiting)` : s)).join(', ')}`);
+    }
+    case 'end-device-contents': {
+      if (params['has_connection_point_id'] === true && ctx.model.reports.connectionPoint === undefined)
+        return fail('end-device-contents: the client has not PUT a ConnectionPoint');
+      if (params['deviceCategory_anyset'] !== undefined) return fail('end-device-contents: the client has not sent its EndDevice (deviceCategory)');
+      return ok;
+    }
+    case 'end-device-count': {
+      const p = z.object({ minimum_count: optInt, maximum_count: optInt }).parse(params);
+      const n = 1;
+      if ((p.minimum_count ?? 0) > n || (p.maximum_count ?? n) < n)
+        return fail(`${n} EndDevice registered, expected ${p.minimum_count ?? 0}..${p.maximum_count ?? '∞'}`);
+      return ok;
+    }
+    case 'der-settings-contents':
+      return contents('DERSettings', ctx.model.reports.settings, params);
+    case 'der-capability-contents':
+      return contents('DERCapability', ctx.model.reports.capability, params);
+    case 'der-status-contents':
+      return contents('DERStatus', ctx.model.reports.status, params);
+    case 'response-contents':
+      return responseContents(ctx, params);
+    case 'resource-requests':
+      return resourceRequests(ctx, params);
+    case 'all-notifications-transmitted':
+      // The model sends notifications only to subscriptions; with none created there is nothing to transmit.
+      return ctx.model.subscriptionPosts.length === 0 ? ok : 'unsupported';
+    case 'subscription-contents':
+      if (ctx.model.subscriptionPosts.length === 0)
+        return fail(`subscription-contents: the client created no Subscription (to ${String(params['subscribed_resource'])})`);
+      return 'unsupported';
+    case 'readings-voltage':
+    case 'readings-site-active-power':
+    case 'readings-site-reactive-power':
+    case 'readings-der-active-power':
+    case 'readings-der-reactive-power':
+    case 'readings-der-stored-energy':
+      return readings(ctx, check.type);
+    default:
+      return 'unsupported';
+  }
+}

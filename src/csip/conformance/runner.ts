@@ -1,0 +1,138 @@
+import { CsipClient } from '../client.js';
+import type { DerReport } from '../der-reports.js';
+import { deviceIdentity } from '../lfdi.js';
+import { CsipTestServer } from '../test-server.js';
+import { manualClock } from '../../util/clock.js';
+import { ProcedureRun, unsupportedNames } from './interpreter.js';
+import type { Pki } from './pki.js';
+import type { Procedure } from './procedure.js';
+import { UtilityModel } from './utility-model.js';
+
+/**
+ * Runs one CACTUS procedure against this project's 2030.5 client (client.ts, the code the site's
+ * UtilityRuntime runs) over HTTPS with mutual TLS: the utility model behind the test server, the
+ * client on a manual clock stepped one second at a time, so an hour of the procedure takes a few
+ * seconds. The client's tick and Response posting run every simulated second, as the site runs them.
+ */
+
+export type Verdict =
+  | { readonly id: string; readonly result: 'PASS'; readonly simulatedS: number }
+  | { readonly id: string; readonly result: 'FAIL'; readonly reason: string; readonly simulatedS: number }
+  | { readonly id: string; readonly result: 'UNSUPPORTED'; readonly reason: string };
+
+/** A deliberate fault in the client's behaviour, to show that the checks catch it. */
+export type Sabotage = 'none' | 'no-responses' | 'no-der-reports';
+
+export interface RunOptions {
+  readonly pki: Pki;
+  /** The DER behind the client (ratings, settings, status as the site would report them). */
+  readonly der?: DerReport;
+  /** Start of the run's clock (epoch ms); fixed, so runs do not depend on today's date. */
+  readonly startMs?: number;
+  /** Give up after this much simulated time (s). Default 3 h. */
+  readonly limitS?: number;
+  readonly sabotage?: Sabotage;
+}
+
+/** A 5 kW PV inverter with a 5 kW / 10 kWh battery, as the simulator offers. */
+export const DEFAULT_DER: DerReport = {
+  capability: {
+    modesSupported: 0x80,
+    doeModesSupported: 0x0f,
+    type: 83,
+    rtgMaxW: 5000,
+    rtgMaxVA: 5000,
+    rtgMaxVar: 3000,
+    rtgMaxVarNeg: 3000,
+    rtgMaxChargeRateW: 5000,
+    rtgMaxDischargeRateW: 5000,
+    rtgMaxWh: 10_000,
+    rtgMinPFOverExcited: 0.8,
+    rtgMinPFUnderExcited: 0.8,
+  },
+  settings: {
+    modesEnabled: 0x80,
+    doeModesEnabled: 0x0f,
+    setGradW: 27,
+    setMaxW: 5000,
+    setMaxVA: 5000,
+    setMaxVar: 3000,
+    setMaxVarNeg: 3000,
+    setMaxChargeRateW: 5000,
+    setMaxDischargeRateW: 5000,
+    setMaxWh: 10_000,
+    setMinPFOverExcited: 0.8,
+    setMinPFUnderExcited: 0.8,
+  },
+  status: { genConnectStatus: 0b111, operationalModeStatus: 2, alarmStatus: 0 },
+};
+
+/** 2026-01-15 02:00 UTC (noon in AEST). */
+export const DEFAULT_START_MS = Date.UTC(2026, 0, 15, 2, 0, 0);
+
+export async function runProcedure(p: Procedure, o: RunOptions): Promise<Verdict> {
+  const missing = unsupportedNames(p);
+  if (missing.length > 0) return { id: p.id, result: 'UNSUPPORTED', reason: missing.join(', ') };
+  const clock = manualClock(o.startMs ?? DEFAULT_START_MS);
+  const startMs = clock();
+  const model = new UtilityModel(clock, deviceIdentity(o.pki.deviceCert));
+  const run = new ProcedureRun(p, model);
+  const server = new CsipTestServer({ cert: o.pki.serverCert, key: o.pki.serverKey, ca: o.pki.caCert, clock, route: (r) => model.route(r) });
+  const url = await server.start();
+  const der = o.der ?? DEFAULT_DER;
+  const client = new CsipClient({
+    baseUrl: url,
+    cert: o.pki.deviceCert,
+    key: o.pki.deviceKey,
+    ca: o.pki.caCert,
+    clock,
+    retryMs: 10_000,
+    timeoutMs: 5000,
+    ...(o.sabotage === 'no-der-reports' ? {} : { ders: () => [der] }),
+  });
+  const limitMs = (o.limitS ?? 3 * 3600) * 1000;
+  const simulatedS = (): number => Math.round((clock() - startMs) / 1000);
+  let initReason = 'the precondition checks never passed';
+  try {
+    run.begin();
+    while (!run.finished && clock() - startMs < limitMs) {
+      await client.tick();
+      if (o.sabotage !== 'no-responses') await client.postResponses();
+      if (run.phase === 'init') {
+        const r = run.poll();
+        if (!r.pass) initReason = `precondition not met: ${r.reason}`;
+      }
+      run.onTime();
+      if (run.idleDone()) break;
+      if (run.errors.length > 0) break;
+      clock.advance(1000);
+    }
+  } finally {
+    await client.stop();
+    await server.close();
+  }
+  if (run.errors.length > 0) return { id: p.id, result: 'FAIL', reason: run.errors.join('; '), simulatedS: simulatedS() };
+  if (run.phase === 'init') return { id: p.id, result: 'FAIL', reason: `${initReason} (client: ${client.lastError ?? 'no error'})`, simulatedS: simulatedS() };
+  if (run.finished?.failMessage !== undefined)
+    return { id: p.id, result: 'FAIL', reason: `finish-test: ${run.finished.failMessage}`, simulatedS: simulatedS() };
+  const timedOut = !run.finished && run.active.size > 0;
+  for (const c of p.Criteria.checks) {
+    const r = run.check(c);
+    if (!r.pass)
+      return {
+        id: p.id,
+        result: 'FAIL',
+        reason: `${c.type}: ${r.reason}${timedOut ? ` (stopped after ${simulatedS()} s simulated)` : ''}`,
+        simulatedS: simulatedS(),
+      };
+  }
+  if (model.clientErrors.length > 0)
+    return { id: p.id, result: 'FAIL', reason: `the server could not read: ${model.clientErrors.join('; ')}`, simulatedS: simulatedS() };
+  return { id: p.id, result: 'PASS', simulatedS: simulatedS() };
+}
+
+export function verdictLine(v: Verdict): string {
+  if (v.result === 'PASS') return `PASS        ${v.id} (${v.simulatedS} s simulated)`;
+  if (v.result === 'FAIL') return `FAIL        ${v.id}: ${v.reason}`;
+  return `UNSUPPORTED ${v.id}: ${v.reason}`;
+}

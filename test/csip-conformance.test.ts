@@ -1,0 +1,57 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { unsupportedNames } from '../src/csip/conformance/interpreter.js';
+import { makeConformancePki } from '../src/csip/conformance/pki.js';
+import { countUsages, loadProcedure, loadProcedures, PROCEDURES_DIR } from '../src/csip/conformance/procedure.js';
+import { runProcedure, verdictLine } from '../src/csip/conformance/runner.js';
+import { evaluate } from '../src/csip/conformance/expressions.js';
+
+// The CACTUS client procedures (conformance/cactus, MIT) interpreted by the project's utility model and
+// run against the real 2030.5 client over HTTPS with mTLS, on a manual clock (docs/csip.md#conformance).
+
+const pki = makeConformancePki();
+const procedure = (id: string) => loadProcedure(path.join(PROCEDURES_DIR, `${id}.yaml`));
+
+test('all 83 procedures parse into checked types, and the counts of what they use are known', () => {
+  const all = loadProcedures();
+  assert.equal(all.length, 83);
+  const counts = countUsages(all);
+  assert.deepEqual(counts.actions.slice(0, 3), [
+    ['remove-steps', 455],
+    ['enable-steps', 277],
+    ['create-der-control', 208],
+  ]);
+  assert.deepEqual(counts.checks[0], ['response-contents', 130]);
+  // Pricing is not interpreted: such a procedure is reported unsupported by name, never run.
+  assert.ok(unsupportedNames(procedure('PRC-01')).includes('action create-tariff-profile'));
+  assert.deepEqual(unsupportedNames(procedure('GEN-01')), []);
+});
+
+test('variable expressions resolve from the clock and the client’s DERSettings', () => {
+  const r = { nowMs: 1_000_000, settings: { setMaxW: 5000, setMaxDischargeRateW: 4000 }, capability: { rtgMaxW: 6000 }, randuri: () => '/x' };
+  assert.deepEqual(evaluate("now + '5 minutes'", 'start', r), { timeMs: 1_300_000 });
+  assert.equal(evaluate('maxExportW * 0.5', 'opModExpLimW', r), 2000);
+  assert.equal(evaluate('maxImportW * 2', 'opModImpLimW', r), 10_000);
+  assert.equal(evaluate('this <= rtgMaxW', 'setMaxW', r), true);
+  assert.throws(() => evaluate('setMaxVA', 'x', r), /has not reported DERSettings.setMaxVA/);
+});
+
+for (const id of ['ALL-01', 'GEN-01', 'LOA-01', 'GEN-11']) {
+  test(`${id} passes against the project's client`, async () => {
+    const v = await runProcedure(procedure(id), { pki });
+    assert.equal(v.result, 'PASS', verdictLine(v));
+  });
+}
+
+test('a client that posts no Responses fails GEN-11 on its response checks', async () => {
+  const v = await runProcedure(procedure('GEN-11'), { pki, sabotage: 'no-responses' });
+  assert.equal(v.result, 'FAIL', verdictLine(v));
+  assert.match(verdictLine(v), /response-contents/);
+});
+
+test('a client that reports no DERSettings never gets past the preconditions of GEN-01', async () => {
+  const v = await runProcedure(procedure('GEN-01'), { pki, sabotage: 'no-der-reports', limitS: 600 });
+  assert.equal(v.result, 'FAIL', verdictLine(v));
+  assert.match(verdictLine(v), /precondition not met: the client has not sent a DERSettings/);
+});
