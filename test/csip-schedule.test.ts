@@ -45,6 +45,19 @@ test('table: overlaps, primacy, creation time, supersession, cancellation, gaps'
       ],
     },
     {
+      name: 'a lower-primacy event that lasts past the end of another program’s event supersedes it once started',
+      programs: [
+        program('C2', 2, controls({ mRID: 'B1', start: T0, duration: 1000, creationTime: T0 - 10, base: { opModExpLimW: 1000 } })),
+        program('C1', 1, controls({ mRID: 'A1', start: T0 + 200, duration: 1000, creationTime: T0 + 150, base: { opModExpLimW: 4000 } })),
+      ],
+      at: [
+        [T0 + 100, '1000@B1'],
+        [T0 + 250, '4000@A1'],
+        [T0 + 1100, '4000@A1'],
+        [T0 + 1200, 'none'],
+      ],
+    },
+    {
       name: 'same primacy in two programs: the newer creation time wins while both are active',
       programs: [
         program('C1', 1, controls({ mRID: 'A1', start: T0, duration: 1000, creationTime: T0 - 100, base: { opModExpLimW: 1000 } })),

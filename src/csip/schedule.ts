@@ -16,6 +16,9 @@ import type { DefaultDERControl, DERControl, DERControlBase } from './resources.
  *   different devices spread out.
  * - Within one program, of two overlapping events the one created later supersedes the other whole
  *   (ties: the higher mRID). A server that says Superseded (4) is believed.
+ * - An event is superseded once a live event of a program with a lower primacy value has started that
+ *   sets every quantity it sets and lasts until its end (it could never apply again; CSIP-AUS GEN-10,
+ *   LOA-10). Covered only for a while, it applies again after the other ends.
  * - Across programs, each quantity is taken from the active event of the lowest primacy value, then the
  *   latest creationTime, then the highest mRID (a total order, so the result never depends on order).
  * - Cancelled (2) ends an event at once; Cancelled with Randomization (3) ends it at the status time
@@ -118,6 +121,10 @@ function invalidReason(c: DERControl, v: LimitValues): string | undefined {
 /** Newer first: creationTime, then mRID. */
 const newer = (a: DERControl, b: DERControl): boolean => a.creationTime > b.creationTime || (a.creationTime === b.creationTime && a.mRID > b.mRID);
 
+const live = (o: DERControl): boolean => o.EventStatus.currentStatus !== 2 && o.EventStatus.currentStatus !== 3 && o.EventStatus.currentStatus !== 4;
+const overlaps = (a: DERControl, b: DERControl): boolean =>
+  a.interval.start < b.interval.start + b.interval.duration && b.interval.start < a.interval.start + a.interval.duration;
+
 /** Every event's effective interval and state at time t (seconds). */
 export function eventTimelines(input: ScheduleInput, t: number): EventTimeline[] {
   const out: EventTimeline[] = [];
@@ -155,6 +162,21 @@ export function eventTimelines(input: ScheduleInput, t: number): EventTimeline[]
       );
       if (supersededBy) {
         out.push({ ...base, end, state: 'superseded', detail: `superseded by ${supersededBy.mRID}` });
+        continue;
+      }
+      const overriddenBy = input.programs
+        .filter((o) => o.primacy < p.primacy)
+        .flatMap((o) => o.controls)
+        .find(
+          (o) =>
+            live(o) &&
+            overlaps(o, c) &&
+            t >= o.interval.start &&
+            o.interval.start + o.interval.duration >= c.interval.start + c.interval.duration &&
+            Object.keys(values).every((q) => limitValues(o.DERControlBase)[q as Quantity] !== undefined),
+        );
+      if (overriddenBy) {
+        out.push({ ...base, end, state: 'superseded', detail: `superseded by ${overriddenBy.mRID} of a program with lower primacy` });
         continue;
       }
       if (status === 2) {
