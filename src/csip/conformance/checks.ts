@@ -122,6 +122,45 @@ function resourceRequests(ctx: CheckContext, params: Record<string, unknown>): C
   return ok;
 }
 
+const PollParams = z.object({ endpoints: z.array(z.string()), poll_interval_seconds: z.number().int().min(1), request_type_str: z.string() });
+
+/**
+ * Every concrete path matching each endpoint was requested at the interval: a gap above 1.5 intervals is
+ * a missed poll, at most one per 5 intervals; at most 4 requests in any 3 intervals (over-polling).
+ */
+function pollsOnTime(ctx: CheckContext, params: Record<string, unknown>): CheckResult {
+  const p = PollParams.parse(params);
+  const iMs = p.poll_interval_seconds * 1000;
+  for (const endpoint of p.endpoints) {
+    const re = new RegExp(
+      `^${endpoint
+        .split('/')
+        .map((c) => (c === '*' ? '[^/]+' : c.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
+        .join('/')}$`,
+    );
+    const byPath = new Map<string, number[]>();
+    for (const r of ctx.model.served)
+      if (r.method === p.request_type_str.toUpperCase() && re.test(r.path)) byPath.set(r.path, [...(byPath.get(r.path) ?? []), r.atMs]);
+    if (byPath.size === 0) return fail(`no ${p.request_type_str} of ${endpoint}`);
+    for (const [path, times] of byPath) {
+      const misses: number[] = [];
+      for (let i = 1; i < times.length; i++) {
+        const gap = (times[i] ?? 0) - (times[i - 1] ?? 0);
+        if (gap > 1.5 * iMs) misses.push(times[i - 1] ?? 0);
+        if (gap > 2.5 * iMs)
+          return fail(`${path}: ${Math.round(gap / 1000)} s between two ${p.request_type_str}s, the interval is ${p.poll_interval_seconds} s`);
+      }
+      for (let i = 1; i < misses.length; i++)
+        if ((misses[i] ?? 0) - (misses[i - 1] ?? 0) < 5 * iMs) return fail(`${path}: two missed polls within ${5 * p.poll_interval_seconds} s`);
+      for (let i = 0; i < times.length; i++) {
+        const inWindow = times.filter((t) => t >= (times[i] ?? 0) && t < (times[i] ?? 0) + 3 * iMs).length;
+        if (inWindow > 4) return fail(`${path}: ${inWindow} ${p.request_type_str}s within ${3 * p.poll_interval_seconds} s (over-polling)`);
+      }
+    }
+  }
+  return ok;
+}
+
 /** Readings of any kind: the utility model keeps MirrorUsagePoints unread, so only their absence is judged. */
 function readings(ctx: CheckContext, type: string): CheckResult | 'unsupported' {
   if (ctx.model.mupPosts.length === 0) return fail(`${type}: the client posted no MirrorUsagePoint`);
@@ -146,6 +185,7 @@ export const SUPPORTED_CHECKS: ReadonlySet<string> = new Set([
   'readings-der-stored-energy',
   'subscription-contents',
   'all-notifications-transmitted',
+  'all-polls-at-correct-time',
 ]);
 
 export function evaluateCheck(check: Check, ctx: CheckContext): CheckResult | 'unsupported' {
@@ -184,6 +224,8 @@ export function evaluateCheck(check: Check, ctx: CheckContext): CheckResult | 'u
       return responseContents(ctx, params);
     case 'resource-requests':
       return resourceRequests(ctx, params);
+    case 'all-polls-at-correct-time':
+      return pollsOnTime(ctx, params);
     case 'all-notifications-transmitted':
       // The model sends notifications only to subscriptions; with none created there is nothing to transmit.
       return ctx.model.subscriptionPosts.length === 0 ? ok : 'unsupported';
