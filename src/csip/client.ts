@@ -3,6 +3,7 @@ import type { Clock } from '../util/clock.js';
 import { capabilityXml, settingsXml, statusXml, type DerReport } from './der-reports.js';
 import { deviceIdentity, type DeviceIdentity } from './lfdi.js';
 import {
+  CSIPAUS_NS,
   parseResource,
   type DefaultDERControl,
   type DERControl,
@@ -56,6 +57,14 @@ export interface CsipClientOptions {
    * not read.
    */
   readonly ders?: () => readonly DerReport[];
+  /**
+   * In-band registration: when the EndDeviceList holds no EndDevice with this device's LFDI or SFDI, POST
+   * one (LFDI, SFDI, this DeviceCategoryType bit field) to the list and read it again. Unset: the device
+   * must be registered out of band.
+   */
+  readonly register?: { readonly deviceCategory: number };
+  /** The site's connection point (the NMI in Australia): PUT once to the EndDevice's ConnectionPointLink (CSIP-AUS). */
+  readonly connectionPointId?: string;
 }
 
 type Kind = 'dcap' | 'time' | 'edevList' | 'registration' | 'fsaList' | 'derpList' | 'dercList' | 'dderc' | 'derList';
@@ -107,7 +116,7 @@ export class CsipClient {
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<string[]> | null = null;
   private readonly memory = new Map<string, { firstSeen: number; sent: Set<number> }>();
-  /** DER resources whose capability and settings were accepted. */
+  /** DER resources whose capability and settings, and the connection point, were accepted. */
   private readonly reported = new Set<string>();
 
   dcap: DeviceCapability | null = null;
@@ -300,10 +309,22 @@ export class CsipClient {
         return { children: [], rateS: t.pollRate };
       }
       case 'edevList': {
-        const list = await this.getList('EndDeviceList', n.href, (l) => l.EndDevice);
-        const mine = list.items.find((e) => (e.lFDI !== undefined && e.lFDI === this.identity.lfdi) || e.sFDI === this.identity.sfdi);
+        let list = await this.getList('EndDeviceList', n.href, (l) => l.EndDevice);
+        const isMine = (e: EndDevice): boolean => (e.lFDI !== undefined && e.lFDI === this.identity.lfdi) || e.sFDI === this.identity.sfdi;
+        if (!list.items.some(isMine) && this.o.register) {
+          await this.registerSelf(n.href, this.o.register.deviceCategory);
+          list = await this.getList('EndDeviceList', n.href, (l) => l.EndDevice);
+        }
+        const mine = list.items.find(isMine);
         this.endDevice = mine ?? null;
         if (!mine) throw new Error(`${n.href}: no EndDevice with LFDI ${this.identity.lfdi} or SFDI ${this.identity.sfdi} among ${list.items.length}`);
+        const cp = mine.ConnectionPointLink?.href;
+        if (cp !== undefined && this.o.connectionPointId !== undefined && !this.reported.has(cp)) {
+          const body = `<ConnectionPoint xmlns="${CSIPAUS_NS}"><connectionPointId>${this.o.connectionPointId}</connectionPointId></ConnectionPoint>`;
+          const res = await this.http('PUT', cp, body);
+          if (res.status < 200 || res.status >= 300) throw new CsipHttpError(cp, res.status, 'PUT');
+          this.reported.add(cp);
+        }
         const rate = list.pollRate ?? n.inheritedRateS;
         const ders: Child[] = this.o.ders && mine.DERListLink ? [{ href: mine.DERListLink.href, kind: 'derList', inheritedRateS: rate }] : [];
         if (mine.RegistrationLink)
@@ -352,6 +373,15 @@ export class CsipClient {
         return { children: [], rateS: list.pollRate };
       }
     }
+  }
+
+  /** POSTs this device's EndDevice to the list (IEEE 2030.5 §6.5 in-band registration). */
+  private async registerSelf(listHref: string, deviceCategory: number): Promise<void> {
+    const body =
+      `<EndDevice xmlns="urn:ieee:std:2030.5:ns"><deviceCategory>${(deviceCategory >>> 0).toString(16).toUpperCase().padStart(8, '0')}</deviceCategory>` +
+      `<lFDI>${this.identity.lfdi}</lFDI><sFDI>${this.identity.sfdi}</sFDI><changedTime>${Math.floor(this.now() / 1000)}</changedTime></EndDevice>`;
+    const res = await this.http('POST', listHref, body);
+    if (res.status < 200 || res.status >= 300) throw new CsipHttpError(listHref, res.status, 'POST');
   }
 
   /** PUTs each DER's capability and settings (until accepted once) and its status (every time). */

@@ -202,14 +202,22 @@ export function evaluateCheck(check: Check, ctx: CheckContext): CheckResult | 'u
       return open.length === 0 ? ok : fail(`steps not complete: ${open.map((s) => (ctx.activeSteps.has(s) ? `${s} (waiting)` : s)).join(', ')}`);
     }
     case 'end-device-contents': {
-      if (params['has_connection_point_id'] === true && ctx.model.reports.connectionPoint === undefined)
-        return fail('end-device-contents: the client has not PUT a ConnectionPoint');
-      if (params['deviceCategory_anyset'] !== undefined) return fail('end-device-contents: the client has not sent its EndDevice (deviceCategory)');
+      const row = ctx.model.endDeviceRow;
+      if (!row) return fail('end-device-contents: no EndDevice is registered (the client did not POST one to /edev)');
+      if (params['has_connection_point_id'] === true && !ctx.model.connectionPointId())
+        return fail('end-device-contents: the client has not PUT a ConnectionPoint with a connectionPointId');
+      const mask = optHex.parse(params['deviceCategory_anyset']);
+      if (mask !== undefined && ((row.deviceCategory ?? 0) & mask) === 0)
+        return fail(`end-device-contents: deviceCategory ${row.deviceCategory?.toString(16) ?? 'missing'} has none of the bits ${mask.toString(16)}`);
+      if (params['check_lfdi'] === true && (row.lfdi !== ctx.model.device.lfdi || row.sfdi !== ctx.model.device.sfdi))
+        return fail(
+          `end-device-contents: LFDI ${row.lfdi} / SFDI ${row.sfdi} are not those of the client certificate (${ctx.model.device.lfdi} / ${ctx.model.device.sfdi})`,
+        );
       return ok;
     }
     case 'end-device-count': {
       const p = z.object({ minimum_count: optInt, maximum_count: optInt }).parse(params);
-      const n = 1;
+      const n = ctx.model.endDeviceRow ? 1 : 0;
       if ((p.minimum_count ?? 0) > n || (p.maximum_count ?? n) < n)
         return fail(`${n} EndDevice registered, expected ${p.minimum_count ?? 0}..${p.maximum_count ?? '∞'}`);
       return ok;

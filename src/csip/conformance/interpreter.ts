@@ -335,7 +335,8 @@ export class ProcedureRun {
         m.registrationLinks = z.boolean().parse(p['enabled']);
         return;
       case 'register-end-device': {
-        // The EndDevice of the client under test is registered out of band from the start; only its PIN is taken.
+        // The EndDevice of the client's certificate (NMI and aggregator identities are not modelled).
+        m.registerOutOfBand();
         const pin = optInt.parse(p['registration_pin']);
         if (pin !== undefined) m.pin = pin * 10 + checkDigit(pin);
         return;

@@ -67,6 +67,12 @@ export const DEFAULT_DER: DerReport = {
   status: { genConnectStatus: 0b111, operationalModeStatus: 2, alarmStatus: 0 },
 };
 
+/** DeviceCategoryType bit 18, virtual or mixed DER: a site controller with PV and a battery behind it. */
+export const DEVICE_CATEGORY = 1 << 18;
+
+/** A made-up National Metering Identifier for the site's connection point. */
+export const NMI = '4102000001';
+
 /** 2026-01-15 02:00 UTC (noon in AEST). */
 export const DEFAULT_START_MS = Date.UTC(2026, 0, 15, 2, 0, 0);
 
@@ -89,6 +95,8 @@ export async function runProcedure(p: Procedure, o: RunOptions): Promise<Verdict
     retryMs: 10_000,
     timeoutMs: 5000,
     ...(o.sabotage === 'no-der-reports' ? {} : { ders: () => [der] }),
+    register: { deviceCategory: DEVICE_CATEGORY },
+    connectionPointId: NMI,
   });
   const limitMs = (o.limitS ?? 3 * 3600) * 1000;
   const simulatedS = (): number => Math.round((clock() - startMs) / 1000);

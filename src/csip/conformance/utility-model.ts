@@ -1,6 +1,6 @@
 import { powerXml } from '../der-reports.js';
 import type { DeviceIdentity } from '../lfdi.js';
-import { CSIPAUS_NS, SEP_NS } from '../resources.js';
+import { CSIPAUS_NS, parseResource, parseXmlTree, SEP_NS } from '../resources.js';
 import type { Answer, RecordedRequest } from '../test-server.js';
 import type { Clock } from '../../util/clock.js';
 import { flattenReport, parseResponse, type Flat, type ReceivedResponse } from './reports.js';
@@ -78,6 +78,8 @@ export class UtilityModel {
   /** Errors in what the client sent (a PUT the server could not read), for the verdict. */
   readonly clientErrors: string[] = [];
   hooks: RequestHooks | null = null;
+  /** The client's EndDevice: none until registered out of band (an action) or in band (POST /edev). */
+  endDeviceRow: { readonly lfdi: string; readonly sfdi: number; readonly deviceCategory: number | undefined; readonly inBand: boolean } | null = null;
 
   constructor(
     readonly clock: Clock,
@@ -88,7 +90,21 @@ export class UtilityModel {
     return Math.floor(this.clock() / 1000);
   }
 
+  /** The connectionPointId of the ConnectionPoint the client PUT, if any. */
+  connectionPointId(): string | undefined {
+    const body = this.reports.connectionPoint;
+    if (body === undefined) return undefined;
+    const doc = parseXmlTree(body);
+    const id = typeof doc.body === 'object' && doc.body !== null ? (doc.body as Record<string, unknown>)['connectionPointId'] : undefined;
+    return doc.root === 'ConnectionPoint' && typeof id === 'string' && id !== '' ? id : undefined;
+  }
+
   // ---- actions -------------------------------------------------------------------------------
+
+  /** `register-end-device`: the EndDevice of the client's certificate, as the utility would enter it. */
+  registerOutOfBand(): void {
+    this.endDeviceRow ??= { lfdi: this.device.lfdi, sfdi: this.device.sfdi, deviceCategory: undefined, inBand: false };
+  }
 
   createProgram(primacy: number, fsaId = 1, tag?: string): ProgramRow {
     const p: ProgramRow = { id: this.programs.length + 1, primacy, fsaId, tag, dflt: null };
@@ -144,8 +160,11 @@ export class UtilityModel {
         if (kind === 'ders') this.reports.settings = flattenReport('DERSettings', req.body);
         else if (kind === 'dercap') this.reports.capability = flattenReport('DERCapability', req.body);
         else if (kind === 'derg') this.reports.status = flattenReport('DERStatus', req.body);
-        else if (p === `/edev/${EDEV}/cp`) this.reports.connectionPoint = req.body;
-        else return { status: 405 };
+        else if (p === `/edev/${EDEV}/cp`) {
+          const root = parseXmlTree(req.body).root;
+          if (root !== 'ConnectionPoint') throw new Error(`expected a ConnectionPoint, found ${root}`);
+          this.reports.connectionPoint = req.body;
+        } else return { status: 405 };
       } catch (e) {
         this.clientErrors.push(`PUT ${p}: ${e instanceof Error ? e.message : String(e)}`);
         return { status: 400 };
@@ -170,6 +189,21 @@ export class UtilityModel {
         this.subscriptionPosts.push(req.body);
         return { status: 201, location: `${p}/${this.subscriptionPosts.length}` };
       }
+      if (p === '/edev') {
+        try {
+          const e = parseResource('EndDevice', req.body);
+          this.endDeviceRow = {
+            lfdi: e.lFDI ?? '',
+            sfdi: e.sFDI,
+            deviceCategory: e.deviceCategory === undefined ? undefined : parseInt(e.deviceCategory, 16),
+            inBand: true,
+          };
+        } catch (err) {
+          this.clientErrors.push(`POST /edev: ${err instanceof Error ? err.message : String(err)}`);
+          return { status: 400 };
+        }
+        return { status: 201, location: `/edev/${EDEV}` };
+      }
       return { status: 405 };
     }
     return { status: 405 };
@@ -186,13 +220,14 @@ export class UtilityModel {
   private render(p: string, q: Readonly<Record<string, string>>): string | undefined {
     const now = this.nowS();
     const e = `/edev/${EDEV}`;
+    if (this.endDeviceRow === null && (p === e || p.startsWith(`${e}/`))) return undefined;
     switch (p) {
       case '/dcap':
         return `<DeviceCapability ${NS} href="/dcap" pollRate="${this.rates.dcap_poll_seconds}"><TimeLink href="/tm"/><EndDeviceListLink href="/edev" all="1"/><MirrorUsagePointListLink href="/mup" all="${this.mupPosts.length}"/></DeviceCapability>`;
       case '/tm':
         return `<Time ${NS} href="/tm" pollRate="900"><currentTime>${now}</currentTime><dstEndTime>0</dstEndTime><dstOffset>0</dstOffset><dstStartTime>0</dstStartTime><localTime>${now + 36000}</localTime><quality>7</quality><tzOffset>36000</tzOffset></Time>`;
       case '/edev':
-        return this.list('EndDeviceList', '/edev', [this.endDevice()], q, this.rates.edev_list_poll_seconds);
+        return this.list('EndDeviceList', '/edev', this.endDeviceRow ? [this.endDevice()] : [], q, this.rates.edev_list_poll_seconds);
       case e:
         return this.endDevice(NS);
       case `${e}/rg`:
@@ -258,8 +293,10 @@ export class UtilityModel {
 
   private endDevice(ns = ''): string {
     const e = `/edev/${EDEV}`;
+    const row = this.endDeviceRow ?? { lfdi: this.device.lfdi, sfdi: this.device.sfdi, deviceCategory: undefined };
+    const cat = row.deviceCategory === undefined ? '' : `<deviceCategory>${row.deviceCategory.toString(16).toUpperCase().padStart(8, '0')}</deviceCategory>`;
     return (
-      `<EndDevice ${ns} href="${e}" subscribable="0"><DERListLink href="${e}/der" all="1"/><lFDI>${this.device.lfdi}</lFDI><sFDI>${this.device.sfdi}</sFDI>` +
+      `<EndDevice ${ns} href="${e}" subscribable="0"><DERListLink href="${e}/der" all="1"/>${cat}<lFDI>${row.lfdi}</lFDI><sFDI>${row.sfdi}</sFDI>` +
       `<changedTime>${this.nowS()}</changedTime><enabled>true</enabled><FunctionSetAssignmentsListLink href="${e}/fsa" all="${this.fsaIds.size}"/>` +
       (this.registrationLinks ? `<RegistrationLink href="${e}/rg"/>` : '') +
       `<csipaus:ConnectionPointLink href="${e}/cp"/></EndDevice>`
