@@ -37,7 +37,7 @@ test('variable expressions resolve from the clock and the client’s DERSettings
   assert.throws(() => evaluate('setMaxVA', 'x', r), /has not reported DERSettings.setMaxVA/);
 });
 
-for (const id of ['ALL-01', 'GEN-01', 'LOA-01', 'GEN-11']) {
+for (const id of ['ALL-01', 'ALL-02', 'ALL-03', 'ALL-10', 'GEN-01', 'LOA-01', 'GEN-11']) {
   test(`${id} passes against the project's client`, async () => {
     const v = await runProcedure(procedure(id), { pki });
     assert.equal(v.result, 'PASS', verdictLine(v));

@@ -2,6 +2,7 @@ import { Agent, request } from 'node:https';
 import type { Clock } from '../util/clock.js';
 import { capabilityXml, settingsXml, statusXml, type DerReport } from './der-reports.js';
 import { deviceIdentity, type DeviceIdentity } from './lfdi.js';
+import { meterReadingListXml, mirrorMRID, mirrorUsagePointXml, ROLE_DER, ROLE_SITE, type MeasuredPoint, type TelemetryReport } from './mirror-readings.js';
 import {
   CSIPAUS_NS,
   parseResource,
@@ -65,9 +66,14 @@ export interface CsipClientOptions {
   readonly register?: { readonly deviceCategory: number };
   /** The site's connection point (the NMI in Australia): PUT once to the EndDevice's ConnectionPointLink (CSIP-AUS). */
   readonly connectionPointId?: string;
+  /**
+   * Telemetry (mirror-readings.ts): the site's MirrorUsagePoint and one per DER are created in the
+   * server's MirrorUsagePointList and their readings posted at each one's postRate. Unset: none.
+   */
+  readonly telemetry?: () => TelemetryReport;
 }
 
-type Kind = 'dcap' | 'time' | 'edevList' | 'registration' | 'fsaList' | 'derpList' | 'dercList' | 'dderc' | 'derList';
+type Kind = 'dcap' | 'time' | 'edevList' | 'registration' | 'fsaList' | 'derpList' | 'dercList' | 'dderc' | 'derList' | 'mupList';
 
 interface Node {
   readonly href: string;
@@ -118,6 +124,8 @@ export class CsipClient {
   private readonly memory = new Map<string, { firstSeen: number; sent: Set<number> }>();
   /** DER resources whose capability and settings, and the connection point, were accepted. */
   private readonly reported = new Set<string>();
+  /** The MirrorUsagePoints created, by mRID: where and how often their readings go. */
+  private readonly mirrors = new Map<string, { href: string; postRateS: number; nextPostMs: number }>();
 
   dcap: DeviceCapability | null = null;
   time: Time | null = null;
@@ -233,6 +241,7 @@ export class CsipClient {
     if (this.nodes.size === 0) this.nodes.set(this.dcapPath, this.node({ href: this.dcapPath, kind: 'dcap', inheritedRateS: DEFAULT_POLL_RATE_S }, null));
     const due = [...this.nodes.values()].filter((n) => n.nextDueMs <= this.o.clock());
     for (const n of due) if (this.nodes.get(n.href) === n) await this.refresh(n, read);
+    await this.postReadings();
     return read;
   }
 
@@ -298,6 +307,7 @@ export class CsipClient {
         const children: Child[] = [];
         if (d.TimeLink) children.push({ href: d.TimeLink.href, kind: 'time', inheritedRateS: DEFAULT_POLL_RATE_S });
         if (d.EndDeviceListLink) children.push({ href: d.EndDeviceListLink.href, kind: 'edevList', inheritedRateS: rate });
+        if (d.MirrorUsagePointListLink && this.o.telemetry) children.push({ href: d.MirrorUsagePointListLink.href, kind: 'mupList', inheritedRateS: rate });
         return { children, rateS: d.pollRate };
       }
       case 'time': {
@@ -367,10 +377,68 @@ export class CsipClient {
         this.defaults.set(n.href, parseResource('DefaultDERControl', await this.getText(n.href)));
         return { children: [], rateS: undefined };
       }
+      case 'mupList': {
+        // Read again at the fastest postRate of our mirrors, so a changed postRate is taken within one post.
+        return { children: [], rateS: await this.syncMirrors(n.href) };
+      }
       case 'derList': {
         const list = await this.getList('DERList', n.href, (l) => l.DER);
         await this.report(list.items);
         return { children: [], rateS: list.pollRate };
+      }
+    }
+  }
+
+  /** The mirrors this device keeps: the site, then each DER. */
+  private mirrorPoints(): { mrid: string; role: number; what: string; point: MeasuredPoint }[] {
+    const t = this.o.telemetry?.();
+    if (!t) return [];
+    const lfdi = this.identity.lfdi;
+    return [
+      { mrid: mirrorMRID(lfdi, 'site'), role: ROLE_SITE, what: 'site', point: t.site },
+      ...t.ders.map((point, i) => ({ mrid: mirrorMRID(lfdi, `der${i + 1}`), role: ROLE_DER, what: `DER ${i + 1}`, point })),
+    ];
+  }
+
+  /** Reads the MirrorUsagePointList, creates this device's mirrors missing from it and takes their postRate. */
+  private async syncMirrors(listHref: string): Promise<number | undefined> {
+    const pick = (l: Resource<'MirrorUsagePointList'>): Resource<'MirrorUsagePointList'>['MirrorUsagePoint'] => l.MirrorUsagePoint;
+    let list = await this.getList('MirrorUsagePointList', listHref, pick);
+    const nowS = this.now() / 1000;
+    let created = false;
+    for (const m of this.mirrorPoints()) {
+      if (list.items.some((i) => i.mRID === m.mrid)) continue;
+      const res = await this.http('POST', listHref, mirrorUsagePointXml(m.mrid, m.role, this.identity.lfdi, m.what, m.point, nowS));
+      if (res.status < 200 || res.status >= 300) throw new CsipHttpError(listHref, res.status, 'POST');
+      created = true;
+    }
+    if (created) list = await this.getList('MirrorUsagePointList', listHref, pick);
+    for (const i of list.items) {
+      if (!i.href || !this.mirrorPoints().some((m) => m.mrid === i.mRID)) continue;
+      const postRateS = i.postRate ?? list.pollRate ?? DEFAULT_POLL_RATE_S;
+      const had = this.mirrors.get(i.mRID);
+      // A new mirror was posted with its first readings; a changed postRate counts from the last post.
+      const lastPostMs = had ? had.nextPostMs - had.postRateS * 1000 : this.o.clock();
+      this.mirrors.set(i.mRID, { href: i.href, postRateS, nextPostMs: lastPostMs + postRateS * 1000 });
+    }
+    const rates = [...this.mirrors.values()].map((m) => m.postRateS);
+    return rates.length > 0 ? Math.min(...rates) : undefined;
+  }
+
+  /** Posts the readings of each mirror whose postRate has elapsed. */
+  private async postReadings(): Promise<void> {
+    if (this.mirrors.size === 0) return;
+    const nowS = this.now() / 1000;
+    for (const m of this.mirrorPoints()) {
+      const target = this.mirrors.get(m.mrid);
+      if (!target || target.nextPostMs > this.o.clock()) continue;
+      try {
+        const res = await this.http('POST', target.href, meterReadingListXml(m.mrid, m.point, nowS));
+        if (res.status < 200 || res.status >= 300) throw new CsipHttpError(target.href, res.status, 'POST');
+        target.nextPostMs = this.o.clock() + target.postRateS * 1000;
+      } catch (e) {
+        this.fail(e);
+        target.nextPostMs = this.o.clock() + Math.min(this.retryMs, target.postRateS * 1000);
       }
     }
   }
@@ -410,7 +478,7 @@ export class CsipClient {
   }
 
   /** Reads a whole list, page by page (s, l), until `all` items or an empty page. */
-  private async getList<N extends 'EndDeviceList' | 'FunctionSetAssignmentsList' | 'DERProgramList' | 'DERControlList' | 'DERList', T>(
+  private async getList<N extends 'EndDeviceList' | 'FunctionSetAssignmentsList' | 'DERProgramList' | 'DERControlList' | 'DERList' | 'MirrorUsagePointList', T>(
     name: N,
     href: string,
     pick: (list: Resource<N>) => readonly T[],

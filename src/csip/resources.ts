@@ -276,6 +276,17 @@ export const DERSchema = element({
 
 export const DERListSchema = element({ ...listAttrs, DER: many(DERSchema) });
 
+/** A MirrorUsagePoint as the server lists it: where to post readings and how often. */
+export const MirrorUsagePointSchema = element({
+  href: str.optional(),
+  mRID: hex(128),
+  description: str.optional(),
+  roleFlags: hex(16).optional(),
+  postRate: uint32('a post rate in seconds').optional(),
+});
+
+export const MirrorUsagePointListSchema = element({ ...listAttrs, MirrorUsagePoint: many(MirrorUsagePointSchema) });
+
 /** The resources by root element name. */
 export const RESOURCE_SCHEMAS = {
   DeviceCapability: DeviceCapabilitySchema,
@@ -292,6 +303,7 @@ export const RESOURCE_SCHEMAS = {
   Time: TimeSchema,
   DERList: DERListSchema,
   DER: DERSchema,
+  MirrorUsagePointList: MirrorUsagePointListSchema,
 } as const;
 
 export type ResourceName = keyof typeof RESOURCE_SCHEMAS;

@@ -161,10 +161,35 @@ function pollsOnTime(ctx: CheckContext, params: Record<string, unknown>): CheckR
   return ok;
 }
 
-/** Readings of any kind: the utility model keeps MirrorUsagePoints unread, so only their absence is judged. */
-function readings(ctx: CheckContext, type: string): CheckResult | 'unsupported' {
+const ReadingParams = z.object({ minimum_count: optInt, minimum_level: z.number().optional(), maximum_level: z.number().optional(), window_seconds: optInt });
+
+/** Which readings a readings check looks at: site or DER mirrors (roleFlags bit 1 or 3), by unit. */
+const READING_KINDS: Readonly<Record<string, { readonly uom: number; readonly where: 'site' | 'der' | 'any' }>> = {
+  'readings-site-active-power': { uom: 38, where: 'site' },
+  'readings-site-reactive-power': { uom: 63, where: 'site' },
+  'readings-voltage': { uom: 29, where: 'any' },
+  'readings-der-active-power': { uom: 38, where: 'der' },
+  'readings-der-reactive-power': { uom: 63, where: 'der' },
+  'readings-der-stored-energy': { uom: 72, where: 'der' },
+};
+
+/** Readings of one kind: at least `minimum_count` (default 1), all within the levels, in the last `window_seconds`. */
+function readings(ctx: CheckContext, type: string, params: Record<string, unknown>): CheckResult {
+  const k = READING_KINDS[type];
+  if (!k) return fail(`${type}: unknown reading kind`);
+  const p = ReadingParams.parse(params);
+  const since = p.window_seconds === undefined ? -Infinity : ctx.model.clock() - p.window_seconds * 1000;
+  const rs = ctx.model.readings.filter(
+    (r) => r.uom === k.uom && r.atMs >= since && (k.where === 'any' || (k.where === 'site' ? (r.roleFlags & 0x02) !== 0 : (r.roleFlags & 0x08) !== 0)),
+  );
   if (ctx.model.mupPosts.length === 0) return fail(`${type}: the client posted no MirrorUsagePoint`);
-  return 'unsupported';
+  const min = p.minimum_count ?? 1;
+  if (rs.length < min) return fail(`${type}: ${rs.length} readings, expected at least ${min}`);
+  const low = rs.find((r) => p.minimum_level !== undefined && r.value < p.minimum_level);
+  if (low) return fail(`${type}: a reading of ${low.value} is below ${p.minimum_level ?? ''}`);
+  const high = rs.find((r) => p.maximum_level !== undefined && r.value > p.maximum_level);
+  if (high) return fail(`${type}: a reading of ${high.value} is above ${p.maximum_level ?? ''}`);
+  return ok;
 }
 
 /** The checks implemented here; the others make a procedure unsupported. */
@@ -247,7 +272,7 @@ export function evaluateCheck(check: Check, ctx: CheckContext): CheckResult | 'u
     case 'readings-der-active-power':
     case 'readings-der-reactive-power':
     case 'readings-der-stored-energy':
-      return readings(ctx, check.type);
+      return readings(ctx, check.type, params);
     default:
       return 'unsupported';
   }

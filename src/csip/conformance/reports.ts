@@ -66,3 +66,47 @@ export function parseResponse(xml: string): z.output<typeof ResponseSchema> {
   if (doc.root !== 'DERControlResponse' && doc.root !== 'Response') throw new Error(`expected a DERControlResponse, found ${doc.root}`);
   return ResponseSchema.parse(doc.body);
 }
+
+const many = <T extends z.ZodType>(item: T) =>
+  z.preprocess((v): unknown[] => (v === undefined ? [] : Array.isArray(v) ? (v as unknown[]) : [v]), z.array(item));
+
+const MeterReadingSchema = z.object({
+  mRID: z.string(),
+  Reading: z.object({ value: int }).optional(),
+  ReadingType: z.object({ uom: int, powerOfTenMultiplier: int.optional() }).optional(),
+});
+
+const MirrorUsagePointSchema = z.object({
+  mRID: z.string(),
+  roleFlags: hexNum,
+  deviceLFDI: z.string().optional(),
+  MirrorMeterReading: many(MeterReadingSchema),
+});
+
+export interface MirrorReading {
+  readonly mrid: string;
+  /** uom of the ReadingType (38 W, 63 var, 29 V, 72 Wh). */
+  readonly uom: number;
+  readonly value: number;
+}
+
+const readingsOf = (items: readonly z.output<typeof MeterReadingSchema>[]): MirrorReading[] =>
+  items.flatMap((m) =>
+    m.Reading && m.ReadingType ? [{ mrid: m.mRID, uom: m.ReadingType.uom, value: m.Reading.value * 10 ** (m.ReadingType.powerOfTenMultiplier ?? 0) }] : [],
+  );
+
+/** A MirrorUsagePoint posted to the list: its identity, role and any readings (with their types) in it. */
+export function parseMirrorUsagePoint(xml: string): { mrid: string; roleFlags: number; readings: MirrorReading[] } {
+  const doc = parseXmlTree(xml);
+  if (doc.root !== 'MirrorUsagePoint') throw new Error(`expected a MirrorUsagePoint, found ${doc.root}`);
+  const m = MirrorUsagePointSchema.parse(doc.body);
+  return { mrid: m.mRID.toUpperCase(), roleFlags: m.roleFlags, readings: readingsOf(m.MirrorMeterReading) };
+}
+
+/** Readings posted to a MirrorUsagePoint: a MirrorMeterReading or a MirrorMeterReadingList (each reading with its type). */
+export function parseMeterReadings(xml: string): MirrorReading[] {
+  const doc = parseXmlTree(xml);
+  if (doc.root === 'MirrorMeterReading') return readingsOf([MeterReadingSchema.parse(doc.body)]);
+  if (doc.root === 'MirrorMeterReadingList') return readingsOf(z.object({ MirrorMeterReading: many(MeterReadingSchema) }).parse(doc.body).MirrorMeterReading);
+  throw new Error(`expected a MirrorMeterReading or MirrorMeterReadingList, found ${doc.root}`);
+}

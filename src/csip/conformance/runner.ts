@@ -1,5 +1,6 @@
 import { CsipClient } from '../client.js';
 import type { DerReport } from '../der-reports.js';
+import type { TelemetryReport } from '../mirror-readings.js';
 import { deviceIdentity } from '../lfdi.js';
 import { CsipTestServer } from '../test-server.js';
 import { manualClock } from '../../util/clock.js';
@@ -32,6 +33,8 @@ export interface RunOptions {
   /** Give up after this much simulated time (s). Default 3 h. */
   readonly limitS?: number;
   readonly sabotage?: Sabotage;
+  /** Sees the utility model when the run ends (what the client sent), for diagnosis. */
+  readonly inspect?: (model: UtilityModel) => void;
 }
 
 /** A 5 kW PV inverter with a 5 kW / 10 kWh battery, as the simulator offers. */
@@ -70,6 +73,12 @@ export const DEFAULT_DER: DerReport = {
 /** DeviceCategoryType bit 18, virtual or mixed DER: a site controller with PV and a battery behind it. */
 export const DEVICE_CATEGORY = 1 << 18;
 
+/** What the runner's site measures: 2 kW exported at the connection point, the inverter at 3 kW, a half-full battery. */
+export const TELEMETRY: TelemetryReport = {
+  site: { activePowerW: -2000, reactivePowerVar: 150, voltageV: 241.5 },
+  ders: [{ activePowerW: 3000, reactivePowerVar: 100, voltageV: 242.1, storedEnergyWh: 5000 }],
+};
+
 /** A made-up National Metering Identifier for the site's connection point. */
 export const NMI = '4102000001';
 
@@ -97,6 +106,7 @@ export async function runProcedure(p: Procedure, o: RunOptions): Promise<Verdict
     ...(o.sabotage === 'no-der-reports' ? {} : { ders: () => [der] }),
     register: { deviceCategory: DEVICE_CATEGORY },
     connectionPointId: NMI,
+    telemetry: () => TELEMETRY,
   });
   const limitMs = (o.limitS ?? 3 * 3600) * 1000;
   const simulatedS = (): number => Math.round((clock() - startMs) / 1000);
@@ -118,6 +128,7 @@ export async function runProcedure(p: Procedure, o: RunOptions): Promise<Verdict
   } finally {
     await client.stop();
     await server.close();
+    o.inspect?.(model);
   }
   if (run.errors.length > 0) return { id: p.id, result: 'FAIL', reason: run.errors.join('; '), simulatedS: simulatedS() };
   if (run.phase === 'init') return { id: p.id, result: 'FAIL', reason: `${initReason} (client: ${client.lastError ?? 'no error'})`, simulatedS: simulatedS() };

@@ -3,7 +3,7 @@ import type { DeviceIdentity } from '../lfdi.js';
 import { CSIPAUS_NS, parseResource, parseXmlTree, SEP_NS } from '../resources.js';
 import type { Answer, RecordedRequest } from '../test-server.js';
 import type { Clock } from '../../util/clock.js';
-import { flattenReport, parseResponse, type Flat, type ReceivedResponse } from './reports.js';
+import { flattenReport, parseMeterReadings, parseMirrorUsagePoint, parseResponse, type Flat, type ReceivedResponse } from './reports.js';
 
 /**
  * The utility server of a conformance run, in the URL layout of the CACTUS harness's server (envoy),
@@ -72,6 +72,9 @@ export class UtilityModel {
   readonly responses: ReceivedResponse[] = [];
   readonly reports: { settings?: Flat; capability?: Flat; status?: Flat; connectionPoint?: string } = {};
   readonly mupPosts: string[] = [];
+  /** MirrorUsagePoints created by the client (id = index + 1) and every reading received, with its time. */
+  readonly mirrors: { readonly mrid: string; readonly roleFlags: number }[] = [];
+  readonly readings: { readonly mupId: number; readonly roleFlags: number; readonly uom: number; readonly value: number; readonly atMs: number }[] = [];
   readonly subscriptionPosts: string[] = [];
   /** Requests answered (after comms were checked), with the clock's time. */
   readonly served: { readonly method: string; readonly path: string; readonly atMs: number; readonly status: number }[] = [];
@@ -181,9 +184,14 @@ export class UtilityModel {
         }
         return { status: 201, location: `${p}/${this.responses.length}` };
       }
-      if (p === '/mup' || p.startsWith('/mup/')) {
+      if (p === '/mup' || /^\/mup\/\d+$/.test(p)) {
         this.mupPosts.push(req.body);
-        return { status: 201, location: `/mup/${this.mupPosts.length}` };
+        try {
+          return this.mirrorPost(p, req.body);
+        } catch (e) {
+          this.clientErrors.push(`POST ${p}: ${e instanceof Error ? e.message : String(e)}`);
+          return { status: 400 };
+        }
       }
       if (/^\/edev\/\d+\/sub$/.test(p)) {
         this.subscriptionPosts.push(req.body);
@@ -209,6 +217,27 @@ export class UtilityModel {
     return { status: 405 };
   }
 
+  private mirrorPost(p: string, body: string): Answer {
+    const addReadings = (mupId: number, rs: readonly { uom: number; value: number }[]): void => {
+      const roleFlags = this.mirrors[mupId - 1]?.roleFlags ?? 0;
+      for (const r of rs) this.readings.push({ mupId, roleFlags, uom: r.uom, value: r.value, atMs: this.clock() });
+    };
+    if (p === '/mup') {
+      const m = parseMirrorUsagePoint(body);
+      let id = this.mirrors.findIndex((x) => x.mrid === m.mrid) + 1;
+      if (id === 0) {
+        this.mirrors.push({ mrid: m.mrid, roleFlags: m.roleFlags });
+        id = this.mirrors.length;
+      }
+      addReadings(id, m.readings);
+      return { status: 201, location: `/mup/${id}` };
+    }
+    const id = Number(p.slice('/mup/'.length));
+    if (!this.mirrors[id - 1]) return { status: 404 };
+    addReadings(id, parseMeterReadings(body));
+    return { status: 201, location: p };
+  }
+
   private list(name: string, href: string, items: readonly string[], query: Readonly<Record<string, string>>, pollRate?: number): string {
     const s = Math.max(0, Number(query['s'] ?? '0') || 0);
     const l = Math.max(0, Math.min(255, Number(query['l'] ?? '1') || 0));
@@ -223,7 +252,7 @@ export class UtilityModel {
     if (this.endDeviceRow === null && (p === e || p.startsWith(`${e}/`))) return undefined;
     switch (p) {
       case '/dcap':
-        return `<DeviceCapability ${NS} href="/dcap" pollRate="${this.rates.dcap_poll_seconds}"><TimeLink href="/tm"/><EndDeviceListLink href="/edev" all="1"/><MirrorUsagePointListLink href="/mup" all="${this.mupPosts.length}"/></DeviceCapability>`;
+        return `<DeviceCapability ${NS} href="/dcap" pollRate="${this.rates.dcap_poll_seconds}"><TimeLink href="/tm"/><EndDeviceListLink href="/edev" all="1"/><MirrorUsagePointListLink href="/mup" all="${this.mirrors.length}"/></DeviceCapability>`;
       case '/tm':
         return `<Time ${NS} href="/tm" pollRate="900"><currentTime>${now}</currentTime><dstEndTime>0</dstEndTime><dstOffset>0</dstOffset><dstStartTime>0</dstStartTime><localTime>${now + 36000}</localTime><quality>7</quality><tzOffset>36000</tzOffset></Time>`;
       case '/edev':
@@ -256,7 +285,16 @@ export class UtilityModel {
           this.rates.der_list_poll_seconds,
         );
       case '/mup':
-        return this.list('MirrorUsagePointList', '/mup', [], q, this.rates.mup_post_seconds);
+        return this.list(
+          'MirrorUsagePointList',
+          '/mup',
+          this.mirrors.map(
+            (m, i) =>
+              `<MirrorUsagePoint href="/mup/${i + 1}" postRate="${this.rates.mup_post_seconds}"><mRID>${m.mrid}</mRID><roleFlags>${m.roleFlags.toString(16).padStart(2, '0')}</roleFlags><serviceCategoryKind>0</serviceCategoryKind><status>1</status></MirrorUsagePoint>`,
+          ),
+          q,
+          this.rates.dcap_poll_seconds,
+        );
     }
     const fsa = new RegExp(`^${e}/fsa/(\\d+)/derp$`).exec(p);
     if (fsa) {
