@@ -53,9 +53,9 @@ export interface CsipClientOptions {
   /** Reads every resource at this period (s) instead of its pollRate (a test server, a site's own policy). */
   readonly pollRateS?: number;
   /**
-   * The DERs behind this device, in the order of the server's DERList: their capability and settings
-   * are PUT once per DER resource, their status at every read of the DERList. Unset: the DERList is
-   * not read.
+   * The DERs behind this device, in the order of the server's DERList: their capability is PUT once
+   * per DER resource, their settings and status at every read of the DERList (CACTUS expects settings
+   * and status together after a change). Unset: the DERList is not read.
    */
   readonly ders?: () => readonly DerReport[];
   /**
@@ -452,7 +452,7 @@ export class CsipClient {
     if (res.status < 200 || res.status >= 300) throw new CsipHttpError(listHref, res.status, 'POST');
   }
 
-  /** PUTs each DER's capability and settings (until accepted once) and its status (every time). */
+  /** PUTs each DER's capability (until accepted once), its settings and its status (every time). */
   private async report(ders: readonly DER[]): Promise<void> {
     const reports = this.o.ders?.() ?? [];
     const nowS = this.now() / 1000;
@@ -461,7 +461,7 @@ export class CsipClient {
       if (r === undefined) break;
       const puts: [string | undefined, string, boolean][] = [
         [der.DERCapabilityLink?.href, capabilityXml(r.capability), true],
-        [der.DERSettingsLink?.href, settingsXml(r.settings, nowS), true],
+        [der.DERSettingsLink?.href, settingsXml(r.settings, nowS), false],
         [der.DERStatusLink?.href, statusXml(r.status, nowS), false],
       ];
       for (const [href, body, once] of puts) {

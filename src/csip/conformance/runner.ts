@@ -1,6 +1,7 @@
 import { CsipClient } from '../client.js';
 import type { DerReport } from '../der-reports.js';
 import type { TelemetryReport } from '../mirror-readings.js';
+import type { ActiveLimits } from '../schedule.js';
 import { deviceIdentity } from '../lfdi.js';
 import { CsipTestServer } from '../test-server.js';
 import { manualClock } from '../../util/clock.js';
@@ -85,6 +86,17 @@ export const NMI = '4102000001';
 /** 2026-01-15 02:00 UTC (noon in AEST). */
 export const DEFAULT_START_MS = Date.UTC(2026, 0, 15, 2, 0, 0);
 
+/**
+ * The simulated DER obeys the connection controls in force: opModConnect false disconnects it
+ * (ConnectStatus bit 0 connected and bit 2 operating clear), opModEnergize false stops it operating (bit 2).
+ */
+export function followLimits(der: DerReport, limits: ActiveLimits): DerReport {
+  const connected = limits.opModConnect?.value !== false;
+  const operating = connected && limits.opModEnergize?.value !== false;
+  const genConnectStatus = (connected ? 0b001 : 0) | 0b010 | (operating ? 0b100 : 0);
+  return { ...der, status: { ...der.status, genConnectStatus } };
+}
+
 export async function runProcedure(p: Procedure, o: RunOptions): Promise<Verdict> {
   const missing = unsupportedNames(p);
   if (missing.length > 0) return { id: p.id, result: 'UNSUPPORTED', reason: missing.join(', ') };
@@ -95,7 +107,7 @@ export async function runProcedure(p: Procedure, o: RunOptions): Promise<Verdict
   const server = new CsipTestServer({ cert: o.pki.serverCert, key: o.pki.serverKey, ca: o.pki.caCert, clock, route: (r) => model.route(r) });
   const url = await server.start();
   const der = o.der ?? DEFAULT_DER;
-  const client = new CsipClient({
+  const client: CsipClient = new CsipClient({
     baseUrl: url,
     cert: o.pki.deviceCert,
     key: o.pki.deviceKey,
@@ -103,7 +115,7 @@ export async function runProcedure(p: Procedure, o: RunOptions): Promise<Verdict
     clock,
     retryMs: 10_000,
     timeoutMs: 5000,
-    ...(o.sabotage === 'no-der-reports' ? {} : { ders: () => [der] }),
+    ...(o.sabotage === 'no-der-reports' ? {} : { ders: (): DerReport[] => [followLimits(der, client.limits().limits)] }),
     register: { deviceCategory: DEVICE_CATEGORY },
     connectionPointId: NMI,
     telemetry: () => TELEMETRY,
