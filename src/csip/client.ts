@@ -188,6 +188,11 @@ export class CsipClient {
     this.agent.destroy();
   }
 
+  /** When the next read or readings post falls due on the Clock (ms); Infinity before the first tick. */
+  nextDueMs(): number {
+    return Math.min(...[...this.nodes.values()].map((n) => n.nextDueMs), ...[...this.mirrors.values()].map((m) => m.nextPostMs));
+  }
+
   /** Resources known to the poller with their period (for tests and the API). */
   polled(): { href: string; kind: Kind; everyMs: number; nextDueMs: number }[] {
     return [...this.nodes.values()].map((n) => ({ href: n.href, kind: n.kind, everyMs: n.everyMs, nextDueMs: n.nextDueMs }));

@@ -13,8 +13,9 @@ import { UtilityModel } from './utility-model.js';
 /**
  * Runs one CACTUS procedure against this project's 2030.5 client (client.ts, the code the site's
  * UtilityRuntime runs) over HTTPS with mutual TLS: the utility model behind the test server, the
- * client on a manual clock stepped one second at a time, so an hour of the procedure takes a few
- * seconds. The client's tick and Response posting run every simulated second, as the site runs them.
+ * client on a manual clock that jumps to the next instant anything can happen (nextWakeMs), so an hour
+ * of the procedure takes a second or two. The client's tick and Response posting run at each stop, as
+ * the site runs them every second.
  */
 
 export type Verdict =
@@ -31,7 +32,7 @@ export interface RunOptions {
   readonly der?: DerReport;
   /** Start of the run's clock (epoch ms); fixed, so runs do not depend on today's date. */
   readonly startMs?: number;
-  /** Give up after this much simulated time (s). Default 3 h. */
+  /** Give up after this much simulated time (s). Default: 2 h more than all the procedure's waits (ALL-25-EXT waits 72 h). */
   readonly limitS?: number;
   readonly sabotage?: Sabotage;
   /** Sees the utility model when the run ends (what the client sent), for diagnosis. */
@@ -97,6 +98,24 @@ export function followLimits(der: DerReport, limits: ActiveLimits): DerReport {
   return { ...der, status: { ...der.status, genConnectStatus } };
 }
 
+const INIT_LIMIT_MS = 3600_000;
+
+/** The longest the clock jumps at once: a failed Response post is tried again within this (the site ticks every second). */
+const MAX_JUMP_MS = 10_000;
+
+/**
+ * The next instant anything can happen: a read or post of the client falls due, a wait of the procedure
+ * ends, or an event the client knows starts or ends (its Responses). Nothing happens in between, so
+ * the clock jumps there (at least 1 s, at most MAX_JUMP_MS): hours of a procedure run in seconds.
+ */
+function nextWakeMs(now: number, client: CsipClient, run: ProcedureRun): number {
+  const nowS = client.now() / 1000;
+  const offsetMs = client.timeOffsetMs;
+  const candidates = [client.nextDueMs(), run.nextWakeMs() ?? Infinity];
+  for (const e of client.limits().events) for (const t of [e.start, e.end]) if (t > nowS) candidates.push(t * 1000 - offsetMs);
+  return Math.min(now + MAX_JUMP_MS, Math.max(now + 1000, Math.ceil(Math.min(...candidates))));
+}
+
 export async function runProcedure(p: Procedure, o: RunOptions): Promise<Verdict> {
   const missing = unsupportedNames(p);
   if (missing.length > 0) return { id: p.id, result: 'UNSUPPORTED', reason: missing.join(', ') };
@@ -120,12 +139,14 @@ export async function runProcedure(p: Procedure, o: RunOptions): Promise<Verdict
     connectionPointId: NMI,
     telemetry: () => TELEMETRY,
   });
-  const limitMs = (o.limitS ?? 3 * 3600) * 1000;
+  const waitsS = Object.values(p.Steps).reduce((sum, st) => sum + (st.event.type === 'wait' ? Number(st.event.parameters['duration_seconds'] ?? 0) : 0), 0);
+  const limitMs = (o.limitS ?? Math.min(waitsS + 2 * 3600, 100 * 3600)) * 1000;
   const simulatedS = (): number => Math.round((clock() - startMs) / 1000);
   let initReason = 'the precondition checks never passed';
   try {
     run.begin();
-    while (!run.finished && clock() - startMs < limitMs) {
+    // The init phase ends when the client has registered and reported, which takes it minutes.
+    while (!run.finished && clock() - startMs < (run.phase === 'init' ? Math.min(limitMs, INIT_LIMIT_MS) : limitMs)) {
       await client.tick();
       if (o.sabotage !== 'no-responses') await client.postResponses();
       if (run.phase === 'init') {
@@ -135,7 +156,7 @@ export async function runProcedure(p: Procedure, o: RunOptions): Promise<Verdict
       run.onTime();
       if (run.idleDone()) break;
       if (run.errors.length > 0) break;
-      clock.advance(1000);
+      clock.set(nextWakeMs(clock(), client, run));
     }
   } finally {
     await client.stop();
