@@ -24,6 +24,7 @@ export const SUPPORTED_ACTIONS: ReadonlySet<string> = new Set([
   'communications-status',
   'edev-registration-links',
   'register-end-device',
+  'remove-function-set-assignment',
 ]);
 export const SUPPORTED_EVENTS: ReadonlySet<string> = new Set([
   'GET-request-received',
@@ -339,6 +340,12 @@ export class ProcedureRun {
         m.registerOutOfBand();
         const pin = optInt.parse(p['registration_pin']);
         if (pin !== undefined) m.pin = pin * 10 + checkDigit(pin);
+        return;
+      }
+      case 'remove-function-set-assignment': {
+        // The FSA leaves the EndDevice's list; its DERPrograms stay where they are.
+        const id = z.number().int().parse(p['fsa_id']);
+        if (!m.fsaIds.delete(id)) throw new Error(`fsa_id ${id}: no such FunctionSetAssignments`);
         return;
       }
       default:
