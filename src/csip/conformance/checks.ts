@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from '#zod';
 import type { Check } from './procedure.js';
 import { resolveParams, type Resolver } from './expressions.js';
 import type { UtilityModel } from './utility-model.js';

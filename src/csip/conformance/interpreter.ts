@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from '#zod';
 import type { RecordedRequest } from '../test-server.js';
 import { evaluateCheck, SUPPORTED_CHECKS, type CheckContext, type CheckResult } from './checks.js';
 import { resolveParams, resolveValue, type Resolver } from './expressions.js';

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
-import { z } from 'zod';
+import { z } from '#zod';
 import { fromRoot } from '../../util/paths.js';
 
 /**
