@@ -370,6 +370,7 @@ export async function startSystem(o: SystemOptions = {}): Promise<RunningSystem>
           db,
           users,
           control,
+          meters: commissioning.manager,
           approvals: approvalSources,
           audit: billing.audit,
           clock,

@@ -42,6 +42,11 @@ function siteConfig(): Record<string, unknown> {
     poll: { intervalMs: 10_000 },
     storage: { path: path.join(dir, 'mgos.db'), flushIntervalMs: 0 },
     http: { host: '127.0.0.1', port: 0 },
+    // The simulator has customers 2-4; meter 3 is left for the setup-device command to add.
+    meters: [
+      { id: 100, name: 'main', type: '3phase', role: 'main' },
+      { id: 2, name: 'house_2', type: '1phase' },
+    ],
     sim: {
       enabled: true,
       seed: 3,
@@ -101,8 +106,8 @@ interface Answer {
 /** The answers to one request id, in arrival order. */
 const answersTo = (rid: string): Answer[] => (res?.messages ?? []).filter((m) => m.topic === `${base}/res/${rid}`).map((m) => JSON.parse(m.payload) as Answer);
 
-async function answered(rid: string, n: number): Promise<Answer[]> {
-  await until(`${n} answer(s) to ${rid}`, () => answersTo(rid).length >= n, 15_000);
+async function answered(rid: string, n: number, ms = 15_000): Promise<Answer[]> {
+  await until(`${n} answer(s) to ${rid}`, () => answersTo(rid).length >= n, ms);
   return answersTo(rid);
 }
 
@@ -292,6 +297,60 @@ test('an authorised mode change is applied, answered with ack then result, audit
   assert.deepEqual([replay?.status, replay?.field], ['refused', 'requestId']);
   assert.match(replay?.reason ?? '', /already used/);
   assert.deepEqual(await controllers(), ['hands_off']);
+});
+
+test('state idle and running (GoToState_*): no controller acts while idle, all act again when running; audited with the request id', async (t) => {
+  if (!ready) {
+    t.skip(skipped ?? 'setup failed');
+    return;
+  }
+  // GET /api/control lists the controllers that run; the answer lists the whole configured list with its flags.
+  const running = async (): Promise<string[]> =>
+    ((await api().call('GET', '/api/control', { token: adminToken })).json.controllers as Array<{ id: string }>).map((c) => c.id);
+  const before = await running();
+  assert.ok(before.length > 0, 'controllers run before');
+  const idle = await send({ type: 'state', state: 'idle', reason: 'maintenance on the inverter' });
+  const [ack, result] = await answered(idle, 2);
+  assert.deepEqual([ack?.status, result?.status, result?.result?.state], ['accepted', 'done', 'idle'], JSON.stringify(result));
+  const flags = (result?.result?.controllers as Array<{ id: string; enabled: boolean }>).map((c) => [c.id, c.enabled]);
+  assert.deepEqual(
+    flags,
+    before.map((id) => [id, false]),
+  );
+  assert.deepEqual(await running(), [], 'no controller runs while idle');
+  const resume = await send({ type: 'state', state: 'running', reason: 'maintenance done' });
+  assert.equal((await answered(resume, 2))[1]?.status, 'done');
+  assert.deepEqual(await running(), before, 'the same controllers run again');
+  const entries = await audit();
+  const mode = entries.filter((e) => e.action === 'mode' && e.detail.includes(`remote request ${idle}`));
+  assert.equal(mode.length, 1);
+  assert.match(mode[0]?.detail ?? '', /idle: measuring and recording, no controller acts; maintenance on the inverter/);
+  assert.equal((await answered(await send({ type: 'state', state: 'idle', reason: 'x' }, { token: viewerToken }), 1))[0]?.status, 'refused');
+});
+
+test('setup-device (Setup_Device) adds a meter while the site runs, as POST /api/meters: verified by reading it; a meter that does not answer is rolled back', async (t) => {
+  if (!ready) {
+    t.skip(skipped ?? 'setup failed');
+    return;
+  }
+  const rid = await send({ type: 'setup-device', meter: { id: 3, name: 'house_3', type: '1phase' }, reason: 'installed today' });
+  const [ack, result] = await answered(rid, 2, 40_000);
+  assert.deepEqual([ack?.status, result?.status], ['accepted', 'done'], JSON.stringify(result));
+  assert.equal((result?.result?.meter as { id: number }).id, 3);
+  const meters = (await api().call('GET', '/api/meters', { token: adminToken })).json.meters as Array<{ key: string }>;
+  assert.ok(
+    meters.some((m) => m.key === 'meter3'),
+    JSON.stringify(meters.map((m) => m.key)),
+  );
+  // Address 77 has no meter on the simulated bus: not verified, rolled back, answered failed with the reason.
+  const ghost = await send({ type: 'setup-device', meter: { id: 77, name: 'house_77', type: '1phase' }, reason: 'wrong address' });
+  const [, failed] = await answered(ghost, 2, 40_000);
+  assert.equal(failed?.status, 'failed', JSON.stringify(failed));
+  const after = (await api().call('GET', '/api/meters', { token: adminToken })).json.meters as Array<{ key: string }>;
+  assert.ok(!after.some((m) => m.key === 'meter77'), 'rolled back');
+  const bad = await send({ type: 'setup-device', meter: { id: 5, name: 'house 5', type: '1phase' }, reason: 'x' });
+  const [refused] = await answered(bad, 1);
+  assert.deepEqual([refused?.status, refused?.field], ['refused', 'command.meter.name'], JSON.stringify(refused));
 });
 
 test('an override and its release by command are those of POST /api/control/override: by the user, with the request id, audited', async (t) => {

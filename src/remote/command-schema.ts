@@ -1,6 +1,7 @@
 import { z } from '#zod';
 import { asset, modeBody, overrideFields, reason, setpointOrMode } from '../edge/routes.js';
 import { approvalId } from '../governance/approvals.js';
+import { meterSchema } from '../config/site-config.js';
 import type { Role } from '../auth/roles.js';
 
 /**
@@ -40,6 +41,10 @@ export const commandSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('reject'), id: approvalId, reason }).strict(),
   z.object({ type: z.literal('config'), version: desiredVersion, config: twinConfigSchema }).strict(),
   z.object({ type: z.literal('restart'), reason }).strict(),
+  // The seed's GoToState_Idling / GoToState_Running: idle keeps measuring and recording but no controller acts.
+  z.object({ type: z.literal('state'), state: z.enum(['idle', 'running']), reason }).strict(),
+  // The seed's Setup_Device: a meter added while the site runs, as POST /api/meters (verified within two polls, or rolled back).
+  z.object({ type: z.literal('setup-device'), meter: meterSchema, reason }).strict(),
 ]);
 export type Command = z.output<typeof commandSchema>;
 export type CommandType = Command['type'];
@@ -54,6 +59,8 @@ export const COMMAND_ROLE: Readonly<Record<CommandType, Role>> = {
   reject: 'operator',
   config: 'operator',
   restart: 'installer',
+  state: 'operator',
+  'setup-device': 'installer',
 };
 
 /** `<prefix>/<site>/cmd/<requestId>`. */

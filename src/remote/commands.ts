@@ -4,6 +4,7 @@ import { ControlError, type ControlRuntime } from '../edge/control-runtime.js';
 import { ApprovalError, approvalSourceOf, type ApprovalSource } from '../governance/approvals.js';
 import type { AuditLog } from '../governance/audit-log.js';
 import type { Clock } from '../util/clock.js';
+import { MeterChangeError, type MeterManager } from '../commissioning/meter-manager.js';
 import { bounded, parsePayload, type Answer } from './answers.js';
 import { COMMAND_ROLE, commandEnvelopeSchema, desiredEnvelopeSchema, requestIdSchema, type Command } from './command-schema.js';
 import type { Refusal, RequestIds } from './request-ids.js';
@@ -13,6 +14,8 @@ export interface CommandDeps {
   /** Session tokens checked like `Authorization: Bearer` (src/auth: stored only as hashes). */
   readonly users: { userForToken(token: string): User | null };
   readonly control: ControlRuntime | null;
+  /** Adds meters while the site runs (the function POST /api/meters calls). */
+  readonly meters: Pick<MeterManager, 'add'>;
   /** The one approvals queue's sources, as POST /api/approvals/:id/approve uses them. */
   readonly approvals: readonly ApprovalSource[];
   readonly audit: AuditLog;
@@ -179,7 +182,7 @@ export class CommandProcessor {
       answer = { requestId, phase: 'result', status: 'failed', reason: bounded(e.message), at: this.d.clock() };
       this.d.audit.append({ ts: answer.at, actor: by, action: 'remote-failed', detail: bounded(`request ${requestId} (${c.type}) failed: ${e.message}`) });
     }
-    if (c.type === 'mode' || c.type === 'config') this.d.reportedChanged();
+    if (c.type === 'mode' || c.type === 'config' || c.type === 'state') this.d.reportedChanged();
     const delivered = await this.d.reply(answer);
     // Restart only once the answer is with the broker (or could not be sent): the cloud learns it was taken.
     if (c.type === 'restart' && answer.status === 'done')
@@ -221,6 +224,25 @@ export class CommandProcessor {
       }
       case 'restart':
         return { restarting: true };
+      case 'state': {
+        const control = this.control();
+        const enabled = c.state === 'running';
+        const what = enabled ? 'running: every controller acts' : 'idle: measuring and recording, no controller acts';
+        control.setMode(
+          control.controllerConfigList().map((x) => ({ ...x, enabled })),
+          by,
+          why(`${what}; ${c.reason}`),
+        );
+        return { state: c.state, controllers: control.controllerConfigList() };
+      }
+      case 'setup-device':
+        try {
+          const { meter, version } = await this.d.meters.add(c.meter, by, why(c.reason));
+          return { meter: { id: meter.id, name: meter.name, type: meter.type, bus: meter.bus, enabled: meter.enabled }, configVersion: version.version };
+        } catch (e) {
+          if (e instanceof MeterChangeError) throw new Failed(e.message);
+          throw e;
+        }
     }
   }
 }

@@ -7,7 +7,7 @@ import type { Uplink } from '../uplink/uplink.js';
 import type { UplinkConfig } from '../uplink/uplink-config.js';
 import type { Clock } from '../util/clock.js';
 import type { Answer } from './answers.js';
-import { CommandProcessor } from './commands.js';
+import { CommandProcessor, type CommandDeps } from './commands.js';
 import { RequestIds } from './request-ids.js';
 import { DeviceTwin } from './twin.js';
 import { TwinStore } from './twin-store.js';
@@ -18,6 +18,7 @@ export interface StartRemoteOptions {
   readonly db: Database.Database;
   readonly users: { userForToken(token: string): User | null };
   readonly control: ControlRuntime | null;
+  readonly meters: CommandDeps['meters'];
   readonly approvals: readonly ApprovalSource[];
   readonly audit: AuditLog;
   readonly clock: Clock;
@@ -53,6 +54,7 @@ export function startRemote(o: StartRemoteOptions): RunningRemote {
   const processor = new CommandProcessor({
     users: o.users,
     control: o.control,
+    meters: o.meters,
     approvals: o.approvals,
     audit: o.audit,
     ids: new RequestIds(o.db, { maxSkewMs: o.config.maxSkewMs, remember: o.config.rememberIds, clock: o.clock }),
