@@ -5,11 +5,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser } from 'playwright-core';
-import { pino } from 'pino';
-import { startSystem, type RunningSystem } from '../src/system.js';
-import { clockStartingAt } from '../src/util/clock.js';
+import type { RunningSystem } from '../src/system.js';
 import { browserSkipReason, launchChromium, until } from './helpers/browser.js';
 import { BROKER_PORT, requireBroker } from './helpers/mqtt-peer.js';
+import { startUplinkSite } from './helpers/uplink-site.js';
 import { PHONE, shoot, signIn, type UiSession } from './helpers/ui-session.js';
 
 /**
@@ -20,24 +19,8 @@ import { PHONE, shoot, signIn, type UiSession } from './helpers/ui-session.js';
 const T0 = Date.UTC(2027, 0, 2, 16, 30, 0);
 const PASSWORD = 'uplink card password 1';
 
-async function siteWithUplink(dir: string, url: string, topicPrefix: string): Promise<RunningSystem> {
-  return startSystem({
-    config: {
-      site: { id: 'usite', name: 'Uplink site' },
-      poll: { intervalMs: 1000 },
-      storage: { path: path.join(dir, 'mgos.db') },
-      http: { port: 0 },
-      sim: { enabled: true, customers: 2, port: 0 },
-      meters: [
-        { id: 100, name: 'main', type: '3phase', role: 'main' },
-        { id: 2, name: 'house_2', type: '1phase' },
-      ],
-      uplink: { url, topicPrefix, clientId: `${topicPrefix}-c`, telemetry: { periodMs: 1000 }, queue: { flushDelayMs: 100 } },
-    },
-    adminPassword: PASSWORD,
-    logger: pino({ level: 'silent' }),
-    clock: clockStartingAt(T0),
-  });
+function siteWithUplink(dir: string, url: string, topicPrefix: string): Promise<RunningSystem> {
+  return startUplinkSite({ siteId: 'usite', dir, url, topicPrefix, clientId: `${topicPrefix}-c`, password: PASSWORD, startAt: T0 });
 }
 
 describe('the overview Uplink card in Chromium', { skip: browserSkipReason(), timeout: 240_000 }, () => {

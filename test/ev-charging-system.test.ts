@@ -1,10 +1,11 @@
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { hashPassword } from '../src/auth/passwords.js';
 import { createCustomer } from '../src/billing/customers.js';
 import { saveTariff } from '../src/billing/tariff-store.js';
 import { SimCharger } from '../src/sim/ocpp-charger.js';
-import { clockStartingAt } from '../src/util/clock.js';
+import type { SiteModel } from '../src/sim/site-model.js';
+import { clockStartingAt, type Clock } from '../src/util/clock.js';
 import { ASSETS, NOON, sleep, startControlSite, until } from './helpers/control-site.js';
 import { startUtilityServer } from './helpers/utility-server.js';
 
@@ -20,6 +21,31 @@ const CAR_CUSTOMER = 2; // the customer whose meter the charger hangs on
 const CAR_BASE_W = 100;
 
 type Params = Record<string, unknown>;
+
+/**
+ * The car: every 250 ms it charges at what the charger allows, the charger reports it (MeterValues),
+ * and the simulated site carries it as the load of one customer; it stops with the test or when the
+ * returned function is called (the car leaves).
+ */
+function driveCar(t: TestContext, cp: SimCharger, model: SiteModel, clock: Clock): () => Promise<void> {
+  const driving = { on: true };
+  const car = (async () => {
+    let last = clock();
+    while (driving.on) {
+      await sleep(250);
+      const now = clock();
+      await cp.drive(now - last).catch(() => undefined);
+      last = now;
+      model.setLoadOverride(CAR_CUSTOMER, { watts: CAR_BASE_W + cp.powerW(), powerFactor: 1 });
+    }
+  })();
+  const stop = async (): Promise<void> => {
+    driving.on = false;
+    await car;
+  };
+  t.after(stop);
+  return stop;
+}
 
 test('a charger boots, authorises, charges from the solar surplus following the profiles the edge cycle sets, pauses without sun, stops; the session is on the customer account', async (t) => {
   const s = await startControlSite({
@@ -63,23 +89,7 @@ test('a charger boots, authorises, charges from the solar surplus following the 
   assert.equal((await cp.connect())['status'], 'Accepted');
   assert.equal(await cp.authorize('RFID-AMINA'), 'Accepted');
 
-  // The car: every 250 ms it charges at what the charger allows, the charger reports it (MeterValues),
-  // and the simulated site carries it as the load of one customer.
-  const driving = { on: true };
-  const car = (async () => {
-    let last = clock();
-    while (driving.on) {
-      await sleep(250);
-      const now = clock();
-      await cp.drive(now - last).catch(() => undefined);
-      last = now;
-      model.setLoadOverride(CAR_CUSTOMER, { watts: CAR_BASE_W + cp.powerW(), powerFactor: 1 });
-    }
-  })();
-  t.after(async () => {
-    driving.on = false;
-    await car;
-  });
+  const carLeaves = driveCar(t, cp, model, clock);
   const started = await cp.start('RFID-AMINA');
   assert.equal(started.status, 'Accepted');
   const tx = started.transactionId;
@@ -147,8 +157,7 @@ test('a charger boots, authorises, charges from the solar surplus following the 
   assert.equal(status.controllers.find((c) => c.id === 'ev')?.status.state, 'ok');
 
   // The car leaves: the session is billed to the customer (statement through the HTTP API).
-  driving.on = false;
-  await car;
+  await carLeaves();
   await cp.stop('EVDisconnected');
   const session = cs.session(tx) ?? assert.fail('no session');
   assert.ok(session.billedTxId, 'billed');
@@ -211,21 +220,7 @@ test("the utility's load limit (CSIP-AUS opModLoadLimW) cuts a car charging at f
   const cp = new SimCharger({ url: `ws://127.0.0.1:${cs.boundPort}`, id: 'cp1', password: PASSWORD, clock, carMaxW: 7360 });
   t.after(() => cp.close());
   await cp.connect();
-  const driving = { on: true };
-  const car = (async () => {
-    let last = clock();
-    while (driving.on) {
-      await sleep(250);
-      const now = clock();
-      await cp.drive(now - last).catch(() => undefined);
-      last = now;
-      model.setLoadOverride(CAR_CUSTOMER, { watts: CAR_BASE_W + cp.powerW(), powerFactor: 1 });
-    }
-  })();
-  t.after(async () => {
-    driving.on = false;
-    await car;
-  });
+  driveCar(t, cp, model, clock);
   assert.equal((await cp.start('RFID-AMINA')).status, 'Accepted');
   const why = (): string =>
     `car ${cp.powerW()} W, limit ${cp.limitW()} W; ev ${JSON.stringify(sys.site.image.component('ev1'))}; controllers ${JSON.stringify(sys.control?.status().controllers)}`;

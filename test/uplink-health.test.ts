@@ -4,12 +4,10 @@ import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { pino } from 'pino';
-import { startSystem } from '../src/system.js';
 import { resolvePack, decodeJson } from '../src/uplink/senml.js';
-import { clockStartingAt } from '../src/util/clock.js';
 import { httpClient } from './helpers/http.js';
 import { BROKER_PORT, requireBroker, subscribe } from './helpers/mqtt-peer.js';
+import { startUplinkSite } from './helpers/uplink-site.js';
 
 /** The site's health over the uplink (read by mosquitto_sub) and GET /api/uplink, on a running simulated site. */
 const T0 = Date.UTC(2027, 6, 31, 20, 30, 0);
@@ -21,29 +19,15 @@ test('a running site publishes its health (process, disk, buses, queue, last con
   const dir = mkdtempSync(path.join(tmpdir(), 'mgos-health-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const sub = await subscribe(`${topicPrefix}/hsite/health`, { withoutMid: true });
-  const sys = await startSystem({
-    config: {
-      site: { id: 'hsite', name: 'Health site' },
-      poll: { intervalMs: 1000 },
-      storage: { path: path.join(dir, 'mgos.db') },
-      http: { port: 0 },
-      sim: { enabled: true, customers: 2, port: 0 },
-      meters: [
-        { id: 100, name: 'main', type: '3phase', role: 'main' },
-        { id: 2, name: 'house_2', type: '1phase' },
-      ],
-      uplink: {
-        url: `mqtt://127.0.0.1:${BROKER_PORT}`,
-        topicPrefix,
-        clientId: `${topicPrefix}-h`,
-        telemetry: { periodMs: 1000 },
-        queue: { flushDelayMs: 100 },
-        health: { periodMs: 1000 },
-      },
-    },
-    adminPassword: PASSWORD,
-    logger: pino({ level: 'silent' }),
-    clock: clockStartingAt(T0),
+  const sys = await startUplinkSite({
+    siteId: 'hsite',
+    dir,
+    url: `mqtt://127.0.0.1:${BROKER_PORT}`,
+    topicPrefix,
+    clientId: `${topicPrefix}-h`,
+    password: PASSWORD,
+    startAt: T0,
+    uplink: { health: { periodMs: 1000 } },
   });
   try {
     const http = httpClient(() => sys.url);

@@ -5,11 +5,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { pino } from 'pino';
 import { ProcessImage } from '../src/channels/process-image.js';
 import { LiveFeed } from '../src/site/live-feed.js';
-import { clockStartingAt, manualClock } from '../src/util/clock.js';
-import { startSystem } from '../src/system.js';
+import { manualClock } from '../src/util/clock.js';
 import { fromRoot } from '../src/util/paths.js';
 import { startUplink } from '../src/uplink/index.js';
 import { UplinkQueue, type NewMessage } from '../src/uplink/queue.js';
@@ -17,6 +15,7 @@ import { decodeCbor, decodeJson, resolvePack } from '../src/uplink/senml.js';
 import { uplinkConfigSchema } from '../src/uplink/uplink-config.js';
 import { Uplink } from '../src/uplink/uplink.js';
 import { BrokerLink, BROKER_PORT, freePort, requireBroker, subscribe, type Received } from './helpers/mqtt-peer.js';
+import { startUplinkSite } from './helpers/uplink-site.js';
 
 /**
  * The uplink against the machine's real Mosquitto, with mosquitto_sub (mosquitto-clients) as the
@@ -231,28 +230,14 @@ test("the site file's uplink section wires the running site: simulated meters ar
   const topicPrefix = prefix();
   const dir = tempDir(t);
   const sub = await subscribe(`${topicPrefix}/#`);
-  const sys = await startSystem({
-    config: {
-      site: { id: 'upsite', name: 'Uplink site' },
-      poll: { intervalMs: 1000 },
-      storage: { path: path.join(dir, 'mgos.db') },
-      http: { port: 0 },
-      sim: { enabled: true, customers: 2, port: 0 },
-      meters: [
-        { id: 100, name: 'main', type: '3phase', role: 'main' },
-        { id: 2, name: 'house_2', type: '1phase' },
-      ],
-      uplink: {
-        url: `mqtt://127.0.0.1:${BROKER_PORT}`,
-        topicPrefix,
-        clientId: `${topicPrefix}-s`,
-        telemetry: { periodMs: 1000 },
-        queue: { flushDelayMs: 100 },
-      },
-    },
-    adminPassword: 'admin password 123',
-    logger: pino({ level: 'silent' }),
-    clock: clockStartingAt(T0),
+  const sys = await startUplinkSite({
+    siteId: 'upsite',
+    dir,
+    url: `mqtt://127.0.0.1:${BROKER_PORT}`,
+    topicPrefix,
+    clientId: `${topicPrefix}-s`,
+    password: 'admin password 123',
+    startAt: T0,
   });
   try {
     await until(
