@@ -73,7 +73,7 @@ export interface CsipClientOptions {
   readonly telemetry?: () => TelemetryReport;
 }
 
-type Kind = 'dcap' | 'time' | 'edevList' | 'registration' | 'fsaList' | 'derpList' | 'dercList' | 'dderc' | 'derList' | 'mupList';
+export type Kind = 'dcap' | 'time' | 'edevList' | 'registration' | 'fsaList' | 'derpList' | 'dercList' | 'dderc' | 'derList' | 'mupList';
 
 interface Node {
   readonly href: string;
@@ -91,12 +91,14 @@ interface Child {
   readonly inheritedRateS: number;
 }
 
+export type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
+
 /** The default pollRate of IEEE 2030.5 (seconds). */
 export const DEFAULT_POLL_RATE_S = 900;
 const MAX_PAGES = 100;
 
 export interface RequestRecord {
-  readonly method: 'GET' | 'POST' | 'PUT';
+  readonly method: Method;
   readonly href: string;
   readonly status: number;
 }
@@ -140,6 +142,10 @@ export class CsipClient {
   reachable = false;
   lastError: string | null = null;
   readonly log: RequestRecord[] = [];
+  /** The `subscribable` attribute of each resource read (0 when absent), by href: where subscriptions.ts may subscribe. */
+  readonly subscribable = new Map<string, { readonly kind: Kind; readonly code: number }>();
+  /** Documents delivered by notifications, read in place of the next GET of their href (page 0). */
+  private readonly notified = new Map<string, string>();
 
   constructor(private readonly o: CsipClientOptions) {
     this.identity = deviceIdentity(o.cert);
@@ -161,8 +167,8 @@ export class CsipClient {
   /** Discovers (the first call) and refreshes every resource whose pollRate has elapsed; returns the hrefs read. */
   tick(): Promise<string[]> {
     if (this.running) return this.running;
-    const run = this.runDue().finally(() => {
-      this.running = null;
+    const run: Promise<string[]> = this.runDue().finally(() => {
+      if (this.running === run) this.running = null;
     });
     this.running = run;
     return run;
@@ -214,6 +220,44 @@ export class CsipClient {
   /** The limits in force now (server time) with their sources, and every event's state. */
   limits(): ScheduleResult {
     return activeLimits({ programs: this.programs(), seed: this.identity.lfdi, fallback: this.o.fallback ?? {} }, this.now() / 1000);
+  }
+
+  /**
+   * Applies a resource a notification delivered (subscriptions.ts): `xml` (a whole document, or undefined
+   * to read it again) is read in place of the GET of `href` by the same code as a poll, so its scheduling,
+   * children and Responses are those of a poll. Runs after any read in progress. Returns whether `href`
+   * is a resource this client reads and it was read.
+   */
+  applyNotified(href: string, xml: string | undefined): Promise<boolean> {
+    const run: Promise<string[]> = (this.running ?? Promise.resolve([]))
+      .catch(() => [])
+      .then(async () => {
+        const n = this.nodes.get(href);
+        if (!n) return [];
+        if (xml !== undefined) this.notified.set(href, xml);
+        const read: string[] = [];
+        try {
+          await this.refresh(n, read);
+        } finally {
+          this.notified.delete(href);
+        }
+        return read;
+      })
+      .finally(() => {
+        if (this.running === run) this.running = null;
+      });
+    this.running = run;
+    return run.then((read) => read.includes(href));
+  }
+
+  /** A request to the server with this client's identity (subscriptions.ts); the answer's status, body and Location. */
+  async send(method: Method, href: string, body?: string): Promise<{ status: number; body: string; location: string | undefined }> {
+    try {
+      return await this.http(method, href, body);
+    } catch (e) {
+      this.fail(e);
+      throw e;
+    }
   }
 
   /** Posts the Responses due (received, started, completed, cancelled, superseded, failures); returns those accepted. */
@@ -296,6 +340,7 @@ export class CsipClient {
 
   private drop(n: Node): void {
     this.nodes.delete(n.href);
+    this.subscribable.delete(n.href);
     this.controlLists.delete(n.href);
     this.programLists.delete(n.href);
     this.fsaLists.delete(n.href);
@@ -379,7 +424,9 @@ export class CsipClient {
         return { children: [], rateS: list.pollRate };
       }
       case 'dderc': {
-        this.defaults.set(n.href, parseResource('DefaultDERControl', await this.getText(n.href)));
+        const d = parseResource('DefaultDERControl', await this.getText(n.href));
+        this.noteSubscribable(n.href, d.subscribable);
+        this.defaults.set(n.href, d);
         return { children: [], rateS: undefined };
       }
       case 'mupList': {
@@ -493,7 +540,10 @@ export class CsipClient {
     for (let page = 0; page < MAX_PAGES; page++) {
       const sep = href.includes('?') ? '&' : '?';
       const list = parseResource(name, await this.getText(`${href}${sep}s=${items.length}&l=${this.pageSize}`));
-      if (page === 0) pollRate = list.pollRate;
+      if (page === 0) {
+        pollRate = list.pollRate;
+        this.noteSubscribable(href, list.subscribable);
+      }
       const got = pick(list);
       items.push(...got);
       if (got.length === 0 || items.length >= list.all) return { items, pollRate };
@@ -501,13 +551,25 @@ export class CsipClient {
     throw new Error(`${href}: more than ${MAX_PAGES} pages`);
   }
 
+  private noteSubscribable(href: string, code: number | undefined): void {
+    const n = this.nodes.get(href);
+    if (n) this.subscribable.set(href, { kind: n.kind, code: code ?? 0 });
+  }
+
   private async getText(href: string): Promise<string> {
+    const q = href.indexOf('?');
+    const path = q < 0 ? href : href.slice(0, q);
+    const doc = this.notified.get(path);
+    if (doc !== undefined && (q < 0 || new URLSearchParams(href.slice(q + 1)).get('s') === '0')) {
+      this.notified.delete(path);
+      return doc;
+    }
     const res = await this.http('GET', href);
     if (res.status !== 200) throw new CsipHttpError(href, res.status);
     return res.body;
   }
 
-  private http(method: 'GET' | 'POST' | 'PUT', href: string, body?: string): Promise<{ status: number; body: string }> {
+  private http(method: Method, href: string, body?: string): Promise<{ status: number; body: string; location: string | undefined }> {
     const url = new URL(href, this.o.baseUrl);
     return new Promise((resolve, reject) => {
       const req = request(
@@ -527,7 +589,8 @@ export class CsipClient {
             const status = res.statusCode ?? 0;
             this.reachable = true;
             this.log.push({ method, href, status });
-            resolve({ status, body: Buffer.concat(chunks).toString('utf8') });
+            const location = res.headers.location;
+            resolve({ status, body: Buffer.concat(chunks).toString('utf8'), location });
           });
           res.on('error', reject);
         },

@@ -43,6 +43,24 @@ export const csipConfigSchema = z
       })
       .strict()
       .default({ tickMs: 1000, retryMs: 30_000, pageSize: 10 }),
+    /**
+     * Subscriptions and notifications (IEEE 2030.5 Pub-Sub): the HTTPS endpoint the utility POSTs
+     * notifications to (mTLS with the device certificate; the utility's certificate must be signed by
+     * `ca`) and the public URI it is told. Absent: no subscriptions, polling only.
+     */
+    notifications: z
+      .object({
+        host: z.string().min(1).default('0.0.0.0'),
+        port: z.number().int().min(1).max(65535),
+        /** The notificationURI as the utility's server reaches this endpoint (https, with the path). */
+        publicUri: z.string().regex(/^https:\/\/[^/\s]+\/\S*$/, 'an https URI with a path, e.g. https://site.example:8443/notify'),
+        /** Largest notification body accepted (bytes). */
+        maxBodyBytes: z.number().int().min(1024).max(16_777_216).default(262_144),
+        /** Items of a list the server may put in one notification (Subscription.limit). */
+        limit: z.number().int().min(1).max(255).default(100),
+      })
+      .strict()
+      .optional(),
     /** How often the schedule is evaluated into the `utility/*` channels (ms). */
     evaluateEveryMs: z.number().int().min(100).max(60_000).default(1000),
   })

@@ -421,3 +421,6 @@ export function parseResource<N extends ResourceName>(name: N, xml: string): Res
   const where = [root, ...(issue?.path ?? []).map((p) => (typeof p === 'number' ? `[${p + 1}]` : String(p)))].join('/').replace(/\/\[/g, '[');
   throw new CsipParseError(where, issue?.message ?? 'invalid');
 }
+
+/** The field types above, for the schemas of other files (pubsub.ts). */
+export const fieldTypes = { element, str, uint8, uint32, many, timeType } as const;

@@ -4,6 +4,7 @@ import type { ProcessImage } from '../channels/process-image.js';
 import type { Clock } from '../util/clock.js';
 import { CsipClient } from './client.js';
 import type { CsipConfig } from './csip-config.js';
+import { CsipPubSub } from './pubsub-runtime.js';
 import { QUANTITIES, type LimitValues, type ScheduleResult } from './schedule.js';
 import { EVALUATED_CHANNEL, SOURCE_CODE, UTILITY_CHANNEL, UTILITY_COMPONENT } from './utility-channels.js';
 
@@ -26,6 +27,9 @@ export function fallbackValues(f: CsipConfig['fallback']): LimitValues {
 
 export class UtilityRuntime {
   readonly client: CsipClient;
+  /** Subscriptions and the notification endpoint, when the csip section has `notifications`. */
+  readonly pubsub: CsipPubSub | null;
+  private subsTimer: NodeJS.Timeout | null = null;
   readonly certExpiresAt: number;
   private timer: NodeJS.Timeout | null = null;
   private last: ScheduleResult | null = null;
@@ -37,13 +41,15 @@ export class UtilityRuntime {
     private readonly clock: Clock,
   ) {
     const cert = readFileSync(config.cert, 'utf8');
+    const key = readFileSync(config.key, 'utf8');
+    const ca = readFileSync(config.ca, 'utf8');
     this.certExpiresAt = Date.parse(new X509Certificate(cert).validTo);
     this.client = new CsipClient({
       baseUrl: config.server,
       dcapPath: config.dcapPath,
       cert,
-      key: readFileSync(config.key, 'utf8'),
-      ca: readFileSync(config.ca, 'utf8'),
+      key,
+      ca,
       clock,
       pageSize: config.poll.pageSize,
       retryMs: config.poll.retryMs,
@@ -51,11 +57,23 @@ export class UtilityRuntime {
       ...(config.pin !== undefined ? { pin: config.pin } : {}),
       ...(config.poll.rateS !== undefined ? { pollRateS: config.poll.rateS } : {}),
     });
+    const n = config.notifications;
+    this.pubsub = n
+      ? new CsipPubSub(this.client, { ...n, clock, cert, key, ca, retryMs: config.poll.retryMs })
+      : null;
   }
 
   start(): void {
     this.evaluate();
     void this.client.start(this.config.poll.tickMs).catch(() => undefined);
+    const pubsub = this.pubsub;
+    if (pubsub) {
+      void pubsub.start().catch((e: unknown) => {
+        this.client.lastError = `notification endpoint: ${e instanceof Error ? e.message : String(e)}`;
+      });
+      this.subsTimer = setInterval(() => void pubsub.sync(), this.config.poll.tickMs);
+      this.subsTimer.unref();
+    }
     this.timer = setInterval(() => this.evaluate(), this.config.evaluateEveryMs);
     this.timer.unref();
   }
@@ -63,6 +81,9 @@ export class UtilityRuntime {
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    if (this.subsTimer) clearInterval(this.subsTimer);
+    this.subsTimer = null;
+    await this.pubsub?.stop();
     await this.client.stop();
   }
 

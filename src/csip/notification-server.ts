@@ -1,0 +1,140 @@
+import { createServer, type Server } from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { parseNotification, type Notification } from './pubsub.js';
+
+/**
+ * The client's notification endpoint (IEEE 2030.5 Pub-Sub, docs/csip.md#subscriptions): HTTPS where the
+ * utility's server must present a client certificate signed by the configured CA (verification has no
+ * off switch). A POST to the path of the notificationURI is read up to `maxBodyBytes` before anything is
+ * parsed, parsed into a validated Notification and answered at once (204) before it is applied, so the
+ * server is not held by the client's reads; what it changes is applied by `onNotification`.
+ *
+ * Answers: 204 accepted; 400 not a valid Notification; 404 another path; 405 not a POST; 413 body too
+ * large; 415 not application/sep+xml.
+ */
+
+export interface NotificationServerOptions {
+  /** This device's certificate and key (PEM): the server side of the TLS connection. */
+  readonly cert: string;
+  readonly key: string;
+  /** The CA (PEM) that must sign the utility's client certificate. */
+  readonly ca: string;
+  readonly host: string;
+  /** 0 picks a free port. */
+  readonly port: number;
+  /** The path notifications are POSTed to (of the notificationURI). */
+  readonly path: string;
+  /** Largest body accepted (bytes). */
+  readonly maxBodyBytes: number;
+  /** Why a well-formed notification is refused (400), e.g. a resource of the wrong type; undefined accepts it. */
+  readonly refuse?: (n: Notification) => string | undefined;
+  /** Applies an accepted notification (after the answer has been sent). */
+  readonly onNotification: (n: Notification) => Promise<void>;
+}
+
+export interface NotificationRecord {
+  readonly status: number;
+  readonly detail: string;
+}
+
+export class NotificationServer {
+  private readonly server: Server;
+  /** What each request was answered (for the API and tests). */
+  readonly received: NotificationRecord[] = [];
+  private readonly inFlight = new Set<Promise<void>>();
+  lastError: string | null = null;
+
+  constructor(private readonly o: NotificationServerOptions) {
+    this.server = createServer({ cert: o.cert, key: o.key, ca: o.ca, requestCert: true, rejectUnauthorized: true }, (req, res) => this.handle(req, res));
+  }
+
+  async start(): Promise<number> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(this.o.port, this.o.host, () => {
+        this.server.off('error', reject);
+        resolve();
+      });
+    });
+    return (this.server.address() as AddressInfo).port;
+  }
+
+  async close(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    await this.idle();
+  }
+
+  /** Resolves when every accepted notification has been applied. */
+  async idle(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+  }
+
+  private answer(res: ServerResponse, status: number, detail: string): void {
+    this.received.push({ status, detail });
+    if (status >= 400) this.lastError = `notification answered ${status}: ${detail}`;
+    res.writeHead(status, status >= 400 ? { 'content-type': 'text/plain' } : {}).end(status >= 400 ? detail : undefined);
+  }
+
+  private handle(req: IncomingMessage, res: ServerResponse): void {
+    const path = new URL(req.url ?? '/', 'https://device').pathname;
+    if (path !== this.o.path) return this.drain(req, () => this.answer(res, 404, `no notification endpoint at ${path}`));
+    if (req.method !== 'POST') return this.drain(req, () => this.answer(res, 405, `${req.method ?? ''} is not accepted; notifications are POSTed`));
+    const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
+    if (type !== 'application/sep+xml') return this.drain(req, () => this.answer(res, 415, `expected content-type application/sep+xml, found ${type || 'none'}`));
+    const declared = Number(req.headers['content-length'] ?? '0');
+    if (declared > this.o.maxBodyBytes) {
+      this.answer(res, 413, `body of ${declared} bytes is above the limit of ${this.o.maxBodyBytes}`);
+      req.destroy();
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let refused = false;
+    req.on('data', (c: Buffer) => {
+      if (refused) return;
+      size += c.length;
+      if (size > this.o.maxBodyBytes) {
+        refused = true;
+        this.answer(res, 413, `body above the limit of ${this.o.maxBodyBytes} bytes`);
+        req.destroy();
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => {
+      if (refused) return;
+      let n: Notification;
+      try {
+        n = parseNotification(Buffer.concat(chunks).toString('utf8'));
+      } catch (e) {
+        this.answer(res, 400, e instanceof Error ? e.message : String(e));
+        return;
+      }
+      const why = this.o.refuse?.(n);
+      if (why !== undefined) {
+        this.answer(res, 400, why);
+        return;
+      }
+      this.answer(res, 204, `${n.subscribedResource} status ${n.status}`);
+      const p = this.o
+        .onNotification(n)
+        .catch((e: unknown) => {
+          this.lastError = `applying a notification of ${n.subscribedResource}: ${e instanceof Error ? e.message : String(e)}`;
+        })
+        .finally(() => this.inFlight.delete(p));
+      this.inFlight.add(p);
+    });
+  }
+
+  /** Reads and discards a refused request's body (bounded), then answers. */
+  private drain(req: IncomingMessage, then: () => void): void {
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > this.o.maxBodyBytes) req.destroy();
+    });
+    req.on('end', then);
+  }
+}
