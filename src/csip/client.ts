@@ -225,7 +225,8 @@ export class CsipClient {
   /**
    * Applies a resource a notification delivered (subscriptions.ts): `xml` (a whole document, or undefined
    * to read it again) is read in place of the GET of `href` by the same code as a poll, so its scheduling,
-   * children and Responses are those of a poll. Runs after any read in progress. Returns whether `href`
+   * children and Responses are those of a poll; the resource's next GET stays a pollRate after its last
+   * one. Runs after any read in progress. Returns whether `href`
    * is a resource this client reads and it was read.
    */
   applyNotified(href: string, xml: string | undefined): Promise<boolean> {
@@ -235,12 +236,15 @@ export class CsipClient {
         const n = this.nodes.get(href);
         if (!n) return [];
         if (xml !== undefined) this.notified.set(href, xml);
+        // Polls keep their cadence: the next GET is a period after the last one (at the pollRate now given).
+        const lastGetMs = n.nextDueMs - n.everyMs;
         const read: string[] = [];
         try {
           await this.refresh(n, read);
         } finally {
           this.notified.delete(href);
         }
+        if (xml !== undefined && read.includes(href) && Number.isFinite(lastGetMs)) n.nextDueMs = lastGetMs + n.everyMs;
         return read;
       })
       .finally(() => {

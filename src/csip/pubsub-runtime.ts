@@ -19,8 +19,8 @@ export interface PubSubOptions {
   readonly ca: string;
   readonly host: string;
   readonly port: number;
-  /** The notificationURI given to the server; its path is the endpoint's. */
-  readonly publicUri: string;
+  /** The notificationURI given to the server (its path is the endpoint's); a function of the port bound when that is 0. */
+  readonly publicUri: string | ((port: number) => string);
   readonly maxBodyBytes: number;
   readonly limit: number;
   readonly retryMs: number;
@@ -45,31 +45,41 @@ export class CsipPubSub {
     private readonly client: CsipClient,
     o: PubSubOptions,
   ) {
-    this.subscriptions = new CsipSubscriptions(client, { notificationURI: o.publicUri, limit: o.limit, clock: o.clock, retryMs: o.retryMs });
+    const uri = o.publicUri;
+    this.subscriptions = new CsipSubscriptions(client, { notificationURI: typeof uri === 'string' ? uri : uri(o.port), limit: o.limit, clock: o.clock, retryMs: o.retryMs });
+    this.publicUri = uri;
     this.server = new NotificationServer({
       cert: o.cert,
       key: o.key,
       ca: o.ca,
       host: o.host,
       port: o.port,
-      path: new URL(o.publicUri).pathname,
+      path: new URL(typeof uri === 'string' ? uri : uri(o.port)).pathname,
       maxBodyBytes: o.maxBodyBytes,
       refuse: (n) => this.refuse(n),
       onNotification: (n) => this.apply(n),
     });
   }
 
-  start(): Promise<number> {
-    return this.server.start();
+  private readonly publicUri: PubSubOptions['publicUri'];
+
+  /** Starts the endpoint; returns its port. Until then no subscription is made. */
+  async start(): Promise<number> {
+    const port = await this.server.start();
+    if (typeof this.publicUri !== 'string') this.subscriptions.notificationURI = this.publicUri(port);
+    this.started = true;
+    return port;
   }
+
+  private started = false;
 
   stop(): Promise<void> {
     return this.server.close();
   }
 
   /** Called after each tick of the client: subscriptions follow what the client reads. */
-  sync(): Promise<void> {
-    return this.subscriptions.sync();
+  async sync(): Promise<void> {
+    if (this.started) await this.subscriptions.sync();
   }
 
   private refuse(n: Notification): string | undefined {

@@ -13,7 +13,6 @@ import { parseSubscriptionList, subscriptionXml, type Notification } from './pub
  */
 
 export interface SubscriptionOptions {
-  /** The absolute URI the server POSTs notifications to (the notification server's public address). */
   readonly notificationURI: string;
   /** Items of a list the server may put in one notification (Subscription.limit). */
   readonly limit: number;
@@ -38,10 +37,15 @@ export class CsipSubscriptions {
   private verifyAtMs = -Infinity;
   lastError: string | null = null;
 
+  /** The absolute URI the server POSTs notifications to (set once the endpoint's port is known). */
+  notificationURI: string;
+
   constructor(
     private readonly client: CsipClient,
     private readonly o: SubscriptionOptions,
-  ) {}
+  ) {
+    this.notificationURI = o.notificationURI;
+  }
 
   /** The subscription list of the client's EndDevice, if the server offers one. */
   private get listHref(): string | undefined {
@@ -87,7 +91,7 @@ export class CsipSubscriptions {
   }
 
   private async subscribe(list: string, href: string): Promise<void> {
-    const res = await this.client.send('POST', list, subscriptionXml({ subscribedResource: href, limit: this.o.limit, notificationURI: this.o.notificationURI }));
+    const res = await this.client.send('POST', list, subscriptionXml({ subscribedResource: href, limit: this.o.limit, notificationURI: this.notificationURI }));
     if (res.status >= 200 && res.status < 300) {
       this.held.set(href, { location: res.location });
       this.retryAt.delete(href);
@@ -114,7 +118,7 @@ export class CsipSubscriptions {
       if (res.status !== 200) throw new Error(`GET ${list}: HTTP ${res.status}`);
       const l = parseSubscriptionList(res.body);
       if (page === 0) pollRate = l.pollRate;
-      for (const sub of l.Subscription) if (sub.notificationURI === this.o.notificationURI) found.add(sub.subscribedResource);
+      for (const sub of l.Subscription) if (sub.notificationURI === this.notificationURI) found.add(sub.subscribedResource);
       s += l.Subscription.length;
       if (l.Subscription.length === 0 || s >= l.all) break;
     }

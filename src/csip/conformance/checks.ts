@@ -259,13 +259,23 @@ export function evaluateCheck(check: Check, ctx: CheckContext): CheckResult | 'u
       return resourceRequests(ctx, params);
     case 'all-polls-at-correct-time':
       return pollsOnTime(ctx, params);
-    case 'all-notifications-transmitted':
-      // The model sends notifications only to subscriptions; with none created there is nothing to transmit.
-      return ctx.model.subscriptionPosts.length === 0 ? ok : 'unsupported';
-    case 'subscription-contents':
-      if (ctx.model.subscriptionPosts.length === 0)
-        return fail(`subscription-contents: the client created no Subscription (to ${String(params['subscribed_resource'])})`);
-      return 'unsupported';
+    case 'all-notifications-transmitted': {
+      // As CACTUS: none sent is a failure (no live subscription), and every one must have had a 2xx answer.
+      const logs = ctx.model.notifications;
+      if (logs.length === 0) return fail('all-notifications-transmitted: no notification was sent (the client holds no subscription to a changed resource)');
+      const bad = logs.find((l) => l.status < 200 || l.status >= 300);
+      if (bad)
+        return fail(`all-notifications-transmitted: the notification of ${bad.resource} was answered ${bad.status === 0 ? `with no HTTP status (${bad.error ?? 'no answer'})` : `HTTP ${bad.status}`}`);
+      if (ctx.model.pendingNotifications > 0) return fail(`all-notifications-transmitted: ${ctx.model.pendingNotifications} notifications were never sent`);
+      return ok;
+    }
+    case 'subscription-contents': {
+      const r = z.object({ subscribed_resource: z.string() }).parse(params).subscribed_resource;
+      const live = ctx.model.subscriptions.filter((x) => !x.deleted);
+      return live.some((x) => x.resource === r)
+        ? ok
+        : fail(`subscription-contents: no Subscription to ${r}; the client holds ${live.length === 0 ? 'none' : live.map((x) => x.resource).join(', ')}`);
+    }
     case 'readings-voltage':
     case 'readings-site-active-power':
     case 'readings-site-reactive-power':

@@ -246,6 +246,16 @@ export class ProcedureRun {
   }
 
   apply(actions: readonly Action[], where = 'Preconditions'): void {
+    // What the actions change in a subscribed resource is notified (sent by the runner at its next stop).
+    const before = this.model.snapshot();
+    try {
+      this.applyAll(actions, where);
+    } finally {
+      this.model.notifyChanges(before);
+    }
+  }
+
+  private applyAll(actions: readonly Action[], where: string): void {
     for (const a of actions) {
       if (this.finished) return;
       try {

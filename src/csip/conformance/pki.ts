@@ -62,8 +62,9 @@ export function makeConformancePki(): Pki {
         f(`${name}.ext`),
       );
     };
-    leaf('server', 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n');
-    leaf('device', 'extendedKeyUsage=clientAuth\nbasicConstraints=CA:FALSE\n');
+    // Both ends are client and server: the utility sends notifications to the device's endpoint (Pub-Sub).
+    leaf('server', 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth,clientAuth\nbasicConstraints=CA:FALSE\n');
+    leaf('device', 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=clientAuth,serverAuth\nbasicConstraints=CA:FALSE\n');
     const r = (n: string): string => readFileSync(f(n), 'utf8');
     return { caCert: r('ca.crt'), serverCert: r('server.crt'), serverKey: r('server.key'), deviceCert: r('device.crt'), deviceKey: r('device.key') };
   } finally {

@@ -1,4 +1,6 @@
+import { request } from 'node:https';
 import { CsipClient } from '../client.js';
+import { CsipPubSub } from '../pubsub-runtime.js';
 import type { DerReport } from '../der-reports.js';
 import type { TelemetryReport } from '../mirror-readings.js';
 import type { ActiveLimits } from '../schedule.js';
@@ -24,7 +26,7 @@ export type Verdict =
   | { readonly id: string; readonly result: 'UNSUPPORTED'; readonly reason: string };
 
 /** A deliberate fault in the client's behaviour, to show that the checks catch it. */
-export type Sabotage = 'none' | 'no-responses' | 'no-der-reports';
+export type Sabotage = 'none' | 'no-responses' | 'no-der-reports' | 'no-subscriptions';
 
 export interface RunOptions {
   readonly pki: Pki;
@@ -108,10 +110,10 @@ const MAX_JUMP_MS = 10_000;
  * ends, or an event the client knows starts or ends (its Responses). Nothing happens in between, so
  * the clock jumps there (at least 1 s, at most MAX_JUMP_MS): hours of a procedure run in seconds.
  */
-function nextWakeMs(now: number, client: CsipClient, run: ProcedureRun): number {
+function nextWakeMs(now: number, client: CsipClient, run: ProcedureRun, pubsub: CsipPubSub | null): number {
   const nowS = client.now() / 1000;
   const offsetMs = client.timeOffsetMs;
-  const candidates = [client.nextDueMs(), run.nextWakeMs() ?? Infinity];
+  const candidates = [client.nextDueMs(), run.nextWakeMs() ?? Infinity, pubsub?.subscriptions.nextDueMs() ?? Infinity];
   for (const e of client.limits().events) for (const t of [e.start, e.end]) if (t > nowS) candidates.push(t * 1000 - offsetMs);
   return Math.min(now + MAX_JUMP_MS, Math.max(now + 1000, Math.ceil(Math.min(...candidates))));
 }
@@ -125,6 +127,9 @@ export async function runProcedure(p: Procedure, o: RunOptions): Promise<Verdict
   const run = new ProcedureRun(p, model);
   const server = new CsipTestServer({ cert: o.pki.serverCert, key: o.pki.serverKey, ca: o.pki.caCert, clock, route: (r) => model.route(r) });
   const url = await server.start();
+  model.baseUrl = url;
+  // The utility's notifications go out with its own certificate, verified against the CA (as the client's endpoint requires).
+  model.transmit = (uri, body) => transmit(uri, body, o.pki);
   const der = o.der ?? DEFAULT_DER;
   const client: CsipClient = new CsipClient({
     baseUrl: url,
@@ -139,6 +144,22 @@ export async function runProcedure(p: Procedure, o: RunOptions): Promise<Verdict
     connectionPointId: NMI,
     telemetry: () => TELEMETRY,
   });
+  const pubsub =
+    o.sabotage === 'no-subscriptions'
+      ? null
+      : new CsipPubSub(client, {
+          clock,
+          cert: o.pki.deviceCert,
+          key: o.pki.deviceKey,
+          ca: o.pki.caCert,
+          host: '127.0.0.1',
+          port: 0,
+          publicUri: (port) => `https://127.0.0.1:${port}/notify`,
+          maxBodyBytes: 262_144,
+          limit: 100,
+          retryMs: 10_000,
+        });
+  if (pubsub) await pubsub.start();
   const waitsS = Object.values(p.Steps).reduce((sum, st) => sum + (st.event.type === 'wait' ? Number(st.event.parameters['duration_seconds'] ?? 0) : 0), 0);
   const limitMs = (o.limitS ?? Math.min(waitsS + 2 * 3600, 100 * 3600)) * 1000;
   const simulatedS = (): number => Math.round((clock() - startMs) / 1000);
@@ -154,11 +175,19 @@ export async function runProcedure(p: Procedure, o: RunOptions): Promise<Verdict
         if (!r.pass) initReason = `precondition not met: ${r.reason}`;
       }
       run.onTime();
+      await pubsub?.sync();
+      // Notifications made due by the actions so far, applied by the client before the clock moves on.
+      while (model.pendingNotifications > 0) {
+        await model.flush();
+        await pubsub?.server.idle();
+        if (!model.commsEnabled || !pubsub) break;
+      }
       if (run.idleDone()) break;
       if (run.errors.length > 0) break;
-      clock.set(nextWakeMs(clock(), client, run));
+      clock.set(nextWakeMs(clock(), client, run, pubsub));
     }
   } finally {
+    await pubsub?.stop();
     await client.stop();
     await server.close();
     o.inspect?.(model);
@@ -187,4 +216,29 @@ export function verdictLine(v: Verdict): string {
   if (v.result === 'PASS') return `PASS        ${v.id} (${v.simulatedS} s simulated)`;
   if (v.result === 'FAIL') return `FAIL        ${v.id}: ${v.reason}`;
   return `UNSUPPORTED ${v.id}: ${v.reason}`;
+}
+
+/** POSTs a notification as the utility's server: its certificate as the client's, the device's endpoint verified against the CA. */
+function transmit(uri: string, body: string, pki: Pki): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      uri,
+      {
+        method: 'POST',
+        cert: pki.serverCert,
+        key: pki.serverKey,
+        ca: pki.caCert,
+        rejectUnauthorized: true,
+        headers: { 'content-type': 'application/sep+xml', 'content-length': Buffer.byteLength(body) },
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+        res.on('error', reject);
+      },
+    );
+    req.setTimeout(5000, () => req.destroy(new Error(`POST ${uri}: no answer within 5 s`)));
+    req.on('error', reject);
+    req.end(body);
+  });
 }

@@ -1,5 +1,6 @@
 import { powerXml } from '../der-reports.js';
 import type { DeviceIdentity } from '../lfdi.js';
+import { parseSubscription } from '../pubsub.js';
 import { CSIPAUS_NS, parseResource, parseXmlTree, SEP_NS } from '../resources.js';
 import type { Answer, RecordedRequest } from '../test-server.js';
 import type { Clock } from '../../util/clock.js';
@@ -51,9 +52,34 @@ export const RATE_KEYS = [
 export type RateKey = (typeof RATE_KEYS)[number];
 
 const NS = `xmlns="${SEP_NS}" xmlns:csipaus="${CSIPAUS_NS}"`;
+/** The lists whose changes are notified (those envoy, CACTUS's server, takes subscriptions for), and DefaultDERControl. */
+const SUBSCRIBABLE_LISTS: ReadonlySet<string> = new Set(['FunctionSetAssignmentsList', 'DERProgramList', 'DERControlList']);
 const CSIP_POWER = new Set(['opModExpLimW', 'opModGenLimW', 'opModImpLimW', 'opModLoadLimW', 'opModStorageTargetW']);
 const EDEV = 1;
 const RSP_PATH = `/edev/${EDEV}/rsps/site_control/rsp`;
+
+/** A Subscription the client created (POST /edev/1/sub), live until DELETEd. */
+export interface SubscriptionRow {
+  readonly id: number;
+  readonly resource: string;
+  readonly notificationURI: string;
+  readonly limit: number;
+  deleted: boolean;
+}
+
+/** A notification sent (the TransmitNotificationLog of the harness): the HTTP status the client answered, 0 for no answer. */
+export interface NotificationLog {
+  readonly subscriptionId: number;
+  readonly resource: string;
+  readonly status: number;
+  readonly atMs: number;
+  readonly error: string | undefined;
+}
+
+/** Sends one notification body to a notificationURI; resolves to the HTTP status (the runner gives it the server's TLS identity). */
+export type Transmit = (uri: string, body: string) => Promise<number>;
+
+const XSI_NS = 'http://www.w3.org/2001/XMLSchema-instance';
 
 /** Hooks around serving a request: events that trigger before the server answers and after. */
 export interface RequestHooks {
@@ -75,7 +101,14 @@ export class UtilityModel {
   /** MirrorUsagePoints created by the client (id = index + 1) and every reading received, with its time. */
   readonly mirrors: { readonly mrid: string; readonly roleFlags: number }[] = [];
   readonly readings: { readonly mupId: number; readonly roleFlags: number; readonly uom: number; readonly value: number; readonly atMs: number }[] = [];
-  readonly subscriptionPosts: string[] = [];
+  readonly subscriptions: SubscriptionRow[] = [];
+  readonly notifications: NotificationLog[] = [];
+  /** Notifications made due by changes, not yet sent. */
+  private readonly outbox: { readonly sub: SubscriptionRow; readonly body: string }[] = [];
+  /** Sends notifications; unset: none are sent (they stay in the outbox). */
+  transmit: Transmit | null = null;
+  /** The server's origin (https://host:port): subscriptionURI is absolute. */
+  baseUrl = '';
   /** Requests answered (after comms were checked), with the clock's time. */
   readonly served: { readonly method: string; readonly path: string; readonly atMs: number; readonly status: number }[] = [];
   /** Errors in what the client sent (a PUT the server could not read), for the verdict. */
@@ -140,6 +173,97 @@ export class UtilityModel {
     for (const c of this.controls) if (c.cancelledAtS === null && now < c.startS + c.durationS) c.cancelledAtS = now;
   }
 
+  // ---- subscriptions and notifications ---------------------------------------------------------
+
+  /** The resources of the client's EndDevice a subscription may name (the others are refused with 400). */
+  private subscribable(resource: string): boolean {
+    const e = `/edev/${EDEV}`;
+    return (
+      resource === `${e}/fsa` ||
+      new RegExp(`^${e}/fsa/\\d+/derp$`).test(resource) ||
+      new RegExp(`^${e}/derp/\\d+/(derc|dderc)$`).test(resource)
+    );
+  }
+
+  private subscribe(body: string): Answer {
+    let s;
+    try {
+      s = parseSubscription(body);
+    } catch (e) {
+      this.clientErrors.push(`POST /edev/${EDEV}/sub: ${e instanceof Error ? e.message : String(e)}`);
+      return { status: 400 };
+    }
+    // As envoy: the resource must belong to this EndDevice, XML encoding, an absolute https notificationURI.
+    if (!this.subscribable(s.subscribedResource) || s.encoding !== 0 || !/^https:\/\/[^/\s]+\//.test(s.notificationURI)) return { status: 400 };
+    const row: SubscriptionRow = { id: this.subscriptions.length + 1, resource: s.subscribedResource, notificationURI: s.notificationURI, limit: s.limit, deleted: false };
+    this.subscriptions.push(row);
+    return { status: 201, location: `/edev/${EDEV}/sub/${row.id}` };
+  }
+
+  private subscriptionXml(x: SubscriptionRow, ns = ''): string {
+    return (
+      `<Subscription ${ns} href="/edev/${EDEV}/sub/${x.id}"><subscribedResource>${x.resource}</subscribedResource>` +
+      `<encoding>0</encoding><level>+S1</level><limit>${x.limit}</limit><notificationURI>${x.notificationURI}</notificationURI></Subscription>`
+    );
+  }
+
+  /** Each live subscription's resource as it is now (at most `limit` items of a list). */
+  snapshot(): Map<number, string | undefined> {
+    const out = new Map<number, string | undefined>();
+    for (const x of this.subscriptions) if (!x.deleted) out.set(x.id, this.render(x.resource, { s: '0', l: String(x.limit) }));
+    return out;
+  }
+
+  /** Queues a notification for each live subscription whose resource differs from `before` (an action changed it). */
+  notifyChanges(before: ReadonlyMap<number, string | undefined>): void {
+    for (const [id, now] of this.snapshot()) {
+      const sub = this.subscriptions.find((x) => x.id === id);
+      if (!sub || !before.has(id) || before.get(id) === now) continue;
+      // A resource gone is notified with status 4 (subscription cancelled, resource deleted) and the subscription ends.
+      const body = now === undefined ? this.notificationXml(sub, undefined, 4) : this.notificationXml(sub, now, 0);
+      if (now === undefined) sub.deleted = true;
+      this.outbox.push({ sub, body });
+    }
+  }
+
+  private notificationXml(sub: SubscriptionRow, resource: string | undefined, status: number): string {
+    let inner = '';
+    if (resource !== undefined) {
+      const m = /^<(\w+) ([^>]*?)(\/?)>/.exec(resource);
+      const name = m?.[1] ?? '';
+      const attrs = (m?.[2] ?? '').replace(`xmlns="${SEP_NS}" xmlns:csipaus="${CSIPAUS_NS}"`, '').trim();
+      const rest = resource.slice(m?.[0].length ?? 0);
+      inner = `<Resource xsi:type="${name}" ${attrs}>${rest.endsWith(`</${name}>`) ? rest.slice(0, -`</${name}>`.length) : rest}</Resource>`;
+    }
+    return (
+      `<Notification ${NS} xmlns:xsi="${XSI_NS}"><subscribedResource>${sub.resource}</subscribedResource>${inner}` +
+      `<status>${status}</status><subscriptionURI>${this.baseUrl}/edev/${EDEV}/sub/${sub.id}</subscriptionURI></Notification>`
+    );
+  }
+
+  /** Sends the queued notifications, in order, and logs what the client answered. None while communications are down. */
+  async flush(): Promise<void> {
+    const send = this.transmit;
+    if (!send || !this.commsEnabled) return;
+    while (this.outbox.length > 0) {
+      const n = this.outbox.shift();
+      if (!n) break;
+      let status = 0;
+      let error: string | undefined;
+      try {
+        status = await send(n.sub.notificationURI, n.body);
+      } catch (e) {
+        error = e instanceof Error ? e.message : String(e);
+      }
+      this.notifications.push({ subscriptionId: n.sub.id, resource: n.sub.resource, status, atMs: this.clock(), error });
+    }
+  }
+
+  /** Whether notifications wait to be sent. */
+  get pendingNotifications(): number {
+    return this.outbox.length;
+  }
+
   // ---- serving -------------------------------------------------------------------------------
 
   route(req: RecordedRequest): Answer {
@@ -156,6 +280,13 @@ export class UtilityModel {
     if (req.method === 'GET') {
       const xml = this.render(p, req.query);
       return xml === undefined ? { status: 404 } : { status: 200, body: xml };
+    }
+    if (req.method === 'DELETE') {
+      const id = new RegExp(`^/edev/${EDEV}/sub/(\\d+)$`).exec(p)?.[1];
+      const sub = id === undefined ? undefined : this.subscriptions.find((x) => x.id === Number(id) && !x.deleted);
+      if (!sub) return { status: id === undefined ? 405 : 404 };
+      sub.deleted = true;
+      return { status: 204 };
     }
     if (req.method === 'PUT') {
       const kind = /^\/edev\/1\/der\/1\/(ders|dercap|derg)$/.exec(p)?.[1];
@@ -193,10 +324,7 @@ export class UtilityModel {
           return { status: 400 };
         }
       }
-      if (/^\/edev\/\d+\/sub$/.test(p)) {
-        this.subscriptionPosts.push(req.body);
-        return { status: 201, location: `${p}/${this.subscriptionPosts.length}` };
-      }
+      if (p === `/edev/${EDEV}/sub`) return this.subscribe(req.body);
       if (p === '/edev') {
         try {
           const e = parseResource('EndDevice', req.body);
@@ -239,11 +367,12 @@ export class UtilityModel {
   }
 
   private list(name: string, href: string, items: readonly string[], query: Readonly<Record<string, string>>, pollRate?: number): string {
+    const subscribable = SUBSCRIBABLE_LISTS.has(name) ? ' subscribable="1"' : '';
     const s = Math.max(0, Number(query['s'] ?? '0') || 0);
     const l = Math.max(0, Math.min(255, Number(query['l'] ?? '1') || 0));
     const page = items.slice(s, s + l);
     const rate = pollRate === undefined ? '' : ` pollRate="${pollRate}"`;
-    return `<${name} ${NS} href="${href}" all="${items.length}" results="${page.length}"${rate}>${page.join('')}</${name}>`;
+    return `<${name} ${NS} href="${href}"${subscribable} all="${items.length}" results="${page.length}"${rate}>${page.join('')}</${name}>`;
   }
 
   private render(p: string, q: Readonly<Record<string, string>>): string | undefined {
@@ -321,6 +450,16 @@ export class UtilityModel {
       );
     }
     if (p === `${e}/cp`) return this.reports.connectionPoint;
+    if (p === `${e}/sub`)
+      return this.list(
+        'SubscriptionList',
+        p,
+        this.subscriptions.filter((x) => !x.deleted).map((x) => this.subscriptionXml(x)),
+        q,
+      );
+    const sub = new RegExp(`^${e}/sub/(\\d+)$`).exec(p);
+    const row = sub ? this.subscriptions.find((x) => x.id === Number(sub[1]) && !x.deleted) : undefined;
+    if (row) return this.subscriptionXml(row, NS);
     return undefined;
   }
 
@@ -334,9 +473,10 @@ export class UtilityModel {
     const row = this.endDeviceRow ?? { lfdi: this.device.lfdi, sfdi: this.device.sfdi, deviceCategory: undefined };
     const cat = row.deviceCategory === undefined ? '' : `<deviceCategory>${row.deviceCategory.toString(16).toUpperCase().padStart(8, '0')}</deviceCategory>`;
     return (
-      `<EndDevice ${ns} href="${e}" subscribable="0"><DERListLink href="${e}/der" all="1"/>${cat}<lFDI>${row.lfdi}</lFDI><sFDI>${row.sfdi}</sFDI>` +
+      `<EndDevice ${ns} href="${e}" subscribable="0" postRate="${this.rates.edev_post_seconds}"><DERListLink href="${e}/der" all="1"/>${cat}<lFDI>${row.lfdi}</lFDI><sFDI>${row.sfdi}</sFDI>` +
       `<changedTime>${this.nowS()}</changedTime><enabled>true</enabled><FunctionSetAssignmentsListLink href="${e}/fsa" all="${this.fsaIds.size}"/>` +
       (this.registrationLinks ? `<RegistrationLink href="${e}/rg"/>` : '') +
+      `<SubscriptionListLink href="${e}/sub" all="${this.subscriptions.filter((x) => !x.deleted).length}"/>` +
       `<csipaus:ConnectionPointLink href="${e}/cp"/></EndDevice>`
     );
   }
@@ -367,7 +507,7 @@ export class UtilityModel {
     const h = `/edev/${EDEV}/derp/${x.id}/dderc`;
     const d = x.dflt ?? { base: {}, setGradW: undefined };
     const grad = d.setGradW === undefined ? '' : `<setGradW>${d.setGradW}</setGradW>`;
-    return `<DefaultDERControl ${NS} href="${h}"><mRID>D${String(x.id).padStart(31, '0')}</mRID><description>default ${x.id}</description><DERControlBase>${this.baseXml(d.base)}</DERControlBase>${grad}</DefaultDERControl>`;
+    return `<DefaultDERControl ${NS} href="${h}" subscribable="1"><mRID>D${String(x.id).padStart(31, '0')}</mRID><description>default ${x.id}</description><DERControlBase>${this.baseXml(d.base)}</DERControlBase>${grad}</DefaultDERControl>`;
   }
 
   private controlXml(c: ControlRow): string {
