@@ -74,7 +74,7 @@ export class NotificationServer {
   private answer(res: ServerResponse, status: number, detail: string): void {
     this.received.push({ status, detail });
     if (status >= 400) this.lastError = `notification answered ${status}: ${detail}`;
-    res.writeHead(status, status >= 400 ? { 'content-type': 'text/plain' } : {}).end(status >= 400 ? detail : undefined);
+    res.writeHead(status, status >= 400 ? { 'content-type': 'text/plain', ...(status === 413 ? { connection: 'close' } : {}) } : {}).end(status >= 400 ? detail : undefined);
   }
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
@@ -85,8 +85,7 @@ export class NotificationServer {
     if (type !== 'application/sep+xml') return this.drain(req, () => this.answer(res, 415, `expected content-type application/sep+xml, found ${type || 'none'}`));
     const declared = Number(req.headers['content-length'] ?? '0');
     if (declared > this.o.maxBodyBytes) {
-      this.answer(res, 413, `body of ${declared} bytes is above the limit of ${this.o.maxBodyBytes}`);
-      req.destroy();
+      this.refuseTooLarge(req, res, `body of ${declared} bytes is above the limit of ${this.o.maxBodyBytes}`);
       return;
     }
     const chunks: Buffer[] = [];
@@ -97,8 +96,7 @@ export class NotificationServer {
       size += c.length;
       if (size > this.o.maxBodyBytes) {
         refused = true;
-        this.answer(res, 413, `body above the limit of ${this.o.maxBodyBytes} bytes`);
-        req.destroy();
+        this.refuseTooLarge(req, res, `body above the limit of ${this.o.maxBodyBytes} bytes`);
         return;
       }
       chunks.push(c);
@@ -126,6 +124,12 @@ export class NotificationServer {
         .finally(() => this.inFlight.delete(p));
       this.inFlight.add(p);
     });
+  }
+
+  /** 413, and the connection closed once the answer is out: the rest of the body is never read. */
+  private refuseTooLarge(req: IncomingMessage, res: ServerResponse, detail: string): void {
+    res.on('finish', () => req.socket.destroy());
+    this.answer(res, 413, detail);
   }
 
   /** Reads and discards a refused request's body (bounded), then answers. */

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { createServer, type Server } from 'node:https';
+import { createServer, request, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { TLSSocket } from 'node:tls';
 import type { Clock } from '../util/clock.js';
@@ -48,6 +48,7 @@ interface ListResource {
   readonly name: string;
   readonly items: readonly string[];
   readonly pollRate: number | undefined;
+  readonly subscribable: number | undefined;
 }
 
 const NS = `xmlns="${SEP_NS}" xmlns:csipaus="${CSIPAUS_NS}"`;
@@ -97,9 +98,12 @@ export class CsipTestServer {
     this.resources.set(path, xml);
   }
 
-  /** Serves a list `name` at `path` with the given item elements (each a whole element, no namespace declaration needed). */
-  setList(path: string, name: string, items: readonly string[], pollRate?: number): void {
-    this.lists.set(path, { name, items, pollRate });
+  /**
+   * Serves a list `name` at `path` with the given item elements (each a whole element, no namespace
+   * declaration needed); `subscribable` (0 to 3) offers it for subscription.
+   */
+  setList(path: string, name: string, items: readonly string[], pollRate?: number, subscribable?: number): void {
+    this.lists.set(path, { name, items, pollRate, subscribable });
   }
 
   remove(path: string): void {
@@ -115,6 +119,36 @@ export class CsipTestServer {
   async close(): Promise<void> {
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  /**
+   * POSTs a Notification (IEEE 2030.5 Pub-Sub) to a client's notificationURI as this server would: its
+   * certificate as the TLS client certificate (or `as`, another identity), the client's endpoint verified
+   * against `ca`. Resolves to the HTTP status answered.
+   */
+  notify(uri: string, body: string, ca: string, as?: { readonly cert: string; readonly key: string }): Promise<number> {
+    return new Promise((resolve, reject) => {
+      const req = request(
+        uri,
+        {
+          method: 'POST',
+          cert: as?.cert ?? this.o.cert,
+          key: as?.key ?? this.o.key,
+          ca,
+          rejectUnauthorized: true,
+          agent: false,
+          headers: { 'content-type': 'application/sep+xml', 'content-length': Buffer.byteLength(body) },
+        },
+        (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+          res.on('error', reject);
+        },
+      );
+      req.setTimeout(5000, () => req.destroy(new Error(`POST ${uri}: no answer within 5 s`)));
+      req.on('error', reject);
+      req.end(body);
+    });
   }
 
   gets(path?: string): RecordedRequest[] {
@@ -138,7 +172,8 @@ export class CsipTestServer {
       const l = Number(url.searchParams.get('l') ?? '1');
       const page = list.items.slice(s, s + l);
       const rate = list.pollRate === undefined ? '' : ` pollRate="${list.pollRate}"`;
-      return `<${list.name} ${NS} href="${path}" all="${list.items.length}" results="${page.length}"${rate}>${page.join('')}</${list.name}>`;
+      const sub = list.subscribable === undefined ? '' : ` subscribable="${list.subscribable}"`;
+      return `<${list.name} ${NS} href="${path}"${sub} all="${list.items.length}" results="${page.length}"${rate}>${page.join('')}</${list.name}>`;
     }
     return this.resources.get(path);
   }

@@ -1,4 +1,3 @@
-import { request } from 'node:https';
 import { CsipClient } from '../client.js';
 import { CsipPubSub } from '../pubsub-runtime.js';
 import type { DerReport } from '../der-reports.js';
@@ -129,7 +128,7 @@ export async function runProcedure(p: Procedure, o: RunOptions): Promise<Verdict
   const url = await server.start();
   model.baseUrl = url;
   // The utility's notifications go out with its own certificate, verified against the CA (as the client's endpoint requires).
-  model.transmit = (uri, body) => transmit(uri, body, o.pki);
+  model.transmit = (uri, body) => server.notify(uri, body, o.pki.caCert);
   const der = o.der ?? DEFAULT_DER;
   const client: CsipClient = new CsipClient({
     baseUrl: url,
@@ -218,27 +217,3 @@ export function verdictLine(v: Verdict): string {
   return `UNSUPPORTED ${v.id}: ${v.reason}`;
 }
 
-/** POSTs a notification as the utility's server: its certificate as the client's, the device's endpoint verified against the CA. */
-function transmit(uri: string, body: string, pki: Pki): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      uri,
-      {
-        method: 'POST',
-        cert: pki.serverCert,
-        key: pki.serverKey,
-        ca: pki.caCert,
-        rejectUnauthorized: true,
-        headers: { 'content-type': 'application/sep+xml', 'content-length': Buffer.byteLength(body) },
-      },
-      (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
-        res.on('error', reject);
-      },
-    );
-    req.setTimeout(5000, () => req.destroy(new Error(`POST ${uri}: no answer within 5 s`)));
-    req.on('error', reject);
-    req.end(body);
-  });
-}
