@@ -37,7 +37,8 @@ test('variable expressions resolve from the clock and the client’s DERSettings
   assert.throws(() => evaluate('setMaxVA', 'x', r), /has not reported DERSettings.setMaxVA/);
 });
 
-for (const id of ['ALL-01', 'ALL-02', 'ALL-03', 'ALL-10', 'GEN-01', 'LOA-01', 'GEN-11']) {
+// GEN-05 and LOA-05 need subscriptions: their new controls reach the client by notification (lists polled every 900 s).
+for (const id of ['ALL-01', 'ALL-02', 'ALL-03', 'ALL-10', 'GEN-01', 'LOA-01', 'GEN-11', 'GEN-05', 'LOA-05']) {
   test(`${id} passes against the project's client`, async () => {
     const v = await runProcedure(procedure(id), { pki });
     assert.equal(v.result, 'PASS', verdictLine(v));
@@ -54,4 +55,10 @@ test('a client that reports no DERSettings never gets past the preconditions of 
   const v = await runProcedure(procedure('GEN-01'), { pki, sabotage: 'no-der-reports', limitS: 600 });
   assert.equal(v.result, 'FAIL', verdictLine(v));
   assert.match(verdictLine(v), /precondition not met: the client has not sent a DERSettings/);
+});
+
+test('a client that does not subscribe never gets past the preconditions of GEN-05', async () => {
+  const v = await runProcedure(procedure('GEN-05'), { pki, sabotage: 'no-subscriptions', limitS: 600 });
+  assert.equal(v.result, 'FAIL', verdictLine(v));
+  assert.match(verdictLine(v), /precondition not met: subscription-contents: no Subscription to \/edev\/1\/derp\/1\/derc/);
 });
