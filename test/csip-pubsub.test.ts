@@ -21,12 +21,22 @@ test('a Subscription as in IEEE 2030.5 Annex C.7 parses, and the one the client 
   assert.equal(s.subscribedResource, '/upt/0/mr/4/r');
   assert.deepEqual(s.Condition, { attributeIdentifier: 0, lowerThreshold: '10', upperThreshold: '1000' });
   assert.deepEqual([s.encoding, s.level, s.limit, s.notificationURI], [0, '+S1', 1, '/note']);
-  const mine = parseSubscription(subscriptionXml({ subscribedResource: '/edev/1/derp/1/derc', limit: 100, notificationURI: 'https://site.example:8443/notify?a=1&b=2' }));
+  const mine = parseSubscription(
+    subscriptionXml({ subscribedResource: '/edev/1/derp/1/derc', limit: 100, notificationURI: 'https://site.example:8443/notify?a=1&b=2' }),
+  );
   assert.equal(mine.notificationURI, 'https://site.example:8443/notify?a=1&b=2');
   assert.equal(mine.Condition, undefined);
-  const list = parseSubscriptionList(`<SubscriptionList ${NS} href="/edev/1/sub" all="1" results="1">${subscriptionXml({ subscribedResource: '/x', limit: 5, notificationURI: 'https://a/n' }).replace(' xmlns="urn:ieee:std:2030.5:ns"', '')}</SubscriptionList>`);
+  const list = parseSubscriptionList(
+    `<SubscriptionList ${NS} href="/edev/1/sub" all="1" results="1">${subscriptionXml({ subscribedResource: '/x', limit: 5, notificationURI: 'https://a/n' }).replace(' xmlns="urn:ieee:std:2030.5:ns"', '')}</SubscriptionList>`,
+  );
   assert.equal(list.Subscription[0]?.limit, 5);
-  assert.throws(() => parseSubscription(`<Subscription xmlns="urn:ieee:std:2030.5:ns"><encoding>0</encoding><level>+S1</level><limit>1</limit><notificationURI>/n</notificationURI></Subscription>`), /Subscription\/subscribedResource: expected text, found nothing/);
+  assert.throws(
+    () =>
+      parseSubscription(
+        `<Subscription xmlns="urn:ieee:std:2030.5:ns"><encoding>0</encoding><level>+S1</level><limit>1</limit><notificationURI>/n</notificationURI></Subscription>`,
+      ),
+    /Subscription\/subscribedResource: expected text, found nothing/,
+  );
 });
 
 test('a Notification carries its resource typed by xsi:type; it comes out as a standalone, validated document', () => {
@@ -38,21 +48,38 @@ test('a Notification carries its resource typed by xsi:type; it comes out as a s
   assert.equal(n.status, 0);
   assert.equal(n.subscriptionURI, 'https://utility.example/edev/1/sub/3');
   assert.equal(n.resource?.type, 'DERControlList');
-  assert.match(n.resource?.xml ?? '', /^<DERControlList xmlns="urn:ieee:std:2030.5:ns" xmlns:csipaus="https:\/\/csipaus.org\/ns"|^<DERControlList [^>]*xmlns="urn:ieee:std:2030.5:ns"/);
-  assert.doesNotMatch(n.resource?.xml ?? '', /xsi:type/);
+  assert.match(
+    n.resource.xml,
+    /^<DERControlList xmlns="urn:ieee:std:2030.5:ns" xmlns:csipaus="https:\/\/csipaus.org\/ns"|^<DERControlList [^>]*xmlns="urn:ieee:std:2030.5:ns"/,
+  );
+  assert.doesNotMatch(n.resource.xml, /xsi:type/);
   // Prefixed all through (sep: and xsi declared on the root), as another server may write it.
   const prefixed = parseNotification(
     `<sep:Notification xmlns:sep="urn:ieee:std:2030.5:ns" xmlns:x="http://www.w3.org/2001/XMLSchema-instance"><sep:subscribedResource>/derp/C1/dderc</sep:subscribedResource><sep:Resource x:type="sep:DefaultDERControl" href="/derp/C1/dderc"><sep:mRID>D1</sep:mRID><sep:DERControlBase><sep:opModConnect>true</sep:opModConnect></sep:DERControlBase><sep:setGradW>100</sep:setGradW></sep:Resource><sep:status>0</sep:status><sep:subscriptionURI>https://u/sub/1</sep:subscriptionURI></sep:Notification>`,
   );
   assert.equal(prefixed.resource?.type, 'DefaultDERControl');
   // A cancellation (status 4, resource deleted) carries no resource.
-  const gone = parseNotification(`<Notification ${NS}><subscribedResource>/derp/C2/derc</subscribedResource><status>4</status><subscriptionURI>https://u/sub/2</subscriptionURI></Notification>`);
+  const gone = parseNotification(
+    `<Notification ${NS}><subscribedResource>/derp/C2/derc</subscribedResource><status>4</status><subscriptionURI>https://u/sub/2</subscriptionURI></Notification>`,
+  );
   assert.deepEqual([gone.status, gone.resource], [4, undefined]);
   const bad = (xml: string, re: RegExp): void => assert.throws(() => parseNotification(xml), re);
-  bad(`<Notification ${NS}><subscribedResource>/a</subscribedResource><Resource href="/a"/><status>0</status><subscriptionURI>https://u/s</subscriptionURI></Notification>`, /expected an xsi:type/);
-  bad(`<Notification ${NS} ${XSI}><subscribedResource>/a</subscribedResource><Resource xsi:type="Reading"><value>1</value></Resource><status>0</status><subscriptionURI>https://u/s</subscriptionURI></Notification>`, /expected one of EndDeviceList.*found xsi:type Reading/);
-  bad(`<Notification ${NS}><subscribedResource>/a</subscribedResource><subscriptionURI>https://u/s</subscriptionURI></Notification>`, /Notification\/status: expected a notification status/);
-  bad(`<Notification ${NS} ${XSI}><subscribedResource>/a</subscribedResource><Resource xsi:type="DERControlList" all="x" results="0"/><status>0</status><subscriptionURI>https://u/s</subscriptionURI></Notification>`, /DERControlList\/all: expected a count/);
+  bad(
+    `<Notification ${NS}><subscribedResource>/a</subscribedResource><Resource href="/a"/><status>0</status><subscriptionURI>https://u/s</subscriptionURI></Notification>`,
+    /expected an xsi:type/,
+  );
+  bad(
+    `<Notification ${NS} ${XSI}><subscribedResource>/a</subscribedResource><Resource xsi:type="Reading"><value>1</value></Resource><status>0</status><subscriptionURI>https://u/s</subscriptionURI></Notification>`,
+    /expected one of EndDeviceList.*found xsi:type Reading/,
+  );
+  bad(
+    `<Notification ${NS}><subscribedResource>/a</subscribedResource><subscriptionURI>https://u/s</subscriptionURI></Notification>`,
+    /Notification\/status: expected a notification status/,
+  );
+  bad(
+    `<Notification ${NS} ${XSI}><subscribedResource>/a</subscribedResource><Resource xsi:type="DERControlList" all="x" results="0"/><status>0</status><subscriptionURI>https://u/s</subscriptionURI></Notification>`,
+    /DERControlList\/all: expected a count/,
+  );
   bad(`<Subscription ${NS}/>`, /expected a Notification document/);
 });
 
@@ -66,7 +93,8 @@ let server: CsipTestServer;
 let client: CsipClient;
 let pubsub: CsipPubSub;
 
-const derc = (items: readonly string[]): string => `<Resource xsi:type="DERControlList" href="/derp/C1/derc" all="${items.length}" results="${items.length}" subscribable="1" pollRate="900">${items.join('')}</Resource>`;
+const derc = (items: readonly string[]): string =>
+  `<Resource xsi:type="DERControlList" href="/derp/C1/derc" all="${items.length}" results="${items.length}" subscribable="1" pollRate="900">${items.join('')}</Resource>`;
 const notification = (resource: string, body: string, status = 0): string =>
   `<Notification ${NS} ${XSI}><subscribedResource>${resource}</subscribedResource>${body}<status>${status}</status><subscriptionURI>https://127.0.0.1/edev/1/sub/1</subscriptionURI></Notification>`;
 
@@ -178,6 +206,9 @@ test('subscriptions are made again when the server has lost them (a restart) or 
   await pubsub.server.idle();
   assert.equal(pubsub.subscriptions.held.has('/derp/C1/dderc'), false);
   await pubsub.sync();
-  const again = server.posts('/edev/1/sub').slice(posts + 4).map((r) => parseSubscription(r.body).subscribedResource);
+  const again = server
+    .posts('/edev/1/sub')
+    .slice(posts + 4)
+    .map((r) => parseSubscription(r.body).subscribedResource);
   assert.deepEqual(again, ['/derp/C1/dderc']);
 });

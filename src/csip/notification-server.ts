@@ -74,15 +74,32 @@ export class NotificationServer {
   private answer(res: ServerResponse, status: number, detail: string): void {
     this.received.push({ status, detail });
     if (status >= 400) this.lastError = `notification answered ${status}: ${detail}`;
-    res.writeHead(status, status >= 400 ? { 'content-type': 'text/plain', ...(status === 413 ? { connection: 'close' } : {}) } : {}).end(status >= 400 ? detail : undefined);
+    res
+      .writeHead(status, status >= 400 ? { 'content-type': 'text/plain', ...(status === 413 ? { connection: 'close' } : {}) } : {})
+      .end(status >= 400 ? detail : undefined);
   }
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
     const path = new URL(req.url ?? '/', 'https://device').pathname;
-    if (path !== this.o.path) return this.drain(req, () => this.answer(res, 404, `no notification endpoint at ${path}`));
-    if (req.method !== 'POST') return this.drain(req, () => this.answer(res, 405, `${req.method ?? ''} is not accepted; notifications are POSTed`));
+    if (path !== this.o.path) {
+      this.drain(req, () => {
+        this.answer(res, 404, `no notification endpoint at ${path}`);
+      });
+      return;
+    }
+    if (req.method !== 'POST') {
+      this.drain(req, () => {
+        this.answer(res, 405, `${req.method ?? ''} is not accepted; notifications are POSTed`);
+      });
+      return;
+    }
     const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
-    if (type !== 'application/sep+xml') return this.drain(req, () => this.answer(res, 415, `expected content-type application/sep+xml, found ${type || 'none'}`));
+    if (type !== 'application/sep+xml') {
+      this.drain(req, () => {
+        this.answer(res, 415, `expected content-type application/sep+xml, found ${type || 'none'}`);
+      });
+      return;
+    }
     const declared = Number(req.headers['content-length'] ?? '0');
     if (declared > this.o.maxBodyBytes) {
       this.refuseTooLarge(req, res, `body of ${declared} bytes is above the limit of ${this.o.maxBodyBytes}`);

@@ -46,7 +46,12 @@ export class CsipPubSub {
     o: PubSubOptions,
   ) {
     const uri = o.publicUri;
-    this.subscriptions = new CsipSubscriptions(client, { notificationURI: typeof uri === 'string' ? uri : uri(o.port), limit: o.limit, clock: o.clock, retryMs: o.retryMs });
+    this.subscriptions = new CsipSubscriptions(client, {
+      notificationURI: typeof uri === 'string' ? uri : uri(o.port),
+      limit: o.limit,
+      clock: o.clock,
+      retryMs: o.retryMs,
+    });
     this.publicUri = uri;
     this.server = new NotificationServer({
       cert: o.cert,

@@ -103,8 +103,18 @@ export function subscriptionXml(s: { subscribedResource: string; limit: number; 
 }
 
 const XSI_NS = 'http://www.w3.org/2001/XMLSchema-instance';
-const ordered = { preserveOrder: true, ignoreAttributes: false, attributeNamePrefix: '@_', parseTagValue: false, parseAttributeValue: false, trimValues: true } as const;
+const ordered = {
+  preserveOrder: true,
+  ignoreAttributes: false,
+  attributeNamePrefix: '@_',
+  parseTagValue: false,
+  parseAttributeValue: false,
+  trimValues: true,
+} as const;
 const orderedParser = new XMLParser({ ...ordered, processEntities: true, ignoreDeclaration: true, ignorePiTags: true });
+// The builder shipped with the parser (as resources.ts uses its validator): marked deprecated in favour of a
+// separate package the project does not depend on.
+// eslint-disable-next-line @typescript-eslint/no-deprecated
 const builder = new XMLBuilder({ ...ordered, processEntities: true, suppressEmptyNode: true });
 
 type OrderedNode = Record<string, unknown>;
@@ -140,7 +150,7 @@ function resourceDocument(xml: string): { type: string; xml: string } | undefine
   if (type === undefined) throw new CsipParseError('Notification/Resource', 'expected an xsi:type naming the resource, found none');
   for (const [k, v] of nsDecls) if (!(k.slice(2).includes(':') && xsiPrefixes.has(k.slice('@_xmlns:'.length)))) attrs[k] ??= v;
   const prefix = resTag.includes(':') ? `${resTag.slice(0, resTag.indexOf(':'))}:` : '';
-  const out = builder.build([{ [`${prefix}${type}`]: res[resTag], ':@': attrs }]) as string;
+  const out: string = builder.build([{ [`${prefix}${type}`]: res[resTag], ':@': attrs }]);
   return { type, xml: out };
 }
 

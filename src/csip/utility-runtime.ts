@@ -58,9 +58,7 @@ export class UtilityRuntime {
       ...(config.poll.rateS !== undefined ? { pollRateS: config.poll.rateS } : {}),
     });
     const n = config.notifications;
-    this.pubsub = n
-      ? new CsipPubSub(this.client, { ...n, clock, cert, key, ca, retryMs: config.poll.retryMs })
-      : null;
+    this.pubsub = n ? new CsipPubSub(this.client, { ...n, clock, cert, key, ca, retryMs: config.poll.retryMs }) : null;
   }
 
   start(): void {

@@ -265,7 +265,9 @@ export function evaluateCheck(check: Check, ctx: CheckContext): CheckResult | 'u
       if (logs.length === 0) return fail('all-notifications-transmitted: no notification was sent (the client holds no subscription to a changed resource)');
       const bad = logs.find((l) => l.status < 200 || l.status >= 300);
       if (bad)
-        return fail(`all-notifications-transmitted: the notification of ${bad.resource} was answered ${bad.status === 0 ? `with no HTTP status (${bad.error ?? 'no answer'})` : `HTTP ${bad.status}`}`);
+        return fail(
+          `all-notifications-transmitted: the notification of ${bad.resource} was answered ${bad.status === 0 ? `with no HTTP status (${bad.error ?? 'no answer'})` : `HTTP ${bad.status}`}`,
+        );
       if (ctx.model.pendingNotifications > 0) return fail(`all-notifications-transmitted: ${ctx.model.pendingNotifications} notifications were never sent`);
       return ok;
     }

@@ -216,4 +216,3 @@ export function verdictLine(v: Verdict): string {
   if (v.result === 'FAIL') return `FAIL        ${v.id}: ${v.reason}`;
   return `UNSUPPORTED ${v.id}: ${v.reason}`;
 }
-

@@ -178,11 +178,7 @@ export class UtilityModel {
   /** The resources of the client's EndDevice a subscription may name (the others are refused with 400). */
   private subscribable(resource: string): boolean {
     const e = `/edev/${EDEV}`;
-    return (
-      resource === `${e}/fsa` ||
-      new RegExp(`^${e}/fsa/\\d+/derp$`).test(resource) ||
-      new RegExp(`^${e}/derp/\\d+/(derc|dderc)$`).test(resource)
-    );
+    return resource === `${e}/fsa` || new RegExp(`^${e}/fsa/\\d+/derp$`).test(resource) || new RegExp(`^${e}/derp/\\d+/(derc|dderc)$`).test(resource);
   }
 
   private subscribe(body: string): Answer {
@@ -195,7 +191,13 @@ export class UtilityModel {
     }
     // As envoy: the resource must belong to this EndDevice, XML encoding, an absolute https notificationURI.
     if (!this.subscribable(s.subscribedResource) || s.encoding !== 0 || !/^https:\/\/[^/\s]+\//.test(s.notificationURI)) return { status: 400 };
-    const row: SubscriptionRow = { id: this.subscriptions.length + 1, resource: s.subscribedResource, notificationURI: s.notificationURI, limit: s.limit, deleted: false };
+    const row: SubscriptionRow = {
+      id: this.subscriptions.length + 1,
+      resource: s.subscribedResource,
+      notificationURI: s.notificationURI,
+      limit: s.limit,
+      deleted: false,
+    };
     this.subscriptions.push(row);
     return { status: 201, location: `/edev/${EDEV}/sub/${row.id}` };
   }
