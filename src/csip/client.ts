@@ -123,6 +123,7 @@ export class CsipClient {
   private offsetMs = 0;
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<string[]> | null = null;
+  private posting: Promise<ResponseDue[]> | null = null;
   private readonly memory = new Map<string, { firstSeen: number; sent: Set<number> }>();
   /** DER resources whose capability and settings, and the connection point, were accepted. */
   private readonly reported = new Set<string>();
@@ -264,8 +265,23 @@ export class CsipClient {
     }
   }
 
-  /** Posts the Responses due (received, started, completed, cancelled, superseded, failures); returns those accepted. */
-  async postResponses(): Promise<ResponseDue[]> {
+  /**
+   * Posts the Responses due (received, started, completed, cancelled, superseded, failures); returns those
+   * accepted. Calls run one after another (the site's timer and a notification may call at once), so
+   * each status is posted once.
+   */
+  postResponses(): Promise<ResponseDue[]> {
+    const run: Promise<ResponseDue[]> = (this.posting ?? Promise.resolve([]))
+      .catch(() => [])
+      .then(() => this.postDue())
+      .finally(() => {
+        if (this.posting === run) this.posting = null;
+      });
+    this.posting = run;
+    return run;
+  }
+
+  private async postDue(): Promise<ResponseDue[]> {
     const nowS = this.now() / 1000;
     const events = eventTimelines({ programs: this.programs(), seed: this.identity.lfdi }, nowS);
     for (const e of events) if (!this.memory.has(e.mRID)) this.memory.set(e.mRID, { firstSeen: nowS, sent: new Set() });
