@@ -71,17 +71,30 @@ export class CsipSubscriptions {
     if (list === undefined) return;
     const now = this.o.clock();
     const wanted = new Set(this.wanted());
-    try {
-      if (now >= this.verifyAtMs && this.held.size > 0) await this.verify(list);
-      for (const [href, h] of [...this.held]) if (!wanted.has(href)) await this.unsubscribe(href, h);
-      for (const href of wanted) {
-        if (this.held.has(href) || (this.retryAt.get(href) ?? -Infinity) > now) continue;
-        await this.subscribe(list, href);
+    // Every failure waits retryMs before the same request is made again (the server may be away).
+    if (now >= this.verifyAtMs && this.held.size > 0) {
+      try {
+        await this.verify(list);
+      } catch (e) {
+        this.failed(e);
+        this.verifyAtMs = now + this.o.retryMs;
       }
-      if (this.verifyAtMs === -Infinity && this.held.size > 0) this.verifyAtMs = now + DEFAULT_POLL_RATE_S * 1000;
-    } catch (e) {
-      this.lastError = e instanceof Error ? e.message : String(e);
     }
+    for (const [href, h] of [...this.held]) if (!wanted.has(href)) await this.unsubscribe(href, h).catch((e: unknown) => this.failed(e));
+    for (const href of wanted) {
+      if (this.held.has(href) || (this.retryAt.get(href) ?? -Infinity) > now) continue;
+      try {
+        await this.subscribe(list, href);
+      } catch (e) {
+        this.failed(e);
+        this.retryAt.set(href, now + this.o.retryMs);
+      }
+    }
+    if (this.verifyAtMs === -Infinity && this.held.size > 0) this.verifyAtMs = now + DEFAULT_POLL_RATE_S * 1000;
+  }
+
+  private failed(e: unknown): void {
+    this.lastError = e instanceof Error ? e.message : String(e);
   }
 
   /** A notification with status 1 to 4 ends the subscription at the server: made again at the next sync if still wanted. */
