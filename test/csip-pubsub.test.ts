@@ -179,6 +179,8 @@ test('refused: an oversize body (413), a resource of the wrong type or not subsc
   assert.equal(await server.notify(uri, notification('/derp/C1/dderc', derc([])), pki.caCert), 400);
   assert.match(pubsub.server.received.at(-1)?.detail ?? '', /is a DefaultDERControl, the notification carries a DERControlList/);
   assert.equal(await server.notify(uri, notification('/derp/C9/derc', derc([])), pki.caCert), 400);
+  assert.equal(await server.notify(uri, notification('/derp/C1/derc', derc([]).replace('href="/derp/C1/derc"', 'href="/derp/C2/derc"')), pki.caCert), 400);
+  assert.match(pubsub.server.received.at(-1)?.detail ?? '', /carries the resource at \/derp\/C2\/derc/);
   assert.equal(await server.notify(uri.replace('/notify', '/other'), notification('/derp/C1/derc', derc([])), pki.caCert), 404);
   assert.equal(await server.notify(uri, '<Notification', pki.caCert), 400);
   await pubsub.server.idle();

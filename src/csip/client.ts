@@ -227,8 +227,8 @@ export class CsipClient {
    * Applies a resource a notification delivered (subscriptions.ts): `xml` (a whole document, or undefined
    * to read it again) is read in place of the GET of `href` by the same code as a poll, so its scheduling,
    * children and Responses are those of a poll; the resource's next GET stays a pollRate after its last
-   * one. Runs after any read in progress. Returns whether `href`
-   * is a resource this client reads and it was read.
+   * one. Runs after any read in progress. Returns whether `href` is a resource this client reads and it
+   * was read.
    */
   applyNotified(href: string, xml: string | undefined): Promise<boolean> {
     const run: Promise<string[]> = (this.running ?? Promise.resolve([]))

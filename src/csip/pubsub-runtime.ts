@@ -93,6 +93,8 @@ export class CsipPubSub {
     if (!known || !this.subscriptions.held.has(n.subscribedResource)) return `${n.subscribedResource} is not a resource this client subscribed to`;
     const want = TYPE_OF[known.kind];
     if (n.resource && n.resource.type !== want) return `${n.subscribedResource} is a ${want ?? known.kind}, the notification carries a ${n.resource.type}`;
+    if (n.resource?.href !== undefined && n.resource.href !== n.subscribedResource)
+      return `the notification of ${n.subscribedResource} carries the resource at ${n.resource.href}`;
     return undefined;
   }
 

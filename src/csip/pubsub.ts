@@ -67,7 +67,7 @@ export interface Notification {
   readonly status: number;
   readonly newResourceURI: string | undefined;
   /** The notified resource as a standalone document (validated), when the notification carries one. */
-  readonly resource: { readonly type: NotifiedType; readonly xml: string } | undefined;
+  readonly resource: { readonly type: NotifiedType; readonly href: string | undefined; readonly xml: string } | undefined;
 }
 
 function validate<T>(schema: z.ZodType<T>, root: string, body: unknown): T {
@@ -166,8 +166,7 @@ export function parseNotification(xml: string): Notification {
     if (!r) throw new CsipParseError('Notification/Resource', 'expected a resource element, found none');
     const type = NOTIFIED_TYPES.find((t) => t === r.type);
     if (type === undefined) throw new CsipParseError('Notification/Resource', `expected one of ${NOTIFIED_TYPES.join(', ')}, found xsi:type ${r.type}`);
-    parseResource(type, r.xml);
-    resource = { type, xml: r.xml };
+    resource = { type, href: parseResource(type, r.xml).href, xml: r.xml };
   }
   return { subscribedResource: n.subscribedResource, subscriptionURI: n.subscriptionURI, status: n.status, newResourceURI: n.newResourceURI, resource };
 }
