@@ -304,9 +304,9 @@ test('frequency droop: f1-f4 curve and bounds', () => {
   ];
   for (const [f, w] of table) assert.ok(Math.abs(droopPower(f, th) - w) < 1e-6, `${f} Hz -> ${droopPower(f, th)}`);
   const under = frequencyDroop(snap(T0, { 'grid/Frequency': 49.7 }), { id: 'droop', battery: bat, maxResponseW: 4_000 }, DROOP_START, T0);
-  assert.deepEqual([one(under)?.kind, Math.round((one(under) as { min: number }).min), one(under)?.criticality], ['bound', 2_000, 'supply-quality']);
+  assert.deepEqual([one(under)?.kind, Math.round((one(under) as { value: number }).value), one(under)?.criticality], ['offset', 2_000, 'supply-quality']);
   const over = frequencyDroop(snap(T0, { 'grid/Frequency': 50.3 }), { id: 'droop', battery: bat, maxResponseW: 4_000 }, DROOP_START, T0);
-  assert.ok(Math.abs((one(over) as { max: number }).max + 2_000) < 1e-6);
+  assert.ok(Math.abs((one(over) as { value: number }).value + 2_000) < 1e-6);
   assert.equal(stateOf(frequencyDroop(snap(T0, { 'grid/Frequency': 50.02 }), { id: 'droop', battery: bat, maxResponseW: 4_000 }, DROOP_START, T0)), 'idle');
   assert.equal(stateOf(frequencyDroop(snap(T0, {}), { id: 'droop', battery: bat, maxResponseW: 4_000 }, DROOP_START, T0)), 'failed');
 });

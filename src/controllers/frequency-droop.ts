@@ -1,7 +1,7 @@
-import { command, type Battery } from '../edge/capabilities.js';
+import { command, type Battery, type PvInverter } from '../edge/capabilities.js';
 import { failed, fmtW, idle, ok, type ControllerResult, type Criticality, type Proposal } from '../edge/proposal.js';
 import { fresh, type Snapshot } from '../edge/snapshot.js';
-import { DEFAULT_MAX_AGE_MS, phasesOf } from './assets.js';
+import { batteryPower, batteryRange, DEFAULT_MAX_AGE_MS, phasesOf, pvPower } from './assets.js';
 
 /**
  * Frequency droop (docs/ems-modes.md, "Frequency droop": configurable thresholds f1, f2, f3, f4, over-
@@ -16,13 +16,19 @@ import { DEFAULT_MAX_AGE_MS, phasesOf } from './assets.js';
  *        = -Pmax (f - f3)/(f4 - f3)  f3 < f < f4
  *        = -Pmax                     f >= f4
  *
- * The response is a bound (discharge at least P(f) / charge at least -P(f)), so lower classes may
- * do more in the same direction but never less. Not the full grid-support service yet: the response is not
- * added to a baseline, and the 5-minute moving average of AEM is not computed.
+ * The response is an offset (proposal.ts): it is ADDED to whatever the other controllers decided
+ * (self-consumption, peak shaving, a schedule), not a replacement, and the sum stays within the bounds of
+ * its class and the more critical ones, the safety envelope last (SoC, BMS and power limits win). Self-
+ * consumption takes the applied offset out of its error (`command.appliedOffset`), so it neither fights
+ * nor integrates the response away. Over-frequency: what the battery cannot charge more (its headroom
+ * from the measured power) is taken from PV, as a bound on the PV limit when `pv` is given.
+ * The 5-minute moving average of AEM is not computed.
  */
 export interface FrequencyDroopConfig {
   readonly id: string;
   readonly battery: Battery;
+  /** PV curtailed for the over-frequency response the battery cannot take. */
+  readonly pv?: PvInverter;
   readonly f1?: number;
   readonly f2?: number;
   readonly f3?: number;
@@ -54,18 +60,39 @@ export function frequencyDroop(s: Snapshot, cfg: FrequencyDroopConfig, st: Frequ
   const p = droopPower(f, th);
   if (p === 0) return idle(st, `${f.toFixed(3)} Hz is inside the ${th.f2}-${th.f3} Hz band`);
   const b = cfg.battery;
+  const maxAge = cfg.maxAgeMs ?? DEFAULT_MAX_AGE_MS;
+  const criticality = cfg.criticality ?? 'supply-quality';
   const perPhase = b.kind === 'battery-setpoint' && b.perPhase;
   const why = `frequency ${f.toFixed(3)} Hz: ${p > 0 ? 'under' : 'over'}-frequency response ${fmtW(p)}`;
-  const proposals: Proposal[] = (perPhase ? phasesOf(b.phases) : [undefined]).map((ph) => {
-    const v = perPhase ? p / b.phases : p;
-    return {
-      kind: 'bound',
-      target: command.batteryPower(b, ph),
-      ...(p > 0 ? { min: v } : { max: v }),
-      criticality: cfg.criticality ?? 'supply-quality',
-      source: cfg.id,
-      why,
-    };
-  });
-  return ok(proposals, st, why);
+  const proposals: Proposal[] = (perPhase ? phasesOf(b.phases) : [undefined]).map((ph) => ({
+    kind: 'offset',
+    target: command.batteryPower(b, ph),
+    value: perPhase ? p / b.phases : p,
+    criticality,
+    source: cfg.id,
+    why,
+  }));
+  let detail = `${why} added to the battery`;
+  const pv = cfg.pv;
+  if (p < 0 && pv) {
+    // The battery can charge at most down to its range; the rest of the response comes off PV.
+    const bat = batteryPower(s, b, nowMs, maxAge);
+    const headroom = bat === undefined ? 0 : Math.max(0, bat - batteryRange(s, b, nowMs, maxAge).minW);
+    const rest = -p - headroom;
+    const pvNow = pvPower(s, pv, nowMs, maxAge);
+    if (rest > 0.5 && pvNow !== undefined) {
+      const max = Math.max(0, pvNow - rest);
+      proposals.push({
+        kind: 'bound',
+        target: command.pvLimit(pv),
+        min: 0,
+        max,
+        criticality,
+        source: cfg.id,
+        why: `${why}: battery takes ${fmtW(headroom)}, PV curtailed by ${fmtW(pvNow - max)}`,
+      });
+      detail += `; PV curtailed by ${fmtW(pvNow - max)} (battery headroom ${fmtW(headroom)})`;
+    }
+  }
+  return ok(proposals, st, detail);
 }

@@ -1,6 +1,6 @@
 import { command, type Battery, type GridMeter, type Phase } from '../edge/capabilities.js';
 import { failed, fmtW, ok, type ControllerResult, type Criticality, type Proposal } from '../edge/proposal.js';
-import type { Snapshot } from '../edge/snapshot.js';
+import { fresh, type Snapshot } from '../edge/snapshot.js';
 import { batteryPower, batteryRange, DEFAULT_MAX_AGE_MS, gridPhases, gridPower, phasesOf } from './assets.js';
 import { DEFAULT_LOOP, LOOP_START, loopStep, type LoopConfig, type LoopState } from './control-law.js';
 
@@ -27,6 +27,12 @@ export const SELF_CONSUMPTION_START: SelfConsumptionState = LOOP_START;
 
 const PHASES_TEXT = (w: Readonly<Record<Phase, number>>): string => `L1 ${fmtW(w.L1)}, L2 ${fmtW(w.L2)}, L3 ${fmtW(w.L3)}`;
 
+/**
+ * What an offset (frequency droop) added to this command last cycle (W): taken out of the grid error and of
+ * the measured battery power, so the loop sees only its own part and its integral never cancels the droop.
+ */
+const droopOf = (s: Snapshot, target: string, nowMs: number, maxAge: number): number => fresh(s, command.appliedOffset(target), nowMs, maxAge) ?? 0;
+
 export function selfConsumption(s: Snapshot, cfg: SelfConsumptionConfig, st: SelfConsumptionState, nowMs: number): ControllerResult<SelfConsumptionState> {
   const maxAge = cfg.maxAgeMs ?? DEFAULT_MAX_AGE_MS;
   const target = cfg.targetW ?? 0;
@@ -51,8 +57,9 @@ export function selfConsumption(s: Snapshot, cfg: SelfConsumptionConfig, st: Sel
     let integral = 0;
     for (const p of phasesOf(n)) {
       const measured = batteryPower(s, b, nowMs, maxAge, p);
+      const off = droopOf(s, command.batteryPower(b, p), nowMs, maxAge);
       const out = loopStep(
-        { errorW: byPhase.w[p] - target / n, measuredW: measured, minW: range.minW / n, maxW: range.maxW / n },
+        { errorW: byPhase.w[p] - target / n + off, measuredW: measured === undefined ? undefined : measured - off, minW: range.minW / n, maxW: range.maxW / n },
         phaseLoop,
         st.phases?.[p] ?? LOOP_START,
         nowMs,
@@ -74,9 +81,13 @@ export function selfConsumption(s: Snapshot, cfg: SelfConsumptionConfig, st: Sel
     return ok(proposals, { lastCmdW: total, integralW: integral, lastMs: nowMs, phases: states }, `${why} -> battery ${fmtW(total)}: ${hows.join('; ')}`);
   }
   const measured = batteryPower(s, b, nowMs, maxAge);
+  const off =
+    b.kind === 'battery-setpoint' && b.perPhase
+      ? phasesOf(b.phases).reduce((n, p) => n + droopOf(s, command.batteryPower(b, p), nowMs, maxAge), 0)
+      : droopOf(s, command.batteryPower(b), nowMs, maxAge);
   // Coming back from per-phase loops: the total loop starts from their sum, without their per-phase states.
   const out = loopStep(
-    { errorW: g.w - target, measuredW: measured, minW: range.minW, maxW: range.maxW },
+    { errorW: g.w - target + off, measuredW: measured === undefined ? undefined : measured - off, minW: range.minW, maxW: range.maxW },
     loop,
     { lastCmdW: st.lastCmdW, integralW: st.integralW, lastMs: st.lastMs },
     nowMs,

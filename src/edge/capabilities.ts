@@ -112,6 +112,11 @@ export const command = {
   maxAcChargeCurrent: (b: { component: string }): string => `${b.component}/MaxAcChargeCurrent`,
   /** An EV charger's charging limit (W, >= 0; 0 pauses). */
   evLimit: (c: { component: string }): string => `${c.component}/SetChargeLimit`,
+  /**
+   * The offset (frequency droop) the cycle added to a command last cycle, as a snapshot channel of the same
+   * component: a grid-following loop takes it out of its error so that its integral does not cancel it.
+   */
+  appliedOffset: (commandTarget: string): string => `${commandTarget}.AppliedOffset`,
 } as const;
 
 /** SRNE output priority (E204) and charger priority (E20F) codes, SRNE protocol V1.96 (docs/devices.md#settings). */

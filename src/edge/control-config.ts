@@ -143,6 +143,8 @@ export const controllerConfigSchema = z.discriminatedUnion('kind', [
       kind: z.literal('frequency-droop'),
       ...common,
       ...battery,
+      /** PV curtailed for the over-frequency response the battery cannot take. */
+      pv: component.optional(),
       maxResponseW: z.number().positive(),
       f1: z.number().optional(),
       f2: z.number().optional(),

@@ -174,9 +174,11 @@ export function planControl(
       case 'frequency-droop': {
         const b = battery(k.battery, where);
         const g = caps.grid;
+        const p = k.pv ? pvOf(k.pv, where) : undefined;
         config = {
           ...base,
           battery: b,
+          pv: p,
           maxResponseW: k.maxResponseW,
           f1: k.f1,
           f2: k.f2,
@@ -185,7 +187,7 @@ export function planControl(
           frequencyChannel: g ? `${g.component}/Frequency` : undefined,
           criticality,
         };
-        assets = b ? [b.component] : [];
+        assets = [b?.component, p?.component].filter((x): x is string => !!x);
         break;
       }
       case 'generator': {

@@ -97,6 +97,8 @@ export class EdgeCycle {
   private readonly lastProposals = new Map<string, readonly Proposal[]>();
   private modeStates = new Map<string, ModePlanState>();
   private lastDispatched: Record<string, number> = {};
+  /** What offsets (frequency droop) added to each dispatched command last cycle, shown to the controllers. */
+  private lastOffsets = new Map<string, number>();
   private lastCycleAt: number | null = null;
   readonly timing = new CycleTiming();
   private timer: NodeJS.Timeout | null = null;
@@ -202,6 +204,7 @@ export class EdgeCycle {
       const v = this.d.image.get(comp, ch);
       if (v) entries.push([E_STOP_CHANNEL, { value: v.value === null ? null : v.value === this.d.eStop.pressedValue ? 1 : 0, ts: v.ts, quality: v.quality }]);
     }
+    for (const [target, w] of this.lastOffsets) entries.push([command.appliedOffset(target), { value: w, ts: nowMs, quality: 'GOOD' }]);
     return snapshotOf(nowMs, entries);
   }
 
@@ -289,6 +292,7 @@ export class EdgeCycle {
           chosenBy: null,
           boundBy: [],
           overruled: [],
+          offset: 0,
         });
     this.lastResolutions = resolutions;
 
@@ -445,6 +449,12 @@ export class EdgeCycle {
       this.d.dispatcher.send(target, e.value);
       this.lastDispatched[target] = e.value;
     }
+    const offsets = new Map<string, number>();
+    for (const [target, r] of resolutions) {
+      const e = enforced.get(target);
+      if (r.offset !== 0 && e) offsets.set(target, e.value - (r.value - r.offset));
+    }
+    this.lastOffsets = offsets;
     this.lastActuated = actuated;
 
     // 5. Alarms for assets held safe (lost communication, stale inputs), cleared when they recover.

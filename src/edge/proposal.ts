@@ -31,7 +31,17 @@ export interface Target extends ProposalBase {
   readonly value: number;
 }
 
-export type Proposal = Bound | Target;
+/**
+ * An addition: whatever the classes decided, the variable moves by `value` more (frequency droop on top of
+ * self-consumption or peak shaving). The sum stays inside what this class and the more critical ones allow;
+ * an offset of a class below the one whose target pinned the value is overruled (docs/architecture.md).
+ */
+export interface Offset extends ProposalBase {
+  readonly kind: 'offset';
+  readonly value: number;
+}
+
+export type Proposal = Bound | Target | Offset;
 
 /** Every controller says what it did: never a silent "Ok". */
 export type ControllerStatus =

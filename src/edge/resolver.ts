@@ -1,4 +1,4 @@
-import { CRITICALITY, type Bound, type Criticality, type Proposal, type Target } from './proposal.js';
+import { CRITICALITY, type Bound, type Criticality, type Offset, type Proposal, type Target } from './proposal.js';
 import { whole } from '../util/text-number.js';
 
 /**
@@ -17,6 +17,11 @@ import { whole } from '../util/text-number.js';
  *   the neutral value (the least intervention), and both are recorded.
  * - Several targets of one class: the one nearest the neutral value wins (least aggressive); the
  *   others are recorded as overruled.
+ * - Offsets (frequency droop) are added to the value so chosen, from the least critical class up: each
+ *   class's sum of offsets moves the value, then it is clamped into what that class and the more critical
+ *   ones allow (the interval after that class's bounds), so the safety envelope always has the last word
+ *   and a business bound does not cancel a supply-quality response. Offsets of a class below the one whose
+ *   target pinned the value are overruled like its bounds.
  */
 export interface VariableSpec {
   /** What the asset does when nobody asks (battery 0 W, PV at its rating, a relay's current state). */
@@ -46,6 +51,8 @@ export interface Resolution {
   readonly boundBy: readonly Binding[];
   /** Proposals that did not get their way, and why. */
   readonly overruled: readonly (Binding & { readonly by: string })[];
+  /** What the offsets added to the chosen (or neutral) value, after clamping (W); 0 without offsets. */
+  readonly offset: number;
 }
 
 const binding = (p: Proposal): Binding => ({ source: p.source, criticality: p.criticality, why: p.why });
@@ -63,13 +70,16 @@ export function resolveVariable(target: string, proposals: readonly Proposal[], 
   let hi: Edge = { value: Infinity, by: [] };
   const overruled: (Binding & { by: string })[] = [];
   let chosen: { value: number; by: Binding } | null = null;
+  /** The interval left after each class's bounds (what an offset of that class must stay within). */
+  const after = new Map<Criticality, { lo: Edge; hi: Edge }>();
 
   for (const cls of CRITICALITY) {
     const mine = proposals.filter((p) => p.criticality === cls).sort(canonical);
     const bounds = mine.filter((p): p is Bound => p.kind === 'bound');
     const targets = mine.filter((p): p is Target => p.kind === 'target');
     if (chosen) {
-      for (const p of mine) overruled.push({ ...binding(p), by: `value already fixed by ${chosen.by.source} (${chosen.by.criticality})` });
+      for (const p of mine)
+        if (p.kind !== 'offset') overruled.push({ ...binding(p), by: `value already fixed by ${chosen.by.source} (${chosen.by.criticality})` });
       continue;
     }
     // This class's own intersection first.
@@ -112,6 +122,7 @@ export function resolveVariable(target: string, proposals: readonly Proposal[], 
         hi = { value: lo.value, by: lo.by };
       }
     } else if (cHi.value === hi.value && cHi.by.length) hi = { value: hi.value, by: [...hi.by, ...cHi.by] };
+    after.set(cls, { lo, hi });
 
     if (targets.length) {
       const interval = { min: lo.value, max: hi.value };
@@ -127,7 +138,13 @@ export function resolveVariable(target: string, proposals: readonly Proposal[], 
   }
 
   const interval = { min: lo.value, max: hi.value };
-  const value = chosen ? chosen.value : clamp(spec.neutral, interval);
+  const base = chosen ? chosen.value : clamp(spec.neutral, interval);
+  const added = applyOffsets(base, proposals, after, chosen?.by.criticality ?? null, overruled);
+  const value = added.value;
+  if (added.boundBy.length) {
+    const wanted = base + added.asked;
+    return { target, value, interval, chosenBy: chosen?.by ?? null, boundBy: value !== wanted ? added.boundBy : [], overruled, offset: value - base };
+  }
   const wanted = chosen
     ? proposals.find((p): p is Target => p.kind === 'target' && p.source === chosen.by.source && p.why === chosen.by.why)?.value
     : spec.neutral;
@@ -137,7 +154,45 @@ export function resolveVariable(target: string, proposals: readonly Proposal[], 
     if (value === lo.value) boundBy.push(...lo.by);
     if (value === hi.value && hi !== lo) for (const b of hi.by) if (!boundBy.some((x) => x.source === b.source && x.why === b.why)) boundBy.push(b);
   }
-  return { target, value, interval, chosenBy: chosen?.by ?? null, boundBy, overruled };
+  return { target, value, interval, chosenBy: chosen?.by ?? null, boundBy, overruled, offset: value - base };
+}
+
+/** Adds the offsets class by class, least critical first, each clamped into its class's interval. */
+function applyOffsets(
+  base: number,
+  proposals: readonly Proposal[],
+  after: ReadonlyMap<Criticality, { lo: Edge; hi: Edge }>,
+  pinnedBy: Criticality | null,
+  overruled: (Binding & { by: string })[],
+): { value: number; asked: number; boundBy: Binding[] } {
+  const offsets = proposals.filter((p): p is Offset => p.kind === 'offset').sort(canonical);
+  if (offsets.length === 0) return { value: base, asked: 0, boundBy: [] };
+  const rank = (c: Criticality): number => CRITICALITY.indexOf(c);
+  let value = base;
+  let asked = 0;
+  let boundBy: Binding[] = [];
+  for (const cls of [...CRITICALITY].reverse()) {
+    const mine = offsets.filter((o) => o.criticality === cls);
+    if (mine.length === 0) continue;
+    if (pinnedBy !== null && rank(cls) > rank(pinnedBy)) {
+      for (const o of mine) overruled.push({ ...binding(o), by: `value fixed by a more critical (${pinnedBy}) target` });
+      continue;
+    }
+    const sum = mine.reduce((n, o) => n + o.value, 0);
+    asked += sum;
+    const edges = after.get(cls);
+    const lo = edges?.lo.value ?? -Infinity;
+    const hi = edges?.hi.value ?? Infinity;
+    const moved = value + sum;
+    value = Math.min(hi, Math.max(lo, moved));
+    if (value !== moved) {
+      const edge = value === hi ? edges?.hi : edges?.lo;
+      boundBy = [...(edge?.by ?? [])];
+      for (const o of mine)
+        overruled.push({ ...binding(o), by: `offset cut to ${whole(value)}: ${boundBy.map((b) => `${b.source} (${b.criticality})`).join(', ')}` });
+    }
+  }
+  return { value, asked, boundBy };
 }
 
 /** Resolves every variable named by a proposal or a spec. The map is sorted by variable name. */
@@ -145,7 +200,7 @@ export function resolve(proposals: readonly Proposal[], specs: Readonly<Record<s
   const byTarget = new Map<string, Proposal[]>();
   for (const p of proposals) {
     if (p.kind === 'bound' && p.min !== undefined && p.max !== undefined && Number.isNaN(p.min + p.max)) continue;
-    if (p.kind === 'target' && !Number.isFinite(p.value)) continue;
+    if (p.kind !== 'bound' && !Number.isFinite(p.value)) continue;
     byTarget.set(p.target, [...(byTarget.get(p.target) ?? []), p]);
   }
   const names = [...new Set([...byTarget.keys()])].sort();
