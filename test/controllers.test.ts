@@ -188,7 +188,7 @@ test('charge-only: SoC missing fails, never charges blind', () => {
   assert.equal(stateOf(r), 'failed');
 });
 
-test('backup reserve: floor kept on grid; grid loss islands and sheds; a stable return reconnects and restores', () => {
+test('backup reserve: floor kept on grid; grid loss islands and sheds at the floor; a stable return reconnects and restores', () => {
   const cfg = { id: 'backup', battery: bat, floorPct: 30, pcc, shed: [shed], confirmMs: 2_000, returnStableMs: 60_000 };
   let st: BackupReserveState = BACKUP_START;
   const step = (t: number, hz: number, soc: number) => {
@@ -206,24 +206,38 @@ test('backup reserve: floor kept on grid; grid loss islands and sheds; a stable 
   assert.equal(st.mode, 'islanded');
   assert.deepEqual(
     r.proposals.map((p) => [p.target, (p as { value: number }).value, p.criticality]),
+    [['pcc/SetClosed', 0, 'safety']],
+    'islanded above the floor: nothing shed yet',
+  );
+  r = step(T0 + 4_500, 0, 29);
+  assert.deepEqual(
+    r.proposals.map((p) => [p.target, (p as { value: number }).value, p.criticality]),
     [
       ['pcc/SetClosed', 0, 'safety'],
       ['relay1/SetClosed', 0, 'safety'],
     ],
+    'stage 1 shed at the floor',
   );
-  r = step(T0 + 5_000, 50, 55);
+  r = step(T0 + 5_000, 50, 28);
   assert.equal(st.mode, 'return-pending');
   assert.equal(r.proposals.length, 2, 'still islanded while the grid proves stable');
-  r = step(T0 + 65_000, 50, 55);
+  r = step(T0 + 65_000, 50, 28);
   assert.equal(st.mode, 'on-grid');
   assert.deepEqual(
-    r.proposals.map((p) => [p.target, (p as { value: number }).value]),
+    r.proposals.filter((p) => p.kind === 'target').map((p) => [p.target, (p as { value: number }).value]),
+    [['pcc/SetClosed', 1]],
+    'the PCC closes first',
+  );
+  r = step(T0 + 67_000, 50, 28);
+  assert.deepEqual(
+    r.proposals.filter((p) => p.kind === 'target').map((p) => [p.target, (p as { value: number }).value]),
     [
       ['pcc/SetClosed', 1],
       ['relay1/SetClosed', 1],
     ],
+    'the shed load comes back a restore step later',
   );
-  r = backupReserve(snap(T0 + 66_000, { 'ess0/Soc': 55 }), cfg, st, T0 + 66_000);
+  r = backupReserve(snap(T0 + 68_000, { 'ess0/Soc': 55 }), cfg, st, T0 + 68_000);
   assert.equal(stateOf(r), 'failed', 'no frequency: loss cannot be detected, said so');
 });
 

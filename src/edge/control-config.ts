@@ -76,6 +76,17 @@ export const controllerConfigSchema = z.discriminatedUnion('kind', [
       restoreHoldMs: z.number().int().min(0).optional(),
       minHz: z.number().optional(),
       maxHz: z.number().optional(),
+      /** Grid charging rate back to the floor (W); none by default. */
+      rechargeW: z.number().positive().optional(),
+      rechargeHysteresisPct: z.number().min(0).max(50).optional(),
+      /** Shedding stages while islanded, in order (relay components of role shed); one stage per shed relay by default. */
+      shedStages: z
+        .array(z.object({ relays: z.array(component).min(1), socPct: z.number().min(0).max(100).optional() }).strict())
+        .min(1)
+        .optional(),
+      shedHysteresisPct: z.number().min(0).max(50).optional(),
+      shedDwellMs: z.number().int().min(0).max(3_600_000).optional(),
+      restoreStepMs: z.number().int().min(0).max(600_000).optional(),
     })
     .strict(),
   z

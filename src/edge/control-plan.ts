@@ -130,6 +130,23 @@ export function planControl(
         const b = battery(k.battery, where);
         const g = grid(where);
         const pcc = caps.relays.find((x: Relay) => x.role === 'pcc');
+        const shedStages = k.shedStages?.map((st, si) => ({
+          ...(st.socPct !== undefined ? { socPct: st.socPct } : {}),
+          relays: st.relays.flatMap((name, ri) => {
+            const r = caps.relays.find((x) => x.component === name);
+            if (!r || r.role !== 'shed')
+              problems.push(
+                `${where}.shedStages.${si}.relays.${ri}: ${r ? `${name} is a ${r.role} relay, never shed automatically` : `no relay "${name}"`}; shed relays: ${
+                  caps.relays
+                    .filter((x) => x.role === 'shed')
+                    .map((x) => x.component)
+                    .join(', ') || 'none'
+                }`,
+              );
+            return r && r.role === 'shed' ? [r] : [];
+          }),
+        }));
+        const minSoc = c.safety.batteries.find((x) => x.component === b?.component)?.socMinPct;
         config = {
           ...base,
           battery: b,
@@ -138,6 +155,13 @@ export function planControl(
           confirmMs: k.confirmMs,
           returnStableMs: k.returnStableMs,
           restoreHoldMs: k.restoreHoldMs,
+          rechargeW: k.rechargeW,
+          rechargeHysteresisPct: k.rechargeHysteresisPct,
+          shedStages,
+          minSocPct: minSoc,
+          shedHysteresisPct: k.shedHysteresisPct,
+          shedDwellMs: k.shedDwellMs,
+          restoreStepMs: k.restoreStepMs,
           minHz: k.minHz,
           maxHz: k.maxHz,
           pcc,

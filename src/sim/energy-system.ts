@@ -224,6 +224,11 @@ export class EnergySystem {
     return this.gridUp;
   }
 
+  /** Tests: the battery's state of charge jumps to `fraction` (0..1), as after hours of use. */
+  setSoc(fraction: number): void {
+    this.soc = clamp(fraction, 0, 1);
+  }
+
   /** The emergency stop input: every asset goes to its safe state (inverter off, PV off, generator stopped). */
   setEmergencyStop(pressed: boolean): void {
     this.eStopped = pressed;

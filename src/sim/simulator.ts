@@ -58,6 +58,8 @@ export interface SimulatedEnergyHandle {
   setGridMeterComms(ok: boolean): void;
   /** Tests and benchmarks: force the PV available per phase (W), a step; null = sun and clouds again. */
   setPvAvailable(w: Partial<Record<'L1' | 'L2' | 'L3', number>> | null): void;
+  /** Tests: the battery's SoC jumps to `fraction` (0..1), as after hours of use. */
+  setSoc(fraction: number): void;
 }
 
 /**
@@ -228,6 +230,11 @@ async function startEnergyLine(
     setPvAvailable: (w) => {
       model.update();
       system.pvOverrideW = w;
+      model.refresh();
+    },
+    setSoc: (fraction) => {
+      model.update();
+      system.setSoc(fraction);
       model.refresh();
     },
   };
