@@ -3,6 +3,7 @@ import { failed, fmtW, idle, type ControllerResult, type Criticality, type Propo
 import type { Snapshot } from '../edge/snapshot.js';
 import { absorb } from './absorb.js';
 import { batteryPower, batteryRange, DEFAULT_MAX_AGE_MS, gridPhases, pvLimitNow, pvPower } from './assets.js';
+import { NIGHT_START, pvNight, type NightConfig, type NightState } from './pv-night.js';
 
 /**
  * Per-phase zero export (docs/sign-conventions.md#why-per-phase-power-matters and its worked example): no phase
@@ -31,6 +32,11 @@ import { batteryPower, batteryRange, DEFAULT_MAX_AGE_MS, gridPhases, pvLimitNow,
  * sun gives does not pulse the grid every other cycle, and PV held at a cloud's level comes back within
  * seconds of the cloud passing. A phase within `curtailedTolW` of the margin (meter noise around the
  * 50 W kept on each phase) does not stop the release.
+ *
+ * At night (pv-night.ts: no PV production for a while with proof it is the sun's, or outside the configured
+ * daylight hours) nothing is probed and the PV limit is held still at a watch level, so the battery does
+ * not charge probe steps from the grid and the limit is not rewritten as the load moves; the first PV
+ * production at dawn ends the night.
  */
 export interface ZeroExportConfig {
   readonly id: string;
@@ -45,6 +51,10 @@ export interface ZeroExportConfig {
   readonly curtailedTolW?: number;
   readonly criticality?: Criticality;
   readonly maxAgeMs?: number;
+  /** When it is night for the PV array (pv-night.ts). */
+  readonly night?: NightConfig;
+  /** The site's time zone, for `night.daylight`. */
+  readonly timeZone?: string;
 }
 
 export interface ZeroExportState {
@@ -57,6 +67,7 @@ export interface ZeroExportState {
   readonly backoffMs: number;
   /** PV production seen last cycle (W), total and per phase, to tell PV still rising towards its limit. */
   readonly lastPvW?: Readonly<Record<Phase | 'total', number>>;
+  readonly night?: NightState;
 }
 export const ZERO_EXPORT_START: ZeroExportState = { stepW: 0, pvAtStepW: 0, probeAfterMs: 0, backoffMs: 0 };
 
@@ -111,11 +122,22 @@ export function zeroExport(s: Snapshot, cfg: ZeroExportConfig, st: ZeroExportSta
 
   // PV production and whether its limit is holding it back, on each phase or in total.
   const pvAt = (p?: Phase): number | undefined => (pv ? pvPower(s, pv, nowMs, maxAge, p) : undefined);
+  const pvSum = pv ? (pv.perPhase ? PHASES.reduce((n, p) => n + (pvAt(p) ?? 0), 0) : (pvAt() ?? 0)) : 0;
+  const limits = pv ? (pv.perPhase ? PHASES.map((p) => pvLimitNow(s, pv, nowMs, maxAge, p)) : [pvLimitNow(s, pv, nowMs, maxAge)]) : [];
+  const known = limits.filter((l): l is number => l !== undefined);
+  const limitSum = known.length && known.length === limits.length ? known.reduce((n, l) => n + l, 0) : undefined;
+  const night = pv
+    ? pvNight(
+        st.night ?? NIGHT_START,
+        { pvW: pvSum, limitW: limitSum, probeFailed: st.backoffMs > 0, nowMs, timeZone: cfg.timeZone, baseWatchW: shift },
+        cfg.night,
+      )
+    : { state: NIGHT_START, why: null };
   // Held back: producing within `tol` of a limit below the rating, or still rising towards a limit
   // raised last cycle: at least a quarter of the way up from last cycle's production (the inverter's lag
   // and when the reading was taken decide how far it got; PV the sun does not give does not move at all).
   const pvHeld = (p?: Phase): boolean => {
-    if (!pv) return false;
+    if (!pv || night.state.night) return false;
     const lim = pvLimitNow(s, pv, nowMs, maxAge, p);
     const now = pvAt(p);
     if (lim === undefined || now === undefined || lim >= pv.ratedW / (p ? pv.phases : 1)) return false;
@@ -273,11 +295,23 @@ export function zeroExport(s: Snapshot, cfg: ZeroExportConfig, st: ZeroExportSta
     shortfall = PHASES.reduce((sum, p) => sum + Math.max(0, need[p] - absorbed[p]), 0);
   }
 
+  if (pv && night.state.night && night.state.holdW !== null) {
+    // Night: the PV limit is held still (no probe, no limit following the load), battery bounds as computed.
+    const hold = night.state.holdW;
+    for (let i = proposals.length - 1; i >= 0; i--) if (proposals[i]?.target.startsWith(`${pv.component}/ActivePowerLimit`)) proposals.splice(i, 1);
+    for (const p of pv.perPhase ? PHASES : [undefined])
+      bound(command.pvLimit(pv, p), p ? hold / pv.phases : hold, `${night.why ?? 'night'}: PV limit held at ${fmtW(hold)}, not probed`, 0);
+    notes.push(`${night.why ?? 'night'}; PV limit held at ${fmtW(hold)}, no probing`);
+  }
   const exporting = PHASES.filter((p) => g.w[p] < 0);
   const detail = `${exporting.length ? `absorbing on ${exporting.join(', ')}` : 'no phase exports'}${notes.length ? `; ${notes.join('; ')}` : ''}`;
   // A shortfall is a failure of the objective; the best-effort bounds are still proposed.
   const next: ZeroExportState = pv
-    ? { ...release.state, lastPvW: { total: pvTotal, L1: pvAt('L1') ?? pvTotal / 3, L2: pvAt('L2') ?? pvTotal / 3, L3: pvAt('L3') ?? pvTotal / 3 } }
+    ? {
+        ...release.state,
+        lastPvW: { total: pvTotal, L1: pvAt('L1') ?? pvTotal / 3, L2: pvAt('L2') ?? pvTotal / 3, L3: pvAt('L3') ?? pvTotal / 3 },
+        night: night.state,
+      }
     : release.state;
   if (shortfall > 0.5)
     return {

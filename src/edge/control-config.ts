@@ -54,7 +54,26 @@ export const controllerConfigSchema = z.discriminatedUnion('kind', [
       exportLimitW: z.number().min(0).optional(),
     })
     .strict(),
-  z.object({ kind: z.literal('zero-export'), ...common, ...battery, pv: component.optional(), marginW: z.number().min(0).optional() }).strict(),
+  z
+    .object({
+      kind: z.literal('zero-export'),
+      ...common,
+      ...battery,
+      pv: component.optional(),
+      marginW: z.number().min(0).optional(),
+      /** When it is night for PV: nothing probed, the limit held still (src/controllers/pv-night.ts). */
+      night: z
+        .object({
+          darkW: z.number().min(0).max(10_000).optional(),
+          afterMs: z.number().int().min(0).max(86_400_000).optional(),
+          watchW: z.number().min(0).optional(),
+          /** Daylight hours in the site's time zone; outside them no probing. */
+          daylight: window.optional(),
+        })
+        .strict()
+        .optional(),
+    })
+    .strict(),
   z
     .object({
       kind: z.literal('charge-only'),

@@ -122,7 +122,7 @@ export function planControl(
       case 'zero-export': {
         const b = caps.batteries.length || k.battery ? battery(k.battery, where) : undefined;
         const p = pvOf(k.pv, where);
-        config = { ...base, grid: grid(where), battery: b, pv: p, marginW: k.marginW, criticality };
+        config = { ...base, grid: grid(where), battery: b, pv: p, marginW: k.marginW, criticality, night: k.night, timeZone: o.timeZone };
         assets = [b?.component, p?.component].filter((x): x is string => !!x);
         break;
       }
