@@ -63,8 +63,17 @@ const KINDS: Record<string, KindDef> = {
   },
   'backup-reserve': {
     label: 'Backup reserve',
-    what: 'Keeps an SoC floor for outages: below it the battery is not discharged while the grid is up.',
-    fields: [{ key: 'floorPct', label: 'Reserve floor (% SoC)', required: true, min: 0, max: 100 }],
+    what: 'Keeps an SoC floor for outages: below it the battery is not discharged while the grid is up, and is recharged from the grid when a rate is set. In an outage, non-critical loads are shed in stages as the SoC falls below the floor.',
+    fields: [
+      { key: 'floorPct', label: 'Reserve floor (% SoC)', required: true, min: 0, max: 100 },
+      {
+        key: 'rechargeW',
+        label: 'Grid recharge (W)',
+        hint: 'Back to the floor, within the import limits; empty = no grid charging',
+        min: 0,
+        positive: true,
+      },
+    ],
   },
   generator: {
     label: 'Generator',
