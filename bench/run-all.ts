@@ -6,6 +6,7 @@ import { run as evChargers } from './ev-chargers.js';
 import { run as cliStartup } from './cli-startup.js';
 import { run as controlSteps } from './control-steps.js';
 import { run as cycleJitter } from './cycle-jitter.js';
+import { run as csipPolling } from './csip-polling.js';
 import { run as history } from './history.js';
 import { run as ingest } from './ingest.js';
 import { run as memory } from './memory.js';
@@ -46,6 +47,10 @@ const benches: Array<[string, () => Figures | Promise<Figures>]> = [
   [
     'EV chargers: edge cycle start jitter and duration without and with 100 simulated OCPP chargers charging and steered (set BENCH_EV_SECONDS, default 30; BENCH_EV_METER_MS, default 2000; BENCH_EV_BUDGET_MS, default 100)',
     () => evChargers(),
+  ],
+  [
+    "csip-polling: IEEE 2030.5 requests and bytes per simulated hour for a site with 3 DERs against the test server (HTTPS, mTLS), the server's pollRates vs a naive poller reading every resource every 60 s",
+    () => csipPolling(),
   ],
 ];
 

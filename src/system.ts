@@ -251,7 +251,15 @@ export async function startSystem(o: SystemOptions = {}): Promise<RunningSystem>
         }),
     });
     // The utility's limits reach the edge cycle as `utility/*` channels (src/csip/utility-channels.ts).
-    const utility = config.csip?.enabled ? new UtilityRuntime(config.csip, site.image, clock) : null;
+    // Its reports come from the site's DERs (control.assets, SunSpec devices) and the process image.
+    const utility = config.csip?.enabled
+      ? new UtilityRuntime(config.csip, site.image, clock, {
+          control: config.control,
+          sunspec: site.sunspec,
+          storagePath: config.storage.path,
+          controllers: () => control?.controllerConfigList() ?? [],
+        })
+      : null;
     // The central system is made before the edge cycle, which steers its chargers (docs/ocpp.md); it listens later.
     const ocppConfig = config.ocpp;
     const ocpp = ocppConfig?.enabled

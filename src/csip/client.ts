@@ -2,7 +2,17 @@ import { Agent, request } from 'node:https';
 import type { Clock } from '../util/clock.js';
 import { capabilityXml, settingsXml, statusXml, type DerReport } from './der-reports.js';
 import { deviceIdentity, type DeviceIdentity } from './lfdi.js';
-import { meterReadingListXml, mirrorMRID, mirrorUsagePointXml, ROLE_DER, ROLE_SITE, type MeasuredPoint, type TelemetryReport } from './mirror-readings.js';
+import {
+  hasReadings,
+  meterReadingListXml,
+  mirrorMRID,
+  mirrorUsagePointXml,
+  ROLE_DER,
+  ROLE_SITE,
+  type MeasuredPoint,
+  type TelemetryReport,
+} from './mirror-readings.js';
+import { MemoryTelemetryQueue, type TelemetryQueue } from './telemetry-queue.js';
 import {
   CSIPAUS_NS,
   parseResource,
@@ -57,7 +67,7 @@ export interface CsipClientOptions {
    * per DER resource, their settings and status at every read of the DERList (CACTUS expects settings
    * and status together after a change). Unset: the DERList is not read.
    */
-  readonly ders?: () => readonly DerReport[];
+  readonly ders?: () => readonly (DerReport | undefined)[];
   /**
    * In-band registration: when the EndDeviceList holds no EndDevice with this device's LFDI or SFDI, POST
    * one (LFDI, SFDI, this DeviceCategoryType bit field) to the list and read it again. Unset: the device
@@ -71,6 +81,11 @@ export interface CsipClientOptions {
    * server's MirrorUsagePointList and their readings posted at each one's postRate. Unset: none.
    */
   readonly telemetry?: () => TelemetryReport;
+  /**
+   * Where the readings taken at each postRate wait until the server accepts them (telemetry-queue.ts):
+   * posted oldest first with the time they were taken. Default: in memory, 10,000 samples.
+   */
+  readonly telemetryQueue?: TelemetryQueue;
 }
 
 export type Kind = 'dcap' | 'time' | 'edevList' | 'registration' | 'fsaList' | 'derpList' | 'dercList' | 'dderc' | 'derList' | 'mupList';
@@ -96,6 +111,8 @@ export type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
 /** The default pollRate of IEEE 2030.5 (seconds). */
 export const DEFAULT_POLL_RATE_S = 900;
 const MAX_PAGES = 100;
+/** Queued readings posted per tick at most (a long backlog drains over several ticks, reads go on between). */
+const DRAIN_PER_TICK = 200;
 
 export interface RequestRecord {
   readonly method: Method;
@@ -127,8 +144,13 @@ export class CsipClient {
   private readonly memory = new Map<string, { firstSeen: number; sent: Set<number> }>();
   /** DER resources whose capability and settings, and the connection point, were accepted. */
   private readonly reported = new Set<string>();
-  /** The MirrorUsagePoints created, by mRID: where and how often their readings go. */
+  /** The MirrorUsagePoints created, by mRID: where and how often their readings are taken (nextPostMs: the next sample). */
   private readonly mirrors = new Map<string, { href: string; postRateS: number; nextPostMs: number }>();
+  /** Readings taken and not yet accepted, and when posting them is tried again after a failure. */
+  readonly telemetryQueue: TelemetryQueue;
+  private drainAtMs = -Infinity;
+  /** The DERCapability body last accepted per href (PUT again when the ratings change, e.g. once read from the device). */
+  private readonly capabilityPut = new Map<string, string>();
 
   dcap: DeviceCapability | null = null;
   time: Time | null = null;
@@ -152,6 +174,7 @@ export class CsipClient {
     this.identity = deviceIdentity(o.cert);
     this.pageSize = o.pageSize ?? 10;
     this.retryMs = o.retryMs ?? 30_000;
+    this.telemetryQueue = o.telemetryQueue ?? new MemoryTelemetryQueue(10_000);
     this.agent = new Agent({ keepAlive: true, cert: o.cert, key: o.key, ca: o.ca, rejectUnauthorized: true, timeout: o.timeoutMs ?? 10_000 });
   }
 
@@ -197,7 +220,8 @@ export class CsipClient {
 
   /** When the next read or readings post falls due on the Clock (ms); Infinity before the first tick. */
   nextDueMs(): number {
-    return Math.min(...[...this.nodes.values()].map((n) => n.nextDueMs), ...[...this.mirrors.values()].map((m) => m.nextPostMs));
+    const retry = this.telemetryQueue.size > 0 && this.drainAtMs > this.o.clock() ? [this.drainAtMs] : [];
+    return Math.min(...[...this.nodes.values()].map((n) => n.nextDueMs), ...[...this.mirrors.values()].map((m) => m.nextPostMs), ...retry);
   }
 
   /** Resources known to the poller with their period (for tests and the API). */
@@ -477,41 +501,80 @@ export class CsipClient {
     const pick = (l: Resource<'MirrorUsagePointList'>): Resource<'MirrorUsagePointList'>['MirrorUsagePoint'] => l.MirrorUsagePoint;
     let list = await this.getList('MirrorUsagePointList', listHref, pick);
     const nowS = this.now() / 1000;
-    let created = false;
+    const created = new Set<string>();
     for (const m of this.mirrorPoints()) {
       if (list.items.some((i) => i.mRID === m.mrid)) continue;
       const res = await this.http('POST', listHref, mirrorUsagePointXml(m.mrid, m.role, this.identity.lfdi, m.what, m.point, nowS));
       if (res.status < 200 || res.status >= 300) throw new CsipHttpError(listHref, res.status, 'POST');
-      created = true;
+      created.add(m.mrid);
     }
-    if (created) list = await this.getList('MirrorUsagePointList', listHref, pick);
+    if (created.size > 0) list = await this.getList('MirrorUsagePointList', listHref, pick);
     for (const i of list.items) {
       if (!i.href || !this.mirrorPoints().some((m) => m.mrid === i.mRID)) continue;
       const postRateS = i.postRate ?? list.pollRate ?? DEFAULT_POLL_RATE_S;
       const had = this.mirrors.get(i.mRID);
-      // A new mirror was posted with its first readings; a changed postRate counts from the last post.
-      const lastPostMs = had ? had.nextPostMs - had.postRateS * 1000 : this.o.clock();
+      // A new mirror was posted with its first readings; one found already there (a restart) is sampled at
+      // once; a changed postRate counts from the last post.
+      const lastPostMs = had ? had.nextPostMs - had.postRateS * 1000 : created.has(i.mRID) ? this.o.clock() : this.o.clock() - postRateS * 1000;
       this.mirrors.set(i.mRID, { href: i.href, postRateS, nextPostMs: lastPostMs + postRateS * 1000 });
     }
     const rates = [...this.mirrors.values()].map((m) => m.postRateS);
     return rates.length > 0 ? Math.min(...rates) : undefined;
   }
 
-  /** Posts the readings of each mirror whose postRate has elapsed. */
+  /**
+   * Takes the readings of each mirror whose postRate has elapsed into the queue (reachable or not),
+   * then posts the queue oldest first with the times the readings were taken. A network failure or a
+   * 5xx stops the drain until `retryMs` (or the post rate if shorter); a 4xx refuses that sample for
+   * good, so it is dropped instead of blocking the rest.
+   */
   private async postReadings(): Promise<void> {
-    if (this.mirrors.size === 0) return;
-    const nowS = this.now() / 1000;
-    for (const m of this.mirrorPoints()) {
+    const q = this.telemetryQueue;
+    if (this.mirrors.size === 0 && q.size === 0) return;
+    const nowMs = this.o.clock();
+    const atS = this.now() / 1000;
+    // The site's values are read only when a mirror is due (the tick runs every second).
+    const due = [...this.mirrors.values()].some((m) => m.nextPostMs <= nowMs);
+    const points = due || q.size > 0 ? this.mirrorPoints() : [];
+    for (const m of points) {
       const target = this.mirrors.get(m.mrid);
-      if (!target || target.nextPostMs > this.o.clock()) continue;
-      try {
-        const res = await this.http('POST', target.href, meterReadingListXml(m.mrid, m.point, nowS));
-        if (res.status < 200 || res.status >= 300) throw new CsipHttpError(target.href, res.status, 'POST');
-        target.nextPostMs = this.o.clock() + target.postRateS * 1000;
-      } catch (e) {
-        this.fail(e);
-        target.nextPostMs = this.o.clock() + Math.min(this.retryMs, target.postRateS * 1000);
+      if (!target || target.nextPostMs > nowMs) continue;
+      target.nextPostMs = nowMs + target.postRateS * 1000;
+      if (hasReadings(m.point)) q.push({ mrid: m.mrid, atS, point: m.point });
+    }
+    q.commit();
+    if (this.drainAtMs > nowMs) return;
+    const current = new Set(points.map((p) => p.mrid));
+    try {
+      for (const s of q.peek(DRAIN_PER_TICK)) {
+        const target = this.mirrors.get(s.mrid);
+        if (!target) {
+          // A DER no longer on the site: its readings have nowhere to go. Else wait for the list to be read.
+          if (!current.has(s.mrid)) {
+            q.ack(s.id);
+            continue;
+          }
+          return;
+        }
+        let res: { status: number };
+        try {
+          res = await this.http('POST', target.href, meterReadingListXml(s.mrid, s.point, s.atS));
+        } catch (e) {
+          this.fail(e);
+          this.drainAtMs = this.o.clock() + Math.min(this.retryMs, target.postRateS * 1000);
+          return;
+        }
+        if (res.status >= 500) {
+          this.lastError = `POST ${target.href}: HTTP ${res.status}`;
+          this.drainAtMs = this.o.clock() + Math.min(this.retryMs, target.postRateS * 1000);
+          return;
+        }
+        if (res.status < 200 || res.status >= 300)
+          this.lastError = `POST ${target.href}: HTTP ${res.status} (the readings taken at ${Math.floor(s.atS)} s dropped)`;
+        q.ack(s.id);
       }
+    } finally {
+      q.commit();
     }
   }
 
@@ -524,23 +587,24 @@ export class CsipClient {
     if (res.status < 200 || res.status >= 300) throw new CsipHttpError(listHref, res.status, 'POST');
   }
 
-  /** PUTs each DER's capability (until accepted once), its settings and its status (every time). */
+  /** PUTs each DER's capability (until accepted, and again when it changes), its settings and its status (every time). */
   private async report(ders: readonly DER[]): Promise<void> {
     const reports = this.o.ders?.() ?? [];
     const nowS = this.now() / 1000;
     for (const [i, der] of ders.entries()) {
       const r = reports[i];
-      if (r === undefined) break;
+      // Not known yet (e.g. a device not read): nothing is made up; the next read tries again.
+      if (r === undefined) continue;
       const puts: [string | undefined, string, boolean][] = [
         [der.DERCapabilityLink?.href, capabilityXml(r.capability), true],
         [der.DERSettingsLink?.href, settingsXml(r.settings, nowS), false],
         [der.DERStatusLink?.href, statusXml(r.status, nowS), false],
       ];
       for (const [href, body, once] of puts) {
-        if (href === undefined || (once && this.reported.has(href))) continue;
+        if (href === undefined || (once && this.capabilityPut.get(href) === body)) continue;
         const res = await this.http('PUT', href, body);
         if (res.status < 200 || res.status >= 300) throw new CsipHttpError(href, res.status, 'PUT');
-        if (once) this.reported.add(href);
+        if (once) this.capabilityPut.set(href, body);
       }
     }
   }

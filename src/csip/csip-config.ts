@@ -44,6 +44,50 @@ export const csipConfigSchema = z
       .strict()
       .default({ tickMs: 1000, retryMs: 30_000, pageSize: 10 }),
     /**
+     * In-band registration: when the server lists no EndDevice of this certificate, POST one with this
+     * DeviceCategoryType bit field (default bit 18, virtual or mixed DER: a site controller). Unset: the
+     * utility registers the site out of band.
+     */
+    register: z
+      .object({
+        deviceCategory: z
+          .number()
+          .int()
+          .min(0)
+          .max(0xffffffff)
+          .default(1 << 18),
+      })
+      .strict()
+      .optional(),
+    /** The site's connection point identifier (the NMI in Australia), PUT to the EndDevice's ConnectionPoint. */
+    connectionPointId: z
+      .string()
+      .regex(/^[0-9A-Za-z]{1,32}$/, 'letters and digits only, at most 32 (an NMI such as 4102000001)')
+      .optional(),
+    /** What the site reports (docs/csip.md "Reporting", "Telemetry"): on by default. */
+    reporting: z
+      .object({
+        /** DERCapability, DERSettings and DERStatus of each PV and battery asset and SunSpec device. */
+        ders: z.boolean().default(true),
+        /** MirrorUsagePoint readings for the grid meter and each DER at the server's postRate. */
+        telemetry: z.boolean().default(true),
+        /** A measurement older than this (ms), or not GOOD, is not reported. */
+        maxAgeMs: z.number().int().min(1000).max(3_600_000).default(30_000),
+        /** Readings waiting for the server: at most `maxSamples` (the oldest dropped and counted). */
+        queue: z
+          .object({
+            /** Kept in SQLite (next to the store unless `path` is set) so a power cut loses none; false: in memory. */
+            durable: z.boolean().default(true),
+            path: z.string().min(1).optional(),
+            /** One sample is one mirror's readings at one postRate: 10,000 is 41 h of 4 mirrors at 60 s. */
+            maxSamples: z.number().int().min(10).max(1_000_000).default(10_000),
+          })
+          .strict()
+          .default({ durable: true, maxSamples: 10_000 }),
+      })
+      .strict()
+      .default({ ders: true, telemetry: true, maxAgeMs: 30_000, queue: { durable: true, maxSamples: 10_000 } }),
+    /**
      * Subscriptions and notifications (IEEE 2030.5 Pub-Sub): the HTTPS endpoint the utility POSTs
      * notifications to (mTLS with the device certificate; the utility's certificate must be signed by
      * `ca`) and the public URI it is told. Absent: no subscriptions, polling only.

@@ -29,8 +29,8 @@ export interface DerCapabilityReport {
 export interface DerSettingsReport {
   readonly modesEnabled: number;
   readonly doeModesEnabled: number;
-  /** Hundredths of a percent of rated power per second. */
-  readonly setGradW: number;
+  /** Hundredths of a percent of rated power per second; left out when no ramp is applied (never claimed). */
+  readonly setGradW?: number;
   readonly setMaxW: number;
   readonly setMaxVA: number;
   readonly setMaxVar: number;
@@ -89,7 +89,8 @@ export function capabilityXml(c: DerCapabilityReport): string {
 
 export function settingsXml(s: DerSettingsReport, nowS: number): string {
   return (
-    `<DERSettings ${NS}><modesEnabled>${hex32(s.modesEnabled)}</modesEnabled><setGradW>${s.setGradW}</setGradW>` +
+    `<DERSettings ${NS}><modesEnabled>${hex32(s.modesEnabled)}</modesEnabled>` +
+    (s.setGradW === undefined ? '' : `<setGradW>${s.setGradW}</setGradW>`) +
     opt('setMaxChargeRateW', s.setMaxChargeRateW) +
     opt('setMaxDischargeRateW', s.setMaxDischargeRateW) +
     powerXml('setMaxVA', s.setMaxVA) +

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createServer, request, type Server } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { TLSSocket } from 'node:tls';
 import type { Clock } from '../util/clock.js';
 import { SEP_NS, CSIPAUS_NS } from './resources.js';
@@ -59,6 +59,9 @@ export class CsipTestServer {
   private readonly lists = new Map<string, ListResource>();
   readonly requests: RecordedRequest[] = [];
   offline = false;
+  /** Bytes on the wire (TLS records, headers and bodies) of connections closed so far, and the open ones. */
+  private closedBytes = { read: 0, written: 0 };
+  private readonly open = new Set<Socket>();
 
   constructor(private readonly o: CsipTestServerOptions) {
     this.server = createServer({ cert: o.cert, key: o.key, ca: o.ca, requestCert: true, rejectUnauthorized: true }, (req, res) => {
@@ -93,6 +96,17 @@ export class CsipTestServer {
     });
   }
 
+  /** Bytes the server received and sent on the wire since it started (for the polling benchmark). */
+  traffic(): { readonly received: number; readonly sent: number } {
+    let received = this.closedBytes.read;
+    let sent = this.closedBytes.written;
+    for (const s of this.open) {
+      received += s.bytesRead;
+      sent += s.bytesWritten;
+    }
+    return { received, sent };
+  }
+
   /** Serves `xml` (a whole document) at `path`. */
   set(path: string, xml: string): void {
     this.resources.set(path, xml);
@@ -112,6 +126,15 @@ export class CsipTestServer {
   }
 
   async start(): Promise<string> {
+    // The raw TCP socket: what went over the wire, TLS included.
+    this.server.on('connection', (s: Socket) => {
+      this.open.add(s);
+      s.on('close', () => {
+        this.open.delete(s);
+        this.closedBytes.read += s.bytesRead;
+        this.closedBytes.written += s.bytesWritten;
+      });
+    });
     await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
     return `https://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
   }

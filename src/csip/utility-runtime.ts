@@ -4,6 +4,7 @@ import type { ProcessImage } from '../channels/process-image.js';
 import type { Clock } from '../util/clock.js';
 import { CsipClient } from './client.js';
 import type { CsipConfig } from './csip-config.js';
+import { siteReporting, type SiteReportingSource } from './site-reporting.js';
 import { CsipPubSub } from './pubsub-runtime.js';
 import { QUANTITIES, type LimitValues, type ScheduleResult } from './schedule.js';
 import { EVALUATED_CHANNEL, SOURCE_CODE, UTILITY_CHANNEL, UTILITY_COMPONENT } from './utility-channels.js';
@@ -34,16 +35,21 @@ export class UtilityRuntime {
   private timer: NodeJS.Timeout | null = null;
   private last: ScheduleResult | null = null;
   private lastAt: number | null = null;
+  private readonly closeReporting: () => void;
 
   constructor(
     readonly config: CsipConfig,
     private readonly image: ProcessImage,
     private readonly clock: Clock,
+    /** The site's DERs and store, for the DER reports, telemetry and registration (site-reporting.ts). */
+    site?: SiteReportingSource,
   ) {
     const cert = readFileSync(config.cert, 'utf8');
     const key = readFileSync(config.key, 'utf8');
     const ca = readFileSync(config.ca, 'utf8');
     this.certExpiresAt = Date.parse(new X509Certificate(cert).validTo);
+    const reporting = site ? siteReporting(config, image, clock, site) : { options: {}, close: () => undefined };
+    this.closeReporting = () => reporting.close();
     this.client = new CsipClient({
       baseUrl: config.server,
       dcapPath: config.dcapPath,
@@ -56,6 +62,7 @@ export class UtilityRuntime {
       fallback: fallbackValues(config.fallback),
       ...(config.pin !== undefined ? { pin: config.pin } : {}),
       ...(config.poll.rateS !== undefined ? { pollRateS: config.poll.rateS } : {}),
+      ...reporting.options,
     });
     const n = config.notifications;
     this.pubsub = n ? new CsipPubSub(this.client, { ...n, clock, cert, key, ca, retryMs: config.poll.retryMs }) : null;
@@ -83,6 +90,7 @@ export class UtilityRuntime {
     this.subsTimer = null;
     await this.pubsub?.stop();
     await this.client.stop();
+    this.closeReporting();
   }
 
   /** Writes the limits in force now into the image (also called by tests between timer ticks). */

@@ -24,6 +24,8 @@ interface Device {
   readonly client: SunSpecClient;
   scanned: boolean;
   readonly fixed: Map<number, DecodedModel>;
+  /** Every model of the last good read (nameplate and settings included), for the utility's reports. */
+  last: ReadonlyMap<number, DecodedModel>;
   lastError: string | null;
 }
 
@@ -55,6 +57,7 @@ export class SunSpecDevices {
         client: new SunSpecClient(line, cfg.address, { priority: 'poll' }),
         scanned: false,
         fixed: new Map(),
+        last: new Map(),
         lastError: null,
       });
     }
@@ -92,6 +95,11 @@ export class SunSpecDevices {
       wMax: this.wMax(d) ?? null,
       lastError: d.lastError,
     }));
+  }
+
+  /** The models of the device whose inverter is `component` as last read (empty before its first good read). */
+  models(component: string): ReadonlyMap<number, DecodedModel> {
+    return this.devices.get(component)?.last ?? new Map();
   }
 
   /** The config of the device whose inverter is `component`. */
@@ -138,6 +146,7 @@ export class SunSpecDevices {
       const ids = new Set(c.scanResult?.models.filter((m) => m.known).map((m) => m.id) ?? []);
       const models = new Map<number, DecodedModel>(d.fixed);
       for (const id of [...INVERTER, ...CONTROL, ...METER]) if (ids.has(id)) models.set(id, await c.readModel(id));
+      d.last = models;
       const now = this.clock();
       const inv = inverterChannels(models);
       if (Object.keys(inv).length) this.image.update(inverterComp, inv, now, this.periodMs);

@@ -72,8 +72,8 @@ const many = <T extends z.ZodType>(item: T) =>
 
 const MeterReadingSchema = z.object({
   mRID: z.string(),
-  Reading: z.object({ value: int }).optional(),
-  ReadingType: z.object({ uom: int, powerOfTenMultiplier: int.optional() }).optional(),
+  Reading: z.object({ value: int, timePeriod: z.object({ start: int }).optional() }).optional(),
+  ReadingType: z.object({ uom: int, powerOfTenMultiplier: int.optional(), phase: int.optional() }).optional(),
 });
 
 const MirrorUsagePointSchema = z.object({
@@ -88,11 +88,25 @@ export interface MirrorReading {
   /** uom of the ReadingType (38 W, 63 var, 29 V, 72 Wh). */
   readonly uom: number;
   readonly value: number;
+  /** PhaseCode of the ReadingType (0 or absent: not applicable, a total). */
+  readonly phase?: number;
+  /** When the value was taken (the Reading's timePeriod start, s). */
+  readonly start?: number;
 }
 
 const readingsOf = (items: readonly z.output<typeof MeterReadingSchema>[]): MirrorReading[] =>
   items.flatMap((m) =>
-    m.Reading && m.ReadingType ? [{ mrid: m.mRID, uom: m.ReadingType.uom, value: m.Reading.value * 10 ** (m.ReadingType.powerOfTenMultiplier ?? 0) }] : [],
+    m.Reading && m.ReadingType
+      ? [
+          {
+            mrid: m.mRID,
+            uom: m.ReadingType.uom,
+            value: m.Reading.value * 10 ** (m.ReadingType.powerOfTenMultiplier ?? 0),
+            ...(m.ReadingType.phase !== undefined ? { phase: m.ReadingType.phase } : {}),
+            ...(m.Reading.timePeriod ? { start: m.Reading.timePeriod.start } : {}),
+          },
+        ]
+      : [],
   );
 
 /** A MirrorUsagePoint posted to the list: its identity, role and any readings (with their types) in it. */
