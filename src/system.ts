@@ -47,6 +47,9 @@ import { escalationAlarmMessage } from './governance/escalations.js';
 import { RelayClaims } from './governance/relay-claims.js';
 import { UtilityRuntime } from './csip/utility-runtime.js';
 import { registerUtilityRoutes } from './csip/routes.js';
+import type { CsipConfig } from './csip/csip-config.js';
+import { complianceRecorder } from './csip/compliance-recorder.js';
+import { startDemoUtility } from './demo/demo-utility.js';
 import { registerControlRoutes } from './edge/routes.js';
 import { startScadaServer, type ScadaServer } from './scada/server.js';
 import { CentralSystem } from './ocpp/central-system.js';
@@ -115,24 +118,28 @@ export interface RunningSystem {
 
 export const VERSION = (JSON.parse(readFileSync(fromRoot('package.json'), 'utf8')) as { version: string }).version;
 
-function resolveConfig(o: SystemOptions): { config: SiteConfig; profiles: Map<string, DeviceProfile> } {
+function resolveConfig(o: SystemOptions, demoCsip: CsipConfig | undefined): { config: SiteConfig; profiles: Map<string, DeviceProfile> } {
   if (o.configPath) return loadSiteConfigFile(o.configPath);
   const profiles = loadProfiles();
   if (o.config !== undefined) return { config: siteConfigSchemaFor([...profiles.keys()]).parse(o.config), profiles };
-  return { config: demoConfig(o.dataDir ?? 'data', { httpPort: o.httpPort, httpHost: o.httpHost }), profiles };
+  return { config: demoConfig(o.dataDir ?? 'data', { httpPort: o.httpPort, httpHost: o.httpHost, csip: demoCsip }), profiles };
 }
 
 /** Starts everything: simulator (if configured), database, pollers, recorder, HTTP API and UI. */
 export async function startSystem(o: SystemOptions = {}): Promise<RunningSystem> {
   const log = o.logger ?? pino({ level: process.env.MGOS_LOG_LEVEL ?? 'info' });
   const clock = o.clock ?? systemClock;
-  const resolved = resolveConfig(o);
-  let config = resolved.config;
+  const demo = o.configPath === undefined && o.config === undefined;
+  // The demo's utility: a 2030.5 server in this process that the site's csip client follows (demo-utility.ts).
+  const demoUtility = demo ? await startDemoUtility({ clock }) : null;
   const cleanups: Array<() => Promise<void> | void> = [];
   const close = async (): Promise<void> => {
     for (const c of cleanups.reverse()) await c();
   };
+  if (demoUtility) cleanups.push(() => demoUtility.close());
   try {
+    const resolved = resolveConfig(o, demoUtility?.csip);
+    let config = resolved.config;
     const storePath = config.storage.path;
     const { db, place } = openStore(storePath);
     cleanups.push(() => {
@@ -199,7 +206,6 @@ export async function startSystem(o: SystemOptions = {}): Promise<RunningSystem>
       cleanups,
     });
     const simHandle = sim;
-    const demo = o.configPath === undefined && o.config === undefined;
     // The demo's mobile money: a local Airtel sandbox in this process, configured as the site's provider.
     const mobileMoney = demo ? await startDemoMobileMoney() : null;
     if (mobileMoney) {
@@ -260,6 +266,8 @@ export async function startSystem(o: SystemOptions = {}): Promise<RunningSystem>
           controllers: () => control?.controllerConfigList() ?? [],
         })
       : null;
+    const compliance = utility ? complianceRecorder(utility, { db, config, image: site.image }) : null;
+    if (compliance) cleanups.push(() => compliance.save(clock()));
     // The central system is made before the edge cycle, which steers its chargers (docs/ocpp.md); it listens later.
     const ocppConfig = config.ocpp;
     const ocpp = ocppConfig?.enabled
@@ -327,7 +335,7 @@ export async function startSystem(o: SystemOptions = {}): Promise<RunningSystem>
           ? [(routes: RouteRegistry) => registerControlRoutes(routes, control, billing.audit, { component: (c) => site.image.component(c), now: clock })]
           : []),
         (routes) => registerApprovalRoutes(routes, approvalSources),
-        ...(utility ? [(routes: RouteRegistry) => registerUtilityRoutes(routes, utility, clock)] : []),
+        (routes) => registerUtilityRoutes(routes, utility, clock, compliance),
         (routes) => registerMetricsRoute(routes, config.metrics, metrics),
         (routes) => registerUplinkRoutes(routes, { configured: config.uplink?.enabled === true, status: () => uplink?.status() ?? null, now: clock }),
         (routes) => registerOperatorOverviewRoutes(routes, { site, db, alarms: alarms.store, ledger: billing.ledger, gate: billing.gate, now: clock }),

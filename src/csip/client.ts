@@ -164,6 +164,8 @@ export class CsipClient {
   /** Whether the last request reached the server, and the last error. */
   reachable = false;
   lastError: string | null = null;
+  /** When the server last answered (the Clock's ms), null before. */
+  lastContactAt: number | null = null;
   readonly log: RequestRecord[] = [];
   /** The `subscribable` attribute of each resource read (0 when absent), by href: where subscriptions.ts may subscribe. */
   readonly subscribable = new Map<string, { readonly kind: Kind; readonly code: number }>();
@@ -672,6 +674,7 @@ export class CsipClient {
           res.on('end', () => {
             const status = res.statusCode ?? 0;
             this.reachable = true;
+            this.lastContactAt = this.o.clock();
             this.log.push({ method, href, status });
             const location = res.headers.location;
             resolve({ status, body: Buffer.concat(chunks).toString('utf8'), location });

@@ -1,5 +1,9 @@
+import { readFileSync } from 'node:fs';
+import { X509Certificate } from 'node:crypto';
 import { z } from '#zod';
 import type { RouteRegistry } from '../api/route.js';
+import { COMPLIANCE_QUANTITIES, LIMIT_OF } from './compliance.js';
+import type { ComplianceRecorder } from './compliance-recorder.js';
 import { QUANTITIES } from './schedule.js';
 import type { UtilityRuntime } from './utility-runtime.js';
 
@@ -25,7 +29,36 @@ const limitValues = z
   })
   .partial();
 
+const dayFigures = z.object({
+  withinS: z.number().min(0),
+  aboveS: z.number().min(0),
+  unmeasuredS: z.number().min(0),
+  excessWh: z.number().min(0),
+  maxExcessW: z.number().min(0),
+  maxExcessAt: z.number().nullable(),
+});
+const complianceFigures = z.object({
+  quantity: z.enum(COMPLIANCE_QUANTITIES),
+  limit: z.enum([LIMIT_OF.export, LIMIT_OF.import, LIMIT_OF.generation, LIMIT_OF.load]),
+  limitW: z.number().nullable(),
+  toleranceW: z.number().nullable(),
+  measuredW: z.number().nullable(),
+  today: dayFigures,
+  last7Days: dayFigures,
+  lastEvent: z
+    .object({
+      eventMRID: z.string(),
+      programMRID: z.string(),
+      limitW: z.number(),
+      startMs: z.number(),
+      metAt: z.number().nullable(),
+      tookMs: z.number().min(0).nullable(),
+    })
+    .nullable(),
+});
+
 export const utilityStatusSchema = z.object({
+  configured: z.literal(true),
   now: z.number(),
   evaluatedAt: z.number().nullable(),
   limits: z.array(z.object({ quantity: z.enum(QUANTITIES), value: z.union([z.number(), z.boolean()]), source })),
@@ -40,15 +73,43 @@ export const utilityStatusSchema = z.object({
       values: limitValues,
     }),
   ),
-  device: z.object({ lfdi: z.string().regex(/^[0-9A-F]{40}$/), sfdi: z.string().regex(/^\d+$/), certExpiresAt: z.number() }),
-  server: z.object({ url: z.string(), reachable: z.boolean(), lastError: z.string().nullable(), timeOffsetMs: z.number(), resources: z.number().int() }),
+  device: z.object({
+    lfdi: z.string().regex(/^[0-9A-F]{40}$/),
+    sfdi: z.string().regex(/^\d+$/),
+    certSubject: z.string(),
+    certExpiresAt: z.number(),
+    /** Whole days until the certificate expires (negative once expired). */
+    certDaysLeft: z.number().int(),
+  }),
+  server: z.object({
+    url: z.string(),
+    reachable: z.boolean(),
+    lastContactAt: z.number().nullable(),
+    lastError: z.string().nullable(),
+    timeOffsetMs: z.number(),
+    resources: z.number().int(),
+  }),
+  /** Per quantity with a limit now or in the last 7 days; tolerance: the lower of 4 % or 100 W. */
+  compliance: z.array(complianceFigures),
 });
 export type UtilityStatus = z.output<typeof utilityStatusSchema>;
 
-export function utilityStatus(u: UtilityRuntime, now: number): UtilityStatus {
+/** What the route answers: the status, or that the site file has no `csip:` section. */
+export const utilityAnswerSchema = z.discriminatedUnion('configured', [utilityStatusSchema, z.object({ configured: z.literal(false) })]);
+export type UtilityAnswer = z.output<typeof utilityAnswerSchema>;
+
+const DAY_MS = 86_400_000;
+
+/** The device certificate's subject, one line ("CN=…, O=…"). */
+export function certSubject(pem: string): string {
+  return new X509Certificate(pem).subject.split('\n').join(', ');
+}
+
+export function utilityStatus(u: UtilityRuntime, now: number, compliance: ComplianceRecorder | null, subject: string): UtilityStatus {
   const last = u.lastEvaluation();
   const result = last?.result ?? u.client.limits();
   return utilityStatusSchema.parse({
+    configured: true,
     now,
     evaluatedAt: last?.at ?? null,
     limits: QUANTITIES.flatMap((q) => {
@@ -66,24 +127,34 @@ export function utilityStatus(u: UtilityRuntime, now: number): UtilityStatus {
         endMs: e.end * 1000,
         values: e.values,
       })),
-    device: { lfdi: u.client.identity.lfdi, sfdi: String(u.client.identity.sfdi), certExpiresAt: u.certExpiresAt },
+    device: {
+      lfdi: u.client.identity.lfdi,
+      sfdi: String(u.client.identity.sfdi),
+      certSubject: subject,
+      certExpiresAt: u.certExpiresAt,
+      certDaysLeft: Math.floor((u.certExpiresAt - now) / DAY_MS),
+    },
     server: {
       url: u.config.server,
       reachable: u.client.reachable,
+      lastContactAt: u.client.lastContactAt,
       lastError: u.client.lastError,
       timeOffsetMs: u.client.timeOffsetMs,
       resources: u.client.polled().length,
     },
+    compliance: compliance?.figures(now) ?? [],
   });
 }
 
-export function registerUtilityRoutes(routes: RouteRegistry, u: UtilityRuntime, now: () => number): void {
+/** GET /api/utility; registered without a `csip:` section too, so the UI can say how to configure it. */
+export function registerUtilityRoutes(routes: RouteRegistry, u: UtilityRuntime | null, now: () => number, compliance: ComplianceRecorder | null = null): void {
+  const subject = u ? certSubject(readFileSync(u.config.cert, 'utf8')) : '';
   routes.add({
     method: 'GET',
     url: '/api/utility',
     summary:
-      "The utility's limits in force per quantity (W; opModMaxLimW in %) with their source (event mRID, DefaultDERControl or the site's fallback), active and upcoming events, the device's LFDI, SFDI and certificate expiry, and the link to the 2030.5 server",
+      "The utility's limits in force per quantity (W; opModMaxLimW in %) with their source (event mRID, DefaultDERControl or the site's fallback), active and upcoming events, the device's LFDI, SFDI and certificate (subject, expiry, days left), the link to the 2030.5 server (reachable, last contact), and the compliance figures per quantity (today and the last 7 days: seconds within and above the limit, energy above it, the largest excess, the last event's time to meet the limit); {configured: false} without a csip section",
     role: 'viewer',
-    handler: () => utilityStatus(u, now()),
+    handler: (): UtilityAnswer => (u ? utilityStatus(u, now(), compliance, subject) : { configured: false }),
   });
 }

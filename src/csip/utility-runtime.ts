@@ -36,6 +36,7 @@ export class UtilityRuntime {
   private last: ScheduleResult | null = null;
   private lastAt: number | null = null;
   private readonly closeReporting: () => void;
+  private readonly evaluated: Array<(at: number, r: ScheduleResult) => void> = [];
 
   constructor(
     readonly config: CsipConfig,
@@ -109,7 +110,13 @@ export class UtilityRuntime {
     this.image.update(UTILITY_COMPONENT, values, now, this.config.evaluateEveryMs);
     this.last = r;
     this.lastAt = now;
+    for (const fn of this.evaluated) fn(now, r);
     return r;
+  }
+
+  /** Called after every evaluation with its time and result (the compliance figures). */
+  onEvaluate(fn: (at: number, r: ScheduleResult) => void): void {
+    this.evaluated.push(fn);
   }
 
   /** The last evaluation, for the API. */

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { siteConfigSchema, type SiteConfig } from '../config/site-config.js';
+import type { CsipConfig } from '../csip/csip-config.js';
 
 /**
  * The embedded default: a simulated mini-grid (one DTSU666 main meter, 24 DDSU666 customers on one
@@ -8,8 +9,13 @@ import { siteConfigSchema, type SiteConfig } from '../config/site-config.js';
  * startSystem seeds its billing (demo-billing-seed.ts) with mobile money through a local sandbox.
  * A hybrid inverter with a battery, PV and a generator sits at the main bus and the edge cycle steers it
  * (self-consumption, per-phase zero export, backup reserve, the generator at L1), so the Steering pages show it at work.
+ * With `csip` (the demo's own 2030.5 server, demo-utility.ts) the site follows the utility's limits too
+ * (the utility-limits controller), so the Utility page shows them at work.
  */
-export function demoConfig(dataDir: string, overrides: { httpPort?: number; httpHost?: string; intervalMs?: number; simPort?: number } = {}): SiteConfig {
+export function demoConfig(
+  dataDir: string,
+  overrides: { httpPort?: number; httpHost?: string; intervalMs?: number; simPort?: number; csip?: CsipConfig } = {},
+): SiteConfig {
   return siteConfigSchema.parse({
     site: { id: 'demo', name: 'Demo mini-grid (simulated)', timezone: 'Africa/Kampala' },
     poll: { intervalMs: overrides.intervalMs ?? 10_000 },
@@ -49,6 +55,7 @@ export function demoConfig(dataDir: string, overrides: { httpPort?: number; http
         { kind: 'backup-reserve', id: 'reserve', floorPct: 30 },
         // In an outage: start the generator below 50 % SoC or above the inverter's 6 kW, stop at 85 % (L1: recommended).
         { kind: 'generator', id: 'genset', startSocPct: 50, stopSocPct: 85 },
+        ...(overrides.csip ? [{ kind: 'utility-limits', id: 'utility' }] : []),
       ],
       safety: { batteries: [{ component: 'ess0', socMinPct: 10, socMaxPct: 95 }], exportLimitW: 0 },
       autonomy: [
@@ -60,5 +67,6 @@ export function demoConfig(dataDir: string, overrides: { httpPort?: number; http
     // The demo allows disconnect proposals at any hour, so its disconnect queue is never empty at night or on a
     // weekend (a real site's default: none from 18:00 to 08:00 nor on Saturdays and Sundays). Still supervised.
     governance: { disconnectAutonomy: 'supervised', noDisconnectWindows: [], noDisconnectWeekdays: [] },
+    ...(overrides.csip ? { csip: overrides.csip } : {}),
   });
 }
