@@ -20,6 +20,7 @@ import { HealthPage } from './views/steering-health.js';
 import { ModesPage } from './views/steering-modes.js';
 import { OverridesPage } from './views/steering-overrides.js';
 import { tariffsView } from './views/tariffs.js';
+import { utilityView } from './views/utility.js';
 import type { Ctx, View } from './views/view.js';
 
 /**
@@ -96,6 +97,7 @@ export const ROUTES = [
     title: 'Steering audit log',
     view: (ctx) => steeringPage(ctx, 'steering-audit', 'Audit log', AuditPage),
   }),
+  page({ page: 'utility', path: 'utility', title: 'Utility', nav: 'Utility', view: (ctx) => utilityView(ctx) }),
   page({
     page: 'discover',
     path: 'discover',
