@@ -1,0 +1,68 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { EMPTY_COMPLIANCE, observe, pruneDays, sumDays, toleranceW, type ComplianceState, type Sample } from '../src/csip/compliance.js';
+
+// The compliance figures on hand-made samples (one a second), where every figure can be worked out by hand.
+
+const T0 = Date.UTC(2026, 2, 10, 9, 0, 0);
+const DAY = '2026-03-10';
+const none = { export: null, import: null, generation: null, load: null };
+
+function run(samples: readonly Sample[], maxGapMs = 5000): ComplianceState {
+  return samples.reduce((st, s) => observe(st, s, maxGapMs), EMPTY_COMPLIANCE);
+}
+
+const sample = (i: number, exportW: number | null, limitW: number, event: { mRID: string; startMs: number } | null = null, day = DAY): Sample => ({
+  at: T0 + i * 1000,
+  day,
+  limits: { export: { limitW, event: event ? { ...event, programMRID: 'P1' } : null } },
+  measured: { ...none, export: exportW },
+});
+
+test('tolerance is the lower of 4 % or 100 W', () => {
+  assert.equal(toleranceW(1500), 60);
+  assert.equal(toleranceW(2500), 100);
+  assert.equal(toleranceW(10_000), 100);
+});
+
+test('seconds within and above, energy and the largest excess, each interval counted with the sample that began it', () => {
+  // Limit 1500 W (tolerance 60 W): 1550 is within, 1700 above by 200 W, 2100 above by 600 W.
+  const st = run([sample(0, 1550, 1500), sample(1, 1700, 1500), sample(2, 1700, 1500), sample(3, 2100, 1500), sample(4, 1400, 1500), sample(5, null, 1500), sample(6, 1000, 1500)]);
+  const d = st.days[DAY]?.export;
+  assert.ok(d);
+  assert.equal(d.withinS, 2); // [0,1) and [4,5)
+  assert.equal(d.aboveS, 3); // [1,2), [2,3), [3,4)
+  assert.equal(d.unmeasuredS, 1); // [5,6)
+  assert.equal(d.maxExcessW, 600);
+  assert.equal(d.maxExcessAt, T0 + 3000);
+  // (200 + 200 + 600) W for one second each.
+  assert.ok(Math.abs(d.excessWh - 1000 / 3600) < 1e-9, `excess ${d.excessWh} Wh`);
+  assert.equal(st.days[DAY]?.import, undefined, 'no import limit, no import figures');
+});
+
+test('a gap longer than maxGapMs (a stall or a restart) is not counted', () => {
+  const st = run([sample(0, 2000, 1500), sample(1, 2000, 1500), sample(60, 2000, 1500), sample(61, 2000, 1500)]);
+  assert.equal(st.days[DAY]?.export?.aboveS, 2);
+});
+
+test('an interval is counted on the day of the sample that began it; pruneDays keeps the newest', () => {
+  const st = run([sample(0, 0, 1500, null, '2026-03-09'), sample(1, 0, 1500, null, '2026-03-10'), sample(2, 0, 1500, null, '2026-03-10')]);
+  assert.equal(st.days['2026-03-09']?.export?.withinS, 1);
+  assert.equal(st.days['2026-03-10']?.export?.withinS, 1);
+  assert.deepEqual(Object.keys(pruneDays(st, 1).days), ['2026-03-10']);
+  const week = sumDays([st.days['2026-03-09']?.export, st.days['2026-03-10']?.export].filter((d) => d !== undefined));
+  assert.equal(week.withinS, 2);
+});
+
+test("the last event: from its start to the first sample within its limit; a late-seen event starts after the previous sample", () => {
+  const ev = { mRID: 'E1', startMs: T0 + 2500 };
+  // Before the event: default 5 kW. The event (1.5 kW) is first in force at the sample of 3 s; met at 6 s.
+  let st = run([sample(0, 4000, 5000), sample(1, 4000, 5000), sample(2, 4000, 5000), sample(3, 4000, 1500, ev), sample(4, 3000, 1500, ev), sample(5, 1800, 1500, ev)]);
+  assert.deepEqual(st.lastEvent.export, { eventMRID: 'E1', programMRID: 'P1', limitW: 1500, startMs: T0 + 2500, metAt: null });
+  st = observe(st, sample(6, 1520, 1500, ev), 5000);
+  st = observe(st, sample(7, 1900, 1500, ev), 5000);
+  assert.equal(st.lastEvent.export?.metAt, T0 + 6000, 'met at the first sample within, not undone by a later excursion');
+  // An event whose nominal start is long past when first seen (read late): counted from the previous sample.
+  const late = run([sample(0, 4000, 5000), sample(1, 1000, 1500, { mRID: 'E2', startMs: T0 - 600_000 })]);
+  assert.deepEqual(late.lastEvent.export, { eventMRID: 'E2', programMRID: 'P1', limitW: 1500, startMs: T0, metAt: T0 + 1000 });
+});
