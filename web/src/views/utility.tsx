@@ -1,6 +1,6 @@
 import { h as jsx, type VNode } from 'preact';
 import { h } from '../dom.js';
-import { ago, dateTime, DASH } from '../format.js';
+import { ago, clock, dateTime, DASH } from '../format.js';
 import { island, Show, useLoad } from '../ui/load.js';
 import { utilityApi, type ComplianceFigures, type DayFigures, type LimitQuantity, type LimitSource, type UtilityEvent, type UtilityStatus } from '../utility-api.js';
 import { countdown, useNow, usePoll } from './steering.js';
@@ -144,11 +144,13 @@ function Events({ u, tz }: { u: UtilityStatus; tz: string }): VNode {
                       <small>{`program ${e.programMRID} · primacy ${e.primacy}`}</small>
                     </th>
                     <td data-label="State">
-                      {e.state === 'active' ? (
-                        <span class="badge badge-stale" data-testid="event-state">{`active, ${countdown(e.endMs - now)} left`}</span>
-                      ) : (
-                        <span class="badge badge-off" data-testid="event-state">{`in ${countdown(e.startMs - now)}`}</span>
-                      )}
+                      <div>
+                        {e.state === 'active' ? (
+                          <span class="badge badge-stale" data-testid="event-state">{`active, ${countdown(e.endMs - now)} left`}</span>
+                        ) : (
+                          <span class="badge badge-off" data-testid="event-state">{`in ${countdown(e.startMs - now)}`}</span>
+                        )}
+                      </div>
                     </td>
                     <td data-label="Start">{dateTime(e.startMs, tz)}</td>
                     <td data-label="End">{dateTime(e.endMs, tz)}</td>
@@ -171,18 +173,18 @@ function Timeline({ events, now, tz }: { events: readonly UtilityEvent[]; now: n
   const to = Math.max(now + TIMELINE_MS, ...events.map((e) => e.endMs));
   const pct = (t: number): number => (100 * (Math.min(Math.max(t, now), to) - now)) / (to - now);
   return (
-    <div class="timeline" data-testid="utility-timeline" aria-hidden="true">
-      <div class="timeline-bar">
+    <div class="event-strip" data-testid="utility-timeline" aria-hidden="true">
+      <div class="event-strip-bar">
         {events.map((e) => (
           <span
             key={e.mRID}
-            class={`timeline-event ${e.state}`}
+            class={`event-strip-event ${e.state}`}
             style={{ left: `${pct(e.startMs)}%`, width: `${Math.max(0.8, pct(e.endMs) - pct(e.startMs))}%` }}
             title={`${e.mRID}: ${eventLimits(e)}`}
           />
         ))}
       </div>
-      <div class="timeline-scale">
+      <div class="event-strip-scale">
         <span>now</span>
         <span>{dateTime(to, tz).slice(11)}</span>
       </div>
@@ -198,15 +200,22 @@ function duration(s: number): string {
   return `${Math.floor(r / 3600)} h ${String(Math.floor((r % 3600) / 60)).padStart(2, '0')} min`;
 }
 
-function within(d: DayFigures): string {
+function share(d: DayFigures): VNode | string {
   const counted = d.withinS + d.aboveS;
   if (counted === 0) return DASH;
-  return `${((100 * d.withinS) / counted).toFixed(counted && d.aboveS ? 1 : 0)} % within · ${duration(d.aboveS)} above`;
+  const pct = (100 * d.withinS) / counted;
+  return (
+    <>
+      {`${d.aboveS ? pct.toFixed(1) : '100'} % within · `}
+      <span class={d.aboveS ? 'warn-text' : ''}>{`${duration(d.aboveS)} above`}</span>
+    </>
+  );
 }
 
-function excess(d: DayFigures, tz: string): string {
-  if (d.maxExcessAt === null) return 'none';
-  return `${d.excessWh.toFixed(d.excessWh < 10 ? 1 : 0)} Wh above; largest ${watts(d.maxExcessW)} at ${dateTime(d.maxExcessAt, tz)}`;
+/** The energy above the limit and the largest excess; `time` formats when it was. */
+function excess(d: DayFigures, time: (t: number) => string): string {
+  if (d.maxExcessAt === null) return 'never above';
+  return `${d.excessWh.toFixed(d.excessWh < 10 ? 1 : 0)} Wh above; largest ${watts(d.maxExcessW)} at ${time(d.maxExcessAt)}`;
 }
 
 function lastEvent(c: ComplianceFigures, tz: string): string {
@@ -216,14 +225,17 @@ function lastEvent(c: ComplianceFigures, tz: string): string {
   return `${watts(e.limitW)} from ${dateTime(e.startMs, tz)}: ${met}`;
 }
 
+/** Whether the flow measured now is above the limit in force (with the accuracy). */
+const aboveNow = (c: ComplianceFigures): boolean => c.limitW !== null && c.measuredW !== null && c.measuredW > c.limitW + (c.toleranceW ?? 0);
+
 function Compliance({ u, tz }: { u: UtilityStatus; tz: string }): VNode {
-  const worse = u.compliance.some((c) => c.today.aboveS > 0);
+  const over = u.compliance.some(aboveNow);
   return (
-    <section class={`card${worse ? ' attention' : ''}`} aria-labelledby="compliance-title" data-testid="utility-compliance">
+    <section class={`card${over ? ' attention' : ''}`} aria-labelledby="compliance-title" data-testid="utility-compliance">
       <h2 id="compliance-title">Compliance</h2>
       <p class="hint">
-        Measured at the connection point (generation and load at the PV and battery). Within means within the limit plus the utility's measurement
-        accuracy, the lower of 4 % or 100 W.
+        Export and import at the connection point, generation and load at the PV and battery. Within: at most the limit plus the utility's
+        measurement accuracy, the lower of 4 % or 100 W.
       </p>
       {u.compliance.length === 0 ? (
         <p class="hint">No export, import, generation or load limit in force in the last 7 days.</p>
@@ -233,9 +245,8 @@ function Compliance({ u, tz }: { u: UtilityStatus; tz: string }): VNode {
             <thead>
               <tr>
                 <th>Quantity</th>
-                <th class="num">Limit / measured</th>
+                <th class="num">Limit / measured now</th>
                 <th>Today</th>
-                <th>Today above the limit</th>
                 <th>Last 7 days</th>
                 <th>Last event</th>
               </tr>
@@ -244,19 +255,21 @@ function Compliance({ u, tz }: { u: UtilityStatus; tz: string }): VNode {
               {u.compliance.map((c) => (
                 <tr key={c.quantity} data-testid="compliance-row" data-quantity={c.quantity}>
                   <th>{QUANTITY_LABEL[c.quantity]}</th>
-                  <td data-label="Limit / measured" class="num" data-testid="compliance-now">
+                  <td data-label="Limit / now" class={`num${aboveNow(c) ? ' warn-text' : ''}`} data-testid="compliance-now">
                     {`${c.limitW === null ? DASH : watts(c.limitW)} / ${c.measuredW === null ? DASH : watts(c.measuredW)}`}
                   </td>
                   <td data-label="Today" data-testid="compliance-today">
-                    {within(c.today)}
-                    {c.today.unmeasuredS > 0 ? <small>{`${duration(c.today.unmeasuredS)} not measured`}</small> : null}
-                  </td>
-                  <td data-label="Above" data-testid="compliance-excess">
-                    {excess(c.today, tz)}
+                    <div>
+                      {share(c.today)}
+                      <small data-testid="compliance-excess">{excess(c.today, (t) => clock(t, tz))}</small>
+                      {c.today.unmeasuredS > 0 ? <small>{`${duration(c.today.unmeasuredS)} not measured`}</small> : null}
+                    </div>
                   </td>
                   <td data-label="7 days" data-testid="compliance-week">
-                    {within(c.last7Days)}
-                    <small>{excess(c.last7Days, tz)}</small>
+                    <div>
+                      {share(c.last7Days)}
+                      <small>{excess(c.last7Days, (t) => dateTime(t, tz))}</small>
+                    </div>
                   </td>
                   <td data-label="Last event" data-testid="compliance-last-event">
                     {lastEvent(c, tz)}
@@ -282,7 +295,7 @@ function Link({ u, tz }: { u: UtilityStatus; tz: string }): VNode {
           {s.reachable ? '✓ reachable' : '✕ unreachable'}
         </span>
       </h2>
-      <dl class="figures">
+      <dl class="figures wide">
         <Fig term="Address" value={s.url} testId="server-url" />
         <Fig term="Last contact" value={s.lastContactAt === null ? 'never' : `${ago(s.lastContactAt, now)} (${dateTime(s.lastContactAt, tz)})`} testId="server-contact" />
         <Fig term="Resources followed" value={String(s.resources)} />
@@ -304,7 +317,7 @@ function Certificate({ u, tz }: { u: UtilityStatus; tz: string }): VNode {
   return (
     <section class={`card${soon ? ' attention' : ''}`} aria-labelledby="cert-title" data-testid="utility-certificate">
       <h2 id="cert-title">Device certificate</h2>
-      <dl class="figures cert">
+      <dl class="figures wide">
         <Fig term="LFDI" value={d.lfdi} testId="cert-lfdi" />
         <Fig term="SFDI" value={d.sfdi} testId="cert-sfdi" />
         <Fig term="Subject" value={d.certSubject} testId="cert-subject" />

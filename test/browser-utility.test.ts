@@ -1,0 +1,127 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { Browser } from 'playwright-core';
+import { browserSkipReason, launchChromium, until } from './helpers/browser.js';
+import { clockStartingAt } from '../src/util/clock.js';
+import { ASSETS, NOON, startControlSite, type ControlSite } from './helpers/control-site.js';
+import { startUtilityServer, type UtilityServer } from './helpers/utility-server.js';
+import { PHONE, shoot, signIn, type UiSession } from './helpers/ui-session.js';
+import type { ControlSpec } from './helpers/csip-fixtures.js';
+
+/**
+ * The Utility page in Chromium (issue 11 item 8): a real system (the simulator's hybrid inverter and
+ * grid meter over Modbus, the edge cycle with the utility-limits controller) follows the project's
+ * 2030.5 test server over HTTPS with mTLS. An operator sees the limits in force with their source, an
+ * active import-limit event, the device's LFDI, SFDI and certificate expiry, the server's link and the
+ * compliance figures; then the server starts an export-limit event and the page shows it in force (and
+ * the import event it supersedes gone).
+ */
+const OPERATOR = { username: 'otto_operator', password: 'operator-pass-42' };
+const PROGRAM = 'A1'.padStart(32, '0');
+
+describe('the Utility page in Chromium', { skip: browserSkipReason(), timeout: 300_000 }, () => {
+  let s: ControlSite;
+  let utility: UtilityServer;
+  let browser: Browser;
+  const sessions: UiSession[] = [];
+  let importEvent: ControlSpec;
+
+  before(async () => {
+    // The server's clock starts where the site's does (control-site.ts: noon on a fixed day); both move in real time.
+    const clock = clockStartingAt(NOON);
+    const nowS = Math.floor(clock() / 1000);
+    importEvent = { mRID: 'B0000000000000000000000000000001', start: nowS - 60, duration: 3600, creationTime: nowS - 120, base: { opModImpLimW: 6000 } };
+    utility = await startUtilityServer({ clock, defaults: { opModExpLimW: 3000, opModImpLimW: 10_000 }, events: [importEvent], fallback: { exportLimitW: 5000 } });
+    s = await startControlSite({
+      control: {
+        assets: ASSETS,
+        controllers: [{ kind: 'utility-limits', id: 'utility' }],
+        safety: { batteries: [{ component: 'ess0', socMinPct: 10, socMaxPct: 95 }] },
+      },
+      pv: { L1: 1500, L2: 1500, L3: 1500 },
+      extra: { csip: utility.csip },
+    });
+    const r = await s.call('POST', '/api/users', { username: OPERATOR.username, password: OPERATOR.password, role: 'operator' });
+    assert.equal(r.status, 200, r.text);
+    browser = await launchChromium();
+  });
+
+  after(async () => {
+    for (const x of sessions) await x.context.close().catch(() => undefined);
+    await (browser as Browser | undefined)?.close();
+    await (s as ControlSite | undefined)?.close();
+    await (utility as UtilityServer | undefined)?.close();
+  });
+
+  test('an operator sees the limits and their source, the active event, the certificate and compliance; a new export-limit event appears in force', async () => {
+    const ui = await signIn(browser, s.sys.url, OPERATOR.username, OPERATOR.password);
+    sessions.push(ui);
+    const { page, problems } = ui;
+    await page.getByTestId('nav-utility').click();
+    await page.getByTestId('utility').waitFor();
+
+    // The limits in force: import from the active event, export from the program's default control.
+    const imp = page.locator('[data-testid=utility-limit][data-quantity=opModImpLimW]');
+    await imp.locator('[data-testid=limit-value]', { hasText: '6.00 kW' }).waitFor();
+    assert.equal(await imp.getAttribute('data-source'), 'event');
+    assert.match(await imp.getByTestId('limit-source').innerText(), new RegExp(`Event ${importEvent.mRID} · program ${PROGRAM} \\(primacy 1\\)`));
+    const exp = page.locator('[data-testid=utility-limit][data-quantity=opModExpLimW]');
+    assert.equal(await exp.getByTestId('limit-value').innerText(), '3.00 kW');
+    assert.equal(await exp.getAttribute('data-source'), 'default');
+    assert.match(await exp.getByTestId('limit-source').innerText(), /Default control of program/);
+
+    // The active event with its limits.
+    const ev = page.locator(`[data-testid=utility-event][data-mrid="${importEvent.mRID}"]`);
+    assert.equal(await ev.getAttribute('data-state'), 'active');
+    assert.match(await ev.getByTestId('event-state').innerText(), /active, .* left/);
+    assert.equal(await ev.getByTestId('event-limits').innerText(), 'Import limit 6.00 kW');
+
+    // The device certificate (openssl, ten years) and the server's link.
+    const identity = s.sys.utility?.client.identity;
+    assert.ok(identity);
+    assert.equal(await page.getByTestId('cert-lfdi').innerText(), identity.lfdi);
+    assert.equal(await page.getByTestId('cert-sfdi').innerText(), String(identity.sfdi));
+    assert.match(await page.getByTestId('cert-expiry').innerText(), /^\d{4}-\d{2}-\d{2} \(\d+ days left\)$/);
+    assert.equal(await page.getByTestId('cert-warning').count(), 0, 'no expiry warning for a certificate with years left');
+    await page.locator('[data-testid=server-state]', { hasText: 'reachable' }).waitFor();
+    assert.equal(await page.getByTestId('server-url').innerText(), String(utility.csip.server));
+
+    // Compliance: export and import rows with counted time.
+    await until('compliance has counted time', async () => ((await page.getByTestId('compliance-today').first().innerText()).includes('% within') ? true : undefined));
+    assert.deepEqual(await page.getByTestId('compliance-row').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-quantity'))), ['export', 'import']);
+    assert.match(await page.locator('[data-testid=compliance-row][data-quantity=export] [data-testid=compliance-now]').innerText(), /^3\.00 kW \/ /);
+    await shoot(page, 'utility');
+
+    // The utility starts an export-limit event of 1.5 kW.
+    const nowS = Math.floor(s.clock() / 1000);
+    const exportEvent: ControlSpec = { mRID: 'E0000000000000000000000000000002', start: nowS + 2, duration: 600, creationTime: nowS, base: { opModExpLimW: 1500 } };
+    utility.setEvents([importEvent, exportEvent]);
+    await exp.locator('[data-testid=limit-value]', { hasText: '1.50 kW' }).waitFor({ timeout: 30_000 });
+    assert.equal(await exp.getAttribute('data-source'), 'event');
+    assert.match(await exp.getByTestId('limit-source').innerText(), new RegExp(`Event ${exportEvent.mRID}`));
+    await page.locator(`[data-testid=utility-event][data-mrid="${exportEvent.mRID}"][data-state=active]`).waitFor();
+    // Newer and overlapping in the same program, it supersedes the import event whole (docs/csip.md): the import default applies.
+    await imp.locator('[data-testid=limit-value]', { hasText: '10.00 kW' }).waitFor();
+    assert.equal(await imp.getAttribute('data-source'), 'default');
+    assert.equal(await page.locator(`[data-testid=utility-event][data-mrid="${importEvent.mRID}"]`).count(), 0);
+    // The site meets it (the battery charges, PV is curtailed): the last event's time to meet the limit shows.
+    await page.locator('[data-testid=compliance-row][data-quantity=export] [data-testid=compliance-last-event]', { hasText: /: met / }).waitFor({ timeout: 30_000 });
+    assert.match(
+      await page.locator('[data-testid=compliance-row][data-quantity=export] [data-testid=compliance-last-event]').innerText(),
+      /^1\.50 kW from \d{4}-\d{2}-\d{2} \d{2}:\d{2}: met \d+\.\d s after its start$/,
+    );
+    await shoot(page, 'utility-export-event');
+    assert.deepEqual(problems, []);
+  });
+
+  test('at phone width the page fits and shows the same', async () => {
+    const ui = await signIn(browser, s.sys.url, OPERATOR.username, OPERATOR.password, PHONE);
+    sessions.push(ui);
+    const { page, problems } = ui;
+    await page.goto(`${s.sys.url}/#/utility`);
+    await page.locator('[data-testid=utility-limit][data-quantity=opModExpLimW]').waitFor();
+    await page.getByTestId('compliance-row').first().waitFor();
+    await shoot(page, 'utility');
+    assert.deepEqual(problems, []);
+  });
+});
