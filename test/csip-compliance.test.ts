@@ -27,7 +27,15 @@ test('tolerance is the lower of 4 % or 100 W', () => {
 
 test('seconds within and above, energy and the largest excess, each interval counted with the sample that began it', () => {
   // Limit 1500 W (tolerance 60 W): 1550 is within, 1700 above by 200 W, 2100 above by 600 W.
-  const st = run([sample(0, 1550, 1500), sample(1, 1700, 1500), sample(2, 1700, 1500), sample(3, 2100, 1500), sample(4, 1400, 1500), sample(5, null, 1500), sample(6, 1000, 1500)]);
+  const st = run([
+    sample(0, 1550, 1500),
+    sample(1, 1700, 1500),
+    sample(2, 1700, 1500),
+    sample(3, 2100, 1500),
+    sample(4, 1400, 1500),
+    sample(5, null, 1500),
+    sample(6, 1000, 1500),
+  ]);
   const d = st.days[DAY]?.export;
   assert.ok(d);
   assert.equal(d.withinS, 2); // [0,1) and [4,5)
@@ -50,14 +58,21 @@ test('an interval is counted on the day of the sample that began it; pruneDays k
   assert.equal(st.days['2026-03-09']?.export?.withinS, 1);
   assert.equal(st.days['2026-03-10']?.export?.withinS, 1);
   assert.deepEqual(Object.keys(pruneDays(st, 1).days), ['2026-03-10']);
-  const week = sumDays([st.days['2026-03-09']?.export, st.days['2026-03-10']?.export].filter((d) => d !== undefined));
+  const week = sumDays(Object.values(st.days).flatMap((d) => (d.export ? [d.export] : [])));
   assert.equal(week.withinS, 2);
 });
 
-test("the last event: from its start to the first sample within its limit; a late-seen event starts after the previous sample", () => {
+test('the last event: from its start to the first sample within its limit; a late-seen event starts after the previous sample', () => {
   const ev = { mRID: 'E1', startMs: T0 + 2500 };
   // Before the event: default 5 kW. The event (1.5 kW) is first in force at the sample of 3 s; met at 6 s.
-  let st = run([sample(0, 4000, 5000), sample(1, 4000, 5000), sample(2, 4000, 5000), sample(3, 4000, 1500, ev), sample(4, 3000, 1500, ev), sample(5, 1800, 1500, ev)]);
+  let st = run([
+    sample(0, 4000, 5000),
+    sample(1, 4000, 5000),
+    sample(2, 4000, 5000),
+    sample(3, 4000, 1500, ev),
+    sample(4, 3000, 1500, ev),
+    sample(5, 1800, 1500, ev),
+  ]);
   assert.deepEqual(st.lastEvent.export, { eventMRID: 'E1', programMRID: 'P1', limitW: 1500, startMs: T0 + 2500, metAt: null });
   st = observe(st, sample(6, 1520, 1500, ev), 5000);
   st = observe(st, sample(7, 1900, 1500, ev), 5000);

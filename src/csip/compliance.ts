@@ -90,7 +90,13 @@ function account(d: DayFigures, limitW: number, measured: number | null, at: num
   };
 }
 
-function followEvent(last: LastEvent | undefined, l: LimitInForce | undefined, measured: number | null, at: number, prevAt: number | null): LastEvent | undefined {
+function followEvent(
+  last: LastEvent | undefined,
+  l: LimitInForce | undefined,
+  measured: number | null,
+  at: number,
+  prevAt: number | null,
+): LastEvent | undefined {
   if (!l?.event) return last;
   let e = last;
   if (e?.eventMRID !== l.event.mRID) {

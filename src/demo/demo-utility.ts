@@ -72,7 +72,10 @@ export async function startDemoUtility(o: { clock: Clock }): Promise<DemoUtility
     ],
     POLL_RATE_S,
   );
-  server.set('/edev/1/rg', `<Registration ${NS} href="/edev/1/rg" pollRate="3600"><dateTimeRegistered>${Math.floor(o.clock() / 1000)}</dateTimeRegistered><pIN>111115</pIN></Registration>`);
+  server.set(
+    '/edev/1/rg',
+    `<Registration ${NS} href="/edev/1/rg" pollRate="3600"><dateTimeRegistered>${Math.floor(o.clock() / 1000)}</dateTimeRegistered><pIN>111115</pIN></Registration>`,
+  );
   server.setList('/edev/1/der', 'DERList', [], POLL_RATE_S);
   server.setList('/mup', 'MirrorUsagePointList', [], POLL_RATE_S);
   server.setList(
@@ -104,7 +107,12 @@ export async function startDemoUtility(o: { clock: Clock }): Promise<DemoUtility
   const renew = (): void => {
     const nowS = Math.floor(o.clock() / 1000);
     const current = Math.max(0, Math.floor((nowS - firstStartS) / DEMO_EVENT.everyS));
-    server.setList('/derp/1/derc', 'DERControlList', [0, 1, 2].map((i) => event(current + i, firstStartS)), POLL_RATE_S);
+    server.setList(
+      '/derp/1/derc',
+      'DERControlList',
+      [0, 1, 2].map((i) => event(current + i, firstStartS)),
+      POLL_RATE_S,
+    );
   };
   renew();
   const timer = setInterval(renew, 60_000);

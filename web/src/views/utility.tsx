@@ -2,7 +2,15 @@ import { h as jsx, type VNode } from 'preact';
 import { h } from '../dom.js';
 import { ago, clock, dateTime, DASH } from '../format.js';
 import { island, Show, useLoad } from '../ui/load.js';
-import { utilityApi, type ComplianceFigures, type DayFigures, type LimitQuantity, type LimitSource, type UtilityEvent, type UtilityStatus } from '../utility-api.js';
+import {
+  utilityApi,
+  type ComplianceFigures,
+  type DayFigures,
+  type LimitQuantity,
+  type LimitSource,
+  type UtilityEvent,
+  type UtilityStatus,
+} from '../utility-api.js';
 import { countdown, useNow, usePoll } from './steering.js';
 import type { Ctx, View } from './view.js';
 
@@ -52,8 +60,8 @@ function UtilityPage({ tz }: { tz: string }): VNode {
           </>
         ) : (
           <p class="notice" data-testid="utility-off">
-            This site follows no utility: add a <code>csip:</code> section to the site file (the 2030.5 server, the device certificate, its key and the
-            CA; docs/csip.md) to receive the utility's limits.
+            This site follows no utility: add a <code>csip:</code> section to the site file (the 2030.5 server, the device certificate, its key and the CA;
+            docs/csip.md) to receive the utility's limits.
           </p>
         )
       }
@@ -234,8 +242,8 @@ function Compliance({ u, tz }: { u: UtilityStatus; tz: string }): VNode {
     <section class={`card${over ? ' attention' : ''}`} aria-labelledby="compliance-title" data-testid="utility-compliance">
       <h2 id="compliance-title">Compliance</h2>
       <p class="hint">
-        Export and import at the connection point, generation and load at the PV and battery. Within: at most the limit plus the utility's
-        measurement accuracy, the lower of 4 % or 100 W.
+        Export and import at the connection point, generation and load at the PV and battery. Within: at most the limit plus the utility's measurement accuracy,
+        the lower of 4 % or 100 W.
       </p>
       {u.compliance.length === 0 ? (
         <p class="hint">No export, import, generation or load limit in force in the last 7 days.</p>
@@ -297,7 +305,11 @@ function Link({ u, tz }: { u: UtilityStatus; tz: string }): VNode {
       </h2>
       <dl class="figures wide">
         <Fig term="Address" value={s.url} testId="server-url" />
-        <Fig term="Last contact" value={s.lastContactAt === null ? 'never' : `${ago(s.lastContactAt, now)} (${dateTime(s.lastContactAt, tz)})`} testId="server-contact" />
+        <Fig
+          term="Last contact"
+          value={s.lastContactAt === null ? 'never' : `${ago(s.lastContactAt, now)} (${dateTime(s.lastContactAt, tz)})`}
+          testId="server-contact"
+        />
         <Fig term="Resources followed" value={String(s.resources)} />
         <Fig term="Clock offset to the server" value={`${(s.timeOffsetMs / 1000).toFixed(1)} s`} />
       </dl>
