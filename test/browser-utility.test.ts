@@ -2,7 +2,13 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { browserSkipReason, launchChromium, until } from './helpers/browser.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { pino } from 'pino';
+import { startSystem } from '../src/system.js';
 import { clockStartingAt } from '../src/util/clock.js';
+import { httpClient } from './helpers/http.js';
 import { ASSETS, NOON, startControlSite, type ControlSite } from './helpers/control-site.js';
 import { startUtilityServer, type UtilityServer } from './helpers/utility-server.js';
 import { PHONE, shoot, signIn, type UiSession } from './helpers/ui-session.js';
@@ -141,5 +147,32 @@ describe('the Utility page in Chromium', { skip: browserSkipReason(), timeout: 3
     await page.getByTestId('compliance-row').first().waitFor();
     await shoot(page, 'utility');
     assert.deepEqual(problems, []);
+  });
+
+  test('a viewer on a site without a csip section is told how to configure it', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'mgos-no-csip-'));
+    const sys = await startSystem({
+      config: { site: { id: 'nocsip', name: 'No utility' }, storage: { path: path.join(dir, 'mgos.db') }, http: { host: '127.0.0.1', port: 0 }, buses: [] },
+      adminPassword: 'no-csip-admin-pass-1',
+      logger: pino({ level: 'silent' }),
+    });
+    try {
+      const api = httpClient(() => sys.url);
+      const admin = await api.login('admin', 'no-csip-admin-pass-1');
+      const r = await api.call('POST', '/api/users', { token: admin, body: { username: 'vic_viewer', password: 'viewer-pass-1234', role: 'viewer' } });
+      assert.equal(r.status, 200, r.text);
+      const ui = await signIn(browser, sys.url, 'vic_viewer', 'viewer-pass-1234', PHONE);
+      sessions.push(ui);
+      await ui.page.getByTestId('nav-utility').click();
+      const notice = ui.page.getByTestId('utility-off');
+      await notice.waitFor();
+      assert.match(await notice.innerText(), /add a csip: section to the site file/);
+      await shoot(ui.page, 'utility-not-configured');
+      assert.deepEqual(ui.problems, []);
+      await ui.context.close();
+    } finally {
+      await sys.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

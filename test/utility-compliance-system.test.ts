@@ -95,6 +95,11 @@ test('compliance figures from known flows: seconds within and above, energy abov
   assert.ok(imp.today.withinS - imp0.today.withinS >= 3);
   assert.deepEqual(imp.today, { ...imp.today, excessWh: 0, maxExcessW: 0, maxExcessAt: null });
   assert.deepEqual(exp.last7Days, exp.today, 'one day so far: the week is today');
+  // The rest of the panel: the certificate (openssl, ten years) and the link.
+  assert.equal(s.device.certSubject, 'CN=device');
+  assert.equal(s.device.certDaysLeft, Math.floor((s.device.certExpiresAt - s.now) / 86_400_000));
+  assert.ok(s.device.certDaysLeft > 3000);
+  assert.ok(s.server.reachable && s.server.lastContactAt !== null && s.server.lastContactAt <= s.now && s.now - s.server.lastContactAt < 5000);
   assert.equal(exp.lastEvent, null);
 
   // An event of 4.5 kW export: the 4 kW exported is within it at once.
