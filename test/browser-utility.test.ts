@@ -20,7 +20,7 @@ import type { ControlSpec } from './helpers/csip-fixtures.js';
  * 2030.5 test server over HTTPS with mTLS. An operator sees the limits in force with their source, an
  * active import-limit event, the device's LFDI, SFDI and certificate expiry, the server's link and the
  * compliance figures; then the server starts an export-limit event and the page shows it in force (and
- * the import event it supersedes gone).
+ * the import event it supersedes gone); taken offline, the server shows unreachable and the event goes on.
  */
 const OPERATOR = { username: 'otto_operator', password: 'operator-pass-42' };
 const PROGRAM = 'A1'.padStart(32, '0');
@@ -135,6 +135,15 @@ describe('the Utility page in Chromium', { skip: browserSkipReason(), timeout: 3
       /^1\.50 kW from \d{4}-\d{2}-\d{2} \d{2}:\d{2}: met \d+\.\d s after its start$/,
     );
     await shoot(page, 'utility-export-event');
+
+    // The server goes offline: the page says so, and the event read before goes on.
+    utility.server.offline = true;
+    await page.locator('[data-testid=server-state]', { hasText: 'unreachable' }).waitFor({ timeout: 30_000 });
+    assert.equal(await exp.getByTestId('limit-value').innerText(), '1.50 kW');
+    assert.equal(await exp.getAttribute('data-source'), 'event');
+    await shoot(page, 'utility-offline');
+    utility.server.offline = false;
+    await page.locator('[data-testid=server-state]', { hasText: '✓ reachable' }).waitFor({ timeout: 30_000 });
     assert.deepEqual(problems, []);
   });
 

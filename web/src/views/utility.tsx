@@ -270,7 +270,7 @@ function Compliance({ u, tz }: { u: UtilityStatus; tz: string }): VNode {
                     <div>
                       {share(c.today)}
                       <small data-testid="compliance-excess">{excess(c.today, (t) => clock(t, tz))}</small>
-                      {c.today.unmeasuredS > 0 ? <small>{`${duration(c.today.unmeasuredS)} not measured`}</small> : null}
+                      {c.today.unmeasuredS >= 0.5 ? <small>{`${duration(c.today.unmeasuredS)} not measured`}</small> : null}
                     </div>
                   </td>
                   <td data-label="7 days" data-testid="compliance-week">
@@ -315,7 +315,7 @@ function Link({ u, tz }: { u: UtilityStatus; tz: string }): VNode {
       </dl>
       {s.lastError && !s.reachable ? (
         <p class="warn-text" data-testid="server-error">
-          {s.lastError}
+          {`Last error: ${s.lastError}`}
         </p>
       ) : null}
       {s.reachable ? null : <p class="hint">While the server is unreachable, the events and default controls last read go on, then the site's fallback.</p>}
