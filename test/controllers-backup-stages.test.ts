@@ -10,7 +10,7 @@ import { peakShaving, PEAK_SHAVING_START } from '../src/controllers/peak-shaving
 import { planStages } from '../src/controllers/shed-stages.js';
 import { snap, T0 } from './helpers/edge-snapshot.js';
 
-// Backup reserve (issue 10 item 5, seed 001 "Backup / Grid Forming": load prioritisation, reconnection):
+// Backup reserve (issue 10 item 5; docs/ems-modes.md "Backup reserve: recharge and staged shedding"): load prioritisation, reconnection:
 // recharge to the floor on grid, and staged shedding by relay while islanded.
 
 const bat: Battery = { kind: 'battery-setpoint', component: 'ess0', perPhase: false, phases: 3, maxChargeW: 5_000, maxDischargeW: 5_000 };

@@ -9,8 +9,8 @@ import { selfConsumption, SELF_CONSUMPTION_START, type SelfConsumptionState } fr
 import { peakShaving, PEAK_SHAVING_START } from '../src/controllers/peak-shaving.js';
 import { snap, T0 } from './helpers/edge-snapshot.js';
 
-// Frequency droop is ADDED to what the business and optimisation controllers decided (issue 10 item 5,
-// seed 001 "Droop Control": f1-f4, over- and under-frequency response), inside the safety envelope.
+// Frequency droop is ADDED to what the business and optimisation controllers decided (issue 10 item 5;
+// docs/ems-modes.md "Frequency droop adds to the other modes": f1-f4, over- and under-frequency response), inside the safety envelope.
 // Controllers, envelope and resolver are the pure functions the cycle runs, in the same order.
 
 const grid: GridMeter = { kind: 'grid-meter', component: 'grid', perPhase: false };

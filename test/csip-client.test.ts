@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, test } from 'node:test';
-import { CsipClient } from '../src/csip/client.js';
+import { CsipClient, MAX_RESPONSE_BYTES, REQUEST_LOG_SIZE } from '../src/csip/client.js';
 import { deviceIdentity } from '../src/csip/lfdi.js';
 import { CsipTestServer } from '../src/csip/test-server.js';
 import { clockStartingAt, manualClock } from '../src/util/clock.js';
@@ -263,5 +263,28 @@ test('start(): the client polls on its own, at each resource pollRate, and posts
   } finally {
     await c.stop();
     server.set('/dcap', dcapXml(300));
+  }
+});
+
+test("a server's answer over 1 MiB is refused before parsing; the client keeps a bounded request log", async () => {
+  const big = new CsipTestServer({ cert: pki.serverCert, key: pki.serverKey, ca: pki.caCert, clock: serverClock });
+  big.set('/dcap', `<DeviceCapability xmlns="urn:ieee:std:2030.5:ns" href="/dcap"><!-- ${'x'.repeat(MAX_RESPONSE_BYTES)} --></DeviceCapability>`);
+  const bigUrl = await big.start();
+  const c = new CsipClient({ baseUrl: bigUrl, cert: pki.deviceCert, key: pki.deviceKey, ca: pki.caCert, clock: clientClock, retryMs: 100 });
+  try {
+    assert.deepEqual(await c.tick(), []);
+    assert.match(c.lastError ?? '', /over 1048576 bytes; refused/);
+    assert.equal(c.dcap, null, 'nothing parsed');
+    // A site runs for months: the diagnostic log keeps the last REQUEST_LOG_SIZE requests only.
+    big.set('/dcap', dcapXml(1));
+    for (let i = 0; i < REQUEST_LOG_SIZE + 20; i++) {
+      clientClock.set(clientClock() + 1500);
+      await c.tick();
+    }
+    assert.ok(c.dcap, 'read once the answer is sane');
+    assert.equal(c.log.length, REQUEST_LOG_SIZE);
+  } finally {
+    await c.stop();
+    await big.close();
   }
 });

@@ -114,6 +114,11 @@ const MAX_PAGES = 100;
 /** Queued readings posted per tick at most (a long backlog drains over several ticks, reads go on between). */
 const DRAIN_PER_TICK = 200;
 
+/** Requests kept in `log`; older ones are dropped. */
+export const REQUEST_LOG_SIZE = 200;
+/** A server's answer larger than this is refused before it is parsed (2030.5 lists are paged). */
+export const MAX_RESPONSE_BYTES = 1024 * 1024;
+
 export interface RequestRecord {
   readonly method: Method;
   readonly href: string;
@@ -166,6 +171,7 @@ export class CsipClient {
   lastError: string | null = null;
   /** When the server last answered (the Clock's ms), null before. */
   lastContactAt: number | null = null;
+  /** The last requests (at most REQUEST_LOG_SIZE), for diagnostics: a site runs for months. */
   readonly log: RequestRecord[] = [];
   /** The `subscribable` attribute of each resource read (0 when absent), by href: where subscriptions.ts may subscribe. */
   readonly subscribable = new Map<string, { readonly kind: Kind; readonly code: number }>();
@@ -670,12 +676,21 @@ export class CsipClient {
         },
         (res) => {
           const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
+          let size = 0;
+          res.on('data', (c: Buffer) => {
+            size += c.length;
+            if (size > MAX_RESPONSE_BYTES) {
+              res.destroy(new Error(`${method} ${href}: the server's answer is over ${MAX_RESPONSE_BYTES} bytes; refused (a 2030.5 list should be paged)`));
+              return;
+            }
+            chunks.push(c);
+          });
           res.on('end', () => {
             const status = res.statusCode ?? 0;
             this.reachable = true;
             this.lastContactAt = this.o.clock();
             this.log.push({ method, href, status });
+            if (this.log.length > REQUEST_LOG_SIZE) this.log.splice(0, this.log.length - REQUEST_LOG_SIZE);
             const location = res.headers.location;
             resolve({ status, body: Buffer.concat(chunks).toString('utf8'), location });
           });
