@@ -1,6 +1,5 @@
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
+import { openDurableQueueDb } from '../store/durable-queue-db.js';
 import { z } from '#zod';
 import type { MeasuredPoint } from './mirror-readings.js';
 
@@ -129,12 +128,7 @@ export class SqliteTelemetryQueue implements TelemetryQueue {
     readonly file: string,
     private readonly maxSamples: number,
   ) {
-    mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-    this.db = new Database(file);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = FULL');
-    this.db.pragma('busy_timeout = 5000');
-    this.db.exec(SCHEMA);
+    this.db = openDurableQueueDb(file, SCHEMA);
     this.rows = (this.db.prepare('SELECT count(*) AS n FROM csip_telemetry').get() as { n: number }).n;
     this.droppedTotal = (this.db.prepare("SELECT v FROM csip_telemetry_meta WHERE k = 'dropped'").get() as { v: number } | undefined)?.v ?? 0;
     this.st = {

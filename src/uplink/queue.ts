@@ -1,6 +1,5 @@
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
+import { openDurableQueueDb } from '../store/durable-queue-db.js';
 import { isCounter } from './names.js';
 
 /**
@@ -104,12 +103,7 @@ export class UplinkQueue {
     readonly file: string,
     private readonly o: QueueOptions,
   ) {
-    mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-    this.db = new Database(file);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = FULL');
-    this.db.pragma('busy_timeout = 5000');
-    this.db.exec(SCHEMA);
+    this.db = openDurableQueueDb(file, SCHEMA);
     for (const r of this.db.prepare('SELECT id, text FROM uplink_dict').all() as Array<{ id: number; text: string }>) {
       this.dict.set(r.text, r.id);
       this.names.set(r.id, r.text);
