@@ -13,10 +13,11 @@ import { run as memory } from './memory.js';
 import { run as realtimeLoad } from './realtime-load.js';
 import { run as paymentsInbox } from './payments-inbox.js';
 import { run as uplink } from './uplink.js';
+import { run as utilityEvent } from './utility-event.js';
 import { run as webColdLoad } from './web-cold-load.js';
 
 /** A benchmark's figures; the ones that do no I/O of their own run synchronously. */
-type Figures = Record<string, number | string>;
+type Figures = Record<string, number | string> | readonly Record<string, number | string>[];
 
 const benches: Array<[string, () => Figures | Promise<Figures>]> = [
   ['Bus efficiency: 90 DDSU666 + 1 DTSU666, one 9600 8N2 bus, wire time emulated', () => busEfficiency()],
@@ -35,6 +36,10 @@ const benches: Array<[string, () => Figures | Promise<Figures>]> = [
   [
     'Control steps: settle, worst export and energy exported per phase after PV and load steps through the edge cycle, per-phase vs OpenEMS-style symmetric (set BENCH_STEP_HOLD_MS, default 10000)',
     () => controlSteps(),
+  ],
+  [
+    'utility-event: time from the start of a utility event to its export limit met at the connection point, energy exported above it; 5 kW PV, 5 kW -> 1.5 kW -> 0 W and per phase, against an open-dynamic-export-style limiter (goal: 2 s; set BENCH_UTILITY_HOLD_S, default 20)',
+    () => utilityEvent(),
   ],
   [
     'Real time under load: poll cycle p50/p99 of 25 meters on one 9600-baud bus, idle and under 50 history/CSV clients and 5 SSE streams (goal: ratio <= 1.10, no reading lost; set BENCH_LOAD_SECONDS, default 30)',

@@ -257,14 +257,27 @@ export async function startSystem(o: SystemOptions = {}): Promise<RunningSystem>
         }),
     });
     // The utility's limits reach the edge cycle as `utility/*` channels (src/csip/utility-channels.ts).
+    // The ramp's rated power: the PV assets' ratings, each replaced by its SunSpec WMax once scanned.
+    const pvRatedW = (): number | undefined => {
+      const pv = (config.control?.assets ?? []).flatMap((a) => (a.type === 'pv' ? [a] : []));
+      if (pv.length === 0) return undefined;
+      const wMax = new Map(site.sunspec.status().map((d) => [d.component, d.wMax]));
+      return pv.reduce((sum, a) => sum + (wMax.get(a.component) ?? a.ratedW), 0);
+    };
     // Its reports come from the site's DERs (control.assets, SunSpec devices) and the process image.
     const utility = config.csip?.enabled
-      ? new UtilityRuntime(config.csip, site.image, clock, {
-          control: config.control,
-          sunspec: site.sunspec,
-          storagePath: config.storage.path,
-          controllers: () => control?.controllerConfigList() ?? [],
-        })
+      ? new UtilityRuntime(
+          config.csip,
+          site.image,
+          clock,
+          {
+            control: config.control,
+            sunspec: site.sunspec,
+            storagePath: config.storage.path,
+            controllers: () => control?.controllerConfigList() ?? [],
+          },
+          pvRatedW,
+        )
       : null;
     const compliance = utility ? complianceRecorder(utility, { db, config, image: site.image }) : null;
     if (compliance) cleanups.push(() => compliance.save(clock()));

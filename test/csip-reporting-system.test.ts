@@ -118,7 +118,8 @@ test('a running site registers in band, reports its SunSpec DERs and posts per-p
   assert.equal(pvRep.capability['doeModesSupported'], 0b0101, 'export and generation limits for PV');
   assert.equal(pvRep.settings['doeModesEnabled'], 0b0101, 'the utility-limits controller runs');
   assert.equal(pvRep.settings['setMaxW'], PV_W);
-  assert.equal(pvRep.settings['setGradW'], undefined, 'no ramp is claimed while none is applied');
+  assert.equal(pvRep.settings['setGradW'], runtime.appliedSetGradW(), 'the ramp the site applies (ramp.ts: the default control setGradW, else 27)');
+  assert.equal(typeof pvRep.settings['setGradW'], 'number');
   assert.equal(pvRep.status['genConnectStatus'], 0b111, 'connected, available, operating');
   assert.equal(pvRep.status['operationalModeStatus'], 2);
   assert.equal(pvRep.status['stateOfChargeStatus'], undefined, 'PV has no state of charge');

@@ -181,6 +181,8 @@ test("the utility's load limit (CSIP-AUS opModLoadLimW) cuts a car charging at f
     clock: clock0,
     defaults: { opModLoadLimW: 50_000 },
     events: [{ mRID: 'C1', start: nowS - 10, duration: 600, creationTime: nowS - 60, base: { opModLoadLimW: LIMIT } }],
+    // Lifted, the load limit rises at setGradW: 10 %/s of the 9 kW PV rating, so the car is back within seconds.
+    setGradW: 1000,
   });
   t.after(() => utility.close());
   const s = await startControlSite({

@@ -28,7 +28,9 @@ test('compliance figures from known flows: seconds within and above, energy abov
   const clock = clockStartingAt(NOON);
   const dir = mkdtempSync(path.join(tmpdir(), 'mgos-compliance-'));
   const inverter = await serveSunSpecDevice({ kind: 'legacy', clock, ratingW: PV_W, availableW: () => PV_W, loadW: () => LOAD });
-  const utility = await startUtilityServer({ clock, defaults: { opModExpLimW: 1500, opModGenLimW: 4000, opModImpLimW: 2000 }, events: [] });
+  // setGradW 0: no ramp limit, so the looser event below is in force whole at its start (the ramp is
+  // tested in utility-ramp-system; with one, the limit in force and counted here would rise at it).
+  const utility = await startUtilityServer({ clock, defaults: { opModExpLimW: 1500, opModGenLimW: 4000, opModImpLimW: 2000 }, events: [], setGradW: 0 });
   const config = {
     site: { id: 'cmp', name: 'Compliance test', timezone: 'Africa/Kampala' },
     poll: { intervalMs: 10_000 },

@@ -37,6 +37,8 @@ test('export limit: 1.5 kW with 5 kW of PV is met at the connection point within
     defaults: { opModExpLimW: DEFAULT_LIMIT_W },
     events: [{ mRID: 'E1', start: startS, duration: DURATION_S, creationTime: startS - 60, base: { opModExpLimW: EVENT_LIMIT_W } }],
     fallback: { exportLimitW: 10_000 },
+    // 10 %/s of 5 kW: back to the default within 3 s of the event's end (the ramp is tested in utility-ramp-system).
+    setGradW: 1000,
   });
   const sys = await startSystem({
     config: {
@@ -90,6 +92,8 @@ test('export limit: 1.5 kW with 5 kW of PV is met at the connection point within
   assert.ok(cycles <= 4, `met within ${cycles} cycles (${tookMs} ms) of the event start`);
   t.diagnostic(`export limit met ${tookMs} ms (${cycles} cycles) after the event start; export ${Math.round(exportW())} W`);
   assert.equal(source(), 1, 'the limit comes from the event');
+  // Met from the start (the lower limit is applied 2 s ahead, csip.ramp.anticipateS): let the runtime evaluate once after it.
+  await until('the runtime sees the event active', () => sys.utility?.lastEvaluation()?.result.events.some((e) => e.state === 'active') === true, 5000);
   const api = httpClient(() => sys.url);
   const token = await api.login('admin', PASSWORD);
   const st = utilityStatusSchema.parse((await api.call('GET', '/api/utility', { token })).json);

@@ -1,11 +1,12 @@
-import { command, evMinW, type Battery, type EvCharger, type GridMeter, type PvInverter, type Relay } from '../edge/capabilities.js';
+import { command, evMinW, PHASES, type Battery, type EvCharger, type GridMeter, type PvInverter, type Relay } from '../edge/capabilities.js';
 import { failed, fmtW, type ControllerResult, type Criticality, type Proposal } from '../edge/proposal.js';
 import { fresh, read, type Snapshot } from '../edge/snapshot.js';
 import { EVALUATED_CHANNEL, UTILITY_CHANNEL, UTILITY_COMPONENT } from '../csip/utility-channels.js';
 import { EV_CHANNEL } from '../ocpp/ev-channels.js';
 import { absorb } from './absorb.js';
 import { splitCorrection } from './ev-share.js';
-import { batteryPower, batteryRange, DEFAULT_MAX_AGE_MS, gridPower, phasesOf, pvLimitNow, pvPower } from './assets.js';
+import { batteryPower, batteryRange, DEFAULT_MAX_AGE_MS, gridPhases, gridPower, phasesOf, pvLimitNow, pvPower } from './assets.js';
+import { planPhaseExport } from './export-per-phase.js';
 
 /**
  * The utility's limits (docs/csip.md "On the site"): the `utility/*` channels the 2030.5 client writes
@@ -15,7 +16,8 @@ import { batteryPower, batteryRange, DEFAULT_MAX_AGE_MS, gridPower, phasesOf, pv
  * the utility's limit and the site's own export limit (zero export, peak shaving) holds.
  *
  * - Export limit: the battery charges first, PV is curtailed for the rest (absorb.ts, feed-forward from
- *   measured grid, battery and PV power), with `marginW` kept inside the limit.
+ *   measured grid, battery and PV power), with `marginW` kept inside the limit. With `exportPerPhase`,
+ *   each phase holds its share too (export-per-phase.ts).
  * - Generation limit: PV production plus battery discharge stay under it.
  * - MaxLimitPct: PV at most that share of its rating.
  * - Import limit: EV charging is reduced first (each car's limit, ev-share.ts), the battery
@@ -40,6 +42,13 @@ export interface UtilityLimitsConfig {
   /** How old a charger's reported power may be (ms): chargers report every minute or so. */
   readonly evMaxAgeMs?: number;
   readonly marginW?: number;
+  /**
+   * The export limit holds on each phase (SA Power Networks' flexible exports): each phase's export at
+   * most `exportPhaseLimitW`, or the limit divided by 3, and never more than the limit. Needs a grid
+   * meter read per phase.
+   */
+  readonly exportPerPhase?: boolean;
+  readonly exportPhaseLimitW?: number;
   readonly shedAfterMs?: number;
   readonly restoreAfterMs?: number;
   readonly restoreMarginW?: number;
@@ -118,13 +127,48 @@ export function utilityLimits(s: Snapshot, cfg: UtilityLimitsConfig, st: Utility
   let problem: string | undefined;
 
   if (exp !== undefined) {
-    const why = `utility export limit ${fmtW(exp)}: grid ${fmtW(g.w)}`;
     const lim = pv ? pvLimitNow(s, pv, nowMs, maxAge) : undefined;
     const held = pv !== undefined && pvNow !== undefined && lim !== undefined && lim < pv.ratedW && pvNow >= lim - 50;
-    const plan = absorb({ needW: -(exp - margin) - g.w, batteryW: bat, batteryMinW: range.minW, pvW: pvNow, pvCurtailed: held, shiftStepW: 500 });
-    if (plan.batteryMaxW !== undefined) batteryBound(why, undefined, plan.batteryMaxW);
-    if (pv && plan.pvMaxW !== undefined) bound(command.pvLimit(pv), why, 0, plan.pvMaxW);
-    if (plan.shortfallW > 0.5) problem = `${fmtW(plan.shortfallW)} of export above the utility's limit cannot be absorbed`;
+    const needTotalW = -(exp - margin) - g.w;
+    const phases = cfg.exportPerPhase ? gridPhases(s, cfg.grid, nowMs, maxAge) : undefined;
+    if (phases?.ok) {
+      // Each phase at most its share (export-per-phase.ts), the total at most the limit.
+      const share = Math.min(exp, cfg.exportPhaseLimitW ?? exp / 3);
+      const why = `utility export limit ${fmtW(exp)} per phase ${fmtW(share)}: ${PHASES.map((p) => `${p} ${fmtW(phases.w[p])}`).join(', ')}`;
+      const perPhaseBattery = b?.kind === 'battery-setpoint' && b.perPhase && b.phases === 3 ? b : undefined;
+      const plan = planPhaseExport({
+        needTotalW,
+        needW: { L1: -(share - margin) - phases.w.L1, L2: -(share - margin) - phases.w.L2, L3: -(share - margin) - phases.w.L3 },
+        ...(perPhaseBattery
+          ? {
+              batteryPhaseW: {
+                L1: batteryPower(s, perPhaseBattery, nowMs, maxAge, 'L1'),
+                L2: batteryPower(s, perPhaseBattery, nowMs, maxAge, 'L2'),
+                L3: batteryPower(s, perPhaseBattery, nowMs, maxAge, 'L3'),
+              },
+            }
+          : {}),
+        batteryW: bat,
+        batteryMinW: range.minW,
+        pvW: pvNow,
+        pvCurtailed: held,
+      });
+      if (perPhaseBattery)
+        for (const p of PHASES) {
+          const max = plan.batteryPhaseMaxW?.[p];
+          if (max !== undefined) bound(command.batteryPower(perPhaseBattery, p), why, undefined, max);
+        }
+      else if (plan.batteryMaxW !== undefined) batteryBound(why, undefined, plan.batteryMaxW);
+      if (pv && plan.pvMaxW !== undefined) bound(command.pvLimit(pv), why, 0, plan.pvMaxW);
+      if (plan.shortfallW > 0.5) problem = `${fmtW(plan.shortfallW)} of export above the utility's per-phase limit cannot be absorbed`;
+    } else {
+      const why = `utility export limit ${fmtW(exp)}: grid ${fmtW(g.w)}`;
+      const plan = absorb({ needW: needTotalW, batteryW: bat, batteryMinW: range.minW, pvW: pvNow, pvCurtailed: held, shiftStepW: 500 });
+      if (plan.batteryMaxW !== undefined) batteryBound(why, undefined, plan.batteryMaxW);
+      if (pv && plan.pvMaxW !== undefined) bound(command.pvLimit(pv), why, 0, plan.pvMaxW);
+      if (plan.shortfallW > 0.5) problem = `${fmtW(plan.shortfallW)} of export above the utility's limit cannot be absorbed`;
+      if (phases) problem = `${problem ? `${problem}; ` : ''}the per-phase export limit needs per-phase grid power (${phases.why}): the total is held`;
+    }
   }
   if (gen !== undefined) {
     const why = `utility generation limit ${fmtW(gen)}`;

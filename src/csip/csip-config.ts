@@ -44,6 +44,22 @@ export const csipConfigSchema = z
       .strict()
       .default({ tickMs: 1000, retryMs: 30_000, pageSize: 10 }),
     /**
+     * The utility's ramp (ramp.ts, docs/csip.md "Ramp"): looser limits rise at the event's rampTms or the
+     * DefaultDERControl's setGradW; tighter ones apply at once.
+     */
+    ramp: z
+      .object({
+        enabled: z.boolean().default(true),
+        /** The rated power setGradW is a share of (W); unset: the PV assets' ratings (SunSpec WMax when scanned). */
+        ratedW: z.number().positive().optional(),
+        /** Back to the level before a gap between two events this short is not ramped (s). */
+        bridgeGapS: z.number().int().min(0).max(3600).default(30),
+        /** A tighter limit starting within this many seconds applies now, so the site is within it at its start (s); 0: at the start. */
+        anticipateS: z.number().min(0).max(60).default(2),
+      })
+      .strict()
+      .default({ enabled: true, bridgeGapS: 30, anticipateS: 2 }),
+    /**
      * In-band registration: when the server lists no EndDevice of this certificate, POST one with this
      * DeviceCategoryType bit field (default bit 18, virtual or mixed DER: a site controller). Unset: the
      * utility registers the site out of band.

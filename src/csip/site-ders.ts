@@ -10,7 +10,8 @@ import { UTILITY_CHANNEL, UTILITY_COMPONENT } from './utility-channels.js';
  * - DERCapability: the nameplate (SunSpec 702, else 120, the battery's 802) where read, else the
  *   ratings configured for the asset;
  * - DERSettings: what the site applies: the configured ratings the controllers plan with, the modes the
- *   `utility-limits` controller carries out (none without it), no ramp (setGradW) unless one is applied;
+ *   `utility-limits` controller carries out (none without it), the ramp (setGradW) the site applies (none
+ *   claimed while it applies none);
  * - DERStatus: connected, available, operating and fault from fresh data, the utility's opModConnect /
  *   opModEnergize in force and the device's fault code; state of charge for storage; local emergency
  *   from the site's emergency stop;
@@ -64,6 +65,8 @@ export interface SiteReportInput {
   readonly utilityLimits: boolean;
   readonly emergencyStop?: { readonly channel: string; readonly pressedValue: number };
   readonly maxAgeMs: number;
+  /** The ramp the site applies to limit changes (setGradW, ramp.ts), or undefined while it applies none. */
+  readonly setGradW?: number | undefined;
 }
 
 /** The DERs: PV and battery assets in the site file's order, then SunSpec devices not among them. */
@@ -117,14 +120,6 @@ export function ratingsOf(der: SiteDer, m: ModelValues, capacityWh: number | und
   };
 }
 
-/**
- * The ramp (setGradW, hundredths of a percent of rated power per second) the site applies to limit
- * changes, or undefined while it applies none: a setting is never claimed that is not carried out.
- */
-export function appliedGradW(): number | undefined {
-  return undefined;
-}
-
 /** The modes the site carries out for this DER (what it could, and whether the controller runs). */
 function modes(der: SiteDer, utilityLimits: boolean): { supported: number; doe: number; enabled: number; doeEnabled: number } {
   const pv = der.pv !== undefined;
@@ -154,7 +149,8 @@ export function derReports(i: SiteReportInput): (DerReport | undefined)[] {
     const connected = live && connect;
     const operating = connected && energize;
     const soc = get(`${c}/Soc`);
-    const gradW = appliedGradW();
+    // The ramp applied (hundredths of a percent per second), never claimed while none is carried out.
+    const gradW = i.setGradW;
     return {
       capability: {
         modesSupported: md.supported,

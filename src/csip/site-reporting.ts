@@ -22,6 +22,8 @@ export interface SiteReportingSource {
   readonly controllers?: () => readonly { readonly kind: string; readonly enabled?: boolean }[];
   /** The store's SQLite file: the telemetry queue goes beside it. */
   readonly storagePath: string;
+  /** The ramp the site applies (setGradW, ramp.ts), undefined while none. */
+  readonly setGradW?: () => number | undefined;
 }
 
 export type ReportingOptions = Pick<CsipClientOptions, 'ders' | 'telemetry' | 'register' | 'connectionPointId' | 'telemetryQueue'>;
@@ -54,6 +56,7 @@ export function siteReporting(
       utilityLimits: (src.controllers?.() ?? control?.controllers ?? []).some((c) => c.kind === 'utility-limits' && c.enabled !== false),
       ...(estop ? { emergencyStop: { channel: estop.channel, pressedValue: estop.pressedValue } } : {}),
       maxAgeMs: r.maxAgeMs,
+      setGradW: src.setGradW?.(),
     };
   };
   let queue: TelemetryQueue | undefined;

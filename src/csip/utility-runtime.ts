@@ -6,7 +6,8 @@ import { CsipClient } from './client.js';
 import type { CsipConfig } from './csip-config.js';
 import { siteReporting, type SiteReportingSource } from './site-reporting.js';
 import { CsipPubSub } from './pubsub-runtime.js';
-import { QUANTITIES, type LimitValues, type ScheduleResult } from './schedule.js';
+import { activeLimits, QUANTITIES, type LimitValues, type ScheduleResult } from './schedule.js';
+import { anticipate, RAMP_START, rampTmsLookup, setGradWInForce, stepRamp, type RampResult, type RampState } from './ramp.js';
 import { EVALUATED_CHANNEL, SOURCE_CODE, UTILITY_CHANNEL, UTILITY_COMPONENT } from './utility-channels.js';
 
 /**
@@ -35,6 +36,8 @@ export class UtilityRuntime {
   private timer: NodeJS.Timeout | null = null;
   private last: ScheduleResult | null = null;
   private lastAt: number | null = null;
+  private ramp: RampState = RAMP_START;
+  private lastRamp: RampResult | null = null;
   private readonly closeReporting: () => void;
   private readonly evaluated: Array<(at: number, r: ScheduleResult) => void> = [];
 
@@ -44,12 +47,15 @@ export class UtilityRuntime {
     private readonly clock: Clock,
     /** The site's DERs and store, for the DER reports, telemetry and registration (site-reporting.ts). */
     site?: SiteReportingSource,
+    /** The site's rated power (W) that setGradW is a share of, when `ramp.ratedW` is not configured. */
+    private readonly siteRatedW: () => number | undefined = () => undefined,
   ) {
     const cert = readFileSync(config.cert, 'utf8');
     const key = readFileSync(config.key, 'utf8');
     const ca = readFileSync(config.ca, 'utf8');
     this.certExpiresAt = Date.parse(new X509Certificate(cert).validTo);
-    const reporting = site ? siteReporting(config, image, clock, site) : { options: {}, close: () => undefined };
+    // DERSettings report the ramp this runtime applies (called later, once the client exists).
+    const reporting = site ? siteReporting(config, image, clock, { ...site, setGradW: () => this.appliedSetGradW() }) : { options: {}, close: () => undefined };
     this.closeReporting = () => reporting.close();
     this.client = new CsipClient({
       baseUrl: config.server,
@@ -96,7 +102,8 @@ export class UtilityRuntime {
 
   /** Writes the limits in force now into the image (also called by tests between timer ticks). */
   evaluate(): ScheduleResult {
-    const r = this.client.limits();
+    const now = this.clock();
+    const r = this.rampLimits(this.client.limits(), now);
     const values: Record<string, number> = { [EVALUATED_CHANNEL]: 1 };
     for (const q of QUANTITIES) {
       const l = r.limits[q];
@@ -104,7 +111,6 @@ export class UtilityRuntime {
       values[UTILITY_CHANNEL[q]] = typeof l.value === 'boolean' ? (l.value ? 1 : 0) : l.value;
       values[`${UTILITY_CHANNEL[q]}Source`] = SOURCE_CODE[l.source.kind];
     }
-    const now = this.clock();
     // Replaced whole, so a quantity no longer set leaves no channel behind.
     this.image.remove(UTILITY_COMPONENT);
     this.image.update(UTILITY_COMPONENT, values, now, this.config.evaluateEveryMs);
@@ -117,6 +123,47 @@ export class UtilityRuntime {
   /** Called after every evaluation with its time and result (the compliance figures). */
   onEvaluate(fn: (at: number, r: ScheduleResult) => void): void {
     this.evaluated.push(fn);
+  }
+
+  /** The rated power the ramp uses (W): configured, else the site's. */
+  ratedW(): number | undefined {
+    return this.config.ramp.ratedW ?? this.siteRatedW();
+  }
+
+  /**
+   * The setGradW the site applies (hundredths of a percent per second), for DERSettings: the one in
+   * force when the ramp is on and has a rating to work with, else undefined (none is claimed).
+   */
+  appliedSetGradW(): number | undefined {
+    return this.config.ramp.enabled && this.ratedW() !== undefined ? setGradWInForce(this.client.programs()) : undefined;
+  }
+
+  /** Quantities still ramping up at the last evaluation (ramp.ts). */
+  ramping(): RampResult['ramping'] {
+    return this.lastRamp?.ramping ?? {};
+  }
+
+  /** The schedule's limits, a tighter one starting within `anticipateS` applied now, with the utility's ramp (ramp.ts). */
+  private rampLimits(r: ScheduleResult, nowMs: number): ScheduleResult {
+    const programs = this.client.programs();
+    const leadS = this.config.ramp.anticipateS;
+    const ahead =
+      leadS > 0
+        ? activeLimits({ programs, seed: this.client.identity.lfdi, fallback: fallbackValues(this.config.fallback) }, this.client.now() / 1000 + leadS)
+        : null;
+    const limits = ahead ? anticipate(r.limits, ahead.limits) : r.limits;
+    if (!this.config.ramp.enabled) return { ...r, limits };
+    const res = stepRamp(this.ramp, {
+      nowMs,
+      limits,
+      setGradW: setGradWInForce(programs),
+      rampTmsOf: rampTmsLookup(programs),
+      ratedW: this.ratedW(),
+      bridgeGapMs: this.config.ramp.bridgeGapS * 1000,
+    });
+    this.ramp = res.state;
+    this.lastRamp = res;
+    return { ...r, limits: res.limits };
   }
 
   /** The last evaluation, for the API. */

@@ -128,6 +128,9 @@ export const controllerConfigSchema = z.discriminatedUnion('kind', [
       pv: component.optional(),
       /** Kept inside the utility's export and import limits (W). */
       marginW: z.number().min(0).optional(),
+      /** The utility's export limit holds on each phase too (SA Power Networks): each at most exportPhaseLimitW, or a third of the limit. */
+      exportPerPhase: z.boolean().optional(),
+      exportPhaseLimitW: z.number().min(0).optional(),
       /** How long the import stays above what the battery covers before a non-critical relay opens (ms). */
       shedAfterMs: z.number().int().min(0).optional(),
       /** How long the import stays well under the limit before the last shed relay closes (ms). */

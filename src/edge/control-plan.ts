@@ -284,6 +284,8 @@ export function planControl(
         const b = caps.batteries.length || k.battery ? battery(k.battery, where) : undefined;
         const p = pvOf(k.pv, where);
         const shed = caps.relays.filter((x) => x.role === 'shed');
+        if (k.exportPerPhase && caps.grid && !caps.grid.perPhase)
+          problems.push(`${where}: exportPerPhase needs the grid meter read per phase (perPhase: true)`);
         config = {
           ...base,
           grid: grid(where),
@@ -292,6 +294,8 @@ export function planControl(
           shed,
           ev: caps.evChargers,
           marginW: k.marginW,
+          exportPerPhase: k.exportPerPhase,
+          exportPhaseLimitW: k.exportPhaseLimitW,
           shedAfterMs: k.shedAfterMs,
           restoreAfterMs: k.restoreAfterMs,
           restoreMarginW: k.restoreMarginW,

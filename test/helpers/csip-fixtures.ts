@@ -73,8 +73,9 @@ export const controlItem = (c: ControlSpec): string =>
     <DERControlBase>${baseXml(c.base)}</DERControlBase>
   </DERControl>`;
 
-export const defaultXml = (id: string, base: Readonly<Record<string, number | boolean>>, setGradW = 27): string =>
-  `<DefaultDERControl ${NS} href="/derp/${id}/dderc"><mRID>D${id.padStart(31, '0')}</mRID><description>default ${id}</description><DERControlBase>${baseXml(base)}</DERControlBase><setGradW>${setGradW}</setGradW></DefaultDERControl>`;
+/** `setGradW` null: the server sets none. */
+export const defaultXml = (id: string, base: Readonly<Record<string, number | boolean>>, setGradW: number | null = 27): string =>
+  `<DefaultDERControl ${NS} href="/derp/${id}/dderc"><mRID>D${id.padStart(31, '0')}</mRID><description>default ${id}</description><DERControlBase>${baseXml(base)}</DERControlBase>${setGradW === null ? '' : `<setGradW>${setGradW}</setGradW>`}</DefaultDERControl>`;
 
 export const listXml = (name: string, items: readonly string[], pollRate = 60): string =>
   `<${name} ${NS} href="/x" all="${items.length}" results="${items.length}" pollRate="${pollRate}">${items.join('')}</${name}>`;

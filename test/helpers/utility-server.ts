@@ -24,6 +24,8 @@ export async function startUtilityServer(o: {
   defaults: Readonly<Record<string, number | boolean>>;
   events: readonly ControlSpec[];
   fallback?: Record<string, unknown>;
+  /** The DefaultDERControl's setGradW (hundredths of a percent per second); null: none; default 27. */
+  setGradW?: number | null;
 }): Promise<UtilityServer> {
   const pki = makePki();
   const dir = mkdtempSync(path.join(tmpdir(), 'mgos-csip-'));
@@ -39,7 +41,7 @@ export async function startUtilityServer(o: {
   server.set('/edev/1/rg', registrationXml(111115, 1));
   server.setList('/edev/1/fsa', 'FunctionSetAssignmentsList', [fsaItem(1)], 1);
   server.setList('/edev/1/fsa/1/derp', 'DERProgramList', [programItem('A1', 1)], 1);
-  server.set('/derp/A1/dderc', defaultXml('A1', o.defaults));
+  server.set('/derp/A1/dderc', defaultXml('A1', o.defaults, o.setGradW === undefined ? 27 : o.setGradW));
   const setEvents = (events: readonly ControlSpec[]): void => server.setList('/derp/A1/derc', 'DERControlList', events.map(controlItem), 1);
   setEvents(o.events);
   const url = await server.start();

@@ -3,6 +3,7 @@ import { CsipPubSub } from '../pubsub-runtime.js';
 import type { DerReport } from '../der-reports.js';
 import type { TelemetryReport } from '../mirror-readings.js';
 import type { ActiveLimits } from '../schedule.js';
+import { setGradWInForce } from '../ramp.js';
 import { deviceIdentity } from '../lfdi.js';
 import { CsipTestServer } from '../test-server.js';
 import { manualClock } from '../../util/clock.js';
@@ -91,12 +92,14 @@ export const DEFAULT_START_MS = Date.UTC(2026, 0, 15, 2, 0, 0);
 /**
  * The simulated DER obeys the connection controls in force: opModConnect false disconnects it
  * (ConnectStatus bit 0 connected and bit 2 operating clear), opModEnergize false stops it operating (bit 2).
+ * Its DERSettings report the setGradW the site's ramp applies (ramp.ts: the default's, else 27), as a
+ * site's UtilityRuntime does with a rating to ramp by (`appliedSetGradW`).
  */
-export function followLimits(der: DerReport, limits: ActiveLimits): DerReport {
+export function followLimits(der: DerReport, limits: ActiveLimits, setGradW = der.settings.setGradW): DerReport {
   const connected = limits.opModConnect?.value !== false;
   const operating = connected && limits.opModEnergize?.value !== false;
   const genConnectStatus = (connected ? 0b001 : 0) | 0b010 | (operating ? 0b100 : 0);
-  return { ...der, status: { ...der.status, genConnectStatus } };
+  return { ...der, settings: { ...der.settings, setGradW }, status: { ...der.status, genConnectStatus } };
 }
 
 const INIT_LIMIT_MS = 3600_000;
@@ -138,7 +141,7 @@ export async function runProcedure(p: Procedure, o: RunOptions): Promise<Verdict
     clock,
     retryMs: 10_000,
     timeoutMs: 5000,
-    ...(o.sabotage === 'no-der-reports' ? {} : { ders: (): DerReport[] => [followLimits(der, client.limits().limits)] }),
+    ...(o.sabotage === 'no-der-reports' ? {} : { ders: (): DerReport[] => [followLimits(der, client.limits().limits, setGradWInForce(client.programs()))] }),
     register: { deviceCategory: DEVICE_CATEGORY },
     connectionPointId: NMI,
     telemetry: () => TELEMETRY,
