@@ -362,7 +362,6 @@ export class CsipClient {
   }
 
   private fail(e: unknown): void {
-    this.reachable = false;
     this.lastError = e instanceof Error ? e.message : String(e);
   }
 
@@ -663,7 +662,12 @@ export class CsipClient {
 
   private http(method: Method, href: string, body?: string): Promise<{ status: number; body: string; location: string | undefined }> {
     const url = new URL(href, this.o.baseUrl);
-    return new Promise((resolve, reject) => {
+    return new Promise((resolve, rejectWith) => {
+      // Only a request that got no answer makes the server unreachable; a 404 or a bad document is an answer.
+      const reject = (e: unknown): void => {
+        this.reachable = false;
+        rejectWith(e);
+      };
       const req = request(
         url,
         {
