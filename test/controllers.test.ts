@@ -323,6 +323,10 @@ test('frequency droop: f1-f4 curve and bounds', () => {
   assert.ok(Math.abs((one(over) as { value: number }).value + 2_000) < 1e-6);
   assert.equal(stateOf(frequencyDroop(snap(T0, { 'grid/Frequency': 50.02 }), { id: 'droop', battery: bat, maxResponseW: 4_000 }, DROOP_START, T0)), 'idle');
   assert.equal(stateOf(frequencyDroop(snap(T0, {}), { id: 'droop', battery: bat, maxResponseW: 4_000 }, DROOP_START, T0)), 'failed');
+  // The grid meter reads 0 Hz while the utility is down: no grid to support, not a full under-frequency response.
+  const dead = frequencyDroop(snap(T0, { 'grid/Frequency': 0 }), { id: 'droop', battery: bat, maxResponseW: 4_000 }, DROOP_START, T0);
+  assert.equal(stateOf(dead), 'idle');
+  assert.equal(dead.proposals.length, 0);
 });
 
 test('SRNE mode planner: power intent -> modes and caps, with the minimum dwell', () => {

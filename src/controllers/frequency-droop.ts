@@ -39,6 +39,9 @@ export interface FrequencyDroopConfig {
   readonly criticality?: Criticality;
   readonly maxAgeMs?: number;
 }
+/** Below this the grid meter sees no utility at all (0 Hz while it is down), not an under-frequency. */
+const NO_GRID_BELOW_HZ = 40;
+
 export type FrequencyDroopState = Record<string, never>;
 export const DROOP_START: FrequencyDroopState = {};
 
@@ -57,6 +60,8 @@ export function frequencyDroop(s: Snapshot, cfg: FrequencyDroopConfig, st: Frequ
   const ch = cfg.frequencyChannel ?? 'grid/Frequency';
   const f = fresh(s, ch, nowMs, cfg.maxAgeMs ?? DEFAULT_MAX_AGE_MS);
   if (f === undefined) return failed(st, `${ch} not usable; no frequency response`);
+  // A meter on the grid side reads 0 Hz while the utility is down: no grid to support (the island's inverter forms its own).
+  if (f < NO_GRID_BELOW_HZ) return idle(st, `no grid frequency (${f.toFixed(3)} Hz at ${ch}): no response while the grid is down`);
   const p = droopPower(f, th);
   if (p === 0) return idle(st, `${f.toFixed(3)} Hz is inside the ${th.f2}-${th.f3} Hz band`);
   const b = cfg.battery;

@@ -401,6 +401,7 @@ export class EdgeCycle {
         chosenBy: r.chosenBy?.source ?? null,
         boundBy: r.boundBy.map((b) => `${b.source} (${b.criticality}): ${b.why}`),
         overruled: r.overruled.map((o) => `${o.source}: ${o.by}`),
+        offset: r.offset,
       });
     };
 

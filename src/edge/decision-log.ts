@@ -22,6 +22,8 @@ export interface Decision {
   readonly chosenBy: string | null;
   readonly boundBy: readonly string[];
   readonly overruled: readonly string[];
+  /** What offsets (frequency droop) added to the value the classes chose (W); 0 without. Kept in memory, not persisted. */
+  readonly offset: number;
 }
 
 export interface CycleRecord {

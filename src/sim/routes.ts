@@ -1,9 +1,21 @@
 import { z } from '#zod';
 import type { SimulatorHandle } from './simulator.js';
 import { HttpError, type RouteRegistry } from '../api/route.js';
+import { MAX_HZ, MIN_HZ } from './grid-frequency.js';
 
 /** PV available on one phase in a simulated step (W): up to 100 kW, far above any simulated array. */
 const PV_W = z.number().min(0).max(100_000);
+const hz = (field: string): z.ZodNumber =>
+  z
+    .number()
+    .min(MIN_HZ, `${field} must be at least ${MIN_HZ} Hz; give a frequency between ${MIN_HZ} and ${MAX_HZ} Hz (50 is nominal)`)
+    .max(MAX_HZ, `${field} must be at most ${MAX_HZ} Hz; give a frequency between ${MIN_HZ} and ${MAX_HZ} Hz (50 is nominal)`);
+/** A scripted excursion: seconds after now and the frequency then, linear in between, the last value held. */
+const EXCURSION = z
+  .array(z.object({ afterS: z.number().min(0).max(86_400), hz: hz('frequencyExcursion[].hz') }).strict())
+  .min(1, 'give frequencyExcursion at least one point { afterS, hz }')
+  .max(100, 'frequencyExcursion takes at most 100 points')
+  .refine((pts) => pts.every((p, i) => i === 0 || p.afterS > (pts[i - 1]?.afterS ?? -1)), 'frequencyExcursion points must be in increasing afterS');
 
 /** Only when the simulator runs in-process (demo, tests): make a simulated meter misbehave on demand. */
 export function registerSimRoutes(routes: RouteRegistry, sim: SimulatorHandle): void {
@@ -26,7 +38,7 @@ export function registerSimRoutes(routes: RouteRegistry, sim: SimulatorHandle): 
     method: 'POST',
     url: '/api/sim/energy/fault',
     summary:
-      "Simulator only: fail or restore the grid, cut the inverter's or the grid meter's comms, press or release the e-stop, start or stop the generator, step the PV available per phase (or give it back to the sun)",
+      "Simulator only: fail or restore the grid, cut the inverter's or the grid meter's comms, press or release the e-stop, start or stop the generator, step the PV available per phase (or give it back to the sun), set the grid frequency (45-55 Hz) or play a scripted excursion, set the island's frequency",
     role: 'installer',
     body: z
       .object({
@@ -46,8 +58,17 @@ export function registerSimRoutes(routes: RouteRegistry, sim: SimulatorHandle): 
               .refine((o) => Object.keys(o).length > 0, 'give the PV available (W) of at least one phase: L1, L2 or L3'),
           ])
           .optional(),
+        // The utility's frequency as both grid meters serve it (Hz); it replaces a running excursion.
+        frequencyHz: hz('frequencyHz').optional(),
+        frequencyExcursion: EXCURSION.optional(),
+        // What the grid-forming inverter makes while islanded (nominal 50 Hz unless set).
+        islandFrequencyHz: hz('islandFrequencyHz').optional(),
       })
-      .strict(),
+      .strict()
+      .refine((b) => b.frequencyHz === undefined || b.frequencyExcursion === undefined, {
+        message: 'give frequencyHz or frequencyExcursion, not both',
+        path: ['frequencyExcursion'],
+      }),
     handler: ({ body }) => {
       const e = sim.energy;
       if (!e) throw new HttpError(404, 'the simulated site has no inverter; set sim.energy in the site file');
@@ -57,11 +78,15 @@ export function registerSimRoutes(routes: RouteRegistry, sim: SimulatorHandle): 
       if (body.emergencyStop !== undefined) e.setEmergencyStop(body.emergencyStop);
       if (body.generator) e.setGeneratorRunning(body.generator === 'run');
       if (body.pv !== undefined) e.setPvAvailable(body.pv === 'sun' ? null : { L1: body.pv.L1 ?? 0, L2: body.pv.L2 ?? 0, L3: body.pv.L3 ?? 0 });
+      if (body.frequencyHz !== undefined) e.setGridFrequency(body.frequencyHz);
+      if (body.frequencyExcursion) e.setFrequencyExcursion(body.frequencyExcursion.map((p) => ({ afterMs: p.afterS * 1000, hz: p.hz })));
+      if (body.islandFrequencyHz !== undefined) e.setIslandFrequency(body.islandFrequencyHz);
       const o = e.system.pvOverrideW;
       return {
         gridConnected: e.system.gridConnected,
         emergencyStop: e.system.emergencyStop,
         pvAvailableW: o ? { L1: o.L1 ?? 0, L2: o.L2 ?? 0, L3: o.L3 ?? 0 } : 'sun',
+        frequencyHz: Math.round(sim.model.frequencyHz * 1000) / 1000,
       };
     },
   });

@@ -10,6 +10,7 @@ import { loadDeviceProfiles } from '../drivers/profiles.js';
 import type { EnergySystem, EnergySystemSpec } from './energy-system.js';
 import { energyDevices } from './energy-devices.js';
 import type { ProfileDevice } from './profile-device.js';
+import type { FrequencyPoint } from './grid-frequency.js';
 
 /**
  * The site's inverter (and generator) on their own line, reached over Modbus TCP (and RTU over TCP):
@@ -60,6 +61,12 @@ export interface SimulatedEnergyHandle {
   setPvAvailable(w: Partial<Record<'L1' | 'L2' | 'L3', number>> | null): void;
   /** Tests: the battery's SoC jumps to `fraction` (0..1), as after hours of use. */
   setSoc(fraction: number): void;
+  /** The utility's frequency pinned (Hz), served by both meters; null = nominal 50 Hz with its slow wander. */
+  setGridFrequency(hz: number | null): void;
+  /** A scripted excursion of the utility's frequency from now: linear between the points, the last held. */
+  setFrequencyExcursion(points: readonly FrequencyPoint[]): void;
+  /** What the grid-forming inverter makes while islanded (null = nominal 50 Hz). */
+  setIslandFrequency(hz: number | null): void;
 }
 
 /**
@@ -236,6 +243,18 @@ async function startEnergyLine(
       model.update();
       system.setSoc(fraction);
       model.refresh();
+    },
+    setGridFrequency: (hz) => {
+      model.update();
+      model.setGridFrequency(hz);
+    },
+    setFrequencyExcursion: (points) => {
+      model.update();
+      model.setFrequencyExcursion(points);
+    },
+    setIslandFrequency: (hz) => {
+      model.update();
+      model.setIslandFrequency(hz);
     },
   };
 }

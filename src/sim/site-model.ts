@@ -3,6 +3,7 @@ import { systemClock } from '../util/clock.js';
 import type { LoadSample } from './load-profile.js';
 import { DEFAULT_ELECTRICAL, evaluateSite, mainVoltage, type Electrical, type Inputs, type SiteState } from './site-physics.js';
 import { EnergySystem, type EnergySystemSpec } from './energy-system.js';
+import { NOMINAL_HZ, type FrequencyExcursion, type FrequencyPoint } from './grid-frequency.js';
 import { MAIN_METER_ID, PHASES, planCustomers, sizeCustomers, type CustomerSpec, type Phase } from './site-plan.js';
 
 export type Clock = () => number;
@@ -59,9 +60,10 @@ export class SiteModel {
   private readonly disconnected = new Set<number>();
   private readonly overrides = new Map<number, LoadSample>();
   private readonly unmeteredW: Record<Phase, number> = { L1: 0, L2: 0, L3: 0 };
-  private readonly disturbance: { voltageOffsetV: Record<Phase, number>; frequencyHz: number | null } = {
+  private readonly disturbance: { voltageOffsetV: Record<Phase, number>; frequencyHz: number | null; excursion: FrequencyExcursion | null } = {
     voltageOffsetV: { L1: 0, L2: 0, L3: 0 },
     frequencyHz: null,
+    excursion: null,
   };
   private readonly inputs: Inputs;
   /** The site's own sources, when it has any. */
@@ -89,7 +91,7 @@ export class SiteModel {
         gridConnected: true,
         livePhases: new Set(PHASES),
         islandVoltage: options.energy.inverter.nominalVoltage,
-        islandFrequency: 50,
+        islandFrequency: NOMINAL_HZ,
       };
     }
     this.customers = sizeCustomers(planCustomers(options.customers ?? 24), this.seed);
@@ -184,7 +186,34 @@ export class SiteModel {
   setGridDisturbance(d: { voltageOffsetV?: Partial<Record<Phase, number>>; frequencyHz?: number }): void {
     for (const ph of PHASES) this.disturbance.voltageOffsetV[ph] = d.voltageOffsetV?.[ph] ?? 0;
     this.disturbance.frequencyHz = d.frequencyHz ?? null;
+    this.disturbance.excursion = null;
     this.reevaluate();
+  }
+
+  /** The utility's frequency pinned at hz (null: nominal with its wander again); voltages stay as they are. */
+  setGridFrequency(hz: number | null): void {
+    this.disturbance.frequencyHz = hz;
+    this.disturbance.excursion = null;
+    this.reevaluate();
+  }
+
+  /** A scripted excursion of the utility's frequency from now (grid-frequency.ts); replaces a pinned value. */
+  setFrequencyExcursion(points: readonly FrequencyPoint[]): void {
+    this.disturbance.frequencyHz = null;
+    this.disturbance.excursion = { startMs: this.state.tMs, points: [...points].sort((a, b) => a.afterMs - b.afterMs) };
+    this.reevaluate();
+  }
+
+  /** What the grid-forming inverter makes while islanded (null: nominal 50 Hz). */
+  setIslandFrequency(hz: number | null): void {
+    if (!this.supply) throw new Error('this simulated site has no inverter to form an island; set sim.energy');
+    this.supply.islandFrequency = hz ?? NOMINAL_HZ;
+    this.reevaluate();
+  }
+
+  /** The frequency on the site's bus now: the utility's, or the island's while islanded. */
+  get frequencyHz(): number {
+    return this.state.frequency;
   }
 
   /** Per-phase power balance at the current time: what the main meter sees and where it goes. */

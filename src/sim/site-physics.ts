@@ -1,6 +1,7 @@
 import { loadAt, pvAt, type LoadSample } from './load-profile.js';
 import { gaussianAt, smoothNoise, streamId } from './prng.js';
 import { PHASES, type CustomerSpec, type Phase } from './site-plan.js';
+import { excursionHz, NOMINAL_HZ, type FrequencyExcursion } from './grid-frequency.js';
 
 /**
  * The electrical state of the site at one instant, computed in one pass (no iteration): the feeder
@@ -48,8 +49,10 @@ export interface SupplyState {
 
 export interface GridDisturbanceState {
   readonly voltageOffsetV: Readonly<Record<Phase, number>>;
-  /** null = the normal, slowly wandering frequency. */
+  /** The utility's frequency pinned; null = the normal, slowly wandering one (or the excursion). */
   readonly frequencyHz: number | null;
+  /** A scripted excursion of the utility's frequency (grid-frequency.ts); null = none. */
+  readonly excursion?: FrequencyExcursion | null;
 }
 
 export interface CustomerState {
@@ -130,8 +133,17 @@ export function evaluateSite(inp: Inputs, tMs: number): SiteState {
     }
     phases[phase] = { voltage: mainV, current: Math.hypot(p, q) / mainV, p, q, customersW, unmeteredW, lossW, demandW };
   }
-  const frequency = inp.disturbance?.frequencyHz ?? (islanded ? inp.supply.islandFrequency : 50 + 0.04 * smoothNoise(inp.seed, FREQ, tMs, 20_000));
+  // Islanded, the grid-forming inverter makes the frequency; the utility's (pinned or scripted) does not reach the site.
+  const frequency = islanded ? inp.supply.islandFrequency : utilityFrequency(inp, tMs);
   return { tMs, frequency, customers, phases };
+}
+
+/** The utility's frequency at t: pinned, scripted, or nominal with its slow wander (+-40 mHz). */
+export function utilityFrequency(inp: Inputs, tMs: number): number {
+  const d = inp.disturbance;
+  if (d?.frequencyHz !== undefined && d.frequencyHz !== null) return d.frequencyHz;
+  if (d?.excursion) return excursionHz(d.excursion, tMs);
+  return NOMINAL_HZ + 0.04 * smoothNoise(inp.seed, FREQ, tMs, 20_000);
 }
 
 /** Main-meter voltage reading of a phase, with the meter's own noise. */

@@ -33,6 +33,8 @@ export interface Decision {
   chosenBy?: string;
   boundBy?: string[];
   overruled?: string[];
+  /** What frequency droop added to the value (W). */
+  offset?: number;
 }
 
 export interface Recommendation {
