@@ -116,6 +116,22 @@ test('over-frequency beyond what the battery can charge is taken from PV, as a b
   assert.equal(lim?.kind, 'bound');
   assert.equal((lim as { max: number }).max, 5_000);
   assert.match(r.status.state === 'ok' ? r.status.detail : '', /PV curtailed by 1000 W \(battery headroom 1000 W\)/);
+  assert.deepEqual(r.state, { curtailW: 1_000 });
+  // Next cycle PV sits at its 5 kW limit and self-consumption charges 1 kW less for it (3 kW); the cycle applied
+  // -1 kW of the offset (the battery's 5 kW cut the rest). The headroom counts from 3 kW, not from the measured
+  // 4 kW: the curtailment holds at 1 kW instead of ratcheting PV down by 1 kW every cycle.
+  const held = { ...values, 'ess0/ActivePower': -4_000, 'pv0/ActivePower': 5_000, [command.appliedOffset(SET)]: -1_000 };
+  const r2 = frequencyDroop(snap(T0 + 1_000, held), { ...DROOP, pv }, r.state, T0 + 1_000);
+  assert.equal((r2.proposals.find((p) => p.target === command.pvLimit(pv)) as { max: number } | undefined)?.max, 5_000);
+  assert.deepEqual(r2.state, { curtailW: 1_000 });
+  // The battery takes the whole response again (self-consumption charges only 2 kW): the curtailment goes.
+  const freed = { ...held, [command.appliedOffset(SET)]: -2_000 };
+  const r3 = frequencyDroop(snap(T0 + 2_000, freed), { ...DROOP, pv }, r2.state, T0 + 2_000);
+  assert.equal(
+    r3.proposals.some((p) => p.target === command.pvLimit(pv)),
+    false,
+  );
+  assert.deepEqual(r3.state, { curtailW: 0 });
   // Under-frequency never curtails PV.
   const u = frequencyDroop(snap(T0, { ...values, 'grid/Frequency': 49.4 }), { ...DROOP, pv }, DROOP_START, T0);
   assert.equal(

@@ -21,7 +21,8 @@ import { batteryPower, batteryRange, DEFAULT_MAX_AGE_MS, phasesOf, pvPower } fro
  * its class and the more critical ones, the safety envelope last (SoC, BMS and power limits win). Self-
  * consumption takes the applied offset out of its error (`command.appliedOffset`), so it neither fights
  * nor integrates the response away. Over-frequency: what the battery cannot charge more (its headroom
- * from the measured power) is taken from PV, as a bound on the PV limit when `pv` is given.
+ * from the measured power less the applied offset) is taken from PV, as a bound on the PV limit when `pv`
+ * is given; the curtailment is integrated from cycle to cycle (the state) until the battery takes the rest.
  * The 5-minute moving average of AEM is not computed.
  */
 export interface FrequencyDroopConfig {
@@ -42,8 +43,11 @@ export interface FrequencyDroopConfig {
 /** Below this the grid meter sees no utility at all (0 Hz while it is down), not an under-frequency. */
 const NO_GRID_BELOW_HZ = 40;
 
-export type FrequencyDroopState = Record<string, never>;
-export const DROOP_START: FrequencyDroopState = {};
+/** The PV curtailment the response holds now (W), 0 when none. */
+export interface FrequencyDroopState {
+  readonly curtailW: number;
+}
+export const DROOP_START: FrequencyDroopState = { curtailW: 0 };
 
 export function droopPower(f: number, c: { f1: number; f2: number; f3: number; f4: number; maxW: number }): number {
   if (f <= c.f1) return c.maxW;
@@ -59,11 +63,11 @@ export function frequencyDroop(s: Snapshot, cfg: FrequencyDroopConfig, st: Frequ
     return failed(st, `thresholds must satisfy f1 < f2 <= f3 < f4; found ${th.f1}, ${th.f2}, ${th.f3}, ${th.f4}`);
   const ch = cfg.frequencyChannel ?? 'grid/Frequency';
   const f = fresh(s, ch, nowMs, cfg.maxAgeMs ?? DEFAULT_MAX_AGE_MS);
-  if (f === undefined) return failed(st, `${ch} not usable; no frequency response`);
+  if (f === undefined) return failed(DROOP_START, `${ch} not usable; no frequency response`);
   // A meter on the grid side reads 0 Hz while the utility is down: no grid to support (the island's inverter forms its own).
-  if (f < NO_GRID_BELOW_HZ) return idle(st, `no grid frequency (${f.toFixed(3)} Hz at ${ch}): no response while the grid is down`);
+  if (f < NO_GRID_BELOW_HZ) return idle(DROOP_START, `no grid frequency (${f.toFixed(3)} Hz at ${ch}): no response while the grid is down`);
   const p = droopPower(f, th);
-  if (p === 0) return idle(st, `${f.toFixed(3)} Hz is inside the ${th.f2}-${th.f3} Hz band`);
+  if (p === 0) return idle(DROOP_START, `${f.toFixed(3)} Hz is inside the ${th.f2}-${th.f3} Hz band`);
   const b = cfg.battery;
   const maxAge = cfg.maxAgeMs ?? DEFAULT_MAX_AGE_MS;
   const criticality = cfg.criticality ?? 'supply-quality';
@@ -79,25 +83,31 @@ export function frequencyDroop(s: Snapshot, cfg: FrequencyDroopConfig, st: Frequ
   }));
   let detail = `${why} added to the battery`;
   const pv = cfg.pv;
-  if (p < 0 && pv) {
-    // The battery can charge at most down to its range; the rest of the response comes off PV.
-    const bat = batteryPower(s, b, nowMs, maxAge);
-    const headroom = bat === undefined ? 0 : Math.max(0, bat - batteryRange(s, b, nowMs, maxAge).minW);
-    const rest = -p - headroom;
-    const pvNow = pvPower(s, pv, nowMs, maxAge);
-    if (rest > 0.5 && pvNow !== undefined) {
-      const max = Math.max(0, pvNow - rest);
-      proposals.push({
-        kind: 'bound',
-        target: command.pvLimit(pv),
-        min: 0,
-        max,
-        criticality,
-        source: cfg.id,
-        why: `${why}: battery takes ${fmtW(headroom)}, PV curtailed by ${fmtW(pvNow - max)}`,
-      });
-      detail += `; PV curtailed by ${fmtW(pvNow - max)} (battery headroom ${fmtW(headroom)})`;
-    }
-  }
-  return ok(proposals, st, detail);
+  const pvNow = pv ? pvPower(s, pv, nowMs, maxAge) : undefined;
+  const bat = batteryPower(s, b, nowMs, maxAge);
+  if (p >= 0 || !pv || pvNow === undefined || bat === undefined) return ok(proposals, DROOP_START, detail);
+  // Over-frequency: what the battery cannot charge more comes off PV. The headroom is counted from what the
+  // battery would do without this response (measured minus the offset the cycle applied last), and the
+  // curtailment is integrated, so that the grid-following loops' answer to the curtailment (they charge
+  // less as PV falls, which frees headroom) settles it instead of ratcheting PV down cycle by cycle.
+  const applied = (perPhase ? phasesOf(b.phases).map((ph) => command.batteryPower(b, ph)) : [command.batteryPower(b)]).reduce(
+    (x, t) => x + (fresh(s, command.appliedOffset(t), nowMs, maxAge) ?? 0),
+    0,
+  );
+  const headroom = Math.max(0, bat - applied - batteryRange(s, b, nowMs, maxAge).minW);
+  const available = pvNow + st.curtailW; // PV held at our limit produces what the sun gives less our curtailment
+  const curtailW = Math.min(available, Math.max(0, st.curtailW + (-p - headroom)));
+  if (curtailW <= 0.5) return ok(proposals, DROOP_START, detail);
+  const max = Math.max(0, available - curtailW);
+  proposals.push({
+    kind: 'bound',
+    target: command.pvLimit(pv),
+    min: 0,
+    max,
+    criticality,
+    source: cfg.id,
+    why: `${why}: battery headroom ${fmtW(headroom)}, PV curtailed by ${fmtW(curtailW)}`,
+  });
+  detail += `; PV curtailed by ${fmtW(curtailW)} (battery headroom ${fmtW(headroom)})`;
+  return ok(proposals, { curtailW }, detail);
 }
