@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { tmpdir } from 'node:os';
 import { busSchema } from '../src/config/site-config.js';
+import { demoConfig } from '../src/demo/demo-config.js';
 import { planBlocks } from '../src/drivers/block-plan.js';
 import { decodeBlock, DEFAULT_SCALING } from '../src/drivers/point-codec.js';
 import { loadProfiles } from '../src/drivers/profiles.js';
@@ -87,9 +89,11 @@ test('frequency droop over Modbus: under-frequency discharges by the offset on t
   assert.ok(near(under.self, before.self, 150), `self-consumption's own part is unchanged: ${Math.round(under.self)} W (before ${Math.round(before.self)} W)`);
   assert.ok(near(under.ess, before.value + 1000, 150), `the battery delivers its part plus the offset: ${Math.round(under.ess)} W`);
   assert.ok(under.ess <= 6000, 'inside the battery limit');
-  const droop = (s.sys.control?.status().controllers as Array<{ id: string; status: { state: string; detail?: string } }>).find((c) => c.id === 'droop');
-  assert.equal(droop?.status.state, 'ok');
-  assert.match(droop?.status.detail ?? '', /under-frequency response/);
+  const droop =
+    (s.sys.control?.status().controllers as Array<{ id: string; status: { state: string; detail?: string } }>).find((c) => c.id === 'droop') ??
+    assert.fail('no droop controller in the status');
+  assert.equal(droop.status.state, 'ok');
+  assert.match(droop.status.detail ?? '', /under-frequency response/);
 
   // 3. Back to 50 Hz: the offset goes away and self-consumption returns the grid to 0.
   await setHz(50);
@@ -133,7 +137,10 @@ test('frequency droop over Modbus: under-frequency discharges by the offset on t
   t.diagnostic(trace.join(' | '));
   assert.ok(curtailed.ess >= -6000 - 1, `inside the battery limit: ${Math.round(curtailed.ess)} W`);
   const needed = 2000 - (6000 + full.ess); // what the battery could not take
-  assert.ok(near(4500 - curtailed.pv, needed, 250), `PV curtailed by ${Math.round(4500 - curtailed.pv)} W, about the ${Math.round(needed)} W the battery could not take`);
+  assert.ok(
+    near(4500 - curtailed.pv, needed, 250),
+    `PV curtailed by ${Math.round(4500 - curtailed.pv)} W, about the ${Math.round(needed)} W the battery could not take`,
+  );
   await setHz(50);
   const releasedIn = await settle('PV released, the grid back at 0', () => battery(s).offset === 0 && near(s.grid().total, 0, 150) && pv() > 4450, 10);
   const alarms = s.sys.alarms.store.list({ state: 'open' }).map((a) => `${a.rule} ${a.message}`);
@@ -216,7 +223,15 @@ test('the fault API: frequencyHz over HTTP, bounded 45..55 and named in the erro
     [{ frequencyHz: '50' }, 'frequencyHz'],
     [{ islandFrequencyHz: 60 }, 'islandFrequencyHz'],
     [{ frequencyExcursion: [] }, 'frequencyExcursion'],
-    [{ frequencyExcursion: [{ afterS: 5, hz: 49.8 }, { afterS: 1, hz: 50 }] }, 'frequencyExcursion'],
+    [
+      {
+        frequencyExcursion: [
+          { afterS: 5, hz: 49.8 },
+          { afterS: 1, hz: 50 },
+        ],
+      },
+      'frequencyExcursion',
+    ],
     [{ frequencyExcursion: [{ afterS: 0, hz: 40 }] }, 'frequencyExcursion'],
     [{ frequencyHz: 50, frequencyExcursion: [{ afterS: 0, hz: 49.8 }] }, 'frequencyExcursion'],
   ] as const) {
@@ -224,7 +239,43 @@ test('the fault API: frequencyHz over HTTP, bounded 45..55 and named in the erro
     assert.equal(r.status, 400, `${JSON.stringify(bad)} -> ${r.status} ${r.text}`);
     assert.match(r.text, new RegExp(field), `the error names ${field}: ${r.text}`);
   }
-  const excursion = await s.call('POST', '/api/sim/energy/fault', { frequencyExcursion: [{ afterS: 0, hz: 49.8 }, { afterS: 600, hz: 49.8 }] });
+  const excursion = await s.call('POST', '/api/sim/energy/fault', {
+    frequencyExcursion: [
+      { afterS: 0, hz: 49.8 },
+      { afterS: 600, hz: 49.8 },
+    ],
+  });
   assert.equal(excursion.status, 200, excursion.text);
   assert.equal(excursion.json.frequencyHz, 49.8);
+});
+
+test("demo: the demo's control section runs frequency droop; over-frequency makes the battery charge 1 kW more through the demo's own controllers", async (t) => {
+  const demo = demoConfig(tmpdir()).control;
+  assert.ok(demo);
+  assert.ok(
+    demo.controllers.some((c) => c.kind === 'frequency-droop'),
+    'the demo runs frequency droop',
+  );
+  const s = await startControlSite({
+    control: { devices: demo.devices, assets: demo.assets, controllers: demo.controllers, safety: demo.safety, autonomy: demo.autonomy },
+    energy: { generatorW: 8000 },
+    pv: { L1: 1200, L2: 1200, L3: 1200 },
+  });
+  t.after(() => s.close());
+  const e = s.sys.sim?.energy;
+  assert.ok(e);
+  const ess = (): number => {
+    const w = e.system.snapshot().essW;
+    return w.L1 + w.L2 + w.L3;
+  };
+  await until('the cycle steers with good data', () => s.cycles() >= 4 && (s.sys.control?.status().safe as unknown[]).length === 0);
+  await until('the battery stores the PV surplus and the grid is near 0', () => near(s.grid().total, 0, 150) && ess() < -1500, 20_000);
+  await cyclesPass(s, 2);
+  const before = ess();
+  const r = await s.call('POST', '/api/sim/energy/fault', { frequencyHz: 50.3 });
+  assert.equal(r.status, 200, r.text);
+  await until('the battery charges 1 kW more, the grid imports it', () => near(battery(s).offset, -1000, 1) && near(s.grid().total, 1000, 150), 20_000);
+  await cyclesPass(s, 2);
+  assert.ok(near(ess(), before - 1000, 200), `battery ${Math.round(ess())} W, ${Math.round(before)} W before`);
+  t.diagnostic(`demo at 50.3 Hz: battery ${Math.round(ess())} W (${Math.round(before)} W at 50 Hz), grid ${Math.round(s.grid().total)} W`);
 });

@@ -8,7 +8,8 @@ import type { CsipConfig } from '../csip/csip-config.js';
  * A first start fills a week of simulated history (1-minute resolution) so the charts have data, and
  * startSystem seeds its billing (demo-billing-seed.ts) with mobile money through a local sandbox.
  * A hybrid inverter with a battery, PV and a generator sits at the main bus and the edge cycle steers it
- * (self-consumption, per-phase zero export, backup reserve, the generator at L1), so the Steering pages show it at work.
+ * (self-consumption, per-phase zero export, backup reserve, frequency droop, the generator at L1), so the Steering pages
+ * show it at work.
  * With `csip` (the demo's own 2030.5 server, demo-utility.ts) the site follows the utility's limits too
  * (the utility-limits controller), so the Utility page shows them at work.
  */
@@ -55,6 +56,9 @@ export function demoConfig(
         { kind: 'backup-reserve', id: 'reserve', floorPct: 30 },
         // In an outage: start the generator below 50 % SoC or above the inverter's 6 kW, stop at 85 % (L1: recommended).
         { kind: 'generator', id: 'genset', startSocPct: 50, stopSocPct: 85 },
+        // Frequency response (supply quality) on top of the others, through battery dispatch and PV curtailment (L3):
+        // idle at the grid's nominal 50 Hz; POST /api/sim/energy/fault {"frequencyHz": 50.3} shows it.
+        { kind: 'frequency-droop', id: 'droop', maxResponseW: 2000, pv: 'pv0' },
         ...(overrides.csip ? [{ kind: 'utility-limits', id: 'utility' }] : []),
       ],
       safety: { batteries: [{ component: 'ess0', socMinPct: 10, socMaxPct: 95 }], exportLimitW: 0 },

@@ -66,7 +66,7 @@ export function registerSimRoutes(routes: RouteRegistry, sim: SimulatorHandle): 
       })
       .strict()
       .refine((b) => b.frequencyHz === undefined || b.frequencyExcursion === undefined, {
-        message: 'give frequencyHz or frequencyExcursion, not both',
+        error: 'give frequencyHz or frequencyExcursion, not both',
         path: ['frequencyExcursion'],
       }),
     handler: ({ body }) => {
