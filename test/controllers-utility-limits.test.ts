@@ -88,3 +88,24 @@ test('connect = 0 puts PV at 0 and the battery idle; a stopped client means no p
   assert.equal(none.status.state, 'failed');
   assert.equal(none.proposals.length, 0);
 });
+
+test("an export limit far away leaves the battery free although the site's own zero export holds PV back (found in the demo)", () => {
+  // 5 kW limit; the site imports 1.9 kW; PV produces at the 2 kW limit zero export set (held back).
+  const snapshot = site({
+    'grid/ActivePower': 1900,
+    'pv0/ActivePower': 2000,
+    'pv0/ActivePowerLimit': 2000,
+    'ess0/ActivePower': 100,
+    'utility/ExportLimitW': 5000,
+  });
+  const far = utilityLimits(snapshot, CFG, UTILITY_LIMITS_START, T0);
+  assert.ok((maxOf(far.proposals, 'ess0/SetActivePower') ?? Infinity) >= 3000, 'the battery may discharge to its rating, not held at its measurement');
+  // Near the limit (300 W of room), held-back PV still gets room from the battery, a step at a time.
+  const near = utilityLimits(
+    site({ 'grid/ActivePower': -4675, 'pv0/ActivePower': 6000, 'pv0/ActivePowerLimit': 6000, 'ess0/ActivePower': 0, 'utility/ExportLimitW': 5000 }),
+    CFG,
+    UTILITY_LIMITS_START,
+    T0,
+  );
+  assert.ok((maxOf(near.proposals, 'ess0/SetActivePower') ?? 0) < 0, 'the battery charges so PV may rise');
+});

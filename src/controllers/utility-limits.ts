@@ -8,6 +8,8 @@ import { splitCorrection } from './ev-share.js';
 import { batteryPower, batteryRange, DEFAULT_MAX_AGE_MS, gridPhases, gridPower, phasesOf, pvLimitNow, pvPower } from './assets.js';
 import { planPhaseExport } from './export-per-phase.js';
 
+/** The step by which held-back PV may rise while the battery makes room for it near the export limit (W). */
+const UTILITY_SHIFT_STEP_W = 500;
 /**
  * The utility's limits (docs/csip.md "On the site"): the `utility/*` channels the 2030.5 client writes
  * become bounds, in a class above business and optimisation (supply quality by default), so a site's
@@ -163,7 +165,17 @@ export function utilityLimits(s: Snapshot, cfg: UtilityLimitsConfig, st: Utility
       if (plan.shortfallW > 0.5) problem = `${fmtW(plan.shortfallW)} of export above the utility's per-phase limit cannot be absorbed`;
     } else {
       const why = `utility export limit ${fmtW(exp)}: grid ${fmtW(g.w)}`;
-      const plan = absorb({ needW: needTotalW, batteryW: bat, batteryMinW: range.minW, pvW: pvNow, pvCurtailed: held, shiftStepW: 500 });
+      // Held-back PV needs the battery to make room only near the limit: a step of room or more lets PV
+      // rise on its own (a 5 kW limit while the site imports must not hold the battery down every cycle).
+      const nearLimit = needTotalW > -UTILITY_SHIFT_STEP_W;
+      const plan = absorb({
+        needW: needTotalW,
+        batteryW: bat,
+        batteryMinW: range.minW,
+        pvW: pvNow,
+        pvCurtailed: held && nearLimit,
+        shiftStepW: UTILITY_SHIFT_STEP_W,
+      });
       if (plan.batteryMaxW !== undefined) batteryBound(why, undefined, plan.batteryMaxW);
       if (pv && plan.pvMaxW !== undefined) bound(command.pvLimit(pv), why, 0, plan.pvMaxW);
       if (plan.shortfallW > 0.5) problem = `${fmtW(plan.shortfallW)} of export above the utility's limit cannot be absorbed`;
