@@ -1,6 +1,7 @@
 import { Agent, request } from 'node:https';
 import type { Clock } from '../util/clock.js';
-import { capabilityXml, settingsXml, statusXml, type DerReport } from './der-reports.js';
+import { DerReporter } from './der-reporter.js';
+import type { DerReport } from './der-reports.js';
 import { deviceIdentity, type DeviceIdentity } from './lfdi.js';
 import {
   hasReadings,
@@ -18,7 +19,6 @@ import {
   parseResource,
   type DefaultDERControl,
   type DERControl,
-  type DER,
   type DERProgram,
   type DeviceCapability,
   type EndDevice,
@@ -64,8 +64,9 @@ export interface CsipClientOptions {
   readonly pollRateS?: number;
   /**
    * The DERs behind this device, in the order of the server's DERList: their capability is PUT once
-   * per DER resource, their settings and status at every read of the DERList (CACTUS expects settings
-   * and status together after a change). Unset: the DERList is not read.
+   * per DER resource, their settings and status at every read of the DERList and when what they report
+   * changes (der-reporter.ts; CACTUS expects settings and status together after a change). Unset: the
+   * DERList is not read.
    */
   readonly ders?: () => readonly (DerReport | undefined)[];
   /**
@@ -154,8 +155,8 @@ export class CsipClient {
   /** Readings taken and not yet accepted, and when posting them is tried again after a failure. */
   readonly telemetryQueue: TelemetryQueue;
   private drainAtMs = -Infinity;
-  /** The DERCapability body last accepted per href (PUT again when the ratings change, e.g. once read from the device). */
-  private readonly capabilityPut = new Map<string, string>();
+  /** PUTs the DER reports: at each DERList read and when settings or status change (null without `ders`). */
+  private readonly derReporter: DerReporter | null;
 
   dcap: DeviceCapability | null = null;
   time: Time | null = null;
@@ -183,6 +184,11 @@ export class CsipClient {
     this.pageSize = o.pageSize ?? 10;
     this.retryMs = o.retryMs ?? 30_000;
     this.telemetryQueue = o.telemetryQueue ?? new MemoryTelemetryQueue(10_000);
+    const put = async (href: string, body: string): Promise<void> => {
+      const res = await this.http('PUT', href, body);
+      if (res.status < 200 || res.status >= 300) throw new CsipHttpError(href, res.status, 'PUT');
+    };
+    this.derReporter = o.ders ? new DerReporter(o.ders, put) : null;
     this.agent = new Agent({ keepAlive: true, cert: o.cert, key: o.key, ca: o.ca, rejectUnauthorized: true, timeout: o.timeoutMs ?? 10_000 });
   }
 
@@ -229,7 +235,12 @@ export class CsipClient {
   /** When the next read or readings post falls due on the Clock (ms); Infinity before the first tick. */
   nextDueMs(): number {
     const retry = this.telemetryQueue.size > 0 && this.drainAtMs > this.o.clock() ? [this.drainAtMs] : [];
-    return Math.min(...[...this.nodes.values()].map((n) => n.nextDueMs), ...[...this.mirrors.values()].map((m) => m.nextPostMs), ...retry);
+    return Math.min(
+      ...[...this.nodes.values()].map((n) => n.nextDueMs),
+      ...[...this.mirrors.values()].map((m) => m.nextPostMs),
+      ...retry,
+      this.derReporter?.nextDueMs() ?? Infinity,
+    );
   }
 
   /** Resources known to the poller with their period (for tests and the API). */
@@ -342,6 +353,7 @@ export class CsipClient {
     if (this.nodes.size === 0) this.nodes.set(this.dcapPath, this.node({ href: this.dcapPath, kind: 'dcap', inheritedRateS: DEFAULT_POLL_RATE_S }, null));
     const due = [...this.nodes.values()].filter((n) => n.nextDueMs <= this.o.clock());
     for (const n of due) if (this.nodes.get(n.href) === n) await this.refresh(n, read);
+    await this.reportChanges();
     await this.postReadings();
     return read;
   }
@@ -486,7 +498,7 @@ export class CsipClient {
       }
       case 'derList': {
         const list = await this.getList('DERList', n.href, (l) => l.DER);
-        await this.report(list.items);
+        await this.derReporter?.onList(list.items, this.o.clock(), this.now() / 1000);
         return { children: [], rateS: list.pollRate };
       }
     }
@@ -594,25 +606,12 @@ export class CsipClient {
     if (res.status < 200 || res.status >= 300) throw new CsipHttpError(listHref, res.status, 'POST');
   }
 
-  /** PUTs each DER's capability (until accepted, and again when it changes), its settings and its status (every time). */
-  private async report(ders: readonly DER[]): Promise<void> {
-    const reports = this.o.ders?.() ?? [];
-    const nowS = this.now() / 1000;
-    for (const [i, der] of ders.entries()) {
-      const r = reports[i];
-      // Not known yet (e.g. a device not read): nothing is made up; the next read tries again.
-      if (r === undefined) continue;
-      const puts: [string | undefined, string, boolean][] = [
-        [der.DERCapabilityLink?.href, capabilityXml(r.capability), true],
-        [der.DERSettingsLink?.href, settingsXml(r.settings, nowS), false],
-        [der.DERStatusLink?.href, statusXml(r.status, nowS), false],
-      ];
-      for (const [href, body, once] of puts) {
-        if (href === undefined || (once && this.capabilityPut.get(href) === body)) continue;
-        const res = await this.http('PUT', href, body);
-        if (res.status < 200 || res.status >= 300) throw new CsipHttpError(href, res.status, 'PUT');
-        if (once) this.capabilityPut.set(href, body);
-      }
+  /** Settings and status of DERs whose reported values changed since the last PUT (a failure is tried again later). */
+  private async reportChanges(): Promise<void> {
+    try {
+      await this.derReporter?.onTick(this.o.clock(), this.now() / 1000);
+    } catch (e) {
+      this.fail(e);
     }
   }
 
