@@ -8,6 +8,7 @@ import { deviceIdentity } from '../lfdi.js';
 import { CsipTestServer } from '../test-server.js';
 import { manualClock } from '../../util/clock.js';
 import { ProcedureRun, unsupportedNames } from './interpreter.js';
+import { Tester, testerUnsupported } from './tester.js';
 import type { Pki } from './pki.js';
 import type { Procedure } from './procedure.js';
 import { UtilityModel } from './utility-model.js';
@@ -92,13 +93,15 @@ export const DEFAULT_START_MS = Date.UTC(2026, 0, 15, 2, 0, 0);
 /**
  * The simulated DER obeys the connection controls in force: opModConnect false disconnects it
  * (ConnectStatus bit 0 connected and bit 2 operating clear), opModEnergize false stops it operating (bit 2).
+ * What the tester did to it (tester.ts) stays: a DER the tester disconnected is not connected by the utility.
  * Its DERSettings report the setGradW the site's ramp applies (ramp.ts: the default's, else 27), as a
  * site's UtilityRuntime does with a rating to ramp by (`appliedSetGradW`).
  */
 export function followLimits(der: DerReport, limits: ActiveLimits, setGradW = der.settings.setGradW): DerReport {
-  const connected = limits.opModConnect?.value !== false;
-  const operating = connected && limits.opModEnergize?.value !== false;
-  const genConnectStatus = (connected ? 0b001 : 0) | 0b010 | (operating ? 0b100 : 0);
+  const own = der.status.genConnectStatus;
+  const connected = (own & 0b001) !== 0 && limits.opModConnect?.value !== false;
+  const operating = connected && (own & 0b100) !== 0 && limits.opModEnergize?.value !== false;
+  const genConnectStatus = (own & ~0b101) | (connected ? 0b001 : 0) | (operating ? 0b100 : 0);
   return { ...der, settings: { ...der.settings, setGradW }, status: { ...der.status, genConnectStatus } };
 }
 
@@ -121,7 +124,7 @@ function nextWakeMs(now: number, client: CsipClient, run: ProcedureRun, pubsub: 
 }
 
 export async function runProcedure(p: Procedure, o: RunOptions): Promise<Verdict> {
-  const missing = unsupportedNames(p);
+  const missing = [...unsupportedNames(p), ...testerUnsupported(p)];
   if (missing.length > 0) return { id: p.id, result: 'UNSUPPORTED', reason: missing.join(', ') };
   const clock = manualClock(o.startMs ?? DEFAULT_START_MS);
   const startMs = clock();
@@ -132,7 +135,7 @@ export async function runProcedure(p: Procedure, o: RunOptions): Promise<Verdict
   model.baseUrl = url;
   // The utility's notifications go out with its own certificate, verified against the CA (as the client's endpoint requires).
   model.transmit = (uri, body) => server.notify(uri, body, o.pki.caCert);
-  const der = o.der ?? DEFAULT_DER;
+  const tester = new Tester(p, o.der ?? DEFAULT_DER);
   const client: CsipClient = new CsipClient({
     baseUrl: url,
     cert: o.pki.deviceCert,
@@ -141,7 +144,7 @@ export async function runProcedure(p: Procedure, o: RunOptions): Promise<Verdict
     clock,
     retryMs: 10_000,
     timeoutMs: 5000,
-    ...(o.sabotage === 'no-der-reports' ? {} : { ders: (): DerReport[] => [followLimits(der, client.limits().limits, setGradWInForce(client.programs()))] }),
+    ...(o.sabotage === 'no-der-reports' ? {} : { ders: (): DerReport[] => [followLimits(tester.der(), client.limits().limits, setGradWInForce(client.programs()))] }),
     register: { deviceCategory: DEVICE_CATEGORY },
     connectionPointId: NMI,
     telemetry: () => TELEMETRY,
@@ -177,6 +180,8 @@ export async function runProcedure(p: Procedure, o: RunOptions): Promise<Verdict
         if (!r.pass) initReason = `precondition not met: ${r.reason}`;
       }
       run.onTime();
+      // The tester carries out the instructions of the steps now waiting (the client sees it at its next tick).
+      if (run.phase === 'test') tester.act(run.active.keys());
       await pubsub?.sync();
       // Notifications made due by the actions so far, applied by the client before the clock moves on.
       while (model.pendingNotifications > 0) {
