@@ -112,10 +112,17 @@ export class ProcedureRun {
   readonly errors: string[] = [];
   private readonly randuris = new Map<number, string>();
   private idleSinceMs: number | null = null;
+  /** Since when every precondition check has passed (the operator then starts the test). */
+  private readySinceMs: number | null = null;
 
+  /**
+   * `startDelayMs`: how long after the precondition checks pass the operator starts the test (CACTUS
+   * starts it at the operator's click, at a phase of the client's polling the harness does not choose).
+   */
   constructor(
     readonly procedure: Procedure,
     readonly model: UtilityModel,
+    readonly startDelayMs = 0,
   ) {
     model.hooks = { before: (r) => this.onRequest(r, false), after: (r) => this.onRequest(r, true) };
   }
@@ -156,14 +163,21 @@ export class ProcedureRun {
     if (this.procedure.Preconditions.immediate_start) this.startTest();
   }
 
-  /** In the init phase, starts the test once every precondition check passes; returns the first failing one. */
+  /**
+   * In the init phase, starts the test once every precondition check has passed for `startDelayMs` (checked
+   * again then); returns the first failing one.
+   */
   poll(): CheckResult {
     if (this.phase === 'test') return { pass: true };
     for (const c of this.procedure.Preconditions.checks) {
       const r = this.check(c);
-      if (!r.pass) return r;
+      if (!r.pass) {
+        this.readySinceMs = null;
+        return r;
+      }
     }
-    this.startTest();
+    this.readySinceMs ??= this.model.clock();
+    if (this.model.clock() >= this.readySinceMs + this.startDelayMs) this.startTest();
     return { pass: true };
   }
 
@@ -189,7 +203,7 @@ export class ProcedureRun {
 
   /** When the next wait ends (epoch ms), if any step waits. */
   nextWakeMs(): number | undefined {
-    let next: number | undefined;
+    let next: number | undefined = this.phase === 'init' && this.readySinceMs !== null ? this.readySinceMs + this.startDelayMs : undefined;
     for (const [name, since] of this.active) {
       const ev = this.procedure.Steps[name]?.event;
       if (ev?.type !== 'wait') continue;

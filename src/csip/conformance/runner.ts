@@ -8,6 +8,7 @@ import { deviceIdentity } from '../lfdi.js';
 import { CsipTestServer } from '../test-server.js';
 import { manualClock } from '../../util/clock.js';
 import { ProcedureRun, unsupportedNames } from './interpreter.js';
+import { scopeUnsupported } from './scope.js';
 import { Tester, testerUnsupported } from './tester.js';
 import type { Pki } from './pki.js';
 import type { Procedure } from './procedure.js';
@@ -38,6 +39,8 @@ export interface RunOptions {
   /** Give up after this much simulated time (s). Default: 2 h more than all the procedure's waits (ALL-25-EXT waits 72 h). */
   readonly limitS?: number;
   readonly sabotage?: Sabotage;
+  /** How long after the preconditions are met the operator starts the test (s). Default OPERATOR_START_DELAY_S. */
+  readonly startDelayS?: number;
   /** Sees the utility model when the run ends (what the client sent), for diagnosis. */
   readonly inspect?: (model: UtilityModel) => void;
 }
@@ -107,6 +110,14 @@ export function followLimits(der: DerReport, limits: ActiveLimits, setGradW = de
 
 const INIT_LIMIT_MS = 3600_000;
 
+/**
+ * The operator starts the test this long after its preconditions are met. In CACTUS the start is the
+ * operator's click, at some phase of the client's polling; right at the client's read (0 s) is the one
+ * phase in which a control created at the start and lasting one poll period (ALL-21's DERC1) is first
+ * read at its end.
+ */
+export const OPERATOR_START_DELAY_S = 10;
+
 /** The longest the clock jumps at once: a failed Response post is tried again within this (the site ticks every second). */
 const MAX_JUMP_MS = 10_000;
 
@@ -124,12 +135,12 @@ function nextWakeMs(now: number, client: CsipClient, run: ProcedureRun, pubsub: 
 }
 
 export async function runProcedure(p: Procedure, o: RunOptions): Promise<Verdict> {
-  const missing = [...unsupportedNames(p), ...testerUnsupported(p)];
+  const missing = [...unsupportedNames(p), ...scopeUnsupported(p), ...testerUnsupported(p)];
   if (missing.length > 0) return { id: p.id, result: 'UNSUPPORTED', reason: missing.join(', ') };
   const clock = manualClock(o.startMs ?? DEFAULT_START_MS);
   const startMs = clock();
   const model = new UtilityModel(clock, deviceIdentity(o.pki.deviceCert));
-  const run = new ProcedureRun(p, model);
+  const run = new ProcedureRun(p, model, (o.startDelayS ?? OPERATOR_START_DELAY_S) * 1000);
   const server = new CsipTestServer({ cert: o.pki.serverCert, key: o.pki.serverKey, ca: o.pki.caCert, clock, route: (r) => model.route(r) });
   const url = await server.start();
   model.baseUrl = url;
