@@ -38,7 +38,9 @@ test('variable expressions resolve from the clock and the client’s DERSettings
 });
 
 // GEN-05 and LOA-05 need subscriptions: their new controls reach the client by notification (lists polled every 900 s).
-for (const id of ['ALL-01', 'ALL-02', 'ALL-03', 'ALL-10', 'GEN-01', 'LOA-01', 'GEN-11', 'GEN-05', 'LOA-05']) {
+// ALL-15 and ALL-16 need the DERStatus PUT when the status changes (DERList read every 900 s); ALL-07 and
+// ALL-08 the runner's tester acting on its DER (tester.ts); ALL-21 the operator's start after the client's read.
+for (const id of ['ALL-01', 'ALL-02', 'ALL-03', 'ALL-10', 'GEN-01', 'LOA-01', 'GEN-11', 'GEN-05', 'LOA-05', 'ALL-07', 'ALL-08', 'ALL-15', 'ALL-16', 'ALL-21']) {
   test(`${id} passes against the project's client`, async () => {
     const v = await runProcedure(procedure(id), { pki });
     assert.equal(v.result, 'PASS', verdictLine(v));
@@ -61,4 +63,23 @@ test('a client that does not subscribe never gets past the preconditions of GEN-
   const v = await runProcedure(procedure('GEN-05'), { pki, sabotage: 'no-subscriptions', limitS: 600 });
   assert.equal(v.result, 'FAIL', verdictLine(v));
   assert.match(verdictLine(v), /precondition not met: subscription-contents: no Subscription to \/edev\/1\/derp\/1\/derc/);
+});
+
+test('procedures this client or the runner cannot carry out faithfully are listed as not run, with the reason', async () => {
+  const cases: [string, RegExp][] = [
+    ['ALL-14', /aggregator's EndDevice \(\/edev\/0\/sub\).*device client/],
+    ['P-01', /several EndDevices.*device client/],
+    ['MUL-01', /tester action "Power off one DER.*one DER/],
+  ];
+  for (const [id, why] of cases) {
+    const v = await runProcedure(procedure(id), { pki });
+    assert.equal(v.result, 'UNSUPPORTED', verdictLine(v));
+    assert.match(verdictLine(v), why);
+  }
+});
+
+test('the operator starting ALL-21 right at the client’s read (0 s) is the one phase where its first 60 s control is read at its end', async () => {
+  const v = await runProcedure(procedure('ALL-21'), { pki, startDelayS: 0 });
+  assert.equal(v.result, 'FAIL', verdictLine(v));
+  assert.match(verdictLine(v), /no Response with status 2 for DERC1/);
 });

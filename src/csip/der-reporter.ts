@@ -81,9 +81,9 @@ export class DerReporter {
   private async putSettingsAndStatus(i: number, der: DER, r: DerReport, nowMs: number, nowS: number): Promise<void> {
     // A failure keeps the old key, so the change is tried again once the spacing has passed.
     this.last.set(i, { key: this.last.get(i)?.key ?? '', atMs: nowMs });
-    // Both go out together, the status first: CACTUS looks for a changed status when the settings arrive.
-    if (der.DERStatusLink) await this.put(der.DERStatusLink.href, statusXml(r.status, nowS));
+    // Both go out together (CACTUS expects settings and status after a change).
     if (der.DERSettingsLink) await this.put(der.DERSettingsLink.href, settingsXml(r.settings, nowS));
+    if (der.DERStatusLink) await this.put(der.DERStatusLink.href, statusXml(r.status, nowS));
     this.last.set(i, { key: keyOf(r), atMs: nowMs });
   }
 }

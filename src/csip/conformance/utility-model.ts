@@ -9,7 +9,7 @@ import { flattenReport, parseMeterReadings, parseMirrorUsagePoint, parseResponse
 /**
  * The utility server of a conformance run, in the URL layout of the CACTUS harness's server (envoy),
  * which the procedures name: /dcap, /tm, /edev, /edev/1/fsa/1/derp, /edev/1/derp/1/derc and /dderc,
- * /edev/1/der/1/ders (settings), /derg (status), /dercap, Responses to /edev/1/rsps/site_control/rsp.
+ * /edev/1/der/1/derg (settings), /ders (status), /dercap, Responses to /edev/1/rsps/site_control/rsp.
  * The procedures' actions change it; `route` answers the client's requests from it.
  */
 
@@ -293,9 +293,10 @@ export class UtilityModel {
     if (req.method === 'PUT') {
       const kind = /^\/edev\/1\/der\/1\/(ders|dercap|derg)$/.exec(p)?.[1];
       try {
-        if (kind === 'ders') this.reports.settings = flattenReport('DERSettings', req.body);
+        // envoy's layout, as the procedures name the steps: derg the DERSettings, ders the DERStatus.
+        if (kind === 'derg') this.reports.settings = flattenReport('DERSettings', req.body);
         else if (kind === 'dercap') this.reports.capability = flattenReport('DERCapability', req.body);
-        else if (kind === 'derg') this.reports.status = flattenReport('DERStatus', req.body);
+        else if (kind === 'ders') this.reports.status = flattenReport('DERStatus', req.body);
         else if (p === `/edev/${EDEV}/cp`) {
           const root = parseXmlTree(req.body).root;
           if (root !== 'ConnectionPoint') throw new Error(`expected a ConnectionPoint, found ${root}`);
@@ -410,7 +411,7 @@ export class UtilityModel {
           'DERList',
           p,
           [
-            `<DER href="${e}/der/1"><DERCapabilityLink href="${e}/der/1/dercap"/><DERSettingsLink href="${e}/der/1/ders"/><DERStatusLink href="${e}/der/1/derg"/></DER>`,
+            `<DER href="${e}/der/1"><DERCapabilityLink href="${e}/der/1/dercap"/><DERSettingsLink href="${e}/der/1/derg"/><DERStatusLink href="${e}/der/1/ders"/></DER>`,
           ],
           q,
           this.rates.der_list_poll_seconds,
