@@ -11,6 +11,7 @@ import { run as history } from './history.js';
 import { run as ingest } from './ingest.js';
 import { run as memory } from './memory.js';
 import { run as realtimeLoad } from './realtime-load.js';
+import { run as routeBlocking } from './route-blocking.js';
 import { run as paymentsInbox } from './payments-inbox.js';
 import { run as uplink } from './uplink.js';
 import { run as utilityEvent } from './utility-event.js';
@@ -48,6 +49,10 @@ const benches: Array<[string, () => Figures | Promise<Figures>]> = [
   [
     'Cycle jitter: edge cycle start jitter and duration with 100 meters polled, idle and under 50 history clients; CPU share (set BENCH_JITTER_SECONDS, default 60)',
     () => cycleJitter(),
+  ],
+  [
+    'Route blocking: main event loop delay and edge cycle start jitter per GET route (demo, 100 meters, seeded billing), worst first; then idle vs 50 clients on the worst routes (set BENCH_ROUTE_SECONDS, default 4; BENCH_ROUTE_LOAD_SECONDS, default 30)',
+    () => routeBlocking(),
   ],
   [
     'EV chargers: edge cycle start jitter and duration without and with 100 simulated OCPP chargers charging and steered (set BENCH_EV_SECONDS, default 30; BENCH_EV_METER_MS, default 2000; BENCH_EV_BUDGET_MS, default 100)',

@@ -62,6 +62,8 @@ export interface SystemOptions {
   readonly config?: unknown;
   /** Where the demo keeps its database. */
   readonly dataDir?: string;
+  /** The demo's number of simulated customers (default 24; benches run it with 98, i.e. 100 meters). */
+  readonly demoCustomers?: number;
   readonly httpPort?: number;
   readonly httpHost?: string;
   /** The first admin's password; generated (and returned once) when not given. */
@@ -122,7 +124,7 @@ function resolveConfig(o: SystemOptions, demoCsip: CsipConfig | undefined): { co
   if (o.configPath) return loadSiteConfigFile(o.configPath);
   const profiles = loadProfiles();
   if (o.config !== undefined) return { config: siteConfigSchemaFor([...profiles.keys()]).parse(o.config), profiles };
-  return { config: demoConfig(o.dataDir ?? 'data', { httpPort: o.httpPort, httpHost: o.httpHost, csip: demoCsip }), profiles };
+  return { config: demoConfig(o.dataDir ?? 'data', { httpPort: o.httpPort, httpHost: o.httpHost, csip: demoCsip, customers: o.demoCustomers }), profiles };
 }
 
 /** Starts everything: simulator (if configured), database, pollers, recorder, HTTP API and UI. */

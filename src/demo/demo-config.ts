@@ -15,7 +15,7 @@ import type { CsipConfig } from '../csip/csip-config.js';
  */
 export function demoConfig(
   dataDir: string,
-  overrides: { httpPort?: number; httpHost?: string; intervalMs?: number; simPort?: number; csip?: CsipConfig } = {},
+  overrides: { httpPort?: number; httpHost?: string; intervalMs?: number; simPort?: number; csip?: CsipConfig; customers?: number } = {},
 ): SiteConfig {
   return siteConfigSchema.parse({
     site: { id: 'demo', name: 'Demo mini-grid (simulated)', timezone: 'Africa/Kampala' },
@@ -25,7 +25,7 @@ export function demoConfig(
     sim: {
       enabled: true,
       seed: 1,
-      customers: 24,
+      customers: overrides.customers ?? 24,
       lineSpeedBaud: 9600,
       turnaroundMs: 5,
       port: overrides.simPort ?? 0,
