@@ -36,7 +36,7 @@ import { registerProfileRoutes } from './site/profile-routes.js';
 import type { StoreDb } from './store/database.js';
 import { moveToDisk, openStore, type StorePlace } from './store/open-store.js';
 import { superviseStorePlace } from './store-place-supervisor.js';
-import { HistoryPool } from './store/history-pool.js';
+import { acceptedEncoding, openReadPool, orBusy, sendEncoded } from './api/read-pool.js';
 import { fromRoot } from './util/paths.js';
 import { systemClock, type Clock } from './util/clock.js';
 import { Scheduler } from './util/scheduler.js';
@@ -117,6 +117,8 @@ export interface RunningSystem {
   readonly restartRequested: Promise<string>;
   close(): Promise<void>;
 }
+
+const JSON_TYPE = 'application/json; charset=utf-8';
 
 export const VERSION = (JSON.parse(readFileSync(fromRoot('package.json'), 'utf8')) as { version: string }).version;
 
@@ -221,10 +223,18 @@ export async function startSystem(o: SystemOptions = {}): Promise<RunningSystem>
         },
       };
     }
+    // History, CSV, fleet, audit and invoice PDF work runs on a worker thread (api/read-queries.ts): no
+    // request can stall the edge cycle, the bus or the recorder that share this thread with fastify.
+    const history = openReadPool(config.storage.path);
+    cleanups.push(() => history.close());
     // Who holds each customer relay above business (shedding, overrides): shared by the edge cycle and the disconnect gate.
     const claims = new RelayClaims();
     const billing = await createBillingRuntime({
       db,
+      offThread: {
+        auditList: (from, to, req, reply) => sendEncoded(reply, JSON_TYPE, history.runEncoded(acceptedEncoding(req), 'auditList', from, to)),
+        invoicePdf: async (input) => (await orBusy(null, history.runEncoded('identity', 'invoicePdf', input))).body,
+      },
       claims,
       // supply-disconnect escalated (L3 hit a limit or had poor inputs): an alarm for the UI and the webhook.
       onEscalation: (e) =>
@@ -319,9 +329,6 @@ export async function startSystem(o: SystemOptions = {}): Promise<RunningSystem>
     });
     const metrics = config.metrics?.enabled ? prometheusRegistry(figures) : null;
     if (metrics) cleanups.push(() => metrics.close());
-    // History and CSV queries run on a worker thread: no request can stall the bus or the recorder.
-    const history = new HistoryPool(config.storage.path);
-    cleanups.push(() => history.close());
     // The one approvals queue: the HTTP routes and the remote commands use the same sources.
     const approvalSources = [supplyApprovalSource(billing.gate, billing.gate.proposalTtlMs), ...(control ? [controlApprovalSource(control)] : [])];
     let requestRestart: (why: string) => void = () => undefined;
@@ -343,11 +350,17 @@ export async function startSystem(o: SystemOptions = {}): Promise<RunningSystem>
             db,
             openAlarms: (key) => alarms.store.list({ state: 'open', meter: key }).length,
             inventory: () => commissioning.inventory.list({}),
+            storeFigures: (keys, nowMs, pollMs, timeZone) => orBusy(null, history.run('fleet', keys, nowMs, pollMs, timeZone)),
           }),
         ...(simHandle ? [(routes: RouteRegistry) => registerSimRoutes(routes, simHandle)] : []),
         billing.registerRoutes,
         ...(control
-          ? [(routes: RouteRegistry) => registerControlRoutes(routes, control, billing.audit, { component: (c) => site.image.component(c), now: clock })]
+          ? [
+              (routes: RouteRegistry) =>
+                registerControlRoutes(routes, control, billing.audit, { component: (c) => site.image.component(c), now: clock }, (q, req, reply) =>
+                  sendEncoded(reply, JSON_TYPE, history.runEncoded(acceptedEncoding(req), 'auditPage', q)),
+                ),
+            ]
           : []),
         (routes) => registerApprovalRoutes(routes, approvalSources),
         (routes) => registerUtilityRoutes(routes, utility, clock, compliance),

@@ -8,6 +8,8 @@ import type { ChargeFailure } from '../billing/prepaid-charging.js';
 import { registerBillingDashboardRoutes } from './dashboard-routes.js';
 import { registerSupplyRoutes } from './supply-routes.js';
 import { billingConfigSchema, governanceConfigSchema, type SiteConfig } from '../config/site-config.js';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { InvoicePdfInput } from '../billing/invoice-pdf.js';
 import type { AuditLog } from '../governance/audit-log.js';
 import type { GovernanceGate } from '../governance/gate.js';
 import type { PrepaidLoop } from '../governance/prepaid-loop.js';
@@ -45,6 +47,8 @@ export { registerBillingRoutes } from './routes.js';
 
 export interface BillingRuntimeDeps {
   readonly db: StoreDb;
+  /** Work that would hold the event loop, on the read worker (system.ts): the audit log and invoice PDFs. */
+  readonly offThread?: BillingOffThread;
   readonly config: SiteConfig;
   readonly site: SiteRuntime;
   readonly recorder: Recorder;
@@ -107,6 +111,14 @@ export interface BillingRuntime {
  * prepaid charging with credit events, governance (gate, prepaid loop, audit) over the relays, and SMS
  * to a log file in the data folder. Nothing runs until start().
  */
+/** The billing routes' heavy reads done elsewhere; each answers as the route would. */
+export interface BillingOffThread {
+  /** GET /api/audit's body ({ entries }) sent to `reply`. */
+  readonly auditList: (from: number | undefined, to: number | undefined, req: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply>;
+  /** An invoice PDF's bytes. */
+  readonly invoicePdf: (input: InvoicePdfInput) => Promise<Uint8Array>;
+}
+
 export async function createBillingRuntime(d: BillingRuntimeDeps): Promise<BillingRuntime> {
   const { db, config, log } = d;
   const clock = d.clock ?? systemClock;
@@ -194,6 +206,7 @@ export async function createBillingRuntime(d: BillingRuntimeDeps): Promise<Billi
       registerGovernanceRoutes(routes, {
         gate,
         audit,
+        ...(d.offThread ? { auditList: d.offThread.auditList } : {}),
         customerOfMeter: (meter) => {
           const key = d.site.meterList().find((m) => m.id === meter)?.key;
           const a = key
@@ -210,6 +223,7 @@ export async function createBillingRuntime(d: BillingRuntimeDeps): Promise<Billi
         siteName: d.config.site.name,
         meterExists: (key) => d.site.meter(key) !== undefined,
         now: clock,
+        ...(d.offThread ? { renderPdf: d.offThread.invoicePdf } : {}),
       });
       registerBillingDashboardRoutes(routes, { db, ledger, timeZone, now: clock });
       registerSupplyRoutes(routes, {

@@ -3,7 +3,7 @@ import { HttpError, validationHttpError, type RouteRegistry } from '../api/route
 import { sentenceErrorMap } from '../api/validation-errors.js';
 import { assignMeter, assignmentsOf, createCustomer, getCustomer, listCustomers } from '../billing/customers.js';
 import { invoiceCsv } from '../billing/invoice-csv.js';
-import { invoicePdf, invoicePdfInput } from '../billing/invoice-pdf.js';
+import { invoicePdf, invoicePdfInput, type InvoicePdfInput } from '../billing/invoice-pdf.js';
 import { ACCOUNTS, type Ledger } from '../billing/ledger.js';
 import { negate } from '../billing/money.js';
 import { invoiceMonth, invoiceOf, openInvoices } from '../billing/postpaid.js';
@@ -29,6 +29,8 @@ export interface BillingRouteDeps {
   readonly now?: Clock;
   /** Operator or site name printed on invoice PDFs (default: the ledger's site id). */
   readonly siteName?: string;
+  /** Renders an invoice PDF off this thread (system.ts: the read worker); without it PDFKit runs here. */
+  readonly renderPdf?: (input: InvoicePdfInput) => Promise<Uint8Array>;
 }
 
 const instant = z.union([z.coerce.number().int().nonnegative(), z.iso.datetime({ offset: true }).transform((s) => Date.parse(s))]);
@@ -196,14 +198,16 @@ export function registerBillingRoutes(routes: RouteRegistry, d: BillingRouteDeps
     role: 'viewer',
     params: z.object({ file: z.string().regex(/^\d+\.(csv|pdf)$/, 'expected <invoice id>.csv or <invoice id>.pdf') }).strict(),
     produces: 'text/csv',
-    handler: ({ params, reply, user }) => {
+    handler: async ({ params, reply, user }) => {
       const id = Number(params.file.slice(0, -4));
       const row = d.db.prepare<[number], { customer_id: string; month: string }>('SELECT customer_id, month FROM billing_invoices WHERE id = ?').get(id);
       const inv = row ? invoiceOf(d.db, row.customer_id, row.month) : undefined;
       if (!inv) throw new HttpError(404, `no invoice ${id}`);
       if (params.file.endsWith('.pdf')) {
         const input = invoicePdfInput(d.db, d.ledger, inv, { siteName: d.siteName ?? d.ledger.site, timeZone: d.timeZone, nowMs: now() });
-        const doc = invoicePdf(seesPersonalData(user) ? input : { ...input, customer: { ...input.customer, phone: maskPhone(input.customer.phone) } });
+        const shown = seesPersonalData(user) ? input : { ...input, customer: { ...input.customer, phone: maskPhone(input.customer.phone) } };
+        const bytes = d.renderPdf ? await d.renderPdf(shown) : null;
+        const doc = bytes ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) : invoicePdf(shown);
         return reply.header('content-type', 'application/pdf').header('content-disposition', `attachment; filename="invoice-${id}.pdf"`).send(doc);
       }
       return reply

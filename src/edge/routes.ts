@@ -1,7 +1,9 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from '#zod';
 import { HttpError, type RouteRegistry } from '../api/route.js';
 import { ASSET_CAPABILITIES } from '../governance/actions.js';
 import type { AuditLog } from '../governance/audit-log.js';
+import { auditPage, type AuditPageQuery } from '../governance/audit-page.js';
 import type { ChannelValue } from '../channels/value.js';
 import { ControlError, type ControlRuntime } from './control-runtime.js';
 
@@ -122,7 +124,14 @@ export function flowOf(control: ControlRuntime, live: LiveValues): Record<string
   };
 }
 
-export function registerControlRoutes(routes: RouteRegistry, control: ControlRuntime, audit: AuditLog, live?: LiveValues): void {
+export function registerControlRoutes(
+  routes: RouteRegistry,
+  control: ControlRuntime,
+  audit: AuditLog,
+  live?: LiveValues,
+  /** auditPage on the read worker (system.ts), which answers the request. Without it, on this thread. */
+  offThread?: (q: AuditPageQuery, req: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply>,
+): void {
   if (live) {
     routes.add({
       method: 'GET',
@@ -236,17 +245,11 @@ export function registerControlRoutes(routes: RouteRegistry, control: ControlRun
         limit: z.coerce.number().int().min(1).max(5000).default(500),
       })
       .strict(),
-    handler: ({ query }) => {
+    handler: ({ query, req, reply }) => {
+      // What the cycle decided so far is written first (here: the log is this thread's), then read.
       control.log.flush(Number.MAX_SAFE_INTEGER, true);
-      const all = audit.list({ from: query.from, to: query.to });
-      const before = query.beforeId;
-      const entries = before === undefined ? all : all.filter((e) => e.id < before);
-      return {
-        entries: entries.slice(-query.limit),
-        total: all.length,
-        before: entries.length,
-        ...(query.verify === '1' ? { verification: audit.verify() } : {}),
-      };
+      const q = { from: query.from, to: query.to, beforeId: query.beforeId, verify: query.verify === '1', limit: query.limit };
+      return offThread ? offThread(q, req, reply) : auditPage(audit.db, q);
     },
   });
 }

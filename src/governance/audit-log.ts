@@ -42,7 +42,7 @@ const COLUMNS = 'id, ts, actor, action, proposal_id AS proposalId, customer, met
  * the file (uplink, a printed report) is what closes that, and is not done yet.
  */
 export class AuditLog {
-  constructor(private readonly db: Database.Database) {
+  constructor(readonly db: Database.Database) {
     db.exec(`
       CREATE TABLE IF NOT EXISTS governance_audit (
         id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -110,23 +110,7 @@ export class AuditLog {
    * deletion in the middle and a cut-off tail are all found.
    */
   verify(): AuditVerification {
-    const rows = this.db
-      .prepare<[], AuditEntry & { prevHash: string | null; hash: string | null }>(
-        `SELECT ${COLUMNS}, prev_hash AS prevHash, hash FROM governance_audit ORDER BY id`,
-      )
-      .all();
-    let prev = GENESIS;
-    for (const r of rows) {
-      const { prevHash, hash, ...e } = r;
-      if (prevHash !== prev)
-        return { ok: false, entries: rows.length, at: r.id, why: `entry ${r.id} does not follow the entry before it (an entry was deleted or changed)` };
-      if (hash !== entryHash(prev, e)) return { ok: false, entries: rows.length, at: r.id, why: `entry ${r.id} was changed after it was written` };
-      prev = hash;
-    }
-    const last = this.db.prepare<[], number | null>("SELECT seq FROM sqlite_sequence WHERE name = 'governance_audit'").pluck().get() ?? 0;
-    const newest = rows.at(-1)?.id ?? 0;
-    if (last > newest) return { ok: false, entries: rows.length, at: newest + 1, why: `entries after ${newest} (up to ${last}) were deleted` };
-    return { ok: true, entries: rows.length, head: prev };
+    return verifyAuditChain(this.db);
   }
 
   /** The newest entry of a meter with one of these actions (e.g. the last relay switch), if any. */
@@ -140,10 +124,38 @@ export class AuditLog {
 
   /** Entries with from <= ts < to, oldest first. */
   list(range: { from?: number; to?: number } = {}): AuditEntry[] {
-    return this.db
-      .prepare<[number, number], AuditEntry>(
-        'SELECT id, ts, actor, action, proposal_id AS proposalId, customer, meter, detail FROM governance_audit WHERE ts >= ? AND ts < ? ORDER BY id',
-      )
-      .all(range.from ?? 0, range.to ?? Number.MAX_SAFE_INTEGER);
+    return listAudit(this.db, range);
   }
+}
+
+/** AuditLog.list on any connection (the read worker's read-only one too). */
+export function listAudit(db: Database.Database, range: { from?: number; to?: number } = {}): AuditEntry[] {
+  return db
+    .prepare<[number, number], AuditEntry>(
+      'SELECT id, ts, actor, action, proposal_id AS proposalId, customer, meter, detail FROM governance_audit WHERE ts >= ? AND ts < ? ORDER BY id',
+    )
+    .all(range.from ?? 0, range.to ?? Number.MAX_SAFE_INTEGER);
+}
+
+/**
+ * AuditLog.verify on any connection: walks the whole chain (a hash per entry, so off the request
+ * thread: the read worker runs it). Every entry's hash must match its fields and the entry before it, and
+ * the newest entry must be the last one ever written (AUTOINCREMENT's counter), so an edit, a
+ * deletion in the middle and a cut-off tail are all found.
+ */
+export function verifyAuditChain(db: Database.Database): AuditVerification {
+  const rows = db
+    .prepare<[], AuditEntry & { prevHash: string | null; hash: string | null }>(`SELECT ${COLUMNS}, prev_hash AS prevHash, hash FROM governance_audit ORDER BY id`)
+    .all();
+  let prev = GENESIS;
+  for (const r of rows) {
+    const { prevHash, hash, ...e } = r;
+    if (prevHash !== prev) return { ok: false, entries: rows.length, at: r.id, why: `entry ${r.id} does not follow the entry before it (an entry was deleted or changed)` };
+    if (hash !== entryHash(prev, e)) return { ok: false, entries: rows.length, at: r.id, why: `entry ${r.id} was changed after it was written` };
+    prev = hash;
+  }
+  const last = db.prepare<[], number | null>("SELECT seq FROM sqlite_sequence WHERE name = 'governance_audit'").pluck().get() ?? 0;
+  const newest = rows.at(-1)?.id ?? 0;
+  if (last > newest) return { ok: false, entries: rows.length, at: newest + 1, why: `entries after ${newest} (up to ${last}) were deleted` };
+  return { ok: true, entries: rows.length, head: prev };
 }

@@ -7,12 +7,13 @@ import { dailyEnergy, intervals, rawSeries } from './history.js';
  * worker (history-worker.ts) so that no history or CSV request blocks the thread that polls the bus
  * and records readings; returning text means the request thread does not serialise big arrays either.
  */
-export interface HistoryQueries {
+// A type, not an interface: a query map needs the implicit index signature (QueryMap).
+export type HistoryQueries = {
   readonly raw: (meter: string, channel: string, unit: string, fromMs: number, toMs: number) => string;
   readonly intervals: (meter: string, fromMs: number, toMs: number) => string;
   readonly daily: (meter: string, fromMs: number, toMs: number, timeZone: string) => string;
   readonly csv: (kind: 'readings' | 'intervals', meter: string, day: string, timeZone: string, meterLabel: number | undefined) => string;
-}
+};
 
 export type HistoryQuery = keyof HistoryQueries;
 
