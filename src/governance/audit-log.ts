@@ -145,12 +145,15 @@ export function listAudit(db: Database.Database, range: { from?: number; to?: nu
  */
 export function verifyAuditChain(db: Database.Database): AuditVerification {
   const rows = db
-    .prepare<[], AuditEntry & { prevHash: string | null; hash: string | null }>(`SELECT ${COLUMNS}, prev_hash AS prevHash, hash FROM governance_audit ORDER BY id`)
+    .prepare<[], AuditEntry & { prevHash: string | null; hash: string | null }>(
+      `SELECT ${COLUMNS}, prev_hash AS prevHash, hash FROM governance_audit ORDER BY id`,
+    )
     .all();
   let prev = GENESIS;
   for (const r of rows) {
     const { prevHash, hash, ...e } = r;
-    if (prevHash !== prev) return { ok: false, entries: rows.length, at: r.id, why: `entry ${r.id} does not follow the entry before it (an entry was deleted or changed)` };
+    if (prevHash !== prev)
+      return { ok: false, entries: rows.length, at: r.id, why: `entry ${r.id} does not follow the entry before it (an entry was deleted or changed)` };
     if (hash !== entryHash(prev, e)) return { ok: false, entries: rows.length, at: r.id, why: `entry ${r.id} was changed after it was written` };
     prev = hash;
   }

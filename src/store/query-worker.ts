@@ -35,7 +35,7 @@ export function serveQueries(queries: QueryMap): void {
   const port = parentPort;
   if (!port) return;
   niceThisThread(QUERY_NICE);
-  port.on('message', async (m: QueryRequest) => {
+  const answer = async (m: QueryRequest): Promise<void> => {
     try {
       const fn = queries[m.query] as ((...a: unknown[]) => string | Uint8Array | Promise<string | Uint8Array>) | undefined;
       if (!fn) throw new Error(`no query ${m.query} in this worker`);
@@ -50,5 +50,6 @@ export function serveQueries(queries: QueryMap): void {
       const reply: QueryResponse = { id: m.id, ok: false, error: e instanceof Error ? e.message : String(e) };
       port.postMessage(reply);
     }
-  });
+  };
+  port.on('message', (m: QueryRequest) => void answer(m));
 }
