@@ -2,9 +2,9 @@
  * A load generator in its own process (its own work never blocks the system it measures): CLIENTS
  * loops fetch the given paths round-robin, each loop starting at its own path, for SECONDS. Prints one
  * JSON line: requests done and failed by path, and bytes received.
- * Usage: node dist/bench/route-clients.js URL TOKEN SECONDS CLIENTS PATHS_JSON
+ * Usage: node dist/bench/route-clients.js URL TOKEN SECONDS CLIENTS PATHS_JSON [REQUESTS_PER_CLIENT]
  */
-const [url = '', token = '', seconds = '5', clients = '4', pathsJson = '[]'] = process.argv.slice(2);
+const [url = '', token = '', seconds = '5', clients = '4', pathsJson = '[]', perClient = 'Infinity'] = process.argv.slice(2);
 const paths = JSON.parse(pathsJson) as string[];
 const until = performance.now() + Number(seconds) * 1000;
 const headers = { authorization: `Bearer ${token}`, 'accept-encoding': 'br, gzip' };
@@ -13,7 +13,7 @@ const failed: Record<string, number> = {};
 let bytes = 0;
 
 async function client(n: number): Promise<void> {
-  for (let i = n; performance.now() < until; i++) {
+  for (let i = n; performance.now() < until && i - n < Number(perClient); i++) {
     const p = paths[i % paths.length] ?? '/api/me';
     try {
       const res = await fetch(`${url}${p}`, { headers });
