@@ -1,4 +1,4 @@
-import { invoicePdf, type InvoicePdfInput } from '../billing/invoice-pdf.js';
+import { invoicePdfBuffer, type InvoicePdfInput } from '../billing/invoice-pdf.js';
 import { fleetStoreFigures } from '../fleet/routes.js';
 import { listAudit } from '../governance/audit-log.js';
 import { auditPage, type AuditPageQuery } from '../governance/audit-page.js';
@@ -18,22 +18,12 @@ export type ReadQueries = HistoryQueries & {
   readonly invoicePdf: (input: InvoicePdfInput) => Promise<Uint8Array>;
 };
 
-/** A PDFKit document's bytes once it has ended. */
-function bytesOf(doc: PDFKit.PDFDocument): Promise<Uint8Array> {
-  return new Promise((resolve, reject) => {
-    const parts: Buffer[] = [];
-    doc.on('data', (b: Buffer) => parts.push(b));
-    doc.on('end', () => resolve(Buffer.concat(parts)));
-    doc.on('error', reject);
-  });
-}
-
 export function readQueries(db: StoreDb): ReadQueries {
   return {
     ...historyQueries(db),
     fleet: (keys, nowMs, pollMs, timeZone) => JSON.stringify(fleetStoreFigures(db, keys, nowMs, pollMs, timeZone)),
     auditPage: (q) => JSON.stringify(auditPage(db, q)),
     auditList: (from, to) => JSON.stringify({ entries: listAudit(db, { from, to }) }),
-    invoicePdf: (input) => bytesOf(invoicePdf(input)),
+    invoicePdf: (input) => invoicePdfBuffer(input),
   };
 }
