@@ -201,11 +201,12 @@ export async function run(): Promise<Record<string, number | string>> {
     await new Promise((r) => setTimeout(r, 15_000)); // first full reads of 100 meters
     const routes = await requests(sys, get);
     const rows: Array<{ route: string; w: Window }> = [];
-    // The floor: the same window with no request at all.
-    rows.push({
-      route: '(no requests)',
-      w: await measure(sys, async () => (await new Promise((r) => setTimeout(r, ROUTE_S * 1000)), { done: {}, failed: {}, bytes: 0 })),
-    });
+    // The floor: the same windows with no request at all (the stall's: a client process that asks nothing).
+    const floor = await measure(sys, async () => (await new Promise((r) => setTimeout(r, ROUTE_S * 1000)), { done: {}, failed: {}, bytes: 0 }));
+    const floorAlone: number[] = [];
+    for (let i = 0; i < STALL_RUNS; i++) floorAlone.push((await measure(sys, () => clients(sys.url, token, 60, 1, ['/api/me'], 0))).loopMax);
+    floor.stall = pct(floorAlone, 50);
+    rows.push({ route: '(no requests)', w: floor });
     for (const [route, urls] of routes) {
       const w = await measure(sys, () => clients(sys.url, token, ROUTE_S, 4, urls));
       const alone: number[] = [];
