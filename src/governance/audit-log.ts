@@ -49,6 +49,9 @@ export class AuditLog {
         ts INTEGER NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL,
         proposal_id INTEGER, customer TEXT, meter INTEGER, detail TEXT NOT NULL);
       CREATE INDEX IF NOT EXISTS governance_audit_ts ON governance_audit (ts);
+      -- lastFor (is this meter's relay open?) on every supply request and gate check: without it a
+      -- scan of the whole log, 9 ms per call with a month of control audit (86k entries), 0.02 ms with it.
+      CREATE INDEX IF NOT EXISTS governance_audit_meter ON governance_audit (meter, id);
       CREATE TRIGGER IF NOT EXISTS governance_audit_no_update BEFORE UPDATE ON governance_audit
         BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
       CREATE TRIGGER IF NOT EXISTS governance_audit_no_delete BEFORE DELETE ON governance_audit
