@@ -663,7 +663,7 @@ export class CsipClient {
     const url = new URL(href, this.o.baseUrl);
     return new Promise((resolve, rejectWith) => {
       // Only a request that got no answer makes the server unreachable; a 404 or a bad document is an answer.
-      const reject = (e: unknown): void => {
+      const reject = (e: Error): void => {
         this.reachable = false;
         rejectWith(e);
       };

@@ -155,7 +155,9 @@ export async function runProcedure(p: Procedure, o: RunOptions): Promise<Verdict
     clock,
     retryMs: 10_000,
     timeoutMs: 5000,
-    ...(o.sabotage === 'no-der-reports' ? {} : { ders: (): DerReport[] => [followLimits(tester.der(), client.limits().limits, setGradWInForce(client.programs()))] }),
+    ...(o.sabotage === 'no-der-reports'
+      ? {}
+      : { ders: (): DerReport[] => [followLimits(tester.der(), client.limits().limits, setGradWInForce(client.programs()))] }),
     register: { deviceCategory: DEVICE_CATEGORY },
     connectionPointId: NMI,
     telemetry: () => TELEMETRY,
