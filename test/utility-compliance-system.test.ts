@@ -10,7 +10,7 @@ import { clockStartingAt } from '../src/util/clock.js';
 import { utilityAnswerSchema, utilityStatusSchema, type UtilityStatus } from '../src/csip/routes.js';
 import { NOON, sleep, until } from './helpers/control-site.js';
 import { httpClient } from './helpers/http.js';
-import { startUtilityServer } from './helpers/utility-server.js';
+import { startUtilityServer, sunSpecPvSiteConfig } from './helpers/utility-server.js';
 
 // The compliance figures of GET /api/utility on a real system with known flows: a SunSpec inverter over
 // Modbus TCP makes 5 kW of PV with 1 kW of load behind the meter, so the connection point exports 4 kW,
@@ -31,23 +31,8 @@ test('compliance figures from known flows: seconds within and above, energy abov
   // setGradW 0: no ramp limit, so the looser event below is in force whole at its start (the ramp is
   // tested in utility-ramp-system; with one, the limit in force and counted here would rise at it).
   const utility = await startUtilityServer({ clock, defaults: { opModExpLimW: 1500, opModGenLimW: 4000, opModImpLimW: 2000 }, events: [], setGradW: 0 });
-  const config = {
-    site: { id: 'cmp', name: 'Compliance test', timezone: 'Africa/Kampala' },
-    poll: { intervalMs: 10_000 },
-    storage: { path: path.join(dir, 'mgos.db'), flushIntervalMs: 0 },
-    http: { host: '127.0.0.1', port: 0 },
-    buses: [{ id: 'pv', transport: 'tcp', host: '127.0.0.1', port: inverter.listener.port, timeoutMs: 1000, retries: 0 }],
-    control: {
-      devices: [{ type: 'sunspec', component: 'pv0', bus: 'pv', address: 1, meter: 'grid' }],
-      assets: [
-        { type: 'grid-meter', component: 'grid', perPhase: false },
-        { type: 'pv', component: 'pv0', ratedW: PV_W },
-      ],
-      // No controller: the flows stay as the physics make them.
-      controllers: [],
-    },
-    csip: utility.csip,
-  };
+  // No controller: the flows stay as the physics make them.
+  const config = sunSpecPvSiteConfig({ id: 'cmp', dir, inverterPort: inverter.listener.port, ratedW: PV_W, csip: utility.csip, controllers: [] });
   const start = (): Promise<RunningSystem> => startSystem({ config, adminPassword: PASSWORD, clock, logger: pino({ level: 'silent' }) });
   let sys = await start();
   t.after(async () => {

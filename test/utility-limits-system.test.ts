@@ -9,7 +9,7 @@ import { startSystem } from '../src/system.js';
 import { clockStartingAt } from '../src/util/clock.js';
 import { ASSETS, NOON, sleep, startControlSite, until } from './helpers/control-site.js';
 import { httpClient } from './helpers/http.js';
-import { startUtilityServer } from './helpers/utility-server.js';
+import { startUtilityServer, sunSpecPvSiteConfig } from './helpers/utility-server.js';
 import { utilityStatusSchema } from '../src/csip/routes.js';
 
 // Closed loop through the real protocols (issue 11): the utility's 2030.5 server (HTTPS, mTLS) sends an
@@ -41,22 +41,14 @@ test('export limit: 1.5 kW with 5 kW of PV is met at the connection point within
     setGradW: 1000,
   });
   const sys = await startSystem({
-    config: {
-      site: { id: 'utl', name: 'Utility test', timezone: 'Africa/Kampala' },
-      poll: { intervalMs: 10_000 },
-      storage: { path: path.join(dir, 'mgos.db'), flushIntervalMs: 0 },
-      http: { host: '127.0.0.1', port: 0 },
-      buses: [{ id: 'pv', transport: 'tcp', host: '127.0.0.1', port: inverter.listener.port, timeoutMs: 1000, retries: 0 }],
-      control: {
-        devices: [{ type: 'sunspec', component: 'pv0', bus: 'pv', address: 1, meter: 'grid' }],
-        assets: [
-          { type: 'grid-meter', component: 'grid', perPhase: false },
-          { type: 'pv', component: 'pv0', ratedW: PV_W },
-        ],
-        controllers: [{ kind: 'utility-limits', id: 'utility' }],
-      },
+    config: sunSpecPvSiteConfig({
+      id: 'utl',
+      dir,
+      inverterPort: inverter.listener.port,
+      ratedW: PV_W,
       csip: utility.csip,
-    },
+      controllers: [{ kind: 'utility-limits', id: 'utility' }],
+    }),
     adminPassword: PASSWORD,
     clock,
     logger: pino({ level: 'silent' }),

@@ -8,7 +8,7 @@ import { serveSunSpecDevice } from '../src/sim/sunspec-device.js';
 import { startSystem } from '../src/system.js';
 import { clockStartingAt } from '../src/util/clock.js';
 import { NOON, sleep, until } from './helpers/control-site.js';
-import { startUtilityServer } from './helpers/utility-server.js';
+import { startUtilityServer, sunSpecPvSiteConfig } from './helpers/utility-server.js';
 
 // The utility's ramp closed loop (issue 11): the 2030.5 test server (HTTPS, mTLS), the site's client and
 // ramp (src/csip/ramp.ts) writing utility/*, the utility-limits controller curtailing a SunSpec inverter
@@ -40,22 +40,14 @@ test('ramp: a raise follows setGradW, a lower limit is met within 2 cycles, a ga
     ],
   });
   const sys = await startSystem({
-    config: {
-      site: { id: 'ramp', name: 'Ramp test', timezone: 'Africa/Kampala' },
-      poll: { intervalMs: 10_000 },
-      storage: { path: path.join(dir, 'mgos.db'), flushIntervalMs: 0 },
-      http: { host: '127.0.0.1', port: 0 },
-      buses: [{ id: 'pv', transport: 'tcp', host: '127.0.0.1', port: inverter.listener.port, timeoutMs: 1000, retries: 0 }],
-      control: {
-        devices: [{ type: 'sunspec', component: 'pv0', bus: 'pv', address: 1, meter: 'grid' }],
-        assets: [
-          { type: 'grid-meter', component: 'grid', perPhase: false },
-          { type: 'pv', component: 'pv0', ratedW: PV_W },
-        ],
-        controllers: [{ kind: 'utility-limits', id: 'utility' }],
-      },
+    config: sunSpecPvSiteConfig({
+      id: 'ramp',
+      dir,
+      inverterPort: inverter.listener.port,
+      ratedW: PV_W,
       csip: utility.csip,
-    },
+      controllers: [{ kind: 'utility-limits', id: 'utility' }],
+    }),
     adminPassword: 'ramp-test-password-1',
     clock,
     logger: pino({ level: 'silent' }),

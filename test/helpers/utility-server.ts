@@ -63,3 +63,33 @@ export async function startUtilityServer(o: {
     },
   };
 }
+
+/**
+ * The site file of a site whose only DER is a SunSpec PV inverter (with its grid meter) on Modbus TCP,
+ * following the given utility: the closed-loop utility tests differ only in their controllers.
+ */
+export function sunSpecPvSiteConfig(o: {
+  readonly id: string;
+  readonly dir: string;
+  readonly inverterPort: number;
+  readonly ratedW: number;
+  readonly csip: Record<string, unknown>;
+  readonly controllers: readonly Record<string, unknown>[];
+}): Record<string, unknown> {
+  return {
+    site: { id: o.id, name: `Utility test ${o.id}`, timezone: 'Africa/Kampala' },
+    poll: { intervalMs: 10_000 },
+    storage: { path: path.join(o.dir, 'mgos.db'), flushIntervalMs: 0 },
+    http: { host: '127.0.0.1', port: 0 },
+    buses: [{ id: 'pv', transport: 'tcp', host: '127.0.0.1', port: o.inverterPort, timeoutMs: 1000, retries: 0 }],
+    control: {
+      devices: [{ type: 'sunspec', component: 'pv0', bus: 'pv', address: 1, meter: 'grid' }],
+      assets: [
+        { type: 'grid-meter', component: 'grid', perPhase: false },
+        { type: 'pv', component: 'pv0', ratedW: o.ratedW },
+      ],
+      controllers: o.controllers,
+    },
+    csip: o.csip,
+  };
+}
