@@ -5,6 +5,7 @@ import { makeConformancePki, type Pki } from '../src/csip/conformance/pki.js';
 import { deviceIdentity } from '../src/csip/lfdi.js';
 import { parseNotification, parseSubscription, parseSubscriptionList, subscriptionXml } from '../src/csip/pubsub.js';
 import { CsipPubSub } from '../src/csip/pubsub-runtime.js';
+import { NOTIFICATION_RECORDS_KEPT } from '../src/csip/notification-server.js';
 import { CsipTestServer } from '../src/csip/test-server.js';
 import { manualClock } from '../src/util/clock.js';
 import { controlItem, dcapXml, defaultXml, fsaItem, NS, programItem, registrationXml } from './helpers/csip-fixtures.js';
@@ -213,4 +214,44 @@ test('subscriptions are made again when the server has lost them (a restart) or 
     .slice(posts + 4)
     .map((r) => parseSubscription(r.body).subscribedResource);
   assert.deepEqual(again, ['/derp/C1/dderc']);
+});
+
+test('a flood of notifications: every one answered, memory bounded, applied one at a time with the newest kept', async (t) => {
+  const uri = pubsub.subscriptions.notificationURI;
+  await pubsub.sync();
+  assert.ok(pubsub.subscriptions.held.has('/derp/C1/derc'), 'the control list is subscribed');
+  const applied = pubsub.applied.length;
+  const rsps = server.posts('/rsps/1/rsp').length;
+  const sent = 400;
+  const limitOf = (i: number): number => 1000 + i;
+  const now = Math.floor(clock() / 1000);
+  // 16 senders at a time (the endpoint holds 16 connections); each notification carries a new limit.
+  const statuses: number[] = [];
+  for (let i = 0; i < sent; i += 16) {
+    const batch = Array.from({ length: Math.min(16, sent - i) }, (_, k) => {
+      const item = controlItem({
+        mRID: `F1${(i + k).toString(16).padStart(4, '0')}`,
+        start: now - 10,
+        duration: 600,
+        creationTime: now - 400 + i + k,
+        base: { opModExpLimW: limitOf(i + k) },
+      });
+      return server.notify(uri, notification('/derp/C1/derc', derc([item])), pki.caCert);
+    });
+    statuses.push(...(await Promise.all(batch)));
+  }
+  await pubsub.server.idle();
+  assert.equal(
+    statuses.filter((s) => s === 204).length,
+    sent,
+    `answers: ${JSON.stringify([...pubsub.server.answered])}, last: ${pubsub.server.received.at(-1)?.detail ?? ''}`,
+  );
+  assert.ok(pubsub.server.received.length <= NOTIFICATION_RECORDS_KEPT, `${pubsub.server.received.length} records kept`);
+  assert.ok(pubsub.applied.length <= 200);
+  // Coalesced: fewer applications than notifications, and the newest one is what is in force.
+  const appliedNow = pubsub.applied.length - applied;
+  assert.ok(appliedNow >= 1 && appliedNow < sent, `${appliedNow} applied of ${sent}`);
+  t.diagnostic(`${sent} notifications: ${appliedNow} applied, ${pubsub.server.received.length} answers kept`);
+  assert.equal(client.limits().limits.opModExpLimW?.value, limitOf(sent - 1));
+  assert.ok(server.posts('/rsps/1/rsp').length > rsps, 'responses posted for the events received');
 });

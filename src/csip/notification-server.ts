@@ -8,7 +8,8 @@ import { parseNotification, type Notification } from './pubsub.js';
  * utility's server must present a client certificate signed by the configured CA (verification has no
  * off switch). A POST to the path of the notificationURI is read up to `maxBodyBytes` before anything is
  * parsed, parsed into a validated Notification and answered at once (204) before it is applied, so the
- * server is not held by the client's reads; what it changes is applied by `onNotification`.
+ * server is not held by the client's reads; what it changes is applied by `onNotification`, one at a
+ * time, the newest per resource (so a flood costs at most one pending notification per resource).
  *
  * Answers: 204 accepted; 400 not a valid Notification; 404 another path; 405 not a POST; 413 body too
  * large; 415 not application/sep+xml.
@@ -33,6 +34,11 @@ export interface NotificationServerOptions {
   readonly onNotification: (n: Notification) => Promise<void>;
 }
 
+/** How many answers `received` keeps (the newest): a flood must not grow memory. */
+export const NOTIFICATION_RECORDS_KEPT = 200;
+/** Connections held at once; more are refused by the kernel's backlog, not buffered here. */
+const MAX_CONNECTIONS = 16;
+
 export interface NotificationRecord {
   readonly status: number;
   readonly detail: string;
@@ -40,13 +46,26 @@ export interface NotificationRecord {
 
 export class NotificationServer {
   private readonly server: Server;
-  /** What each request was answered (for the API and tests). */
+  /** What the latest requests were answered (for the API and tests), at most NOTIFICATION_RECORDS_KEPT. */
   readonly received: NotificationRecord[] = [];
-  private readonly inFlight = new Set<Promise<void>>();
+  /** Requests answered since start, by status. */
+  readonly answered = new Map<number, number>();
+  /**
+   * Accepted notifications not applied yet, the newest per subscribed resource: a notification carries the
+   * resource whole, so a newer one replaces an older one still waiting. A flood thus leaves at most one
+   * pending per resource, applied one at a time.
+   */
+  private readonly pending = new Map<string, Notification>();
+  private applying: Promise<void> | null = null;
   lastError: string | null = null;
 
   constructor(private readonly o: NotificationServerOptions) {
-    this.server = createServer({ cert: o.cert, key: o.key, ca: o.ca, requestCert: true, rejectUnauthorized: true }, (req, res) => this.handle(req, res));
+    this.server = createServer(
+      // A slow or silent peer is dropped: headers within 5 s, the whole request within 10 s.
+      { cert: o.cert, key: o.key, ca: o.ca, requestCert: true, rejectUnauthorized: true, headersTimeout: 5_000, requestTimeout: 10_000 },
+      (req, res) => this.handle(req, res),
+    );
+    this.server.maxConnections = MAX_CONNECTIONS;
   }
 
   async start(): Promise<number> {
@@ -68,11 +87,32 @@ export class NotificationServer {
 
   /** Resolves when every accepted notification has been applied. */
   async idle(): Promise<void> {
-    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+    while (this.applying) await this.applying;
+  }
+
+  private accept(n: Notification): void {
+    this.pending.delete(n.subscribedResource);
+    this.pending.set(n.subscribedResource, n);
+    this.applying ??= this.applyPending().finally(() => {
+      this.applying = null;
+    });
+  }
+
+  private async applyPending(): Promise<void> {
+    for (const [resource, n] of this.pending) {
+      this.pending.delete(resource);
+      try {
+        await this.o.onNotification(n);
+      } catch (e) {
+        this.lastError = `applying a notification of ${resource}: ${e instanceof Error ? e.message : String(e)}`;
+      }
+    }
   }
 
   private answer(res: ServerResponse, status: number, detail: string): void {
+    this.answered.set(status, (this.answered.get(status) ?? 0) + 1);
     this.received.push({ status, detail });
+    if (this.received.length > NOTIFICATION_RECORDS_KEPT) this.received.splice(0, this.received.length - NOTIFICATION_RECORDS_KEPT);
     if (status >= 400) this.lastError = `notification answered ${status}: ${detail}`;
     res
       .writeHead(status, status >= 400 ? { 'content-type': 'text/plain', ...(status === 413 ? { connection: 'close' } : {}) } : {})
@@ -133,13 +173,7 @@ export class NotificationServer {
         return;
       }
       this.answer(res, 204, `${n.subscribedResource} status ${n.status}`);
-      const p = this.o
-        .onNotification(n)
-        .catch((e: unknown) => {
-          this.lastError = `applying a notification of ${n.subscribedResource}: ${e instanceof Error ? e.message : String(e)}`;
-        })
-        .finally(() => this.inFlight.delete(p));
-      this.inFlight.add(p);
+      this.accept(n);
     });
   }
 

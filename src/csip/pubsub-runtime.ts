@@ -38,7 +38,7 @@ const TYPE_OF: Partial<Record<Kind, NotifiedType>> = {
 export class CsipPubSub {
   readonly subscriptions: CsipSubscriptions;
   readonly server: NotificationServer;
-  /** Notifications applied (the subscribed resource), in order, for tests and the API. */
+  /** The latest notifications applied (the subscribed resource), in order, for tests and the API; at most 200. */
   readonly applied: string[] = [];
 
   constructor(
@@ -103,7 +103,10 @@ export class CsipPubSub {
       this.subscriptions.cancelled(n);
       return;
     }
-    if (await this.client.applyNotified(n.subscribedResource, n.resource?.xml)) this.applied.push(n.subscribedResource);
+    if (await this.client.applyNotified(n.subscribedResource, n.resource?.xml)) {
+      this.applied.push(n.subscribedResource);
+      if (this.applied.length > 200) this.applied.shift();
+    }
     await this.client.postResponses();
   }
 }
