@@ -143,3 +143,39 @@ test('the SQLite telemetry queue survives a restart, keeps order and times, and 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('the durable telemetry queue writes nothing while the server accepts at once; a sample still waiting at commit is stored', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'mgos-csipq-'));
+  const file = path.join(dir, 'q.db');
+  try {
+    const q = new SqliteTelemetryQueue(file, 100);
+    const sample = (i: number) => ({ mrid: 'B'.repeat(32), atS: 1773133200 + 60 * i, point: { activePowerW: 100 + i } });
+    // Reachable: push, post (ack), commit, for an hour of one-minute posts.
+    for (let i = 0; i < 60; i++) {
+      q.push(sample(i));
+      for (const s of q.peek(10)) q.ack(s.id);
+      q.commit();
+    }
+    assert.equal(q.written, 0);
+    assert.equal(q.size, 0);
+    // Unreachable: the post fails, the sample is stored at commit; the next one joins it behind.
+    q.push(sample(60));
+    q.commit();
+    q.push(sample(61));
+    assert.deepEqual(
+      q.peek(10).map((s) => s.point.activePowerW),
+      [160, 161],
+    );
+    q.commit();
+    assert.equal(q.written, 2);
+    q.close();
+    const again = new SqliteTelemetryQueue(file, 100);
+    assert.deepEqual(
+      again.peek(10).map((s) => s.atS),
+      [1773133200 + 3600, 1773133200 + 3660],
+    );
+    again.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

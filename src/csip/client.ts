@@ -561,8 +561,11 @@ export class CsipClient {
       target.nextPostMs = nowMs + target.postRateS * 1000;
       if (hasReadings(m.point)) q.push({ mrid: m.mrid, atS, point: m.point });
     }
-    q.commit();
-    if (this.drainAtMs > nowMs) return;
+    // Committed after the drain: what the server accepted at once is never written to disk.
+    if (this.drainAtMs > nowMs) {
+      q.commit();
+      return;
+    }
     const current = new Set(points.map((p) => p.mrid));
     try {
       for (const s of q.peek(DRAIN_PER_TICK)) {

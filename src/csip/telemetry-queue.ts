@@ -13,7 +13,12 @@ import type { MeasuredPoint } from './mirror-readings.js';
  * transaction per commit, the oldest dropped beyond the bound with a persistent count) in its own file
  * next to the store: the store runs synchronous=NORMAL (a power cut may lose its last commits) and the
  * uplink's module is a sibling room the dependency rule keeps out of reach. One row per sample, the
- * point as JSON checked by zod when read back: a few hundred bytes, once per mirror per postRate.
+ * point as JSON checked by zod when read back: a few hundred bytes.
+ *
+ * A sample is written only if it is still waiting at the next commit: the client pushes, posts, then
+ * commits, so while the server answers nothing reaches the SD card (two synchronous=FULL transactions
+ * per post before). A power cut during the post loses that post's samples, which were taken at most one
+ * request timeout before; once a post fails they are on disk.
  */
 
 export interface TelemetrySample {
@@ -30,11 +35,11 @@ export interface QueuedSample extends TelemetrySample {
 
 export interface TelemetryQueue {
   push(s: TelemetrySample): void;
-  /** The oldest `n` samples not yet acknowledged, oldest first. */
+  /** The oldest `n` samples not yet acknowledged, oldest first (stored ones, then pushed ones not yet committed). */
   peek(n: number): QueuedSample[];
   /** The server accepted (or refused for good) this sample. */
   ack(id: number): void;
-  /** Makes pushes and acks durable (one transaction); nothing for the memory queue. */
+  /** Makes the pushes still waiting and the acks durable (one transaction); nothing for the memory queue. */
   commit(): void;
   /** Samples waiting. */
   readonly size: number;
@@ -110,7 +115,11 @@ const clean = (p: MeasuredPoint): MeasuredPoint =>
 
 export class SqliteTelemetryQueue implements TelemetryQueue {
   private readonly db: Database.Database;
-  private pending: TelemetrySample[] = [];
+  /** Pushed, not yet committed; their ids are negative until they are stored. */
+  private pending: QueuedSample[] = [];
+  private nextPendingId = -1;
+  /** Samples stored since the file was opened (what reached the disk). */
+  written = 0;
   private acks: number[] = [];
   /** Samples up to this id were acknowledged (durable at the next commit). */
   private after = 0;
@@ -141,7 +150,7 @@ export class SqliteTelemetryQueue implements TelemetryQueue {
   }
 
   push(s: TelemetrySample): void {
-    this.pending.push(s);
+    this.pending.push({ ...s, id: this.nextPendingId-- });
   }
 
   peek(n: number): QueuedSample[] {
@@ -152,10 +161,14 @@ export class SqliteTelemetryQueue implements TelemetryQueue {
       if (p.success) out.push({ id: r.id, mrid: r.mrid, atS: r.at_ms / 1000, point: p.data });
       else this.ack(r.id);
     }
-    return out;
+    return [...out, ...this.pending.slice(0, Math.max(0, n - out.length))];
   }
 
   ack(id: number): void {
+    if (id < 0) {
+      this.pending = this.pending.filter((s) => s.id !== id);
+      return;
+    }
     this.acks.push(id);
     this.after = Math.max(this.after, id);
   }
@@ -171,6 +184,7 @@ export class SqliteTelemetryQueue implements TelemetryQueue {
       for (const id of acks) this.rows -= this.st.del.run(id).changes;
       for (const s of batch) this.st.insert.run(s.mrid, Math.round(s.atS * 1000), JSON.stringify(clean(s.point)));
       this.rows += batch.length;
+      this.written += batch.length;
       if (this.rows > this.maxSamples) {
         const dropped = this.st.dropOldest.run(this.rows - this.maxSamples).changes;
         this.rows -= dropped;
