@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { EMPTY_COMPLIANCE, observe, pruneDays, sumDays, toleranceW, type ComplianceState, type Sample } from '../src/csip/compliance.js';
+import Database from 'better-sqlite3';
+import { EMPTY_COMPLIANCE, observe, pruneDays, sumDays, toleranceW, ZERO_DAY, type ComplianceState, type Sample } from '../src/csip/compliance.js';
+import { ComplianceStore } from '../src/csip/compliance-store.js';
 
 // The compliance figures on hand-made samples (one a second), where every figure can be worked out by hand.
 
@@ -80,4 +82,33 @@ test('the last event: from its start to the first sample within its limit; a lat
   // An event whose nominal start is long past when first seen (read late): counted from the previous sample.
   const late = run([sample(0, 4000, 5000), sample(1, 1000, 1500, { mRID: 'E2', startMs: T0 - 600_000 })]);
   assert.deepEqual(late.lastEvent.export, { eventMRID: 'E2', programMRID: 'P1', limitW: 1500, startMs: T0, metAt: T0 + 1000 });
+});
+
+test('the store writes only the rows that changed; a day past the kept ones is deleted; it reads back the same', () => {
+  const db = new Database(':memory:');
+  const store = new ComplianceStore(db);
+  const changes = (): number => (db.prepare('SELECT total_changes() AS n').get() as { n: number }).n;
+  const fig = (withinS: number) => ({ ...ZERO_DAY, withinS });
+  const week: ComplianceState = {
+    days: Object.fromEntries(Array.from({ length: 8 }, (_, i) => [`2026-03-0${i + 1}`, { export: fig(100 + i), import: fig(200 + i) }])),
+    lastEvent: { export: { eventMRID: 'E1', programMRID: 'P1', limitW: 1500, startMs: T0, metAt: T0 + 2000 } },
+    previous: null,
+  };
+  store.save(week);
+  const first = changes();
+  assert.equal(first, 17);
+  // Today's export counted on: one row written; the same state again: none.
+  const today: ComplianceState = { ...week, days: { ...week.days, '2026-03-08': { ...week.days['2026-03-08'], export: fig(999) } } };
+  store.save(today);
+  assert.equal(changes() - first, 1);
+  store.save(today);
+  assert.equal(changes() - first, 1);
+  // A new day, the oldest pruned: its two rows deleted, the new day's row written.
+  const rest = Object.fromEntries(Object.entries(today.days).filter(([d]) => d !== '2026-03-01'));
+  store.save({ ...today, days: { ...rest, '2026-03-09': { export: fig(1) } } });
+  assert.equal(changes() - first, 4);
+  const back = new ComplianceStore(db).load();
+  assert.equal(Object.keys(back.days).length, 8);
+  assert.equal(back.days['2026-03-08']?.export?.withinS, 999);
+  assert.equal(back.lastEvent.export?.metAt, T0 + 2000);
 });

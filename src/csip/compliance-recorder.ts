@@ -22,7 +22,7 @@ import type { UtilityRuntime } from './utility-runtime.js';
 /**
  * Feeds the compliance figures (compliance.ts) from each evaluation of the utility's schedule and the
  * flows measured in the process image at that moment, on the system clock, and keeps them in SQLite
- * (compliance-store.ts) once a minute, at a day's end and at stop.
+ * (compliance-store.ts) every 5 minutes, at a day's end and at stop.
  *
  * Measured (docs/sign-conventions.md): export and import from the grid meter's `ActivePower` (import
  * positive); generation is PV production plus battery discharge; load is battery charging (the
@@ -93,7 +93,7 @@ export class ComplianceRecorder {
     const before = this.state.previous;
     this.state = pruneDays(observe(this.state, s, this.o.maxGapMs), KEEP_DAYS);
     const dayEnded = before !== null && before.day !== s.day;
-    if (this.savedAt === null || dayEnded || at - this.savedAt >= (this.o.saveEveryMs ?? 60_000)) this.save(at);
+    if (this.savedAt === null || dayEnded || at - this.savedAt >= (this.o.saveEveryMs ?? 300_000)) this.save(at);
   }
 
   save(at: number): void {

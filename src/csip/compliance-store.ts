@@ -3,10 +3,15 @@ import { COMPLIANCE_QUANTITIES, type ComplianceQuantity, type ComplianceState, t
 
 /**
  * The compliance figures in the site's SQLite, a few rows per day: one per local day and quantity, and
- * the last event of each quantity. Written whole (at most 8 days × 4 quantities) once a minute and at
- * a day's end, so a restart loses at most a minute of counting.
+ * the last event of each quantity. Saved every 5 minutes, at a day's end and at stop, so a power cut
+ * loses at most 5 minutes of counting; only rows that changed since the last save are written (the
+ * past days never change), so a save is about one page (SD cards wear).
  */
 export class ComplianceStore {
+  /** What each row held when last written or read, by table and key. */
+  private readonly saved = new Map<string, string>();
+  private oldestDay: string | undefined;
+
   constructor(private readonly db: Database.Database) {
     db.exec(`CREATE TABLE IF NOT EXISTS utility_compliance_days (
       day TEXT NOT NULL, quantity TEXT NOT NULL, within_s REAL NOT NULL, above_s REAL NOT NULL, unmeasured_s REAL NOT NULL,
@@ -21,7 +26,7 @@ export class ComplianceStore {
     const rows = this.db.prepare('SELECT * FROM utility_compliance_days ORDER BY day').all() as DayRow[];
     for (const r of rows) {
       if (!isQuantity(r.quantity)) continue;
-      (days[r.day] ??= {})[r.quantity] = {
+      const f: DayFigures = {
         withinS: r.within_s,
         aboveS: r.above_s,
         unmeasuredS: r.unmeasured_s,
@@ -29,16 +34,21 @@ export class ComplianceStore {
         maxExcessW: r.max_excess_w,
         maxExcessAt: r.max_excess_at,
       };
+      (days[r.day] ??= {})[r.quantity] = f;
+      this.saved.set(`day ${r.day} ${r.quantity}`, JSON.stringify(f));
     }
+    this.oldestDay = rows[0]?.day;
     const lastEvent: Partial<Record<ComplianceQuantity, LastEvent>> = {};
     for (const r of this.db.prepare('SELECT * FROM utility_compliance_events').all() as EventRow[]) {
       if (!isQuantity(r.quantity)) continue;
-      lastEvent[r.quantity] = { eventMRID: r.event_mrid, programMRID: r.program_mrid, limitW: r.limit_w, startMs: r.start_ms, metAt: r.met_at };
+      const e: LastEvent = { eventMRID: r.event_mrid, programMRID: r.program_mrid, limitW: r.limit_w, startMs: r.start_ms, metAt: r.met_at };
+      lastEvent[r.quantity] = e;
+      this.saved.set(`event ${r.quantity}`, JSON.stringify(e));
     }
     return { days, lastEvent, previous: null };
   }
 
-  /** Replaces what is saved with `st` (its days and last events). */
+  /** Makes what is saved equal `st` (its days and last events), writing only the rows that changed. */
   save(st: ComplianceState): void {
     const day = this.db.prepare(
       'INSERT OR REPLACE INTO utility_compliance_days (day, quantity, within_s, above_s, unmeasured_s, excess_wh, max_excess_w, max_excess_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
@@ -46,18 +56,28 @@ export class ComplianceStore {
     const ev = this.db.prepare(
       'INSERT OR REPLACE INTO utility_compliance_events (quantity, event_mrid, program_mrid, limit_w, start_ms, met_at) VALUES (?, ?, ?, ?, ?, ?)',
     );
+    const changed = (key: string, value: object): boolean => {
+      const json = JSON.stringify(value);
+      if (this.saved.get(key) === json) return false;
+      this.saved.set(key, json);
+      return true;
+    };
     this.db.transaction(() => {
       const names = Object.keys(st.days).sort();
-      if (names[0] !== undefined) this.db.prepare('DELETE FROM utility_compliance_days WHERE day < ?').run(names[0]);
+      if (names[0] !== undefined && names[0] !== this.oldestDay) {
+        this.db.prepare('DELETE FROM utility_compliance_days WHERE day < ?').run(names[0]);
+        for (const k of this.saved.keys()) if (k.startsWith('day ') && k.slice(4, 4 + names[0].length) < names[0]) this.saved.delete(k);
+        this.oldestDay = names[0];
+      }
       for (const d of names) {
         for (const q of COMPLIANCE_QUANTITIES) {
           const f = st.days[d]?.[q];
-          if (f) day.run(d, q, f.withinS, f.aboveS, f.unmeasuredS, f.excessWh, f.maxExcessW, f.maxExcessAt);
+          if (f && changed(`day ${d} ${q}`, f)) day.run(d, q, f.withinS, f.aboveS, f.unmeasuredS, f.excessWh, f.maxExcessW, f.maxExcessAt);
         }
       }
       for (const q of COMPLIANCE_QUANTITIES) {
         const e = st.lastEvent[q];
-        if (e) ev.run(q, e.eventMRID, e.programMRID, e.limitW, e.startMs, e.metAt);
+        if (e && changed(`event ${q}`, e)) ev.run(q, e.eventMRID, e.programMRID, e.limitW, e.startMs, e.metAt);
       }
     })();
   }
