@@ -186,3 +186,26 @@ test('L2 with governance.reconnectAtL2 supervised: a reconnect after payment wai
   assert.equal(r.status, 200, r.text);
   assert.equal(model.isLoadConnected(2), true);
 });
+
+test('numbers from outside are bounded at the edge: an override or a mode with 1e308 W is refused naming the field, and nothing changes', async (t) => {
+  const s = await site({});
+  t.after(() => s.close());
+  const before = await s.call('GET', '/api/control');
+  let r = await s.call('POST', '/api/control/override', { asset: 'ess0', setpoint: 1e308, minutes: 5, reason: 'typo' });
+  assert.equal(r.status, 400, r.text);
+  assert.match(r.json.error as string, /^setpoint: must be at most 1,000,000 W; found 1e\+308/);
+  r = await s.call('POST', '/api/control/mode', { controllers: [{ kind: 'peak-shaving', id: 'ps', importLimitW: 1e308 }], reason: 'typo' });
+  assert.equal(r.status, 400, r.text);
+  assert.match(r.json.error as string, /controllers\.0\.importLimitW: must be at most 10,000,000 W; found 1e\+308/);
+  r = await s.call('POST', '/api/control/mode', { controllers: [{ kind: 'frequency-droop', id: 'd', maxResponseW: 1000, f1: 1e9 }], reason: 'typo' });
+  assert.equal(r.status, 400, r.text);
+  assert.match(r.json.error as string, /controllers\.0\.f1: must be at most 70 Hz; found 1000000000/);
+  r = await s.call('POST', '/api/control/mode', { controllers: [{ kind: 'peak-shaving', id: 'ps', importLimitW: -5 }], reason: 'typo' });
+  assert.match(r.json.error as string, /controllers\.0\.importLimitW: must be at least 0; found -5/);
+  const after = await s.call('GET', '/api/control');
+  assert.deepEqual(
+    (after.json.controllers as Array<{ id: string }>).map((c) => c.id),
+    (before.json.controllers as Array<{ id: string }>).map((c) => c.id),
+  );
+  assert.deepEqual(after.json.overrides, []);
+});

@@ -242,7 +242,7 @@ test('unauthorised and malformed commands are refused with the field and a reaso
       what: 'unknown controller',
       rid: send({ ...mode, controllers: [{ kind: 'perpetual-motion', id: 'x' }] }),
       field: 'command.controllers.0.kind',
-      match: /Expected 'self-consumption'/,
+      match: /must be one of self-consumption, .*; found "perpetual-motion"/,
     },
     { what: 'unknown command', rid: send({ type: 'format-disk' }), field: 'command.type', match: /ping.*mode/ },
     { what: 'old', rid: send(mode, { issuedAt: clock() - 3_600_000 }), field: 'issuedAt', match: /is 36\d\d s old \(at most 300 s\)/ },

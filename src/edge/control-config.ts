@@ -13,6 +13,20 @@ const component = z.string().regex(/^[a-z][a-z0-9_]*$/, 'a component name such a
 const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'HH:MM, 24 h');
 const window = z.object({ from: hhmm, to: hhmm, weekdays: z.array(z.number().int().min(0).max(6)).optional() }).strict();
 const level = z.enum(['L1', 'L2', 'L3']);
+/** Bounds any power a mini-grid has (10 MW either way): a typo such as 1e308 is refused, not carried into the cycle. */
+const MAX_W = 10_000_000;
+const powerW = (): z.ZodNumber => z.number().min(-MAX_W, 'must be at least -10,000,000 W').max(MAX_W, 'must be at most 10,000,000 W');
+/** Durations: at most a week. */
+const durationMs = (): z.ZodNumber =>
+  z
+    .number()
+    .int()
+    .min(0)
+    .max(7 * 86_400_000, 'must be at most a week (604,800,000 ms)');
+/** Grid frequencies a setting can name. */
+const hz = (): z.ZodNumber => z.number().min(40, 'must be at least 40 Hz').max(70, 'must be at most 70 Hz');
+/** A time of the site's clock (ms since 1970), up to the year 9999. */
+const epochMs = (): z.ZodNumber => z.number().int().min(0).max(253_402_300_799_999);
 
 /** A device the site polls every control period (on a bus of the site, or the simulator's `energy` line). */
 export const controlDeviceSchema = z
@@ -31,27 +45,27 @@ const common = { id: component, enabled: z.boolean().default(true), criticality:
 const battery = { battery: component.optional() };
 const loop = z
   .object({
-    deadbandW: z.number().min(0),
-    rampWPerS: z.number().positive(),
+    deadbandW: powerW().min(0),
+    rampWPerS: powerW().positive(),
     ki: z.number().min(0).max(1),
-    settledTolW: z.number().min(0),
-    integralLimitW: z.number().min(0),
-    integralZoneW: z.number().min(0),
+    settledTolW: powerW().min(0),
+    integralLimitW: powerW().min(0),
+    integralZoneW: powerW().min(0),
   })
   .partial()
   .strict();
 
 /** One controller: its kind decides its code and its default criticality class. */
 export const controllerConfigSchema = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('self-consumption'), ...common, ...battery, targetW: z.number().default(0), loop: loop.optional() }).strict(),
+  z.object({ kind: z.literal('self-consumption'), ...common, ...battery, targetW: powerW().default(0), loop: loop.optional() }).strict(),
   z
     .object({
       kind: z.literal('peak-shaving'),
       ...common,
       ...battery,
       pv: component.optional(),
-      importLimitW: z.number().min(0).optional(),
-      exportLimitW: z.number().min(0).optional(),
+      importLimitW: powerW().min(0).optional(),
+      exportLimitW: powerW().min(0).optional(),
     })
     .strict(),
   z
@@ -60,13 +74,13 @@ export const controllerConfigSchema = z.discriminatedUnion('kind', [
       ...common,
       ...battery,
       pv: component.optional(),
-      marginW: z.number().min(0).optional(),
+      marginW: powerW().min(0).optional(),
       /** When it is night for PV: nothing probed, the limit held still (src/controllers/pv-night.ts). */
       night: z
         .object({
-          darkW: z.number().min(0).max(10_000).optional(),
-          afterMs: z.number().int().min(0).max(86_400_000).optional(),
-          watchW: z.number().min(0).optional(),
+          darkW: powerW().min(0).max(10_000).optional(),
+          afterMs: durationMs().max(86_400_000).optional(),
+          watchW: powerW().min(0).optional(),
           /** Daylight hours in the site's time zone; outside them no probing. */
           daylight: window.optional(),
         })
@@ -80,7 +94,7 @@ export const controllerConfigSchema = z.discriminatedUnion('kind', [
       ...common,
       ...battery,
       socTargetPct: z.number().min(0).max(100),
-      rateW: z.number().positive(),
+      rateW: powerW().positive(),
       window: window.optional(),
     })
     .strict(),
@@ -90,13 +104,13 @@ export const controllerConfigSchema = z.discriminatedUnion('kind', [
       ...common,
       ...battery,
       floorPct: z.number().min(0).max(100),
-      confirmMs: z.number().int().min(0).optional(),
-      returnStableMs: z.number().int().min(0).optional(),
-      restoreHoldMs: z.number().int().min(0).optional(),
-      minHz: z.number().optional(),
-      maxHz: z.number().optional(),
+      confirmMs: durationMs().optional(),
+      returnStableMs: durationMs().optional(),
+      restoreHoldMs: durationMs().optional(),
+      minHz: hz().optional(),
+      maxHz: hz().optional(),
       /** Grid charging rate back to the floor (W); none by default. */
-      rechargeW: z.number().positive().optional(),
+      rechargeW: powerW().positive().optional(),
       rechargeHysteresisPct: z.number().min(0).max(50).optional(),
       /** Shedding stages while islanded, in order (relay components of role shed); one stage per shed relay by default. */
       shedStages: z
@@ -104,8 +118,8 @@ export const controllerConfigSchema = z.discriminatedUnion('kind', [
         .min(1)
         .optional(),
       shedHysteresisPct: z.number().min(0).max(50).optional(),
-      shedDwellMs: z.number().int().min(0).max(3_600_000).optional(),
-      restoreStepMs: z.number().int().min(0).max(600_000).optional(),
+      shedDwellMs: durationMs().max(3_600_000).optional(),
+      restoreStepMs: durationMs().max(600_000).optional(),
     })
     .strict(),
   z
@@ -113,11 +127,11 @@ export const controllerConfigSchema = z.discriminatedUnion('kind', [
       kind: z.literal('external-control'),
       ...common,
       ...battery,
-      schedule: z.array(z.object({ fromMs: z.number(), toMs: z.number(), activeW: z.number(), reactiveVar: z.number().optional() }).strict()).default([]),
+      schedule: z.array(z.object({ fromMs: epochMs(), toMs: epochMs(), activeW: powerW(), reactiveVar: powerW().optional() }).strict()).default([]),
     })
     .strict(),
   z
-    .object({ kind: z.literal('manual-setpoint'), ...common, ...battery, setpointW: z.number(), setBy: z.string().min(1), untilMs: z.number().optional() })
+    .object({ kind: z.literal('manual-setpoint'), ...common, ...battery, setpointW: powerW(), setBy: z.string().min(1), untilMs: epochMs().optional() })
     .strict(),
   z.object({ kind: z.literal('passive'), ...common }).strict(),
   z
@@ -127,15 +141,15 @@ export const controllerConfigSchema = z.discriminatedUnion('kind', [
       ...battery,
       pv: component.optional(),
       /** Kept inside the utility's export and import limits (W). */
-      marginW: z.number().min(0).optional(),
+      marginW: powerW().min(0).optional(),
       /** The utility's export limit holds on each phase too (SA Power Networks): each at most exportPhaseLimitW, or a third of the limit. */
       exportPerPhase: z.boolean().optional(),
-      exportPhaseLimitW: z.number().min(0).optional(),
+      exportPhaseLimitW: powerW().min(0).optional(),
       /** How long the import stays above what the battery covers before a non-critical relay opens (ms). */
-      shedAfterMs: z.number().int().min(0).optional(),
+      shedAfterMs: durationMs().optional(),
       /** How long the import stays well under the limit before the last shed relay closes (ms). */
-      restoreAfterMs: z.number().int().min(0).optional(),
-      restoreMarginW: z.number().min(0).optional(),
+      restoreAfterMs: durationMs().optional(),
+      restoreMarginW: powerW().min(0).optional(),
     })
     .strict(),
   z
@@ -149,18 +163,18 @@ export const controllerConfigSchema = z.discriminatedUnion('kind', [
       /** battery: the battery takes the surplus first; ev: battery charging counts as surplus for the cars. */
       priority: z.enum(['battery', 'ev']).default('battery'),
       /** Kept exported in surplus mode (W). */
-      marginW: z.number().min(0).max(10_000).optional(),
+      marginW: powerW().min(0).max(10_000).optional(),
       /** While charging, what a car may take from the grid before the stop delay starts (W). */
-      hysteresisW: z.number().min(0).max(10_000).optional(),
+      hysteresisW: powerW().min(0).max(10_000).optional(),
       /** How long the surplus must cover a car's minimum before it starts, and be short before it pauses (ms). */
-      startDelayMs: z.number().int().min(0).max(3_600_000).optional(),
-      stopDelayMs: z.number().int().min(0).max(3_600_000).optional(),
+      startDelayMs: durationMs().max(3_600_000).optional(),
+      stopDelayMs: durationMs().max(3_600_000).optional(),
       /** How long a car's limit is held after it changed, while the car follows it (ms). */
-      settleMs: z.number().int().min(0).max(600_000).optional(),
+      settleMs: durationMs().max(600_000).optional(),
       /** The site's own import cap (W): the cars never push the grid past it. */
-      importLimitW: z.number().min(0).optional(),
+      importLimitW: powerW().min(0).optional(),
       /** How old a charger's reported power may be (ms); chargers report every minute or so. */
-      evMaxAgeMs: z.number().int().min(1000).max(900_000).optional(),
+      evMaxAgeMs: durationMs().min(1000).max(900_000).optional(),
     })
     .strict(),
   z
@@ -168,7 +182,7 @@ export const controllerConfigSchema = z.discriminatedUnion('kind', [
       kind: z.literal('charge-schedule'),
       ...common,
       ...battery,
-      entries: z.array(z.object({ window, powerW: z.number(), stopSocPct: z.number().min(0).max(100).optional() }).strict()).min(1),
+      entries: z.array(z.object({ window, powerW: powerW(), stopSocPct: z.number().min(0).max(100).optional() }).strict()).min(1),
     })
     .strict(),
   z
@@ -178,11 +192,11 @@ export const controllerConfigSchema = z.discriminatedUnion('kind', [
       ...battery,
       /** PV curtailed for the over-frequency response the battery cannot take. */
       pv: component.optional(),
-      maxResponseW: z.number().positive(),
-      f1: z.number().optional(),
-      f2: z.number().optional(),
-      f3: z.number().optional(),
-      f4: z.number().optional(),
+      maxResponseW: powerW().positive(),
+      f1: hz().optional(),
+      f2: hz().optional(),
+      f3: hz().optional(),
+      f4: hz().optional(),
     })
     .strict(),
   z
@@ -197,7 +211,7 @@ export const controllerConfigSchema = z.discriminatedUnion('kind', [
       /** Stop at or above this SoC (%), higher than startSocPct. */
       stopSocPct: z.number().min(0).max(100),
       /** What the inverter carries alone (W); the battery's maxDischargeW by default. */
-      inverterCapacityW: z.number().positive().max(10_000_000).optional(),
+      inverterCapacityW: powerW().positive().max(10_000_000).optional(),
       /** Start when the load exceeds this share of the capacity (%), stop at or below loadStopPct. */
       loadStartPct: z.number().positive().max(1000).optional(),
       loadStopPct: z.number().positive().max(1000).optional(),
@@ -213,7 +227,7 @@ export const controllerConfigSchema = z.discriminatedUnion('kind', [
         .min(0)
         .max(24 * 3600_000)
         .optional(),
-      confirmMs: z.number().int().min(0).max(3600_000).optional(),
+      confirmMs: durationMs().max(3600_000).optional(),
     })
     .strict()
     .refine((g) => g.stopSocPct > g.startSocPct, {
@@ -233,7 +247,7 @@ const batteryLimits = z
     component,
     socMinPct: z.number().min(0).max(100).default(10),
     socMaxPct: z.number().min(0).max(100).default(100),
-    rampWPerS: z.number().positive().default(20_000),
+    rampWPerS: powerW().positive().default(20_000),
     tempMinC: z.number().optional(),
     tempMaxC: z.number().optional(),
     chargeTempMinC: z.number().optional(),
@@ -246,11 +260,11 @@ export const controlConfigSchema = z
   .object({
     enabled: z.boolean().default(true),
     /** The cycle period (ms): 1 s by default. */
-    periodMs: z.number().int().min(100).max(60_000).default(1000),
+    periodMs: durationMs().min(100).max(60_000).default(1000),
     /** How long the controllers of one cycle may run together before the slow one is stopped (ms). */
-    budgetMs: z.number().int().min(5).max(5000).default(100),
+    budgetMs: durationMs().min(5).max(5000).default(100),
     /** A measurement older than this is missing (ms). */
-    maxAgeMs: z.number().int().min(100).default(3000),
+    maxAgeMs: durationMs().min(100).default(3000),
     /** Profile devices, and SunSpec devices (`type: sunspec`, scanned at start). */
     devices: z.array(z.union([sunspecDeviceSchema, controlDeviceSchema])).default([]),
     /** What each component can do (capabilities.ts): grid meter, batteries, PV, generator, relays. */
@@ -262,9 +276,9 @@ export const controlConfigSchema = z
       .object({
         batteries: z.array(batteryLimits).default([]),
         /** Highest PV limit rise (W/s) per PV component. */
-        pvRampWPerS: z.number().positive().optional(),
+        pvRampWPerS: powerW().positive().optional(),
         /** The export limit (W) the site falls back to when its measurements are poor; 0 = no export; null = free. */
-        exportLimitW: z.number().min(0).nullable().default(0),
+        exportLimitW: powerW().min(0).nullable().default(0),
       })
       .strict()
       .default({ batteries: [], exportLimitW: 0 }),

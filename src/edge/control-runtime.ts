@@ -17,6 +17,7 @@ import { DispatchQueue, modbusWriter, relayWriter, ShedLedger, type DispatchStat
 import { EvLimitQueue, type EvChargerPort } from './ev-dispatch.js';
 import type { Criticality } from './proposal.js';
 import { whole } from '../util/text-number.js';
+import { describeValidation, sentenceErrorMap } from '../api/validation-errors.js';
 
 /**
  * Composition of the edge cycle for a running site: plan from the site file, control worker, one
@@ -253,9 +254,11 @@ export class ControlRuntime {
     const parsed: ControllerConfig[] = [];
     const problems: string[] = [];
     controllers.forEach((c, i) => {
-      const r = controllerConfigSchema.safeParse(c);
+      const r = controllerConfigSchema.safeParse(c, { error: sentenceErrorMap });
       if (r.success) parsed.push(r.data);
-      else for (const is of r.error.issues) problems.push(`controllers.${i}${is.path.length ? `.${is.path.join('.')}` : ''}: ${is.message}`);
+      else
+        for (const is of describeValidation(`controllers.${i}`, r.error, c).issues)
+          problems.push(is.field.startsWith('controllers.') ? `${is.field}: ${is.message}` : `controllers.${i}.${is.field}: ${is.message}`);
     });
     const ids = parsed.map((c) => c.id);
     const dup = ids.find((x, i) => ids.indexOf(x) !== i);

@@ -33,7 +33,8 @@ export const asset = z.string().regex(/^[a-z][a-z0-9_]*$/, 'a component name suc
 export const modeBody = z.object({ controllers: z.array(z.record(z.string(), z.unknown())).max(20), reason }).strict();
 export const overrideFields = {
   asset,
-  setpoint: z.number().optional(),
+  // 1 MW either way bounds any mini-grid asset; the safety envelope then caps it at the asset's own limits.
+  setpoint: z.number().min(-1_000_000, 'must be at least -1,000,000 W').max(1_000_000, 'must be at most 1,000,000 W').optional(),
   mode: z.enum(['charge', 'discharge', 'idle']).optional(),
   minutes: z
     .number()
