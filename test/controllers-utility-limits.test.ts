@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { utilityLimits, UTILITY_LIMITS_START, type UtilityLimitsConfig } from '../src/controllers/utility-limits.js';
 import { resolve } from '../src/edge/resolver.js';
+import { envelope, type SafetyConfig } from '../src/edge/safety-envelope.js';
 import type { Proposal } from '../src/edge/proposal.js';
 import { snap, T0 } from './helpers/edge-snapshot.js';
 
@@ -108,4 +109,100 @@ test("an export limit far away leaves the battery free although the site's own z
     T0,
   );
   assert.ok((maxOf(near.proposals, 'ess0/SetActivePower') ?? 0) < 0, 'the battery charges so PV may rise');
+});
+
+// The storage target (CSIP-AUS v1.3 opModStorageTargetW, discharge positive) through the resolver with
+// the real safety envelope: the battery goes to the target within the other utility limits in force and
+// within the envelope, and the status says when and why the target is not met.
+const ENVELOPE: SafetyConfig = {
+  grid: CFG.grid,
+  batteries: CFG.battery ? [{ battery: CFG.battery, socMinPct: 10, socMaxPct: 95, rampWPerS: 1e9 }] : [],
+  pv: [],
+  generators: [],
+  exportLimitW: null,
+  maxAgeMs: 5000,
+};
+const batteryAfter = (snapshot: ReturnType<typeof site>, cfg = CFG) => {
+  const r = utilityLimits(snapshot, cfg, UTILITY_LIMITS_START, T0);
+  const env = envelope(snapshot, ENVELOPE, {}, 1000, T0);
+  const v = resolve([...r.proposals, ...env.bounds], { 'ess0/SetActivePower': { neutral: 0 } }).get('ess0/SetActivePower')?.value;
+  return { r, v, text: r.status.state === 'ok' ? r.status.detail : r.status.state === 'failed' ? r.status.reason : r.status.reason };
+};
+
+test('storage target: the battery is driven to it, the other utility limits and the envelope bound it (table)', () => {
+  // grid: + import, - export (W); battery: + discharge; the margin inside a limit is 25 W.
+  const rows: { name: string; o: Record<string, number>; want: number; says?: RegExp }[] = [
+    { name: 'discharge target alone', o: { 'grid/ActivePower': 500, 'ess0/Soc': 50, 'utility/StorageTargetW': 2000 }, want: 2000 },
+    { name: 'charge target alone', o: { 'grid/ActivePower': 500, 'ess0/Soc': 50, 'utility/StorageTargetW': -4000 }, want: -4000 },
+    {
+      name: 'an export limit with room for the target',
+      o: { 'grid/ActivePower': 500, 'ess0/Soc': 50, 'utility/StorageTargetW': 2000, 'utility/ExportLimitW': 6000 },
+      want: 2000,
+    },
+    {
+      // Exporting 1 kW of PV against a 1.5 kW limit: 475 W of room for the battery's discharge.
+      name: 'the export limit wins over a discharge target',
+      o: { 'grid/ActivePower': -1000, 'pv0/ActivePower': 3000, 'ess0/Soc': 50, 'utility/StorageTargetW': 3000, 'utility/ExportLimitW': 1500 },
+      want: 475,
+      says: /storage target discharge 3000 W cannot be met: discharge at most 475 W \(utility export limit 1500 W/,
+    },
+    {
+      // Importing 1 kW against a 2 kW limit: the battery may charge 975 W.
+      name: 'the import limit wins over a charge target',
+      o: { 'grid/ActivePower': 1000, 'ess0/Soc': 50, 'utility/StorageTargetW': -4000, 'utility/ImportLimitW': 2000 },
+      want: -975,
+      says: /storage target charge 4000 W cannot be met: charge at most 975 W \(utility import limit 2000 W/,
+    },
+    {
+      name: 'the generation limit caps a discharge target',
+      o: { 'grid/ActivePower': 500, 'ess0/Soc': 50, 'utility/StorageTargetW': 3000, 'utility/GenerationLimitW': 1200 },
+      want: 1200,
+      says: /cannot be met: discharge at most 1200 W \(utility generation limit/,
+    },
+    {
+      name: 'the battery rating caps the target (the envelope wins)',
+      o: { 'grid/ActivePower': 500, 'ess0/Soc': 50, 'utility/StorageTargetW': 4500 },
+      want: 3000,
+      says: /cannot be met: discharge at most 3000 W \(the battery allows at most 3000 W discharge\)/,
+    },
+    { name: 'at the minimum SoC the envelope forbids discharging', o: { 'grid/ActivePower': 500, 'ess0/Soc': 10, 'utility/StorageTargetW': 2000 }, want: 0 },
+    { name: 'at the maximum SoC the envelope forbids charging', o: { 'grid/ActivePower': 500, 'ess0/Soc': 95, 'utility/StorageTargetW': -2000 }, want: 0 },
+    {
+      name: 'a zero target holds the battery idle',
+      o: { 'grid/ActivePower': 500, 'ess0/Soc': 50, 'ess0/ActivePower': 1500, 'utility/StorageTargetW': 0 },
+      want: 0,
+    },
+  ];
+  for (const row of rows) {
+    const { r, v, text } = batteryAfter(site(row.o));
+    assert.equal(r.status.state, 'ok', `${row.name}: ${text}`);
+    assert.match(text, /storage target (discharge|charge) \d+ W/, `${row.name}: the target is named in force`);
+    assert.equal(v, row.want, row.name);
+    if (row.says) assert.match(text, row.says, row.name);
+    else assert.doesNotMatch(text, /cannot be met/, `${row.name}: ${text}`);
+    assert.ok(
+      r.proposals.some((p) => p.kind === 'target' && p.target === 'ess0/SetActivePower' && p.criticality === 'supply-quality'),
+      `${row.name}: a utility-class target`,
+    );
+  }
+});
+
+test('storage target: split over the phases of a per-phase battery; said, not carried out, without a battery', () => {
+  const perPhase: UtilityLimitsConfig = {
+    ...CFG,
+    battery: { kind: 'battery-setpoint', component: 'ess0', perPhase: true, phases: 3, maxChargeW: 6000, maxDischargeW: 6000 },
+  };
+  const r = utilityLimits(site({ 'grid/ActivePower': 0, 'utility/StorageTargetW': 3000 }), perPhase, UTILITY_LIMITS_START, T0);
+  const targets = r.proposals.filter((p) => p.kind === 'target');
+  assert.equal(targets.length, 3);
+  assert.deepEqual(
+    targets.map((p) => p.value),
+    [1000, 1000, 1000],
+  );
+  const none = utilityLimits(site({ 'grid/ActivePower': 0, 'utility/StorageTargetW': 3000 }), { ...CFG, battery: undefined }, UTILITY_LIMITS_START, T0);
+  assert.equal(none.proposals.length, 0);
+  assert.deepEqual(none.status, {
+    state: 'ok',
+    detail: 'storage target discharge 3000 W in force; grid 0 W; storage target discharge 3000 W not carried out: no battery to steer',
+  });
 });

@@ -47,6 +47,23 @@ for (const id of ['ALL-01', 'ALL-02', 'ALL-03', 'ALL-10', 'GEN-01', 'LOA-01', 'G
   });
 }
 
+// The CSIP-AUS v1.3 storage extension: vppModes and setMinWh reported (STO-02, STO-05, the capability PUT
+// at every DERList read), six storage-target controls with export limits answered in turn (STO-06).
+for (const id of ['STO-02', 'STO-05', 'STO-06']) {
+  test(`${id} passes against the project's client`, async () => {
+    const v = await runProcedure(procedure(id), { pki });
+    assert.equal(v.result, 'PASS', verdictLine(v));
+  });
+}
+
+test('STO-03: the storage target is answered in order when polled; a subscribing client answers before the GET the procedure waits for', async () => {
+  const polled = await runProcedure(procedure('STO-03'), { pki, sabotage: 'no-subscriptions' });
+  assert.equal(polled.result, 'PASS', verdictLine(polled));
+  const notified = await runProcedure(procedure('STO-03'), { pki });
+  assert.equal(notified.result, 'FAIL', verdictLine(notified));
+  assert.match(verdictLine(notified), /steps not complete: POST-RESPONSE-RECEIVED \(waiting\)/);
+});
+
 test('a client that posts no Responses fails GEN-11 on its response checks', async () => {
   const v = await runProcedure(procedure('GEN-11'), { pki, sabotage: 'no-responses' });
   assert.equal(v.result, 'FAIL', verdictLine(v));

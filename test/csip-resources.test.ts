@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { CsipParseError, parseResource } from '../src/csip/resources.js';
+import { activeLimits, limitValues } from '../src/csip/schedule.js';
 import { controlItem, dcapXml, defaultXml, endDeviceItem, fsaItem, listXml, NS, programItem, registrationXml } from './helpers/csip-fixtures.js';
 
 const T0 = 1782864000; // 2026-07-01T00:00:00Z
@@ -91,6 +92,29 @@ test('namespaces: prefixes resolved by declaration, any prefix for CSIP-AUS, v1.
   assert.ok(c);
   assert.equal(c.DERControlBase.opModImpLimW?.watts, 5000);
   assert.equal(c.EventStatus.currentStatus, 1);
+});
+
+test('storage target (CSIP-AUS v1.3 opModStorageTargetW): signed watts, scheduled like the limits; the storage beta namespace accepted, a wrong one refused', () => {
+  const doc = (ns: string, value: number, multiplier = 1) =>
+    `<DERControlList xmlns="urn:ieee:std:2030.5:ns" xmlns:csipaus="${ns}" all="1" results="1"><DERControl><mRID>AB</mRID><creationTime>${T0}</creationTime><EventStatus><currentStatus>1</currentStatus><dateTime>${T0}</dateTime><potentiallySuperseded>false</potentiallySuperseded></EventStatus><interval><duration>600</duration><start>${T0}</start></interval><DERControlBase><csipaus:opModExpLimW><multiplier>0</multiplier><value>2500</value></csipaus:opModExpLimW><csipaus:opModStorageTargetW><multiplier>${multiplier}</multiplier><value>${value}</value></csipaus:opModStorageTargetW></DERControlBase></DERControl></DERControlList>`;
+  const c = parseResource('DERControlList', doc('https://csipaus.org/ns', -500)).DERControl[0];
+  assert.ok(c);
+  assert.deepEqual(c.DERControlBase.opModStorageTargetW, { multiplier: 1, value: -500, watts: -5000 }, 'a charge target is negative');
+  assert.deepEqual(limitValues(c.DERControlBase), { opModExpLimW: 2500, opModStorageTargetW: -5000 });
+  const l = activeLimits({ programs: [{ mRID: 'P1', primacy: 0, controls: [c] }], seed: 'x' }, T0 + 10).limits;
+  assert.deepEqual(l.opModStorageTargetW, { value: -5000, source: { kind: 'event', eventMRID: 'AB', programMRID: 'P1', primacy: 0 } });
+  assert.equal(
+    parseResource('DERControlList', doc('https://csipaus.org/ns/v1.3-beta/storage', 300, 0)).DERControl[0]?.DERControlBase.opModStorageTargetW?.watts,
+    300,
+  );
+  assert.throws(
+    () => parseResource('DERControlList', doc('http://csipaus.org/ns', 300)),
+    (e: unknown) => e instanceof CsipParseError && /opModExpLimW: expected namespace https:\/\/csipaus.org\/ns, found http:\/\/csipaus.org\/ns/.test(e.message),
+  );
+  assert.throws(
+    () => parseResource('DERControlList', doc('https://csipaus.org/ns', 40000)),
+    (e: unknown) => e instanceof CsipParseError && /opModStorageTargetW\/value: expected a power value \(Int16\)/.test(e.message),
+  );
 });
 
 test('DefaultDERControl with setGradW', () => {

@@ -8,7 +8,8 @@ import { snapshotOf } from '../src/edge/snapshot.js';
 import { derReports, siteDers, telemetryReport, type SiteReportInput } from '../src/csip/site-ders.js';
 import { SqliteTelemetryQueue } from '../src/csip/telemetry-queue.js';
 import { meterReadingListXml } from '../src/csip/mirror-readings.js';
-import { parseMeterReadings } from '../src/csip/conformance/reports.js';
+import { flattenReport, parseMeterReadings } from '../src/csip/conformance/reports.js';
+import { capabilityXml, settingsXml } from '../src/csip/der-reports.js';
 
 // The mapping from the site's assets and process image to what the utility is told (site-ders.ts), on
 // hand-made snapshots, and the durable telemetry queue on a real SQLite file.
@@ -22,10 +23,10 @@ const ASSETS = [
   { type: 'pv' as const, component: 'pv0', ratedW: 9000 },
 ];
 
-function input(channels: Record<string, ChannelValue>, utilityLimits = true): SiteReportInput {
+function input(channels: Record<string, ChannelValue>, utilityLimits = true, minSoc: ReadonlyMap<string, number> = new Map()): SiteReportInput {
   return {
     snapshot: snapshotOf(NOW, channels),
-    ders: siteDers(ASSETS, []),
+    ders: siteDers(ASSETS, [], minSoc),
     models: () => new Map(),
     grid: 'grid',
     utilityLimits,
@@ -69,6 +70,37 @@ test('DER reports from configured ratings: a battery and PV, their modes, status
   assert.ok(off);
   assert.equal(off.settings.modesEnabled, 0, 'without the utility-limits controller nothing is enabled');
   assert.equal(off.settings.doeModesEnabled, 0);
+});
+
+test('storage extension (CSIP-AUS v1.3): storage target mode for a steered battery only, setMinWh from the minimum SoC, in the CSIP-AUS namespace', () => {
+  const [ess, pv] = derReports(input(LIVE, true, new Map([['ess0', 15]])));
+  assert.ok(ess && pv);
+  assert.equal(ess.capability.vppModesSupported, 1, 'bit 0 opModStorageTargetW');
+  assert.equal(ess.settings.vppModesEnabled, 1);
+  assert.equal(ess.settings.setMinWh, 3000, '15 % of the 20 kWh the device reports');
+  assert.equal(pv.capability.vppModesSupported, undefined, 'PV cannot follow a storage target');
+  assert.equal(pv.settings.vppModesEnabled, undefined);
+  assert.equal(pv.settings.setMinWh, undefined);
+  const dflt = derReports(input(LIVE))[0];
+  assert.equal(dflt?.settings.setMinWh, 2000, "the envelope's default 10 % when the site file gives no limits for the battery");
+  const [essOff] = derReports(input(LIVE, false));
+  assert.ok(essOff);
+  assert.equal(essOff.capability.vppModesSupported, 1, 'supported whatever runs');
+  assert.equal(essOff.settings.vppModesEnabled, 0, 'not enabled without the utility-limits controller');
+  // Written as the server reads it: csipaus-prefixed, HexBinary8, setMinWh as {multiplier, value}.
+  const cap = capabilityXml(ess.capability);
+  assert.match(
+    cap,
+    /<csipaus:doeModesSupported>0000000F<\/csipaus:doeModesSupported><csipaus:vppModesSupported>01<\/csipaus:vppModesSupported><\/DERCapability>$/,
+  );
+  const set = settingsXml(ess.settings, NOW / 1000);
+  assert.match(
+    set,
+    /<csipaus:vppModesEnabled>01<\/csipaus:vppModesEnabled><csipaus:setMinWh><multiplier>0<\/multiplier><value>3000<\/value><\/csipaus:setMinWh><\/DERSettings>$/,
+  );
+  assert.equal(flattenReport('DERCapability', cap)['vppModesSupported'], 1);
+  assert.equal(flattenReport('DERSettings', set)['setMinWh'], 3000);
+  assert.throws(() => flattenReport('DERSettings', set.replace(/csipaus:setMinWh/g, 'setMinWh')), /setMinWh: expected namespace https:\/\/csipaus.org\/ns/);
 });
 
 test('DER status: opModConnect 0, a fault code, stale data and the emergency stop', () => {

@@ -28,6 +28,10 @@ const UTILITY_SHIFT_STEP_W = 500;
  *   time; with the import `restoreMarginW` under the limit for `restoreAfterMs` the last one closes.
  * - Load limit: the controllable consumption, EV charging plus battery charging, stays under it; the
  *   cars give first.
+ * - Storage target (CSIP-AUS v1.3 opModStorageTargetW, discharge positive): a target for the battery's
+ *   power in the same class, so the resolver holds it inside the other utility limits in force (an
+ *   export limit wins over a discharge target, an import limit over a charge target) and inside the
+ *   safety envelope (SoC window, ratings, BMS); where it cannot be met the status says by how much and why.
  * - Connect or Energize = 0: PV at 0 and the battery idle.
  * Without a usable `utility/Evaluated` (no client, or it stopped) the controller proposes nothing and
  * says so; the other controllers and the envelope keep the site as configured.
@@ -80,6 +84,7 @@ export function utilityLimits(s: Snapshot, cfg: UtilityLimitsConfig, st: Utility
   const imp = limit(s, 'opModImpLimW', nowMs, maxAge);
   const load = limit(s, 'opModLoadLimW', nowMs, maxAge);
   const maxPct = limit(s, 'opModMaxLimW', nowMs, maxAge);
+  const storage = limit(s, 'opModStorageTargetW', nowMs, maxAge);
   const connect = limit(s, 'opModConnect', nowMs, maxAge);
   const energize = limit(s, 'opModEnergize', nowMs, maxAge);
 
@@ -97,8 +102,13 @@ export function utilityLimits(s: Snapshot, cfg: UtilityLimitsConfig, st: Utility
       why,
     });
   };
+  // The tightest battery bounds this controller proposes (total W), to say why a storage target is not met.
+  let batLo = { w: -Infinity, why: '' };
+  let batHi = { w: Infinity, why: '' };
   const batteryBound = (why: string, min?: number, max?: number): void => {
     if (!b) return;
+    if (min !== undefined && min > batLo.w) batLo = { w: min, why };
+    if (max !== undefined && max < batHi.w) batHi = { w: max, why };
     const perPhase = b.kind === 'battery-setpoint' && b.perPhase;
     const n = perPhase ? b.phases : 1;
     for (const p of perPhase ? phasesOf(b.phases) : [undefined])
@@ -110,6 +120,7 @@ export function utilityLimits(s: Snapshot, cfg: UtilityLimitsConfig, st: Utility
     imp !== undefined ? `import ${fmtW(imp)}` : '',
     load !== undefined ? `load ${fmtW(load)}` : '',
     maxPct !== undefined ? `max ${maxPct} %` : '',
+    storage !== undefined ? `storage target ${targetText(storage)}` : '',
   ].filter(Boolean);
 
   if (connect === 0 || energize === 0) {
@@ -230,9 +241,48 @@ export function utilityLimits(s: Snapshot, cfg: UtilityLimitsConfig, st: Utility
       else notes.push(`${msg}; shedding after ${Math.round((cfg.shedAfterMs ?? 5000) / 1000)} s`);
     }
   }
+  if (storage !== undefined) {
+    if (b) {
+      const perPhase = b.kind === 'battery-setpoint' && b.perPhase;
+      const n = perPhase ? b.phases : 1;
+      for (const p of perPhase ? phasesOf(b.phases) : [undefined])
+        proposals.push({
+          kind: 'target',
+          target: command.batteryPower(b, p),
+          value: storage / n,
+          criticality: crit,
+          source: cfg.id,
+          why: `utility storage target ${targetText(storage)}`,
+        });
+      const miss = storageShortfall(storage, batLo, batHi, range);
+      if (miss) notes.push(miss);
+    } else notes.push(`storage target ${targetText(storage)} not carried out: no battery to steer`);
+  }
   const text = `${inForce.join(', ')} in force; grid ${fmtW(g.w)}${notes.length ? `; ${notes.join('; ')}` : ''}`;
   if (problem) return { proposals, state, status: { state: 'failed', reason: `${text}; ${problem}` } };
   return { proposals, state, status: { state: 'ok', detail: text } };
+}
+
+const targetText = (w: number): string => (w >= 0 ? `discharge ${fmtW(w)}` : `charge ${fmtW(-w)}`);
+
+/** Where the storage target lies outside what the other utility limits and the battery allow: how far it gets and why; undefined when it can be met. */
+function storageShortfall(
+  target: number,
+  lo: { readonly w: number; readonly why: string },
+  hi: { readonly w: number; readonly why: string },
+  range: { readonly minW: number; readonly maxW: number },
+): string | undefined {
+  const top = Math.min(hi.w, range.maxW);
+  const bottom = Math.max(lo.w, range.minW);
+  if (target > top + 0.5) {
+    const why = hi.w <= range.maxW ? hi.why : `the battery allows at most ${fmtW(range.maxW)} discharge`;
+    return `storage target ${targetText(target)} cannot be met: ${top >= 0 ? `discharge at most ${fmtW(top)}` : `charge at least ${fmtW(-top)}`} (${why})`;
+  }
+  if (target < bottom - 0.5) {
+    const why = lo.w >= range.minW ? lo.why : `the battery allows at most ${fmtW(-range.minW)} charge`;
+    return `storage target ${targetText(target)} cannot be met: ${bottom <= 0 ? `charge at most ${fmtW(-bottom)}` : `discharge at least ${fmtW(bottom)}`} (${why})`;
+  }
+  return undefined;
 }
 
 /** One relay more after `shedAfterMs` over the limit, one back after `restoreAfterMs` well under it. */

@@ -2,8 +2,9 @@ import { capabilityXml, settingsXml, statusXml, type DerReport } from './der-rep
 import type { DER } from './resources.js';
 
 /**
- * When the client PUTs its DER reports (issue 11 item 4, CACTUS ALL-15, ALL-16): the capability once per
- * DER resource (and again when it changes), settings and status at every read of the DERList, and
+ * When the client PUTs its DER reports (issue 11 item 4, CACTUS ALL-15, ALL-16, STO-05): capability,
+ * settings and status at every read of the DERList (the server's view is refreshed at its own poll
+ * rate, so a server that lost or reset a DER's capability has it again within one DERList period), and
  * besides, settings and status as soon as what they report changes (the DER disconnected, stopped
  * operating, a setting changed), at most once per `minSpacingMs` per DER so a flapping value never
  * floods the server. Bodies are compared without their timestamps.
@@ -24,8 +25,6 @@ interface Last {
 export class DerReporter {
   /** The server's DER resources as last read from the DERList, in its order. */
   private resources: readonly DER[] = [];
-  /** The DERCapability body last accepted per href. */
-  private readonly capabilityPut = new Map<string, string>();
   /** By DER index: what was last reported and when (a failed PUT counts, so retries keep the spacing). */
   private readonly last = new Map<number, Last>();
   /** When a change seen but held back by the spacing may go out (ms on the clock), Infinity when none. */
@@ -37,7 +36,7 @@ export class DerReporter {
     private readonly minSpacingMs = MIN_CHANGE_SPACING_MS,
   ) {}
 
-  /** At a read of the DERList: every DER's capability (until accepted, or changed), settings and status. Throws on a refusal. */
+  /** At a read of the DERList: every DER's capability, settings and status. Throws on a refusal. */
   async onList(ders: readonly DER[], nowMs: number, nowS: number): Promise<void> {
     this.resources = ders;
     const reports = this.reports();
@@ -45,12 +44,7 @@ export class DerReporter {
       const r = reports[i];
       // Not known yet (e.g. a device not read): nothing is made up; the next read tries again.
       if (r === undefined) continue;
-      const cap = der.DERCapabilityLink?.href;
-      const body = capabilityXml(r.capability);
-      if (cap !== undefined && this.capabilityPut.get(cap) !== body) {
-        await this.put(cap, body);
-        this.capabilityPut.set(cap, body);
-      }
+      if (der.DERCapabilityLink) await this.put(der.DERCapabilityLink.href, capabilityXml(r.capability));
       await this.putSettingsAndStatus(i, der, r, nowMs, nowS);
     }
   }

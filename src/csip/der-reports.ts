@@ -4,7 +4,8 @@ import { CSIPAUS_NS, SEP_NS } from './resources.js';
  * What the client reports about each DER (IEEE 2030.5 §10.10, CSIP-AUS): its ratings (DERCapability),
  * the settings in force (DERSettings) and its status (DERStatus), written as XML for a PUT to the
  * links of the server's DER resource. Powers in W (or VA, var), written as {multiplier, value} with the
- * value in Int16; element order follows sep.xsd, the CSIP-AUS extensions come last.
+ * value in Int16; element order follows sep.xsd, the CSIP-AUS extensions come last (in envoy's order:
+ * doeModes, then the v1.3 storage extension's vppModes and setMinWh).
  */
 
 export interface DerCapabilityReport {
@@ -12,6 +13,8 @@ export interface DerCapabilityReport {
   readonly modesSupported: number;
   /** CSIP-AUS DOE modes: bit 0 opModExpLimW, 1 opModImpLimW, 2 opModGenLimW, 3 opModLoadLimW. */
   readonly doeModesSupported: number;
+  /** CSIP-AUS v1.3 storage extension (VPPControlType): bit 0 opModStorageTargetW; left out when undefined. */
+  readonly vppModesSupported?: number;
   /** DERType: 4 PV, 80 storage, 83 PV and storage. */
   readonly type: number;
   readonly rtgMaxW: number;
@@ -29,6 +32,10 @@ export interface DerCapabilityReport {
 export interface DerSettingsReport {
   readonly modesEnabled: number;
   readonly doeModesEnabled: number;
+  /** CSIP-AUS v1.3 storage extension: the VPP modes carried out (bit 0 opModStorageTargetW). */
+  readonly vppModesEnabled?: number;
+  /** CSIP-AUS v1.3 storage extension: the stored energy below which the battery is not discharged (Wh). */
+  readonly setMinWh?: number;
   /** Hundredths of a percent of rated power per second; left out when no ramp is applied (never claimed). */
   readonly setGradW?: number;
   readonly setMaxW: number;
@@ -69,6 +76,10 @@ export function powerXml(name: string, w: number): string {
 
 const pfXml = (name: string, pf: number): string => `<${name}><displacement>${Math.round(pf * 1000)}</displacement><multiplier>-3</multiplier></${name}>`;
 const hex32 = (n: number): string => (n >>> 0).toString(16).toUpperCase().padStart(8, '0');
+/** HexBinary8 (the VPP mode bits): two hex digits. */
+const hex8 = (n: number): string => (n & 0xff).toString(16).toUpperCase().padStart(2, '0');
+const csipOpt = (name: string, v: number | undefined, f: (x: number) => string): string =>
+  v === undefined ? '' : `<csipaus:${name}>${f(v)}</csipaus:${name}>`;
 const opt = (name: string, v: number | undefined, f: (n: string, x: number) => string = powerXml): string => (v === undefined ? '' : f(name, v));
 
 export function capabilityXml(c: DerCapabilityReport): string {
@@ -83,7 +94,9 @@ export function capabilityXml(c: DerCapabilityReport): string {
     opt('rtgMaxWh', c.rtgMaxWh) +
     opt('rtgMinPFOverExcited', c.rtgMinPFOverExcited, pfXml) +
     opt('rtgMinPFUnderExcited', c.rtgMinPFUnderExcited, pfXml) +
-    `<type>${c.type}</type><csipaus:doeModesSupported>${hex32(c.doeModesSupported)}</csipaus:doeModesSupported></DERCapability>`
+    `<type>${c.type}</type><csipaus:doeModesSupported>${hex32(c.doeModesSupported)}</csipaus:doeModesSupported>` +
+    csipOpt('vppModesSupported', c.vppModesSupported, hex8) +
+    `</DERCapability>`
   );
 }
 
@@ -100,7 +113,10 @@ export function settingsXml(s: DerSettingsReport, nowS: number): string {
     opt('setMaxWh', s.setMaxWh) +
     opt('setMinPFOverExcited', s.setMinPFOverExcited, pfXml) +
     opt('setMinPFUnderExcited', s.setMinPFUnderExcited, pfXml) +
-    `<updatedTime>${Math.floor(nowS)}</updatedTime><csipaus:doeModesEnabled>${hex32(s.doeModesEnabled)}</csipaus:doeModesEnabled></DERSettings>`
+    `<updatedTime>${Math.floor(nowS)}</updatedTime><csipaus:doeModesEnabled>${hex32(s.doeModesEnabled)}</csipaus:doeModesEnabled>` +
+    csipOpt('vppModesEnabled', s.vppModesEnabled, hex8) +
+    (s.setMinWh === undefined ? '' : powerXml('csipaus:setMinWh', s.setMinWh)) +
+    `</DERSettings>`
   );
 }
 

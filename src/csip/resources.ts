@@ -120,6 +120,8 @@ export const DERControlBaseSchema = element({
   opModGenLimW: activePower.optional(),
   opModImpLimW: activePower.optional(),
   opModLoadLimW: activePower.optional(),
+  /** CSIP-AUS v1.3 storage extension: the battery's active power, discharge positive, charge negative (W). */
+  opModStorageTargetW: activePower.optional(),
   rampTms: uint16('a ramp time in 1/100 s').optional(),
 });
 
@@ -337,7 +339,7 @@ const parser = new XMLParser({
 });
 
 /** The CSIP-AUS namespaces a server may use (v1.3 servers also advertise the versioned one). */
-export const CSIPAUS_NAMESPACES: ReadonlySet<string> = new Set([CSIPAUS_NS, `${CSIPAUS_NS}/v1.3`]);
+export const CSIPAUS_NAMESPACES: ReadonlySet<string> = new Set([CSIPAUS_NS, `${CSIPAUS_NS}/v1.3`, `${CSIPAUS_NS}/v1.3-beta/storage`]);
 
 /** Elements of csipaus-ext.xsd: they must be in a CSIP-AUS namespace (`http://csipaus.org/ns` is a known mistake). */
 const CSIPAUS_ELEMENTS: ReadonlySet<string> = new Set([
@@ -345,11 +347,15 @@ const CSIPAUS_ELEMENTS: ReadonlySet<string> = new Set([
   'opModGenLimW',
   'opModImpLimW',
   'opModLoadLimW',
+  'opModStorageTargetW',
   'ConnectionPointLink',
   'ConnectionPoint',
   'connectionPointId',
   'doeModesSupported',
   'doeModesEnabled',
+  'vppModesSupported',
+  'vppModesEnabled',
+  'setMinWh',
 ]);
 
 /**

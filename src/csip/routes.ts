@@ -24,6 +24,7 @@ const limitValues = z
     opModImpLimW: z.number(),
     opModLoadLimW: z.number(),
     opModMaxLimW: z.number(),
+    opModStorageTargetW: z.number(),
     opModConnect: z.boolean(),
     opModEnergize: z.boolean(),
   })

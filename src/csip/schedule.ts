@@ -29,16 +29,29 @@ import type { DefaultDERControl, DERControl, DERControlBase } from './resources.
  *   first read there are none and the fallback applies.
  */
 
-export const QUANTITIES = ['opModExpLimW', 'opModGenLimW', 'opModImpLimW', 'opModLoadLimW', 'opModMaxLimW', 'opModConnect', 'opModEnergize'] as const;
+export const QUANTITIES = [
+  'opModExpLimW',
+  'opModGenLimW',
+  'opModImpLimW',
+  'opModLoadLimW',
+  'opModMaxLimW',
+  'opModStorageTargetW',
+  'opModConnect',
+  'opModEnergize',
+] as const;
 export type Quantity = (typeof QUANTITIES)[number];
 
-/** Watts for the four CSIP-AUS limits, percent of rated power for opModMaxLimW, booleans for the two connection controls. */
+/**
+ * Watts for the four CSIP-AUS limits and the storage target (discharge positive, charge negative),
+ * percent of rated power for opModMaxLimW, booleans for the two connection controls.
+ */
 export interface LimitValues {
   opModExpLimW?: number;
   opModGenLimW?: number;
   opModImpLimW?: number;
   opModLoadLimW?: number;
   opModMaxLimW?: number;
+  opModStorageTargetW?: number;
   opModConnect?: boolean;
   opModEnergize?: boolean;
 }
@@ -95,6 +108,7 @@ export function limitValues(base: DERControlBase): LimitValues {
   if (base.opModImpLimW) v.opModImpLimW = base.opModImpLimW.watts;
   if (base.opModLoadLimW) v.opModLoadLimW = base.opModLoadLimW.watts;
   if (base.opModMaxLimW !== undefined) v.opModMaxLimW = base.opModMaxLimW / 100;
+  if (base.opModStorageTargetW) v.opModStorageTargetW = base.opModStorageTargetW.watts;
   if (base.opModConnect !== undefined) v.opModConnect = base.opModConnect;
   if (base.opModEnergize !== undefined) v.opModEnergize = base.opModEnergize;
   return v;

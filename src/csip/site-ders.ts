@@ -46,8 +46,8 @@ export interface SiteDer {
   readonly component: string;
   /** A PV asset the site curtails (configured rating, W). */
   readonly pv?: { readonly ratedW: number };
-  /** A battery asset the site steers (configured limits, W). */
-  readonly battery?: { readonly maxChargeW: number; readonly maxDischargeW: number };
+  /** A battery asset the site steers (configured limits, W; the safety envelope's minimum SoC, %). */
+  readonly battery?: { readonly maxChargeW: number; readonly maxDischargeW: number; readonly minSocPct: number };
   /** A SunSpec device reads into this component. */
   readonly sunspec: boolean;
 }
@@ -69,14 +69,28 @@ export interface SiteReportInput {
   readonly setGradW?: number | undefined;
 }
 
-/** The DERs: PV and battery assets in the site file's order, then SunSpec devices not among them. */
-export function siteDers(assets: readonly ReportedAsset[], sunspecComponents: readonly string[]): SiteDer[] {
+/** The safety envelope's minimum SoC for a battery without configured limits (control-plan.ts gives it the same). */
+export const DEFAULT_MIN_SOC_PCT = 10;
+
+/**
+ * The DERs: PV and battery assets in the site file's order, then SunSpec devices not among them.
+ * `minSocPct`: the safety envelope's minimum SoC per battery component (`control.safety.batteries`).
+ */
+export function siteDers(
+  assets: readonly ReportedAsset[],
+  sunspecComponents: readonly string[],
+  minSocPct: ReadonlyMap<string, number> = new Map(),
+): SiteDer[] {
   const ss = new Set(sunspecComponents);
   const out: SiteDer[] = [];
   for (const a of assets) {
     if (a.type === 'pv' && a.ratedW !== undefined) out.push({ component: a.component, pv: { ratedW: a.ratedW }, sunspec: ss.has(a.component) });
     else if (a.type === 'battery' && a.maxChargeW !== undefined && a.maxDischargeW !== undefined)
-      out.push({ component: a.component, battery: { maxChargeW: a.maxChargeW, maxDischargeW: a.maxDischargeW }, sunspec: ss.has(a.component) });
+      out.push({
+        component: a.component,
+        battery: { maxChargeW: a.maxChargeW, maxDischargeW: a.maxDischargeW, minSocPct: minSocPct.get(a.component) ?? DEFAULT_MIN_SOC_PCT },
+        sunspec: ss.has(a.component),
+      });
   }
   for (const c of sunspecComponents) if (!out.some((d) => d.component === c)) out.push({ component: c, sunspec: true });
   return out;
@@ -85,6 +99,8 @@ export function siteDers(assets: readonly ReportedAsset[], sunspecComponents: re
 // DERControlType (sep.xsd) bits the site carries out; CSIP-AUS DOEModesSupportedType bits.
 const MODE = { connect: 1 << 2, energize: 1 << 3, maxLimW: 1 << 20 } as const;
 const DOE = { exp: 1 << 0, imp: 1 << 1, gen: 1 << 2, load: 1 << 3 } as const;
+// CSIP-AUS v1.3 VPPControlType bit 0: opModStorageTargetW.
+const VPP_STORAGE_TARGET = 1 << 0;
 // DERType: 4 photovoltaic, 80 storage, 83 PV and storage.
 const TYPE = { pv: 4, storage: 80, both: 83 } as const;
 // ConnectStatusType bits and AlarmStatusType bit 7 (local emergency).
@@ -121,12 +137,21 @@ export function ratingsOf(der: SiteDer, m: ModelValues, capacityWh: number | und
 }
 
 /** The modes the site carries out for this DER (what it could, and whether the controller runs). */
-function modes(der: SiteDer, utilityLimits: boolean): { supported: number; doe: number; enabled: number; doeEnabled: number } {
+function modes(der: SiteDer, utilityLimits: boolean) {
   const pv = der.pv !== undefined;
   const bat = der.battery !== undefined;
   const supported = pv || bat ? MODE.connect | MODE.energize | (pv ? MODE.maxLimW : 0) : 0;
   const doe = (pv ? DOE.exp | DOE.gen : 0) | (bat ? DOE.exp | DOE.imp | DOE.gen | DOE.load : 0);
-  return { supported, doe, enabled: utilityLimits ? supported : 0, doeEnabled: utilityLimits ? doe : 0 };
+  // Only a battery the site steers can follow a storage target; a SunSpec-only device is not steered.
+  const vpp = bat ? VPP_STORAGE_TARGET : undefined;
+  return {
+    supported,
+    doe,
+    vpp,
+    enabled: utilityLimits ? supported : 0,
+    doeEnabled: utilityLimits ? doe : 0,
+    vppEnabled: vpp === undefined ? undefined : utilityLimits ? vpp : 0,
+  };
 }
 
 /** Each DER's capability, settings and status, in `ders` order; undefined where its rating is not known yet. */
@@ -155,6 +180,7 @@ export function derReports(i: SiteReportInput): (DerReport | undefined)[] {
       capability: {
         modesSupported: md.supported,
         doeModesSupported: md.doe,
+        ...(md.vpp !== undefined ? { vppModesSupported: md.vpp } : {}),
         type,
         rtgMaxW: r.ratedW,
         rtgMaxVA: r.ratedVA,
@@ -169,6 +195,9 @@ export function derReports(i: SiteReportInput): (DerReport | undefined)[] {
       settings: {
         modesEnabled: md.enabled,
         doeModesEnabled: md.doeEnabled,
+        ...(md.vppEnabled !== undefined ? { vppModesEnabled: md.vppEnabled } : {}),
+        // The energy the safety envelope keeps: no discharge at or below the minimum SoC.
+        ...(der.battery && r.capacityWh !== undefined ? { setMinWh: (der.battery.minSocPct / 100) * r.capacityWh } : {}),
         ...(gradW !== undefined ? { setGradW: gradW } : {}),
         // The site's own caps (what its controllers plan with), else the device's settings, else the rating.
         setMaxW: der.pv?.ratedW ?? der.battery?.maxDischargeW ?? num(m, 702, 'WMax') ?? num(m, 121, 'WMax') ?? r.ratedW,

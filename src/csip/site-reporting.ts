@@ -39,7 +39,8 @@ export function siteReporting(
   const assets = control?.assets ?? [];
   // Only the inverter components of SunSpec devices (a device's meter component is not a DER).
   const sunspecDers = src.sunspec.components().filter((c) => src.sunspec.device(c) !== undefined);
-  const ders = siteDers(assets, sunspecDers);
+  const minSoc = new Map((control?.safety.batteries ?? []).map((b) => [b.component, b.socMinPct]));
+  const ders = siteDers(assets, sunspecDers, minSoc);
   const grid = assets.find((a) => a.type === 'grid-meter')?.component;
   const estop = control?.emergencyStop;
   const components = [

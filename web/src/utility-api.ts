@@ -5,7 +5,8 @@ import { request } from './api.js';
  * source, its events, the device's certificate, the link to the 2030.5 server and the compliance
  * figures. `{configured: false}` when the site file has no `csip:` section.
  */
-export type LimitQuantity = 'opModExpLimW' | 'opModGenLimW' | 'opModImpLimW' | 'opModLoadLimW' | 'opModMaxLimW' | 'opModConnect' | 'opModEnergize';
+export type LimitQuantity =
+  'opModExpLimW' | 'opModGenLimW' | 'opModImpLimW' | 'opModLoadLimW' | 'opModMaxLimW' | 'opModStorageTargetW' | 'opModConnect' | 'opModEnergize';
 
 export type LimitSource =
   | { kind: 'event'; eventMRID: string; programMRID: string; primacy: number }

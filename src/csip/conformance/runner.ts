@@ -45,11 +45,12 @@ export interface RunOptions {
   readonly inspect?: (model: UtilityModel) => void;
 }
 
-/** A 5 kW PV inverter with a 5 kW / 10 kWh battery, as the simulator offers. */
+/** A 5 kW PV inverter with a 5 kW / 10 kWh battery, as the simulator offers; the battery follows storage targets (vppModes bit 0). */
 export const DEFAULT_DER: DerReport = {
   capability: {
     modesSupported: 0x80,
     doeModesSupported: 0x0f,
+    vppModesSupported: 0x01,
     type: 83,
     rtgMaxW: 5000,
     rtgMaxVA: 5000,
@@ -64,6 +65,9 @@ export const DEFAULT_DER: DerReport = {
   settings: {
     modesEnabled: 0x80,
     doeModesEnabled: 0x0f,
+    vppModesEnabled: 0x01,
+    // The default 10 % minimum SoC of the safety envelope (site-ders.ts).
+    setMinWh: 1000,
     setGradW: 27,
     setMaxW: 5000,
     setMaxVA: 5000,

@@ -26,6 +26,7 @@ const LABEL: Readonly<Record<LimitQuantity, string>> = {
   opModGenLimW: 'Generation limit',
   opModLoadLimW: 'Load limit',
   opModMaxLimW: 'Maximum power',
+  opModStorageTargetW: 'Battery target',
   opModConnect: 'Connect',
   opModEnergize: 'Energize',
 };
@@ -73,6 +74,7 @@ const watts = (w: number): string => (Math.abs(w) >= 1000 ? `${(w / 1000).toFixe
 
 function value(q: LimitQuantity, v: number | boolean): string {
   if (typeof v === 'boolean') return v ? 'yes' : 'no';
+  if (q === 'opModStorageTargetW') return v >= 0 ? `discharge ${watts(v)}` : `charge ${watts(-v)}`;
   return q === 'opModMaxLimW' ? `${v} % of rating` : watts(v);
 }
 
