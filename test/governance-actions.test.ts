@@ -234,3 +234,37 @@ test('the audit chain: a cut-off tail is found, and entries from before the chai
   log2.append({ ts: T0 + 2, actor: 'system', action: 'relay-opened', detail: 'new' });
   assert.deepEqual(log2.verify().ok ? log2.list().map((e) => e.detail) : [], ['old 1', 'old 2', 'new']);
 });
+
+test("the utility's limits lessen a person's override toward rest, never make the asset do more than asked", () => {
+  const override = (value: number): Override => ({ target: 'ess0/SetActivePower', value, by: 'amina', reason: 'test', untilMs: T0 + 60_000 });
+  const run = (value: number, obligation?: { min: number; max: number }) =>
+    decideAction(
+      {
+        asset: 'ess0',
+        capability: 'battery-dispatch',
+        target: 'ess0/SetActivePower',
+        value: 0,
+        envelope: { min: -6000, max: 6000 },
+        limitHit: null,
+        inputsPoor: null,
+        why: 'test',
+        ...(obligation ? { obligation: { ...obligation, why: 'utility export limit 1500 W' } } : {}),
+      },
+      { level: 'L3', escalation: null, override: override(value), approval: null, proposalTtlMs: 60_000, nowMs: T0 },
+    );
+  const cases: Array<[asked: number, obligation: { min: number; max: number } | undefined, written: number]> = [
+    [5000, undefined, 5000], // no utility limit: as asked
+    [5000, { min: -Infinity, max: 2100 }, 2100], // export limit: discharge lessened
+    [5000, { min: -Infinity, max: -500 }, 0], // the limit wants charging: stopped, not turned into charging
+    [0, { min: 2000, max: Infinity }, 0], // import limit: an idled battery stays idle
+    [-3000, { min: -1000, max: Infinity }, -1000], // load limit: charging lessened
+    [-3000, { min: 500, max: Infinity }, 0], // never pushed past rest
+    [9000, { min: -Infinity, max: 2100 }, 2100], // the envelope first (6000), then the obligation
+  ];
+  for (const [asked, obligation, written] of cases) {
+    const d = run(asked, obligation);
+    assert.equal(d.outcome, 'actuate');
+    assert.equal(d.outcome === 'actuate' ? d.value : NaN, written, `asked ${asked} with ${JSON.stringify(obligation)}`);
+    if (written !== Math.max(-6000, Math.min(6000, asked))) assert.match(d.why, /lessened to -?\d+ by utility export limit 1500 W/);
+  }
+});

@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type { ChannelValue } from '../channels/value.js';
 import type { ProcessImage } from '../channels/process-image.js';
-import { capabilityOfTarget, decideAction, effectiveLevel, type ActionDecision, type AssetCapability } from '../governance/actions.js';
+import { capabilityOfTarget, decideAction, effectiveLevel, type ActionDecision, type ActionRequest, type AssetCapability } from '../governance/actions.js';
 import type { Clock } from '../util/clock.js';
 import { command, PHASES, type Battery, type ModeBattery } from './capabilities.js';
 import { autonomyKey, E_STOP_CHANNEL, levelOf, neutralOf, type ControlPlan, type PlannedController } from './control-plan.js';
@@ -320,6 +320,22 @@ export class EdgeCycle {
       }
       return null;
     };
+    // The utility's bounds per command: they lessen a person's override or approval of a power (a battery, PV,
+    // an EV charger), never a relay: a person keeps a clinic's supply closed whatever the import limit.
+    const utilityIds = new Set(active.filter((c) => c.kind === 'utility-limits').map((c) => c.id));
+    const obligationOf = (target: string, capability: AssetCapability): ActionRequest['obligation'] => {
+      if (capability !== 'battery-dispatch' && capability !== 'pv-curtailment' && capability !== 'ev-charging') return undefined;
+      let min = -Infinity;
+      let max = Infinity;
+      const why: string[] = [];
+      for (const p of proposals)
+        if (p.kind === 'bound' && p.target === target && utilityIds.has(p.source)) {
+          min = Math.max(min, p.min ?? -Infinity);
+          max = Math.min(max, p.max ?? Infinity);
+          why.push(p.why);
+        }
+      return why.length ? { min, max, why: why.join('; ') } : undefined;
+    };
     const values = new Map<string, number>();
     const decisions: Decision[] = [];
     const actuated = new Map<string, { value: number; authority: string }>();
@@ -334,8 +350,9 @@ export class EdgeCycle {
       const why = r.chosenBy
         ? `${r.chosenBy.source}: ${r.chosenBy.why}`
         : `no target: neutral value${r.boundBy.length ? `, bound by ${r.boundBy.map((b) => b.source).join(', ')}` : ''}`;
+      const obligation = override || approval ? obligationOf(target, capability) : undefined;
       let dec = decideAction(
-        { asset, capability, target, value: r.value, envelope: e, limitHit: failedOf(asset), inputsPoor, why },
+        { asset, capability, target, value: r.value, envelope: e, limitHit: failedOf(asset), inputsPoor, why, ...(obligation ? { obligation } : {}) },
         { level, escalation, override, approval, proposalTtlMs: this.d.proposalTtlMs, nowMs },
       );
       // The safe state is the envelope, not an action: it is written at L2 and L3 (escalated) too. L1 never writes.

@@ -119,6 +119,28 @@ export interface ActionRequest {
   /** The controller failed or its measurements were stale this cycle. */
   readonly inputsPoor: string | null;
   readonly why: string;
+  /**
+   * The utility's limits on this command now (the connection's obligations). A person's override or
+   * approval is brought within them only toward rest (0): they may lessen what was asked, never make the
+   * asset do more than asked (an import limit never makes an idled battery discharge).
+   */
+  readonly obligation?: { readonly min: number; readonly max: number; readonly why: string };
+}
+
+/** `v` moved toward 0 as far as the obligation asks, never past 0. */
+function towardRest(v: number, o: { readonly min: number; readonly max: number }): number {
+  if (v > 0) return Math.max(0, Math.min(v, o.max));
+  if (v < 0) return Math.min(0, Math.max(v, o.min));
+  return v;
+}
+
+/** A person's value within the envelope, then lessened by the utility's obligation; the words say what bound it. */
+function personValue(asked: number, req: ActionRequest, verb: string): { value: number; note: string } {
+  const safe = clamp(asked, req.envelope);
+  const value = req.obligation ? towardRest(safe, req.obligation) : safe;
+  let note = safe !== asked ? `; limited by safety to ${whole(safe)} (${verb} ${whole(asked)})` : '';
+  if (value !== safe && req.obligation) note += `; lessened to ${whole(value)} by ${req.obligation.why}`;
+  return { value, note };
 }
 
 export interface ActionContext {
@@ -167,8 +189,8 @@ export function decideAction(req: ActionRequest, ctx: ActionContext): ActionDeci
   const t = ctx.nowMs;
   const o = ctx.override;
   if (o && o.target === req.target && t < o.untilMs) {
-    const v = clamp(o.value, req.envelope);
-    const why = `override by ${o.by} until ${new Date(o.untilMs).toISOString()}: ${o.reason}${v !== o.value ? `; limited by safety to ${whole(v)} (asked ${whole(o.value)})` : ''}`;
+    const { value: v, note } = personValue(o.value, req, 'asked');
+    const why = `override by ${o.by} until ${new Date(o.untilMs).toISOString()}: ${o.reason}${note}`;
     return {
       outcome: 'actuate',
       value: v,
@@ -192,8 +214,8 @@ export function decideAction(req: ActionRequest, ctx: ActionContext): ActionDeci
   if (level === 'L2') {
     const a = ctx.approval;
     if (a && a.target === req.target && t >= a.atMs && t < a.expiresAtMs) {
-      const v = clamp(a.value, req.envelope);
-      const why = `approved by ${a.by} (proposal ${a.proposalId}) until ${new Date(a.expiresAtMs).toISOString()}${v !== a.value ? `; limited by safety to ${whole(v)} (approved ${whole(a.value)})` : ''}`;
+      const { value: v, note } = personValue(a.value, req, 'approved');
+      const why = `approved by ${a.by} (proposal ${a.proposalId}) until ${new Date(a.expiresAtMs).toISOString()}${note}`;
       return {
         outcome: 'actuate',
         value: v,
