@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { browserSkipReason, launchChromium, until } from './helpers/browser.js';
-import { ASSETS, DEVICES, startControlSite, type ControlSite } from './helpers/control-site.js';
+import { ASSETS, DEVICES, PASSWORD, startControlSite, type ControlSite } from './helpers/control-site.js';
 import { PHONE, shoot, signIn, type UiSession } from './helpers/ui-session.js';
 
 /**
@@ -254,5 +254,48 @@ describe('steering pages in Chromium', { skip: browserSkipReason(), timeout: 480
       problems.filter((p) => !/\/api\//.test(p)),
       [],
     );
+  });
+});
+
+describe('the energy flow shows the grid frequency and the droop in force', { skip: browserSkipReason(), timeout: 180_000 }, () => {
+  let s: ControlSite;
+  let browser: Browser;
+  let session: UiSession | undefined;
+
+  before(async () => {
+    // Self-consumption and frequency droop (2 kW at full deviation) with the battery at Level 3, PV 3 kW.
+    s = await startControlSite({
+      control: {
+        controllers: [
+          { kind: 'self-consumption', id: 'self' },
+          { kind: 'frequency-droop', id: 'droop', maxResponseW: 2000, pv: 'pv0' },
+        ],
+        safety: { batteries: [{ component: 'ess0', socMinPct: 10, socMaxPct: 95 }] },
+      },
+      pv: { L1: 1000, L2: 1000, L3: 1000 },
+    });
+    browser = await launchChromium();
+  });
+
+  after(async () => {
+    await session?.context.close().catch(() => undefined);
+    await (browser as Browser | undefined)?.close();
+    await (s as ControlSite | undefined)?.close();
+  });
+
+  test('50 Hz: the frequency and no droop response; 50.3 Hz: "droop −1,000 W on battery ess0 (charges more)"', async () => {
+    session = await signIn(browser, s.sys.url, 'admin', PASSWORD);
+    const { page, problems } = session;
+    await page.getByTestId('nav-steering').click();
+    const line = page.getByTestId('flow-frequency');
+    const text = async (): Promise<string> => (await line.textContent()) ?? '';
+    const nominal = await until('the frequency line', async () => ((await line.count()) && /Hz/.test(await text()) ? await text() : undefined), 20_000);
+    assert.match(nominal, /^Frequency (49\.9\d|50\.0\d) Hz · no droop response$/);
+    const r = await s.call('POST', '/api/sim/energy/fault', { frequencyHz: 50.3 });
+    assert.equal(r.status, 200, r.text);
+    const over = await until('the droop in force', async () => ((await line.getAttribute('data-droop')) === 'on' ? await text() : undefined), 20_000);
+    assert.equal(over, 'Frequency 50.30 Hz · droop −1,000 W on battery ess0 (charges more)');
+    await shoot(page, 'steering-flow-droop');
+    assert.deepEqual(problems, []);
   });
 });

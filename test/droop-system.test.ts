@@ -249,44 +249,104 @@ test('the fault API: frequencyHz over HTTP, bounded 45..55 and named in the erro
   assert.equal(excursion.json.frequencyHz, 49.8);
 });
 
-// Known defect, left visible: with the demo's own controllers (zero export's PV probe, utility limits,
-// droop's PV curtailment) the response to 50.3 Hz is not steady; CI saw the grid at +2,166 W for a 1 kW
-// droop, and the battery charging 576 W more in another run. Run alone this passed; marked todo until
-// the interplay is fixed, so it runs and reports without failing the suite.
-test(
-  "demo: the demo's control section runs frequency droop; over-frequency makes the battery charge 1 kW more through the demo's own controllers",
-  { todo: 'droop with the demo controllers over-responds at times (grid +2,166 W for 1 kW)' },
-  async (t) => {
-    const demo = demoConfig(tmpdir()).control;
-    assert.ok(demo);
-    assert.ok(
-      demo.controllers.some((c) => c.kind === 'frequency-droop'),
-      'the demo runs frequency droop',
-    );
-    const s = await startControlSite({
-      control: { devices: demo.devices, assets: demo.assets, controllers: demo.controllers, safety: demo.safety, autonomy: demo.autonomy },
-      energy: { generatorW: 8000 },
-      pv: { L1: 1200, L2: 1200, L3: 1200 },
-    });
-    t.after(() => s.close());
-    const e = s.sys.sim?.energy;
-    assert.ok(e);
-    const ess = (): number => {
-      const w = e.system.snapshot().essW;
-      return w.L1 + w.L2 + w.L3;
-    };
-    await until('the cycle steers with good data', () => s.cycles() >= 4 && (s.sys.control?.status().safe as unknown[]).length === 0);
-    await until('the battery stores the PV surplus and the grid is near 0', () => near(s.grid().total, 0, 150) && ess() < -1500, 20_000);
-    await cyclesPass(s, 2);
-    const before = ess();
-    const r = await s.call('POST', '/api/sim/energy/fault', { frequencyHz: 50.3 });
-    assert.equal(r.status, 200, r.text);
-    await until('the battery charges 1 kW more, the grid imports it', () => near(battery(s).offset, -1000, 1) && near(s.grid().total, 1000, 150), 20_000);
-    await cyclesPass(s, 2);
-    // The grid took the 1 kW (above). How it splits between more charging and less PV depends on where the
-    // demo's zero export and PV probe stand (seen: 576 W and 1836 W more charge); the battery charges more.
-    assert.ok(near(s.grid().total, 1000, 250), `the grid still imports the offset: ${Math.round(s.grid().total)} W`);
-    assert.ok(ess() < before - 200, `battery ${Math.round(ess())} W, ${Math.round(before)} W before`);
-    t.diagnostic(`demo at 50.3 Hz: battery ${Math.round(ess())} W (${Math.round(before)} W at 50 Hz), grid ${Math.round(s.grid().total)} W`);
-  },
-);
+const median = (xs: readonly number[]): number => {
+  const v = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(v.length / 2);
+  return v.length % 2 ? (v[m] ?? NaN) : ((v[m - 1] ?? NaN) + (v[m] ?? NaN)) / 2;
+};
+
+// The demo's own controllers (self-consumption, per-phase zero export with its PV probe, backup reserve, the
+// generator, droop). Zero export bounds the battery from its measured power and the grid, and both carry the
+// offset the droop added last cycle: a bound counted from them counted the response twice whenever it bound
+// (the PV probe every ~8 s): the grid went to +2.1 kW for a 1 kW response. The bounds are now planned without
+// the offset (assets.ts batteryOffset; controllers-droop-bounds.test.ts has the pure case).
+// Tolerances: self-consumption holds each phase within its 25 W deadband (75 W in total) and zero export keeps
+// 50 W of import a phase, so a window's median moves by the response within 100 W. Zero export's probe of the
+// held-back PV (PV makes 3.6 kW of its 4.5 kW rating, so it may be held) charges its step (500 W) more for a cycle
+// when the sun does not take it up, at 50 Hz as at 50.3 Hz: no single cycle goes beyond the response, that step
+// and 150 W; counting the response twice is 1 kW beyond it.
+test("demo: the demo's control section runs frequency droop; over-frequency makes the battery charge 1 kW more through the demo's own controllers", async (t) => {
+  const demo = demoConfig(tmpdir()).control;
+  assert.ok(demo);
+  assert.ok(
+    demo.controllers.some((c) => c.kind === 'frequency-droop'),
+    'the demo runs frequency droop',
+  );
+  const s = await startControlSite({
+    control: { devices: demo.devices, assets: demo.assets, controllers: demo.controllers, safety: demo.safety, autonomy: demo.autonomy },
+    energy: { generatorW: 8000 },
+    pv: { L1: 1200, L2: 1200, L3: 1200 },
+  });
+  t.after(() => s.close());
+  const e = s.sys.sim?.energy;
+  assert.ok(e);
+  const sum = (w: { L1: number; L2: number; L3: number }): number => w.L1 + w.L2 + w.L3;
+  /** Grid, battery and PV of the physics, and the droop's offset in the cycle's decision, once a cycle for `n` cycles. */
+  const window = async (n: number): Promise<Array<{ grid: number; ess: number; pv: number; offset: number }>> => {
+    const out: Array<{ grid: number; ess: number; pv: number; offset: number }> = [];
+    for (let i = 0; i < n; i++) {
+      await cyclesPass(s, 1);
+      const snap = e.system.snapshot();
+      out.push({ grid: s.grid().total, ess: sum(snap.essW), pv: sum(snap.pvW), offset: battery(s).offset });
+    }
+    return out;
+  };
+  const text = (w: ReadonlyArray<{ grid: number; ess: number; pv: number }>): string =>
+    w.map((x) => `${Math.round(x.grid)}/${Math.round(x.ess)}/${Math.round(x.pv)}`).join(' ');
+  await until('the cycle steers with good data', () => s.cycles() >= 4 && (s.sys.control?.status().safe as unknown[]).length === 0);
+  // Zero export starts with PV held and releases it step by step: the 50 Hz window starts once PV makes what the
+  // sun gives (3.6 kW, less the simulator's noise) and the battery stores it.
+  await until(
+    'PV released and the surplus stored, the grid near 0',
+    () => sum(e.system.snapshot().pvW) > 3450 && near(s.grid().total, 0, 250) && sum(e.system.snapshot().essW) < -3000,
+    30_000,
+  );
+  await cyclesPass(s, 3);
+  // 12 cycles: longer than zero export's longest probe back-off (8 s), so a probe is in each window.
+  const at50 = await window(12);
+  assert.ok(
+    at50.every((x) => x.offset === 0),
+    'no droop at 50 Hz',
+  );
+  const base = { grid: median(at50.map((x) => x.grid)), ess: median(at50.map((x) => x.ess)), pv: median(at50.map((x) => x.pv)) };
+  assert.ok(base.ess < -1500, `the battery stores the surplus at 50 Hz: ${Math.round(base.ess)} W`);
+
+  const r = await s.call('POST', '/api/sim/energy/fault', { frequencyHz: 50.3 });
+  assert.equal(r.status, 200, r.text);
+  const from = s.cycles();
+  await until(
+    'the battery charges 1 kW more, the grid imports it',
+    () => near(battery(s).offset, -1000, 1) && near(s.grid().total, base.grid + 1000, 100),
+    15_000,
+  );
+  const took = s.cycles() - from;
+  assert.ok(took <= 8, `the response within 8 cycles (took ${took})`);
+  await cyclesPass(s, 2);
+  const at503 = await window(12);
+  const over = { grid: median(at503.map((x) => x.grid)), ess: median(at503.map((x) => x.ess)), pv: median(at503.map((x) => x.pv)) };
+  t.diagnostic(
+    `demo, medians of 12 cycles: 50 Hz grid ${Math.round(base.grid)} W, battery ${Math.round(base.ess)} W, PV ${Math.round(base.pv)} W; ` +
+      `50.3 Hz grid ${Math.round(over.grid)} W, battery ${Math.round(over.ess)} W, PV ${Math.round(over.pv)} W (settled in ${took} cycles); ` +
+      `grid/battery/PV each cycle at 50 Hz: ${text(at50)}; at 50.3 Hz: ${text(at503)}`,
+  );
+  assert.ok(
+    at503.every((x) => near(x.offset, -1000, 1)),
+    `the droop's offset is -1000 W every cycle: ${at503.map((x) => Math.round(x.offset)).join(' ')}`,
+  );
+  assert.ok(near(over.grid - base.grid, 1000, 100), `the grid imports the 1 kW response more: ${Math.round(over.grid - base.grid)} W`);
+  assert.ok(near(over.ess - base.ess, -1000, 100), `the battery charges 1 kW more: ${Math.round(base.ess - over.ess)} W`);
+  assert.ok(
+    near(over.pv, base.pv, 100),
+    `PV is not curtailed while the battery takes the response: ${Math.round(over.pv)} W (${Math.round(base.pv)} W at 50 Hz)`,
+  );
+  assert.ok(over.ess >= -6000, 'inside the battery limit');
+  const worst = Math.max(...at503.map((x) => x.grid));
+  assert.ok(worst <= base.grid + 1000 + 500 + 150, `no cycle over-shoots beyond the response and one probe step: ${Math.round(worst)} W`);
+  const steady = at503.filter((x) => near(x.grid, base.grid + 1000, 150)).length;
+  assert.ok(steady >= 9, `the grid at the response within 150 W in ${steady} of 12 cycles (the others: zero export's probe)`);
+
+  // Back to 50 Hz: the offset goes away and the grid returns to where it was.
+  const back = await s.call('POST', '/api/sim/energy/fault', { frequencyHz: 50 });
+  assert.equal(back.status, 200, back.text);
+  await until('the offset is gone and the grid is back', () => battery(s).offset === 0 && near(s.grid().total, base.grid, 150), 15_000);
+});

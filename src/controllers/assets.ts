@@ -1,5 +1,5 @@
 import type { Battery, GridMeter, Phase, PvInverter } from '../edge/capabilities.js';
-import { PHASES } from '../edge/capabilities.js';
+import { command, PHASES } from '../edge/capabilities.js';
 import { fresh, read, type Snapshot } from '../edge/snapshot.js';
 
 /** Reading the capabilities' measured channels from a snapshot, the same way in every controller. */
@@ -29,6 +29,24 @@ export function gridPhases(s: Snapshot, g: GridMeter, nowMs: number, maxAgeMs: n
 /** Measured battery power (W, discharge positive), total or per phase. */
 export const batteryPower = (s: Snapshot, b: Battery, nowMs: number, maxAgeMs: number, phase?: Phase): number | undefined =>
   fresh(s, `${b.component}/ActivePower${phase ? `_${phase}` : ''}`, nowMs, maxAgeMs);
+
+/**
+ * What offsets (frequency droop) added to the battery's command last cycle (W, discharge positive), total or on
+ * one phase; 0 without. A symmetric battery's offset counts a share on each of its phases. A controller that
+ * bounds the battery from its measured power and the grid takes this out of both (the battery without the
+ * offset is `measured - offset`, the grid `grid + offset`): its bound is then on the value the classes choose,
+ * to which the resolver adds the offset, and the offset is not counted twice (issue 10, the demo's droop).
+ */
+export function batteryOffset(s: Snapshot, b: Battery, nowMs: number, maxAgeMs: number, phase?: Phase): number {
+  const of = (target: string): number => fresh(s, command.appliedOffset(target), nowMs, maxAgeMs) ?? 0;
+  const phases = phasesOf(b.phases);
+  if (phase !== undefined && !phases.includes(phase)) return 0;
+  if (b.kind === 'battery-setpoint' && b.perPhase) {
+    return phase ? of(command.batteryPower(b, phase)) : phases.reduce((n, p) => n + of(command.batteryPower(b, p)), 0);
+  }
+  const total = of(command.batteryPower(b));
+  return phase ? total / phases.length : total;
+}
 
 /**
  * What the battery may do now (W, discharge positive): its rating, narrowed by the BMS's allowed

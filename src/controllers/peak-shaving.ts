@@ -2,7 +2,7 @@ import { command, type Battery, type GridMeter, type PvInverter } from '../edge/
 import { failed, fmtW, idle, type ControllerResult, type Criticality, type Proposal } from '../edge/proposal.js';
 import type { Snapshot } from '../edge/snapshot.js';
 import { absorb } from './absorb.js';
-import { batteryPower, batteryRange, DEFAULT_MAX_AGE_MS, gridPower, phasesOf, pvLimitNow, pvPower } from './assets.js';
+import { batteryOffset, batteryPower, batteryRange, DEFAULT_MAX_AGE_MS, gridPower, phasesOf, pvLimitNow, pvPower } from './assets.js';
 
 /**
  * Peak shaving (docs/ems-modes.md): the grid stays within an import limit and an export limit. Both are
@@ -63,10 +63,13 @@ export function peakShaving(s: Snapshot, cfg: PeakShavingConfig, st: PeakShaving
     if (pv && pvNow === undefined) notes.push(`${pv.component} production not usable, PV not steered`);
     const lim = pv ? pvLimitNow(s, pv, nowMs, maxAge) : undefined;
     const held = pv !== undefined && pvNow !== undefined && lim !== undefined && lim < pv.ratedW && pvNow >= lim - 50;
+    // Planned without the droop's offset of last cycle (assets.ts batteryOffset): the battery bound is on the
+    // value the classes choose, to which the resolver adds the offset again.
+    const off = b ? batteryOffset(s, b, nowMs, maxAge) : 0;
     const plan = absorb({
-      needW: -cfg.exportLimitW - g.w,
-      batteryW: bat,
-      batteryMinW: range?.minW ?? 0,
+      needW: -cfg.exportLimitW - (g.w + off),
+      batteryW: bat === undefined ? undefined : bat - off,
+      batteryMinW: (range?.minW ?? 0) - off,
       pvW: pvNow,
       pvCurtailed: held,
       shiftStepW: cfg.shiftStepW ?? 500,

@@ -1,11 +1,11 @@
-import { command, evMinW, PHASES, type Battery, type EvCharger, type GridMeter, type PvInverter, type Relay } from '../edge/capabilities.js';
+import { command, evMinW, PHASES, type Battery, type EvCharger, type GridMeter, type Phase, type PvInverter, type Relay } from '../edge/capabilities.js';
 import { failed, fmtW, type ControllerResult, type Criticality, type Proposal } from '../edge/proposal.js';
 import { fresh, read, type Snapshot } from '../edge/snapshot.js';
 import { EVALUATED_CHANNEL, UTILITY_CHANNEL, UTILITY_COMPONENT } from '../csip/utility-channels.js';
 import { EV_CHANNEL } from '../ocpp/ev-channels.js';
 import { absorb } from './absorb.js';
 import { splitCorrection } from './ev-share.js';
-import { batteryPower, batteryRange, DEFAULT_MAX_AGE_MS, gridPhases, gridPower, phasesOf, pvLimitNow, pvPower } from './assets.js';
+import { batteryOffset, batteryPower, batteryRange, DEFAULT_MAX_AGE_MS, gridPhases, gridPower, phasesOf, pvLimitNow, pvPower } from './assets.js';
 import { planPhaseExport } from './export-per-phase.js';
 
 /** The step by which held-back PV may rise while the battery makes room for it near the export limit (W). */
@@ -142,7 +142,11 @@ export function utilityLimits(s: Snapshot, cfg: UtilityLimitsConfig, st: Utility
   if (exp !== undefined) {
     const lim = pv ? pvLimitNow(s, pv, nowMs, maxAge) : undefined;
     const held = pv !== undefined && pvNow !== undefined && lim !== undefined && lim < pv.ratedW && pvNow >= lim - 50;
-    const needTotalW = -(exp - margin) - g.w;
+    // Planned without the droop's offset of last cycle (assets.ts batteryOffset): the battery bound is on the
+    // value the classes choose, to which the resolver adds the offset again.
+    const offAt = (p?: Phase): number => (b ? batteryOffset(s, b, nowMs, maxAge, p) : 0);
+    const off = offAt();
+    const needTotalW = -(exp - margin) - (g.w + off);
     const phases = cfg.exportPerPhase ? gridPhases(s, cfg.grid, nowMs, maxAge) : undefined;
     if (phases?.ok) {
       // Each phase at most its share (export-per-phase.ts), the total at most the limit.
@@ -151,18 +155,22 @@ export function utilityLimits(s: Snapshot, cfg: UtilityLimitsConfig, st: Utility
       const perPhaseBattery = b?.kind === 'battery-setpoint' && b.perPhase && b.phases === 3 ? b : undefined;
       const plan = planPhaseExport({
         needTotalW,
-        needW: { L1: -(share - margin) - phases.w.L1, L2: -(share - margin) - phases.w.L2, L3: -(share - margin) - phases.w.L3 },
+        needW: {
+          L1: -(share - margin) - (phases.w.L1 + offAt('L1')),
+          L2: -(share - margin) - (phases.w.L2 + offAt('L2')),
+          L3: -(share - margin) - (phases.w.L3 + offAt('L3')),
+        },
         ...(perPhaseBattery
           ? {
               batteryPhaseW: {
-                L1: batteryPower(s, perPhaseBattery, nowMs, maxAge, 'L1'),
-                L2: batteryPower(s, perPhaseBattery, nowMs, maxAge, 'L2'),
-                L3: batteryPower(s, perPhaseBattery, nowMs, maxAge, 'L3'),
+                L1: minus(batteryPower(s, perPhaseBattery, nowMs, maxAge, 'L1'), offAt('L1')),
+                L2: minus(batteryPower(s, perPhaseBattery, nowMs, maxAge, 'L2'), offAt('L2')),
+                L3: minus(batteryPower(s, perPhaseBattery, nowMs, maxAge, 'L3'), offAt('L3')),
               },
             }
           : {}),
-        batteryW: bat,
-        batteryMinW: range.minW,
+        batteryW: minus(bat, off),
+        batteryMinW: range.minW - off,
         pvW: pvNow,
         pvCurtailed: held,
       });
@@ -181,8 +189,8 @@ export function utilityLimits(s: Snapshot, cfg: UtilityLimitsConfig, st: Utility
       const nearLimit = needTotalW > -UTILITY_SHIFT_STEP_W;
       const plan = absorb({
         needW: needTotalW,
-        batteryW: bat,
-        batteryMinW: range.minW,
+        batteryW: minus(bat, off),
+        batteryMinW: range.minW - off,
         pvW: pvNow,
         pvCurtailed: held && nearLimit,
         shiftStepW: UTILITY_SHIFT_STEP_W,
@@ -284,6 +292,8 @@ function storageShortfall(
   }
   return undefined;
 }
+
+const minus = (w: number | undefined, off: number): number | undefined => (w === undefined ? undefined : w - off);
 
 /** One relay more after `shedAfterMs` over the limit, one back after `restoreAfterMs` well under it. */
 function shedding(

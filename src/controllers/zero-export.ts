@@ -2,7 +2,7 @@ import { command, PHASES, type Battery, type GridMeter, type Phase, type PvInver
 import { failed, fmtW, idle, type ControllerResult, type Criticality, type Proposal } from '../edge/proposal.js';
 import type { Snapshot } from '../edge/snapshot.js';
 import { absorb } from './absorb.js';
-import { batteryPower, batteryRange, DEFAULT_MAX_AGE_MS, gridPhases, pvLimitNow, pvPower } from './assets.js';
+import { batteryOffset, batteryPower, batteryRange, DEFAULT_MAX_AGE_MS, gridPhases, pvLimitNow, pvPower } from './assets.js';
 import { NIGHT_START, pvNight, type NightConfig, type NightState } from './pv-night.js';
 
 /**
@@ -111,8 +111,18 @@ export function zeroExport(s: Snapshot, cfg: ZeroExportConfig, st: ZeroExportSta
   if (!b && !pv) return idle(st, 'zero export has neither a battery nor a PV limit to act with');
   const g = gridPhases(s, cfg.grid, nowMs, maxAge);
   if (!g.ok) return failed(st, `per-phase grid power not usable (${g.why}); PV and battery left to the safe state`);
+  // Planned without what the droop's offset added last cycle (assets.ts batteryOffset): the battery bounds are on
+  // the value the classes choose, to which the resolver adds the offset again, and the import an over-frequency
+  // response causes is not room for PV to take back.
+  const off = perPhase((p) => (b ? batteryOffset(s, b, nowMs, maxAge, p) : 0));
+  const offTotal = off.L1 + off.L2 + off.L3;
+  /** Measured battery power less the offset (W), total or on one phase. */
+  const batBase = (bat: Battery, p?: Phase): number | undefined => {
+    const w = batteryPower(s, bat, nowMs, maxAge, p);
+    return w === undefined ? undefined : w - (p ? off[p] : offTotal);
+  };
   /** Positive: W this phase must absorb to keep `margin` import; negative: room before it would. */
-  const need = perPhase((p) => margin - g.w[p]);
+  const need = perPhase((p) => margin - (g.w[p] + off[p]));
   const why = `zero export per phase: ${PHASES.map((p) => `${p} ${fmtW(g.w[p])}`).join(', ')}`;
   const proposals: Proposal[] = [];
   const notes: string[] = [];
@@ -173,7 +183,7 @@ export function zeroExport(s: Snapshot, cfg: ZeroExportConfig, st: ZeroExportSta
   if (b && range) {
     if (b.kind === 'battery-setpoint' && b.perPhase) {
       for (const p of PHASES) {
-        const bat = batteryPower(s, b, nowMs, maxAge, p);
+        const bat = batBase(b, p);
         if (bat === undefined) {
           notes.push(`${b.component} ${p} power not measured, not used`);
           continue;
@@ -183,7 +193,7 @@ export function zeroExport(s: Snapshot, cfg: ZeroExportConfig, st: ZeroExportSta
         const plan = absorb({
           needW: need[p],
           batteryW: bat,
-          batteryMinW: range.minW / b.phases,
+          batteryMinW: range.minW / b.phases - off[p],
           pvW: pvHere,
           pvCurtailed: pvHeld(p),
           shiftStepW: release.stepW / b.phases,
@@ -222,7 +232,7 @@ export function zeroExport(s: Snapshot, cfg: ZeroExportConfig, st: ZeroExportSta
         const step = Math.min(release.stepW, ...PHASES.map((p) => head[p] / w[p]));
         const pvRoom = Math.min(...PHASES.map((p) => room0[p] / w[p]));
         for (const p of PHASES) {
-          const bat = batteryPower(s, b, nowMs, maxAge, p);
+          const bat = batBase(b, p);
           if (bat === undefined) continue;
           room[p] = pvRoom / 3; // read back below as 3 x the smallest room
           bound(
@@ -234,13 +244,13 @@ export function zeroExport(s: Snapshot, cfg: ZeroExportConfig, st: ZeroExportSta
         shifted = step;
       }
     } else {
-      const bat = batteryPower(s, b, nowMs, maxAge);
+      const bat = batBase(b);
       if (bat === undefined) notes.push(`${b.component} power not measured, not used`);
       else {
         const worst = worstOf(need);
         const k = b.phases;
         if (worst > 0) {
-          const plan = absorb({ needW: worst * k, batteryW: bat, batteryMinW: range.minW, pvW: undefined, pvCurtailed: false, shiftStepW: shift });
+          const plan = absorb({ needW: worst * k, batteryW: bat, batteryMinW: range.minW - offTotal, pvW: undefined, pvCurtailed: false, shiftStepW: shift });
           const took = bat - (plan.batteryMaxW ?? bat);
           bound(
             command.batteryPower(b),
@@ -253,7 +263,7 @@ export function zeroExport(s: Snapshot, cfg: ZeroExportConfig, st: ZeroExportSta
           // back: then the room is PV's, and the battery charges `shift` more so that PV may rise by as much.
           const held = pv ? (pv.perPhase ? PHASES.some((p) => pvHeld(p)) : pvHeld()) : false;
           if (held && release.stepW > 0) {
-            shifted = Math.min(release.stepW, Math.max(0, bat - range.minW));
+            shifted = Math.min(release.stepW, Math.max(0, bat + offTotal - range.minW));
             bound(command.batteryPower(b), bat - shifted, `PV is held back: the battery charges ${fmtW(shifted)} more so that PV may rise by as much`);
           } else {
             const r = Math.min(room.L1, room.L2, room.L3);

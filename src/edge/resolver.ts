@@ -149,10 +149,10 @@ export function resolveVariable(target: string, proposals: readonly Proposal[], 
     ? proposals.find((p): p is Target => p.kind === 'target' && p.source === chosen.by.source && p.why === chosen.by.why)?.value
     : spec.neutral;
   const boundBy: Binding[] = [];
-  // A constraint bound the value when the value sits on it and someone wanted something else.
-  if ((wanted !== undefined && wanted !== value) || overruled.length > 0) {
-    if (value === lo.value) boundBy.push(...lo.by);
-    if (value === hi.value && hi !== lo) for (const b of hi.by) if (!boundBy.some((x) => x.source === b.source && x.why === b.why)) boundBy.push(b);
+  // A constraint bound the value when the chosen value (before offsets) sits on it and someone wanted something else.
+  if ((wanted !== undefined && wanted !== base) || overruled.length > 0) {
+    if (base === lo.value) boundBy.push(...lo.by);
+    if (base === hi.value && hi !== lo) for (const b of hi.by) if (!boundBy.some((x) => x.source === b.source && x.why === b.why)) boundBy.push(b);
   }
   return { target, value, interval, chosenBy: chosen?.by ?? null, boundBy, overruled, offset: value - base };
 }

@@ -86,7 +86,8 @@ export function flowOf(control: ControlRuntime, live: LiveValues): Record<string
     return { total: v['ActivePower'] ?? null, phases: { L1: v['ActivePower_L1'] ?? null, L2: v['ActivePower_L2'] ?? null, L3: v['ActivePower_L3'] ?? null } };
   };
   const ch = (component: string, channel: string): Shown => live.component(component)[channel] ?? null;
-  const grid = caps.grid ? { component: caps.grid.component, ...power(caps.grid.component) } : null;
+  // The grid frequency with the power: frequency droop responds to it (the Steering page shows both).
+  const grid = caps.grid ? { component: caps.grid.component, ...power(caps.grid.component), frequency: ch(caps.grid.component, 'Frequency') } : null;
   const batteries = caps.batteries.map((b) => ({
     component: b.component,
     kind: b.kind,

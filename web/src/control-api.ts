@@ -129,7 +129,8 @@ export interface PowerFlow {
 export interface Flow {
   now: number;
   signs: Record<string, string>;
-  grid: PowerFlow | null;
+  /** `frequency`: the grid meter's Frequency channel (Hz), null when it has none. */
+  grid: (PowerFlow & { frequency?: Shown }) | null;
   batteries: Array<
     PowerFlow & { kind: string; maxChargeW: number; maxDischargeW: number; soc: Shown; allowedChargeW: Shown; allowedDischargeW: Shown; capacityWh: Shown }
   >;

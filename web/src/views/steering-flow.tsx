@@ -1,5 +1,5 @@
 import type { VNode } from 'preact';
-import { controlApi, type Flow, type PhaseName, type Shown } from '../control-api.js';
+import { controlApi, type ControlStatus, type Flow, type PhaseName, type Shown } from '../control-api.js';
 import { ago } from '../format.js';
 import { Show, useLoad } from '../ui/load.js';
 import { kWabs, ShowControl, useNow, usePoll } from './steering.js';
@@ -28,6 +28,7 @@ export function FlowPage(): VNode {
       {(f) => (
         <>
           <Diagram f={f} />
+          <Show state={status}>{(s) => <Frequency f={f} s={s} />}</Show>
           <PhaseTable f={f} />
           <section class="card" aria-labelledby="signs-title" data-testid="flow-signs">
             <h2 id="signs-title">How to read this</h2>
@@ -61,6 +62,34 @@ export function FlowPage(): VNode {
         </>
       )}
     </ShowControl>
+  );
+}
+
+/** Watts with a thousands separator and a real minus sign: "−1,000 W". */
+const signedW = (w: number): string => `${w < 0 ? '−' : ''}${Math.abs(Math.round(w)).toLocaleString('en-US')} W`;
+
+/**
+ * The grid frequency and what frequency droop adds to the battery's command in force (the last cycle's
+ * actuated decisions, their `offset`): "Frequency 50.30 Hz · droop −1,000 W on battery ess0 (charges more)".
+ */
+function Frequency({ f, s }: { f: Flow; s: ControlStatus }): VNode {
+  const hz = f.grid?.frequency ?? null;
+  if (!hz || hz.value === null) return <></>;
+  const droop = s.controllers.some((c) => c.kind === 'frequency-droop' && !c.stopped);
+  const byBattery = new Map<string, number>();
+  for (const d of s.lastCycle?.decisions ?? [])
+    if (d.outcome === 'actuate' && d.offset) {
+      const component = d.target.slice(0, d.target.indexOf('/'));
+      byBattery.set(component, (byBattery.get(component) ?? 0) + d.offset);
+    }
+  const parts = [...byBattery]
+    .filter(([, w]) => Math.abs(w) >= 0.5)
+    .map(([c, w]) => `droop ${signedW(w)} on battery ${c} (${w < 0 ? 'charges more' : 'discharges more'})`);
+  const text = [`Frequency ${hz.value.toFixed(2)} Hz`, ...(parts.length ? parts : droop ? ['no droop response'] : [])].join(' · ');
+  return (
+    <p class={`hint${isOld(hz) ? ' is-old' : ''}`} data-testid="flow-frequency" data-droop={parts.length ? 'on' : 'off'}>
+      {text}
+    </p>
   );
 }
 

@@ -216,7 +216,7 @@ function LastCycle({ s, tz }: { s: ControlStatus; tz: string }): VNode {
           {c.decisions.map((d) => (
             <li key={d.target} data-testid="decision" data-outcome={d.outcome}>
               <span class="badge badge-off">{d.outcome}</span> {describeCommand(d.target, d.value)}
-              <small class="hint">{` — ${d.why}${d.boundBy?.length ? ` (bound by ${d.boundBy.join(', ')})` : ''}`}</small>
+              <small class="hint">{` — ${d.why}${d.offset ? ` (droop ${d.offset < 0 ? '−' : '+'}${Math.abs(Math.round(d.offset))} W included)` : ''}${d.boundBy?.length ? ` (bound by ${d.boundBy.join(', ')})` : ''}`}</small>
             </li>
           ))}
         </ul>
