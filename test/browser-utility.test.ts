@@ -12,7 +12,7 @@ import { httpClient } from './helpers/http.js';
 import { ASSETS, NOON, startControlSite, type ControlSite } from './helpers/control-site.js';
 import { startUtilityServer, type UtilityServer } from './helpers/utility-server.js';
 import { PHONE, shoot, signIn, type UiSession } from './helpers/ui-session.js';
-import type { ControlSpec } from './helpers/csip-fixtures.js';
+import { defaultXml, type ControlSpec } from './helpers/csip-fixtures.js';
 
 /**
  * The Utility page in Chromium (issue 11 item 8): a real system (the simulator's hybrid inverter and
@@ -21,9 +21,13 @@ import type { ControlSpec } from './helpers/csip-fixtures.js';
  * active import-limit event, the device's LFDI, SFDI and certificate expiry, the server's link and the
  * compliance figures; then the server starts an export-limit event and the page shows it in force (and
  * the import event it supersedes gone); taken offline, the server shows unreachable and the event goes on.
+ * Last, with a ramp in force, a lifted export limit shows the value applied, its target and the rate.
  */
 const OPERATOR = { username: 'otto_operator', password: 'operator-pass-42' };
 const PROGRAM = 'A1'.padStart(32, '0');
+const DEFAULTS = { opModExpLimW: 3000, opModImpLimW: 10_000 };
+/** The rated power the site's ramp uses (csip.ramp.ratedW): 0.27 %/s of it is 27 W/s. */
+const RATED_W = 10_000;
 
 describe('the Utility page in Chromium', { skip: browserSkipReason(), timeout: 300_000 }, () => {
   let s: ControlSite;
@@ -39,11 +43,11 @@ describe('the Utility page in Chromium', { skip: browserSkipReason(), timeout: 3
     importEvent = { mRID: 'B0000000000000000000000000000001', start: nowS - 60, duration: 3600, creationTime: nowS - 120, base: { opModImpLimW: 6000 } };
     utility = await startUtilityServer({
       clock,
-      defaults: { opModExpLimW: 3000, opModImpLimW: 10_000 },
+      defaults: DEFAULTS,
       events: [importEvent],
       fallback: { exportLimitW: 5000 },
       // No ramp limit: the import limit freed by the supersession below is shown whole at once (the
-      // ramp is tested in utility-ramp-system; with one the page would show it rising).
+      // ramp is tested in utility-ramp-system; with one the page would show it rising). The last test sets one.
       setGradW: 0,
     });
     s = await startControlSite({
@@ -53,7 +57,7 @@ describe('the Utility page in Chromium', { skip: browserSkipReason(), timeout: 3
         safety: { batteries: [{ component: 'ess0', socMinPct: 10, socMaxPct: 95 }] },
       },
       pv: { L1: 1500, L2: 1500, L3: 1500 },
-      extra: { csip: utility.csip },
+      extra: { csip: { ...utility.csip, ramp: { ratedW: RATED_W } } },
     });
     const r = await s.call('POST', '/api/users', { username: OPERATOR.username, password: OPERATOR.password, role: 'operator' });
     assert.equal(r.status, 200, r.text);
@@ -158,6 +162,46 @@ describe('the Utility page in Chromium', { skip: browserSkipReason(), timeout: 3
     await page.locator('[data-testid=utility-limit][data-quantity=opModExpLimW]').waitFor();
     await page.getByTestId('compliance-row').first().waitFor();
     await shoot(page, 'utility');
+    assert.deepEqual(problems, []);
+  });
+
+  test('a looser limit still ramping up shows the value applied now, its target and the rate', async () => {
+    // The utility's default control now sets the AS/NZS 4777.2 gradient: 0.27 %/s of 10 kW, 27 W/s.
+    utility.server.set('/derp/A1/dderc', defaultXml('A1', DEFAULTS, 27));
+    const nowS = Math.floor(s.clock() / 1000);
+    utility.setEvents([{ mRID: 'E0000000000000000000000000000003', start: nowS - 5, duration: 600, creationTime: nowS, base: { opModExpLimW: 1000 } }]);
+    const ui = await signIn(browser, s.sys.url, OPERATOR.username, OPERATOR.password);
+    sessions.push(ui);
+    const { page, problems } = ui;
+    await page.goto(`${s.sys.url}/#/utility`);
+    const exp = page.locator('[data-testid=utility-limit][data-quantity=opModExpLimW]');
+    // Tighter: at once, no ramp shown.
+    await exp.locator('[data-testid=limit-value]', { hasText: '1.00 kW' }).waitFor({ timeout: 30_000 });
+    assert.equal(await exp.getAttribute('data-ramping'), 'no');
+    await until('the client has read setGradW 27', () => (s.sys.utility?.appliedSetGradW() === 27 ? true : undefined));
+
+    // The event is withdrawn: the default 3 kW applies, reached at 27 W/s (about 74 s).
+    utility.setEvents([]);
+    await page.locator('[data-testid=utility-limit][data-quantity=opModExpLimW][data-ramping=yes]').waitFor({ timeout: 30_000 });
+    assert.equal(await exp.getByTestId('limit-target').innerText(), '3.00 kW');
+    assert.equal(await exp.getByTestId('limit-ramp').innerText(), 'ramping at 0.27 %/s, 27 W/s');
+    assert.equal(await exp.getAttribute('data-source'), 'default');
+    const kw = async (): Promise<number> => Number((await exp.getByTestId('limit-value').innerText()).replace(' kW', ''));
+    const first = await kw();
+    assert.ok(first >= 1 && first < 3, `the value applied is on its way: ${first} kW`);
+    assert.match(await exp.innerText(), /^Export limit \d\.\d\d kW → 3\.00 kW ramping at 0\.27 %\/s, 27 W\/s/);
+    // The API says the same, and the process image holds the value applied, not the target.
+    const api = (await s.call('GET', '/api/utility')).json as {
+      limits: Array<{ quantity: string; value: number; ramp?: { target: number; pctPerS: number } }>;
+    };
+    const ramp = api.limits.find((x) => x.quantity === 'opModExpLimW')?.ramp ?? assert.fail('the export limit has no ramp in the API');
+    assert.equal(ramp.target, 3000);
+    assert.ok(Math.abs(ramp.pctPerS - 0.27) < 1e-9, `pctPerS ${ramp.pctPerS}`);
+    const channel = s.sys.site.image.get('utility', 'ExportLimitW')?.value ?? Number.NaN;
+    assert.ok(channel > 1000 && channel < 3000, `utility/ExportLimitW ${channel} W is the ramped value`);
+    await shoot(page, 'utility-ramping');
+    // It rises while shown (the page polls every 5 s).
+    await until('the value shown rises', async () => ((await kw()) > first ? true : undefined), 15_000);
     assert.deepEqual(problems, []);
   });
 

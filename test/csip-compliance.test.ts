@@ -1,7 +1,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import Database from 'better-sqlite3';
-import { EMPTY_COMPLIANCE, observe, pruneDays, sumDays, toleranceW, ZERO_DAY, type ComplianceState, type Sample } from '../src/csip/compliance.js';
+import {
+  EMPTY_COMPLIANCE,
+  measureFlows,
+  observe,
+  pruneDays,
+  sumDays,
+  toleranceW,
+  ZERO_DAY,
+  type ComplianceState,
+  type Sample,
+} from '../src/csip/compliance.js';
 import { ComplianceStore } from '../src/csip/compliance-store.js';
 
 // The compliance figures on hand-made samples (one a second), where every figure can be worked out by hand.
@@ -111,4 +121,27 @@ test('the store writes only the rows that changed; a day past the kept ones is d
   assert.equal(Object.keys(back.days).length, 8);
   assert.equal(back.days['2026-03-08']?.export?.withinS, 999);
   assert.equal(back.lastEvent.export?.metAt, T0 + 2000);
+});
+
+test("the flows measured per limit: load is the site's consumption (grid + PV + battery discharge), as the controller bounds it", () => {
+  const cases: Array<{ name: string; grid: number | null; pv: (number | null)[]; bat: (number | null)[]; want: ReturnType<typeof measureFlows> }> = [
+    // 5 kW of PV, the battery charging 2 kW, 1 kW exported: the site consumes 2 kW of loads + 2 kW of charging.
+    { name: 'exporting while charging', grid: -1000, pv: [5000], bat: [-2000], want: { export: 1000, import: 0, generation: 5000, load: 4000 } },
+    // 3 kW imported, the battery discharging 1.5 kW, no PV: 4.5 kW of loads (discharge does not lower the load).
+    { name: 'importing while discharging', grid: 3000, pv: [0], bat: [1500], want: { export: 0, import: 3000, generation: 1500, load: 4500 } },
+    // Two PV inverters and two batteries, one charging, one discharging: 1 + 2 + 0.5 kW in, of which 1 kW charges.
+    { name: 'several assets', grid: 1000, pv: [1500, 500], bat: [-1000, 500], want: { export: 0, import: 1000, generation: 2500, load: 3500 } },
+    // PV a few watts negative at night (the inverter's own draw, inside the grid import): not production, in neither figure.
+    { name: 'PV standby draw', grid: 800, pv: [-10], bat: [0], want: { export: 0, import: 800, generation: 0, load: 800 } },
+    {
+      name: 'a stale PV reading: load and generation unknown',
+      grid: 800,
+      pv: [null],
+      bat: [0],
+      want: { export: 0, import: 800, generation: null, load: null },
+    },
+    { name: 'no grid reading: load unknown', grid: null, pv: [1000], bat: [0], want: { export: null, import: null, generation: 1000, load: null } },
+    { name: 'a site with a grid meter only: load is the import', grid: 1200, pv: [], bat: [], want: { export: 0, import: 1200, generation: null, load: 1200 } },
+  ];
+  for (const c of cases) assert.deepEqual(measureFlows(c.grid, c.pv, c.bat), c.want, c.name);
 });

@@ -236,7 +236,7 @@ test("the utility's load limit (CSIP-AUS opModLoadLimW) cuts a car charging at f
     held.push(cp.powerW());
     await sleep(250);
   }
-  assert.ok(Math.max(...held) <= LIMIT && Math.min(...held) >= 1380, `held under ${LIMIT} W and charging: ${held.join(', ')}`);
+  assert.ok(Math.max(...held) <= LIMIT && Math.min(...held) >= 1380, `held under ${LIMIT} W and charging: ${held.join(', ')}; ${why()}`);
   const decisions = (sys.control?.status().lastCycle as { decisions: Array<{ target: string; boundBy: string[]; chosenBy: string | null }> }).decisions;
   const d = decisions.find((x) => x.target === 'ev1/SetChargeLimit') ?? assert.fail('no decision for ev1');
   assert.equal(d.chosenBy, 'ev');
@@ -244,7 +244,10 @@ test("the utility's load limit (CSIP-AUS opModLoadLimW) cuts a car charging at f
     d.boundBy.some((b) => /^utility \(supply-quality\): utility load limit 3000 W/.test(b)),
     `bound by the utility: ${JSON.stringify(d.boundBy)}`,
   );
-  t.diagnostic(`under a ${LIMIT} W load limit the car charges at ${cp.powerW()} W`);
+  const utilityStatus = (sys.control?.status().controllers as Array<{ id: string; status: { detail?: string; reason?: string } }>).find(
+    (c) => c.id === 'utility',
+  )?.status;
+  t.diagnostic(`under a ${LIMIT} W load limit the car charges at ${cp.powerW()} W (${utilityStatus?.detail ?? utilityStatus?.reason ?? ''})`);
 
   // The event is cancelled: the default (50 kW) applies and the car is back at its rating.
   utility.setEvents([]);

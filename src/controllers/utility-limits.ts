@@ -3,6 +3,7 @@ import { failed, fmtW, type ControllerResult, type Criticality, type Proposal } 
 import { fresh, read, type Snapshot } from '../edge/snapshot.js';
 import { EVALUATED_CHANNEL, UTILITY_CHANNEL, UTILITY_COMPONENT } from '../csip/utility-channels.js';
 import { EV_CHANNEL } from '../ocpp/ev-channels.js';
+import { siteLoadW } from '../csip/site-load.js';
 import { absorb } from './absorb.js';
 import { splitCorrection } from './ev-share.js';
 import { batteryOffset, batteryPower, batteryRange, DEFAULT_MAX_AGE_MS, gridPhases, gridPower, phasesOf, pvLimitNow, pvPower } from './assets.js';
@@ -25,9 +26,15 @@ const UTILITY_SHIFT_STEP_W = 500;
  * - Import limit: EV charging is reduced first (each car's limit, ev-share.ts), the battery
  *   discharges the rest, at least `measured + (grid - limit) - what the cars gave`; what neither can
  *   give for `shedAfterMs` opens the next non-critical relay (role `shed`, never `critical`), one at a
- *   time; with the import `restoreMarginW` under the limit for `restoreAfterMs` the last one closes.
- * - Load limit: the controllable consumption, EV charging plus battery charging, stays under it; the
- *   cars give first.
+ *   time; with the import `restoreMarginW` under the limit for `restoreAfterMs` the last one is
+ *   commanded closed (for `RESTORE_HOLD_MS`: without a command a relay stays as last written).
+ * - Load limit: the site's consumption (site-load.ts: grid import plus PV and battery discharge, so its
+ *   loads and battery charging) stays under it. EV charging is reduced first, battery charging next
+ *   (discharging would not lower what the site consumes); what neither gives sheds non-critical relays
+ *   by the same stages as the import limit (one list for both limits: a relay more while either is
+ *   short, one back when both are `restoreMarginW` under). A limit lifted restores the shed relays by
+ *   the same steps. Set `restoreMarginW` above the largest shed load, or a restored load trips the limit
+ *   again.
  * - Storage target (CSIP-AUS v1.3 opModStorageTargetW, discharge positive): a target for the battery's
  *   power in the same class, so the resolver holds it inside the other utility limits in force (an
  *   export limit wins over a discharge target, an import limit over a charge target) and inside the
@@ -63,12 +70,19 @@ export interface UtilityLimitsConfig {
 }
 
 export interface UtilityLimitsState {
-  /** Relays opened for the import limit, in the order opened. */
+  /** Relays opened for the import or load limit, in the order opened. */
   readonly shed: readonly string[];
   readonly overSinceMs: number | null;
   readonly underSinceMs: number | null;
+  /** Relays restored, with until when their close command is repeated (a state from before has none). */
+  readonly restoring?: Readonly<Record<string, number>>;
 }
-export const UTILITY_LIMITS_START: UtilityLimitsState = { shed: [], overSinceMs: null, underSinceMs: null };
+export const UTILITY_LIMITS_START: UtilityLimitsState = { shed: [], overSinceMs: null, underSinceMs: null, restoring: {} };
+/**
+ * How long a restored relay's close is proposed (ms): the relay stays as last written once nobody
+ * proposes anything for it, so opening needs the bound and closing again needs a command.
+ */
+const RESTORE_HOLD_MS = 10_000;
 
 const limit = (s: Snapshot, q: keyof typeof UTILITY_CHANNEL, nowMs: number, maxAge: number): number | undefined =>
   fresh(s, `${UTILITY_COMPONENT}/${UTILITY_CHANNEL[q]}`, nowMs, maxAge);
@@ -129,7 +143,10 @@ export function utilityLimits(s: Snapshot, cfg: UtilityLimitsConfig, st: Utility
     batteryBound(why, 0, 0);
     return { proposals, state: { ...st, overSinceMs: null, underSinceMs: null }, status: { state: 'ok', detail: `${why}: PV at 0, battery idle` } };
   }
-  if (inForce.length === 0) return { proposals, state: st, status: { state: 'idle', reason: 'the utility sets no limit now' } };
+  // Relays shed for a limit since lifted still come back one at a time (below), not all at once.
+  const closing = Object.values(st.restoring ?? {}).some((until) => until > nowMs);
+  if (inForce.length === 0 && st.shed.length === 0 && !closing)
+    return { proposals, state: st, status: { state: 'idle', reason: 'the utility sets no limit now' } };
 
   const g = gridPower(s, cfg.grid, nowMs, maxAge);
   if (!g.ok) return failed(st, `no usable grid power (${g.why}); utility limits (${inForce.join(', ')}) left to the safe state`);
@@ -212,43 +229,78 @@ export function utilityLimits(s: Snapshot, cfg: UtilityLimitsConfig, st: Utility
   const evIn = evs.map((c) => ({ w: Math.max(0, fresh(s, `${c.component}/${EV_CHANNEL.power}`, nowMs, evAge) ?? 0), minW: evMinW(c), maxW: c.maxW }));
   const evTotal = evIn.reduce((n, e) => n + e.w, 0);
   const evBounds = (why: string, max: readonly number[]): void => evs.forEach((c, i) => bound(command.evLimit(c), why, 0, max[i] ?? 0));
+  // The load limit: the site's consumption (site-load.ts) at most the limit; the cars give first, then
+  // battery charging, and what is left sheds non-critical relays as under the import limit.
+  let loadW: number | undefined;
+  let loadShortfall = 0;
   if (load !== undefined) {
     const why = `utility load limit ${fmtW(load)}`;
+    const unmeasured = [pv && pvNow === undefined ? `${pv.component} power` : '', b && bat === undefined ? `${b.component} power` : ''].filter(Boolean);
+    loadW = unmeasured.length ? undefined : siteLoadW(g.w, pvNow === undefined ? [] : [pvNow], bat === undefined ? [] : [bat]);
     const charge = Math.max(0, -(bat ?? 0));
-    const split = splitCorrection(charge + evTotal - load, evIn, b !== undefined);
+    const controllable = charge + evTotal;
+    const excess = loadW === undefined ? controllable - load : Math.max(controllable - load, loadW - (load - margin));
+    // Room under the limit is shared with the battery only while it charges: an idle battery would
+    // otherwise hold half of it, and a paused car would never get its minimum back under a small limit.
+    const split = splitCorrection(excess, evIn, b !== undefined && charge > 0.5);
+    const chargeCut = Math.min(charge, Math.max(0, split.batteryW));
     evBounds(`${why}: EV charging reduced first`, split.evMaxW);
-    if (b)
-      batteryBound(
-        `${why}: battery charging at most ${fmtW(Math.max(0, charge - split.batteryW))}`,
-        -Math.min(load, Math.max(0, charge - split.batteryW)),
-        undefined,
-      );
+    // Over the limit the battery gives what the cars could not; under it, it may take what they do not.
+    const evTake = split.evMaxW.reduce((n, m, i) => n + Math.max(0, m - (evIn[i]?.w ?? 0)), 0);
+    const chargeMax = Math.min(load, excess > 0 ? Math.max(0, charge - split.batteryW) : charge + Math.max(0, -excess - evTake));
+    if (b) batteryBound(`${why}: battery charging at most ${fmtW(chargeMax)}`, chargeMax > 0 ? -chargeMax : 0, undefined);
     if (split.evReductionW > 0.5) notes.push(`EV charging reduced by ${fmtW(split.evReductionW)} for the load limit`);
+    if (chargeCut > 0.5) notes.push(`battery charging reduced by ${fmtW(chargeCut)} for the load limit`);
+    if (loadW === undefined) notes.push(`site load not measured (${unmeasured.join(', ')} missing): only EV and battery charging are bounded`);
+    else loadShortfall = loadW - split.evReductionW - chargeCut - load;
   }
 
-  let state = st;
+  let importShortfall = 0;
   if (imp !== undefined) {
     const why = `utility import limit ${fmtW(imp)}: grid ${fmtW(g.w)}`;
     const excess = g.w - (imp - margin);
     const split = splitCorrection(excess, evIn, b !== undefined && bat !== undefined);
     evBounds(`${why}: EV charging reduced before the battery and before shedding`, split.evMaxW);
     if (split.evReductionW > 0.5) notes.push(`EV charging reduced by ${fmtW(split.evReductionW)}`);
-    let shortfall = excess - split.evReductionW - margin;
+    importShortfall = excess - split.evReductionW - margin;
     if (b && bat !== undefined) {
       const min = bat + split.batteryW;
       batteryBound(why, Math.min(min, range.maxW), undefined);
-      shortfall = min - range.maxW;
+      importShortfall = min - range.maxW;
     } else if (b) notes.push(`${b.component} power not measured, battery not used`);
-    state = shedding(state, cfg, shortfall, g.w, imp, nowMs);
-    for (const r of state.shed) bound(command.relayClosed({ component: r }), `${why}: non-critical load shed (battery cannot cover the import)`, 0, 0);
-    if (state.shed.length) notes.push(`shed ${state.shed.join(', ')}`);
-    if (shortfall > 0.5) {
-      const left = (cfg.shed ?? []).filter((r) => r.role === 'shed' && !state.shed.includes(r.component)).length;
-      const msg = `${fmtW(shortfall)} of import above the utility's limit not covered by the battery`;
-      if (left === 0) problem = problem ? `${problem}; ${msg}, nothing left to shed` : `${msg}, nothing left to shed`;
-      else notes.push(`${msg}; shedding after ${Math.round((cfg.shedAfterMs ?? 5000) / 1000)} s`);
-    }
   }
+
+  // One staged shedding for both limits: a relay more while either is short, one back when both are
+  // well under (an unmeasured site load is never "well under").
+  const restoreMargin = cfg.restoreMarginW ?? 500;
+  const wellUnder = (imp === undefined || g.w < imp - restoreMargin) && (load === undefined || (loadW !== undefined && loadW < load - restoreMargin));
+  const staged = shedding(st, cfg, Math.max(importShortfall, loadShortfall), wellUnder, nowMs);
+  const restoring: Record<string, number> = {};
+  for (const [r, until] of Object.entries(st.restoring ?? {})) if (until > nowMs && !staged.shed.includes(r)) restoring[r] = until;
+  for (const r of st.shed) if (!staged.shed.includes(r)) restoring[r] = nowMs + RESTORE_HOLD_MS;
+  const state: UtilityLimitsState = { ...staged, restoring };
+  const shedFor = [importShortfall > 0.5 ? 'import' : '', loadShortfall > 0.5 ? 'load' : ''].filter(Boolean).join(' and ');
+  const relayWhy = shedFor
+    ? `utility ${shedFor} limit: non-critical load shed (EV and battery cannot cover it)`
+    : `non-critical load kept shed until the site is ${fmtW(restoreMargin)} under the utility's limits for ${Math.round((cfg.restoreAfterMs ?? 30_000) / 1000)} s, then restored one at a time`;
+  for (const r of state.shed) bound(command.relayClosed({ component: r }), relayWhy, 0, 0);
+  for (const r of Object.keys(restoring).sort())
+    proposals.push({
+      kind: 'target',
+      target: command.relayClosed({ component: r }),
+      value: 1,
+      criticality: crit,
+      source: cfg.id,
+      why: 'load shed for a utility limit restored',
+    });
+  if (state.shed.length) notes.push(`shed ${state.shed.join(', ')}`);
+  const left = (cfg.shed ?? []).filter((r) => r.role === 'shed' && !state.shed.includes(r.component)).length;
+  const short = (msg: string): void => {
+    if (left === 0) problem = problem ? `${problem}; ${msg}, nothing left to shed` : `${msg}, nothing left to shed`;
+    else notes.push(`${msg}; shedding after ${Math.round((cfg.shedAfterMs ?? 5000) / 1000)} s`);
+  };
+  if (importShortfall > 0.5) short(`${fmtW(importShortfall)} of import above the utility's limit not covered by the battery`);
+  if (loadShortfall > 0.5) short(`${fmtW(loadShortfall)} of site load above the utility's load limit after EV and battery charging`);
   if (storage !== undefined) {
     if (b) {
       const perPhase = b.kind === 'battery-setpoint' && b.perPhase;
@@ -266,7 +318,7 @@ export function utilityLimits(s: Snapshot, cfg: UtilityLimitsConfig, st: Utility
       if (miss) notes.push(miss);
     } else notes.push(`storage target ${targetText(storage)} not carried out: no battery to steer`);
   }
-  const text = `${inForce.join(', ')} in force; grid ${fmtW(g.w)}${notes.length ? `; ${notes.join('; ')}` : ''}`;
+  const text = `${inForce.length ? `${inForce.join(', ')} in force` : 'no utility limit in force'}; grid ${fmtW(g.w)}${loadW !== undefined ? `, site load ${fmtW(loadW)}` : ''}${notes.length ? `; ${notes.join('; ')}` : ''}`;
   if (problem) return { proposals, state, status: { state: 'failed', reason: `${text}; ${problem}` } };
   return { proposals, state, status: { state: 'ok', detail: text } };
 }
@@ -295,15 +347,8 @@ function storageShortfall(
 
 const minus = (w: number | undefined, off: number): number | undefined => (w === undefined ? undefined : w - off);
 
-/** One relay more after `shedAfterMs` over the limit, one back after `restoreAfterMs` well under it. */
-function shedding(
-  st: UtilityLimitsState,
-  cfg: UtilityLimitsConfig,
-  shortfallW: number,
-  gridW: number,
-  importLimitW: number,
-  nowMs: number,
-): UtilityLimitsState {
+/** One relay more after `shedAfterMs` short of a limit, one back after `restoreAfterMs` well under. */
+function shedding(st: UtilityLimitsState, cfg: UtilityLimitsConfig, shortfallW: number, wellUnder: boolean, nowMs: number): UtilityLimitsState {
   const candidates = (cfg.shed ?? []).filter((r) => r.role === 'shed').map((r) => r.component);
   if (shortfallW > 0.5) {
     const since = st.overSinceMs ?? nowMs;
@@ -311,7 +356,7 @@ function shedding(
     if (next && nowMs - since >= (cfg.shedAfterMs ?? 5000)) return { shed: [...st.shed, next], overSinceMs: nowMs, underSinceMs: null };
     return { ...st, overSinceMs: since, underSinceMs: null };
   }
-  if (st.shed.length && gridW < importLimitW - (cfg.restoreMarginW ?? 500)) {
+  if (st.shed.length && wellUnder) {
     const since = st.underSinceMs ?? nowMs;
     if (nowMs - since >= (cfg.restoreAfterMs ?? 30_000)) return { shed: st.shed.slice(0, -1), overSinceMs: null, underSinceMs: nowMs };
     return { ...st, overSinceMs: null, underSinceMs: since };

@@ -5,6 +5,7 @@ import { ZonedClock } from '../store/zoned-clock.js';
 import {
   COMPLIANCE_QUANTITIES,
   LIMIT_OF,
+  measureFlows,
   observe,
   pruneDays,
   sumDays,
@@ -25,8 +26,9 @@ import type { UtilityRuntime } from './utility-runtime.js';
  * (compliance-store.ts) every 5 minutes, at a day's end and at stop.
  *
  * Measured (docs/sign-conventions.md): export and import from the grid meter's `ActivePower` (import
- * positive); generation is PV production plus battery discharge; load is battery charging (the
- * consumption the site controls, as the utility-limits controller bounds it).
+ * positive); generation is PV production plus battery discharge; load is the site's consumption, grid
+ * import plus PV and battery discharge (its loads and battery charging, site-load.ts), as the
+ * utility-limits controller bounds it (compliance.ts `measureFlows`).
  */
 export interface FlowComponents {
   readonly grid: string | null;
@@ -135,22 +137,9 @@ export class ComplianceRecorder {
       const v = this.o.image.get(component, 'ActivePower');
       return v?.quality === 'GOOD' && v.value !== null ? v.value : null;
     };
-    const grid = c.grid === null ? null : w(c.grid);
-    const pv = c.pv.map(w);
-    const bat = c.battery.map(w);
-    const known = (xs: readonly (number | null)[]): xs is number[] => xs.every((x) => x !== null);
-    const generation = c.pv.length + c.battery.length > 0 && known(pv) && known(bat) ? sum(pv) + sum(bat.map((b) => Math.max(0, b))) : null;
-    const load = c.battery.length > 0 && known(bat) ? sum(bat.map((b) => Math.max(0, -b))) : null;
-    return {
-      export: grid === null ? null : Math.max(0, -grid),
-      import: grid === null ? null : Math.max(0, grid),
-      generation,
-      load,
-    };
+    return measureFlows(c.grid === null ? null : w(c.grid), c.pv.map(w), c.battery.map(w));
   }
 }
-
-const sum = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0);
 
 /** The site's recorder: flows from the control section's grid-meter, PV and battery assets, fed by every evaluation. */
 export function complianceRecorder(

@@ -12,6 +12,7 @@
  *   stalled or was stopped) is not counted: nothing is known about it.
  * - A quantity without a measurement (no such asset, or a stale value) counts as unmeasured.
  */
+import { siteLoadW } from './site-load.js';
 
 export const COMPLIANCE_QUANTITIES = ['export', 'import', 'generation', 'load'] as const;
 export type ComplianceQuantity = (typeof COMPLIANCE_QUANTITIES)[number];
@@ -152,3 +153,28 @@ export function sumDays(days: readonly DayFigures[]): DayFigures {
     };
   }, ZERO_DAY);
 }
+
+/**
+ * The flows each limit is about, from the grid meter, PV and battery powers (docs/sign-conventions.md;
+ * null when unknown): export and import at the grid meter; generation is PV production plus battery
+ * discharge; load is the site's consumption as the utility-limits controller bounds it (site-load.ts:
+ * its loads plus battery charging), so it needs every one of the three.
+ */
+export function measureFlows(
+  gridW: number | null,
+  pvW: readonly (number | null)[],
+  batteryW: readonly (number | null)[],
+): Record<ComplianceQuantity, number | null> {
+  const known = (xs: readonly (number | null)[]): xs is number[] => xs.every((x) => x !== null);
+  const pv = known(pvW) ? pvW : null;
+  const bat = known(batteryW) ? batteryW : null;
+  const generation = pvW.length + batteryW.length > 0 && pv && bat ? sum(pv.map((p) => Math.max(0, p))) + sum(bat.map((b) => Math.max(0, b))) : null;
+  return {
+    export: gridW === null ? null : Math.max(0, -gridW),
+    import: gridW === null ? null : Math.max(0, gridW),
+    generation,
+    load: gridW === null || !pv || !bat ? null : Math.max(0, siteLoadW(gridW, pv, bat)),
+  };
+}
+
+const sum = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0);

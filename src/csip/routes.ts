@@ -4,6 +4,7 @@ import { z } from '#zod';
 import type { RouteRegistry } from '../api/route.js';
 import { COMPLIANCE_QUANTITIES, LIMIT_OF } from './compliance.js';
 import type { ComplianceRecorder } from './compliance-recorder.js';
+import { RAMPED, type RampedQuantity } from './ramp.js';
 import { QUANTITIES } from './schedule.js';
 import type { UtilityRuntime } from './utility-runtime.js';
 
@@ -62,7 +63,19 @@ export const utilityStatusSchema = z.object({
   configured: z.literal(true),
   now: z.number(),
   evaluatedAt: z.number().nullable(),
-  limits: z.array(z.object({ quantity: z.enum(QUANTITIES), value: z.union([z.number(), z.boolean()]), source })),
+  /**
+   * `value` is what the site applies now; `ramp`, while a looser limit still rises to the schedule's
+   * (ramp.ts): its `target`, and the rate per second in W (% for opModMaxLimW) and in % of the rated
+   * power the ramp uses (null without one).
+   */
+  limits: z.array(
+    z.object({
+      quantity: z.enum(QUANTITIES),
+      value: z.union([z.number(), z.boolean()]),
+      source,
+      ramp: z.object({ target: z.number(), ratePerS: z.number().nullable(), pctPerS: z.number().nullable() }).optional(),
+    }),
+  ),
   events: z.array(
     z.object({
       mRID: z.string(),
@@ -106,6 +119,13 @@ export function certSubject(pem: string): string {
   return new X509Certificate(pem).subject.split('\n').join(', ');
 }
 
+/** A ramp's rate as % of rated power per second (setGradW / 100): opModMaxLimW's is one already. */
+function pctPerS(q: string, ratePerS: number | null, ratedW: number | undefined): number | null {
+  if (ratePerS === null) return null;
+  if (q === 'opModMaxLimW') return ratePerS;
+  return ratedW ? (ratePerS / ratedW) * 100 : null;
+}
+
 export function utilityStatus(u: UtilityRuntime, now: number, compliance: ComplianceRecorder | null, subject: string): UtilityStatus {
   const last = u.lastEvaluation();
   const result = last?.result ?? u.client.limits();
@@ -115,7 +135,16 @@ export function utilityStatus(u: UtilityRuntime, now: number, compliance: Compli
     evaluatedAt: last?.at ?? null,
     limits: QUANTITIES.flatMap((q) => {
       const l = result.limits[q];
-      return l ? [{ quantity: q, value: l.value, source: l.source }] : [];
+      if (!l) return [];
+      const r = (RAMPED as readonly string[]).includes(q) ? u.ramping()[q as RampedQuantity] : undefined;
+      return [
+        {
+          quantity: q,
+          value: l.value,
+          source: l.source,
+          ...(r ? { ramp: { target: r.target, ratePerS: r.ratePerS, pctPerS: pctPerS(q, r.ratePerS, u.ratedW()) } } : {}),
+        },
+      ];
     }),
     events: result.events
       .filter((e) => e.state === 'active' || e.state === 'scheduled')
@@ -154,7 +183,7 @@ export function registerUtilityRoutes(routes: RouteRegistry, u: UtilityRuntime |
     method: 'GET',
     url: '/api/utility',
     summary:
-      "The utility's limits in force per quantity (W; opModMaxLimW in %) with their source (event mRID, DefaultDERControl or the site's fallback), active and upcoming events, the device's LFDI, SFDI and certificate (subject, expiry, days left), the link to the 2030.5 server (reachable, last contact), and the compliance figures per quantity (today and the last 7 days: seconds within and above the limit, energy above it, the largest excess, the last event's time to meet the limit); {configured: false} without a csip section",
+      "The utility's limits in force per quantity (W; opModMaxLimW in %) with their source (event mRID, DefaultDERControl or the site's fallback) and, while a looser one still ramps up, its target and rate, active and upcoming events, the device's LFDI, SFDI and certificate (subject, expiry, days left), the link to the 2030.5 server (reachable, last contact), and the compliance figures per quantity (today and the last 7 days: seconds within and above the limit, energy above it, the largest excess, the last event's time to meet the limit); {configured: false} without a csip section",
     role: 'viewer',
     handler: (): UtilityAnswer => (u ? utilityStatus(u, now(), compliance, subject) : { configured: false }),
   });

@@ -145,9 +145,9 @@ export const controllerConfigSchema = z.discriminatedUnion('kind', [
       /** The utility's export limit holds on each phase too (SA Power Networks): each at most exportPhaseLimitW, or a third of the limit. */
       exportPerPhase: z.boolean().optional(),
       exportPhaseLimitW: powerW().min(0).optional(),
-      /** How long the import stays above what the battery covers before a non-critical relay opens (ms). */
+      /** How long the import (or the site's load) stays above what the battery and EV charging cover before the next non-critical relay opens (ms). */
       shedAfterMs: durationMs().optional(),
-      /** How long the import stays well under the limit before the last shed relay closes (ms). */
+      /** How long the import and the site's load stay restoreMarginW under their limits before the last shed relay closes (ms). */
       restoreAfterMs: durationMs().optional(),
       restoreMarginW: powerW().min(0).optional(),
     })

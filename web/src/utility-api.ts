@@ -47,7 +47,13 @@ export interface UtilityStatus {
   configured: true;
   now: number;
   evaluatedAt: number | null;
-  limits: { quantity: LimitQuantity; value: number | boolean; source: LimitSource }[];
+  /** `value` is applied now; `ramp` while a looser limit still rises to its `target` (W/s, or %/s for opModMaxLimW; pctPerS of the rating). */
+  limits: {
+    quantity: LimitQuantity;
+    value: number | boolean;
+    source: LimitSource;
+    ramp?: { target: number; ratePerS: number | null; pctPerS: number | null };
+  }[];
   events: UtilityEvent[];
   device: { lfdi: string; sfdi: string; certSubject: string; certExpiresAt: number; certDaysLeft: number };
   server: { url: string; reachable: boolean; lastContactAt: number | null; lastError: string | null; timeOffsetMs: number; resources: number };

@@ -75,7 +75,7 @@ const watts = (w: number): string => (Math.abs(w) >= 1000 ? `${(w / 1000).toFixe
 function value(q: LimitQuantity, v: number | boolean): string {
   if (typeof v === 'boolean') return v ? 'yes' : 'no';
   if (q === 'opModStorageTargetW') return v >= 0 ? `discharge ${watts(v)}` : `charge ${watts(-v)}`;
-  return q === 'opModMaxLimW' ? `${v} % of rating` : watts(v);
+  return q === 'opModMaxLimW' ? `${Number(v.toFixed(1))} % of rating` : watts(v);
 }
 
 function sourceText(s: LimitSource): string {
@@ -101,9 +101,9 @@ function Limits({ u }: { u: UtilityStatus }): VNode {
           {u.limits.map((l) => {
             const [cls, word] = SOURCE_BADGE[l.source.kind];
             return (
-              <li key={l.quantity} data-testid="utility-limit" data-quantity={l.quantity} data-source={l.source.kind}>
-                <span class="limit-name">{LABEL[l.quantity]}</span> <strong data-testid="limit-value">{value(l.quantity, l.value)}</strong>{' '}
-                <span class={`badge ${cls}`}>{word}</span>
+              <li key={l.quantity} data-testid="utility-limit" data-quantity={l.quantity} data-source={l.source.kind} data-ramping={l.ramp ? 'yes' : 'no'}>
+                <span class="limit-name">{LABEL[l.quantity]}</span> <strong data-testid="limit-value">{value(l.quantity, l.value)}</strong>
+                {l.ramp ? <Ramp q={l.quantity} ramp={l.ramp} /> : null} <span class={`badge ${cls}`}>{word}</span>
                 <small class="hint limit-source" data-testid="limit-source">
                   {sourceText(l.source)}
                 </small>
@@ -114,6 +114,22 @@ function Limits({ u }: { u: UtilityStatus }): VNode {
       )}
       {u.evaluatedAt === null ? <p class="hint">Not evaluated yet.</p> : null}
     </section>
+  );
+}
+
+/** A looser limit still rising (ramp.ts): where it goes and how fast; the value shown before it is the one the site applies now. */
+function Ramp({ q, ramp }: { q: LimitQuantity; ramp: NonNullable<UtilityStatus['limits'][number]['ramp']> }): VNode {
+  const rate =
+    ramp.ratePerS === null
+      ? ''
+      : q === 'opModMaxLimW'
+        ? ` at ${ramp.ratePerS.toFixed(2)} %/s`
+        : ` at ${ramp.pctPerS === null ? '' : `${ramp.pctPerS.toFixed(2)} %/s, `}${Math.round(ramp.ratePerS)} W/s`;
+  return (
+    <>
+      {' → '}
+      <strong data-testid="limit-target">{value(q, ramp.target)}</strong> <span data-testid="limit-ramp">ramping{rate}</span>
+    </>
   );
 }
 
@@ -244,8 +260,8 @@ function Compliance({ u, tz }: { u: UtilityStatus; tz: string }): VNode {
     <section class={`card${over ? ' attention' : ''}`} aria-labelledby="compliance-title" data-testid="utility-compliance">
       <h2 id="compliance-title">Compliance</h2>
       <p class="hint">
-        Export and import at the connection point, generation and load at the PV and battery. Within: at most the limit plus the utility's measurement accuracy,
-        the lower of 4 % or 100 W.
+        Export and import at the connection point; generation is PV output plus battery discharge; load is all the site consumes (its loads and battery
+        charging: import plus PV and battery discharge). Within: at most the limit plus the utility's measurement accuracy, the lower of 4 % or 100 W.
       </p>
       {u.compliance.length === 0 ? (
         <p class="hint">No export, import, generation or load limit in force in the last 7 days.</p>
