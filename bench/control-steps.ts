@@ -12,6 +12,11 @@
  * most-exporting phase times three (the zero-export controller's path for a battery without per-phase
  * control): energy exported per phase, energy curtailed (PV available but not produced) and energy
  * imported. The site runs at noon on a fixed day (an injected clock); PV and loads are stepped by hand.
+ *
+ * The control devices are read every BENCH_CONTROL_POLL_MS (default 250) with the step trigger on
+ * (src/edge/step-trigger.ts), so a step starts a cycle within about one poll; BENCH_CONTROL_POLL_MS=1000
+ * reads them once a period, the cycle on its 1 s slots only (the behaviour before the trigger). Per step the
+ * dead time is printed too: from the step to the start of the first cycle after it.
  */
 import { pathToFileURL } from 'node:url';
 import { ASSETS, sleep, startControlSite, until, type ControlSite } from '../test/helpers/control-site.js';
@@ -23,15 +28,18 @@ const SAMPLE_MS = 100;
 // The control site's cycle period and its simulated inverter's response time constant (test/helpers/control-site.ts).
 const PERIOD_MS = 1000;
 const RESPONSE_MS = 600;
+const POLL_MS = Number(process.env.BENCH_CONTROL_POLL_MS ?? 250);
+const TRIGGER = POLL_MS < PERIOD_MS;
 /** Within this of its final value the total counts as settled (W), as `figures` judges it. */
 const SETTLED_W = 100;
 
 /**
- * The physical limit of the settle time after a step of `deltaW`: the meter is polled once a period, so a
- * step is seen on average half a period after it happens; from the write, a first-order inverter with time
- * constant tau comes within SETTLED_W of the step after tau * ln(step / SETTLED_W).
+ * The physical limit of the settle time after a step of `deltaW`: the meter is polled once per poll interval
+ * (the cycle period without the step trigger), so a step is seen on average half of it after it happens;
+ * from the write, a first-order inverter with time constant tau comes within SETTLED_W of the step after
+ * tau * ln(step / SETTLED_W).
  */
-const settleLimitS = (deltaW: number): number => (PERIOD_MS / 2 + RESPONSE_MS * Math.log(Math.max(1, deltaW / SETTLED_W))) / 1000;
+const settleLimitS = (deltaW: number): number => (POLL_MS / 2 + RESPONSE_MS * Math.log(Math.max(1, deltaW / SETTLED_W))) / 1000;
 
 interface Sample {
   readonly t: number;
@@ -42,6 +50,8 @@ interface Sample {
 
 interface StepFigures {
   settleS: number;
+  /** From the step to the start of the first cycle after it (s). */
+  deadS: number;
   /** The largest distance of the grid (total or a phase) from where it ends (W): the step the loop had to correct. */
   stepW: number;
   worstExportW: number;
@@ -52,11 +62,12 @@ interface StepFigures {
 
 const Wh = (w: number): number => (w * SAMPLE_MS) / 3_600_000;
 
-async function hold(s: ControlSite, ms: number): Promise<Sample[]> {
+async function hold(s: ControlSite, ms: number, starts: number[] = []): Promise<Sample[]> {
   const e = s.sys.sim?.energy;
   if (!e) throw new Error('no energy system');
   const out: Sample[] = [];
   const t0 = performance.now();
+  const off = s.sys.control?.cycle.timing.subscribe((durationMs) => starts.push(performance.now() - durationMs - t0));
   while (performance.now() - t0 < ms) {
     const g = s.grid();
     const snap = e.system.snapshot();
@@ -68,10 +79,11 @@ async function hold(s: ControlSite, ms: number): Promise<Sample[]> {
     });
     await sleep(SAMPLE_MS);
   }
+  off?.();
   return out;
 }
 
-function figures(xs: readonly Sample[]): StepFigures {
+function figures(xs: readonly Sample[], starts: readonly number[]): StepFigures {
   const total = (x: Sample): number => x.g.L1 + x.g.L2 + x.g.L3;
   const tail = xs.filter((x) => x.t >= (xs.at(-1)?.t ?? 0) - 1000);
   const final = tail.reduce((n, x) => n + total(x), 0) / Math.max(1, tail.length);
@@ -95,7 +107,8 @@ function figures(xs: readonly Sample[]): StepFigures {
     }
     curtailed += Wh(Math.max(0, x.availW - x.pvW));
   }
-  return { settleS: settle / 1000, stepW, worstExportW: worst, exportedWh: exported, curtailedWh: curtailed, importedWh: imported };
+  const dead = starts.find((t) => t >= 0) ?? NaN;
+  return { settleS: settle / 1000, deadS: dead / 1000, stepW, worstExportW: worst, exportedWh: exported, curtailedWh: curtailed, importedWh: imported };
 }
 
 const STEPS: Array<[string, (s: ControlSite) => void]> = [
@@ -122,6 +135,7 @@ async function scenario(perPhase: boolean): Promise<Array<[string, StepFigures]>
   const assets = ASSETS.map((a) => (a.type === 'battery' ? { ...a, perPhase } : a));
   const s = await startControlSite({
     control: {
+      ...(TRIGGER ? { pollMs: POLL_MS, stepTrigger: {} } : {}),
       assets,
       controllers: [
         { kind: 'self-consumption', id: 'self' },
@@ -135,8 +149,10 @@ async function scenario(perPhase: boolean): Promise<Array<[string, StepFigures]>
     await hold(s, 3000);
     const out: Array<[string, StepFigures]> = [];
     for (const [name, step] of STEPS) {
+      const starts: number[] = [];
       step(s);
-      out.push([name, figures(await hold(s, HOLD_MS))]);
+      const xs = await hold(s, HOLD_MS, starts);
+      out.push([name, figures(xs, starts)]);
     }
     return out;
   } finally {
@@ -152,9 +168,10 @@ export async function run(): Promise<Record<string, number | string>> {
   const ours = await scenario(true);
   const openems = await scenario(false);
   const out: Record<string, number | string> = {};
+  out['control devices read every (ms) / step trigger'] = `${POLL_MS} / ${TRIGGER ? 'on' : 'off'}`;
   for (const [name, f] of ours)
-    out[`per-phase: ${name}: settle s (physical limit s) / worst export W / exported Wh L1/L2/L3`] =
-      `${f2(f.settleS)} (${f2(settleLimitS(f.stepW))}) / ${f0(f.worstExportW)} / ${phases(f.exportedWh)}`;
+    out[`per-phase: ${name}: settle s (physical limit s) / dead time s / worst export W / exported Wh L1/L2/L3`] =
+      `${f2(f.settleS)} (${f2(settleLimitS(f.stepW))}) / ${f2(f.deadS)} / ${f0(f.worstExportW)} / ${phases(f.exportedWh)}`;
   const sum = (xs: Array<[string, StepFigures]>, k: 'curtailedWh' | 'importedWh'): number => xs.reduce((n, [, f]) => n + f[k], 0);
   const exp = (xs: Array<[string, StepFigures]>): Record<Phase, number> => ({
     L1: xs.reduce((n, [, f]) => n + f.exportedWh.L1, 0),

@@ -155,3 +155,21 @@ test('the control law: deadband holds, ramp limits, the integral removes a 2 % g
   }
   assert.ok(Math.abs(demand - p) <= cfg.deadbandW, `residual ${demand - p} W`);
 });
+
+test('the ramp counts from the last change of the command beyond the deadband (at most a second back): a step soon after a held or trimmed cycle gets a full second of ramp', () => {
+  const cfg = DEFAULT_LOOP;
+  // The command was held (deadband) at the last cycle, 250 ms ago, and last changed 3 s ago: a 10 kW/s ramp allows 10 kW.
+  const held = loopStep({ errorW: 20, measuredW: 0, minW: -20_000, maxW: 20_000 }, cfg, { lastCmdW: 0, integralW: 0, lastMs: T0 - 3_000 }, T0 - 250);
+  assert.equal(held.cmdW, 0);
+  const step = loopStep({ errorW: 15_000, measuredW: 0, minW: -20_000, maxW: 20_000 }, cfg, held.state, T0);
+  assert.equal(step.cmdW, 10_000);
+  // It changed just now: 250 ms later only 2.5 kW more.
+  const next = loopStep({ errorW: 15_000, measuredW: 0, minW: -20_000, maxW: 20_000 }, cfg, step.state, T0 + 250);
+  assert.equal(next.cmdW, 12_500);
+  assert.match(next.how, /ramp-limited/);
+  // A trim no larger than the deadband (the integral's few watts here) does not restart the ramp's second.
+  const trimmed = loopStep({ errorW: 40, measuredW: -30, minW: -20_000, maxW: 20_000 }, cfg, { lastCmdW: 0, integralW: 0, lastMs: T0 - 3_000 }, T0 - 250);
+  assert.ok(trimmed.cmdW !== 0 && Math.abs(trimmed.cmdW) <= cfg.deadbandW, `trimmed to ${trimmed.cmdW} W`);
+  const after = loopStep({ errorW: 15_000, measuredW: 0, minW: -20_000, maxW: 20_000 }, cfg, trimmed.state, T0);
+  assert.equal(after.cmdW, trimmed.cmdW + 10_000);
+});

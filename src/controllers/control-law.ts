@@ -12,6 +12,12 @@
  * integrates only small errors (the integral zone: a step of load or PV is feed-forward's job),
  * only while the inverter has settled on the last command and only while the output is not
  * saturated (conditional integration), so it never winds up during a transient.
+ *
+ * The ramp counts from the last cycle, or from the last change of the command by more than the deadband
+ * when that is longer ago (at most one second back): a cycle that a step starts early
+ * (src/edge/step-trigger.ts), a fraction of a period after a cycle that held or trimmed the command, may
+ * move it by a second's ramp, not by that fraction. Over any second the command thus moves at most twice
+ * the ramp (plus trims).
  */
 export interface LoopConfig {
   /** No new command while the grid is within this of its target (W): no flicker on meter noise. */
@@ -34,6 +40,8 @@ export interface LoopState {
   readonly lastCmdW: number | null;
   readonly integralW: number;
   readonly lastMs: number | null;
+  /** When the command last changed (ms); none: counted from `lastMs`. */
+  readonly lastChangeMs?: number | null;
 }
 
 export const LOOP_START: LoopState = { lastCmdW: null, integralW: 0, lastMs: null };
@@ -58,7 +66,8 @@ export interface LoopOutput {
 const clamp = (x: number, lo: number, hi: number): number => Math.min(hi, Math.max(lo, x));
 
 export function loopStep(input: LoopInput, cfg: LoopConfig, st: LoopState, nowMs: number): LoopOutput {
-  const dtS = st.lastMs === null ? 1 : Math.max(0.001, (nowMs - st.lastMs) / 1000);
+  const sinceChangeMs = st.lastChangeMs === undefined || st.lastChangeMs === null ? 0 : Math.min(1000, nowMs - st.lastChangeMs);
+  const dtS = st.lastMs === null ? 1 : Math.max(0.001, (nowMs - st.lastMs) / 1000, sinceChangeMs / 1000);
   const last = st.lastCmdW;
   // Without a measurement of the asset, the last command is the best estimate (no more aggressive than before).
   const base = input.measuredW ?? last ?? 0;
@@ -83,5 +92,7 @@ export function loopStep(input: LoopInput, cfg: LoopConfig, st: LoopState, nowMs
     cmd = clamp(ramped, input.minW, input.maxW);
   }
   if (cmd === input.maxW || cmd === input.minW) how += '; at its limit';
-  return { cmdW: cmd, state: { lastCmdW: cmd, integralW: integral, lastMs: nowMs }, how };
+  // Trims within the deadband (the integral, a bound following the meter) do not restart the ramp's second.
+  const lastChangeMs = last !== null && Math.abs(cmd - last) <= cfg.deadbandW ? (st.lastChangeMs ?? st.lastMs) : nowMs;
+  return { cmdW: cmd, state: { lastCmdW: cmd, integralW: integral, lastMs: nowMs, lastChangeMs }, how };
 }

@@ -89,7 +89,7 @@ export function selfConsumption(s: Snapshot, cfg: SelfConsumptionConfig, st: Sel
   const out = loopStep(
     { errorW: g.w - target + off, measuredW: measured === undefined ? undefined : measured - off, minW: range.minW, maxW: range.maxW },
     loop,
-    { lastCmdW: st.lastCmdW, integralW: st.integralW, lastMs: st.lastMs },
+    { lastCmdW: st.lastCmdW, integralW: st.integralW, lastMs: st.lastMs, lastChangeMs: st.lastChangeMs ?? null },
     nowMs,
   );
   const why = `self-consumption: grid ${fmtW(g.w)}, target ${fmtW(target)}`;

@@ -261,6 +261,21 @@ export const controlConfigSchema = z
     enabled: z.boolean().default(true),
     /** The cycle period (ms): 1 s by default. */
     periodMs: durationMs().min(100).max(60_000).default(1000),
+    /**
+     * How often the buses carrying control devices are read (ms); by default every period, and at least 1 s.
+     * Faster reads let `stepTrigger` start the cycle soon after a step (docs/architecture.md, control latency).
+     */
+    pollMs: durationMs().min(100).max(60_000).optional(),
+    /** Start the cycle early when a fresh reading shows a load or PV step (src/edge/step-trigger.ts). */
+    stepTrigger: z
+      .object({
+        /** How far the grid, and the grid plus the batteries, must both move since the last cycle (W). */
+        thresholdW: powerW().min(50).default(300),
+        /** An early cycle starts at least this long after the previous start (ms). */
+        minSpacingMs: durationMs().min(100).max(60_000).default(250),
+      })
+      .strict()
+      .optional(),
     /** How long the controllers of one cycle may run together before the slow one is stopped (ms). */
     budgetMs: durationMs().min(5).max(5000).default(100),
     /** A measurement older than this is missing (ms). */
@@ -311,6 +326,12 @@ export const controlConfigSchema = z
   })
   .strict()
   .superRefine((c, ctx) => {
+    if (c.pollMs !== undefined && c.pollMs > c.periodMs)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['pollMs'],
+        message: `pollMs ${c.pollMs} is longer than the cycle period ${c.periodMs}; set it to at most periodMs (or leave it out to read once a period)`,
+      });
     const ids = new Set<string>();
     c.controllers.forEach((k, i) => {
       if (ids.has(k.id)) ctx.addIssue({ code: 'custom', path: ['controllers', i, 'id'], message: `controller id "${k.id}" is used twice; ids must be unique` });

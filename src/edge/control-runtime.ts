@@ -201,6 +201,12 @@ export class ControlRuntime {
       },
       components,
       readingsInMs: () => d.site.controlReadingsMs(),
+      onReadings: (listener) =>
+        d.site.live.subscribe((e) => {
+          if (d.site.control.busIntervalMs(e.report.bus) !== undefined) listener();
+        }),
+      ...(d.config.stepTrigger ? { stepTrigger: d.config.stepTrigger } : {}),
+      maxAgeMs: d.config.maxAgeMs,
     });
   }
 

@@ -2,6 +2,8 @@
 export interface TimingSummary {
   readonly cycles: number;
   readonly overruns: number;
+  /** Cycles a step in a fresh reading started before their slot (step-trigger.ts); their jitter is from that reading. */
+  readonly early: number;
   readonly durationMs: { readonly p50: number; readonly p99: number; readonly max: number };
   readonly jitterMs: { readonly p50: number; readonly p99: number; readonly max: number };
 }
@@ -15,6 +17,7 @@ export class CycleTiming {
   private readonly listeners = new Set<(durationMs: number, jitterMs: number) => void>();
   cycles = 0;
   overruns = 0;
+  early = 0;
 
   constructor(private readonly window = 600) {}
 
@@ -24,9 +27,10 @@ export class CycleTiming {
     return () => this.listeners.delete(listener);
   }
 
-  add(durationMs: number, jitterMs: number, overrun: boolean): void {
+  add(durationMs: number, jitterMs: number, overrun: boolean, early = false): void {
     for (const l of this.listeners) l(durationMs, jitterMs);
     this.cycles++;
+    if (early) this.early++;
     if (overrun) this.overruns++;
     this.durations.push(durationMs);
     this.jitters.push(jitterMs);
@@ -40,6 +44,7 @@ export class CycleTiming {
     return {
       cycles: this.cycles,
       overruns: this.overruns,
+      early: this.early,
       durationMs: { p50: round(pct(d, 0.5)), p99: round(pct(d, 0.99)), max: round(d.at(-1) ?? 0) },
       jitterMs: { p50: round(pct(j, 0.5)), p99: round(pct(j, 0.99)), max: round(j.at(-1) ?? 0) },
     };

@@ -15,6 +15,7 @@ import type { Bound, ControllerStatus, Proposal } from './proposal.js';
 import { resolve, type Resolution, type VariableSpec } from './resolver.js';
 import { enforce, envelope, type Envelope } from './safety-envelope.js';
 import { snapshotOf, type Snapshot } from './snapshot.js';
+import { balanceOf, stepSeen, type SiteBalance, type StepTriggerConfig } from './step-trigger.js';
 import { whole } from '../util/text-number.js';
 
 /**
@@ -29,7 +30,10 @@ import { whole } from '../util/text-number.js';
  * terminated, and three cycles in a row past it stop the controller until an operator switches modes.
  *
  * The cycle starts on the clock's period boundaries, offset by the time the control buses take to poll
- * (they poll on the same boundaries), so each snapshot holds readings a few ms old.
+ * (they poll on the same boundaries), so each snapshot holds readings a few ms old. With the control
+ * devices read faster than the period (`control.pollMs`) and a step trigger, a load or PV step in a fresh
+ * reading starts the cycle at once (step-trigger.ts), at least `minSpacingMs` after the last start; the
+ * next periodic slot then follows on the clock's grid (skipped when within half a period).
  */
 export interface ControllerView {
   readonly id: string;
@@ -73,6 +77,12 @@ export interface CycleDeps {
    * up to a period old. Bounded to half a period; none means the cycle starts on the boundaries.
    */
   readonly readingsInMs?: () => number | undefined;
+  /** Tells the cycle each time a control bus has finished a poll (fresh readings in the image); returns the unsubscribe. */
+  readonly onReadings?: (listener: () => void) => () => void;
+  /** Start the cycle early on a step in a fresh reading (step-trigger.ts); none: only on the period's slots. */
+  readonly stepTrigger?: StepTriggerConfig;
+  /** A reading older than this is not used to judge a step (ms). */
+  readonly maxAgeMs?: number;
 }
 
 /** Cycles in a row past the budget before a controller is stopped (until the next mode change). */
@@ -106,6 +116,11 @@ export class EdgeCycle {
   private inCycle: Promise<void> | null = null;
   private seq = 0;
   private scheduled = 0;
+  /** performance.now() of the last start; -Infinity before the first. */
+  private lastStart = Number.NEGATIVE_INFINITY;
+  /** Grid and grid + battery as the last cycle saw them: a step is judged against these. */
+  private lastBalance: SiteBalance | undefined;
+  private unsubscribe: (() => void) | null = null;
   /** Assets whose inputs are poor, with the number of consecutive cycles they have been. */
   private readonly poorCycles = new Map<string, number>();
   lastEnvelope: Envelope | null = null;
@@ -155,6 +170,7 @@ export class EdgeCycle {
   start(): void {
     this.running = true;
     this.d.host.warm();
+    if (this.d.stepTrigger && this.d.onReadings) this.unsubscribe = this.d.onReadings(() => this.onReadings());
     this.arm();
   }
 
@@ -169,6 +185,8 @@ export class EdgeCycle {
 
   async stop(): Promise<void> {
     this.running = false;
+    this.unsubscribe?.();
+    this.unsubscribe = null;
     if (this.timer) clearTimeout(this.timer);
     await this.inCycle;
   }
@@ -176,23 +194,51 @@ export class EdgeCycle {
   private arm(): void {
     if (!this.running) return;
     let wait = this.untilNextSlot();
-    // When the readings' offset grows, the next slot may come right after the last start: take the one after.
-    if (this.scheduled > 0 && performance.now() + wait - this.scheduled < this.d.periodMs / 2) wait += this.d.periodMs;
+    // When the readings' offset grows, or a step started the last cycle early, the next slot may come right
+    // after the last start: take the one after.
+    if (performance.now() + wait - this.lastStart < this.d.periodMs / 2) wait += this.d.periodMs;
     this.scheduled = performance.now() + wait;
-    this.timer = setTimeout(() => {
-      const start = performance.now();
-      const jitter = start - this.scheduled;
-      this.inCycle = this.runCycle(start, jitter)
-        .catch(() => undefined)
-        .finally(() => {
-          this.inCycle = null;
-          const end = performance.now();
-          // The next slot is the next one on the clock's grid: a slot already missed is an overrun, never
-          // bunched up.
-          this.timing.add(end - start, jitter, end > this.scheduled + this.d.periodMs);
-          this.arm();
-        });
-    }, wait);
+    this.timer = setTimeout(() => this.launch(false), wait);
+  }
+
+  private launch(early: boolean): void {
+    this.timer = null;
+    const start = performance.now();
+    // An early cycle's scheduled start is the reading that showed the step: its jitter is the trigger's latency.
+    const jitter = start - this.scheduled;
+    this.lastStart = start;
+    this.inCycle = this.runCycle(start, jitter)
+      .catch(() => undefined)
+      .finally(() => {
+        this.inCycle = null;
+        const end = performance.now();
+        // The next slot is the next one on the clock's grid: a slot already missed is an overrun, never
+        // bunched up.
+        this.timing.add(end - start, jitter, end > this.scheduled + this.d.periodMs, early);
+        this.arm();
+      });
+  }
+
+  /** A control bus finished a poll: a step in its readings starts the cycle now, never sooner than minSpacingMs after the last. */
+  private onReadings(): void {
+    const t = this.d.stepTrigger;
+    if (!t || !this.running || this.inCycle || !this.timer) return;
+    const now = performance.now();
+    if (now - this.lastStart < t.minSpacingMs || this.scheduled - now <= READINGS_MARGIN_MS) return;
+    if (stepSeen(this.lastBalance, this.balanceNow(this.d.clock()), t.thresholdW) === 0) return;
+    clearTimeout(this.timer);
+    this.scheduled = now;
+    this.launch(true);
+  }
+
+  /** Grid and grid + battery from the process image now (only the components the trigger reads). */
+  private balanceNow(nowMs: number): SiteBalance | undefined {
+    const caps = this.plan.caps;
+    if (!caps.grid) return undefined;
+    const entries: Array<[string, ChannelValue]> = [];
+    for (const comp of [caps.grid.component, ...caps.batteries.map((b) => b.component)])
+      for (const [ch, v] of Object.entries(this.d.image.component(comp))) entries.push([`${comp}/${ch}`, v]);
+    return balanceOf(snapshotOf(nowMs, entries), caps.grid, caps.batteries, nowMs, this.d.maxAgeMs ?? 3 * this.d.periodMs);
   }
 
   /** The consistent picture of every channel at the start of the cycle. */
@@ -213,6 +259,7 @@ export class EdgeCycle {
     const nowMs = this.d.clock();
     const cycle = ++this.seq;
     const s = this.takeSnapshot(nowMs);
+    this.lastBalance = balanceOf(s, this.plan.caps.grid, this.plan.caps.batteries, nowMs, this.d.maxAgeMs ?? 3 * this.d.periodMs);
     const dtMs = this.lastCycleAt === null ? this.d.periodMs : nowMs - this.lastCycleAt;
     this.lastCycleAt = nowMs;
     const plan = this.plan;

@@ -58,10 +58,12 @@ export function controlDevicesOf(config: SiteConfig, meterProfiles: ReadonlyMap<
   const buses = new Set(devices.map((d) => d.bus));
   for (const d of sunspecDevicesOf(config)) buses.add(d.bus);
   const period = config.control?.periodMs ?? 1000;
+  // Read once a period (at least 1 s) unless control.pollMs asks for faster reads (the step trigger's).
+  const interval = config.control?.pollMs ?? Math.max(1000, period);
   return {
     devices,
     byKey,
-    busIntervalMs: (bus) => (buses.has(bus) ? Math.max(1000, period) : undefined),
+    busIntervalMs: (bus) => (buses.has(bus) ? interval : undefined),
     failedChannels: (key, channels) => {
       const d = byKey.get(key);
       const out = new Map<string, string[]>();
