@@ -5,8 +5,9 @@
  * exports at most 50 W and the total stays within 100 W of where it ends), the worst export on any
  * phase (W) and the energy exported per phase (Wh). Goal: settle within 2 s, at most 50 W exported.
  * Each settle time is also printed against its physical limit (`settleLimitS`): a 2.5 kW step with a
- * 1 s meter poll and a 600 ms inverter cannot settle within 100 W in less than about 2.4 s, and a load
- * that drops exports what it drew until the battery follows, whatever the controller does.
+ * 1 s meter poll and an inverter of 600 ms response time (95 %, time constant 200 ms) cannot settle within
+ * 100 W in less than about 1.1 s, and a load that drops exports what it drew until the battery follows,
+ * whatever the controller does.
  *
  * Side by side, the same scenario with the battery driven OpenEMS-style: one symmetric setpoint, the
  * most-exporting phase times three (the zero-export controller's path for a battery without per-phase
@@ -25,9 +26,11 @@ type Phase = 'L1' | 'L2' | 'L3';
 const PH: readonly Phase[] = ['L1', 'L2', 'L3'];
 const HOLD_MS = Number(process.env.BENCH_STEP_HOLD_MS ?? 10_000);
 const SAMPLE_MS = 100;
-// The control site's cycle period and its simulated inverter's response time constant (test/helpers/control-site.ts).
+// The control site's cycle period and its simulated inverter's response time (95 %; test/helpers/control-site.ts).
 const PERIOD_MS = 1000;
 const RESPONSE_MS = 600;
+/** The simulated inverter's first-order time constant (src/sim/energy-system.ts: responseMs / 3). */
+const TAU_MS = RESPONSE_MS / 3;
 const POLL_MS = Number(process.env.BENCH_CONTROL_POLL_MS ?? 250);
 const TRIGGER = POLL_MS < PERIOD_MS;
 /** Within this of its final value the total counts as settled (W), as `figures` judges it. */
@@ -39,7 +42,7 @@ const SETTLED_W = 100;
  * from the write, a first-order inverter with time constant tau comes within SETTLED_W of the step after
  * tau * ln(step / SETTLED_W).
  */
-const settleLimitS = (deltaW: number): number => (POLL_MS / 2 + RESPONSE_MS * Math.log(Math.max(1, deltaW / SETTLED_W))) / 1000;
+const settleLimitS = (deltaW: number): number => (POLL_MS / 2 + TAU_MS * Math.log(Math.max(1, deltaW / SETTLED_W))) / 1000;
 
 interface Sample {
   readonly t: number;

@@ -52,7 +52,8 @@ export const simSchema = z
         capacityWh: z.number().positive().default(15_360),
         initialSoc: z.number().min(0).max(1).default(0.6),
         maxPowerW: z.number().positive().default(6000),
-        responseMs: z.number().min(0).default(600),
+        /** Response time: 95 % of a power step after this long. */
+        responseMs: z.number().min(0).max(60_000).default(600),
         rampWPerS: z.number().positive().default(20_000),
         pvPeakWPerPhase: z.number().min(0).default(1500),
         cloudiness: z.number().min(0).max(1).default(0.5),

@@ -11,8 +11,11 @@ import { PHASES, type Phase } from './site-plan.js';
  *   demand - PV - battery discharge - generator
  * while the grid is up, and 0 while the site is islanded.
  *
- * The inverter follows its target with a first-order lag (time constant `responseMs`) and a ramp limit
- * (`rampWPerS`), both applied at every step, so a test that steps the clock by 100 ms sees the response
+ * The inverter follows its target with a first-order lag and a ramp limit. `responseMs` is its response
+ * time as a datasheet states it: 95 % of a step after that long (time constant responseMs / 3), the same
+ * model as test/control-settle.test.ts. (Until 2026-12 the sim used it as the time constant itself, an
+ * inverter three times slower than its stated response: 95 % of a step took 1.8 s at 600 ms.) The lag and
+ * the ramp limit (`rampWPerS`) are both applied at every step, so a test that steps the clock by 100 ms sees the response
  * a controller would. Stepping is exact for the lag (exp(-dt/tau)), so long steps (backfill) stay stable.
  * Everything is a pure function of (seed, the sequence of step times, the commands): no Math.random, no
  * machine clock.
@@ -41,7 +44,7 @@ export interface InverterSpec {
   readonly protocol: InverterProtocol;
   /** The phases the inverter is connected to (SRNE HF/ASF are single-phase: ['L1']). */
   readonly phases: readonly Phase[];
-  /** First-order time constant of the power response. */
+  /** Response time: 95 % of a power step after this long (a first-order lag, time constant responseMs / 3). */
   readonly responseMs: number;
   /** Most change of output power per second (W/s, per inverter). */
   readonly rampWPerS: number;
@@ -142,6 +145,9 @@ export function pvAvailableW(seed: number, spec: PvSpec, phase: Phase, tMs: numb
 }
 
 /** First-order lag towards `target` over dt (exact), then at most `rampW` of change. */
+/** A first-order lag reaches 95 % of a step after three time constants (1 - e^-3). */
+export const RESPONSE_TIME_CONSTANTS = 3;
+
 export function respond(current: number, target: number, dtMs: number, tauMs: number, rampW: number): number {
   const lagged = tauMs > 0 ? current + (target - current) * (1 - Math.exp(-dtMs / tauMs)) : target;
   const step = lagged - current;
@@ -479,9 +485,9 @@ export class EnergySystem {
     const n = Math.max(1, inv.phases.length);
     const ramp = (inv.rampWPerS * dtMs) / 1000 / n;
     for (const ph of PHASES) {
-      this.essW[ph] = respond(this.essW[ph], t.ess[ph], dtMs, inv.responseMs, ramp);
+      this.essW[ph] = respond(this.essW[ph], t.ess[ph], dtMs, inv.responseMs / RESPONSE_TIME_CONSTANTS, ramp);
       // PV may always drop to what the sun gives; curtailment and release follow the inverter's lag.
-      this.pvW[ph] = Math.min(this.pvAvail[ph], respond(this.pvW[ph], t.pv[ph], dtMs, inv.responseMs, ramp));
+      this.pvW[ph] = Math.min(this.pvAvail[ph], respond(this.pvW[ph], t.pv[ph], dtMs, inv.responseMs / RESPONSE_TIME_CONSTANTS, ramp));
     }
   }
 
