@@ -49,6 +49,9 @@ export interface FrequencyDroopState {
 }
 export const DROOP_START: FrequencyDroopState = { curtailW: 0 };
 
+/** The share of a further cut made each cycle while PV is already curtailed. */
+const FURTHER_CUT_GAIN = 0.5;
+
 export function droopPower(f: number, c: { f1: number; f2: number; f3: number; f4: number; maxW: number }): number {
   if (f <= c.f1) return c.maxW;
   if (f < c.f2) return (c.maxW * (c.f2 - f)) / (c.f2 - c.f1);
@@ -90,13 +93,21 @@ export function frequencyDroop(s: Snapshot, cfg: FrequencyDroopConfig, st: Frequ
   // battery would do without this response (measured minus the offset the cycle applied last), and the
   // curtailment is integrated, so that the grid-following loops' answer to the curtailment (they charge
   // less as PV falls, which frees headroom) settles it instead of ratcheting PV down cycle by cycle.
-  const applied = (perPhase ? phasesOf(b.phases).map((ph) => command.batteryPower(b, ph)) : [command.batteryPower(b)]).reduce(
-    (x, t) => x + (fresh(s, command.appliedOffset(t), nowMs, maxAge) ?? 0),
-    0,
-  );
+  const targets = perPhase ? phasesOf(b.phases).map((ph) => command.batteryPower(b, ph)) : [command.batteryPower(b)];
+  const applied = targets.reduce((x, t) => x + (fresh(s, command.appliedOffset(t), nowMs, maxAge) ?? 0), 0);
+  // How far the battery still lags its last command: a further cut waits for that much (it is coming anyway).
+  const commanded = targets.map((t) => fresh(s, command.commanded(t), nowMs, maxAge));
+  const known = commanded.filter((c): c is number => c !== undefined);
+  const lag = known.length === targets.length ? Math.abs(known.reduce((x, c) => x + c, 0) - bat) : 0;
   const headroom = Math.max(0, bat - applied - batteryRange(s, b, nowMs, maxAge).minW);
   const available = pvNow + st.curtailW; // PV held at our limit produces what the sun gives less our curtailment
-  const curtailW = Math.min(available, Math.max(0, st.curtailW + (-p - headroom)));
+  // The first curtailment and any release take the whole error; a further cut while curtailing takes half of
+  // what the battery's lag behind its last command does not explain, since the battery's own loop answers in
+  // the same cycle and full steps let the two chase each other (seen with a 600 ms inverter: PV cut 340 W more
+  // than needed, the battery short of its limit).
+  const error = -p - headroom;
+  const change = error > 0 && st.curtailW > 0 ? FURTHER_CUT_GAIN * Math.max(0, error - lag) : error;
+  const curtailW = Math.min(available, Math.max(0, st.curtailW + change));
   if (curtailW <= 0.5) return ok(proposals, DROOP_START, detail);
   const max = Math.max(0, available - curtailW);
   proposals.push({

@@ -117,6 +117,8 @@ export const command = {
    * component: a grid-following loop takes it out of its error so that its integral does not cancel it.
    */
   appliedOffset: (commandTarget: string): string => `${commandTarget}.AppliedOffset`,
+  /** The value the cycle last dispatched to a command, as a snapshot channel: how far a lagging device still has to go. */
+  commanded: (commandTarget: string): string => `${commandTarget}.Commanded`,
 } as const;
 
 /** SRNE output priority (E204) and charger priority (E20F) codes, SRNE protocol V1.96 (docs/devices.md#settings). */

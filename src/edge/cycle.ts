@@ -251,6 +251,7 @@ export class EdgeCycle {
       if (v) entries.push([E_STOP_CHANNEL, { value: v.value === null ? null : v.value === this.d.eStop.pressedValue ? 1 : 0, ts: v.ts, quality: v.quality }]);
     }
     for (const [target, w] of this.lastOffsets) entries.push([command.appliedOffset(target), { value: w, ts: nowMs, quality: 'GOOD' }]);
+    for (const [target, w] of Object.entries(this.lastDispatched)) entries.push([command.commanded(target), { value: w, ts: nowMs, quality: 'GOOD' }]);
     return snapshotOf(nowMs, entries);
   }
 
