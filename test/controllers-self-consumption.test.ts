@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import type { Battery, GridMeter } from '../src/edge/capabilities.js';
 import type { ChannelValue } from '../src/channels/value.js';
 import { selfConsumption, SELF_CONSUMPTION_START, type SelfConsumptionState } from '../src/controllers/self-consumption.js';
-import { snap, T0 } from './helpers/edge-snapshot.js';
+import { phaseValues, snap, T0 } from './helpers/edge-snapshot.js';
 
 // Self-consumption with a per-phase battery: each phase zeroes its own grid (issue 10), instead of an
 // equal third of the total that leaves one phase importing while zero export holds the others.
@@ -12,16 +12,7 @@ const grid: GridMeter = { kind: 'grid-meter', component: 'grid', perPhase: true 
 const perPhase: Battery = { kind: 'battery-setpoint', component: 'ess0', perPhase: true, phases: 3, maxChargeW: 6_000, maxDischargeW: 6_000 };
 
 type Values = Record<string, number | ChannelValue>;
-const phases = (g: [number, number, number], b: [number, number, number]): Values => ({
-  'grid/ActivePower': g[0] + g[1] + g[2],
-  'grid/ActivePower_L1': g[0],
-  'grid/ActivePower_L2': g[1],
-  'grid/ActivePower_L3': g[2],
-  'ess0/ActivePower': b[0] + b[1] + b[2],
-  'ess0/ActivePower_L1': b[0],
-  'ess0/ActivePower_L2': b[1],
-  'ess0/ActivePower_L3': b[2],
-});
+const phases = (g: [number, number, number], b: [number, number, number]): Values => phaseValues(g, b);
 
 const cases: Array<{ name: string; v: Values; battery?: Battery; targetW?: number; want: [number, number, number]; detail: RegExp }> = [
   {

@@ -2,23 +2,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Battery, GridMeter } from '../src/edge/capabilities.js';
 import { balanceOf, stepSeen } from '../src/edge/step-trigger.js';
-import { snap, T0 } from './helpers/edge-snapshot.js';
+import { phaseValues, snap, T0 } from './helpers/edge-snapshot.js';
 
 const grid: GridMeter = { kind: 'grid-meter', component: 'grid', perPhase: true };
 const ess: Battery = { kind: 'battery-setpoint', component: 'ess0', perPhase: true, phases: 3, maxChargeW: 6000, maxDischargeW: 6000 };
 
 /** A site reading: grid and battery per phase (W), totals summed. */
 function at(g: [number, number, number], b: [number, number, number]): ReturnType<typeof balanceOf> {
-  const s = snap(T0, {
-    'grid/ActivePower': g[0] + g[1] + g[2],
-    'grid/ActivePower_L1': g[0],
-    'grid/ActivePower_L2': g[1],
-    'grid/ActivePower_L3': g[2],
-    'ess0/ActivePower': b[0] + b[1] + b[2],
-    'ess0/ActivePower_L1': b[0],
-    'ess0/ActivePower_L2': b[1],
-    'ess0/ActivePower_L3': b[2],
-  });
+  const s = snap(T0, phaseValues(g, b));
   return balanceOf(s, grid, [ess], T0, 3000);
 }
 

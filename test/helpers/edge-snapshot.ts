@@ -11,3 +11,17 @@ export function snap(now: number, values: Readonly<Record<string, number | Chann
     Object.entries(values).map(([k, v]) => [k, typeof v === 'number' ? { value: v, ts: now, quality: 'GOOD' } : v] as const),
   );
 }
+
+/** The grid meter and a battery `ess0` per phase (W), with their totals: the channels a per-phase site reads. */
+export function phaseValues(g: readonly [number, number, number], b: readonly [number, number, number]): Record<string, number> {
+  return {
+    'grid/ActivePower': g[0] + g[1] + g[2],
+    'grid/ActivePower_L1': g[0],
+    'grid/ActivePower_L2': g[1],
+    'grid/ActivePower_L3': g[2],
+    'ess0/ActivePower': b[0] + b[1] + b[2],
+    'ess0/ActivePower_L1': b[0],
+    'ess0/ActivePower_L2': b[1],
+    'ess0/ActivePower_L3': b[2],
+  };
+}
