@@ -346,14 +346,7 @@ export class EdgeCycle {
 
     // 3. Governance per command.
     const envOf = (target: string): { min: number; max: number } => {
-      let min = -Infinity;
-      let max = Infinity;
-      const narrow = (b: { min?: number; max?: number }): void => {
-        min = Math.max(min, b.min ?? -Infinity);
-        max = Math.min(max, b.max ?? Infinity);
-      };
-      for (const b of env.bounds) if (b.target === target) narrow(b);
-      for (const b of proposals) if (b.kind === 'bound' && b.source === SAFE_SOURCE && b.target === target) narrow(b);
+      const { min, max } = intersect([...env.bounds, ...proposals.filter((b) => b.kind === 'bound' && b.source === SAFE_SOURCE)], target);
       return min > max ? { min: max, max } : { min, max };
     };
     const safeOf = new Map(env.safe.map((x) => [x.component, x.why]));
@@ -373,16 +366,8 @@ export class EdgeCycle {
     const utilityIds = new Set(active.filter((c) => c.kind === 'utility-limits').map((c) => c.id));
     const obligationOf = (target: string, capability: AssetCapability): ActionRequest['obligation'] => {
       if (capability !== 'battery-dispatch' && capability !== 'pv-curtailment' && capability !== 'ev-charging') return undefined;
-      let min = -Infinity;
-      let max = Infinity;
-      const why: string[] = [];
-      for (const p of proposals)
-        if (p.kind === 'bound' && p.target === target && utilityIds.has(p.source)) {
-          min = Math.max(min, p.min ?? -Infinity);
-          max = Math.min(max, p.max ?? Infinity);
-          why.push(p.why);
-        }
-      return why.length ? { min, max, why: why.join('; ') } : undefined;
+      const mine = proposals.filter((p) => p.kind === 'bound' && p.target === target && utilityIds.has(p.source));
+      return mine.length ? { ...intersect(mine, target), why: mine.map((p) => p.why).join('; ') } : undefined;
     };
     const values = new Map<string, number>();
     const decisions: Decision[] = [];
@@ -591,4 +576,16 @@ export class EdgeCycle {
   has(id: string): PlannedController | undefined {
     return this.plan.controllers.find((c) => c.id === id);
   }
+}
+
+/** The interval the bounds on `target` among `ps` leave open (either side may stay infinite). */
+function intersect(ps: readonly Proposal[], target: string): { min: number; max: number } {
+  let min = -Infinity;
+  let max = Infinity;
+  for (const b of ps)
+    if (b.kind === 'bound' && b.target === target) {
+      min = Math.max(min, b.min ?? -Infinity);
+      max = Math.min(max, b.max ?? Infinity);
+    }
+  return { min, max };
 }
