@@ -54,6 +54,7 @@ test('table: per-phase export limit, 1.5 kW total (500 W a phase)', async (t) =>
     pvW: number;
     want: Record<string, number | undefined>;
     state?: 'ok' | 'failed';
+    extra?: Record<string, number>;
   }[] = [
     {
       name: 'total only (exportPerPhase off): the unbalanced site is within the limit, nothing is held back',
@@ -68,6 +69,36 @@ test('table: per-phase export limit, 1.5 kW total (500 W a phase)', async (t) =>
       grid: UNBALANCED,
       pvW: 9000,
       want: { 'pv0/ActivePowerLimit': 1425 },
+    },
+    {
+      name: 'PV measured per phase, 60 % of it on L1: a symmetric cut moves L1 by 60 % of it, so PV gives 2525 / 0.6 W',
+      cfg: cfg({}),
+      grid: UNBALANCED,
+      pvW: 5000,
+      extra: { 'pv0/ActivePower_L1': 3000, 'pv0/ActivePower_L2': 1000, 'pv0/ActivePower_L3': 1000 },
+      want: { 'pv0/ActivePowerLimit': 792 },
+    },
+    {
+      name: "L1's per-phase battery at its limit, 60 % of the PV on L1: PV gives L1's 125 W / 0.6 (3 × 125 W rang in the closed loop)",
+      cfg: cfg({ battery: PER_PHASE }),
+      grid: [-600, -400, -400],
+      pvW: 5000,
+      extra: {
+        'pv0/ActivePower_L1': 3000,
+        'pv0/ActivePower_L2': 1000,
+        'pv0/ActivePower_L3': 1000,
+        'ess0/ActivePower': -3000,
+        'ess0/ActivePower_L1': -3000,
+      },
+      want: { 'ess0/SetActivePower_L1': -3000, 'pv0/ActivePowerLimit': 4792 },
+    },
+    {
+      name: "a symmetric battery charges first, 60 % of the PV on L1: PV takes L1's 858 W left by its share (/ 0.6)",
+      cfg: cfg({ battery: SYMMETRIC }),
+      grid: UNBALANCED,
+      pvW: 5000,
+      extra: { 'pv0/ActivePower_L1': 3000, 'pv0/ActivePower_L2': 1000, 'pv0/ActivePower_L3': 1000 },
+      want: { 'ess0/SetActivePower': -5000, 'pv0/ActivePowerLimit': 3569 },
     },
     {
       name: 'a symmetric battery charges first (5 kW, all it can), PV the other 2575 W',
@@ -115,7 +146,7 @@ test('table: per-phase export limit, 1.5 kW total (500 W a phase)', async (t) =>
   ];
   for (const r of rows)
     await t.test(r.name, () => {
-      const out = utilityLimits(site(r.grid, r.pvW), r.cfg, UTILITY_LIMITS_START, T0);
+      const out = utilityLimits(site(r.grid, r.pvW, r.extra), r.cfg, UTILITY_LIMITS_START, T0);
       const got = Object.fromEntries(Object.keys(r.want).map((k) => [k, maxOf(out.proposals, k)]));
       assert.deepEqual(got, r.want, out.status.state === 'ok' ? out.status.detail : out.status.state === 'failed' ? out.status.reason : '');
       assert.equal(out.status.state, r.state ?? 'ok', JSON.stringify(out.status));

@@ -68,3 +68,17 @@ export const pvPower = (s: Snapshot, p: PvInverter, nowMs: number, maxAgeMs: num
 /** The PV's present limit as read back (W), when reported. */
 export const pvLimitNow = (s: Snapshot, p: PvInverter, nowMs: number, maxAgeMs: number, phase?: Phase): number | undefined =>
   fresh(s, `${p.component}/ActivePowerLimit${phase ? `_${phase}` : ''}`, nowMs, maxAgeMs);
+
+/**
+ * Each phase's share of PV production, as measured (a symmetric limit scales every phase's output by the
+ * same factor, so a phase carrying 60 % of the PV moves by 60 % of a cut, not by a third of it). A third
+ * each when production per phase is not measured, or too small to say (under 100 W); never under 5 %.
+ */
+export function pvPhaseShares(s: Snapshot, p: PvInverter, nowMs: number, maxAgeMs: number): Record<Phase, number> {
+  const w = PHASES.map((ph) => pvPower(s, p, nowMs, maxAgeMs, ph));
+  const total = w.reduce<number>((n, x) => n + Math.max(0, x ?? 0), 0);
+  const even = { L1: 1 / 3, L2: 1 / 3, L3: 1 / 3 };
+  if (p.phases !== 3 || w.some((x) => x === undefined) || total < 100) return even;
+  const share = (i: number): number => Math.max(0.05, Math.max(0, w[i] ?? 0) / total);
+  return { L1: share(0), L2: share(1), L3: share(2) };
+}

@@ -10,7 +10,10 @@ import { absorb } from './absorb.js';
  * - A symmetric battery or PV limit moves every phase by a third of its change, so the most-exporting
  *   phase decides: it takes three times that phase's excess (L1 +3 kW export, L2 and L3 importing,
  *   under a 500 W share: 3 × 2.5 kW), or the total's excess if that is more.
- * - PV (symmetric) takes what the battery cannot, by the same rule.
+ * - PV (symmetric) takes what the battery cannot: a symmetric limit scales every phase by one factor, so
+ *   the cut is the largest of each phase's excess over its share of production (`pvShares`, measured;
+ *   a third each on a balanced inverter). Three times the excess overshot a phase that carries more
+ *   than a third of the PV, and the loop rang (a phase 50 W over its share in CI).
  * `need` > 0: W to absorb to hold the share (or the limit); < 0: room before it is reached.
  */
 export interface PhaseExportInput {
@@ -24,6 +27,8 @@ export interface PhaseExportInput {
   readonly batteryMinW: number;
   readonly pvW: number | undefined;
   readonly pvCurtailed: boolean;
+  /** Each phase's share of PV production (assets.ts pvPhaseShares); a third each when absent. */
+  readonly pvShares?: Readonly<Record<Phase, number>>;
 }
 
 export interface PhaseExportPlan {
@@ -36,6 +41,15 @@ export interface PhaseExportPlan {
 }
 
 const worst = (x: Readonly<Record<Phase, number>>): number => Math.max(...PHASES.map((p) => x[p]));
+const EVEN: Readonly<Record<Phase, number>> = { L1: 1 / 3, L2: 1 / 3, L3: 1 / 3 };
+
+/**
+ * The cut of a symmetric PV limit that brings every phase's excess to zero (W); < 0 when no phase is in
+ * excess: how far PV may rise before the first phase reaches its share.
+ */
+export function symmetricPvCut(excessW: Readonly<Record<Phase, number>>, shares: Readonly<Record<Phase, number>> = EVEN): number {
+  return Math.max(...PHASES.map((p) => excessW[p] / shares[p]));
+}
 
 export function planPhaseExport(i: PhaseExportInput): PhaseExportPlan {
   if (i.batteryPhaseW) {
@@ -52,12 +66,26 @@ export function planPhaseExport(i: PhaseExportInput): PhaseExportPlan {
         absorbed += i.needW[p] - plan.shortfallW;
       }
     }
-    const pvNeed = Math.max(3 * worst(left), i.needTotalW - absorbed);
+    const pvNeed = Math.max(symmetricPvCut(left, i.pvShares), i.needTotalW - absorbed);
     const pv = absorb({ needW: pvNeed, batteryW: undefined, batteryMinW: 0, pvW: i.pvW, pvCurtailed: i.pvCurtailed, shiftStepW: 0 });
     return { batteryPhaseMaxW, ...(pv.pvMaxW !== undefined ? { pvMaxW: pv.pvMaxW } : {}), shortfallW: pv.shortfallW };
   }
+  const batteryNeedW = Math.max(i.needTotalW, 3 * worst(i.needW));
+  if (batteryNeedW > 0 && i.pvW !== undefined) {
+    // A balanced battery moves each phase by a third of its change; PV by each phase's share of it.
+    const bat = absorb({ needW: batteryNeedW, batteryW: i.batteryW, batteryMinW: i.batteryMinW, pvW: undefined, pvCurtailed: false, shiftStepW: 0 });
+    const took = batteryNeedW - bat.shortfallW;
+    const left = { L1: i.needW.L1 - took / 3, L2: i.needW.L2 - took / 3, L3: i.needW.L3 - took / 3 };
+    const pvNeed = Math.max(0, symmetricPvCut(left, i.pvShares), i.needTotalW - took);
+    const pv = absorb({ needW: pvNeed, batteryW: undefined, batteryMinW: 0, pvW: i.pvW, pvCurtailed: i.pvCurtailed, shiftStepW: 0 });
+    return {
+      ...(bat.batteryMaxW !== undefined ? { batteryMaxW: bat.batteryMaxW } : {}),
+      ...(pv.pvMaxW !== undefined ? { pvMaxW: pv.pvMaxW } : {}),
+      shortfallW: pv.shortfallW,
+    };
+  }
   const plan = absorb({
-    needW: Math.max(i.needTotalW, 3 * worst(i.needW)),
+    needW: batteryNeedW,
     batteryW: i.batteryW,
     batteryMinW: i.batteryMinW,
     pvW: i.pvW,

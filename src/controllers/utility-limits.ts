@@ -6,7 +6,18 @@ import { EV_CHANNEL } from '../ocpp/ev-channels.js';
 import { siteLoadW } from '../csip/site-load.js';
 import { absorb } from './absorb.js';
 import { splitCorrection } from './ev-share.js';
-import { batteryOffset, batteryPower, batteryRange, DEFAULT_MAX_AGE_MS, gridPhases, gridPower, phasesOf, pvLimitNow, pvPower } from './assets.js';
+import {
+  batteryOffset,
+  batteryPower,
+  batteryRange,
+  DEFAULT_MAX_AGE_MS,
+  gridPhases,
+  gridPower,
+  phasesOf,
+  pvLimitNow,
+  pvPhaseShares,
+  pvPower,
+} from './assets.js';
 import { planPhaseExport } from './export-per-phase.js';
 
 /** The step by which held-back PV may rise while the battery makes room for it near the export limit (W). */
@@ -190,6 +201,7 @@ export function utilityLimits(s: Snapshot, cfg: UtilityLimitsConfig, st: Utility
         batteryMinW: range.minW - off,
         pvW: pvNow,
         pvCurtailed: held,
+        ...(pv ? { pvShares: pvPhaseShares(s, pv, nowMs, maxAge) } : {}),
       });
       if (perPhaseBattery)
         for (const p of PHASES) {

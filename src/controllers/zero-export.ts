@@ -2,7 +2,8 @@ import { command, PHASES, type Battery, type GridMeter, type Phase, type PvInver
 import { failed, fmtW, idle, type ControllerResult, type Criticality, type Proposal } from '../edge/proposal.js';
 import type { Snapshot } from '../edge/snapshot.js';
 import { absorb } from './absorb.js';
-import { batteryOffset, batteryPower, batteryRange, DEFAULT_MAX_AGE_MS, gridPhases, pvLimitNow, pvPower } from './assets.js';
+import { batteryOffset, batteryPower, batteryRange, DEFAULT_MAX_AGE_MS, gridPhases, pvLimitNow, pvPhaseShares, pvPower } from './assets.js';
+import { symmetricPvCut } from './export-per-phase.js';
 import { NIGHT_START, pvNight, type NightConfig, type NightState } from './pv-night.js';
 
 /**
@@ -169,6 +170,7 @@ export function zeroExport(s: Snapshot, cfg: ZeroExportConfig, st: ZeroExportSta
     return bat === undefined ? 0 : Math.max(0, bat - range.minW);
   })();
   const pvTotal = pv ? (pv.perPhase ? PHASES.reduce((sum, p) => sum + (pvAt(p) ?? 0), 0) : (pvAt() ?? 0)) : 0;
+  const shares = pv ? pvPhaseShares(s, pv, nowMs, maxAge) : perPhase(() => 1 / 3);
   const release = planRelease(st, { held: anyHeld && PHASES.every((p) => need[p] <= tol), headroomW, pvW: pvTotal, baseStepW: shift, nowMs });
   // Releasing: a phase within `tol` of the margin is at it (meter noise), nothing to absorb there.
   if (release.stepW > 0) for (const p of PHASES) need[p] = Math.min(need[p], 0);
@@ -224,10 +226,7 @@ export function zeroExport(s: Snapshot, cfg: ZeroExportConfig, st: ZeroExportSta
       // proportion to what each array produces, so each phase's battery charges its share of the step,
       // and PV may rise only as far as the tightest phase's room allows; the battery covers the rest.
       if (pv && !pv.perPhase && pvHeld() && release.stepW > 0) {
-        const w = perPhase((p) => {
-          const x = pvAt(p);
-          return x !== undefined && pvTotal > 100 ? Math.max(0.01, x / pvTotal) : 1 / 3;
-        });
+        const w = shares;
         const head = perPhase((p) => Math.max(0, (batteryPower(s, b, nowMs, maxAge, p) ?? range.minW / b.phases) - range.minW / b.phases));
         const step = Math.min(release.stepW, ...PHASES.map((p) => head[p] / w[p]));
         const pvRoom = Math.min(...PHASES.map((p) => room0[p] / w[p]));
@@ -290,14 +289,25 @@ export function zeroExport(s: Snapshot, cfg: ZeroExportConfig, st: ZeroExportSta
       }
     } else {
       const now = pvAt() ?? 0;
-      const worst = worstOf(residual);
-      const k = pv.phases;
-      if (worst > 0) {
-        const cut = Math.min(worst * k, now);
-        shortfall += worst * k - cut;
-        bound(command.pvLimit(pv), now - cut, `symmetric PV curtailed by ${fmtW(cut)} (${k} x ${fmtW(worst)})`, 0);
+      // One limit for three phases moves each by its share of production; a single-phase inverter moves its phase.
+      const want = pv.phases === 3 ? symmetricPvCut(residual, shares) : worstOf(residual);
+      if (worstOf(residual) > 0) {
+        const cut = Math.min(want, now);
+        shortfall += want - cut;
+        bound(
+          command.pvLimit(pv),
+          now - cut,
+          `symmetric PV curtailed by ${fmtW(cut)} (the most-exporting phase's ${fmtW(worstOf(residual))} over its share)`,
+          0,
+        );
       } else {
-        const r = Math.min(room.L1, room.L2, room.L3) * k + shifted;
+        const r =
+          (pv.phases === 3
+            ? -symmetricPvCut(
+                perPhase((p) => -room[p]),
+                shares,
+              )
+            : Math.min(room.L1, room.L2, room.L3)) + shifted;
         bound(command.pvLimit(pv), now + r, `PV may rise by ${fmtW(r)}`, 0);
       }
     }
