@@ -36,7 +36,7 @@ export interface NotificationServerOptions {
 
 /** How many answers `received` keeps (the newest): a flood must not grow memory. */
 export const NOTIFICATION_RECORDS_KEPT = 200;
-/** Connections held at once; more are refused by the kernel's backlog, not buffered here. */
+/** Connections held at once (TLS or not yet); Node closes a further one as soon as it is accepted. */
 const MAX_CONNECTIONS = 16;
 
 export interface NotificationRecord {
@@ -61,11 +61,26 @@ export class NotificationServer {
 
   constructor(private readonly o: NotificationServerOptions) {
     this.server = createServer(
-      // A slow or silent peer is dropped: headers within 5 s, the whole request within 10 s.
-      { cert: o.cert, key: o.key, ca: o.ca, requestCert: true, rejectUnauthorized: true, headersTimeout: 5_000, requestTimeout: 10_000 },
+      {
+        cert: o.cert,
+        key: o.key,
+        ca: o.ca,
+        requestCert: true,
+        rejectUnauthorized: true,
+        // A slow or silent peer is dropped: TLS handshake within 5 s (Node's default is 120 s), headers
+        // within 5 s, the whole request within 10 s. Node checks the last two only every
+        // connectionsCheckingInterval (default 30 s, which let a slowloris hold a connection 31 s): 1 s.
+        handshakeTimeout: 5_000,
+        headersTimeout: 5_000,
+        requestTimeout: 10_000,
+        connectionsCheckingInterval: 1_000,
+      },
       (req, res) => this.handle(req, res),
     );
     this.server.maxConnections = MAX_CONNECTIONS;
+    // A peer silent after the handshake is not covered by headersTimeout (Node starts that clock at the
+    // first byte), so 16 such connections held the endpoint forever: close a socket idle for 5 s.
+    this.server.setTimeout(5_000);
   }
 
   async start(): Promise<number> {
