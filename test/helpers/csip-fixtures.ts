@@ -47,7 +47,8 @@ export interface ControlSpec {
   readonly replyTo?: string;
 }
 
-const CSIP_LIMITS = new Set(['opModExpLimW', 'opModGenLimW', 'opModImpLimW', 'opModLoadLimW']);
+// CSIP-AUS ActivePower elements: the DOE limits and the v1.3 storage target (signed, discharge positive).
+const CSIP_LIMITS = new Set(['opModExpLimW', 'opModGenLimW', 'opModImpLimW', 'opModLoadLimW', 'opModStorageTargetW']);
 
 export function baseXml(base: Readonly<Record<string, number | boolean>>): string {
   return Object.entries(base)
