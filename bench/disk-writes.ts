@@ -273,12 +273,20 @@ export async function run(minutes = Number(process.env.BENCH_DISK_MINUTES ?? 10)
         await sleep(POLL_MS);
       }
     })();
+    console.log(`warming up for ${WARM_UP_MS / 1000} s (first full reads, flushes and interval build)`);
     await sleep(WARM_UP_MS);
-    // The window must hold a 15-minute interval build (due DEFAULT_NEAR_MS after the interval ends,
-    // at the next flush): start later if the next one would fall in its last minute or after it.
-    const nextBuild = Math.ceil(systemClock() / INTERVAL_MS) * INTERVAL_MS + DEFAULT_NEAR_MS + 30_000;
+    // The window must hold a 15-minute interval build, due DEFAULT_NEAR_MS after the interval ends at
+    // the next flush (within 30 s): if the next one ends later than a minute before the window would,
+    // start 15 s before it is due. Waiting until it could be in the window's last minute made a window
+    // of 1 minute start after it (0 intervals built).
+    const due = Math.ceil(systemClock() / INTERVAL_MS) * INTERVAL_MS + DEFAULT_NEAR_MS;
     const windowEnd = systemClock() + minutes * 60_000 - 60_000;
-    if (nextBuild > windowEnd) await sleep(nextBuild - windowEnd);
+    if (due + 30_000 > windowEnd) {
+      const waitMs = Math.max(0, due - 15_000 - systemClock());
+      // Said, since it can be most of 15 minutes (it looked hung without a word).
+      console.log(`waiting ${Math.round(waitMs / 1000)} s so that the window holds a 15-minute interval build`);
+      await sleep(waitMs);
+    }
     // The window starts and ends with a checkpoint: its bytes include what the WAL's pages cost in the
     // database file (an automatic checkpoint comes every 1000 pages, rarer than a short window).
     await sys.ask('checkpoint');

@@ -9,6 +9,9 @@ import { reverseEnergyStep, type ExportWatch } from './rules/reverse-energy.js';
 import { VOLTAGE_CHANNELS, voltageFinding } from './rules/voltage.js';
 import { busSubject, type Finding, type RuleId } from './types.js';
 
+/** How often a consumption meter's export watch is written while only its counter rises. */
+const WATCH_WRITE_MS = 15 * 60_000;
+
 export interface LiveRuleDeps {
   readonly site: SiteRuntime;
   readonly config: AlarmConfig;
@@ -122,7 +125,12 @@ export class LiveRules {
     const stored = this.d.ruleState.get('reverse_energy', m.key);
     const prev = isExportWatch(stored) ? stored : undefined;
     const step = reverseEnergyStep(m.key, prev, exportKWh, this.d.now(), this.d.config.reverseEnergyKWh, this.d.isOpen('reverse_energy', m.key));
-    if (step.watch !== prev) this.d.ruleState.set('reverse_energy', m.key, step.watch);
+    if (step.watch !== prev) {
+      // The baseline decides the alarm and is written at once; a counter's rise only every 15 min (a
+      // stale one after a power cut is caught up by the next reading).
+      if (prev && step.watch.baselineKWh === prev.baselineKWh) this.d.ruleState.setLazily('reverse_energy', m.key, step.watch, this.d.now(), WATCH_WRITE_MS);
+      else this.d.ruleState.set('reverse_energy', m.key, step.watch, this.d.now());
+    }
     return step.finding;
   }
 }
