@@ -11,6 +11,7 @@ import { guardBrowserRequests } from './request-guard.js';
 import { HttpError, RouteRegistry, type StreamSource } from './route.js';
 import { registerSiteRoutes } from '../site/routes.js';
 import { registerStream } from './stream-route.js';
+import { fastifyTimeouts, HTTP_LIMITS } from './http-limits.js';
 
 export interface ApiDeps {
   readonly site: SiteRuntime;
@@ -37,7 +38,9 @@ const CSP =
 
 export async function createApiServer(deps: ApiDeps): Promise<FastifyInstance> {
   const trustProxy = deps.trustProxy && deps.trustProxy.length > 0 ? [...deps.trustProxy] : false;
-  const app = Fastify({ logger: false, bodyLimit: 1_000_000, trustProxy });
+  // Slow and idle clients are bounded (http-limits.ts): held sockets must not use up the descriptors.
+  const app = Fastify({ logger: false, bodyLimit: 1_000_000, trustProxy, ...fastifyTimeouts() });
+  app.server.maxConnections = HTTP_LIMITS.maxConnections;
   // Phones on weak links: JSON history and the UI's scripts shrink 4-8x. The SSE stream is hijacked
   // and written raw, so it is never buffered by compression.
   await app.register(fastifyCompress, { global: true, threshold: 1024, encodings: ['br', 'gzip'] });

@@ -4,6 +4,7 @@ import type { CycleEvent } from '../site/live-feed.js';
 import type { SiteRuntime } from '../site/site-runtime.js';
 import { readSessionToken, type StreamSource } from './route.js';
 import { overview } from '../site/routes.js';
+import { STREAM_KEEPALIVE_MS } from './http-limits.js';
 
 /**
  * Server-Sent Events: after every poll cycle, the changed meters' values and the overview.
@@ -63,10 +64,10 @@ export function registerStream(app: FastifyInstance, site: SiteRuntime, users: U
       if (username === user.username) sessionEnded();
     });
     const recheck = setInterval(sessionEnded, SESSION_RECHECK_MS);
-    // Comments keep proxies and phones from closing an idle connection.
+    // Comments keep proxies, phones and our own socket idle timeout (http-limits.ts) from closing a quiet stream.
     const keepAlive = setInterval(() => {
       if (!sessionEnded()) res.write(': keep-alive\n\n');
-    }, 25_000);
+    }, STREAM_KEEPALIVE_MS);
     function close(): void {
       if (!open) return;
       open = false;
