@@ -17,6 +17,7 @@ import { enforce, envelope, type Envelope } from './safety-envelope.js';
 import { snapshotOf, type Snapshot } from './snapshot.js';
 import { balanceOf, stepSeen, type SiteBalance, type StepTriggerConfig } from './step-trigger.js';
 import { whole } from '../util/text-number.js';
+import { heldBack } from './held-back.js';
 
 /**
  * The edge cycle (issue 10 item 1): every `periodMs`, one consistent snapshot of all channels, then
@@ -343,6 +344,11 @@ export class EdgeCycle {
           offset: 0,
         });
     this.lastResolutions = resolutions;
+    for (const c of active) {
+      const st = this.statuses.get(c.id);
+      const held = st?.state === 'ok' && results.has(c.id) ? heldBack(c.id, proposals, resolutions) : [];
+      if (st?.state === 'ok' && held.length) this.statuses.set(c.id, { ...st, detail: `${st.detail}; ${held.join('; ')}` });
+    }
 
     // 3. Governance per command.
     const envOf = (target: string): { min: number; max: number } => {
