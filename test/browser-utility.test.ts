@@ -13,6 +13,7 @@ import { ASSETS, NOON, startControlSite, type ControlSite } from './helpers/cont
 import { startUtilityServer, type UtilityServer } from './helpers/utility-server.js';
 import { PHONE, shoot, signIn, type UiSession } from './helpers/ui-session.js';
 import { defaultXml, type ControlSpec } from './helpers/csip-fixtures.js';
+import { utilityStatusSchema } from '../src/csip/routes.js';
 
 /**
  * The Utility page in Chromium (issue 11 item 8): a real system (the simulator's hybrid inverter and
@@ -151,6 +152,29 @@ describe('the Utility page in Chromium', { skip: browserSkipReason(), timeout: 3
     await shoot(page, 'utility-offline');
     utility.server.offline = false;
     await page.locator('[data-testid=server-state]', { hasText: '✓ reachable' }).waitFor({ timeout: 30_000 });
+
+    // The utility adds an event whose mRID is not hex: the whole list is refused (the events read before go on)
+    // and the page says why, against the list, until the utility corrects it; a later error elsewhere cannot hide it.
+    const badEvent: ControlSpec = { ...exportEvent, mRID: 'S1', start: nowS + 3600 };
+    utility.setEvents([importEvent, exportEvent, badEvent]);
+    const problem = page.locator('[data-testid=utility-problem][data-resource="/derp/A1/derc"]');
+    await problem.waitFor({ timeout: 30_000 });
+    assert.equal(await problem.getByTestId('problem-message').innerText(), 'DERControlList/DERControl[3]/mRID: expected hex of at most 128 bits, found "S1"');
+    assert.match(await problem.getByTestId('problem-since').innerText(), /^since \d{4}-\d{2}-\d{2} \d{2}:\d{2}/);
+    const api = utilityStatusSchema.parse((await s.call('GET', '/api/utility')).json);
+    const listed = api.server.problems.find((p) => p.resource === '/derp/A1/derc') ?? assert.fail(`not in the API: ${JSON.stringify(api.server.problems)}`);
+    assert.ok(listed.count >= 1 && listed.firstSeenAt <= listed.lastSeenAt);
+    assert.equal(await exp.getByTestId('limit-value').innerText(), '1.50 kW', 'the export event read before goes on');
+    await shoot(page, 'utility-problem');
+    utility.setEvents([importEvent, exportEvent]);
+    // Only this entry goes: this test server serves no MirrorUsagePointList or DERList, whose 404s stay listed.
+    await problem.waitFor({ state: 'detached', timeout: 30_000 });
+    const after = utilityStatusSchema.parse((await s.call('GET', '/api/utility')).json).server.problems;
+    assert.equal(
+      after.some((p) => p.resource === '/derp/A1/derc'),
+      false,
+      JSON.stringify(after),
+    );
     assert.deepEqual(problems, []);
   });
 

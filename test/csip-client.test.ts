@@ -250,6 +250,68 @@ test('a wrong registration PIN stops discovery before the programs', async () =>
   }
 });
 
+test('a DERControl with a non-hex mRID: its list is refused and the problem kept against it through an unrelated 404, until a valid list is read', async () => {
+  const c = client();
+  // Hours apart, so none supersedes another.
+  const valid = (mRID: string, n: number): ControlSpec => ({ mRID, start: T0 + 3600 * n, duration: 600, base: { opModLoadLimW: 700 } });
+  try {
+    clientClock.set(T0 * 1000);
+    // The bad item is the third, on the second page (pages of two): the message names its place in the whole list.
+    server.setList('/derp/C2/derc', 'DERControlList', [valid('C021', 1), valid('C022', 2), valid('S1', 3)].map(controlItem), 60);
+    await c.tick();
+    assert.equal(c.controlLists.has('/derp/C2/derc'), false, 'the whole list is refused');
+    assert.deepEqual(c.problems(), [
+      {
+        resource: '/derp/C2/derc',
+        message: 'DERControlList/DERControl[3]/mRID: expected hex of at most 128 bits, found "S1"',
+        firstSeenAt: T0 * 1000,
+        lastSeenAt: T0 * 1000,
+        count: 1,
+      },
+    ]);
+
+    // An unrelated failure a moment later (read after the list): the last error is the 404, the refused list is still named.
+    server.remove('/derp/C2/dderc');
+    clientClock.advance(60_000);
+    await c.tick();
+    clientClock.advance(60_000);
+    await c.tick();
+    assert.equal(c.lastError, 'GET /derp/C2/dderc: HTTP 404');
+    assert.deepEqual(
+      c.problems().map((p) => [p.resource, p.message, p.firstSeenAt, p.lastSeenAt, p.count]),
+      [
+        ['/derp/C2/dderc', 'GET /derp/C2/dderc: HTTP 404', (T0 + 120) * 1000, (T0 + 120) * 1000, 1],
+        ['/derp/C2/derc', 'DERControlList/DERControl[3]/mRID: expected hex of at most 128 bits, found "S1"', T0 * 1000, (T0 + 120) * 1000, 3],
+      ],
+      'newest first; one entry for the list, counted at each retry (0, 60 and 120 s)',
+    );
+    assert.equal(
+      c.limits().events.some((e) => e.mRID === 'C021'),
+      false,
+      'no event of the refused list is scheduled',
+    );
+
+    // The utility corrects the list and the default: both read again at their retry, their problems gone.
+    server.setList('/derp/C2/derc', 'DERControlList', [valid('C021', 1), valid('C022', 2), valid('C023', 3)].map(controlItem), 60);
+    server.set('/derp/C2/dderc', defaultXml('C2', { opModLoadLimW: 9000 }));
+    clientClock.advance(30_000);
+    const read = await c.tick();
+    assert.ok(read.includes('/derp/C2/derc') && read.includes('/derp/C2/dderc'), read.join(' '));
+    assert.deepEqual(c.problems(), []);
+    assert.deepEqual(
+      c
+        .limits()
+        .events.filter((e) => e.programMRID.endsWith('C2'))
+        .map((e) => `${e.mRID}:${e.state}`),
+      ['C021:scheduled', 'C022:scheduled', 'C023:scheduled'],
+    );
+  } finally {
+    server.setList('/derp/C2/derc', 'DERControlList', [], 60);
+    server.set('/derp/C2/dderc', defaultXml('C2', { opModLoadLimW: 9000 }));
+    await c.stop();
+  }
+});
+
 test('start(): the client polls on its own, at each resource pollRate, and posts its Responses', async () => {
   server.set('/dcap', dcapXml(1));
   server.requests.length = 0;

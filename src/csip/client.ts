@@ -13,9 +13,11 @@ import {
   type MeasuredPoint,
   type TelemetryReport,
 } from './mirror-readings.js';
+import { ProblemLog, type Problem } from './problems.js';
 import { MemoryTelemetryQueue, type TelemetryQueue } from './telemetry-queue.js';
 import {
   CSIPAUS_NS,
+  CsipParseError,
   parseResource,
   type DefaultDERControl,
   type DERControl,
@@ -25,6 +27,7 @@ import {
   type FunctionSetAssignments,
   type Registration,
   type Resource,
+  type ResourceName,
   type Time,
 } from './resources.js';
 import { activeLimits, eventTimelines, responsesDue, type LimitValues, type ProgramInput, type ResponseDue, type ScheduleResult } from './schedule.js';
@@ -137,6 +140,22 @@ export class CsipHttpError extends Error {
   }
 }
 
+/**
+ * Parses one page of a list; an error in an item names its place in the whole list, not in the page
+ * (`DERControlList/DERControl[4]/mRID` for the second item of the page from s=2).
+ */
+function pageOf<N extends ResourceName>(name: N, xml: string, offset: number): Resource<N> {
+  try {
+    return parseResource(name, xml);
+  } catch (e) {
+    if (!(e instanceof CsipParseError) || offset === 0) throw e;
+    throw new CsipParseError(
+      e.path.replace(/^(\w+\/\w+)\[(\d+)\]/, (_m: string, at: string, i: string) => `${at}[${offset + Number(i)}]`),
+      e.detail,
+    );
+  }
+}
+
 export class CsipClient {
   readonly identity: DeviceIdentity;
   private readonly agent: Agent;
@@ -167,9 +186,10 @@ export class CsipClient {
   readonly programLists = new Map<string, readonly DERProgram[]>();
   readonly controlLists = new Map<string, readonly DERControl[]>();
   readonly defaults = new Map<string, DefaultDERControl>();
-  /** Whether the last request reached the server, and the last error. */
+  /** Whether the last request reached the server, and the last error (anywhere; `problems()` per resource). */
   reachable = false;
   lastError: string | null = null;
+  private readonly problemLog = new ProblemLog();
   /** When the server last answered (the Clock's ms), null before. */
   lastContactAt: number | null = null;
   /** The last requests (at most REQUEST_LOG_SIZE), for diagnostics: a site runs for months. */
@@ -300,12 +320,15 @@ export class CsipClient {
 
   /** A request to the server with this client's identity (subscriptions.ts); the answer's status, body and Location. */
   async send(method: Method, href: string, body?: string): Promise<{ status: number; body: string; location: string | undefined }> {
+    let res: { status: number; body: string; location: string | undefined };
     try {
-      return await this.http(method, href, body);
+      res = await this.http(method, href, body);
     } catch (e) {
-      this.fail(e);
+      this.fail(href, e);
       throw e;
     }
+    if (res.status >= 200 && res.status < 300) this.problemLog.clear(href);
+    return res;
   }
 
   /**
@@ -338,10 +361,11 @@ export class CsipClient {
         const res = await this.http('POST', r.replyTo, body);
         if (res.status >= 200 && res.status < 300) {
           this.memory.get(r.mRID)?.sent.add(r.status);
+          this.problemLog.clear(r.replyTo);
           done.push(r);
-        } else this.lastError = `POST ${r.replyTo}: HTTP ${res.status}`;
+        } else this.noteProblem(r.replyTo, `POST ${r.replyTo}: HTTP ${res.status}`);
       } catch (e) {
-        this.fail(e);
+        this.fail(r.replyTo, e);
         break;
       }
     }
@@ -373,8 +397,20 @@ export class CsipClient {
     };
   }
 
-  private fail(e: unknown): void {
-    this.lastError = e instanceof Error ? e.message : String(e);
+  /** The failure of a request to `href` (or of what `href` names): the last error, and kept against it until it succeeds. */
+  private fail(href: string, e: unknown): void {
+    this.noteProblem(href, e instanceof Error ? e.message : String(e));
+  }
+
+  /** Records a problem with `what` (a resource's href, or e.g. "notification endpoint"); it is also the last error. */
+  noteProblem(what: string, message: string): void {
+    this.lastError = message;
+    this.problemLog.note(what, message, this.o.clock());
+  }
+
+  /** The problems per resource not yet cleared by a success, newest first (at most MAX_PROBLEMS). */
+  problems(): Problem[] {
+    return this.problemLog.list();
   }
 
   /** Reads one resource, schedules its next read, then walks to its children (new ones read at once). */
@@ -384,8 +420,9 @@ export class CsipClient {
     try {
       ({ children, rateS } = await this.readNode(n));
       read.push(n.href);
+      this.problemLog.clear(n.href);
     } catch (e) {
-      this.fail(e);
+      this.fail(n.href, e);
       n.nextDueMs = this.o.clock() + Math.min(this.retryMs, n.everyMs);
       return;
     }
@@ -582,17 +619,18 @@ export class CsipClient {
         try {
           res = await this.http('POST', target.href, meterReadingListXml(s.mrid, s.point, s.atS));
         } catch (e) {
-          this.fail(e);
+          this.fail(target.href, e);
           this.drainAtMs = this.o.clock() + Math.min(this.retryMs, target.postRateS * 1000);
           return;
         }
         if (res.status >= 500) {
-          this.lastError = `POST ${target.href}: HTTP ${res.status}`;
+          this.noteProblem(target.href, `POST ${target.href}: HTTP ${res.status}`);
           this.drainAtMs = this.o.clock() + Math.min(this.retryMs, target.postRateS * 1000);
           return;
         }
         if (res.status < 200 || res.status >= 300)
-          this.lastError = `POST ${target.href}: HTTP ${res.status} (the readings taken at ${Math.floor(s.atS)} s dropped)`;
+          this.noteProblem(target.href, `POST ${target.href}: HTTP ${res.status} (the readings taken at ${Math.floor(s.atS)} s dropped)`);
+        else this.problemLog.clear(target.href);
         q.ack(s.id);
       }
     } finally {
@@ -614,7 +652,8 @@ export class CsipClient {
     try {
       await this.derReporter?.onTick(this.o.clock(), this.now() / 1000);
     } catch (e) {
-      this.fail(e);
+      // Kept against the DERList whose DERs are reported; its next good read (which PUTs every report) clears it.
+      this.fail([...this.nodes.values()].find((n) => n.kind === 'derList')?.href ?? 'DER reports', e);
     }
   }
 
@@ -632,7 +671,7 @@ export class CsipClient {
     let pollRate: number | undefined;
     for (let page = 0; page < MAX_PAGES; page++) {
       const sep = href.includes('?') ? '&' : '?';
-      const list = parseResource(name, await this.getText(`${href}${sep}s=${items.length}&l=${this.pageSize}`));
+      const list = pageOf(name, await this.getText(`${href}${sep}s=${items.length}&l=${this.pageSize}`), items.length);
       if (page === 0) {
         pollRate = list.pollRate;
         this.noteSubscribable(href, list.subscribable);

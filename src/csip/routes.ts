@@ -3,6 +3,7 @@ import { X509Certificate } from 'node:crypto';
 import { z } from '#zod';
 import type { RouteRegistry } from '../api/route.js';
 import { COMPLIANCE_QUANTITIES, LIMIT_OF } from './compliance.js';
+import { MAX_PROBLEM_TEXT, MAX_PROBLEMS } from './problems.js';
 import type { ComplianceRecorder } from './compliance-recorder.js';
 import { RAMPED, type RampedQuantity } from './ramp.js';
 import { QUANTITIES } from './schedule.js';
@@ -102,6 +103,21 @@ export const utilityStatusSchema = z.object({
     lastError: z.string().nullable(),
     timeOffsetMs: z.number(),
     resources: z.number().int(),
+    /**
+     * Per resource (href, or what failed), newest first: the latest failure and since when it fails;
+     * an entry goes when the resource is next read or posted successfully (problems.ts).
+     */
+    problems: z
+      .array(
+        z.object({
+          resource: z.string().max(MAX_PROBLEM_TEXT),
+          message: z.string().max(MAX_PROBLEM_TEXT),
+          firstSeenAt: z.number(),
+          lastSeenAt: z.number(),
+          count: z.number().int().min(1),
+        }),
+      )
+      .max(MAX_PROBLEMS),
   }),
   /** Per quantity with a limit now or in the last 7 days; tolerance: the lower of 4 % or 100 W. */
   compliance: z.array(complianceFigures),
@@ -171,6 +187,7 @@ export function utilityStatus(u: UtilityRuntime, now: number, compliance: Compli
       lastError: u.client.lastError,
       timeOffsetMs: u.client.timeOffsetMs,
       resources: u.client.polled().length,
+      problems: u.client.problems(),
     },
     compliance: compliance?.figures(now) ?? [],
   });
@@ -183,7 +200,7 @@ export function registerUtilityRoutes(routes: RouteRegistry, u: UtilityRuntime |
     method: 'GET',
     url: '/api/utility',
     summary:
-      "The utility's limits in force per quantity (W; opModMaxLimW in %) with their source (event mRID, DefaultDERControl or the site's fallback) and, while a looser one still ramps up, its target and rate, active and upcoming events, the device's LFDI, SFDI and certificate (subject, expiry, days left), the link to the 2030.5 server (reachable, last contact), and the compliance figures per quantity (today and the last 7 days: seconds within and above the limit, energy above it, the largest excess, the last event's time to meet the limit); {configured: false} without a csip section",
+      "The utility's limits in force per quantity (W; opModMaxLimW in %) with their source (event mRID, DefaultDERControl or the site's fallback) and, while a looser one still ramps up, its target and rate, active and upcoming events, the device's LFDI, SFDI and certificate (subject, expiry, days left), the link to the 2030.5 server (reachable, last contact, the problems per resource not yet cleared by a success), and the compliance figures per quantity (today and the last 7 days: seconds within and above the limit, energy above it, the largest excess, the last event's time to meet the limit); {configured: false} without a csip section",
     role: 'viewer',
     handler: (): UtilityAnswer => (u ? utilityStatus(u, now(), compliance, subject) : { configured: false }),
   });

@@ -81,7 +81,7 @@ export class UtilityRuntime {
     const pubsub = this.pubsub;
     if (pubsub) {
       void pubsub.start().catch((e: unknown) => {
-        this.client.lastError = `notification endpoint: ${e instanceof Error ? e.message : String(e)}`;
+        this.client.noteProblem('notification endpoint', `notification endpoint: ${e instanceof Error ? e.message : String(e)}`);
       });
       this.subsTimer = setInterval(() => void pubsub.sync(), this.config.poll.tickMs);
       this.subsTimer.unref();

@@ -43,6 +43,14 @@ export interface ComplianceFigures {
   lastEvent: { eventMRID: string; programMRID: string; limitW: number; startMs: number; metAt: number | null; tookMs: number | null } | null;
 }
 
+export interface ServerProblem {
+  resource: string;
+  message: string;
+  firstSeenAt: number;
+  lastSeenAt: number;
+  count: number;
+}
+
 export interface UtilityStatus {
   configured: true;
   now: number;
@@ -56,7 +64,16 @@ export interface UtilityStatus {
   }[];
   events: UtilityEvent[];
   device: { lfdi: string; sfdi: string; certSubject: string; certExpiresAt: number; certDaysLeft: number };
-  server: { url: string; reachable: boolean; lastContactAt: number | null; lastError: string | null; timeOffsetMs: number; resources: number };
+  server: {
+    url: string;
+    reachable: boolean;
+    lastContactAt: number | null;
+    lastError: string | null;
+    timeOffsetMs: number;
+    resources: number;
+    /** Per resource, newest first; gone once the resource is read or posted successfully again. */
+    problems: ServerProblem[];
+  };
   compliance: ComplianceFigures[];
 }
 

@@ -55,6 +55,7 @@ function UtilityPage({ tz }: { tz: string }): VNode {
           <>
             <Limits u={u} />
             <Events u={u} tz={tz} />
+            <Problems u={u} tz={tz} />
             <Compliance u={u} tz={tz} />
             <Link u={u} tz={tz} />
             <Certificate u={u} tz={tz} />
@@ -306,6 +307,35 @@ function Compliance({ u, tz }: { u: UtilityStatus; tz: string }): VNode {
           </table>
         </div>
       )}
+    </section>
+  );
+}
+
+/**
+ * Why a resource of the utility's server is not taken (a document refused by validation, an HTTP
+ * error), per resource until it is read again: the last error alone is overwritten by the next one.
+ */
+function Problems({ u, tz }: { u: UtilityStatus; tz: string }): VNode | null {
+  const now = useNow();
+  const problems = u.server.problems;
+  if (problems.length === 0) return null;
+  return (
+    <section class="card attention" aria-labelledby="problems-title" data-testid="utility-problems">
+      <h2 id="problems-title">Problems with the utility's server</h2>
+      <p class="hint">What the site could not read or post; until the utility corrects it, what that resource says is not applied.</p>
+      <ul class="plain problem-list">
+        {problems.map((p) => (
+          <li key={p.resource} data-testid="utility-problem" data-resource={p.resource}>
+            <strong>{p.resource}</strong>{' '}
+            <span class="warn-text" data-testid="problem-message">
+              {p.message}
+            </span>
+            <small class="hint" data-testid="problem-since">
+              {`since ${dateTime(p.firstSeenAt, tz)} (${ago(p.firstSeenAt, now)})${p.count > 1 ? `, ${p.count} times, last ${ago(p.lastSeenAt, now)}` : ''}`}
+            </small>
+          </li>
+        ))}
+      </ul>
     </section>
   );
 }
