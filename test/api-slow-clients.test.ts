@@ -6,7 +6,7 @@ import { HTTP_LIMITS, STREAM_KEEPALIVE_MS } from '../src/api/http-limits.js';
 import { startApiServer, type ApiServer } from './helpers/api-server.js';
 import { httpClient } from './helpers/http.js';
 
-// An attacker's view of the API server (docs/architecture.md#http-server) over raw TCP sockets at the
+// An attacker's view of the API server (docs/architecture.md#decisions, "Slow and idle clients are bounded") over raw TCP sockets at the
 // server's own limits: a silent connection, a slowloris, a slow body, 200 idle connections, while an
 // operator's requests and live stream go on. Real time is measured (the limits are Node's own timers);
 // the scenarios run side by side so the file takes about the slow body's 30 s; bounds carry a margin.

@@ -16,11 +16,21 @@ const login = (base: string, username: string, password: string, headers?: Recor
 test('400 parallel wrong passwords: at most 5 are checked, the rest are refused unchecked, and the account stays blocked', async () => {
   const s = await startApiServer({ users: [ADMIN] });
   try {
-    const results = await Promise.all(Array.from({ length: 400 }, (_, i) => login(s.base, 'admin', `wrong guess ${i}`)));
-    const statuses = results.map((r) => r.status);
+    // Beyond the server's 256 connections at once (src/api/http-limits.ts) a connection is closed as soon
+    // as it is accepted: such a guess fails at the connection (status 0 here), also unchecked.
+    const results = await Promise.all(
+      Array.from({ length: 400 }, (_, i) =>
+        login(s.base, 'admin', `wrong guess ${i}`).then(
+          (r) => r.status,
+          () => 0,
+        ),
+      ),
+    );
+    const statuses = results;
     assert.ok(s.users.checks <= 5, `password checks: ${s.users.checks}`);
     assert.equal(statuses.filter((x) => x === 401).length, s.users.checks);
-    assert.equal(statuses.filter((x) => x === 429).length, 400 - s.users.checks);
+    assert.equal(statuses.filter((x) => x === 429 || x === 0).length, 400 - s.users.checks);
+    assert.ok(statuses.filter((x) => x === 429).length >= 100, 'the throttle, not only the connection bound, refused them');
     const right = await login(s.base, 'admin', ADMIN[1]);
     assert.equal(right.status, 429, 'even the right password waits out the lock');
     assert.match(right.json.error as string, /too many failed attempts; try again in \d+ s/);

@@ -1,7 +1,7 @@
 import type { ServerOptions } from 'node:http';
 
 /**
- * How long the API server holds a slow or idle client (docs/architecture.md#http-server). It runs on a
+ * How long the API server holds a slow or idle client (docs/architecture.md#decisions, "Slow and idle clients are bounded"). It runs on a
  * Raspberry Pi with few file descriptors, in the process that also polls the Modbus bus and writes
  * SQLite: a held socket is a descriptor, so none may be held for long by a client that sends nothing.
  * Fastify's defaults held a silent or slow-body connection for ever and a slowloris for ~90 s.

@@ -46,6 +46,10 @@ export function registerStream(app: FastifyInstance, site: SiteRuntime, users: U
     // more is written. The browser's reconnect then gets 401 like any other call.
     const sessionEnded = (): boolean => {
       if (!open) return true;
+      if (res.destroyed) {
+        close();
+        return true;
+      }
       if (users.userForToken(token)) return false;
       res.write(`event: session-ended\ndata: ${JSON.stringify({ reason: 'the session was ended (logout or password change); log in again' })}\n\n`);
       res.end();
@@ -77,6 +81,10 @@ export function registerStream(app: FastifyInstance, site: SiteRuntime, users: U
       unsubscribe();
       for (const off of unsubscribeSources) off();
     }
+    // The response's close is the connection's end (a client that cancels, a server closing its
+    // connections); the request's alone was missed in CI once, and the stream's timers then ran on
+    // into a closed database.
     req.raw.on('close', close);
+    res.on('close', close);
   });
 }
