@@ -171,6 +171,8 @@ export function zeroExport(s: Snapshot, cfg: ZeroExportConfig, st: ZeroExportSta
   })();
   const pvTotal = pv ? (pv.perPhase ? PHASES.reduce((sum, p) => sum + (pvAt(p) ?? 0), 0) : (pvAt() ?? 0)) : 0;
   const shares = pv ? pvPhaseShares(s, pv, nowMs, maxAge) : perPhase(() => 1 / 3);
+  /** The change of one symmetric PV limit that brings every phase's excess to zero (< 0: the room to rise). */
+  const pvCut = (excess: PerPhase): number => (pv?.phases === 1 ? worstOf(excess) : symmetricPvCut(excess, shares));
   const release = planRelease(st, { held: anyHeld && PHASES.every((p) => need[p] <= tol), headroomW, pvW: pvTotal, baseStepW: shift, nowMs });
   // Releasing: a phase within `tol` of the margin is at it (meter noise), nothing to absorb there.
   if (release.stepW > 0) for (const p of PHASES) need[p] = Math.min(need[p], 0);
@@ -229,7 +231,10 @@ export function zeroExport(s: Snapshot, cfg: ZeroExportConfig, st: ZeroExportSta
         const w = shares;
         const head = perPhase((p) => Math.max(0, (batteryPower(s, b, nowMs, maxAge, p) ?? range.minW / b.phases) - range.minW / b.phases));
         const step = Math.min(release.stepW, ...PHASES.map((p) => head[p] / w[p]));
-        const pvRoom = Math.min(...PHASES.map((p) => room0[p] / w[p]));
+        const pvRoom = -symmetricPvCut(
+          perPhase((p) => -room0[p]),
+          w,
+        );
         for (const p of PHASES) {
           const bat = batBase(b, p);
           if (bat === undefined) continue;
@@ -290,24 +295,14 @@ export function zeroExport(s: Snapshot, cfg: ZeroExportConfig, st: ZeroExportSta
     } else {
       const now = pvAt() ?? 0;
       // One limit for three phases moves each by its share of production; a single-phase inverter moves its phase.
-      const want = pv.phases === 3 ? symmetricPvCut(residual, shares) : worstOf(residual);
-      if (worstOf(residual) > 0) {
+      const worst = worstOf(residual);
+      if (worst > 0) {
+        const want = pvCut(residual);
         const cut = Math.min(want, now);
         shortfall += want - cut;
-        bound(
-          command.pvLimit(pv),
-          now - cut,
-          `symmetric PV curtailed by ${fmtW(cut)} (the most-exporting phase's ${fmtW(worstOf(residual))} over its share)`,
-          0,
-        );
+        bound(command.pvLimit(pv), now - cut, `symmetric PV curtailed by ${fmtW(cut)} (the most-exporting phase's ${fmtW(worst)} over its share)`, 0);
       } else {
-        const r =
-          (pv.phases === 3
-            ? -symmetricPvCut(
-                perPhase((p) => -room[p]),
-                shares,
-              )
-            : Math.min(room.L1, room.L2, room.L3)) + shifted;
+        const r = -pvCut(perPhase((p) => -room[p])) + shifted;
         bound(command.pvLimit(pv), now + r, `PV may rise by ${fmtW(r)}`, 0);
       }
     }

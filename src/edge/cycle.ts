@@ -346,8 +346,9 @@ export class EdgeCycle {
     this.lastResolutions = resolutions;
     for (const c of active) {
       const st = this.statuses.get(c.id);
-      const held = st?.state === 'ok' && results.has(c.id) ? heldBack(c.id, proposals, resolutions) : [];
-      if (st?.state === 'ok' && held.length) this.statuses.set(c.id, { ...st, detail: `${st.detail}; ${held.join('; ')}` });
+      if (st?.state !== 'ok' || !results.has(c.id)) continue;
+      const held = heldBack(c.id, proposals, resolutions);
+      if (held.length) this.statuses.set(c.id, { ...st, detail: `${st.detail}; ${held.join('; ')}` });
     }
 
     // 3. Governance per command.
